@@ -10,8 +10,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/transparency-dev/merkle"
 	_ "golang.org/x/mod/sumdb/note"
-	_ "golang.org/x/text/width"
-	_ "golang.org/x/text/encoding/japanese"
 	_ "golang.org/x/term"
+	_ "golang.org/x/text/encoding/japanese"
+	_ "golang.org/x/text/width"
 	_ "modernc.org/sqlite"
 )

@@ -1,0 +1,42 @@
+package jukinet
+
+import "context"
+
+// Actor is who performs an operation: an operator authenticated by 照合情報認証
+// (照合ID + a reading) acting under one of their 操作者ID, on a terminal — or a
+// named system principal for work the system does by itself (G11.2: the
+// operation history always says who).
+type Actor struct {
+	CollationID string    `json:"collation_id,omitempty"` // 照合ID: who
+	OperatorID  string    `json:"operator_id,omitempty"`  // 操作者ID: under which authority
+	Authority   Authority `json:"authority"`              // the authority type of that 操作者ID
+	Terminal    string    `json:"terminal,omitempty"`     // terminal the session is bound to
+	System      string    `json:"system,omitempty"`       // system principal name, e.g. "network", "demo-seed"
+}
+
+// SystemActor is the actor for work the system does by itself.
+func SystemActor(name string) Actor { return Actor{System: name, Authority: AuthoritySystem} }
+
+// IsSystem reports whether the actor is a system principal.
+func (a Actor) IsSystem() bool { return a.System != "" }
+
+// String names the actor for logs: never a reading, only identifiers.
+func (a Actor) String() string {
+	if a.IsSystem() {
+		return "system:" + a.System
+	}
+	return a.CollationID + "/" + a.OperatorID + "@" + a.Terminal
+}
+
+type actorKey struct{}
+
+// WithActor returns a context carrying the actor of the operations run under it.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor carried by ctx.
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok
+}

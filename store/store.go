@@ -1,0 +1,302 @@
+// Package store opens a node's database — SQLite (modernc.org/sqlite, the
+// embedded default) or PostgreSQL (pgx) — applies its migrations and provides
+// the one write path: DB.Update runs a business change, its outgoing messages
+// (transactional outbox) and its operation-log records in one transaction
+// (DESIGN.md §1.1). Nothing else in jukinet changes state.
+package store
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+	"github.com/jukinet/jukinet"
+	_ "modernc.org/sqlite" // SQLite driver "sqlite"
+)
+
+// Engine names a database engine.
+type Engine string
+
+// The engines jukinet runs on.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// Config says which database to open: Path for an SQLite file, DSN for a
+// PostgreSQL connection URL. Exactly one must be set.
+type Config struct {
+	Path string // SQLite file; created with mode 0600 (G12.1)
+	DSN  string // postgres://…
+	// Node is the node ID recorded in every operation-log record (an LG code
+	// or "national"). Required.
+	Node string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+//go:embed migrations
+var migrationFS embed.FS
+
+// DB is one node's database.
+type DB struct {
+	sql    *sql.DB
+	engine Engine
+	node   string
+	now    func() time.Time
+	// subjectKey keys the tokens that stand for resident codes in the
+	// operation log, so the log names whom an operation touched without
+	// holding the code itself.
+	subjectKey []byte
+
+	// wake is signalled after a commit that appended outbox rows, so senders
+	// need not poll (DESIGN.md §4: immediate wake-up on new rows).
+	wakeMu  sync.Mutex
+	wake    chan struct{}
+	failAt  string // test hook (export_test.go): a step name at which Update fails
+	onLog   []func(ctx context.Context, recs []LogRecord)
+	onLogMu sync.Mutex
+}
+
+// Open opens and migrates the database. Errors: KindInvalid for a bad config,
+// KindUnavailable when the database cannot be reached.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	const op = "store.Open"
+	if (cfg.Path == "") == (cfg.DSN == "") {
+		return nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("db"), "give exactly one of --db PATH (SQLite) or --dsn URL (PostgreSQL)")
+	}
+	if cfg.Node == "" {
+		return nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("node"), "the node ID is required")
+	}
+	db := &DB{node: cfg.Node, now: cfg.Now, wake: make(chan struct{})}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	var err error
+	if cfg.Path != "" {
+		db.engine = SQLite
+		db.sql, err = openSQLite(cfg.Path)
+	} else {
+		db.engine = Postgres
+		db.sql, err = sql.Open("pgx", cfg.DSN)
+		if err == nil {
+			db.sql.SetMaxOpenConns(16)
+			db.sql.SetMaxIdleConns(16)
+		}
+	}
+	if err != nil {
+		return nil, jukinet.E(op, jukinet.KindUnavailable, err)
+	}
+	if err := db.sql.PingContext(ctx); err != nil {
+		db.sql.Close()
+		return nil, jukinet.E(op, jukinet.KindUnavailable, "cannot reach the database", err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.sql.Close()
+		return nil, jukinet.E(op, err)
+	}
+	if err := db.loadSubjectKey(ctx); err != nil {
+		db.sql.Close()
+		return nil, jukinet.E(op, err)
+	}
+	return db, nil
+}
+
+func openSQLite(path string) (*sql.DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	// Create the file 0600 before SQLite does, so personal data is never
+	// readable by others, not even for a moment (G12.1).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	// One writer at a time is SQLite's nature; a few connections let reads
+	// run beside it in WAL mode.
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	db.SetConnMaxIdleTime(0)
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Engine reports the engine.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Node is the node ID this database belongs to.
+func (db *DB) Node() string { return db.node }
+
+// Now is the database's clock.
+func (db *DB) Now() time.Time { return db.now() }
+
+// SQL exposes the handle for reads that touch no personal data (counts,
+// status pages). Reads of personal data go through Update or Read, which log.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+func (db *DB) migrate(ctx context.Context) error {
+	const op = "store.migrate"
+	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	dir := "migrations/" + string(db.engine)
+	entries, err := fs.ReadDir(migrationFS, dir)
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		body, err := migrationFS.ReadFile(dir + "/" + name)
+		if err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		if err := db.applyMigration(ctx, name, string(body)); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, "migration "+name, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, name, body string) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if db.engine == Postgres {
+		// Serialize concurrent openers of one database.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(727361)`); err != nil {
+			return err
+		}
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = $1`, name).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)`, name, db.now().Unix()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (db *DB) loadSubjectKey(ctx context.Context) error {
+	var v string
+	err := db.sql.QueryRowContext(ctx, `SELECT value FROM node_meta WHERE key = 'subject_key'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		k := make([]byte, 32)
+		if _, err := rand.Read(k); err != nil {
+			return err
+		}
+		v = hex.EncodeToString(k)
+		if _, err := db.sql.ExecContext(ctx, `INSERT INTO node_meta (key, value) VALUES ('subject_key', $1) ON CONFLICT (key) DO NOTHING`, v); err != nil {
+			return err
+		}
+		// Another opener may have won the race: read back what is stored.
+		err = db.sql.QueryRowContext(ctx, `SELECT value FROM node_meta WHERE key = 'subject_key'`).Scan(&v)
+	}
+	if err != nil {
+		return jukinet.E("store.loadSubjectKey", jukinet.KindInternal, err)
+	}
+	db.subjectKey, err = hex.DecodeString(v)
+	return err
+}
+
+// SubjectToken is the keyed, irreversible token that stands for a resident
+// code in the operation log (G15 records on whom; the log never holds the code).
+func (db *DB) SubjectToken(residentCode string) string {
+	if residentCode == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, db.subjectKey)
+	m.Write([]byte(residentCode))
+	return hex.EncodeToString(m.Sum(nil)[:12])
+}
+
+// Wake returns a channel closed at the next commit that appends outbox rows.
+func (db *DB) Wake() <-chan struct{} {
+	db.wakeMu.Lock()
+	defer db.wakeMu.Unlock()
+	return db.wake
+}
+
+func (db *DB) signalWake() {
+	db.wakeMu.Lock()
+	close(db.wake)
+	db.wake = make(chan struct{})
+	db.wakeMu.Unlock()
+}
+
+// OnLog registers a function called after each commit with the log records it
+// appended (the checkpointer uses it to count records). It must not block.
+func (db *DB) OnLog(f func(ctx context.Context, recs []LogRecord)) {
+	db.onLogMu.Lock()
+	db.onLog = append(db.onLog, f)
+	db.onLogMu.Unlock()
+}
+
+// Meta reads a node_meta value ("" when absent).
+func (db *DB) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := db.sql.QueryRowContext(ctx, `SELECT value FROM node_meta WHERE key = $1`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", jukinet.E("store.Meta", jukinet.KindInternal, err)
+	}
+	return v, nil
+}
+
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505") || strings.Contains(s, "duplicate key value")
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation on either engine.
+func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
+
+func (db *DB) String() string { return fmt.Sprintf("%s database of node %s", db.engine, db.node) }

@@ -1,0 +1,334 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jukinet/jukinet"
+)
+
+// Op describes the operation an Update performs, for its authorization and
+// its operation-log record (G11.2, G15).
+type Op struct {
+	Operation jukinet.Operation
+	// Subject is the resident code of the person the operation touches, if
+	// any. The log keeps only its keyed token (DB.SubjectToken).
+	Subject string
+	// Purpose is the purpose or case number given for the operation; reading
+	// a person's data requires one.
+	Purpose string
+	// Detail is a short note without personal data (counts, IDs of messages).
+	Detail string
+	// NumberAccessed records that a 個人番号 was shown or used.
+	NumberAccessed bool
+}
+
+// Message is a row of the transactional outbox: a message to another node,
+// written in the same transaction as the change that caused it.
+type Message struct {
+	ID          string // UUIDv7; assigned when empty
+	Kind        string
+	To          string
+	OrderingKey string // per-person ordering key, "" for unordered kinds
+	Version     uint64 // per-person version, 0 for unordered kinds
+	Body        []byte
+	// Envelope is a pre-built, already signed envelope (a relay keeps the
+	// creating node's signature); nil when the sender builds one from Body.
+	Envelope []byte
+}
+
+// LogRecord is one operation-log record. Its canonical bytes (Leaf) are a leaf
+// of the node's Merkle tree (G15).
+type LogRecord struct {
+	V              int    `json:"v"`
+	Index          uint64 `json:"idx"`
+	Time           int64  `json:"time"` // unix microseconds
+	Node           string `json:"node"`
+	CollationID    string `json:"collation_id"`
+	OperatorID     string `json:"operator_id"`
+	Authority      string `json:"authority"`
+	Terminal       string `json:"terminal"`
+	Principal      string `json:"principal"`
+	Operation      string `json:"operation"`
+	Subject        string `json:"subject"`
+	Purpose        string `json:"purpose"`
+	Result         string `json:"result"`
+	PolicyVersion  string `json:"policy_version"`
+	NumberAccessed bool   `json:"number_accessed"`
+	Detail         string `json:"detail"`
+}
+
+// Leaf returns the record's canonical bytes: JSON with a fixed field order.
+func (r LogRecord) Leaf() []byte {
+	b, err := json.Marshal(r)
+	if err != nil {
+		panic(err) // a struct of strings and numbers always marshals
+	}
+	return b
+}
+
+// DecodeLogRecord parses a leaf back into a record, refusing unknown fields.
+func DecodeLogRecord(leaf []byte) (LogRecord, error) {
+	var r LogRecord
+	dec := json.NewDecoder(strings.NewReader(string(leaf)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return r, jukinet.E("store.DecodeLogRecord", jukinet.KindInvalid, jukinet.Field("leaf"), err)
+	}
+	if r.V != 1 {
+		return r, jukinet.Errorf("store.DecodeLogRecord", jukinet.KindInvalid, "leaf", "unknown record version %d", r.V)
+	}
+	return r, nil
+}
+
+// LeafHash is the RFC 6962 leaf hash: SHA-256(0x00 ‖ leaf).
+func LeafHash(leaf []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte{0})
+	h.Write(leaf)
+	return h.Sum(nil)
+}
+
+// Tx is the transaction of one Update. Domain code changes state through it,
+// queues messages with Send and adds log records with Log; Update appends
+// both at commit.
+type Tx struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	db    *DB
+	actor jukinet.Actor
+	op    Op
+	now   int64
+	msgs  []Message
+	logs  []LogRecord
+}
+
+// Context is the context of the transaction.
+func (tx *Tx) Context() context.Context { return tx.ctx }
+
+// Engine reports the engine, for the rare statement that differs.
+func (tx *Tx) Engine() Engine { return tx.db.engine }
+
+// Actor is who performs the operation.
+func (tx *Tx) Actor() jukinet.Actor { return tx.actor }
+
+// Node is the node ID.
+func (tx *Tx) Node() string { return tx.db.node }
+
+// NowMicro is the transaction's time in unix microseconds.
+func (tx *Tx) NowMicro() int64 { return tx.now }
+
+// Exec runs a statement in the transaction.
+func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(tx.ctx, query, args...)
+}
+
+// Query runs a query in the transaction.
+func (tx *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(tx.ctx, query, args...)
+}
+
+// QueryRow runs a one-row query in the transaction.
+func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(tx.ctx, query, args...)
+}
+
+// Send queues a message for the outbox; it is written at commit.
+func (tx *Tx) Send(m Message) {
+	tx.msgs = append(tx.msgs, m)
+}
+
+// SetSubject names the person the operation touched when it is only known
+// inside the transaction (a birth creates the resident code).
+func (tx *Tx) SetSubject(residentCode string) { tx.op.Subject = residentCode }
+
+// SetDetail replaces the main record's detail.
+func (tx *Tx) SetDetail(detail string) { tx.op.Detail = detail }
+
+// Log adds a further log record (e.g. one per message of a received batch),
+// by the same actor, at the same time. Subject is a resident code.
+func (tx *Tx) Log(op jukinet.Operation, subject, result, detail string) {
+	tx.logs = append(tx.logs, tx.db.record(tx.actor, Op{Operation: op, Subject: subject, Detail: detail}, result, tx.now))
+}
+
+func (db *DB) record(a jukinet.Actor, op Op, result string, now int64) LogRecord {
+	return LogRecord{
+		V: 1, Time: now, Node: db.node,
+		CollationID: a.CollationID, OperatorID: a.OperatorID, Authority: string(a.Authority),
+		Terminal: a.Terminal, Principal: a.System,
+		Operation: string(op.Operation), Subject: db.SubjectToken(op.Subject), Purpose: op.Purpose,
+		Result: result, PolicyVersion: jukinet.PolicyVersion(), NumberAccessed: op.NumberAccessed,
+		Detail: op.Detail,
+	}
+}
+
+// Update is the one write path (DESIGN.md §1.1). It checks that the actor in
+// ctx may perform op (deny by default), then in ONE transaction runs fn, writes
+// the messages fn queued to the outbox and appends the operation-log records.
+// If any step fails nothing is written. A refused authorization is itself
+// logged. Errors: KindUnauthorized (no actor), KindForbidden, whatever fn
+// returns, KindInternal.
+func (db *DB) Update(ctx context.Context, op Op, fn func(tx *Tx) error) error {
+	actor, ok := jukinet.ActorFrom(ctx)
+	if !ok {
+		db.logRefusal(ctx, jukinet.Actor{}, op, "unauthorized")
+		return jukinet.E(string(op.Operation), jukinet.KindUnauthorized, "no authenticated operator")
+	}
+	if err := jukinet.Authorize(op.Operation, actor); err != nil {
+		db.logRefusal(ctx, actor, op, "forbidden")
+		return jukinet.E(string(op.Operation), err)
+	}
+	if op.Operation == jukinet.OpResidentRead && strings.TrimSpace(op.Purpose) == "" {
+		return jukinet.E(string(op.Operation), jukinet.KindInvalid, jukinet.Field("purpose"), "reading a person's data requires a purpose or case number")
+	}
+	recs, sent, err := db.update(ctx, actor, op, fn)
+	if err != nil {
+		return err
+	}
+	if sent {
+		db.signalWake()
+	}
+	db.onLogMu.Lock()
+	hooks := db.onLog
+	db.onLogMu.Unlock()
+	for _, h := range hooks {
+		h(ctx, recs)
+	}
+	return nil
+}
+
+func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx *Tx) error) ([]LogRecord, bool, error) {
+	sqlTx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, false, jukinet.E(string(op.Operation), jukinet.KindUnavailable, err)
+	}
+	defer sqlTx.Rollback()
+	tx := &Tx{ctx: ctx, tx: sqlTx, db: db, actor: actor, op: op, now: db.now().UnixMicro()}
+	if err := fn(tx); err != nil {
+		return nil, false, err
+	}
+	if err := db.fail("state"); err != nil {
+		return nil, false, err
+	}
+	if err := tx.writeOutbox(); err != nil {
+		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "outbox", err)
+	}
+	if err := db.fail("outbox"); err != nil {
+		return nil, false, err
+	}
+	recs := append([]LogRecord{db.record(actor, tx.op, "ok", tx.now)}, tx.logs...)
+	if err := appendLog(tx, recs); err != nil {
+		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "oplog", err)
+	}
+	if err := db.fail("oplog"); err != nil {
+		return nil, false, err
+	}
+	if err := db.fail("commit"); err != nil {
+		return nil, false, err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "commit", err)
+	}
+	return recs, len(tx.msgs) > 0, nil
+}
+
+func (db *DB) fail(step string) error {
+	if db.failAt == step {
+		return jukinet.E("store.Update", jukinet.KindInternal, "injected failure at "+step)
+	}
+	return nil
+}
+
+// logRefusal records a refused operation in its own transaction: refusals are
+// evidence too (DESIGN.md §1.3). A failure to log is not hidden from the
+// caller's error, but the refusal stands either way.
+func (db *DB) logRefusal(ctx context.Context, actor jukinet.Actor, op Op, result string) {
+	sqlTx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return
+	}
+	defer sqlTx.Rollback()
+	tx := &Tx{ctx: ctx, tx: sqlTx, db: db}
+	if appendLog(tx, []LogRecord{db.record(actor, op, result, db.now().UnixMicro())}) == nil {
+		sqlTx.Commit()
+	}
+}
+
+func (tx *Tx) writeOutbox() error {
+	const cols = 7
+	for start := 0; start < len(tx.msgs); start += 100 {
+		end := min(start+100, len(tx.msgs))
+		var q strings.Builder
+		q.WriteString(`INSERT INTO outbox (id, kind, dest, ordering_key, version, body, envelope, created_at) VALUES `)
+		args := make([]any, 0, (end-start)*(cols+1))
+		for i := start; i < end; i++ {
+			m := &tx.msgs[i]
+			if m.ID == "" {
+				id, err := uuid.NewV7()
+				if err != nil {
+					return err
+				}
+				m.ID = id.String()
+			}
+			if i > start {
+				q.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
+			var env any
+			if m.Envelope != nil {
+				env = m.Envelope
+			}
+			args = append(args, m.ID, m.Kind, m.To, m.OrderingKey, int64(m.Version), m.Body, env, tx.now)
+		}
+		if _, err := tx.Exec(q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendLog assigns the next contiguous indices (the head row serializes
+// concurrent writers on PostgreSQL, so indices follow commit order without
+// holes) and inserts the records.
+func appendLog(tx *Tx, recs []LogRecord) error {
+	var size int64
+	if err := tx.QueryRow(`UPDATE oplog_head SET size = size + $1 WHERE id = 1 RETURNING size`, len(recs)).Scan(&size); err != nil {
+		return err
+	}
+	first := uint64(size) - uint64(len(recs))
+	const cols = 14
+	for start := 0; start < len(recs); start += 60 {
+		end := min(start+60, len(recs))
+		var q strings.Builder
+		q.WriteString(`INSERT INTO oplog (idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash) VALUES `)
+		args := make([]any, 0, (end-start)*cols)
+		for i := start; i < end; i++ {
+			r := &recs[i]
+			r.Index = first + uint64(i)
+			leaf := r.Leaf()
+			if i > start {
+				q.WriteString(", ")
+			}
+			q.WriteByte('(')
+			for c := 1; c <= cols; c++ {
+				if c > 1 {
+					q.WriteString(", ")
+				}
+				fmt.Fprintf(&q, "$%d", len(args)+c)
+			}
+			q.WriteByte(')')
+			args = append(args, int64(r.Index), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal,
+				r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, LeafHash(leaf))
+		}
+		if _, err := tx.Exec(q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package jukinet
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -383,4 +384,34 @@ func (c LGCode) PrefectureCode() LGCode {
 	first5 := string(c[:2]) + "000"
 	cd, _ := lgCodeCheckDigit(first5)
 	return LGCode(first5 + string(cd))
+}
+
+// The *Problem helpers say why a stored code (which must already be in
+// canonical form) is not valid, or return "". Validate methods use them to
+// report the rule under their own field names.
+
+func residentCodeProblem(c ResidentCode) string {
+	return storedCodeProblem(string(c), residentCodeLength, ValidResidentCode, func(s string) error { _, err := ParseResidentCode(s); return err })
+}
+
+func individualNumberProblem(n IndividualNumber) string {
+	return storedCodeProblem(string(n), individualNumberLength, ValidIndividualNumber, func(s string) error { _, err := ParseIndividualNumber(s); return err })
+}
+
+func lgCodeProblem(c LGCode) string {
+	return storedCodeProblem(string(c), lgCodeLength, ValidLGCode, func(s string) error { _, err := ParseLGCode(s); return err })
+}
+
+func storedCodeProblem(s string, n int, valid func(string) bool, parse func(string) error) string {
+	if valid(s) {
+		return ""
+	}
+	if err := parse(s); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return e.Message
+		}
+		return err.Error()
+	}
+	return "must be " + itoa(n) + " ASCII digits without separators"
 }

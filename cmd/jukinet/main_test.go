@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// exec runs the command in-process and returns its exit code and output.
+func exec(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	code = report(err, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCheckExamplesAndEveryOneDigitChange(t *testing.T) {
+	for _, c := range []struct{ kind, value string }{
+		{"mynumber", "123456789018"}, {"mynumber", "983205673214"}, {"lgcode", "352063"}, {"lgcode", "131016"},
+	} {
+		if code, _, stderr := exec(t, "", "check", c.kind, c.value); code != 0 {
+			t.Errorf("check %s %s: exit %d (%s), want 0", c.kind, c.value, code, stderr)
+		}
+		for i := range c.value {
+			for d := byte('0'); d <= '9'; d++ {
+				if d == c.value[i] {
+					continue
+				}
+				v := []byte(c.value)
+				v[i] = d
+				code, _, stderr := exec(t, "", "check", c.kind, string(v))
+				if code != 1 || stderr == "" {
+					t.Errorf("check %s %s: exit %d, stderr %q; want 1 with a reason", c.kind, v, code, stderr)
+				}
+			}
+		}
+	}
+}
+
+func TestCheckUsage(t *testing.T) {
+	for _, args := range [][]string{{"check"}, {"check", "mynumber"}, {"check", "passport", "1"}, {"no-such-command"}, {}} {
+		if code, _, _ := exec(t, "", args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+const csvHeader = "resident_code,individual_number,kanji,kana,former_surname,former_surname_kana,alias,alias_kana,birth_date,sex,address_text,address_since,resident_since,household_id,relationship,domicile,domicile_head,card_holder\n"
+
+func TestImportRefusesBadRowsUnlessSkipping(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "352063.db")
+	good := "12345678903,123456789018,山田　花子,ヤマダ　ハナコ,,,,,1985-04-02,female,山口県防府市松崎町1丁目2番3号,2020-01-01,2020-01-01,H1,世帯主,山口県防府市松崎町1番地,山田　花子,1\n"
+	bad := "23456789013,,山田　太郎,ヤマダ　タロウ,,,,,1985-13-02,male,山口県防府市松崎町1丁目2番3号,2020-01-01,2020-01-01,H2,世帯主,,,0\n"
+	file := filepath.Join(dir, "in.csv")
+	os.WriteFile(file, []byte(csvHeader+good+bad), 0o600)
+
+	code, _, stderr := exec(t, "", "import", "--db", db, file)
+	if code != 1 || !strings.Contains(stderr, "line 3") || !strings.Contains(stderr, "birth_date") {
+		t.Fatalf("import with a bad row: exit %d, stderr %q; want 1 naming line 3 and birth_date", code, stderr)
+	}
+	code, out, stderr := exec(t, "", "export", "--db", db, "--purpose", "test")
+	if code != 0 || strings.Count(out, "\n") != 1 {
+		t.Fatalf("after a refused import the register must be empty: exit %d, %q %q", code, out, stderr)
+	}
+	code, out, stderr = exec(t, "", "import", "--db", db, "--skip-invalid", file)
+	if code != 0 || !strings.Contains(out, "imported 1 residents") || !strings.Contains(out, "skipped line 3: birth_date") {
+		t.Fatalf("import --skip-invalid: exit %d, out %q, err %q", code, out, stderr)
+	}
+}
+
+func TestExportImportRoundTripShiftJIS(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := exec(t, "", "demo", "--data", dir, "--residents", "300"); code != 0 {
+		t.Fatalf("demo: %s", stderr)
+	}
+	out := filepath.Join(dir, "out.csv")
+	code, _, stderr := exec(t, "", "export", "--db", filepath.Join(dir, "352063.db"), "--purpose", "round trip", "--encoding", "sjis", out)
+	if code != 0 {
+		// Some synthetic names use characters outside Shift_JIS; then the
+		// export must say so and name the column.
+		t.Logf("export refused: %s", stderr)
+		if !strings.Contains(stderr, "Shift_JIS") {
+			t.Fatalf("export sjis: exit %d: %s", code, stderr)
+		}
+		return
+	}
+	if fi, _ := os.Stat(out); fi.Mode().Perm() != 0o600 {
+		t.Errorf("export file mode %v, want 0600", fi.Mode().Perm())
+	}
+	code, res, stderr := exec(t, "", "import", "--db", filepath.Join(dir, "copy.db"), "--encoding", "sjis", "--json", out)
+	if code != 0 {
+		t.Fatalf("re-import: %s", stderr)
+	}
+	var r struct{ Imported int }
+	json.Unmarshal([]byte(res), &r)
+	if r.Imported != 300 {
+		t.Errorf("re-imported %d, want 300", r.Imported)
+	}
+}
+
+func TestRegisterEventFromJSON(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "352063.db")
+	in := `{"name":{"kanji":"防府　太郎","kana":"ホウフ　タロウ"},"birth_date":"2026-11-01","sex":"male","address_text":"山口県防府市寿町7番1号"}`
+	code, out, stderr := exec(t, in, "register", "birth", "--db", db)
+	if code != 0 {
+		t.Fatalf("birth: exit %d: %s", code, stderr)
+	}
+	var r struct {
+		ResidentCode string `json:"resident_code"`
+		Version      int    `json:"version"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.ResidentCode) != 11 || r.Version != 1 {
+		t.Fatalf("birth output %q: %v", out, err)
+	}
+	code, _, stderr = exec(t, `{"resident_code":"`+r.ResidentCode+`","date":"2026-11-20"}`, "register", "death", "--db", db, "--authority", "lookup")
+	if code != 1 || !strings.Contains(stderr, "not allowed") {
+		t.Errorf("death by a lookup authority: exit %d, %q; want refusal", code, stderr)
+	}
+	code, _, stderr = exec(t, `{"resident_code":"`+r.ResidentCode+`","dat":"2026-11-20"}`, "register", "death", "--db", db)
+	if code != 1 || !strings.Contains(stderr, "json") {
+		t.Errorf("unknown JSON field: exit %d, %q; want an error naming json", code, stderr)
+	}
+}

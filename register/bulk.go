@@ -1,0 +1,331 @@
+package register
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/store"
+)
+
+// ImportRow is one resident of a bulk load (a CSV row). HouseholdKey groups
+// rows into households; the row whose relationship is 世帯主 heads it.
+type ImportRow struct {
+	Line             int // source line, for error reports
+	ResidentCode     jukinet.ResidentCode
+	IndividualNumber jukinet.IndividualNumber
+	Name             jukinet.Name
+	BirthDate        jukinet.Date
+	Sex              jukinet.Sex
+	AddressText      string
+	AddressSince     jukinet.Date
+	ResidentSince    jukinet.Date
+	HouseholdKey     string
+	Relationship     string
+	Domicile         string
+	DomicileHead     string
+	CardHolder       bool
+}
+
+// RowError reports a refused row.
+type RowError struct {
+	Line  int    `json:"line"`
+	Field string `json:"field"`
+	Err   string `json:"error"`
+}
+
+// ImportOptions tune Import.
+type ImportOptions struct {
+	// SkipInvalid imports the valid rows and reports the others; without it
+	// one bad row refuses the whole import and nothing is written.
+	SkipInvalid bool
+	BatchSize   int                    // rows per transaction; default 2000
+	Progress    func(done, total int) // called after each batch
+}
+
+// ImportResult summarises an import.
+type ImportResult struct {
+	Imported   int        `json:"imported"`
+	Households int        `json:"households"`
+	Skipped    []RowError `json:"skipped,omitempty"`
+}
+
+// ImportError is returned when rows are invalid and SkipInvalid is off.
+type ImportError struct{ Rows []RowError }
+
+func (e *ImportError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d invalid row(s), nothing imported", len(e.Rows))
+	for i, r := range e.Rows {
+		if i == 20 {
+			fmt.Fprintf(&b, "\n  … and %d more", len(e.Rows)-20)
+			break
+		}
+		fmt.Fprintf(&b, "\n  line %d: %s: %s", r.Line, r.Field, r.Err)
+	}
+	return b.String()
+}
+
+// Import loads residents into the register in batches (one transaction per
+// batch), as the 改製 (re-creation of the register in a new system) of each
+// person: every imported person gets version 1 and an identity notice.
+// Rows are validated first, all of them, before anything is written.
+func (g *Register) Import(ctx context.Context, rows []ImportRow, opt ImportOptions) (ImportResult, error) {
+	const op = "register.Import"
+	var res ImportResult
+	valid, bad := g.validateImport(rows)
+	if len(bad) > 0 && !opt.SkipInvalid {
+		return res, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("rows"), &ImportError{Rows: bad})
+	}
+	res.Skipped = bad
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 2000
+	}
+	// Keep households whole inside a batch: cut only between households.
+	for start := 0; start < len(valid); {
+		end := min(start+opt.BatchSize, len(valid))
+		for end < len(valid) && valid[end].HouseholdKey == valid[end-1].HouseholdKey {
+			end++
+		}
+		batch := valid[start:end]
+		var hh int
+		err := g.db.Update(ctx, store.Op{Operation: jukinet.OpResidentImport, Detail: fmt.Sprintf("rows %d-%d", batch[0].Line, batch[len(batch)-1].Line)},
+			func(tx *store.Tx) error {
+				var err error
+				hh, err = g.importBatch(tx, batch)
+				return err
+			})
+		if err != nil {
+			return res, jukinet.E(op, err)
+		}
+		res.Imported += len(batch)
+		res.Households += hh
+		if opt.Progress != nil {
+			opt.Progress(res.Imported, len(valid))
+		}
+		start = end
+	}
+	return res, nil
+}
+
+// validateImport checks each row alone and the rows together (unique codes,
+// one head per household), returning the valid rows grouped by household.
+func (g *Register) validateImport(rows []ImportRow) ([]ImportRow, []RowError) {
+	var bad []RowError
+	fail := func(r ImportRow, err error) {
+		bad = append(bad, RowError{Line: r.Line, Field: jukinet.ErrorField(err), Err: messageOf(err)})
+	}
+	seen := map[jukinet.ResidentCode]int{}
+	seenNumber := map[jukinet.IndividualNumber]int{}
+	heads := map[string]int{}
+	addr := map[string]string{}
+	var ok []ImportRow
+	for _, r := range rows {
+		if err := g.validateImportRow(r); err != nil {
+			fail(r, err)
+			continue
+		}
+		if line, dup := seen[r.ResidentCode]; dup {
+			fail(r, jukinet.Errorf("import", jukinet.KindInvalid, "resident_code", "duplicate of line %d", line))
+			continue
+		}
+		if line, dup := seenNumber[r.IndividualNumber]; dup && r.IndividualNumber != "" {
+			fail(r, jukinet.Errorf("import", jukinet.KindInvalid, "individual_number", "duplicate of line %d", line))
+			continue
+		}
+		if a, known := addr[r.HouseholdKey]; known && a != r.AddressText {
+			fail(r, jukinet.Errorf("import", jukinet.KindInvalid, "address_text", "differs from the address of household %s", r.HouseholdKey))
+			continue
+		}
+		seen[r.ResidentCode] = r.Line
+		seenNumber[r.IndividualNumber] = r.Line
+		addr[r.HouseholdKey] = r.AddressText
+		if r.Relationship == RelationshipHead {
+			heads[r.HouseholdKey]++
+		}
+		ok = append(ok, r)
+	}
+	var out []ImportRow
+	for _, r := range ok {
+		if heads[r.HouseholdKey] != 1 {
+			fail(r, jukinet.Errorf("import", jukinet.KindInvalid, "relationship", "household %s must have exactly one 世帯主 (has %d)", r.HouseholdKey, heads[r.HouseholdKey]))
+			continue
+		}
+		out = append(out, r)
+	}
+	// Group by household, keeping the order of first appearance.
+	order := map[string]int{}
+	groups := [][]ImportRow{}
+	for _, r := range out {
+		i, ok := order[r.HouseholdKey]
+		if !ok {
+			i = len(groups)
+			order[r.HouseholdKey] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], r)
+	}
+	out = out[:0]
+	for _, grp := range groups {
+		out = append(out, grp...)
+	}
+	return out, bad
+}
+
+func messageOf(err error) string {
+	if e, ok := err.(*jukinet.Error); ok {
+		for e.Message == "" && e.Err != nil {
+			inner, ok := e.Err.(*jukinet.Error)
+			if !ok {
+				return e.Err.Error()
+			}
+			e = inner
+		}
+		return e.Message
+	}
+	return err.Error()
+}
+
+func (g *Register) validateImportRow(r ImportRow) error {
+	const op = "import"
+	if _, err := jukinet.ParseResidentCode(string(r.ResidentCode)); err != nil {
+		return err
+	}
+	if r.IndividualNumber != "" {
+		if _, err := jukinet.ParseIndividualNumber(string(r.IndividualNumber)); err != nil {
+			return err
+		}
+	}
+	if err := g.validatePerson(op, PersonInput{Name: r.Name, BirthDate: r.BirthDate, Sex: r.Sex, Domicile: r.Domicile, DomicileHead: r.DomicileHead}); err != nil {
+		return err
+	}
+	if err := (jukinet.Address{LGCode: g.cfg.Municipality, Text: r.AddressText}).Validate("address"); err != nil {
+		return err
+	}
+	for _, d := range []struct {
+		field string
+		v     jukinet.Date
+	}{{"address_since", r.AddressSince}, {"resident_since", r.ResidentSince}} {
+		if err := g.checkDate(op, d.field, d.v); err != nil {
+			return err
+		}
+		if d.v.Before(r.BirthDate) {
+			return jukinet.Errorf(op, jukinet.KindInvalid, d.field, "before the birth date")
+		}
+	}
+	if strings.TrimSpace(r.HouseholdKey) == "" {
+		return jukinet.Errorf(op, jukinet.KindInvalid, "household_id", "required")
+	}
+	if strings.TrimSpace(r.Relationship) == "" {
+		return jukinet.Errorf(op, jukinet.KindInvalid, "relationship", "required")
+	}
+	return nil
+}
+
+// importBatch writes one batch with multi-row statements: the hot path of an
+// import must not run a statement per row (DESIGN.md §5).
+func (g *Register) importBatch(tx *store.Tx, rows []ImportRow) (int, error) {
+	// Refuse codes already known here (current or removed).
+	codes := make([]any, len(rows))
+	for i, r := range rows {
+		codes[i] = string(r.ResidentCode)
+	}
+	for start := 0; start < len(codes); start += 500 {
+		end := min(start+500, len(codes))
+		var n int
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM person_versions WHERE resident_code IN (`+placeholders(1, end-start)+`)`, codes[start:end]...).Scan(&n); err != nil {
+			return 0, jukinet.E("import", jukinet.KindInternal, err)
+		}
+		if n > 0 {
+			return 0, jukinet.Errorf("import", jukinet.KindConflict, "resident_code", "%d resident code(s) in rows %d-%d are already registered here", n, rows[start].Line, rows[end-1].Line)
+		}
+	}
+	hhID := map[string]string{}
+	hhAt := map[string]int{} // index of the household's first column in hhArgs
+	var hhArgs, resArgs, verArgs, histArgs []any
+	now := tx.NowMicro()
+	for _, r := range rows {
+		id, ok := hhID[r.HouseholdKey]
+		if !ok {
+			id = uuid.NewString()
+			hhID[r.HouseholdKey] = id
+			hhAt[r.HouseholdKey] = len(hhArgs)
+			hhArgs = append(hhArgs, id, "", string(g.cfg.Municipality), r.AddressText, now)
+		}
+		res := &Resident{ResidentCode: r.ResidentCode, IndividualNumber: r.IndividualNumber, Name: r.Name, BirthDate: r.BirthDate,
+			Sex: r.Sex, Address: jukinet.Address{LGCode: g.cfg.Municipality, Text: r.AddressText}, AddressSince: r.AddressSince,
+			ResidentSince: r.ResidentSince, HouseholdID: id, Relationship: r.Relationship, Domicile: r.Domicile,
+			DomicileHead: r.DomicileHead, CardHolder: r.CardHolder, Status: StatusCurrent, Version: 1, RecordID: uuid.NewString()}
+		if r.Relationship == RelationshipHead {
+			hhArgs[hhAt[r.HouseholdKey]+1] = string(r.ResidentCode) // head_code
+		}
+		resArgs = append(resArgs, residentArgs(res, now)...)
+		verArgs = append(verArgs, string(r.ResidentCode), 1)
+		info := res.Identity(jukinet.ChangeInfo{Reason: jukinet.ReasonRemakeAdd, Date: jukinet.Today(g.db.Now())})
+		info.Municipality = g.cfg.Municipality
+		body, err := json.Marshal(info)
+		if err != nil {
+			return 0, jukinet.E("import", jukinet.KindInternal, err)
+		}
+		histArgs = append(histArgs, string(r.ResidentCode), 1, int(info.Change.Reason), info.Change.Date.String(), string(body), now)
+		tx.Send(store.Message{Kind: KindIdentityNotify, To: g.cfg.Prefecture, OrderingKey: info.OrderingKey(), Version: 1, Body: body})
+	}
+	if err := multiInsert(tx, `INSERT INTO households (id, head_code, address_lg, address_text, created_at) VALUES `, 5, hhArgs); err != nil {
+		return 0, err
+	}
+	if err := multiInsert(tx, `INSERT INTO residents (`+residentColumns+`, kanji_key, kana_key, address_key, updated_at) VALUES `, 37, resArgs); err != nil {
+		if store.IsUniqueViolation(err) {
+			return 0, jukinet.E("import", jukinet.KindConflict, jukinet.Field("individual_number"), "an individual number or resident code is already designated to a current resident", err)
+		}
+		return 0, err
+	}
+	if err := multiInsert(tx, `INSERT INTO person_versions (resident_code, version) VALUES `, 2, verArgs); err != nil {
+		return 0, err
+	}
+	if err := multiInsert(tx, `INSERT INTO identity_history (resident_code, version, reason, change_date, info, recorded_at) VALUES `, 6, histArgs); err != nil {
+		return 0, err
+	}
+	return len(hhID), nil
+}
+
+// multiInsert runs prefix + "(…),(…)" in chunks that stay under the engines'
+// parameter limits.
+func multiInsert(tx *store.Tx, prefix string, cols int, args []any) error {
+	if len(args) == 0 {
+		return nil
+	}
+	perStmt := max(1, 30000/cols)
+	rows := len(args) / cols
+	for start := 0; start < rows; start += perStmt {
+		end := min(start+perStmt, rows)
+		var q strings.Builder
+		q.WriteString(prefix)
+		for i := 0; i < end-start; i++ {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteByte('(')
+			q.WriteString(placeholders(i*cols+1, cols))
+			q.WriteByte(')')
+		}
+		if _, err := tx.Exec(q.String(), args[start*cols:end*cols]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// placeholders returns "$first, $first+1, …" (n of them).
+func placeholders(first, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "$%d", first+i)
+	}
+	return b.String()
+}

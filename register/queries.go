@@ -1,0 +1,155 @@
+package register
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/store"
+)
+
+// Get returns the records (current first, then 除票) of a resident code. Reading
+// a person's data needs a purpose or case number and is logged (G11.2).
+func (g *Register) Get(ctx context.Context, code jukinet.ResidentCode, purpose string) ([]Resident, error) {
+	const op = "register.Get"
+	if _, err := jukinet.ParseResidentCode(string(code)); err != nil {
+		return nil, jukinet.E(op, err)
+	}
+	var out []Resident
+	err := g.db.Update(ctx, store.Op{Operation: jukinet.OpResidentRead, Subject: string(code), Purpose: purpose}, func(tx *store.Tx) error {
+		rows, err := tx.Query(`SELECT `+residentColumns+` FROM residents WHERE resident_code = $1 ORDER BY status, updated_at DESC`, string(code))
+		if err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanResident(rows)
+			if err != nil {
+				return jukinet.E(op, jukinet.KindInternal, err)
+			}
+			out = append(out, *r)
+		}
+		if err := rows.Err(); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		if len(out) == 0 {
+			return jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no resident with code %s", code)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Query selects residents: every given criterion must match. Kana and Kanji
+// match by prefix of the width- and kana-folded search key.
+type Query struct {
+	Kana           string       `json:"kana,omitempty"`
+	Kanji          string       `json:"kanji,omitempty"`
+	BirthDate      jukinet.Date `json:"birth_date,omitempty"`
+	Address        string       `json:"address,omitempty"` // substring
+	IncludeRemoved bool         `json:"include_removed,omitempty"`
+	Limit          int          `json:"limit,omitempty"` // default 50, at most 500
+}
+
+// Search finds residents. A search shows personal data, so it is logged with
+// its purpose. Errors: KindInvalid when no criterion is given.
+func (g *Register) Search(ctx context.Context, q Query, purpose string) ([]Resident, error) {
+	const op = "register.Search"
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if k := jukinet.SearchKey(q.Kana); k != "" {
+		add("kana_key LIKE ?", escapeLike(k)+"%")
+	}
+	if k := jukinet.SearchKey(q.Kanji); k != "" {
+		add("kanji_key LIKE ?", escapeLike(k)+"%")
+	}
+	if !q.BirthDate.IsZero() {
+		add("birth_date = ?", q.BirthDate.String())
+	}
+	if k := jukinet.SearchKey(q.Address); k != "" {
+		add("address_key LIKE ?", "%"+escapeLike(k)+"%")
+	}
+	if len(where) == 0 {
+		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "query", "give at least one of kana, kanji, birth date or address")
+	}
+	if !q.IncludeRemoved {
+		where = append(where, "status = 'current'")
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 500)
+	var out []Resident
+	err := g.db.Update(ctx, store.Op{Operation: jukinet.OpResidentSearch, Purpose: purpose}, func(tx *store.Tx) error {
+		rows, err := tx.Query(`SELECT `+residentColumns+` FROM residents WHERE `+strings.Join(where, " AND ")+
+			` ORDER BY kana_key, birth_date LIMIT `+strconv.Itoa(limit), args...)
+		if err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanResident(rows)
+			if err != nil {
+				return jukinet.E(op, jukinet.KindInternal, err)
+			}
+			out = append(out, *r)
+		}
+		tx.SetDetail("results: " + strconv.Itoa(len(out)))
+		return rows.Err()
+	})
+	return out, err
+}
+
+// HouseholdOf returns a household with its current members (logged as a read).
+func (g *Register) HouseholdOf(ctx context.Context, id, purpose string) (*Household, error) {
+	const op = "register.HouseholdOf"
+	var out *Household
+	err := g.db.Update(ctx, store.Op{Operation: jukinet.OpResidentRead, Purpose: purpose, Detail: "household " + id}, func(tx *store.Tx) error {
+		hh, err := loadHousehold(tx, op, id)
+		if err != nil {
+			return err
+		}
+		members, err := householdMembers(tx, id)
+		if err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		for _, m := range members {
+			hh.Members = append(hh.Members, *m)
+		}
+		out = hh
+		return nil
+	})
+	return out, err
+}
+
+// Counts are the register's totals (no personal data; not logged).
+type Counts struct {
+	Current    int `json:"current"`
+	Removed    int `json:"removed"`
+	Households int `json:"households"`
+	Notices    int `json:"identity_notices"`
+}
+
+// Count returns the totals.
+func (g *Register) Count(ctx context.Context) (Counts, error) {
+	var c Counts
+	err := g.db.SQL().QueryRowContext(ctx, `SELECT
+ (SELECT COUNT(*) FROM residents WHERE status = 'current'),
+ (SELECT COUNT(*) FROM residents WHERE status = 'removed'),
+ (SELECT COUNT(*) FROM households WHERE dissolved_at = 0),
+ (SELECT COUNT(*) FROM identity_history)`).Scan(&c.Current, &c.Removed, &c.Households, &c.Notices)
+	if err != nil {
+		return c, jukinet.E("register.Count", jukinet.KindInternal, err)
+	}
+	return c, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer("%", "", "_", "").Replace(s)
+}

@@ -1,0 +1,246 @@
+package register_test
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/register"
+	"github.com/jukinet/jukinet/store"
+	"github.com/jukinet/jukinet/store/storetest"
+)
+
+var (
+	hofu     = jukinet.LGCode("352063")
+	clerk    = jukinet.Actor{CollationID: "C-0101", OperatorID: "OP-REC-0101", Authority: jukinet.AuthorityRecord, Terminal: "T-01"}
+	looker   = jukinet.Actor{CollationID: "C-0102", OperatorID: "OP-LOOK-0102", Authority: jukinet.AuthorityLookup, Terminal: "T-01"}
+	numberer = jukinet.Actor{CollationID: "C-0103", OperatorID: "OP-NUM-0103", Authority: jukinet.AuthorityNumber, Terminal: "T-01"}
+	now      = time.Date(2026, 11, 26, 10, 0, 0, 0, jukinet.JST)
+)
+
+type seqReader struct{ r *rand.Rand }
+
+func (s seqReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(s.r.UintN(256))
+	}
+	return len(p), nil
+}
+
+type fixture struct {
+	db  *store.DB
+	g   *register.Register
+	ctx context.Context
+}
+
+func setup(t *testing.T, e store.Engine) *fixture {
+	t.Helper()
+	db := storetest.OpenWith(t, e, string(hofu), storetest.Options{Now: func() time.Time { return now }})
+	g, err := register.New(db, register.Config{Municipality: hofu, Codes: register.RandomCodes{Rand: seqReader{rand.New(rand.NewPCG(1, 2))}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{db: db, g: g, ctx: jukinet.WithActor(context.Background(), clerk)}
+}
+
+func date(t *testing.T, s string) jukinet.Date {
+	t.Helper()
+	d, err := jukinet.ParseDate("date", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func name(kanji, kana string) jukinet.Name { return jukinet.Name{Kanji: kanji, Kana: kana} }
+
+// notices returns the identity notices in the outbox, in order.
+func (f *fixture) notices(t *testing.T) []jukinet.IdentityInfo {
+	t.Helper()
+	rows, err := f.db.SQL().Query(`SELECT dest, kind, ordering_key, version, body FROM outbox WHERE kind = 'identity.notify' ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []jukinet.IdentityInfo
+	for rows.Next() {
+		var dest, kind, key string
+		var version int64
+		var body []byte
+		if err := rows.Scan(&dest, &kind, &key, &version, &body); err != nil {
+			t.Fatal(err)
+		}
+		var info jukinet.IdentityInfo
+		if err := json.Unmarshal(body, &info); err != nil {
+			t.Fatal(err)
+		}
+		if dest != "350001" || key != info.OrderingKey() || uint64(version) != info.Version {
+			t.Errorf("notice row: dest %s key %s version %d; want 350001, %s, %d", dest, key, version, info.OrderingKey(), info.Version)
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+func (f *fixture) logCount(t *testing.T, op jukinet.Operation) int {
+	t.Helper()
+	var n int
+	f.db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = $1 AND result = 'ok'`, string(op)).Scan(&n)
+	return n
+}
+
+func (f *fixture) moveIn(t *testing.T, kanji, kana, addr string) *register.Resident {
+	t.Helper()
+	code, _ := jukinet.NewResidentCode(seqReader{rand.New(rand.NewPCG(uint64(len(kanji)), uint64(len(addr))))})
+	r, err := f.g.MoveInDomestic(f.ctx, register.MoveInInput{
+		PersonInput:  register.PersonInput{Name: name(kanji, kana), BirthDate: date(t, "1985-04-02"), Sex: jukinet.SexFemale, Domicile: "山口県防府市松崎町1番地", DomicileHead: kanji},
+		ResidentCode: code, MoveInDate: date(t, "2026-11-20"), PlannedMoveOut: date(t, "2026-11-15"),
+		PreviousAddress: jukinet.Address{LGCode: "352012", Text: "山口県山口市亀山町2番1号"}, AddressText: addr, CardHolder: true,
+	})
+	if err != nil {
+		t.Fatalf("move-in: %v", err)
+	}
+	return r
+}
+
+// Every event type goes through the single write path on both engines and
+// produces its identity notice (記載/消除/修正) and its log row.
+func TestEveryEventProducesNoticeAndLog(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			f := setup(t, e)
+			head := f.moveIn(t, "山田\u3000花子", "ヤマダ\u3000ハナコ", "山口県防府市松崎町1丁目2番3号")
+			baby, err := f.g.Birth(f.ctx, register.BirthInput{PersonInput: register.PersonInput{Name: name("山田\u3000陽翔", "ヤマダ\u3000ハルト"),
+				BirthDate: date(t, "2026-11-01"), Sex: jukinet.SexMale}, Household: register.HouseholdChoice{ID: head.HouseholdID, Relationship: "子"}})
+			if err != nil {
+				t.Fatalf("birth: %v", err)
+			}
+			abroad, err := f.g.MoveInFromAbroad(f.ctx, register.MoveInInput{PersonInput: register.PersonInput{Name: name("山田\u3000健", "ヤマダ\u3000ケン"),
+				BirthDate: date(t, "1983-01-05"), Sex: jukinet.SexMale}, MoveInDate: date(t, "2026-11-21"),
+				PreviousAddress: jukinet.Address{Text: "アメリカ合衆国"}, Household: register.HouseholdChoice{ID: head.HouseholdID, Relationship: "夫"}})
+			if err != nil {
+				t.Fatalf("move-in from abroad: %v", err)
+			}
+			moved, err := f.g.MoveWithin(f.ctx, register.MoveWithinInput{ResidentCode: head.ResidentCode, AddressText: "山口県防府市天神1丁目1番1号", Date: date(t, "2026-11-24")})
+			if err != nil || len(moved) != 3 {
+				t.Fatalf("move-within: %v (%d moved, want 3)", err, len(moved))
+			}
+			steps := []struct {
+				op  jukinet.Operation
+				run func() error
+			}{
+				{jukinet.OpNameChange, func() error {
+					_, err := f.g.NameChange(f.ctx, head.ResidentCode, name("佐藤\u3000花子", "サトウ\u3000ハナコ"), date(t, "2026-11-24"))
+					return err
+				}},
+				{jukinet.OpFormerSurname, func() error {
+					_, err := f.g.SetFormerSurname(f.ctx, head.ResidentCode, "山田", "ヤマダ", date(t, "2026-11-24"))
+					return err
+				}},
+				{jukinet.OpAlias, func() error {
+					_, err := f.g.SetAlias(f.ctx, abroad.ResidentCode, "ケン・ヤマダ", "ケン\u3000ヤマダ", date(t, "2026-11-24"))
+					return err
+				}},
+				{jukinet.OpHouseholdSplit, func() error {
+					_, err := f.g.HouseholdSplit(f.ctx, register.HouseholdSplitInput{Members: []jukinet.ResidentCode{abroad.ResidentCode}, NewHead: abroad.ResidentCode, Date: date(t, "2026-11-24")})
+					return err
+				}},
+				{jukinet.OpHouseholdChange, func() error {
+					_, err := f.g.HouseholdChange(f.ctx, register.HouseholdChangeInput{ResidentCode: baby.ResidentCode, Into: mustResident(t, f, abroad.ResidentCode).HouseholdID, Relationship: "子", Date: date(t, "2026-11-24")})
+					return err
+				}},
+				{jukinet.OpHouseholdMerge, func() error {
+					_, err := f.g.HouseholdMerge(f.ctx, register.HouseholdMergeInput{From: mustResident(t, f, abroad.ResidentCode).HouseholdID, Into: head.HouseholdID,
+						Relationships: map[jukinet.ResidentCode]string{abroad.ResidentCode: "夫", baby.ResidentCode: "子"}, Date: date(t, "2026-11-25")})
+					return err
+				}},
+				{jukinet.OpHouseholderChange, func() error {
+					_, err := f.g.HouseholderChange(f.ctx, register.HouseholderChangeInput{HouseholdID: head.HouseholdID, NewHead: abroad.ResidentCode,
+						Relationships: map[jukinet.ResidentCode]string{head.ResidentCode: "妻"}, Date: date(t, "2026-11-25")})
+					return err
+				}},
+				{jukinet.OpExOfficioCorrect, func() error {
+					addr := "山口県防府市天神1丁目1番1号 天神ハイツ101"
+					_, err := f.g.ExOfficioCorrect(f.ctx, register.ChangeInput{ResidentCode: head.ResidentCode, AddressText: &addr, Date: date(t, "2026-11-25")})
+					return err
+				}},
+				{jukinet.OpClericalCorrection, func() error {
+					d := date(t, "1985-04-03")
+					_, err := f.g.ClericalCorrection(f.ctx, register.ChangeInput{ResidentCode: head.ResidentCode, BirthDate: &d, Date: date(t, "2026-11-25")})
+					return err
+				}},
+				{jukinet.OpExOfficioAdd, func() error {
+					_, err := f.g.ExOfficioAdd(f.ctx, register.ExOfficioAddInput{Reason: jukinet.ReasonNaturalizationAdd, MoveInInput: register.MoveInInput{
+						PersonInput: register.PersonInput{Name: name("王\u3000明", "ワン\u3000ミン"), BirthDate: date(t, "1990-06-01"), Sex: jukinet.SexMale},
+						MoveInDate:  date(t, "2026-11-25"), AddressText: "山口県防府市華城中央2丁目1番1号"}})
+					return err
+				}},
+				{jukinet.OpIndividualNumberSet, func() error {
+					_, err := f.g.DesignateIndividualNumber(jukinet.WithActor(context.Background(), numberer), baby.ResidentCode, "123456789018", jukinet.ReasonIndividualNumberExOfficioAdd, date(t, "2026-11-25"))
+					return err
+				}},
+				{jukinet.OpResidentCodeChange, func() error {
+					_, err := f.g.ChangeResidentCode(f.ctx, abroad.ResidentCode, date(t, "2026-11-25"))
+					return err
+				}},
+				{jukinet.OpMoveOut, func() error {
+					_, err := f.g.MoveOut(f.ctx, register.MoveOutInput{ResidentCode: head.ResidentCode, PlannedDate: date(t, "2026-12-01"),
+						Destination: jukinet.Address{LGCode: "402036", Text: "福岡県久留米市城南町1番1号"}})
+					return err
+				}},
+				{jukinet.OpDeath, func() error {
+					_, err := f.g.Death(f.ctx, register.DeathInput{ResidentCode: baby.ResidentCode, Date: date(t, "2026-11-26")})
+					return err
+				}},
+				{jukinet.OpExOfficioRemove, func() error {
+					var code jukinet.ResidentCode
+					f.db.SQL().QueryRow(`SELECT resident_code FROM residents WHERE kanji = '王　明'`).Scan(&code)
+					_, err := f.g.ExOfficioRemove(f.ctx, code, date(t, "2026-11-26"), 0)
+					return err
+				}},
+			}
+			for _, s := range steps {
+				before := len(f.notices(t))
+				if err := s.run(); err != nil {
+					t.Fatalf("%s: %v", s.op, err)
+				}
+				if got := len(f.notices(t)); got <= before {
+					t.Errorf("%s: no identity notice queued (%d before, %d after)", s.op, before, got)
+				}
+				if f.logCount(t, s.op) == 0 {
+					t.Errorf("%s: no operation-log record", s.op)
+				}
+			}
+			// Versions per person are contiguous from 1: receivers can order and detect gaps.
+			last := map[string]uint64{}
+			classes := map[jukinet.ChangeClass]int{}
+			for _, n := range f.notices(t) {
+				if n.Version != last[n.OrderingKey()]+1 {
+					t.Errorf("%s: version %d after %d", n.OrderingKey(), n.Version, last[n.OrderingKey()])
+				}
+				last[n.OrderingKey()] = n.Version
+				classes[n.Change.Reason.Class()]++
+			}
+			if classes[jukinet.ClassAdd] == 0 || classes[jukinet.ClassRemove] == 0 || classes[jukinet.ClassChange] == 0 {
+				t.Errorf("classes seen %v: want 記載, 消除 and 修正", classes)
+			}
+			// The 除票 is kept.
+			recs, err := f.g.Get(jukinet.WithActor(context.Background(), looker), head.ResidentCode, "case 2026-0001")
+			if err != nil || len(recs) != 1 || recs[0].Status != register.StatusRemoved || recs[0].Removal.Destination.LGCode != "402036" {
+				t.Errorf("removed record of the head: %+v, %v", recs, err)
+			}
+		})
+	}
+}
+
+func mustResident(t *testing.T, f *fixture, code jukinet.ResidentCode) register.Resident {
+	t.Helper()
+	recs, err := f.g.Get(jukinet.WithActor(context.Background(), looker), code, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs[0]
+}

@@ -1,0 +1,67 @@
+package pki
+
+import (
+	"crypto/tls"
+
+	"github.com/jukinet/jukinet"
+)
+
+// ServerTLSConfig is the configuration of the network listener (DESIGN.md §3–4):
+// TLS 1.3 only, and a client certificate is required, verified against the
+// network CA alone, and must be a node certificate — a terminal certificate
+// from the same CA is refused. Handlers learn the peer with PeerNodeID.
+func (c *NodeCredentials) ServerTLSConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{c.Certificate},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    c.CAPool,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			_, err := PeerNodeID(&cs)
+			return err
+		},
+	}
+}
+
+// ClientTLSConfig is the configuration for calling node peerNodeID: TLS 1.3
+// only, presenting this node's certificate, trusting only the network CA, and
+// requiring the server certificate to name peerNodeID. The server name is
+// "<peer>.node.jukinet", so the address dialled does not need to appear in
+// the certificate and http.Transport keeps the name.
+func (c *NodeCredentials) ClientTLSConfig(peerNodeID string) *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{c.Certificate},
+		RootCAs:      c.CAPool,
+		ServerName:   NodeDNSName(peerNodeID),
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			const op = "pki.ClientTLSConfig"
+			if len(cs.PeerCertificates) == 0 {
+				return jukinet.E(op, jukinet.KindUnauthorized, "the server presented no certificate")
+			}
+			got, err := NodeIDFromCert(cs.PeerCertificates[0])
+			if err != nil {
+				return jukinet.E(op, err)
+			}
+			if got != peerNodeID {
+				return jukinet.Errorf(op, jukinet.KindUnauthorized, "", "expected node %s, the server is node %s", peerNodeID, got)
+			}
+			return nil
+		},
+	}
+}
+
+// PeerNodeID returns the node ID of the verified client certificate of a
+// connection accepted with ServerTLSConfig.
+// Errors: KindUnauthorized when there is no verified node certificate.
+func PeerNodeID(cs *tls.ConnectionState) (string, error) {
+	const op = "pki.PeerNodeID"
+	if cs == nil || len(cs.VerifiedChains) == 0 || len(cs.PeerCertificates) == 0 {
+		return "", jukinet.E(op, jukinet.KindUnauthorized, "no verified client certificate")
+	}
+	id, err := NodeIDFromCert(cs.PeerCertificates[0])
+	if err != nil {
+		return "", jukinet.E(op, err)
+	}
+	return id, nil
+}

@@ -1,6 +1,7 @@
 package biometric
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
@@ -22,7 +23,7 @@ const (
 	helperBytes      = CodeBits / 8
 	magic            = "JKBT"
 	headerBytes      = 4 + 1 + 4 + 8 + 8 + 16 + 2
-	templateBytes    = headerBytes + helperBytes + sha256.Size
+	templateBytes    = headerBytes + helperBytes + 2*sha256.Size
 )
 
 // Params are the code parameters a template was made with. Format 1 supports
@@ -55,8 +56,9 @@ type Template struct {
 	KeyID      [8]byte // NodeKey.ID it was enrolled under
 	Params     Params
 	Salt       [16]byte
-	Helper     []byte // CodeBits/8 bytes
-	Check      [32]byte
+	Helper     []byte   // CodeBits/8 bytes
+	Check      [32]byte // SHA-256 over the header and the committed key
+	Seal       [32]byte // HMAC under the node key over all fields above: detects corruption and substitution
 }
 
 // EnrolledUnder reports whether t was made with key. When the node moves to a
@@ -71,7 +73,7 @@ func (t Template) String() string {
 	return fmt.Sprintf("biometric.Template{Format: %d, KeyVersion: %d, KeyID: %x}", t.Format, t.KeyVersion, t.KeyID)
 }
 
-// MarshalBinary encodes a valid template in format 1 (big-endian, 587 bytes).
+// MarshalBinary encodes a valid template in format 1 (big-endian, 619 bytes).
 func (t Template) MarshalBinary() ([]byte, error) {
 	if err := t.validate("biometric.Template.MarshalBinary"); err != nil {
 		return nil, err
@@ -83,7 +85,21 @@ func (t Template) MarshalBinary() ([]byte, error) {
 	b = binary.BigEndian.AppendUint16(b, uint16(len(t.Helper)))
 	b = append(b, t.Helper...)
 	b = append(b, t.Check[:]...)
+	b = append(b, t.Seal[:]...)
 	return b, nil
+}
+
+// seal computes the template's HMAC under the node key.
+func (t *Template) seal(key NodeKey) [32]byte {
+	m := hmac.New(sha256.New, key.derive("template-seal"))
+	m.Write([]byte(magic))
+	m.Write([]byte{t.Format})
+	m.Write(t.appendHeader(nil))
+	m.Write(t.Helper)
+	m.Write(t.Check[:])
+	var sum [32]byte
+	m.Sum(sum[:0])
+	return sum
 }
 
 // appendHeader appends the fields that the check hash binds.
@@ -124,6 +140,7 @@ func (t *Template) UnmarshalBinary(b []byte) error {
 	}
 	d.Helper = append([]byte(nil), b[headerBytes:headerBytes+helperBytes]...)
 	copy(d.Check[:], b[headerBytes+helperBytes:])
+	copy(d.Seal[:], b[headerBytes+helperBytes+sha256.Size:])
 	if err := d.validate(op); err != nil {
 		return err
 	}
@@ -189,12 +206,14 @@ func enrollWith(key NodeKey, tr *transform, r *Reading, rand io.Reader) (Templat
 	}
 	clear(x[:])
 	t.Check = t.checkHash(secret)
+	t.Seal = t.seal(key)
 	return t, nil
 }
 
 // Verify matches a reading against a template enrolled under key (照合).
 // It returns true for a match and false for a non-match. It returns an error
-// (and false) when the template is corrupt or unsupported (KindInvalid) or was
+// (and false) when the template is malformed, unsupported or fails its seal
+// (KindInvalid, field "template", "format", "params" or "helper") or was
 // enrolled under another node key or key version (KindConflict, field
 // "key_version" or "key_id": re-enrol the operator).
 func Verify(key NodeKey, t Template, r Reading) (bool, error) {
@@ -208,35 +227,48 @@ func Verify(key NodeKey, t Template, r Reading) (bool, error) {
 	if t.KeyID != key.ID() {
 		return false, jukinet.Errorf(op, jukinet.KindConflict, "key_id", "template was enrolled under another node key with version %d; re-enrol", key.Version)
 	}
+	if want := t.seal(key); !hmac.Equal(want[:], t.Seal[:]) {
+		return false, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("template"), "template fails its integrity check (corrupted or altered)")
+	}
 	return verifyWith(newTransform(key), &t, &r), nil
 }
 
 // verifyWith decodes helper ⊕ T(reading) and compares the recovered key's
 // hash. t must be valid.
 func verifyWith(tr *transform, t *Template, r *Reading) bool {
-	x := tr.apply(r)
-	defer clear(x[:])
 	var received [innerBlocks]uint8
+	defer clear(received[:])
 	erasures := make([]int, 0, innerBlocks)
-	for i := range received {
-		w := binary.LittleEndian.Uint64(t.Helper[8*i:]) ^ x[i]
-		sym, ok := hadamardDecode(w, int(t.Params.ErasureThreshold))
-		if !ok {
-			erasures = append(erasures, i)
-			if len(erasures) > innerBlocks-outerK {
-				return false // beyond the erasure budget: no need to run the decoder
-			}
-		}
-		received[i] = sym
+	if !decodeBlocks(tr, t, r, &received, &erasures) {
+		return false // beyond the erasure budget: no need to run the RS decoder
 	}
 	secret, ok := defaultCode.decode(received[:], erasures)
-	clear(received[:])
 	if !ok {
 		return false
 	}
 	defer clear(secret)
 	sum := t.checkHash(secret)
 	return subtle.ConstantTimeCompare(sum[:], t.Check[:]) == 1
+}
+
+// decodeBlocks runs the inner decoder on every block of helper ⊕ T(reading),
+// writing the symbols and appending erased block numbers. It stops early and
+// returns false once the erasures alone exceed the outer code's radius.
+func decodeBlocks(tr *transform, t *Template, r *Reading, received *[innerBlocks]uint8, erasures *[]int) bool {
+	x := tr.apply(r)
+	defer clear(x[:])
+	threshold := int(t.Params.ErasureThreshold)
+	for i := range received {
+		sym, ok := hadamardDecode(binary.LittleEndian.Uint64(t.Helper[8*i:])^x[i], threshold)
+		if !ok {
+			*erasures = append(*erasures, i)
+			if len(*erasures) > innerBlocks-outerK {
+				return false
+			}
+		}
+		received[i] = sym
+	}
+	return true
 }
 
 // Renew re-enrols an operator under a new node key version: the reading must

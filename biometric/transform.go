@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 
 	"github.com/jukinet/jukinet"
@@ -53,6 +54,9 @@ func (k NodeKey) GoString() string { return k.String() }
 
 // Format makes every fmt verb print String.
 func (k NodeKey) Format(f fmt.State, _ rune) { io.WriteString(f, k.String()) }
+
+// LogValue keeps the secret out of structured logs.
+func (k NodeKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 // derive returns HMAC-SHA256(secret, "jukinet/biometric/v1/"+label ‖ version).
 func (k NodeKey) derive(label string) []byte {

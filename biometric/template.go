@@ -89,9 +89,9 @@ func (t Template) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
-// seal computes the template's HMAC under the node key.
-func (t *Template) seal(key NodeKey) [32]byte {
-	m := hmac.New(sha256.New, key.derive("template-seal"))
+// seal computes the template's HMAC under sealKey (derived from the node key).
+func (t *Template) seal(sealKey []byte) [32]byte {
+	m := hmac.New(sha256.New, sealKey)
 	m.Write([]byte(magic))
 	m.Write([]byte{t.Format})
 	m.Write(t.appendHeader(nil))
@@ -174,19 +174,35 @@ func (t *Template) checkHash(key []uint8) [32]byte {
 	return sum
 }
 
+// Matcher enrols and verifies under one node key. It derives the node
+// transform once, so a node that verifies often keeps one Matcher per key
+// version; it is safe for concurrent use.
+type Matcher struct {
+	key     NodeKey
+	id      [8]byte
+	sealKey []byte
+	tr      *transform
+}
+
+// NewMatcher derives the transform of key.
+func NewMatcher(key NodeKey) *Matcher {
+	return &Matcher{key: key, id: key.ID(), sealKey: key.derive("template-seal"), tr: newTransform(key)}
+}
+
 // Enroll registers a reading under the node key: it commits a fresh random
 // key with the reading and returns the template to store (G2.6, G13.2). rand
 // is crypto/rand.Reader in production. The reading is not kept.
 func Enroll(key NodeKey, r Reading, rand io.Reader) (Template, error) {
-	return enrollWith(key, newTransform(key), &r, rand)
+	return NewMatcher(key).Enroll(r, rand)
 }
 
-func enrollWith(key NodeKey, tr *transform, r *Reading, rand io.Reader) (Template, error) {
+// Enroll is the package-level Enroll with the Matcher's key.
+func (m *Matcher) Enroll(r Reading, rand io.Reader) (Template, error) {
 	const op = "biometric.Enroll"
 	if rand == nil {
 		return Template{}, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("rand"), "a random source is required")
 	}
-	t := Template{Format: TemplateFormat, KeyVersion: key.Version, KeyID: key.ID(), Params: DefaultParams()}
+	t := Template{Format: TemplateFormat, KeyVersion: m.key.Version, KeyID: m.id, Params: DefaultParams()}
 	secret := make([]uint8, outerK)
 	defer clear(secret)
 	if _, err := io.ReadFull(rand, secret); err != nil {
@@ -199,14 +215,15 @@ func enrollWith(key NodeKey, tr *transform, r *Reading, rand io.Reader) (Templat
 		secret[i] &= fieldOrder
 	}
 	codeword := defaultCode.encode(secret)
-	x := tr.apply(r)
+	defer clear(codeword)
+	x := m.tr.apply(&r)
+	defer clear(x[:])
 	t.Helper = make([]byte, helperBytes)
 	for i, sym := range codeword {
 		binary.LittleEndian.PutUint64(t.Helper[8*i:], hadamardEncode(sym)^x[i])
 	}
-	clear(x[:])
 	t.Check = t.checkHash(secret)
-	t.Seal = t.seal(key)
+	t.Seal = t.seal(m.sealKey)
 	return t, nil
 }
 
@@ -217,20 +234,25 @@ func enrollWith(key NodeKey, tr *transform, r *Reading, rand io.Reader) (Templat
 // enrolled under another node key or key version (KindConflict, field
 // "key_version" or "key_id": re-enrol the operator).
 func Verify(key NodeKey, t Template, r Reading) (bool, error) {
+	return NewMatcher(key).Verify(t, r)
+}
+
+// Verify is the package-level Verify with the Matcher's key.
+func (m *Matcher) Verify(t Template, r Reading) (bool, error) {
 	const op = "biometric.Verify"
 	if err := t.validate(op); err != nil {
 		return false, err
 	}
-	if t.KeyVersion != key.Version {
-		return false, jukinet.Errorf(op, jukinet.KindConflict, "key_version", "template was enrolled under node key version %d, not %d; re-enrol", t.KeyVersion, key.Version)
+	if t.KeyVersion != m.key.Version {
+		return false, jukinet.Errorf(op, jukinet.KindConflict, "key_version", "template was enrolled under node key version %d, not %d; re-enrol", t.KeyVersion, m.key.Version)
 	}
-	if t.KeyID != key.ID() {
-		return false, jukinet.Errorf(op, jukinet.KindConflict, "key_id", "template was enrolled under another node key with version %d; re-enrol", key.Version)
+	if t.KeyID != m.id {
+		return false, jukinet.Errorf(op, jukinet.KindConflict, "key_id", "template was enrolled under another node key with version %d; re-enrol", m.key.Version)
 	}
-	if want := t.seal(key); !hmac.Equal(want[:], t.Seal[:]) {
+	if want := t.seal(m.sealKey); !hmac.Equal(want[:], t.Seal[:]) {
 		return false, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("template"), "template fails its integrity check (corrupted or altered)")
 	}
-	return verifyWith(newTransform(key), &t, &r), nil
+	return verifyWith(m.tr, &t, &r), nil
 }
 
 // verifyWith decodes helper ⊕ T(reading) and compares the recovered key's

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/jukinet/jukinet"
@@ -329,6 +331,22 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
+func BenchmarkMatcherVerify(b *testing.B) {
+	key := testKey(b, 1, 1)
+	reader := NewSyntheticReader(1, 0)
+	m := NewMatcher(key)
+	tpl, err := m.Enroll(reader.Template("alice"), testRand(7))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := reader.Genuine("alice", 0.20)
+	for b.Loop() {
+		if ok, err := m.Verify(tpl, r); !ok || err != nil {
+			b.Fatalf("Verify = %v, %v", ok, err)
+		}
+	}
+}
+
 func BenchmarkVerifyImpostor(b *testing.B) {
 	key := testKey(b, 1, 1)
 	reader := NewSyntheticReader(1, 0)
@@ -348,6 +366,37 @@ func BenchmarkEnroll(b *testing.B) {
 	for b.Loop() {
 		if _, err := Enroll(key, r, rng); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestMatcherConcurrentUse(t *testing.T) {
+	key := testKey(t, 1, 1)
+	m := NewMatcher(key)
+	reader := NewSyntheticReader(4, 0)
+	tpl, err := m.Enroll(reader.Template("alice"), testRand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readings := []Reading{reader.Genuine("alice", 0.1), reader.Genuine("alice", 0.2), reader.Template("bob")}
+	want := []bool{true, true, false}
+	var wg sync.WaitGroup
+	results := make([][]bool, 4)
+	for g := range results {
+		wg.Go(func() {
+			for _, r := range readings {
+				ok, err := m.Verify(tpl, r)
+				if err != nil {
+					ok = !ok // make the mismatch visible below
+				}
+				results[g] = append(results[g], ok)
+			}
+		})
+	}
+	wg.Wait()
+	for g, got := range results {
+		if !slices.Equal(got, want) {
+			t.Errorf("goroutine %d: Verify results %v, want %v", g, got, want)
 		}
 	}
 }

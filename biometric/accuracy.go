@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jukinet/jukinet"
@@ -128,7 +129,7 @@ func MeasureAccuracy(ctx context.Context, cfg AccuracyConfig) (AccuracyReport, e
 	templates := make([]Template, cfg.Persons)
 	enrollTimes := make([]time.Duration, cfg.Persons)
 	for i := range persons {
-		persons[i] = "person-" + string(rune('A'+i%26)) + "-" + itoa(i)
+		persons[i] = "person-" + strconv.Itoa(i)
 		r := reader.Template(persons[i])
 		t0 := time.Now()
 		t, err := matcher.Enroll(r, rand.Reader)
@@ -277,17 +278,6 @@ func innerSymbols(tr *transform, t *Template, r *Reading) [innerBlocks]uint8 {
 		out[i] = sym
 	}
 	return out
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
 }
 
 func medianMs(d []time.Duration) float64 {

@@ -11,7 +11,8 @@ const (
 	fieldPoly  = 0x89             // x^7 + x^3 + 1, primitive
 )
 
-// galoisField holds the exp/log tables of GF(2^7). It is built once and only read.
+// galoisField holds the exp/log tables of GF(2^7). gf is built at start-up
+// and only read afterwards, like defaultCode.
 type galoisField struct {
 	exp [2 * fieldOrder]uint8
 	log [fieldOrder + 1]uint8
@@ -225,9 +226,6 @@ func (rs *reedSolomon) decode(received []uint8, erasures []int) ([]uint8, bool) 
 			return nil, false
 		}
 		v := gf.div(gf.evalPoly(omega, xinv), den)
-		if v > fieldOrder {
-			return nil, false
-		}
 		if v != 0 && !seen[p] {
 			newErrors++
 		}

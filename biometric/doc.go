@@ -50,7 +50,8 @@
 // The decoder cannot miscorrect into the right key (it returns only codewords
 // within its radius), and a wrong key passes Check with probability 2^-256.
 //
-// Sampled by MeasureAccuracy with its defaults (seed 0, 20 persons):
+// Sampled by MeasureAccuracy with its defaults (seed 0, 20 persons; the node
+// key comes from crypto/rand, so counts vary a little between runs):
 //
 //	p      0–25 %   30 %    35 %    40 %    45 %
 //	accept 1000/1000 355/1000 0/1000 0/1000 0/1000

@@ -132,7 +132,7 @@ func TestAcceptRules(t *testing.T) {
 	}{
 		{yamaguch, hofu, KindMoveInNotice, true},
 		{kurume, hofu, KindMoveInNotice, true},
-		{yamaguch, hofu, KindCopyRequest, false}, // narrowed away by 防府市's rules
+		{yamaguch, hofu, KindCopyRequest, false},  // narrowed away by 防府市's rules
 		{yamaguch, kurume, KindCopyRequest, true}, // 久留米市 has no rules: the defaults
 		{yamaPref, hofu, KindCheckpointCosignResponse, true},
 		{hofu, yamaPref, KindIdentityNotify, true},

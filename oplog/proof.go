@@ -215,3 +215,8 @@ func VerifyProof(p Proof, verifiers ...note.Verifier) error {
 	}
 	return nil
 }
+
+// verifyConsistency checks an RFC 6962 consistency proof between two roots.
+func verifyConsistency(oldSize, newSize uint64, hashes [][]byte, oldRoot, newRoot Hash) error {
+	return proof.VerifyConsistency(rfc6962.DefaultHasher, oldSize, newSize, hashes, oldRoot[:], newRoot[:])
+}

@@ -43,7 +43,6 @@ type memLog struct {
 	hashes []Hash
 	nodes  map[uint][]Hash
 	tree   Tree
-	noNode bool // hide NodeSource by wrapping
 }
 
 func newMemLog(n uint64) *memLog {

@@ -217,4 +217,3 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
-

@@ -1,0 +1,366 @@
+package oplog
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jukinet/jukinet"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Row is one stored operation-log row: its index, canonical bytes and the
+// stored leaf hash.
+type Row struct {
+	Index    uint64
+	Leaf     []byte
+	LeafHash Hash
+}
+
+// Reason says what a verification found wrong.
+type Reason int
+
+// Reasons, in no particular order.
+const (
+	ReasonNone               Reason = iota
+	ReasonChangedLeaf               // the stored leaf hash is not the hash of the stored leaf
+	ReasonMissingIndex              // an index is skipped (a deleted row)
+	ReasonDuplicateIndex            // an index repeats (an inserted row)
+	ReasonOutOfOrder                // an index goes backwards (reordered rows)
+	ReasonRootMismatch              // the leaves do not rebuild a checkpoint's root
+	ReasonBadSignature              // a checkpoint signature by a required key does not verify
+	ReasonMissingCosignature        // a checkpoint lacks the witness's cosignature
+	ReasonMissingSignature          // a checkpoint lacks the log's own signature
+	ReasonBadCheckpoint             // a checkpoint is malformed, for another origin or out of order
+	ReasonMissingRows               // a checkpoint covers rows that are gone (a truncated log)
+)
+
+var reasonNames = [...]string{
+	ReasonNone:               "ok",
+	ReasonChangedLeaf:        "changed leaf",
+	ReasonMissingIndex:       "missing index",
+	ReasonDuplicateIndex:     "duplicate index",
+	ReasonOutOfOrder:         "out-of-order index",
+	ReasonRootMismatch:       "checkpoint root mismatch",
+	ReasonBadSignature:       "bad signature",
+	ReasonMissingCosignature: "missing cosignature",
+	ReasonMissingSignature:   "missing log signature",
+	ReasonBadCheckpoint:      "bad checkpoint",
+	ReasonMissingRows:        "missing rows",
+}
+
+func (r Reason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return fmt.Sprintf("reason(%d)", int(r))
+}
+
+// Failure is the first thing found wrong. Index is the first index that can
+// no longer be trusted: the row itself for row-level faults; for a
+// checkpoint fault, the first index not already proven by an earlier good
+// checkpoint (the tamper lies in [Index, CheckpointSize)).
+type Failure struct {
+	Index          uint64
+	Reason         Reason
+	CheckpointSize uint64 // the checkpoint concerned, if any
+	Detail         string
+}
+
+func (f *Failure) Error() string {
+	return fmt.Sprintf("oplog: first bad index %d: %s: %s", f.Index, f.Reason, f.Detail)
+}
+
+// Report is the outcome of Verify.
+type Report struct {
+	Rows        uint64 // rows read
+	Checkpoints int    // checkpoints verified
+	Verified    uint64 // size of the last good checkpoint: rows [0, Verified) are proven
+	Root        Hash   // root over all rows read
+	Failure     *Failure
+}
+
+// OK reports whether nothing was wrong.
+func (r Report) OK() bool { return r.Failure == nil }
+
+// Verifier recomputes a whole operation log (`jukinet oplog verify`, G15):
+// every leaf hash, index contiguity from 0, the root at every checkpoint and
+// the checkpoints' signatures and cosignatures.
+type Verifier struct {
+	Origin    string        // the log's origin; every checkpoint must name it
+	Log       note.Verifier // the log's key: every checkpoint must carry its signature
+	Witnesses []note.Verifier
+	// Workers hashing leaves in parallel; 0 means GOMAXPROCS.
+	Workers int
+}
+
+const (
+	verifyBatch   = 4096
+	verifyBatches = 4 // in flight: bounds memory to a few batches of leaves
+)
+
+type verifyBatch_ struct {
+	rows    []Row
+	arena   []byte
+	got     []Hash
+	pending atomic.Int32
+	done    chan struct{}
+}
+
+type hashJob struct {
+	b      *verifyBatch_
+	lo, hi int
+}
+
+// Verify reads rows in index order and checkpoints in size order and
+// returns the report. It uses constant memory. A tamper is reported in
+// Report.Failure with a nil error; the error is for failures to read.
+func (v *Verifier) Verify(ctx context.Context, rows iter.Seq2[Row, error], checkpoints iter.Seq2[[]byte, error]) (Report, error) {
+	const op = "oplog.Verifier.Verify"
+	if v.Log == nil || !validName(v.Origin) {
+		return Report{}, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("verifier"), "origin and log verifier are required")
+	}
+	workers := v.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+
+	free := make(chan *verifyBatch_, verifyBatches)
+	for range verifyBatches {
+		free <- &verifyBatch_{rows: make([]Row, 0, verifyBatch), got: make([]Hash, verifyBatch)}
+	}
+	jobs := make(chan hashJob, verifyBatches*workers)
+	ordered := make(chan *verifyBatch_, verifyBatches)
+	var stop atomic.Bool
+
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for j := range jobs {
+				for i := j.lo; i < j.hi; i++ {
+					j.b.got[i] = LeafHash(j.b.rows[i].Leaf)
+				}
+				if j.b.pending.Add(-1) == 0 {
+					close(j.b.done)
+				}
+			}
+		})
+	}
+
+	c := &checker{v: v}
+	var readErr error // set by this goroutine before close(ordered)
+	checkerDone := make(chan struct{})
+	go func() {
+		defer close(checkerDone)
+		next, stopCheckpoints := iter.Pull2(checkpoints)
+		defer stopCheckpoints()
+		c.nextCheckpoint = next
+		c.start()
+		for b := range ordered {
+			<-b.done
+			if c.failure == nil && c.err == nil {
+				c.process(b)
+				if c.failure != nil || c.err != nil {
+					stop.Store(true)
+				}
+			}
+			free <- b
+		}
+		if readErr == nil && c.failure == nil && c.err == nil {
+			c.finish()
+		}
+	}()
+
+	dispatch := func(b *verifyBatch_) {
+		n := len(b.rows)
+		chunks := min(workers, (n+255)/256)
+		b.done = make(chan struct{})
+		b.pending.Store(int32(chunks))
+		for k := range chunks {
+			jobs <- hashJob{b: b, lo: n * k / chunks, hi: n * (k + 1) / chunks}
+		}
+		ordered <- b
+	}
+	reset := func(b *verifyBatch_) *verifyBatch_ {
+		b.rows, b.arena = b.rows[:0], b.arena[:0]
+		return b
+	}
+	b := reset(<-free)
+	for row, err := range rows {
+		if err != nil {
+			readErr = err
+			break
+		}
+		if stop.Load() {
+			break
+		}
+		start := len(b.arena)
+		b.arena = append(b.arena, row.Leaf...)
+		row.Leaf = b.arena[start:len(b.arena):len(b.arena)]
+		b.rows = append(b.rows, row)
+		if len(b.rows) == verifyBatch {
+			// Leaves point into the arena; a grown arena moved them, so fix up.
+			fixArena(b)
+			dispatch(b)
+			b = reset(<-free)
+		}
+	}
+	if len(b.rows) > 0 {
+		fixArena(b)
+		dispatch(b)
+	}
+	close(ordered)
+	<-checkerDone
+	close(jobs)
+	wg.Wait()
+
+	if readErr != nil {
+		return c.report(), jukinet.E(op, jukinet.KindInternal, "cannot read rows", readErr)
+	}
+	if c.err != nil {
+		return c.report(), jukinet.E(op, jukinet.KindInternal, "cannot read checkpoints", c.err)
+	}
+	return c.report(), nil
+}
+
+// fixArena repoints each row's Leaf into the final arena (append may have
+// moved it while the batch filled).
+func fixArena(b *verifyBatch_) {
+	at := 0
+	for i := range b.rows {
+		n := len(b.rows[i].Leaf)
+		b.rows[i].Leaf = b.arena[at : at+n : at+n]
+		at += n
+	}
+}
+
+// checker is the sequential half of Verify; it runs in one goroutine.
+type checker struct {
+	v              *Verifier
+	nextCheckpoint func() ([]byte, error, bool)
+	tree           Tree
+	rows           uint64
+	verified       uint64 // size of the last good checkpoint
+	verifiedRoot   Hash
+	checkpoints    int
+	pending        []byte // the next checkpoint note not yet reached
+	pendingSize    uint64
+	pendingRoot    Hash
+	havePending    bool
+	failure        *Failure
+	err            error
+}
+
+func (c *checker) fail(index uint64, reason Reason, size uint64, format string, args ...any) {
+	c.failure = &Failure{Index: index, Reason: reason, CheckpointSize: size, Detail: fmt.Sprintf(format, args...)}
+}
+
+func (c *checker) report() Report {
+	return Report{Rows: c.rows, Checkpoints: c.checkpoints, Verified: c.verified, Root: c.tree.Root(), Failure: c.failure}
+}
+
+// start checks checkpoints of size 0 before any row.
+func (c *checker) start() {
+	c.pull()
+	c.settle()
+}
+
+// pull reads the next checkpoint and checks its signatures and order.
+func (c *checker) pull() {
+	c.havePending = false
+	if c.failure != nil || c.err != nil {
+		return
+	}
+	noteBytes, err, ok := c.nextCheckpoint()
+	if !ok {
+		return
+	}
+	if err != nil {
+		c.err = err
+		return
+	}
+	verifiers := append([]note.Verifier{c.v.Log}, c.v.Witnesses...)
+	cp, _, problem, err := openCheckpoint(noteBytes, verifiers)
+	if problem != sigOK {
+		reason := ReasonBadCheckpoint
+		switch problem {
+		case sigInvalid:
+			reason = ReasonBadSignature
+		case sigMissing:
+			reason = ReasonMissingCosignature
+			if _, _, p, _ := openCheckpoint(noteBytes, verifiers[:1]); p != sigOK {
+				reason = ReasonMissingSignature
+			}
+		}
+		c.fail(c.verified, reason, c.verified, "checkpoint %d (after size %d): %v", c.checkpoints+1, c.verified, err)
+		return
+	}
+	switch {
+	case cp.Origin != c.v.Origin:
+		c.fail(c.verified, ReasonBadCheckpoint, cp.Size, "checkpoint for origin %q, want %q", cp.Origin, c.v.Origin)
+	case cp.Size < c.verified:
+		c.fail(c.verified, ReasonBadCheckpoint, cp.Size, "checkpoint size %d goes back from %d", cp.Size, c.verified)
+	case cp.Size == c.verified && c.checkpoints > 0 && cp.Root != c.verifiedRoot:
+		c.fail(c.verified, ReasonRootMismatch, cp.Size, "two checkpoints of size %d with different roots", cp.Size)
+	}
+	if c.failure != nil {
+		return
+	}
+	c.pending, c.pendingSize, c.havePending = noteBytes, cp.Size, true
+	c.pendingRoot = cp.Root
+}
+
+// settle checks every pending checkpoint whose size the tree has reached.
+func (c *checker) settle() {
+	for c.havePending && c.failure == nil && c.pendingSize == c.tree.Size() {
+		if root := c.tree.Root(); root != c.pendingRoot {
+			c.fail(c.verified, ReasonRootMismatch, c.pendingSize,
+				"rows [%d, %d) do not rebuild the root of checkpoint size %d", c.verified, c.pendingSize, c.pendingSize)
+			return
+		}
+		c.verified, c.verifiedRoot = c.pendingSize, c.pendingRoot
+		c.checkpoints++
+		c.pull()
+	}
+}
+
+func (c *checker) process(b *verifyBatch_) {
+	for i := range b.rows {
+		r := &b.rows[i]
+		want := c.rows
+		switch {
+		case r.Index == want:
+		case r.Index > want:
+			c.fail(want, ReasonMissingIndex, 0, "index %d is missing (next row has index %d)", want, r.Index)
+			return
+		case r.Index+1 == want:
+			c.fail(want, ReasonDuplicateIndex, 0, "index %d appears twice", r.Index)
+			return
+		default:
+			c.fail(want, ReasonOutOfOrder, 0, "index %d comes after %d", r.Index, want-1)
+			return
+		}
+		if b.got[i] != r.LeafHash {
+			c.fail(want, ReasonChangedLeaf, 0, "the leaf bytes of index %d do not hash to its stored leaf hash", want)
+			return
+		}
+		c.tree.Append(b.got[i])
+		c.rows++
+		if c.havePending && c.pendingSize == c.rows {
+			c.settle()
+			if c.failure != nil || c.err != nil {
+				return
+			}
+		}
+	}
+}
+
+// finish checks that no checkpoint lies beyond the last row.
+func (c *checker) finish() {
+	if c.havePending && c.pendingSize > c.rows {
+		c.fail(c.rows, ReasonMissingRows, c.pendingSize, "checkpoint size %d but only %d rows", c.pendingSize, c.rows)
+	}
+}

@@ -42,7 +42,7 @@ type ImportOptions struct {
 	// SkipInvalid imports the valid rows and reports the others; without it
 	// one bad row refuses the whole import and nothing is written.
 	SkipInvalid bool
-	BatchSize   int                    // rows per transaction; default 2000
+	BatchSize   int                   // rows per transaction; default 2000
 	Progress    func(done, total int) // called after each batch
 }
 

@@ -178,9 +178,9 @@ type MoveInInput struct {
 	ResidentCode     jukinet.ResidentCode     `json:"resident_code,omitempty"` // required for a domestic move-in
 	IndividualNumber jukinet.IndividualNumber `json:"individual_number,omitempty"`
 	CardHolder       bool                     `json:"card_holder,omitempty"`
-	MoveInDate       jukinet.Date             `json:"move_in_date"`             // 転入年月日
+	MoveInDate       jukinet.Date             `json:"move_in_date"`               // 転入年月日
 	PlannedMoveOut   jukinet.Date             `json:"planned_move_out,omitempty"` // 転出予定日 on the 転出証明書 (domestic)
-	PreviousAddress  jukinet.Address          `json:"previous_address"`         // domestic: LG code + text; abroad: text (country)
+	PreviousAddress  jukinet.Address          `json:"previous_address"`           // domestic: LG code + text; abroad: text (country)
 	Household        HouseholdChoice          `json:"household"`
 	AddressText      string                   `json:"address_text,omitempty"`
 }

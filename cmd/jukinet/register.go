@@ -100,16 +100,24 @@ type searchInput struct {
 
 func registerEvents() map[string]registerEvent {
 	return map[string]registerEvent{
-		"birth": event("出生", func(ctx context.Context, g *register.Register, in register.BirthInput) (any, error) { return g.Birth(ctx, in) }),
+		"birth": event("出生", func(ctx context.Context, g *register.Register, in register.BirthInput) (any, error) {
+			return g.Birth(ctx, in)
+		}),
 		"move-in": event("国内転入", func(ctx context.Context, g *register.Register, in register.MoveInInput) (any, error) {
 			return g.MoveInDomestic(ctx, in)
 		}),
 		"move-in-from-abroad": event("国外転入", func(ctx context.Context, g *register.Register, in register.MoveInInput) (any, error) {
 			return g.MoveInFromAbroad(ctx, in)
 		}),
-		"move-out":    event("転出", func(ctx context.Context, g *register.Register, in register.MoveOutInput) (any, error) { return g.MoveOut(ctx, in) }),
-		"move-within": event("転居", func(ctx context.Context, g *register.Register, in register.MoveWithinInput) (any, error) { return g.MoveWithin(ctx, in) }),
-		"death":       event("死亡", func(ctx context.Context, g *register.Register, in register.DeathInput) (any, error) { return g.Death(ctx, in) }),
+		"move-out": event("転出", func(ctx context.Context, g *register.Register, in register.MoveOutInput) (any, error) {
+			return g.MoveOut(ctx, in)
+		}),
+		"move-within": event("転居", func(ctx context.Context, g *register.Register, in register.MoveWithinInput) (any, error) {
+			return g.MoveWithin(ctx, in)
+		}),
+		"death": event("死亡", func(ctx context.Context, g *register.Register, in register.DeathInput) (any, error) {
+			return g.Death(ctx, in)
+		}),
 		"name-change": event("氏名変更", func(ctx context.Context, g *register.Register, in nameInput) (any, error) {
 			return g.NameChange(ctx, in.ResidentCode, in.Name, in.Date)
 		}),

@@ -273,49 +273,22 @@ func (g *Register) importBatch(tx *store.Tx, rows []ImportRow) (int, error) {
 		histArgs = append(histArgs, string(r.ResidentCode), 1, int(info.Change.Reason), info.Change.Date.String(), string(body), now)
 		tx.Send(store.Message{Kind: KindIdentityNotify, To: g.cfg.Prefecture, OrderingKey: info.OrderingKey(), Version: 1, Body: body})
 	}
-	if err := multiInsert(tx, `INSERT INTO households (id, head_code, address_lg, address_text, created_at) VALUES `, 5, hhArgs); err != nil {
+	if err := tx.InsertRows(`INSERT INTO households (id, head_code, address_lg, address_text, created_at) VALUES `, 5, hhArgs); err != nil {
 		return 0, err
 	}
-	if err := multiInsert(tx, `INSERT INTO residents (`+residentColumns+`, kanji_key, kana_key, address_key, updated_at) VALUES `, 37, resArgs); err != nil {
+	if err := tx.InsertRows(`INSERT INTO residents (`+residentColumns+`, kanji_key, kana_key, address_key, updated_at) VALUES `, 37, resArgs); err != nil {
 		if store.IsUniqueViolation(err) {
 			return 0, jukinet.E("import", jukinet.KindConflict, jukinet.Field("individual_number"), "an individual number or resident code is already designated to a current resident", err)
 		}
 		return 0, err
 	}
-	if err := multiInsert(tx, `INSERT INTO person_versions (resident_code, version) VALUES `, 2, verArgs); err != nil {
+	if err := tx.InsertRows(`INSERT INTO person_versions (resident_code, version) VALUES `, 2, verArgs); err != nil {
 		return 0, err
 	}
-	if err := multiInsert(tx, `INSERT INTO identity_history (resident_code, version, reason, change_date, info, recorded_at) VALUES `, 6, histArgs); err != nil {
+	if err := tx.InsertRows(`INSERT INTO identity_history (resident_code, version, reason, change_date, info, recorded_at) VALUES `, 6, histArgs); err != nil {
 		return 0, err
 	}
 	return len(hhID), nil
-}
-
-// multiInsert runs prefix + "(…),(…)" in chunks that stay under the engines'
-// parameter limits.
-func multiInsert(tx *store.Tx, prefix string, cols int, args []any) error {
-	if len(args) == 0 {
-		return nil
-	}
-	perStmt := max(1, 30000/cols)
-	rows := len(args) / cols
-	for start := 0; start < rows; start += perStmt {
-		end := min(start+perStmt, rows)
-		var q strings.Builder
-		q.WriteString(prefix)
-		for i := 0; i < end-start; i++ {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteByte('(')
-			q.WriteString(placeholders(i*cols+1, cols))
-			q.WriteByte(')')
-		}
-		if _, err := tx.Exec(q.String(), args[start*cols:end*cols]...); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // placeholders returns "$first, $first+1, …" (n of them).

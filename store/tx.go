@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -260,37 +259,23 @@ func (db *DB) logRefusal(ctx context.Context, actor jukinet.Actor, op Op, result
 }
 
 func (tx *Tx) writeOutbox() error {
-	const cols = 7
-	for start := 0; start < len(tx.msgs); start += 100 {
-		end := min(start+100, len(tx.msgs))
-		var q strings.Builder
-		q.WriteString(`INSERT INTO outbox (id, kind, dest, ordering_key, version, body, envelope, created_at) VALUES `)
-		args := make([]any, 0, (end-start)*(cols+1))
-		for i := start; i < end; i++ {
-			m := &tx.msgs[i]
-			if m.ID == "" {
-				id, err := uuid.NewV7()
-				if err != nil {
-					return err
-				}
-				m.ID = id.String()
+	args := make([]any, 0, len(tx.msgs)*8)
+	for i := range tx.msgs {
+		m := &tx.msgs[i]
+		if m.ID == "" {
+			id, err := uuid.NewV7()
+			if err != nil {
+				return err
 			}
-			if i > start {
-				q.WriteString(", ")
-			}
-			n := len(args)
-			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
-			var env any
-			if m.Envelope != nil {
-				env = m.Envelope
-			}
-			args = append(args, m.ID, m.Kind, m.To, m.OrderingKey, int64(m.Version), m.Body, env, tx.now)
+			m.ID = id.String()
 		}
-		if _, err := tx.Exec(q.String(), args...); err != nil {
-			return err
+		var env any
+		if m.Envelope != nil {
+			env = m.Envelope
 		}
+		args = append(args, m.ID, m.Kind, m.To, m.OrderingKey, int64(m.Version), m.Body, env, tx.now)
 	}
-	return nil
+	return tx.InsertRows(`INSERT INTO outbox (id, kind, dest, ordering_key, version, body, envelope, created_at) VALUES `, 8, args)
 }
 
 // appendLog assigns the next contiguous indices (the head row serializes
@@ -302,33 +287,13 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 		return err
 	}
 	first := uint64(size) - uint64(len(recs))
-	const cols = 14
-	for start := 0; start < len(recs); start += 60 {
-		end := min(start+60, len(recs))
-		var q strings.Builder
-		q.WriteString(`INSERT INTO oplog (idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash) VALUES `)
-		args := make([]any, 0, (end-start)*cols)
-		for i := start; i < end; i++ {
-			r := &recs[i]
-			r.Index = first + uint64(i)
-			leaf := r.Leaf()
-			if i > start {
-				q.WriteString(", ")
-			}
-			q.WriteByte('(')
-			for c := 1; c <= cols; c++ {
-				if c > 1 {
-					q.WriteString(", ")
-				}
-				fmt.Fprintf(&q, "$%d", len(args)+c)
-			}
-			q.WriteByte(')')
-			args = append(args, int64(r.Index), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal,
-				r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, LeafHash(leaf))
-		}
-		if _, err := tx.Exec(q.String(), args...); err != nil {
-			return err
-		}
+	args := make([]any, 0, len(recs)*14)
+	for i := range recs {
+		r := &recs[i]
+		r.Index = first + uint64(i)
+		leaf := r.Leaf()
+		args = append(args, int64(r.Index), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal,
+			r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, LeafHash(leaf))
 	}
-	return nil
+	return tx.InsertRows(`INSERT INTO oplog (idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash) VALUES `, 14, args)
 }

@@ -112,8 +112,24 @@ const (
 
 // policyTable maps each operation to the authorities allowed to perform it.
 // Anything absent is denied. Its hash is the policy version recorded in every
-// operation-log record (G11.2, G13.3).
-var policyTable = map[Operation][]Authority{
+// operation-log record (G11.2, G13.3). Each area keeps its part in its own
+// file (policy_<area>.go); mergePolicies refuses an operation defined twice.
+var policyTable = mergePolicies(registerPolicy)
+
+func mergePolicies(parts ...map[Operation][]Authority) map[Operation][]Authority {
+	out := map[Operation][]Authority{}
+	for _, p := range parts {
+		for op, auths := range p {
+			if _, dup := out[op]; dup {
+				panic("jukinet: operation " + string(op) + " defined twice in the policy table")
+			}
+			out[op] = auths
+		}
+	}
+	return out
+}
+
+var registerPolicy = map[Operation][]Authority{
 	OpBirth:                 {AuthorityRecord},
 	OpMoveInDomestic:        {AuthorityRecord},
 	OpMoveInFromAbroad:      {AuthorityRecord},

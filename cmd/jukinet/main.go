@@ -34,6 +34,7 @@ func commands() []command {
 		{"register", "record a resident-register event from JSON on stdin", runRegister},
 		{"import", "import residents from CSV", runImport},
 		{"export", "export residents as CSV", runExport},
+		{"pki", "network CA, node and terminal certificates: pki init|issue", runPKI},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -1,0 +1,44 @@
+// Package node hosts the three node kinds of the network — a municipality's CS,
+// a prefecture server and the national server — and their message handlers,
+// one per flow of DOMAIN.md §3.
+package node
+
+import (
+	"encoding/json"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/store"
+)
+
+// Handler applies one received, verified envelope inside the receiving
+// node's transaction (the inbox deduplicates and orders before calling it).
+// An error whose kind is KindInvalid or KindConflict rejects the message (it
+// goes to the sender's dead-letter list with reason invalid_body); any other
+// error is internal and the message is retried.
+type Handler func(tx *store.Tx, env *network.Envelope) error
+
+// Handlers maps each kind a node accepts to its handler. A kind without a
+// handler is refused (deny by default).
+type Handlers map[network.Kind]Handler
+
+// Queue appends a message to the outbox of the current transaction: the one
+// way a node sends anything (DESIGN.md §1.1). body is encoded as JSON.
+func Queue(tx *store.Tx, kind network.Kind, to, orderingKey string, version uint64, body any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return jukinet.E("node.Queue", jukinet.KindInternal, err)
+	}
+	tx.Send(store.Message{Kind: kind.String(), To: to, OrderingKey: orderingKey, Version: version, Body: b})
+	return nil
+}
+
+// Decode decodes an envelope's JSON body strictly, as KindInvalid on failure.
+func Decode(env *network.Envelope, v any) error {
+	dec := json.NewDecoder(bytesReader(env.Body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jukinet.E("node.Decode", jukinet.KindInvalid, jukinet.Field("body"), "body of "+env.Kind.String()+" does not decode", err)
+	}
+	return nil
+}

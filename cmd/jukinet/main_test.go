@@ -128,3 +128,22 @@ func TestRegisterEventFromJSON(t *testing.T) {
 		t.Errorf("unknown JSON field: exit %d, %q; want an error naming json", code, stderr)
 	}
 }
+
+func TestBenchBiometricJSON(t *testing.T) {
+	code, out, stderr := exec(t, "", "bench", "biometric", "--quick", "--json")
+	if code != 0 {
+		t.Fatalf("bench biometric: exit %d: %s", code, stderr)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("output is not one JSON object: %v: %q", err, out)
+	}
+	for _, k := range []string{"frr_at_20pct", "far_at_40pct", "verify_ms"} {
+		if _, ok := r[k].(float64); !ok {
+			t.Errorf("figure %s missing or not a number in %v", k, r)
+		}
+	}
+	if r["far_at_40pct"].(float64) > 1e-6 || r["frr_at_20pct"].(float64) > 0.005 {
+		t.Errorf("accuracy outside the targets: %v", r)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/store"
 )
@@ -250,7 +249,7 @@ func (g *Register) importBatch(tx *store.Tx, rows []ImportRow) (int, error) {
 	for _, r := range rows {
 		id, ok := hhID[r.HouseholdKey]
 		if !ok {
-			id = uuid.NewString()
+			id = newID()
 			hhID[r.HouseholdKey] = id
 			hhAt[r.HouseholdKey] = len(hhArgs)
 			hhArgs = append(hhArgs, id, "", string(g.cfg.Municipality), r.AddressText, now)
@@ -258,7 +257,7 @@ func (g *Register) importBatch(tx *store.Tx, rows []ImportRow) (int, error) {
 		res := &Resident{ResidentCode: r.ResidentCode, IndividualNumber: r.IndividualNumber, Name: r.Name, BirthDate: r.BirthDate,
 			Sex: r.Sex, Address: jukinet.Address{LGCode: g.cfg.Municipality, Text: r.AddressText}, AddressSince: r.AddressSince,
 			ResidentSince: r.ResidentSince, HouseholdID: id, Relationship: r.Relationship, Domicile: r.Domicile,
-			DomicileHead: r.DomicileHead, CardHolder: r.CardHolder, Status: StatusCurrent, Version: 1, RecordID: uuid.NewString()}
+			DomicileHead: r.DomicileHead, CardHolder: r.CardHolder, Status: StatusCurrent, Version: 1, RecordID: newID()}
 		if r.Relationship == RelationshipHead {
 			hhArgs[hhAt[r.HouseholdKey]+1] = string(r.ResidentCode) // head_code
 		}

@@ -75,7 +75,6 @@ func ReadCSV(r io.Reader, enc Encoding) ([]ImportRow, []RowError, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -84,6 +83,7 @@ func ReadCSV(r io.Reader, enc Encoding) ([]ImportRow, []RowError, error) {
 			}
 			return nil, nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("csv"), err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) != len(CSVHeader) {
 			bad = append(bad, RowError{Line: line, Field: "csv", Err: fmt.Sprintf("want %d columns, got %d", len(CSVHeader), len(rec))})
 			continue

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/store"
 )
@@ -29,7 +28,7 @@ func (h HouseholdChoice) validate(op string) error {
 // place puts r into the chosen household (creating it) and sets its address.
 func (g *Register) place(tx *store.Tx, op string, r *Resident, h HouseholdChoice, addressText string) error {
 	if h.ID == "" {
-		r.HouseholdID = uuid.NewString()
+		r.HouseholdID = newID()
 		r.Relationship = RelationshipHead
 		r.Address = jukinet.Address{LGCode: g.cfg.Municipality, Text: addressText}
 		if err := r.Address.Validate("address"); err != nil {

@@ -3,7 +3,6 @@ package register
 import (
 	"context"
 
-	"github.com/google/uuid"
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/store"
 )
@@ -52,14 +51,14 @@ func (g *Register) HouseholdSplit(ctx context.Context, in HouseholdSplitInput) (
 		if err != nil {
 			return err
 		}
-		newID := uuid.NewString()
+		householdID := newID()
 		if _, err := tx.Exec(`INSERT INTO households (id, head_code, address_lg, address_text, created_at) VALUES ($1,$2,$3,$4,$5)`,
-			newID, string(in.NewHead), string(hh.Address.LGCode), hh.Address.Text, tx.NowMicro()); err != nil {
+			householdID, string(in.NewHead), string(hh.Address.LGCode), hh.Address.Text, tx.NowMicro()); err != nil {
 			return jukinet.E(op, jukinet.KindInternal, err)
 		}
 		for _, r := range movers {
 			prev := *r
-			r.HouseholdID = newID
+			r.HouseholdID = householdID
 			r.Relationship = in.Relationships[r.ResidentCode]
 			if r.ResidentCode == in.NewHead {
 				r.Relationship = RelationshipHead

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"strconv"
 	"strings"
 )
@@ -21,36 +22,69 @@ func (tx *Tx) InsertRows(prefix string, cols int, args []any) error {
 	if cols <= 0 || len(args)%cols != 0 {
 		panic("store.InsertRows: args is not a whole number of rows")
 	}
-	perStmt := max(1, 10000/cols)
 	rows := len(args) / cols
-	var q strings.Builder
-	for start := 0; start < rows; start += perStmt {
-		end := min(start+perStmt, rows)
-		q.Reset()
-		q.WriteString(prefix)
-		n := 0
-		for i := start; i < end; i++ {
-			if i > start {
-				q.WriteByte(',')
-			}
-			q.WriteByte('(')
-			for c := 0; c < cols; c++ {
-				if c > 0 {
-					q.WriteByte(',')
-				}
-				n++
-				if tx.db.engine == SQLite {
-					q.WriteByte('?')
-				} else {
-					q.WriteByte('$')
-					q.WriteString(strconv.Itoa(n))
-				}
-			}
-			q.WriteByte(')')
+	// Full chunks reuse one prepared statement (parsing a statement with
+	// thousands of parameters costs more than running it); the remainder
+	// gets its own.
+	perStmt := max(1, min(rows, 2000/cols))
+	full := rows / perStmt
+	if full > 0 {
+		stmt, err := tx.prepareRows(prefix, cols, perStmt)
+		if err != nil {
+			return err
 		}
-		if _, err := tx.Exec(q.String(), args[start*cols:end*cols]...); err != nil {
+		for c := 0; c < full; c++ {
+			if _, err := stmt.ExecContext(tx.ctx, args[c*perStmt*cols:(c+1)*perStmt*cols]...); err != nil {
+				return err
+			}
+		}
+	}
+	if rest := rows - full*perStmt; rest > 0 {
+		if _, err := tx.Exec(tx.rowsSQL(prefix, cols, rest), args[full*perStmt*cols:]...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (tx *Tx) prepareRows(prefix string, cols, rows int) (*sql.Stmt, error) {
+	key := prefix + "|" + strconv.Itoa(rows)
+	if st, ok := tx.stmts[key]; ok {
+		return st, nil
+	}
+	st, err := tx.tx.PrepareContext(tx.ctx, tx.rowsSQL(prefix, cols, rows))
+	if err != nil {
+		return nil, err
+	}
+	if tx.stmts == nil {
+		tx.stmts = map[string]*sql.Stmt{}
+	}
+	tx.stmts[key] = st
+	return st, nil
+}
+
+func (tx *Tx) rowsSQL(prefix string, cols, rows int) string {
+	var q strings.Builder
+	q.WriteString(prefix)
+	n := 0
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteByte('(')
+		for c := 0; c < cols; c++ {
+			if c > 0 {
+				q.WriteByte(',')
+			}
+			n++
+			if tx.db.engine == SQLite {
+				q.WriteByte('?')
+			} else {
+				q.WriteByte('$')
+				q.WriteString(strconv.Itoa(n))
+			}
+		}
+		q.WriteByte(')')
+	}
+	return q.String()
 }

@@ -105,6 +105,7 @@ type Tx struct {
 	now   int64
 	msgs  []Message
 	logs  []LogRecord
+	stmts map[string]*sql.Stmt // prepared bulk statements, closed with the transaction
 }
 
 // Context is the context of the transaction.

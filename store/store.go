@@ -71,6 +71,35 @@ type DB struct {
 	failAt  string // test hook (export_test.go): a step name at which Update fails
 	onLog   []func(ctx context.Context, recs []LogRecord)
 	onLogMu sync.Mutex
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared statements of the write path, by text
+}
+
+// maxCachedStatements bounds the statement cache: generated statements
+// (bulk inserts of varying length) must not grow it without end.
+const maxCachedStatements = 512
+
+// prepared returns query prepared on the database, or nil if it cannot be
+// (the statement then runs unprepared).
+func (db *DB) prepared(ctx context.Context, query string) *sql.Stmt {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if st, ok := db.stmts[query]; ok {
+		return st
+	}
+	if len(db.stmts) >= maxCachedStatements {
+		return nil
+	}
+	st, err := db.sql.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	if db.stmts == nil {
+		db.stmts = map[string]*sql.Stmt{}
+	}
+	db.stmts[query] = st
+	return st
 }
 
 // Open opens and migrates the database. Errors: KindInvalid for a bad config,
@@ -148,7 +177,15 @@ func openSQLite(path string) (*sql.DB, error) {
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	db.stmtMu.Lock()
+	for _, st := range db.stmts {
+		st.Close()
+	}
+	db.stmts = nil
+	db.stmtMu.Unlock()
+	return db.sql.Close()
+}
 
 // Engine reports the engine.
 func (db *DB) Engine() Engine { return db.engine }

@@ -125,16 +125,45 @@ func (tx *Tx) NowMicro() int64 { return tx.now }
 
 // Exec runs a statement in the transaction.
 func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	if st := tx.stmt(query); st != nil {
+		return st.ExecContext(tx.ctx, args...)
+	}
 	return tx.tx.ExecContext(tx.ctx, query, args...)
+}
+
+// stmt returns the statement for query, prepared once per database (and
+// per pooled connection by database/sql) and bound to this transaction, or
+// nil when it cannot be prepared here (the caller then runs it directly).
+// Parsing costs more than running the small statements of the write path.
+func (tx *Tx) stmt(query string) *sql.Stmt {
+	if st, ok := tx.stmts[query]; ok {
+		return st
+	}
+	st := tx.db.prepared(tx.ctx, query)
+	if st == nil {
+		return nil
+	}
+	bound := tx.tx.StmtContext(tx.ctx, st)
+	if tx.stmts == nil {
+		tx.stmts = map[string]*sql.Stmt{}
+	}
+	tx.stmts[query] = bound
+	return bound
 }
 
 // Query runs a query in the transaction.
 func (tx *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmt(query); st != nil {
+		return st.QueryContext(tx.ctx, args...)
+	}
 	return tx.tx.QueryContext(tx.ctx, query, args...)
 }
 
 // QueryRow runs a one-row query in the transaction.
 func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
+	if st := tx.stmt(query); st != nil {
+		return st.QueryRowContext(tx.ctx, args...)
+	}
 	return tx.tx.QueryRowContext(tx.ctx, query, args...)
 }
 

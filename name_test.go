@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func validName() Name {
@@ -175,4 +177,22 @@ func FuzzSearchKey(f *testing.F) {
 			t.Fatalf("SearchKey(%+q) = %+q, contains white space or lower-case ASCII", s, k)
 		}
 	})
+}
+
+func TestComposeKanaMatchesNFC(t *testing.T) {
+	for base := rune(0x30A1); base <= 0x30FE; base++ {
+		for _, mark := range []rune{'\u3099', '\u309A', '\u309B', '\u309C'} {
+			combining := mark
+			if mark == '\u309B' {
+				combining = '\u3099'
+			} else if mark == '\u309C' {
+				combining = '\u309A'
+			}
+			nfc := []rune(norm.NFC.String(string([]rune{base, combining})))
+			got, ok := composeKana(base, mark)
+			if wantOK := len(nfc) == 1; ok != wantOK || (ok && got != nfc[0]) {
+				t.Errorf("composeKana(%U, %U) = %U, %v; NFC gives %U", base, mark, got, ok, nfc)
+			}
+		}
+	}
 }

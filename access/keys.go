@@ -195,4 +195,3 @@ func createNodeKey(dir string, version uint32) (biometric.NodeKey, error) {
 	}
 	return k, nil
 }
-

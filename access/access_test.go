@@ -150,12 +150,17 @@ func TestLoginGenuine(t *testing.T) {
 				}
 			})
 		}
-		if n := len(logRecords(t, fx.db, jukinet.OpAccessLogin)); n != 4 {
-			t.Errorf("access.login records = %d, want 4", n)
+		logins := logRecords(t, fx.db, jukinet.OpAccessLogin)
+		if len(logins) != 4 || logins[0].CollationID != "C-CLERK" || logins[0].OperatorID != "OP-CLERK-record" || logins[0].Terminal != DemoTerminal {
+			t.Errorf("access.login records = %+v, want 4, the first by C-CLERK/OP-CLERK-record@T-01", logins)
+		}
+		// The two-step path records the 照合 by the system principal.
+		if _, err := fx.svc.Verify(context.Background(), DemoTerminal, "C-AUDIT", fx.reader.Genuine("C-AUDIT", 0.1)); err != nil {
+			t.Fatal(err)
 		}
 		verified := logRecords(t, fx.db, jukinet.OpAccessVerified)
-		if len(verified) != 4 || verified[0].Principal != "access" || !strings.Contains(verified[0].Detail, "collation_id=C-CLERK") {
-			t.Errorf("access.verified records = %+v, want 4 by principal access naming C-CLERK first", verified)
+		if len(verified) != 1 || verified[0].Principal != "access" || !strings.Contains(verified[0].Detail, "collation_id=C-AUDIT") {
+			t.Errorf("access.verified records = %+v, want 1 by principal access naming C-AUDIT", verified)
 		}
 	})
 }

@@ -60,24 +60,15 @@ type loginRow struct {
 	template []byte
 }
 
-// Verify performs 照合 (G2.6, G11.2): the reading presented with collationID
-// on terminal is matched against the stored 照合情報. On success the
-// operator's valid 操作者ID are returned with a token for Choose. A failure
-// costs the same work whether or not the 照合ID exists. Every outcome is
-// logged (principal "access", the 照合ID in the detail, never the reading).
-// Errors: KindForbidden (terminal not registered or inactive),
-// KindUnauthorized (no match, unknown ID, no 照合情報, not active),
-// KindLocked (too many failures; an アクセス管理 operator must unlock),
-// KindConflict (照合情報 under a withdrawn node key: re-enrol).
-func (s *Service) Verify(ctx context.Context, terminal, collationID string, r biometric.Reading) (Challenge, error) {
-	const op = "access.Verify"
+// match performs 照合 and records every failure; see Verify.
+func (s *Service) match(ctx context.Context, op, terminal, collationID string, r biometric.Reading) (matched, error) {
 	if err := s.checkTerminal(ctx, op, terminal); err != nil {
 		s.logFailure(ctx, terminal, collationID, "terminal", false)
-		return Challenge{}, err
+		return matched{}, err
 	}
 	row, err := s.loadLoginRow(ctx, collationID)
 	if err != nil {
-		return Challenge{}, jukinet.E(op, err)
+		return matched{}, jukinet.E(op, err)
 	}
 	var t biometric.Template
 	var m *biometric.Matcher
@@ -100,37 +91,81 @@ func (s *Service) Verify(ctx context.Context, terminal, collationID string, r bi
 	switch {
 	case !row.exists:
 		s.logFailure(ctx, terminal, collationID, "unknown_id", false)
-		return Challenge{}, errNoMatch(op)
+		return matched{}, errNoMatch(op)
 	case row.locked:
 		s.logFailure(ctx, terminal, collationID, "locked", false)
-		return Challenge{}, jukinet.E(op, jukinet.KindLocked, jukinet.Field("collation_id"), "this 照合ID is locked after repeated failures; ask the アクセス管理責任者 to unlock it")
+		return matched{}, jukinet.E(op, jukinet.KindLocked, jukinet.Field("collation_id"), "this 照合ID is locked after repeated failures; ask the アクセス管理責任者 to unlock it")
 	case row.status != StatusActive:
 		s.logFailure(ctx, terminal, collationID, "status_"+string(row.status), false)
-		return Challenge{}, errNoMatch(op)
+		return matched{}, errNoMatch(op)
 	case row.template == nil:
 		s.logFailure(ctx, terminal, collationID, "no_template", false)
-		return Challenge{}, errNoMatch(op)
+		return matched{}, errNoMatch(op)
 	case !haveTemplate:
 		s.logFailure(ctx, terminal, collationID, "key_withdrawn", false)
-		return Challenge{}, jukinet.E(op, jukinet.KindConflict, jukinet.Field("key_version"), "the 照合情報 was made under a withdrawn node key; the アクセス管理責任者 must enrol it anew")
+		return matched{}, jukinet.E(op, jukinet.KindConflict, jukinet.Field("key_version"), "the 照合情報 was made under a withdrawn node key; the アクセス管理責任者 must enrol it anew")
 	case !ok:
 		if locked := s.logFailure(ctx, terminal, collationID, "no_match", true); locked {
-			return Challenge{}, jukinet.E(op, jukinet.KindLocked, jukinet.Field("collation_id"), "this 照合ID is now locked after repeated failures; ask the アクセス管理責任者 to unlock it")
+			return matched{}, jukinet.E(op, jukinet.KindLocked, jukinet.Field("collation_id"), "this 照合ID is now locked after repeated failures; ask the アクセス管理責任者 to unlock it")
 		}
-		return Challenge{}, errNoMatch(op)
+		return matched{}, errNoMatch(op)
 	}
 
-	// 照合 succeeded: renew a template made under an older key, reset the
-	// failure count and open the choice.
-	var renewed []byte
+	// 照合 succeeded: renew a template made under an older key.
+	res := matched{collationID: collationID, fromVersion: t.KeyVersion}
 	if t.KeyVersion != s.keys.Current().Version {
 		nt, err := s.current().Enroll(r, s.opt.Rand)
 		if err == nil {
-			renewed, err = nt.MarshalBinary()
+			res.renewed, err = nt.MarshalBinary()
 		}
 		if err != nil {
-			return Challenge{}, jukinet.E(op, jukinet.KindInternal, err)
+			return matched{}, jukinet.E(op, jukinet.KindInternal, err)
 		}
+	}
+	return res, nil
+}
+
+// matched is a successful 照合.
+type matched struct {
+	collationID string
+	fromVersion uint32 // key version of the template that matched
+	renewed     []byte // the template re-enrolled under the current key, if it was older
+}
+
+// afterMatch resets the failure count and stores a renewed template, in the
+// transaction that records the success.
+func (s *Service) afterMatch(tx *store.Tx, m matched) error {
+	if _, err := tx.Exec(`UPDATE access_operators SET failures = 0 WHERE collation_id = $1 AND failures <> 0`, m.collationID); err != nil {
+		return err
+	}
+	if m.renewed == nil {
+		return nil
+	}
+	v := s.keys.Current().Version
+	if err := putTemplate(tx, m.collationID, v, m.renewed); err != nil {
+		return err
+	}
+	if err := addHistory(tx, registerCollation, m.collationID, "renewed", fmt.Sprintf("key_version=%d (from %d, at login)", v, m.fromVersion)); err != nil {
+		return err
+	}
+	tx.Log(jukinet.OpAccessRenew, "", "ok", fmt.Sprintf("collation_id=%s key_version=%d", m.collationID, v))
+	return nil
+}
+
+// Verify performs 照合 (G2.6, G11.2): the reading presented with collationID
+// on terminal is matched against the stored 照合情報. On success the
+// operator's valid 操作者ID are returned with a token for Choose. A failure
+// costs the same work whether or not the 照合ID exists. Every outcome is
+// logged (principal "access", the 照合ID in the detail, never the reading).
+// Errors: KindForbidden (terminal not registered or inactive),
+// KindUnauthorized (no match, unknown ID, no 照合情報, not active),
+// KindLocked (too many failures; an アクセス管理 operator must unlock),
+// KindConflict (照合情報 under a withdrawn node key: re-enrol).
+func (s *Service) Verify(ctx context.Context, terminal, collationID string, r biometric.Reading) (Challenge, error) {
+	const op = "access.Verify"
+	m, err := s.match(ctx, op, terminal, collationID, r)
+	if err != nil {
+		return Challenge{}, err
 	}
 	token, hash, err := s.newToken()
 	if err != nil {
@@ -143,18 +178,8 @@ func (s *Service) Verify(ctx context.Context, terminal, collationID string, r bi
 	}
 	detail := fmt.Sprintf("collation_id=%s terminal=%s", collationID, terminal)
 	err = s.db.Update(s.system(ctx), store.Op{Operation: jukinet.OpAccessVerified, Detail: detail}, func(tx *store.Tx) error {
-		if _, err := tx.Exec(`UPDATE access_operators SET failures = 0 WHERE collation_id = $1 AND failures <> 0`, collationID); err != nil {
+		if err := s.afterMatch(tx, m); err != nil {
 			return err
-		}
-		if renewed != nil {
-			if err := putTemplate(tx, collationID, s.keys.Current().Version, renewed); err != nil {
-				return err
-			}
-			h := fmt.Sprintf("key_version=%d (from %d, at login)", s.keys.Current().Version, t.KeyVersion)
-			if err := addHistory(tx, registerCollation, collationID, "renewed", h); err != nil {
-				return err
-			}
-			tx.Log(jukinet.OpAccessRenew, "", "ok", fmt.Sprintf("collation_id=%s key_version=%d", collationID, s.keys.Current().Version))
 		}
 		_, err := tx.Exec(`INSERT INTO access_sessions (token_hash, collation_id, operator_id, authority, terminal, pending, created_at, last_seen) VALUES ($1, $2, '', '', $3, 1, $4, $4)`,
 			hash, collationID, terminal, now.UnixMicro())
@@ -197,33 +222,9 @@ func (s *Service) Choose(ctx context.Context, challengeToken, terminal, operator
 		end("choose_timeout")
 		return Session{}, jukinet.E(op, jukinet.KindExpired, jukinet.Field("token"), "the time to choose a 操作者ID ran out; log in again")
 	}
-	choices, err := s.operatorIDs(ctx, collationID)
+	chosen, err := s.pick(ctx, op, terminal, collationID, operatorID, now)
 	if err != nil {
-		return Session{}, jukinet.E(op, err)
-	}
-	var valid []OperatorIDRecord
-	var chosen *OperatorIDRecord
-	for i := range choices {
-		if choices[i].ValidAt(now) {
-			valid = append(valid, choices[i])
-		}
-		if choices[i].OperatorID == operatorID {
-			chosen = &choices[i]
-		}
-	}
-	if operatorID == "" && len(valid) == 1 {
-		chosen = &valid[0]
-	}
-	switch {
-	case chosen == nil && operatorID == "":
-		s.logFailure(ctx, terminal, collationID, fmt.Sprintf("choose_needed(%d valid)", len(valid)), false)
-		return Session{}, jukinet.Errorf(op, jukinet.KindInvalid, "operator_id", "choose one of %d valid 操作者ID", len(valid))
-	case chosen == nil:
-		s.logFailure(ctx, terminal, collationID, "operator_id_not_held:"+logID(operatorID), false)
-		return Session{}, jukinet.E(op, jukinet.KindForbidden, jukinet.Field("operator_id"), "this 操作者ID is not one of the operator's")
-	case !chosen.ValidAt(now):
-		s.logFailure(ctx, terminal, collationID, "operator_id_invalid:"+chosen.OperatorID, false)
-		return Session{}, jukinet.Errorf(op, jukinet.KindExpired, "operator_id", "操作者ID %s is withdrawn or outside its validity period", chosen.OperatorID)
+		return Session{}, err
 	}
 	actor := jukinet.Actor{CollationID: collationID, OperatorID: chosen.OperatorID, Authority: chosen.Authority, Terminal: terminal}
 	token, newHash, err := s.newToken()
@@ -245,13 +246,72 @@ func (s *Service) Choose(ctx context.Context, challengeToken, terminal, operator
 	return Session{Token: token, Actor: actor, CreatedAt: now, ExpiresAt: now.Add(s.opt.AbsoluteLimit), Idle: s.opt.IdleTimeout}, nil
 }
 
-// Login is Verify followed by Choose.
+// pick finds the 操作者ID the operator chose (their only valid one when
+// operatorID is empty) and checks that it is in force at now.
+func (s *Service) pick(ctx context.Context, op, terminal, collationID, operatorID string, now time.Time) (OperatorIDRecord, error) {
+	choices, err := s.operatorIDs(ctx, collationID)
+	if err != nil {
+		return OperatorIDRecord{}, jukinet.E(op, err)
+	}
+	var valid []OperatorIDRecord
+	var chosen *OperatorIDRecord
+	for i := range choices {
+		if choices[i].ValidAt(now) {
+			valid = append(valid, choices[i])
+		}
+		if choices[i].OperatorID == operatorID {
+			chosen = &choices[i]
+		}
+	}
+	if operatorID == "" && len(valid) == 1 {
+		chosen = &valid[0]
+	}
+	switch {
+	case chosen == nil && operatorID == "":
+		s.logFailure(ctx, terminal, collationID, fmt.Sprintf("choose_needed(%d valid)", len(valid)), false)
+		return OperatorIDRecord{}, jukinet.Errorf(op, jukinet.KindInvalid, "operator_id", "choose one of %d valid 操作者ID", len(valid))
+	case chosen == nil:
+		s.logFailure(ctx, terminal, collationID, "operator_id_not_held:"+logID(operatorID), false)
+		return OperatorIDRecord{}, jukinet.E(op, jukinet.KindForbidden, jukinet.Field("operator_id"), "this 操作者ID is not one of the operator's")
+	case !chosen.ValidAt(now):
+		s.logFailure(ctx, terminal, collationID, "operator_id_invalid:"+chosen.OperatorID, false)
+		return OperatorIDRecord{}, jukinet.Errorf(op, jukinet.KindExpired, "operator_id", "操作者ID %s is withdrawn or outside its validity period", chosen.OperatorID)
+	}
+	return *chosen, nil
+}
+
+// Login is Verify followed by Choose in one step, for a terminal that asks
+// for the 操作者ID up front (empty OperatorID: the operator's only valid
+// one). It writes one transaction instead of two: the access.login record
+// stands for both the 照合 and the choice. Errors as Verify and Choose.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (Session, error) {
-	c, err := s.Verify(ctx, req.Terminal, req.CollationID, req.Reading)
+	const op = "access.Login"
+	m, err := s.match(ctx, op, req.Terminal, req.CollationID, req.Reading)
 	if err != nil {
 		return Session{}, err
 	}
-	return s.Choose(ctx, c.Token, req.Terminal, req.OperatorID)
+	now := s.now()
+	chosen, err := s.pick(ctx, op, req.Terminal, req.CollationID, req.OperatorID, now)
+	if err != nil {
+		return Session{}, err
+	}
+	actor := jukinet.Actor{CollationID: req.CollationID, OperatorID: chosen.OperatorID, Authority: chosen.Authority, Terminal: req.Terminal}
+	token, hash, err := s.newToken()
+	if err != nil {
+		return Session{}, jukinet.E(op, err)
+	}
+	err = s.db.Update(jukinet.WithActor(ctx, actor), store.Op{Operation: jukinet.OpAccessLogin, Detail: "scope=" + chosen.Scope}, func(tx *store.Tx) error {
+		if err := s.afterMatch(tx, m); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO access_sessions (token_hash, collation_id, operator_id, authority, terminal, pending, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, 0, $6, $6)`,
+			hash, req.CollationID, actor.OperatorID, string(actor.Authority), req.Terminal, now.UnixMicro())
+		return err
+	})
+	if err != nil {
+		return Session{}, jukinet.E(op, err)
+	}
+	return Session{Token: token, Actor: actor, CreatedAt: now, ExpiresAt: now.Add(s.opt.AbsoluteLimit), Idle: s.opt.IdleTimeout}, nil
 }
 
 // Authenticate returns the actor of the session token for a request from

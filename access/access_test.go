@@ -403,6 +403,19 @@ func TestIdleTimeoutAndAbsoluteLimit(t *testing.T) {
 		fx.clk.Advance(3 * time.Minute)
 		_, err = fx.svc.Choose(ctx, c.Token, DemoTerminal, "")
 		wantKind(t, "Choose after 3 min", err, jukinet.KindExpired)
+
+		// Sessions nobody presents again are pruned.
+		login()
+		if _, err := fx.svc.Verify(ctx, DemoTerminal, "C-AUDIT", fx.reader.Genuine("C-AUDIT", 0.1)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := fx.svc.PruneSessions(ctx); n != 0 || err != nil {
+			t.Errorf("PruneSessions with fresh sessions = %d, %v; want 0", n, err)
+		}
+		fx.clk.Advance(16 * time.Minute)
+		if n, err := fx.svc.PruneSessions(ctx); n != 2 || err != nil {
+			t.Errorf("PruneSessions after 16 idle minutes = %d, %v; want 2 (a session and a pending login)", n, err)
+		}
 	})
 }
 

@@ -223,9 +223,9 @@ func (s *Service) Revoke(ctx context.Context, collationID, reason string) error 
 }
 
 // Assign gives an operator a 操作者ID (G2.8, G13.3) and returns it. The
-// security manager must be an active operator other than... anyone: in a city
-// the アクセス管理責任者 and the セキュリティ責任者 may be the same head of
-// division (G5, G11-2). Errors: KindInvalid (field), KindNotFound (operator
+// security manager must be an active operator; they may be the admin
+// themself, as in 防府市 where the head of the Citizen Division holds both
+// roles (G5, G11-2). Errors: KindInvalid (field), KindNotFound (operator
 // or security manager), KindConflict (operator not active, ID taken),
 // KindForbidden.
 func (s *Service) Assign(ctx context.Context, a Assignment) (string, error) {

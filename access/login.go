@@ -542,3 +542,24 @@ func scanOperatorIDs(rows rowScanner) ([]OperatorIDRecord, error) {
 	}
 	return out, nil
 }
+
+// PruneSessions deletes sessions past their idle timeout or absolute limit
+// and logins whose choice of 操作者ID timed out, which nobody presented again
+// (Authenticate ends the others itself). It logs one record with the count,
+// as the system principal. A server calls it now and then; it returns the
+// number deleted.
+func (s *Service) PruneSessions(ctx context.Context) (int64, error) {
+	now := s.now()
+	var n int64
+	err := s.db.Update(s.system(ctx), store.Op{Operation: jukinet.OpAccessSessionEnd, Detail: "prune"}, func(tx *store.Tx) error {
+		res, err := tx.Exec(`DELETE FROM access_sessions WHERE last_seen < $1 OR created_at < $2 OR (pending = 1 AND created_at < $3)`,
+			now.Add(-s.opt.IdleTimeout).UnixMicro(), now.Add(-s.opt.AbsoluteLimit).UnixMicro(), now.Add(-s.opt.ChooseTimeout).UnixMicro())
+		if err != nil {
+			return jukinet.E("access.PruneSessions", jukinet.KindInternal, err)
+		}
+		n, _ = res.RowsAffected()
+		tx.SetDetail(fmt.Sprintf("reason=pruned sessions=%d", n))
+		return nil
+	})
+	return n, err
+}

@@ -757,3 +757,21 @@ func BenchmarkAuthenticate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMatch is the 照合 alone: the operator's row and template read and
+// the reading verified (no write on success).
+func BenchmarkMatch(b *testing.B) {
+	for _, e := range storetest.Engines() {
+		b.Run(string(e), func(b *testing.B) {
+			fx := newFixture(b, e)
+			ctx := context.Background()
+			r := fx.reader.Genuine("C-CLERK", 0.1)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := fx.svc.match(ctx, "bench", DemoTerminal, "C-CLERK", r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -39,7 +39,6 @@ func as(id string, a jukinet.Authority) context.Context {
 var (
 	gm    = func() context.Context { return as(demo.DemoDeputyMayor, jukinet.AuthorityGovernance) }
 	sys   = func() context.Context { return as(demo.DemoSysAdmin, jukinet.AuthoritySystemAdmin) }
-	head  = func() context.Context { return as(demo.DemoCitizenHead, jukinet.AuthorityIdentityManager) }
 	clerk = func() context.Context { return as(demo.DemoClerk, jukinet.AuthorityGovernance) }
 )
 

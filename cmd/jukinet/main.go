@@ -36,6 +36,8 @@ func commands() []command {
 		{"export", "export residents as CSV", runExport},
 		{"pki", "network CA, node and terminal certificates: pki init|issue", runPKI},
 		{"bench", "benchmarks: bench biometric|network|oplog [--engine sqlite|postgres] [--json]", runBench},
+		{"gov", "operation management acts (council, rooms, assets, outsourcing…) from JSON on stdin", runGov},
+		{"compliance", "evidence per guideline ID: compliance report --db PATH [--json|--format html] [--as-of DATE]", runCompliance},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -271,3 +271,33 @@ func TestRunDoor(t *testing.T) {
 		}
 	})
 }
+
+func BenchmarkComplianceReport(b *testing.B) {
+	now := today.Time().Add(15 * time.Hour)
+	db := storetest.OpenWith(b, store.SQLite, "352063", storetest.Options{Now: func() time.Time { return now }})
+	if _, err := demo.SeedGovernance(context.Background(), db, today); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := governance.BuildReport(context.Background(), db, today); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRecordBadge(b *testing.B) {
+	now := today.Time().Add(15 * time.Hour)
+	db := storetest.OpenWith(b, store.SQLite, "352063", storetest.Options{Now: func() time.Time { return now }})
+	if _, err := demo.SeedGovernance(context.Background(), db, today); err != nil {
+		b.Fatal(err)
+	}
+	s := governance.New(db)
+	at := today.Time().Add(9 * time.Hour)
+	b.ResetTimer()
+	for b.Loop() {
+		if err := s.RecordBadge(context.Background(), governance.RoomComputer, demo.DemoSysAdmin, governance.DirectionIn, at); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -234,9 +234,10 @@ func TestRefusals(t *testing.T) {
 			return err
 		}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			run(t, func(t *testing.T, db *store.DB, seed demo.GovernanceSeedResult) {
+	// One seeded database per engine; each case measures around its own act.
+	run(t, func(t *testing.T, db *store.DB, seed demo.GovernanceSeedResult) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
 				e := env{governance.New(db), db, seed}
 				id := ""
 				if c.prep != nil {
@@ -254,6 +255,6 @@ func TestRefusals(t *testing.T) {
 					t.Errorf("refusal log records: got %d, want %d", got, logged+1)
 				}
 			})
-		})
-	}
+		}
+	})
 }

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestGovAndComplianceCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "g.db")
+	steps := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		out   string // substring of stdout (code 0) or stderr
+	}{
+		{"bootstrap GM", `{"role":"security_general_manager","collation_id":"C-DEPUTY-MAYOR","name":"防府 太郎","from":"2026-04-01"}`,
+			[]string{"gov", "assign-role", "--db", db, "--system"}, 0, `"appointed_by": "system:setup"`},
+		{"second bootstrap refused", `{"role":"security_general_manager","collation_id":"C-X","name":"x","from":"2026-05-01"}`,
+			[]string{"gov", "assign-role", "--db", db, "--system"}, 1, "actor:"},
+		{"wrong role refused", `{"role":"system_administrator","collation_id":"C-SYSADM","name":"x","from":"2026-04-01"}`,
+			[]string{"gov", "assign-role", "--db", db, "--collation-id", "C-SYSADM"}, 1, "does not hold that role"},
+		{"GM appoints", `{"role":"system_administrator","collation_id":"C-SYSADM","name":"x","from":"2026-04-01"}`,
+			[]string{"gov", "assign-role", "--db", db, "--collation-id", "C-DEPUTY-MAYOR"}, 0, `"role": "system_administrator"`},
+		{"unknown field", `{"role":"asset_manager","bogus":1}`,
+			[]string{"gov", "assign-role", "--db", db, "--collation-id", "C-DEPUTY-MAYOR"}, 1, "json"},
+		{"unknown act", ``, []string{"gov", "dance", "--db", db}, 2, "unknown act"},
+		{"bad format", ``, []string{"compliance", "report", "--db", db, "--format", "pdf"}, 2, "--format"},
+		{"html", ``, []string{"compliance", "report", "--db", db, "--format", "html"}, 0, "<td>G20</td>"},
+	}
+	for _, s := range steps {
+		code, stdout, stderr := exec(t, s.stdin, s.args...)
+		where := stdout
+		if s.code != 0 {
+			where = stderr
+		}
+		if code != s.code || !strings.Contains(where, s.out) {
+			t.Errorf("%s: jukinet %s: exit %d, stdout %q, stderr %q; want exit %d with %q", s.name, strings.Join(s.args, " "), code, stdout, stderr, s.code, s.out)
+		}
+	}
+	code, stdout, stderr := exec(t, "", "compliance", "report", "--db", db, "--json", "--as-of", "2026-06-01")
+	if code != 0 {
+		t.Fatalf("compliance --json: exit %d, %s", code, stderr)
+	}
+	var rep struct {
+		AsOf     string `json:"as_of"`
+		Findings []struct {
+			ID, Status string
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("compliance --json output: %v", err)
+	}
+	status := map[string]string{}
+	for _, f := range rep.Findings {
+		status[f.ID] = f.Status
+	}
+	if rep.AsOf != "2026-06-01" || status["G3"] != "met" || status["G4"] != "met" || status["G5"] != "evidence-missing" || len(rep.Findings) != 47 {
+		t.Errorf("report as of %s: G3 %s G4 %s G5 %s, %d findings; want 2026-06-01, met, met, evidence-missing, 47", rep.AsOf, status["G3"], status["G4"], status["G5"], len(rep.Findings))
+	}
+}

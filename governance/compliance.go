@@ -347,19 +347,19 @@ func BuildReport(ctx context.Context, db *store.DB, asOf jukinet.Date) (Report, 
 	instr("G10", "rooms")
 
 	// Access helper's records (G12.2, G13, G14): read only if present.
-	if r.tableExists("password_policy") {
-		if n := r.count(`SELECT COUNT(*) FROM password_policy`); n > 0 {
-			ev("G12.2", "%d OS password policy records (table password_policy)", n)
+	if r.tableExists("access_password_policy") {
+		if n := r.count(`SELECT COUNT(*) FROM access_password_policy`); n > 0 {
+			ev("G12.2", "%d OS password policy records (table access_password_policy)", n)
 		} else {
-			missing("G12.2", "table password_policy is empty: the アクセス管理責任者 sets the OS password rules")
+			missing("G12.2", "table access_password_policy is empty: the アクセス管理責任者 sets the OS password rules")
 		}
 	} else {
-		missing("G12.2", "no password_policy table in this database (access component not installed)")
+		missing("G12.2", "no access_password_policy table in this database (access component not installed)")
 	}
-	if r.tableExists("operators") {
-		n := r.count(`SELECT COUNT(*) FROM operators`)
+	if r.tableExists("access_operators") {
+		n := r.count(`SELECT COUNT(*) FROM access_operators`)
 		for _, id := range []string{"G13.1", "G13.2", "G13.3", "G13.4", "G14"} {
-			ev(id, "%d operators in the register (table operators); rules enforced in code, policy %s", n, rep.PolicyVersion)
+			ev(id, "%d operators in the register (table access_operators); rules enforced in code, policy %s", n, rep.PolicyVersion)
 		}
 	} else {
 		for _, id := range []string{"G13.1", "G13.2", "G13.3", "G13.4", "G14"} {

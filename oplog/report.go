@@ -240,7 +240,7 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 				a, b := ss[i], ss[j]
 				if a.terminal != b.terminal && a.first <= b.last && b.first <= a.last {
 					add(Finding{Kind: FindingSharedID, CollationID: c, Terminal: a.terminal + "," + b.terminal,
-						Detail: fmt.Sprintf("active on %s and %s at overlapping times", a.terminal, b.terminal),
+						Detail:  fmt.Sprintf("active on %s and %s at overlapping times", a.terminal, b.terminal),
 						Indices: []uint64{a.idx[0], b.idx[0]}})
 				}
 			}

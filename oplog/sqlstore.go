@@ -348,3 +348,30 @@ func (s *SQLWitnessStore) SetWitnessState(ctx context.Context, origin string, ol
 func NewSQLWitness(db *store.DB, signer note.Signer, logs map[string]note.Verifier) (*Witness, error) {
 	return NewWitness(signer, NewSQLWitnessStore(db), logs)
 }
+
+// Prove returns the offline-checkable proof of record index against the
+// latest cosigned checkpoint (`jukinet oplog prove`). Errors: KindNotFound
+// when no cosigned checkpoint covers the index yet or its row was purged.
+func Prove(ctx context.Context, l *SQLLog, index uint64) (Proof, error) {
+	const op = "oplog.Prove"
+	cp, ok, err := l.LatestCheckpoint(ctx, true)
+	if err != nil {
+		return Proof{}, err
+	}
+	if !ok || index >= cp.Size {
+		return Proof{}, jukinet.Errorf(op, jukinet.KindNotFound, "index", "no cosigned checkpoint covers index %d yet", index)
+	}
+	var leaf []byte
+	err = l.db.SQL().QueryRowContext(ctx, `SELECT leaf FROM oplog WHERE idx = $1`, int64(index)).Scan(&leaf)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Proof{}, jukinet.Errorf(op, jukinet.KindNotFound, "index", "record %d is not in the database (purged: use its month's seal)", index)
+	}
+	if err != nil {
+		return Proof{}, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	hashes, err := InclusionProof(ctx, l, index, cp.Size)
+	if err != nil {
+		return Proof{}, jukinet.E(op, err)
+	}
+	return Proof{Index: index, Size: cp.Size, Leaf: leaf, Hashes: hashes, Checkpoint: cp.Note}, nil
+}

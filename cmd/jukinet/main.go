@@ -35,6 +35,7 @@ func commands() []command {
 		{"import", "import residents from CSV", runImport},
 		{"export", "export residents as CSV", runExport},
 		{"pki", "network CA, node and terminal certificates: pki init|issue", runPKI},
+		{"oplog", "operation history: oplog checkpoint|verify|prove|verify-proof|query|report|seal|verify-seal|purge", runOplog},
 		{"bench", "benchmarks: bench biometric|network|oplog [--engine sqlite|postgres] [--json]", runBench},
 		{"version", "print the version", runVersion},
 	}

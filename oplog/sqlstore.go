@@ -283,7 +283,7 @@ func CheckRecordIndex(index uint64, leaf []byte) error {
 		return errors.New("the leaf's index is malformed")
 	}
 	got, err := strconv.ParseUint(string(rest[:end]), 10, 64)
-	if err != nil {
+	if err != nil || strconv.FormatUint(got, 10) != string(rest[:end]) {
 		return errors.New("the leaf's index is malformed")
 	}
 	if got != index {

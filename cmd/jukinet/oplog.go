@@ -301,7 +301,7 @@ func runOplogQuery(ctx context.Context, args []string, _ io.Reader, stdout, stde
 	fs.StringVar(&f.CollationID, "operator", "", "照合ID of the operator")
 	fs.StringVar(&f.Resident, "resident", "", "resident code (matched through its log token)")
 	fs.StringVar(&f.Operation, "operation", "", "operation name")
-	fs.StringVar(&f.Terminal, "terminal", "", "terminal ID")
+	fs.StringVar(&f.Terminal, "on-terminal", "", "terminal ID the records were made on")
 	fs.StringVar(&f.Result, "result", "", "result (ok, forbidden, …)")
 	from := fs.String("from", "", "from (RFC 3339 or YYYY-MM-DD JST)")
 	to := fs.String("to", "", "to, exclusive")

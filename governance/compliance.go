@@ -203,10 +203,8 @@ func BuildReport(ctx context.Context, db *store.DB, asOf jukinet.Date) (Report, 
 	first := r.str(`SELECT MIN(time) FROM oplog`)
 	outbox := r.count(`SELECT COUNT(*) FROM outbox`)
 	checkpoint := ""
-	for _, t := range []string{"oplog_checkpoints", "checkpoints"} {
-		if r.tableExists(t) {
-			checkpoint = t
-		}
+	if r.tableExists("oplog_checkpoint") {
+		checkpoint = "oplog_checkpoint"
 	}
 	logEv := fmt.Sprintf("operation log: %d records, policy %s", size, rep.PolicyVersion)
 	for _, id := range []string{"G2.1", "G2.3"} {
@@ -223,8 +221,8 @@ func BuildReport(ctx context.Context, db *store.DB, asOf jukinet.Date) (Report, 
 	for _, id := range []string{"G11.1", "G11.2"} {
 		ev(id, "%s", logEv)
 		if checkpoint != "" {
-			n := r.count(`SELECT COUNT(*) FROM ` + checkpoint)
-			ev(id, "%d signed checkpoints (table %s)", n, checkpoint)
+			n := r.count(`SELECT COUNT(*) FROM oplog_checkpoint WHERE state = 'cosigned'`)
+			ev(id, "%d signed checkpoints cosigned by the prefecture (table %s)", n, checkpoint)
 		}
 	}
 	ev("G12.1", "database files created 0600 (store.openSQLite)")

@@ -16,12 +16,12 @@ import (
 const (
 	DemoDeputyMayor = "C-DEPUTY-MAYOR" // セキュリティ統括責任者
 	DemoCitizenHead = "C-CITIZEN-HEAD" // セキュリティ責任者, 本人確認情報管理責任者
-	DemoAccessAdmin = "C-ADMIN" // アクセス管理責任者
-	DemoSysAdmin    = "C-SYSADM"     // システム管理者, 情報資産管理責任者
+	DemoAccessAdmin = "C-ADMIN"        // アクセス管理責任者
+	DemoSysAdmin    = "C-SYSADM"       // システム管理者, 情報資産管理責任者
 	DemoClerk       = "C-CLERK"        // council secretariat; designated handler
-	DemoIssuer      = "C-ISSUE"       // designated handler
+	DemoIssuer      = "C-ISSUE"        // designated handler
 	DemoNumber      = "C-NUMBER"       // designated handler
-	DemoAuditor     = "C-AUDIT"      // invited to the council; inspector
+	DemoAuditor     = "C-AUDIT"        // invited to the council; inspector
 )
 
 // GovernanceSeedResult says what SeedGovernance recorded.

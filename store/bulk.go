@@ -14,7 +14,9 @@ import (
 // resolves "$N" names by a linear search per parameter, which makes a
 // statement with thousands of them quadratic (measured: 263 residents/s for
 // an import with "$N", see register.BenchmarkImport).
-func (tx *Tx) InsertRows(prefix string, cols int, args []any) error {
+//
+// suffix, if given, follows each statement (e.g. an ON CONFLICT clause).
+func (tx *Tx) InsertRows(prefix string, cols int, args []any, suffix ...string) error {
 	if len(args) == 0 {
 		return nil
 	}
@@ -47,6 +49,9 @@ func (tx *Tx) InsertRows(prefix string, cols int, args []any) error {
 				}
 			}
 			q.WriteByte(')')
+		}
+		for _, x := range suffix {
+			q.WriteString(x)
 		}
 		if _, err := tx.Exec(q.String(), args[start*cols:end*cols]...); err != nil {
 			return err

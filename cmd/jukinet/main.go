@@ -34,6 +34,7 @@ func commands() []command {
 		{"register", "record a resident-register event from JSON on stdin", runRegister},
 		{"import", "import residents from CSV", runImport},
 		{"export", "export residents as CSV", runExport},
+		{"serve", "run one node: serve --config node.toml [--db PATH | --dsn URL]", runServe},
 		{"pki", "network CA, node and terminal certificates: pki init|issue", runPKI},
 		{"bench", "benchmarks: bench biometric|network|oplog [--engine sqlite|postgres] [--json]", runBench},
 		{"version", "print the version", runVersion},

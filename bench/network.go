@@ -147,7 +147,7 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 
 	// Baseline: the durable rows the pipeline writes at the least per update
 	// (outbox row, inbox row, state row), batched, on a fresh DB of the same engine.
-	bdb, err := open(ctx, "402036")
+	bdb, err := open(ctx, "baseline")
 	if err != nil {
 		return r, "", err
 	}

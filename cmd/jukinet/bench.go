@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jukinet/jukinet/bench"
 	"github.com/jukinet/jukinet/biometric"
 )
 
@@ -28,6 +29,7 @@ type benchmark func(ctx context.Context, o benchOptions) (figures any, table str
 func benchmarks() map[string]benchmark {
 	return map[string]benchmark{
 		"biometric": benchBiometric,
+		"network":   benchNetwork,
 		"oplog":     benchOplog,
 	}
 }
@@ -92,4 +94,8 @@ func benchBiometric(ctx context.Context, o benchOptions) (any, string, error) {
 		fmt.Fprintf(&b, "  %4.0f%%     %.4f\n", p.BitErrorRate*100, p.AcceptRate)
 	}
 	return r, b.String(), nil
+}
+
+func benchNetwork(ctx context.Context, o benchOptions) (any, string, error) {
+	return bench.Network(ctx, bench.NetworkOptions{Engine: o.engine, DSN: o.dsn, Quick: o.quick})
 }

@@ -76,7 +76,7 @@ func TestImportRefusesBadRowsUnlessSkipping(t *testing.T) {
 
 func TestExportImportRoundTripShiftJIS(t *testing.T) {
 	dir := t.TempDir()
-	if code, _, stderr := exec(t, "", "demo", "--data", dir, "--residents", "300"); code != 0 {
+	if code, _, stderr := exec(t, "", "demo", "--data", dir, "--residents", "300", "--exit"); code != 0 {
 		t.Fatalf("demo: %s", stderr)
 	}
 	out := filepath.Join(dir, "out.csv")

@@ -1,0 +1,330 @@
+// Package bench holds jukinet's end-to-end benchmarks (jukinet bench NAME).
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/demo"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/node"
+	"github.com/jukinet/jukinet/pki"
+	"github.com/jukinet/jukinet/store"
+)
+
+// NetworkOptions configure Network.
+type NetworkOptions struct {
+	Engine string // "sqlite" (default) or "postgres"
+	DSN    string // PostgreSQL base URL; default $JUKINET_TEST_POSTGRES
+	Quick  bool
+	Dir    string // scratch directory; default a temporary one
+}
+
+// NetworkResult is the figures of the network benchmark.
+type NetworkResult struct {
+	Engine                 string  `json:"engine"`
+	Updates                int     `json:"updates"`
+	E2EUpdatesPerS         float64 `json:"e2e_updates_per_s"`
+	E2EP50Ms               float64 `json:"e2e_p50_ms"`
+	E2EP99Ms               float64 `json:"e2e_p99_ms"`
+	LookupOneRecordsPerS   float64 `json:"lookup_one_records_per_s"`
+	LookupOneP50Ms         float64 `json:"lookup_one_p50_ms"`
+	LookupOneP99Ms         float64 `json:"lookup_one_p99_ms"`
+	BatchLookupRecordsPerS float64 `json:"batch_lookup_records_per_s"`
+	BatchLookupP50Ms       float64 `json:"batch_lookup_p50_ms"`
+	BatchLookupP99Ms       float64 `json:"batch_lookup_p99_ms"`
+	BaselineWritesPerS     float64 `json:"baseline_writes_per_s"` // updates/s of writing outbox+inbox+state rows, batched, no network
+	RatioToBaseline        float64 `json:"ratio_to_baseline"`
+	SignUsPerEnvelope      float64 `json:"sign_us_per_envelope"`
+	VerifyUsPerEnvelope    float64 `json:"verify_us_per_envelope"`
+}
+
+const benchBatch = 1000 // lookups per batch
+
+// Network runs the network benchmark: the demo network in one process over
+// real loopback mutual TLS.
+func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, error) {
+	r := NetworkResult{Engine: o.Engine, Updates: 20000}
+	if r.Engine == "" {
+		r.Engine = "sqlite"
+	}
+	if o.Quick {
+		r.Updates = 2000
+	}
+	dir := o.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "jukinet-bench-")
+		if err != nil {
+			return r, "", err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	open, cleanup, err := opener(ctx, r.Engine, o.DSN, dir)
+	if err != nil {
+		return r, "", err
+	}
+	defer cleanup()
+	n, err := demo.StartNetwork(ctx, demo.NetworkConfig{Dir: dir, Open: open, OutboxBatch: 2000})
+	if err != nil {
+		return r, "", err
+	}
+	defer n.Close()
+	infos, err := benchInfos(r.Updates)
+	if err != nil {
+		return r, "", err
+	}
+	// End to end: queue at 防府市 in transactions of 500, wait for national.
+	actx := jukinet.WithActor(ctx, jukinet.SystemActor("bench"))
+	cs, nat := n.DBs["352063"], n.DBs[network.NationalID]
+	start := time.Now()
+	for i := 0; i < len(infos); i += 500 {
+		chunk := infos[i:min(i+500, len(infos))]
+		if err := cs.Update(actx, store.Op{Operation: jukinet.OpNetworkSend, Detail: "bench"}, func(tx *store.Tx) error {
+			for _, info := range chunk {
+				if err := node.Queue(tx, network.KindIdentityNotify, "350001", info.OrderingKey(), info.Version, info); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return r, "", err
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	if err := n.WaitNational(wctx, len(infos), 5*time.Millisecond); err != nil {
+		return r, "", err
+	}
+	el := time.Since(start)
+	r.E2EUpdatesPerS = float64(len(infos)) / el.Seconds()
+	lat, err := latencies(ctx, cs, nat)
+	if err != nil {
+		return r, "", err
+	}
+	r.E2EP50Ms, r.E2EP99Ms = pct(lat, 0.50), pct(lat, 0.99)
+
+	// Lookups at national.
+	codes := make([]string, len(infos))
+	for i, in := range infos {
+		codes[i] = string(in.ResidentCode)
+	}
+	var one []float64
+	m := min(2000, len(codes))
+	t0 := time.Now()
+	for _, c := range codes[:m] {
+		s := time.Now()
+		if _, err := node.LookupIdentity(actx, nat, c, "bench"); err != nil {
+			return r, "", err
+		}
+		one = append(one, ms(time.Since(s)))
+	}
+	r.LookupOneRecordsPerS = float64(m) / time.Since(t0).Seconds()
+	r.LookupOneP50Ms, r.LookupOneP99Ms = pct(one, 0.5), pct(one, 0.99)
+	var batch []float64
+	t0 = time.Now()
+	got := 0
+	for i := 0; i < len(codes); i += benchBatch {
+		s := time.Now()
+		res, err := node.LookupIdentities(actx, nat, codes[i:min(i+benchBatch, len(codes))], "bench")
+		if err != nil {
+			return r, "", err
+		}
+		got += len(res)
+		batch = append(batch, ms(time.Since(s)))
+	}
+	r.BatchLookupRecordsPerS = float64(got) / time.Since(t0).Seconds()
+	r.BatchLookupP50Ms, r.BatchLookupP99Ms = pct(batch, 0.5), pct(batch, 0.99)
+
+	// Baseline: the durable rows the pipeline writes at the least per update
+	// (outbox row, inbox row, state row), batched, on a fresh DB of the same engine.
+	bdb, err := open(ctx, "baseline")
+	if err != nil {
+		return r, "", err
+	}
+	defer bdb.Close()
+	if r.BaselineWritesPerS, err = baseline(actx, bdb, infos); err != nil {
+		return r, "", err
+	}
+	r.RatioToBaseline = r.E2EUpdatesPerS / r.BaselineWritesPerS
+	r.SignUsPerEnvelope, r.VerifyUsPerEnvelope, err = signCost(infos[:min(4000, len(infos))], n.Creds["352063"], n.Description)
+	if err != nil {
+		return r, "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "network benchmark (%s, %d updates, CS → prefecture → national over loopback mTLS)\n", r.Engine, r.Updates)
+	fmt.Fprintf(&b, "end to end           %10.0f updates/s   p50 %8.1f ms   p99 %8.1f ms\n", r.E2EUpdatesPerS, r.E2EP50Ms, r.E2EP99Ms)
+	fmt.Fprintf(&b, "lookup one by one    %10.0f records/s   p50 %8.2f ms   p99 %8.2f ms\n", r.LookupOneRecordsPerS, r.LookupOneP50Ms, r.LookupOneP99Ms)
+	fmt.Fprintf(&b, "lookup batch of %d %10.0f records/s   p50 %8.2f ms   p99 %8.2f ms\n", benchBatch, r.BatchLookupRecordsPerS, r.BatchLookupP50Ms, r.BatchLookupP99Ms)
+	fmt.Fprintf(&b, "baseline row writes  %10.0f updates/s   (outbox+inbox+state rows, batched, no network)\n", r.BaselineWritesPerS)
+	fmt.Fprintf(&b, "ratio to baseline    %10.2f\n", r.RatioToBaseline)
+	fmt.Fprintf(&b, "sign / verify        %10.2f / %.2f µs per envelope (batches of %d)\n", r.SignUsPerEnvelope, r.VerifyUsPerEnvelope, min(4000, len(infos)))
+	return r, b.String(), nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func pct(v []float64, p float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[min(len(s)-1, int(p*float64(len(s))))]
+}
+
+// benchInfos returns n synthetic, valid identity records of 防府市.
+func benchInfos(n int) ([]jukinet.IdentityInfo, error) {
+	rows, err := demo.Population(demo.Hofu, n, 42, demo.Today())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]jukinet.IdentityInfo, len(rows))
+	for i, p := range rows {
+		out[i] = jukinet.IdentityInfo{Municipality: demo.Hofu.Code, ResidentCode: p.ResidentCode, Name: p.Name,
+			BirthDate: p.BirthDate, Sex: p.Sex, Address: jukinet.Address{LGCode: demo.Hofu.Code, Text: p.AddressText},
+			Change: jukinet.ChangeInfo{Reason: jukinet.ReasonRemakeAdd, Date: demo.Today()}, Version: 1}
+		if err := out[i].Validate(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// latencies: per update, national's recorded_at minus the CS outbox row's
+// created_at (the CS commit), in ms. Both clocks are this process's.
+func latencies(ctx context.Context, cs, nat *store.DB) ([]float64, error) {
+	created := map[string]int64{}
+	rows, err := cs.SQL().QueryContext(ctx, `SELECT id, created_at FROM outbox WHERE kind = 'identity.notify'`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id string
+		var at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		created[id] = at
+	}
+	rows.Close()
+	rows, err = nat.SQL().QueryContext(ctx, `SELECT message_id, recorded_at FROM identity_info_history`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []float64
+	for rows.Next() {
+		var id string
+		var at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, err
+		}
+		if c, ok := created[id]; ok {
+			out = append(out, float64(at-c)/1000)
+		}
+	}
+	return out, rows.Err()
+}
+
+func baseline(ctx context.Context, db *store.DB, infos []jukinet.IdentityInfo) (float64, error) {
+	start := time.Now()
+	for i := 0; i < len(infos); i += 1000 {
+		chunk := infos[i:min(i+1000, len(infos))]
+		err := db.Update(ctx, store.Op{Operation: jukinet.OpNetworkSend, Detail: "baseline"}, func(tx *store.Tx) error {
+			var in, st []any
+			for _, info := range chunk {
+				b, _ := json.Marshal(info)
+				id := rand.Text()
+				tx.Send(store.Message{Kind: "identity.notify", To: "400009", OrderingKey: info.OrderingKey(), Version: 1, Body: b})
+				in = append(in, id, "identity.notify", "402036", info.OrderingKey(), 1, "applied", "", nil, tx.NowMicro(), tx.NowMicro())
+				st = append(st, string(info.Municipality), string(info.ResidentCode), 1, string(b), tx.NowMicro())
+			}
+			if err := tx.InsertRows(`INSERT INTO inbox (message_id, kind, sender, ordering_key, version, state, reason, envelope, received_at, applied_at) VALUES `, 10, in); err != nil {
+				return err
+			}
+			return tx.InsertRows(`INSERT INTO identity_info (municipality, resident_code, version, info, updated_at) VALUES `, 5, st)
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return float64(len(infos)) / time.Since(start).Seconds(), nil
+}
+
+func signCost(infos []jukinet.IdentityInfo, creds *pki.NodeCredentials, d *network.Description) (float64, float64, error) {
+	envs := make([]*network.Envelope, len(infos))
+	for i, info := range infos {
+		b, _ := json.Marshal(info)
+		e, err := network.NewEnvelope(network.KindIdentityNotify, "352063", "350001", time.Now().UnixMicro(), b)
+		if err != nil {
+			return 0, 0, err
+		}
+		e.OrderingKey, e.Version = info.OrderingKey(), 1
+		envs[i] = e
+	}
+	s := time.Now()
+	if err := network.SignBatch(creds.SigningKey, "352063", envs); err != nil {
+		return 0, 0, err
+	}
+	sign := float64(time.Since(s).Microseconds()) / float64(len(envs))
+	v := network.NewVerifier(d.Keys())
+	s = time.Now()
+	for _, e := range envs {
+		if err := v.VerifyEnvelope(e); err != nil {
+			return 0, 0, err
+		}
+	}
+	return sign, float64(time.Since(s).Microseconds()) / float64(len(envs)), nil
+}
+
+// opener returns how to open a node's database on engine: SQLite files in
+// dir, or one PostgreSQL schema per node (dropped by cleanup).
+func opener(ctx context.Context, engine, dsn, dir string) (func(context.Context, string) (*store.DB, error), func(), error) {
+	if engine != "postgres" {
+		return func(ctx context.Context, id string) (*store.DB, error) { return demo.OpenNode(ctx, dir, id) }, func() {}, nil
+	}
+	if dsn == "" {
+		dsn = os.Getenv("JUKINET_TEST_POSTGRES")
+	}
+	if dsn == "" {
+		return nil, nil, jukinet.E("bench.Network", jukinet.KindInvalid, jukinet.Field("dsn"), "--engine postgres needs --dsn or JUKINET_TEST_POSTGRES")
+	}
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	suffix := strings.ToLower(rand.Text()[:8])
+	var schemas []string
+	cleanup := func() {
+		for _, s := range schemas {
+			admin.Exec(`DROP SCHEMA ` + s + ` CASCADE`)
+		}
+		admin.Close()
+	}
+	return func(ctx context.Context, id string) (*store.DB, error) {
+		schema := "bench_" + id + "_" + suffix
+		if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+			return nil, err
+		}
+		schemas = append(schemas, schema)
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return nil, err
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		return store.Open(ctx, store.Config{DSN: u.String(), Node: id})
+	}, cleanup, nil
+}

@@ -205,8 +205,12 @@ func (n *National) Provide(ctx context.Context, agencyID, task string, codes []j
 			if err != nil && jukinet.ErrorKind(err) != jukinet.KindNotFound {
 				return err
 			}
+			id, err := uuid.NewV7() // time-ordered: the disclosure lists provisions in order
+			if err != nil {
+				return internal(op, err)
+			}
 			if _, err := tx.Exec(`INSERT INTO flow_provisions (id, batch_id, provided_at, agency, task, items, subject_token, found) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-				uuid.NewString(), batch, tx.NowMicro(), agencyID, task, items, n.db.SubjectToken(string(c)), boolInt(found)); err != nil {
+				id.String(), batch, tx.NowMicro(), agencyID, task, items, n.db.SubjectToken(string(c)), boolInt(found)); err != nil {
 				return internal(op, err)
 			}
 			if !found {

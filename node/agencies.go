@@ -67,12 +67,13 @@ func ParseAgencies(data []byte) (*Agencies, error) {
 		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "agencies", "line %d: unknown key %q", lineOf(data, k[len(k)-1], 0), k.String())
 	}
 	a := &Agencies{byID: map[string]*Agency{}}
+	ids := map[string]bool{}
 	for i, ag := range doc.Agency {
 		line := lineOfBlock(data, i)
 		switch {
 		case ag.ID == "" || !isAgencyID(ag.ID):
 			return nil, jukinet.Errorf(op, jukinet.KindInvalid, "agencies", "line %d: agency %d: id must be 1 to 32 of a-z 0-9 _ -", line, i+1)
-		case a.byID[ag.ID] != nil:
+		case ids[ag.ID]:
 			return nil, jukinet.Errorf(op, jukinet.KindInvalid, "agencies", "line %d: agency %q listed twice", line, ag.ID)
 		case strings.TrimSpace(ag.Name) == "":
 			return nil, jukinet.Errorf(op, jukinet.KindInvalid, "agencies", "line %d: agency %q: name is required", line, ag.ID)
@@ -86,6 +87,7 @@ func ParseAgencies(data []byte) (*Agencies, error) {
 			}
 			seen[t] = true
 		}
+		ids[ag.ID] = true
 		a.list = append(a.list, ag)
 	}
 	for i := range a.list {

@@ -267,3 +267,9 @@ func (n *National) SelfDisclosure(ctx context.Context, code jukinet.ResidentCode
 	})
 	return out, err
 }
+
+// List returns the agencies in file order.
+func (a *Agencies) List() []Agency { return append([]Agency(nil), a.list...) }
+
+// Agencies returns the agency list the national server provides to.
+func (n *National) Agencies() *Agencies { return n.agencies }

@@ -41,8 +41,10 @@ func TestIdentityFlowReachesPrefectureAndNational(t *testing.T) {
 			n.run()
 			n.noRejections()
 			for name, links := range map[string]func() ([]jukinet.ResidentCode, error){
-				"prefecture": func() ([]jukinet.ResidentCode, error) { return n.pref["350001"].LinkedCodes(as(looker), r.ResidentCode) },
-				"national":   func() ([]jukinet.ResidentCode, error) { return n.national.LinkedCodes(as(looker), r.ResidentCode) },
+				"prefecture": func() ([]jukinet.ResidentCode, error) {
+					return n.pref["350001"].LinkedCodes(as(looker), r.ResidentCode)
+				},
+				"national": func() ([]jukinet.ResidentCode, error) { return n.national.LinkedCodes(as(looker), r.ResidentCode) },
 			} {
 				got, err := links()
 				if err != nil || len(got) != 1 || got[0] != changed.ResidentCode {
@@ -82,8 +84,10 @@ func TestMoveInNoticeAndMoveOutConfirmation(t *testing.T) {
 				t.Errorf("removal after notice: %+v; want notice 2026-11-26, confirmed 2026-11-22 to 中央2丁目, planned kept", rem)
 			}
 			for name, got := range map[string]func() ([]MoveOutConfirm, error){
-				"prefecture": func() ([]MoveOutConfirm, error) { return n.pref["350001"].MoveOutConfirmations(as(looker), r.ResidentCode) },
-				"national":   func() ([]MoveOutConfirm, error) { return n.national.MoveOutConfirmations(as(looker), r.ResidentCode) },
+				"prefecture": func() ([]MoveOutConfirm, error) {
+					return n.pref["350001"].MoveOutConfirmations(as(looker), r.ResidentCode)
+				},
+				"national": func() ([]MoveOutConfirm, error) { return n.national.MoveOutConfirmations(as(looker), r.ResidentCode) },
 			} {
 				c, err := got()
 				if err != nil || len(c) != 1 || c[0].ConfirmedDate != mustDate(t, "2026-11-22") || c[0].Municipality != hofu {

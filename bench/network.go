@@ -204,33 +204,33 @@ func benchInfos(n int) ([]jukinet.IdentityInfo, error) {
 // created_at (the CS commit), in ms. Both clocks are this process's.
 func latencies(ctx context.Context, cs, nat *store.DB) ([]float64, error) {
 	created := map[string]int64{}
-	rows, err := cs.SQL().QueryContext(ctx, `SELECT id, created_at FROM outbox WHERE kind = 'identity.notify'`)
+	rows, err := cs.SQL().QueryContext(ctx, `SELECT ordering_key, version, created_at FROM outbox WHERE kind = 'identity.notify'`)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
-		var id string
-		var at int64
-		if err := rows.Scan(&id, &at); err != nil {
+		var key string
+		var version, at int64
+		if err := rows.Scan(&key, &version, &at); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		created[id] = at
+		created[fmt.Sprintf("%s#%d", key, version)] = at
 	}
 	rows.Close()
-	rows, err = nat.SQL().QueryContext(ctx, `SELECT message_id, recorded_at FROM identity_info_history`)
+	rows, err = nat.SQL().QueryContext(ctx, `SELECT municipality, resident_code, version, received_at FROM flow_identity_history`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []float64
 	for rows.Next() {
-		var id string
-		var at int64
-		if err := rows.Scan(&id, &at); err != nil {
+		var m, code string
+		var version, at int64
+		if err := rows.Scan(&m, &code, &version, &at); err != nil {
 			return nil, err
 		}
-		if c, ok := created[id]; ok {
+		if c, ok := created[fmt.Sprintf("%s/%s#%d", m, code, version)]; ok {
 			out = append(out, float64(at-c)/1000)
 		}
 	}
@@ -253,7 +253,7 @@ func baseline(ctx context.Context, db *store.DB, infos []jukinet.IdentityInfo) (
 			if err := tx.InsertRows(`INSERT INTO inbox (message_id, kind, sender, ordering_key, version, state, reason, envelope, received_at, applied_at) VALUES `, 10, in); err != nil {
 				return err
 			}
-			return tx.InsertRows(`INSERT INTO identity_info (municipality, resident_code, version, info, updated_at) VALUES `, 5, st)
+			return tx.InsertRows(`INSERT INTO flow_identity (municipality, resident_code, version, info, updated_at) VALUES `, 5, st)
 		})
 		if err != nil {
 			return 0, err

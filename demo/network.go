@@ -46,7 +46,8 @@ type NetworkConfig struct {
 	Seed      uint64
 	// Open opens a node's database; nil means SQLite DIR/ID.db.
 	Open func(ctx context.Context, id string) (*store.DB, error)
-	// Handlers returns a node's handlers; nil means node.DefaultHandlers.
+	// Handlers returns a node's handlers; nil means the full flows of the
+	// node's role (node.Municipality, node.Prefecture, node.National).
 	Handlers    func(spec NodeSpec) node.Handlers
 	OutboxBatch int
 	Logf        func(format string, args ...any)
@@ -60,7 +61,11 @@ type Network struct {
 	DBs         map[string]*store.DB
 	Creds       map[string]*pki.NodeCredentials
 	Seeded      []SeedResult
-	cfg         NetworkConfig
+	// The nodes' Go APIs (rebuilt when a node restarts on a reopened database).
+	Municipalities map[string]*node.Municipality
+	Prefectures    map[string]*node.Prefecture
+	NationalNode   *node.National
+	cfg            NetworkConfig
 }
 
 // StartNetwork generates (or loads) the CA and node credentials under
@@ -79,7 +84,8 @@ func StartNetwork(ctx context.Context, cfg NetworkConfig) (*Network, error) {
 		cfg.Open = func(ctx context.Context, id string) (*store.DB, error) { return OpenNode(ctx, cfg.Dir, id) }
 	}
 	n := &Network{Specs: Nodes(), Runtimes: map[string]*node.Runtime{}, DBs: map[string]*store.DB{},
-		Creds: map[string]*pki.NodeCredentials{}, cfg: cfg}
+		Creds: map[string]*pki.NodeCredentials{}, Municipalities: map[string]*node.Municipality{},
+		Prefectures: map[string]*node.Prefecture{}, cfg: cfg}
 	if _, err := pki.LoadCA(cfg.Dir); errors.Is(err, os.ErrNotExist) || jukinet.ErrorKind(err) == jukinet.KindNotFound {
 		if _, err := pki.Init(cfg.Dir, pki.Options{Name: "jukinet demo network CA"}); err != nil {
 			return nil, err
@@ -165,6 +171,12 @@ func (n *Network) startNode(ctx context.Context, s NodeSpec, l net.Listener) err
 	var h node.Handlers
 	if n.cfg.Handlers != nil {
 		h = n.cfg.Handlers(s)
+	} else {
+		var err error
+		if h, err = n.flows(ctx, s); err != nil {
+			l.Close()
+			return err
+		}
 	}
 	rt, err := node.Start(ctx, node.Config{DB: n.DBs[s.ID], Credentials: n.Creds[s.ID], Description: n.Description,
 		Handlers: h, NetworkListener: l, OutboxBatch: n.cfg.OutboxBatch, Logf: n.cfg.Logf})
@@ -172,6 +184,75 @@ func (n *Network) startNode(ctx context.Context, s NodeSpec, l net.Listener) err
 		return err
 	}
 	n.Runtimes[s.ID] = rt
+	return nil
+}
+
+// flows builds the Go API of node s on its database and returns its handlers.
+func (n *Network) flows(ctx context.Context, s NodeSpec) (node.Handlers, error) {
+	db := n.DBs[s.ID]
+	switch s.Role {
+	case network.RoleMunicipality:
+		m, err := node.NewMunicipality(db, node.MunicipalityConfig{Municipality: jukinet.LGCode(s.ID), Prefecture: s.Prefecture})
+		if err != nil {
+			return nil, err
+		}
+		n.Municipalities[s.ID] = m
+		return m.Handlers(), nil
+	case network.RolePrefecture:
+		p, err := node.NewPrefecture(db, node.PrefectureConfig{ID: jukinet.LGCode(s.ID)})
+		if err != nil {
+			return nil, err
+		}
+		n.Prefectures[s.ID] = p
+		return p.Handlers(), nil
+	case network.RoleNational:
+		agencies, err := node.ParseAgencies([]byte(AgenciesTOML))
+		if err != nil {
+			return nil, err
+		}
+		nat, err := node.NewNational(ctx, db, node.NationalConfig{Agencies: agencies})
+		if err != nil {
+			return nil, err
+		}
+		n.NationalNode = nat
+		return nat.Handlers(), nil
+	}
+	return nil, jukinet.Errorf("demo.Network", jukinet.KindInvalid, "role", "unknown role %q", s.Role)
+}
+
+// Municipality is the Go API of a municipality's CS (demo.Cluster).
+func (n *Network) Municipality(id jukinet.LGCode) *node.Municipality { return n.Municipalities[string(id)] }
+
+// Prefecture is the Go API of a prefecture server (demo.Cluster).
+func (n *Network) Prefecture(id jukinet.LGCode) *node.Prefecture { return n.Prefectures[string(id)] }
+
+// National is the Go API of the national server (demo.Cluster).
+func (n *Network) National() *node.National { return n.NationalNode }
+
+// WaitIdle returns when no node has a pending outbox message, seen twice in a
+// row (a delivery can queue the next hop's message).
+func (n *Network) WaitIdle(ctx context.Context) error {
+	quiet := 0
+	for quiet < 2 {
+		pending := 0
+		for _, db := range n.DBs {
+			var c int
+			if err := db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&c); err != nil {
+				return jukinet.E("demo.Network.WaitIdle", jukinet.KindInternal, err)
+			}
+			pending += c
+		}
+		if pending == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		select {
+		case <-ctx.Done():
+			return jukinet.E("demo.Network.WaitIdle", jukinet.KindUnavailable, fmt.Sprintf("%d messages still pending", pending), ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 	return nil
 }
 
@@ -238,7 +319,7 @@ func (n *Network) spec(id string) (NodeSpec, bool) {
 // IdentityCount is how many persons' identity information node id holds.
 func (n *Network) IdentityCount(ctx context.Context, id string) (int, error) {
 	var c int
-	if err := n.DBs[id].SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM identity_info`).Scan(&c); err != nil {
+	if err := n.DBs[id].SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_identity`).Scan(&c); err != nil {
 		return 0, jukinet.E("demo.Network.IdentityCount", jukinet.KindInternal, err)
 	}
 	return c, nil

@@ -19,7 +19,7 @@ func TestRefusals(t *testing.T) {
 	ctx := context.Background()
 	n, infos := streamNet(t, 3)
 	pref := n.DBs[yamaPref]
-	waitCount(t, n.DBs[network.NationalID], 3, 30*time.Second, `SELECT COUNT(*) FROM identity_info`)
+	waitCount(t, n.DBs[network.NationalID], 3, 30*time.Second, `SELECT COUNT(*) FROM flow_identity`)
 	prefAddr := n.Runtimes[yamaPref].NetworkAddr()
 	client := func(c *pki.NodeCredentials) *network.Client {
 		cl, err := network.NewClient(network.ClientConfig{TLS: c.ClientTLSConfig(yamaPref), Keys: n.Description.Keys(), Timeout: 5 * time.Second})
@@ -50,7 +50,7 @@ func TestRefusals(t *testing.T) {
 		}
 		return envs
 	}
-	stateBefore := count(t, pref, `SELECT COUNT(*) FROM identity_info_history`)
+	stateBefore := count(t, pref, `SELECT COUNT(*) FROM flow_identity_history`)
 
 	t.Run("another CA", func(t *testing.T) {
 		ca, err := pki.NewCA("rogue", time.Now(), time.Hour)
@@ -128,7 +128,7 @@ func TestRefusals(t *testing.T) {
 				t.Fatalf("send %d: got %v, %v; want %s", i, rs, err, want)
 			}
 		}
-		if got := count(t, pref, `SELECT COUNT(*) FROM identity_info_history`); got != stateBefore+1 {
+		if got := count(t, pref, `SELECT COUNT(*) FROM flow_identity_history`); got != stateBefore+1 {
 			t.Errorf("history rows after a replay: got %d, want %d (applied once)", got, stateBefore+1)
 		}
 		stateBefore++
@@ -140,7 +140,7 @@ func TestRefusals(t *testing.T) {
 			t.Fatal("oversized body: got nil error")
 		}
 	})
-	if got := count(t, pref, `SELECT COUNT(*) FROM identity_info_history`); got != stateBefore {
+	if got := count(t, pref, `SELECT COUNT(*) FROM flow_identity_history`); got != stateBefore {
 		t.Errorf("prefecture history rows: got %d, want %d (refusals change nothing)", got, stateBefore)
 	}
 	if got := count(t, pref, `SELECT COUNT(*) FROM oplog WHERE operation = 'network.receive' AND result = 'rejected'`); got < 2 {

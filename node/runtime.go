@@ -21,8 +21,8 @@ type Config struct {
 	DB          *store.DB
 	Credentials *pki.NodeCredentials
 	Description *network.Description
-	// Handlers of the kinds this node accepts; nil means the node's default
-	// handlers for its role (DefaultHandlers).
+	// Handlers of the kinds this node accepts (Municipality.Handlers,
+	// Prefecture.Handlers or National.Handlers); required.
 	Handlers Handlers
 	// NetworkListener is the plain TCP listener of the network listener; nil
 	// means listen on the description's network_addr. The runtime adds TLS.
@@ -80,8 +80,8 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	if cfg.RatePerPeer <= 0 {
 		cfg.RatePerPeer = 500
 	}
-	if cfg.Handlers == nil {
-		cfg.Handlers = DefaultHandlers(self.Role)
+	if len(cfg.Handlers) == 0 {
+		return nil, jukinet.Errorf("node.Start", jukinet.KindInvalid, "handlers", "node %s has no message handlers", self.ID)
 	}
 	apply := make(map[network.Kind]network.ApplyFunc, len(cfg.Handlers))
 	for k, h := range cfg.Handlers {

@@ -59,7 +59,7 @@ func LookupIdentities(ctx context.Context, db *store.DB, codes []string, purpose
 		const chunk = 500
 		for start := 0; start < len(args); start += chunk {
 			end := min(start+chunk, len(args))
-			q := `SELECT resident_code, info, updated_at FROM identity_info WHERE resident_code IN (` + placeholders(tx, end-start) + `)`
+			q := `SELECT resident_code, info, updated_at FROM flow_identity WHERE resident_code IN (` + placeholders(tx, end-start) + `)`
 			rows, err := tx.Query(q, args[start:end]...)
 			if err != nil {
 				return jukinet.E(op, jukinet.KindInternal, err)

@@ -138,8 +138,8 @@ func checkNational(t *testing.T, n *demo.Network, infos []jukinet.IdentityInfo, 
 	t.Helper()
 	db := n.DBs[network.NationalID]
 	total := len(infos) * last
-	waitCount(t, db, total, 120*time.Second, `SELECT COUNT(*) FROM identity_info_history`)
-	if got := count(t, db, `SELECT COUNT(*) FROM identity_info WHERE version = $1`, last); got != len(infos) {
+	waitCount(t, db, total, 120*time.Second, `SELECT COUNT(*) FROM flow_identity_history`)
+	if got := count(t, db, `SELECT COUNT(*) FROM flow_identity WHERE version = $1`, last); got != len(infos) {
 		t.Errorf("persons at version %d: got %d, want %d", last, got, len(infos))
 	}
 	if got := count(t, db, `SELECT COUNT(*) FROM inbox WHERE state = 'applied'`); got != total {
@@ -148,7 +148,7 @@ func checkNational(t *testing.T, n *demo.Network, infos []jukinet.IdentityInfo, 
 	if got := count(t, db, `SELECT COUNT(*) FROM inbox WHERE state <> 'applied'`); got != 0 {
 		t.Errorf("parked/history/rejected inbox rows: got %d, want 0", got)
 	}
-	if got := count(t, db, `SELECT COUNT(*) FROM identity_info_history a JOIN identity_info_history b
+	if got := count(t, db, `SELECT COUNT(*) FROM flow_identity_history a JOIN flow_identity_history b
 		ON a.municipality = b.municipality AND a.resident_code = b.resident_code AND a.version < b.version AND a.rowid > b.rowid`); got != 0 {
 		t.Errorf("versions recorded out of order: %d pairs, want 0", got)
 	}
@@ -180,7 +180,7 @@ func TestCrashMidStream(t *testing.T) {
 			n, infos := streamNet(t, persons)
 			queueVersions(t, n.DBs[hofu], infos, 2, uint64(versions/2))
 			total := persons * versions
-			seen := waitBetween(t, n.DBs[network.NationalID], persons/2, total, `SELECT COUNT(*) FROM identity_info_history`)
+			seen := waitBetween(t, n.DBs[network.NationalID], persons/2, total, `SELECT COUNT(*) FROM flow_identity_history`)
 			if err := n.Stop(victim, true); err != nil {
 				t.Fatal(err)
 			}
@@ -205,12 +205,12 @@ func TestCrashMidStream(t *testing.T) {
 func TestLinkCut(t *testing.T) {
 	persons := 50
 	n, infos := streamNet(t, persons)
-	waitCount(t, n.DBs[network.NationalID], persons, 30*time.Second, `SELECT COUNT(*) FROM identity_info`)
+	waitCount(t, n.DBs[network.NationalID], persons, 30*time.Second, `SELECT COUNT(*) FROM flow_identity`)
 	if err := n.Stop(network.NationalID, false); err != nil {
 		t.Fatal(err)
 	}
 	queueVersions(t, n.DBs[hofu], infos, 2, 3)
-	waitCount(t, n.DBs[yamaPref], 3*persons, 30*time.Second, `SELECT COUNT(*) FROM identity_info_history`)
+	waitCount(t, n.DBs[yamaPref], 3*persons, 30*time.Second, `SELECT COUNT(*) FROM flow_identity_history`)
 	// The prefecture keeps them queued and records the failed attempts.
 	deadline := time.Now().Add(10 * time.Second)
 	for count(t, n.DBs[yamaPref], `SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND attempts > 0`) == 0 && time.Now().Before(deadline) {

@@ -189,19 +189,26 @@ type MoveInInput struct {
 // move-out date; the previous municipality is another one.
 func (g *Register) MoveInDomestic(ctx context.Context, in MoveInInput) (*Resident, error) {
 	const op = "register.MoveInDomestic"
-	if _, err := jukinet.ParseResidentCode(string(in.ResidentCode)); err != nil {
-		return nil, jukinet.E(op, err)
-	}
-	if err := in.PreviousAddress.Validate("previous_address"); err != nil {
-		return nil, jukinet.E(op, err)
-	}
-	if in.PreviousAddress.LGCode == g.cfg.Municipality {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "previous_address.lg_code", "a move within the municipality is a 転居, not a 転入")
-	}
-	if !in.PlannedMoveOut.IsZero() && in.MoveInDate.Before(in.PlannedMoveOut) {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "move_in_date", "%s is before the planned move-out date %s", in.MoveInDate, in.PlannedMoveOut)
+	if err := g.validateMoveInDomestic(op, in); err != nil {
+		return nil, err
 	}
 	return g.moveIn(ctx, op, jukinet.OpMoveInDomestic, jukinet.ReasonMoveInDomestic, in)
+}
+
+func (g *Register) validateMoveInDomestic(op string, in MoveInInput) error {
+	if _, err := jukinet.ParseResidentCode(string(in.ResidentCode)); err != nil {
+		return jukinet.E(op, err)
+	}
+	if err := in.PreviousAddress.Validate("previous_address"); err != nil {
+		return jukinet.E(op, err)
+	}
+	if in.PreviousAddress.LGCode == g.cfg.Municipality {
+		return jukinet.Errorf(op, jukinet.KindInvalid, "previous_address.lg_code", "a move within the municipality is a 転居, not a 転入")
+	}
+	if !in.PlannedMoveOut.IsZero() && in.MoveInDate.Before(in.PlannedMoveOut) {
+		return jukinet.Errorf(op, jukinet.KindInvalid, "move_in_date", "%s is before the planned move-out date %s", in.MoveInDate, in.PlannedMoveOut)
+	}
+	return nil
 }
 
 // MoveInFromAbroad records a 国外転入. A person who had a resident code keeps
@@ -221,25 +228,43 @@ func (g *Register) MoveInFromAbroad(ctx context.Context, in MoveInInput) (*Resid
 }
 
 func (g *Register) moveIn(ctx context.Context, op string, operation jukinet.Operation, reason jukinet.ChangeReason, in MoveInInput) (*Resident, error) {
-	if err := g.validatePerson(op, in.PersonInput); err != nil {
-		return nil, err
-	}
-	if err := g.checkDate(op, "move_in_date", in.MoveInDate); err != nil {
-		return nil, err
-	}
-	if in.MoveInDate.Before(in.BirthDate) {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "move_in_date", "before the birth date")
-	}
-	if in.IndividualNumber != "" {
-		if _, err := jukinet.ParseIndividualNumber(string(in.IndividualNumber)); err != nil {
-			return nil, jukinet.E(op, err)
-		}
-	}
-	if err := in.Household.validate(op); err != nil {
+	if err := g.validateMoveIn(op, in); err != nil {
 		return nil, err
 	}
 	var out *Resident
 	err := g.update(ctx, operation, in.ResidentCode, "", func(tx *store.Tx) error {
+		var err error
+		out, err = g.moveInTx(tx, op, operation, reason, in)
+		return err
+	})
+	return out, err
+}
+
+func (g *Register) validateMoveIn(op string, in MoveInInput) error {
+	if err := g.validatePerson(op, in.PersonInput); err != nil {
+		return err
+	}
+	if err := g.checkDate(op, "move_in_date", in.MoveInDate); err != nil {
+		return err
+	}
+	if in.MoveInDate.Before(in.BirthDate) {
+		return jukinet.Errorf(op, jukinet.KindInvalid, "move_in_date", "before the birth date")
+	}
+	if in.IndividualNumber != "" {
+		if _, err := jukinet.ParseIndividualNumber(string(in.IndividualNumber)); err != nil {
+			return jukinet.E(op, err)
+		}
+	}
+	if err := in.Household.validate(op); err != nil {
+		return err
+	}
+	return nil
+}
+
+// moveInTx is the part of a move-in that runs inside the transaction.
+func (g *Register) moveInTx(tx *store.Tx, op string, operation jukinet.Operation, reason jukinet.ChangeReason, in MoveInInput) (*Resident, error) {
+	var out *Resident
+	err := func() error {
 		code := in.ResidentCode
 		if code == "" {
 			var err error
@@ -257,7 +282,7 @@ func (g *Register) moveIn(ctx context.Context, op string, operation jukinet.Oper
 		}
 		out = r
 		return g.record(tx, operation, r, nil, jukinet.ChangeInfo{Reason: reason, Date: in.MoveInDate}, true)
-	})
+	}()
 	return out, err
 }
 

@@ -1,0 +1,352 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/node"
+	"github.com/jukinet/jukinet/register"
+)
+
+// Cluster is what the scenario needs of a running demo network: the nodes'
+// Go APIs and a way to wait until every outbox is delivered.
+type Cluster interface {
+	Municipality(id jukinet.LGCode) *node.Municipality
+	Prefecture(id jukinet.LGCode) *node.Prefecture
+	National() *node.National
+	// WaitIdle returns when no node has an undelivered message.
+	WaitIdle(ctx context.Context) error
+}
+
+// AgenciesTOML is the demo network's agency list (法30条の9, 別表; abridged).
+const AgenciesTOML = `
+[[agency]]
+id = "pension"
+name = "日本年金機構"
+tasks = ["年金給付の支給", "年金加入者の記録"]
+individual_number = true
+
+[[agency]]
+id = "passport"
+name = "外務省"
+tasks = ["旅券の発給"]
+`
+
+// Scenario actors (demo operators and system principals).
+var (
+	scClerk   = jukinet.Actor{CollationID: "DEMO-C1", OperatorID: "DEMO-REC", Authority: jukinet.AuthorityRecord, Terminal: "DEMO-T"}
+	scIssuer  = jukinet.Actor{CollationID: "DEMO-C2", OperatorID: "DEMO-ISS", Authority: jukinet.AuthorityIssue, Terminal: "DEMO-T"}
+	scSpecial = jukinet.Actor{CollationID: "DEMO-C3", OperatorID: "DEMO-SPM", Authority: jukinet.AuthoritySpecialMoveIn, Terminal: "DEMO-T"}
+	scNumber  = jukinet.Actor{CollationID: "DEMO-C4", OperatorID: "DEMO-NUM", Authority: jukinet.AuthorityNumber, Terminal: "DEMO-T"}
+	scLookup  = jukinet.Actor{CollationID: "DEMO-C5", OperatorID: "DEMO-LOOK", Authority: jukinet.AuthorityLookup, Terminal: "DEMO-T"}
+)
+
+func with(ctx context.Context, a jukinet.Actor) context.Context { return jukinet.WithActor(ctx, a) }
+
+// RunScenario drives every flow of DOMAIN.md §3 through the public Go API of
+// a running demo network (national, 山口県 with 防府市 and 山口市, 福岡県 with
+// 久留米市) and checks the effect at every node the flow should reach. It
+// returns one line per flow: "PASS <flow>" or "FAIL <flow>: why" ("SKIP" when
+// the network lacks what the flow needs). Each run uses fresh persons, so it
+// can be repeated on the same network.
+func RunScenario(ctx context.Context, c Cluster) []string {
+	s := &scenario{c: c, hofu: c.Municipality(Hofu.Code), yama: c.Municipality(Yamaguchi.Code), kurume: c.Municipality(Kurume.Code),
+		yPref: c.Prefecture("350001"), fPref: c.Prefecture("400009"), nat: c.National(), tag: fmt.Sprintf("%04d", time.Now().UnixNano()%10000)}
+	var out []string
+	for _, f := range []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"rescode.pool", s.pool},
+		{"identity.notify", s.identity},
+		{"movein.notice+moveout.confirm", s.moveIn},
+		{"moveout.certificate+special_move_in", s.specialMoveIn},
+		{"copy.request+copy.response", s.copy},
+		{"annex.notice", s.annex},
+		{"mynumber", s.myNumber},
+		{"linkcode", s.linkCode},
+		{"card.status", s.cardStatus},
+		{"national.provide", s.provide},
+	} {
+		err := f.run(ctx)
+		switch {
+		case err == nil:
+			out = append(out, "PASS "+f.name)
+		case err == errSkip:
+			out = append(out, "SKIP "+f.name+": no agencies configured")
+		default:
+			out = append(out, "FAIL "+f.name+": "+err.Error())
+		}
+	}
+	return out
+}
+
+var errSkip = fmt.Errorf("skip")
+
+type scenario struct {
+	c                  Cluster
+	hofu, yama, kurume *node.Municipality
+	yPref, fPref       *node.Prefecture
+	nat                *node.National
+	tag                string
+	number             jukinet.ResidentCode // the person given a 個人番号, reused by provide
+}
+
+func (s *scenario) today() jukinet.Date { return jukinet.Today(s.hofu.DB().Now()) }
+
+// person records a birth of a fresh, uniquely named person at m.
+func (s *scenario) person(ctx context.Context, m *node.Municipality, given, kana, domicile string) (*register.Resident, error) {
+	town := map[jukinet.LGCode]string{Hofu.Code: "山口県防府市松崎町", Yamaguchi.Code: "山口県山口市亀山町", Kurume.Code: "福岡県久留米市城南町"}[m.Code()]
+	return m.Register().Birth(with(ctx, scClerk), register.BirthInput{PersonInput: register.PersonInput{
+		Name:      jukinet.Name{Kanji: "試験\u3000" + given + s.tag, Kana: "シケン\u3000" + kana},
+		BirthDate: s.today().AddDays(-3), Sex: jukinet.SexFemale, Domicile: domicile, DomicileHead: "試験\u3000" + given},
+		AddressText: town + "1番" + s.tag + "号"})
+}
+
+func (s *scenario) pool(ctx context.Context) error {
+	for _, m := range []*node.Municipality{s.hofu, s.yama, s.kurume} {
+		if err := m.RequestCodePool(with(ctx, jukinet.SystemActor("demo-scenario"))); err != nil {
+			return err
+		}
+	}
+	if err := s.c.WaitIdle(ctx); err != nil {
+		return err
+	}
+	for _, m := range []*node.Municipality{s.hofu, s.yama, s.kurume} {
+		n, err := m.PoolSize(ctx)
+		if err != nil || n == 0 {
+			return fmt.Errorf("the pool of %s holds %d codes after a grant (%v)", m.Code(), n, err)
+		}
+	}
+	return nil
+}
+
+func (s *scenario) identity(ctx context.Context) error {
+	r, err := s.person(ctx, s.hofu, "本人", "ホンニン", "")
+	if err != nil {
+		return err
+	}
+	if err := s.c.WaitIdle(ctx); err != nil {
+		return err
+	}
+	p, _, err := s.yPref.Identity(with(ctx, scLookup), Hofu.Code, r.ResidentCode, "demo scenario")
+	if err != nil || p.Name != r.Name {
+		return fmt.Errorf("山口県 has %v (%v)", p, err)
+	}
+	n, _, err := s.nat.Identity(with(ctx, scLookup), r.ResidentCode, "demo scenario")
+	if err != nil || n.Name != r.Name {
+		return fmt.Errorf("national has %v (%v)", n, err)
+	}
+	return nil
+}
+
+func (s *scenario) moveIn(ctx context.Context) error {
+	r, err := s.person(ctx, s.hofu, "転入", "テンニュウ", "")
+	if err != nil {
+		return err
+	}
+	today := s.today()
+	if _, err := s.hofu.Register().MoveOut(with(ctx, scClerk), register.MoveOutInput{ResidentCode: r.ResidentCode, PlannedDate: today,
+		Destination: jukinet.Address{LGCode: Yamaguchi.Code, Text: "山口県山口市中央1番"}}); err != nil {
+		return err
+	}
+	if _, err := s.yama.Register().MoveInDomestic(with(ctx, scClerk), register.MoveInInput{PersonInput: register.PersonInput{Name: r.Name, BirthDate: r.BirthDate, Sex: r.Sex},
+		ResidentCode: r.ResidentCode, MoveInDate: today, PlannedMoveOut: today, PreviousAddress: r.Address, AddressText: "山口県山口市中央2番" + s.tag + "号"}); err != nil {
+		return err
+	}
+	if err := s.c.WaitIdle(ctx); err != nil {
+		return err
+	}
+	recs, err := s.hofu.Register().Get(with(ctx, scLookup), r.ResidentCode, "demo scenario")
+	if err != nil || len(recs) == 0 || recs[0].Removal == nil || recs[0].Removal.NoticeDate.IsZero() {
+		return fmt.Errorf("防府市's 除票 has no move-in notice (%v)", err)
+	}
+	if c, err := s.yPref.MoveOutConfirmations(with(ctx, scLookup), r.ResidentCode); err != nil || len(c) == 0 {
+		return fmt.Errorf("山口県 has no move-out confirmation (%v)", err)
+	}
+	if c, err := s.nat.MoveOutConfirmations(with(ctx, scLookup), r.ResidentCode); err != nil || len(c) == 0 {
+		return fmt.Errorf("national has no move-out confirmation (%v)", err)
+	}
+	return nil
+}
+
+func (s *scenario) specialMoveIn(ctx context.Context) error {
+	r, err := s.person(ctx, s.hofu, "特例", "トクレイ", "")
+	if err != nil {
+		return err
+	}
+	serial := "DEMO" + s.tag + "X"
+	if err := s.hofu.IssueCard(with(ctx, scNumber), node.IssueCardInput{ResidentCode: r.ResidentCode, Serial: serial, PIN: "2580"}); err != nil {
+		return err
+	}
+	today := s.today()
+	if _, err := s.hofu.Register().MoveOut(with(ctx, scClerk), register.MoveOutInput{ResidentCode: r.ResidentCode, PlannedDate: today,
+		Destination: jukinet.Address{LGCode: Kurume.Code, Text: "福岡県久留米市東町1番"}}); err != nil {
+		return err
+	}
+	if err := s.c.WaitIdle(ctx); err != nil {
+		return err
+	}
+	in := node.SpecialMoveInInput{ResidentCode: r.ResidentCode, CardSerial: serial, PIN: "0000", MoveInDate: today, AddressText: "福岡県久留米市東町1番" + s.tag + "号"}
+	if _, err := s.kurume.SpecialMoveIn(with(ctx, scSpecial), in); jukinet.ErrorKind(err) != jukinet.KindUnauthorized {
+		return fmt.Errorf("a wrong PIN gave %v, want unauthorized", err)
+	}
+	in.PIN = "2580"
+	got, err := s.kurume.SpecialMoveIn(with(ctx, scSpecial), in)
+	if err != nil {
+		return err
+	}
+	if got.Address.LGCode != Kurume.Code || !got.CardHolder {
+		return fmt.Errorf("久留米市 recorded %+v", got.Address)
+	}
+	if err := s.c.WaitIdle(ctx); err != nil {
+		return err
+	}
+	if _, _, err := s.fPref.Identity(with(ctx, scLookup), Kurume.Code, r.ResidentCode, "demo scenario"); err != nil {
+		return fmt.Errorf("福岡県 has no identity information: %v", err)
+	}
+	return nil
+}
+
+func (s *scenario) copy(ctx context.Context) error {
+	r, err := s.person(ctx, s.hofu, "写し", "ウツシ", "")
+	if err != nil {
+		return err
+	}
+	if err := s.c.WaitIdle(ctx); err != nil {
+		return err
+	}
+	id, err := s.kurume.RequestCopy(with(ctx, scIssuer), node.CopyRequestInput{Residence: Hofu.Code, Name: r.Name, BirthDate: r.BirthDate, Items: node.CopyItems{Household: true}})
+	if err != nil {
+		return err
+	}
+	if err := s.c.WaitIdle(ctx); err != nil {
+		return err
+	}
+	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	rec, err := s.kurume.AwaitCopy(with(wait, scIssuer), id)
+	if err != nil {
+		return err
+	}
+	if rec.Address != r.Address || rec.HouseholderName == "" || rec.IndividualNumber != "" || rec.ResidentCode != "" {
+		return fmt.Errorf("copy shows the wrong items")
+	}
+	return nil
+}
+
+func (s *scenario) annex(ctx context.Context) error {
+	domicile := "山口県山口市亀山町" + s.tag + "番地"
+	r, err := s.person(ctx, s.hofu, "附票", "フヒョウ", domicile)
+	if err != nil {
+		return err
+	}
+	if _, err := s.hofu.Register().NameChange(with(ctx, scClerk), r.ResidentCode, jukinet.Name{Kanji: "改姓\u3000附票" + s.tag, Kana: "カイセイ\u3000フヒョウ"}, s.today()); err != nil {
+		return err
+	}
+	if err := s.c.WaitIdle(ctx); err != nil {
+		return err
+	}
+	a, err := s.yama.Annex(with(ctx, scLookup), domicile, "demo scenario")
+	if err != nil || len(a) < 2 {
+		return fmt.Errorf("山口市's 附票 of %s has %d entries (%v), want 2", domicile, len(a), err)
+	}
+	return nil
+}
+
+func (s *scenario) myNumber(ctx context.Context) error {
+	r, err := s.person(ctx, s.hofu, "番号", "バンゴウ", "")
+	if err != nil {
+		return err
+	}
+	if err := s.hofu.Register().RequestIndividualNumber(with(ctx, scNumber), r.ResidentCode, jukinet.ReasonIndividualNumberExOfficioAdd, jukinet.Date{}); err != nil {
+		return err
+	}
+	if err := s.c.WaitIdle(ctx); err != nil {
+		return err
+	}
+	recs, err := s.hofu.Register().Get(with(ctx, scLookup), r.ResidentCode, "demo scenario")
+	if err != nil || recs[0].IndividualNumber == "" {
+		return fmt.Errorf("no number designated (%v)", err)
+	}
+	n, _, err := s.nat.Identity(with(ctx, scLookup), r.ResidentCode, "demo scenario")
+	if err != nil || n.IndividualNumber != recs[0].IndividualNumber {
+		return fmt.Errorf("national does not have the designated number (%v)", err)
+	}
+	s.number = r.ResidentCode
+	return nil
+}
+
+func (s *scenario) linkCode(ctx context.Context) error {
+	r, err := s.person(ctx, s.kurume, "符号", "フゴウ", "")
+	if err != nil {
+		return err
+	}
+	acq, err := s.kurume.RequestLinkCode(with(ctx, scNumber), r.ResidentCode, "DEMOINST")
+	if err != nil {
+		return err
+	}
+	if err := s.c.WaitIdle(ctx); err != nil {
+		return err
+	}
+	code, err := s.kurume.LinkCode(with(ctx, scNumber), acq)
+	if err != nil || code == "" {
+		return fmt.Errorf("no linking code received (%v)", err)
+	}
+	return nil
+}
+
+func (s *scenario) cardStatus(ctx context.Context) error {
+	r, err := s.person(ctx, s.yama, "券面", "ケンメン", "")
+	if err != nil {
+		return err
+	}
+	serial := "DEMO" + s.tag + "Y"
+	if err := s.yama.IssueCard(with(ctx, scNumber), node.IssueCardInput{ResidentCode: r.ResidentCode, Serial: serial, PIN: "1357"}); err != nil {
+		return err
+	}
+	if err := s.c.WaitIdle(ctx); err != nil {
+		return err
+	}
+	st, err := s.nat.CardStatus(with(ctx, scLookup), r.ResidentCode)
+	if err != nil || st.CardState != node.CardIssued {
+		return fmt.Errorf("national card status %v (%v)", st, err)
+	}
+	st.CardState, st.CertState, st.Date = node.CardSuspended, node.CertSuspended, jukinet.Date{}
+	if err := s.nat.SetCardStatus(with(ctx, jukinet.SystemActor("jpki")), *st); err != nil {
+		return err
+	}
+	if err := s.c.WaitIdle(ctx); err != nil {
+		return err
+	}
+	recs, err := s.yama.Register().Get(with(ctx, scLookup), r.ResidentCode, "demo scenario")
+	if err != nil || recs[0].CardHolder {
+		return fmt.Errorf("山口市 still marks a card holder after the suspension (%v)", err)
+	}
+	return nil
+}
+
+func (s *scenario) provide(ctx context.Context) error {
+	ags := s.nat.Agencies().List()
+	if len(ags) == 0 {
+		return errSkip
+	}
+	if s.number == "" {
+		return fmt.Errorf("no person from the mynumber flow")
+	}
+	sys := with(ctx, jukinet.SystemActor("agency-gateway"))
+	if _, err := s.nat.Provide(sys, "no-such-agency", ags[0].Tasks[0], []jukinet.ResidentCode{s.number}); jukinet.ErrorKind(err) != jukinet.KindForbidden {
+		return fmt.Errorf("an unknown agency got %v, want forbidden", err)
+	}
+	got, err := s.nat.Provide(sys, ags[0].ID, ags[0].Tasks[0], []jukinet.ResidentCode{s.number})
+	if err != nil || len(got) != 1 {
+		return fmt.Errorf("provision: %d persons (%v)", len(got), err)
+	}
+	recs, err := s.nat.SelfDisclosure(with(ctx, scLookup), s.number)
+	if err != nil || len(recs) == 0 || recs[len(recs)-1].Agency != ags[0].ID {
+		return fmt.Errorf("self disclosure lists %d provisions (%v)", len(recs), err)
+	}
+	return nil
+}

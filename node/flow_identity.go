@@ -1,0 +1,193 @@
+package node
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/store"
+)
+
+// 本人確認情報通知 (法30条の6, 30条の7): the CS's register queues identity.notify
+// to its prefecture on every 記載/消除/修正; the prefecture keeps the current
+// information and the full history per (municipality, resident code) and
+// forwards the CS's original signed envelope to the national server inside an
+// identity.relay, so the national server verifies the municipality's own
+// signature. The body of identity.notify is a jukinet.IdentityInfo.
+
+// invalid returns a KindInvalid error naming the field (the message is
+// rejected, not retried).
+func invalid(op, field, format string, args ...any) error {
+	return jukinet.Errorf(op, jukinet.KindInvalid, field, format, args...)
+}
+
+func internal(op string, err error) error { return jukinet.E(op, jukinet.KindInternal, err) }
+
+// decodeIdentity decodes and checks an identity.notify envelope: the body
+// validates, comes from the municipality it names and carries the
+// envelope's ordering key and version.
+func decodeIdentity(op string, env *network.Envelope) (jukinet.IdentityInfo, error) {
+	var info jukinet.IdentityInfo
+	if err := Decode(env, &info); err != nil {
+		return info, err
+	}
+	if err := info.Validate(); err != nil {
+		return info, jukinet.E(op, err)
+	}
+	if string(info.Municipality) != env.From {
+		return info, invalid(op, "municipality", "%s reported by node %s", info.Municipality, env.From)
+	}
+	if env.OrderingKey != info.OrderingKey() || env.Version != info.Version {
+		return info, invalid(op, "version", "envelope ordering key/version %s#%d differ from the body's %s#%d", env.OrderingKey, env.Version, info.OrderingKey(), info.Version)
+	}
+	return info, nil
+}
+
+// storeIdentity keeps info in the history and, if newer, as the current
+// information; a resident-code change also links the two codes. Receiving
+// the same version again changes nothing.
+func storeIdentity(tx *store.Tx, info jukinet.IdentityInfo) error {
+	const op = "node.storeIdentity"
+	body, err := json.Marshal(info)
+	if err != nil {
+		return internal(op, err)
+	}
+	m, code := string(info.Municipality), string(info.ResidentCode)
+	if _, err := tx.Exec(`INSERT INTO flow_identity_history (municipality, resident_code, version, info, received_at) VALUES ($1,$2,$3,$4,$5)
+ ON CONFLICT (municipality, resident_code, version) DO NOTHING`, m, code, int64(info.Version), string(body), tx.NowMicro()); err != nil {
+		return internal(op, err)
+	}
+	if _, err := tx.Exec(`INSERT INTO flow_identity (municipality, resident_code, version, info, updated_at) VALUES ($1,$2,$3,$4,$5)
+ ON CONFLICT (municipality, resident_code) DO UPDATE SET version = excluded.version, info = excluded.info, updated_at = excluded.updated_at
+ WHERE flow_identity.version < excluded.version`, m, code, int64(info.Version), string(body), tx.NowMicro()); err != nil {
+		return internal(op, err)
+	}
+	if prev := info.Change.PreviousResidentCode; prev != "" {
+		if _, err := tx.Exec(`INSERT INTO flow_code_links (previous_code, new_code, municipality, change_date) VALUES ($1,$2,$3,$4)
+ ON CONFLICT (previous_code, new_code) DO NOTHING`, string(prev), code, m, info.Change.Date.String()); err != nil {
+			return internal(op, err)
+		}
+	}
+	tx.Log(jukinet.OpNetworkReceive, code, "ok", "identity "+info.Change.Reason.String())
+	return nil
+}
+
+// relay queues env, verbatim, to the national server inside an
+// identity.relay (法30条の7). The outbox row's Envelope and Body both hold the
+// original signed envelope's wire form.
+func relay(tx *store.Tx, env *network.Envelope) error {
+	raw, err := network.EncodeEnvelope(env)
+	if err != nil {
+		return jukinet.E("node.relay", jukinet.KindInvalid, jukinet.Field("envelope"), "cannot re-encode the envelope to relay", err)
+	}
+	tx.Send(store.Message{Kind: network.KindIdentityRelay.String(), To: network.NationalID, OrderingKey: env.OrderingKey,
+		Version: env.Version, Body: raw, Envelope: raw})
+	return nil
+}
+
+// prefectureIdentityNotify handles identity.notify at a prefecture: store, relay.
+func (p *Prefecture) prefectureIdentityNotify(tx *store.Tx, env *network.Envelope) error {
+	const op = "prefecture.identity.notify"
+	info, err := decodeIdentity(op, env)
+	if err != nil {
+		return err
+	}
+	if info.Municipality.PrefectureCode() != p.id {
+		return invalid(op, "municipality", "%s does not belong to prefecture %s", info.Municipality, p.id)
+	}
+	if err := storeIdentity(tx, info); err != nil {
+		return err
+	}
+	return relay(tx, env)
+}
+
+// nationalIdentityRelay handles identity.relay at the national server: the
+// body is the municipality's original envelope (its signature was verified by
+// the transport); it is applied by its own kind.
+func (n *National) nationalIdentityRelay(tx *store.Tx, env *network.Envelope) error {
+	const op = "national.identity.relay"
+	inner, err := network.DecodeEnvelope(env.Body)
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInvalid, jukinet.Field("body"), err)
+	}
+	if !inner.Kind.Relayable() {
+		return invalid(op, "body.kind", "%s is not relayed", inner.Kind)
+	}
+	if !jukinet.ValidLGCode(inner.From) || jukinet.LGCode(inner.From).PrefectureCode() != jukinet.LGCode(env.From) || inner.To != env.From {
+		return invalid(op, "body.from", "message of %s to %s relayed by %s", inner.From, inner.To, env.From)
+	}
+	switch inner.Kind {
+	case network.KindIdentityNotify:
+		info, err := decodeIdentity(op, inner)
+		if err != nil {
+			return err
+		}
+		return storeIdentity(tx, info)
+	case network.KindMoveOutConfirm:
+		c, err := decodeMoveOutConfirm(op, inner)
+		if err != nil {
+			return err
+		}
+		return storeMoveOutConfirm(tx, c)
+	}
+	return invalid(op, "body.kind", "%s is not handled by this server yet", inner.Kind)
+}
+
+// readIdentity returns the current identity information of a person at a
+// municipality (or, with municipality "", the most recently updated one) and
+// its history, oldest first.
+func readIdentity(tx *store.Tx, municipality jukinet.LGCode, code jukinet.ResidentCode) (*jukinet.IdentityInfo, []jukinet.IdentityInfo, error) {
+	const op = "node.readIdentity"
+	var raw, m string
+	q := `SELECT info, municipality FROM flow_identity WHERE resident_code = $1 AND ($2 = '' OR municipality = $2) ORDER BY updated_at DESC, version DESC LIMIT 1`
+	err := tx.QueryRow(q, string(code), string(municipality)).Scan(&raw, &m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no identity information for %s", code)
+	}
+	if err != nil {
+		return nil, nil, internal(op, err)
+	}
+	var cur jukinet.IdentityInfo
+	if err := json.Unmarshal([]byte(raw), &cur); err != nil {
+		return nil, nil, internal(op, err)
+	}
+	rows, err := tx.Query(`SELECT info FROM flow_identity_history WHERE municipality = $1 AND resident_code = $2 ORDER BY version`, m, string(code))
+	if err != nil {
+		return nil, nil, internal(op, err)
+	}
+	defer rows.Close()
+	var hist []jukinet.IdentityInfo
+	for rows.Next() {
+		var s string
+		var h jukinet.IdentityInfo
+		if err := rows.Scan(&s); err != nil {
+			return nil, nil, internal(op, err)
+		}
+		if err := json.Unmarshal([]byte(s), &h); err != nil {
+			return nil, nil, internal(op, err)
+		}
+		hist = append(hist, h)
+	}
+	return &cur, hist, rows.Err()
+}
+
+// linkedCodes returns the codes a resident code was changed to (法30条の6
+// 住民票コードの変更: the notice links them).
+func linkedCodes(tx *store.Tx, previous jukinet.ResidentCode) ([]jukinet.ResidentCode, error) {
+	rows, err := tx.Query(`SELECT new_code FROM flow_code_links WHERE previous_code = $1 ORDER BY change_date`, string(previous))
+	if err != nil {
+		return nil, internal("node.linkedCodes", err)
+	}
+	defer rows.Close()
+	var out []jukinet.ResidentCode
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, internal("node.linkedCodes", err)
+		}
+		out = append(out, jukinet.ResidentCode(c))
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,192 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"strconv"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/store"
+)
+
+// 住民票コード pool (法30条の2 ff.): the national server hands each CS unused
+// resident codes, never the same code twice; the CS draws from its pool at
+// random and asks for more when it runs low.
+
+// MaxPoolGrant is the most codes one grant carries.
+const MaxPoolGrant = 1000
+
+const poolRequestedKey = "flows_pool_requested"
+
+// CodePoolRequest is the body of rescode.pool.request (CS → national).
+type CodePoolRequest struct {
+	Municipality jukinet.LGCode `json:"municipality"`
+	Count        int            `json:"count"`
+}
+
+// Validate checks every field (KindInvalid naming it).
+func (b CodePoolRequest) Validate() error {
+	if !jukinet.ValidLGCode(string(b.Municipality)) || b.Municipality.IsPrefecture() {
+		return invalid("node.CodePoolRequest", "municipality", "not a municipality's code")
+	}
+	if b.Count < 1 || b.Count > MaxPoolGrant {
+		return invalid("node.CodePoolRequest", "count", "1 to %d", MaxPoolGrant)
+	}
+	return nil
+}
+
+// CodePoolGrant is the body of rescode.pool.grant (national → CS).
+type CodePoolGrant struct {
+	Municipality jukinet.LGCode         `json:"municipality"`
+	Codes        []jukinet.ResidentCode `json:"codes"`
+}
+
+// Validate checks every field (KindInvalid naming it).
+func (b CodePoolGrant) Validate() error {
+	if !jukinet.ValidLGCode(string(b.Municipality)) || b.Municipality.IsPrefecture() {
+		return invalid("node.CodePoolGrant", "municipality", "not a municipality's code")
+	}
+	if len(b.Codes) < 1 || len(b.Codes) > MaxPoolGrant {
+		return invalid("node.CodePoolGrant", "codes", "1 to %d codes", MaxPoolGrant)
+	}
+	seen := make(map[jukinet.ResidentCode]bool, len(b.Codes))
+	for i, c := range b.Codes {
+		if !jukinet.ValidResidentCode(string(c)) || seen[c] {
+			return invalid("node.CodePoolGrant", "codes["+strconv.Itoa(i)+"]", "not a resident code, or repeated")
+		}
+		seen[c] = true
+	}
+	return nil
+}
+
+// poolCodes is the register's CodeSource over the pool.
+type poolCodes struct{ m *Municipality }
+
+// NextResidentCode draws a code from the pool at random and, below the
+// threshold, queues a request for more in the same transaction. An empty
+// pool is KindUnavailable (the request is then made with RequestCodePool).
+func (p poolCodes) NextResidentCode(tx *store.Tx) (jukinet.ResidentCode, error) {
+	const op = "municipality.NextResidentCode"
+	var code string
+	if err := tx.QueryRow(`SELECT code FROM flow_code_pool ORDER BY random() LIMIT 1`).Scan(&code); err != nil {
+		if noRows(err) {
+			return "", jukinet.E(op, jukinet.KindUnavailable, jukinet.Field("resident_code"), "the resident-code pool is empty: request more codes from the national server")
+		}
+		return "", internal(op, err)
+	}
+	if _, err := tx.Exec(`DELETE FROM flow_code_pool WHERE code = $1`, code); err != nil {
+		return "", internal(op, err)
+	}
+	var left int
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM flow_code_pool`).Scan(&left); err != nil {
+		return "", internal(op, err)
+	}
+	if left < p.m.cfg.PoolLow {
+		if err := p.m.requestPool(tx, false); err != nil {
+			return "", err
+		}
+	}
+	return jukinet.ResidentCode(code), nil
+}
+
+// requestPool queues a pool request unless one is pending (or force).
+func (m *Municipality) requestPool(tx *store.Tx, force bool) error {
+	const op = "municipality.requestPool"
+	var pending int
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM node_meta WHERE key = $1`, poolRequestedKey).Scan(&pending); err != nil {
+		return internal(op, err)
+	}
+	if pending > 0 && !force {
+		return nil
+	}
+	if _, err := tx.Exec(`INSERT INTO node_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+		poolRequestedKey, strconv.FormatInt(tx.NowMicro(), 10)); err != nil {
+		return internal(op, err)
+	}
+	return Queue(tx, network.KindResidentCodePoolRequest, network.NationalID, "", 0, CodePoolRequest{Municipality: m.cfg.Municipality, Count: m.cfg.PoolBatch})
+}
+
+// RequestCodePool asks the national server for more resident codes now.
+func (m *Municipality) RequestCodePool(ctx context.Context) error {
+	return m.db.Update(ctx, store.Op{Operation: jukinet.OpCodePoolRequest}, func(tx *store.Tx) error { return m.requestPool(tx, true) })
+}
+
+// PoolSize is the number of unused codes in the pool.
+func (m *Municipality) PoolSize(ctx context.Context) (int, error) {
+	var n int
+	err := m.db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_code_pool`).Scan(&n)
+	return n, err
+}
+
+func (m *Municipality) municipalityCodePoolGrant(tx *store.Tx, env *network.Envelope) error {
+	const op = "municipality.rescode.pool.grant"
+	var b CodePoolGrant
+	if err := Decode(env, &b); err != nil {
+		return err
+	}
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	if env.From != network.NationalID || b.Municipality != m.cfg.Municipality {
+		return invalid(op, "municipality", "grant for %s from %s", b.Municipality, env.From)
+	}
+	args := make([]any, 0, 2*len(b.Codes))
+	for _, c := range b.Codes {
+		args = append(args, string(c), tx.NowMicro())
+	}
+	for i := 0; i < len(args); i += 2 {
+		if _, err := tx.Exec(`INSERT INTO flow_code_pool (code, received_at) VALUES ($1,$2) ON CONFLICT (code) DO NOTHING`, args[i], args[i+1]); err != nil {
+			return internal(op, err)
+		}
+	}
+	if _, err := tx.Exec(`DELETE FROM node_meta WHERE key = $1`, poolRequestedKey); err != nil {
+		return internal(op, err)
+	}
+	tx.Log(jukinet.OpNetworkReceive, "", "ok", strconv.Itoa(len(b.Codes))+" resident codes received")
+	return nil
+}
+
+// nationalCodePoolRequest grants Count fresh codes: random, checked against
+// every code granted before and every code the server has seen in identity
+// information, and recorded so it is never granted again.
+func (n *National) nationalCodePoolRequest(tx *store.Tx, env *network.Envelope) error {
+	const op = "national.rescode.pool.request"
+	var b CodePoolRequest
+	if err := Decode(env, &b); err != nil {
+		return err
+	}
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	if string(b.Municipality) != env.From {
+		return invalid(op, "municipality", "%s requested by %s", b.Municipality, env.From)
+	}
+	grant := CodePoolGrant{Municipality: b.Municipality}
+	for tries := 0; len(grant.Codes) < b.Count; tries++ {
+		if tries > 20*b.Count {
+			return jukinet.E(op, jukinet.KindInternal, "could not find unused resident codes")
+		}
+		c, err := jukinet.NewResidentCode(rand.Reader)
+		if err != nil {
+			return internal(op, err)
+		}
+		var used int
+		if err := tx.QueryRow(`SELECT (SELECT COUNT(*) FROM flow_codes_granted WHERE code = $1) + (SELECT COUNT(*) FROM flow_identity WHERE resident_code = $1)`,
+			string(c)).Scan(&used); err != nil {
+			return internal(op, err)
+		}
+		if used > 0 {
+			continue
+		}
+		if _, err := tx.Exec(`INSERT INTO flow_codes_granted (code, municipality, granted_at) VALUES ($1,$2,$3)`, string(c), env.From, tx.NowMicro()); err != nil {
+			if store.IsUniqueViolation(err) {
+				continue
+			}
+			return internal(op, err)
+		}
+		grant.Codes = append(grant.Codes, c)
+	}
+	tx.Log(jukinet.OpNetworkReceive, "", "ok", strconv.Itoa(len(grant.Codes))+" resident codes granted to "+env.From)
+	return Queue(tx, network.KindResidentCodePoolGrant, env.From, "", 0, grant)
+}

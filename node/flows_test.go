@@ -1,0 +1,417 @@
+package node
+
+import (
+	"testing"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/register"
+	"github.com/jukinet/jukinet/store/storetest"
+)
+
+// 本人確認情報通知: CS → prefecture → national, with the resident-code link.
+func TestIdentityFlowReachesPrefectureAndNational(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			n := newTestNet(t, e, nil)
+			m := n.muni[hofu]
+			r := birth(t, m, "山田\u3000花子", "ヤマダ\u3000ハナコ", "2026-11-01", "山口県防府市松崎町1番地")
+			if _, err := m.Register().NameChange(as(clerk), r.ResidentCode, jukinet.Name{Kanji: "佐藤\u3000花子", Kana: "サトウ\u3000ハナコ"}, mustDate(t, "2026-11-20")); err != nil {
+				t.Fatal(err)
+			}
+			n.run()
+			n.noRejections()
+			cur, hist, err := n.pref["350001"].Identity(as(looker), hofu, r.ResidentCode, "test")
+			if err != nil {
+				t.Fatalf("prefecture identity: %v", err)
+			}
+			if cur.Name.Kanji != "佐藤\u3000花子" || cur.Version != 2 || len(hist) != 2 {
+				t.Errorf("prefecture: current %q v%d, %d history; want 佐藤　花子 v2, 2", cur.Name.Kanji, cur.Version, len(hist))
+			}
+			ncur, nhist, err := n.national.Identity(as(looker), r.ResidentCode, "test")
+			if err != nil {
+				t.Fatalf("national identity: %v", err)
+			}
+			if ncur.Name != cur.Name || len(nhist) != 2 {
+				t.Errorf("national: %+v, %d history; want %+v, 2", ncur.Name, len(nhist), cur.Name)
+			}
+			changed, err := m.Register().ChangeResidentCode(as(clerk), r.ResidentCode, mustDate(t, "2026-11-25"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n.run()
+			n.noRejections()
+			for name, links := range map[string]func() ([]jukinet.ResidentCode, error){
+				"prefecture": func() ([]jukinet.ResidentCode, error) {
+					return n.pref["350001"].LinkedCodes(as(looker), r.ResidentCode)
+				},
+				"national": func() ([]jukinet.ResidentCode, error) { return n.national.LinkedCodes(as(looker), r.ResidentCode) },
+			} {
+				got, err := links()
+				if err != nil || len(got) != 1 || got[0] != changed.ResidentCode {
+					t.Errorf("%s links of %s: %v, %v; want [%s]", name, r.ResidentCode, got, err, changed.ResidentCode)
+				}
+			}
+		})
+	}
+}
+
+// 転入通知 and 転出確定通知: the previous CS records the notice on the 除票 and
+// the confirmation reaches the prefecture and the national server.
+func TestMoveInNoticeAndMoveOutConfirmation(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			n := newTestNet(t, e, nil)
+			from, to := n.muni[hofu], n.muni[yamaguchi]
+			r := birth(t, from, "河村\u3000一郎", "カワムラ\u3000イチロウ", "1990-01-01", "")
+			dest := jukinet.Address{LGCode: yamaguchi, Text: "山口県山口市中央1丁目1番1号"}
+			if _, err := from.Register().MoveOut(as(clerk), register.MoveOutInput{ResidentCode: r.ResidentCode, PlannedDate: mustDate(t, "2026-11-20"), Destination: dest}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := to.Register().MoveInDomestic(as(clerk), register.MoveInInput{PersonInput: register.PersonInput{Name: r.Name, BirthDate: r.BirthDate, Sex: r.Sex},
+				ResidentCode: r.ResidentCode, MoveInDate: mustDate(t, "2026-11-22"), PlannedMoveOut: mustDate(t, "2026-11-20"),
+				PreviousAddress: r.Address, AddressText: "山口県山口市中央2丁目2番2号"}); err != nil {
+				t.Fatal(err)
+			}
+			n.run()
+			n.noRejections()
+			recs, err := from.Register().Get(as(looker), r.ResidentCode, "test")
+			if err != nil || len(recs) != 1 || recs[0].Removal == nil {
+				t.Fatalf("previous CS record: %v, %v", recs, err)
+			}
+			rem := recs[0].Removal
+			if rem.NoticeDate != mustDate(t, "2026-11-26") || rem.ConfirmedDate != mustDate(t, "2026-11-22") ||
+				rem.ConfirmedDestination.Text != "山口県山口市中央2丁目2番2号" || rem.Destination != dest {
+				t.Errorf("removal after notice: %+v; want notice 2026-11-26, confirmed 2026-11-22 to 中央2丁目, planned kept", rem)
+			}
+			for name, got := range map[string]func() ([]MoveOutConfirm, error){
+				"prefecture": func() ([]MoveOutConfirm, error) {
+					return n.pref["350001"].MoveOutConfirmations(as(looker), r.ResidentCode)
+				},
+				"national": func() ([]MoveOutConfirm, error) { return n.national.MoveOutConfirmations(as(looker), r.ResidentCode) },
+			} {
+				c, err := got()
+				if err != nil || len(c) != 1 || c[0].ConfirmedDate != mustDate(t, "2026-11-22") || c[0].Municipality != hofu {
+					t.Errorf("%s confirmations: %+v, %v; want one from %s confirmed 2026-11-22", name, c, err, hofu)
+				}
+			}
+		})
+	}
+}
+
+// 転入届の特例: the certificate travels with the card record; PIN, card and
+// limits are checked; a wrong PIN counts even though the move-in is refused.
+func TestSpecialMoveIn(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			n := newTestNet(t, e, nil)
+			from, to := n.muni[hofu], n.muni[kurume]
+			r := birth(t, from, "末永\u3000誠", "スエナガ\u3000マコト", "1980-05-05", "山口県防府市松崎町1番地")
+			if err := from.IssueCard(as(numbers), IssueCardInput{ResidentCode: r.ResidentCode, Serial: "CARD0001", PIN: "1234"}); err != nil {
+				t.Fatalf("issue card: %v", err)
+			}
+			if _, err := from.Register().MoveOut(as(clerk), register.MoveOutInput{ResidentCode: r.ResidentCode, PlannedDate: mustDate(t, "2026-11-20"),
+				Destination: jukinet.Address{LGCode: kurume, Text: "福岡県久留米市東町1番1号"}}); err != nil {
+				t.Fatal(err)
+			}
+			n.run()
+			n.noRejections()
+			in := SpecialMoveInInput{ResidentCode: r.ResidentCode, CardSerial: "CARD0001", PIN: "1234", MoveInDate: mustDate(t, "2026-11-21"), AddressText: "福岡県久留米市東町1番1号"}
+			cases := []struct {
+				name string
+				mod  func(*SpecialMoveInInput)
+				want jukinet.Kind
+			}{
+				{"pin not 4 digits", func(i *SpecialMoveInInput) { i.PIN = "12a4" }, jukinet.KindInvalid},
+				{"wrong card", func(i *SpecialMoveInInput) { i.CardSerial = "CARD9999" }, jukinet.KindUnauthorized},
+				{"wrong pin", func(i *SpecialMoveInInput) { i.PIN = "0000" }, jukinet.KindUnauthorized},
+				{"more than 14 days after moving in", func(i *SpecialMoveInInput) { i.MoveInDate = mustDate(t, "2026-11-11") }, jukinet.KindExpired},
+				{"unknown person", func(i *SpecialMoveInInput) { i.ResidentCode = codeOf(t, "1234567890") }, jukinet.KindNotFound},
+			}
+			for _, c := range cases {
+				x := in
+				c.mod(&x)
+				if _, err := to.SpecialMoveIn(as(special), x); jukinet.ErrorKind(err) != c.want {
+					t.Errorf("%s: got %v (kind %v), want kind %v", c.name, err, jukinet.ErrorKind(err), c.want)
+				}
+			}
+			var failures int
+			to.DB().SQL().QueryRow(`SELECT failures FROM flow_cards WHERE serial = 'CARD0001'`).Scan(&failures)
+			if failures != 1 {
+				t.Errorf("failures after one wrong PIN: %d, want 1", failures)
+			}
+			if _, err := to.SpecialMoveIn(as(clerk), in); jukinet.ErrorKind(err) != jukinet.KindForbidden {
+				t.Errorf("special move-in by a record clerk: %v, want forbidden", err)
+			}
+			got, err := to.SpecialMoveIn(as(special), in)
+			if err != nil {
+				t.Fatalf("special move-in: %v", err)
+			}
+			if got.ResidentCode != r.ResidentCode || !got.CardHolder || got.Domicile != r.Domicile || got.Address.LGCode != kurume {
+				t.Errorf("moved-in record: %+v", got)
+			}
+			if _, err := to.SpecialMoveIn(as(special), in); jukinet.ErrorKind(err) != jukinet.KindNotFound {
+				t.Errorf("second use of the certificate: %v, want not found", err)
+			}
+			n.run()
+			n.noRejections()
+			recs, _ := from.Register().Get(as(looker), r.ResidentCode, "test")
+			if len(recs) != 1 || recs[0].Removal == nil || recs[0].Removal.NoticeDate.IsZero() {
+				t.Errorf("previous CS did not record the move-in notice: %+v", recs)
+			}
+		})
+	}
+}
+
+// The card locks after three wrong PINs.
+func TestSpecialMoveInLocksCard(t *testing.T) {
+	n := newTestNet(t, storetest.Engines()[0], nil)
+	from, to := n.muni[hofu], n.muni[yamaguchi]
+	r := birth(t, from, "守田\u3000修", "モリタ\u3000オサム", "1970-03-03", "")
+	if err := from.IssueCard(as(numbers), IssueCardInput{ResidentCode: r.ResidentCode, Serial: "CARD0002", PIN: "4321"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := from.Register().MoveOut(as(clerk), register.MoveOutInput{ResidentCode: r.ResidentCode, PlannedDate: mustDate(t, "2026-11-20"),
+		Destination: jukinet.Address{LGCode: yamaguchi, Text: "山口県山口市平井1番"}}); err != nil {
+		t.Fatal(err)
+	}
+	n.run()
+	n.noRejections()
+	in := SpecialMoveInInput{ResidentCode: r.ResidentCode, CardSerial: "CARD0002", PIN: "0000", MoveInDate: mustDate(t, "2026-11-21"), AddressText: "山口県山口市平井1番"}
+	for i := range MaxPINFailures {
+		if _, err := to.SpecialMoveIn(as(special), in); jukinet.ErrorKind(err) != jukinet.KindUnauthorized {
+			t.Fatalf("wrong PIN %d: %v, want unauthorized", i+1, err)
+		}
+	}
+	in.PIN = "4321"
+	if _, err := to.SpecialMoveIn(as(special), in); jukinet.ErrorKind(err) != jukinet.KindLocked {
+		t.Errorf("right PIN after %d wrong: %v, want locked", MaxPINFailures, err)
+	}
+}
+
+// 住民票の写しの広域交付: only the allowed items, data erased once taken.
+func TestWideAreaCopy(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			n := newTestNet(t, e, nil)
+			home, counter := n.muni[hofu], n.muni[kurume]
+			r := birth(t, home, "弘中\u3000愛", "ヒロナカ\u3000アイ", "1995-07-07", "山口県防府市松崎町1番地")
+			for _, items := range []CopyItems{{Household: true}, {ResidentCode: true, Change: true}} {
+				id, err := counter.RequestCopy(as(issuer), CopyRequestInput{Residence: hofu, Name: r.Name, BirthDate: r.BirthDate, Items: items})
+				if err != nil {
+					t.Fatalf("request: %v", err)
+				}
+				n.run()
+				n.noRejections()
+				rec, err := counter.AwaitCopy(as(issuer), id)
+				if err != nil {
+					t.Fatalf("await: %v", err)
+				}
+				if rec.Name != r.Name || rec.Address != r.Address || (rec.HouseholderName != "") != items.Household ||
+					(rec.ResidentCode != "") != items.ResidentCode || rec.IndividualNumber != "" || (rec.ChangeReason != 0) != items.Change {
+					t.Errorf("items %+v: record %+v", items, rec)
+				}
+				if _, err := counter.AwaitCopy(as(issuer), id); jukinet.ErrorKind(err) != jukinet.KindExpired {
+					t.Errorf("second take: %v, want expired", err)
+				}
+				var held int
+				counter.DB().SQL().QueryRow(`SELECT COUNT(*) FROM flow_copy_requests WHERE response IS NOT NULL`).Scan(&held)
+				if held != 0 {
+					t.Errorf("issuing CS still holds %d answers after printing", held)
+				}
+			}
+			id, _ := counter.RequestCopy(as(issuer), CopyRequestInput{Residence: hofu, Name: jukinet.Name{Kanji: "存在\u3000しない", Kana: "ソンザイ\u3000シナイ"}, BirthDate: r.BirthDate})
+			n.run()
+			if _, err := counter.AwaitCopy(as(issuer), id); jukinet.ErrorKind(err) != jukinet.KindNotFound {
+				t.Errorf("unknown person: %v, want not found", err)
+			}
+			if _, err := counter.RequestCopy(as(clerk), CopyRequestInput{Residence: hofu, Name: r.Name, BirthDate: r.BirthDate}); jukinet.ErrorKind(err) != jukinet.KindForbidden {
+				t.Errorf("request by a record clerk: %v, want forbidden", err)
+			}
+		})
+	}
+}
+
+// 戸籍の附票記載事項通知: a name change reaches the CS of the 本籍地.
+func TestAnnexNotice(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			n := newTestNet(t, e, nil)
+			m := n.muni[hofu]
+			const domicile = "山口県山口市亀山町5番地"
+			r := birth(t, m, "兼重\u3000凛", "カネシゲ\u3000リン", "2001-02-03", domicile)
+			birth(t, m, "重村\u3000蓮", "シゲムラ\u3000レン", "2001-02-03", "山口県防府市松崎町1番地") // 本籍 here: no notice
+			if _, err := m.Register().NameChange(as(clerk), r.ResidentCode, jukinet.Name{Kanji: "村上\u3000凛", Kana: "ムラカミ\u3000リン"}, mustDate(t, "2026-11-20")); err != nil {
+				t.Fatal(err)
+			}
+			n.run()
+			n.noRejections()
+			got, err := n.muni[yamaguchi].Annex(as(looker), domicile, "test")
+			if err != nil || len(got) != 2 || got[1].Name.Kanji != "村上\u3000凛" || got[0].Reason != jukinet.ReasonBirth {
+				t.Fatalf("annex of %s: %+v, %v; want birth then name change", domicile, got, err)
+			}
+			for _, other := range []jukinet.LGCode{hofu, kurume} {
+				if a, _ := n.muni[other].Annex(as(looker), domicile, "test"); len(a) != 0 {
+					t.Errorf("annex entries at %s: %d, want 0", other, len(a))
+				}
+			}
+		})
+	}
+}
+
+// 個人番号 generation: designated on arrival; a change request gives a new one.
+func TestMyNumberGeneration(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			n := newTestNet(t, e, nil)
+			m := n.muni[hofu]
+			r := birth(t, m, "林\u3000湊", "ハヤシ\u3000ミナト", "2026-10-01", "")
+			get := func() jukinet.IndividualNumber {
+				recs, err := m.Register().Get(as(looker), r.ResidentCode, "test")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return recs[0].IndividualNumber
+			}
+			if err := m.Register().RequestIndividualNumber(as(numbers), r.ResidentCode, jukinet.ReasonIndividualNumberExOfficioAdd, jukinet.Date{}); err != nil {
+				t.Fatal(err)
+			}
+			n.run()
+			n.noRejections()
+			first := get()
+			if !jukinet.ValidIndividualNumber(string(first)) {
+				t.Fatalf("designated number %q is not valid", first)
+			}
+			if err := m.Register().RequestIndividualNumber(as(numbers), r.ResidentCode, jukinet.ReasonIndividualNumberChangeRequest, jukinet.Date{}); err != nil {
+				t.Fatal(err)
+			}
+			n.run()
+			n.noRejections()
+			if second := get(); second == first || !jukinet.ValidIndividualNumber(string(second)) {
+				t.Errorf("after a change request: %q (first %q); want a new valid number", second, first)
+			}
+			cur, _, err := n.national.Identity(as(looker), r.ResidentCode, "test")
+			if err != nil || cur.IndividualNumber != get() {
+				t.Errorf("national has %v, %v; want the designated number", cur, err)
+			}
+		})
+	}
+}
+
+// 情報提供用個人識別符号 and card status, both ways.
+func TestLinkCodeAndCardStatus(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			n := newTestNet(t, e, nil)
+			m := n.muni[kurume]
+			r := birth(t, m, "古谷\u3000葵", "フルヤ\u3000アオイ", "1999-09-09", "")
+			acq, err := m.RequestLinkCode(as(numbers), r.ResidentCode, "INST01")
+			if err != nil {
+				t.Fatal(err)
+			}
+			n.run()
+			n.noRejections()
+			code, err := m.LinkCode(as(numbers), acq)
+			if err != nil || len(code) != 32 {
+				t.Errorf("link code for %s: %q, %v", acq, code, err)
+			}
+			if acq == string(r.ResidentCode) || len(acq) != 32 {
+				t.Errorf("acquisition number %q", acq)
+			}
+			if err := m.IssueCard(as(numbers), IssueCardInput{ResidentCode: r.ResidentCode, Serial: "K0001", PIN: "9999"}); err != nil {
+				t.Fatal(err)
+			}
+			n.run()
+			n.noRejections()
+			st, err := n.national.CardStatus(as(looker), r.ResidentCode)
+			if err != nil || st.CardState != CardIssued || st.CertState != CertValid {
+				t.Fatalf("national card status: %+v, %v", st, err)
+			}
+			st.CardState, st.CertState = CardRevoked, CertRevoked
+			if err := n.national.SetCardStatus(as(jukinet.SystemActor("jpki")), *st); err != nil {
+				t.Fatal(err)
+			}
+			n.run()
+			n.noRejections()
+			recs, _ := m.Register().Get(as(looker), r.ResidentCode, "test")
+			if recs[0].CardHolder {
+				t.Errorf("card holder after revocation at national: true, want false")
+			}
+		})
+	}
+}
+
+// 住民票コード pool: births draw from the pool; below the threshold more codes
+// are requested; the national server never grants a code twice.
+func TestResidentCodePool(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			n := newTestNet(t, e, func(c *MunicipalityConfig) { c.CodePool, c.PoolLow, c.PoolBatch = true, 3, 5 })
+			m := n.muni[hofu]
+			if _, err := m.Register().Birth(as(clerk), register.BirthInput{PersonInput: register.PersonInput{Name: jukinet.Name{Kanji: "一\u3000二", Kana: "イチ\u3000ニ"},
+				BirthDate: mustDate(t, "2026-11-01"), Sex: jukinet.SexMale}, AddressText: "山口県防府市松崎町1番"}); jukinet.ErrorKind(err) != jukinet.KindUnavailable {
+				t.Fatalf("birth with an empty pool: %v, want unavailable", err)
+			}
+			if err := m.RequestCodePool(as(jukinet.SystemActor("pool"))); err != nil {
+				t.Fatal(err)
+			}
+			n.run()
+			seen := map[jukinet.ResidentCode]bool{}
+			for i := range 12 {
+				r := birth(t, m, "子\u3000"+string(rune('あ'+i)), "コ\u3000"+string(rune('ア'+i)), "2026-11-01", "")
+				if seen[r.ResidentCode] {
+					t.Fatalf("code %s drawn twice", r.ResidentCode)
+				}
+				seen[r.ResidentCode] = true
+				n.run()
+				n.noRejections()
+			}
+			var granted, distinct int
+			n.national.DB().SQL().QueryRow(`SELECT COUNT(*), COUNT(DISTINCT code) FROM flow_codes_granted`).Scan(&granted, &distinct)
+			left, _ := m.PoolSize(t.Context())
+			if granted != distinct || granted != 12+left || left < 3 {
+				t.Errorf("granted %d (distinct %d), drawn 12, left %d; want granted = drawn + left, left ≥ 3", granted, distinct, left)
+			}
+		})
+	}
+}
+
+// Provision to agencies and the person's disclosure of it.
+func TestProvideAndSelfDisclosure(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			n := newTestNet(t, e, nil)
+			m := n.muni[hofu]
+			r := birth(t, m, "國廣\u3000節子", "クニヒロ\u3000セツコ", "1950-12-12", "")
+			if err := m.Register().RequestIndividualNumber(as(numbers), r.ResidentCode, jukinet.ReasonIndividualNumberExOfficioAdd, jukinet.Date{}); err != nil {
+				t.Fatal(err)
+			}
+			n.run()
+			n.noRejections()
+			sys := as(jukinet.SystemActor("agency-gateway"))
+			unknown := codeOf(t, "1234567890")
+			for _, c := range []struct {
+				agency, task string
+				want         jukinet.Kind
+			}{{"nobody", "年金給付の支給", jukinet.KindForbidden}, {"passport", "年金給付の支給", jukinet.KindForbidden}} {
+				if _, err := n.national.Provide(sys, c.agency, c.task, []jukinet.ResidentCode{r.ResidentCode}); jukinet.ErrorKind(err) != c.want {
+					t.Errorf("provide to %s for %s: %v, want %v", c.agency, c.task, err, c.want)
+				}
+			}
+			if _, err := n.national.Provide(as(looker), "pension", "年金給付の支給", []jukinet.ResidentCode{r.ResidentCode}); jukinet.ErrorKind(err) != jukinet.KindForbidden {
+				t.Errorf("provide by an operator: %v, want forbidden", err)
+			}
+			got, err := n.national.Provide(sys, "pension", "年金給付の支給", []jukinet.ResidentCode{r.ResidentCode, unknown})
+			if err != nil || len(got) != 1 || got[0].IndividualNumber == "" {
+				t.Fatalf("pension batch: %+v, %v; want one person with the number", got, err)
+			}
+			got, err = n.national.Provide(sys, "passport", "旅券の発給", []jukinet.ResidentCode{r.ResidentCode})
+			if err != nil || len(got) != 1 || got[0].IndividualNumber != "" {
+				t.Fatalf("passport: %+v, %v; want one person without the number", got, err)
+			}
+			recs, err := n.national.SelfDisclosure(as(looker), r.ResidentCode)
+			if err != nil || len(recs) != 2 || recs[0].Agency != "pension" || recs[1].Agency != "passport" || !recs[0].Found {
+				t.Errorf("self disclosure: %+v, %v; want pension then passport", recs, err)
+			}
+		})
+	}
+}

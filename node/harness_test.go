@@ -1,0 +1,249 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/register"
+	"github.com/jukinet/jukinet/store"
+	"github.com/jukinet/jukinet/store/storetest"
+)
+
+// The in-memory test network: every node has its own database; run moves the
+// pending outbox rows of every node straight to the handlers of their
+// destination (signed envelopes, no TLS), until no node has anything left.
+
+var (
+	testNow = time.Date(2026, 11, 26, 10, 0, 0, 0, jukinet.JST)
+	clerk   = jukinet.Actor{CollationID: "C-01", OperatorID: "OP-REC-01", Authority: jukinet.AuthorityRecord, Terminal: "T-01"}
+	issuer  = jukinet.Actor{CollationID: "C-02", OperatorID: "OP-ISS-02", Authority: jukinet.AuthorityIssue, Terminal: "T-01"}
+	special = jukinet.Actor{CollationID: "C-03", OperatorID: "OP-SPM-03", Authority: jukinet.AuthoritySpecialMoveIn, Terminal: "T-01"}
+	numbers = jukinet.Actor{CollationID: "C-04", OperatorID: "OP-NUM-04", Authority: jukinet.AuthorityNumber, Terminal: "T-01"}
+	looker  = jukinet.Actor{CollationID: "C-05", OperatorID: "OP-LOOK-05", Authority: jukinet.AuthorityLookup, Terminal: "T-01"}
+)
+
+const (
+	hofu      = jukinet.LGCode("352063")
+	yamaguchi = jukinet.LGCode("352012")
+	kurume    = jukinet.LGCode("402036")
+)
+
+func as(a jukinet.Actor) context.Context { return jukinet.WithActor(context.Background(), a) }
+
+type testNode struct {
+	id       string
+	db       *store.DB
+	handlers Handlers
+	key      ed25519.PrivateKey
+}
+
+type testNet struct {
+	t        *testing.T
+	nodes    map[string]*testNode
+	muni     map[jukinet.LGCode]*Municipality
+	pref     map[jukinet.LGCode]*Prefecture
+	national *National
+	rejected []string // "kind from→to: error" of messages a handler refused
+}
+
+func openNode(t *testing.T, e store.Engine, id string) *store.DB {
+	return storetest.OpenWith(t, e, id, storetest.Options{Now: func() time.Time { return testNow }})
+}
+
+func newTestNet(t *testing.T, e store.Engine, mcfg func(*MunicipalityConfig)) *testNet {
+	t.Helper()
+	n := &testNet{t: t, nodes: map[string]*testNode{}, muni: map[jukinet.LGCode]*Municipality{}, pref: map[jukinet.LGCode]*Prefecture{}}
+	add := func(id string, db *store.DB, h Handlers) {
+		_, key, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.nodes[id] = &testNode{id: id, db: db, handlers: h, key: key}
+	}
+	db := openNode(t, e, network.NationalID)
+	ag, err := ParseAgencies([]byte(testAgencies))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.national, err = NewNational(context.Background(), db, NationalConfig{Agencies: ag}); err != nil {
+		t.Fatal(err)
+	}
+	add(network.NationalID, db, n.national.Handlers())
+	for _, id := range []jukinet.LGCode{"350001", "400009"} {
+		db := openNode(t, e, string(id))
+		p, err := NewPrefecture(db, PrefectureConfig{ID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.pref[id] = p
+		add(string(id), db, p.Handlers())
+	}
+	for _, id := range []jukinet.LGCode{hofu, yamaguchi, kurume} {
+		db := openNode(t, e, string(id))
+		cfg := MunicipalityConfig{Municipality: id}
+		if mcfg != nil {
+			mcfg(&cfg)
+		}
+		m, err := NewMunicipality(db, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.muni[id] = m
+		add(string(id), db, m.Handlers())
+	}
+	return n
+}
+
+type outRow struct {
+	seq         int64
+	kind, dest  string
+	orderingKey string
+	version     int64
+	body        []byte
+}
+
+// run delivers until quiet; it fails the test on a transport-level problem
+// (no handler for a kind) and records handler refusals in n.rejected.
+func (n *testNet) run() {
+	n.t.Helper()
+	ids := make([]string, 0, len(n.nodes))
+	for id := range n.nodes {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for round := 0; round < 50; round++ {
+		moved := 0
+		for _, id := range ids {
+			src := n.nodes[id]
+			rows, err := src.db.SQL().Query(`SELECT seq, kind, dest, ordering_key, version, body FROM outbox WHERE state = 'pending' ORDER BY seq`)
+			if err != nil {
+				n.t.Fatal(err)
+			}
+			var out []outRow
+			for rows.Next() {
+				var r outRow
+				if err := rows.Scan(&r.seq, &r.kind, &r.dest, &r.orderingKey, &r.version, &r.body); err != nil {
+					n.t.Fatal(err)
+				}
+				out = append(out, r)
+			}
+			rows.Close()
+			for _, r := range out {
+				n.deliver(src, r)
+				if _, err := src.db.SQL().Exec(`UPDATE outbox SET state = 'done' WHERE seq = $1`, r.seq); err != nil {
+					n.t.Fatal(err)
+				}
+				moved++
+			}
+		}
+		if moved == 0 {
+			return
+		}
+	}
+	n.t.Fatal("the test network did not settle in 50 rounds")
+}
+
+func (n *testNet) envelope(src *testNode, kind network.Kind, to, key string, version uint64, body []byte) *network.Envelope {
+	n.t.Helper()
+	env, err := network.NewEnvelope(kind, src.id, to, testNow.UnixMicro(), body)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	env.OrderingKey, env.Version = key, version
+	if err := network.SignBatch(src.key, src.id, []*network.Envelope{env}); err != nil {
+		n.t.Fatal(err)
+	}
+	return env
+}
+
+func (n *testNet) deliver(src *testNode, r outRow) {
+	n.t.Helper()
+	kind, ok := network.ParseKind(r.kind)
+	if !ok {
+		n.t.Fatalf("outbox of %s: unknown kind %q", src.id, r.kind)
+	}
+	dst := n.nodes[r.dest]
+	if dst == nil {
+		n.t.Fatalf("outbox of %s: %s to unknown node %s", src.id, r.kind, r.dest)
+	}
+	h := dst.handlers[kind]
+	if h == nil {
+		n.t.Fatalf("node %s has no handler for %s (from %s)", r.dest, r.kind, src.id)
+	}
+	env := n.envelope(src, kind, r.dest, r.orderingKey, uint64(r.version), r.body)
+	err := dst.db.Update(as(jukinet.SystemActor("network")), store.Op{Operation: jukinet.OpNetworkReceive, Detail: r.kind}, func(tx *store.Tx) error {
+		return h(tx, env)
+	})
+	if err != nil {
+		n.rejected = append(n.rejected, fmt.Sprintf("%s %s→%s: %v", r.kind, src.id, r.dest, err))
+	}
+}
+
+func (n *testNet) noRejections() {
+	n.t.Helper()
+	for _, r := range n.rejected {
+		n.t.Errorf("rejected: %s", r)
+	}
+	n.rejected = nil
+}
+
+func mustDate(t *testing.T, s string) jukinet.Date {
+	t.Helper()
+	d, err := jukinet.ParseDate("date", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// birth adds a resident heading a new household.
+func birth(t *testing.T, m *Municipality, kanji, kana, birthDate, domicile string) *register.Resident {
+	t.Helper()
+	r, err := m.Register().Birth(as(clerk), register.BirthInput{PersonInput: register.PersonInput{
+		Name: jukinet.Name{Kanji: kanji, Kana: kana}, BirthDate: mustDate(t, birthDate), Sex: jukinet.SexFemale, Domicile: domicile, DomicileHead: kanji},
+		AddressText: townOf(m.Code()) + "1番1号"})
+	if err != nil {
+		t.Fatalf("birth at %s: %v", m.Code(), err)
+	}
+	return r
+}
+
+func townOf(c jukinet.LGCode) string {
+	switch c {
+	case hofu:
+		return "山口県防府市松崎町"
+	case yamaguchi:
+		return "山口県山口市亀山町"
+	}
+	return "福岡県久留米市城南町"
+}
+
+const testAgencies = `
+[[agency]]
+id = "pension"
+name = "日本年金機構"
+tasks = ["年金給付の支給", "年金加入者の記録"]
+individual_number = true
+
+[[agency]]
+id = "passport"
+name = "外務省"
+tasks = ["旅券の発給"]
+`
+
+// codeOf returns the valid resident code with the given first 10 digits.
+func codeOf(t *testing.T, first10 string) jukinet.ResidentCode {
+	t.Helper()
+	cd, err := jukinet.ResidentCodeCheckDigit(first10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jukinet.ResidentCode(first10 + string(cd))
+}

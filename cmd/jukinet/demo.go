@@ -6,19 +6,21 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/jukinet/jukinet/demo"
 )
 
-// runDemo: jukinet demo [--data DIR] [--residents N] [--seed S] [--exit]
+// runDemo: jukinet demo [--data DIR] [--residents N] [--seed S] [--exit] [--scenario]
 func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
 	dir := fs.String("data", "./jukinet-data", "directory for the nodes' keys, databases and network.toml (0700)")
 	n := fs.Int("residents", 10000, "synthetic residents per municipality")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic population")
 	exit := fs.Bool("exit", false, "stop once every seeded identity notice has reached the national server")
+	scenario := fs.Bool("scenario", false, "then drive every flow through the Go API, print PASS/FAIL per flow and exit (0 only if all pass)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up waiting for convergence after this long")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -51,6 +53,19 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	fmt.Fprintf(stdout, "national server holds the identity information of %d persons after %s\n", want, time.Since(start).Round(time.Millisecond))
+	if *scenario {
+		failed := 0
+		for _, line := range demo.RunScenario(wctx, net) {
+			fmt.Fprintln(stdout, line)
+			if !strings.HasPrefix(line, "PASS ") {
+				failed++
+			}
+		}
+		if failed > 0 {
+			return &exitError{code: 1, err: fmt.Errorf("%d flow(s) did not pass", failed)}
+		}
+		return nil
+	}
 	if *exit {
 		return nil
 	}

@@ -147,3 +147,17 @@ func TestBenchBiometricJSON(t *testing.T) {
 		t.Errorf("accuracy outside the targets: %v", r)
 	}
 }
+
+// jukinet demo --scenario drives every flow over the real loopback network
+// and exits 0 only if each one passed.
+func TestDemoScenarioPassesEveryFlow(t *testing.T) {
+	code, out, stderr := exec(t, "", "demo", "--data", t.TempDir(), "--residents", "200", "--scenario")
+	if code != 0 {
+		t.Fatalf("demo --scenario: exit %d\n%s\n%s", code, out, stderr)
+	}
+	for _, flow := range []string{"identity.notify", "movein.notice", "moveout.certificate", "copy.request", "annex.notice", "mynumber", "linkcode", "card.status", "rescode.pool", "national.provide"} {
+		if !strings.Contains(out, "PASS "+flow) {
+			t.Errorf("no PASS line for %s in:\n%s", flow, out)
+		}
+	}
+}

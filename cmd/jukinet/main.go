@@ -35,6 +35,8 @@ func commands() []command {
 		{"import", "import residents from CSV", runImport},
 		{"export", "export residents as CSV", runExport},
 		{"pki", "network CA, node and terminal certificates: pki init|issue", runPKI},
+		{"access", "operators' registers, OS password policy, biometric node keys: access register|password-policy|node-key", runAccess},
+		{"doctor", "check file permissions and the OS password policy record: doctor --db PATH --keys DIR [--archive DIR]", runDoctor},
 		{"bench", "benchmarks: bench biometric|network|oplog [--engine sqlite|postgres] [--json]", runBench},
 		{"version", "print the version", runVersion},
 	}

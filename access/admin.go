@@ -1,0 +1,407 @@
+package access
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/biometric"
+	"github.com/jukinet/jukinet/store"
+)
+
+// CreateOperator issues a 照合ID to a new operator (G13.1), active and without
+// 照合情報 until Enroll. Only under アクセス管理. Errors: KindInvalid (field),
+// KindConflict when the 照合ID exists, KindForbidden, KindUnauthorized.
+func (s *Service) CreateOperator(ctx context.Context, o Operator) error {
+	const op = "access.CreateOperator"
+	if err := checkID(op, "collation_id", o.CollationID); err != nil {
+		return err
+	}
+	if err := validText(op, "name", o.Name, 64); err != nil {
+		return err
+	}
+	if err := validText(op, "department", o.Department, 64); err != nil {
+		return err
+	}
+	return s.db.Update(ctx, store.Op{Operation: jukinet.OpAccessOperatorCreate, Detail: "collation_id=" + o.CollationID}, func(tx *store.Tx) error {
+		_, err := tx.Exec(`INSERT INTO access_operators (collation_id, name, department, status, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			o.CollationID, o.Name, o.Department, string(StatusActive), tx.NowMicro())
+		if store.IsUniqueViolation(err) {
+			return jukinet.Errorf(op, jukinet.KindConflict, "collation_id", "照合ID %s already exists", o.CollationID)
+		}
+		if err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		return addHistory(tx, registerCollation, o.CollationID, "created", "department="+o.Department)
+	})
+}
+
+// ChangeOperator records a change of status (retired, transferred, back to
+// active) and/or department; department "" keeps it. Retiring deletes the
+// 照合情報 (G13.2). Any change away from active ends the operator's sessions.
+// Errors: KindInvalid, KindNotFound, KindForbidden, KindUnauthorized.
+func (s *Service) ChangeOperator(ctx context.Context, collationID string, status Status, department, reason string) error {
+	const op = "access.ChangeOperator"
+	if err := checkID(op, "collation_id", collationID); err != nil {
+		return err
+	}
+	if !status.Valid() {
+		return jukinet.Errorf(op, jukinet.KindInvalid, "status", "status must be active, retired or transferred, not %q", status)
+	}
+	if department != "" {
+		if err := validText(op, "department", department, 64); err != nil {
+			return err
+		}
+	}
+	if err := validText(op, "reason", reason, 200); err != nil {
+		return err
+	}
+	detail := fmt.Sprintf("collation_id=%s status=%s", collationID, status)
+	return s.db.Update(ctx, store.Op{Operation: jukinet.OpAccessOperatorChange, Detail: detail}, func(tx *store.Tx) error {
+		res, err := tx.Exec(`UPDATE access_operators SET status = $1, department = CASE WHEN $2 = '' THEN department ELSE $2 END WHERE collation_id = $3`,
+			string(status), department, collationID)
+		if err := mustAffect(op, res, err, "collation_id", "照合ID "+collationID); err != nil {
+			return err
+		}
+		if status != StatusActive {
+			if _, err := tx.Exec(`DELETE FROM access_sessions WHERE collation_id = $1`, collationID); err != nil {
+				return jukinet.E(op, jukinet.KindInternal, err)
+			}
+		}
+		if status == StatusRetired {
+			if _, err := tx.Exec(`DELETE FROM access_templates WHERE collation_id = $1`, collationID); err != nil {
+				return jukinet.E(op, jukinet.KindInternal, err)
+			}
+		}
+		h := "status=" + string(status) + " reason=" + reason
+		if department != "" {
+			h += " department=" + department
+		}
+		return addHistory(tx, registerCollation, collationID, "changed", h)
+	})
+}
+
+func mustAffect(op string, res sql.Result, err error, field, what string) error {
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if n == 0 {
+		return jukinet.Errorf(op, jukinet.KindNotFound, field, "%s does not exist", what)
+	}
+	return nil
+}
+
+// Enroll registers an operator's 照合情報 from a reading (G2.6, G13.2): the
+// reading is turned into a protected template under the current node key and
+// dropped. An existing template is replaced (re-registration). Only under
+// アクセス管理 (or the system during bootstrap). Errors: KindInvalid,
+// KindNotFound, KindConflict (operator not active), KindForbidden.
+func (s *Service) Enroll(ctx context.Context, collationID string, r biometric.Reading) error {
+	const op = "access.Enroll"
+	if err := checkID(op, "collation_id", collationID); err != nil {
+		return err
+	}
+	t, err := s.current().Enroll(r, s.opt.Rand)
+	if err != nil {
+		return jukinet.E(op, err)
+	}
+	return s.storeTemplate(ctx, op, jukinet.OpAccessEnroll, "enrolled", collationID, t)
+}
+
+// Renew re-enrols an operator's 照合情報 under the current node key version:
+// the reading must match the template under its old key first
+// (KindUnauthorized otherwise). Login does the same by itself.
+func (s *Service) Renew(ctx context.Context, collationID string, r biometric.Reading) error {
+	const op = "access.Renew"
+	if err := checkID(op, "collation_id", collationID); err != nil {
+		return err
+	}
+	old, ok, err := s.template(ctx, collationID)
+	if err != nil {
+		return jukinet.E(op, err)
+	}
+	if !ok {
+		return jukinet.Errorf(op, jukinet.KindNotFound, "collation_id", "照合ID %s has no 照合情報 to renew", collationID)
+	}
+	oldKey, ok := s.keys.Key(old.KeyVersion)
+	if !ok {
+		return jukinet.Errorf(op, jukinet.KindConflict, "key_version", "node key version %d is withdrawn: enrol the operator anew", old.KeyVersion)
+	}
+	t, err := biometric.Renew(oldKey, s.keys.Current(), old, r, s.opt.Rand)
+	if err != nil {
+		return jukinet.E(op, err)
+	}
+	return s.storeTemplate(ctx, op, jukinet.OpAccessRenew, "renewed", collationID, t)
+}
+
+func (s *Service) storeTemplate(ctx context.Context, op string, operation jukinet.Operation, event, collationID string, t biometric.Template) error {
+	b, err := t.MarshalBinary()
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	detail := fmt.Sprintf("collation_id=%s key_version=%d", collationID, t.KeyVersion)
+	return s.db.Update(ctx, store.Op{Operation: operation, Detail: detail}, func(tx *store.Tx) error {
+		if err := requireActive(tx, op, collationID); err != nil {
+			return err
+		}
+		if err := putTemplate(tx, collationID, t.KeyVersion, b); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		return addHistory(tx, registerCollation, collationID, event, fmt.Sprintf("key_version=%d", t.KeyVersion))
+	})
+}
+
+func putTemplate(tx *store.Tx, collationID string, version uint32, b []byte) error {
+	_, err := tx.Exec(`INSERT INTO access_templates (collation_id, key_version, template, enrolled_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (collation_id) DO UPDATE SET key_version = excluded.key_version, template = excluded.template, enrolled_at = excluded.enrolled_at`,
+		collationID, int64(version), b, tx.NowMicro())
+	return err
+}
+
+func requireActive(tx *store.Tx, op, collationID string) error {
+	var status string
+	err := tx.QueryRow(`SELECT status FROM access_operators WHERE collation_id = $1`, collationID).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return jukinet.Errorf(op, jukinet.KindNotFound, "collation_id", "照合ID %s does not exist", collationID)
+	}
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if Status(status) != StatusActive {
+		return jukinet.Errorf(op, jukinet.KindConflict, "collation_id", "照合ID %s is %s", collationID, status)
+	}
+	return nil
+}
+
+// template reads an operator's stored template (ok false when none).
+func (s *Service) template(ctx context.Context, collationID string) (biometric.Template, bool, error) {
+	var b []byte
+	err := s.db.SQL().QueryRowContext(ctx, `SELECT template FROM access_templates WHERE collation_id = $1`, collationID).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return biometric.Template{}, false, nil
+	}
+	if err != nil {
+		return biometric.Template{}, false, jukinet.E("access.template", jukinet.KindInternal, err)
+	}
+	var t biometric.Template
+	if err := t.UnmarshalBinary(b); err != nil {
+		return t, false, err
+	}
+	return t, true, nil
+}
+
+// Revoke deletes an operator's 照合情報 (G13.2): the operator can no longer
+// log in until enrolled again; open sessions end. Errors: KindNotFound when
+// there is no template, KindInvalid, KindForbidden.
+func (s *Service) Revoke(ctx context.Context, collationID, reason string) error {
+	const op = "access.Revoke"
+	if err := checkID(op, "collation_id", collationID); err != nil {
+		return err
+	}
+	if err := validText(op, "reason", reason, 200); err != nil {
+		return err
+	}
+	return s.db.Update(ctx, store.Op{Operation: jukinet.OpAccessRevoke, Detail: "collation_id=" + collationID}, func(tx *store.Tx) error {
+		res, err := tx.Exec(`DELETE FROM access_templates WHERE collation_id = $1`, collationID)
+		if err := mustAffect(op, res, err, "collation_id", "照合情報 of "+collationID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`DELETE FROM access_sessions WHERE collation_id = $1`, collationID); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		return addHistory(tx, registerCollation, collationID, "revoked", "reason="+reason)
+	})
+}
+
+// Assign gives an operator a 操作者ID (G2.8, G13.3) and returns it. The
+// security manager must be an active operator other than... anyone: in a city
+// the アクセス管理責任者 and the セキュリティ責任者 may be the same head of
+// division (G5, G11-2). Errors: KindInvalid (field), KindNotFound (operator
+// or security manager), KindConflict (operator not active, ID taken),
+// KindForbidden.
+func (s *Service) Assign(ctx context.Context, a Assignment) (string, error) {
+	const op = "access.Assign"
+	if a.OperatorID == "" {
+		var b [5]byte
+		if _, err := io.ReadFull(s.opt.Rand, b[:]); err != nil {
+			return "", jukinet.E(op, jukinet.KindInternal, err)
+		}
+		a.OperatorID = "OP-" + strings.ToUpper(hex.EncodeToString(b[:]))
+	}
+	if err := checkID(op, "operator_id", a.OperatorID); err != nil {
+		return "", err
+	}
+	if err := checkID(op, "collation_id", a.CollationID); err != nil {
+		return "", err
+	}
+	if !a.Authority.Valid() || a.Authority == jukinet.AuthoritySystem {
+		return "", jukinet.Errorf(op, jukinet.KindInvalid, "authority", "%q is not an operator authority", a.Authority)
+	}
+	if err := validText(op, "scope", a.Scope, 64); err != nil {
+		return "", err
+	}
+	if a.ValidFrom.IsZero() || a.ValidUntil.IsZero() || !a.ValidUntil.After(a.ValidFrom) {
+		return "", jukinet.E(op, jukinet.KindInvalid, jukinet.Field("valid_until"), "a validity period with valid_from before valid_until is required")
+	}
+	if err := checkID(op, "security_manager", a.SecurityManager); err != nil {
+		return "", err
+	}
+	if err := validText(op, "decision_ref", a.DecisionRef, 100); err != nil {
+		return "", err
+	}
+	detail := fmt.Sprintf("operator_id=%s collation_id=%s authority=%s security_manager=%s decision=%s", a.OperatorID, a.CollationID, a.Authority, a.SecurityManager, a.DecisionRef)
+	err := s.db.Update(ctx, store.Op{Operation: jukinet.OpAccessAssign, Detail: detail}, func(tx *store.Tx) error {
+		if err := requireActive(tx, op, a.CollationID); err != nil {
+			return err
+		}
+		if err := requireActive(tx, op, a.SecurityManager); err != nil {
+			return jukinet.E(op, jukinet.Field("security_manager"), err)
+		}
+		_, err := tx.Exec(`INSERT INTO access_operator_ids (operator_id, collation_id, authority, scope, valid_from, valid_until, security_manager, decision_ref, assigned_at, assigned_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			a.OperatorID, a.CollationID, string(a.Authority), a.Scope, micro(a.ValidFrom), micro(a.ValidUntil), a.SecurityManager, a.DecisionRef, tx.NowMicro(), tx.Actor().String())
+		if store.IsUniqueViolation(err) {
+			return jukinet.Errorf(op, jukinet.KindConflict, "operator_id", "操作者ID %s already exists", a.OperatorID)
+		}
+		if err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		return addHistory(tx, registerOperator, a.OperatorID, "assigned", fmt.Sprintf("collation_id=%s authority=%s scope=%s valid=%s..%s security_manager=%s decision=%s",
+			a.CollationID, a.Authority, a.Scope, a.ValidFrom.UTC().Format("2006-01-02T15:04Z"), a.ValidUntil.UTC().Format("2006-01-02T15:04Z"), a.SecurityManager, a.DecisionRef))
+	})
+	if err != nil {
+		return "", err
+	}
+	return a.OperatorID, nil
+}
+
+// Withdraw ends a 操作者ID now; sessions under it end. Errors: KindNotFound
+// (no such ID in force), KindInvalid, KindForbidden.
+func (s *Service) Withdraw(ctx context.Context, operatorID, reason string) error {
+	const op = "access.Withdraw"
+	if err := checkID(op, "operator_id", operatorID); err != nil {
+		return err
+	}
+	if err := validText(op, "reason", reason, 200); err != nil {
+		return err
+	}
+	return s.db.Update(ctx, store.Op{Operation: jukinet.OpAccessWithdraw, Detail: "operator_id=" + operatorID}, func(tx *store.Tx) error {
+		res, err := tx.Exec(`UPDATE access_operator_ids SET withdrawn_at = $1, withdrawn_by = $2 WHERE operator_id = $3 AND withdrawn_at = 0`,
+			tx.NowMicro(), tx.Actor().String(), operatorID)
+		if err := mustAffect(op, res, err, "operator_id", "操作者ID "+operatorID+" in force"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`DELETE FROM access_sessions WHERE operator_id = $1`, operatorID); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		return addHistory(tx, registerOperator, operatorID, "withdrawn", "reason="+reason)
+	})
+}
+
+// RegisterTerminal registers a 統合端末 (G2.5), active. Errors: KindInvalid,
+// KindConflict (ID taken), KindForbidden.
+func (s *Service) RegisterTerminal(ctx context.Context, t Terminal) error {
+	const op = "access.RegisterTerminal"
+	if err := checkID(op, "terminal", t.ID); err != nil {
+		return err
+	}
+	if err := validText(op, "name", t.Name, 64); err != nil {
+		return err
+	}
+	if err := validText(op, "location", t.Location, 100); err != nil {
+		return err
+	}
+	return s.db.Update(ctx, store.Op{Operation: jukinet.OpAccessTerminal, Detail: "terminal=" + t.ID + " registered"}, func(tx *store.Tx) error {
+		_, err := tx.Exec(`INSERT INTO access_terminals (terminal_id, name, location, active, registered_at) VALUES ($1, $2, $3, 1, $4)`,
+			t.ID, t.Name, t.Location, tx.NowMicro())
+		if store.IsUniqueViolation(err) {
+			return jukinet.Errorf(op, jukinet.KindConflict, "terminal", "terminal %s is already registered", t.ID)
+		}
+		if err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		return addHistory(tx, registerTerminal, t.ID, "registered", "location="+t.Location)
+	})
+}
+
+// SetTerminalActive enables or disables a terminal; disabling ends its
+// sessions. Errors: KindNotFound, KindForbidden.
+func (s *Service) SetTerminalActive(ctx context.Context, id string, active bool) error {
+	const op = "access.SetTerminalActive"
+	if err := checkID(op, "terminal", id); err != nil {
+		return err
+	}
+	v := 0
+	if active {
+		v = 1
+	}
+	detail := fmt.Sprintf("terminal=%s active=%t", id, active)
+	return s.db.Update(ctx, store.Op{Operation: jukinet.OpAccessTerminal, Detail: detail}, func(tx *store.Tx) error {
+		res, err := tx.Exec(`UPDATE access_terminals SET active = $1 WHERE terminal_id = $2`, v, id)
+		if err := mustAffect(op, res, err, "terminal", "terminal "+id); err != nil {
+			return err
+		}
+		if !active {
+			if _, err := tx.Exec(`DELETE FROM access_sessions WHERE terminal = $1`, id); err != nil {
+				return jukinet.E(op, jukinet.KindInternal, err)
+			}
+		}
+		return addHistory(tx, registerTerminal, id, "status", fmt.Sprintf("active=%t", active))
+	})
+}
+
+// Unlock clears the lockout of a 照合ID. Only under アクセス管理.
+// Errors: KindNotFound, KindConflict (not locked), KindForbidden.
+func (s *Service) Unlock(ctx context.Context, collationID string) error {
+	const op = "access.Unlock"
+	if err := checkID(op, "collation_id", collationID); err != nil {
+		return err
+	}
+	return s.db.Update(ctx, store.Op{Operation: jukinet.OpAccessUnlock, Detail: "collation_id=" + collationID}, func(tx *store.Tx) error {
+		var locked int64
+		err := tx.QueryRow(`SELECT locked_at FROM access_operators WHERE collation_id = $1`, collationID).Scan(&locked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return jukinet.Errorf(op, jukinet.KindNotFound, "collation_id", "照合ID %s does not exist", collationID)
+		}
+		if err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		if locked == 0 {
+			return jukinet.Errorf(op, jukinet.KindConflict, "collation_id", "照合ID %s is not locked", collationID)
+		}
+		if _, err := tx.Exec(`UPDATE access_operators SET failures = 0, locked_at = 0 WHERE collation_id = $1`, collationID); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		return addHistory(tx, registerCollation, collationID, "unlocked", "")
+	})
+}
+
+// Operator returns one operator (no personal data of residents: a status
+// read, not logged). Errors: KindNotFound.
+func (s *Service) Operator(ctx context.Context, collationID string) (Operator, error) {
+	const op = "access.Operator"
+	var o Operator
+	var status string
+	var created, locked, enrolled int64
+	var version sql.NullInt64
+	err := s.db.SQL().QueryRowContext(ctx, `SELECT o.collation_id, o.name, o.department, o.status, o.created_at, o.failures, o.locked_at, t.key_version, COALESCE(t.enrolled_at, 0)
+		FROM access_operators o LEFT JOIN access_templates t ON t.collation_id = o.collation_id WHERE o.collation_id = $1`, collationID).
+		Scan(&o.CollationID, &o.Name, &o.Department, &status, &created, &o.Failures, &locked, &version, &enrolled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, jukinet.Errorf(op, jukinet.KindNotFound, "collation_id", "照合ID %s does not exist", logID(collationID))
+	}
+	if err != nil {
+		return o, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	o.Status, o.CreatedAt, o.Locked, o.TemplateVersion, o.EnrolledAt = Status(status), fromMicro(created), locked != 0, uint32(version.Int64), fromMicro(enrolled)
+	return o, nil
+}

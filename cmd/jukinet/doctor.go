@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/pki"
+)
+
+// dirList collects repeated directory flags.
+type dirList []string
+
+func (d *dirList) String() string     { return fmt.Sprint(*d) }
+func (d *dirList) Set(v string) error { *d = append(*d, v); return nil }
+
+// runDoctor implements `jukinet doctor` (G12.1, G12.2): it checks the
+// permissions of the database file, the key directory and the archive
+// directories, and the recorded OS password policy, prints every finding and
+// exits 1 when there is any. It changes nothing (a missing SQLite file is
+// reported, not created).
+func runDoctor(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fset := newFlags("doctor", stderr)
+	var db dbFlags
+	var archives dirList
+	db.register(fset, "352063")
+	keys := fset.String("keys", "", "the node's key directory (PKI and biometric keys)")
+	fset.Var(&archives, "archive", "an archive directory (repeatable)")
+	if err := parseFlags(fset, args); err != nil {
+		return err
+	}
+	if (db.path == "") == (db.dsn == "") {
+		return usageErr("give exactly one of --db PATH or --dsn URL")
+	}
+	findings := doctorFiles(db.path, *keys, archives)
+	dbOK := db.dsn != ""
+	if db.path != "" {
+		if _, err := os.Stat(db.path); err == nil {
+			dbOK = true
+		}
+	}
+	if dbOK {
+		findings = append(findings, doctorPasswordPolicy(ctx, &db)...)
+	}
+	for _, f := range findings {
+		fmt.Fprintln(stdout, "finding:", f)
+	}
+	if len(findings) > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("doctor: %d finding(s)", len(findings))}
+	}
+	fmt.Fprintln(stdout, "doctor: no findings")
+	return nil
+}
+
+// doctorFiles checks file modes: the database (and its WAL files) must be
+// 0600, keys as pki.CheckPermissions says, archives closed to group and
+// others (they hold personal data and the operation log).
+func doctorFiles(dbPath, keys string, archives []string) []string {
+	var out []string
+	if dbPath != "" {
+		for i, p := range []string{dbPath, dbPath + "-wal", dbPath + "-shm"} {
+			info, err := os.Stat(p)
+			if errors.Is(err, fs.ErrNotExist) {
+				if i == 0 {
+					out = append(out, p+": database file does not exist")
+				}
+				continue
+			}
+			if err != nil {
+				out = append(out, p+": cannot inspect: "+err.Error())
+				continue
+			}
+			if info.Mode().Perm()&0o077 != 0 {
+				out = append(out, fmt.Sprintf("%s (%v): database file is accessible by group or others; chmod 600", p, info.Mode().Perm()))
+			}
+		}
+	}
+	if keys != "" {
+		for _, f := range pki.CheckPermissions(keys) {
+			out = append(out, f.String())
+		}
+	}
+	for _, dir := range archives {
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				out = append(out, path+": cannot inspect: "+err.Error())
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				out = append(out, path+": cannot inspect: "+err.Error())
+				return nil
+			}
+			if info.Mode().Perm()&0o077 != 0 {
+				kind := "archive file"
+				if d.IsDir() {
+					kind = "archive directory"
+				}
+				out = append(out, fmt.Sprintf("%s (%v): %s is accessible by group or others; chmod %s", path, info.Mode().Perm(), kind, map[bool]string{true: "700", false: "600"}[d.IsDir()]))
+			}
+			return nil
+		})
+		if err != nil {
+			out = append(out, dir+": cannot inspect: "+err.Error())
+		}
+	}
+	return out
+}
+
+func doctorPasswordPolicy(ctx context.Context, db *dbFlags) []string {
+	d, err := db.open(ctx)
+	if err != nil {
+		return []string{"database: " + err.Error()}
+	}
+	defer d.Close()
+	p, ok, err := access.GetPasswordPolicy(ctx, d)
+	if err != nil {
+		return []string{"OS password policy: " + err.Error()}
+	}
+	if !ok {
+		return []string{"no OS password policy is recorded (G12.2): jukinet access password-policy set …"}
+	}
+	return p.Deviations()
+}

@@ -15,7 +15,9 @@ import (
 // resolves "$N" names by a linear search per parameter, which makes a
 // statement with thousands of them quadratic (measured: 263 residents/s for
 // an import with "$N", see register.BenchmarkImport).
-func (tx *Tx) InsertRows(prefix string, cols int, args []any) error {
+//
+// suffix, if given, follows each statement (e.g. an ON CONFLICT clause).
+func (tx *Tx) InsertRows(prefix string, cols int, args []any, suffix ...string) error {
 	if len(args) == 0 {
 		return nil
 	}
@@ -23,13 +25,14 @@ func (tx *Tx) InsertRows(prefix string, cols int, args []any) error {
 		panic("store.InsertRows: args is not a whole number of rows")
 	}
 	rows := len(args) / cols
+	tail := strings.Join(suffix, "")
 	// Full chunks reuse one prepared statement (parsing a statement with
 	// thousands of parameters costs more than running it); the remainder
 	// gets its own.
 	perStmt := max(1, min(rows, 2000/cols))
 	full := rows / perStmt
 	if full > 0 {
-		stmt, err := tx.prepareRows(prefix, cols, perStmt)
+		stmt, err := tx.prepareRows(prefix, tail, cols, perStmt)
 		if err != nil {
 			return err
 		}
@@ -40,19 +43,19 @@ func (tx *Tx) InsertRows(prefix string, cols int, args []any) error {
 		}
 	}
 	if rest := rows - full*perStmt; rest > 0 {
-		if _, err := tx.Exec(tx.rowsSQL(prefix, cols, rest), args[full*perStmt*cols:]...); err != nil {
+		if _, err := tx.Exec(tx.rowsSQL(prefix, tail, cols, rest), args[full*perStmt*cols:]...); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (tx *Tx) prepareRows(prefix string, cols, rows int) (*sql.Stmt, error) {
-	key := prefix + "|" + strconv.Itoa(rows)
+func (tx *Tx) prepareRows(prefix, tail string, cols, rows int) (*sql.Stmt, error) {
+	key := prefix + "|" + tail + "|" + strconv.Itoa(rows)
 	if st, ok := tx.stmts[key]; ok {
 		return st, nil
 	}
-	st, err := tx.tx.PrepareContext(tx.ctx, tx.rowsSQL(prefix, cols, rows))
+	st, err := tx.tx.PrepareContext(tx.ctx, tx.rowsSQL(prefix, tail, cols, rows))
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +66,7 @@ func (tx *Tx) prepareRows(prefix string, cols, rows int) (*sql.Stmt, error) {
 	return st, nil
 }
 
-func (tx *Tx) rowsSQL(prefix string, cols, rows int) string {
+func (tx *Tx) rowsSQL(prefix, tail string, cols, rows int) string {
 	var q strings.Builder
 	q.WriteString(prefix)
 	n := 0
@@ -86,5 +89,6 @@ func (tx *Tx) rowsSQL(prefix string, cols, rows int) string {
 		}
 		q.WriteByte(')')
 	}
+	q.WriteString(tail)
 	return q.String()
 }

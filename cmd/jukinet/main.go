@@ -34,6 +34,7 @@ func commands() []command {
 		{"register", "record a resident-register event from JSON on stdin", runRegister},
 		{"import", "import residents from CSV", runImport},
 		{"export", "export residents as CSV", runExport},
+		{"serve", "run one node: serve --config node.toml [--db PATH | --dsn URL]", runServe},
 		{"pki", "network CA, node and terminal certificates: pki init|issue", runPKI},
 		{"access", "operators' registers, OS password policy, biometric node keys: access register|password-policy|node-key", runAccess},
 		{"doctor", "check file permissions and the OS password policy record: doctor --db PATH --keys DIR [--archive DIR]", runDoctor},

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/node"
+	"github.com/jukinet/jukinet/pki"
+	"github.com/jukinet/jukinet/store"
+)
+
+// nodeFile is node.toml: which node this process is and where its files are.
+//
+//	node = "352063"               # node ID
+//	network = "network.toml"      # the network description (relative to node.toml)
+//	data = "/var/lib/jukinet"     # keys: DATA/<node>/ (pki.LoadNode), SQLite: DATA/<node>.db
+//	db = ""                       # SQLite file (default DATA/<node>.db)
+//	dsn = ""                      # or a PostgreSQL URL
+type nodeFile struct {
+	Node    string `toml:"node"`
+	Network string `toml:"network"`
+	Data    string `toml:"data"`
+	DB      string `toml:"db"`
+	DSN     string `toml:"dsn"`
+}
+
+// runServe: jukinet serve --config node.toml [--db PATH | --dsn URL]
+func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	cfgPath := fs.String("config", "", "node.toml")
+	dbPath := fs.String("db", "", "SQLite database (overrides node.toml)")
+	dsn := fs.String("dsn", "", "PostgreSQL URL (overrides node.toml)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *cfgPath == "" {
+		return usageErr("--config node.toml is required")
+	}
+	var nf nodeFile
+	md, err := toml.DecodeFile(*cfgPath, &nf)
+	if err != nil {
+		return jukinet.E("serve", jukinet.KindInvalid, jukinet.Field("config"), err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return jukinet.Errorf("serve", jukinet.KindInvalid, und[0].String(), "unknown key in %s", *cfgPath)
+	}
+	if *dbPath != "" || *dsn != "" {
+		nf.DB, nf.DSN = *dbPath, *dsn
+	}
+	if nf.Node == "" || nf.Network == "" || nf.Data == "" {
+		return jukinet.Errorf("serve", jukinet.KindInvalid, "config", "node, network and data are required in %s", *cfgPath)
+	}
+	base := filepath.Dir(*cfgPath)
+	rel := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(base, p)
+	}
+	f, err := os.Open(rel(nf.Network))
+	if err != nil {
+		return jukinet.E("serve", jukinet.KindNotFound, jukinet.Field("network"), err)
+	}
+	desc, err := network.LoadDescription(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	creds, err := pki.LoadNode(rel(nf.Data), nf.Node)
+	if err != nil {
+		return err
+	}
+	if nf.DB == "" && nf.DSN == "" {
+		nf.DB = filepath.Join(rel(nf.Data), nf.Node+".db")
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	db, err := store.Open(ctx, store.Config{Path: rel(nf.DB), DSN: nf.DSN, Node: nf.Node})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rt, err := node.Start(ctx, node.Config{DB: db, Credentials: creds, Description: desc,
+		Logf: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	fmt.Fprintf(stdout, "node %s (%s) listening on %s\n", rt.ID(), rt.Node().Role, rt.NetworkAddr())
+	<-ctx.Done()
+	return nil
+}

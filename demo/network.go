@@ -1,0 +1,283 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/node"
+	"github.com/jukinet/jukinet/pki"
+	"github.com/jukinet/jukinet/store"
+)
+
+// NodeSpec is one node of the demo network.
+type NodeSpec struct {
+	ID         string
+	Role       network.Role
+	Name       string
+	Prefecture string // municipalities only
+	City       *City  // municipalities only: the synthetic population's city
+}
+
+// Nodes is the demo network of DESIGN.md §3: the national server, 山口県 with
+// 防府市 and 山口市, 福岡県 with 久留米市.
+func Nodes() []NodeSpec {
+	return []NodeSpec{
+		{ID: network.NationalID, Role: network.RoleNational, Name: "全国サーバ"},
+		{ID: "350001", Role: network.RolePrefecture, Name: "山口県"},
+		{ID: "352063", Role: network.RoleMunicipality, Name: "防府市", Prefecture: "350001", City: &Hofu},
+		{ID: "352012", Role: network.RoleMunicipality, Name: "山口市", Prefecture: "350001", City: &Yamaguchi},
+		{ID: "400009", Role: network.RolePrefecture, Name: "福岡県"},
+		{ID: "402036", Role: network.RoleMunicipality, Name: "久留米市", Prefecture: "400009", City: &Kurume},
+	}
+}
+
+// NetworkConfig configures StartNetwork.
+type NetworkConfig struct {
+	Dir       string // keys, network.toml and (by default) ID.db; created 0700
+	Residents int    // synthetic residents per municipality; 0 seeds nothing
+	Seed      uint64
+	// Open opens a node's database; nil means SQLite DIR/ID.db.
+	Open func(ctx context.Context, id string) (*store.DB, error)
+	// Handlers returns a node's handlers; nil means node.DefaultHandlers.
+	Handlers    func(spec NodeSpec) node.Handlers
+	OutboxBatch int
+	Logf        func(format string, args ...any)
+}
+
+// Network is a running demo network: every node's runtime on loopback.
+type Network struct {
+	Description *network.Description
+	Specs       []NodeSpec
+	Runtimes    map[string]*node.Runtime
+	DBs         map[string]*store.DB
+	Creds       map[string]*pki.NodeCredentials
+	Seeded      []SeedResult
+	cfg         NetworkConfig
+}
+
+// StartNetwork generates (or loads) the CA and node credentials under
+// cfg.Dir, listens on loopback ports, writes DIR/network.toml with the real
+// addresses, opens every node's database, starts every runtime and seeds
+// each municipality (which queues every seeded person's identity notice).
+func StartNetwork(ctx context.Context, cfg NetworkConfig) (*Network, error) {
+	const op = "demo.StartNetwork"
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if err := os.Chmod(cfg.Dir, 0o700); err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if cfg.Open == nil {
+		cfg.Open = func(ctx context.Context, id string) (*store.DB, error) { return OpenNode(ctx, cfg.Dir, id) }
+	}
+	n := &Network{Specs: Nodes(), Runtimes: map[string]*node.Runtime{}, DBs: map[string]*store.DB{},
+		Creds: map[string]*pki.NodeCredentials{}, cfg: cfg}
+	if _, err := pki.LoadCA(cfg.Dir); errors.Is(err, os.ErrNotExist) || jukinet.ErrorKind(err) == jukinet.KindNotFound {
+		if _, err := pki.Init(cfg.Dir, pki.Options{Name: "jukinet demo network CA"}); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	for _, s := range n.Specs {
+		c, err := pki.LoadNode(cfg.Dir, s.ID)
+		if jukinet.ErrorKind(err) == jukinet.KindNotFound {
+			c, err = pki.IssueNodeFiles(cfg.Dir, s.ID, []string{"127.0.0.1", "localhost"}, pki.Options{})
+		}
+		if err != nil {
+			return nil, err
+		}
+		n.Creds[s.ID] = c
+	}
+	listeners := map[string]net.Listener{}
+	closeListeners := func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}
+	var desc strings.Builder
+	for _, s := range n.Specs {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			closeListeners()
+			return nil, jukinet.E(op, jukinet.KindUnavailable, err)
+		}
+		listeners[s.ID] = l
+		fmt.Fprintf(&desc, "[[node]]\nid = %q\nkind = %q\nname = %q\n", s.ID, s.Role, s.Name)
+		if s.Prefecture != "" {
+			fmt.Fprintf(&desc, "prefecture = %q\n", s.Prefecture)
+		}
+		fmt.Fprintf(&desc, "network_addr = %q\nsigning_key = %q\n\n", l.Addr().String(), pki.FormatPublicKey(n.Creds[s.ID].SigningPublicKey()))
+	}
+	d, err := network.LoadDescription(strings.NewReader(desc.String()))
+	if err != nil {
+		closeListeners()
+		return nil, jukinet.E(op, err)
+	}
+	n.Description = d
+	if err := os.WriteFile(filepath.Join(cfg.Dir, "network.toml"), []byte(desc.String()), 0o600); err != nil {
+		closeListeners()
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	for _, s := range n.Specs {
+		db, err := cfg.Open(ctx, s.ID)
+		if err != nil {
+			closeListeners()
+			n.Close()
+			return nil, err
+		}
+		n.DBs[s.ID] = db
+	}
+	for _, s := range n.Specs {
+		if err := n.startNode(ctx, s, listeners[s.ID]); err != nil {
+			delete(listeners, s.ID)
+			closeListeners()
+			n.Close()
+			return nil, err
+		}
+		delete(listeners, s.ID)
+	}
+	if cfg.Residents > 0 {
+		for _, s := range n.Specs {
+			if s.City == nil {
+				continue
+			}
+			res, err := SeedMunicipality(ctx, n.DBs[s.ID], *s.City, cfg.Residents, cfg.Seed)
+			if err != nil {
+				n.Close()
+				return nil, err
+			}
+			n.Seeded = append(n.Seeded, res)
+		}
+	}
+	return n, nil
+}
+
+func (n *Network) startNode(ctx context.Context, s NodeSpec, l net.Listener) error {
+	var h node.Handlers
+	if n.cfg.Handlers != nil {
+		h = n.cfg.Handlers(s)
+	}
+	rt, err := node.Start(ctx, node.Config{DB: n.DBs[s.ID], Credentials: n.Creds[s.ID], Description: n.Description,
+		Handlers: h, NetworkListener: l, OutboxBatch: n.cfg.OutboxBatch, Logf: n.cfg.Logf})
+	if err != nil {
+		return err
+	}
+	n.Runtimes[s.ID] = rt
+	return nil
+}
+
+// Stop stops node id's runtime abruptly (no drain); with closeDB its
+// database is closed too, as in a crash. Restart brings it back.
+func (n *Network) Stop(id string, closeDB bool) error {
+	rt, ok := n.Runtimes[id]
+	if !ok {
+		return jukinet.Errorf("demo.Network.Stop", jukinet.KindNotFound, "id", "node %s is not running", id)
+	}
+	delete(n.Runtimes, id)
+	err := rt.Close()
+	if closeDB {
+		if e := n.DBs[id].Close(); err == nil {
+			err = e
+		}
+		delete(n.DBs, id)
+	}
+	return err
+}
+
+// Restart starts node id again on its address in the description,
+// reopening its database if Stop closed it.
+func (n *Network) Restart(ctx context.Context, id string) error {
+	const op = "demo.Network.Restart"
+	spec, ok := n.spec(id)
+	if !ok {
+		return jukinet.Errorf(op, jukinet.KindNotFound, "id", "no node %s", id)
+	}
+	if _, running := n.Runtimes[id]; running {
+		return jukinet.Errorf(op, jukinet.KindConflict, "id", "node %s is running", id)
+	}
+	if n.DBs[id] == nil {
+		db, err := n.cfg.Open(ctx, id)
+		if err != nil {
+			return err
+		}
+		n.DBs[id] = db
+	}
+	nd, _ := n.Description.Node(id)
+	var l net.Listener
+	var err error
+	for i := 0; i < 50; i++ { // the port may linger a moment after Close
+		if l, err = net.Listen("tcp", nd.NetworkAddr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		return jukinet.E(op, jukinet.KindUnavailable, err)
+	}
+	return n.startNode(ctx, spec, l)
+}
+
+func (n *Network) spec(id string) (NodeSpec, bool) {
+	for _, s := range n.Specs {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return NodeSpec{}, false
+}
+
+// IdentityCount is how many persons' identity information node id holds.
+func (n *Network) IdentityCount(ctx context.Context, id string) (int, error) {
+	var c int
+	if err := n.DBs[id].SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM identity_info`).Scan(&c); err != nil {
+		return 0, jukinet.E("demo.Network.IdentityCount", jukinet.KindInternal, err)
+	}
+	return c, nil
+}
+
+// WaitNational waits until the national server holds want persons' identity
+// information, polling every interval.
+func (n *Network) WaitNational(ctx context.Context, want int, interval time.Duration) error {
+	for {
+		c, err := n.IdentityCount(ctx, network.NationalID)
+		if err != nil {
+			return err
+		}
+		if c >= want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return jukinet.E("demo.Network.WaitNational", jukinet.KindUnavailable,
+				fmt.Sprintf("national holds %d of %d", c, want), ctx.Err())
+		case <-time.After(interval):
+		}
+	}
+}
+
+// Close stops every runtime and closes every database.
+func (n *Network) Close() error {
+	var first error
+	for id, rt := range n.Runtimes {
+		if err := rt.Close(); err != nil && first == nil {
+			first = err
+		}
+		delete(n.Runtimes, id)
+	}
+	for id, db := range n.DBs {
+		if err := db.Close(); err != nil && first == nil {
+			first = err
+		}
+		delete(n.DBs, id)
+	}
+	return first
+}

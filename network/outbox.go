@@ -1,0 +1,483 @@
+package network
+
+import (
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/store"
+)
+
+// DefaultOutboxBatch is how many messages the sender puts in one request.
+const DefaultOutboxBatch = 1000
+
+// SenderConfig configures a Sender. Fields without a stated default are required.
+type SenderConfig struct {
+	DB         *store.DB
+	SigningKey ed25519.PrivateKey // signs the envelopes this node creates
+	// Addr returns the network address (host:port) of a node, e.g. from the
+	// network description.
+	Addr func(nodeID string) (string, bool)
+	// Client returns the client that reaches node peer (one per peer: its TLS
+	// config names the peer, pki.NodeCredentials.ClientTLSConfig).
+	Client func(peer string) (*Client, error)
+	Batch  int                                        // messages per request; default DefaultOutboxBatch
+	Logf   func(format string, args ...any)           // diagnostics; default discards
+	Rand   *rand.Rand                                 // jitter; default a PCG seeded from the clock
+	Now    func() time.Time                           // default the DB's clock
+	Sent   func(dest string, delivered, rejected int) // optional, after each committed batch
+}
+
+// Sender delivers a node's outbox (DESIGN.md §4): per destination, in seq
+// order, in signed batches, one goroutine per destination. It records every
+// receipt as evidence in the row, marks the row delivered or rejected (a
+// rejected message is not retried: it is the dead-letter list) and backs off
+// exponentially with jitter while a destination is unavailable.
+type Sender struct {
+	cfg  SenderConfig
+	self string
+}
+
+// NewSender checks cfg and returns a Sender; Run starts it.
+func NewSender(cfg SenderConfig) (*Sender, error) {
+	const op = "network.NewSender"
+	switch {
+	case cfg.DB == nil:
+		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "DB", "required")
+	case len(cfg.SigningKey) != ed25519.PrivateKeySize:
+		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "SigningKey", "not an Ed25519 private key")
+	case cfg.Addr == nil || cfg.Client == nil:
+		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "", "Addr and Client are required")
+	}
+	if cfg.Batch <= 0 || cfg.Batch > MaxBatchEnvelopes {
+		cfg.Batch = DefaultOutboxBatch
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6a756b69))
+	}
+	if cfg.Now == nil {
+		cfg.Now = cfg.DB.Now
+	}
+	return &Sender{cfg: cfg, self: cfg.DB.Node()}, nil
+}
+
+// Run delivers until ctx is done, then waits for its per-destination
+// goroutines and returns nil (or the error that stopped it).
+func (s *Sender) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	running := map[string]bool{}
+	var mu sync.Mutex
+	rnd := s.cfg.Rand
+	var rndMu sync.Mutex
+	jitter := func(attempt int) time.Duration {
+		rndMu.Lock()
+		defer rndMu.Unlock()
+		return Backoff(attempt, rnd)
+	}
+	for {
+		wake := s.cfg.DB.Wake()
+		dests, err := s.pendingDestinations(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.cfg.Logf("outbox: listing destinations: %v", err)
+		}
+		for _, d := range dests {
+			mu.Lock()
+			if !running[d] {
+				running[d] = true
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s.runDest(ctx, d, jitter)
+					mu.Lock()
+					delete(running, d)
+					mu.Unlock()
+				}()
+			}
+			mu.Unlock()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		case <-time.After(5 * time.Second): // also covers a destination goroutine that gave up
+		}
+	}
+}
+
+func (s *Sender) pendingDestinations(ctx context.Context) ([]string, error) {
+	rows, err := s.cfg.DB.SQL().QueryContext(ctx, `SELECT DISTINCT dest FROM outbox WHERE state = 'pending'`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// outRow is one pending outbox row.
+type outRow struct {
+	seq      int64
+	id       string
+	kind     string
+	key      string
+	version  int64
+	body     []byte
+	envelope []byte
+	created  int64
+	attempts int64
+}
+
+// runDest delivers dest's queue until it is empty (and stays so) or ctx ends.
+func (s *Sender) runDest(ctx context.Context, dest string, jitter func(int) time.Duration) {
+	attempt := 0
+	idle := 0
+	for ctx.Err() == nil {
+		wake := s.cfg.DB.Wake()
+		batch, err := s.loadPending(ctx, dest)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.cfg.Logf("outbox %s: loading: %v", dest, err)
+				sleep(ctx, jitter(attempt))
+				attempt++
+			}
+			continue
+		}
+		if len(batch) == 0 {
+			// Linger a little for the next commit, then leave: Run restarts
+			// this goroutine when rows appear.
+			if idle++; idle > 3 {
+				return
+			}
+			select {
+			case <-ctx.Done():
+			case <-wake:
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		idle = 0
+		if err := s.deliver(ctx, dest, batch); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			wait := jitter(attempt)
+			attempt++
+			s.cfg.Logf("outbox %s: %v (retry in %s)", dest, err, wait.Round(time.Millisecond))
+			s.recordFailure(ctx, dest, batch, err, wait)
+			sleep(ctx, wait)
+			continue
+		}
+		attempt = 0
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func (s *Sender) loadPending(ctx context.Context, dest string) ([]outRow, error) {
+	rows, err := s.cfg.DB.SQL().QueryContext(ctx, `SELECT seq, id, kind, ordering_key, version, body, envelope, created_at, attempts
+		FROM outbox WHERE dest = $1 AND state = 'pending' ORDER BY seq LIMIT $2`, dest, s.cfg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []outRow
+	for rows.Next() {
+		var r outRow
+		if err := rows.Scan(&r.seq, &r.id, &r.kind, &r.key, &r.version, &r.body, &r.envelope, &r.created, &r.attempts); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// envelopeOf builds the envelope of an outbox row: the row's own message,
+// or, for a relay, an identity.relay envelope whose body is the original
+// signed envelope (法30条の7: the creator's signature travels inside).
+func (s *Sender) envelopeOf(r *outRow, dest string) (*Envelope, error) {
+	kind, ok := ParseKind(r.kind)
+	if !ok {
+		return nil, jukinet.Errorf("network.Sender", jukinet.KindInvalid, "kind", "unknown message kind %q", r.kind)
+	}
+	id, err := uuid.Parse(r.id)
+	if err != nil {
+		return nil, jukinet.E("network.Sender", jukinet.KindInvalid, jukinet.Field("id"), err)
+	}
+	body := r.body
+	if r.envelope != nil {
+		body = r.envelope
+	}
+	e := &Envelope{ID: id, Kind: kind, From: s.self, To: dest, CreatedAt: r.created,
+		OrderingKey: r.key, Version: uint64(r.version), Body: body}
+	if err := e.validateContent("network.Sender"); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// deliver signs and sends batch to dest and records the receipts. A nil
+// error means the batch is settled (delivered or rejected row by row).
+func (s *Sender) deliver(ctx context.Context, dest string, batch []outRow) error {
+	addr, ok := s.cfg.Addr(dest)
+	if !ok {
+		return jukinet.Errorf("network.Sender", jukinet.KindUnavailable, "dest", "node %s has no network address in the description", dest)
+	}
+	envs := make([]*Envelope, 0, len(batch))
+	var bad []int // rows that cannot become an envelope: rejected locally
+	var sendRows []outRow
+	for i := range batch {
+		e, err := s.envelopeOf(&batch[i], dest)
+		if err != nil {
+			bad = append(bad, i)
+			continue
+		}
+		envs = append(envs, e)
+		sendRows = append(sendRows, batch[i])
+	}
+	var receipts []*Receipt
+	if len(envs) > 0 {
+		if err := SignBatch(s.cfg.SigningKey, s.self, envs); err != nil {
+			return err
+		}
+		client, err := s.cfg.Client(dest)
+		if err != nil {
+			return err
+		}
+		receipts, err = client.Send(ctx, dest, addr, &Batch{Sender: s.self, Envelopes: envs})
+		if err != nil {
+			return err
+		}
+	}
+	var delivered, rejected int
+	err := s.cfg.DB.Update(NetworkContext(ctx), store.Op{Operation: jukinet.OpNetworkDeliveryResult,
+		Detail: fmt.Sprintf("batch of %d to %s", len(batch), dest)}, func(tx *store.Tx) error {
+		now := tx.NowMicro()
+		for _, i := range bad {
+			r := &batch[i]
+			if _, err := tx.Exec(`UPDATE outbox SET state = 'rejected', last_error = $1, done_at = $2 WHERE seq = $3`,
+				"malformed: cannot build an envelope", now, r.seq); err != nil {
+				return err
+			}
+			tx.Log(jukinet.OpNetworkDeliveryResult, "", "rejected", r.kind+" "+r.id+" to "+dest+" malformed")
+			rejected++
+		}
+		for i, rc := range receipts {
+			r := &sendRows[i]
+			ev, err := EncodeReceipt(rc)
+			if err != nil {
+				return err
+			}
+			state, lastErr, result := "delivered", "", rc.Status.String()
+			if rc.Status == StatusRejected {
+				state, lastErr = "rejected", rc.Reason.String()
+				if rc.Detail != "" {
+					lastErr += ": " + rc.Detail
+				}
+				rejected++
+			} else {
+				delivered++
+			}
+			if _, err := tx.Exec(`UPDATE outbox SET state = $1, last_error = $2, done_at = $3, receipt = $4, attempts = attempts + 1 WHERE seq = $5`,
+				state, lastErr, now, ev, r.seq); err != nil {
+				return err
+			}
+			d := r.kind + " " + r.id + " to " + dest
+			if rc.Status == StatusRejected {
+				d += " " + rc.Reason.String()
+			}
+			tx.Log(jukinet.OpNetworkDeliveryResult, "", result, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return jukinet.E("network.Sender", jukinet.KindInternal, "recording receipts", err)
+	}
+	if s.cfg.Sent != nil {
+		s.cfg.Sent(dest, delivered, rejected)
+	}
+	return nil
+}
+
+// recordFailure notes a failed attempt on the batch's rows (attempts,
+// last_error, next_attempt_at) for the status page; the rows stay pending.
+func (s *Sender) recordFailure(ctx context.Context, dest string, batch []outRow, cause error, wait time.Duration) {
+	msg := cause.Error()
+	if len(msg) > 500 {
+		msg = msg[:500]
+	}
+	next := s.cfg.Now().Add(wait).UnixMicro()
+	err := s.cfg.DB.Update(NetworkContext(ctx), store.Op{Operation: jukinet.OpNetworkDeliveryResult,
+		Detail: fmt.Sprintf("%d messages to %s not delivered: %s", len(batch), dest, jukinet.ErrorKind(cause))}, func(tx *store.Tx) error {
+		_, err := tx.Exec(`UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2
+			WHERE dest = $3 AND state = 'pending' AND seq BETWEEN $4 AND $5`, msg, next, dest, batch[0].seq, batch[len(batch)-1].seq)
+		return err
+	})
+	if err != nil && ctx.Err() == nil {
+		s.cfg.Logf("outbox %s: recording the failure: %v", dest, err)
+	}
+}
+
+// StatusReport is the state of a node's queues, for the admin console.
+type StatusReport struct {
+	Outbox       []DestStatus `json:"outbox"`        // per destination with pending or rejected messages
+	Rejected     int          `json:"rejected"`      // the dead-letter list's length
+	InboxParked  int          `json:"inbox_parked"`  // received messages waiting for an earlier version
+	InboxTotal   int          `json:"inbox_total"`   // messages ever received
+	LastReceipts []ReceiptRow `json:"last_receipts"` // the most recent settled outbox rows
+}
+
+// DestStatus is the outbox of one destination.
+type DestStatus struct {
+	Dest          string        `json:"dest"`
+	Pending       int           `json:"pending"`
+	Rejected      int           `json:"rejected"`
+	OldestPending time.Duration `json:"oldest_pending_ns"` // age of the oldest pending message
+	LastError     string        `json:"last_error,omitempty"`
+}
+
+// ReceiptRow is a settled outbox message.
+type ReceiptRow struct {
+	ID     string `json:"id"`
+	Kind   string `json:"kind"`
+	Dest   string `json:"dest"`
+	State  string `json:"state"`
+	Error  string `json:"error,omitempty"`
+	DoneAt int64  `json:"done_at"` // unix microseconds
+}
+
+// QueueStatus reports db's queues. It reads only queue metadata, no personal data.
+func QueueStatus(ctx context.Context, db *store.DB) (StatusReport, error) {
+	const op = "network.QueueStatus"
+	var rep StatusReport
+	q := db.SQL()
+	now := db.Now().UnixMicro()
+	rows, err := q.QueryContext(ctx, `SELECT dest,
+		SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN state = 'rejected' THEN 1 ELSE 0 END),
+		MIN(CASE WHEN state = 'pending' THEN created_at END)
+		FROM outbox WHERE state <> 'delivered' GROUP BY dest ORDER BY dest`)
+	if err != nil {
+		return rep, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	for rows.Next() {
+		var d DestStatus
+		var oldest sql.NullInt64
+		if err := rows.Scan(&d.Dest, &d.Pending, &d.Rejected, &oldest); err != nil {
+			rows.Close()
+			return rep, jukinet.E(op, jukinet.KindInternal, err)
+		}
+		if oldest.Valid {
+			d.OldestPending = time.Duration(now-oldest.Int64) * time.Microsecond
+		}
+		rep.Rejected += d.Rejected
+		rep.Outbox = append(rep.Outbox, d)
+	}
+	rows.Close()
+	for i := range rep.Outbox {
+		d := &rep.Outbox[i]
+		if d.Pending == 0 {
+			continue
+		}
+		if err := q.QueryRowContext(ctx, `SELECT last_error FROM outbox WHERE dest = $1 AND state = 'pending' ORDER BY seq LIMIT 1`, d.Dest).Scan(&d.LastError); err != nil {
+			return rep, jukinet.E(op, jukinet.KindInternal, err)
+		}
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'parked' THEN 1 ELSE 0 END), 0) FROM inbox`).Scan(&rep.InboxTotal, &rep.InboxParked); err != nil {
+		return rep, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	rep.LastReceipts, err = settled(ctx, db, `state <> 'pending'`, 20)
+	if err != nil {
+		return rep, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	return rep, nil
+}
+
+// DeadLetters returns up to limit rejected outbox messages, newest first:
+// messages the receiver refused, which are never retried.
+func DeadLetters(ctx context.Context, db *store.DB, limit int) ([]ReceiptRow, error) {
+	r, err := settled(ctx, db, `state = 'rejected'`, limit)
+	if err != nil {
+		return nil, jukinet.E("network.DeadLetters", jukinet.KindInternal, err)
+	}
+	return r, nil
+}
+
+// Parked returns up to limit parked inbox messages (ID, kind, sender, key, version).
+func Parked(ctx context.Context, db *store.DB, limit int) ([]ParkedRow, error) {
+	rows, err := db.SQL().QueryContext(ctx, `SELECT message_id, kind, sender, ordering_key, version, received_at FROM inbox
+		WHERE state = 'parked' ORDER BY ordering_key, version LIMIT $1`, limit)
+	if err != nil {
+		return nil, jukinet.E("network.Parked", jukinet.KindInternal, err)
+	}
+	defer rows.Close()
+	var out []ParkedRow
+	for rows.Next() {
+		var p ParkedRow
+		if err := rows.Scan(&p.ID, &p.Kind, &p.Sender, &p.OrderingKey, &p.Version, &p.ReceivedAt); err != nil {
+			return nil, jukinet.E("network.Parked", jukinet.KindInternal, err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// ParkedRow is a received message waiting for an earlier version of its key.
+type ParkedRow struct {
+	ID          string `json:"id"`
+	Kind        string `json:"kind"`
+	Sender      string `json:"sender"`
+	OrderingKey string `json:"ordering_key"`
+	Version     int64  `json:"version"`
+	ReceivedAt  int64  `json:"received_at"`
+}
+
+func settled(ctx context.Context, db *store.DB, where string, limit int) ([]ReceiptRow, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := db.SQL().QueryContext(ctx, `SELECT id, kind, dest, state, last_error, done_at FROM outbox WHERE `+where+
+		` ORDER BY done_at DESC, seq DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ReceiptRow
+	for rows.Next() {
+		var r ReceiptRow
+		if err := rows.Scan(&r.ID, &r.Kind, &r.Dest, &r.State, &r.Error, &r.DoneAt); err != nil {
+			return nil, err
+		}
+		r.Error = strings.TrimSpace(r.Error)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,227 @@
+package node_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/demo"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/node"
+	"github.com/jukinet/jukinet/store"
+)
+
+const (
+	hofu     = "352063"
+	yamaPref = "350001"
+)
+
+var testActor = jukinet.SystemActor("test")
+
+// streamNet starts the demo network with persons residents seeded at 防府市
+// (and none elsewhere) and returns it with the version-1 identity
+// information of those persons, read back from 防府市's register history.
+func streamNet(t *testing.T, persons int) (*demo.Network, []jukinet.IdentityInfo) {
+	t.Helper()
+	ctx := context.Background()
+	n, err := demo.StartNetwork(ctx, demo.NetworkConfig{Dir: t.TempDir(), OutboxBatch: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	if _, err := demo.SeedMunicipality(ctx, n.DBs[hofu], demo.Hofu, persons, 7); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := n.DBs[hofu].SQL().QueryContext(ctx, `SELECT info FROM identity_history WHERE version = 1 ORDER BY resident_code`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var infos []jukinet.IdentityInfo
+	for rows.Next() {
+		var s string
+		var info jukinet.IdentityInfo
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(s), &info); err != nil {
+			t.Fatal(err)
+		}
+		infos = append(infos, info)
+	}
+	if len(infos) != persons {
+		t.Fatalf("seeded %d persons, read back %d", persons, len(infos))
+	}
+	return n, infos
+}
+
+// queueVersions queues versions [from, to] of every person at 防府市, in
+// transactions of 100 messages, interleaving persons.
+func queueVersions(t *testing.T, db *store.DB, infos []jukinet.IdentityInfo, from, to uint64) int {
+	t.Helper()
+	ctx := jukinet.WithActor(context.Background(), testActor)
+	var msgs []store.Message
+	for v := from; v <= to; v++ {
+		for _, info := range infos {
+			info.Version = v
+			info.Address.Text = fmt.Sprintf("%s (v%d)", info.Address.Text, v)
+			b, err := json.Marshal(info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs = append(msgs, store.Message{Kind: network.KindIdentityNotify.String(), To: yamaPref, OrderingKey: info.OrderingKey(), Version: v, Body: b})
+		}
+	}
+	for i := 0; i < len(msgs); i += 100 {
+		chunk := msgs[i:min(i+100, len(msgs))]
+		if err := db.Update(ctx, store.Op{Operation: jukinet.OpNetworkSend, Detail: "test stream"}, func(tx *store.Tx) error {
+			for _, m := range chunk {
+				tx.Send(m)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return len(msgs)
+}
+
+func count(t *testing.T, db *store.DB, q string, args ...any) int {
+	t.Helper()
+	var c int
+	if err := db.SQL().QueryRow(q, args...).Scan(&c); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return c
+}
+
+// waitCount polls q on db until it answers want.
+func waitCount(t *testing.T, db *store.DB, want int, timeout time.Duration, q string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	got := -1
+	for time.Now().Before(deadline) {
+		if got = count(t, db, q); got == want {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s = %d after %s, want %d", q, got, timeout, want)
+}
+
+// waitBetween polls q until it answers more than lo (and returns it); it
+// fails if the count reaches hi first (the stream finished too soon).
+func waitBetween(t *testing.T, db *store.DB, lo, hi int, q string) int {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		c := count(t, db, q)
+		if c > lo {
+			if c >= hi {
+				t.Fatalf("%s reached %d before the node could be stopped mid-stream", q, c)
+			}
+			return c
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatalf("%s did not pass %d", q, lo)
+	return 0
+}
+
+// checkNational checks the national server's exact state after a stream of
+// versions 1..last of every person: every person at version last with the
+// last body, every version recorded once, in version order, nothing parked.
+func checkNational(t *testing.T, n *demo.Network, infos []jukinet.IdentityInfo, last int) {
+	t.Helper()
+	db := n.DBs[network.NationalID]
+	total := len(infos) * last
+	waitCount(t, db, total, 120*time.Second, `SELECT COUNT(*) FROM identity_info_history`)
+	if got := count(t, db, `SELECT COUNT(*) FROM identity_info WHERE version = $1`, last); got != len(infos) {
+		t.Errorf("persons at version %d: got %d, want %d", last, got, len(infos))
+	}
+	if got := count(t, db, `SELECT COUNT(*) FROM inbox WHERE state = 'applied'`); got != total {
+		t.Errorf("applied inbox rows: got %d, want %d (nothing applied twice)", got, total)
+	}
+	if got := count(t, db, `SELECT COUNT(*) FROM inbox WHERE state <> 'applied'`); got != 0 {
+		t.Errorf("parked/history/rejected inbox rows: got %d, want 0", got)
+	}
+	if got := count(t, db, `SELECT COUNT(*) FROM identity_info_history a JOIN identity_info_history b
+		ON a.municipality = b.municipality AND a.resident_code = b.resident_code AND a.version < b.version AND a.rowid > b.rowid`); got != 0 {
+		t.Errorf("versions recorded out of order: %d pairs, want 0", got)
+	}
+	info, err := node.LookupIdentity(jukinet.WithActor(context.Background(), testActor), db, string(infos[0].ResidentCode), "test")
+	want := fmt.Sprintf("%s (v%d)", infos[0].Address.Text, last)
+	if err != nil || info.Address.Text != want || info.Version != uint64(last) {
+		t.Errorf("LookupIdentity: got %q v%d, %v; want %q v%d", info.Address.Text, info.Version, err, want, last)
+	}
+	for _, db := range n.DBs { // receipts are recorded just after national commits
+		waitCount(t, db, 0, 10*time.Second, `SELECT COUNT(*) FROM outbox WHERE state <> 'delivered'`)
+	}
+}
+
+// streamSize is persons × versions: 10,000 updates in plain go test.
+func streamSize() (persons, versions int) {
+	if raceEnabled || testing.Short() {
+		return 100, 10
+	}
+	return 1000, 10
+}
+
+// TestCrashMidStream stops a node abruptly (runtime and database closed,
+// no drain) in the middle of a stream of updates and restarts it: the
+// national server ends with exactly the expected state.
+func TestCrashMidStream(t *testing.T) {
+	for _, victim := range []string{hofu, yamaPref} {
+		t.Run(victim, func(t *testing.T) {
+			persons, versions := streamSize()
+			n, infos := streamNet(t, persons)
+			queueVersions(t, n.DBs[hofu], infos, 2, uint64(versions/2))
+			total := persons * versions
+			seen := waitBetween(t, n.DBs[network.NationalID], persons/2, total, `SELECT COUNT(*) FROM identity_info_history`)
+			if err := n.Stop(victim, true); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("stopped %s with %d of %d updates at national", victim, seen, total)
+			if victim == yamaPref {
+				queueVersions(t, n.DBs[hofu], infos, uint64(versions/2)+1, uint64(versions))
+			}
+			time.Sleep(200 * time.Millisecond)
+			if err := n.Restart(context.Background(), victim); err != nil {
+				t.Fatal(err)
+			}
+			if victim == hofu {
+				queueVersions(t, n.DBs[hofu], infos, uint64(versions/2)+1, uint64(versions))
+			}
+			checkNational(t, n, infos, versions)
+		})
+	}
+}
+
+// TestLinkCut closes the national server's listener (the peer refuses
+// connections) and restores it: the prefecture's queue drains by itself.
+func TestLinkCut(t *testing.T) {
+	persons := 50
+	n, infos := streamNet(t, persons)
+	waitCount(t, n.DBs[network.NationalID], persons, 30*time.Second, `SELECT COUNT(*) FROM identity_info`)
+	if err := n.Stop(network.NationalID, false); err != nil {
+		t.Fatal(err)
+	}
+	queueVersions(t, n.DBs[hofu], infos, 2, 3)
+	waitCount(t, n.DBs[yamaPref], 3*persons, 30*time.Second, `SELECT COUNT(*) FROM identity_info_history`)
+	// The prefecture keeps them queued and records the failed attempts.
+	deadline := time.Now().Add(10 * time.Second)
+	for count(t, n.DBs[yamaPref], `SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND attempts > 0`) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	st, err := network.QueueStatus(context.Background(), n.DBs[yamaPref])
+	if err != nil || len(st.Outbox) != 1 || st.Outbox[0].Dest != network.NationalID || st.Outbox[0].Pending != 2*persons || st.Outbox[0].LastError == "" {
+		t.Fatalf("QueueStatus(350001) with national down = %+v, %v; want %d pending to national with an error", st, err, 2*persons)
+	}
+	if err := n.Restart(context.Background(), network.NationalID); err != nil {
+		t.Fatal(err)
+	}
+	checkNational(t, n, infos, 3)
+}

@@ -1,0 +1,13 @@
+package jukinet
+
+// Operations of the network plumbing (issue 3).
+const (
+	// OpIdentityLookup reads identity information (本人確認情報) held by a
+	// prefecture or the national server (法30条の10 ff.): by resident code,
+	// one or a batch; each lookup is logged with its purpose.
+	OpIdentityLookup Operation = "identity.lookup"
+)
+
+var networkPolicy = map[Operation][]Authority{
+	OpIdentityLookup: {AuthorityLookup, AuthoritySystem},
+}

@@ -36,6 +36,7 @@ const (
 	ReasonMissingSignature          // a checkpoint lacks the log's own signature
 	ReasonBadCheckpoint             // a checkpoint is malformed, for another origin or out of order
 	ReasonMissingRows               // a checkpoint covers rows that are gone (a truncated log)
+	ReasonBadLeaf                   // the leaf's content disagrees with its row (Verifier.CheckLeaf)
 )
 
 var reasonNames = [...]string{
@@ -50,6 +51,7 @@ var reasonNames = [...]string{
 	ReasonMissingSignature:   "missing log signature",
 	ReasonBadCheckpoint:      "bad checkpoint",
 	ReasonMissingRows:        "missing rows",
+	ReasonBadLeaf:            "leaf disagrees with its row",
 }
 
 func (r Reason) String() string {
@@ -95,6 +97,16 @@ type Verifier struct {
 	Witnesses []note.Verifier
 	// Workers hashing leaves in parallel; 0 means GOMAXPROCS.
 	Workers int
+	// Start, when set, is the tree of the rows before the first row read
+	// (a log whose oldest months were purged after sealing): rows must then
+	// begin at Start.Size(), checkpoints below that size are only checked for
+	// their signatures, and the first checkpoint at or above it proves Start
+	// together with the rows read.
+	Start *Tree
+	// CheckLeaf, when set, checks each row's leaf content against its index
+	// (the store's records carry their own index, so a shifted or swapped row
+	// is named exactly instead of at the next checkpoint).
+	CheckLeaf func(index uint64, leaf []byte) error
 }
 
 const (
@@ -250,6 +262,7 @@ type checker struct {
 	pendingSize    uint64
 	pendingRoot    Hash
 	havePending    bool
+	startSize      uint64 // Verifier.Start's size
 	failure        *Failure
 	err            error
 }
@@ -264,6 +277,12 @@ func (c *checker) report() Report {
 
 // start checks checkpoints of size 0 before any row.
 func (c *checker) start() {
+	if c.v.Start != nil {
+		c.tree = *c.v.Start.Clone()
+		c.rows = c.tree.Size()
+		c.verified, c.verifiedRoot = c.rows, c.tree.Root()
+		c.startSize = c.rows
+	}
 	c.pull()
 	c.settle()
 }
@@ -271,46 +290,53 @@ func (c *checker) start() {
 // pull reads the next checkpoint and checks its signatures and order.
 func (c *checker) pull() {
 	c.havePending = false
-	if c.failure != nil || c.err != nil {
-		return
-	}
-	noteBytes, err, ok := c.nextCheckpoint()
-	if !ok {
-		return
-	}
-	if err != nil {
-		c.err = err
-		return
-	}
-	verifiers := append([]note.Verifier{c.v.Log}, c.v.Witnesses...)
-	cp, _, problem, err := openCheckpoint(noteBytes, verifiers)
-	if problem != sigOK {
-		reason := ReasonBadCheckpoint
-		switch problem {
-		case sigInvalid:
-			reason = ReasonBadSignature
-		case sigMissing:
-			reason = ReasonMissingCosignature
-			if _, _, p, _ := openCheckpoint(noteBytes, verifiers[:1]); p != sigOK {
-				reason = ReasonMissingSignature
-			}
+	for {
+		if c.failure != nil || c.err != nil {
+			return
 		}
-		c.fail(c.verified, reason, c.verified, "checkpoint %d (after size %d): %v", c.checkpoints+1, c.verified, err)
+		noteBytes, err, ok := c.nextCheckpoint()
+		if !ok {
+			return
+		}
+		if err != nil {
+			c.err = err
+			return
+		}
+		verifiers := append([]note.Verifier{c.v.Log}, c.v.Witnesses...)
+		cp, _, problem, err := openCheckpoint(noteBytes, verifiers)
+		if problem != sigOK {
+			reason := ReasonBadCheckpoint
+			switch problem {
+			case sigInvalid:
+				reason = ReasonBadSignature
+			case sigMissing:
+				reason = ReasonMissingCosignature
+				if _, _, p, _ := openCheckpoint(noteBytes, verifiers[:1]); p != sigOK {
+					reason = ReasonMissingSignature
+				}
+			}
+			c.fail(c.verified, reason, c.verified, "checkpoint %d (after size %d): %v", c.checkpoints+1, c.verified, err)
+			return
+		}
+		if cp.Origin == c.v.Origin && cp.Size < c.startSize {
+			// Before a purge boundary: signed, but its rows are archived.
+			continue
+		}
+		switch {
+		case cp.Origin != c.v.Origin:
+			c.fail(c.verified, ReasonBadCheckpoint, cp.Size, "checkpoint for origin %q, want %q", cp.Origin, c.v.Origin)
+		case cp.Size < c.verified:
+			c.fail(c.verified, ReasonBadCheckpoint, cp.Size, "checkpoint size %d goes back from %d", cp.Size, c.verified)
+		case cp.Size == c.verified && (c.checkpoints > 0 || c.startSize > 0) && cp.Root != c.verifiedRoot:
+			c.fail(c.verified, ReasonRootMismatch, cp.Size, "two checkpoints of size %d with different roots", cp.Size)
+		}
+		if c.failure != nil {
+			return
+		}
+		c.pending, c.pendingSize, c.havePending = noteBytes, cp.Size, true
+		c.pendingRoot = cp.Root
 		return
 	}
-	switch {
-	case cp.Origin != c.v.Origin:
-		c.fail(c.verified, ReasonBadCheckpoint, cp.Size, "checkpoint for origin %q, want %q", cp.Origin, c.v.Origin)
-	case cp.Size < c.verified:
-		c.fail(c.verified, ReasonBadCheckpoint, cp.Size, "checkpoint size %d goes back from %d", cp.Size, c.verified)
-	case cp.Size == c.verified && c.checkpoints > 0 && cp.Root != c.verifiedRoot:
-		c.fail(c.verified, ReasonRootMismatch, cp.Size, "two checkpoints of size %d with different roots", cp.Size)
-	}
-	if c.failure != nil {
-		return
-	}
-	c.pending, c.pendingSize, c.havePending = noteBytes, cp.Size, true
-	c.pendingRoot = cp.Root
 }
 
 // settle checks every pending checkpoint whose size the tree has reached.
@@ -346,6 +372,12 @@ func (c *checker) process(b *verifyBatch_) {
 		if b.got[i] != r.LeafHash {
 			c.fail(want, ReasonChangedLeaf, 0, "the leaf bytes of index %d do not hash to its stored leaf hash", want)
 			return
+		}
+		if c.v.CheckLeaf != nil {
+			if err := c.v.CheckLeaf(want, r.Leaf); err != nil {
+				c.fail(want, ReasonBadLeaf, 0, "index %d: %v", want, err)
+				return
+			}
 		}
 		c.tree.Append(b.got[i])
 		c.rows++

@@ -14,10 +14,11 @@ import (
 
 // benchOptions are the flags every benchmark shares.
 type benchOptions struct {
-	engine string // sqlite or postgres
-	dsn    string // PostgreSQL base DSN when engine is postgres
-	quick  bool   // a short run (tests use it)
-	stderr io.Writer
+	engine  string // sqlite or postgres
+	dsn     string // PostgreSQL base DSN when engine is postgres
+	quick   bool   // a short run (tests use it)
+	records int    // operation-log size for bench oplog
+	stderr  io.Writer
 }
 
 // benchmark runs one named benchmark and returns its figures (printed as
@@ -27,6 +28,7 @@ type benchmark func(ctx context.Context, o benchOptions) (figures any, table str
 func benchmarks() map[string]benchmark {
 	return map[string]benchmark{
 		"biometric": benchBiometric,
+		"oplog":     benchOplog,
 	}
 }
 
@@ -50,6 +52,7 @@ func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs.StringVar(&o.engine, "engine", "sqlite", "database engine: sqlite or postgres")
 	fs.StringVar(&o.dsn, "dsn", "", "PostgreSQL connection URL (for --engine postgres; default $JUKINET_TEST_POSTGRES)")
 	fs.BoolVar(&o.quick, "quick", false, "a short run")
+	fs.IntVar(&o.records, "records", 0, "bench oplog: log size (default 10,000,000; 30,000 with --quick)")
 	asJSON := fs.Bool("json", false, "print one JSON object of figures")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err

@@ -1,0 +1,238 @@
+package oplog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/store"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Cosigner is a witness as the checkpointer sees it: *Witness in process
+// today; the network flow (checkpoint.cosign.request/response) will
+// implement the same method towards the prefecture.
+type Cosigner interface {
+	Cosign(ctx context.Context, checkpoint []byte, consistencyProof [][]byte) ([]byte, error)
+}
+
+// CheckpointerConfig configures a Checkpointer.
+type CheckpointerConfig struct {
+	Origin  string      // the log's origin, Origin(domain, node)
+	Signer  note.Signer // the node's Ed25519 key
+	Witness Cosigner    // required
+	// EveryRecords makes a checkpoint once that many records were appended
+	// since the last one (default 10,000).
+	EveryRecords uint64
+	// Interval makes a checkpoint of whatever is new at least this often
+	// (default 10 s).
+	Interval time.Duration
+}
+
+// Checkpointer turns the appended log into signed, cosigned checkpoints off
+// the hot path (G15): the operation's transaction only appends its row; the
+// checkpointer later reads the new leaf hashes, extends its in-memory Tree,
+// and stores the subtree hashes (oplog_node), the signed checkpoint and the
+// tree state in its own transaction, then has the witness cosign it.
+//
+// A checkpoint is stored 'pending' first and becomes 'cosigned' when the
+// witness signed it: the tree must advance even while the prefecture is
+// unreachable, and verify reports pending ones instead of failing on them.
+// These writes bypass store.DB.Update on purpose: they are derived integrity
+// data without personal data, and logging them would append a record per
+// checkpoint, so an idle log would never be idle.
+type Checkpointer struct {
+	log   *SQLLog
+	cfg   CheckpointerConfig
+	mu    sync.Mutex // serialises Checkpoint
+	tree  *Tree      // state at the last stored checkpoint; nil until loaded
+	added atomic.Uint64
+	kick  chan struct{}
+}
+
+// NewCheckpointer returns a checkpointer of l's log. It registers a
+// store.DB.OnLog hook that counts appended records.
+func NewCheckpointer(l *SQLLog, cfg CheckpointerConfig) (*Checkpointer, error) {
+	const op = "oplog.NewCheckpointer"
+	if !validName(cfg.Origin) {
+		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "origin", "origin %q is not valid", cfg.Origin)
+	}
+	if cfg.Signer == nil || cfg.Witness == nil {
+		return nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("signer"), "a signer and a witness are required")
+	}
+	if cfg.EveryRecords == 0 {
+		cfg.EveryRecords = 10000
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 10 * time.Second
+	}
+	c := &Checkpointer{log: l, cfg: cfg, kick: make(chan struct{}, 1)}
+	l.db.OnLog(func(_ context.Context, recs []store.LogRecord) {
+		if c.added.Add(uint64(len(recs))) >= c.cfg.EveryRecords {
+			select {
+			case c.kick <- struct{}{}:
+			default:
+			}
+		}
+	})
+	return c, nil
+}
+
+// Run makes checkpoints every EveryRecords records or Interval until ctx
+// ends. Failures (an unreachable witness) are retried at the next tick;
+// Run returns only ctx's error.
+func (c *Checkpointer) Run(ctx context.Context, onError func(error)) error {
+	t := time.NewTicker(c.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		case <-c.kick:
+		}
+		if _, err := c.Checkpoint(ctx); err != nil && onError != nil && ctx.Err() == nil {
+			onError(err)
+		}
+	}
+}
+
+// hashChunk bounds the leaf hashes held at once while catching up.
+const hashChunk = 1 << 16
+
+// load restores the tree from the largest stored checkpoint (restart-safe).
+func (c *Checkpointer) load(ctx context.Context) error {
+	if c.tree != nil {
+		return nil
+	}
+	last, ok, err := c.log.LatestCheckpoint(ctx, false)
+	if err != nil {
+		return err
+	}
+	t := &Tree{}
+	if ok {
+		if err := t.UnmarshalBinary(last.Tree); err != nil {
+			return jukinet.E("oplog.Checkpointer", err)
+		}
+		if t.Size() != last.Size || t.Root() != last.Root {
+			return jukinet.Errorf("oplog.Checkpointer", jukinet.KindInternal, "tree", "stored tree state does not match checkpoint %d", last.Size)
+		}
+	}
+	c.tree = t
+	return nil
+}
+
+// Checkpoint makes a checkpoint of every record appended so far (if any is
+// new) and has every pending checkpoint cosigned. It returns the largest
+// stored checkpoint.
+func (c *Checkpointer) Checkpoint(ctx context.Context) (StoredCheckpoint, error) {
+	const op = "oplog.Checkpointer.Checkpoint"
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.added.Store(0)
+	if err := c.load(ctx); err != nil {
+		return StoredCheckpoint{}, err
+	}
+	size, err := c.log.Size(ctx)
+	if err != nil {
+		return StoredCheckpoint{}, err
+	}
+	if size > c.tree.Size() {
+		next := c.tree.Clone()
+		var nodes []Node
+		for at := next.Size(); at < size; {
+			to := min(size, at+hashChunk)
+			hashes, err := c.log.LeafHashes(ctx, at, to)
+			if err != nil {
+				return StoredCheckpoint{}, jukinet.E(op, err)
+			}
+			nodes = next.AppendNodes(nodes, hashes...)
+			at = to
+		}
+		if err := c.store(ctx, next, nodes); err != nil {
+			return StoredCheckpoint{}, err
+		}
+		c.tree = next
+	}
+	if err := c.cosignPending(ctx); err != nil {
+		return StoredCheckpoint{}, err
+	}
+	last, _, err := c.log.LatestCheckpoint(ctx, false)
+	return last, err
+}
+
+// store writes the nodes and the signed, pending checkpoint in one
+// transaction of its own.
+func (c *Checkpointer) store(ctx context.Context, t *Tree, nodes []Node) error {
+	const op = "oplog.Checkpointer.store"
+	root := t.Root()
+	signed, err := SignCheckpoint(c.cfg.Origin, t.Size(), root, c.cfg.Signer)
+	if err != nil {
+		return jukinet.E(op, err)
+	}
+	state, _ := t.MarshalBinary()
+	tx, err := c.log.db.SQL().BeginTx(ctx, nil)
+	if err != nil {
+		return jukinet.E(op, jukinet.KindUnavailable, err)
+	}
+	defer tx.Rollback()
+	if len(nodes) > 0 {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO oplog_node (level, idx, hash) VALUES ($1, $2, $3) ON CONFLICT (level, idx) DO NOTHING`)
+		if err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		for _, n := range nodes {
+			if _, err := stmt.ExecContext(ctx, int64(n.Level), int64(n.Index), n.Hash[:]); err != nil {
+				stmt.Close()
+				return jukinet.E(op, jukinet.KindInternal, err)
+			}
+		}
+		stmt.Close()
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO oplog_checkpoint (size, root, note, tree, state, created_at) VALUES ($1, $2, $3, $4, 'pending', $5)`,
+		int64(t.Size()), root[:], signed, state, c.log.db.Now().UnixMicro()); err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	return nil
+}
+
+// cosignPending has the witness cosign each pending checkpoint in size
+// order, each with the consistency proof from the last cosigned one.
+func (c *Checkpointer) cosignPending(ctx context.Context) error {
+	const op = "oplog.Checkpointer.cosign"
+	for {
+		var size int64
+		var signed []byte
+		err := c.log.db.SQL().QueryRowContext(ctx, `SELECT size, note FROM oplog_checkpoint WHERE state = 'pending' ORDER BY size LIMIT 1`).Scan(&size, &signed)
+		if err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		last, ok, err := c.log.LatestCheckpoint(ctx, true)
+		if err != nil {
+			return err
+		}
+		var proof [][]byte
+		if ok && last.Size < uint64(size) {
+			if proof, err = ConsistencyProof(ctx, c.log, last.Size, uint64(size)); err != nil {
+				return jukinet.E(op, err)
+			}
+		}
+		cosigned, err := c.cfg.Witness.Cosign(ctx, signed, proof)
+		if err != nil {
+			return jukinet.E(op, "the witness did not cosign", err)
+		}
+		if _, err := c.log.db.SQL().ExecContext(ctx, `UPDATE oplog_checkpoint SET note = $1, state = 'cosigned' WHERE size = $2 AND state = 'pending'`, cosigned, size); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+	}
+}

@@ -1,0 +1,225 @@
+package oplog_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/oplog"
+	"github.com/jukinet/jukinet/store"
+	"github.com/jukinet/jukinet/store/storetest"
+)
+
+var auditor = jukinet.Actor{CollationID: "AUD", OperatorID: "AUD1", Authority: jukinet.AuthorityAudit, Terminal: "T-AUD"}
+
+func jst(d, h, m int) time.Time { return time.Date(2026, 10, d, h, m, 0, 0, oplog.JST) }
+
+// read logs one lookup of resident by a at time at.
+func (f *fixture) read(t *testing.T, a jukinet.Actor, at time.Time, resident, purpose string) {
+	t.Helper()
+	f.clock.set(at)
+	err := f.db.Update(jukinet.WithActor(context.Background(), a), store.Op{Operation: jukinet.OpResidentRead, Subject: resident, Purpose: purpose}, func(*store.Tx) error { return nil })
+	if err != nil {
+		t.Fatalf("read %s at %v: %v", resident, at, err)
+	}
+}
+
+func TestReportFindsEachAnomaly(t *testing.T) {
+	t2 := operator
+	t2.Terminal = "T2"
+	for _, tc := range []struct {
+		name  string
+		build func(t *testing.T, f *fixture)
+		want  string // finding kind; "" for none
+	}{
+		{"clean office-hours log", func(t *testing.T, f *fixture) {
+			for i := range 10 {
+				f.read(t, operator, jst(5, 10, i*5), fmt.Sprintf("1000000%04d", i), "case 2026-101")
+			}
+		}, ""},
+		{"off hours", func(t *testing.T, f *fixture) { f.read(t, operator, jst(5, 22, 0), "10000000001", "case") }, oplog.FindingOffHours},
+		{"holiday", func(t *testing.T, f *fixture) { f.read(t, operator, jst(12, 10, 0), "10000000001", "case") }, oplog.FindingOffHours},
+		{"weekend", func(t *testing.T, f *fixture) { f.read(t, operator, jst(10, 10, 0), "10000000001", "case") }, oplog.FindingOffHours},
+		{"bulk", func(t *testing.T, f *fixture) {
+			for i := range 31 {
+				f.read(t, operator, jst(5, 10, i), fmt.Sprintf("2000000%04d", i), "case")
+			}
+		}, oplog.FindingBulk},
+		{"no purpose", func(t *testing.T, f *fixture) {
+			f.clock.set(jst(5, 10, 0))
+			f.db.Update(jukinet.WithActor(context.Background(), operator), store.Op{Operation: jukinet.OpResidentSearch, Purpose: "case"}, func(tx *store.Tx) error {
+				tx.Log(jukinet.OpResidentRead, "10000000001", "ok", "")
+				return nil
+			})
+		}, oplog.FindingNoPurpose},
+		{"login failures", func(t *testing.T, f *fixture) {
+			f.clock.set(jst(5, 10, 0))
+			f.db.Update(jukinet.WithActor(context.Background(), operator), store.Op{Operation: jukinet.OpResidentSearch, Purpose: "case"}, func(tx *store.Tx) error {
+				for range 3 {
+					tx.Log("access.login.verify", "", "mismatch", "")
+				}
+				return nil
+			})
+		}, oplog.FindingLoginFailures},
+		{"one 照合ID on two terminals", func(t *testing.T, f *fixture) {
+			f.read(t, operator, jst(5, 10, 0), "10000000001", "case")
+			f.read(t, t2, jst(5, 10, 5), "10000000002", "case")
+			f.read(t, operator, jst(5, 10, 10), "10000000003", "case")
+		}, oplog.FindingSharedID},
+		{"watch-listed resident", func(t *testing.T, f *fixture) {
+			f.db.SQL().Exec(`CREATE TABLE watchlist (subject_token TEXT PRIMARY KEY, reason TEXT NOT NULL)`)
+			f.db.SQL().Exec(`INSERT INTO watchlist (subject_token, reason) VALUES ($1, 'DV support measure')`, f.db.SubjectToken("10000000009"))
+			f.read(t, operator, jst(5, 10, 0), "10000000009", "case")
+		}, oplog.FindingWatchlist},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, e := range storetest.Engines() {
+				t.Run(string(e), func(t *testing.T) {
+					f := newFixture(t, e)
+					tc.build(t, f)
+					f.clock.set(jst(20, 10, 0))
+					rep, err := oplog.Analyse(jukinet.WithActor(context.Background(), auditor), f.db, oplog.ReportConfig{From: jst(1, 0, 0), To: jst(15, 0, 0)})
+					if err != nil {
+						t.Fatal(err)
+					}
+					var kinds []string
+					for _, fd := range rep.Findings {
+						kinds = append(kinds, fd.Kind)
+						if len(fd.Indices) == 0 {
+							t.Errorf("finding %+v has no evidence", fd)
+						}
+					}
+					if tc.want == "" && len(kinds) != 0 || tc.want != "" && (len(kinds) != 1 || kinds[0] != tc.want) {
+						t.Errorf("findings %v (%+v), want exactly [%s]", kinds, rep.Findings, tc.want)
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestReportRefusesLookupAuthority(t *testing.T) {
+	f := newFixture(t, store.SQLite)
+	_, err := oplog.Analyse(jukinet.WithActor(context.Background(), operator), f.db, oplog.ReportConfig{From: jst(1, 0, 0), To: jst(2, 0, 0)})
+	if jukinet.ErrorKind(err) != jukinet.KindForbidden {
+		t.Errorf("report by a lookup operator: got %v, want forbidden", err)
+	}
+}
+
+func TestQueryFilters(t *testing.T) {
+	storetest.Run(t, node, func(t *testing.T, db *store.DB) {
+		attach(t, db, nil)
+		t2 := operator
+		t2.CollationID, t2.Terminal = "C002", "T2"
+		ctx := context.Background()
+		for i, a := range []jukinet.Actor{operator, t2, operator} {
+			err := db.Update(jukinet.WithActor(ctx, a), store.Op{Operation: jukinet.OpResidentRead, Subject: fmt.Sprintf("3000000000%d", i%2), Purpose: "case"}, func(*store.Tx) error { return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		aud := jukinet.WithActor(ctx, auditor)
+		for _, tc := range []struct {
+			name string
+			f    oplog.Filter
+			want int
+		}{
+			{"resident", oplog.Filter{Resident: "30000000000"}, 2},
+			{"operator", oplog.Filter{CollationID: "C002"}, 1},
+			{"terminal", oplog.Filter{Terminal: "T1"}, 2},
+			{"operation", oplog.Filter{Operation: string(jukinet.OpResidentRead)}, 3},
+			{"result", oplog.Filter{Result: "forbidden"}, 0},
+			{"resident and operator", oplog.Filter{Resident: "30000000001", CollationID: "C001"}, 0},
+			{"future", oplog.Filter{From: time.Now().Add(time.Hour)}, 0},
+		} {
+			es, err := oplog.Query(aud, db, tc.f)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if len(es) != tc.want {
+				t.Errorf("query %s %+v: %d records, want %d", tc.name, tc.f, len(es), tc.want)
+			}
+		}
+		if _, err := oplog.Query(aud, db, oplog.Filter{Limit: -1}); jukinet.ErrorKind(err) != jukinet.KindInvalid {
+			t.Errorf("limit -1: got %v, want invalid", err)
+		}
+	})
+}
+
+func TestQueryByResidentUsesIndex(t *testing.T) {
+	storetest.Run(t, node, func(t *testing.T, db *store.DB) {
+		q := oplog.QuerySQL([]string{"subject = $1 AND subject <> ''"}, 1000)
+		explain := "EXPLAIN QUERY PLAN " + q
+		if db.Engine() == store.Postgres {
+			db.SQL().Exec(`SET enable_seqscan = off`) // an empty table would otherwise be scanned
+			explain = "EXPLAIN " + q
+		}
+		rows, err := db.SQL().Query(explain, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var plan bytes.Buffer
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			rows.Scan(ptrs...)
+			fmt.Fprintln(&plan, vals...)
+		}
+		if !bytes.Contains(plan.Bytes(), []byte("oplog_subject")) {
+			t.Errorf("plan of %q does not use oplog_subject:\n%s", q, plan.String())
+		}
+	})
+}
+
+func TestHolidays(t *testing.T) {
+	want := map[int][]string{
+		2024: {"01-01", "01-08", "02-11", "02-12", "02-23", "03-20", "04-29", "05-03", "05-04", "05-05", "05-06", "07-15", "08-11", "08-12", "09-16", "09-22", "09-23", "10-14", "11-03", "11-04", "11-23"},
+		2025: {"01-01", "01-13", "02-11", "02-23", "02-24", "03-20", "04-29", "05-03", "05-04", "05-05", "05-06", "07-21", "08-11", "09-15", "09-23", "10-13", "11-03", "11-23", "11-24"},
+		2026: {"01-01", "01-12", "02-11", "02-23", "03-20", "04-29", "05-03", "05-04", "05-05", "05-06", "07-20", "08-11", "09-21", "09-22", "09-23", "10-12", "11-03", "11-23"},
+		2027: {"01-01", "01-11", "02-11", "02-23", "03-21", "03-22", "04-29", "05-03", "05-04", "05-05", "07-19", "08-11", "09-20", "09-23", "10-11", "11-03", "11-23"},
+		2030: {"01-01", "01-14", "02-11", "02-23", "03-20", "04-29", "05-03", "05-04", "05-05", "05-06", "07-15", "08-11", "08-12", "09-16", "09-23", "10-14", "11-03", "11-04", "11-23"},
+	}
+	for y, days := range want {
+		var got []string
+		for d := time.Date(y, 1, 1, 12, 0, 0, 0, oplog.JST); d.Year() == y; d = d.AddDate(0, 0, 1) {
+			if _, ok := oplog.Holiday(d); ok {
+				got = append(got, d.Format("01-02"))
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(days) {
+			t.Errorf("holidays of %d:\n got %v\nwant %v", y, got, days)
+		}
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{jst(5, 9, 0), true}, {jst(5, 16, 59), true}, {jst(5, 17, 0), false}, {jst(5, 8, 59), false},
+		{jst(10, 10, 0), false}, {jst(12, 10, 0), false}, {time.Date(2026, 12, 29, 10, 0, 0, 0, oplog.JST), false},
+	} {
+		if got := oplog.OfficeHours(tc.at); got != tc.want {
+			t.Errorf("OfficeHours(%v) = %v, want %v", tc.at, got, tc.want)
+		}
+	}
+}
+
+func FuzzCheckRecordIndex(f *testing.F) {
+	f.Add(uint64(7), []byte(`{"v":1,"idx":7,"time":1}`))
+	f.Add(uint64(7), []byte(`{"v":1,"idx":8,"time":1}`))
+	f.Add(uint64(0), []byte(`{"v":1,"idx":`))
+	f.Fuzz(func(t *testing.T, index uint64, leaf []byte) {
+		err := oplog.CheckRecordIndex(index, leaf)
+		want := []byte(fmt.Sprintf(`{"v":1,"idx":%d,`, index))
+		if (err == nil) != bytes.HasPrefix(leaf, want) {
+			t.Errorf("CheckRecordIndex(%d, %q) = %v", index, leaf, err)
+		}
+	})
+}

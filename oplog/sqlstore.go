@@ -1,0 +1,377 @@
+package oplog
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"strconv"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/store"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// SQLLog is a node's operation log in its own database (tables oplog,
+// oplog_node, oplog_checkpoint, oplog_purge…). It implements HashSource and
+// NodeSource and streams rows and checkpoints to the Verifier. It only reads
+// integrity data and log rows; writes go through Checkpointer, Purge and
+// RecordSeal.
+type SQLLog struct {
+	db *store.DB
+}
+
+// NewSQLLog returns the operation log of db.
+func NewSQLLog(db *store.DB) *SQLLog { return &SQLLog{db: db} }
+
+// DB is the database the log lives in.
+func (l *SQLLog) DB() *store.DB { return l.db }
+
+// Size is the number of records appended so far (oplog_head).
+func (l *SQLLog) Size(ctx context.Context) (uint64, error) {
+	var n int64
+	if err := l.db.SQL().QueryRowContext(ctx, `SELECT size FROM oplog_head WHERE id = 1`).Scan(&n); err != nil {
+		return 0, jukinet.E("oplog.SQLLog.Size", jukinet.KindInternal, err)
+	}
+	return uint64(n), nil
+}
+
+func toHash(b []byte) (Hash, error) {
+	if len(b) != 32 {
+		return Hash{}, fmt.Errorf("stored hash is %d bytes, want 32", len(b))
+	}
+	return Hash(b), nil
+}
+
+// LeafHashes returns the stored leaf hashes of [from, to): from the oplog
+// table, or for purged rows from oplog_purged_hash.
+func (l *SQLLog) LeafHashes(ctx context.Context, from, to uint64) ([]Hash, error) {
+	const op = "oplog.SQLLog.LeafHashes"
+	if from > to {
+		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "range", "from %d is above to %d", from, to)
+	}
+	out := make([]Hash, 0, to-from)
+	for _, q := range []string{
+		`SELECT idx, leaf_hash FROM oplog_purged_hash WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+		`SELECT idx, leaf_hash FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+	} {
+		rows, err := l.db.SQL().QueryContext(ctx, q, int64(from+uint64(len(out))), int64(to))
+		if err != nil {
+			return nil, jukinet.E(op, jukinet.KindInternal, err)
+		}
+		for rows.Next() {
+			var idx int64
+			var b sql.RawBytes
+			if err := rows.Scan(&idx, &b); err != nil {
+				rows.Close()
+				return nil, jukinet.E(op, jukinet.KindInternal, err)
+			}
+			if uint64(idx) != from+uint64(len(out)) {
+				rows.Close()
+				return nil, jukinet.Errorf(op, jukinet.KindNotFound, "index", "leaf %d is missing", from+uint64(len(out)))
+			}
+			h, err := toHash(b)
+			if err != nil {
+				rows.Close()
+				return nil, jukinet.E(op, jukinet.KindInternal, err)
+			}
+			out = append(out, h)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, jukinet.E(op, jukinet.KindInternal, err)
+		}
+	}
+	if uint64(len(out)) != to-from {
+		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "index", "leaf %d is missing", from+uint64(len(out)))
+	}
+	return out, nil
+}
+
+// NodeHashes returns stored subtree hashes (oplog_node) at level for
+// indices [from, to).
+func (l *SQLLog) NodeHashes(ctx context.Context, level uint, from, to uint64) ([]Hash, error) {
+	const op = "oplog.SQLLog.NodeHashes"
+	rows, err := l.db.SQL().QueryContext(ctx, `SELECT idx, hash FROM oplog_node WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx`, int64(level), int64(from), int64(to))
+	if err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	defer rows.Close()
+	out := make([]Hash, 0, to-from)
+	for rows.Next() {
+		var idx int64
+		var b sql.RawBytes
+		if err := rows.Scan(&idx, &b); err != nil {
+			return nil, jukinet.E(op, jukinet.KindInternal, err)
+		}
+		if uint64(idx) != from+uint64(len(out)) {
+			break
+		}
+		h, err := toHash(b)
+		if err != nil {
+			return nil, jukinet.E(op, jukinet.KindInternal, err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if uint64(len(out)) != to-from {
+		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "node", "node (%d, %d) is not stored", level, from+uint64(len(out)))
+	}
+	return out, nil
+}
+
+// Rows streams the rows with index ≥ from in index order, as stored (a
+// tampered table is streamed as it is, for the Verifier to judge). The
+// yielded Leaf is only valid until the next iteration.
+func (l *SQLLog) Rows(ctx context.Context, from uint64) iter.Seq2[Row, error] {
+	return func(yield func(Row, error) bool) {
+		rows, err := l.db.SQL().QueryContext(ctx, `SELECT idx, leaf, leaf_hash FROM oplog WHERE idx >= $1 ORDER BY idx`, int64(from))
+		if err != nil {
+			yield(Row{}, err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var idx int64
+			var leaf, lh sql.RawBytes
+			if err := rows.Scan(&idx, &leaf, &lh); err != nil {
+				yield(Row{}, err)
+				return
+			}
+			r := Row{Index: uint64(idx), Leaf: leaf}
+			// A stored hash of the wrong length can never match: leave it zero.
+			if len(lh) == 32 {
+				r.LeafHash = Hash(lh)
+			}
+			if !yield(r, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(Row{}, err)
+		}
+	}
+}
+
+// StoredCheckpoint is a row of oplog_checkpoint.
+type StoredCheckpoint struct {
+	Size      uint64
+	Root      Hash
+	Note      []byte // signed; cosigned when Cosigned
+	Tree      []byte // Tree.MarshalBinary at Size
+	Cosigned  bool
+	CreatedAt int64 // unix µs
+}
+
+// Checkpoints streams the cosigned checkpoints of size ≥ minSize in size
+// order (pending ones are left out: see PendingCheckpoints).
+func (l *SQLLog) Checkpoints(ctx context.Context, minSize uint64) iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		rows, err := l.db.SQL().QueryContext(ctx, `SELECT note FROM oplog_checkpoint WHERE state = 'cosigned' AND size >= $1 ORDER BY size`, int64(minSize))
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n []byte
+			if err := rows.Scan(&n); err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(n, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// PendingCheckpoints counts checkpoints signed but not yet cosigned.
+func (l *SQLLog) PendingCheckpoints(ctx context.Context) (int, error) {
+	var n int
+	if err := l.db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM oplog_checkpoint WHERE state = 'pending'`).Scan(&n); err != nil {
+		return 0, jukinet.E("oplog.SQLLog.PendingCheckpoints", jukinet.KindInternal, err)
+	}
+	return n, nil
+}
+
+// LatestCheckpoint returns the largest stored checkpoint (only cosigned ones
+// when cosignedOnly); ok is false when there is none.
+func (l *SQLLog) LatestCheckpoint(ctx context.Context, cosignedOnly bool) (c StoredCheckpoint, ok bool, err error) {
+	q := `SELECT size, root, note, tree, state, created_at FROM oplog_checkpoint ORDER BY size DESC LIMIT 1`
+	if cosignedOnly {
+		q = `SELECT size, root, note, tree, state, created_at FROM oplog_checkpoint WHERE state = 'cosigned' ORDER BY size DESC LIMIT 1`
+	}
+	var size int64
+	var root []byte
+	var state string
+	err = l.db.SQL().QueryRowContext(ctx, q).Scan(&size, &root, &c.Note, &c.Tree, &state, &c.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, false, nil
+	}
+	if err != nil {
+		return c, false, jukinet.E("oplog.SQLLog.LatestCheckpoint", jukinet.KindInternal, err)
+	}
+	c.Size, c.Cosigned = uint64(size), state == "cosigned"
+	if c.Root, err = toHash(root); err != nil {
+		return c, false, jukinet.E("oplog.SQLLog.LatestCheckpoint", jukinet.KindInternal, err)
+	}
+	return c, true, nil
+}
+
+// PurgeStart is the tree of the purged rows [0, first retained index) as
+// recorded by the last purge, or nil when nothing was ever purged.
+// Verification starts from it (Verifier.Start): the first cosigned
+// checkpoint above it proves it, since its root covers those hashes.
+func (l *SQLLog) PurgeStart(ctx context.Context) (*Tree, error) {
+	const op = "oplog.SQLLog.PurgeStart"
+	var state []byte
+	err := l.db.SQL().QueryRowContext(ctx, `SELECT tree FROM oplog_purge ORDER BY before_idx DESC LIMIT 1`).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	t := &Tree{}
+	if err := t.UnmarshalBinary(state); err != nil {
+		return nil, jukinet.E(op, err)
+	}
+	return t, nil
+}
+
+// Verify runs v over the whole stored log: rows from the first retained
+// index, cosigned checkpoints from there on. It also sets v.CheckLeaf to
+// check that each record's own "idx" is its row's index, and v.Start to the
+// purge boundary.
+func (l *SQLLog) Verify(ctx context.Context, v Verifier) (Report, error) {
+	start, err := l.PurgeStart(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	v.Start = start
+	if v.CheckLeaf == nil {
+		v.CheckLeaf = CheckRecordIndex
+	}
+	from := uint64(0)
+	if start != nil {
+		from = start.Size()
+	}
+	return v.Verify(ctx, l.Rows(ctx, from), l.Checkpoints(ctx, from))
+}
+
+// recordPrefix is how every store.LogRecord leaf begins.
+var recordPrefix = []byte(`{"v":1,"idx":`)
+
+// CheckRecordIndex checks that a store.LogRecord leaf carries index as its
+// own "idx" (a cheap prefix parse: verify runs at a million rows a second).
+func CheckRecordIndex(index uint64, leaf []byte) error {
+	if !bytes.HasPrefix(leaf, recordPrefix) {
+		return errors.New("the leaf is not a version-1 operation record")
+	}
+	rest := leaf[len(recordPrefix):]
+	end := bytes.IndexByte(rest, ',')
+	if end < 0 {
+		return errors.New("the leaf's index is malformed")
+	}
+	got, err := strconv.ParseUint(string(rest[:end]), 10, 64)
+	if err != nil || strconv.FormatUint(got, 10) != string(rest[:end]) {
+		return errors.New("the leaf's index is malformed")
+	}
+	if got != index {
+		return fmt.Errorf("the record says index %d (rows were inserted, deleted or reordered)", got)
+	}
+	return nil
+}
+
+// SQLWitnessStore keeps a witness's state per origin in table witness_state
+// of the prefecture node's database. Compare-and-swap is a conditional
+// UPDATE (or an INSERT that must not conflict).
+type SQLWitnessStore struct {
+	db *store.DB
+}
+
+// NewSQLWitnessStore returns the witness state store of db.
+func NewSQLWitnessStore(db *store.DB) *SQLWitnessStore { return &SQLWitnessStore{db: db} }
+
+// WitnessState implements WitnessStore.
+func (s *SQLWitnessStore) WitnessState(ctx context.Context, origin string) (WitnessState, bool, error) {
+	var size int64
+	var root []byte
+	err := s.db.SQL().QueryRowContext(ctx, `SELECT size, root FROM witness_state WHERE origin = $1`, origin).Scan(&size, &root)
+	if errors.Is(err, sql.ErrNoRows) {
+		return WitnessState{}, false, nil
+	}
+	if err != nil {
+		return WitnessState{}, false, jukinet.E("oplog.SQLWitnessStore", jukinet.KindInternal, err)
+	}
+	h, err := toHash(root)
+	if err != nil {
+		return WitnessState{}, false, jukinet.E("oplog.SQLWitnessStore", jukinet.KindInternal, err)
+	}
+	return WitnessState{Size: uint64(size), Root: h}, true, nil
+}
+
+// SetWitnessState implements WitnessStore.
+func (s *SQLWitnessStore) SetWitnessState(ctx context.Context, origin string, old *WitnessState, next WitnessState) error {
+	const op = "oplog.SQLWitnessStore.SetWitnessState"
+	now := s.db.Now().UnixMicro()
+	var res sql.Result
+	var err error
+	if old == nil {
+		res, err = s.db.SQL().ExecContext(ctx, `INSERT INTO witness_state (origin, size, root, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (origin) DO NOTHING`,
+			origin, int64(next.Size), next.Root[:], now)
+	} else {
+		res, err = s.db.SQL().ExecContext(ctx, `UPDATE witness_state SET size = $1, root = $2, updated_at = $3 WHERE origin = $4 AND size = $5 AND root = $6`,
+			int64(next.Size), next.Root[:], now, origin, int64(old.Size), old.Root[:])
+	}
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return jukinet.Errorf(op, jukinet.KindConflict, "origin", "witness state of %s changed meanwhile", origin)
+	}
+	return nil
+}
+
+// NewSQLWitness returns the prefecture's witness keeping its state in db
+// (G15): it signs with signer and serves the given logs (origin → the log's
+// verifier).
+func NewSQLWitness(db *store.DB, signer note.Signer, logs map[string]note.Verifier) (*Witness, error) {
+	return NewWitness(signer, NewSQLWitnessStore(db), logs)
+}
+
+// Prove returns the offline-checkable proof of record index against the
+// latest cosigned checkpoint (`jukinet oplog prove`). Errors: KindNotFound
+// when no cosigned checkpoint covers the index yet or its row was purged.
+func Prove(ctx context.Context, l *SQLLog, index uint64) (Proof, error) {
+	const op = "oplog.Prove"
+	cp, ok, err := l.LatestCheckpoint(ctx, true)
+	if err != nil {
+		return Proof{}, err
+	}
+	if !ok || index >= cp.Size {
+		return Proof{}, jukinet.Errorf(op, jukinet.KindNotFound, "index", "no cosigned checkpoint covers index %d yet", index)
+	}
+	var leaf []byte
+	err = l.db.SQL().QueryRowContext(ctx, `SELECT leaf FROM oplog WHERE idx = $1`, int64(index)).Scan(&leaf)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Proof{}, jukinet.Errorf(op, jukinet.KindNotFound, "index", "record %d is not in the database (purged: use its month's seal)", index)
+	}
+	if err != nil {
+		return Proof{}, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	hashes, err := InclusionProof(ctx, l, index, cp.Size)
+	if err != nil {
+		return Proof{}, jukinet.E(op, err)
+	}
+	return Proof{Index: index, Size: cp.Size, Leaf: leaf, Hashes: hashes, Checkpoint: cp.Note}, nil
+}

@@ -1,0 +1,5 @@
+package governance_test
+
+import "io"
+
+var errEOF = io.EOF

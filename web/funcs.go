@@ -11,7 +11,7 @@ import (
 // of the counter), and Japanese names of codes.
 var funcs = template.FuncMap{
 	"events": events,
-	"arr": func(xs ...any) []any { return xs },
+	"arr":    func(xs ...any) []any { return xs },
 	"wareki": func(d jukinet.Date) string {
 		if d.IsZero() {
 			return ""

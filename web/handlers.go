@@ -224,8 +224,10 @@ type formField struct {
 type event struct {
 	Slug, Title, Help string
 	Op                jukinet.Operation
-	Fields            []formField
-	Submit            func(ctx context.Context, c Counter, code jukinet.ResidentCode, f url.Values) error
+	// Aliases maps a field name the backend reports to the form's input.
+	Aliases map[string]string
+	Fields  []formField
+	Submit  func(ctx context.Context, c Counter, code jukinet.ResidentCode, f url.Values) error
 }
 
 func dateOf(f url.Values, name string) (jukinet.Date, error) {
@@ -245,7 +247,8 @@ var dateHint = "例: 2025-04-01 または 令和7年4月1日"
 func events() []event {
 	return []event{
 		{Slug: "move-within", Op: jukinet.OpMoveWithin, Title: "転居届", Help: "世帯全員が市内の新しい住所へ移ります。",
-			Fields: []formField{{"address_text", "新しい住所", "text", "番地・建物名まで", true}, {"date", "転居日", "date", dateHint, true}},
+			Aliases: map[string]string{"address.text": "address_text", "address": "address_text"},
+			Fields:  []formField{{"address_text", "新しい住所", "text", "番地・建物名まで", true}, {"date", "転居日", "date", dateHint, true}},
 			Submit: func(ctx context.Context, c Counter, code jukinet.ResidentCode, f url.Values) error {
 				d, err := dateOf(f, "date")
 				if err != nil {
@@ -378,6 +381,11 @@ func (s *server) eventSubmit(w http.ResponseWriter, r *http.Request) error {
 	res, gerr := s.eventResident(r, ev)
 	if gerr != nil {
 		return gerr
+	}
+	for from, to := range ev.Aliases {
+		if m, ok := fe[from]; ok {
+			fe = fieldErrors{to: m}
+		}
 	}
 	if _, known := fe.fieldIn(ev); !known && fe != nil {
 		for _, m := range fe {

@@ -247,7 +247,6 @@ type view struct {
 	Data     any
 }
 
-
 func (s *server) render(w http.ResponseWriter, r *http.Request, name string, data any) error {
 	actor, _ := jukinet.ActorFrom(r.Context())
 	s.renderPage(w, r, name, actor, data)
@@ -290,10 +289,23 @@ func formError(err error) (fieldErrors, string, bool) {
 	if !errors.As(err, &e) || jukinet.ErrorKind(err) != jukinet.KindInvalid {
 		return nil, "", false
 	}
+	msg := ruleOf(err)
 	if f := jukinet.ErrorField(err); f != "" {
-		return fieldErrors{f: jukinet.UserMessage(err)}, "", true
+		return fieldErrors{f: msg}, "", true
 	}
-	return nil, jukinet.UserMessage(err), true
+	return nil, msg, true
+}
+
+// ruleOf is the innermost message of a chain of jukinet errors: the rule
+// that was broken, without the operations it passed through.
+func ruleOf(err error) string {
+	msg := jukinet.UserMessage(err)
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if je, ok := e.(*jukinet.Error); ok && je.Message != "" {
+			msg = je.Message
+		}
+	}
+	return msg
 }
 
 type menuItem struct {

@@ -33,7 +33,7 @@ func browser(t *testing.T) context.Context {
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	// The first run starts the browser under ctx; later steps may use
 	// shorter-lived children.
-	if err := chromedp.Do(ctx); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768)); err != nil {
 		t.Fatalf("starting %s: %v", chromiumPath, err)
 	}
 	return ctx

@@ -305,6 +305,9 @@ func ruleOf(err error) string {
 			msg = je.Message
 		}
 	}
+	if msg == "required" {
+		return "入力してください。"
+	}
 	return msg
 }
 

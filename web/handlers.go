@@ -1,0 +1,515 @@
+package web
+
+import (
+	"context"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/biometric"
+	"github.com/jukinet/jukinet/governance"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/oplog"
+	"github.com/jukinet/jukinet/register"
+)
+
+// readerNoise is the bit error rate of the 仮想リーダー's readings: a typical
+// genuine reading (biometric package: well inside what the code corrects).
+const readerNoise = 0.1
+
+type loginData struct {
+	CollationID string
+	Message     string // role=alert text
+	Error       string // next to the 照合ID field
+}
+
+func (s *server) loginPage(w http.ResponseWriter, r *http.Request) error {
+	d := loginData{}
+	switch r.URL.Query().Get("m") {
+	case "expired":
+		d.Message = "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。"
+	case "invalid":
+		d.Message = "セッションが無効です。もう一度ログインしてください。"
+	case "logout":
+		d.Message = "ログアウトしました。"
+	}
+	return s.render(w, r, "login", d)
+}
+
+// virtualReader is the demo's 仮想リーダー: a noisy reading of the operator.
+func (s *server) virtualReader(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Reader == nil {
+		http.NotFound(w, r)
+		return nil
+	}
+	id := strings.TrimSpace(r.PostFormValue("collation_id"))
+	if !access.ValidID(id) {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		return s.render(w, r, "login", loginData{CollationID: id, Error: "照合IDは半角英数字・ハイフン（32文字まで）で入力してください。"})
+	}
+	return s.verify(w, r, id, s.cfg.Reader.Genuine(id, readerNoise))
+}
+
+// readerReading takes the reading a reader agent on the terminal posts:
+// collation_id and the reading in hex.
+func (s *server) readerReading(w http.ResponseWriter, r *http.Request) error {
+	id := strings.TrimSpace(r.PostFormValue("collation_id"))
+	raw, err := hex.DecodeString(r.PostFormValue("reading"))
+	var reading biometric.Reading
+	if err != nil || len(raw) != len(reading) || !access.ValidID(id) {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		return s.render(w, r, "login", loginData{CollationID: id, Error: "リーダーからの読取データが不正です。もう一度読み取ってください。"})
+	}
+	copy(reading[:], raw)
+	return s.verify(w, r, id, reading)
+}
+
+type chooseData struct {
+	CollationID string
+	Choices     []access.OperatorIDRecord
+	Error       string
+}
+
+func (s *server) verify(w http.ResponseWriter, r *http.Request, id string, reading biometric.Reading) error {
+	ch, err := s.cfg.Auth.Verify(r.Context(), s.terminal(r), id, reading)
+	if err != nil {
+		msg := "照合できませんでした。照合IDを確かめ、もう一度リーダーで読み取ってください。"
+		switch jukinet.ErrorKind(err) {
+		case jukinet.KindLocked:
+			msg = "照合の失敗が続いたため、この照合IDはロックされています。アクセス管理責任者に解除を依頼してください。"
+		case jukinet.KindForbidden:
+			msg = "この端末は統合端末として登録されていないか、停止されています。"
+		case jukinet.KindConflict:
+			msg = "照合情報の再登録が必要です。アクセス管理責任者に連絡してください。"
+		case jukinet.KindUnauthorized:
+		default:
+			return err
+		}
+		w.WriteHeader(statusOf(err))
+		return s.render(w, r, "login", loginData{CollationID: id, Message: msg})
+	}
+	setCookie(w, challengeCookie, ch.Token, time.Until(ch.ExpiresAt))
+	return s.render(w, r, "login_choose", chooseData{CollationID: ch.CollationID, Choices: ch.Choices})
+}
+
+func (s *server) choose(w http.ResponseWriter, r *http.Request) error {
+	c, err := r.Cookie(challengeCookie)
+	if err != nil {
+		w.WriteHeader(http.StatusUnauthorized)
+		return s.render(w, r, "login", loginData{Message: "照合からやり直してください（時間切れです）。"})
+	}
+	sess, err := s.cfg.Auth.Choose(r.Context(), c.Value, s.terminal(r), r.PostFormValue("operator_id"))
+	clearCookie(w, challengeCookie)
+	if err != nil {
+		w.WriteHeader(statusOf(err))
+		return s.render(w, r, "login", loginData{Message: "操作者IDを選べませんでした。照合からやり直してください。"})
+	}
+	setCookie(w, sessionCookie, sess.Token, time.Until(sess.ExpiresAt))
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
+}
+
+func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
+	token, _ := r.Context().Value(ctxKey{}).(string)
+	err := s.cfg.Auth.Logout(r.Context(), token, s.terminal(r))
+	clearCookie(w, sessionCookie)
+	if err != nil && !jukinet.IsKind(err, jukinet.KindUnauthorized) && !jukinet.IsKind(err, jukinet.KindExpired) {
+		return err
+	}
+	http.Redirect(w, r, "/login?m=logout", http.StatusSeeOther)
+	return nil
+}
+
+func (s *server) home(w http.ResponseWriter, r *http.Request) error {
+	return s.render(w, r, "home", nil)
+}
+
+type searchData struct {
+	Query    url.Values
+	Searched bool
+	Results  []register.Resident
+	Errors   fieldErrors
+	Message  string
+}
+
+func (s *server) search(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Counter == nil {
+		return errUnavailable
+	}
+	q := r.URL.Query()
+	d := searchData{Query: q}
+	rq := register.Query{Kana: strings.TrimSpace(q.Get("kana")), Kanji: strings.TrimSpace(q.Get("kanji")),
+		Address: strings.TrimSpace(q.Get("address")), IncludeRemoved: q.Get("include_removed") == "on"}
+	if b := strings.TrimSpace(q.Get("birth_date")); b != "" {
+		bd, err := jukinet.ParseDate("birth_date", b)
+		if err != nil {
+			d.Errors, _, _ = formError(err)
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			return s.render(w, r, "search", d)
+		}
+		rq.BirthDate = bd
+	}
+	if rq.Kana == "" && rq.Kanji == "" && rq.Address == "" && rq.BirthDate.IsZero() {
+		if len(q) > 0 {
+			d.Message = "検索条件を一つ以上入力してください。"
+		}
+		return s.render(w, r, "search", d)
+	}
+	res, err := s.cfg.Counter.Search(r.Context(), rq, "窓口検索")
+	if err != nil {
+		if fe, msg, ok := formError(err); ok {
+			d.Errors, d.Message = fe, msg
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			return s.render(w, r, "search", d)
+		}
+		return err
+	}
+	d.Searched, d.Results = true, res
+	return s.render(w, r, "search", d)
+}
+
+type residentData struct {
+	Code    string
+	Purpose string
+	Error   string
+	Records []register.Resident
+	Done    string
+	Printed time.Time
+}
+
+// resident shows a 住民票. Viewing it needs a purpose or case number, which
+// the operation log records (G11.2); without one the page asks for it.
+func (s *server) resident(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Counter == nil {
+		return errUnavailable
+	}
+	code := r.PathValue("code")
+	if _, err := jukinet.ParseResidentCode(code); err != nil {
+		return jukinet.E("web.resident", jukinet.KindNotFound, "住民票コードが正しくありません")
+	}
+	d := residentData{Code: code, Purpose: strings.TrimSpace(r.URL.Query().Get("purpose")), Done: eventTitle(r.URL.Query().Get("done"))}
+	if d.Purpose == "" {
+		if r.URL.Query().Has("purpose") {
+			d.Error = "閲覧の目的または事案番号を入力してください。"
+			w.WriteHeader(http.StatusUnprocessableEntity)
+		}
+		return s.render(w, r, "resident", d)
+	}
+	recs, err := s.cfg.Counter.Get(r.Context(), jukinet.ResidentCode(code), d.Purpose)
+	if err != nil {
+		if fe, msg, ok := formError(err); ok {
+			d.Error = msg + fe["purpose"]
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			return s.render(w, r, "resident", d)
+		}
+		return err
+	}
+	d.Records, d.Printed = recs, s.cfg.Now()
+	return s.render(w, r, "resident", d)
+}
+
+// formField is one input of an event form. Name is the field name the
+// register's errors carry, so a message lands next to its input.
+type formField struct {
+	Name, Label, Type, Hint string
+	Required                bool
+}
+
+// event is a register event the counter records on one resident.
+type event struct {
+	Slug, Title, Help string
+	Op                jukinet.Operation
+	// Aliases maps a field name the backend reports to the form's input.
+	Aliases map[string]string
+	Fields  []formField
+	Submit  func(ctx context.Context, c Counter, code jukinet.ResidentCode, f url.Values) error
+}
+
+func dateOf(f url.Values, name string) (jukinet.Date, error) {
+	return jukinet.ParseDate(name, f.Get(name))
+}
+
+func optionalDate(f url.Values, name string) (jukinet.Date, error) {
+	if strings.TrimSpace(f.Get(name)) == "" {
+		return jukinet.Date{}, nil
+	}
+	return dateOf(f, name)
+}
+
+var dateHint = "例: 2025-04-01 または 令和7年4月1日"
+
+// events lists the register events with a form of their own.
+func events() []event {
+	return []event{
+		{Slug: "move-within", Op: jukinet.OpMoveWithin, Title: "転居届", Help: "世帯全員が市内の新しい住所へ移ります。",
+			Aliases: map[string]string{"address.text": "address_text", "address": "address_text"},
+			Fields:  []formField{{"address_text", "新しい住所", "text", "番地・建物名まで", true}, {"date", "転居日", "date", dateHint, true}},
+			Submit: func(ctx context.Context, c Counter, code jukinet.ResidentCode, f url.Values) error {
+				d, err := dateOf(f, "date")
+				if err != nil {
+					return err
+				}
+				_, err = c.MoveWithin(ctx, register.MoveWithinInput{ResidentCode: code, AddressText: strings.TrimSpace(f.Get("address_text")), Date: d})
+				return err
+			}},
+		{Slug: "move-out", Op: jukinet.OpMoveOut, Title: "転出届", Help: "国内転出は転出先の地方公共団体コードと住所を、国外転出は国名等を入力します。",
+			Fields: []formField{{"planned_date", "転出予定日", "date", dateHint, true}, {"report_date", "届出日", "date", "空欄なら本日", false},
+				{"destination.lg_code", "転出先の地方公共団体コード", "text", "6桁（国外転出は空欄）", false}, {"destination.text", "転出先の住所", "text", "", true},
+				{"abroad", "国外転出", "checkbox", "", false}},
+			Submit: func(ctx context.Context, c Counter, code jukinet.ResidentCode, f url.Values) error {
+				pd, err := dateOf(f, "planned_date")
+				if err != nil {
+					return err
+				}
+				rd, err := optionalDate(f, "report_date")
+				if err != nil {
+					return err
+				}
+				in := register.MoveOutInput{ResidentCode: code, PlannedDate: pd, ReportDate: rd, Abroad: f.Get("abroad") == "on",
+					Destination: jukinet.Address{Text: strings.TrimSpace(f.Get("destination.text"))}}
+				if lg := strings.TrimSpace(f.Get("destination.lg_code")); lg != "" {
+					l, err := jukinet.ParseLGCode(lg)
+					if err != nil {
+						return jukinet.E("web.moveOut", jukinet.KindInvalid, jukinet.Field("destination.lg_code"), jukinet.UserMessage(err))
+					}
+					in.Destination.LGCode = l
+				}
+				_, err = c.MoveOut(ctx, in)
+				return err
+			}},
+		{Slug: "death", Op: jukinet.OpDeath, Title: "死亡届", Help: "住民票を消除し、除票として保存します。",
+			Fields: []formField{{"date", "死亡日", "date", dateHint, true}},
+			Submit: func(ctx context.Context, c Counter, code jukinet.ResidentCode, f url.Values) error {
+				d, err := dateOf(f, "date")
+				if err != nil {
+					return err
+				}
+				_, err = c.Death(ctx, register.DeathInput{ResidentCode: code, Date: d})
+				return err
+			}},
+		{Slug: "name", Op: jukinet.OpNameChange, Title: "氏名の変更", Help: "戸籍の届出に基づき氏名を変更します。",
+			Fields: []formField{{"name.kanji", "新しい氏名", "text", "姓と名の間は空白", true}, {"name.kana", "ふりがな", "text", "", true},
+				{"date", "変更日", "date", dateHint, true}},
+			Submit: func(ctx context.Context, c Counter, code jukinet.ResidentCode, f url.Values) error {
+				d, err := dateOf(f, "date")
+				if err != nil {
+					return err
+				}
+				_, err = c.NameChange(ctx, code, jukinet.Name{Kanji: strings.TrimSpace(f.Get("name.kanji")), Kana: strings.TrimSpace(f.Get("name.kana"))}, d)
+				return err
+			}},
+	}
+}
+
+func eventBySlug(slug string) (event, bool) {
+	for _, e := range events() {
+		if e.Slug == slug {
+			return e, true
+		}
+	}
+	return event{}, false
+}
+
+func eventTitle(slug string) string {
+	e, _ := eventBySlug(slug)
+	return e.Title
+}
+
+type eventData struct {
+	Event    event
+	Resident register.Resident
+	Values   url.Values
+	Errors   fieldErrors
+	Message  string
+}
+
+// eventSlug is the last path element: /residents/{code}/{slug}.
+func eventSlug(r *http.Request) string {
+	return r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+}
+
+func (s *server) eventResident(r *http.Request, ev event) (register.Resident, error) {
+	code := r.PathValue("code")
+	if _, err := jukinet.ParseResidentCode(code); err != nil {
+		return register.Resident{}, jukinet.E("web.event", jukinet.KindNotFound, "住民票コードが正しくありません")
+	}
+	recs, err := s.cfg.Counter.Get(r.Context(), jukinet.ResidentCode(code), ev.Title+"の受付")
+	if err != nil {
+		return register.Resident{}, err
+	}
+	if len(recs) == 0 || recs[0].Status != register.StatusCurrent {
+		return register.Resident{}, jukinet.E("web.event", jukinet.KindConflict, "この住民票は消除されています")
+	}
+	return recs[0], nil
+}
+
+func (s *server) eventForm(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Counter == nil {
+		return errUnavailable
+	}
+	ev, _ := eventBySlug(eventSlug(r))
+	res, err := s.eventResident(r, ev)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, "event", eventData{Event: ev, Resident: res, Values: url.Values{}})
+}
+
+func (s *server) eventSubmit(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Counter == nil {
+		return errUnavailable
+	}
+	ev, _ := eventBySlug(eventSlug(r))
+	if err := r.ParseForm(); err != nil {
+		return jukinet.E("web.event", jukinet.KindInvalid, "フォームを読み取れません")
+	}
+	code := jukinet.ResidentCode(r.PathValue("code"))
+	err := ev.Submit(r.Context(), s.cfg.Counter, code, r.PostForm)
+	if err == nil {
+		http.Redirect(w, r, "/residents/"+string(code)+"?"+url.Values{"purpose": {ev.Title + "の記載確認"}, "done": {ev.Slug}}.Encode(), http.StatusSeeOther)
+		return nil
+	}
+	fe, msg, ok := formError(err)
+	if !ok {
+		return err
+	}
+	res, gerr := s.eventResident(r, ev)
+	if gerr != nil {
+		return gerr
+	}
+	for from, to := range ev.Aliases {
+		if m, ok := fe[from]; ok {
+			fe = fieldErrors{to: m}
+		}
+	}
+	if _, known := fe.fieldIn(ev); !known && fe != nil {
+		for _, m := range fe {
+			msg = m
+		}
+		fe = nil
+	}
+	w.WriteHeader(http.StatusUnprocessableEntity)
+	return s.render(w, r, "event", eventData{Event: ev, Resident: res, Values: r.PostForm, Errors: fe, Message: msg})
+}
+
+// fieldIn reports whether the error's field is an input of ev's form; an
+// error on another field is shown above the form instead.
+func (fe fieldErrors) fieldIn(ev event) (string, bool) {
+	for _, f := range ev.Fields {
+		if _, ok := fe[f.Name]; ok {
+			return f.Name, true
+		}
+	}
+	return "", false
+}
+
+type oplogData struct {
+	Query   url.Values
+	Entries []oplog.Entry
+	Errors  fieldErrors
+	Message string
+	Ran     bool
+}
+
+// oplogSearch is the operation-log search of the admin console (G15).
+func (s *server) oplogSearch(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Admin == nil {
+		return errUnavailable
+	}
+	q := r.URL.Query()
+	d := oplogData{Query: q}
+	if len(q) == 0 {
+		return s.render(w, r, "oplog", d)
+	}
+	f := oplog.Filter{CollationID: strings.TrimSpace(q.Get("collation_id")), Resident: strings.TrimSpace(q.Get("resident")),
+		Operation: strings.TrimSpace(q.Get("operation")), Terminal: strings.TrimSpace(q.Get("terminal")), Limit: 200}
+	for _, b := range []struct {
+		name string
+		to   *time.Time
+		add  int
+	}{{"from", &f.From, 0}, {"to", &f.To, 1}} {
+		if v := strings.TrimSpace(q.Get(b.name)); v != "" {
+			dt, err := jukinet.ParseDate(b.name, v)
+			if err != nil {
+				d.Errors, _, _ = formError(err)
+				w.WriteHeader(http.StatusUnprocessableEntity)
+				return s.render(w, r, "oplog", d)
+			}
+			*b.to = dt.AddDays(b.add).Time()
+		}
+	}
+	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 && n <= 1000 {
+		f.Limit = n
+	}
+	entries, err := s.cfg.Admin.QueryLog(r.Context(), f)
+	if err != nil {
+		if fe, msg, ok := formError(err); ok {
+			d.Errors, d.Message = fe, msg
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			return s.render(w, r, "oplog", d)
+		}
+		return err
+	}
+	d.Entries, d.Ran = entries, true
+	return s.render(w, r, "oplog", d)
+}
+
+func (s *server) registers(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Admin == nil {
+		return errUnavailable
+	}
+	b, err := s.cfg.Admin.Registers(r.Context())
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, "registers", b)
+}
+
+// registersCSV exports one register (管理簿, G13.4) as CSV.
+func (s *server) registersCSV(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Admin == nil {
+		return errUnavailable
+	}
+	which := r.URL.Query().Get("which")
+	if which != access.CSVCollation && which != access.CSVOperator && which != access.CSVHistory {
+		return jukinet.Errorf("web.registersCSV", jukinet.KindInvalid, "which", "must be %s, %s or %s", access.CSVCollation, access.CSVOperator, access.CSVHistory)
+	}
+	b, err := s.cfg.Admin.Registers(r.Context())
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+which+`.csv"`)
+	return b.WriteCSV(w, which)
+}
+
+type networkData struct {
+	Status network.StatusReport
+}
+
+func (s *server) networkStatus(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Admin == nil {
+		return errUnavailable
+	}
+	st, err := s.cfg.Admin.NetworkStatus(r.Context())
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, "network", networkData{Status: st})
+}
+
+func (s *server) compliance(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Admin == nil {
+		return errUnavailable
+	}
+	rep, err := s.cfg.Admin.Compliance(r.Context(), jukinet.Today(s.cfg.Now()))
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, "compliance", struct{ Report governance.Report }{rep})
+}

@@ -1,0 +1,79 @@
+// Package web is the 統合端末 (integrated terminal, G2.5) of a municipality's
+// CS in the browser: operator login by 照合ID and a reading, the counter work
+// (窓口) on the resident register, and the admin console. Pages are rendered on
+// the server from embedded templates; htmx (vendored under static/) only
+// makes them quicker, every form also works without JavaScript.
+//
+// Handlers depend on the small interfaces below, not on the packages that
+// implement them; wire.go adapts the real services.
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/biometric"
+	"github.com/jukinet/jukinet/governance"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/oplog"
+	"github.com/jukinet/jukinet/register"
+)
+
+// Auth is operator login (照合情報認証, G2.6–G2.8, G11.2): 照合 by 照合ID and a
+// reading, the choice of a 操作者ID, and sessions bound to the terminal.
+// *access.Service implements it.
+type Auth interface {
+	Verify(ctx context.Context, terminal, collationID string, r biometric.Reading) (access.Challenge, error)
+	Choose(ctx context.Context, challengeToken, terminal, operatorID string) (access.Session, error)
+	Authenticate(ctx context.Context, token, terminal string) (jukinet.Actor, error)
+	Logout(ctx context.Context, token, terminal string) error
+}
+
+// VirtualReader is the demo's 仮想リーダー: it produces a noisy genuine reading
+// of an operator. *biometric.SyntheticReader implements it. Never set in
+// production, where a reader agent on the terminal posts the reading.
+type VirtualReader interface {
+	Genuine(person string, rate float64) biometric.Reading
+}
+
+// Counter is the counter work (窓口) on the municipality's resident register.
+// *register.Register implements it. Every call runs under the actor in ctx.
+type Counter interface {
+	Municipality() jukinet.LGCode
+	Search(ctx context.Context, q register.Query, purpose string) ([]register.Resident, error)
+	Get(ctx context.Context, code jukinet.ResidentCode, purpose string) ([]register.Resident, error)
+	MoveWithin(ctx context.Context, in register.MoveWithinInput) ([]*register.Resident, error)
+	MoveOut(ctx context.Context, in register.MoveOutInput) (*register.Resident, error)
+	Death(ctx context.Context, in register.DeathInput) (*register.Resident, error)
+	NameChange(ctx context.Context, code jukinet.ResidentCode, name jukinet.Name, date jukinet.Date) (*register.Resident, error)
+}
+
+// Admin is the admin console's backend: the operation log (G15), the
+// registers of 照合ID and 操作者ID (G13.4), the network queues and the
+// compliance report.
+type Admin interface {
+	QueryLog(ctx context.Context, f oplog.Filter) ([]oplog.Entry, error)
+	Registers(ctx context.Context) (access.RegisterBook, error)
+	NetworkStatus(ctx context.Context) (network.StatusReport, error)
+	Compliance(ctx context.Context, asOf jukinet.Date) (governance.Report, error)
+}
+
+// Config configures the terminal's web handler.
+type Config struct {
+	// Terminal is the registered terminal ID this listener serves; sessions
+	// are bound to it (G2.5). TerminalOf, if set, decides it per request
+	// instead (e.g. from the client certificate).
+	Terminal   string
+	TerminalOf func(*http.Request) string
+	// Title names the node on every page, e.g. "防府市".
+	Title   string
+	Auth    Auth
+	Counter Counter       // nil: the counter screens answer 503
+	Admin   Admin         // nil: the admin screens answer 503
+	Reader  VirtualReader // demo mode only: shows the 仮想リーダー button
+	Now     func() time.Time
+	Logf    func(format string, args ...any)
+}

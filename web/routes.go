@@ -8,8 +8,13 @@ import (
 const OpNetworkStatusView = jukinet.OpNetworkStatusView
 
 // routes is the route table: every page of the terminal with the operation
-// it performs. The policy table decides who may use each.
+// it performs. The policy table decides who may use each. Each area keeps
+// its part in its own function (governanceRoutes in routes_gov.go).
 func routes() []route {
+	return append(terminalRoutes(), governanceRoutes()...)
+}
+
+func terminalRoutes() []route {
 	return []route{
 		{"GET /login", "", "login", (*server).loginPage},
 		{"POST /login/reader", "", "login_choose", (*server).virtualReader},

@@ -221,7 +221,9 @@ func (n *Network) flows(ctx context.Context, s NodeSpec) (node.Handlers, error) 
 }
 
 // Municipality is the Go API of a municipality's CS (demo.Cluster).
-func (n *Network) Municipality(id jukinet.LGCode) *node.Municipality { return n.Municipalities[string(id)] }
+func (n *Network) Municipality(id jukinet.LGCode) *node.Municipality {
+	return n.Municipalities[string(id)]
+}
 
 // Prefecture is the Go API of a prefecture server (demo.Cluster).
 func (n *Network) Prefecture(id jukinet.LGCode) *node.Prefecture { return n.Prefectures[string(id)] }

@@ -206,6 +206,9 @@ func TestLinkCut(t *testing.T) {
 	persons := 50
 	n, infos := streamNet(t, persons)
 	waitCount(t, n.DBs[network.NationalID], persons, 30*time.Second, `SELECT COUNT(*) FROM flow_identity`)
+	// Receipts are recorded just after national commits: wait for them, so
+	// only the messages queued below are pending when the link is cut.
+	waitCount(t, n.DBs[yamaPref], 0, 30*time.Second, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`)
 	if err := n.Stop(network.NationalID, false); err != nil {
 		t.Fatal(err)
 	}

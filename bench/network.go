@@ -27,6 +27,8 @@ type NetworkOptions struct {
 	DSN    string // PostgreSQL base URL; default $JUKINET_TEST_POSTGRES
 	Quick  bool
 	Dir    string // scratch directory; default a temporary one
+	// E2EOnly runs only the end-to-end part (for profiles, BenchmarkNetworkE2E).
+	E2EOnly bool
 }
 
 // NetworkResult is the figures of the network benchmark.
@@ -112,6 +114,9 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 		return r, "", err
 	}
 	r.E2EP50Ms, r.E2EP99Ms = pct(lat, 0.50), pct(lat, 0.99)
+	if o.E2EOnly {
+		return r, "", nil
+	}
 
 	// Lookups at national.
 	codes := make([]string, len(infos))

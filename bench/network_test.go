@@ -16,5 +16,6 @@ func BenchmarkNetworkE2E(b *testing.B) {
 		}
 		b.ReportMetric(r.E2EUpdatesPerS, "updates/s")
 		b.ReportMetric(r.E2EP99Ms, "p99-ms")
+		b.ReportMetric(r.E2ECPUUsPerUpdate, "cpu-µs/update")
 	}
 }

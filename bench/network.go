@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jukinet/jukinet"
@@ -27,6 +28,13 @@ type NetworkOptions struct {
 	DSN    string // PostgreSQL base URL; default $JUKINET_TEST_POSTGRES
 	Quick  bool
 	Dir    string // scratch directory; default a temporary one
+	// E2EOnly runs only the closed-loop end-to-end part (for profiles,
+	// BenchmarkNetworkE2E).
+	E2EOnly bool
+	// OfferedRate is the updates/s the open-loop run offers at 防府市; default
+	// 5,000 (half the 10,000 updates/s target), for OpenLoopSeconds (default 4).
+	OfferedRate     float64
+	OpenLoopSeconds float64
 }
 
 // NetworkResult is the figures of the network benchmark.
@@ -36,6 +44,12 @@ type NetworkResult struct {
 	E2EUpdatesPerS         float64 `json:"e2e_updates_per_s"`
 	E2EP50Ms               float64 `json:"e2e_p50_ms"`
 	E2EP99Ms               float64 `json:"e2e_p99_ms"`
+	E2ECPUUsPerUpdate      float64 `json:"e2e_cpu_us_per_update"` // process CPU time (all nodes) per update
+	OfferedRate            float64 `json:"open_loop_offered_per_s"`
+	OpenLoopUpdates        int     `json:"open_loop_updates"`
+	OpenLoopP50Ms          float64 `json:"open_loop_p50_ms"` // CS commit → national commit
+	OpenLoopP99Ms          float64 `json:"open_loop_p99_ms"`
+	OpenLoopMaxMs          float64 `json:"open_loop_max_ms"`
 	LookupOneRecordsPerS   float64 `json:"lookup_one_records_per_s"`
 	LookupOneP50Ms         float64 `json:"lookup_one_p50_ms"`
 	LookupOneP99Ms         float64 `json:"lookup_one_p99_ms"`
@@ -79,13 +93,29 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 		return r, "", err
 	}
 	defer n.Close()
-	infos, err := benchInfos(r.Updates)
+	if o.OfferedRate <= 0 {
+		o.OfferedRate = 5000
+	}
+	if o.OpenLoopSeconds <= 0 {
+		o.OpenLoopSeconds = 4
+		if o.Quick {
+			o.OpenLoopSeconds = 1
+		}
+	}
+	r.OfferedRate = o.OfferedRate
+	r.OpenLoopUpdates = int(o.OfferedRate * o.OpenLoopSeconds)
+	if o.E2EOnly {
+		r.OpenLoopUpdates = 0
+	}
+	all, err := benchInfos(r.Updates + r.OpenLoopUpdates)
 	if err != nil {
 		return r, "", err
 	}
+	infos, openInfos := all[:r.Updates], all[r.Updates:]
 	// End to end: queue at 防府市 in transactions of 500, wait for national.
 	actx := jukinet.WithActor(ctx, jukinet.SystemActor("bench"))
 	cs, nat := n.DBs["352063"], n.DBs[network.NationalID]
+	cpu0 := cpuTime()
 	start := time.Now()
 	for i := 0; i < len(infos); i += 500 {
 		chunk := infos[i:min(i+500, len(infos))]
@@ -106,12 +136,31 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 		return r, "", err
 	}
 	el := time.Since(start)
+	r.E2ECPUUsPerUpdate = float64((cpuTime() - cpu0).Microseconds()) / float64(len(infos))
 	r.E2EUpdatesPerS = float64(len(infos)) / el.Seconds()
-	lat, err := latencies(ctx, cs, nat)
+	lat, err := latencies(ctx, cs, nat, 0)
 	if err != nil {
 		return r, "", err
 	}
 	r.E2EP50Ms, r.E2EP99Ms = pct(lat, 0.50), pct(lat, 0.99)
+	if o.E2EOnly {
+		return r, "", nil
+	}
+
+	// Open loop: offer updates at a fixed rate, whatever the pipeline does,
+	// and measure each one's CS commit → national commit.
+	openStart := cs.Now().UnixMicro()
+	if err := offer(actx, cs, openInfos, o.OfferedRate); err != nil {
+		return r, "", err
+	}
+	if err := n.WaitNational(wctx, len(infos)+len(openInfos), 2*time.Millisecond); err != nil {
+		return r, "", err
+	}
+	lat, err = latencies(ctx, cs, nat, openStart)
+	if err != nil {
+		return r, "", err
+	}
+	r.OpenLoopP50Ms, r.OpenLoopP99Ms, r.OpenLoopMaxMs = pct(lat, 0.50), pct(lat, 0.99), pct(lat, 1)
 
 	// Lookups at national.
 	codes := make([]string, len(infos))
@@ -163,6 +212,9 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 	var b strings.Builder
 	fmt.Fprintf(&b, "network benchmark (%s, %d updates, CS → prefecture → national over loopback mTLS)\n", r.Engine, r.Updates)
 	fmt.Fprintf(&b, "end to end           %10.0f updates/s   p50 %8.1f ms   p99 %8.1f ms\n", r.E2EUpdatesPerS, r.E2EP50Ms, r.E2EP99Ms)
+	fmt.Fprintf(&b, "  CPU (all nodes)    %10.0f µs per update\n", r.E2ECPUUsPerUpdate)
+	fmt.Fprintf(&b, "open loop at %5.0f/s %10d updates     p50 %8.1f ms   p99 %8.1f ms   max %.1f ms (CS commit → national commit)\n",
+		r.OfferedRate, r.OpenLoopUpdates, r.OpenLoopP50Ms, r.OpenLoopP99Ms, r.OpenLoopMaxMs)
 	fmt.Fprintf(&b, "lookup one by one    %10.0f records/s   p50 %8.2f ms   p99 %8.2f ms\n", r.LookupOneRecordsPerS, r.LookupOneP50Ms, r.LookupOneP99Ms)
 	fmt.Fprintf(&b, "lookup batch of %d %10.0f records/s   p50 %8.2f ms   p99 %8.2f ms\n", benchBatch, r.BatchLookupRecordsPerS, r.BatchLookupP50Ms, r.BatchLookupP99Ms)
 	fmt.Fprintf(&b, "baseline row writes  %10.0f updates/s   (outbox+inbox+state rows, batched, no network)\n", r.BaselineWritesPerS)
@@ -200,11 +252,54 @@ func benchInfos(n int) ([]jukinet.IdentityInfo, error) {
 	return out, nil
 }
 
-// latencies: per update, national's recorded_at minus the CS outbox row's
-// created_at (the CS commit), in ms. Both clocks are this process's.
-func latencies(ctx context.Context, cs, nat *store.DB) ([]float64, error) {
+// offer queues infos at 防府市 at rate per second: every 5 ms, one
+// transaction with the updates due by then (open loop: a slow pipeline does
+// not slow the offer).
+func offer(ctx context.Context, cs *store.DB, infos []jukinet.IdentityInfo, rate float64) error {
+	start := time.Now()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	sent := 0
+	for sent < len(infos) {
+		due := min(len(infos), int(rate*time.Since(start).Seconds())+1)
+		if due > sent {
+			chunk := infos[sent:due]
+			if err := cs.Update(ctx, store.Op{Operation: jukinet.OpNetworkSend, Detail: "bench open loop"}, func(tx *store.Tx) error {
+				for _, info := range chunk {
+					if err := node.Queue(tx, network.KindIdentityNotify, "350001", info.OrderingKey(), info.Version, info); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			sent = due
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// cpuTime is the process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// latencies: per update queued at or after since (unix µs), national's
+// received_at (its transaction's time) minus the CS outbox row's created_at
+// (the CS transaction's time), in ms. Both clocks are this process's.
+func latencies(ctx context.Context, cs, nat *store.DB, since int64) ([]float64, error) {
 	created := map[string]int64{}
-	rows, err := cs.SQL().QueryContext(ctx, `SELECT ordering_key, version, created_at FROM outbox WHERE kind = 'identity.notify'`)
+	rows, err := cs.SQL().QueryContext(ctx, `SELECT ordering_key, version, created_at FROM outbox WHERE kind = 'identity.notify' AND created_at >= $1`, since)
 	if err != nil {
 		return nil, err
 	}

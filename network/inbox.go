@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -76,17 +77,30 @@ type parkedEnv struct {
 // Deliver implements Inbox.
 func (in *StoreInbox) Deliver(ctx context.Context, from string, envs []*Envelope) ([]Outcome, error) {
 	outcomes := make([]Outcome, len(envs))
-	err := in.db.Update(NetworkContext(ctx), store.Op{Operation: jukinet.OpNetworkReceive,
-		Detail: fmt.Sprintf("batch of %d from %s", len(envs), from)}, func(tx *store.Tx) error {
-		return in.deliver(tx, from, envs, outcomes)
-	})
+	run := func(savepoints bool) error {
+		return in.db.Update(NetworkContext(ctx), store.Op{Operation: jukinet.OpNetworkReceive,
+			Detail: fmt.Sprintf("batch of %d from %s", len(envs), from)}, func(tx *store.Tx) error {
+			return in.deliver(tx, from, envs, outcomes, savepoints)
+		})
+	}
+	// Optimistically without a savepoint per envelope (two statements each);
+	// the first rejection rolls the whole transaction back and the batch runs
+	// again with them, so a rejected envelope's effects are still undone.
+	err := run(false)
+	if errors.Is(err, errNeedSavepoints) {
+		clear(outcomes)
+		err = run(true)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return outcomes, nil
 }
 
-func (in *StoreInbox) deliver(tx *store.Tx, from string, envs []*Envelope, outcomes []Outcome) error {
+// errNeedSavepoints stops an optimistic delivery at its first rejection.
+var errNeedSavepoints = errors.New("network.StoreInbox: an envelope was rejected: deliver again with savepoints")
+
+func (in *StoreInbox) deliver(tx *store.Tx, from string, envs []*Envelope, outcomes []Outcome, savepoints bool) error {
 	const op = "network.StoreInbox.Deliver"
 	ids := make([]any, len(envs))
 	keySet := map[string]bool{}
@@ -148,6 +162,15 @@ func (in *StoreInbox) deliver(tx *store.Tx, from string, envs []*Envelope, outco
 	// outcome, or an error that fails the batch.
 	apply := func(e *Envelope) (Outcome, error) {
 		h := in.handlers[e.Kind]
+		if !savepoints {
+			if err := h(tx, e); err != nil {
+				if k := jukinet.ErrorKind(err); k != jukinet.KindInvalid && k != jukinet.KindConflict {
+					return Outcome{}, err
+				}
+				return Outcome{}, errNeedSavepoints
+			}
+			return Outcome{Status: StatusAccepted}, nil
+		}
 		if _, err := tx.Exec(`SAVEPOINT inbox_envelope`); err != nil {
 			return Outcome{}, jukinet.E(op, jukinet.KindInternal, err)
 		}

@@ -3,8 +3,11 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/store"
@@ -48,8 +51,14 @@ func LookupIdentities(ctx context.Context, db *store.DB, codes []string, purpose
 		}
 		args[i] = c
 	}
-	out := make(map[string]jukinet.IdentityInfo, len(codes))
-	at := make(map[string]int64, len(codes))
+	// The transaction only reads the stored JSON; decoding it (most of a
+	// lookup's CPU, see docs/performance.md) happens after the commit, on
+	// every core, so the node's single SQLite writer is not held for it.
+	type held struct {
+		info    []byte
+		updated int64
+	}
+	found := make(map[string]held, len(codes))
 	subject := ""
 	if len(codes) == 1 {
 		subject = codes[0]
@@ -65,21 +74,16 @@ func LookupIdentities(ctx context.Context, db *store.DB, codes []string, purpose
 				return jukinet.E(op, jukinet.KindInternal, err)
 			}
 			for rows.Next() {
-				var code, info string
-				var updated int64
-				if err := rows.Scan(&code, &info, &updated); err != nil {
+				var code string
+				var h held
+				if err := rows.Scan(&code, &h.info, &h.updated); err != nil {
 					rows.Close()
 					return jukinet.E(op, jukinet.KindInternal, err)
 				}
-				if prev, ok := at[code]; ok && prev >= updated {
+				if prev, ok := found[code]; ok && prev.updated >= h.updated {
 					continue
 				}
-				var v jukinet.IdentityInfo
-				if err := json.Unmarshal([]byte(info), &v); err != nil {
-					rows.Close()
-					return jukinet.E(op, jukinet.KindInternal, err)
-				}
-				out[code], at[code] = v, updated
+				found[code] = h
 			}
 			if err := rows.Close(); err != nil {
 				return jukinet.E(op, jukinet.KindInternal, err)
@@ -89,6 +93,34 @@ func LookupIdentities(ctx context.Context, db *store.DB, codes []string, purpose
 	})
 	if err != nil {
 		return nil, err
+	}
+	keys := make([]string, 0, len(found))
+	for code := range found {
+		keys = append(keys, code)
+	}
+	decoded := make([]jukinet.IdentityInfo, len(keys))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(keys)/256))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(keys); i += workers {
+				if err := json.Unmarshal(found[keys[i]].info, &decoded[i]); err != nil {
+					errs[w] = jukinet.E(op, jukinet.KindInternal, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := make(map[string]jukinet.IdentityInfo, len(keys))
+	for i, code := range keys {
+		out[code] = decoded[i]
 	}
 	return out, nil
 }

@@ -74,6 +74,22 @@ type DB struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements of the write path, by text
+
+	// writeMu serializes write transactions on SQLite, which allows one
+	// writer at a time: waiting here is queueing, where waiting inside
+	// SQLite is its busy handler sleeping in steps of up to 100 ms
+	// (measured in docs/performance.md). Unused on PostgreSQL.
+	writeMu sync.Mutex
+}
+
+// lockWriter takes the in-process writer lock on SQLite; the returned
+// function releases it.
+func (db *DB) lockWriter() func() {
+	if db.engine != SQLite {
+		return func() {}
+	}
+	db.writeMu.Lock()
+	return db.writeMu.Unlock
 }
 
 // maxCachedStatements bounds the statement cache: generated statements

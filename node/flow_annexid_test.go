@@ -30,8 +30,12 @@ func TestAnnexIdentityNotify(t *testing.T) {
 			check := func(wantAbroad bool, wantHist int) {
 				t.Helper()
 				for name, get := range map[string]func() (*AnnexIdentityInfo, []AnnexIdentityInfo, error){
-					"350001":   func() (*AnnexIdentityInfo, []AnnexIdentityInfo, error) { return n.pref["350001"].AnnexIdentity(as(looker), r.ResidentCode, "test") },
-					"national": func() (*AnnexIdentityInfo, []AnnexIdentityInfo, error) { return n.national.AnnexIdentity(as(looker), r.ResidentCode, "test") },
+					"350001": func() (*AnnexIdentityInfo, []AnnexIdentityInfo, error) {
+						return n.pref["350001"].AnnexIdentity(as(looker), r.ResidentCode, "test")
+					},
+					"national": func() (*AnnexIdentityInfo, []AnnexIdentityInfo, error) {
+						return n.national.AnnexIdentity(as(looker), r.ResidentCode, "test")
+					},
 				} {
 					cur, hist, err := get()
 					if err != nil || cur.Abroad != wantAbroad || len(hist) != wantHist || cur.Domicile != r.Domicile {

@@ -114,7 +114,7 @@ const (
 // Anything absent is denied. Its hash is the policy version recorded in every
 // operation-log record (G11.2, G13.3). Each area keeps its part in its own
 // file (policy_<area>.go); mergePolicies refuses an operation defined twice.
-var policyTable = mergePolicies(registerPolicy, accessPolicy, networkPolicy, flowsPolicy, oplogPolicy, governancePolicy, webPolicy)
+var policyTable = mergePolicies(registerPolicy, accessPolicy, networkPolicy, flowsPolicy, oplogPolicy, governancePolicy, webPolicy, witnessPolicy)
 
 func mergePolicies(parts ...map[Operation][]Authority) map[Operation][]Authority {
 	out := map[Operation][]Authority{}

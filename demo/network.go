@@ -13,6 +13,7 @@ import (
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
+	"github.com/jukinet/jukinet/oplog"
 	"github.com/jukinet/jukinet/pki"
 	"github.com/jukinet/jukinet/store"
 )
@@ -51,6 +52,11 @@ type NetworkConfig struct {
 	Handlers    func(spec NodeSpec) node.Handlers
 	OutboxBatch int
 	Logf        func(format string, args ...any)
+	// CheckpointEvery and CheckpointInterval pace every node's operation-log
+	// checkpointer (defaults 1,000 records and 5 s); its checkpoints are
+	// cosigned by the node's witness over the network (node.LogWitness).
+	CheckpointEvery    uint64
+	CheckpointInterval time.Duration
 }
 
 // Network is a running demo network: every node's runtime on loopback.
@@ -65,7 +71,11 @@ type Network struct {
 	Municipalities map[string]*node.Municipality
 	Prefectures    map[string]*node.Prefecture
 	NationalNode   *node.National
-	cfg            NetworkConfig
+	// Checkpointers of the running nodes' logs; each runs in a goroutine
+	// that Stop and Close end.
+	Checkpointers    map[string]*oplog.Checkpointer
+	stopCheckpointer map[string]func()
+	cfg              NetworkConfig
 }
 
 // StartNetwork generates (or loads) the CA and node credentials under
@@ -85,7 +95,14 @@ func StartNetwork(ctx context.Context, cfg NetworkConfig) (*Network, error) {
 	}
 	n := &Network{Specs: Nodes(), Runtimes: map[string]*node.Runtime{}, DBs: map[string]*store.DB{},
 		Creds: map[string]*pki.NodeCredentials{}, Municipalities: map[string]*node.Municipality{},
-		Prefectures: map[string]*node.Prefecture{}, cfg: cfg}
+		Prefectures: map[string]*node.Prefecture{}, Checkpointers: map[string]*oplog.Checkpointer{},
+		stopCheckpointer: map[string]func(){}, cfg: cfg}
+	if n.cfg.CheckpointEvery == 0 {
+		n.cfg.CheckpointEvery = 1000
+	}
+	if n.cfg.CheckpointInterval <= 0 {
+		n.cfg.CheckpointInterval = 5 * time.Second
+	}
 	if _, err := pki.LoadCA(cfg.Dir); errors.Is(err, os.ErrNotExist) || jukinet.ErrorKind(err) == jukinet.KindNotFound {
 		if _, err := pki.Init(cfg.Dir, pki.Options{Name: "jukinet demo network CA"}); err != nil {
 			return nil, err
@@ -178,13 +195,52 @@ func (n *Network) startNode(ctx context.Context, s NodeSpec, l net.Listener) err
 			return err
 		}
 	}
+	lw, err := node.NewLogWitness(node.LogWitnessConfig{DB: n.DBs[s.ID], Description: n.Description, SigningKey: n.Creds[s.ID].SigningKey})
+	if err != nil {
+		l.Close()
+		return err
+	}
+	all := node.Handlers{}
+	for k, f := range lw.Handlers() {
+		all[k] = f
+	}
+	for k, f := range h { // the caller's handlers win
+		all[k] = f
+	}
+	h = all
+	cp, err := lw.Checkpointer(n.cfg.CheckpointEvery, n.cfg.CheckpointInterval)
+	if err != nil {
+		l.Close()
+		return err
+	}
 	rt, err := node.Start(ctx, node.Config{DB: n.DBs[s.ID], Credentials: n.Creds[s.ID], Description: n.Description,
 		Handlers: h, NetworkListener: l, OutboxBatch: n.cfg.OutboxBatch, Logf: n.cfg.Logf})
 	if err != nil {
 		return err
 	}
 	n.Runtimes[s.ID] = rt
+	n.Checkpointers[s.ID] = cp
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cp.Run(cctx, func(err error) {
+			if n.cfg.Logf != nil {
+				n.cfg.Logf("node %s: checkpointer: %v", s.ID, err)
+			}
+		})
+	}()
+	n.stopCheckpointer[s.ID] = func() { cancel(); <-done }
 	return nil
+}
+
+// stopCheckpointing ends node id's checkpointer goroutine and waits for it.
+func (n *Network) stopCheckpointing(id string) {
+	if stop, ok := n.stopCheckpointer[id]; ok {
+		stop()
+		delete(n.stopCheckpointer, id)
+		delete(n.Checkpointers, id)
+	}
 }
 
 // flows builds the Go API of node s on its database and returns its handlers.
@@ -266,6 +322,7 @@ func (n *Network) Stop(id string, closeDB bool) error {
 		return jukinet.Errorf("demo.Network.Stop", jukinet.KindNotFound, "id", "node %s is not running", id)
 	}
 	delete(n.Runtimes, id)
+	n.stopCheckpointing(id)
 	err := rt.Close()
 	if closeDB {
 		if e := n.DBs[id].Close(); err == nil {
@@ -350,6 +407,9 @@ func (n *Network) WaitNational(ctx context.Context, want int, interval time.Dura
 // Close stops every runtime and closes every database.
 func (n *Network) Close() error {
 	var first error
+	for id := range n.stopCheckpointer {
+		n.stopCheckpointing(id)
+	}
 	for id, rt := range n.Runtimes {
 		if err := rt.Close(); err != nil && first == nil {
 			first = err

@@ -153,6 +153,12 @@ var defaultRoutes = []Route{
 	{KindAnnexIdentityNotify, RoleMunicipality, RolePrefecture, true},
 	{KindCheckpointCosignRequest, RoleMunicipality, RolePrefecture, true},
 	{KindCheckpointCosignResponse, RolePrefecture, RoleMunicipality, true},
+	// The prefectures' logs are witnessed by the national server, the
+	// national server's by a prefecture (docs/oplog.md).
+	{KindCheckpointCosignRequest, RolePrefecture, RoleNational, false},
+	{KindCheckpointCosignResponse, RoleNational, RolePrefecture, false},
+	{KindCheckpointCosignRequest, RoleNational, RolePrefecture, false},
+	{KindCheckpointCosignResponse, RolePrefecture, RoleNational, false},
 }
 
 // DefaultRoutes returns a copy of the default route table.

@@ -131,6 +131,12 @@ func (n *National) nationalIdentityRelay(tx *store.Tx, env *network.Envelope) er
 			return err
 		}
 		return storeMoveOutConfirm(tx, c)
+	case network.KindAnnexIdentityNotify:
+		a, err := decodeAnnexIdentity(op, inner)
+		if err != nil {
+			return err
+		}
+		return storeAnnexIdentity(tx, a)
 	}
 	return invalid(op, "body.kind", "%s is not handled by this server yet", inner.Kind)
 }

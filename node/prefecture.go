@@ -44,8 +44,9 @@ func (p *Prefecture) DB() *store.DB { return p.db }
 // Handlers are the kinds a prefecture accepts.
 func (p *Prefecture) Handlers() Handlers {
 	return Handlers{
-		network.KindIdentityNotify: p.prefectureIdentityNotify,
-		network.KindMoveOutConfirm: p.prefectureMoveOutConfirm,
+		network.KindIdentityNotify:      p.prefectureIdentityNotify,
+		network.KindMoveOutConfirm:      p.prefectureMoveOutConfirm,
+		network.KindAnnexIdentityNotify: p.prefectureAnnexIdentity,
 	}
 }
 

@@ -142,7 +142,7 @@ func checkNational(t *testing.T, n *demo.Network, infos []jukinet.IdentityInfo, 
 	if got := count(t, db, `SELECT COUNT(*) FROM flow_identity WHERE version = $1`, last); got != len(infos) {
 		t.Errorf("persons at version %d: got %d, want %d", last, got, len(infos))
 	}
-	if got := count(t, db, `SELECT COUNT(*) FROM inbox WHERE state = 'applied'`); got != total {
+	if got := count(t, db, `SELECT COUNT(*) FROM inbox WHERE state = 'applied' AND kind = 'identity.relay'`); got != total {
 		t.Errorf("applied inbox rows: got %d, want %d (nothing applied twice)", got, total)
 	}
 	if got := count(t, db, `SELECT COUNT(*) FROM inbox WHERE state <> 'applied'`); got != 0 {

@@ -13,12 +13,19 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-// Cosigner is a witness as the checkpointer sees it: *Witness in process
-// today; the network flow (checkpoint.cosign.request/response) will
-// implement the same method towards the prefecture.
+// Cosigner is a witness as the checkpointer sees it: *Witness in process,
+// or the network flow (node.LogWitness: checkpoint.cosign.request/response)
+// towards the node's witness. An asynchronous Cosigner returns an error
+// wrapping ErrCosignPending after sending the request; the answer is stored
+// later by StoreCosigned.
 type Cosigner interface {
 	Cosign(ctx context.Context, checkpoint []byte, consistencyProof [][]byte) ([]byte, error)
 }
+
+// ErrCosignPending is wrapped by an asynchronous Cosigner's error: the
+// request is on its way, the checkpoint stays pending, and the checkpointer
+// does not ask for the next one until this one is cosigned.
+var ErrCosignPending = errors.New("cosignature requested")
 
 // CheckpointerConfig configures a Checkpointer.
 type CheckpointerConfig struct {
@@ -31,6 +38,12 @@ type CheckpointerConfig struct {
 	// Interval makes a checkpoint of whatever is new at least this often
 	// (default 10 s).
 	Interval time.Duration
+	// Quiet reports records that by themselves do not call for a new
+	// checkpoint: those the checkpoint flow itself appends (the cosign
+	// request, its delivery and answer). Without it an idle node would
+	// checkpoint forever, each round's records calling for the next round.
+	// They are still covered by the next checkpoint. nil: none is quiet.
+	Quiet func(store.LogRecord) bool
 }
 
 // Checkpointer turns the appended log into signed, cosigned checkpoints off
@@ -51,6 +64,7 @@ type Checkpointer struct {
 	mu    sync.Mutex // serialises Checkpoint
 	tree  *Tree      // state at the last stored checkpoint; nil until loaded
 	added atomic.Uint64
+	dirty atomic.Bool // a record that is not Quiet was appended since the last checkpoint
 	kick  chan struct{}
 }
 
@@ -71,8 +85,19 @@ func NewCheckpointer(l *SQLLog, cfg CheckpointerConfig) (*Checkpointer, error) {
 		cfg.Interval = 10 * time.Second
 	}
 	c := &Checkpointer{log: l, cfg: cfg, kick: make(chan struct{}, 1)}
+	c.dirty.Store(true) // records appended before a restart
 	l.db.OnLog(func(_ context.Context, recs []store.LogRecord) {
-		if c.added.Add(uint64(len(recs))) >= c.cfg.EveryRecords {
+		n := uint64(0)
+		for _, r := range recs {
+			if cfg.Quiet == nil || !cfg.Quiet(r) {
+				n++
+			}
+		}
+		if n == 0 {
+			return
+		}
+		c.dirty.Store(true)
+		if c.added.Add(n) >= c.cfg.EveryRecords {
 			select {
 			case c.kick <- struct{}{}:
 			default:
@@ -95,7 +120,13 @@ func (c *Checkpointer) Run(ctx context.Context, onError func(error)) error {
 		case <-t.C:
 		case <-c.kick:
 		}
-		if _, err := c.Checkpoint(ctx); err != nil && onError != nil && ctx.Err() == nil {
+		var err error
+		if c.dirty.Load() {
+			_, err = c.Checkpoint(ctx)
+		} else {
+			err = c.CosignPending(ctx) // only retry what is still pending
+		}
+		if err != nil && onError != nil && ctx.Err() == nil {
 			onError(err)
 		}
 	}
@@ -134,6 +165,7 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (StoredCheckpoint, error)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.added.Store(0)
+	c.dirty.Store(false)
 	if err := c.load(ctx); err != nil {
 		return StoredCheckpoint{}, err
 	}
@@ -203,8 +235,18 @@ func (c *Checkpointer) store(ctx context.Context, t *Tree, nodes []Node) error {
 	return nil
 }
 
+// CosignPending has the witness cosign the pending checkpoints, without
+// making a new one.
+func (c *Checkpointer) CosignPending(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cosignPending(ctx)
+}
+
 // cosignPending has the witness cosign each pending checkpoint in size
-// order, each with the consistency proof from the last cosigned one.
+// order, each with the consistency proof from the last cosigned one. An
+// asynchronous witness (ErrCosignPending) ends the round: the next pending
+// one needs this one's cosignature as its starting point.
 func (c *Checkpointer) cosignPending(ctx context.Context) error {
 	const op = "oplog.Checkpointer.cosign"
 	for {
@@ -228,6 +270,9 @@ func (c *Checkpointer) cosignPending(ctx context.Context) error {
 			}
 		}
 		cosigned, err := c.cfg.Witness.Cosign(ctx, signed, proof)
+		if errors.Is(err, ErrCosignPending) {
+			return nil
+		}
 		if err != nil {
 			return jukinet.E(op, "the witness did not cosign", err)
 		}

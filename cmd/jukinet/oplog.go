@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/bench"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/oplog"
 	"github.com/jukinet/jukinet/pki"
 	"github.com/jukinet/jukinet/store"
@@ -57,6 +60,7 @@ type keyFlags struct {
 	keyFile  string // the node's signing key (PEM), for commands that sign
 	witKeyFn string // the witness's signing key (PEM), in-process witness
 	witName  string
+	network  string // the network description: keys of the node and its witness
 }
 
 type multiFlag []string
@@ -68,6 +72,37 @@ func (k *keyFlags) registerVerify(fs *flag.FlagSet) {
 	fs.StringVar(&k.domain, "domain", "jukinet.example", "domain of the log's origin (origin = DOMAIN/oplog/NODE)")
 	fs.StringVar(&k.logKey, "log-key", "", "the log's public key (note verifier key, or NAME=PUB)")
 	fs.Var(&k.witness, "witness-key", "a witness's public key (repeatable; note verifier key, or NAME=PUB)")
+	fs.StringVar(&k.network, "network", "", "network description (network.toml): the log key is the node's signing key, the witness key its witness's (instead of --log-key/--witness-key)")
+}
+
+// nodeFromDB names the node of a database file DIR/NODE.db when --node is
+// not given (the demo network's layout).
+func nodeFromDB(df *dbFlags) {
+	if df.node == "" && df.path != "" {
+		base := strings.TrimSuffix(filepath.Base(df.path), filepath.Ext(df.path))
+		if base == network.NationalID || jukinet.ValidLGCode(base) {
+			df.node = base
+		}
+	}
+}
+
+// networkVerifiers reads the keys of node id's log from the network
+// description (node.LogVerifiers).
+func (k *keyFlags) networkVerifiers(id string) (note.Verifier, []note.Verifier, error) {
+	f, err := os.Open(k.network)
+	if err != nil {
+		return nil, nil, jukinet.E("oplog", jukinet.KindNotFound, jukinet.Field("network"), "cannot read the network description", err)
+	}
+	defer f.Close()
+	d, err := network.LoadDescription(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	lv, wv, err := node.LogVerifiers(d, k.domain, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lv, []note.Verifier{wv}, nil
 }
 
 func (k *keyFlags) registerSign(fs *flag.FlagSet) {
@@ -91,9 +126,20 @@ func parseVerifierKey(s string) (note.Verifier, error) {
 	return v, nil
 }
 
-func (k *keyFlags) verifiers() (note.Verifier, []note.Verifier, error) {
+// verifiers returns the log's and the witnesses' keys; id is the node
+// whose log it is ("" when unknown: only with --network it is required).
+func (k *keyFlags) verifiers(id string) (note.Verifier, []note.Verifier, error) {
+	if k.network != "" {
+		if k.logKey != "" || len(k.witness) > 0 {
+			return nil, nil, usageErr("give either --network or --log-key/--witness-key")
+		}
+		if id == "" {
+			return nil, nil, usageErr("--network needs the node (--node, or a proof of a log)")
+		}
+		return k.networkVerifiers(id)
+	}
 	if k.logKey == "" || len(k.witness) == 0 {
-		return nil, nil, usageErr("--log-key and at least one --witness-key are required")
+		return nil, nil, usageErr("--log-key and at least one --witness-key (or --network FILE) are required")
 	}
 	lv, err := parseVerifierKey(k.logKey)
 	if err != nil {
@@ -182,10 +228,11 @@ func runOplogVerify(ctx context.Context, args []string, _ io.Reader, stdout, std
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	nodeFromDB(&df)
 	if df.node == "" {
 		return usageErr("--node is required")
 	}
-	lv, ws, err := kf.verifiers()
+	lv, ws, err := kf.verifiers(df.node)
 	if err != nil {
 		return err
 	}
@@ -258,16 +305,22 @@ func runOplogVerifyProof(ctx context.Context, args []string, _ io.Reader, stdout
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	lv, ws, err := kf.verifiers()
-	if err != nil {
-		return err
-	}
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return jukinet.E("oplog verify-proof", jukinet.KindNotFound, jukinet.Field("file"), err)
 	}
 	var p oplog.Proof
 	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	// With --network the node is the one the proof's checkpoint names.
+	origin, _, _ := strings.Cut(string(p.Checkpoint), "\n")
+	id := ""
+	if rest, ok := strings.CutPrefix(origin, kf.domain+oplog.OriginPrefix); ok {
+		id = rest
+	}
+	lv, ws, err := kf.verifiers(id)
+	if err != nil {
 		return err
 	}
 	if err := oplog.VerifyProof(p, append([]note.Verifier{lv}, ws...)...); err != nil {
@@ -416,7 +469,7 @@ func runOplogSeal(ctx context.Context, args []string, _ io.Reader, stdout, stder
 	if *month == "" || *out == "" || kf.keyFile == "" || df.node == "" {
 		return usageErr("--node, --month, --out and --key are required")
 	}
-	lv, ws, err := kf.verifiers()
+	lv, ws, err := kf.verifiers(df.node)
 	if err != nil {
 		return err
 	}
@@ -459,7 +512,7 @@ func runOplogVerifySeal(ctx context.Context, args []string, _ io.Reader, stdout,
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	lv, ws, err := kf.verifiers()
+	lv, ws, err := kf.verifiers("")
 	if err != nil {
 		return err
 	}

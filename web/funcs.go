@@ -2,6 +2,7 @@ package web
 
 import (
 	"html/template"
+	"net/url"
 	"time"
 
 	"github.com/jukinet/jukinet"
@@ -12,6 +13,11 @@ import (
 var funcs = template.FuncMap{
 	"events": events,
 	"arr":    func(xs ...any) []any { return xs },
+	"inc":    func(i int) int { return i + 1 },
+	"today":  func(t time.Time) jukinet.Date { return jukinet.Today(t) },
+	"fieldsOf": func(fs []formField, v url.Values, e fieldErrors) fieldSet {
+		return fieldSet{Fields: fs, Values: v, Errors: e}
+	},
 	"wareki": func(d jukinet.Date) string {
 		if d.IsZero() {
 			return ""
@@ -49,4 +55,12 @@ var funcs = template.FuncMap{
 		}
 		return time.UnixMicro(us).In(jukinet.JST).Format("2006-01-02 15:04:05")
 	},
+}
+
+// fieldSet is what the "fields" template renders: a form's inputs with the
+// values entered and the messages next to them.
+type fieldSet struct {
+	Fields []formField
+	Values url.Values
+	Errors fieldErrors
 }

@@ -249,7 +249,7 @@ type disclosureData struct {
 	Searched  bool
 	Error     string
 	Printed   time.Time
-	Authority string
+	Agencies  map[string]string // agency ID → name
 }
 
 // disclosure is the national server's 本人確認情報の提供状況の開示 (法30条の32):
@@ -277,5 +277,11 @@ func (s *server) disclosure(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.Records, d.Searched, d.Printed = recs, true, s.cfg.Now()
+	d.Agencies = map[string]string{}
+	if ags := s.cfg.National.Agencies(); ags != nil {
+		for _, a := range ags.List() {
+			d.Agencies[a.ID] = a.Name
+		}
+	}
 	return s.render(w, r, "disclosure", d)
 }

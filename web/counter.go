@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -188,7 +189,7 @@ func (s *server) formFailed(w http.ResponseWriter, r *http.Request, p formPage, 
 		switch jukinet.ErrorKind(err) {
 		case jukinet.KindUnauthorized, jukinet.KindLocked, jukinet.KindExpired, jukinet.KindNotFound, jukinet.KindConflict:
 			// The person's card, PIN or request: the counter corrects it here.
-			fe, msg = nil, ruleOf(err)
+			fe, msg = nil, counterMessage(err)
 			if f, found := fieldFor(jukinet.ErrorField(err), p.inputs()); found {
 				fe, msg = fieldErrors{f: msg}, ""
 			}
@@ -484,4 +485,28 @@ func (s *server) annex(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Notices, d.Searched = ns, true
 	return s.render(w, r, "annex", d)
+}
+
+var triesLeft = regexp.MustCompile(`\((\d+) of \d+ tries left\)`)
+
+// counterMessage is the Japanese message for the refusals a person at the
+// counter can correct (their card, PIN or dates); others keep the rule.
+func counterMessage(err error) string {
+	field, kind := jukinet.ErrorField(err), jukinet.ErrorKind(err)
+	switch {
+	case field == "pin" && kind == jukinet.KindUnauthorized:
+		if m := triesLeft.FindStringSubmatch(ruleOf(err)); m != nil {
+			return "暗証番号が一致しません（あと " + m[1] + " 回でロックされます）。本人に入力し直してもらってください。"
+		}
+		return "暗証番号が一致しません。本人に入力し直してもらってください。"
+	case field == "pin" && kind == jukinet.KindLocked:
+		return "暗証番号の誤りが続いたため、カードがロックされています。特例転入はできません（転出証明書による転入届を受け付けます）。"
+	case field == "card_serial":
+		return "提示されたカードは、転出証明書情報に記録されたカードではありません。"
+	case field == "move_in_date" && kind == jukinet.KindExpired:
+		return "届出の期限（転入から14日以内、転出予定日から30日以内）を過ぎています。" + ruleOf(err)
+	case kind == jukinet.KindNotFound && field == "name":
+		return "住所地の市区町村に、この氏名・生年月日の住民が一人に特定できませんでした。"
+	}
+	return ruleOf(err)
 }

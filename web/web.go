@@ -75,6 +75,7 @@ type Flows interface {
 // *node.National implements it.
 type Disclosure interface {
 	SelfDisclosure(ctx context.Context, code jukinet.ResidentCode) ([]node.ProvisionRecord, error)
+	Agencies() *node.Agencies
 }
 
 // OperatorAdmin is the アクセス管理責任者's work on operators (G13):

@@ -142,6 +142,15 @@ func (s *server) assign(r *http.Request, id string, f url.Values) error {
 	if !a.Authority.Valid() || a.Authority == jukinet.AuthoritySystem {
 		return jukinet.E("web.assign", jukinet.KindInvalid, jukinet.Field("authority"), "権限の種類を選択してください。")
 	}
+	for _, req := range []struct{ field, value, msg string }{
+		{"scope", a.Scope, "適用範囲を入力してください（例: node）。"},
+		{"security_manager", a.SecurityManager, "協議して決定したセキュリティ責任者の照合IDを入力してください（G13.3）。"},
+		{"decision_ref", a.DecisionRef, "決定文書の番号を入力してください（G13.3）。"},
+	} {
+		if req.value == "" {
+			return jukinet.E("web.assign", jukinet.KindInvalid, jukinet.Field(req.field), req.msg)
+		}
+	}
 	until, err := dateOf(f, "valid_until")
 	if err != nil {
 		return err
@@ -244,12 +253,12 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) error {
 }
 
 type disclosureData struct {
-	Code      string
-	Records   []node.ProvisionRecord
-	Searched  bool
-	Error     string
-	Printed   time.Time
-	Agencies  map[string]string // agency ID → name
+	Code     string
+	Records  []node.ProvisionRecord
+	Searched bool
+	Error    string
+	Printed  time.Time
+	Agencies map[string]string // agency ID → name
 }
 
 // disclosure is the national server's 本人確認情報の提供状況の開示 (法30条の32):

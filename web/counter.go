@@ -103,14 +103,28 @@ func moreEvents() []event {
 					Household: register.HouseholdChoice{ID: r.HouseholdID, Relationship: strings.TrimSpace(f.Get("relationship"))}})
 				return err
 			}},
-		{Slug: "householder", Op: jukinet.OpHouseholderChange, Title: "世帯主変更届", Help: "この住民を世帯主とします。",
-			Fields: []formField{{"date", "変更日", "date", dateHint, true, nil}},
+		{Slug: "householder", Op: jukinet.OpHouseholderChange, Title: "世帯主変更届", Help: "この住民を世帯主とします。これまでの世帯主の、新しい世帯主からみた続柄を入力します。",
+			Fields: []formField{{"former_relationship", "これまでの世帯主の続柄", "text", "例: 父、夫、妻", true, nil}, {"date", "変更日", "date", dateHint, true, nil}},
 			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
 				d, err := dateOf(f, "date")
 				if err != nil {
 					return err
 				}
-				_, err = c.HouseholderChange(ctx, register.HouseholderChangeInput{HouseholdID: r.HouseholdID, NewHead: r.ResidentCode, Date: d})
+				rel := strings.TrimSpace(f.Get("former_relationship"))
+				if rel == "" {
+					return jukinet.E("web.householder", jukinet.KindInvalid, jukinet.Field("former_relationship"), "入力してください。")
+				}
+				h, err := c.HouseholdOf(ctx, r.HouseholdID, "世帯主変更届の受付")
+				if err != nil {
+					return err
+				}
+				in := register.HouseholderChangeInput{HouseholdID: r.HouseholdID, NewHead: r.ResidentCode, Date: d, Relationships: map[jukinet.ResidentCode]string{}}
+				for _, m := range h.Members {
+					if m.ResidentCode != r.ResidentCode && m.Relationship == "世帯主" {
+						in.Relationships[m.ResidentCode] = rel
+					}
+				}
+				_, err = c.HouseholderChange(ctx, in)
 				return err
 			}},
 		{Slug: "split", Op: jukinet.OpHouseholdSplit, Title: "世帯分離届", Help: "この住民が同じ住所で新しい世帯の世帯主になります。",

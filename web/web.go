@@ -53,6 +53,7 @@ type Counter interface {
 	Birth(ctx context.Context, in register.BirthInput) (*register.Resident, error)
 	MoveInDomestic(ctx context.Context, in register.MoveInInput) (*register.Resident, error)
 	HouseholderChange(ctx context.Context, in register.HouseholderChangeInput) ([]*register.Resident, error)
+	HouseholdOf(ctx context.Context, id, purpose string) (*register.Household, error)
 	HouseholdSplit(ctx context.Context, in register.HouseholdSplitInput) ([]*register.Resident, error)
 	ExOfficioCorrect(ctx context.Context, in register.ChangeInput) (*register.Resident, error)
 	ClericalCorrection(ctx context.Context, in register.ChangeInput) (*register.Resident, error)

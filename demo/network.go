@@ -57,6 +57,10 @@ type NetworkConfig struct {
 	// cosigned by the node's witness over the network (node.LogWitness).
 	CheckpointEvery    uint64
 	CheckpointInterval time.Duration
+	// Terminal, if set, builds node spec's terminal listener (統合端末); it
+	// runs after the node's Go API exists and before its runtime starts.
+	// The listener is on a fresh loopback port.
+	Terminal func(ctx context.Context, n *Network, spec NodeSpec) (*Terminal, error)
 }
 
 // Network is a running demo network: every node's runtime on loopback.
@@ -76,6 +80,7 @@ type Network struct {
 	Checkpointers    map[string]*oplog.Checkpointer
 	stopCheckpointer map[string]func()
 	cfg              NetworkConfig
+	terminals        map[string]*Terminal
 }
 
 // StartNetwork generates (or loads) the CA and node credentials under
@@ -96,7 +101,7 @@ func StartNetwork(ctx context.Context, cfg NetworkConfig) (*Network, error) {
 	n := &Network{Specs: Nodes(), Runtimes: map[string]*node.Runtime{}, DBs: map[string]*store.DB{},
 		Creds: map[string]*pki.NodeCredentials{}, Municipalities: map[string]*node.Municipality{},
 		Prefectures: map[string]*node.Prefecture{}, Checkpointers: map[string]*oplog.Checkpointer{},
-		stopCheckpointer: map[string]func(){}, cfg: cfg}
+		stopCheckpointer: map[string]func(){}, cfg: cfg, terminals: map[string]*Terminal{}}
 	if n.cfg.CheckpointEvery == 0 {
 		n.cfg.CheckpointEvery = 1000
 	}
@@ -213,9 +218,30 @@ func (n *Network) startNode(ctx context.Context, s NodeSpec, l net.Listener) err
 		l.Close()
 		return err
 	}
-	rt, err := node.Start(ctx, node.Config{DB: n.DBs[s.ID], Credentials: n.Creds[s.ID], Description: n.Description,
-		Handlers: h, NetworkListener: l, OutboxBatch: n.cfg.OutboxBatch, Logf: n.cfg.Logf})
+	cfg := node.Config{DB: n.DBs[s.ID], Credentials: n.Creds[s.ID], Description: n.Description,
+		Handlers: h, NetworkListener: l, OutboxBatch: n.cfg.OutboxBatch, Logf: n.cfg.Logf}
+	var term *Terminal
+	if n.cfg.Terminal != nil {
+		if term, err = n.cfg.Terminal(ctx, n, s); err != nil {
+			l.Close()
+			return err
+		}
+	}
+	if term != nil {
+		tl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			l.Close()
+			term.stop()
+			return jukinet.E("demo.Network", jukinet.KindUnavailable, err)
+		}
+		cfg.Terminal, cfg.TerminalListener, cfg.TerminalTLS = term.Handler, tl, term.TLS
+	}
+	rt, err := node.Start(ctx, cfg)
 	if err != nil {
+		if term != nil {
+			cfg.TerminalListener.Close()
+			term.stop()
+		}
 		return err
 	}
 	n.Runtimes[s.ID] = rt
@@ -231,6 +257,9 @@ func (n *Network) startNode(ctx context.Context, s NodeSpec, l net.Listener) err
 		})
 	}()
 	n.stopCheckpointer[s.ID] = func() { cancel(); <-done }
+	if term != nil {
+		n.terminals[s.ID] = term
+	}
 	return nil
 }
 
@@ -241,6 +270,25 @@ func (n *Network) stopCheckpointing(id string) {
 		delete(n.stopCheckpointer, id)
 		delete(n.Checkpointers, id)
 	}
+}
+
+func (t *Terminal) stop() {
+	if t.Close != nil {
+		t.Close()
+	}
+}
+
+// TerminalURL is node id's terminal address as a URL, "" without one.
+func (n *Network) TerminalURL(id string) string {
+	rt, ok := n.Runtimes[id]
+	if !ok || rt.TerminalAddr() == "" {
+		return ""
+	}
+	scheme := "http"
+	if t := n.terminals[id]; t != nil && t.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + rt.TerminalAddr()
 }
 
 // flows builds the Go API of node s on its database and returns its handlers.
@@ -324,6 +372,10 @@ func (n *Network) Stop(id string, closeDB bool) error {
 	delete(n.Runtimes, id)
 	n.stopCheckpointing(id)
 	err := rt.Close()
+	if t := n.terminals[id]; t != nil {
+		t.stop()
+		delete(n.terminals, id)
+	}
 	if closeDB {
 		if e := n.DBs[id].Close(); err == nil {
 			err = e
@@ -416,6 +468,10 @@ func (n *Network) Close() error {
 		}
 		delete(n.Runtimes, id)
 	}
+	for id, t := range n.terminals {
+		t.stop()
+		delete(n.terminals, id)
+	}
 	for id, db := range n.DBs {
 		if err := db.Close(); err != nil && first == nil {
 			first = err
@@ -423,4 +479,12 @@ func (n *Network) Close() error {
 		delete(n.DBs, id)
 	}
 	return first
+}
+
+// Logf is the network's diagnostics function (never nil).
+func (n *Network) Logf() func(format string, args ...any) {
+	if n.cfg.Logf == nil {
+		return func(string, ...any) {}
+	}
+	return n.cfg.Logf
 }

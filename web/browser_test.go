@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/access"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -185,7 +186,7 @@ func TestBrowserAdminOplog(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("oplog-results")),
 		shot("08-admin-oplog"))
 	table := s.text("#oplog-results")
-	for _, want := range []string{"resident.search", "C-CLERK", "OP-CLERK-lookup"} {
+	for _, want := range []string{"resident.search", "C-CLERK", "OP-CLERK-lookup", "forbidden"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("oplog for C-CLERK: table lacks %q:\n%s", want, table)
 		}
@@ -197,4 +198,57 @@ func TestBrowserAdminOplog(t *testing.T) {
 		chromedp.Navigate(srv.URL+"/admin/network"),
 		chromedp.WaitVisible(chromedp.CSS("table.results")),
 		shot("10-admin-network"))
+}
+
+// TestBrowserAdminOperators: the アクセス管理責任者 enrols a new operator's
+// 照合情報 with the 仮想リーダー, is refused a 操作者ID assignment without the
+// セキュリティ責任者's decision (message next to the field), assigns it with
+// one, and the new operator logs in with it.
+func TestBrowserAdminOperators(t *testing.T) {
+	s := session{t, browser(t)}
+	fx := newFixture(t, 0)
+	srv := httptest.NewTLSServer(fx.handler)
+	defer srv.Close()
+	admin := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-ADMIN", OperatorID: "OP-ADMIN-access_admin", Authority: jukinet.AuthorityAccessAdmin, Terminal: access.DemoTerminal})
+	if err := fx.auth.CreateOperator(admin, access.Operator{CollationID: "C-NEW", Name: "中村 新", Department: "市民課"}); err != nil {
+		t.Fatalf("CreateOperator: %v", err)
+	}
+	s.login(srv.URL, "C-ADMIN", "OP-ADMIN-access_admin", false)
+	s.do("operators list",
+		chromedp.Navigate(srv.URL+"/admin/operators"),
+		chromedp.WaitVisible(chromedp.ID("operators")),
+		shot("20-admin-operators"),
+		chromedp.Click(chromedp.CSS(`a[href="/admin/operators/C-NEW"]`)),
+		chromedp.WaitVisible(chromedp.ID("enroll")),
+		chromedp.Click(chromedp.ID("enroll")),
+		chromedp.WaitVisible(chromedp.CSS("p.notice")),
+		shot("21-admin-enrolled"))
+	if st := s.text("#template-state"); !strings.Contains(st, "登録済み") {
+		t.Errorf("after enrolment: 照合情報 %q, want 登録済み", st)
+	}
+	s.do("assignment without a decision",
+		chromedp.SetValue(chromedp.ID("f-authority"), string(jukinet.AuthorityLookup)),
+		chromedp.Click(chromedp.ID("assign")),
+		chromedp.WaitVisible(chromedp.ID("f-security_manager-error")),
+		chromedp.ScrollIntoView(chromedp.ID("f-security_manager")),
+		shot("22-admin-assign-error"))
+	if msg := s.text("#f-security_manager-error"); !strings.Contains(msg, "セキュリティ責任者") {
+		t.Errorf("assignment without the セキュリティ責任者: message %q next to the field, want one naming it", msg)
+	}
+	s.do("assignment",
+		chromedp.SetValue(chromedp.ID("f-authority"), string(jukinet.AuthorityLookup)),
+		chromedp.SendKeys(chromedp.ID("f-security_manager"), "C-ADMIN"),
+		chromedp.SendKeys(chromedp.ID("f-decision_ref"), "市民課決裁 R8-031"),
+		chromedp.Click(chromedp.ID("assign")),
+		chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	ids := s.text("#operator-ids")
+	if !strings.Contains(ids, "照会") || !strings.Contains(ids, "R8-031") {
+		t.Fatalf("操作者ID after assignment: %q, want one under 照会 with the decision R8-031", ids)
+	}
+	opID, err := fx.auth.OperatorIDs(admin, "C-NEW")
+	if err != nil || len(opID) != 1 {
+		t.Fatalf("OperatorIDs(C-NEW): %v (%v), want one", opID, err)
+	}
+	s.do("logout", chromedp.Click(chromedp.CSS("header .logout button")), chromedp.WaitVisible(chromedp.ID("collation_id")))
+	s.login(srv.URL, "C-NEW", opID[0].OperatorID, false)
 }

@@ -2,9 +2,12 @@ package web
 
 import (
 	"html/template"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/oplog"
 )
 
 // funcs are the template helpers: dates in 和暦 with ISO alongside (G-style
@@ -12,6 +15,36 @@ import (
 var funcs = template.FuncMap{
 	"events": events,
 	"arr":    func(xs ...any) []any { return xs },
+	"inc":    func(i int) int { return i + 1 },
+	"ms":     func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+	"finding": func(kind string) string {
+		if j, ok := findingKinds[kind]; ok {
+			return j
+		}
+		return kind
+	},
+	"provided": func(items string) string {
+		parts := strings.Split(items, ",")
+		for i, p := range parts {
+			if j, ok := itemNames[strings.TrimSpace(p)]; ok {
+				parts[i] = j
+			}
+		}
+		return strings.Join(parts, "・")
+	},
+	"microsWareki": func(us int64) string {
+		if us == 0 {
+			return ""
+		}
+		t := time.UnixMicro(us).In(jukinet.JST)
+		return jukinet.DateOf(t).Wareki() + " " + t.Format("15:04")
+	},
+	// fieldID is an input's element ID: dots would read as classes in CSS.
+	"fieldID": func(name string) string { return "f-" + strings.ReplaceAll(name, ".", "-") },
+	"today":   func(t time.Time) jukinet.Date { return jukinet.Today(t) },
+	"fieldsOf": func(fs []formField, v url.Values, e fieldErrors) fieldSet {
+		return fieldSet{Fields: fs, Values: v, Errors: e}
+	},
 	"wareki": func(d jukinet.Date) string {
 		if d.IsZero() {
 			return ""
@@ -49,4 +82,24 @@ var funcs = template.FuncMap{
 		}
 		return time.UnixMicro(us).In(jukinet.JST).Format("2006-01-02 15:04:05")
 	},
+}
+
+// fieldSet is what the "fields" template renders: a form's inputs with the
+// values entered and the messages next to them.
+type fieldSet struct {
+	Fields []formField
+	Values url.Values
+	Errors fieldErrors
+}
+
+// findingKinds names the periodic report's findings (oplog.Finding*).
+var findingKinds = map[string]string{
+	oplog.FindingOffHours: "時間外の照会", oplog.FindingBulk: "大量照会", oplog.FindingNoPurpose: "目的のない照会",
+	oplog.FindingLoginFailures: "ログイン失敗の反復", oplog.FindingSharedID: "照合IDの同時利用", oplog.FindingWatchlist: "要注意者の照会",
+}
+
+// itemNames names the items of a provision (node.ProvisionRecord.Items).
+var itemNames = map[string]string{
+	"name": "氏名", "birth_date": "生年月日", "sex": "性別", "address": "住所", "resident_code": "住民票コード",
+	"change": "異動情報", "individual_number": "個人番号",
 }

@@ -218,16 +218,18 @@ func (s *server) resident(w http.ResponseWriter, r *http.Request) error {
 type formField struct {
 	Name, Label, Type, Hint string
 	Required                bool
+	Options                 []option // Type "select"
 }
+
+// option is one choice of a select input.
+type option struct{ Value, Label string }
 
 // event is a register event the counter records on one resident.
 type event struct {
 	Slug, Title, Help string
 	Op                jukinet.Operation
-	// Aliases maps a field name the backend reports to the form's input.
-	Aliases map[string]string
-	Fields  []formField
-	Submit  func(ctx context.Context, c Counter, code jukinet.ResidentCode, f url.Values) error
+	Fields            []formField
+	Submit            func(ctx context.Context, c Counter, r register.Resident, f url.Values) error
 }
 
 func dateOf(f url.Values, name string) (jukinet.Date, error) {
@@ -245,11 +247,15 @@ var dateHint = "例: 2025-04-01 または 令和7年4月1日"
 
 // events lists the register events with a form of their own.
 func events() []event {
+	return append(baseEvents(), moreEvents()...)
+}
+
+func baseEvents() []event {
 	return []event{
 		{Slug: "move-within", Op: jukinet.OpMoveWithin, Title: "転居届", Help: "世帯全員が市内の新しい住所へ移ります。",
-			Aliases: map[string]string{"address.text": "address_text", "address": "address_text"},
-			Fields:  []formField{{"address_text", "新しい住所", "text", "番地・建物名まで", true}, {"date", "転居日", "date", dateHint, true}},
-			Submit: func(ctx context.Context, c Counter, code jukinet.ResidentCode, f url.Values) error {
+			Fields: []formField{{"address_text", "新しい住所", "text", "番地・建物名まで", true, nil}, {"date", "転居日", "date", dateHint, true, nil}},
+			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+				code := r.ResidentCode
 				d, err := dateOf(f, "date")
 				if err != nil {
 					return err
@@ -258,10 +264,11 @@ func events() []event {
 				return err
 			}},
 		{Slug: "move-out", Op: jukinet.OpMoveOut, Title: "転出届", Help: "国内転出は転出先の地方公共団体コードと住所を、国外転出は国名等を入力します。",
-			Fields: []formField{{"planned_date", "転出予定日", "date", dateHint, true}, {"report_date", "届出日", "date", "空欄なら本日", false},
-				{"destination.lg_code", "転出先の地方公共団体コード", "text", "6桁（国外転出は空欄）", false}, {"destination.text", "転出先の住所", "text", "", true},
-				{"abroad", "国外転出", "checkbox", "", false}},
-			Submit: func(ctx context.Context, c Counter, code jukinet.ResidentCode, f url.Values) error {
+			Fields: []formField{{"planned_date", "転出予定日", "date", dateHint, true, nil}, {"report_date", "届出日", "date", "空欄なら本日", false, nil},
+				{"destination.lg_code", "転出先の地方公共団体コード", "text", "6桁（国外転出は空欄）", false, nil}, {"destination.text", "転出先の住所", "text", "", true, nil},
+				{"abroad", "国外転出", "checkbox", "", false, nil}},
+			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+				code := r.ResidentCode
 				pd, err := dateOf(f, "planned_date")
 				if err != nil {
 					return err
@@ -283,8 +290,9 @@ func events() []event {
 				return err
 			}},
 		{Slug: "death", Op: jukinet.OpDeath, Title: "死亡届", Help: "住民票を消除し、除票として保存します。",
-			Fields: []formField{{"date", "死亡日", "date", dateHint, true}},
-			Submit: func(ctx context.Context, c Counter, code jukinet.ResidentCode, f url.Values) error {
+			Fields: []formField{{"date", "死亡日", "date", dateHint, true, nil}},
+			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+				code := r.ResidentCode
 				d, err := dateOf(f, "date")
 				if err != nil {
 					return err
@@ -293,9 +301,10 @@ func events() []event {
 				return err
 			}},
 		{Slug: "name", Op: jukinet.OpNameChange, Title: "氏名の変更", Help: "戸籍の届出に基づき氏名を変更します。",
-			Fields: []formField{{"name.kanji", "新しい氏名", "text", "姓と名の間は空白", true}, {"name.kana", "ふりがな", "text", "", true},
-				{"date", "変更日", "date", dateHint, true}},
-			Submit: func(ctx context.Context, c Counter, code jukinet.ResidentCode, f url.Values) error {
+			Fields: []formField{{"name.kanji", "新しい氏名", "text", "姓と名の間は空白", true, nil}, {"name.kana", "ふりがな", "text", "", true, nil},
+				{"date", "変更日", "date", dateHint, true, nil}},
+			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+				code := r.ResidentCode
 				d, err := dateOf(f, "date")
 				if err != nil {
 					return err
@@ -316,6 +325,12 @@ func eventBySlug(slug string) (event, bool) {
 }
 
 func eventTitle(slug string) string {
+	switch slug {
+	case "move-in":
+		return "転入届"
+	case "special-move-in":
+		return "特例転入"
+	}
 	e, _ := eventBySlug(slug)
 	return e.Title
 }
@@ -368,44 +383,21 @@ func (s *server) eventSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return jukinet.E("web.event", jukinet.KindInvalid, "フォームを読み取れません")
 	}
-	code := jukinet.ResidentCode(r.PathValue("code"))
-	err := ev.Submit(r.Context(), s.cfg.Counter, code, r.PostForm)
+	res, err := s.eventResident(r, ev)
+	if err != nil {
+		return err
+	}
+	err = ev.Submit(r.Context(), s.cfg.Counter, res, r.PostForm)
 	if err == nil {
-		http.Redirect(w, r, "/residents/"+string(code)+"?"+url.Values{"purpose": {ev.Title + "の記載確認"}, "done": {ev.Slug}}.Encode(), http.StatusSeeOther)
+		http.Redirect(w, r, "/residents/"+string(res.ResidentCode)+"?"+url.Values{"purpose": {ev.Title + "の記載確認"}, "done": {ev.Slug}}.Encode(), http.StatusSeeOther)
 		return nil
 	}
-	fe, msg, ok := formError(err)
+	fe, msg, ok := placeError(err, ev.inputs())
 	if !ok {
 		return err
 	}
-	res, gerr := s.eventResident(r, ev)
-	if gerr != nil {
-		return gerr
-	}
-	for from, to := range ev.Aliases {
-		if m, ok := fe[from]; ok {
-			fe = fieldErrors{to: m}
-		}
-	}
-	if _, known := fe.fieldIn(ev); !known && fe != nil {
-		for _, m := range fe {
-			msg = m
-		}
-		fe = nil
-	}
 	w.WriteHeader(http.StatusUnprocessableEntity)
 	return s.render(w, r, "event", eventData{Event: ev, Resident: res, Values: r.PostForm, Errors: fe, Message: msg})
-}
-
-// fieldIn reports whether the error's field is an input of ev's form; an
-// error on another field is shown above the form instead.
-func (fe fieldErrors) fieldIn(ev event) (string, bool) {
-	for _, f := range ev.Fields {
-		if _, ok := fe[f.Name]; ok {
-			return f.Name, true
-		}
-	}
-	return "", false
 }
 
 type oplogData struct {

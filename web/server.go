@@ -49,8 +49,9 @@ type route struct {
 }
 
 type server struct {
-	cfg   Config
-	pages map[string]*template.Template
+	cfg      Config
+	pages    map[string]*template.Template
+	refusals RefusalLog
 }
 
 // New returns the terminal's handler. It fails when a template does not parse
@@ -72,7 +73,10 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, pages: pages}
+	s := &server{cfg: cfg, pages: pages, refusals: cfg.Refusals}
+	if rl, ok := cfg.Admin.(RefusalLog); ok && s.refusals == nil {
+		s.refusals = rl
+	}
 	mux := http.NewServeMux()
 	for _, rt := range routes() {
 		if rt.page != "" && pages[rt.page] == nil {
@@ -159,6 +163,9 @@ func (s *server) guard(rt route) http.Handler {
 				return
 			}
 			if rt.op != opSession && !jukinet.Allowed(rt.op, actor.Authority) {
+				if s.refusals != nil {
+					s.refusals.LogRefusal(jukinet.WithActor(r.Context(), actor), rt.op)
+				}
 				w.WriteHeader(http.StatusForbidden)
 				s.renderPage(w, r, "error", actor, errorPage{Title: "権限がありません",
 					Message: fmt.Sprintf("操作者ID %s（%s）にはこの操作（%s）の権限がありません。", actor.OperatorID, actor.Authority.Japanese(), rt.op)})
@@ -245,6 +252,7 @@ type view struct {
 	Demo     bool
 	Path     string
 	Data     any
+	serves   func(href string) bool
 }
 
 func (s *server) render(w http.ResponseWriter, r *http.Request, name string, data any) error {
@@ -260,7 +268,7 @@ func (s *server) renderPage(w http.ResponseWriter, r *http.Request, name string,
 		return
 	}
 	var buf bytes.Buffer
-	v := view{Title: s.cfg.Title, Actor: actor, LoggedIn: actor.OperatorID != "", Demo: s.cfg.Reader != nil, Path: r.URL.Path, Data: data}
+	v := view{Title: s.cfg.Title, Actor: actor, LoggedIn: actor.OperatorID != "", Demo: s.cfg.Reader != nil, Path: r.URL.Path, Data: data, serves: s.serves}
 	if err := t.Execute(&buf, v); err != nil {
 		s.cfg.Logf("web: render %s: %v", name, err)
 		http.Error(w, "画面を表示できません", http.StatusInternalServerError)
@@ -316,13 +324,39 @@ type menuItem struct {
 	Op                jukinet.Operation
 }
 
+// serves reports whether this terminal has the backend behind a menu item
+// (the national server's terminal has no counter, a CS no self-disclosure).
+func (s *server) serves(href string) bool {
+	switch {
+	case href == "/residents" || href == "/counter/move-in":
+		return s.cfg.Counter != nil
+	case strings.HasPrefix(href, "/counter/"):
+		return s.cfg.Flows != nil
+	case href == "/admin/operators":
+		return s.cfg.Operators != nil
+	case href == "/admin/disclosure":
+		return s.cfg.National != nil
+	case href == "/admin/compliance":
+		return s.cfg.Admin != nil && s.cfg.Counter != nil // governance is the municipality's
+	}
+	return s.cfg.Admin != nil
+}
+
 // menu lists the screens in menu order; a page shows only those its
 // operator's authority allows.
 func menu() []menuItem {
 	return []menuItem{
 		{"/residents", "住民検索", "氏名・かな・生年月日・住所で住民票を探し、閲覧・届出を受け付けます。", jukinet.OpResidentSearch},
+		{"/counter/move-in", "転入届", "転出証明書による国内からの転入を記録します。", jukinet.OpMoveInDomestic},
+		{"/counter/special-move-in", "特例転入", "届いた転出証明書情報と個人番号カードで転入を記録します。", jukinet.OpSpecialMoveIn},
+		{"/counter/copy", "広域交付", "住所地の市区町村に住民票の写しを請求し、印刷します。", jukinet.OpCopyRequest},
+		{"/counter/annex", "戸籍の附票", "受信した附票記載事項通知を本籍で照会します。", jukinet.OpFlowsRead},
 		{"/admin/oplog", "操作履歴", "操作者・住民・操作・期間で操作履歴を検索します。", jukinet.OpOplogQuery},
+		{"/admin/operators", "操作者", "照合情報の登録・更新・削除、操作者IDの付与・取消、ロック解除。", jukinet.OpAccessEnroll},
 		{"/admin/registers", "管理簿", "照合ID・操作者IDの管理簿と履歴（CSV出力）。", jukinet.OpAccessRegisterRead},
+		{"/admin/log", "履歴の検証", "操作履歴の改ざん検証、チェックポイント、包含証明の出力。", jukinet.OpOplogProve},
+		{"/admin/report", "定期報告", "不正利用の兆候の分析（大量照会・ログイン失敗・同時利用）。", jukinet.OpOplogReport},
+		{"/admin/disclosure", "提供状況の開示", "本人確認情報の提供状況を本人に開示します（法30条の32）。", jukinet.OpSelfDisclosure},
 		{"/admin/network", "ネットワーク", "送信待ち・受信・未達・受領の状況。", OpNetworkStatusView},
 		{"/admin/compliance", "遵守状況", "ガイドライン項目ごとの遵守状況。", jukinet.OpGovComplianceReport},
 	}
@@ -337,7 +371,7 @@ func (v view) Can(op jukinet.Operation) bool {
 func (v view) Menu() []menuItem {
 	var out []menuItem
 	for _, m := range menu() {
-		if v.LoggedIn && jukinet.Allowed(m.Op, v.Actor.Authority) {
+		if v.LoggedIn && jukinet.Allowed(m.Op, v.Actor.Authority) && (v.serves == nil || v.serves(m.Href)) {
 			out = append(out, m)
 		}
 	}

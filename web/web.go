@@ -18,6 +18,7 @@ import (
 	"github.com/jukinet/jukinet/biometric"
 	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/oplog"
 	"github.com/jukinet/jukinet/register"
 )
@@ -49,6 +50,53 @@ type Counter interface {
 	MoveOut(ctx context.Context, in register.MoveOutInput) (*register.Resident, error)
 	Death(ctx context.Context, in register.DeathInput) (*register.Resident, error)
 	NameChange(ctx context.Context, code jukinet.ResidentCode, name jukinet.Name, date jukinet.Date) (*register.Resident, error)
+	Birth(ctx context.Context, in register.BirthInput) (*register.Resident, error)
+	MoveInDomestic(ctx context.Context, in register.MoveInInput) (*register.Resident, error)
+	HouseholderChange(ctx context.Context, in register.HouseholderChangeInput) ([]*register.Resident, error)
+	HouseholdOf(ctx context.Context, id, purpose string) (*register.Household, error)
+	HouseholdSplit(ctx context.Context, in register.HouseholdSplitInput) ([]*register.Resident, error)
+	ExOfficioCorrect(ctx context.Context, in register.ChangeInput) (*register.Resident, error)
+	ClericalCorrection(ctx context.Context, in register.ChangeInput) (*register.Resident, error)
+	RequestIndividualNumber(ctx context.Context, code jukinet.ResidentCode, reason jukinet.ChangeReason, date jukinet.Date) error
+}
+
+// Flows are the counter's inter-node work at a municipality's CS: 特例転入
+// from the 転出証明書情報 received (法24条の2), 住民票の写しの広域交付
+// (法12条の4) and the 戸籍の附票 notices received. NewFlows adapts a
+// *node.Municipality.
+type Flows interface {
+	Certificates(ctx context.Context) ([]ReceivedCertificate, error)
+	SpecialMoveIn(ctx context.Context, in node.SpecialMoveInInput) (*register.Resident, error)
+	RequestCopy(ctx context.Context, in node.CopyRequestInput) (string, error)
+	AwaitCopy(ctx context.Context, id string) (*node.CopyRecord, error)
+	Annex(ctx context.Context, domicile, purpose string) ([]node.AnnexNotice, error)
+}
+
+// Disclosure is the national server's 本人確認情報の提供状況の開示 (法30条の32).
+// *node.National implements it.
+type Disclosure interface {
+	SelfDisclosure(ctx context.Context, code jukinet.ResidentCode) ([]node.ProvisionRecord, error)
+	Agencies() *node.Agencies
+}
+
+// OperatorAdmin is the アクセス管理責任者's work on operators (G13):
+// 照合情報 enrolment, renewal and deletion, 操作者ID assignment and
+// withdrawal, unlocking. *access.Service implements it.
+type OperatorAdmin interface {
+	Operator(ctx context.Context, collationID string) (access.Operator, error)
+	OperatorIDs(ctx context.Context, collationID string) ([]access.OperatorIDRecord, error)
+	Enroll(ctx context.Context, collationID string, r biometric.Reading) error
+	Renew(ctx context.Context, collationID string, r biometric.Reading) error
+	Revoke(ctx context.Context, collationID, reason string) error
+	Assign(ctx context.Context, a access.Assignment) (string, error)
+	Withdraw(ctx context.Context, operatorID, reason string) error
+	Unlock(ctx context.Context, collationID string) error
+}
+
+// RefusalLog records a request the route guard refused (G15: refused
+// operations are in the operation log too). NewAdmin's value implements it.
+type RefusalLog interface {
+	LogRefusal(ctx context.Context, op jukinet.Operation)
 }
 
 // Admin is the admin console's backend: the operation log (G15), the
@@ -59,6 +107,13 @@ type Admin interface {
 	Registers(ctx context.Context) (access.RegisterBook, error)
 	NetworkStatus(ctx context.Context) (network.StatusReport, error)
 	Compliance(ctx context.Context, asOf jukinet.Date) (governance.Report, error)
+	// LogStatus verifies the whole operation log (when the log's keys are
+	// known) and reports its size and latest checkpoint.
+	LogStatus(ctx context.Context) (LogStatus, error)
+	// Prove exports one record with its inclusion proof (logged).
+	Prove(ctx context.Context, index uint64) (oplog.Proof, error)
+	// Analyse is the periodic misuse analysis over [from, to).
+	Analyse(ctx context.Context, from, to time.Time) (oplog.AnalysisReport, error)
 }
 
 // Config configures the terminal's web handler.
@@ -71,9 +126,16 @@ type Config struct {
 	// Title names the node on every page, e.g. "防府市".
 	Title   string
 	Auth    Auth
-	Counter Counter       // nil: the counter screens answer 503
-	Admin   Admin         // nil: the admin screens answer 503
-	Reader  VirtualReader // demo mode only: shows the 仮想リーダー button
-	Now     func() time.Time
-	Logf    func(format string, args ...any)
+	Counter Counter // nil: the counter screens answer 503
+	Flows   Flows   // nil: the inter-node counter screens answer 503
+	Admin   Admin   // nil: the admin screens answer 503
+	// Operators is the operator administration; nil: those screens answer 503.
+	Operators OperatorAdmin
+	// National, on the national server's terminal, is its self-disclosure.
+	National Disclosure
+	// Refusals records refused requests; nil: Admin's, when it has one.
+	Refusals RefusalLog
+	Reader   VirtualReader // demo mode only: shows the 仮想リーダー button
+	Now      func() time.Time
+	Logf     func(format string, args ...any)
 }

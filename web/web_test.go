@@ -26,6 +26,7 @@ type fixture struct {
 	db      *store.DB
 	reg     *register.Register
 	auth    *access.Service
+	reader  *biometric.SyntheticReader
 	handler http.Handler
 }
 
@@ -55,12 +56,12 @@ func newFixture(t testing.TB, residents int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Terminal: access.DemoTerminal, Title: demo.Hofu.Name, Auth: auth, Counter: reg,
+	h, err := New(Config{Terminal: access.DemoTerminal, Title: demo.Hofu.Name, Auth: auth, Counter: reg, Operators: auth,
 		Admin: NewAdmin(db), Reader: reader, Logf: t.Logf})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return &fixture{db: db, reg: reg, auth: auth, handler: h}
+	return &fixture{db: db, reg: reg, auth: auth, reader: reader, handler: h}
 }
 
 func TestTemplatesRegistered(t *testing.T) {

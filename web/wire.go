@@ -2,12 +2,16 @@ package web
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"time"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/biometric"
 	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/oplog"
 	"github.com/jukinet/jukinet/register"
 	"github.com/jukinet/jukinet/store"
@@ -19,6 +23,10 @@ import (
 
 var (
 	_ Auth          = (*access.Service)(nil)
+	_ OperatorAdmin = (*access.Service)(nil)
+	_ Disclosure    = (*node.National)(nil)
+	_ Flows         = municipalityFlows{}
+	_ RefusalLog    = dbAdmin{}
 	_ Admin         = dbAdmin{}
 	_ VirtualReader = (*biometric.SyntheticReader)(nil)
 	_ Counter       = (*register.Register)(nil)
@@ -29,9 +37,110 @@ var (
 // (network.QueueStatus) and the compliance report (governance).
 func NewAdmin(db *store.DB) Admin { return dbAdmin{db: db, gov: governance.New(db)} }
 
+// NewAdminVerified is NewAdmin with the log's keys: LogStatus then
+// recomputes the whole log (oplog.SQLLog.Verify) against them.
+func NewAdminVerified(db *store.DB, v oplog.Verifier) Admin {
+	return dbAdmin{db: db, gov: governance.New(db), verifier: &v}
+}
+
 type dbAdmin struct {
-	db  *store.DB
-	gov *governance.Service
+	db       *store.DB
+	gov      *governance.Service
+	verifier *oplog.Verifier
+}
+
+// LogStatus is the operation log's state: its size, the latest checkpoint
+// and, when the keys are known, the outcome of verifying every record.
+type LogStatus struct {
+	Size       uint64
+	Checkpoint *oplog.StoredCheckpoint // nil before the first one
+	Pending    int                     // checkpoints waiting for a cosignature
+	Verified   bool                    // Report is the outcome of a full verification
+	Report     oplog.Report
+	Took       time.Duration
+}
+
+// LogStatus reads the log as a query of it (OpOplogQuery, logged).
+func (a dbAdmin) LogStatus(ctx context.Context) (LogStatus, error) {
+	var st LogStatus
+	if err := a.db.Update(ctx, store.Op{Operation: jukinet.OpOplogQuery, Detail: "verify"}, func(*store.Tx) error { return nil }); err != nil {
+		return st, err
+	}
+	l := oplog.NewSQLLog(a.db)
+	var err error
+	if st.Size, err = l.Size(ctx); err != nil {
+		return st, err
+	}
+	cp, ok, err := l.LatestCheckpoint(ctx, false)
+	if err != nil {
+		return st, err
+	}
+	if ok {
+		st.Checkpoint = &cp
+	}
+	if st.Pending, err = l.PendingCheckpoints(ctx); err != nil {
+		return st, err
+	}
+	if a.verifier != nil {
+		start := time.Now()
+		if st.Report, err = l.Verify(ctx, *a.verifier); err != nil {
+			return st, err
+		}
+		st.Verified, st.Took = true, time.Since(start)
+	}
+	return st, nil
+}
+
+// Prove logs the export (OpOplogProve) and builds the proof.
+func (a dbAdmin) Prove(ctx context.Context, index uint64) (oplog.Proof, error) {
+	if err := a.db.Update(ctx, store.Op{Operation: jukinet.OpOplogProve, Detail: fmt.Sprintf("prove %d", index)}, func(*store.Tx) error { return nil }); err != nil {
+		return oplog.Proof{}, err
+	}
+	return oplog.Prove(ctx, oplog.NewSQLLog(a.db), index)
+}
+
+func (a dbAdmin) Analyse(ctx context.Context, from, to time.Time) (oplog.AnalysisReport, error) {
+	return oplog.Analyse(ctx, a.db, oplog.ReportConfig{From: from, To: to})
+}
+
+// LogRefusal attempts op as a no-op through the one write path, which
+// refuses it and logs the refusal (result forbidden).
+func (a dbAdmin) LogRefusal(ctx context.Context, op jukinet.Operation) {
+	_ = a.db.Update(ctx, store.Op{Operation: op, Detail: "refused by the terminal"}, func(*store.Tx) error { return nil })
+}
+
+// NewFlows adapts a municipality's CS to the counter's inter-node screens.
+func NewFlows(m *node.Municipality) Flows { return municipalityFlows{m} }
+
+type municipalityFlows struct{ *node.Municipality }
+
+// Certificates lists the unused 転出証明書情報, logged as part of the
+// 特例転入 work (OpSpecialMoveIn): it shows personal data.
+func (f municipalityFlows) Certificates(ctx context.Context) ([]ReceivedCertificate, error) {
+	var out []ReceivedCertificate
+	err := f.DB().Update(ctx, store.Op{Operation: jukinet.OpSpecialMoveIn, Detail: "list received move-out certificates"}, func(tx *store.Tx) error {
+		rows, err := tx.Query(`SELECT body, received_at FROM flow_moveout_certificates WHERE used_at = 0 ORDER BY received_at DESC LIMIT 200`)
+		if err != nil {
+			return jukinet.E("web.Certificates", jukinet.KindInternal, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var body string
+			var at int64
+			if err := rows.Scan(&body, &at); err != nil {
+				return jukinet.E("web.Certificates", jukinet.KindInternal, err)
+			}
+			var c ReceivedCertificate
+			if err := json.Unmarshal([]byte(body), &c.MoveOutCertificate); err != nil {
+				return jukinet.E("web.Certificates", jukinet.KindInternal, err)
+			}
+			c.ReceivedAt = time.UnixMicro(at)
+			out = append(out, c)
+		}
+		tx.SetDetail(fmt.Sprintf("list received move-out certificates: %d", len(out)))
+		return rows.Err()
+	})
+	return out, err
 }
 
 func (a dbAdmin) QueryLog(ctx context.Context, f oplog.Filter) ([]oplog.Entry, error) {

@@ -10,7 +10,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/demo"
+	"github.com/jukinet/jukinet/web"
 )
 
 // runDemo: jukinet demo [--data DIR] [--residents N] [--seed S] [--exit] [--scenario]
@@ -31,16 +33,19 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
+	operators := map[string][]access.DemoOperator{}
 	net, err := demo.StartNetwork(ctx, demo.NetworkConfig{Dir: *dir, Residents: *n, Seed: *seed,
-		Logf: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }})
+		Logf:     func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) },
+		Terminal: web.DemoTerminals(10*time.Second, func(id string, ops []access.DemoOperator) { operators[id] = ops })})
 	if err != nil {
 		return err
 	}
 	defer net.Close()
 	for _, s := range net.Specs {
 		rt := net.Runtimes[s.ID]
-		fmt.Fprintf(stdout, "%-10s %-8s %-13s network %s\n", s.Name, s.ID, s.Role, rt.NetworkAddr())
+		fmt.Fprintf(stdout, "%-10s %-8s %-13s network %s  terminal %s\n", s.Name, s.ID, s.Role, rt.NetworkAddr(), net.TerminalURL(s.ID))
 	}
+	printOperators(stdout, operators[string(demo.Hofu.Code)])
 	fmt.Fprintf(stdout, "network description: %s/network.toml\n", *dir)
 	want := 0
 	for _, r := range net.Seeded {
@@ -72,4 +77,20 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fmt.Fprintln(stdout, "running; Ctrl-C stops")
 	<-ctx.Done()
 	return nil
+}
+
+// printOperators lists the demo operators (the same at every node): the
+// 照合ID to type at the terminal's login and the authority of each 操作者ID.
+func printOperators(w io.Writer, ops []access.DemoOperator) {
+	if len(ops) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "terminal operators (self-signed certificate; log in with the 照合ID and the 仮想リーダー):")
+	for _, o := range ops {
+		var ids []string
+		for i, id := range o.OperatorIDs {
+			ids = append(ids, id+" "+o.Authorities[i].Japanese())
+		}
+		fmt.Fprintf(w, "  %-9s %s（%s）: %s\n", o.CollationID, o.Name, o.Department, strings.Join(ids, ", "))
+	}
 }

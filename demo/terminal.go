@@ -1,0 +1,122 @@
+package demo
+
+import (
+	"context"
+	"crypto/tls"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/biometric"
+	"github.com/jukinet/jukinet/node"
+	"github.com/jukinet/jukinet/oplog"
+	"github.com/jukinet/jukinet/store"
+)
+
+// ReaderSeed seeds the demo's 仮想リーダー: the same seed on every start
+// gives the same synthetic fingers, so operators enrolled on a first run
+// still match after a restart.
+const ReaderSeed = 7
+
+// LogDomain is the domain of the demo nodes' operation-log origins.
+const LogDomain = node.DefaultLogDomain
+
+// Terminal is what NetworkConfig.Terminal returns for one node: the handler
+// of its terminal listener (統合端末, G2.5), its TLS configuration (nil:
+// plain HTTP) and what to stop with the node.
+type Terminal struct {
+	Handler http.Handler
+	TLS     *tls.Config
+	Close   func()
+}
+
+// TerminalServices are the services a node's terminal is built on, prepared
+// by PrepareTerminal.
+type TerminalServices struct {
+	Auth      *access.Service
+	Reader    *biometric.SyntheticReader
+	Operators []access.DemoOperator // the demo operators (read back from the 管理簿 on a restart)
+	// Log verifies the node's operation log: the node's signing key signs
+	// its checkpoints and its witness node on the network cosigns them.
+	Log   oplog.Verifier
+	Close func() // releases what the terminal holds
+}
+
+// PrepareTerminal readies node id for its terminal: the biometric node key
+// under DIR/ID/ (access.LoadOrCreateNodeKey), the demo operators with their
+// 照合情報 (once; a restart reads them back), 防府市's year of governance
+// records, and the verifier of the node's operation log (interval is unused:
+// the network's checkpointers pace themselves).
+func (n *Network) PrepareTerminal(ctx context.Context, id string, interval time.Duration) (TerminalServices, error) {
+	const op = "demo.PrepareTerminal"
+	db := n.DBs[id]
+	if db == nil {
+		return TerminalServices{}, jukinet.Errorf(op, jukinet.KindNotFound, "id", "node %s has no open database", id)
+	}
+	keyDir := filepath.Join(n.cfg.Dir, id)
+	ring, err := access.LoadOrCreateNodeKey(keyDir)
+	if err != nil {
+		return TerminalServices{}, err
+	}
+	reader := biometric.NewSyntheticReader(ReaderSeed, 0.1)
+	ops, err := access.SeedDemoOperators(ctx, db, reader, ring.Current())
+	if jukinet.IsKind(err, jukinet.KindConflict) {
+		ops, err = demoOperatorsOf(ctx, db)
+	}
+	if err != nil {
+		return TerminalServices{}, err
+	}
+	if id == string(Hofu.Code) {
+		if _, err := SeedGovernance(ctx, db, jukinet.Today(db.Now())); err != nil {
+			return TerminalServices{}, err
+		}
+	}
+	auth, err := access.New(db, ring, access.Options{})
+	if err != nil {
+		return TerminalServices{}, err
+	}
+	ts := TerminalServices{Auth: auth, Reader: reader, Operators: ops}
+	// The node's checkpointer (started by startNode) signs its log with the
+	// node's signing key; its witness on the network cosigns it
+	// (node.LogWitness): the same keys verify it here.
+	logV, witV, err := node.LogVerifiers(n.Description, LogDomain, id)
+	if err != nil {
+		return TerminalServices{}, err
+	}
+	ts.Log = oplog.Verifier{Origin: oplog.Origin(LogDomain, id), Log: logV, Witnesses: []note.Verifier{witV}}
+	ts.Close = func() {}
+	return ts, nil
+}
+
+// demoOperatorsOf reads the demo operators back on a restart (they were
+// seeded on the first run): the bootstrap's own listing for the console,
+// not a read of the 管理簿 by anyone.
+func demoOperatorsOf(ctx context.Context, db *store.DB) ([]access.DemoOperator, error) {
+	rows, err := db.SQL().QueryContext(ctx, `SELECT o.collation_id, o.name, o.department, COALESCE(i.operator_id, ''), COALESCE(i.authority, '')
+ FROM access_operators o LEFT JOIN access_operator_ids i ON i.collation_id = o.collation_id AND i.withdrawn_at = 0
+ ORDER BY o.collation_id, i.operator_id`)
+	if err != nil {
+		return nil, jukinet.E("demo.PrepareTerminal", jukinet.KindInternal, err)
+	}
+	defer rows.Close()
+	var out []access.DemoOperator
+	for rows.Next() {
+		var id, name, dept, opID, auth string
+		if err := rows.Scan(&id, &name, &dept, &opID, &auth); err != nil {
+			return nil, jukinet.E("demo.PrepareTerminal", jukinet.KindInternal, err)
+		}
+		if len(out) == 0 || out[len(out)-1].CollationID != id {
+			out = append(out, access.DemoOperator{CollationID: id, Name: name, Department: dept})
+		}
+		if opID != "" {
+			d := &out[len(out)-1]
+			d.OperatorIDs = append(d.OperatorIDs, opID)
+			d.Authorities = append(d.Authorities, jukinet.Authority(auth))
+		}
+	}
+	return out, rows.Err()
+}

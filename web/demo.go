@@ -1,0 +1,57 @@
+package web
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/demo"
+	"github.com/jukinet/jukinet/network"
+)
+
+// DemoTerminals is the demo network's terminal hook (demo.NetworkConfig's
+// Terminal): every node gets a terminal on a self-signed TLS listener with
+// the 仮想リーダー, the demo operators and its log's checkpointer
+// (demo.Network.PrepareTerminal, every checkpointEvery). A municipality's
+// terminal has the counter on its CS (the node's own register, so the
+// counter's events run the flows); the national server's has the
+// self-disclosure; every node has the admin console. Operators receives
+// each node's demo operators (to print them), and may be nil.
+func DemoTerminals(checkpointEvery time.Duration, operators func(id string, ops []access.DemoOperator)) func(context.Context, *demo.Network, demo.NodeSpec) (*demo.Terminal, error) {
+	var mu sync.Mutex // the hook may run again when a node restarts
+	return func(ctx context.Context, n *demo.Network, spec demo.NodeSpec) (*demo.Terminal, error) {
+		ts, err := n.PrepareTerminal(ctx, spec.ID, checkpointEvery)
+		if err != nil {
+			return nil, err
+		}
+		cfg := Config{Terminal: access.DemoTerminal, Title: spec.Name, Auth: ts.Auth, Reader: ts.Reader,
+			Operators: ts.Auth, Admin: NewAdminVerified(n.DBs[spec.ID], ts.Log), Logf: n.Logf()}
+		switch spec.Role {
+		case network.RoleMunicipality:
+			if m := n.Municipalities[spec.ID]; m != nil {
+				cfg.Counter, cfg.Flows = m.Register(), NewFlows(m)
+			}
+		case network.RoleNational:
+			if n.NationalNode != nil {
+				cfg.National = n.NationalNode
+			}
+		}
+		h, err := New(cfg)
+		if err != nil {
+			ts.Close()
+			return nil, err
+		}
+		tlsCfg, err := SelfSignedTLS("127.0.0.1", "localhost")
+		if err != nil {
+			ts.Close()
+			return nil, err
+		}
+		if operators != nil {
+			mu.Lock()
+			operators(spec.ID, ts.Operators)
+			mu.Unlock()
+		}
+		return &demo.Terminal{Handler: h, TLS: tlsCfg, Close: ts.Close}, nil
+	}
+}

@@ -71,9 +71,10 @@ type Config struct {
 	// Title names the node on every page, e.g. "防府市".
 	Title   string
 	Auth    Auth
-	Counter Counter       // nil: the counter screens answer 503
-	Admin   Admin         // nil: the admin screens answer 503
-	Reader  VirtualReader // demo mode only: shows the 仮想リーダー button
+	Counter Counter             // nil: the counter screens answer 503
+	Admin   Admin               // nil: the admin screens answer 503
+	Gov     *governance.Service // operation management (運用管理) screens and /api/gov; nil: they answer 503
+	Reader  VirtualReader       // demo mode only: shows the 仮想リーダー button
 	Now     func() time.Time
 	Logf    func(format string, args ...any)
 }

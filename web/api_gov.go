@@ -25,6 +25,7 @@ type govAct struct {
 	Op      jukinet.Operation
 	Summary string
 	run     func(ctx context.Context, s *governance.Service, body []byte) (any, error)
+	decode  func(body []byte) error // decodes only: tests check forms against it
 }
 
 // decodeGov decodes one JSON object into T: unknown fields and trailing
@@ -54,6 +55,9 @@ func gov[T any](name string, op jukinet.Operation, summary string, f func(ctx co
 			return nil, err
 		}
 		return f(ctx, s, in)
+	}, decode: func(body []byte) error {
+		_, err := decodeGov[T](body)
+		return err
 	}}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/demo"
+	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
 )
 
@@ -32,6 +33,7 @@ func DemoTerminals(checkpointEvery time.Duration, operators func(id string, ops 
 			if m := n.Municipalities[spec.ID]; m != nil {
 				cfg.Counter, cfg.Flows = m.Register(), NewFlows(m)
 			}
+			cfg.Gov = governance.New(n.DBs[spec.ID])
 		case network.RoleNational:
 			if n.NationalNode != nil {
 				cfg.National = n.NationalNode

@@ -338,6 +338,8 @@ func (s *server) serves(href string) bool {
 		return s.cfg.National != nil
 	case href == "/admin/compliance":
 		return s.cfg.Admin != nil && s.cfg.Counter != nil // governance is the municipality's
+	case href == "/admin/gov":
+		return s.cfg.Gov != nil
 	}
 	return s.cfg.Admin != nil
 }
@@ -359,6 +361,7 @@ func menu() []menuItem {
 		{"/admin/disclosure", "提供状況の開示", "本人確認情報の提供状況を本人に開示します（法30条の32）。", jukinet.OpSelfDisclosure},
 		{"/admin/network", "ネットワーク", "送信待ち・受信・未達・受領の状況。", OpNetworkStatusView},
 		{"/admin/compliance", "遵守状況", "ガイドライン項目ごとの遵守状況。", jukinet.OpGovComplianceReport},
+		{"/admin/gov", "運用管理", "役割、セキュリティ会議、指示、不正利用事案、入退室、情報資産、委託。", jukinet.OpGovComplianceReport},
 	}
 }
 

@@ -135,7 +135,9 @@ type Config struct {
 	National Disclosure
 	// Refusals records refused requests; nil: Admin's, when it has one.
 	Refusals RefusalLog
-	Reader   VirtualReader // demo mode only: shows the 仮想リーダー button
-	Now      func() time.Time
-	Logf     func(format string, args ...any)
+	// Gov is operation management (運用管理): screens and /api/gov; nil: they answer 503.
+	Gov    *governance.Service
+	Reader VirtualReader // demo mode only: shows the 仮想リーダー button
+	Now    func() time.Time
+	Logf   func(format string, args ...any)
 }

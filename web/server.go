@@ -147,14 +147,23 @@ type ctxKey struct{}
 func (s *server) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rt.op != "" {
+			api := strings.HasPrefix(r.URL.Path, "/api/")
 			c, err := r.Cookie(sessionCookie)
 			if err != nil {
+				if api {
+					s.apiFail(w, r, jukinet.E(string(rt.op), jukinet.KindUnauthorized, "no session: log in at the terminal first"))
+					return
+				}
 				s.toLogin(w, r, "")
 				return
 			}
 			actor, err := s.cfg.Auth.Authenticate(r.Context(), c.Value, s.terminal(r))
 			if err != nil {
 				clearCookie(w, sessionCookie)
+				if api {
+					s.apiFail(w, r, jukinet.E(string(rt.op), err))
+					return
+				}
 				msg := "セッションが無効です。もう一度ログインしてください。"
 				if jukinet.IsKind(err, jukinet.KindExpired) {
 					msg = "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。"
@@ -165,6 +174,10 @@ func (s *server) guard(rt route) http.Handler {
 			if rt.op != opSession && !jukinet.Allowed(rt.op, actor.Authority) {
 				if s.refusals != nil {
 					s.refusals.LogRefusal(jukinet.WithActor(r.Context(), actor), rt.op)
+				}
+				if api {
+					s.apiFail(w, r, jukinet.Errorf(string(rt.op), jukinet.KindForbidden, "", "operation %s is not allowed for authority %s", rt.op, actor.Authority))
+					return
 				}
 				w.WriteHeader(http.StatusForbidden)
 				s.renderPage(w, r, "error", actor, errorPage{Title: "権限がありません",

@@ -144,7 +144,12 @@ func TestEveryRouteRefuses(t *testing.T) {
 		path = pathParam.ReplaceAllString(strings.ReplaceAll(path, "{$}", ""), "3520631234")
 		t.Run(rt.pattern, func(t *testing.T) {
 			resp := do(method, path, "")
-			if method == http.MethodGet {
+			if strings.HasPrefix(path, "/api/") {
+				// The JSON API answers 401 with a JSON error, never a redirect.
+				if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+					t.Errorf("%s without a session: got %d %q, want 401 JSON", rt.pattern, resp.StatusCode, resp.Header.Get("Content-Type"))
+				}
+			} else if method == http.MethodGet {
 				if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
 					t.Errorf("%s without a session: got %d → %q, want 303 → /login", rt.pattern, resp.StatusCode, resp.Header.Get("Location"))
 				}

@@ -38,8 +38,9 @@ type Agencies struct {
 	byID map[string]*Agency
 }
 
-// MaxProvideBatch is the most persons one provision request may ask for.
-const MaxProvideBatch = 1000
+// MaxProvideBatch is the most persons one provision request may ask for
+// (one request is one batch: one transaction, one batch ID).
+const MaxProvideBatch = 10000
 
 // LoadAgencies reads the agency list from a file (see ParseAgencies).
 func LoadAgencies(path string) (*Agencies, error) {

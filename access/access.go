@@ -65,7 +65,7 @@ type Assignment struct {
 	OperatorID      string            // optional; generated when empty
 	CollationID     string            // whose
 	Authority       jukinet.Authority // its type
-	Scope           string            // where it applies, e.g. "node" or "department:市民課"
+	Scope           string            // the terminals it may be used on: "node:*" (or ""), "node:<this node>", "terminal:<ID>" (scope.go)
 	ValidFrom       time.Time
 	ValidUntil      time.Time
 	SecurityManager string // 照合ID of the セキュリティ責任者 who decided with the admin

@@ -477,7 +477,7 @@ func TestOnlyAccessAdminAdministers(t *testing.T) {
 func TestAssignValidation(t *testing.T) {
 	run(t, func(t *testing.T, fx *fixture) {
 		now := fx.clk.Now()
-		good := Assignment{CollationID: "C-CLERK", Authority: jukinet.AuthorityIssue, Scope: "department:市民課", ValidFrom: now, ValidUntil: now.Add(time.Hour), SecurityManager: "C-ADMIN", DecisionRef: "R8-1"}
+		good := Assignment{CollationID: "C-CLERK", Authority: jukinet.AuthorityIssue, Scope: "terminal:T-02", ValidFrom: now, ValidUntil: now.Add(time.Hour), SecurityManager: "C-ADMIN", DecisionRef: "R8-1"}
 		for _, tc := range []struct {
 			name  string
 			edit  func(a *Assignment)
@@ -487,7 +487,11 @@ func TestAssignValidation(t *testing.T) {
 			{"bad operator ID", func(a *Assignment) { a.OperatorID = "has space" }, jukinet.KindInvalid, "operator_id"},
 			{"system authority", func(a *Assignment) { a.Authority = jukinet.AuthoritySystem }, jukinet.KindInvalid, "authority"},
 			{"unknown authority", func(a *Assignment) { a.Authority = "root" }, jukinet.KindInvalid, "authority"},
-			{"no scope", func(a *Assignment) { a.Scope = " " }, jukinet.KindInvalid, "scope"},
+			{"blank scope", func(a *Assignment) { a.Scope = " " }, jukinet.KindInvalid, "scope"},
+			{"department scope", func(a *Assignment) { a.Scope = "department:市民課" }, jukinet.KindInvalid, "scope"},
+			{"another node", func(a *Assignment) { a.Scope = "node:352012" }, jukinet.KindInvalid, "scope"},
+			{"bad terminal ID", func(a *Assignment) { a.Scope = "terminal:T 01" }, jukinet.KindInvalid, "scope"},
+			{"no terminal ID", func(a *Assignment) { a.Scope = "terminal:" }, jukinet.KindInvalid, "scope"},
 			{"reversed period", func(a *Assignment) { a.ValidUntil = now.Add(-time.Hour) }, jukinet.KindInvalid, "valid_until"},
 			{"no period", func(a *Assignment) { a.ValidFrom = time.Time{} }, jukinet.KindInvalid, "valid_until"},
 			{"no security manager", func(a *Assignment) { a.SecurityManager = "" }, jukinet.KindInvalid, "security_manager"},
@@ -774,4 +778,161 @@ func BenchmarkMatch(b *testing.B) {
 			}
 		})
 	}
+}
+
+// A 操作者ID is offered and accepted only on the terminals its scope names
+// (G2.8), at Verify, Choose, Login and on every Authenticate.
+func TestOperatorIDScope(t *testing.T) {
+	run(t, func(t *testing.T, fx *fixture) {
+		ctx := context.Background()
+		now := fx.clk.Now()
+		if err := fx.svc.RegisterTerminal(fx.admin(), Terminal{ID: "T-02", Name: "窓口2", Location: "市民課"}); err != nil {
+			t.Fatal(err)
+		}
+		assign := func(authority jukinet.Authority, scope string) string {
+			t.Helper()
+			id, err := fx.svc.Assign(fx.admin(), Assignment{CollationID: "C-AUDIT", Authority: authority, Scope: scope,
+				ValidFrom: now, ValidUntil: now.AddDate(0, 1, 0), SecurityManager: "C-ADMIN", DecisionRef: "R8-scope"})
+			if err != nil {
+				t.Fatalf("Assign(scope %q): %v", scope, err)
+			}
+			return id
+		}
+		onlyT02 := assign(jukinet.AuthorityLookup, ScopeTerminal("T-02"))
+		wholeNode := assign(jukinet.AuthorityIssue, "node:"+node)
+		star := assign(jukinet.AuthorityRecord, ScopeAllTerminals)
+		empty := assign(jukinet.AuthorityNumber, "")
+		// The demo's own 操作者ID (scope node:<this node>) keeps working: OP-AUDIT-audit.
+		offered := func(terminal string) map[string]bool {
+			t.Helper()
+			ch, err := fx.svc.Verify(ctx, terminal, "C-AUDIT", fx.reader.Genuine("C-AUDIT", 0.05))
+			if err != nil {
+				t.Fatalf("Verify(C-AUDIT@%s): %v", terminal, err)
+			}
+			out := map[string]bool{}
+			for _, c := range ch.Choices {
+				out[c.OperatorID] = true
+			}
+			return out
+		}
+		for _, tc := range []struct {
+			terminal string
+			want     []string
+			notWant  []string
+		}{
+			{DemoTerminal, []string{wholeNode, star, empty, "OP-AUDIT-audit"}, []string{onlyT02}},
+			{"T-02", []string{onlyT02, wholeNode, star, empty, "OP-AUDIT-audit"}, nil},
+		} {
+			got := offered(tc.terminal)
+			for _, id := range tc.want {
+				if !got[id] {
+					t.Errorf("Verify at %s offers %v; want %s among them", tc.terminal, got, id)
+				}
+			}
+			for _, id := range tc.notWant {
+				if got[id] {
+					t.Errorf("Verify at %s offers %s (scope terminal:T-02); want it left out", tc.terminal, id)
+				}
+			}
+		}
+
+		// Choose and Login refuse it elsewhere, naming the scope.
+		ch, err := fx.svc.Verify(ctx, DemoTerminal, "C-AUDIT", fx.reader.Genuine("C-AUDIT", 0.05))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = fx.svc.Choose(ctx, ch.Token, DemoTerminal, onlyT02)
+		wantKind(t, "Choose(T-02-only ID at T-01)", err, jukinet.KindForbidden)
+		if err == nil || !strings.Contains(err.Error(), `"terminal:T-02"`) || jukinet.ErrorField(err) != "operator_id" {
+			t.Errorf("Choose out of scope: error %v (field %q); want it to name scope \"terminal:T-02\" on field operator_id", err, jukinet.ErrorField(err))
+		}
+		_, err = fx.svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-AUDIT", Reading: fx.reader.Genuine("C-AUDIT", 0.05), OperatorID: onlyT02})
+		wantKind(t, "Login(T-02-only ID at T-01)", err, jukinet.KindForbidden)
+		fails := logRecords(t, fx.db, jukinet.OpAccessLoginFailure)
+		if n := countDetail(fails, "operator_id_out_of_scope:"+onlyT02); n != 2 {
+			t.Errorf("login failures naming operator_id_out_of_scope:%s = %d; want 2 (Choose, Login)", onlyT02, n)
+		}
+		s, err := fx.svc.Login(ctx, LoginRequest{Terminal: "T-02", CollationID: "C-AUDIT", Reading: fx.reader.Genuine("C-AUDIT", 0.05), OperatorID: onlyT02})
+		if err != nil {
+			t.Fatalf("Login(T-02-only ID at T-02): %v", err)
+		}
+		if a, err := fx.svc.Authenticate(ctx, s.Token, "T-02"); err != nil || a.OperatorID != onlyT02 {
+			t.Errorf("Authenticate at T-02 = %+v, %v; want %s", a, err, onlyT02)
+		}
+
+		// A scope stored before enforcement that does not parse fails closed,
+		// also for a session already open.
+		if _, err := fx.db.SQL().Exec(`UPDATE access_operator_ids SET scope = 'department:市民課' WHERE operator_id = $1`, onlyT02); err != nil {
+			t.Fatal(err)
+		}
+		_, err = fx.svc.Authenticate(ctx, s.Token, "T-02")
+		wantKind(t, "Authenticate with an unparsable stored scope", err, jukinet.KindForbidden)
+		_, err = fx.svc.Authenticate(ctx, s.Token, "T-02")
+		wantKind(t, "Authenticate after the session was ended", err, jukinet.KindUnauthorized)
+		if got := offered("T-02"); got[onlyT02] {
+			t.Errorf("Verify offers %s with scope department:市民課; want it left out", onlyT02)
+		}
+	})
+}
+
+func countDetail(recs []store.LogRecord, s string) int {
+	n := 0
+	for _, r := range recs {
+		if strings.Contains(r.Detail, s) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestScopeAllows(t *testing.T) {
+	for _, tc := range []struct {
+		scope, terminal string
+		want            bool
+	}{
+		{"", "T-01", true},
+		{"node", "T-01", true},
+		{"node:*", "T-01", true},
+		{"node:" + node, "T-09", true},
+		{"node:352012", "T-01", false},
+		{"terminal:T-01", "T-01", true},
+		{"terminal:T-01", "T-02", false},
+		{"terminal:T-01", "t-01", false},
+		{"terminal:", "", false},
+		{"department:市民課", "T-01", false},
+		{"NODE:*", "T-01", false},
+		{" node:*", "T-01", false},
+	} {
+		t.Run(tc.scope+"@"+tc.terminal, func(t *testing.T) {
+			if got := ScopeAllows(node, tc.scope, tc.terminal); got != tc.want {
+				t.Errorf("ScopeAllows(%s, %q, %q) = %v; want %v", node, tc.scope, tc.terminal, got, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzValidateScope(f *testing.F) {
+	for _, s := range []string{"", "node", "node:*", "node:" + node, "node:352012", "terminal:T-01", "terminal:", "terminal:a/b", "department:x", "\xff"} {
+		f.Add(s, "T-01")
+	}
+	f.Fuzz(func(t *testing.T, scope, terminal string) {
+		err := ValidateScope(node, scope)
+		if err != nil {
+			if !jukinet.IsKind(err, jukinet.KindInvalid) || jukinet.ErrorField(err) != "scope" {
+				t.Fatalf("ValidateScope(%q) = %v; want KindInvalid on field scope", scope, err)
+			}
+			if ScopeAllows(node, scope, terminal) {
+				t.Fatalf("ScopeAllows(%q, %q) = true for an invalid scope", scope, terminal)
+			}
+			return
+		}
+		// A valid scope allows either every terminal or exactly the one it names.
+		if id, ok := strings.CutPrefix(scope, "terminal:"); ok {
+			if ScopeAllows(node, scope, terminal) != (terminal == id) || !ValidID(id) {
+				t.Fatalf("ScopeAllows(%q, %q) disagrees with the named terminal %q", scope, terminal, id)
+			}
+		} else if !ScopeAllows(node, scope, terminal) {
+			t.Fatalf("ScopeAllows(%q, %q) = false for a whole-node scope", scope, terminal)
+		}
+	})
 }

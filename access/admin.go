@@ -246,8 +246,8 @@ func (s *Service) Assign(ctx context.Context, a Assignment) (string, error) {
 	if !a.Authority.Valid() || a.Authority == jukinet.AuthoritySystem {
 		return "", jukinet.Errorf(op, jukinet.KindInvalid, "authority", "%q is not an operator authority", a.Authority)
 	}
-	if err := validText(op, "scope", a.Scope, 64); err != nil {
-		return "", err
+	if err := ValidateScope(s.db.Node(), a.Scope); err != nil {
+		return "", jukinet.E(op, err)
 	}
 	if a.ValidFrom.IsZero() || a.ValidUntil.IsZero() || !a.ValidUntil.After(a.ValidFrom) {
 		return "", jukinet.E(op, jukinet.KindInvalid, jukinet.Field("valid_until"), "a validity period with valid_from before valid_until is required")

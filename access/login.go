@@ -176,6 +176,7 @@ func (s *Service) Verify(ctx context.Context, terminal, collationID string, r bi
 	if err != nil {
 		return Challenge{}, jukinet.E(op, err)
 	}
+	choices = s.inScope(choices, terminal) // a 操作者ID for other terminals is not offered
 	detail := fmt.Sprintf("collation_id=%s terminal=%s", collationID, terminal)
 	err = s.db.Update(s.system(ctx), store.Op{Operation: jukinet.OpAccessVerified, Detail: detail}, func(tx *store.Tx) error {
 		if err := s.afterMatch(tx, m); err != nil {
@@ -256,7 +257,7 @@ func (s *Service) pick(ctx context.Context, op, terminal, collationID, operatorI
 	var valid []OperatorIDRecord
 	var chosen *OperatorIDRecord
 	for i := range choices {
-		if choices[i].ValidAt(now) {
+		if choices[i].ValidAt(now) && ScopeAllows(s.db.Node(), choices[i].Scope, terminal) {
 			valid = append(valid, choices[i])
 		}
 		if choices[i].OperatorID == operatorID {
@@ -276,6 +277,9 @@ func (s *Service) pick(ctx context.Context, op, terminal, collationID, operatorI
 	case !chosen.ValidAt(now):
 		s.logFailure(ctx, terminal, collationID, "operator_id_invalid:"+chosen.OperatorID, false)
 		return OperatorIDRecord{}, jukinet.Errorf(op, jukinet.KindExpired, "operator_id", "操作者ID %s is withdrawn or outside its validity period", chosen.OperatorID)
+	case !ScopeAllows(s.db.Node(), chosen.Scope, terminal):
+		s.logFailure(ctx, terminal, collationID, "operator_id_out_of_scope:"+chosen.OperatorID, false)
+		return OperatorIDRecord{}, scopeError(op, chosen.OperatorID, chosen.Scope, terminal)
 	}
 	return *chosen, nil
 }
@@ -329,15 +333,16 @@ func (s *Service) Authenticate(ctx context.Context, token, terminal string) (juk
 	}
 	var a jukinet.Actor
 	var authority, status string
+	var scope string
 	var created, lastSeen, locked, from, until, withdrawn, active int64
 	err := s.db.SQL().QueryRowContext(ctx, `SELECT s.collation_id, s.operator_id, s.authority, s.terminal, s.created_at, s.last_seen,
-			o.status, o.locked_at, i.valid_from, i.valid_until, i.withdrawn_at, COALESCE(t.active, 0)
+			o.status, o.locked_at, i.valid_from, i.valid_until, i.withdrawn_at, i.scope, COALESCE(t.active, 0)
 		FROM access_sessions s
 		JOIN access_operators o ON o.collation_id = s.collation_id
 		JOIN access_operator_ids i ON i.operator_id = s.operator_id
 		LEFT JOIN access_terminals t ON t.terminal_id = s.terminal
 		WHERE s.token_hash = $1 AND s.pending = 0`, hash).
-		Scan(&a.CollationID, &a.OperatorID, &authority, &a.Terminal, &created, &lastSeen, &status, &locked, &from, &until, &withdrawn, &active)
+		Scan(&a.CollationID, &a.OperatorID, &authority, &a.Terminal, &created, &lastSeen, &status, &locked, &from, &until, &withdrawn, &scope, &active)
 	if errors.Is(err, sql.ErrNoRows) {
 		return jukinet.Actor{}, jukinet.E(op, jukinet.KindUnauthorized, jukinet.Field("token"), "no such session")
 	}
@@ -363,6 +368,9 @@ func (s *Service) Authenticate(ctx context.Context, token, terminal string) (juk
 		return fail(jukinet.KindExpired, "operator_id", "operator_id_invalid", "the 操作者ID is withdrawn or outside its validity period")
 	case active == 0:
 		return fail(jukinet.KindForbidden, "terminal", "terminal_inactive", "the terminal is no longer active")
+	case !ScopeAllows(s.db.Node(), scope, a.Terminal):
+		s.endSession(ctx, hash, a.CollationID, a.OperatorID, a.Terminal, "operator_id_out_of_scope")
+		return jukinet.Actor{}, jukinet.E(op, scopeError(op, a.OperatorID, scope, a.Terminal))
 	}
 	// Refresh last-seen only when it has grown stale: a write per request
 	// would double the database work of every read. This bookkeeping holds no
@@ -498,6 +506,22 @@ func (s *Service) operatorIDs(ctx context.Context, collationID string) ([]Operat
 // OperatorIDs lists an operator's 操作者ID with their history fields.
 func (s *Service) OperatorIDs(ctx context.Context, collationID string) ([]OperatorIDRecord, error) {
 	return s.operatorIDs(ctx, collationID)
+}
+
+// inScope keeps the 操作者ID whose scope allows terminal.
+func (s *Service) inScope(ids []OperatorIDRecord, terminal string) []OperatorIDRecord {
+	var out []OperatorIDRecord
+	for _, r := range ids {
+		if ScopeAllows(s.db.Node(), r.Scope, terminal) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// scopeError refuses a 操作者ID on a terminal outside its scope, naming the scope.
+func scopeError(op, operatorID, scope, terminal string) error {
+	return jukinet.Errorf(op, jukinet.KindForbidden, "operator_id", "操作者ID %s has scope %q, which does not include terminal %s", operatorID, truncateScope(scope), logID(terminal))
 }
 
 func (s *Service) validOperatorIDs(ctx context.Context, collationID string, now time.Time) ([]OperatorIDRecord, error) {

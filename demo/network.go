@@ -79,8 +79,13 @@ type Network struct {
 	// that Stop and Close end.
 	Checkpointers    map[string]*oplog.Checkpointer
 	stopCheckpointer map[string]func()
-	cfg              NetworkConfig
-	terminals        map[string]*Terminal
+	// Agency is the national server's agency listener (法30条の9) on a
+	// loopback port; nil while the national node is stopped or runs with
+	// caller-supplied handlers. DIR/agencies/pension/ holds a client
+	// certificate for the demo agency "pension".
+	Agency    *node.AgencyListener
+	cfg       NetworkConfig
+	terminals map[string]*Terminal
 }
 
 // StartNetwork generates (or loads) the CA and node credentials under
@@ -124,6 +129,13 @@ func StartNetwork(ctx context.Context, cfg NetworkConfig) (*Network, error) {
 			return nil, err
 		}
 		n.Creds[s.ID] = c
+	}
+	if _, err := pki.LoadAgency(cfg.Dir, DemoAgency); jukinet.ErrorKind(err) == jukinet.KindNotFound {
+		if _, err := pki.IssueAgencyFiles(cfg.Dir, DemoAgency, pki.Options{}); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
 	}
 	listeners := map[string]net.Listener{}
 	closeListeners := func() {
@@ -245,6 +257,11 @@ func (n *Network) startNode(ctx context.Context, s NodeSpec, l net.Listener) err
 		return err
 	}
 	n.Runtimes[s.ID] = rt
+	if s.Role == network.RoleNational && n.cfg.Handlers == nil && n.NationalNode != nil {
+		if err := n.startAgencyListener(); err != nil {
+			n.Logf()("node %s: agency listener: %v", s.ID, err)
+		}
+	}
 	n.Checkpointers[s.ID] = cp
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
@@ -261,6 +278,43 @@ func (n *Network) startNode(ctx context.Context, s NodeSpec, l net.Listener) err
 		n.terminals[s.ID] = term
 	}
 	return nil
+}
+
+// DemoAgency is the agency the demo network issues a client certificate for
+// (DIR/agencies/pension/): 日本年金機構 in AgenciesTOML.
+const DemoAgency = "pension"
+
+// startAgencyListener starts the national server's agency listener on a
+// fresh loopback port.
+func (n *Network) startAgencyListener() error {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return jukinet.E("demo.Network", jukinet.KindUnavailable, err)
+	}
+	al, err := node.StartAgencyListener(node.AgencyListenerConfig{
+		AgencyAPIConfig: node.AgencyAPIConfig{National: n.NationalNode, Logf: n.Logf()},
+		Credentials:     n.Creds[network.NationalID], Listener: l})
+	if err != nil {
+		l.Close()
+		return err
+	}
+	n.Agency = al
+	return nil
+}
+
+// AgencyURL is the agency listener's provision endpoint, "" without one.
+func (n *Network) AgencyURL() string {
+	if n.Agency == nil {
+		return ""
+	}
+	return "https://" + n.Agency.Addr() + node.AgencyProvidePath
+}
+
+func (n *Network) stopAgencyListener() {
+	if n.Agency != nil {
+		n.Agency.Close()
+		n.Agency = nil
+	}
 }
 
 // stopCheckpointing ends node id's checkpointer goroutine and waits for it.
@@ -371,6 +425,9 @@ func (n *Network) Stop(id string, closeDB bool) error {
 	}
 	delete(n.Runtimes, id)
 	n.stopCheckpointing(id)
+	if id == network.NationalID {
+		n.stopAgencyListener()
+	}
 	err := rt.Close()
 	if t := n.terminals[id]; t != nil {
 		t.stop()
@@ -462,6 +519,7 @@ func (n *Network) Close() error {
 	for id := range n.stopCheckpointer {
 		n.stopCheckpointing(id)
 	}
+	n.stopAgencyListener()
 	for id, rt := range n.Runtimes {
 		if err := rt.Close(); err != nil && first == nil {
 			first = err

@@ -1,14 +1,22 @@
 package demo
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
+
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/node"
+	"github.com/jukinet/jukinet/pki"
 )
 
 func TestNetworkConverges(t *testing.T) {
 	ctx := context.Background()
-	n, err := StartNetwork(ctx, NetworkConfig{Dir: t.TempDir(), Residents: 200, Seed: 1, Logf: t.Logf})
+	dir := t.TempDir()
+	n, err := StartNetwork(ctx, NetworkConfig{Dir: dir, Residents: 200, Seed: 1, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,5 +34,26 @@ func TestNetworkConverges(t *testing.T) {
 		if err != nil || got != p.want {
 			t.Errorf("IdentityCount(%s) = %d, %v; want %d", p.id, got, err, p.want)
 		}
+	}
+	// The demo agency "pension" reaches the agency listener with the
+	// certificate the network issued it under DIR/agencies/.
+	creds, err := pki.LoadAgency(dir, DemoAgency)
+	if err != nil {
+		t.Fatalf("LoadAgency(%s): %v", DemoAgency, err)
+	}
+	var code string
+	if err := n.DBs[network.NationalID].SQL().QueryRow(`SELECT resident_code FROM flow_identity ORDER BY resident_code LIMIT 1`).Scan(&code); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{"task": "年金給付の支給", "resident_codes": []string{code}})
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: creds.ClientTLSConfig(network.NationalID)}}
+	resp, err := c.Post(n.AgencyURL(), "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST %s: %v", n.AgencyURL(), err)
+	}
+	defer resp.Body.Close()
+	var got node.ProvideResponse
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusOK || len(got.Records) != 1 || string(got.Records[0].ResidentCode) != code {
+		t.Errorf("provide %s to pension: status %d, %+v, %v; want 200 with that person", code, resp.StatusCode, got, err)
 	}
 }

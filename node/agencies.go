@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -38,8 +39,9 @@ type Agencies struct {
 	byID map[string]*Agency
 }
 
-// MaxProvideBatch is the most persons one provision request may ask for.
-const MaxProvideBatch = 1000
+// MaxProvideBatch is the most persons one provision request may ask for
+// (one request is one batch: one transaction, one batch ID).
+const MaxProvideBatch = 10000
 
 // LoadAgencies reads the agency list from a file (see ParseAgencies).
 func LoadAgencies(path string) (*Agencies, error) {
@@ -201,8 +203,9 @@ func (n *National) Provide(ctx context.Context, agencyID, task string, codes []j
 	var out []jukinet.IdentityInfo
 	err := n.db.Update(ctx, store.Op{Operation: jukinet.OpNationalProvide, Detail: fmt.Sprintf("%s/%s: %d persons, batch %s", agencyID, task, len(codes), batch),
 		NumberAccessed: ag.IndividualNumber}, func(tx *store.Tx) error {
+		rows := make([]any, 0, 8*len(codes))
 		for _, c := range codes {
-			cur, _, err := readIdentity(tx, "", c)
+			cur, err := readCurrentIdentity(tx, c)
 			found := err == nil && cur.Change.Reason.Class() != jukinet.ClassRemove
 			if err != nil && jukinet.ErrorKind(err) != jukinet.KindNotFound {
 				return err
@@ -211,10 +214,7 @@ func (n *National) Provide(ctx context.Context, agencyID, task string, codes []j
 			if err != nil {
 				return internal(op, err)
 			}
-			if _, err := tx.Exec(`INSERT INTO flow_provisions (id, batch_id, provided_at, agency, task, items, subject_token, found) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-				id.String(), batch, tx.NowMicro(), agencyID, task, items, n.db.SubjectToken(string(c)), boolInt(found)); err != nil {
-				return internal(op, err)
-			}
+			rows = append(rows, id.String(), batch, tx.NowMicro(), agencyID, task, items, n.db.SubjectToken(string(c)), boolInt(found))
 			if !found {
 				continue
 			}
@@ -225,12 +225,36 @@ func (n *National) Provide(ctx context.Context, agencyID, task string, codes []j
 			out = append(out, info)
 			tx.Log(jukinet.OpNationalProvide, string(c), "ok", agencyID+"/"+task)
 		}
+		// One multi-row insert per batch: a row-by-row INSERT was a quarter of
+		// the time of a 1,000-person request.
+		if err := tx.InsertRows(`INSERT INTO flow_provisions (id, batch_id, provided_at, agency, task, items, subject_token, found) VALUES `, 8, rows); err != nil {
+			return internal(op, err)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// readCurrentIdentity is readIdentity without the history, which a provision
+// does not give out.
+func readCurrentIdentity(tx *store.Tx, code jukinet.ResidentCode) (*jukinet.IdentityInfo, error) {
+	const op = "node.readCurrentIdentity"
+	var raw string
+	err := tx.QueryRow(`SELECT info FROM flow_identity WHERE resident_code = $1 ORDER BY updated_at DESC, version DESC LIMIT 1`, string(code)).Scan(&raw)
+	if noRows(err) {
+		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no identity information for %s", code)
+	}
+	if err != nil {
+		return nil, internal(op, err)
+	}
+	var cur jukinet.IdentityInfo
+	if err := json.Unmarshal([]byte(raw), &cur); err != nil {
+		return nil, internal(op, err)
+	}
+	return &cur, nil
 }
 
 func boolInt(b bool) int {

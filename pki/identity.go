@@ -80,6 +80,7 @@ func terminalURI(nodeID, terminalID string) *url.URL {
 type identity struct {
 	nodes     []string // from jukinet:node:<ID>
 	terminals [][2]string
+	agencies  []string // from jukinet:agency:<ID>
 }
 
 // readIdentity collects the jukinet URIs of cert; any jukinet URI it cannot
@@ -112,6 +113,11 @@ func readIdentity(cert *x509.Certificate) (identity, error) {
 				return id, fmt.Errorf("terminal URI %q: terminal: %v", truncate(u.String()), err)
 			}
 			id.terminals = append(id.terminals, [2]string{node, term})
+		case "agency":
+			if err := checkAgencyID(rest); err != nil {
+				return id, fmt.Errorf("agency URI %q: %v", truncate(u.String()), err)
+			}
+			id.agencies = append(id.agencies, rest)
 		default:
 			return id, fmt.Errorf("unknown jukinet URI %q", truncate(u.String()))
 		}
@@ -135,6 +141,8 @@ func NodeIDFromCert(cert *x509.Certificate) (string, error) {
 	switch {
 	case len(id.terminals) > 0:
 		return "", jukinet.E(op, jukinet.KindUnauthorized, "a terminal certificate is not a node certificate")
+	case len(id.agencies) > 0:
+		return "", jukinet.E(op, jukinet.KindUnauthorized, "an agency certificate is not a node certificate")
 	case len(id.nodes) == 0:
 		return "", jukinet.E(op, jukinet.KindUnauthorized, "the certificate names no jukinet node")
 	case len(id.nodes) > 1:
@@ -164,6 +172,8 @@ func TerminalFromCert(cert *x509.Certificate) (nodeID, terminalID string, err er
 	switch {
 	case len(id.nodes) > 0:
 		return "", "", jukinet.E(op, jukinet.KindUnauthorized, "a node certificate is not a terminal certificate")
+	case len(id.agencies) > 0:
+		return "", "", jukinet.E(op, jukinet.KindUnauthorized, "an agency certificate is not a terminal certificate")
 	case len(id.terminals) == 0:
 		return "", "", jukinet.E(op, jukinet.KindUnauthorized, "the certificate names no jukinet terminal")
 	case len(id.terminals) > 1:

@@ -45,6 +45,9 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		rt := net.Runtimes[s.ID]
 		fmt.Fprintf(stdout, "%-10s %-8s %-13s network %s  terminal %s\n", s.Name, s.ID, s.Role, rt.NetworkAddr(), net.TerminalURL(s.ID))
 	}
+	if u := net.AgencyURL(); u != "" {
+		fmt.Fprintf(stdout, "agency listener (mTLS, agency certificates only): POST %s  (demo agency %q: %s/agencies/%s/)\n", u, demo.DemoAgency, *dir, demo.DemoAgency)
+	}
 	printOperators(stdout, operators[string(demo.Hofu.Code)])
 	fmt.Fprintf(stdout, "network description: %s/network.toml\n", *dir)
 	want := 0

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,12 +26,16 @@ import (
 //	data = "/var/lib/jukinet"     # keys: DATA/<node>/ (pki.LoadNode), SQLite: DATA/<node>.db
 //	db = ""                       # SQLite file (default DATA/<node>.db)
 //	dsn = ""                      # or a PostgreSQL URL
+//	agencies = "agencies.toml"    # national only: the agency list (法30条の9, 別表)
+//	agency_addr = "0.0.0.0:8443"  # national only: the agency listener (mTLS, agency certificates)
 type nodeFile struct {
-	Node    string `toml:"node"`
-	Network string `toml:"network"`
-	Data    string `toml:"data"`
-	DB      string `toml:"db"`
-	DSN     string `toml:"dsn"`
+	Node       string `toml:"node"`
+	Network    string `toml:"network"`
+	Data       string `toml:"data"`
+	DB         string `toml:"db"`
+	DSN        string `toml:"dsn"`
+	Agencies   string `toml:"agencies"`
+	AgencyAddr string `toml:"agency_addr"`
 }
 
 // runServe: jukinet serve --config node.toml [--db PATH | --dsn URL]
@@ -89,13 +94,44 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer db.Close()
-	rt, err := node.Start(ctx, node.Config{DB: db, Credentials: creds, Description: desc,
-		Logf: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }})
+	logf := func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }
+	cfg := node.Config{DB: db, Credentials: creds, Description: desc, Logf: logf}
+	var national *node.National
+	if self, ok := desc.Node(nf.Node); ok && self.Role == network.RoleNational {
+		var agencies *node.Agencies
+		if nf.Agencies != "" {
+			if agencies, err = node.LoadAgencies(rel(nf.Agencies)); err != nil {
+				return err
+			}
+		}
+		if national, err = node.NewNational(ctx, db, node.NationalConfig{Agencies: agencies}); err != nil {
+			return err
+		}
+		cfg.Handlers = national.Handlers()
+	} else if nf.Agencies != "" || nf.AgencyAddr != "" {
+		return jukinet.Errorf("serve", jukinet.KindInvalid, "agency_addr", "agencies and agency_addr are for the national node only (%s is not it)", nf.Node)
+	}
+	rt, err := node.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
 	fmt.Fprintf(stdout, "node %s (%s) listening on %s\n", rt.ID(), rt.Node().Role, rt.NetworkAddr())
+	if national != nil && nf.AgencyAddr != "" {
+		// A port of its own: the network listener speaks only the inter-node protocol.
+		l, err := net.Listen("tcp", nf.AgencyAddr)
+		if err != nil {
+			return jukinet.E("serve", jukinet.KindUnavailable, jukinet.Field("agency_addr"), err)
+		}
+		al, err := node.StartAgencyListener(node.AgencyListenerConfig{
+			AgencyAPIConfig: node.AgencyAPIConfig{National: national, Logf: logf}, Credentials: creds, Listener: l})
+		if err != nil {
+			l.Close()
+			return err
+		}
+		defer al.Close()
+		fmt.Fprintf(stdout, "agency listener on %s (POST %s)\n", al.Addr(), node.AgencyProvidePath)
+	}
 	<-ctx.Done()
 	return nil
 }

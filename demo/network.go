@@ -202,33 +202,34 @@ func StartNetwork(ctx context.Context, cfg NetworkConfig) (*Network, error) {
 }
 
 func (n *Network) startNode(ctx context.Context, s NodeSpec, l net.Listener) error {
-	var h node.Handlers
-	if n.cfg.Handlers != nil {
-		h = n.cfg.Handlers(s)
-	} else {
+	var agencies *node.Agencies
+	if s.Role == network.RoleNational {
 		var err error
-		if h, err = n.flows(ctx, s); err != nil {
+		if agencies, err = node.ParseAgencies([]byte(AgenciesTOML)); err != nil {
 			l.Close()
 			return err
 		}
 	}
-	lw, err := node.NewLogWitness(node.LogWitnessConfig{DB: n.DBs[s.ID], Description: n.Description, SigningKey: n.Creds[s.ID].SigningKey})
+	asm, err := node.Assemble(ctx, node.AssemblyConfig{DB: n.DBs[s.ID], Description: n.Description,
+		SigningKey: n.Creds[s.ID].SigningKey, Agencies: agencies,
+		CheckpointEvery: n.cfg.CheckpointEvery, CheckpointInterval: n.cfg.CheckpointInterval})
 	if err != nil {
 		l.Close()
 		return err
 	}
-	all := node.Handlers{}
-	for k, f := range lw.Handlers() {
-		all[k] = f
+	switch {
+	case asm.Municipality != nil:
+		n.Municipalities[s.ID] = asm.Municipality
+	case asm.Prefecture != nil:
+		n.Prefectures[s.ID] = asm.Prefecture
+	case asm.National != nil:
+		n.NationalNode = asm.National
 	}
-	for k, f := range h { // the caller's handlers win
-		all[k] = f
-	}
-	h = all
-	cp, err := lw.Checkpointer(n.cfg.CheckpointEvery, n.cfg.CheckpointInterval)
-	if err != nil {
-		l.Close()
-		return err
+	h := asm.Handlers
+	if n.cfg.Handlers != nil {
+		for k, f := range n.cfg.Handlers(s) { // the caller's handlers win
+			h[k] = f
+		}
 	}
 	cfg := node.Config{DB: n.DBs[s.ID], Credentials: n.Creds[s.ID], Description: n.Description,
 		Handlers: h, NetworkListener: l, OutboxBatch: n.cfg.OutboxBatch, Logf: n.cfg.Logf}
@@ -262,18 +263,12 @@ func (n *Network) startNode(ctx context.Context, s NodeSpec, l net.Listener) err
 			n.Logf()("node %s: agency listener: %v", s.ID, err)
 		}
 	}
-	n.Checkpointers[s.ID] = cp
-	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		cp.Run(cctx, func(err error) {
-			if n.cfg.Logf != nil {
-				n.cfg.Logf("node %s: checkpointer: %v", s.ID, err)
-			}
-		})
-	}()
-	n.stopCheckpointer[s.ID] = func() { cancel(); <-done }
+	n.Checkpointers[s.ID] = asm.Checkpointer
+	n.stopCheckpointer[s.ID] = asm.RunCheckpointer(ctx, func(f string, a ...any) {
+		if n.cfg.Logf != nil {
+			n.cfg.Logf("node "+s.ID+": "+f, a...)
+		}
+	})
 	if term != nil {
 		n.terminals[s.ID] = term
 	}
@@ -343,39 +338,6 @@ func (n *Network) TerminalURL(id string) string {
 		scheme = "https"
 	}
 	return scheme + "://" + rt.TerminalAddr()
-}
-
-// flows builds the Go API of node s on its database and returns its handlers.
-func (n *Network) flows(ctx context.Context, s NodeSpec) (node.Handlers, error) {
-	db := n.DBs[s.ID]
-	switch s.Role {
-	case network.RoleMunicipality:
-		m, err := node.NewMunicipality(db, node.MunicipalityConfig{Municipality: jukinet.LGCode(s.ID), Prefecture: s.Prefecture})
-		if err != nil {
-			return nil, err
-		}
-		n.Municipalities[s.ID] = m
-		return m.Handlers(), nil
-	case network.RolePrefecture:
-		p, err := node.NewPrefecture(db, node.PrefectureConfig{ID: jukinet.LGCode(s.ID)})
-		if err != nil {
-			return nil, err
-		}
-		n.Prefectures[s.ID] = p
-		return p.Handlers(), nil
-	case network.RoleNational:
-		agencies, err := node.ParseAgencies([]byte(AgenciesTOML))
-		if err != nil {
-			return nil, err
-		}
-		nat, err := node.NewNational(ctx, db, node.NationalConfig{Agencies: agencies})
-		if err != nil {
-			return nil, err
-		}
-		n.NationalNode = nat
-		return nat.Handlers(), nil
-	}
-	return nil, jukinet.Errorf("demo.Network", jukinet.KindInvalid, "role", "unknown role %q", s.Role)
 }
 
 // Municipality is the Go API of a municipality's CS (demo.Cluster).

@@ -95,27 +95,32 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	defer db.Close()
 	logf := func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }
-	cfg := node.Config{DB: db, Credentials: creds, Description: desc, Logf: logf}
-	var national *node.National
-	if self, ok := desc.Node(nf.Node); ok && self.Role == network.RoleNational {
-		var agencies *node.Agencies
+	self, ok := desc.Node(nf.Node)
+	if !ok {
+		return jukinet.Errorf("serve", jukinet.KindInvalid, "node", "node %s is not in %s", nf.Node, nf.Network)
+	}
+	var agencies *node.Agencies
+	if self.Role == network.RoleNational {
 		if nf.Agencies != "" {
 			if agencies, err = node.LoadAgencies(rel(nf.Agencies)); err != nil {
 				return err
 			}
 		}
-		if national, err = node.NewNational(ctx, db, node.NationalConfig{Agencies: agencies}); err != nil {
-			return err
-		}
-		cfg.Handlers = national.Handlers()
 	} else if nf.Agencies != "" || nf.AgencyAddr != "" {
 		return jukinet.Errorf("serve", jukinet.KindInvalid, "agency_addr", "agencies and agency_addr are for the national node only (%s is not it)", nf.Node)
 	}
+	asm, err := node.Assemble(ctx, node.AssemblyConfig{DB: db, Description: desc, SigningKey: creds.SigningKey, Agencies: agencies})
+	if err != nil {
+		return err
+	}
+	national := asm.National
+	cfg := node.Config{DB: db, Credentials: creds, Description: desc, Handlers: asm.Handlers, Logf: logf}
 	rt, err := node.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
+	defer asm.RunCheckpointer(ctx, logf)()
 	fmt.Fprintf(stdout, "node %s (%s) listening on %s\n", rt.ID(), rt.Node().Role, rt.NetworkAddr())
 	if national != nil && nf.AgencyAddr != "" {
 		// A port of its own: the network listener speaks only the inter-node protocol.

@@ -1,0 +1,109 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"time"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/oplog"
+	"github.com/jukinet/jukinet/store"
+)
+
+// AssemblyConfig says which node to assemble on which database.
+type AssemblyConfig struct {
+	DB          *store.DB
+	Description *network.Description
+	SigningKey  ed25519.PrivateKey // the node's network signing key (also signs its log's checkpoints)
+	Agencies    *Agencies          // national only: the agencies it may provide to (nil: none)
+	// CheckpointEvery and CheckpointInterval pace the operation-log
+	// checkpointer (defaults 1,000 records and 5 s).
+	CheckpointEvery    uint64
+	CheckpointInterval time.Duration
+}
+
+// Assembly is one node ready to start: the Go API of its role, the witness
+// flow of its operation log and its checkpointer, and every handler the
+// runtime dispatches to. `jukinet serve` and the demo network both build
+// their nodes with Assemble, so a node runs the same code either way.
+type Assembly struct {
+	Role         network.Role
+	Municipality *Municipality // set for a municipality
+	Prefecture   *Prefecture   // set for a prefecture
+	National     *National     // set for the national server
+	Witness      *LogWitness
+	Checkpointer *oplog.Checkpointer
+	Handlers     Handlers
+}
+
+// Assemble builds node cfg.DB.Node() of the description.
+func Assemble(ctx context.Context, cfg AssemblyConfig) (*Assembly, error) {
+	const op = "node.Assemble"
+	id := cfg.DB.Node()
+	self, ok := cfg.Description.Node(id)
+	if !ok {
+		return nil, invalid(op, "node", "node %s is not in the network description", id)
+	}
+	a := &Assembly{Role: self.Role, Handlers: Handlers{}}
+	var own Handlers
+	switch self.Role {
+	case network.RoleMunicipality:
+		m, err := NewMunicipality(cfg.DB, MunicipalityConfig{Municipality: jukinet.LGCode(id), Prefecture: self.Prefecture})
+		if err != nil {
+			return nil, err
+		}
+		a.Municipality, own = m, m.Handlers()
+	case network.RolePrefecture:
+		p, err := NewPrefecture(cfg.DB, PrefectureConfig{ID: jukinet.LGCode(id)})
+		if err != nil {
+			return nil, err
+		}
+		a.Prefecture, own = p, p.Handlers()
+	case network.RoleNational:
+		nat, err := NewNational(ctx, cfg.DB, NationalConfig{Agencies: cfg.Agencies})
+		if err != nil {
+			return nil, err
+		}
+		a.National, own = nat, nat.Handlers()
+	default:
+		return nil, invalid(op, "role", "unknown role %q", self.Role)
+	}
+	if cfg.CheckpointEvery == 0 {
+		cfg.CheckpointEvery = 1000
+	}
+	if cfg.CheckpointInterval <= 0 {
+		cfg.CheckpointInterval = 5 * time.Second
+	}
+	lw, err := NewLogWitness(LogWitnessConfig{DB: cfg.DB, Description: cfg.Description, SigningKey: cfg.SigningKey})
+	if err != nil {
+		return nil, err
+	}
+	if a.Checkpointer, err = lw.Checkpointer(cfg.CheckpointEvery, cfg.CheckpointInterval); err != nil {
+		return nil, err
+	}
+	a.Witness = lw
+	for k, f := range lw.Handlers() {
+		a.Handlers[k] = f
+	}
+	for k, f := range own {
+		a.Handlers[k] = f
+	}
+	return a, nil
+}
+
+// RunCheckpointer runs the assembly's checkpointer until ctx ends, reporting
+// errors to logf; the returned function stops it and waits.
+func (a *Assembly) RunCheckpointer(ctx context.Context, logf func(format string, args ...any)) (stop func()) {
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Checkpointer.Run(cctx, func(err error) {
+			if logf != nil && cctx.Err() == nil {
+				logf("checkpointer: %v", err)
+			}
+		})
+	}()
+	return func() { cancel(); <-done }
+}

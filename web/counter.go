@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -282,7 +281,7 @@ func (s *server) moveIn(ctx context.Context, f url.Values) (*register.Resident, 
 	}
 	lg, err := jukinet.ParseLGCode(strings.TrimSpace(f.Get("previous_address.lg_code")))
 	if err != nil {
-		return nil, jukinet.E("web.moveIn", jukinet.KindInvalid, jukinet.Field("previous_address.lg_code"), jukinet.UserMessage(err))
+		return nil, jukinet.E("web.moveIn", jukinet.KindInvalid, jukinet.Field("previous_address.lg_code"), err)
 	}
 	return s.cfg.Counter.MoveInDomestic(ctx, register.MoveInInput{
 		PersonInput: register.PersonInput{Name: nameOf(f), BirthDate: bd, Sex: sx,
@@ -422,7 +421,7 @@ func (s *server) copySubmit(w http.ResponseWriter, r *http.Request) error {
 	id, err := func() (string, error) {
 		lg, err := jukinet.ParseLGCode(strings.TrimSpace(f.Get("residence")))
 		if err != nil {
-			return "", jukinet.E("web.copy", jukinet.KindInvalid, jukinet.Field("residence"), jukinet.UserMessage(err))
+			return "", jukinet.E("web.copy", jukinet.KindInvalid, jukinet.Field("residence"), err)
 		}
 		bd, err := dateOf(f, "birth_date")
 		if err != nil {
@@ -501,18 +500,13 @@ func (s *server) annex(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, "annex", d)
 }
 
-var triesLeft = regexp.MustCompile(`\((\d+) of \d+ tries left\)`)
-
-// counterMessage is the Japanese message for the refusals a person at the
-// counter can correct (their card, PIN or dates); others keep the rule.
+// counterMessage is the message for the refusals a person at the counter
+// can correct (their card, PIN or dates): what to do next, then the rule.
 func counterMessage(err error) string {
 	field, kind := jukinet.ErrorField(err), jukinet.ErrorKind(err)
 	switch {
 	case field == "pin" && kind == jukinet.KindUnauthorized:
-		if m := triesLeft.FindStringSubmatch(ruleOf(err)); m != nil {
-			return "暗証番号が一致しません（あと " + m[1] + " 回でロックされます）。本人に入力し直してもらってください。"
-		}
-		return "暗証番号が一致しません。本人に入力し直してもらってください。"
+		return ruleOf(err) + "本人に入力し直してもらってください。"
 	case field == "pin" && kind == jukinet.KindLocked:
 		return "暗証番号の誤りが続いたため、カードがロックされています。特例転入はできません（転出証明書による転入届を受け付けます）。"
 	case field == "card_serial":

@@ -282,7 +282,7 @@ func baseEvents() []event {
 				if lg := strings.TrimSpace(f.Get("destination.lg_code")); lg != "" {
 					l, err := jukinet.ParseLGCode(lg)
 					if err != nil {
-						return jukinet.E("web.moveOut", jukinet.KindInvalid, jukinet.Field("destination.lg_code"), jukinet.UserMessage(err))
+						return jukinet.E("web.moveOut", jukinet.KindInvalid, jukinet.Field("destination.lg_code"), err)
 					}
 					in.Destination.LGCode = l
 				}

@@ -225,7 +225,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	actor, _ := jukinet.ActorFrom(r.Context())
 	w.WriteHeader(status)
-	s.renderPage(w, r, "error", actor, errorPage{Title: http.StatusText(status), Message: jukinet.UserMessage(err)})
+	s.renderPage(w, r, "error", actor, errorPage{Title: http.StatusText(status), Message: jukinet.JapaneseMessage(err)})
 }
 
 // statusOf maps an error kind to its HTTP status.
@@ -317,19 +317,10 @@ func formError(err error) (fieldErrors, string, bool) {
 	return nil, msg, true
 }
 
-// ruleOf is the innermost message of a chain of jukinet errors: the rule
-// that was broken, without the operations it passed through.
+// ruleOf is what the user reads for err: the rule that was broken, without
+// the operations it passed through, in Japanese (jukinet.JapaneseMessage).
 func ruleOf(err error) string {
-	msg := jukinet.UserMessage(err)
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if je, ok := e.(*jukinet.Error); ok && je.Message != "" {
-			msg = je.Message
-		}
-	}
-	if msg == "required" {
-		return "入力してください。"
-	}
-	return msg
+	return jukinet.JapaneseMessage(err)
 }
 
 type menuItem struct {

@@ -81,7 +81,7 @@ var correctionFields = []formField{
 
 // moreEvents are the register events recorded from a resident's 住民票
 // beyond the four of the first version: 出生 into the household, 世帯主変更,
-// 世帯分離, 職権修正, 誤記修正 and the 個人番号 request.
+// 職権修正, 誤記修正 and the 個人番号 request.
 func moreEvents() []event {
 	return []event{
 		{Slug: "birth", Op: jukinet.OpBirth, Title: "出生届", Help: "この住民の世帯に子を記載します（続柄は世帯主からみた続柄）。",
@@ -124,16 +124,6 @@ func moreEvents() []event {
 					}
 				}
 				_, err = c.HouseholderChange(ctx, in)
-				return err
-			}},
-		{Slug: "split", Op: jukinet.OpHouseholdSplit, Title: "世帯分離届", Help: "この住民が同じ住所で新しい世帯の世帯主になります。",
-			Fields: []formField{{"date", "分離日", "date", dateHint, true, nil}},
-			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
-				d, err := dateOf(f, "date")
-				if err != nil {
-					return err
-				}
-				_, err = c.HouseholdSplit(ctx, register.HouseholdSplitInput{Members: []jukinet.ResidentCode{r.ResidentCode}, NewHead: r.ResidentCode, Date: d})
 				return err
 			}},
 		{Slug: "correct", Op: jukinet.OpExOfficioCorrect, Title: "職権修正", Help: "調査の結果に基づき、記載事項を職権で修正します。修正する項目だけ入力します。",

@@ -20,7 +20,7 @@ import (
 func (fx *fixture) family(t *testing.T, ctx context.Context, address string, n int) []register.Resident {
 	t.Helper()
 	today := jukinet.Today(time.Now())
-	head, err := fx.reg.MoveInFromAbroad(ctx, register.MoveInInput{PersonInput: register.PersonInput{Name: jukinet.Name{Kanji: "世帯 主" + address[len(address)-3:], Kana: "セタイ ヌシ"},
+	head, err := fx.reg.MoveInFromAbroad(ctx, register.MoveInInput{PersonInput: register.PersonInput{Name: jukinet.Name{Kanji: "世帯 花子", Kana: "セタイ ハナコ"},
 		BirthDate: today.AddDays(-15000), Sex: jukinet.SexFemale}, MoveInDate: today, PreviousAddress: jukinet.Address{Text: "カナダ"}, AddressText: address})
 	if err != nil {
 		t.Fatalf("family at %s: head: %v", address, err)

@@ -110,6 +110,9 @@ func (g *Register) DesignateIndividualNumberTx(tx *store.Tx, code jukinet.Reside
 	if err != nil {
 		return nil, err
 	}
+	if err := clearNumberRequest(tx, code); err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
 	if r.IndividualNumber == number {
 		return r, nil // already designated (a resent response)
 	}

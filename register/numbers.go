@@ -44,9 +44,12 @@ func (g *Register) RequestIndividualNumber(ctx context.Context, code jukinet.Res
 		if _, err := loadCurrent(tx, op, "resident_code", code); err != nil {
 			return err
 		}
-		body, _ := json.Marshal(MyNumberRequest{Municipality: g.cfg.Municipality, ResidentCode: code, Reason: reason, Date: date})
-		tx.Send(store.Message{Kind: KindMyNumberRequest, To: NationalNode, Body: body})
+		req := MyNumberRequest{Municipality: g.cfg.Municipality, ResidentCode: code, Reason: reason, Date: date}
+		body, _ := json.Marshal(req)
 		tx.SetDetail("requested: " + reason.String())
+		if err := recordNumberRequest(tx, store.Message{Kind: KindMyNumberRequest, To: NationalNode, Body: body}, req); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
 		return nil
 	})
 }
@@ -69,6 +72,8 @@ func (g *Register) DesignateIndividualNumber(ctx context.Context, code jukinet.R
 		}
 		r.IndividualNumber = number
 		return 0, nil
+	}, func(tx *store.Tx, r *Resident) error {
+		return clearNumberRequest(tx, code)
 	})
 }
 

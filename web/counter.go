@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -82,7 +81,7 @@ var correctionFields = []formField{
 
 // moreEvents are the register events recorded from a resident's 住民票
 // beyond the four of the first version: 出生 into the household, 世帯主変更,
-// 世帯分離, 職権修正, 誤記修正 and the 個人番号 request.
+// 職権修正, 誤記修正 and the 個人番号 request.
 func moreEvents() []event {
 	return []event{
 		{Slug: "birth", Op: jukinet.OpBirth, Title: "出生届", Help: "この住民の世帯に子を記載します（続柄は世帯主からみた続柄）。",
@@ -125,16 +124,6 @@ func moreEvents() []event {
 					}
 				}
 				_, err = c.HouseholderChange(ctx, in)
-				return err
-			}},
-		{Slug: "split", Op: jukinet.OpHouseholdSplit, Title: "世帯分離届", Help: "この住民が同じ住所で新しい世帯の世帯主になります。",
-			Fields: []formField{{"date", "分離日", "date", dateHint, true, nil}},
-			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
-				d, err := dateOf(f, "date")
-				if err != nil {
-					return err
-				}
-				_, err = c.HouseholdSplit(ctx, register.HouseholdSplitInput{Members: []jukinet.ResidentCode{r.ResidentCode}, NewHead: r.ResidentCode, Date: d})
 				return err
 			}},
 		{Slug: "correct", Op: jukinet.OpExOfficioCorrect, Title: "職権修正", Help: "調査の結果に基づき、記載事項を職権で修正します。修正する項目だけ入力します。",
@@ -282,7 +271,7 @@ func (s *server) moveIn(ctx context.Context, f url.Values) (*register.Resident, 
 	}
 	lg, err := jukinet.ParseLGCode(strings.TrimSpace(f.Get("previous_address.lg_code")))
 	if err != nil {
-		return nil, jukinet.E("web.moveIn", jukinet.KindInvalid, jukinet.Field("previous_address.lg_code"), jukinet.UserMessage(err))
+		return nil, jukinet.E("web.moveIn", jukinet.KindInvalid, jukinet.Field("previous_address.lg_code"), err)
 	}
 	return s.cfg.Counter.MoveInDomestic(ctx, register.MoveInInput{
 		PersonInput: register.PersonInput{Name: nameOf(f), BirthDate: bd, Sex: sx,
@@ -422,7 +411,7 @@ func (s *server) copySubmit(w http.ResponseWriter, r *http.Request) error {
 	id, err := func() (string, error) {
 		lg, err := jukinet.ParseLGCode(strings.TrimSpace(f.Get("residence")))
 		if err != nil {
-			return "", jukinet.E("web.copy", jukinet.KindInvalid, jukinet.Field("residence"), jukinet.UserMessage(err))
+			return "", jukinet.E("web.copy", jukinet.KindInvalid, jukinet.Field("residence"), err)
 		}
 		bd, err := dateOf(f, "birth_date")
 		if err != nil {
@@ -501,18 +490,13 @@ func (s *server) annex(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, "annex", d)
 }
 
-var triesLeft = regexp.MustCompile(`\((\d+) of \d+ tries left\)`)
-
-// counterMessage is the Japanese message for the refusals a person at the
-// counter can correct (their card, PIN or dates); others keep the rule.
+// counterMessage is the message for the refusals a person at the counter
+// can correct (their card, PIN or dates): what to do next, then the rule.
 func counterMessage(err error) string {
 	field, kind := jukinet.ErrorField(err), jukinet.ErrorKind(err)
 	switch {
 	case field == "pin" && kind == jukinet.KindUnauthorized:
-		if m := triesLeft.FindStringSubmatch(ruleOf(err)); m != nil {
-			return "暗証番号が一致しません（あと " + m[1] + " 回でロックされます）。本人に入力し直してもらってください。"
-		}
-		return "暗証番号が一致しません。本人に入力し直してもらってください。"
+		return ruleOf(err) + "本人に入力し直してもらってください。"
 	case field == "pin" && kind == jukinet.KindLocked:
 		return "暗証番号の誤りが続いたため、カードがロックされています。特例転入はできません（転出証明書による転入届を受け付けます）。"
 	case field == "card_serial":

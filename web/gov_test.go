@@ -253,7 +253,7 @@ func TestGovFormActs(t *testing.T) {
 		wantInMsg string
 	}{
 		{"convene by a role holder who is not the chair", head, "/admin/gov/council/convene", convene, "gov_meetings", 403, "g-convene-actor-error", "security_general_manager"},
-		{"absent member without a reason", gm, "/admin/gov/council/convene", without(convene, "members[1].present"), "gov_meetings", 422, "g-convene-members-1-absence-reason-error", "absent"},
+		{"absent member without a reason", gm, "/admin/gov/council/convene", without(convene, "members[1].present"), "gov_meetings", 422, "g-convene-members-1-absence-reason-error", "欠席"},
 		{"agenda item without a category", gm, "/admin/gov/council/convene", without(convene, "items[0].category"), "gov_meetings", 422, "g-convene-items-0-category-error", ""},
 		{"held_on not a date", gm, "/admin/gov/council/convene", without(convene, "", "held_on", "令和99年13月1日"), "gov_meetings", 422, "g-convene-held-on-error", ""},
 		{"contract missing clause (2)", gm, "/admin/gov/outsourcing/check-contract", clauses, "gov_contract_clauses", 422, "g-check-contract-clauses-materials-error", "materials"},

@@ -180,6 +180,9 @@ type residentData struct {
 	Records []register.Resident
 	Done    string
 	Printed time.Time
+	// NumberRequest is the 個人番号の指定請求 waiting for the national
+	// server's number, if any.
+	NumberRequest *register.NumberRequest
 }
 
 // resident shows a 住民票. Viewing it needs a purpose or case number, which
@@ -209,6 +212,11 @@ func (s *server) resident(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	if recs[0].Status == register.StatusCurrent {
+		if d.NumberRequest, err = s.cfg.Counter.PendingNumberRequest(r.Context(), recs[0].ResidentCode, d.Purpose); err != nil {
+			return err
+		}
+	}
 	d.Records, d.Printed = recs, s.cfg.Now()
 	return s.render(w, r, "resident", d)
 }
@@ -230,6 +238,26 @@ type event struct {
 	Op                jukinet.Operation
 	Fields            []formField
 	Submit            func(ctx context.Context, c Counter, r register.Resident, f url.Values) error
+	// More, when set, adds inputs that depend on the resident (one per
+	// member of the household…), after Fields.
+	More func(ctx context.Context, c Counter, r register.Resident) ([]formField, error)
+	// SubmitTo, when set, records the event instead of Submit and returns
+	// the resident code to show afterwards (a 住民票コードの変更請求 gives a
+	// new one).
+	SubmitTo func(ctx context.Context, c Counter, r register.Resident, f url.Values) (jukinet.ResidentCode, error)
+}
+
+// withMore is ev with the inputs that depend on r.
+func (ev event) withMore(ctx context.Context, c Counter, r register.Resident) (event, error) {
+	if ev.More == nil {
+		return ev, nil
+	}
+	more, err := ev.More(ctx, c, r)
+	if err != nil {
+		return ev, err
+	}
+	ev.Fields = append(append([]formField(nil), ev.Fields...), more...)
+	return ev, nil
 }
 
 func dateOf(f url.Values, name string) (jukinet.Date, error) {
@@ -247,7 +275,7 @@ var dateHint = "例: 2025-04-01 または 令和7年4月1日"
 
 // events lists the register events with a form of their own.
 func events() []event {
-	return append(baseEvents(), moreEvents()...)
+	return append(append(baseEvents(), moreEvents()...), householdEvents()...)
 }
 
 func baseEvents() []event {
@@ -282,7 +310,7 @@ func baseEvents() []event {
 				if lg := strings.TrimSpace(f.Get("destination.lg_code")); lg != "" {
 					l, err := jukinet.ParseLGCode(lg)
 					if err != nil {
-						return jukinet.E("web.moveOut", jukinet.KindInvalid, jukinet.Field("destination.lg_code"), jukinet.UserMessage(err))
+						return jukinet.E("web.moveOut", jukinet.KindInvalid, jukinet.Field("destination.lg_code"), err)
 					}
 					in.Destination.LGCode = l
 				}
@@ -330,6 +358,10 @@ func eventTitle(slug string) string {
 		return "転入届"
 	case "special-move-in":
 		return "特例転入"
+	case "move-in-abroad":
+		return "国外転入"
+	case "ex-officio-add":
+		return "職権記載"
 	}
 	e, _ := eventBySlug(slug)
 	return e.Title
@@ -372,6 +404,9 @@ func (s *server) eventForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if ev, err = ev.withMore(r.Context(), s.cfg.Counter, res); err != nil {
+		return err
+	}
 	return s.render(w, r, "event", eventData{Event: ev, Resident: res, Values: url.Values{}})
 }
 
@@ -387,16 +422,34 @@ func (s *server) eventSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = ev.Submit(r.Context(), s.cfg.Counter, res, r.PostForm)
+	if ev, err = ev.withMore(r.Context(), s.cfg.Counter, res); err != nil {
+		return err
+	}
+	code := res.ResidentCode
+	if ev.SubmitTo != nil {
+		code, err = ev.SubmitTo(r.Context(), s.cfg.Counter, res, r.PostForm)
+	} else {
+		err = ev.Submit(r.Context(), s.cfg.Counter, res, r.PostForm)
+	}
 	if err == nil {
-		http.Redirect(w, r, "/residents/"+string(res.ResidentCode)+"?"+url.Values{"purpose": {ev.Title + "の記載確認"}, "done": {ev.Slug}}.Encode(), http.StatusSeeOther)
+		http.Redirect(w, r, "/residents/"+string(code)+"?"+url.Values{"purpose": {ev.Title + "の記載確認"}, "done": {ev.Slug}}.Encode(), http.StatusSeeOther)
 		return nil
 	}
 	fe, msg, ok := placeError(err, ev.inputs())
 	if !ok {
-		return err
+		switch jukinet.ErrorKind(err) {
+		case jukinet.KindConflict, jukinet.KindNotFound:
+			// The register's state refuses (a householder with members, an
+			// unknown household): the counter corrects it on the form.
+			fe, msg = nil, ruleOf(err)
+			if f, found := fieldFor(jukinet.ErrorField(err), ev.inputs()); found {
+				fe, msg = fieldErrors{f: msg}, ""
+			}
+		default:
+			return err
+		}
 	}
-	w.WriteHeader(http.StatusUnprocessableEntity)
+	w.WriteHeader(statusOf(err))
 	return s.render(w, r, "event", eventData{Event: ev, Resident: res, Values: r.PostForm, Errors: fe, Message: msg})
 }
 

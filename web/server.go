@@ -225,7 +225,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	actor, _ := jukinet.ActorFrom(r.Context())
 	w.WriteHeader(status)
-	s.renderPage(w, r, "error", actor, errorPage{Title: http.StatusText(status), Message: jukinet.UserMessage(err)})
+	s.renderPage(w, r, "error", actor, errorPage{Title: http.StatusText(status), Message: jukinet.JapaneseMessage(err)})
 }
 
 // statusOf maps an error kind to its HTTP status.
@@ -317,19 +317,10 @@ func formError(err error) (fieldErrors, string, bool) {
 	return nil, msg, true
 }
 
-// ruleOf is the innermost message of a chain of jukinet errors: the rule
-// that was broken, without the operations it passed through.
+// ruleOf is what the user reads for err: the rule that was broken, without
+// the operations it passed through, in Japanese (jukinet.JapaneseMessage).
 func ruleOf(err error) string {
-	msg := jukinet.UserMessage(err)
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if je, ok := e.(*jukinet.Error); ok && je.Message != "" {
-			msg = je.Message
-		}
-	}
-	if msg == "required" {
-		return "入力してください。"
-	}
-	return msg
+	return jukinet.JapaneseMessage(err)
 }
 
 type menuItem struct {
@@ -341,7 +332,7 @@ type menuItem struct {
 // (the national server's terminal has no counter, a CS no self-disclosure).
 func (s *server) serves(href string) bool {
 	switch {
-	case href == "/residents" || href == "/counter/move-in":
+	case href == "/residents" || href == "/counter/move-in" || href == "/counter/move-in-abroad" || href == "/counter/ex-officio-add":
 		return s.cfg.Counter != nil
 	case strings.HasPrefix(href, "/counter/"):
 		return s.cfg.Flows != nil
@@ -363,6 +354,8 @@ func menu() []menuItem {
 	return []menuItem{
 		{"/residents", "住民検索", "氏名・かな・生年月日・住所で住民票を探し、閲覧・届出を受け付けます。", jukinet.OpResidentSearch},
 		{"/counter/move-in", "転入届", "転出証明書による国内からの転入を記録します。", jukinet.OpMoveInDomestic},
+		{"/counter/move-in-abroad", "国外転入", "国外からの転入を記録します（以前の住民票コードがあれば引き継ぎます）。", jukinet.OpMoveInFromAbroad},
+		{"/counter/ex-officio-add", "職権記載", "帰化・国籍喪失や実態調査に基づき、住民票を職権で記載します。", jukinet.OpExOfficioAdd},
 		{"/counter/special-move-in", "特例転入", "届いた転出証明書情報と個人番号カードで転入を記録します。", jukinet.OpSpecialMoveIn},
 		{"/counter/copy", "広域交付", "住所地の市区町村に住民票の写しを請求し、印刷します。", jukinet.OpCopyRequest},
 		{"/counter/annex", "戸籍の附票", "受信した附票記載事項通知を本籍で照会します。", jukinet.OpFlowsRead},

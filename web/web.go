@@ -58,6 +58,15 @@ type Counter interface {
 	ExOfficioCorrect(ctx context.Context, in register.ChangeInput) (*register.Resident, error)
 	ClericalCorrection(ctx context.Context, in register.ChangeInput) (*register.Resident, error)
 	RequestIndividualNumber(ctx context.Context, code jukinet.ResidentCode, reason jukinet.ChangeReason, date jukinet.Date) error
+	PendingNumberRequest(ctx context.Context, code jukinet.ResidentCode, purpose string) (*register.NumberRequest, error)
+	HouseholdMerge(ctx context.Context, in register.HouseholdMergeInput) ([]*register.Resident, error)
+	HouseholdChange(ctx context.Context, in register.HouseholdChangeInput) (*register.Resident, error)
+	SetFormerSurname(ctx context.Context, code jukinet.ResidentCode, surname, kana string, date jukinet.Date) (*register.Resident, error)
+	SetAlias(ctx context.Context, code jukinet.ResidentCode, alias, kana string, date jukinet.Date) (*register.Resident, error)
+	ExOfficioRemove(ctx context.Context, code jukinet.ResidentCode, date jukinet.Date, reason jukinet.ChangeReason) (*register.Resident, error)
+	ChangeResidentCode(ctx context.Context, code jukinet.ResidentCode, date jukinet.Date) (*register.Resident, error)
+	MoveInFromAbroad(ctx context.Context, in register.MoveInInput) (*register.Resident, error)
+	ExOfficioAdd(ctx context.Context, in register.ExOfficioAddInput) (*register.Resident, error)
 }
 
 // Flows are the counter's inter-node work at a municipality's CS: 特例転入

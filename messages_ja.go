@@ -1,0 +1,348 @@
+package jukinet
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// JapaneseMessage is the text shown to a user (利用者向けメッセージ) for err:
+// the rule a backend error names (in English, for logs and APIs) in clear
+// Japanese. A message that is already Japanese is kept; a rule the table
+// does not know falls back to a sentence per Kind followed by the original
+// rule; internal and unclassified errors show a generic sentence only, since
+// their details belong in the log (as UserMessage). nil gives "".
+func JapaneseMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg, _ := japaneseMessage(err)
+	return msg
+}
+
+// japaneseMessage is JapaneseMessage and whether the table knew the rule
+// (false: the generic fallback was used).
+func japaneseMessage(err error) (string, bool) {
+	kind := ErrorKind(err)
+	if _, known := kindJapanese[kind]; !known || kind == KindInternal {
+		return kindJapanese[KindInternal], true
+	}
+	rule := innermostMessage(err)
+	if rule == "" {
+		return kindJapanese[kind], true
+	}
+	if ja, ok := translateRule(rule, 0); ok {
+		return ja, true
+	}
+	return kindJapanese[kind] + "（" + rule + "）", false
+}
+
+// innermostMessage is the message of the innermost *Error that has one:
+// the rule broken, without the operations it passed through.
+func innermostMessage(err error) string {
+	msg := ""
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if je, ok := e.(*Error); ok && je.Message != "" {
+			msg = je.Message
+		}
+	}
+	if msg == "" {
+		var je *Error
+		if !errors.As(err, &je) {
+			return err.Error()
+		}
+	}
+	return strings.TrimSpace(msg)
+}
+
+// translateRule finds the first rule of the table that matches msg. depth
+// bounds the recursion of "line N: …" prefixes.
+func translateRule(msg string, depth int) (string, bool) {
+	if isJapaneseText(msg) {
+		return msg, true
+	}
+	if depth < 3 {
+		if m := linePrefix.FindStringSubmatch(msg); m != nil {
+			if ja, ok := translateRule(m[2], depth+1); ok {
+				return m[1] + "行目: " + ja, true
+			}
+			return "", false
+		}
+	}
+	for _, r := range japaneseRules {
+		if idx := r.re.FindStringSubmatchIndex(msg); idx != nil {
+			return string(r.re.ExpandString(nil, r.ja, msg, idx)), true
+		}
+	}
+	return "", false
+}
+
+var linePrefix = regexp.MustCompile(`^line (\d+): (.+)$`)
+
+// isJapaneseText: messages written for users already (the web's own checks)
+// have Japanese and no ASCII words.
+func isJapaneseText(s string) bool {
+	japanese := false
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
+			return false
+		case r >= utf8.RuneSelf:
+			japanese = true
+		}
+	}
+	return japanese
+}
+
+// kindJapanese is the generic sentence for each kind.
+var kindJapanese = map[Kind]string{
+	KindInvalid:      "入力内容を確認してください。",
+	KindNotFound:     "該当するものが見つかりません。",
+	KindConflict:     "現在の状態では、この処理はできません。",
+	KindUnauthorized: "認証できませんでした。",
+	KindForbidden:    "この操作を行う権限がありません。",
+	KindInternal:     "システム内部でエラーが発生しました。しばらくしてからやり直し、続く場合はシステム管理者に連絡してください。",
+	KindUnavailable:  "相手のサーバに接続できません。しばらくしてからやり直してください。",
+	KindTooLarge:     "大きすぎます（上限を超えています）。",
+	KindRateLimited:  "要求が多すぎます。しばらくしてからやり直してください。",
+	KindLocked:       "ロックされています。",
+	KindExpired:      "期限が切れています。",
+}
+
+type japaneseRule struct {
+	re *regexp.Regexp
+	ja string // may refer to the pattern's groups as ${1}
+}
+
+// japaneseRules translate the rule messages of the register, access, flows
+// (node) and governance packages and of the root types. Specific rules come
+// first; the generic ones ("required", "too long"…) last. The test walks the
+// packages' sources and checks every message matches one.
+var japaneseRules = func() []japaneseRule {
+	table := [][2]string{
+		// Dates (jukinet.ParseDate) and date rules.
+		{`^want (ISO )?YYYY-MM-DD|^not a date: |^too long; want`, "日付は 2025-04-01、2025/4/1 または 令和7年4月1日 の形で入力してください。"},
+		{`^year must be between`, "年は1から9999の間で入力してください。"},
+		{`^month must be between 1 and 12$`, "月は1から12の間で入力してください。"},
+		{`^day (\d+) does not exist in (\d+)-(\d+)$`, "${2}年${3}月に${1}日はありません。"},
+		{`^era year must be 1`, "和暦の年は元年（1年）以上で入力してください。"},
+		{`^(\S+) began on (\S+)$`, "${1}は${2}に始まりました。それより前の日付は前の元号で入力してください。"},
+		{`^(\S+) ended before (\S+)$`, "${1}は${2}の前日で終わりました。新しい元号で入力してください。"},
+		{`is in the future$`, "未来の日付は入力できません。"},
+		{`^before the birth date$`, "生年月日より前の日付です。"},
+		{`^before the current address was set \((.+)\)$`, "現在の住所を定めた日（${1}）より前の日付です。"},
+		{`^before the person became a resident \((.+)\)$`, "住民となった日（${1}）より前の日付です。"},
+		{`^before the move-in date$`, "転入日より前の日付です。"},
+		{`^(\S+) is before the planned move-out date (\S+)$`, "転入日（${1}）が転出予定日（${2}）より前です。"},
+		{`^more than 14 days before the report date`, "転出予定日が届出日より14日以上前です（転出の届出は14日以内にします）。"},
+		{`^(\S+) \S+ is before (\S+) \S+$`, "日付の前後が正しくありません（${1} が ${2} より前になっています）。"},
+
+		// Codes (住民票コード, 個人番号, 地方公共団体コード).
+		{`check digit does not match`, "検査数字が一致しません。番号を確かめてください。"},
+		{`^must be (\d+) digits, got (\d+)$`, "${1}桁で入力してください（${2}桁入力されています）。"},
+		{`^non-digit character at position (\d+)$`, "${1}文字目に数字以外の文字があります。"},
+		{`^only single spaces or hyphens between digits`, "数字の区切りには空白またはハイフンを一つずつだけ使えます。"},
+		{`^prefecture part \(first 2 digits\) must be 01–47`, "先頭2桁（都道府県）は01から47です。"},
+		{`^need exactly \d+ ASCII digits$|^must be \d+ ASCII digits without separators$`, "桁数が正しくありません。"},
+		{`住民票コード \(11 digits|^not a resident code`, "住民票コード（11桁、検査数字付き）が正しくありません。"},
+		{`^not an individual number$`, "個人番号の形式が正しくありません。"},
+		{`not a municipality's code$`, "市区町村の地方公共団体コードではありません。"},
+		{`is not a prefecture's code$`, "都道府県の地方公共団体コードではありません。"},
+
+		// Text.
+		{`^not valid UTF-8$`, "文字コードが正しくありません。"},
+		{`^longer than (\d+) characters$`, "${1}文字以内で入力してください。"},
+		{`control character`, "制御文字は使えません。"},
+		{`^reading may contain only kana`, "ふりがなはカタカナ・ひらがな（ー・・・空白を含む）で入力してください。"},
+		{`^must not be only white space$`, "空白だけの入力はできません。"},
+		{`^a reading needs the part it reads$`, "ふりがなだけでなく、読む対象（旧氏・通称）も入力してください。"},
+		{`^must be male or female$|want "male" or "female"|^unknown value`, "男または女を選択してください。"},
+		{`required, at most (\d+) characters$`, "入力してください（${1}文字以内）。"},
+		{`required, at most (\d+) bytes$`, "入力してください（${1}バイト以内）。"},
+		{`must be valid text of at most (\d+) characters$`, "${1}文字以内で入力してください。"},
+		{`must be 1–32 letters, digits, '-' or '_'$`, "半角英数字・ハイフン・下線で1〜32文字で入力してください。"},
+		{`^4 to 32 ASCII letters or digits$`, "半角英数字4〜32文字で入力してください。"},
+		{`^1 to 32 ASCII letters or digits$`, "半角英数字1〜32文字で入力してください。"},
+		{`^4 digits$`, "4桁の数字で入力してください。"},
+
+		// The register (住民基本台帳).
+		{`^required: the country or address abroad$`, "国名または国外の住所を入力してください。"},
+		{`^required when joining an existing household$`, "既存の世帯に入る場合は続柄を入力してください。"},
+		{`^required with a former surname$`, "旧氏を記載する場合は、旧氏のふりがなも入力してください。"},
+		{`the household already has a householder`, "その世帯には世帯主がいます。世帯主を替える場合は世帯主変更を記録してください。"},
+		{`is the householder of a household with other members`, "この住民は世帯主で、ほかに世帯員がいます。先に世帯主変更を記録してください。"},
+		{`is the householder of the household being split$`, "分離元の世帯の世帯主は世帯分離で移れません。先に世帯主変更を記録するか、世帯員を選んでください。"},
+		{`^differs from the address of household`, "住所が、入る世帯の住所と異なります。"},
+		{`^no household (\S+)$`, "世帯番号 ${1} の世帯はありません。"},
+		{`has no members left$`, "その世帯には世帯員がいません（消滅した世帯です）。"},
+		{`^is the current address$`, "現在の住所と同じです。"},
+		{`^is the current name$`, "現在の氏名と同じです。"},
+		{`^there is no alias to delete$`, "削除する通称が記載されていません。"},
+		{`^there is no former surname to delete$`, "削除する旧氏が記載されていません。"},
+		{`is not a member of the household$`, "この世帯の世帯員ではありません。"},
+		{`^is already the householder$`, "既に世帯主です。"},
+		{`^must be one of the members$`, "新しい世帯主は、移る世帯員の中から選んでください。"},
+		{`^all members must belong to one household$`, "移る世帯員は、同じ世帯の人にしてください。"},
+		{`^give two different households$`, "異なる二つの世帯を指定してください。"},
+		{`households at different addresses cannot merge`, "住所の異なる世帯は合併できません。先に転居を記録してください。"},
+		{`the household is at another address`, "その世帯は別の住所にあります。転居を記録してください。"},
+		{`^already in that household$`, "既にその世帯に属しています。"},
+		{`a 続柄 other than 世帯主 is required`, "世帯主以外の続柄を入力してください。"},
+		{`続柄 of \S+ in the new household is required`, "新しい世帯での続柄を入力してください（世帯主以外の全員）。"},
+		{`the new 続柄 of the former householder`, "これまでの世帯主の、新しい世帯主からみた続柄を入力してください。"},
+		{`must have exactly one 世帯主`, "世帯には世帯主が一人だけ必要です。"},
+		{`a move within the municipality is a 転居, not a 転出`, "同じ市区町村の中での移動は転居です（転出ではありません）。"},
+		{`a move within the municipality is a 転居, not a 転入`, "同じ市区町村の中での移動は転居です（転入ではありません）。"},
+		{`is already a current resident here$|^a current resident with code \S+ already exists$`, "この住民票コードの住民は、既に住民票に記載されています。"},
+		{`resident code\(s\) in rows`, "既に記載されている住民票コードがあります。"},
+		{`^nothing to correct`, "修正する項目を一つ以上入力してください。"},
+		{`is not an ex-officio addition reason$`, "職権記載の事由ではありません。"},
+		{`is not an ex-officio removal reason$`, "職権消除の事由ではありません。"},
+		{`not an individual-number reason$`, "個人番号の指定の事由ではありません。"},
+		{`^is already designated to this resident$`, "その個人番号は既にこの住民に指定されています。"},
+		{`individual number or resident code is already designated to a current resident`, "個人番号または住民票コードが、既に他の住民に記載されています。"},
+		{`already designated to another current resident$`, "その個人番号は他の住民に指定されています。"},
+		{`is not a current resident \(removed record only\)`, "この住民は住民票に記載されていません（消除された除票だけがあります）。"},
+		{`the resident-code pool is empty`, "住民票コードの在庫がありません。全国サーバに補充を求めてください。"},
+		{`^a prefecture has no resident register$`, "都道府県には住民基本台帳がありません。"},
+		{`^cannot read the header line$`, "CSVの見出し行を読み取れません。"},
+		{`cannot be written in Shift_JIS`, "Shift_JIS で書けない文字があります。--encoding utf-8 で出力してください。"},
+		{`^no resident with code`, "この住民票コードの住民はいません。"},
+		{`^no identity information for`, "本人確認情報がありません。"},
+		{`no 附票本人確認情報 for`, "附票本人確認情報がありません。"},
+		{`^duplicate of line (\d+)$`, "${1}行目と重複しています。"},
+		{`^a lookup requires a purpose or case number$`, "閲覧の目的または事案番号を入力してください。"},
+		{`^give at least one of kana, kanji, birth date or address$`, "検索条件を一つ以上入力してください。"},
+		{`^unknown reason`, "異動事由が正しくありません。"},
+		{`^want 0 or 1, got`, "0 または 1 を入力してください。"},
+		{`^unknown encoding`, "文字コードは utf-8 または sjis を指定してください。"},
+		{`^column \d+ is |^want \d+ columns`, "CSVの見出し行が正しくありません。"},
+		{`^no record removed by a domestic move-out`, "国内転出による除票がありません。"},
+		{`a move-in notice for \S+ was already recorded`, "転入通知は既に記録されています。"},
+		{`^is the municipality moved out of$`, "転出元の市区町村です。"},
+		{`does not change the 附票本人確認情報`, "国外に住む人の附票本人確認情報を変える事由ではありません。"},
+		{`^abroad must be true exactly for a 国外転出$`, "国外転出のときだけ国外を指定します。"},
+		{`the address abroad is required`, "国外の住所を入力してください（200文字以内）。"},
+		{`^differs from the municipality$`, "市区町村が一致しません。"},
+		{`the 本籍 is not in this municipality$`, "本籍がこの市区町村にありません。"},
+
+		// The counter's flows (特例転入, 広域交付, 個人番号).
+		{`^wrong PIN \((\d+) of \d+ tries left\)$`, "暗証番号が一致しません（あと${1}回でロックされます）。"},
+		{`^the card is locked after \d+ wrong PINs$`, "暗証番号の誤りが続いたため、カードがロックされています。"},
+		{`^not the card the certificate names$`, "提示されたカードは、転出証明書情報に記録されたカードではありません。"},
+		{`^no record of this card$`, "このカードの記録がありません。"},
+		{`^no card \S+ of this resident here$|^no card status for`, "この住民のカードの記録がありません。"},
+		{`^card \S+ is already recorded$`, "このカードは既に記録されています。"},
+		{`^the card is (\S+)$`, "カードが有効ではありません（${1}）。"},
+		{`a certificate cannot be valid on a card that is`, "カードが有効でないため、電子証明書を有効にできません。"},
+		{`special move-in must be reported within 14 days`, "特例転入の届出は、転入した日から14日以内です。"},
+		{`more than 30 days after the planned move-out date`, "転出予定日から30日を過ぎています。"},
+		{`^no move-out certificate information received`, "この住民票コードの転出証明書情報は届いていません。"},
+		{`has no single current resident with this name and birth date`, "住所地の市区町村で、この氏名・生年月日の住民を一人に特定できませんでした。"},
+		{`the person lives here: issue the copy locally`, "この市区町村の住民です。広域交付ではなく通常の交付をしてください。"},
+		{`^the copy data is no longer held`, "写しのデータは保存期間を過ぎたため、もうありません。"},
+		{`^no copy request`, "その写しの請求はありません。"},
+		{`has used all \d+ number generations`, "個人番号の生成回数の上限に達しました。先に住民票コードを変更してください。"},
+		{`^no such request$|^no pending request with this number$`, "該当する請求がありません。"},
+		{`already answered`, "既に回答済みです。"},
+		{`^not asked for$`, "請求されていない項目です。"},
+		{`^(required|only) when found$`, "応答の形式が正しくありません。"},
+		{`^one of (.+)$`, "次のいずれかを指定してください: ${1}"},
+		{`^32 lowercase hex digits$|^32 letters or digits$|^a UUID$|^a 16-byte salt|message ID must be a UUIDv7`, "形式が正しくありません。"},
+		{`^\d+ to \d+$|^1 to \d+ (resident )?codes$|^at most \d+$`, "値が範囲外です。"},
+		{`^exactly one of cosigned and refusal is required$`, "連署と拒否のどちらか一方を指定してください。"},
+		{`^unknown refusal reason`, "拒否の理由が正しくありません。"},
+		{`^the checkpoint is missing$`, "チェックポイントがありません。"},
+		{`^(the note|the checkpoint|the proof|the detail) (is|has) \d+`, "大きすぎます（上限を超えています）。"},
+		{`is not the witness of|is not witnessed by`, "このノードのログの証人ではありません。"},
+		{`signing key of \S+ is not this node's key`, "ネットワーク記述の署名鍵が、このノードの鍵と一致しません。"},
+		{`ordering key/version`, "メッセージの順序キー・版が本文と一致しません。"},
+		{`is not handled by this server yet$|is not relayed$`, "このサーバでは扱わない種類のメッセージです。"},
+		{`(sent|reported|requested|relayed) by |^(response|grant) for \S+ from |the notice comes from|^the request went to|is not this municipality$|does not belong to prefecture|^addressed to`, "送信元または宛先が一致しません（ネットワーク上のメッセージの誤り）。"},
+		{`^no witness for node`, "このノードの証人がネットワーク記述にありません。"},
+		{`^cannot re-encode the envelope`, "メッセージを中継用に作り直せません。"},
+		{`not a node ID|is not in the network description|the description lists no nodes`, "ネットワーク記述にないノードです。"},
+
+		// Access (照合情報認証, 操作者ID).
+		{`照合ID and reading do not match`, "照合できませんでした。照合IDを確かめ、もう一度リーダーで読み取ってください。"},
+		{`locked after repeated failures`, "照合の失敗が続いたため、この照合IDはロックされています。アクセス管理責任者に解除を依頼してください。"},
+		{`made under a withdrawn node key|node key version \d+ is withdrawn`, "照合情報の再登録が必要です。アクセス管理責任者に連絡してください。"},
+		{`^no such login in progress$|the time to choose a 操作者ID ran out|login was started on another terminal`, "照合からやり直してください。"},
+		{`this 操作者ID is not one of the operator's|^choose one of \d+ valid 操作者ID$`, "有効な操作者IDの中から選んでください。"},
+		{`^no such session$`, "セッションが無効です。もう一度ログインしてください。"},
+		{`操作者ID (\S+ )?is withdrawn or outside its validity period`, "操作者IDが廃止されたか、有効期間外です。"},
+		{`not a registered(, active)? terminal$`, "この端末は統合端末として登録されていないか、停止されています。"},
+		{`^terminal \S+ is already registered$`, "この端末は既に登録されています。"},
+		{`^照合ID \S+ already exists$`, "この照合IDは既に登録されています。"},
+		{`^操作者ID \S+ already exists$`, "この操作者IDは既に登録されています。"},
+		{`^照合ID \S+ does not exist$`, "この照合IDは登録されていません。"},
+		{`has no 照合情報 to renew$`, "更新する照合情報がありません。"},
+		{`^照合ID \S+ is not locked$`, "この照合IDはロックされていません。"},
+		{`^照合ID \S+ already holds \S+ on`, "この照合IDは既にその役割を持っています。"},
+		{`^照合ID (\S+) is (\S+)$`, "照合ID ${1} は「${2}」の状態です。"},
+		{`is not an operator authority$`, "操作者の権限として正しくありません。"},
+		{`valid_from before valid_until`, "有効期間の開始日を終了日より前にしてください。"},
+		{`^(min_length|char_classes|rotation_days|lockout_threshold) must be`, "設定値が範囲外です。"},
+		{`node key ring is empty|at least one node key is required|biometric node key|^missing (version|secret) line$|^the (version|secret) must be`, "照合情報の鍵ファイルが正しくありません。"},
+		{`^register must be `, "管理簿の種類が正しくありません。"},
+		{`^status must be active, retired or transferred`, "状態は active・retired・transferred のいずれかです。"},
+
+		// The policy table (権限).
+		{`^operation (\S+) is not allowed for authority (\S+)$`, "この操作（${1}）は、この操作者IDの権限（${2}）では行えません。"},
+		{`the system authority belongs to system principals only`, "システム権限はシステムの処理だけが持てます。"},
+
+		// Operation management (運用管理).
+		{`may only appoint the first セキュリティ統括責任者`, "システムが任命できるのは最初のセキュリティ統括責任者だけです。以後はセキュリティ統括責任者が任命します。"},
+		{`^only the (.+) may do this`, "この操作は ${1} だけが行えます。"},
+		{`is not designated to handle identity information`, "この照合IDは本人確認情報を取り扱う者に指定されていません（G16-2.1）。"},
+		{`^only the addressee`, "指示の宛先の者だけが回答できます。"},
+		{`was closed on (\S+)$`, "既に終結しています（${1}）。"},
+		{`was already (revoked|disposed of|judged|approved) on (\S+)$`, "既に処理済みです（${2}）。"},
+		{`is already decided; the opinion must come before the decision`, "既に決定済みです。意見は決定の前に記録します。"},
+		{`is already decided$`, "既に決定済みです。"},
+		{`is marked important: record the privacy review board's opinion first`, "重要事項のため、先に個人情報保護審議会の意見を記録してください（G6.4）。"},
+		{`is not decided yet`, "まだ決定されていません。指示は協議会の結果に基づいて出します（G7）。"},
+		{`^give the decided council item`, "決定済みの協議事項、または入退室管理の報告を指定してください。"},
+		{`^a meeting needs at least one agenda item$`, "会議には議題が一つ以上必要です。"},
+		{`^role \S+ listed twice$`, "同じ役割が二度指定されています。"},
+		{`^(.+) is absent: record the reason`, "${1}が欠席です。欠席の理由を記録してください（G6.1–2）。"},
+		{`^the council member .+ is missing`, "出欠が記録されていない委員がいます。"},
+		{`^a form named .+ is already registered$`, "同じ名前の様式が既に登録されています。"},
+		{`^copies \d+ is not between 1 and 10000$`, "部数は1から10000の間で入力してください。"},
+		{`already has an assignment starting on or after`, "引継ぎの日付は、既にある任命の日付より後にしてください。"},
+		{`^\S+ "[^"]*" is not one of `, "選択肢の中から選んでください。"},
+		{`^no record with `, "該当する記録がありません。"},
+		{`^no unanswered alert`, "未対応の警報はありません。"},
+		{`names the log indices of the finding|^give at least one log index$`, "操作履歴の番号を一つ以上指定してください。"},
+		{`^log index \d+ given twice$`, "同じ操作履歴の番号が二度指定されています。"},
+		{`^log index \d+ is out of range$`, "操作履歴の番号が範囲外です。"},
+		{`^the proof is not valid JSON$`, "証明の形式が正しくありません。"},
+		{`has no judgement yet`, "判定の前には終結できません。先に判定を記録してください（G8.2）。"},
+		{`record the protective measures before closing`, "保護措置を記録してから終結してください（G8.2）。"},
+		{`^clause \S+ given twice$`, "同じ条項が二度指定されています。"},
+		{`has no reference to the contract text$`, "条項に契約書の該当箇所を記入してください。"},
+		{`the contract lacks clause \((\d+)\) (\S+)`, "契約書に G19 で必要な条項（${1}）${2} がありません。"},
+		{`has not passed the clause check`, "契約書が G19 の条項の確認を通っていません。"},
+		{`has no opinion of the security council`, "セキュリティ会議の意見がありません。承認の前に意見を聴いてください（G18）。"},
+		{`is not approved by the セキュリティ統括責任者`, "セキュリティ統括責任者の承認がありません（G18）。"},
+		{`is already active since (\S+)$`, "契約は既に有効です（${1}から）。"},
+		{`is not active$`, "契約が有効ではありません。"},
+		{`has no open follow-up$`, "未完了の改善措置はありません。"},
+		{`^at \(RFC 3339`, "日時を入力してください。"},
+		{`^witness state of \S+ changed meanwhile$`, "処理中に状態が変わりました。やり直してください。"},
+
+		// Generic rules, last.
+		{`holds version \d+$|^two node keys have version`, "鍵ファイルの版が正しくありません。"},
+		{`^\S+ already exists$`, "既に存在します。"},
+		{`^\S+ does not exist$`, "存在しません。"},
+		{`^required$|^\S+ is required( \(YYYY-MM-DD\))?$`, "入力してください。"},
+		{`are required$|is required$`, "必要な項目が入力されていません。"},
+		{`^too long$|longer than \d+ bytes$|larger than \d+ KiB$|^reference is longer`, "長すぎます（上限を超えています）。"},
+	}
+	out := make([]japaneseRule, len(table))
+	for i, t := range table {
+		out[i] = japaneseRule{regexp.MustCompile(t[0]), t[1]}
+	}
+	return out
+}()

@@ -100,15 +100,17 @@ func Oplog(ctx context.Context, cfg OplogConfig) (OplogFigures, error) {
 	for n < cfg.Records {
 		k := min(chunk, cfg.Records-n)
 		err := db.Update(sys, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "bench fill"}, func(tx *store.Tx) error {
-			var size int64
-			if err := tx.QueryRow(`UPDATE oplog_head SET size = size + $1 WHERE id = 1 RETURNING size`, k).Scan(&size); err != nil {
+			// Times after every earlier record (one a microsecond), and the
+			// head keeps the newest: record times never decrease along idx.
+			var size, newest int64
+			if err := tx.QueryRow(`UPDATE oplog_head SET size = size + $1, time = CASE WHEN time > $2 THEN time ELSE $2 END + $1 WHERE id = 1 RETURNING size, time`, k, hour).Scan(&size, &newest); err != nil {
 				return err
 			}
 			first := uint64(size) - uint64(k)
 			args := make([]any, 0, k*14)
 			for i := range k {
 				idx := first + uint64(i)
-				r := store.LogRecord{V: 1, Index: idx, Time: hour + int64(idx)*1000, Node: benchNode,
+				r := store.LogRecord{V: 1, Index: idx, Time: newest - int64(k-1-i), Node: benchNode,
 					CollationID: fmt.Sprintf("C%03d", idx%50), OperatorID: "OP", Authority: string(jukinet.AuthorityLookup),
 					Terminal: fmt.Sprintf("T%02d", idx%20), Operation: string(jukinet.OpResidentRead),
 					Subject: db.SubjectToken(residentCode(int(idx) % residents)), Purpose: "case", Result: "ok", PolicyVersion: jukinet.PolicyVersion()}

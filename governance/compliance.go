@@ -200,7 +200,7 @@ func BuildReport(ctx context.Context, db *store.DB, asOf jukinet.Date) (Report, 
 
 	// Software-enforced articles: evidence from the database itself.
 	size := r.count(`SELECT size FROM oplog_head WHERE id = 1`)
-	first := r.str(`SELECT MIN(time) FROM oplog`)
+	first := r.str(`SELECT time FROM oplog ORDER BY idx LIMIT 1`) // the oldest: times never decrease along idx (no time index)
 	outbox := r.count(`SELECT COUNT(*) FROM outbox`)
 	checkpoint := ""
 	if r.tableExists("oplog_checkpoint") {

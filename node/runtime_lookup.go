@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -107,7 +106,7 @@ func LookupIdentities(ctx context.Context, db *store.DB, codes []string, purpose
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(keys); i += workers {
-				if err := json.Unmarshal(found[keys[i]].info, &decoded[i]); err != nil {
+				if err := unmarshalIdentity(found[keys[i]].info, &decoded[i]); err != nil {
 					errs[w] = jukinet.E(op, jukinet.KindInternal, err)
 					return
 				}

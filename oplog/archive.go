@@ -30,24 +30,13 @@ func MonthBounds(month string) (start, end time.Time, err error) {
 }
 
 // firstIndexAt is the first index whose record time is ≥ t, or the log's
-// size when there is none. Records are appended in time order (one writer
-// at a time assigns both), so a month is the index range
+// size when there is none. Record times never decrease along idx (the head
+// row carries the newest time, migration 0500), so a month is the index range
 // [firstIndexAt(start), firstIndexAt(end)).
 func (l *SQLLog) firstIndexAt(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, t time.Time) (uint64, error) {
-	var idx sql.NullInt64
-	if err := q.QueryRowContext(ctx, `SELECT MIN(idx) FROM oplog WHERE time >= $1`, t.UnixMicro()).Scan(&idx); err != nil {
-		return 0, jukinet.E("oplog.firstIndexAt", jukinet.KindInternal, err)
-	}
-	if idx.Valid {
-		return uint64(idx.Int64), nil
-	}
-	var size int64
-	if err := q.QueryRowContext(ctx, `SELECT size FROM oplog_head WHERE id = 1`).Scan(&size); err != nil {
-		return 0, jukinet.E("oplog.firstIndexAt", jukinet.KindInternal, err)
-	}
-	return uint64(size), nil
+	return firstIndexAt(func(query string, args ...any) *sql.Row { return q.QueryRowContext(ctx, query, args...) }, t.UnixMicro())
 }
 
 // MonthRange returns the index range [first, end) of a month's records.

@@ -60,27 +60,61 @@ func Query(ctx context.Context, db *store.DB, f Filter) ([]Entry, error) {
 		add("subject = ? AND subject <> ''", db.SubjectToken(f.Resident))
 	}
 	if f.CollationID != "" {
-		add("collation_id = ?", f.CollationID)
+		// Like the subject: the partial index oplog_operator holds only
+		// records with an operator (migration 0500).
+		add("collation_id = ? AND collation_id <> ''", f.CollationID)
 	}
 	if f.Operation != "" {
 		add("operation = ?", f.Operation)
 	}
 	if f.Terminal != "" {
-		add("terminal = ?", f.Terminal)
+		add("terminal = ? AND terminal <> ''", f.Terminal)
 	}
 	if f.Result != "" {
 		add("result = ?", f.Result)
 	}
+	// With an indexed column the (column, time) index takes the time range;
+	// otherwise the range becomes an idx range on the primary key (there is
+	// no time index: record times never decrease along idx).
+	byIdx := f.Resident == "" && f.CollationID == "" && f.Operation == "" && f.Terminal == ""
+	var from, to int64
 	if !f.From.IsZero() {
-		add("time >= ?", f.From.UnixMicro())
+		from = f.From.UnixMicro()
+		if !byIdx {
+			add("time >= ?", from)
+		}
 	}
 	if !f.To.IsZero() {
-		add("time < ?", f.To.UnixMicro())
+		to = f.To.UnixMicro()
+		if !byIdx {
+			add("time < ?", to)
+		}
 	}
-	q := QuerySQL(where, f.Limit)
+	filters := len(where)
+	if byIdx {
+		filters += boolInt(!f.From.IsZero()) + boolInt(!f.To.IsZero())
+	}
 	var out []Entry
 	err := db.Update(ctx, store.Op{Operation: jukinet.OpOplogQuery, Subject: f.Resident, Purpose: "operation-history query",
-		Detail: "filters " + strconv.Itoa(len(where))}, func(tx *store.Tx) error {
+		Detail: "filters " + strconv.Itoa(filters)}, func(tx *store.Tx) error {
+		q := QuerySQL(where, f.Limit)
+		if byIdx {
+			if !f.From.IsZero() {
+				first, err := firstIndexAt(tx.QueryRow, from)
+				if err != nil {
+					return err
+				}
+				add("idx >= ?", int64(first))
+			}
+			if !f.To.IsZero() {
+				end, err := firstIndexAt(tx.QueryRow, to)
+				if err != nil {
+					return err
+				}
+				add("idx < ?", int64(end))
+			}
+			q = QueryByIndexSQL(where, f.Limit)
+		}
 		rows, err := tx.Query(q, args...)
 		if err != nil {
 			return jukinet.E(op, jukinet.KindInternal, err)
@@ -108,4 +142,22 @@ func QuerySQL(where []string, limit int) string {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	return q + " ORDER BY time DESC, idx DESC LIMIT " + strconv.Itoa(limit)
+}
+
+// QueryByIndexSQL is the statement Query runs when no filter has an index
+// of its own: newest first by idx, which is the same order as by time
+// (record times never decrease along idx), on the primary key.
+func QueryByIndexSQL(where []string, limit int) string {
+	q := `SELECT idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result FROM oplog`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	return q + " ORDER BY idx DESC LIMIT " + strconv.Itoa(limit)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -2,6 +2,7 @@ package oplog
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -99,8 +100,19 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 		rep.Notes = append(rep.Notes, "watch-list check skipped: "+err.Error())
 	}
 
-	rows, err := db.SQL().QueryContext(ctx, `SELECT idx, time, collation_id, terminal, principal, operation, subject, purpose, result FROM oplog WHERE time >= $1 AND time < $2 ORDER BY idx`,
-		cfg.From.UnixMicro(), cfg.To.UnixMicro())
+	// The time range as an idx range on the primary key (no time index;
+	// record times never decrease along idx).
+	rowAt := func(q string, args ...any) *sql.Row { return db.SQL().QueryRowContext(ctx, q, args...) }
+	first, err := firstIndexAt(rowAt, cfg.From.UnixMicro())
+	if err != nil {
+		return rep, err
+	}
+	end, err := firstIndexAt(rowAt, cfg.To.UnixMicro())
+	if err != nil {
+		return rep, err
+	}
+	rows, err := db.SQL().QueryContext(ctx, `SELECT idx, time, collation_id, terminal, principal, operation, subject, purpose, result FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+		int64(first), int64(end))
 	if err != nil {
 		return rep, jukinet.E(op, jukinet.KindInternal, err)
 	}

@@ -142,6 +142,7 @@ func TestLogIndicesContiguousUnderConcurrency(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer rows.Close()
+		var prevTime int64
 		for rows.Next() {
 			var idx int64
 			var leaf, hash []byte
@@ -150,6 +151,13 @@ func TestLogIndicesContiguousUnderConcurrency(t *testing.T) {
 			if err != nil || int64(r.Index) != idx || string(store.LeafHash(leaf)) != string(hash) {
 				t.Fatalf("record %d: decoded %+v, err %v, hash ok %v", idx, r, err, string(store.LeafHash(leaf)) == string(hash))
 			}
+			// Times never decrease along idx (a time range is an idx range,
+			// migration 0500), even when a transaction that began earlier
+			// commits later.
+			if r.Time < prevTime {
+				t.Fatalf("record %d: time %d before the previous record's %d", idx, r.Time, prevTime)
+			}
+			prevTime = r.Time
 		}
 	})
 }

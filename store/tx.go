@@ -393,10 +393,20 @@ func (tx *Tx) writeOutbox() error {
 
 // appendLog assigns the next contiguous indices (the head row serializes
 // concurrent writers on PostgreSQL, so indices follow commit order without
-// holes) and inserts the records.
+// holes) and times that never decrease along them, and inserts the records.
 func appendLog(tx *Tx, recs []LogRecord) error {
-	var size int64
-	if err := tx.QueryRow(`UPDATE oplog_head SET size = size + $1 WHERE id = 1 RETURNING size`, len(recs)).Scan(&size); err != nil {
+	var size, now int64
+	for _, r := range recs {
+		now = max(now, r.Time)
+	}
+	// The head also keeps the newest record's time: records never go back in
+	// time along idx, so a time range is an idx range (migration 0500, no
+	// time index).
+	q := `UPDATE oplog_head SET size = size + $1, time = MAX(time, $2) WHERE id = 1 RETURNING size, time`
+	if tx.db.engine == Postgres {
+		q = `UPDATE oplog_head SET size = size + $1, time = GREATEST(time, $2) WHERE id = 1 RETURNING size, time`
+	}
+	if err := tx.QueryRow(q, len(recs), now).Scan(&size, &now); err != nil {
 		return err
 	}
 	first := uint64(size) - uint64(len(recs))
@@ -404,6 +414,7 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 	for i := range recs {
 		r := &recs[i]
 		r.Index = first + uint64(i)
+		r.Time = max(r.Time, now)
 		leaf := r.Leaf()
 		args = append(args, int64(r.Index), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal,
 			r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, LeafHash(leaf))

@@ -1,0 +1,193 @@
+package node
+
+import (
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/jukinet/jukinet"
+)
+
+// unmarshalIdentity decodes stored identity information (本人確認情報) JSON as
+// json.Unmarshal does. The stored form is json.Marshal's (storeIdentity), and
+// reflection-based decoding was most of a batch lookup's CPU
+// (docs/performance.md), so that form is read by hand; anything else (escapes,
+// null, unknown or differently cased keys, invalid UTF-8, a bad value) goes to
+// json.Unmarshal, whose result and error are the answer. FuzzUnmarshalIdentity
+// checks that both agree.
+func unmarshalIdentity(b []byte, out *jukinet.IdentityInfo) error {
+	var fast jukinet.IdentityInfo
+	if s := (identityScanner{b: b}); s.identity(&fast) {
+		*out = fast
+		return nil
+	}
+	return json.Unmarshal(b, out)
+}
+
+// identityScanner reads the canonical JSON of an IdentityInfo; every method
+// reports false on anything it does not handle.
+type identityScanner struct {
+	b []byte
+	i int
+}
+
+func (s *identityScanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *identityScanner) byte(c byte) bool {
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// raw returns a string's bytes without escapes or control characters.
+func (s *identityScanner) raw() ([]byte, bool) {
+	if !s.byte('"') {
+		return nil, false
+	}
+	start := s.i
+	ascii := true
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			v := s.b[start:s.i]
+			s.i++
+			if !ascii && !utf8.Valid(v) {
+				return nil, false // json.Unmarshal would replace bytes with U+FFFD
+			}
+			return v, true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		case c >= 0x80:
+			ascii = false
+		}
+		s.i++
+	}
+	return nil, false
+}
+
+func (s *identityScanner) str(dst *string) bool {
+	v, ok := s.raw()
+	if ok {
+		*dst = string(v)
+	}
+	return ok
+}
+
+// text decodes a string through the field's UnmarshalText, as json does.
+func (s *identityScanner) text(dst interface{ UnmarshalText([]byte) error }) bool {
+	v, ok := s.raw()
+	return ok && dst.UnmarshalText(v) == nil
+}
+
+func (s *identityScanner) uint(dst *uint64) bool {
+	s.ws()
+	start := s.i
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		s.i++
+	}
+	digits := s.b[start:s.i]
+	if len(digits) == 0 || (len(digits) > 1 && digits[0] == '0') {
+		return false
+	}
+	v, err := strconv.ParseUint(string(digits), 10, 64)
+	if err != nil {
+		return false
+	}
+	*dst = v
+	return true
+}
+
+// object reads {"key": value, …}, field reading each value by its key.
+func (s *identityScanner) object(field func(key string) bool) bool {
+	if !s.byte('{') {
+		return false
+	}
+	if s.byte('}') {
+		return true
+	}
+	for {
+		k, ok := s.raw()
+		if !ok || !s.byte(':') || !field(string(k)) {
+			return false
+		}
+		if s.byte(',') {
+			continue
+		}
+		return s.byte('}')
+	}
+}
+
+func (s *identityScanner) identity(i *jukinet.IdentityInfo) bool {
+	ok := s.object(func(k string) bool {
+		switch k {
+		case "municipality":
+			return s.str((*string)(&i.Municipality))
+		case "resident_code":
+			return s.str((*string)(&i.ResidentCode))
+		case "individual_number":
+			return s.str((*string)(&i.IndividualNumber))
+		case "name":
+			return s.object(func(k string) bool {
+				switch k {
+				case "kanji":
+					return s.str(&i.Name.Kanji)
+				case "kana":
+					return s.str(&i.Name.Kana)
+				case "former_surname":
+					return s.str(&i.Name.FormerSurname)
+				case "former_surname_kana":
+					return s.str(&i.Name.FormerSurnameKana)
+				case "alias":
+					return s.str(&i.Name.Alias)
+				case "alias_kana":
+					return s.str(&i.Name.AliasKana)
+				}
+				return false
+			})
+		case "birth_date":
+			return s.text(&i.BirthDate)
+		case "sex":
+			return s.text(&i.Sex)
+		case "address":
+			return s.object(func(k string) bool {
+				switch k {
+				case "lg_code":
+					return s.str((*string)(&i.Address.LGCode))
+				case "text":
+					return s.str(&i.Address.Text)
+				}
+				return false
+			})
+		case "change":
+			return s.object(func(k string) bool {
+				switch k {
+				case "reason":
+					return s.text(&i.Change.Reason)
+				case "date":
+					return s.text(&i.Change.Date)
+				case "previous_resident_code":
+					return s.str((*string)(&i.Change.PreviousResidentCode))
+				}
+				return false
+			})
+		case "version":
+			return s.uint(&i.Version)
+		}
+		return false
+	})
+	s.ws()
+	return ok && s.i == len(s.b)
+}

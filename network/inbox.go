@@ -171,22 +171,21 @@ func (in *StoreInbox) deliver(tx *store.Tx, from string, envs []*Envelope, outco
 			}
 			return Outcome{Status: StatusAccepted}, nil
 		}
-		if _, err := tx.Exec(`SAVEPOINT inbox_envelope`); err != nil {
+		mark, err := tx.Savepoint("inbox_envelope")
+		if err != nil {
 			return Outcome{}, jukinet.E(op, jukinet.KindInternal, err)
 		}
 		if err := h(tx, e); err != nil {
 			if k := jukinet.ErrorKind(err); k != jukinet.KindInvalid && k != jukinet.KindConflict {
 				return Outcome{}, err
 			}
-			if _, rerr := tx.Exec(`ROLLBACK TO SAVEPOINT inbox_envelope`); rerr != nil {
-				return Outcome{}, jukinet.E(op, jukinet.KindInternal, rerr)
-			}
-			if _, rerr := tx.Exec(`RELEASE SAVEPOINT inbox_envelope`); rerr != nil {
+			// Undo the handler's rows, queued messages and log records.
+			if rerr := mark.Rollback(); rerr != nil {
 				return Outcome{}, jukinet.E(op, jukinet.KindInternal, rerr)
 			}
 			return Outcome{Status: StatusRejected, Reason: ReasonInvalidBody, Detail: detail(err)}, nil
 		}
-		if _, err := tx.Exec(`RELEASE SAVEPOINT inbox_envelope`); err != nil {
+		if err := mark.Release(); err != nil {
 			return Outcome{}, jukinet.E(op, jukinet.KindInternal, err)
 		}
 		return Outcome{Status: StatusAccepted}, nil

@@ -421,3 +421,40 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 	}
 	return tx.InsertRows(`INSERT INTO oplog (idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash) VALUES `, 14, args)
 }
+
+// Mark is a point inside a transaction that can be rolled back to: an SQL
+// savepoint together with the messages and log records queued so far, so a
+// rolled-back step leaves neither rows nor queued messages nor log records
+// behind (the inbox rejects one envelope of a batch this way).
+type Mark struct {
+	tx         *Tx
+	name       string
+	msgs, logs int
+	subject    string
+	detail     string
+}
+
+// Savepoint sets a Mark named name (an SQL identifier chosen by the caller).
+func (tx *Tx) Savepoint(name string) (Mark, error) {
+	if _, err := tx.tx.ExecContext(tx.ctx, `SAVEPOINT `+name); err != nil {
+		return Mark{}, err
+	}
+	return Mark{tx: tx, name: name, msgs: len(tx.msgs), logs: len(tx.logs), subject: tx.op.Subject, detail: tx.op.Detail}, nil
+}
+
+// Rollback undoes everything since the mark and releases it.
+func (m Mark) Rollback() error {
+	if _, err := m.tx.tx.ExecContext(m.tx.ctx, `ROLLBACK TO SAVEPOINT `+m.name); err != nil {
+		return err
+	}
+	m.tx.msgs = m.tx.msgs[:m.msgs]
+	m.tx.logs = m.tx.logs[:m.logs]
+	m.tx.op.Subject, m.tx.op.Detail = m.subject, m.detail
+	return m.Release()
+}
+
+// Release keeps everything since the mark.
+func (m Mark) Release() error {
+	_, err := m.tx.tx.ExecContext(m.tx.ctx, `RELEASE SAVEPOINT `+m.name)
+	return err
+}

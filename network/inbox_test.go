@@ -1,0 +1,80 @@
+package network_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/store"
+	"github.com/jukinet/jukinet/store/storetest"
+)
+
+// A rejected envelope of a batch leaves nothing behind: not its handler's
+// rows, nor the messages it queued, nor the log records it wrote — while the
+// good envelopes beside it are applied (DESIGN.md §1.1, §1.2).
+func TestInboxRejectionUndoesHandlerEffects(t *testing.T) {
+	storetest.Run(t, "350001", func(t *testing.T, db *store.DB) {
+		if _, err := db.SQL().Exec(`CREATE TABLE probe (id TEXT PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+		handler := func(tx *store.Tx, env *network.Envelope) error {
+			if _, err := tx.Exec(`INSERT INTO probe (id) VALUES ($1)`, env.ID.String()); err != nil {
+				return err
+			}
+			tx.Send(store.Message{Kind: network.KindIdentityRelay.String(), To: network.NationalID, Body: []byte(`{}`)})
+			tx.Log(jukinet.OpNetworkReceive, "", "ok", "handler note "+string(env.Body))
+			if string(env.Body) == `"bad"` {
+				return jukinet.E("test", jukinet.KindInvalid, jukinet.Field("body"), "refused after writing")
+			}
+			return nil
+		}
+		inbox := network.NewStoreInbox(db, map[network.Kind]network.ApplyFunc{network.KindIdentityNotify: handler})
+		var envs []*network.Envelope
+		for _, body := range []string{`"good-1"`, `"bad"`, `"good-2"`} {
+			e, err := network.NewEnvelope(network.KindIdentityNotify, "352063", "350001", time.Now().UnixMicro(), []byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			envs = append(envs, e)
+		}
+		out, err := inbox.Deliver(network.NetworkContext(context.Background()), "352063", envs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []network.Status{network.StatusAccepted, network.StatusRejected, network.StatusAccepted}
+		for i := range want {
+			if out[i].Status != want[i] {
+				t.Errorf("envelope %d: status %v, want %v", i, out[i].Status, want[i])
+			}
+		}
+		var probes, relays, notes, badNotes int
+		db.SQL().QueryRow(`SELECT COUNT(*) FROM probe`).Scan(&probes)
+		db.SQL().QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&relays)
+		rows, err := db.SQL().Query(`SELECT leaf FROM oplog`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var leaf []byte
+			rows.Scan(&leaf)
+			r, err := store.DecodeLogRecord(leaf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(r.Detail, "handler note") {
+				notes++
+				if strings.Contains(r.Detail, "bad") {
+					badNotes++
+				}
+			}
+		}
+		if probes != 2 || relays != 2 || notes != 2 || badNotes != 0 {
+			t.Errorf("after one rejection in three: %d rows, %d queued messages, %d handler records (%d of the rejected); want 2, 2, 2, 0",
+				probes, relays, notes, badNotes)
+		}
+	})
+}

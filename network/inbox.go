@@ -190,12 +190,18 @@ func (in *StoreInbox) deliver(tx *store.Tx, from string, envs []*Envelope, outco
 		}
 		return Outcome{Status: StatusAccepted}, nil
 	}
+	// logMsg writes the one record of a received message, with the person
+	// and the note its handler gave (store.Tx.Note).
 	logMsg := func(e *Envelope, result, note string) {
+		subject, said := tx.TakeNote()
 		d := e.Kind.String() + " " + e.ID.String() + " from " + e.From
 		if note != "" {
 			d += " " + note
 		}
-		tx.Log(jukinet.OpNetworkReceive, "", result, d)
+		if said != "" {
+			d += ": " + said
+		}
+		tx.Log(jukinet.OpNetworkReceive, subject, result, d)
 	}
 	// drain applies the parked successors of key after version v.
 	drain := func(key string) error {

@@ -78,3 +78,38 @@ func TestInboxRejectionUndoesHandlerEffects(t *testing.T) {
 		}
 	})
 }
+
+// A received message is one operation-log record, and it names the person
+// its handler touched (store.Tx.Note): the log answers "who received what
+// about whom" without a second record per message.
+func TestInboxRecordCarriesHandlersSubject(t *testing.T) {
+	storetest.Run(t, "350001", func(t *testing.T, db *store.DB) {
+		const code = "12345678903"
+		handler := func(tx *store.Tx, env *network.Envelope) error {
+			tx.Note(code, "identity move_within")
+			return nil
+		}
+		inbox := network.NewStoreInbox(db, map[network.Kind]network.ApplyFunc{network.KindIdentityNotify: handler})
+		e, err := network.NewEnvelope(network.KindIdentityNotify, "352063", "350001", time.Now().UnixMicro(), []byte(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inbox.Deliver(network.NetworkContext(context.Background()), "352063", []*network.Envelope{e}); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		var detail string
+		db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE subject = $1`, db.SubjectToken(code)).Scan(&n)
+		rows, _ := db.SQL().Query(`SELECT leaf FROM oplog WHERE subject = $1`, db.SubjectToken(code))
+		for rows.Next() {
+			var leaf []byte
+			rows.Scan(&leaf)
+			r, _ := store.DecodeLogRecord(leaf)
+			detail = r.Detail
+		}
+		rows.Close()
+		if n != 1 || !strings.Contains(detail, e.ID.String()) || !strings.Contains(detail, "identity move_within") {
+			t.Errorf("records about the person: %d, detail %q; want 1 naming the message and the handler's note", n, detail)
+		}
+	})
+}

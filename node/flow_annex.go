@@ -113,7 +113,7 @@ func (m *Municipality) municipalityAnnexNotice(tx *store.Tx, env *network.Envelo
  ON CONFLICT (message_id) DO NOTHING`, env.ID.String(), b.Domicile, string(b.ResidentCode), env.From, string(body), tx.NowMicro()); err != nil {
 		return internal(op, err)
 	}
-	tx.Log(jukinet.OpNetworkReceive, string(b.ResidentCode), "ok", "annex entry from "+env.From)
+	tx.Note(string(b.ResidentCode), "annex entry from "+env.From)
 	return nil
 }
 

@@ -136,7 +136,7 @@ func storeAnnexIdentity(tx *store.Tx, a AnnexIdentityInfo) error {
  WHERE flow_annexid.version < excluded.version`, m, code, int64(a.Version), string(body), tx.NowMicro()); err != nil {
 		return internal(op, err)
 	}
-	tx.Log(jukinet.OpNetworkReceive, code, "ok", "annex identity "+a.Reason.String())
+	tx.Note(code, "annex identity "+a.Reason.String())
 	return nil
 }
 

@@ -147,7 +147,7 @@ func (m *Municipality) municipalityCardStatus(tx *store.Tx, env *network.Envelop
 		}
 		return err
 	}
-	tx.Log(jukinet.OpNetworkReceive, string(st.ResidentCode), "ok", "card "+st.CardState+", certificate "+st.CertState)
+	tx.Note(string(st.ResidentCode), "card "+st.CardState+", certificate "+st.CertState)
 	return nil
 }
 
@@ -167,7 +167,7 @@ func (n *National) nationalCardStatus(tx *store.Tx, env *network.Envelope) error
 	if err := storeCardStatus(tx, st); err != nil {
 		return err
 	}
-	tx.Log(jukinet.OpNetworkReceive, string(st.ResidentCode), "ok", "card "+st.CardState+", certificate "+st.CertState)
+	tx.Note(string(st.ResidentCode), "card "+st.CardState+", certificate "+st.CertState)
 	return nil
 }
 

@@ -70,7 +70,7 @@ func storeIdentity(tx *store.Tx, info jukinet.IdentityInfo) error {
 			return internal(op, err)
 		}
 	}
-	tx.Log(jukinet.OpNetworkReceive, code, "ok", "identity "+info.Change.Reason.String())
+	tx.Note(code, "identity "+info.Change.Reason.String())
 	return nil
 }
 

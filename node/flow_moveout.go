@@ -109,7 +109,7 @@ func (m *Municipality) municipalityMoveInNotice(tx *store.Tx, env *network.Envel
 	}
 	c := MoveOutConfirm{Municipality: m.cfg.Municipality, ResidentCode: b.ResidentCode, PlannedDate: r.Removal.PlannedDate,
 		ConfirmedDate: b.MoveInDate, ConfirmedDestination: b.NewAddress, NoticeDate: b.NoticeDate}
-	tx.Log(jukinet.OpNetworkReceive, string(b.ResidentCode), "ok", "move-in notice recorded on the removed record")
+	tx.Note(string(b.ResidentCode), "move-in notice recorded on the removed record")
 	return Queue(tx, network.KindMoveOutConfirm, m.cfg.Prefecture, "", 0, c)
 }
 
@@ -133,7 +133,7 @@ func storeMoveOutConfirm(tx *store.Tx, c MoveOutConfirm) error {
  ON CONFLICT DO NOTHING`, string(c.Municipality), string(c.ResidentCode), string(body), tx.NowMicro()); err != nil {
 		return internal("node.storeMoveOutConfirm", err)
 	}
-	tx.Log(jukinet.OpNetworkReceive, string(c.ResidentCode), "ok", "move-out confirmed")
+	tx.Note(string(c.ResidentCode), "move-out confirmed")
 	return nil
 }
 
@@ -346,7 +346,7 @@ func (m *Municipality) municipalityMoveOutCertificate(tx *store.Tx, env *network
 			return internal(op, err)
 		}
 	}
-	tx.Log(jukinet.OpNetworkReceive, string(b.ResidentCode), "ok", "move-out certificate from "+env.From)
+	tx.Note(string(b.ResidentCode), "move-out certificate from "+env.From)
 	return nil
 }
 

@@ -297,7 +297,7 @@ func (n *National) nationalLinkCodeRequest(tx *store.Tx, env *network.Envelope) 
 	if string(b.Municipality) != env.From {
 		return invalid(op, "municipality", "%s requested by %s", b.Municipality, env.From)
 	}
-	tx.Log(jukinet.OpNetworkReceive, string(b.ResidentCode), "ok", "linking code for "+b.Institution)
+	tx.Note(string(b.ResidentCode), "linking code for "+b.Institution)
 	return Queue(tx, network.KindLinkCodeResponse, env.From, "", 0,
 		LinkCodeResponse{Municipality: b.Municipality, AcquisitionNumber: b.AcquisitionNumber, LinkCode: n.linkCodeFor(b.ResidentCode, b.Institution)})
 }

@@ -143,7 +143,7 @@ func (m *Municipality) municipalityCodePoolGrant(tx *store.Tx, env *network.Enve
 	if _, err := tx.Exec(`DELETE FROM node_meta WHERE key = $1`, poolRequestedKey); err != nil {
 		return internal(op, err)
 	}
-	tx.Log(jukinet.OpNetworkReceive, "", "ok", strconv.Itoa(len(b.Codes))+" resident codes received")
+	tx.Note("", strconv.Itoa(len(b.Codes))+" resident codes received")
 	return nil
 }
 
@@ -187,6 +187,6 @@ func (n *National) nationalCodePoolRequest(tx *store.Tx, env *network.Envelope) 
 		}
 		grant.Codes = append(grant.Codes, c)
 	}
-	tx.Log(jukinet.OpNetworkReceive, "", "ok", strconv.Itoa(len(grant.Codes))+" resident codes granted to "+env.From)
+	tx.Note("", strconv.Itoa(len(grant.Codes))+" resident codes granted to "+env.From)
 	return Queue(tx, network.KindResidentCodePoolGrant, env.From, "", 0, grant)
 }

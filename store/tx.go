@@ -180,6 +180,9 @@ type Tx struct {
 	msgs  []Message
 	logs  []LogRecord
 	stmts map[string]*sql.Stmt // prepared bulk statements, closed with the transaction
+	// note is what a step said about itself for the record its caller writes
+	// (Note/TakeNote); an unclaimed note goes into the main record.
+	noteSubject, noteDetail string
 }
 
 // Context is the context of the transaction.
@@ -257,6 +260,19 @@ func (tx *Tx) Send(m Message) {
 // inside the transaction (a birth creates the resident code).
 func (tx *Tx) SetSubject(residentCode string) { tx.op.Subject = residentCode }
 
+// Note says whom the current step touched and what it did, for the record
+// the framework running the step writes — the inbox's one record per
+// received message — so a handler does not add a second record of its own.
+// A note nobody takes goes into the Update's main record.
+func (tx *Tx) Note(subject, detail string) { tx.noteSubject, tx.noteDetail = subject, detail }
+
+// TakeNote returns the current note and clears it.
+func (tx *Tx) TakeNote() (subject, detail string) {
+	subject, detail = tx.noteSubject, tx.noteDetail
+	tx.noteSubject, tx.noteDetail = "", ""
+	return subject, detail
+}
+
 // SetDetail replaces the main record's detail.
 func (tx *Tx) SetDetail(detail string) { tx.op.Detail = detail }
 
@@ -331,6 +347,14 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 	}
 	if err := db.fail("outbox"); err != nil {
 		return nil, false, err
+	}
+	if subject, note := tx.TakeNote(); subject != "" || note != "" {
+		if tx.op.Subject == "" {
+			tx.op.Subject = subject
+		}
+		if note != "" {
+			tx.op.Detail = strings.TrimSpace(tx.op.Detail + " " + note)
+		}
 	}
 	recs := append([]LogRecord{db.record(actor, tx.op, "ok", tx.now)}, tx.logs...)
 	if err := appendLog(tx, recs); err != nil {
@@ -432,6 +456,7 @@ type Mark struct {
 	msgs, logs int
 	subject    string
 	detail     string
+	note       [2]string
 }
 
 // Savepoint sets a Mark named name (an SQL identifier chosen by the caller).
@@ -439,7 +464,8 @@ func (tx *Tx) Savepoint(name string) (Mark, error) {
 	if _, err := tx.tx.ExecContext(tx.ctx, `SAVEPOINT `+name); err != nil {
 		return Mark{}, err
 	}
-	return Mark{tx: tx, name: name, msgs: len(tx.msgs), logs: len(tx.logs), subject: tx.op.Subject, detail: tx.op.Detail}, nil
+	return Mark{tx: tx, name: name, msgs: len(tx.msgs), logs: len(tx.logs), subject: tx.op.Subject, detail: tx.op.Detail,
+		note: [2]string{tx.noteSubject, tx.noteDetail}}, nil
 }
 
 // Rollback undoes everything since the mark and releases it.
@@ -450,6 +476,7 @@ func (m Mark) Rollback() error {
 	m.tx.msgs = m.tx.msgs[:m.msgs]
 	m.tx.logs = m.tx.logs[:m.logs]
 	m.tx.op.Subject, m.tx.op.Detail = m.subject, m.detail
+	m.tx.noteSubject, m.tx.noteDetail = m.note[0], m.note[1]
 	return m.Release()
 }
 

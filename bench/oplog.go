@@ -57,6 +57,46 @@ func benchKey(name string) (note.Signer, note.Verifier, error) {
 // residentCode is a synthetic resident code; residents get ~20 records each.
 func residentCode(i int) string { return fmt.Sprintf("9%010d", i) }
 
+// fillOplog fills the log of db from size n to at least records with bulk
+// inserts: indices reserved on oplog_head in the same transaction, so the
+// log stays contiguous and verifiable. It returns the records added (each
+// transaction's own record included).
+func fillOplog(sys context.Context, db *store.DB, n, records, residents int) (int, error) {
+	filled := 0
+	const chunk = 50_000
+	hour := time.Date(2026, 10, 1, 9, 0, 0, 0, oplog.JST).UnixMicro()
+	for n < records {
+		k := min(chunk, records-n)
+		err := db.Update(sys, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "bench fill"}, func(tx *store.Tx) error {
+			// Times after every earlier record (one a microsecond), and the
+			// head keeps the newest: record times never decrease along idx.
+			var size, newest int64
+			if err := tx.QueryRow(`UPDATE oplog_head SET size = size + $1, time = CASE WHEN time > $2 THEN time ELSE $2 END + $1 WHERE id = 1 RETURNING size, time`, k, hour).Scan(&size, &newest); err != nil {
+				return err
+			}
+			first := uint64(size) - uint64(k)
+			args := make([]any, 0, k*14)
+			for i := range k {
+				idx := first + uint64(i)
+				r := store.LogRecord{V: 1, Index: idx, Time: newest - int64(k-1-i), Node: benchNode,
+					CollationID: fmt.Sprintf("C%03d", idx%50), OperatorID: "OP", Authority: string(jukinet.AuthorityLookup),
+					Terminal: fmt.Sprintf("T%02d", idx%20), Operation: string(jukinet.OpResidentRead),
+					Subject: db.SubjectToken(residentCode(int(idx) % residents)), Purpose: "case", Result: "ok", PolicyVersion: jukinet.PolicyVersion()}
+				leaf := r.Leaf()
+				args = append(args, int64(idx), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal,
+					r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, store.LeafHash(leaf))
+			}
+			return tx.InsertRows(`INSERT INTO oplog (idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash) VALUES `, 14, args)
+		})
+		if err != nil {
+			return filled, err
+		}
+		n += k + 1
+		filled += k + 1
+	}
+	return filled, nil
+}
+
 // Oplog measures the operation log on a fresh SQLite database in cfg.Dir.
 func Oplog(ctx context.Context, cfg OplogConfig) (OplogFigures, error) {
 	if cfg.Records <= 0 {
@@ -91,41 +131,13 @@ func Oplog(ctx context.Context, cfg OplogConfig) (OplogFigures, error) {
 	}
 	fig.AppendPerS = float64(n) / time.Since(start).Seconds()
 
-	// Fill the rest with bulk inserts: indices reserved on oplog_head in the
-	// same transaction, so the log stays contiguous and verifiable.
+	// Fill the rest with bulk inserts.
 	start = time.Now()
-	filled := 0
-	const chunk = 50_000
-	hour := time.Date(2026, 10, 1, 9, 0, 0, 0, oplog.JST).UnixMicro()
-	for n < cfg.Records {
-		k := min(chunk, cfg.Records-n)
-		err := db.Update(sys, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "bench fill"}, func(tx *store.Tx) error {
-			// Times after every earlier record (one a microsecond), and the
-			// head keeps the newest: record times never decrease along idx.
-			var size, newest int64
-			if err := tx.QueryRow(`UPDATE oplog_head SET size = size + $1, time = CASE WHEN time > $2 THEN time ELSE $2 END + $1 WHERE id = 1 RETURNING size, time`, k, hour).Scan(&size, &newest); err != nil {
-				return err
-			}
-			first := uint64(size) - uint64(k)
-			args := make([]any, 0, k*14)
-			for i := range k {
-				idx := first + uint64(i)
-				r := store.LogRecord{V: 1, Index: idx, Time: newest - int64(k-1-i), Node: benchNode,
-					CollationID: fmt.Sprintf("C%03d", idx%50), OperatorID: "OP", Authority: string(jukinet.AuthorityLookup),
-					Terminal: fmt.Sprintf("T%02d", idx%20), Operation: string(jukinet.OpResidentRead),
-					Subject: db.SubjectToken(residentCode(int(idx) % residents)), Purpose: "case", Result: "ok", PolicyVersion: jukinet.PolicyVersion()}
-				leaf := r.Leaf()
-				args = append(args, int64(idx), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal,
-					r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, store.LeafHash(leaf))
-			}
-			return tx.InsertRows(`INSERT INTO oplog (idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash) VALUES `, 14, args)
-		})
-		if err != nil {
-			return fig, err
-		}
-		n += k + 1
-		filled += k + 1
+	filled, err := fillOplog(sys, db, n, cfg.Records, residents)
+	if err != nil {
+		return fig, err
 	}
+	n += filled
 	if filled > 0 {
 		fig.FillPerS = float64(filled) / time.Since(start).Seconds()
 	}

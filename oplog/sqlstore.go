@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"strconv"
+	"sync"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/store"
@@ -128,33 +130,172 @@ func (l *SQLLog) NodeHashes(ctx context.Context, level uint, from, to uint64) ([
 // Rows streams the rows with index ≥ from in index order, as stored (a
 // tampered table is streamed as it is, for the Verifier to judge). The
 // yielded Leaf is only valid until the next iteration.
+//
+// Reading rows out of the database costs more than hashing them, so two
+// readers on separate connections (WAL lets readers run side by side) read
+// alternate chunks of rowsChunk indices, [from, from+rowsChunk),
+// [from+rowsChunk, from+2·rowsChunk)…, handed on in order. The first chunk
+// that is not full (the end, or a gap left by a deleted row) ends the
+// parallel part and one query streams everything from its end on: the
+// ranges are disjoint and cover every index ≥ from, so the stream is exactly
+// that of one ordered query, whatever was done to the table. Memory stays at
+// a few chunks.
 func (l *SQLLog) Rows(ctx context.Context, from uint64) iter.Seq2[Row, error] {
 	return func(yield func(Row, error) bool) {
-		rows, err := l.db.SQL().QueryContext(ctx, `SELECT idx, leaf, leaf_hash FROM oplog WHERE idx >= $1 ORDER BY idx`, int64(from))
-		if err != nil {
+		next, ok := l.parallelRows(ctx, from, yield)
+		if !ok {
+			return
+		}
+		l.serialRows(ctx, next, yield)
+	}
+}
+
+// rowsChunk is the index range one reader reads at a time (~7 MB of rows).
+const rowsChunk = 16384
+
+// rowChunk is one reader's chunk: rows with leaves in one arena.
+type rowChunk struct {
+	lo, hi uint64 // the index range read
+	rows   []Row
+	arena  []byte
+	err    error
+}
+
+// full reports whether every index of the range was there (the parallel
+// part goes on only then).
+func (c *rowChunk) full() bool { return c.err == nil && uint64(len(c.rows)) == c.hi-c.lo }
+
+// parallelRows yields the rows of the full chunks from from on and of the
+// first chunk that is not full; it returns where the rest starts and false
+// when the stream is over (stopped, or an error).
+func (l *SQLLog) parallelRows(ctx context.Context, from uint64, yield func(Row, error) bool) (uint64, bool) {
+	const readers = 2
+	stop := make(chan struct{})
+	free := make(chan *rowChunk, 2*readers+1)
+	for range 2*readers + 1 {
+		free <- &rowChunk{}
+	}
+	var out [readers]chan *rowChunk
+	var wg sync.WaitGroup
+	for k := range readers {
+		out[k] = make(chan *rowChunk, 1)
+		wg.Go(func() {
+			defer close(out[k])
+			for c := uint64(k); ; c += readers {
+				lo := from + c*rowsChunk
+				if lo < from || lo+rowsChunk < lo || lo+rowsChunk > math.MaxInt64 {
+					return // beyond any index: the serial part takes over
+				}
+				var ch *rowChunk
+				select {
+				case ch = <-free:
+				case <-stop:
+					return
+				}
+				l.readChunk(ctx, ch, lo, lo+rowsChunk)
+				select {
+				case out[k] <- ch:
+				case <-stop:
+					return
+				}
+				if !ch.full() {
+					return
+				}
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(stop)
+	next := from
+	for c := 0; ; c++ {
+		ch, ok := <-out[c%readers]
+		if !ok {
+			return next, true
+		}
+		if ch.err != nil {
+			yield(Row{}, ch.err)
+			return 0, false
+		}
+		for i := range ch.rows {
+			if !yield(ch.rows[i], nil) {
+				return 0, false
+			}
+		}
+		next = ch.hi
+		full := ch.full()
+		free <- ch
+		if !full {
+			return next, true
+		}
+	}
+}
+
+// readChunk reads the rows of [lo, hi) into ch, reusing its buffers.
+func (l *SQLLog) readChunk(ctx context.Context, ch *rowChunk, lo, hi uint64) {
+	ch.lo, ch.hi, ch.rows, ch.arena, ch.err = lo, hi, ch.rows[:0], ch.arena[:0], nil
+	rows, err := l.db.SQL().QueryContext(ctx, `SELECT idx, leaf, leaf_hash FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`, int64(lo), int64(hi))
+	if err != nil {
+		ch.err = err
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx int64
+		var leaf, lh sql.RawBytes
+		if err := rows.Scan(&idx, &leaf, &lh); err != nil {
+			ch.err = err
+			return
+		}
+		r := Row{Index: uint64(idx)}
+		// A stored hash of the wrong length can never match: leave it zero.
+		if len(lh) == 32 {
+			r.LeafHash = Hash(lh)
+		}
+		// Leaf holds its length for now; it points into the arena below.
+		r.Leaf = leaf[:0:len(leaf)]
+		ch.arena = append(ch.arena, leaf...)
+		ch.rows = append(ch.rows, r)
+	}
+	if err := rows.Err(); err != nil {
+		ch.err = err
+		return
+	}
+	at := 0
+	for i := range ch.rows {
+		n := cap(ch.rows[i].Leaf)
+		ch.rows[i].Leaf = ch.arena[at : at+n : at+n]
+		at += n
+	}
+}
+
+// serialRows yields the rows with index ≥ from with one query.
+func (l *SQLLog) serialRows(ctx context.Context, from uint64, yield func(Row, error) bool) {
+	if from > math.MaxInt64 {
+		return
+	}
+	rows, err := l.db.SQL().QueryContext(ctx, `SELECT idx, leaf, leaf_hash FROM oplog WHERE idx >= $1 ORDER BY idx`, int64(from))
+	if err != nil {
+		yield(Row{}, err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx int64
+		var leaf, lh sql.RawBytes
+		if err := rows.Scan(&idx, &leaf, &lh); err != nil {
 			yield(Row{}, err)
 			return
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var idx int64
-			var leaf, lh sql.RawBytes
-			if err := rows.Scan(&idx, &leaf, &lh); err != nil {
-				yield(Row{}, err)
-				return
-			}
-			r := Row{Index: uint64(idx), Leaf: leaf}
-			// A stored hash of the wrong length can never match: leave it zero.
-			if len(lh) == 32 {
-				r.LeafHash = Hash(lh)
-			}
-			if !yield(r, nil) {
-				return
-			}
+		r := Row{Index: uint64(idx), Leaf: leaf}
+		if len(lh) == 32 {
+			r.LeafHash = Hash(lh)
 		}
-		if err := rows.Err(); err != nil {
-			yield(Row{}, err)
+		if !yield(r, nil) {
+			return
 		}
+	}
+	if err := rows.Err(); err != nil {
+		yield(Row{}, err)
 	}
 }
 

@@ -22,11 +22,12 @@ import (
 // integrity data and log rows; writes go through Checkpointer, Purge and
 // RecordSeal.
 type SQLLog struct {
-	db *store.DB
+	db    *store.DB
+	chunk uint64 // Rows' chunk of indices per read (tests make it small)
 }
 
 // NewSQLLog returns the operation log of db.
-func NewSQLLog(db *store.DB) *SQLLog { return &SQLLog{db: db} }
+func NewSQLLog(db *store.DB) *SQLLog { return &SQLLog{db: db, chunk: rowsChunk} }
 
 // DB is the database the log lives in.
 func (l *SQLLog) DB() *store.DB { return l.db }
@@ -142,9 +143,12 @@ func (l *SQLLog) NodeHashes(ctx context.Context, level uint, from, to uint64) ([
 // a few chunks.
 func (l *SQLLog) Rows(ctx context.Context, from uint64) iter.Seq2[Row, error] {
 	return func(yield func(Row, error) bool) {
-		next, ok := l.parallelRows(ctx, from, yield)
-		if !ok {
-			return
+		next := from
+		if l.chunk > 0 {
+			var ok bool
+			if next, ok = l.parallelRows(ctx, from, yield); !ok {
+				return
+			}
 		}
 		l.serialRows(ctx, next, yield)
 	}
@@ -182,8 +186,8 @@ func (l *SQLLog) parallelRows(ctx context.Context, from uint64, yield func(Row, 
 		wg.Go(func() {
 			defer close(out[k])
 			for c := uint64(k); ; c += readers {
-				lo := from + c*rowsChunk
-				if lo < from || lo+rowsChunk < lo || lo+rowsChunk > math.MaxInt64 {
+				lo := from + c*l.chunk
+				if c > math.MaxInt64/l.chunk || lo < from || lo+l.chunk < lo || lo+l.chunk > math.MaxInt64 {
 					return // beyond any index: the serial part takes over
 				}
 				var ch *rowChunk
@@ -192,13 +196,14 @@ func (l *SQLLog) parallelRows(ctx context.Context, from uint64, yield func(Row, 
 				case <-stop:
 					return
 				}
-				l.readChunk(ctx, ch, lo, lo+rowsChunk)
+				l.readChunk(ctx, ch, lo, lo+l.chunk)
+				full := ch.full() // ch belongs to the consumer once sent
 				select {
 				case out[k] <- ch:
 				case <-stop:
 					return
 				}
-				if !ch.full() {
+				if !full {
 					return
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/oplog"
 	"github.com/jukinet/jukinet/store"
@@ -77,6 +78,7 @@ func attach(t *testing.T, db *store.DB, c *clock) *fixture {
 		t.Fatal(err)
 	}
 	l := oplog.NewSQLLog(db)
+	oplog.SetRowsChunk(l, 16) // small test logs read in parallel chunks too
 	cp, err := oplog.NewCheckpointer(l, oplog.CheckpointerConfig{Origin: origin, Signer: logSigner, Witness: w, EveryRecords: 5, Interval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -283,6 +285,94 @@ func TestVerifyCatchesTampering(t *testing.T) {
 					r := f.verify(t)
 					if r.OK() || r.Failure.Index != tc.wantIndex || r.Failure.Reason != tc.wantWhy {
 						t.Fatalf("after %s: failure %v, want index %d (%s)", tc.name, r.Failure, tc.wantIndex, tc.wantWhy)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestRowsMatchOneQuery checks that Rows, reading chunks on two
+// connections, streams exactly what one ordered query does, whatever was
+// done to the table, from any start, and stops when the caller stops.
+func TestRowsMatchOneQuery(t *testing.T) {
+	type got struct {
+		Index uint64
+		Leaf  string
+		Hash  oplog.Hash
+	}
+	oneQuery := func(t *testing.T, db *store.DB, from uint64) []got {
+		rows, err := db.SQL().Query(`SELECT idx, leaf, leaf_hash FROM oplog WHERE idx >= $1 ORDER BY idx`, int64(from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []got
+		for rows.Next() {
+			var idx int64
+			var leaf, h []byte
+			if err := rows.Scan(&idx, &leaf, &h); err != nil {
+				t.Fatal(err)
+			}
+			g := got{Index: uint64(idx), Leaf: string(leaf)}
+			if len(h) == 32 {
+				g.Hash = oplog.Hash(h)
+			}
+			out = append(out, g)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	copyRow := func(to, from int) string {
+		return fmt.Sprintf(`INSERT INTO oplog SELECT %d, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash FROM oplog WHERE idx = %d`, to, from)
+	}
+	for _, tc := range []struct {
+		name   string
+		tamper []string
+	}{
+		{"untouched", nil},
+		{"deleted row at a chunk start", []string{`DELETE FROM oplog WHERE idx = 32`}},
+		{"deleted row inside a chunk", []string{`DELETE FROM oplog WHERE idx = 41`}},
+		{"deleted tail", []string{`DELETE FROM oplog WHERE idx >= 64`}},
+		{"row far beyond the end", []string{copyRow(1<<40, 3)}},
+		{"row at the largest index", []string{copyRow(1<<63-1, 3)}},
+		{"negative index", []string{copyRow(-5, 3)}},
+		{"short hash", []string{`UPDATE oplog SET leaf_hash = substr(leaf_hash, 1, 1) WHERE idx = 20`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, e := range storetest.Engines() {
+				t.Run(string(e), func(t *testing.T) {
+					f := newFixture(t, e)
+					f.appendRecords(t, operator, 100, "case")
+					dropGuards(t, f.db)
+					for _, q := range tc.tamper {
+						if _, err := f.db.SQL().Exec(q); err != nil {
+							t.Fatalf("%s: %v", q, err)
+						}
+					}
+					for _, chunk := range []uint64{1, 7, 1 << 20} {
+						oplog.SetRowsChunk(f.log, chunk)
+						for _, from := range []uint64{0, 5, 100} {
+							var stream []got
+							for r, err := range f.log.Rows(context.Background(), from) {
+								if err != nil {
+									t.Fatalf("chunk %d, from %d: %v", chunk, from, err)
+								}
+								stream = append(stream, got{Index: r.Index, Leaf: string(r.Leaf), Hash: r.LeafHash})
+							}
+							if diff := cmp.Diff(oneQuery(t, f.db, from), stream); diff != "" {
+								t.Errorf("chunk %d, from %d: Rows differs from one query (-want +got):\n%s", chunk, from, diff)
+							}
+							// Stopping early ends the readers (Rows returns).
+							n := 0
+							for range f.log.Rows(context.Background(), from) {
+								if n++; n == 20 {
+									break
+								}
+							}
+						}
 					}
 				})
 			}

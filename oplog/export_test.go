@@ -1,0 +1,5 @@
+package oplog
+
+// SetRowsChunk makes SQLLog.Rows read chunks of n indices (0: one query),
+// so small test logs take the parallel path.
+func SetRowsChunk(l *SQLLog, n uint64) { l.chunk = n }

@@ -57,6 +57,26 @@ func benchKey(name string) (note.Signer, note.Verifier, error) {
 // residentCode is a synthetic resident code; residents get ~20 records each.
 func residentCode(i int) string { return fmt.Sprintf("9%010d", i) }
 
+// appendOplog appends at least records records through DB.Update, 1,000 a
+// transaction (like the network's receive records, each naming a resident),
+// and returns how many.
+func appendOplog(sys context.Context, db *store.DB, records, residents int) (int, error) {
+	n := 0
+	for n < records {
+		err := db.Update(sys, store.Op{Operation: jukinet.OpNetworkReceive, Subject: residentCode(n % residents)}, func(tx *store.Tx) error {
+			for i := 1; i < 1000; i++ {
+				tx.Log(jukinet.OpNetworkReceive, residentCode((n+i)%residents), "ok", "")
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		n += 1000
+	}
+	return n, nil
+}
+
 // fillOplog fills the log of db from size n to at least records with bulk
 // inserts: indices reserved on oplog_head in the same transaction, so the
 // log stays contiguous and verifiable. It returns the records added (each
@@ -116,18 +136,9 @@ func Oplog(ctx context.Context, cfg OplogConfig) (OplogFigures, error) {
 
 	// Durable appends through the one write path, 1,000 records a transaction.
 	start := time.Now()
-	n := 0
-	for n < cfg.AppendRecords {
-		err := db.Update(sys, store.Op{Operation: jukinet.OpNetworkReceive, Subject: residentCode(n % residents)}, func(tx *store.Tx) error {
-			for i := 1; i < 1000; i++ {
-				tx.Log(jukinet.OpNetworkReceive, residentCode((n+i)%residents), "ok", "")
-			}
-			return nil
-		})
-		if err != nil {
-			return fig, err
-		}
-		n += 1000
+	n, err := appendOplog(sys, db, cfg.AppendRecords, residents)
+	if err != nil {
+		return fig, err
 	}
 	fig.AppendPerS = float64(n) / time.Since(start).Seconds()
 

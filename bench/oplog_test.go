@@ -53,6 +53,7 @@ func BenchmarkOplogVerify(b *testing.B) {
 		if err != nil || !r.OK() || r.Rows < records {
 			b.Fatalf("Verify: rows %d, failure %v, error %v; want %d rows, no failure", r.Rows, r.Failure, err, records)
 		}
+		b.Logf("%.0f", float64(r.Rows)/time.Since(start).Seconds())
 		b.ReportMetric(float64(r.Rows)/time.Since(start).Seconds(), "records/s")
 	}
 }

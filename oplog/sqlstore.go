@@ -185,6 +185,22 @@ func (l *SQLLog) parallelRows(ctx context.Context, from uint64, yield func(Row, 
 		out[k] = make(chan *rowChunk, 1)
 		wg.Go(func() {
 			defer close(out[k])
+			conn, err := l.db.SQL().Conn(ctx)
+			if err != nil {
+				select {
+				case out[k] <- &rowChunk{err: err}:
+				case <-stop:
+				}
+				return
+			}
+			defer conn.Close()
+			if l.db.Engine() == store.SQLite {
+				// Map the file instead of a read() per page; set back before
+				// the connection returns to the pool.
+				if _, err := conn.ExecContext(ctx, `PRAGMA mmap_size = 4294967296`); err == nil {
+					defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA mmap_size = 0`)
+				}
+			}
 			for c := uint64(k); ; c += readers {
 				lo := from + c*l.chunk
 				if c > math.MaxInt64/l.chunk || lo < from || lo+l.chunk < lo || lo+l.chunk > math.MaxInt64 {
@@ -196,7 +212,7 @@ func (l *SQLLog) parallelRows(ctx context.Context, from uint64, yield func(Row, 
 				case <-stop:
 					return
 				}
-				l.readChunk(ctx, ch, lo, lo+l.chunk)
+				l.readChunk(ctx, conn, ch, lo, lo+l.chunk)
 				full := ch.full() // ch belongs to the consumer once sent
 				select {
 				case out[k] <- ch:
@@ -236,9 +252,9 @@ func (l *SQLLog) parallelRows(ctx context.Context, from uint64, yield func(Row, 
 }
 
 // readChunk reads the rows of [lo, hi) into ch, reusing its buffers.
-func (l *SQLLog) readChunk(ctx context.Context, ch *rowChunk, lo, hi uint64) {
+func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo, hi uint64) {
 	ch.lo, ch.hi, ch.rows, ch.arena, ch.err = lo, hi, ch.rows[:0], ch.arena[:0], nil
-	rows, err := l.db.SQL().QueryContext(ctx, `SELECT idx, leaf, leaf_hash FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`, int64(lo), int64(hi))
+	rows, err := conn.QueryContext(ctx, `SELECT idx, leaf, leaf_hash FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`, int64(lo), int64(hi))
 	if err != nil {
 		ch.err = err
 		return

@@ -40,11 +40,7 @@ func runCompliance(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		}
 		asOf = d
 	}
-	actx, err := af.context(ctx)
-	if err != nil {
-		return err
-	}
-	db, err := dbf.open(ctx)
+	actx, db, err := openAs(ctx, &af, &dbf)
 	if err != nil {
 		return err
 	}

@@ -102,11 +102,7 @@ func runExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	actx, err := af.context(ctx)
-	if err != nil {
-		return err
-	}
-	db, err := dbf.open(ctx)
+	actx, db, err := openAs(ctx, &af, &dbf)
 	if err != nil {
 		return err
 	}

@@ -48,3 +48,17 @@ func (f *dbFlags) open(ctx context.Context) (*store.DB, error) {
 	}
 	return store.Open(ctx, store.Config{Path: f.path, DSN: f.dsn, Node: f.node})
 }
+
+// openAs checks the console operator's flags, then opens the node database:
+// the context it returns carries that operator for every operation.
+func openAs(ctx context.Context, af *actorFlags, df *dbFlags) (context.Context, *store.DB, error) {
+	actx, err := af.context(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := df.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return actx, db, nil
+}

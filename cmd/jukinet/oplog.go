@@ -273,11 +273,7 @@ func runOplogProve(ctx context.Context, args []string, _ io.Reader, stdout, stde
 	if *index < 0 {
 		return usageErr("--index N is required")
 	}
-	actx, err := af.context(ctx)
-	if err != nil {
-		return err
-	}
-	db, err := df.open(ctx)
+	actx, db, err := openAs(ctx, &af, &df)
 	if err != nil {
 		return err
 	}
@@ -370,11 +366,7 @@ func runOplogQuery(ctx context.Context, args []string, _ io.Reader, stdout, stde
 	if f.To, err = parseTime("to", *to); err != nil {
 		return err
 	}
-	actx, err := af.context(ctx)
-	if err != nil {
-		return err
-	}
-	db, err := df.open(ctx)
+	actx, db, err := openAs(ctx, &af, &df)
 	if err != nil {
 		return err
 	}
@@ -426,11 +418,7 @@ func runOplogReport(ctx context.Context, args []string, _ io.Reader, stdout, std
 	if cfg.From.IsZero() || cfg.To.IsZero() {
 		return usageErr("--from and --to are required")
 	}
-	actx, err := af.context(ctx)
-	if err != nil {
-		return err
-	}
-	db, err := df.open(ctx)
+	actx, db, err := openAs(ctx, &af, &df)
 	if err != nil {
 		return err
 	}
@@ -477,11 +465,7 @@ func runOplogSeal(ctx context.Context, args []string, _ io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
-	actx, err := af.context(ctx)
-	if err != nil {
-		return err
-	}
-	db, err := df.open(ctx)
+	actx, db, err := openAs(ctx, &af, &df)
 	if err != nil {
 		return err
 	}
@@ -542,11 +526,7 @@ func runOplogPurge(ctx context.Context, args []string, _ io.Reader, stdout, stde
 	if *before == "" {
 		return usageErr("--before YYYY-MM is required")
 	}
-	actx, err := af.context(ctx)
-	if err != nil {
-		return err
-	}
-	db, err := df.open(ctx)
+	actx, db, err := openAs(ctx, &af, &df)
 	if err != nil {
 		return err
 	}

@@ -196,11 +196,7 @@ func runRegister(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	actx, err := af.context(ctx)
-	if err != nil {
-		return err
-	}
-	db, err := dbf.open(ctx)
+	actx, db, err := openAs(ctx, &af, &dbf)
 	if err != nil {
 		return err
 	}

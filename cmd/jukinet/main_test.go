@@ -80,15 +80,11 @@ func TestExportImportRoundTripShiftJIS(t *testing.T) {
 		t.Fatalf("demo: %s", stderr)
 	}
 	out := filepath.Join(dir, "out.csv")
+	// The synthetic names (including 髙, 﨑 and U+FA19) are all in Shift_JIS
+	// (CP932): the export must succeed.
 	code, _, stderr := exec(t, "", "export", "--db", filepath.Join(dir, "352063.db"), "--purpose", "round trip", "--encoding", "sjis", out)
 	if code != 0 {
-		// Some synthetic names use characters outside Shift_JIS; then the
-		// export must say so and name the column.
-		t.Logf("export refused: %s", stderr)
-		if !strings.Contains(stderr, "Shift_JIS") {
-			t.Fatalf("export sjis: exit %d: %s", code, stderr)
-		}
-		return
+		t.Fatalf("export sjis: exit %d: %s", code, stderr)
 	}
 	if fi, _ := os.Stat(out); fi.Mode().Perm() != 0o600 {
 		t.Errorf("export file mode %v, want 0600", fi.Mode().Perm())
@@ -159,5 +155,23 @@ func TestDemoScenarioPassesEveryFlow(t *testing.T) {
 		if !strings.Contains(out, "PASS "+flow) {
 			t.Errorf("no PASS line for %s in:\n%s", flow, out)
 		}
+	}
+}
+
+// A name that Shift_JIS cannot hold (𠮷, U+20BB7) is refused in a Shift_JIS
+// export with a message naming the column, instead of being altered.
+func TestExportShiftJISRefusesUnencodableName(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "352063.db")
+	in := `{"name":{"kanji":"𠮷田　一","kana":"ヨシダ　ハジメ"},"birth_date":"2026-11-01","sex":"male","address_text":"山口県防府市寿町7番1号"}`
+	if code, _, stderr := exec(t, in, "register", "birth", "--db", db); code != 0 {
+		t.Fatalf("birth: %s", stderr)
+	}
+	code, _, stderr := exec(t, "", "export", "--db", db, "--purpose", "test", "--encoding", "sjis", filepath.Join(dir, "out.csv"))
+	if code != 1 || !strings.Contains(stderr, "kanji") || !strings.Contains(stderr, "Shift_JIS") {
+		t.Errorf("export of 𠮷 in Shift_JIS: exit %d, %q; want 1 naming kanji and Shift_JIS", code, stderr)
+	}
+	if code, out, _ := exec(t, "", "export", "--db", db, "--purpose", "test"); code != 0 || !strings.Contains(out, "\U00020BB7") {
+		t.Errorf("UTF-8 export must keep 𠮷 verbatim: exit %d", code)
 	}
 }

@@ -91,6 +91,16 @@ func (s *BatchSignature) validate(op, prefix string) error {
 
 // EncodeEnvelope returns the wire form of a signed envelope.
 func EncodeEnvelope(e *Envelope) ([]byte, error) {
+	return appendEnvelope(make([]byte, 0, envelopeSizeHint(e)), e)
+}
+
+// envelopeSizeHint is about the wire size of e, to allocate once.
+func envelopeSizeHint(e *Envelope) int {
+	return 64 + len(e.OrderingKey) + len(e.Body) + 150 + hashSize*len(e.Sig.Proof)
+}
+
+// appendEnvelope appends the wire form of e to b.
+func appendEnvelope(b []byte, e *Envelope) ([]byte, error) {
 	const op = "network.EncodeEnvelope"
 	if err := e.validateContent(op); err != nil {
 		return nil, err
@@ -98,7 +108,6 @@ func EncodeEnvelope(e *Envelope) ([]byte, error) {
 	if err := e.Sig.validate(op, "sig."); err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, 64+len(e.OrderingKey)+len(e.Body)+150+hashSize*len(e.Sig.Proof))
 	b = appendEnvelopeContent(b, e)
 	return appendSignature(b, &e.Sig), nil
 }
@@ -112,16 +121,24 @@ func EncodeBatch(batch *Batch) ([]byte, error) {
 	if len(batch.Envelopes) > MaxBatchEnvelopes {
 		return nil, jukinet.Errorf(op, jukinet.KindTooLarge, "envelopes", "more than %d envelopes", MaxBatchEnvelopes)
 	}
-	b := []byte{FormatVersion, recordBatch}
+	size := 8 + len(batch.Sender)
+	for _, e := range batch.Envelopes {
+		size += 4 + envelopeSizeHint(e)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, FormatVersion, recordBatch)
 	b = appendStr8(b, batch.Sender)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(batch.Envelopes)))
 	for i, e := range batch.Envelopes {
-		eb, err := EncodeEnvelope(e)
-		if err != nil {
+		// Each envelope is length-prefixed: reserve the prefix, encode in
+		// place, then fill it in (one buffer for the whole batch).
+		at := len(b)
+		b = append(b, 0, 0, 0, 0)
+		var err error
+		if b, err = appendEnvelope(b, e); err != nil {
 			return nil, jukinet.E(op, jukinet.Field(fmt.Sprintf("envelopes[%d]", i)), err)
 		}
-		b = binary.BigEndian.AppendUint32(b, uint32(len(eb)))
-		b = append(b, eb...)
+		binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
 	}
 	return b, nil
 }

@@ -5,6 +5,7 @@ package node
 
 import (
 	"encoding/json"
+	"io"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/network"
@@ -39,6 +40,11 @@ func Decode(env *network.Envelope, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jukinet.E("node.Decode", jukinet.KindInvalid, jukinet.Field("body"), "body of "+env.Kind.String()+" does not decode", err)
+	}
+	// One JSON value and nothing after it: a Decoder alone would ignore
+	// trailing bytes, and handlers may keep the body as received.
+	if _, err := dec.Token(); err != io.EOF {
+		return jukinet.Errorf("node.Decode", jukinet.KindInvalid, "body", "body of %s has data after its JSON value", env.Kind)
 	}
 	return nil
 }

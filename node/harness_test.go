@@ -122,7 +122,7 @@ func (n *testNet) run() {
 		moved := 0
 		for _, id := range ids {
 			src := n.nodes[id]
-			rows, err := src.db.SQL().Query(`SELECT seq, kind, dest, ordering_key, version, body FROM outbox WHERE state = 'pending' ORDER BY seq`)
+			rows, err := src.db.SQL().Query(`SELECT seq, kind, dest, ordering_key, version, COALESCE(envelope, body) FROM outbox WHERE state = 'pending' ORDER BY seq`)
 			if err != nil {
 				n.t.Fatal(err)
 			}

@@ -40,6 +40,7 @@ type Message struct {
 	Body        []byte
 	// Envelope is a pre-built, already signed envelope (a relay keeps the
 	// creating node's signature); nil when the sender builds one from Body.
+	// When it is set, only the envelope is stored (Body is not needed).
 	Envelope []byte
 }
 
@@ -407,10 +408,14 @@ func (tx *Tx) writeOutbox() error {
 			m.ID = id.String()
 		}
 		var env any
+		body := m.Body
 		if m.Envelope != nil {
 			env = m.Envelope
+			// The sender sends the envelope, not the body: keep the bytes
+			// once (a relay's body is the envelope itself).
+			body = []byte{}
 		}
-		args = append(args, m.ID, m.Kind, m.To, m.OrderingKey, int64(m.Version), m.Body, env, tx.now)
+		args = append(args, m.ID, m.Kind, m.To, m.OrderingKey, int64(m.Version), body, env, tx.now)
 	}
 	return tx.InsertRows(`INSERT INTO outbox (id, kind, dest, ordering_key, version, body, envelope, created_at) VALUES `, 8, args)
 }

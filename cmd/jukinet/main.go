@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/node"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -47,6 +48,7 @@ func commands() []command {
 }
 
 func main() {
+	node.TuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -264,6 +265,7 @@ func (s *Sender) deliver(ctx context.Context, dest string, batch []outRow) error
 		sendRows = append(sendRows, batch[i])
 	}
 	var receipts []*Receipt
+	var evidence []byte
 	if len(envs) > 0 {
 		if err := SignBatch(s.cfg.SigningKey, s.self, envs); err != nil {
 			return err
@@ -272,7 +274,7 @@ func (s *Sender) deliver(ctx context.Context, dest string, batch []outRow) error
 		if err != nil {
 			return err
 		}
-		receipts, err = client.Send(ctx, dest, addr, &Batch{Sender: s.self, Envelopes: envs})
+		receipts, evidence, err = client.SendBatch(ctx, dest, addr, &Batch{Sender: s.self, Envelopes: envs})
 		if err != nil {
 			return err
 		}
@@ -290,31 +292,40 @@ func (s *Sender) deliver(ctx context.Context, dest string, batch []outRow) error
 			tx.Log(jukinet.OpNetworkDeliveryResult, "", "rejected", r.kind+" "+r.id+" to "+dest+" malformed")
 			rejected++
 		}
-		settle := make([]any, 0, 4*len(receipts))
+		if len(receipts) == 0 {
+			return nil
+		}
+		// The receipt list as the receiver signed it, once for the batch
+		// (evidence: StoredReceipt); a rejected row also keeps its own.
+		first, last := sendRows[0].seq, sendRows[len(sendRows)-1].seq
+		if _, err := tx.Exec(`INSERT INTO outbox_receipts (dest, first_seq, last_seq, received_at, receipts) VALUES ($1,$2,$3,$4,$5)`,
+			dest, first, last, now, evidence); err != nil {
+			return err
+		}
 		for i, rc := range receipts {
 			r := &sendRows[i]
+			d := r.kind + " " + r.id + " to " + dest
+			if rc.Status != StatusRejected {
+				delivered++
+				tx.Log(jukinet.OpNetworkDeliveryResult, "", rc.Status.String(), d)
+				continue
+			}
+			rejected++
 			ev, err := EncodeReceipt(rc)
 			if err != nil {
 				return err
 			}
-			state, lastErr, result := "delivered", "", rc.Status.String()
-			if rc.Status == StatusRejected {
-				state, lastErr = "rejected", rc.Reason.String()
-				if rc.Detail != "" {
-					lastErr += ": " + rc.Detail
-				}
-				rejected++
-			} else {
-				delivered++
+			lastErr := rc.Reason.String()
+			if rc.Detail != "" {
+				lastErr += ": " + rc.Detail
 			}
-			settle = append(settle, r.seq, state, lastErr, ev)
-			d := r.kind + " " + r.id + " to " + dest
-			if rc.Status == StatusRejected {
-				d += " " + rc.Reason.String()
+			if _, err := tx.Exec(`UPDATE outbox SET state = 'rejected', last_error = $1, done_at = $2, receipt = $3, attempts = attempts + 1 WHERE seq = $4`,
+				lastErr, now, ev, r.seq); err != nil {
+				return err
 			}
-			tx.Log(jukinet.OpNetworkDeliveryResult, "", result, d)
+			tx.Log(jukinet.OpNetworkDeliveryResult, "", rc.Status.String(), d+" "+rc.Reason.String())
 		}
-		return settleRows(tx, settle, now)
+		return settleDelivered(tx, dest, first, last, delivered, now)
 	})
 	if err != nil {
 		return jukinet.E("network.Sender", jukinet.KindInternal, "recording receipts", err)
@@ -325,57 +336,78 @@ func (s *Sender) deliver(ctx context.Context, dest string, batch []outRow) error
 	return nil
 }
 
-// settleChunk is the rows per statement of settleRows (4 parameters each).
-const settleChunk = 250
-
-// settleRows records the receipts of a batch, rows of (seq, state,
-// last_error, receipt), in a few statements instead of one per row: the
-// row-by-row UPDATE was the most part of recording a batch's receipts on
-// PostgreSQL.
-func settleRows(tx *store.Tx, rows []any, now int64) error {
-	if tx.Engine() == store.SQLite {
-		// In-process SQLite: a prepared UPDATE by rowid costs less than
-		// parsing and joining a generated VALUES list (measured, see
-		// docs/performance.md); the round trips are what PostgreSQL saves.
-		for i := 0; i < len(rows); i += 4 {
-			if _, err := tx.Exec(`UPDATE outbox SET state = $1, last_error = $2, done_at = $3, receipt = $4, attempts = attempts + 1 WHERE seq = $5`,
-				rows[i+1], rows[i+2], now, rows[i+3], rows[i]); err != nil {
-				return err
-			}
-		}
+// settleDelivered marks the batch's accepted rows delivered in one statement
+// (a row-by-row UPDATE was most of recording a batch's receipts): the rows
+// of dest still pending between first and last are exactly those, since
+// the rejected ones were settled before and the batch was the first pending
+// rows of dest in seq order. If any other row turns up in the range (a
+// PostgreSQL transaction that took a lower seq and committed after the
+// batch was loaded), the count differs and the transaction is undone: the
+// batch is sent again, and the receiver's deduplication makes that harmless.
+func settleDelivered(tx *store.Tx, dest string, first, last int64, want int, now int64) error {
+	if want == 0 {
 		return nil
 	}
-	for start := 0; start < len(rows); start += 4 * settleChunk {
-		chunk := rows[start:min(start+4*settleChunk, len(rows))]
-		n := len(chunk) / 4
-		var q strings.Builder
-		q.Grow(96 + 40*n)
-		q.WriteString(`WITH v (seq, state, last_error, receipt) AS (VALUES `)
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			if tx.Engine() == store.SQLite {
-				q.WriteString(`(?,?,?,?)`)
-			} else {
-				fmt.Fprintf(&q, `($%d::bigint,$%d::text,$%d::text,$%d::bytea)`, 4*i+1, 4*i+2, 4*i+3, 4*i+4)
-			}
-		}
-		if tx.Engine() == store.SQLite {
-			q.WriteString(`) UPDATE outbox SET state = v.state, last_error = v.last_error, receipt = v.receipt, done_at = ?, attempts = attempts + 1 FROM v WHERE outbox.seq = v.seq`)
-		} else {
-			fmt.Fprintf(&q, `) UPDATE outbox SET state = v.state, last_error = v.last_error, receipt = v.receipt, done_at = $%d, attempts = outbox.attempts + 1 FROM v WHERE outbox.seq = v.seq`, 4*n+1)
-		}
-		args := append(chunk[:len(chunk):len(chunk)], now)
-		res, err := tx.ExecUncached(q.String(), args...)
-		if err != nil {
-			return err
-		}
-		if got, err := res.RowsAffected(); err == nil && got != int64(n) {
-			return jukinet.Errorf("network.Sender", jukinet.KindInternal, "outbox", "settled %d rows of %d", got, n)
-		}
+	res, err := tx.Exec(`UPDATE outbox SET state = 'delivered', last_error = '', done_at = $1, attempts = attempts + 1
+		WHERE dest = $2 AND state = 'pending' AND seq BETWEEN $3 AND $4`, now, dest, first, last)
+	if err != nil {
+		return err
+	}
+	if got, err := res.RowsAffected(); err != nil || got != int64(want) {
+		return jukinet.Errorf("network.Sender", jukinet.KindConflict, "outbox", "%d rows pending in seq %d..%d to %s, the batch delivered %d: sending again", got, first, last, dest, want)
 	}
 	return nil
+}
+
+// StoredReceipt returns the receipt the receiver signed for the outbox
+// message id (evidence that it was delivered or refused), from its outbox
+// row or from its batch's receipt list; KindNotFound if it is not settled.
+func StoredReceipt(ctx context.Context, db *store.DB, id string) (*Receipt, error) {
+	const op = "network.StoredReceipt"
+	var dest, state string
+	var seq int64
+	var own []byte
+	err := db.SQL().QueryRowContext(ctx, `SELECT dest, seq, state, receipt FROM outbox WHERE id = $1`, id).Scan(&dest, &seq, &state, &own)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "id", "no outbox message %s", id)
+	}
+	if err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if own != nil {
+		return DecodeReceipt(own)
+	}
+	if state == "rejected" {
+		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "id", "%s was refused before it was sent: there is no receipt", id)
+	}
+	mid, err := uuid.Parse(id)
+	if err != nil {
+		return nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("id"), err)
+	}
+	rows, err := db.SQL().QueryContext(ctx, `SELECT receipts FROM outbox_receipts WHERE dest = $1 AND first_seq <= $2 AND last_seq >= $2 ORDER BY id DESC`, dest, seq)
+	if err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, jukinet.E(op, jukinet.KindInternal, err)
+		}
+		rs, err := DecodeReceipts(b)
+		if err != nil {
+			return nil, jukinet.E(op, jukinet.KindInternal, "a stored receipt list does not decode", err)
+		}
+		for _, r := range rs {
+			if r.MessageID == mid {
+				return r, nil
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	return nil, jukinet.Errorf(op, jukinet.KindNotFound, "id", "no receipt for %s (not delivered yet)", id)
 }
 
 // recordFailure notes a failed attempt on the batch's rows (attempts,

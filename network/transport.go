@@ -355,28 +355,35 @@ var statusKinds = map[int]jukinet.Kind{
 // KindUnauthorized, KindForbidden for a refused request (do not retry as is).
 // A refused request's error carries the receiver's reason (ReasonOf).
 func (c *Client) Send(ctx context.Context, peerID, addr string, batch *Batch) ([]*Receipt, error) {
+	rs, _, err := c.SendBatch(ctx, peerID, addr, batch)
+	return rs, err
+}
+
+// SendBatch is Send that also returns the receipt list's wire form exactly as
+// the peer answered (the sender keeps it as evidence, outbox_receipts).
+func (c *Client) SendBatch(ctx context.Context, peerID, addr string, batch *Batch) ([]*Receipt, []byte, error) {
 	const op = "network.Client.Send"
 	body, err := EncodeBatch(batch)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+addr+BatchPath, bytes.NewReader(body))
 	if err != nil {
-		return nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("addr"), err)
+		return nil, nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("addr"), err)
 	}
 	req.Header.Set("Content-Type", contentType)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, jukinet.E(op, jukinet.KindUnavailable, fmt.Sprintf("cannot reach %s at %s", peerID, addr), err)
+		return nil, nil, jukinet.E(op, jukinet.KindUnavailable, fmt.Sprintf("cannot reach %s at %s", peerID, addr), err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return nil, jukinet.E(op, jukinet.KindUnavailable, fmt.Sprintf("reading the answer of %s", peerID), err)
+		return nil, nil, jukinet.E(op, jukinet.KindUnavailable, fmt.Sprintf("reading the answer of %s", peerID), err)
 	}
 	if c.peerID != nil {
 		if got, err := c.peerID(resp.TLS); err != nil || got != peerID {
-			return nil, jukinet.Errorf(op, jukinet.KindUnavailable, "peer", "the server at %s is not node %s", addr, peerID)
+			return nil, nil, jukinet.Errorf(op, jukinet.KindUnavailable, "peer", "the server at %s is not node %s", addr, peerID)
 		}
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -385,24 +392,24 @@ func (c *Client) Send(ctx context.Context, peerID, addr string, batch *Batch) ([
 			kind = jukinet.KindUnavailable
 		}
 		reason, _ := ParseReason(resp.Header.Get(ReasonHeader))
-		return nil, withReason(reason, jukinet.Errorf(op, kind, "", "%s refused the batch: %s (HTTP %d)", peerID, reason, resp.StatusCode))
+		return nil, nil, withReason(reason, jukinet.Errorf(op, kind, "", "%s refused the batch: %s (HTTP %d)", peerID, reason, resp.StatusCode))
 	}
 	rs, err := DecodeReceipts(data)
 	if err != nil {
-		return nil, jukinet.E(op, jukinet.KindUnavailable, fmt.Sprintf("%s answered malformed receipts", peerID), err)
+		return nil, nil, jukinet.E(op, jukinet.KindUnavailable, fmt.Sprintf("%s answered malformed receipts", peerID), err)
 	}
 	if len(rs) != len(batch.Envelopes) {
-		return nil, jukinet.Errorf(op, jukinet.KindUnavailable, "receipts", "%s answered %d receipts for %d envelopes", peerID, len(rs), len(batch.Envelopes))
+		return nil, nil, jukinet.Errorf(op, jukinet.KindUnavailable, "receipts", "%s answered %d receipts for %d envelopes", peerID, len(rs), len(batch.Envelopes))
 	}
 	for i, r := range rs {
 		if r.MessageID != batch.Envelopes[i].ID || r.Receiver != peerID {
-			return nil, jukinet.Errorf(op, jukinet.KindUnavailable, fmt.Sprintf("receipts[%d]", i), "receipt is not %s's for envelope %d", peerID, i)
+			return nil, nil, jukinet.Errorf(op, jukinet.KindUnavailable, fmt.Sprintf("receipts[%d]", i), "receipt is not %s's for envelope %d", peerID, i)
 		}
 	}
 	if err := VerifyReceipts(rs, c.keys); err != nil {
-		return nil, jukinet.E(op, jukinet.KindUnavailable, fmt.Sprintf("receipts of %s do not verify", peerID), err)
+		return nil, nil, jukinet.E(op, jukinet.KindUnavailable, fmt.Sprintf("receipts of %s do not verify", peerID), err)
 	}
-	return rs, nil
+	return rs, data, nil
 }
 
 // Backoff bounds for Backoff.

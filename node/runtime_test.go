@@ -228,3 +228,66 @@ func TestLinkCut(t *testing.T) {
 	}
 	checkNational(t, n, infos, 3)
 }
+
+// TestStoredReceipts: every settled outbox message keeps the receiver's
+// signed receipt as evidence — a delivered one in its batch's receipt list
+// (outbox_receipts), a refused one in its own row — and it verifies with the
+// receiver's key and names the message.
+func TestStoredReceipts(t *testing.T) {
+	persons := 30
+	n, infos := streamNet(t, persons)
+	ctx := jukinet.WithActor(context.Background(), testActor)
+	bad := infos[0]
+	if err := n.DBs[hofu].Update(ctx, store.Op{Operation: jukinet.OpNetworkSend, Detail: "test"}, func(tx *store.Tx) error {
+		// The envelope says version 2, the body version 1: refused.
+		return node.Queue(tx, network.KindIdentityNotify, yamaPref, bad.OrderingKey(), 2, bad)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitCount(t, n.DBs[network.NationalID], persons, 30*time.Second, `SELECT COUNT(*) FROM flow_identity`)
+	for _, id := range []string{hofu, yamaPref} {
+		waitCount(t, n.DBs[id], 0, 30*time.Second, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`)
+	}
+	states := map[string]int{}
+	for _, id := range []string{hofu, yamaPref} {
+		rows, err := n.DBs[id].SQL().Query(`SELECT id, dest, state FROM outbox ORDER BY seq`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type row struct{ id, dest, state string }
+		var all []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.dest, &r.state); err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, r)
+		}
+		rows.Close()
+		for _, r := range all {
+			states[r.state]++
+			rc, err := network.StoredReceipt(context.Background(), n.DBs[id], r.id)
+			if err != nil {
+				t.Fatalf("%s: receipt of %s (%s): %v", id, r.id, r.state, err)
+			}
+			if rc.MessageID.String() != r.id || rc.Receiver != r.dest {
+				t.Errorf("%s: receipt of %s is for %s from %s", id, r.id, rc.MessageID, rc.Receiver)
+			}
+			if err := network.VerifyReceipts([]*network.Receipt{rc}, n.Description.Keys()); err != nil {
+				t.Errorf("%s: receipt of %s does not verify: %v", id, r.id, err)
+			}
+			if rejected := rc.Status == network.StatusRejected; rejected != (r.state == "rejected") {
+				t.Errorf("%s: row %s is %s but its receipt says %s", id, r.id, r.state, rc.Status)
+			}
+		}
+	}
+	if states["delivered"] != 2*persons || states["rejected"] != 1 {
+		t.Errorf("settled rows by state: %v; want %d delivered and 1 rejected", states, 2*persons)
+	}
+	if _, err := network.StoredReceipt(context.Background(), n.DBs[hofu], "0190a7e2-0000-7000-8000-000000000000"); jukinet.ErrorKind(err) != jukinet.KindNotFound {
+		t.Errorf("receipt of an unknown message: %v; want not found", err)
+	}
+	if _, err := n.DBs[hofu].SQL().Exec(`DELETE FROM outbox_receipts`); err == nil {
+		t.Error("outbox_receipts accepted a DELETE; it must be append-only")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/network"
@@ -60,6 +61,17 @@ func decodeIdentityJSON(op string, env *network.Envelope) (jukinet.IdentityInfo,
 	return info, canonical, nil
 }
 
+// The two rows of every received identity report, written per batch
+// (store.Deferred): the history keeps each version once, the current row
+// only moves forward.
+var (
+	identityHistoryInsert = store.NewDeferred(`INSERT INTO flow_identity_history (municipality, resident_code, version, info, received_at) VALUES `, 5,
+		` ON CONFLICT (municipality, resident_code, version) DO NOTHING`)
+	identityCurrentUpsert = store.NewDeferred(`INSERT INTO flow_identity (municipality, resident_code, version, info, updated_at) VALUES `, 5,
+		` ON CONFLICT (municipality, resident_code) DO UPDATE SET version = excluded.version, info = excluded.info, updated_at = excluded.updated_at
+ WHERE flow_identity.version < excluded.version`)
+)
+
 // storeIdentity keeps info in the history and, if newer, as the current
 // information; a resident-code change also links the two codes. Receiving
 // the same version again changes nothing.
@@ -80,15 +92,9 @@ func storeIdentityJSON(tx *store.Tx, info jukinet.IdentityInfo, body []byte) err
 		}
 	}
 	m, code := string(info.Municipality), string(info.ResidentCode)
-	if _, err := tx.Exec(`INSERT INTO flow_identity_history (municipality, resident_code, version, info, received_at) VALUES ($1,$2,$3,$4,$5)
- ON CONFLICT (municipality, resident_code, version) DO NOTHING`, m, code, int64(info.Version), string(body), tx.NowMicro()); err != nil {
-		return internal(op, err)
-	}
-	if _, err := tx.Exec(`INSERT INTO flow_identity (municipality, resident_code, version, info, updated_at) VALUES ($1,$2,$3,$4,$5)
- ON CONFLICT (municipality, resident_code) DO UPDATE SET version = excluded.version, info = excluded.info, updated_at = excluded.updated_at
- WHERE flow_identity.version < excluded.version`, m, code, int64(info.Version), string(body), tx.NowMicro()); err != nil {
-		return internal(op, err)
-	}
+	key := m + "/" + code
+	tx.Defer(identityHistoryInsert, key+"#"+strconv.FormatUint(info.Version, 10), m, code, int64(info.Version), string(body), tx.NowMicro())
+	tx.Defer(identityCurrentUpsert, key, m, code, int64(info.Version), string(body), tx.NowMicro())
 	if prev := info.Change.PreviousResidentCode; prev != "" {
 		if _, err := tx.Exec(`INSERT INTO flow_code_links (previous_code, new_code, municipality, change_date) VALUES ($1,$2,$3,$4)
  ON CONFLICT (previous_code, new_code) DO NOTHING`, string(prev), code, m, info.Change.Date.String()); err != nil {

@@ -18,6 +18,13 @@ import (
 //
 // suffix, if given, follows each statement (e.g. an ON CONFLICT clause).
 func (tx *Tx) InsertRows(prefix string, cols int, args []any, suffix ...string) error {
+	if err := tx.flush(); err != nil {
+		return err
+	}
+	return tx.insertRows(prefix, cols, args, strings.Join(suffix, ""))
+}
+
+func (tx *Tx) insertRows(prefix string, cols int, args []any, tail string) error {
 	if len(args) == 0 {
 		return nil
 	}
@@ -25,7 +32,6 @@ func (tx *Tx) InsertRows(prefix string, cols int, args []any, suffix ...string) 
 		panic("store.InsertRows: args is not a whole number of rows")
 	}
 	rows := len(args) / cols
-	tail := strings.Join(suffix, "")
 	// Full chunks reuse one prepared statement (parsing a statement with
 	// thousands of parameters costs more than running it); the remainder
 	// gets its own.

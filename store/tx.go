@@ -184,6 +184,9 @@ type Tx struct {
 	// note is what a step said about itself for the record its caller writes
 	// (Note/TakeNote); an unclaimed note goes into the main record.
 	noteSubject, noteDetail string
+	// deferred rows not yet written (Defer), and the error of writing them.
+	deferred []*deferredRows
+	flushErr error
 }
 
 // Context is the context of the transaction.
@@ -203,6 +206,9 @@ func (tx *Tx) NowMicro() int64 { return tx.now }
 
 // Exec runs a statement in the transaction.
 func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	if err := tx.flush(); err != nil {
+		return nil, err
+	}
 	if st := tx.stmt(query); st != nil {
 		return st.ExecContext(tx.ctx, args...)
 	}
@@ -213,6 +219,9 @@ func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
 // statements whose text varies (their length), which would fill the cache
 // and push out the hot statements of the write path.
 func (tx *Tx) ExecUncached(query string, args ...any) (sql.Result, error) {
+	if err := tx.flush(); err != nil {
+		return nil, err
+	}
 	return tx.tx.ExecContext(tx.ctx, query, args...)
 }
 
@@ -238,14 +247,19 @@ func (tx *Tx) stmt(query string) *sql.Stmt {
 
 // Query runs a query in the transaction.
 func (tx *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	if err := tx.flush(); err != nil {
+		return nil, err
+	}
 	if st := tx.stmt(query); st != nil {
 		return st.QueryContext(tx.ctx, args...)
 	}
 	return tx.tx.QueryContext(tx.ctx, query, args...)
 }
 
-// QueryRow runs a one-row query in the transaction.
+// QueryRow runs a one-row query in the transaction. (If writing the
+// deferred rows before it fails, the transaction cannot commit.)
 func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
+	tx.flush()
 	if st := tx.stmt(query); st != nil {
 		return st.QueryRowContext(tx.ctx, args...)
 	}
@@ -339,6 +353,9 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 	tx := &Tx{ctx: ctx, tx: sqlTx, db: db, actor: actor, op: op, now: db.now().UnixMicro()}
 	if err := fn(tx); err != nil {
 		return nil, false, err
+	}
+	if err := tx.flush(); err != nil {
+		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "deferred rows", err)
 	}
 	if err := db.fail("state"); err != nil {
 		return nil, false, err
@@ -466,6 +483,11 @@ type Mark struct {
 
 // Savepoint sets a Mark named name (an SQL identifier chosen by the caller).
 func (tx *Tx) Savepoint(name string) (Mark, error) {
+	// Rows deferred before the mark are written before it, so a rollback
+	// to it drops only later ones.
+	if err := tx.flush(); err != nil {
+		return Mark{}, err
+	}
 	if _, err := tx.tx.ExecContext(tx.ctx, `SAVEPOINT `+name); err != nil {
 		return Mark{}, err
 	}
@@ -480,6 +502,7 @@ func (m Mark) Rollback() error {
 	}
 	m.tx.msgs = m.tx.msgs[:m.msgs]
 	m.tx.logs = m.tx.logs[:m.logs]
+	m.tx.deferred = nil // all deferred after the mark (Savepoint wrote the earlier ones)
 	m.tx.op.Subject, m.tx.op.Detail = m.subject, m.detail
 	m.tx.noteSubject, m.tx.noteDetail = m.note[0], m.note[1]
 	return m.Release()

@@ -1,0 +1,97 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/store"
+	"github.com/jukinet/jukinet/store/storetest"
+)
+
+var (
+	probeInsert = store.NewDeferred(`INSERT INTO dprobe (k, v, n) VALUES `, 3, ``)
+	probeUpsert = store.NewDeferred(`INSERT INTO dprobe (k, v, n) VALUES `, 3,
+		` ON CONFLICT (k) DO UPDATE SET v = excluded.v, n = excluded.n WHERE dprobe.n < excluded.n`)
+)
+
+// Deferred rows behave as if each were written when deferred: the
+// transaction reads them, a repeated key upserts in order on both engines, a
+// savepoint rollback drops only later ones, a bad row fails the whole
+// Update with nothing written.
+func TestDeferredRows(t *testing.T) {
+	storetest.Run(t, "352063", func(t *testing.T, db *store.DB) {
+		ctx := jukinet.WithActor(context.Background(), recorder)
+		if _, err := db.SQL().Exec(`CREATE TABLE dprobe (k TEXT PRIMARY KEY, v TEXT NOT NULL, n INTEGER NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		op := store.Op{Operation: jukinet.OpMoveWithin}
+		var seen int
+		err := db.Update(ctx, op, func(tx *store.Tx) error {
+			tx.Defer(probeInsert, "", "a", "1", 1)
+			tx.Defer(probeInsert, "", "b", "1", 1)
+			// Read your writes: the query runs after the deferred rows.
+			if err := tx.QueryRow(`SELECT COUNT(*) FROM dprobe`).Scan(&seen); err != nil {
+				return err
+			}
+			// The same key three times in one batch: applied in order (the
+			// older version 2 after 3 does not win).
+			tx.Defer(probeUpsert, "c", "c", "v1", 1)
+			tx.Defer(probeUpsert, "c", "c", "v3", 3)
+			tx.Defer(probeUpsert, "c", "c", "v2", 2)
+			mark, err := tx.Savepoint("probe")
+			if err != nil {
+				return err
+			}
+			tx.Defer(probeInsert, "", "d", "dropped", 1)
+			if err := mark.Rollback(); err != nil {
+				return err
+			}
+			tx.Defer(probeInsert, "", "e", "at commit", 1) // no statement follows
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen != 2 {
+			t.Errorf("the transaction saw %d of its 2 deferred rows", seen)
+		}
+		got := map[string]string{}
+		rows, err := db.SQL().Query(`SELECT k, v FROM dprobe`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var k, v string
+			if err := rows.Scan(&k, &v); err != nil {
+				t.Fatal(err)
+			}
+			got[k] = v
+		}
+		rows.Close()
+		want := map[string]string{"a": "1", "b": "1", "c": "v3", "e": "at commit"}
+		if len(got) != len(want) {
+			t.Errorf("rows %v; want %v", got, want)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("row %s = %q; want %q (all: %v)", k, got[k], v, got)
+			}
+		}
+
+		_, logBefore, _ := counts(t, db)
+		err = db.Update(ctx, op, func(tx *store.Tx) error {
+			tx.Defer(probeInsert, "", "f", "fine", 1)
+			tx.Defer(probeInsert, "", "a", "duplicate key", 1)
+			return nil
+		})
+		if err == nil {
+			t.Fatal("a deferred row breaking the primary key committed")
+		}
+		var f int
+		db.SQL().QueryRow(`SELECT COUNT(*) FROM dprobe WHERE k = 'f'`).Scan(&f)
+		if _, logAfter, _ := counts(t, db); f != 0 || logAfter != logBefore {
+			t.Errorf("after the failed Update: row f %d, log records %d → %d; want nothing written", f, logBefore, logAfter)
+		}
+	})
+}

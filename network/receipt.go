@@ -196,6 +196,7 @@ func SignReceipts(key ed25519.PrivateKey, receiver string, rs []*Receipt) error 
 // bad receipt and carries a reason (ReasonOf).
 func VerifyReceipts(rs []*Receipt, keys KeyLookup) error {
 	v := NewVerifier(keys)
+	v.PrimeReceipts(rs)
 	for i, r := range rs {
 		if err := v.VerifyReceipt(r); err != nil {
 			return jukinet.E("network.VerifyReceipts", jukinet.Field(fmt.Sprintf("receipts[%d]", i)), err)

@@ -1,13 +1,13 @@
 package network
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ed25519"
 	_ "crypto/sha256" // rfc6962.New(crypto.SHA256)
 	"encoding/binary"
 	"fmt"
 
-	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 
@@ -55,43 +55,15 @@ func signLeaves(op string, key ed25519.PrivateKey, context, signer string, leave
 		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "batch", "must hold 1..%d records, has %d", MaxBatchEnvelopes, len(leaves))
 	}
 	size := uint64(len(leaves))
-	// levels[l][i] is the hash of the perfect subtree of height l at index i.
-	levels := [][][]byte{make([][]byte, len(leaves))}
-	rf := compact.RangeFactory{Hash: hasher.HashChildren}
-	rng := rf.NewEmptyRange(0)
+	hashes := make([][]byte, len(leaves))
 	for i, leaf := range leaves {
-		levels[0][i] = hasher.HashLeaf(leaf)
-		if err := rng.Append(levels[0][i], nil); err != nil {
-			return nil, jukinet.E(op, jukinet.KindInternal, err)
-		}
+		hashes[i] = hasher.HashLeaf(leaf)
 	}
-	for l := 0; len(levels[l]) > 1; l++ {
-		next := make([][]byte, len(levels[l])/2)
-		for i := range next {
-			next[i] = hasher.HashChildren(levels[l][2*i], levels[l][2*i+1])
-		}
-		levels = append(levels, next)
-	}
-	root, err := rng.GetRootHash(nil)
-	if err != nil {
-		return nil, jukinet.E(op, jukinet.KindInternal, err)
-	}
+	root, proofs := treeProofs(hashes)
 	sig := ed25519.Sign(key, signedMessage(context, signer, size, root))
 	out := make([]BatchSignature, len(leaves))
 	for i := range leaves {
-		nodes, err := proof.Inclusion(uint64(i), size)
-		if err != nil {
-			return nil, jukinet.E(op, jukinet.KindInternal, err)
-		}
-		hashes := make([][]byte, len(nodes.IDs))
-		for j, id := range nodes.IDs {
-			hashes[j] = levels[id.Level][id.Index]
-		}
-		p, err := nodes.Rehash(hashes, hasher.HashChildren)
-		if err != nil {
-			return nil, jukinet.E(op, jukinet.KindInternal, err)
-		}
-		out[i] = BatchSignature{Signer: signer, BatchSize: size, LeafIndex: uint64(i), Root: root, Signature: sig, Proof: p}
+		out[i] = BatchSignature{Signer: signer, BatchSize: size, LeafIndex: uint64(i), Root: root, Signature: sig, Proof: proofs[i]}
 	}
 	return out, nil
 }
@@ -126,7 +98,10 @@ func SignBatch(key ed25519.PrivateKey, signer string, envs []*Envelope) error {
 // once. It is not safe for concurrent use: make one per request or batch.
 type Verifier struct {
 	keys     KeyLookup
-	verified map[string]bool // signer, size, root, signature → result
+	verified map[string]bool // context, signer, size, root, signature → result
+	// primed are records verified with their whole batch (PrimeEnvelopes,
+	// PrimeReceipts), with their leaf hash.
+	primed map[*BatchSignature][]byte
 }
 
 // NewVerifier returns a Verifier that finds signers' keys with keys.
@@ -165,19 +140,31 @@ func (v *Verifier) verify(op, context string, s *BatchSignature, leaf []byte) er
 		return withReason(ReasonUnknownSigner, jukinet.Errorf(op, jukinet.KindUnauthorized, "sig.signer",
 			"no signing key for node %q", s.Signer))
 	}
-	if err := proof.VerifyInclusion(hasher, s.LeafIndex, s.BatchSize, hasher.HashLeaf(leaf), s.Proof, s.Root); err != nil {
+	leafHash := hasher.HashLeaf(leaf)
+	if h, ok := v.primed[s]; ok && bytes.Equal(h, leafHash) {
+		return nil
+	}
+	if err := proof.VerifyInclusion(hasher, s.LeafIndex, s.BatchSize, leafHash, s.Proof, s.Root); err != nil {
 		return withReason(ReasonBadProof, jukinet.Errorf(op, jukinet.KindForbidden, "sig.proof",
 			"the inclusion proof does not lead to the signed root"))
 	}
-	key := string(binary.BigEndian.AppendUint64([]byte(s.Signer+"\x00"), s.BatchSize)) + string(s.Root) + string(s.Signature)
-	good, seen := v.verified[key]
-	if !seen {
-		good = ed25519.Verify(pub, signedMessage(context, s.Signer, s.BatchSize, s.Root), s.Signature)
-		v.verified[key] = good
-	}
+	good := v.signatureGood(context, s)
 	if !good {
 		return withReason(ReasonBadSignature, jukinet.Errorf(op, jukinet.KindForbidden, "sig.signature",
 			"the signature over the batch root is not valid"))
 	}
 	return nil
+}
+
+// signatureGood checks the Ed25519 signature over s's root once per
+// Verifier; the signer's key must exist (verify checked it).
+func (v *Verifier) signatureGood(context string, s *BatchSignature) bool {
+	key := context + "\x00" + sigKey(s)
+	good, seen := v.verified[key]
+	if !seen {
+		pub, ok := v.keys(s.Signer)
+		good = ok && len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, signedMessage(context, s.Signer, s.BatchSize, s.Root), s.Signature)
+		v.verified[key] = good
+	}
+	return good
 }

@@ -190,6 +190,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // signed receipt per envelope, in order.
 func (s *Server) process(ctx context.Context, peer string, batch *Batch, now time.Time) ([]*Receipt, error) {
 	v := NewVerifier(s.cfg.Keys)
+	// Relayed messages decoded once; both layers verified batch by batch
+	// (Verifier.PrimeEnvelopes), then checked one by one.
+	inner := make([]*Envelope, len(batch.Envelopes))
+	for i, e := range batch.Envelopes {
+		if e.Kind == KindIdentityRelay {
+			inner[i], _ = DecodeEnvelope(e.Body) // a failure is reported by check
+		}
+	}
+	v.PrimeEnvelopes(batch.Envelopes)
+	v.PrimeEnvelopes(inner)
 	outcomes := make([]Outcome, len(batch.Envelopes))
 	var pass []*Envelope
 	var passIdx []int
@@ -200,7 +210,7 @@ func (s *Server) process(ctx context.Context, peer string, batch *Batch, now tim
 			continue
 		}
 		seen[e.ID] = true
-		if err := s.check(v, peer, e); err != nil {
+		if err := s.check(v, peer, e, inner[i]); err != nil {
 			outcomes[i] = Outcome{Status: StatusRejected, Reason: ReasonOf(err), Detail: detail(err)}
 			continue
 		}
@@ -260,7 +270,7 @@ func detail(err error) string {
 
 // check applies the transport's rules to one envelope from peer; the error
 // carries the reason (ReasonOf).
-func (s *Server) check(v *Verifier, peer string, e *Envelope) error {
+func (s *Server) check(v *Verifier, peer string, e, inner *Envelope) error {
 	const op = "network.Server"
 	if e.From != peer {
 		return withReason(ReasonFromMismatch, jukinet.Errorf(op, jukinet.KindForbidden, "from", "from %s is not the certificate's node %s", e.From, peer))
@@ -279,8 +289,11 @@ func (s *Server) check(v *Verifier, peer string, e *Envelope) error {
 	}
 	// 法30条の7: the prefecture forwards the municipality's own signed
 	// message; check it end to end.
-	inner, err := DecodeEnvelope(e.Body)
-	if err != nil {
+	if inner == nil {
+		_, err := DecodeEnvelope(e.Body)
+		if err == nil {
+			err = jukinet.Errorf(op, jukinet.KindInternal, "body", "the relayed message was not decoded")
+		}
 		return withReason(ReasonMalformed, jukinet.E(op, jukinet.Field("body"), err))
 	}
 	if !inner.Kind.Relayable() {

@@ -68,7 +68,7 @@ var (
 	identityHistoryInsert = store.NewDeferred(`INSERT INTO flow_identity_history (municipality, resident_code, version, info, received_at) VALUES `, 5,
 		` ON CONFLICT (municipality, resident_code, version) DO NOTHING`)
 	identityCurrentUpsert = store.NewDeferred(`INSERT INTO flow_identity (municipality, resident_code, version, info, updated_at) VALUES `, 5,
-		` ON CONFLICT (municipality, resident_code) DO UPDATE SET version = excluded.version, info = excluded.info, updated_at = excluded.updated_at
+		` ON CONFLICT (resident_code, municipality) DO UPDATE SET version = excluded.version, info = excluded.info, updated_at = excluded.updated_at
  WHERE flow_identity.version < excluded.version`)
 )
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -60,6 +61,9 @@ type NetworkResult struct {
 	RatioToBaseline        float64 `json:"ratio_to_baseline"`
 	SignUsPerEnvelope      float64 `json:"sign_us_per_envelope"`
 	VerifyUsPerEnvelope    float64 `json:"verify_us_per_envelope"`
+	// Diagnostics the nodes logged during the run (failed deliveries,
+	// retries): a stall in the figures has its cause here.
+	NodeMessages []string `json:"node_messages,omitempty"`
 }
 
 const benchBatch = 1000 // lookups per batch
@@ -88,7 +92,15 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 		return r, "", err
 	}
 	defer cleanup()
-	n, err := demo.StartNetwork(ctx, demo.NetworkConfig{Dir: dir, Open: open, OutboxBatch: 2000})
+	var logMu sync.Mutex
+	logf := func(format string, args ...any) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		if len(r.NodeMessages) < 20 {
+			r.NodeMessages = append(r.NodeMessages, time.Now().Format("15:04:05.000 ")+fmt.Sprintf(format, args...))
+		}
+	}
+	n, err := demo.StartNetwork(ctx, demo.NetworkConfig{Dir: dir, Open: open, OutboxBatch: 2000, Logf: logf})
 	if err != nil {
 		return r, "", err
 	}
@@ -144,6 +156,8 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 	}
 	r.E2EP50Ms, r.E2EP99Ms = pct(lat, 0.50), pct(lat, 0.99)
 	if o.E2EOnly {
+		logMu.Lock()
+		defer logMu.Unlock()
 		return r, "", nil
 	}
 
@@ -209,6 +223,8 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 	if err != nil {
 		return r, "", err
 	}
+	logMu.Lock()
+	defer logMu.Unlock()
 	var b strings.Builder
 	fmt.Fprintf(&b, "network benchmark (%s, %d updates, CS → prefecture → national over loopback mTLS)\n", r.Engine, r.Updates)
 	fmt.Fprintf(&b, "end to end           %10.0f updates/s   p50 %8.1f ms   p99 %8.1f ms\n", r.E2EUpdatesPerS, r.E2EP50Ms, r.E2EP99Ms)
@@ -220,6 +236,9 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 	fmt.Fprintf(&b, "baseline row writes  %10.0f updates/s   (outbox+inbox+state rows, batched, no network)\n", r.BaselineWritesPerS)
 	fmt.Fprintf(&b, "ratio to baseline    %10.2f\n", r.RatioToBaseline)
 	fmt.Fprintf(&b, "sign / verify        %10.2f / %.2f µs per envelope (batches of %d)\n", r.SignUsPerEnvelope, r.VerifyUsPerEnvelope, min(4000, len(infos)))
+	for _, m := range r.NodeMessages {
+		fmt.Fprintf(&b, "node message: %s\n", m)
+	}
 	return r, b.String(), nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -59,8 +60,12 @@ type NetworkResult struct {
 	BatchLookupP99Ms       float64 `json:"batch_lookup_p99_ms"`
 	BaselineWritesPerS     float64 `json:"baseline_writes_per_s"` // updates/s of writing outbox+inbox+state rows, batched, no network
 	RatioToBaseline        float64 `json:"ratio_to_baseline"`
-	SignUsPerEnvelope      float64 `json:"sign_us_per_envelope"`
-	VerifyUsPerEnvelope    float64 `json:"verify_us_per_envelope"`
+	// The same for every durable row the three nodes write per update (see
+	// pipelineBaseline), the three databases written side by side.
+	PipelineBaselinePerS    float64 `json:"pipeline_baseline_writes_per_s"`
+	RatioToPipelineBaseline float64 `json:"ratio_to_pipeline_baseline"`
+	SignUsPerEnvelope       float64 `json:"sign_us_per_envelope"`
+	VerifyUsPerEnvelope     float64 `json:"verify_us_per_envelope"`
 	// Diagnostics the nodes logged during the run (failed deliveries,
 	// retries): a stall in the figures has its cause here.
 	NodeMessages []string `json:"node_messages,omitempty"`
@@ -219,6 +224,17 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 		return r, "", err
 	}
 	r.RatioToBaseline = r.E2EUpdatesPerS / r.BaselineWritesPerS
+	var dbs [3]*store.DB
+	for i, id := range []string{"basecs", "basepref", "basenat"} {
+		if dbs[i], err = open(ctx, id); err != nil {
+			return r, "", err
+		}
+		defer dbs[i].Close()
+	}
+	if r.PipelineBaselinePerS, err = pipelineBaseline(actx, dbs, infos); err != nil {
+		return r, "", err
+	}
+	r.RatioToPipelineBaseline = r.E2EUpdatesPerS / r.PipelineBaselinePerS
 	r.SignUsPerEnvelope, r.VerifyUsPerEnvelope, err = signCost(infos[:min(4000, len(infos))], n.Creds["352063"], n.Description)
 	if err != nil {
 		return r, "", err
@@ -235,6 +251,8 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 	fmt.Fprintf(&b, "lookup batch of %d %10.0f records/s   p50 %8.2f ms   p99 %8.2f ms\n", benchBatch, r.BatchLookupRecordsPerS, r.BatchLookupP50Ms, r.BatchLookupP99Ms)
 	fmt.Fprintf(&b, "baseline row writes  %10.0f updates/s   (outbox+inbox+state rows, batched, no network)\n", r.BaselineWritesPerS)
 	fmt.Fprintf(&b, "ratio to baseline    %10.2f\n", r.RatioToBaseline)
+	fmt.Fprintf(&b, "pipeline baseline    %10.0f updates/s   (every row the three nodes keep per update, batched, the three databases side by side, no network)\n", r.PipelineBaselinePerS)
+	fmt.Fprintf(&b, "ratio to it          %10.2f\n", r.RatioToPipelineBaseline)
 	fmt.Fprintf(&b, "sign / verify        %10.2f / %.2f µs per envelope (batches of %d)\n", r.SignUsPerEnvelope, r.VerifyUsPerEnvelope, min(4000, len(infos)))
 	for _, m := range r.NodeMessages {
 		fmt.Fprintf(&b, "node message: %s\n", m)
@@ -372,6 +390,107 @@ func baseline(ctx context.Context, db *store.DB, infos []jukinet.IdentityInfo) (
 		if err != nil {
 			return 0, err
 		}
+	}
+	return float64(len(infos)) / time.Since(start).Seconds(), nil
+}
+
+// pipelineBaseline writes, without network, signatures or ordering logic,
+// every durable row the pipeline keeps per update, in batches of 2000 (the
+// senders' batch) on three fresh databases written side by side as the
+// three nodes are: at the CS the outbox row and its settlement and a log
+// record per message sent; at the prefecture the inbox row, the version
+// row, the history and current identity rows, the relay's outbox row and
+// its settlement, a log record per message received and sent; at the
+// national server the inbox, version, history and current rows and a log
+// record per message received. It returns updates/s.
+func pipelineBaseline(ctx context.Context, dbs [3]*store.DB, infos []jukinet.IdentityInfo) (float64, error) {
+	const batch = 2000
+	bodies := make([][]byte, len(infos))
+	for i, info := range infos {
+		bodies[i], _ = json.Marshal(info)
+	}
+	op := store.Op{Operation: jukinet.OpNetworkSend, Detail: "baseline"}
+	send := func(db *store.DB, kind, to string, lo, hi int) error {
+		var first, last int64
+		if err := db.Update(ctx, op, func(tx *store.Tx) error {
+			for i := lo; i < hi; i++ {
+				tx.Send(store.Message{Kind: kind, To: to, OrderingKey: infos[i].OrderingKey(), Version: 1, Body: bodies[i]})
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := db.SQL().QueryRowContext(ctx, `SELECT MIN(seq), MAX(seq) FROM outbox WHERE state = 'pending'`).Scan(&first, &last); err != nil {
+			return err
+		}
+		return db.Update(ctx, op, func(tx *store.Tx) error {
+			for i := lo; i < hi; i++ {
+				tx.Log(jukinet.OpNetworkDeliveryResult, "", "accepted", kind+" to "+to)
+			}
+			_, err := tx.Exec(`UPDATE outbox SET state = 'delivered', done_at = $1, attempts = attempts + 1 WHERE state = 'pending' AND seq BETWEEN $2 AND $3`, tx.NowMicro(), first, last)
+			return err
+		})
+	}
+	receive := func(tx *store.Tx, from string, lo, hi int) error {
+		var in, ver, st []any
+		for i := lo; i < hi; i++ {
+			info := &infos[i]
+			now := tx.NowMicro()
+			in = append(in, rand.Text(), "identity.notify", from, info.OrderingKey(), 1, "applied", "", nil, now, now)
+			ver = append(ver, info.OrderingKey(), 1)
+			st = append(st, string(info.Municipality), string(info.ResidentCode), 1, string(bodies[i]), now)
+			tx.Log(jukinet.OpNetworkReceive, string(info.ResidentCode), "applied", "identity.notify from "+from)
+		}
+		if err := tx.InsertRows(`INSERT INTO inbox (message_id, kind, sender, ordering_key, version, state, reason, envelope, received_at, applied_at) VALUES `, 10, in); err != nil {
+			return err
+		}
+		if err := tx.InsertRows(`INSERT INTO inbox_versions (ordering_key, applied) VALUES `, 2, ver, ` ON CONFLICT (ordering_key) DO UPDATE SET applied = excluded.applied`); err != nil {
+			return err
+		}
+		if err := tx.InsertRows(`INSERT INTO flow_identity_history (municipality, resident_code, version, info, received_at) VALUES `, 5, st); err != nil {
+			return err
+		}
+		return tx.InsertRows(`INSERT INTO flow_identity (municipality, resident_code, version, info, updated_at) VALUES `, 5, st)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	var errs [3]error
+	run := func(i int, f func() error) {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = f() }()
+	}
+	run(0, func() error { // CS
+		for lo := 0; lo < len(infos); lo += batch {
+			if err := send(dbs[0], "identity.notify", "350001", lo, min(lo+batch, len(infos))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	run(1, func() error { // prefecture
+		for lo := 0; lo < len(infos); lo += batch {
+			hi := min(lo+batch, len(infos))
+			if err := dbs[1].Update(ctx, op, func(tx *store.Tx) error { return receive(tx, "352063", lo, hi) }); err != nil {
+				return err
+			}
+			if err := send(dbs[1], "identity.relay", network.NationalID, lo, hi); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	run(2, func() error { // national
+		for lo := 0; lo < len(infos); lo += batch {
+			hi := min(lo+batch, len(infos))
+			if err := dbs[2].Update(ctx, op, func(tx *store.Tx) error { return receive(tx, "350001", lo, hi) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		return 0, err
 	}
 	return float64(len(infos)) / time.Since(start).Seconds(), nil
 }

@@ -223,21 +223,37 @@ func EncodeReceipts(rs []*Receipt) ([]byte, error) {
 	if len(rs) > MaxBatchEnvelopes {
 		return nil, jukinet.Errorf(op, jukinet.KindTooLarge, "receipts", "more than %d receipts", MaxBatchEnvelopes)
 	}
-	b := []byte{FormatVersion, recordReceiptList}
+	size := 6
+	for _, r := range rs {
+		size += 4 + receiptSizeHint(r)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, FormatVersion, recordReceiptList)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(rs)))
 	for i, r := range rs {
-		rb, err := EncodeReceipt(r)
-		if err != nil {
+		// Length-prefixed in place, as EncodeBatch does.
+		at := len(b)
+		b = append(b, 0, 0, 0, 0)
+		var err error
+		if b, err = appendReceipt(b, r); err != nil {
 			return nil, jukinet.E(op, jukinet.Field(fmt.Sprintf("receipts[%d]", i)), err)
 		}
-		b = binary.BigEndian.AppendUint32(b, uint32(len(rb)))
-		b = append(b, rb...)
+		binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
 	}
 	return b, nil
 }
 
+// receiptSizeHint is about the wire size of r, to allocate once.
+func receiptSizeHint(r *Receipt) int {
+	return 48 + len(r.Receiver) + len(r.Detail) + 130 + hashSize*len(r.Sig.Proof)
+}
+
 // EncodeReceipt returns the wire form of one signed receipt.
 func EncodeReceipt(r *Receipt) ([]byte, error) {
+	return appendReceipt(make([]byte, 0, receiptSizeHint(r)), r)
+}
+
+func appendReceipt(b []byte, r *Receipt) ([]byte, error) {
 	const op = "network.EncodeReceipt"
 	if err := r.validateContent(op); err != nil {
 		return nil, err
@@ -245,7 +261,7 @@ func EncodeReceipt(r *Receipt) ([]byte, error) {
 	if err := r.Sig.validate(op, "sig."); err != nil {
 		return nil, err
 	}
-	b := appendReceiptContent(nil, r)
+	b = appendReceiptContent(b, r)
 	return appendSignature(b, &r.Sig), nil
 }
 

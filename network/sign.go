@@ -57,7 +57,7 @@ func signLeaves(op string, key ed25519.PrivateKey, context, signer string, leave
 	size := uint64(len(leaves))
 	hashes := make([][]byte, len(leaves))
 	for i, leaf := range leaves {
-		hashes[i] = hasher.HashLeaf(leaf)
+		hashes[i] = hashLeaf(leaf)
 	}
 	root, proofs := treeProofs(hashes)
 	sig := ed25519.Sign(key, signedMessage(context, signer, size, root))
@@ -140,7 +140,7 @@ func (v *Verifier) verify(op, context string, s *BatchSignature, leaf []byte) er
 		return withReason(ReasonUnknownSigner, jukinet.Errorf(op, jukinet.KindUnauthorized, "sig.signer",
 			"no signing key for node %q", s.Signer))
 	}
-	leafHash := hasher.HashLeaf(leaf)
+	leafHash := hashLeaf(leaf)
 	if h, ok := v.primed[s]; ok && bytes.Equal(h, leafHash) {
 		return nil
 	}

@@ -149,7 +149,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusTooManyRequests, ReasonRateLimited, "too many requests from "+peer)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestBytes))
+	body, err := readAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestBytes), r.ContentLength, s.cfg.MaxRequestBytes)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			refuse(w, http.StatusRequestEntityTooLarge, ReasonTooLarge, fmt.Sprintf("request over %d bytes", s.cfg.MaxRequestBytes))
@@ -390,7 +390,7 @@ func (c *Client) SendBatch(ctx context.Context, peerID, addr string, batch *Batc
 		return nil, nil, jukinet.E(op, jukinet.KindUnavailable, fmt.Sprintf("cannot reach %s at %s", peerID, addr), err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	data, err := readAll(io.LimitReader(resp.Body, 64<<20), resp.ContentLength, 64<<20)
 	if err != nil {
 		return nil, nil, jukinet.E(op, jukinet.KindUnavailable, fmt.Sprintf("reading the answer of %s", peerID), err)
 	}
@@ -442,4 +442,27 @@ func Backoff(attempt int, rnd *rand.Rand) time.Duration {
 		ceiling = BackoffBase
 	}
 	return time.Duration(rnd.Int64N(int64(ceiling) + 1))
+}
+
+// readAll is io.ReadAll with the buffer sized once from the announced
+// length (capped at max): batches and receipt lists are megabytes, and
+// growing the buffer by doubling was the largest allocation of a hop.
+func readAll(r io.Reader, length, max int64) ([]byte, error) {
+	if length <= 0 || length > max {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, length+1) // +1: EOF is seen without growing
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // longer than announced: grow as io.ReadAll does
+		}
+	}
 }

@@ -140,3 +140,20 @@ func mth(hs [][]byte) []byte {
 	}
 	return hasher.HashChildren(mth(hs[:k]), mth(hs[k:]))
 }
+
+// The local hashes are rfc6962's.
+func TestHashesAreRFC6962(t *testing.T) {
+	for n := 0; n < 300; n++ {
+		leaf := make([]byte, n)
+		for i := range leaf {
+			leaf[i] = byte(i*7 + n)
+		}
+		if string(hashLeaf(leaf)) != string(hasher.HashLeaf(leaf)) {
+			t.Fatalf("leaf of %d bytes: hashLeaf differs", n)
+		}
+		l, r := hashLeaf(leaf), hashLeaf(append(leaf, 1))
+		if string(hashChildren(l, r)) != string(hasher.HashChildren(l, r)) {
+			t.Fatalf("children of the %d-byte leaf: hashChildren differs", n)
+		}
+	}
+}

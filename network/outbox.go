@@ -394,7 +394,7 @@ func StoredReceipt(ctx context.Context, db *store.DB, id string) (*Receipt, erro
 		if err := rows.Scan(&b); err != nil {
 			return nil, jukinet.E(op, jukinet.KindInternal, err)
 		}
-		rs, err := DecodeReceipts(b)
+		rs, err := DecodeReceiptAnswer(b)
 		if err != nil {
 			return nil, jukinet.E(op, jukinet.KindInternal, "a stored receipt list does not decode", err)
 		}

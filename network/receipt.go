@@ -277,6 +277,14 @@ func DecodeReceipt(b []byte) (*Receipt, error) {
 }
 
 func (r *reader) receipt() *Receipt {
+	rc := r.receiptContent()
+	r.signature(&rc.Sig)
+	r.end()
+	return rc
+}
+
+// receiptContent reads what a receipt's signature covers.
+func (r *reader) receiptContent() *Receipt {
 	rc := &Receipt{}
 	r.header(recordReceipt, "a receipt")
 	if p := r.take(16, "message_id"); p != nil {
@@ -296,8 +304,6 @@ func (r *reader) receipt() *Receipt {
 			r.err = prefixField(err, r.prefix)
 		}
 	}
-	r.signature(&rc.Sig)
-	r.end()
 	return rc
 }
 

@@ -177,7 +177,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusInternalServerError, ReasonInternal, "the receiver failed; retry later")
 		return
 	}
-	out, err := EncodeReceipts(receipts)
+	var out []byte
+	if len(receipts) > 0 && r.Header.Get(ReceiptBatchHeader) == "1" {
+		out, err = EncodeReceiptBatch(s.cfg.SigningKey, s.cfg.Self, receipts)
+	} else if err = signReceipts(s.cfg.SigningKey, s.cfg.Self, receipts); err == nil {
+		out, err = EncodeReceipts(receipts)
+	}
 	if err != nil {
 		refuse(w, http.StatusInternalServerError, ReasonInternal, "the receiver failed; retry later")
 		return
@@ -187,7 +192,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // process checks every envelope, delivers the ones that pass and returns one
-// signed receipt per envelope, in order.
+// receipt per envelope, in order (ServeHTTP signs them).
 func (s *Server) process(ctx context.Context, peer string, batch *Batch, now time.Time) ([]*Receipt, error) {
 	v := NewVerifier(s.cfg.Keys)
 	// Relayed messages decoded once; both layers verified batch by batch
@@ -243,13 +248,15 @@ func (s *Server) process(ctx context.Context, peer string, batch *Batch, now tim
 		receipts[i] = &Receipt{MessageID: batch.Envelopes[i].ID, Status: o.Status, Reason: o.Reason,
 			Detail: o.Detail, Receiver: s.cfg.Self, Time: now.UnixMicro()}
 	}
-	if len(receipts) == 0 {
-		return receipts, nil
-	}
-	if err := SignReceipts(s.cfg.SigningKey, s.cfg.Self, receipts); err != nil {
-		return nil, err
-	}
 	return receipts, nil
+}
+
+// signReceipts is SignReceipts allowing an empty list.
+func signReceipts(key ed25519.PrivateKey, receiver string, rs []*Receipt) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	return SignReceipts(key, receiver, rs)
 }
 
 // detail is the text of a refusal for the receipt: the error's rule, which
@@ -385,6 +392,7 @@ func (c *Client) SendBatch(ctx context.Context, peerID, addr string, batch *Batc
 		return nil, nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("addr"), err)
 	}
 	req.Header.Set("Content-Type", contentType)
+	req.Header.Set(ReceiptBatchHeader, "1")
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, nil, jukinet.E(op, jukinet.KindUnavailable, fmt.Sprintf("cannot reach %s at %s", peerID, addr), err)
@@ -407,7 +415,7 @@ func (c *Client) SendBatch(ctx context.Context, peerID, addr string, batch *Batc
 		reason, _ := ParseReason(resp.Header.Get(ReasonHeader))
 		return nil, nil, withReason(reason, jukinet.Errorf(op, kind, "", "%s refused the batch: %s (HTTP %d)", peerID, reason, resp.StatusCode))
 	}
-	rs, err := DecodeReceipts(data)
+	rs, err := DecodeReceiptAnswer(data)
 	if err != nil {
 		return nil, nil, jukinet.E(op, jukinet.KindUnavailable, fmt.Sprintf("%s answered malformed receipts", peerID), err)
 	}

@@ -25,7 +25,7 @@ func unmarshalIdentity(b []byte, out *jukinet.IdentityInfo) error {
 // strings each).
 func unmarshalIdentityString(s string, out *jukinet.IdentityInfo) error {
 	var fast jukinet.IdentityInfo
-	if sc := (identityScanner{b: s}); sc.identity(&fast) {
+	if sc := (identityScanner{src: s}); sc.identity(&fast) {
 		*out = fast
 		return nil
 	}
@@ -35,13 +35,16 @@ func unmarshalIdentityString(s string, out *jukinet.IdentityInfo) error {
 // identityScanner reads the canonical JSON of an IdentityInfo; every method
 // reports false on anything it does not handle.
 type identityScanner struct {
-	b string
+	src string
+	// b is the input as bytes when src is not set (flow_identity.go): copied
+	// once into src, then read like a string.
+	b []byte
 	i int
 }
 
 func (s *identityScanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
+	for s.i < len(s.src) {
+		switch s.src[s.i] {
 		case ' ', '\t', '\n', '\r':
 			s.i++
 		default:
@@ -52,7 +55,7 @@ func (s *identityScanner) ws() {
 
 func (s *identityScanner) byte(c byte) bool {
 	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == c {
+	if s.i < len(s.src) && s.src[s.i] == c {
 		s.i++
 		return true
 	}
@@ -67,11 +70,11 @@ func (s *identityScanner) raw() (string, bool) {
 	}
 	start := s.i
 	ascii := true
-	for s.i < len(s.b) {
-		c := s.b[s.i]
+	for s.i < len(s.src) {
+		c := s.src[s.i]
 		switch {
 		case c == '"':
-			v := s.b[start:s.i]
+			v := s.src[start:s.i]
 			s.i++
 			if !ascii && !utf8.ValidString(v) {
 				return "", false // json.Unmarshal would replace bytes with U+FFFD
@@ -106,10 +109,10 @@ func (s *identityScanner) text(buf []byte) ([]byte, bool) {
 func (s *identityScanner) uint(dst *uint64) bool {
 	s.ws()
 	start := s.i
-	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+	for s.i < len(s.src) && s.src[s.i] >= '0' && s.src[s.i] <= '9' {
 		s.i++
 	}
-	digits := s.b[start:s.i]
+	digits := s.src[start:s.i]
 	if len(digits) == 0 || (len(digits) > 1 && digits[0] == '0') {
 		return false
 	}
@@ -142,6 +145,9 @@ func (s *identityScanner) object(field func(key string) bool) bool {
 }
 
 func (s *identityScanner) identity(i *jukinet.IdentityInfo) bool {
+	if s.src == "" {
+		s.src = string(s.b)
+	}
 	ok := s.object(func(k string) bool {
 		switch k {
 		case "municipality":
@@ -208,5 +214,5 @@ func (s *identityScanner) identity(i *jukinet.IdentityInfo) bool {
 		return false
 	})
 	s.ws()
-	return ok && s.i == len(s.b)
+	return ok && s.i == len(s.src)
 }

@@ -58,7 +58,7 @@ func TestUnmarshalIdentityAgreesWithJSON(t *testing.T) {
 	// The stored form takes the hand-written path (no fallback).
 	for _, s := range identityJSONSeeds(t)[:5] {
 		var got jukinet.IdentityInfo
-		if sc := (identityScanner{b: s}); !sc.identity(&got) {
+		if sc := (identityScanner{src: s}); !sc.identity(&got) {
 			t.Errorf("identityScanner(%q): not read by hand, want the fast path for json.Marshal's form", s)
 		}
 	}

@@ -65,43 +65,52 @@ func LookupIdentities(ctx context.Context, db *store.DB, codes []string, purpose
 	}
 	record := store.Op{Operation: jukinet.OpIdentityLookup, Subject: subject, Purpose: purpose,
 		Detail: strconv.Itoa(len(codes)) + " resident codes"}
-	var chunks [][]heldRow
 	if len(codes) < lookupParallel {
 		// A small lookup reads in its own logging transaction, on the
 		// writer's connection (statements prepared once, pages cached: a
 		// pool connection cost ~25 µs more per lookup one by one, measured),
 		// and decodes after the commit.
+		var rows []heldRow
 		err := db.Update(ctx, record, func(tx *store.Tx) error {
-			rows, err := readChunk(tx.Query, db.Engine(), codes, false)
-			if err != nil {
+			var err error
+			if rows, err = readChunk(tx.Query, db.Engine(), codes, false); err != nil {
 				return jukinet.E(op, jukinet.KindInternal, err)
 			}
-			chunks = [][]heldRow{rows}
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
-		decodeRows(chunks[0])
-	} else {
-		if actor, ok := jukinet.ActorFrom(ctx); !ok || jukinet.Authorize(record.Operation, actor) != nil {
-			// Update refuses without running fn, and logs the refusal.
-			err := db.Update(ctx, record, func(*store.Tx) error {
-				return jukinet.E(op, jukinet.KindInternal, "store.DB.Update allowed a lookup the policy refuses")
-			})
-			return nil, err
-		}
-		var err error
-		if chunks, err = readIdentities(ctx, db, codes); err != nil {
-			return nil, jukinet.E(op, jukinet.KindInternal, err)
-		}
-		if err := db.Update(ctx, record, func(*store.Tx) error { return nil }); err != nil {
-			return nil, err
-		}
+		decodeRows(rows)
+		return newest([][]heldRow{rows}, len(codes))
 	}
-	// Rows in the order one query per chunk returns them, chunks in order:
-	// the first record with the greatest updated_at of a code wins.
-	best := make(map[string]*heldRow, len(codes))
+	if actor, ok := jukinet.ActorFrom(ctx); !ok || jukinet.Authorize(record.Operation, actor) != nil {
+		// Update refuses without running fn, and logs the refusal.
+		err := db.Update(ctx, record, func(*store.Tx) error {
+			return jukinet.E(op, jukinet.KindInternal, "store.DB.Update allowed a lookup the policy refuses")
+		})
+		return nil, err
+	}
+	chunks, err := readIdentities(ctx, db, codes)
+	if err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	// The record is written once the read succeeded; the result is built
+	// meanwhile and returned only when the record is committed.
+	logged := make(chan error, 1)
+	go func() { logged <- db.Update(ctx, record, func(*store.Tx) error { return nil }) }()
+	out, err := newest(chunks, len(codes))
+	if lerr := <-logged; lerr != nil {
+		return nil, lerr
+	}
+	return out, err
+}
+
+// newest returns each code's newest record: of the rows in the order one
+// query per chunk returns them, chunks in order, the first with the greatest
+// updated_at. Errors: KindInternal if a returned record does not decode.
+func newest(chunks [][]heldRow, n int) (map[string]jukinet.IdentityInfo, error) {
+	best := make(map[string]*heldRow, n)
 	for _, chunk := range chunks {
 		for i := range chunk {
 			r := &chunk[i]
@@ -114,7 +123,7 @@ func LookupIdentities(ctx context.Context, db *store.DB, codes []string, purpose
 	out := make(map[string]jukinet.IdentityInfo, len(best))
 	for code, r := range best {
 		if r.err != nil {
-			return nil, jukinet.E(op, jukinet.KindInternal, r.err)
+			return nil, jukinet.E("node.LookupIdentities", jukinet.KindInternal, r.err)
 		}
 		out[code] = r.info
 	}

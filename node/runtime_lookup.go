@@ -201,7 +201,7 @@ func readIdentities(ctx context.Context, db *store.DB, codes []string) ([][]held
 // array: one parameter, and the same text for every batch, instead of a
 // statement with a parameter per code (measured: −0.4 µs CPU per record).
 // SQLite reads the array into a sorted temporary b-tree, as it does an IN
-// list, and searches flow_identity_code for each code
+// list, and searches flow_identity by its key (resident_code, …) for each code
 // (TestLookupPlanUsesIndex).
 const lookupSQLite = `SELECT resident_code, info, updated_at FROM flow_identity WHERE resident_code IN (SELECT value FROM json_each(?))`
 

@@ -198,17 +198,22 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 	}
 	r.LookupOneRecordsPerS = float64(m) / time.Since(t0).Seconds()
 	r.LookupOneP50Ms, r.LookupOneP99Ms = pct(one, 0.5), pct(one, 0.99)
+	// Passes over all codes for at least a second: one pass (20 batches,
+	// ~0.1 s) was too short a sample on a shared machine, and its p99 was
+	// its maximum.
 	var batch []float64
 	t0 = time.Now()
 	got := 0
-	for i := 0; i < len(codes); i += benchBatch {
-		s := time.Now()
-		res, err := node.LookupIdentities(actx, nat, codes[i:min(i+benchBatch, len(codes))], "bench")
-		if err != nil {
-			return r, "", err
+	for pass := 0; pass == 0 || time.Since(t0) < time.Second; pass++ {
+		for i := 0; i < len(codes); i += benchBatch {
+			s := time.Now()
+			res, err := node.LookupIdentities(actx, nat, codes[i:min(i+benchBatch, len(codes))], "bench")
+			if err != nil {
+				return r, "", err
+			}
+			got += len(res)
+			batch = append(batch, ms(time.Since(s)))
 		}
-		got += len(res)
-		batch = append(batch, ms(time.Since(s)))
 	}
 	r.BatchLookupRecordsPerS = float64(got) / time.Since(t0).Seconds()
 	r.BatchLookupP50Ms, r.BatchLookupP99Ms = pct(batch, 0.5), pct(batch, 0.99)

@@ -49,7 +49,17 @@ func (tx *Tx) insertRows(prefix string, cols int, args []any, tail string) error
 		}
 	}
 	if rest := rows - full*perStmt; rest > 0 {
-		// Not through the statement cache: remainders vary in length.
+		if rest <= cachedRemainder {
+			// Small remainders (a transaction's few log records) are
+			// frequent: prepared once per database like the full chunks.
+			stmt, err := tx.prepareRows(prefix, tail, cols, rest)
+			if err != nil {
+				return err
+			}
+			_, err = stmt.ExecContext(tx.ctx, args[full*perStmt*cols:]...)
+			return err
+		}
+		// Others not through a cache: their lengths vary.
 		if _, err := tx.tx.ExecContext(tx.ctx, tx.rowsSQL(prefix, tail, cols, rest), args[full*perStmt*cols:]...); err != nil {
 			return err
 		}
@@ -57,14 +67,43 @@ func (tx *Tx) insertRows(prefix string, cols int, args []any, tail string) error
 	return nil
 }
 
+// cachedRemainder is the most rows of a remainder statement kept prepared,
+// and maxBulkStatements how many multi-row statements a database keeps.
+const (
+	cachedRemainder   = 16
+	maxBulkStatements = 256
+)
+
+// prepareRows returns the statement inserting rows rows, bound to tx. It is
+// prepared once per database (and per pooled connection by database/sql):
+// re-preparing it in every transaction cost a third of a small transaction's
+// log append, and parsing a 2000-parameter statement more than running it.
 func (tx *Tx) prepareRows(prefix, tail string, cols, rows int) (*sql.Stmt, error) {
 	key := prefix + "|" + tail + "|" + strconv.Itoa(rows)
 	if st, ok := tx.stmts[key]; ok {
 		return st, nil
 	}
-	st, err := tx.tx.PrepareContext(tx.ctx, tx.rowsSQL(prefix, tail, cols, rows))
-	if err != nil {
-		return nil, err
+	var st *sql.Stmt
+	db := tx.db
+	db.stmtMu.Lock()
+	shared, ok := db.bulk[key]
+	if !ok && len(db.bulk) < maxBulkStatements {
+		var err error
+		if shared, err = db.sql.PrepareContext(tx.ctx, tx.rowsSQL(prefix, tail, cols, rows)); err == nil {
+			if db.bulk == nil {
+				db.bulk = map[string]*sql.Stmt{}
+			}
+			db.bulk[key], ok = shared, true
+		}
+	}
+	db.stmtMu.Unlock()
+	if ok {
+		st = tx.tx.StmtContext(tx.ctx, shared)
+	} else {
+		var err error
+		if st, err = tx.tx.PrepareContext(tx.ctx, tx.rowsSQL(prefix, tail, cols, rows)); err != nil {
+			return nil, err
+		}
 	}
 	if tx.stmts == nil {
 		tx.stmts = map[string]*sql.Stmt{}

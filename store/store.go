@@ -74,6 +74,7 @@ type DB struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements of the write path, by text
+	bulk   map[string]*sql.Stmt // prepared multi-row inserts (bulk.go), by prefix, suffix and rows
 
 	// writeMu serializes write transactions on SQLite, which allows one
 	// writer at a time: waiting here is queueing, where waiting inside
@@ -198,7 +199,10 @@ func (db *DB) Close() error {
 	for _, st := range db.stmts {
 		st.Close()
 	}
-	db.stmts = nil
+	for _, st := range db.bulk {
+		st.Close()
+	}
+	db.stmts, db.bulk = nil, nil
 	db.stmtMu.Unlock()
 	return db.sql.Close()
 }

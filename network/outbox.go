@@ -151,12 +151,38 @@ type outRow struct {
 }
 
 // runDest delivers dest's queue until it is empty (and stays so) or ctx ends.
+//
+// The receipts of one batch are recorded while the next batch is sent: the
+// receiver applies batch k+1 while the sender writes batch k's receipts,
+// instead of waiting for them. Order is kept — batch k+1 leaves only after
+// batch k was accepted by the receiver — and a batch whose recording fails
+// stays pending and is sent again (the receiver answers "duplicate").
 func (s *Sender) runDest(ctx context.Context, dest string, jitter func(int) time.Duration) {
 	attempt := 0
 	idle := 0
+	var after int64          // rows up to this seq are being recorded: not loaded again
+	var recording chan error // the recording in progress, nil if none
+	finish := func() error { // waits for the recording in progress
+		if recording == nil {
+			return nil
+		}
+		err := <-recording
+		recording, after = nil, 0
+		return err
+	}
+	defer finish()
+	retry := func(err error, batch []outRow) {
+		wait := jitter(attempt)
+		attempt++
+		s.cfg.Logf("outbox %s: %v (retry in %s)", dest, err, wait.Round(time.Millisecond))
+		if batch != nil {
+			s.recordFailure(ctx, dest, batch, err, wait)
+		}
+		sleep(ctx, wait)
+	}
 	for ctx.Err() == nil {
 		wake := s.cfg.DB.Wake()
-		batch, err := s.loadPending(ctx, dest)
+		batch, err := s.loadPending(ctx, dest, after)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.cfg.Logf("outbox %s: loading: %v", dest, err)
@@ -166,6 +192,12 @@ func (s *Sender) runDest(ctx context.Context, dest string, jitter func(int) time
 			continue
 		}
 		if len(batch) == 0 {
+			if recording != nil {
+				if err := finish(); err != nil && ctx.Err() == nil {
+					retry(err, nil)
+				}
+				continue
+			}
 			// Linger a little for the next commit, then leave: Run restarts
 			// this goroutine when rows appear.
 			if idle++; idle > 3 {
@@ -179,18 +211,24 @@ func (s *Sender) runDest(ctx context.Context, dest string, jitter func(int) time
 			continue
 		}
 		idle = 0
-		if err := s.deliver(ctx, dest, batch); err != nil {
+		sent, err := s.send(ctx, dest, batch)
+		if rerr := finish(); rerr != nil && err == nil && ctx.Err() == nil {
+			// The previous batch was delivered but not recorded: its rows
+			// are pending again; this batch is recorded below and the other
+			// one sent again after it (a duplicate to the receiver).
+			s.cfg.Logf("outbox %s: recording receipts: %v", dest, rerr)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			wait := jitter(attempt)
-			attempt++
-			s.cfg.Logf("outbox %s: %v (retry in %s)", dest, err, wait.Round(time.Millisecond))
-			s.recordFailure(ctx, dest, batch, err, wait)
-			sleep(ctx, wait)
+			retry(err, batch)
 			continue
 		}
 		attempt = 0
+		done := make(chan error, 1)
+		recording, after = done, batch[len(batch)-1].seq
+		go func() { done <- s.record(ctx, sent) }()
 	}
 }
 
@@ -203,9 +241,10 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-func (s *Sender) loadPending(ctx context.Context, dest string) ([]outRow, error) {
+// loadPending returns the first pending rows of dest after seq after.
+func (s *Sender) loadPending(ctx context.Context, dest string, after int64) ([]outRow, error) {
 	rows, err := s.cfg.DB.SQL().QueryContext(ctx, `SELECT seq, id, kind, ordering_key, version, body, envelope, created_at, attempts
-		FROM outbox WHERE dest = $1 AND state = 'pending' ORDER BY seq LIMIT $2`, dest, s.cfg.Batch)
+		FROM outbox WHERE dest = $1 AND state = 'pending' AND seq > $2 ORDER BY seq LIMIT $3`, dest, after, s.cfg.Batch)
 	if err != nil {
 		return nil, err
 	}
@@ -245,12 +284,22 @@ func (s *Sender) envelopeOf(r *outRow, dest string) (*Envelope, error) {
 	return e, nil
 }
 
-// deliver signs and sends batch to dest and records the receipts. A nil
-// error means the batch is settled (delivered or rejected row by row).
-func (s *Sender) deliver(ctx context.Context, dest string, batch []outRow) error {
+// sentBatch is a batch that reached its destination, with the receipts.
+type sentBatch struct {
+	dest     string
+	batch    []outRow
+	bad      []int    // rows that could not become an envelope
+	sendRows []outRow // the rows sent, in order
+	receipts []*Receipt
+	evidence []byte // the receipt list as the receiver answered
+}
+
+// send signs and sends batch to dest and returns its receipts (nothing is
+// recorded yet: record does that).
+func (s *Sender) send(ctx context.Context, dest string, batch []outRow) (*sentBatch, error) {
 	addr, ok := s.cfg.Addr(dest)
 	if !ok {
-		return jukinet.Errorf("network.Sender", jukinet.KindUnavailable, "dest", "node %s has no network address in the description", dest)
+		return nil, jukinet.Errorf("network.Sender", jukinet.KindUnavailable, "dest", "node %s has no network address in the description", dest)
 	}
 	envs := make([]*Envelope, 0, len(batch))
 	var bad []int // rows that cannot become an envelope: rejected locally
@@ -264,21 +313,27 @@ func (s *Sender) deliver(ctx context.Context, dest string, batch []outRow) error
 		envs = append(envs, e)
 		sendRows = append(sendRows, batch[i])
 	}
-	var receipts []*Receipt
-	var evidence []byte
+	sb := &sentBatch{dest: dest, batch: batch, bad: bad, sendRows: sendRows}
 	if len(envs) > 0 {
 		if err := SignBatch(s.cfg.SigningKey, s.self, envs); err != nil {
-			return err
+			return nil, err
 		}
 		client, err := s.cfg.Client(dest)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		receipts, evidence, err = client.SendBatch(ctx, dest, addr, &Batch{Sender: s.self, Envelopes: envs})
-		if err != nil {
-			return err
+		if sb.receipts, sb.evidence, err = client.SendBatch(ctx, dest, addr, &Batch{Sender: s.self, Envelopes: envs}); err != nil {
+			return nil, err
 		}
 	}
+	return sb, nil
+}
+
+// record settles a sent batch's rows and keeps its receipts, in one
+// transaction. A nil error means the batch is settled (delivered or
+// rejected row by row).
+func (s *Sender) record(ctx context.Context, sb *sentBatch) error {
+	dest, batch, bad, sendRows, receipts, evidence := sb.dest, sb.batch, sb.bad, sb.sendRows, sb.receipts, sb.evidence
 	var delivered, rejected int
 	err := s.cfg.DB.Update(NetworkContext(ctx), store.Op{Operation: jukinet.OpNetworkDeliveryResult,
 		Detail: fmt.Sprintf("batch of %d to %s", len(batch), dest)}, func(tx *store.Tx) error {

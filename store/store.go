@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io/fs"
 	"net/url"
 	"os"
@@ -63,6 +64,7 @@ type DB struct {
 	// operation log, so the log names whom an operation touched without
 	// holding the code itself.
 	subjectKey []byte
+	subjectMAC sync.Pool // of hash.Hash: HMAC-SHA256 keyed with subjectKey
 
 	// wake is signalled after a commit that appended outbox rows, so senders
 	// need not poll (DESIGN.md §4: immediate wake-up on new rows).
@@ -327,9 +329,21 @@ func (db *DB) SubjectToken(residentCode string) string {
 	if residentCode == "" {
 		return ""
 	}
-	m := hmac.New(sha256.New, db.subjectKey)
+	// A keyed HMAC from the pool (Reset restores the keyed state): the write
+	// path computes a token for every record.
+	m, _ := db.subjectMAC.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, db.subjectKey)
+	} else {
+		m.Reset()
+	}
 	m.Write([]byte(residentCode))
-	return hex.EncodeToString(m.Sum(nil)[:12])
+	var sum [sha256.Size]byte
+	m.Sum(sum[:0])
+	db.subjectMAC.Put(m)
+	var out [24]byte
+	hex.Encode(out[:], sum[:12])
+	return string(out[:])
 }
 
 // Wake returns a channel closed at the next commit that appends outbox rows.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ func BenchmarkOplogAppend(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportMetric(f.AppendPerS, "appends/s")
+		b.ReportMetric(f.AppendCPUUs*1000, "cpu-ns/append")
 		b.ReportMetric(f.QueryByResidentMS, "query-ms")
 	}
 }
@@ -29,16 +31,25 @@ func BenchmarkOplogAppend(b *testing.B) {
 // BenchmarkOplogVerify measures oplog.SQLLog.Verify over a 1,000,000-record
 // SQLite log (filled once, ~20 s), the figure of `jukinet bench oplog`:
 // go test ./bench -run XXX -bench OplogVerify -benchtime 3x -cpuprofile cpu.out
+// With JUKINET_BENCH_OPLOG_DB=FILE the log is filled into FILE once and
+// reused by later runs (for profiling; delete FILE after a schema change).
 func BenchmarkOplogVerify(b *testing.B) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{Path: filepath.Join(b.TempDir(), benchNode+".db"), Node: benchNode})
+	path := os.Getenv("JUKINET_BENCH_OPLOG_DB")
+	if path == "" {
+		path = filepath.Join(b.TempDir(), benchNode+".db")
+	}
+	_, statErr := os.Stat(path)
+	db, err := store.Open(ctx, store.Config{Path: path, Node: benchNode})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
 	const records = 1_000_000
-	if _, err := fillOplog(jukinet.WithActor(ctx, jukinet.SystemActor("bench")), db, 0, records, records/20); err != nil {
-		b.Fatal(err)
+	if statErr != nil {
+		if _, err := fillOplog(jukinet.WithActor(ctx, jukinet.SystemActor("bench")), db, 0, records, records/20); err != nil {
+			b.Fatal(err)
+		}
 	}
 	_, logKey, err := benchKey(oplog.Origin("jukinet.example", benchNode))
 	if err != nil {
@@ -48,12 +59,12 @@ func BenchmarkOplogVerify(b *testing.B) {
 	v := oplog.Verifier{Origin: oplog.Origin("jukinet.example", benchNode), Log: logKey}
 	b.ResetTimer()
 	for b.Loop() {
-		start := time.Now()
+		start, cpu := time.Now(), cpuTime()
 		r, err := l.Verify(ctx, v)
 		if err != nil || !r.OK() || r.Rows < records {
 			b.Fatalf("Verify: rows %d, failure %v, error %v; want %d rows, no failure", r.Rows, r.Failure, err, records)
 		}
-		b.Logf("%.0f", float64(r.Rows)/time.Since(start).Seconds())
 		b.ReportMetric(float64(r.Rows)/time.Since(start).Seconds(), "records/s")
+		b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(r.Rows), "cpu-ns/record")
 	}
 }

@@ -216,6 +216,11 @@ func FuzzCheckRecordIndex(f *testing.F) {
 	f.Add(uint64(7), []byte(`{"v":1,"idx":7,"time":1}`))
 	f.Add(uint64(7), []byte(`{"v":1,"idx":8,"time":1}`))
 	f.Add(uint64(0), []byte(`{"v":1,"idx":`))
+	f.Add(uint64(7), []byte(`{"v":1,"idx":07,"time":1}`))
+	f.Add(uint64(0), []byte(`{"v":1,"idx":,"time":1}`))
+	f.Add(uint64(18446744073709551615), []byte(`{"v":1,"idx":18446744073709551615,"time":1}`))
+	f.Add(uint64(0), []byte(`{"v":1,"idx":18446744073709551616,"time":1}`))
+	f.Add(uint64(1), []byte(`{"v":1,"idx":+1,"time":1}`))
 	f.Fuzz(func(t *testing.T, index uint64, leaf []byte) {
 		err := oplog.CheckRecordIndex(index, leaf)
 		want := []byte(fmt.Sprintf(`{"v":1,"idx":%d,`, index))

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"iter"
 	"math"
-	"strconv"
 	"sync"
 
 	"github.com/jukinet/jukinet"
@@ -130,7 +129,30 @@ func (l *SQLLog) NodeHashes(ctx context.Context, level uint, from, to uint64) ([
 
 // Rows streams the rows with index ≥ from in index order, as stored (a
 // tampered table is streamed as it is, for the Verifier to judge). The
-// yielded Leaf is only valid until the next iteration.
+// yielded Leaf is only valid until the next iteration. Rows reads with
+// rowBatches.
+func (l *SQLLog) Rows(ctx context.Context, from uint64) iter.Seq2[Row, error] {
+	return func(yield func(Row, error) bool) {
+		for b, err := range l.rowBatches(ctx, from) {
+			if err != nil {
+				yield(Row{}, err)
+				return
+			}
+			for i := range b.Rows {
+				if !yield(b.Rows[i], nil) {
+					b.Release()
+					return
+				}
+			}
+			b.Release()
+		}
+	}
+}
+
+// rowBatches streams the rows with index ≥ from in index order, as stored,
+// in batches whose rows (leaves included) stay valid until the consumer
+// releases them. The consumer must release every batch it is given, also
+// the one at which it stops.
 //
 // Reading rows out of the database costs more than hashing them, so two
 // readers on separate connections (WAL lets readers run side by side) read
@@ -141,8 +163,8 @@ func (l *SQLLog) NodeHashes(ctx context.Context, level uint, from, to uint64) ([
 // ranges are disjoint and cover every index ≥ from, so the stream is exactly
 // that of one ordered query, whatever was done to the table. Memory stays at
 // a few chunks.
-func (l *SQLLog) Rows(ctx context.Context, from uint64) iter.Seq2[Row, error] {
-	return func(yield func(Row, error) bool) {
+func (l *SQLLog) rowBatches(ctx context.Context, from uint64) iter.Seq2[RowBatch, error] {
+	return func(yield func(RowBatch, error) bool) {
 		next := from
 		if l.chunk > 0 {
 			var ok bool
@@ -154,8 +176,12 @@ func (l *SQLLog) Rows(ctx context.Context, from uint64) iter.Seq2[Row, error] {
 	}
 }
 
-// rowsChunk is the index range one reader reads at a time (~7 MB of rows).
-const rowsChunk = 16384
+// rowsChunk is the index range one reader reads at a time (~3.5 MB of rows).
+const rowsChunk = 8192
+
+// rowChunksHeld is how many chunks the consumer may hold at once (the
+// Verifier's batches in flight) without stalling the readers.
+const rowChunksHeld = verifyBatches + 2
 
 // rowChunk is one reader's chunk: rows with leaves in one arena.
 type rowChunk struct {
@@ -169,14 +195,17 @@ type rowChunk struct {
 // part goes on only then).
 func (c *rowChunk) full() bool { return c.err == nil && uint64(len(c.rows)) == c.hi-c.lo }
 
-// parallelRows yields the rows of the full chunks from from on and of the
-// first chunk that is not full; it returns where the rest starts and false
-// when the stream is over (stopped, or an error).
-func (l *SQLLog) parallelRows(ctx context.Context, from uint64, yield func(Row, error) bool) (uint64, bool) {
+// parallelRows yields the full chunks from from on and the first chunk
+// that is not full; it returns where the rest starts and false when the
+// stream is over (stopped, or an error).
+func (l *SQLLog) parallelRows(ctx context.Context, from uint64, yield func(RowBatch, error) bool) (uint64, bool) {
 	const readers = 2
 	stop := make(chan struct{})
-	free := make(chan *rowChunk, 2*readers+1)
-	for range 2*readers + 1 {
+	// Each reader fills one and has one waiting to be taken; the consumer
+	// holds the rest. Releases never block: there is room for all.
+	const chunks = 2*readers + rowChunksHeld
+	free := make(chan *rowChunk, chunks)
+	for range chunks {
 		free <- &rowChunk{}
 	}
 	var out [readers]chan *rowChunk
@@ -234,53 +263,90 @@ func (l *SQLLog) parallelRows(ctx context.Context, from uint64, yield func(Row, 
 			return next, true
 		}
 		if ch.err != nil {
-			yield(Row{}, ch.err)
+			yield(RowBatch{}, ch.err)
 			return 0, false
 		}
-		for i := range ch.rows {
-			if !yield(ch.rows[i], nil) {
-				return 0, false
-			}
-		}
-		next = ch.hi
-		full := ch.full()
-		free <- ch
-		if !full {
+		if !ch.full() {
+			// Its rows' indices are not known (readChunk): the serial
+			// query reads them, from the start of this chunk.
+			next = ch.lo
+			free <- ch
 			return next, true
+		}
+		// ch belongs to the consumer until released.
+		next = ch.hi
+		if !yield(RowBatch{Rows: ch.rows, Release: func() { free <- ch }}, nil) {
+			return 0, false
 		}
 	}
 }
 
-// readChunk reads the rows of [lo, hi) into ch, reusing its buffers.
+// chunkQuery reads a chunk's rows as one value each: the stored leaf hash
+// (32 zero bytes if it is not 32 bytes long, which can never match) followed
+// by the leaf — one column instead of three, because the driver's cost is
+// per column (a copy, a lock, a type probe). The index is not read: idx is
+// the primary key (an integer, unique), so when the range [lo, hi) yields
+// hi−lo rows in idx order they are exactly lo, lo+1, …, hi−1.
+var chunkQuery = map[store.Engine]string{
+	store.SQLite: `SELECT CAST((CASE WHEN length(CAST(leaf_hash AS BLOB)) = 32 THEN CAST(leaf_hash AS BLOB) ELSE zeroblob(32) END)` +
+		` || COALESCE(CAST(leaf AS BLOB), x'') AS BLOB) FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+	store.Postgres: `SELECT (CASE WHEN length(leaf_hash) = 32 THEN leaf_hash ELSE decode(repeat('00', 32), 'hex') END)` +
+		` || COALESCE(leaf, ''::bytea) FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+}
+
+// readChunk reads the rows of [lo, hi) into ch, reusing its buffers. Only
+// a full chunk's rows are usable: the indices are those of the range in
+// order. A chunk that is not full (the end of the log, or a gap) is read
+// again by the serial query, which reads each row's index.
 func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo, hi uint64) {
 	ch.lo, ch.hi, ch.rows, ch.arena, ch.err = lo, hi, ch.rows[:0], ch.arena[:0], nil
-	rows, err := conn.QueryContext(ctx, `SELECT idx, leaf, leaf_hash FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`, int64(lo), int64(hi))
+	rows, err := conn.QueryContext(ctx, chunkQuery[l.db.Engine()], int64(lo), int64(hi))
 	if err != nil {
 		ch.err = err
 		return
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var idx int64
-		var leaf, lh sql.RawBytes
-		if err := rows.Scan(&idx, &leaf, &lh); err != nil {
+		var v sql.RawBytes
+		if err := rows.Scan(&v); err != nil {
 			ch.err = err
 			return
 		}
-		r := Row{Index: uint64(idx)}
-		// A stored hash of the wrong length can never match: leave it zero.
-		if len(lh) == 32 {
-			r.LeafHash = Hash(lh)
+		if uint64(len(ch.rows)) == hi-lo {
+			// More rows than indices cannot be (a unique key): not full.
+			ch.rows = append(ch.rows, Row{})
+			return
 		}
-		// Leaf holds its length for now; it points into the arena below.
-		r.Leaf = leaf[:0:len(leaf)]
-		ch.arena = append(ch.arena, leaf...)
-		ch.rows = append(ch.rows, r)
+		idx := int64(lo) + int64(len(ch.rows))
+		if len(v) < 32 { // cannot be (see chunkQuery); no hash then
+			ch.add(idx, v, nil)
+		} else {
+			ch.add(idx, v[32:], v[:32])
+		}
 	}
 	if err := rows.Err(); err != nil {
 		ch.err = err
 		return
 	}
+	ch.fixLeaves()
+}
+
+// add appends a row, its leaf copied into the arena (fixLeaves points the
+// rows at it once the arena stops moving).
+func (ch *rowChunk) add(idx int64, leaf, leafHash []byte) {
+	r := Row{Index: uint64(idx)}
+	// A stored hash of the wrong length can never match: leave it zero.
+	if len(leafHash) == 32 {
+		r.LeafHash = Hash(leafHash)
+	}
+	// Leaf holds its length for now.
+	r.Leaf = leaf[:0:len(leaf)]
+	ch.arena = append(ch.arena, leaf...)
+	ch.rows = append(ch.rows, r)
+}
+
+// fixLeaves points each row's Leaf into the arena.
+func (ch *rowChunk) fixLeaves() {
 	at := 0
 	for i := range ch.rows {
 		n := cap(ch.rows[i].Leaf)
@@ -289,34 +355,52 @@ func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo
 	}
 }
 
-// serialRows yields the rows with index ≥ from with one query.
-func (l *SQLLog) serialRows(ctx context.Context, from uint64, yield func(Row, error) bool) {
+// serialRows yields the rows with index ≥ from with one query, in batches
+// of up to rowsChunk rows.
+func (l *SQLLog) serialRows(ctx context.Context, from uint64, yield func(RowBatch, error) bool) {
 	if from > math.MaxInt64 {
 		return
 	}
 	rows, err := l.db.SQL().QueryContext(ctx, `SELECT idx, leaf, leaf_hash FROM oplog WHERE idx >= $1 ORDER BY idx`, int64(from))
 	if err != nil {
-		yield(Row{}, err)
+		yield(RowBatch{}, err)
 		return
 	}
 	defer rows.Close()
+	free := make(chan *rowChunk, rowChunksHeld+1)
+	for range rowChunksHeld + 1 {
+		free <- &rowChunk{}
+	}
+	ch := <-free
+	ch.rows, ch.arena = ch.rows[:0], ch.arena[:0]
+	send := func() bool {
+		ch.fixLeaves()
+		c := ch
+		if !yield(RowBatch{Rows: ch.rows, Release: func() { free <- c }}, nil) {
+			return false
+		}
+		ch = <-free
+		ch.rows, ch.arena = ch.rows[:0], ch.arena[:0]
+		return true
+	}
 	for rows.Next() {
 		var idx int64
 		var leaf, lh sql.RawBytes
 		if err := rows.Scan(&idx, &leaf, &lh); err != nil {
-			yield(Row{}, err)
+			yield(RowBatch{}, err)
 			return
 		}
-		r := Row{Index: uint64(idx), Leaf: leaf}
-		if len(lh) == 32 {
-			r.LeafHash = Hash(lh)
-		}
-		if !yield(r, nil) {
+		ch.add(idx, leaf, lh)
+		if uint64(len(ch.rows)) == rowsChunk && !send() {
 			return
 		}
 	}
 	if err := rows.Err(); err != nil {
-		yield(Row{}, err)
+		yield(RowBatch{}, err)
+		return
+	}
+	if len(ch.rows) > 0 {
+		send()
 	}
 }
 
@@ -427,26 +511,31 @@ func (l *SQLLog) Verify(ctx context.Context, v Verifier) (Report, error) {
 	if start != nil {
 		from = start.Size()
 	}
-	return v.Verify(ctx, l.Rows(ctx, from), l.Checkpoints(ctx, from))
+	return v.VerifyBatches(ctx, l.rowBatches(ctx, from), l.Checkpoints(ctx, from))
 }
 
 // recordPrefix is how every store.LogRecord leaf begins.
 var recordPrefix = []byte(`{"v":1,"idx":`)
 
 // CheckRecordIndex checks that a store.LogRecord leaf carries index as its
-// own "idx" (a cheap prefix parse: verify runs at a million rows a second).
+// own "idx" (a cheap prefix parse without allocations: verify runs at a
+// million rows a second). The number must be canonical: decimal digits, no
+// leading zero, within uint64.
 func CheckRecordIndex(index uint64, leaf []byte) error {
 	if !bytes.HasPrefix(leaf, recordPrefix) {
 		return errors.New("the leaf is not a version-1 operation record")
 	}
 	rest := leaf[len(recordPrefix):]
 	end := bytes.IndexByte(rest, ',')
-	if end < 0 {
+	if end <= 0 || (rest[0] == '0' && end > 1) {
 		return errors.New("the leaf's index is malformed")
 	}
-	got, err := strconv.ParseUint(string(rest[:end]), 10, 64)
-	if err != nil || strconv.FormatUint(got, 10) != string(rest[:end]) {
-		return errors.New("the leaf's index is malformed")
+	var got uint64
+	for _, d := range rest[:end] {
+		if d < '0' || d > '9' || got > (math.MaxUint64-uint64(d-'0'))/10 {
+			return errors.New("the leaf's index is malformed")
+		}
+		got = got*10 + uint64(d-'0')
 	}
 	if got != index {
 		return fmt.Errorf("the record says index %d (rows were inserted, deleted or reordered)", got)

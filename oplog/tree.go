@@ -208,3 +208,52 @@ func (t *Tree) UnmarshalBinary(data []byte) error {
 	t.r = r
 	return nil
 }
+
+// stackTree is Tree for a single pass over many leaves (the Verifier): the
+// same compact range, one hash per set bit of the size, kept in a slice of
+// Hash values, so appending a leaf allocates nothing (compact.Range
+// allocates for each leaf and each interior node).
+type stackTree struct {
+	size   uint64
+	hashes []Hash // perfect subtrees, largest (leftmost) first
+}
+
+// newStackTree starts from t (nil: the empty tree).
+func newStackTree(t *Tree) stackTree {
+	s := stackTree{hashes: make([]Hash, 0, 64)}
+	if t != nil && t.r != nil {
+		s.size = t.r.End()
+		for _, h := range t.r.Hashes() {
+			s.hashes = append(s.hashes, Hash(h))
+		}
+	}
+	return s
+}
+
+// Size is the number of leaves.
+func (t *stackTree) Size() uint64 { return t.size }
+
+// Append adds a leaf hash: each subtree the new leaf completes merges with
+// its left neighbour.
+func (t *stackTree) Append(h Hash) {
+	t.hashes = append(t.hashes, h)
+	for s := t.size; s&1 == 1; s >>= 1 {
+		n := len(t.hashes)
+		t.hashes[n-2] = nodeHash(t.hashes[n-2], t.hashes[n-1])
+		t.hashes = t.hashes[:n-1]
+	}
+	t.size++
+}
+
+// Root is the RFC 6962 root hash: the subtrees folded from the right.
+func (t *stackTree) Root() Hash {
+	n := len(t.hashes)
+	if n == 0 {
+		return emptyRoot()
+	}
+	root := t.hashes[n-1]
+	for i := n - 2; i >= 0; i-- {
+		root = nodeHash(t.hashes[i], root)
+	}
+	return root
+}

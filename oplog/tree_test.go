@@ -37,6 +37,37 @@ func TestTreeRootMatchesReference(t *testing.T) {
 	}
 }
 
+// The Verifier's allocation-free tree gives the reference root at every
+// size, from empty and from a restored start (a purge boundary).
+func TestStackTreeMatchesReference(t *testing.T) {
+	l := newMemLog(0)
+	st := newStackTree(nil)
+	if got, want := st.Root(), refRoot(nil); got != want {
+		t.Fatalf("empty root = %x, want %x", got, want)
+	}
+	for size := 1; size <= 600; size++ {
+		l.add(1)
+		st.Append(l.hashes[size-1])
+		if st.Size() != uint64(size) {
+			t.Fatalf("Size() = %d, want %d", st.Size(), size)
+		}
+		if got, want := st.Root(), refRoot(l.hashes); got != want {
+			t.Fatalf("size %d: root %x, want %x", size, got, want)
+		}
+	}
+	for _, start := range []int{1, 5, 64, 255, 301} {
+		var tree Tree
+		tree.Append(l.hashes[:start]...)
+		st := newStackTree(&tree)
+		for size := start + 1; size <= 600; size++ {
+			st.Append(l.hashes[size-1])
+			if got, want := st.Root(), refRoot(l.hashes[:size]); got != want {
+				t.Fatalf("from %d, size %d: root %x, want %x", start, size, got, want)
+			}
+		}
+	}
+}
+
 func TestAppendNodesReportsStrata(t *testing.T) {
 	l := newMemLog(3 * 256 * 256 / 2) // 98 304 leaves: level-8 and one level-16 node
 	if got, want := len(l.nodes[8]), len(l.hashes)/256; got != want {

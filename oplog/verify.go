@@ -109,28 +109,99 @@ type Verifier struct {
 	CheckLeaf func(index uint64, leaf []byte) error
 }
 
+// RowBatch is a run of rows in index order that a source hands to
+// VerifyBatches whole: the Verifier reads Rows (leaves included) in place,
+// without copying, until it calls Release (once, from any goroutine; nil
+// means nothing to release).
+type RowBatch struct {
+	Rows    []Row
+	Release func()
+}
+
 const (
-	verifyBatch   = 4096
-	verifyBatches = 4 // in flight: bounds memory to a few batches of leaves
+	verifyBatch   = 4096 // rows per batch when Verify groups single rows
+	verifyBatches = 4    // batches in flight: bounds memory to a few batches
 )
 
-type verifyBatch_ struct {
-	rows    []Row
-	arena   []byte
+// inflight is a batch being hashed and checked.
+type inflight struct {
+	RowBatch
 	got     []Hash
 	pending atomic.Int32
 	done    chan struct{}
 }
 
 type hashJob struct {
-	b      *verifyBatch_
+	b      *inflight
 	lo, hi int
 }
 
 // Verify reads rows in index order and checkpoints in size order and
 // returns the report. It uses constant memory. A tamper is reported in
 // Report.Failure with a nil error; the error is for failures to read.
+// A row's Leaf need only be valid until the next row: Verify copies leaves
+// into batches of its own (VerifyBatches takes a source's batches as they
+// are).
 func (v *Verifier) Verify(ctx context.Context, rows iter.Seq2[Row, error], checkpoints iter.Seq2[[]byte, error]) (Report, error) {
+	return v.VerifyBatches(ctx, copyBatches(rows), checkpoints)
+}
+
+// copyBatch is a batch of copied rows, leaves in one arena.
+type copyBatch struct {
+	rows  []Row
+	arena []byte
+}
+
+// copyBatches groups rows into batches of verifyBatch, copying their leaves.
+func copyBatches(rows iter.Seq2[Row, error]) iter.Seq2[RowBatch, error] {
+	return func(yield func(RowBatch, error) bool) {
+		// One more than the Verifier keeps in flight, so reading goes on
+		// while it works.
+		free := make(chan *copyBatch, verifyBatches+3)
+		for range verifyBatches + 3 {
+			free <- &copyBatch{}
+		}
+		b := <-free
+		b.rows, b.arena = b.rows[:0], b.arena[:0]
+		send := func() bool {
+			// Leaves point into the arena; a grown arena moved them, so fix up.
+			at := 0
+			for i := range b.rows {
+				n := len(b.rows[i].Leaf)
+				b.rows[i].Leaf = b.arena[at : at+n : at+n]
+				at += n
+			}
+			cb := b
+			if !yield(RowBatch{Rows: b.rows, Release: func() { free <- cb }}, nil) {
+				return false
+			}
+			b = <-free
+			b.rows, b.arena = b.rows[:0], b.arena[:0]
+			return true
+		}
+		for row, err := range rows {
+			if err != nil {
+				yield(RowBatch{}, err)
+				return
+			}
+			start := len(b.arena)
+			b.arena = append(b.arena, row.Leaf...)
+			row.Leaf = b.arena[start:len(b.arena):len(b.arena)]
+			b.rows = append(b.rows, row)
+			if len(b.rows) == verifyBatch && !send() {
+				return
+			}
+		}
+		if len(b.rows) > 0 {
+			send()
+		}
+	}
+}
+
+// VerifyBatches is Verify over a source that yields rows in batches it owns
+// (SQLLog's readers), so leaves are not copied again: hashing, index checks,
+// CheckLeaf and the tree read them in place.
+func (v *Verifier) VerifyBatches(ctx context.Context, batches iter.Seq2[RowBatch, error], checkpoints iter.Seq2[[]byte, error]) (Report, error) {
 	const op = "oplog.Verifier.Verify"
 	if v.Log == nil || !validName(v.Origin) {
 		return Report{}, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("verifier"), "origin and log verifier are required")
@@ -140,20 +211,23 @@ func (v *Verifier) Verify(ctx context.Context, rows iter.Seq2[Row, error], check
 		workers = runtime.GOMAXPROCS(0)
 	}
 
-	free := make(chan *verifyBatch_, verifyBatches)
-	for range verifyBatches {
-		free <- &verifyBatch_{rows: make([]Row, 0, verifyBatch), got: make([]Hash, verifyBatch)}
+	// In flight: verifyBatches queued for the checker, one being checked,
+	// one being dispatched.
+	free := make(chan *inflight, verifyBatches+2)
+	for range verifyBatches + 2 {
+		free <- &inflight{}
 	}
-	jobs := make(chan hashJob, verifyBatches*workers)
-	ordered := make(chan *verifyBatch_, verifyBatches)
+	jobs := make(chan hashJob, (verifyBatches+2)*workers)
+	ordered := make(chan *inflight, verifyBatches)
 	var stop atomic.Bool
 
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for j := range jobs {
-				for i := j.lo; i < j.hi; i++ {
-					j.b.got[i] = LeafHash(j.b.rows[i].Leaf)
+				rows, got := j.b.Rows[j.lo:j.hi], j.b.got[j.lo:j.hi]
+				for i := range rows {
+					got[i] = LeafHash(rows[i].Leaf)
 				}
 				if j.b.pending.Add(-1) == 0 {
 					close(j.b.done)
@@ -174,11 +248,12 @@ func (v *Verifier) Verify(ctx context.Context, rows iter.Seq2[Row, error], check
 		for b := range ordered {
 			<-b.done
 			if c.failure == nil && c.err == nil {
-				c.process(b)
+				c.process(b.Rows, b.got)
 				if c.failure != nil || c.err != nil {
 					stop.Store(true)
 				}
 			}
+			release(b)
 			free <- b
 		}
 		if readErr == nil && c.failure == nil && c.err == nil {
@@ -186,8 +261,30 @@ func (v *Verifier) Verify(ctx context.Context, rows iter.Seq2[Row, error], check
 		}
 	}()
 
-	dispatch := func(b *verifyBatch_) {
-		n := len(b.rows)
+	for batch, err := range batches {
+		if err != nil {
+			readErr = err
+			break
+		}
+		if stop.Load() {
+			if batch.Release != nil {
+				batch.Release()
+			}
+			break
+		}
+		if len(batch.Rows) == 0 {
+			if batch.Release != nil {
+				batch.Release()
+			}
+			continue
+		}
+		b := <-free
+		b.RowBatch = batch
+		n := len(batch.Rows)
+		if cap(b.got) < n {
+			b.got = make([]Hash, n)
+		}
+		b.got = b.got[:n]
 		chunks := min(workers, (n+255)/256)
 		b.done = make(chan struct{})
 		b.pending.Store(int32(chunks))
@@ -195,34 +292,6 @@ func (v *Verifier) Verify(ctx context.Context, rows iter.Seq2[Row, error], check
 			jobs <- hashJob{b: b, lo: n * k / chunks, hi: n * (k + 1) / chunks}
 		}
 		ordered <- b
-	}
-	reset := func(b *verifyBatch_) *verifyBatch_ {
-		b.rows, b.arena = b.rows[:0], b.arena[:0]
-		return b
-	}
-	b := reset(<-free)
-	for row, err := range rows {
-		if err != nil {
-			readErr = err
-			break
-		}
-		if stop.Load() {
-			break
-		}
-		start := len(b.arena)
-		b.arena = append(b.arena, row.Leaf...)
-		row.Leaf = b.arena[start:len(b.arena):len(b.arena)]
-		b.rows = append(b.rows, row)
-		if len(b.rows) == verifyBatch {
-			// Leaves point into the arena; a grown arena moved them, so fix up.
-			fixArena(b)
-			dispatch(b)
-			b = reset(<-free)
-		}
-	}
-	if len(b.rows) > 0 {
-		fixArena(b)
-		dispatch(b)
 	}
 	close(ordered)
 	<-checkerDone
@@ -238,22 +307,19 @@ func (v *Verifier) Verify(ctx context.Context, rows iter.Seq2[Row, error], check
 	return c.report(), nil
 }
 
-// fixArena repoints each row's Leaf into the final arena (append may have
-// moved it while the batch filled).
-func fixArena(b *verifyBatch_) {
-	at := 0
-	for i := range b.rows {
-		n := len(b.rows[i].Leaf)
-		b.rows[i].Leaf = b.arena[at : at+n : at+n]
-		at += n
+// release hands b's rows back to their source.
+func release(b *inflight) {
+	if b.Release != nil {
+		b.Release()
 	}
+	b.RowBatch = RowBatch{}
 }
 
 // checker is the sequential half of Verify; it runs in one goroutine.
 type checker struct {
 	v              *Verifier
 	nextCheckpoint func() ([]byte, error, bool)
-	tree           Tree
+	tree           stackTree
 	rows           uint64
 	verified       uint64 // size of the last good checkpoint
 	verifiedRoot   Hash
@@ -278,7 +344,7 @@ func (c *checker) report() Report {
 // start checks checkpoints of size 0 before any row.
 func (c *checker) start() {
 	if c.v.Start != nil {
-		c.tree = *c.v.Start.Clone()
+		c.tree = newStackTree(c.v.Start)
 		c.rows = c.tree.Size()
 		c.verified, c.verifiedRoot = c.rows, c.tree.Root()
 		c.startSize = c.rows
@@ -353,9 +419,9 @@ func (c *checker) settle() {
 	}
 }
 
-func (c *checker) process(b *verifyBatch_) {
-	for i := range b.rows {
-		r := &b.rows[i]
+func (c *checker) process(rows []Row, got []Hash) {
+	for i := range rows {
+		r := &rows[i]
 		want := c.rows
 		switch {
 		case r.Index == want:
@@ -369,7 +435,7 @@ func (c *checker) process(b *verifyBatch_) {
 			c.fail(want, ReasonOutOfOrder, 0, "index %d comes after %d", r.Index, want-1)
 			return
 		}
-		if b.got[i] != r.LeafHash {
+		if got[i] != r.LeafHash {
 			c.fail(want, ReasonChangedLeaf, 0, "the leaf bytes of index %d do not hash to its stored leaf hash", want)
 			return
 		}
@@ -379,7 +445,7 @@ func (c *checker) process(b *verifyBatch_) {
 				return
 			}
 		}
-		c.tree.Append(b.got[i])
+		c.tree.Append(got[i])
 		c.rows++
 		if c.havePending && c.pendingSize == c.rows {
 			c.settle()

@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io/fs"
 	"net/url"
 	"os"
@@ -63,6 +64,7 @@ type DB struct {
 	// operation log, so the log names whom an operation touched without
 	// holding the code itself.
 	subjectKey []byte
+	subjectMAC sync.Pool // of hash.Hash: HMAC-SHA256 keyed with subjectKey
 
 	// wake is signalled after a commit that appended outbox rows, so senders
 	// need not poll (DESIGN.md §4: immediate wake-up on new rows).
@@ -75,6 +77,9 @@ type DB struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements of the write path, by text
 	bulk   map[string]*sql.Stmt // prepared multi-row inserts (bulk.go), by prefix, suffix and rows
+
+	// ckpt checkpoints the WAL in the background (SQLite; checkpoint.go).
+	ckpt *walCheckpointer
 
 	// writeMu serializes write transactions on SQLite, which allows one
 	// writer at a time: waiting here is queueing, where waiting inside
@@ -90,7 +95,12 @@ func (db *DB) lockWriter() func() {
 		return func() {}
 	}
 	db.writeMu.Lock()
-	return db.writeMu.Unlock
+	return func() {
+		if db.ckpt != nil {
+			db.ckpt.afterWrite()
+		}
+		db.writeMu.Unlock()
+	}
 }
 
 // maxCachedStatements bounds the statement cache: generated statements
@@ -134,9 +144,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.now = time.Now
 	}
 	var err error
+	var dsn string
 	if cfg.Path != "" {
 		db.engine = SQLite
-		db.sql, err = openSQLite(cfg.Path)
+		db.sql, dsn, err = openSQLite(cfg.Path)
 	} else {
 		db.engine = Postgres
 		db.sql, err = sql.Open("pgx", cfg.DSN)
@@ -160,37 +171,47 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.sql.Close()
 		return nil, jukinet.E(op, err)
 	}
+	if db.engine == SQLite {
+		if err := db.startCheckpointer(ctx, dsn, cfg.Path); err != nil {
+			db.sql.Close()
+			return nil, jukinet.E(op, jukinet.KindUnavailable, err)
+		}
+	}
 	return db, nil
 }
 
-func openSQLite(path string) (*sql.DB, error) {
+func openSQLite(path string) (*sql.DB, string, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	// Create the file 0600 before SQLite does, so personal data is never
 	// readable by others, not even for a moment (G12.1).
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	f.Close()
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-65536)", "temp_store(MEMORY)"} {
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-65536)", "temp_store(MEMORY)",
+		// No checkpoint inside a writer's commit: the DB's checkpointer
+		// copies the WAL in the background (checkpoint.go).
+		"wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit(4096))} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	dsn := "file:" + path + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	// One writer at a time is SQLite's nature; a few connections let reads
 	// run beside it in WAL mode.
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(0)
-	return db, nil
+	return db, dsn, nil
 }
 
 // Close closes the database.
@@ -204,7 +225,14 @@ func (db *DB) Close() error {
 	}
 	db.stmts, db.bulk = nil, nil
 	db.stmtMu.Unlock()
-	return db.sql.Close()
+	err := db.sql.Close()
+	if db.ckpt != nil {
+		// After the other connections: nothing reads or writes any more.
+		if cerr := db.ckpt.close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 // Engine reports the engine.
@@ -305,9 +333,21 @@ func (db *DB) SubjectToken(residentCode string) string {
 	if residentCode == "" {
 		return ""
 	}
-	m := hmac.New(sha256.New, db.subjectKey)
+	// A keyed HMAC from the pool (Reset restores the keyed state): the write
+	// path computes a token for every record.
+	m, _ := db.subjectMAC.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, db.subjectKey)
+	} else {
+		m.Reset()
+	}
 	m.Write([]byte(residentCode))
-	return hex.EncodeToString(m.Sum(nil)[:12])
+	var sum [sha256.Size]byte
+	m.Sum(sum[:0])
+	db.subjectMAC.Put(m)
+	var out [24]byte
+	hex.Encode(out[:], sum[:12])
+	return string(out[:])
 }
 
 // Wake returns a channel closed at the next commit that appends outbox rows.

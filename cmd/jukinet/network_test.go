@@ -25,7 +25,7 @@ func TestBenchNetworkQuickJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("output %q is not JSON: %v", out, err)
 	}
-	for _, k := range []string{"e2e_updates_per_s", "e2e_p99_ms", "baseline_writes_per_s", "ratio_to_baseline", "batch_lookup_records_per_s"} {
+	for _, k := range []string{"e2e_updates_per_s", "e2e_p99_ms", "baseline_writes_per_s", "ratio_to_baseline", "baseline_one_hop_writes_per_s", "batch_lookup_records_per_s"} {
 		if v, ok := r[k].(float64); !ok || v <= 0 {
 			t.Errorf("%s = %v, want > 0 (output %q)", k, r[k], out)
 		}

@@ -26,15 +26,9 @@ func invalid(op, field, format string, args ...any) error {
 
 func internal(op string, err error) error { return jukinet.E(op, jukinet.KindInternal, err) }
 
-// decodeIdentity decodes and checks an identity.notify envelope: the body
-// validates, comes from the municipality it names and carries the
-// envelope's ordering key and version.
-func decodeIdentity(op string, env *network.Envelope) (jukinet.IdentityInfo, error) {
-	info, _, err := decodeIdentityJSON(op, env)
-	return info, err
-}
-
-// decodeIdentityJSON is decodeIdentity that also returns the body when it is
+// decodeIdentityJSON decodes and checks an identity.notify envelope: the
+// body validates, comes from the municipality it names and carries the
+// envelope's ordering key and version. It also returns the body when it is
 // in the form storeIdentityJSON may keep as is (json.Marshal's, read by the
 // scanner), else nil.
 func decodeIdentityJSON(op string, env *network.Envelope) (jukinet.IdentityInfo, []byte, error) {

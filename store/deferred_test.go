@@ -95,3 +95,53 @@ func TestDeferredRows(t *testing.T) {
 		}
 	})
 }
+
+// Every stored log row's columns are its leaf's fields and its hash the
+// leaf's hash, whichever way appendLog wrote it (on SQLite the records of a
+// transaction bind their shared actor, time and policy version once).
+func TestLogColumnsMatchLeaf(t *testing.T) {
+	storetest.Run(t, "352063", func(t *testing.T, db *store.DB) {
+		ctx := jukinet.WithActor(context.Background(), recorder)
+		for _, n := range []int{1, 3, 300, 700} {
+			if err := db.Update(ctx, store.Op{Operation: jukinet.OpMoveWithin, Subject: "12345678901", Purpose: "case 7"}, func(tx *store.Tx) error {
+				for i := 0; i < n; i++ {
+					tx.Log(jukinet.OpNetworkReceive, []string{"", "98765432109"}[i%2], []string{"applied", "rejected"}[i%2], "record \"quoted\" <"+string(rune('a'+i%26))+">")
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, err := db.SQL().Query(`SELECT idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash FROM oplog ORDER BY idx`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		count := 0
+		for rows.Next() {
+			var c store.LogRecord
+			var idx int64
+			var leaf, hash []byte
+			if err := rows.Scan(&idx, &c.Time, &c.CollationID, &c.OperatorID, &c.Authority, &c.Terminal, &c.Principal,
+				&c.Operation, &c.Subject, &c.Purpose, &c.Result, &c.PolicyVersion, &leaf, &hash); err != nil {
+				t.Fatal(err)
+			}
+			r, err := store.DecodeLogRecord(leaf)
+			if err != nil {
+				t.Fatalf("idx %d: %v", idx, err)
+			}
+			if uint64(idx) != r.Index || c.Time != r.Time || c.CollationID != r.CollationID || c.OperatorID != r.OperatorID ||
+				c.Authority != r.Authority || c.Terminal != r.Terminal || c.Principal != r.Principal || c.Operation != r.Operation ||
+				c.Subject != r.Subject || c.Purpose != r.Purpose || c.Result != r.Result || c.PolicyVersion != r.PolicyVersion {
+				t.Fatalf("idx %d: columns %+v differ from the leaf %+v", idx, c, r)
+			}
+			if string(hash) != string(store.LeafHash(leaf)) {
+				t.Fatalf("idx %d: leaf_hash is not the leaf's hash", idx)
+			}
+			count++
+		}
+		if want := 4 + 1 + 3 + 300 + 700; count != want {
+			t.Errorf("%d rows; want %d", count, want)
+		}
+	})
+}

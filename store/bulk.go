@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"database/sql"
 	"strconv"
 	"strings"
@@ -137,4 +138,114 @@ func (tx *Tx) rowsSQL(prefix, tail string, cols, rows int) string {
 	}
 	q.WriteString(tail)
 	return q.String()
+}
+
+// InsertRowsSharing is InsertRows for the rows of one table whose columns at
+// the positions in shared hold the same value in every row (a transaction's
+// time, its actor, the sender of a batch): on SQLite those are bound once per
+// statement (INSERT … SELECT over VALUES) instead of once per row — the
+// driver copies every bound value into C memory and clears it again, which
+// cost about as much as the b-tree work of a narrow row. When the values
+// differ after all, or on PostgreSQL, it is InsertRows. suffix is an
+// ON CONFLICT clause or "".
+func (tx *Tx) InsertRowsSharing(table string, columns []string, shared []int, args []any, suffix string) error {
+	cols := len(columns)
+	if cols == 0 || len(args)%cols != 0 {
+		panic("store.InsertRowsSharing: args is not a whole number of rows")
+	}
+	plain := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
+	if tx.db.engine != SQLite || len(args) == 0 || len(shared) == 0 || !sameAt(args, cols, shared) {
+		return tx.InsertRows(plain, cols, args, suffix)
+	}
+	if err := tx.flush(); err != nil {
+		return err
+	}
+	isShared := make([]bool, cols)
+	for _, c := range shared {
+		isShared[c] = true
+	}
+	var sel strings.Builder
+	var sharedVals []any
+	k := 0
+	for c := 0; c < cols; c++ {
+		if c > 0 {
+			sel.WriteString(", ")
+		}
+		if isShared[c] {
+			sel.WriteByte('?')
+			sharedVals = append(sharedVals, args[c])
+			continue
+		}
+		k++
+		sel.WriteString("column" + strconv.Itoa(k))
+	}
+	prefix := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") SELECT " + sel.String() + " FROM (VALUES "
+	tail := ")"
+	if suffix != "" {
+		tail = ") WHERE true" + suffix // "WHERE true" keeps ON CONFLICT from being read as a join (SQLite's upsert rule)
+	}
+	per := max(1, 2000/k)
+	rows := len(args) / cols
+	vals := make([]any, 0, len(sharedVals)+min(rows, per)*k)
+	for start := 0; start < rows; start += per {
+		n := min(per, rows-start)
+		vals = append(vals[:0], sharedVals...)
+		for r := start; r < start+n; r++ {
+			for c := 0; c < cols; c++ {
+				if !isShared[c] {
+					vals = append(vals, args[r*cols+c])
+				}
+			}
+		}
+		if n == per || n <= cachedRemainder {
+			stmt, err := tx.prepareRows(prefix, tail, k, n)
+			if err != nil {
+				return err
+			}
+			if _, err := stmt.ExecContext(tx.ctx, vals...); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := tx.tx.ExecContext(tx.ctx, tx.rowsSQL(prefix, tail, k, n), vals...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sameAt reports whether every row of args holds the first row's values at
+// the shared positions.
+func sameAt(args []any, cols int, shared []int) bool {
+	for r := cols; r < len(args); r += cols {
+		for _, c := range shared {
+			if !sameValue(args[c], args[r+c]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case []byte:
+		y, ok := b.([]byte)
+		return ok && (x == nil) == (y == nil) && bytes.Equal(x, y)
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case int64:
+		y, ok := b.(int64)
+		return ok && x == y
+	case int:
+		y, ok := b.(int)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	}
+	return false // other types are never taken as shared
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/jukinet/jukinet"
@@ -143,5 +144,68 @@ func TestLogColumnsMatchLeaf(t *testing.T) {
 		if want := 4 + 1 + 3 + 300 + 700; count != want {
 			t.Errorf("%d rows; want %d", count, want)
 		}
+	})
+}
+
+// InsertRowsSharing writes the same rows as InsertRows, whether the shared
+// columns hold one value (bound once on SQLite) or not (plain path), with an
+// upsert suffix, NULL and empty blobs kept apart, across statement chunks.
+func TestInsertRowsSharing(t *testing.T) {
+	storetest.Run(t, "352063", func(t *testing.T, db *store.DB) {
+		ctx := jukinet.WithActor(context.Background(), recorder)
+		blobType := "BLOB"
+		if db.Engine() == store.Postgres {
+			blobType = "BYTEA"
+		}
+		if _, err := db.SQL().Exec(`CREATE TABLE sprobe (k TEXT PRIMARY KEY, kind TEXT NOT NULL, n INTEGER NOT NULL, b ` + blobType + `)`); err != nil {
+			t.Fatal(err)
+		}
+		cols := []string{"k", "kind", "n", "b"}
+		rows := func(prefix string, n int, kind func(int) string, blob func(int) []byte) []any {
+			var a []any
+			for i := 0; i < n; i++ {
+				var b any
+				if x := blob(i); x != nil {
+					b = x
+				}
+				a = append(a, fmt.Sprintf("%s%04d", prefix, i), kind(i), int64(i), b)
+			}
+			return a
+		}
+		same := func(int) string { return "same" }
+		alt := func(i int) string { return []string{"even", "odd"}[i%2] }
+		empty := func(int) []byte { return []byte{} }
+		null := func(int) []byte { return nil }
+		err := db.Update(ctx, store.Op{Operation: jukinet.OpMoveWithin}, func(tx *store.Tx) error {
+			for _, c := range []struct {
+				prefix string
+				n      int
+				kind   func(int) string
+				blob   func(int) []byte
+			}{{"a", 700, same, empty}, {"b", 5, alt, null}, {"c", 3, same, null}} {
+				if err := tx.InsertRowsSharing("sprobe", cols, []int{1, 3}, rows(c.prefix, c.n, c.kind, c.blob), ""); err != nil {
+					return err
+				}
+			}
+			// Upsert through the shared path: the second write of a0000..a0009 wins.
+			return tx.InsertRowsSharing("sprobe", cols, []int{1}, rows("a", 10, func(int) string { return "again" }, empty),
+				` ON CONFLICT (k) DO UPDATE SET kind = excluded.kind`)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check := func(q string, want int) {
+			t.Helper()
+			var n int
+			if err := db.SQL().QueryRow(q).Scan(&n); err != nil || n != want {
+				t.Errorf("%s = %d (%v); want %d", q, n, err, want)
+			}
+		}
+		check(`SELECT COUNT(*) FROM sprobe`, 708)
+		check(`SELECT COUNT(*) FROM sprobe WHERE kind = 'same' AND b IS NOT NULL AND length(b) = 0`, 690)
+		check(`SELECT COUNT(*) FROM sprobe WHERE kind = 'again'`, 10)
+		check(`SELECT COUNT(*) FROM sprobe WHERE k LIKE 'b%' AND b IS NULL AND kind = CASE WHEN n % 2 = 0 THEN 'even' ELSE 'odd' END`, 5)
+		check(`SELECT COUNT(*) FROM sprobe WHERE k LIKE 'c%' AND b IS NULL AND kind = 'same'`, 3)
+		check(`SELECT COALESCE(SUM(n), 0) FROM sprobe WHERE k LIKE 'a%'`, 699*700/2)
 	})
 }

@@ -461,9 +461,6 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 		r.Index = first + uint64(i)
 		r.Time = max(r.Time, now)
 	}
-	if tx.db.engine == SQLite && sameActor(recs) {
-		return appendLogShared(tx, recs)
-	}
 	args := make([]any, 0, len(recs)*14)
 	for i := range recs {
 		r := &recs[i]
@@ -471,64 +468,15 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 		args = append(args, int64(r.Index), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal,
 			r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, LeafHash(leaf))
 	}
-	return tx.InsertRows(`INSERT INTO oplog (idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash) VALUES `, 14, args)
+	// One transaction's records share time, actor and policy version.
+	return tx.InsertRowsSharing("oplog", oplogColumns, oplogShared, args, "")
 }
 
-// sameActor reports whether the records share time, actor and policy
-// version — always, for the records of one transaction (one actor, one
-// clock; appendLog gave them one time).
-func sameActor(recs []LogRecord) bool {
-	a := &recs[0]
-	for i := range recs[1:] {
-		r := &recs[i+1]
-		if r.Time != a.Time || r.CollationID != a.CollationID || r.OperatorID != a.OperatorID || r.Authority != a.Authority ||
-			r.Terminal != a.Terminal || r.Principal != a.Principal || r.PolicyVersion != a.PolicyVersion {
-			return false
-		}
-	}
-	return true
-}
-
-// appendLogShared inserts records that share time, actor and policy version
-// binding those seven values once per statement instead of once per row:
-// the SQLite driver copies every bound value into C memory and clears it
-// again, which cost about as much as the b-tree work of a log row
-// (docs/performance.md, network round 3). The rows are the same.
-func appendLogShared(tx *Tx, recs []LogRecord) error {
-	const (
-		prefix = `INSERT INTO oplog (idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash)
- SELECT column1, ?, ?, ?, ?, ?, ?, column2, column3, column4, column5, ?, column6, column7 FROM (VALUES `
-		suffix = `)`
-		cols   = 7
-	)
-	a := &recs[0]
-	shared := []any{a.Time, a.CollationID, a.OperatorID, a.Authority, a.Terminal, a.Principal, a.PolicyVersion}
-	per := 2000 / cols
-	args := make([]any, 0, len(shared)+min(len(recs), per)*cols)
-	for start := 0; start < len(recs); start += per {
-		chunk := recs[start:min(start+per, len(recs))]
-		args = append(args[:0], shared...)
-		for i := range chunk {
-			r := &chunk[i]
-			leaf := r.Leaf()
-			args = append(args, int64(r.Index), r.Operation, r.Subject, r.Purpose, r.Result, leaf, LeafHash(leaf))
-		}
-		if len(chunk) == per || len(chunk) <= cachedRemainder {
-			stmt, err := tx.prepareRows(prefix, suffix, cols, len(chunk))
-			if err != nil {
-				return err
-			}
-			if _, err := stmt.ExecContext(tx.ctx, args...); err != nil {
-				return err
-			}
-			continue
-		}
-		if _, err := tx.tx.ExecContext(tx.ctx, tx.rowsSQL(prefix, suffix, cols, len(chunk)), args...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+var (
+	oplogColumns = []string{"idx", "time", "collation_id", "operator_id", "authority", "terminal", "principal",
+		"operation", "subject", "purpose", "result", "policy_version", "leaf", "leaf_hash"}
+	oplogShared = []int{1, 2, 3, 4, 5, 6, 11}
+)
 
 // Mark is a point inside a transaction that can be rolled back to: an SQL
 // savepoint together with the messages and log records queued so far, so a

@@ -39,6 +39,7 @@ func commands() []command {
 		{"pki", "network CA, node and terminal certificates: pki init|issue", runPKI},
 		{"access", "operators' registers, OS password policy, biometric node keys: access register|password-policy|node-key", runAccess},
 		{"doctor", "check file permissions and the OS password policy record: doctor --db PATH --keys DIR [--archive DIR]", runDoctor},
+		{"network", "a node's queues and delivery evidence: network status|dead-letters|receipt --db PATH [--id ID --network network.toml]", runNetwork},
 		{"oplog", "operation history: oplog checkpoint|verify|prove|verify-proof|query|report|seal|verify-seal|purge", runOplog},
 		{"bench", "benchmarks: bench biometric|network|oplog [--engine sqlite|postgres] [--json]", runBench},
 		{"gov", "operation management acts (council, rooms, assets, outsourcing…) from JSON on stdin", runGov},

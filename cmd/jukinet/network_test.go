@@ -1,9 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jukinet/jukinet/demo"
 )
 
 func TestDemoConverges(t *testing.T) {
@@ -29,5 +36,75 @@ func TestBenchNetworkQuickJSON(t *testing.T) {
 		if v, ok := r[k].(float64); !ok || v <= 0 {
 			t.Errorf("%s = %v, want > 0 (output %q)", k, r[k], out)
 		}
+	}
+}
+
+// `network status` and `network receipt` on a node whose messages were
+// delivered: the queues are empty, a delivered message's stored receipt
+// verifies with the network description's keys and not with another's.
+func TestNetworkStatusAndReceipt(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	n, err := demo.StartNetwork(ctx, demo.NetworkConfig{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := n.DBs["352063"]
+	if _, err := demo.SeedMunicipality(ctx, cs, demo.Hofu, 20, 3); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		var pending int
+		if err := cs.SQL().QueryRow(`SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 && cs.SQL().QueryRow(`SELECT id FROM outbox WHERE state = 'delivered' ORDER BY seq LIMIT 1`).Scan(&id) == nil {
+			break
+		}
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if id == "" {
+		t.Fatal("no message of 352063 was delivered")
+	}
+	db := filepath.Join(dir, "352063.db")
+	code, out, stderr := exec(t, "", "network", "status", "--db", db, "--node", "352063")
+	if code != 0 || !strings.Contains(out, "nothing pending") {
+		t.Errorf("network status: exit %d, out %q, err %q", code, out, stderr)
+	}
+	desc := filepath.Join(dir, "network.toml")
+	code, out, stderr = exec(t, "", "network", "receipt", "--db", db, "--node", "352063", "--id", id, "--network", desc, "--json")
+	var v map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v["verified"] != true || v["message_id"] != id || v["receiver"] != "350001" || v["status"] != "accepted" {
+		t.Errorf("network receipt: exit %d, out %q, err %q; want verified, accepted by 350001", code, out, stderr)
+	}
+	// The same receipt against a description where 350001 has another key.
+	raw, err := os.ReadFile(desc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	keys := regexp.MustCompile(`signing_key = "[^"]+"`).FindAllString(text, -1)
+	at := strings.Index(text, `id = "350001"`)
+	next := regexp.MustCompile(`signing_key = "[^"]+"`).FindStringIndex(text[at:])
+	if len(keys) < 2 || at < 0 || next == nil {
+		t.Fatalf("unexpected network.toml: %s", text)
+	}
+	own := text[at+next[0] : at+next[1]]
+	other := keys[0]
+	if other == own {
+		other = keys[1]
+	}
+	forged := filepath.Join(t.TempDir(), "network.toml")
+	if err := os.WriteFile(forged, []byte(text[:at+next[0]]+other+text[at+next[1]:]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := exec(t, "", "network", "receipt", "--db", db, "--node", "352063", "--id", id, "--network", forged); code != 1 || !strings.Contains(stderr, "does not verify") {
+		t.Errorf("receipt against another key: exit %d, out %q, err %q; want exit 1, does not verify", code, out, stderr)
+	}
+	if code, _, stderr := exec(t, "", "network", "receipt", "--db", db, "--node", "352063", "--id", "0190a7e2-0000-7000-8000-000000000000"); code == 0 || !strings.Contains(stderr, "no outbox message") {
+		t.Errorf("receipt of an unknown message: exit %d, err %q", code, stderr)
 	}
 }

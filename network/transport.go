@@ -452,14 +452,17 @@ func Backoff(attempt int, rnd *rand.Rand) time.Duration {
 	return time.Duration(rnd.Int64N(int64(ceiling) + 1))
 }
 
-// readAll is io.ReadAll with the buffer sized once from the announced
-// length (capped at max): batches and receipt lists are megabytes, and
-// growing the buffer by doubling was the largest allocation of a hop.
+// readAll is io.ReadAll that grows its buffer towards the announced length
+// (capped at max): batches and receipt lists are megabytes, and growing by
+// small steps was the largest allocation of a hop. It never allocates more
+// than twice what has arrived (plus the first step), so a peer announcing a
+// large body and sending nothing cannot make it allocate.
 func readAll(r io.Reader, length, max int64) ([]byte, error) {
 	if length <= 0 || length > max {
 		return io.ReadAll(r)
 	}
-	b := make([]byte, 0, length+1) // +1: EOF is seen without growing
+	const first = 256 << 10
+	b := make([]byte, 0, min(length+1, first)) // +1: EOF is seen without growing
 	for {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
@@ -470,7 +473,16 @@ func readAll(r io.Reader, length, max int64) ([]byte, error) {
 			return b, err
 		}
 		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // longer than announced: grow as io.ReadAll does
+			// Double, up to the announced length; beyond it (a body longer
+			// than announced) as append grows.
+			next := min(2*int64(cap(b)), length+1)
+			if next <= int64(cap(b)) {
+				b = append(b, 0)[:len(b)]
+				continue
+			}
+			grown := make([]byte, len(b), next)
+			copy(grown, b)
+			b = grown
 		}
 	}
 }

@@ -53,7 +53,8 @@ type NetworkConfig struct {
 	OutboxBatch int
 	Logf        func(format string, args ...any)
 	// CheckpointEvery and CheckpointInterval pace every node's operation-log
-	// checkpointer (defaults 1,000 records and 5 s); its checkpoints are
+	// checkpointer (defaults node.DefaultCheckpointEvery and
+	// node.DefaultCheckpointInterval); its checkpoints are
 	// cosigned by the node's witness over the network (node.LogWitness).
 	CheckpointEvery    uint64
 	CheckpointInterval time.Duration
@@ -108,10 +109,10 @@ func StartNetwork(ctx context.Context, cfg NetworkConfig) (*Network, error) {
 		Prefectures: map[string]*node.Prefecture{}, Checkpointers: map[string]*oplog.Checkpointer{},
 		stopCheckpointer: map[string]func(){}, cfg: cfg, terminals: map[string]*Terminal{}}
 	if n.cfg.CheckpointEvery == 0 {
-		n.cfg.CheckpointEvery = 1000
+		n.cfg.CheckpointEvery = node.DefaultCheckpointEvery
 	}
 	if n.cfg.CheckpointInterval <= 0 {
-		n.cfg.CheckpointInterval = 5 * time.Second
+		n.cfg.CheckpointInterval = node.DefaultCheckpointInterval
 	}
 	if _, err := pki.LoadCA(cfg.Dir); errors.Is(err, os.ErrNotExist) || jukinet.ErrorKind(err) == jukinet.KindNotFound {
 		if _, err := pki.Init(cfg.Dir, pki.Options{Name: "jukinet demo network CA"}); err != nil {

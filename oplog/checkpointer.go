@@ -66,7 +66,18 @@ type Checkpointer struct {
 	added atomic.Uint64
 	dirty atomic.Bool // a record that is not Quiet was appended since the last checkpoint
 	kick  chan struct{}
+	// fed are the leaf hashes the appending transactions handed over after
+	// their commit (store.DB.OnLog), by index. A checkpoint covers them as
+	// they were appended and reads back from the database only what it was
+	// not handed (records of before a restart, refusals, an overflow): a row
+	// changed in the database before the checkpoint is then caught by verify
+	// instead of being signed, and the hashes are not read twice.
+	fedMu sync.Mutex
+	fed   map[uint64]Hash
 }
+
+// maxFed bounds the hashes kept for the next checkpoint (~5 MB).
+const maxFed = 1 << 16
 
 // NewCheckpointer returns a checkpointer of l's log. It registers a
 // store.DB.OnLog hook that counts appended records.
@@ -87,6 +98,7 @@ func NewCheckpointer(l *SQLLog, cfg CheckpointerConfig) (*Checkpointer, error) {
 	c := &Checkpointer{log: l, cfg: cfg, kick: make(chan struct{}, 1)}
 	c.dirty.Store(true) // records appended before a restart
 	l.db.OnLog(func(_ context.Context, recs []store.LogRecord) {
+		c.feed(recs)
 		n := uint64(0)
 		for _, r := range recs {
 			if cfg.Quiet == nil || !cfg.Quiet(r) {
@@ -177,7 +189,15 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (StoredCheckpoint, error)
 		next := c.tree.Clone()
 		var nodes []Node
 		for at := next.Size(); at < size; {
+			if fed := c.takeFed(at, size); len(fed) > 0 {
+				nodes = next.AppendNodes(nodes, fed...)
+				at += uint64(len(fed))
+				continue
+			}
 			to := min(size, at+hashChunk)
+			if n := c.fedFrom(at, to); n > at {
+				to = n // read up to where the handed-over hashes start again
+			}
 			hashes, err := c.log.LeafHashes(ctx, at, to)
 			if err != nil {
 				return StoredCheckpoint{}, jukinet.E(op, err)
@@ -185,6 +205,7 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (StoredCheckpoint, error)
 			nodes = next.AppendNodes(nodes, hashes...)
 			at = to
 		}
+		c.dropFed(size)
 		if err := c.store(ctx, next, nodes); err != nil {
 			return StoredCheckpoint{}, err
 		}
@@ -278,6 +299,62 @@ func (c *Checkpointer) cosignPending(ctx context.Context) error {
 		}
 		if _, err := c.log.db.SQL().ExecContext(ctx, `UPDATE oplog_checkpoint SET note = $1, state = 'cosigned' WHERE size = $2 AND state = 'pending'`, cosigned, size); err != nil {
 			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+	}
+}
+
+// feed keeps the hashes of committed records for the next checkpoint.
+func (c *Checkpointer) feed(recs []store.LogRecord) {
+	c.fedMu.Lock()
+	defer c.fedMu.Unlock()
+	if c.fed == nil {
+		c.fed = map[uint64]Hash{}
+	}
+	for _, r := range recs {
+		if len(r.Hash) != len(Hash{}) || len(c.fed) >= maxFed {
+			return // the checkpoint reads the rest from the database
+		}
+		c.fed[r.Index] = Hash(r.Hash)
+	}
+}
+
+// takeFed removes and returns the handed-over hashes of at, at+1, … below
+// size, as long as they are contiguous.
+func (c *Checkpointer) takeFed(at, size uint64) []Hash {
+	c.fedMu.Lock()
+	defer c.fedMu.Unlock()
+	var out []Hash
+	for i := at; i < size; i++ {
+		h, ok := c.fed[i]
+		if !ok {
+			break
+		}
+		out = append(out, h)
+		delete(c.fed, i)
+	}
+	return out
+}
+
+// fedFrom returns the first index in [at, to) with a handed-over hash, or to.
+func (c *Checkpointer) fedFrom(at, to uint64) uint64 {
+	c.fedMu.Lock()
+	defer c.fedMu.Unlock()
+	first := to
+	for i := range c.fed {
+		if i >= at && i < first {
+			first = i
+		}
+	}
+	return first
+}
+
+// dropFed forgets hashes below size (covered, or read from the database).
+func (c *Checkpointer) dropFed(size uint64) {
+	c.fedMu.Lock()
+	defer c.fedMu.Unlock()
+	for i := range c.fed {
+		if i < size {
+			delete(c.fed, i)
 		}
 	}
 }

@@ -63,6 +63,9 @@ type LogRecord struct {
 	PolicyVersion  string `json:"policy_version"`
 	NumberAccessed bool   `json:"number_accessed"`
 	Detail         string `json:"detail"`
+	// Hash is LeafHash(Leaf()) as appended (set by the appending transaction
+	// for the OnLog hooks; not part of the record).
+	Hash []byte `json:"-"`
 }
 
 // Leaf returns the record's canonical bytes: JSON with a fixed field order,
@@ -465,8 +468,9 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 	for i := range recs {
 		r := &recs[i]
 		leaf := r.Leaf()
+		r.Hash = LeafHash(leaf)
 		args = append(args, int64(r.Index), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal,
-			r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, LeafHash(leaf))
+			r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, r.Hash)
 	}
 	// One transaction's records share time, actor and policy version.
 	return tx.InsertRowsSharing("oplog", oplogColumns, oplogShared, args, "")

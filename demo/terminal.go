@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"net/http"
 	"path/filepath"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -49,9 +48,9 @@ type TerminalServices struct {
 // PrepareTerminal readies node id for its terminal: the biometric node key
 // under DIR/ID/ (access.LoadOrCreateNodeKey), the demo operators with their
 // 照合情報 (once; a restart reads them back), 防府市's year of governance
-// records, and the verifier of the node's operation log (interval is unused:
-// the network's checkpointers pace themselves).
-func (n *Network) PrepareTerminal(ctx context.Context, id string, interval time.Duration) (TerminalServices, error) {
+// records, and the verifier of the node's operation log (the network's
+// checkpointers pace themselves: NetworkConfig.CheckpointEvery).
+func (n *Network) PrepareTerminal(ctx context.Context, id string) (TerminalServices, error) {
 	const op = "demo.PrepareTerminal"
 	db := n.DBs[id]
 	if db == nil {

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"sync"
-	"time"
 
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/demo"
@@ -13,16 +12,16 @@ import (
 
 // DemoTerminals is the demo network's terminal hook (demo.NetworkConfig's
 // Terminal): every node gets a terminal on a self-signed TLS listener with
-// the 仮想リーダー, the demo operators and its log's checkpointer
-// (demo.Network.PrepareTerminal, every checkpointEvery). A municipality's
+// the 仮想リーダー, the demo operators and its log's verifier
+// (demo.Network.PrepareTerminal). A municipality's
 // terminal has the counter on its CS (the node's own register, so the
 // counter's events run the flows); the national server's has the
 // self-disclosure; every node has the admin console. Operators receives
 // each node's demo operators (to print them), and may be nil.
-func DemoTerminals(checkpointEvery time.Duration, operators func(id string, ops []access.DemoOperator)) func(context.Context, *demo.Network, demo.NodeSpec) (*demo.Terminal, error) {
+func DemoTerminals(operators func(id string, ops []access.DemoOperator)) func(context.Context, *demo.Network, demo.NodeSpec) (*demo.Terminal, error) {
 	var mu sync.Mutex // the hook may run again when a node restarts
 	return func(ctx context.Context, n *demo.Network, spec demo.NodeSpec) (*demo.Terminal, error) {
-		ts, err := n.PrepareTerminal(ctx, spec.ID, checkpointEvery)
+		ts, err := n.PrepareTerminal(ctx, spec.ID)
 		if err != nil {
 			return nil, err
 		}

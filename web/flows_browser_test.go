@@ -21,7 +21,7 @@ func demoNetwork(t *testing.T) *demo.Network {
 	t.Helper()
 	ctx := context.Background()
 	net, err := demo.StartNetwork(ctx, demo.NetworkConfig{Dir: t.TempDir(), Residents: 12, Seed: 3,
-		Terminal: DemoTerminals(200*time.Millisecond, nil), Logf: t.Logf})
+		Terminal: DemoTerminals(nil), Logf: t.Logf})
 	if err != nil {
 		t.Fatalf("StartNetwork: %v", err)
 	}

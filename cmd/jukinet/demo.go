@@ -36,7 +36,7 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	operators := map[string][]access.DemoOperator{}
 	net, err := demo.StartNetwork(ctx, demo.NetworkConfig{Dir: *dir, Residents: *n, Seed: *seed,
 		Logf:     func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) },
-		Terminal: web.DemoTerminals(10*time.Second, func(id string, ops []access.DemoOperator) { operators[id] = ops })})
+		Terminal: web.DemoTerminals(func(id string, ops []access.DemoOperator) { operators[id] = ops })})
 	if err != nil {
 		return err
 	}

@@ -272,10 +272,10 @@ func (g *Register) importBatch(tx *store.Tx, rows []ImportRow) (int, error) {
 		histArgs = append(histArgs, string(r.ResidentCode), 1, int(info.Change.Reason), info.Change.Date.String(), string(body), now)
 		tx.Send(store.Message{Kind: KindIdentityNotify, To: g.cfg.Prefecture, OrderingKey: info.OrderingKey(), Version: 1, Body: body})
 	}
-	if err := tx.InsertRows(`INSERT INTO households (id, head_code, address_lg, address_text, created_at) VALUES `, 5, hhArgs); err != nil {
+	if err := tx.InsertRowsSharing("households", []string{"id", "head_code", "address_lg", "address_text", "created_at"}, nil, hhArgs, ""); err != nil {
 		return 0, err
 	}
-	if err := tx.InsertRows(`INSERT INTO residents (`+residentColumns+`, kanji_key, kana_key, address_key, updated_at) VALUES `, 37, resArgs); err != nil {
+	if err := tx.InsertRowsSharing("residents", importColumns, nil, resArgs, ""); err != nil {
 		if store.IsUniqueViolation(err) {
 			return 0, jukinet.E("import", jukinet.KindConflict, jukinet.Field("individual_number"), "an individual number or resident code is already designated to a current resident", err)
 		}
@@ -284,11 +284,17 @@ func (g *Register) importBatch(tx *store.Tx, rows []ImportRow) (int, error) {
 	if err := tx.InsertRows(`INSERT INTO person_versions (resident_code, version) VALUES `, 2, verArgs); err != nil {
 		return 0, err
 	}
-	if err := tx.InsertRows(`INSERT INTO identity_history (resident_code, version, reason, change_date, info, recorded_at) VALUES `, 6, histArgs); err != nil {
+	if err := tx.InsertRowsSharing("identity_history", []string{"resident_code", "version", "reason", "change_date", "info", "recorded_at"}, nil, histArgs, ""); err != nil {
 		return 0, err
 	}
 	return len(hhID), nil
 }
+
+// importColumns are the residents columns an import writes (residentArgs'
+// order); its rows share many values (address code, status, version, time).
+var importColumns = strings.FieldsFunc(residentColumns+", kanji_key, kana_key, address_key, updated_at", func(r rune) bool {
+	return r == ',' || r == ' ' || r == '\n'
+})
 
 // placeholders returns "$first, $first+1, …" (n of them).
 func placeholders(first, n int) string {

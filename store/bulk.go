@@ -146,7 +146,8 @@ func (tx *Tx) rowsSQL(prefix, tail string, cols, rows int) string {
 // statement (INSERT … SELECT over VALUES) instead of once per row — the
 // driver copies every bound value into C memory and clears it again, which
 // cost about as much as the b-tree work of a narrow row. When the values
-// differ after all, or on PostgreSQL, it is InsertRows. suffix is an
+// differ after all, or on PostgreSQL, it is InsertRows. shared nil means
+// every column that holds one value in all the rows. suffix is an
 // ON CONFLICT clause or "".
 func (tx *Tx) InsertRowsSharing(table string, columns []string, shared []int, args []any, suffix string) error {
 	cols := len(columns)
@@ -154,7 +155,17 @@ func (tx *Tx) InsertRowsSharing(table string, columns []string, shared []int, ar
 		panic("store.InsertRowsSharing: args is not a whole number of rows")
 	}
 	plain := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
-	if tx.db.engine != SQLite || len(args) == 0 || len(shared) == 0 || !sameAt(args, cols, shared) {
+	if tx.db.engine != SQLite || len(args) <= cols {
+		return tx.InsertRows(plain, cols, args, suffix)
+	}
+	if shared == nil {
+		for c := 0; c < cols; c++ {
+			if sameAt(args, cols, []int{c}) {
+				shared = append(shared, c)
+			}
+		}
+	}
+	if len(shared) < 2 || len(shared) == cols || !sameAt(args, cols, shared) {
 		return tx.InsertRows(plain, cols, args, suffix)
 	}
 	if err := tx.flush(); err != nil {

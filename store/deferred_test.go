@@ -209,3 +209,30 @@ func TestInsertRowsSharing(t *testing.T) {
 		check(`SELECT COALESCE(SUM(n), 0) FROM sprobe WHERE k LIKE 'a%'`, 699*700/2)
 	})
 }
+
+// With shared nil, InsertRowsSharing finds the columns that hold one value
+// in every row itself; the rows are the same as InsertRows writes.
+func TestInsertRowsSharingDetects(t *testing.T) {
+	storetest.Run(t, "352063", func(t *testing.T, db *store.DB) {
+		ctx := jukinet.WithActor(context.Background(), recorder)
+		if _, err := db.SQL().Exec(`CREATE TABLE dprobe2 (k TEXT PRIMARY KEY, a TEXT NOT NULL, b INTEGER NOT NULL, c TEXT NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		var args []any
+		for i := 0; i < 500; i++ {
+			args = append(args, fmt.Sprintf("k%03d", i), "same", int64(7), fmt.Sprintf("c%d", i%3))
+		}
+		if err := db.Update(ctx, store.Op{Operation: jukinet.OpMoveWithin}, func(tx *store.Tx) error {
+			return tx.InsertRowsSharing("dprobe2", []string{"k", "a", "b", "c"}, nil, args, "")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var n, sum int
+		if err := db.SQL().QueryRow(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN a = 'same' AND b = 7 AND c = 'c' || (CAST(substr(k, 2) AS INTEGER) % 3) THEN 1 ELSE 0 END), 0) FROM dprobe2`).Scan(&n, &sum); err != nil {
+			t.Fatal(err)
+		}
+		if n != 500 || sum != 500 {
+			t.Errorf("%d rows, %d as written; want 500, 500", n, sum)
+		}
+	})
+}

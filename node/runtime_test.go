@@ -291,3 +291,56 @@ func TestStoredReceipts(t *testing.T) {
 		t.Error("outbox_receipts accepted a DELETE; it must be append-only")
 	}
 }
+
+// TestReceiptRecordingFails: while 防府市 cannot record the receipts of its
+// deliveries (an injected failure on outbox_receipts), the batches still
+// reach the prefecture and the national server; its rows stay pending and,
+// once recording works again, are sent again, answered "duplicate" and
+// settled — the national server ends exact (nothing lost, nothing applied
+// twice, order kept).
+func TestReceiptRecordingFails(t *testing.T) {
+	persons := 100
+	n, infos := streamNet(t, persons)
+	cs := n.DBs[hofu]
+	waitCount(t, n.DBs[network.NationalID], persons, 30*time.Second, `SELECT COUNT(*) FROM flow_identity`)
+	waitCount(t, cs, 0, 30*time.Second, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`)
+	if _, err := cs.SQL().Exec(`CREATE TRIGGER inject_receipt_failure BEFORE INSERT ON outbox_receipts BEGIN SELECT RAISE(ABORT, 'injected failure'); END`); err != nil {
+		t.Fatal(err)
+	}
+	queueVersions(t, cs, infos, 2, 4)
+	// Everything arrives although nothing could be recorded at 防府市.
+	waitCount(t, n.DBs[network.NationalID], persons*4, 60*time.Second, `SELECT COUNT(*) FROM flow_identity_history`)
+	if pending := count(t, cs, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`); pending == 0 {
+		t.Fatal("every row was settled although recording receipts failed")
+	}
+	if _, err := cs.SQL().Exec(`DROP TRIGGER inject_receipt_failure`); err != nil {
+		t.Fatal(err)
+	}
+	checkNational(t, n, infos, 4)
+	var dup int
+	rows, err := cs.SQL().Query(`SELECT id FROM outbox WHERE version > 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		rc, err := network.StoredReceipt(context.Background(), cs, id)
+		if err != nil {
+			t.Fatalf("receipt of %s: %v", id, err)
+		}
+		if rc.Status == network.StatusDuplicate {
+			dup++
+		}
+	}
+	if dup == 0 {
+		t.Error("no message was answered duplicate: the failed recordings were not followed by a resend")
+	}
+}

@@ -198,9 +198,10 @@ func (s *Server) process(ctx context.Context, peer string, batch *Batch, now tim
 	// Relayed messages decoded once; both layers verified batch by batch
 	// (Verifier.PrimeEnvelopes), then checked one by one.
 	inner := make([]*Envelope, len(batch.Envelopes))
+	innerErr := make([]error, len(batch.Envelopes)) // reported by check
 	for i, e := range batch.Envelopes {
 		if e.Kind == KindIdentityRelay {
-			inner[i], _ = DecodeEnvelope(e.Body) // a failure is reported by check
+			inner[i], innerErr[i] = DecodeEnvelope(e.Body)
 		}
 	}
 	v.PrimeEnvelopes(batch.Envelopes)
@@ -215,7 +216,7 @@ func (s *Server) process(ctx context.Context, peer string, batch *Batch, now tim
 			continue
 		}
 		seen[e.ID] = true
-		if err := s.check(v, peer, e, inner[i]); err != nil {
+		if err := s.check(v, peer, e, inner[i], innerErr[i]); err != nil {
 			outcomes[i] = Outcome{Status: StatusRejected, Reason: ReasonOf(err), Detail: detail(err)}
 			continue
 		}
@@ -275,9 +276,10 @@ func detail(err error) string {
 	return d
 }
 
-// check applies the transport's rules to one envelope from peer; the error
-// carries the reason (ReasonOf).
-func (s *Server) check(v *Verifier, peer string, e, inner *Envelope) error {
+// check applies the transport's rules to one envelope from peer; for a
+// relay, inner is its decoded body (or innerErr why it does not decode). The
+// error carries the reason (ReasonOf).
+func (s *Server) check(v *Verifier, peer string, e, inner *Envelope, innerErr error) error {
 	const op = "network.Server"
 	if e.From != peer {
 		return withReason(ReasonFromMismatch, jukinet.Errorf(op, jukinet.KindForbidden, "from", "from %s is not the certificate's node %s", e.From, peer))
@@ -296,12 +298,8 @@ func (s *Server) check(v *Verifier, peer string, e, inner *Envelope) error {
 	}
 	// 法30条の7: the prefecture forwards the municipality's own signed
 	// message; check it end to end.
-	if inner == nil {
-		_, err := DecodeEnvelope(e.Body)
-		if err == nil {
-			err = jukinet.Errorf(op, jukinet.KindInternal, "body", "the relayed message was not decoded")
-		}
-		return withReason(ReasonMalformed, jukinet.E(op, jukinet.Field("body"), err))
+	if innerErr != nil {
+		return withReason(ReasonMalformed, jukinet.E(op, jukinet.Field("body"), innerErr))
 	}
 	if !inner.Kind.Relayable() {
 		return withReason(ReasonRelayMismatch, jukinet.Errorf(op, jukinet.KindForbidden, "body.kind", "%s is not relayed", inner.Kind))

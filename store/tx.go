@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -464,22 +465,96 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 		r.Index = first + uint64(i)
 		r.Time = max(r.Time, now)
 	}
+	// The per-message records of a system principal go into runs (see
+	// logrun.go); the transaction's main record and an operator's records
+	// stay rows of their own.
+	runs := runsOf(recs, first)
 	args := make([]any, 0, len(recs)*14)
-	for i := range recs {
+	var runArgs, residents []any
+	for i := 0; i < len(recs); {
+		if n := runs[i]; n > 0 {
+			runArgs, residents = appendRun(runArgs, residents, recs[i:i+n])
+			i += n
+			continue
+		}
 		r := &recs[i]
 		leaf := r.Leaf()
 		r.Hash = LeafHash(leaf)
 		args = append(args, int64(r.Index), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal,
 			r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, r.Hash)
+		i++
 	}
-	// One transaction's records share time, actor and policy version.
-	return tx.InsertRowsSharing("oplog", oplogColumns, oplogShared, args, "")
+	if len(args) > 0 {
+		// One transaction's records share time, actor and policy version.
+		if err := tx.InsertRowsSharing("oplog", oplogColumns, oplogShared, args, ""); err != nil {
+			return err
+		}
+	}
+	if len(runArgs) > 0 {
+		if err := tx.InsertRowsSharing("oplog", runColumns, runShared, runArgs, ""); err != nil {
+			return err
+		}
+	}
+	if len(residents) > 0 {
+		return tx.InsertRowsSharing("oplog_resident", []string{"subject", "idx"}, []int{}, residents, "")
+	}
+	return nil
+}
+
+// runsOf marks where runs start: runs[i] is the length of the run starting
+// at record i, 0 elsewhere. Runs are the records after the first (the
+// transaction's main record) of a system principal's transaction, cut where
+// the operation changes and at multiples of RunAlign.
+func runsOf(recs []LogRecord, first uint64) []int {
+	runs := make([]int, len(recs))
+	if len(recs) < 1+minRun || recs[0].CollationID != "" || recs[0].Terminal != "" || recs[0].Principal == "" {
+		return runs
+	}
+	for i := 1; i < len(recs); {
+		j := i + 1
+		for j < len(recs) && recs[j].Operation == recs[i].Operation && (first+uint64(j))%RunAlign != 0 {
+			j++
+		}
+		if j-i >= minRun {
+			runs[i] = j - i
+		}
+		i = j
+	}
+	return runs
+}
+
+// appendRun appends the row of one run and its residents' index rows.
+func appendRun(args, residents []any, run []LogRecord) ([]any, []any) {
+	size := 0
+	leaves := make([][]byte, len(run))
+	for i := range run {
+		leaves[i] = run[i].Leaf()
+		size += len(leaves[i]) + binary.MaxVarintLen32
+	}
+	leafCol := make([]byte, 0, size)
+	hashCol := make([]byte, 0, 32*len(run))
+	for i := range run {
+		r := &run[i]
+		r.Hash = LeafHash(leaves[i])
+		leafCol = AppendRunLeaf(leafCol, leaves[i])
+		hashCol = append(hashCol, r.Hash...)
+		if r.Subject != "" {
+			residents = append(residents, r.Subject, int64(r.Index))
+		}
+	}
+	r := &run[0]
+	return append(args, int64(r.Index), r.Time, r.Principal, r.Operation, r.PolicyVersion, leafCol, hashCol, int64(len(run)),
+		"", "", "", "", "", "", ""), residents
 }
 
 var (
 	oplogColumns = []string{"idx", "time", "collation_id", "operator_id", "authority", "terminal", "principal",
 		"operation", "subject", "purpose", "result", "policy_version", "leaf", "leaf_hash"}
 	oplogShared = []int{1, 2, 3, 4, 5, 6, 11}
+	// A run row's operator columns, subject, purpose and result are empty.
+	runColumns = []string{"idx", "time", "principal", "operation", "policy_version", "leaf", "leaf_hash", "run",
+		"collation_id", "operator_id", "authority", "terminal", "subject", "purpose", "result"}
+	runShared = []int{1, 2, 4, 8, 9, 10, 11, 12, 13, 14}
 )
 
 // Mark is a point inside a transaction that can be rolled back to: an SQL

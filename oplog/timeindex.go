@@ -35,7 +35,8 @@ func firstIndexAt(q rowQuery, micros int64) (uint64, error) {
 	for l < hi {
 		mid := l + (hi-l)/2
 		var t int64
-		err := q(`SELECT time FROM oplog WHERE idx >= $1 ORDER BY idx LIMIT 1`, mid).Scan(&t)
+		// The row holding mid: a run's records share its row's time.
+		err := q(`SELECT time FROM oplog WHERE idx <= $1 ORDER BY idx DESC LIMIT 1`, mid).Scan(&t)
 		if errors.Is(err, sql.ErrNoRows) {
 			hi = mid
 			continue

@@ -55,36 +55,55 @@ func (l *SQLLog) LeafHashes(ctx context.Context, from, to uint64) ([]Hash, error
 		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "range", "from %d is above to %d", from, to)
 	}
 	out := make([]Hash, 0, to-from)
-	for _, q := range []string{
-		`SELECT idx, leaf_hash FROM oplog_purged_hash WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
-		`SELECT idx, leaf_hash FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+	for k, q := range []string{
+		`SELECT idx, 1, leaf_hash FROM oplog_purged_hash WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+		// From the row holding the first index wanted (it may be inside a run).
+		`SELECT idx, run, leaf_hash FROM oplog WHERE idx >= ` + rowHolding + ` AND idx < $2 ORDER BY idx`,
 	} {
 		rows, err := l.db.SQL().QueryContext(ctx, q, int64(from+uint64(len(out))), int64(to))
 		if err != nil {
 			return nil, jukinet.E(op, jukinet.KindInternal, err)
 		}
 		for rows.Next() {
-			var idx int64
+			var idx, run int64
 			var b sql.RawBytes
-			if err := rows.Scan(&idx, &b); err != nil {
+			if err := rows.Scan(&idx, &run, &b); err != nil {
 				rows.Close()
 				return nil, jukinet.E(op, jukinet.KindInternal, err)
 			}
-			if uint64(idx) != from+uint64(len(out)) {
+			run = max(run, 1)
+			var bad error
+			store.RunRecords(nil, b, int(run), func(i int, _, hash []byte) bool {
+				at := uint64(idx) + uint64(i)
+				if at < from+uint64(len(out)) {
+					return true // before the range: the head of a run
+				}
+				if at >= to {
+					return false
+				}
+				if at != from+uint64(len(out)) {
+					bad = jukinet.Errorf(op, jukinet.KindNotFound, "index", "leaf %d is missing", from+uint64(len(out)))
+					return false
+				}
+				h, err := toHash(hash)
+				if err != nil {
+					bad = jukinet.E(op, jukinet.KindInternal, fmt.Errorf("index %d: %w", at, err))
+					return false
+				}
+				out = append(out, h)
+				return true
+			})
+			if bad != nil {
 				rows.Close()
-				return nil, jukinet.Errorf(op, jukinet.KindNotFound, "index", "leaf %d is missing", from+uint64(len(out)))
+				return nil, bad
 			}
-			h, err := toHash(b)
-			if err != nil {
-				rows.Close()
-				return nil, jukinet.E(op, jukinet.KindInternal, err)
-			}
-			out = append(out, h)
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
+		if err := rows.Err(); err != nil {
 			return nil, jukinet.E(op, jukinet.KindInternal, err)
+		}
+		rows.Close()
+		if k == 0 && uint64(len(out)) == to-from {
+			break
 		}
 	}
 	if uint64(len(out)) != to-from {
@@ -92,6 +111,10 @@ func (l *SQLLog) LeafHashes(ctx context.Context, from, to uint64) ([]Hash, error
 	}
 	return out, nil
 }
+
+// rowHolding is the start of the row holding index $1 (a run may hold it),
+// or $1 when no row starts at or below it.
+const rowHolding = `COALESCE((SELECT MAX(idx) FROM oplog WHERE idx <= $1), $1)`
 
 // NodeHashes returns stored subtree hashes (oplog_node) at level for
 // indices [from, to).
@@ -189,11 +212,12 @@ type rowChunk struct {
 	rows   []Row
 	arena  []byte
 	err    error
+	gap    bool // a record out of sequence: not full
 }
 
 // full reports whether every index of the range was there (the parallel
 // part goes on only then).
-func (c *rowChunk) full() bool { return c.err == nil && uint64(len(c.rows)) == c.hi-c.lo }
+func (c *rowChunk) full() bool { return c.err == nil && !c.gap && uint64(len(c.rows)) == c.hi-c.lo }
 
 // parallelRows yields the full chunks from from on and the first chunk
 // that is not full; it returns where the rest starts and false when the
@@ -281,25 +305,24 @@ func (l *SQLLog) parallelRows(ctx context.Context, from uint64, yield func(RowBa
 	}
 }
 
-// chunkQuery reads a chunk's rows as one value each: the stored leaf hash
-// (32 zero bytes if it is not 32 bytes long, which can never match) followed
-// by the leaf — one column instead of three, because the driver's cost is
-// per column (a copy, a lock, a type probe). The index is not read: idx is
-// the primary key (an integer, unique), so when the range [lo, hi) yields
-// hi−lo rows in idx order they are exactly lo, lo+1, …, hi−1.
+// chunkQuery reads a chunk's rows as three values each: the index, the
+// run length and one blob — the stored leaf hashes (zeros of the right
+// length if they are not 32 bytes per record, which can never match)
+// followed by the leaf column — because the driver's cost is per column (a
+// copy, a lock, a type probe). It starts at the row holding lo: a run may
+// begin before the chunk.
 var chunkQuery = map[store.Engine]string{
-	store.SQLite: `SELECT CAST((CASE WHEN length(CAST(leaf_hash AS BLOB)) = 32 THEN CAST(leaf_hash AS BLOB) ELSE zeroblob(32) END)` +
-		` || COALESCE(CAST(leaf AS BLOB), x'') AS BLOB) FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
-	store.Postgres: `SELECT (CASE WHEN length(leaf_hash) = 32 THEN leaf_hash ELSE decode(repeat('00', 32), 'hex') END)` +
-		` || COALESCE(leaf, ''::bytea) FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+	store.SQLite: `SELECT idx, run, CAST((CASE WHEN length(CAST(leaf_hash AS BLOB)) = 32 * run THEN CAST(leaf_hash AS BLOB) ELSE zeroblob(32 * max(run, 1)) END)` +
+		` || COALESCE(CAST(leaf AS BLOB), x'') AS BLOB) FROM oplog WHERE idx >= ` + rowHolding + ` AND idx < $2 ORDER BY idx`,
+	store.Postgres: `SELECT idx, run, (CASE WHEN length(leaf_hash) = 32 * run THEN leaf_hash ELSE decode(repeat('00', 32 * greatest(run, 1)), 'hex') END)` +
+		` || COALESCE(leaf, ''::bytea) FROM oplog WHERE idx >= ` + rowHolding + ` AND idx < $2 ORDER BY idx`,
 }
 
-// readChunk reads the rows of [lo, hi) into ch, reusing its buffers. Only
-// a full chunk's rows are usable: the indices are those of the range in
-// order. A chunk that is not full (the end of the log, or a gap) is read
-// again by the serial query, which reads each row's index.
+// readChunk reads the records of [lo, hi) into ch, reusing its buffers. The
+// chunk is full when they are exactly lo, lo+1, …, hi−1; a chunk that is
+// not (the end of the log, or a gap) is read again by the serial query.
 func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo, hi uint64) {
-	ch.lo, ch.hi, ch.rows, ch.arena, ch.err = lo, hi, ch.rows[:0], ch.arena[:0], nil
+	ch.lo, ch.hi, ch.rows, ch.arena, ch.err, ch.gap = lo, hi, ch.rows[:0], ch.arena[:0], nil, false
 	rows, err := conn.QueryContext(ctx, chunkQuery[l.db.Engine()], int64(lo), int64(hi))
 	if err != nil {
 		ch.err = err
@@ -307,21 +330,19 @@ func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var idx, run int64
 		var v sql.RawBytes
-		if err := rows.Scan(&v); err != nil {
+		if err := rows.Scan(&idx, &run, &v); err != nil {
 			ch.err = err
 			return
 		}
-		if uint64(len(ch.rows)) == hi-lo {
-			// More rows than indices cannot be (a unique key): not full.
-			ch.rows = append(ch.rows, Row{})
-			return
+		run = max(run, 1)
+		if int64(len(v)) < 32*run { // cannot be (see chunkQuery); no hashes then
+			v = append(make([]byte, 32*run), v...)
 		}
-		idx := int64(lo) + int64(len(ch.rows))
-		if len(v) < 32 { // cannot be (see chunkQuery); no hash then
-			ch.add(idx, v, nil)
-		} else {
-			ch.add(idx, v[32:], v[:32])
+		ch.addRow(idx, run, v[32*run:], v[:32*run])
+		if ch.gap {
+			return
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -329,6 +350,37 @@ func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo
 		return
 	}
 	ch.fixLeaves()
+}
+
+// addRow adds the records of one row (a run or a plain row) that lie in
+// [ch.lo, ch.hi), noting a gap when they do not follow on.
+func (ch *rowChunk) addRow(idx, run int64, leaves, hashes []byte) {
+	if run == 1 {
+		if idx >= int64(ch.lo) { // the row holding lo may be a plain row below it (a gap)
+			ch.addRecord(idx, leaves, hashes)
+		}
+		return
+	}
+	store.RunRecords(leaves, hashes, int(run), func(i int, leaf, hash []byte) bool {
+		at := idx + int64(i)
+		if at < int64(ch.lo) {
+			return true
+		}
+		if at >= int64(ch.hi) {
+			return false
+		}
+		ch.addRecord(at, leaf, hash)
+		return !ch.gap
+	})
+}
+
+// addRecord adds one record of the chunk.
+func (ch *rowChunk) addRecord(idx int64, leaf, hash []byte) {
+	if idx != int64(ch.lo)+int64(len(ch.rows)) {
+		ch.gap = true
+		return
+	}
+	ch.add(idx, leaf, hash)
 }
 
 // add appends a row, its leaf copied into the arena (fixLeaves points the
@@ -361,7 +413,7 @@ func (l *SQLLog) serialRows(ctx context.Context, from uint64, yield func(RowBatc
 	if from > math.MaxInt64 {
 		return
 	}
-	rows, err := l.db.SQL().QueryContext(ctx, `SELECT idx, leaf, leaf_hash FROM oplog WHERE idx >= $1 ORDER BY idx`, int64(from))
+	rows, err := l.db.SQL().QueryContext(ctx, `SELECT idx, run, leaf, leaf_hash FROM oplog WHERE idx >= `+rowHolding+` ORDER BY idx`, int64(from))
 	if err != nil {
 		yield(RowBatch{}, err)
 		return
@@ -384,14 +436,35 @@ func (l *SQLLog) serialRows(ctx context.Context, from uint64, yield func(RowBatc
 		return true
 	}
 	for rows.Next() {
-		var idx int64
+		var idx, run int64
 		var leaf, lh sql.RawBytes
-		if err := rows.Scan(&idx, &leaf, &lh); err != nil {
+		if err := rows.Scan(&idx, &run, &leaf, &lh); err != nil {
 			yield(RowBatch{}, err)
 			return
 		}
-		ch.add(idx, leaf, lh)
-		if uint64(len(ch.rows)) == rowsChunk && !send() {
+		if run <= 1 {
+			if idx >= int64(from) { // the row holding from may be below it (a gap)
+				ch.add(idx, leaf, lh)
+			}
+		} else {
+			// A run's records one by one, as stored (a damaged run gives
+			// empty leaves and no hashes from where it breaks).
+			stop := false
+			store.RunRecords(leaf, lh, int(run), func(i int, leaf, hash []byte) bool {
+				if at := idx + int64(i); at >= int64(from) {
+					ch.add(at, leaf, hash)
+				}
+				if uint64(len(ch.rows)) >= rowsChunk && !send() {
+					stop = true
+					return false
+				}
+				return true
+			})
+			if stop {
+				return
+			}
+		}
+		if uint64(len(ch.rows)) >= rowsChunk && !send() {
 			return
 		}
 	}
@@ -612,17 +685,48 @@ func Prove(ctx context.Context, l *SQLLog, index uint64) (Proof, error) {
 	if !ok || index >= cp.Size {
 		return Proof{}, jukinet.Errorf(op, jukinet.KindNotFound, "index", "no cosigned checkpoint covers index %d yet", index)
 	}
-	var leaf []byte
-	err = l.db.SQL().QueryRowContext(ctx, `SELECT leaf FROM oplog WHERE idx = $1`, int64(index)).Scan(&leaf)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Proof{}, jukinet.Errorf(op, jukinet.KindNotFound, "index", "record %d is not in the database (purged: use its month's seal)", index)
-	}
+	leaf, err := l.Leaf(ctx, index)
 	if err != nil {
-		return Proof{}, jukinet.E(op, jukinet.KindInternal, err)
+		return Proof{}, jukinet.E(op, err)
 	}
 	hashes, err := InclusionProof(ctx, l, index, cp.Size)
 	if err != nil {
 		return Proof{}, jukinet.E(op, err)
 	}
 	return Proof{Index: index, Size: cp.Size, Leaf: leaf, Hashes: hashes, Checkpoint: cp.Note}, nil
+}
+
+// Leaf returns the stored canonical bytes of record index, from its own row
+// or from the run holding it. Errors: KindNotFound when no row holds it
+// (purged: its month's seal has it), KindInternal for a damaged run.
+func (l *SQLLog) Leaf(ctx context.Context, index uint64) ([]byte, error) {
+	const op = "oplog.SQLLog.Leaf"
+	if index > math.MaxInt64 {
+		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "index", "record %d is not in the database", index)
+	}
+	var idx, run int64
+	var leaves []byte
+	err := l.db.SQL().QueryRowContext(ctx, `SELECT idx, run, leaf FROM oplog WHERE idx <= $1 ORDER BY idx DESC LIMIT 1`, int64(index)).Scan(&idx, &run, &leaves)
+	if err == nil && uint64(idx)+uint64(max(run, 1)) <= index {
+		err = sql.ErrNoRows // the row below ends before index
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "index", "record %d is not in the database (purged: use its month's seal)", index)
+	}
+	if err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if run <= 1 {
+		return leaves, nil
+	}
+	var leaf []byte
+	want := int(index - uint64(idx))
+	store.RunRecords(leaves, nil, int(run), func(i int, l, _ []byte) bool {
+		leaf = l
+		return i < want
+	})
+	if leaf == nil {
+		return nil, jukinet.Errorf(op, jukinet.KindInternal, "index", "the run at %d holding record %d is damaged", idx, index)
+	}
+	return leaf, nil
 }

@@ -53,18 +53,7 @@ func TestInboxRejectionUndoesHandlerEffects(t *testing.T) {
 		var probes, relays, notes, badNotes int
 		db.SQL().QueryRow(`SELECT COUNT(*) FROM probe`).Scan(&probes)
 		db.SQL().QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&relays)
-		rows, err := db.SQL().Query(`SELECT leaf FROM oplog`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var leaf []byte
-			rows.Scan(&leaf)
-			r, err := store.DecodeLogRecord(leaf)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, r := range storetest.Records(t, db, nil) {
 			if strings.HasPrefix(r.Detail, "handler note") {
 				notes++
 				if strings.Contains(r.Detail, "bad") {
@@ -99,15 +88,10 @@ func TestInboxRecordCarriesHandlersSubject(t *testing.T) {
 		}
 		var n int
 		var detail string
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE subject = $1`, db.SubjectToken(code)).Scan(&n)
-		rows, _ := db.SQL().Query(`SELECT leaf FROM oplog WHERE subject = $1`, db.SubjectToken(code))
-		for rows.Next() {
-			var leaf []byte
-			rows.Scan(&leaf)
-			r, _ := store.DecodeLogRecord(leaf)
+		for _, r := range storetest.Records(t, db, func(r store.LogRecord) bool { return r.Subject == db.SubjectToken(code) }) {
+			n++
 			detail = r.Detail
 		}
-		rows.Close()
 		if n != 1 || !strings.Contains(detail, e.ID.String()) || !strings.Contains(detail, "identity move_within") {
 			t.Errorf("records about the person: %d, detail %q; want 1 naming the message and the handler's note", n, detail)
 		}

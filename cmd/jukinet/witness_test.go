@@ -77,15 +77,31 @@ func TestOplogVerifyNetwork(t *testing.T) {
 	if _, err := s.SQL().Exec(`DROP TRIGGER oplog_no_update`); err != nil {
 		t.Fatal(err)
 	}
-	var leaf []byte
-	if err := s.SQL().QueryRow(`SELECT leaf FROM oplog WHERE idx = 4`).Scan(&leaf); err != nil {
+	// Record 4, in its own row or inside a run (store/logrun.go).
+	var start, run int64
+	var leaves []byte
+	if err := s.SQL().QueryRow(`SELECT idx, run, leaf FROM oplog WHERE idx <= 4 ORDER BY idx DESC LIMIT 1`).Scan(&start, &run, &leaves); err != nil {
 		t.Fatal(err)
 	}
-	changed := strings.Replace(string(leaf), `"node":"352063"`, `"node":"352064"`, 1)
-	if changed == string(leaf) {
-		t.Fatalf("leaf 4 %s does not name its node", leaf)
+	if run == 1 {
+		leaves = store.AppendRunLeaf(nil, leaves)
 	}
-	if _, err := s.SQL().Exec(`UPDATE oplog SET leaf = $1 WHERE idx = 4`, []byte(changed)); err != nil {
+	var rebuilt []byte
+	store.RunRecords(leaves, nil, int(run), func(i int, leaf, _ []byte) bool {
+		if start+int64(i) == 4 {
+			changed := strings.Replace(string(leaf), `"node":"352063"`, `"node":"352064"`, 1)
+			if changed == string(leaf) {
+				t.Fatalf("leaf 4 %s does not name its node", leaf)
+			}
+			leaf = []byte(changed)
+		}
+		rebuilt = store.AppendRunLeaf(rebuilt, leaf)
+		return true
+	})
+	if run == 1 {
+		store.RunRecords(rebuilt, nil, 1, func(_ int, leaf, _ []byte) bool { rebuilt = leaf; return false })
+	}
+	if _, err := s.SQL().Exec(`UPDATE oplog SET leaf = $1 WHERE idx = $2`, rebuilt, start); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

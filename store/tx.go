@@ -73,7 +73,11 @@ type LogRecord struct {
 // byte for byte what encoding/json.Marshal gives (FuzzLeaf checks it),
 // written directly because it is built for every record of the write path.
 func (r LogRecord) Leaf() []byte {
-	b := make([]byte, 0, 320+len(r.Detail)+len(r.Purpose))
+	return r.AppendLeaf(make([]byte, 0, 320+len(r.Detail)+len(r.Purpose)))
+}
+
+// AppendLeaf appends the record's canonical bytes (Leaf) to b.
+func (r *LogRecord) AppendLeaf(b []byte) []byte {
 	b = append(b, `{"v":`...)
 	b = strconv.AppendInt(b, int64(r.V), 10)
 	b = append(b, `,"idx":`...)
@@ -523,21 +527,23 @@ func runsOf(recs []LogRecord, first uint64) []int {
 	return runs
 }
 
-// appendRun appends the row of one run and its residents' index rows.
+// appendRun appends the row of one run and its residents' index rows. The
+// leaves are built in one buffer and hashed with one digest: a run is
+// thousands of records.
 func appendRun(args, residents []any, run []LogRecord) ([]any, []any) {
-	size := 0
-	leaves := make([][]byte, len(run))
-	for i := range run {
-		leaves[i] = run[i].Leaf()
-		size += len(leaves[i]) + binary.MaxVarintLen32
-	}
-	leafCol := make([]byte, 0, size)
+	leafCol := make([]byte, 0, len(run)*(binary.MaxVarintLen32+400))
 	hashCol := make([]byte, 0, 32*len(run))
+	h := sha256.New()
+	var leaf []byte
 	for i := range run {
 		r := &run[i]
-		r.Hash = LeafHash(leaves[i])
-		leafCol = AppendRunLeaf(leafCol, leaves[i])
-		hashCol = append(hashCol, r.Hash...)
+		leaf = r.AppendLeaf(leaf[:0])
+		h.Reset()
+		h.Write([]byte{0})
+		h.Write(leaf)
+		hashCol = h.Sum(hashCol)
+		r.Hash = hashCol[len(hashCol)-32 : len(hashCol) : len(hashCol)]
+		leafCol = AppendRunLeaf(leafCol, leaf)
 		if r.Subject != "" {
 			residents = append(residents, r.Subject, int64(r.Index))
 		}

@@ -54,7 +54,8 @@ func RunRecords(leaves, hashes []byte, n int, fn func(i int, leaf, hash []byte) 
 		var leaf, hash []byte
 		if leaves != nil {
 			l, k := binary.Uvarint(leaves)
-			if k <= 0 || l > uint64(len(leaves)-k) {
+			// One encoding only: a non-minimal length is damage too.
+			if k <= 0 || k != uvarintLen(l) || l > uint64(len(leaves)-k) {
 				err = fmt.Errorf("%w: record %d of %d is cut", ErrBadRun, i, n)
 				leaves = nil
 			} else {
@@ -72,4 +73,12 @@ func RunRecords(leaves, hashes []byte, n int, fn func(i int, leaf, hash []byte) 
 		err = fmt.Errorf("%w: %d bytes after the last record", ErrBadRun, len(leaves))
 	}
 	return err
+}
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
 }

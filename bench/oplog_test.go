@@ -24,6 +24,7 @@ func BenchmarkOplogAppend(b *testing.B) {
 		}
 		b.ReportMetric(f.AppendPerS, "appends/s")
 		b.ReportMetric(f.AppendCPUUs*1000, "cpu-ns/append")
+		b.ReportMetric(f.AppendRunCPUUs*1000, "cpu-ns/run-append")
 		b.ReportMetric(f.QueryByResidentMS, "query-ms")
 	}
 }

@@ -100,7 +100,7 @@ func Purge(ctx context.Context, l *SQLLog, before string) (PurgeResult, error) {
 	state, _ := (&Tree{r: r}).MarshalBinary()
 	detail := "purge [" + itoa(res.From) + ", " + itoa(res.Before) + ") sealed: " + strings.Join(details, "; ")
 	err = l.db.Update(ctx, store.Op{Operation: jukinet.OpOplogPurge, Detail: detail}, func(tx *store.Tx) error {
-		if err := keepPurgedHashes(tx, res.From, res.Before); err != nil {
+		if err := keepPurgedHashes(tx, res.From, res.Before, purgeChunk); err != nil {
 			return err
 		}
 		steps := []struct {
@@ -135,18 +135,19 @@ const purgeChunk = 16 * store.RunAlign
 
 // keepPurgedHashes copies the leaf hash of every record of [from, before)
 // into oplog_purged_hash, one row per record — a run row holds the hashes
-// of its run's records one after the other (store/logrun.go). It refuses a
+// of its run's records one after the other (store/logrun.go) — reading
+// chunk indices at a time (a run may end past a chunk). It refuses a
 // table whose rows do not hold exactly the records [from, before): a missing
 // index, a run whose hash column is not 32 bytes per record, or a run
 // crossing the bound (a run's records share one time, so a month bound is a
 // run start; only a damaged table has one across it). The rows are
 // deleted only after this, in the same transaction: a purge never leaves
 // half a run, nor a record whose hash is not kept.
-func keepPurgedHashes(tx *store.Tx, from, before uint64) error {
+func keepPurgedHashes(tx *store.Tx, from, before, chunk uint64) error {
 	const op = "oplog.Purge"
 	next := from // the index the next row must start at
 	for next < before {
-		hi := min(before, next+purgeChunk)
+		hi := min(before, next+chunk)
 		rows, err := tx.Query(`SELECT idx, run, leaf_hash FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`, int64(next), int64(hi))
 		if err != nil {
 			return jukinet.E(op, jukinet.KindInternal, err)

@@ -25,7 +25,7 @@ func Records(t testing.TB, db *store.DB, filter func(store.LogRecord) bool) []st
 			t.Fatal(err)
 		}
 		if run <= 1 {
-			leaves, hashes = store.AppendRunLeaf(nil, leaves), hashes
+			leaves = store.AppendRunLeaf(nil, leaves)
 			run = 1
 		}
 		err := store.RunRecords(leaves, hashes, int(run), func(i int, leaf, hash []byte) bool {

@@ -342,3 +342,148 @@ func setLeaf(t *testing.T, db *store.DB, idx int64, change func([]byte) []byte) 
 		t.Fatal(err)
 	}
 }
+
+// copyAsPlainRows writes every record of recs into db as a row of its own
+// (run = 1), as the log stored them before record runs.
+func copyAsPlainRows(t *testing.T, db *store.DB, recs []store.LogRecord) {
+	t.Helper()
+	var last int64
+	for _, r := range recs {
+		leaf := r.Leaf()
+		_, err := db.SQL().Exec(`INSERT INTO oplog (idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			int64(r.Index), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal, r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, store.LeafHash(leaf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = max(last, r.Time)
+	}
+	if _, err := db.SQL().Exec(`UPDATE oplog_head SET size = $1, time = $2 WHERE id = 1`, len(recs), last); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The periodic analysis (G15) takes each record inside a run as it takes a
+// row: the same log stored with runs and with a row per record gives the
+// same report. A system principal's records are no lookups (isLookup), so
+// of the rules only failed logins can fire on them; a run of them does.
+func TestReportSeesRecordsInRuns(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			f := newFixture(t, e)
+			for _, r := range []string{resA, resD} {
+				if _, err := f.db.SQL().Exec(`INSERT INTO access_watch (subject, reason, added_at, added_by) VALUES ($1, 'DV support measure', 0, 'test')`, f.db.SubjectToken(r)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			buildRunLog(t, f)
+			f.read(t, operator, jst(5, 22, 0), resB, "case 6") // off hours
+			var failed []uint64
+			f.systemTx(t, jst(5, 22, 10), jukinet.OpNetworkReceive, func(tx *store.Tx) {
+				for range 4 {
+					tx.Log("access.login.verify", "", "mismatch", "")
+				}
+			})
+			recs := allRecords(t, f.db)
+			for _, r := range recs {
+				if r.Operation == "access.login.verify" {
+					failed = append(failed, r.Index)
+				}
+			}
+			var inRun int
+			if err := f.db.SQL().QueryRow(`SELECT run FROM oplog WHERE idx = $1`, int64(failed[0])).Scan(&inRun); err != nil || inRun != 4 {
+				t.Fatalf("the failed logins: run %d (%v), want one run of 4", inRun, err)
+			}
+
+			plain := storetest.OpenWith(t, e, node, storetest.Options{Now: f.clock.now})
+			for _, r := range []string{resA, resD} {
+				if _, err := plain.SQL().Exec(`INSERT INTO access_watch (subject, reason, added_at, added_by) VALUES ($1, 'DV support measure', 0, 'test')`, f.db.SubjectToken(r)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			copyAsPlainRows(t, plain, recs)
+
+			f.clock.set(jst(20, 10, 0))
+			cfg := oplog.ReportConfig{From: jst(5, 9, 5), To: jst(6, 0, 0)}
+			aud := jukinet.WithActor(context.Background(), auditor)
+			got, err := oplog.Analyse(aud, f.db, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := oplog.Analyse(aud, plain, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("report of the log with runs (-as plain rows +with runs):\n%s", d)
+			}
+			var n uint64
+			for _, r := range recs {
+				if r.Time >= cfg.From.UnixMicro() && r.Time < cfg.To.UnixMicro() {
+					n++
+				}
+			}
+			if got.Records != n {
+				t.Errorf("report counts %d records, want %d", got.Records, n)
+			}
+			var found bool
+			for _, fd := range got.Findings {
+				if fd.Kind == oplog.FindingLoginFailures && fd.CollationID == "" && fmt.Sprint(fd.Indices) == fmt.Sprint(failed) {
+					found = true
+				}
+				if fd.Kind != oplog.FindingLoginFailures {
+					for _, i := range fd.Indices {
+						if recs[i].Principal != "" {
+							t.Errorf("finding %+v cites the system record %d", fd, i)
+						}
+					}
+				}
+			}
+			if !found {
+				t.Errorf("findings %+v: want failed logins evidenced by the run's records %v", got.Findings, failed)
+			}
+			kinds := map[string]bool{}
+			for _, fd := range got.Findings {
+				kinds[fd.Kind] = true
+			}
+			if !kinds[oplog.FindingWatchlist] || !kinds[oplog.FindingOffHours] {
+				t.Errorf("findings %+v: want the operator's watch-listed and off-hours lookups too", got.Findings)
+			}
+		})
+	}
+}
+
+// A run row that cannot be read is named in the report's notes; the other
+// records are analysed.
+func TestReportNotesDamagedRun(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			f := newFixture(t, e)
+			f.read(t, operator, jst(5, 22, 0), resE, "case")
+			f.systemTx(t, jst(5, 22, 10), jukinet.OpNetworkReceive, func(tx *store.Tx) {
+				for range 3 {
+					tx.Log("access.login.verify", "", "mismatch", "")
+				}
+			})
+			var run int64
+			if err := f.db.SQL().QueryRow(`SELECT idx FROM oplog WHERE run = 3`).Scan(&run); err != nil {
+				t.Fatalf("the run row: %v", err)
+			}
+			dropGuards(t, f.db)
+			setLeaf(t, f.db, run, func(leaf []byte) []byte { return leaf[:len(leaf)-1] })
+			f.clock.set(jst(20, 10, 0))
+			rep, err := oplog.Analyse(jukinet.WithActor(context.Background(), auditor), f.db, oplog.ReportConfig{From: jst(5, 0, 0), To: jst(6, 0, 0)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if name := fmt.Sprintf("run row at index %d", run); len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], name) || !strings.Contains(rep.Notes[0], store.ErrBadRun.Error()) {
+				t.Errorf("notes %q: want one naming the %s", rep.Notes, name)
+			}
+			// The operator's off-hours lookup and the system's main record
+			// are still analysed; the run's three records are not.
+			if rep.Records != 2 || len(rep.Findings) != 1 || rep.Findings[0].Kind != oplog.FindingOffHours {
+				t.Errorf("report %+v: want 2 records and the off-hours finding", rep)
+			}
+		})
+	}
+}

@@ -201,6 +201,9 @@ func TestQueryFindsRecordsInRuns(t *testing.T) {
 		{"resident, operation and result", oplog.Filter{Resident: resD, Operation: receive, Result: "applied"}},
 		{"operation and result", oplog.Filter{Operation: receive, Result: "rejected"}},
 		{"operation and result nowhere in runs", oplog.Filter{Operation: send, Result: "rejected"}},
+		// The transactions' main records (ok) share their time with the run
+		// after them: a page ending in a run row goes on at that time.
+		{"operation and result only in plain rows", oplog.Filter{Operation: receive, Result: "ok"}},
 		{"resident and operator (runs cannot match)", oplog.Filter{Resident: resA, CollationID: operator.CollationID}},
 		{"resident and terminal", oplog.Filter{Resident: resB, Terminal: "T2"}},
 		{"operation and operator", oplog.Filter{Operation: receive, CollationID: operator.CollationID}},

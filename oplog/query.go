@@ -2,6 +2,12 @@ package oplog
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -38,9 +44,18 @@ type Entry struct {
 	Result      string    `json:"result"`
 }
 
-// Query returns the records matching f, newest first. It is a logged read
-// (OpOplogQuery by the actor in ctx; the resident searched for is the
-// record's subject). Each filter uses an index of the oplog table.
+// maxPage bounds the rows (or resident index entries) one statement of
+// Query reads.
+const maxPage = 1 << 17
+
+// Query returns the records matching f, newest first (time, then index,
+// descending), at most f.Limit records. It is a logged read (OpOplogQuery by
+// the actor in ctx; the resident searched for is the record's subject).
+// Each filter uses an index of the oplog table, or of oplog_resident for the
+// residents of records inside record runs (store/logrun.go), whose records
+// are found one by one as if each had its own row. Errors: KindInvalid for
+// a bad limit, KindInternal (also for a run row that does not hold its
+// records: `jukinet oplog verify` names it).
 func Query(ctx context.Context, db *store.DB, f Filter) ([]Entry, error) {
 	const op = "oplog.Query"
 	if f.Limit == 0 {
@@ -49,15 +64,23 @@ func Query(ctx context.Context, db *store.DB, f Filter) ([]Entry, error) {
 	if f.Limit < 0 || f.Limit > 100000 {
 		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "limit", "limit %d is not within 1..100000", f.Limit)
 	}
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	q := &query{f: f}
+	if f.Resident != "" {
+		q.token = db.SubjectToken(f.Resident)
 	}
+	var where []string
+	add := func(cond string, v any) {
+		q.args = append(q.args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(q.args))))
+	}
+	// Records inside runs are a system principal's: their 照合ID and
+	// terminal are empty, so a filter on either can only match plain rows,
+	// and run rows (whose columns are empty) never pass these conditions.
+	q.runs = f.CollationID == "" && f.Terminal == ""
 	if f.Resident != "" {
 		// "subject <> ''" lets both engines use the partial index oplog_subject.
-		add("subject = ? AND subject <> ''", db.SubjectToken(f.Resident))
+		// Run rows have an empty subject: their residents are in oplog_resident.
+		add("subject = ? AND subject <> ''", q.token)
 	}
 	if f.CollationID != "" {
 		// Like the subject: the partial index oplog_operator holds only
@@ -65,79 +88,382 @@ func Query(ctx context.Context, db *store.DB, f Filter) ([]Entry, error) {
 		add("collation_id = ? AND collation_id <> ''", f.CollationID)
 	}
 	if f.Operation != "" {
+		// A run row carries its records' operation: oplog_operation finds it.
 		add("operation = ?", f.Operation)
 	}
 	if f.Terminal != "" {
 		add("terminal = ? AND terminal <> ''", f.Terminal)
 	}
 	if f.Result != "" {
-		add("result = ?", f.Result)
+		// A run's results are in its records' leaves: run rows are read and
+		// their records filtered one by one.
+		add("(result = ? OR run > 1)", f.Result)
 	}
 	// With an indexed column the (column, time) index takes the time range;
 	// otherwise the range becomes an idx range on the primary key (there is
 	// no time index: record times never decrease along idx).
-	byIdx := f.Resident == "" && f.CollationID == "" && f.Operation == "" && f.Terminal == ""
-	var from, to int64
+	q.byIdx = f.Resident == "" && f.CollationID == "" && f.Operation == "" && f.Terminal == ""
 	if !f.From.IsZero() {
-		from = f.From.UnixMicro()
-		if !byIdx {
-			add("time >= ?", from)
+		q.from = f.From.UnixMicro()
+		if !q.byIdx {
+			add("time >= ?", q.from)
 		}
 	}
 	if !f.To.IsZero() {
-		to = f.To.UnixMicro()
-		if !byIdx {
-			add("time < ?", to)
+		q.to = f.To.UnixMicro()
+		if !q.byIdx {
+			add("time < ?", q.to)
 		}
 	}
+	q.where = where
 	filters := len(where)
-	if byIdx {
+	if q.byIdx {
 		filters += boolInt(!f.From.IsZero()) + boolInt(!f.To.IsZero())
 	}
 	var out []Entry
 	err := db.Update(ctx, store.Op{Operation: jukinet.OpOplogQuery, Subject: f.Resident, Purpose: "operation-history query",
 		Detail: "filters " + strconv.Itoa(filters)}, func(tx *store.Tx) error {
-		q := QuerySQL(where, f.Limit)
-		if byIdx {
-			if !f.From.IsZero() {
-				first, err := firstIndexAt(tx.QueryRow, from)
-				if err != nil {
-					return err
-				}
-				add("idx >= ?", int64(first))
-			}
-			if !f.To.IsZero() {
-				end, err := firstIndexAt(tx.QueryRow, to)
-				if err != nil {
-					return err
-				}
-				add("idx < ?", int64(end))
-			}
-			q = QueryByIndexSQL(where, f.Limit)
+		q.tx = tx
+		var err error
+		if out, err = q.rows(); err != nil || f.Resident == "" || !q.runs {
+			return err
 		}
-		rows, err := tx.Query(q, args...)
+		// The resident's records inside runs, merged with its plain rows.
+		inRuns, err := q.residentRuns()
 		if err != nil {
-			return jukinet.E(op, jukinet.KindInternal, err)
+			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var e Entry
-			var idx, t int64
-			if err := rows.Scan(&idx, &t, &e.CollationID, &e.OperatorID, &e.Authority, &e.Terminal, &e.Principal, &e.Operation, &e.Subject, &e.Purpose, &e.Result); err != nil {
-				return jukinet.E(op, jukinet.KindInternal, err)
+		out = append(out, inRuns...)
+		sort.Slice(out, func(i, j int) bool {
+			if !out[i].Time.Equal(out[j].Time) {
+				return out[i].Time.After(out[j].Time)
 			}
-			e.Index, e.Time = uint64(idx), time.UnixMicro(t).In(JST)
-			out = append(out, e)
-		}
-		return rows.Err()
+			return out[i].Index > out[j].Index
+		})
+		out = out[:min(len(out), f.Limit)]
+		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
+// query is one run of Query inside its transaction.
+type query struct {
+	f        Filter
+	token    string // the resident's keyed token
+	where    []string
+	args     []any
+	byIdx    bool
+	runs     bool  // records inside runs can match
+	from, to int64 // unix µs of f.From and f.To
+	tx       *store.Tx
+}
+
+// lightRow is a row of the oplog table without its leaf.
+type lightRow struct {
+	idx, time, run int64
+	e              Entry
+}
+
+// rows returns the first f.Limit records, newest first, of the rows the
+// conditions select, reading the rows in pages (a run row may hold
+// thousands of records, and its records may not all match) and run rows'
+// leaves only when their records are needed.
+func (q *query) rows() ([]Entry, error) {
+	f := q.f
+	lo, hi := int64(0), int64(math.MaxInt64)
+	if q.byIdx {
+		if !f.From.IsZero() {
+			first, err := firstIndexAt(q.tx.QueryRow, q.from)
+			if err != nil {
+				return nil, err
+			}
+			lo = int64(first)
+		}
+		if !f.To.IsZero() {
+			end, err := firstIndexAt(q.tx.QueryRow, q.to)
+			if err != nil {
+				return nil, err
+			}
+			hi = int64(end)
+		}
+	}
+	var out []Entry
+	var last *lightRow // the last row of the previous page
+	page := pageSize(f.Limit)
+	for {
+		where, args := q.where, q.args
+		cond := func(c string, v any) {
+			args = append(args, v)
+			where = append(where, strings.ReplaceAll(c, "?", "$"+strconv.Itoa(len(args))))
+		}
+		var stmt string
+		if q.byIdx {
+			if last != nil {
+				hi = last.idx
+			}
+			cond("idx >= ?", lo)
+			cond("idx < ?", hi)
+			stmt = QueryByIndexSQL(where, page)
+		} else {
+			if last != nil {
+				// After the last row in (time, idx) order: time ≤ t takes
+				// the index range, idx < i skips the rows of time t seen.
+				args = append(args, last.time, last.idx)
+				n := len(args)
+				where = append(where, fmt.Sprintf("time <= $%d AND (time < $%d OR idx < $%d)", n-1, n-1, n))
+			}
+			stmt = QuerySQL(where, page)
+		}
+		rows, err := q.readPage(stmt, args, page)
+		if err != nil {
+			return nil, err
+		}
+		for i := range rows {
+			r := &rows[i]
+			if r.run <= 1 {
+				// A plain row: every filter was a condition of the statement.
+				out = append(out, r.e)
+			} else if out, err = q.expand(out, r); err != nil {
+				return nil, err
+			}
+			if len(out) >= f.Limit {
+				return out[:f.Limit], nil
+			}
+		}
+		if len(rows) < page {
+			return out, nil
+		}
+		// A full page that gave fewer than Limit records held runs with
+		// few matching records: the next page is larger.
+		last = &rows[len(rows)-1]
+		page = min(2*page, maxPage)
+	}
+}
+
+// readPage reads one page of rows (closed before any other statement: a
+// PostgreSQL transaction runs one at a time).
+func (q *query) readPage(stmt string, args []any, page int) ([]lightRow, error) {
+	const op = "oplog.Query"
+	rows, err := q.tx.Query(stmt, args...)
+	if err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	defer rows.Close()
+	out := make([]lightRow, 0, min(page, 1024))
+	for rows.Next() {
+		var r lightRow
+		e := &r.e
+		if err := rows.Scan(&r.idx, &r.time, &r.run, &e.CollationID, &e.OperatorID, &e.Authority, &e.Terminal, &e.Principal, &e.Operation, &e.Subject, &e.Purpose, &e.Result); err != nil {
+			return nil, jukinet.E(op, jukinet.KindInternal, err)
+		}
+		e.Index, e.Time = uint64(r.idx), time.UnixMicro(r.time).In(JST)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	return out, nil
+}
+
+// expand appends the records of run row r that match the filter, newest
+// (highest index) first.
+func (q *query) expand(out []Entry, r *lightRow) ([]Entry, error) {
+	row, found, err := q.holdingRow(r.idx)
+	if err != nil {
+		return out, err
+	}
+	if !found || row.first != uint64(r.idx) {
+		return out, jukinet.Errorf("oplog.Query", jukinet.KindInternal, "", "run row %d disappeared while read", r.idx)
+	}
+	for i := len(row.leaves) - 1; i >= 0; i-- {
+		rec, err := decodeRecord(row.first+uint64(i), row.leaves[i])
+		if err != nil {
+			return out, jukinet.E("oplog.Query", jukinet.KindInternal, err)
+		}
+		if q.matches(rec) {
+			out = append(out, entryOf(rec))
+		}
+	}
+	return out, nil
+}
+
+// residentRuns returns the first f.Limit records inside runs whose subject
+// is the resident's token and that match the filter, newest first: their
+// indices from oplog_resident (by primary key, the time range as an index
+// range), their bytes from the run rows holding them.
+func (q *query) residentRuns() ([]Entry, error) {
+	const op = "oplog.Query"
+	f := q.f
+	lo, hi := int64(0), int64(math.MaxInt64)
+	if !f.From.IsZero() {
+		first, err := firstIndexAt(q.tx.QueryRow, q.from)
+		if err != nil {
+			return nil, err
+		}
+		lo = int64(first)
+	}
+	if !f.To.IsZero() {
+		end, err := firstIndexAt(q.tx.QueryRow, q.to)
+		if err != nil {
+			return nil, err
+		}
+		hi = int64(end)
+	}
+	var out []Entry
+	var row runRow // the run row of the previous index
+	page := pageSize(f.Limit)
+	for lo < hi {
+		idx, err := q.residentIndices(lo, hi, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range idx {
+			if row.leaves == nil || i < row.first || i >= row.first+uint64(len(row.leaves)) {
+				var found bool
+				if row, found, err = q.holdingRow(int64(i)); err != nil {
+					return nil, err
+				}
+				if !found {
+					return out, nil // purged, and so is every lower index
+				}
+				if i >= row.first+uint64(len(row.leaves)) {
+					return nil, jukinet.Errorf(op, jukinet.KindInternal, "", "oplog_resident names record %d, which no run row holds", i)
+				}
+			}
+			rec, err := decodeRecord(i, row.leaves[i-row.first])
+			if err != nil {
+				return nil, jukinet.E(op, jukinet.KindInternal, err)
+			}
+			if q.matches(rec) {
+				out = append(out, entryOf(rec))
+				if len(out) == f.Limit {
+					return out, nil
+				}
+			}
+		}
+		if len(idx) < page {
+			break
+		}
+		hi = int64(idx[len(idx)-1])
+		page = min(2*page, maxPage)
+	}
+	return out, nil
+}
+
+// residentIndices reads one page of the resident's record indices inside
+// runs in [lo, hi), highest first.
+func (q *query) residentIndices(lo, hi int64, page int) ([]uint64, error) {
+	const op = "oplog.Query"
+	rows, err := q.tx.Query(ResidentRunsSQL(page), q.token, lo, hi)
+	if err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	defer rows.Close()
+	var out []uint64
+	for rows.Next() {
+		var i int64
+		if err := rows.Scan(&i); err != nil {
+			return nil, jukinet.E(op, jukinet.KindInternal, err)
+		}
+		out = append(out, uint64(i))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	return out, nil
+}
+
+// runRow is a run row's first index and its records' canonical bytes.
+type runRow struct {
+	first  uint64
+	leaves [][]byte
+}
+
+// holdingRow reads the run row holding index i; not found when no row is
+// at or below i (purged).
+func (q *query) holdingRow(i int64) (runRow, bool, error) {
+	const op = "oplog.Query"
+	var first, n int64
+	var leaves, hashes []byte
+	err := q.tx.QueryRow(HoldingRowSQL, i).Scan(&first, &n, &leaves, &hashes)
+	if errors.Is(err, sql.ErrNoRows) {
+		return runRow{}, false, nil
+	}
+	if err != nil {
+		return runRow{}, false, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if n <= 1 {
+		return runRow{}, false, jukinet.Errorf(op, jukinet.KindInternal, "", "record %d is not in a run row", i)
+	}
+	ls, err := runLeaves(uint64(first), int(n), leaves, hashes)
+	if err != nil {
+		return runRow{}, false, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	return runRow{first: uint64(first), leaves: ls}, true, nil
+}
+
+// runLeaves splits the leaf column of the run row at first holding n
+// records into the records' canonical bytes.
+func runLeaves(first uint64, n int, leaves, hashes []byte) ([][]byte, error) {
+	out := make([][]byte, 0, n)
+	err := store.RunRecords(leaves, hashes, n, func(_ int, leaf, _ []byte) bool {
+		out = append(out, leaf)
+		return leaf != nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("run row %d: %w", first, err)
+	}
+	return out, nil
+}
+
+// decodeRecord decodes the canonical bytes of the record at index i.
+func decodeRecord(i uint64, leaf []byte) (store.LogRecord, error) {
+	rec, err := store.DecodeLogRecord(leaf)
+	if err != nil {
+		return rec, fmt.Errorf("record %d: %w", i, err)
+	}
+	if rec.Index != i {
+		return rec, fmt.Errorf("record %d holds index %d", i, rec.Index)
+	}
+	return rec, nil
+}
+
+// matches tells whether a record decoded from its leaf passes every filter.
+func (q *query) matches(r store.LogRecord) bool {
+	f := q.f
+	return (f.CollationID == "" || r.CollationID == f.CollationID) &&
+		(f.Resident == "" || r.Subject == q.token) &&
+		(f.Operation == "" || r.Operation == f.Operation) &&
+		(f.Terminal == "" || r.Terminal == f.Terminal) &&
+		(f.Result == "" || r.Result == f.Result) &&
+		(f.From.IsZero() || r.Time >= q.from) && (f.To.IsZero() || r.Time < q.to)
+}
+
+func entryOf(r store.LogRecord) Entry {
+	return Entry{Index: r.Index, Time: time.UnixMicro(r.Time).In(JST), CollationID: r.CollationID, OperatorID: r.OperatorID,
+		Authority: r.Authority, Terminal: r.Terminal, Principal: r.Principal, Operation: r.Operation, Subject: r.Subject,
+		Purpose: r.Purpose, Result: r.Result}
+}
+
+// pageSize rounds n up to a power of two, so that the statements' texts
+// (their LIMIT) stay few in the statement cache.
+func pageSize(n int) int {
+	if n <= 1 {
+		return 1
+	}
+	return 1 << bits.Len(uint(n-1))
+}
+
+const queryColumns = `SELECT idx, time, run, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result FROM oplog`
+
 // QuerySQL is the statement Query runs for the given conditions (exported
-// for EXPLAIN in tests and docs).
+// for EXPLAIN in tests and docs). It reads no leaf: a run row's (run > 1)
+// leaf is read by HoldingRowSQL when its records are needed.
 func QuerySQL(where []string, limit int) string {
-	q := `SELECT idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result FROM oplog`
+	q := queryColumns
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -148,12 +474,23 @@ func QuerySQL(where []string, limit int) string {
 // of its own: newest first by idx, which is the same order as by time
 // (record times never decrease along idx), on the primary key.
 func QueryByIndexSQL(where []string, limit int) string {
-	q := `SELECT idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result FROM oplog`
+	q := queryColumns
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	return q + " ORDER BY idx DESC LIMIT " + strconv.Itoa(limit)
 }
+
+// ResidentRunsSQL is the statement that finds a resident's records inside
+// runs in an index range, highest first (primary key of oplog_resident):
+// $1 subject token, [$2, $3) indices.
+func ResidentRunsSQL(limit int) string {
+	return `SELECT idx FROM oplog_resident WHERE subject = $1 AND idx >= $2 AND idx < $3 ORDER BY idx DESC LIMIT ` + strconv.Itoa(limit)
+}
+
+// HoldingRowSQL reads the row holding record $1 (the row with the highest
+// first index at or below it) with its records.
+const HoldingRowSQL = `SELECT idx, run, leaf, leaf_hash FROM oplog WHERE idx <= $1 ORDER BY idx DESC LIMIT 1`
 
 func boolInt(b bool) int {
 	if b {

@@ -110,11 +110,16 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 			{"operation", oplog.QuerySQL([]string{"operation = $1"}, 1000), []any{"network.receive"}, "oplog_operation", "oplog_operation"},
 			{"terminal", oplog.QuerySQL([]string{"terminal = $1 AND terminal <> ''"}, 1000), []any{"T1"}, "oplog_terminal", "oplog_terminal"},
 			{"time range", oplog.QueryByIndexSQL([]string{"idx >= $1", "idx < $2"}, 1000), []any{1, 2}, "INTEGER PRIMARY KEY", "oplog_pkey"},
-			{"result in time range", oplog.QueryByIndexSQL([]string{"result = $1", "idx >= $2"}, 1000), []any{"ok", 1}, "INTEGER PRIMARY KEY", "oplog_pkey"},
+			{"result in time range", oplog.QueryByIndexSQL([]string{"(result = $1 OR run > 1)", "idx >= $2", "idx < $3"}, 1000), []any{"ok", 1, 2}, "INTEGER PRIMARY KEY", "oplog_pkey"},
 			{"everything newest first", oplog.QueryByIndexSQL(nil, 1000), nil, "SCAN oplog", "oplog_pkey"},
-			{"binary search probe", `SELECT time FROM oplog WHERE idx >= $1 ORDER BY idx LIMIT 1`, []any{1}, "INTEGER PRIMARY KEY", "oplog_pkey"},
+			{"everything, next page", oplog.QueryByIndexSQL([]string{"idx >= $1", "idx < $2"}, 1000), []any{0, 2}, "INTEGER PRIMARY KEY", "oplog_pkey"},
+			{"operation and result, next page", oplog.QuerySQL([]string{"operation = $1", "(result = $2 OR run > 1)", "time <= $3 AND (time < $3 OR idx < $4)"}, 1000), []any{"network.receive", "ok", 1, 2}, "oplog_operation", "oplog_operation"},
+			{"resident, next page", oplog.QuerySQL([]string{"subject = $1 AND subject <> ''", "time <= $2 AND (time < $2 OR idx < $3)"}, 1000), []any{"x", 1, 2}, "oplog_subject", "oplog_subject"},
+			{"resident inside runs", oplog.ResidentRunsSQL(1000), []any{"x", 0, 2}, "oplog_resident USING PRIMARY KEY", "oplog_resident_pkey"},
+			{"run row holding a record", oplog.HoldingRowSQL, []any{1}, "INTEGER PRIMARY KEY", "oplog_pkey"},
+			{"binary search probe", `SELECT time FROM oplog WHERE idx <= $1 ORDER BY idx DESC LIMIT 1`, []any{1}, "INTEGER PRIMARY KEY", "oplog_pkey"},
 			{"oldest record", `SELECT time FROM oplog ORDER BY idx LIMIT 1`, nil, "SCAN oplog", "oplog_pkey"},
-			{"report", `SELECT idx, time, collation_id, terminal, principal, operation, subject, purpose, result FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`, []any{1, 2}, "INTEGER PRIMARY KEY", "oplog_pkey"},
+			{"report", oplog.ReportSQL, []any{1, 2}, "INTEGER PRIMARY KEY", "oplog_pkey"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				plan := explain(t, db, tc.query, tc.args)

@@ -61,9 +61,9 @@ type storedRecord struct {
 	Hash  oplog.Hash
 }
 
-// reference is every record as the rows hold them, runs expanded the
+// storedRecords is every record as the rows hold them, runs expanded the
 // plain way: the expected stream.
-func reference(t *testing.T, db *store.DB) []storedRecord {
+func storedRecords(t *testing.T, db *store.DB) []storedRecord {
 	t.Helper()
 	var out []storedRecord
 	for _, r := range storetest.Records(t, db, nil) {
@@ -85,7 +85,7 @@ func TestRunsReadAsRecords(t *testing.T) {
 			if runs != 7 { // 40, 2, and 30 cut into 5 by kind (7+7+7+7+2); the batch of 1 is a plain row
 				t.Errorf("%d run rows, want 7 — the fixture no longer makes the runs it tests", runs)
 			}
-			want := reference(t, f.db)
+			want := storedRecords(t, f.db)
 			for i, r := range want {
 				if r.Index != uint64(i) {
 					t.Fatalf("reference record %d has index %d", i, r.Index)

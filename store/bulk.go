@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"database/sql"
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -33,47 +34,26 @@ func (tx *Tx) insertRows(prefix string, cols int, args []any, tail string) error
 		panic("store.InsertRows: args is not a whole number of rows")
 	}
 	rows := len(args) / cols
-	// Full chunks reuse one prepared statement (parsing a statement with
-	// thousands of parameters costs more than running it); the remainder
-	// gets its own.
-	perStmt := max(1, min(rows, 2000/cols))
-	full := rows / perStmt
-	if full > 0 {
-		stmt, err := tx.prepareRows(prefix, tail, cols, perStmt)
+	// Full chunks and power-of-two rests reuse prepared statements (parsing
+	// a statement with thousands of parameters costs more than running it).
+	perStmt := max(1, 2000/cols)
+	for at := 0; at < rows; {
+		n := chunkRows(rows-at, perStmt)
+		stmt, err := tx.prepareRows(prefix, tail, cols, n)
 		if err != nil {
 			return err
 		}
-		for c := 0; c < full; c++ {
-			if _, err := stmt.ExecContext(tx.ctx, args[c*perStmt*cols:(c+1)*perStmt*cols]...); err != nil {
-				return err
-			}
-		}
-	}
-	if rest := rows - full*perStmt; rest > 0 {
-		if rest <= cachedRemainder {
-			// Small remainders (a transaction's few log records) are
-			// frequent: prepared once per database like the full chunks.
-			stmt, err := tx.prepareRows(prefix, tail, cols, rest)
-			if err != nil {
-				return err
-			}
-			_, err = stmt.ExecContext(tx.ctx, args[full*perStmt*cols:]...)
+		if _, err := stmt.ExecContext(tx.ctx, args[at*cols:(at+n)*cols]...); err != nil {
 			return err
 		}
-		// Others not through a cache: their lengths vary.
-		if _, err := tx.tx.ExecContext(tx.ctx, tx.rowsSQL(prefix, tail, cols, rest), args[full*perStmt*cols:]...); err != nil {
-			return err
-		}
+		at += n
 	}
 	return nil
 }
 
-// cachedRemainder is the most rows of a remainder statement kept prepared,
-// and maxBulkStatements how many multi-row statements a database keeps.
-const (
-	cachedRemainder   = 16
-	maxBulkStatements = 256
-)
+// maxBulkStatements is how many multi-row statements a database keeps
+// prepared (each shape: its full chunk and up to ~11 power-of-two rests).
+const maxBulkStatements = 1024
 
 // prepareRows returns the statement inserting rows rows, bound to tx. It is
 // prepared once per database (and per pooled connection by database/sql):
@@ -198,8 +178,8 @@ func (tx *Tx) InsertRowsSharing(table string, columns []string, shared []int, ar
 	per := max(1, 2000/k)
 	rows := len(args) / cols
 	vals := make([]any, 0, len(sharedVals)+min(rows, per)*k)
-	for start := 0; start < rows; start += per {
-		n := min(per, rows-start)
+	for start := 0; start < rows; {
+		n := chunkRows(rows-start, per)
 		vals = append(vals[:0], sharedVals...)
 		for r := start; r < start+n; r++ {
 			for c := 0; c < cols; c++ {
@@ -208,21 +188,28 @@ func (tx *Tx) InsertRowsSharing(table string, columns []string, shared []int, ar
 				}
 			}
 		}
-		if n == per || n <= cachedRemainder {
-			stmt, err := tx.prepareRows(prefix, tail, k, n)
-			if err != nil {
-				return err
-			}
-			if _, err := stmt.ExecContext(tx.ctx, vals...); err != nil {
-				return err
-			}
-			continue
-		}
-		if _, err := tx.tx.ExecContext(tx.ctx, tx.rowsSQL(prefix, tail, k, n), vals...); err != nil {
+		stmt, err := tx.prepareRows(prefix, tail, k, n)
+		if err != nil {
 			return err
 		}
+		if _, err := stmt.ExecContext(tx.ctx, vals...); err != nil {
+			return err
+		}
+		start += n
 	}
 	return nil
+}
+
+// chunkRows is how many of rest rows the next statement inserts: per while
+// that many are left, then the largest power of two left, so that every
+// statement has one of a few shapes, each prepared once per database
+// (remainders vary from transaction to transaction, and parsing a
+// statement of hundreds of rows every time cost more than running it).
+func chunkRows(rest, per int) int {
+	if rest >= per {
+		return per
+	}
+	return 1 << (bits.Len(uint(rest)) - 1)
 }
 
 // sameAt reports whether every row of args holds the first row's values at

@@ -1,6 +1,7 @@
 package oplog
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -409,8 +410,8 @@ func (q *query) holdingRow(i int64) (runRow, bool, error) {
 // records into the records' canonical bytes.
 func runLeaves(first uint64, n int, leaves, hashes []byte) ([][]byte, error) {
 	out := make([][]byte, 0, n)
-	err := store.RunRecords(leaves, hashes, n, func(_ int, leaf, _ []byte) bool {
-		out = append(out, leaf)
+	err := store.RunRecords(first, leaves, hashes, n, func(_ int, leaf, _ []byte) bool {
+		out = append(out, bytes.Clone(leaf)) // rebuilt in a buffer reused for the next
 		return leaf != nil
 	})
 	if err != nil {

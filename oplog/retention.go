@@ -165,7 +165,7 @@ func keepPurgedHashes(tx *store.Tx, from, before, chunk uint64) error {
 				return err
 			}
 			// Checked: RunRecords gives every record its 32 bytes.
-			store.RunRecords(nil, hashes, int(run), func(i int, _, hash []byte) bool {
+			store.RunRecords(uint64(idx), nil, hashes, int(run), func(i int, _, hash []byte) bool {
 				args = append(args, idx+int64(i), hash)
 				return true
 			})

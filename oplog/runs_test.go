@@ -1,7 +1,6 @@
 package oplog_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -154,27 +153,29 @@ func runRow(t *testing.T, db *store.DB, idx int) (start, run int64, leaves, hash
 	return start, run, leaves, hashes
 }
 
-// rewriteRun rewrites the run holding idx: edit gets its records' leaves
-// and hashes and returns new ones.
-func rewriteRun(t *testing.T, db *store.DB, idx int, edit func(start int64, leaves, hashes [][]byte) ([][]byte, [][]byte)) {
+// rewriteRun rewrites the run holding idx: edit gets its records and their
+// hashes and returns new ones, written back in the run layout.
+func rewriteRun(t *testing.T, db *store.DB, idx int, edit func(start int64, recs []store.LogRecord, hashes [][]byte) ([]store.LogRecord, [][]byte)) {
 	t.Helper()
 	start, run, leafCol, hashCol := runRow(t, db, idx)
-	var leaves, hashes [][]byte
-	if err := store.RunRecords(leafCol, hashCol, int(run), func(_ int, l, h []byte) bool {
-		leaves, hashes = append(leaves, l), append(hashes, h)
+	var recs []store.LogRecord
+	var hashes [][]byte
+	if err := store.RunRecords(uint64(start), leafCol, hashCol, int(run), func(_ int, l, h []byte) bool {
+		r, err := store.DecodeLogRecord(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, hashes = append(recs, r), append(hashes, h)
 		return true
 	}); err != nil {
 		t.Fatal(err)
 	}
-	leaves, hashes = edit(start, leaves, hashes)
-	var lc, hc []byte
-	for _, l := range leaves {
-		lc = store.AppendRunLeaf(lc, l)
-	}
+	recs, hashes = edit(start, recs, hashes)
+	var hc []byte
 	for _, h := range hashes {
 		hc = append(hc, h...)
 	}
-	if _, err := db.SQL().Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2 WHERE idx = $3`, lc, hc, start); err != nil {
+	if _, err := db.SQL().Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2 WHERE idx = $3`, store.EncodeRun(recs), hc, start); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -189,32 +190,34 @@ func TestVerifyCatchesTamperingInRuns(t *testing.T) {
 		wantWhy   oplog.Reason
 	}{
 		{"changed record", func(t *testing.T, db *store.DB) {
-			rewriteRun(t, db, 30, func(start int64, l, h [][]byte) ([][]byte, [][]byte) {
-				l[30-start] = bytes.Replace(l[30-start], []byte(`"detail":"message`), []byte(`"detail":"massage`), 1)
-				return l, h
+			rewriteRun(t, db, 30, func(start int64, r []store.LogRecord, h [][]byte) ([]store.LogRecord, [][]byte) {
+				r[30-start].Detail = "forged " + r[30-start].Detail
+				return r, h
 			})
 		}, 30, oplog.ReasonChangedLeaf},
 		{"changed record and hash", func(t *testing.T, db *store.DB) {
-			rewriteRun(t, db, 30, func(start int64, l, h [][]byte) ([][]byte, [][]byte) {
-				l[30-start] = bytes.Replace(l[30-start], []byte(`"detail":"message`), []byte(`"detail":"massage`), 1)
-				h[30-start] = store.LeafHash(l[30-start])
-				return l, h
+			rewriteRun(t, db, 30, func(start int64, r []store.LogRecord, h [][]byte) ([]store.LogRecord, [][]byte) {
+				r[30-start].Detail = "forged " + r[30-start].Detail
+				h[30-start] = store.LeafHash(r[30-start].Leaf())
+				return r, h
 			})
 		}, 0, oplog.ReasonRootMismatch},
 		{"swapped records", func(t *testing.T, db *store.DB) {
-			rewriteRun(t, db, 30, func(start int64, l, h [][]byte) ([][]byte, [][]byte) {
+			// Each record takes the other's place with its hash: the
+			// position gives the index, so the rebuilt leaves change.
+			rewriteRun(t, db, 30, func(start int64, r []store.LogRecord, h [][]byte) ([]store.LogRecord, [][]byte) {
 				a, b := 30-start, 31-start
-				l[a], l[b], h[a], h[b] = l[b], l[a], h[b], h[a]
-				return l, h
+				r[a], r[b], h[a], h[b] = r[b], r[a], h[b], h[a]
+				return r, h
 			})
-		}, 30, oplog.ReasonBadLeaf},
+		}, 30, oplog.ReasonChangedLeaf},
 		{"deleted record", func(t *testing.T, db *store.DB) {
-			rewriteRun(t, db, 30, func(start int64, l, h [][]byte) ([][]byte, [][]byte) {
+			rewriteRun(t, db, 30, func(start int64, r []store.LogRecord, h [][]byte) ([]store.LogRecord, [][]byte) {
 				a := 30 - start
-				return append(l[:a:a], l[a+1:]...), append(h[:a:a], h[a+1:]...)
+				return append(r[:a:a], r[a+1:]...), append(h[:a:a], h[a+1:]...)
 			})
 			db.SQL().Exec(`UPDATE oplog SET run = run - 1 WHERE idx = (SELECT MAX(idx) FROM oplog WHERE idx <= 30)`)
-		}, 30, oplog.ReasonBadLeaf},
+		}, 30, oplog.ReasonChangedLeaf},
 		{"run length changed", func(t *testing.T, db *store.DB) {
 			db.SQL().Exec(`UPDATE oplog SET run = run + 1 WHERE idx = (SELECT MAX(idx) FROM oplog WHERE idx <= 30)`)
 		}, 11, oplog.ReasonChangedLeaf},

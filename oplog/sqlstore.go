@@ -73,7 +73,7 @@ func (l *SQLLog) LeafHashes(ctx context.Context, from, to uint64) ([]Hash, error
 			}
 			run = max(run, 1)
 			var bad error
-			store.RunRecords(nil, b, int(run), func(i int, _, hash []byte) bool {
+			store.RunRecords(uint64(idx), nil, b, int(run), func(i int, _, hash []byte) bool {
 				at := uint64(idx) + uint64(i)
 				if at < from+uint64(len(out)) {
 					return true // before the range: the head of a run
@@ -361,7 +361,7 @@ func (ch *rowChunk) addRow(idx, run int64, leaves, hashes []byte) {
 		}
 		return
 	}
-	store.RunRecords(leaves, hashes, int(run), func(i int, leaf, hash []byte) bool {
+	store.RunRecords(uint64(idx), leaves, hashes, int(run), func(i int, leaf, hash []byte) bool {
 		at := idx + int64(i)
 		if at < int64(ch.lo) {
 			return true
@@ -450,7 +450,7 @@ func (l *SQLLog) serialRows(ctx context.Context, from uint64, yield func(RowBatc
 			// A run's records one by one, as stored (a damaged run gives
 			// empty leaves and no hashes from where it breaks).
 			stop := false
-			store.RunRecords(leaf, lh, int(run), func(i int, leaf, hash []byte) bool {
+			store.RunRecords(uint64(idx), leaf, lh, int(run), func(i int, leaf, hash []byte) bool {
 				if at := idx + int64(i); at >= int64(from) {
 					ch.add(at, leaf, hash)
 				}
@@ -721,8 +721,8 @@ func (l *SQLLog) Leaf(ctx context.Context, index uint64) ([]byte, error) {
 	}
 	var leaf []byte
 	want := int(index - uint64(idx))
-	store.RunRecords(leaves, nil, int(run), func(i int, l, _ []byte) bool {
-		leaf = l
+	store.RunRecords(uint64(idx), leaves, nil, int(run), func(i int, l, _ []byte) bool {
+		leaf = bytes.Clone(l) // l is rebuilt in a buffer reused for the next
 		return i < want
 	})
 	if leaf == nil {

@@ -9,18 +9,30 @@ import (
 // A record run is one oplog row holding consecutive records that a system
 // principal appended in one transaction under one operation — the
 // per-message records of a network batch (every message sent or received is
-// a record). Each record keeps its own index, canonical bytes and Merkle
-// leaf; only the row that holds it is shared. A row per record cost the
-// network pipeline about a quarter of its rate (issue 4): most of a row's
-// cost is per row (bound values, the B-tree cell, index entries), not per
-// byte.
+// a record). Each record keeps its own index, canonical bytes, leaf hash and
+// Merkle leaf; only the row that holds it is shared. A row per record cost
+// the network pipeline about a quarter of its rate (issue 4): most of a
+// row's cost is per row (bound values, the B-tree cell, index entries) and
+// per byte written (the WAL, then the checkpoint), not per record.
 //
 // Layout (migration 0600): idx is the first record's index and run the
-// number of records; leaf holds each record's canonical bytes after its
-// length as a uvarint; leaf_hash holds their 32-byte leaf hashes in order.
-// The row's time, principal, operation and policy version are those of
-// every record in it; its subject, purpose and result are empty, and the
-// records' residents are in oplog_resident (subject, idx).
+// number of records; leaf_hash holds their 32-byte leaf hashes in order;
+// leaf holds the records compactly — what they share once, then what each
+// has of its own — from which each record's canonical bytes are rebuilt
+// exactly (LogRecord.Leaf is deterministic). A record's canonical bytes
+// repeat its field names and the shared values (~480 bytes for a network
+// record); the run keeps ~130 of them. A change to any stored byte changes
+// the rebuilt canonical bytes, so verification sees it as it sees a changed
+// leaf.
+//
+//	leaf   = version(1 byte, 1) shared record*
+//	shared = v time(varint) node collation_id operator_id authority terminal principal operation policy_version
+//	record = subject purpose result number_accessed(1 byte, 0 or 1) detail
+//
+// v is a uvarint; strings are a uvarint length then the bytes. Lengths are
+// minimal (one encoding only). The row's time, principal, operation and
+// policy version repeat the shared values for the indexes; its other
+// columns are empty, and the records' residents are in oplog_resident.
 
 // RunAlign bounds runs: no run crosses a multiple of it, so readers that
 // read the log in chunks of a multiple of RunAlign indices find every run
@@ -30,36 +42,158 @@ const RunAlign = 4096
 // minRun is the shortest run worth a row of its own kind.
 const minRun = 2
 
-// AppendRunLeaf appends leaf to a run's leaf column.
-func AppendRunLeaf(b, leaf []byte) []byte {
-	b = binary.AppendUvarint(b, uint64(len(leaf)))
-	return append(b, leaf...)
+const runLayout = 1
+
+// sameShared reports whether two records of a transaction share every
+// value the run stores once.
+func sameShared(a, b *LogRecord) bool {
+	return a.V == b.V && a.Time == b.Time && a.Node == b.Node && a.CollationID == b.CollationID &&
+		a.OperatorID == b.OperatorID && a.Authority == b.Authority && a.Terminal == b.Terminal &&
+		a.Principal == b.Principal && a.Operation == b.Operation && a.PolicyVersion == b.PolicyVersion
+}
+
+// EncodeRun returns the leaf column of a run holding recs (consecutive
+// indices, every shared value equal: see sameShared).
+func EncodeRun(recs []LogRecord) []byte {
+	size := 64
+	for i := range recs {
+		size += 16 + len(recs[i].Subject) + len(recs[i].Purpose) + len(recs[i].Result) + len(recs[i].Detail)
+	}
+	r := &recs[0]
+	b := make([]byte, 0, size+len(r.Node)+len(r.Principal)+len(r.Operation)+len(r.PolicyVersion)+len(r.Authority))
+	b = append(b, runLayout)
+	b = binary.AppendUvarint(b, uint64(r.V))
+	b = binary.AppendVarint(b, r.Time)
+	for _, s := range [...]string{r.Node, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal, r.Operation, r.PolicyVersion} {
+		b = appendString(b, s)
+	}
+	for i := range recs {
+		r := &recs[i]
+		b = appendString(b, r.Subject)
+		b = appendString(b, r.Purpose)
+		b = appendString(b, r.Result)
+		if r.NumberAccessed {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+		b = appendString(b, r.Detail)
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }
 
 // ErrBadRun means a run row's columns do not hold the records its run
 // length says (a changed row: verification names the index).
 var ErrBadRun = errors.New("run row does not hold its records")
 
-// RunRecords calls fn for each of the n records stored in a run row's leaf
-// and leaf_hash columns, in order, with slices into them. A record whose
-// bytes cannot be found is given with a nil leaf and a nil hash, and every
-// record after it too, and the error is ErrBadRun; fn returning false stops.
-func RunRecords(leaves, hashes []byte, n int, fn func(i int, leaf, hash []byte) bool) error {
+// runReader reads a run's leaf column.
+type runReader struct {
+	b   []byte
+	err error
+}
+
+func (r *runReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, k := binary.Uvarint(r.b)
+	if k <= 0 || k != uvarintLen(v) {
+		r.err = ErrBadRun
+		return 0
+	}
+	r.b = r.b[k:]
+	return v
+}
+
+func (r *runReader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, k := binary.Varint(r.b)
+	if k <= 0 || k != len(binary.AppendVarint(nil, v)) {
+		r.err = ErrBadRun
+		return 0
+	}
+	r.b = r.b[k:]
+	return v
+}
+
+func (r *runReader) str() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.b)) {
+		r.err = ErrBadRun
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *runReader) flag() bool {
+	if r.err != nil {
+		return false
+	}
+	if len(r.b) == 0 || r.b[0] > 1 {
+		r.err = ErrBadRun
+		return false
+	}
+	v := r.b[0] == 1
+	r.b = r.b[1:]
+	return v
+}
+
+// RunRecords calls fn for each of the n records of the run row starting at
+// index first, in order, with the record's canonical bytes rebuilt from the
+// leaf column (valid only during the call) and its stored hash (a slice of
+// hashes). A nil leaves column gives no leaves (hashes only). A record that
+// cannot be read is given with a nil leaf, and every record after it too;
+// hashes not 32 bytes a record are given as nil; the error is then
+// ErrBadRun. fn returning false stops.
+func RunRecords(first uint64, leaves, hashes []byte, n int, fn func(i int, leaf, hash []byte) bool) error {
 	var err error
 	if len(hashes) != 32*n {
 		err = fmt.Errorf("%w: %d hash bytes for %d records", ErrBadRun, len(hashes), n)
 		hashes = nil
 	}
+	var rd *runReader
+	var shared LogRecord
+	if leaves != nil {
+		rd = &runReader{b: leaves}
+		if len(rd.b) == 0 || rd.b[0] != runLayout {
+			rd.err = ErrBadRun
+		} else {
+			rd.b = rd.b[1:]
+		}
+		shared.V = int(rd.uvarint())
+		shared.Time = rd.varint()
+		shared.Node, shared.CollationID, shared.OperatorID, shared.Authority = rd.str(), rd.str(), rd.str(), rd.str()
+		shared.Terminal, shared.Principal, shared.Operation, shared.PolicyVersion = rd.str(), rd.str(), rd.str(), rd.str()
+		if rd.err != nil && err == nil {
+			err = fmt.Errorf("%w: the shared values cannot be read", ErrBadRun)
+		}
+	}
+	var buf []byte
 	for i := 0; i < n; i++ {
 		var leaf, hash []byte
-		if leaves != nil {
-			l, k := binary.Uvarint(leaves)
-			// One encoding only: a non-minimal length is damage too.
-			if k <= 0 || k != uvarintLen(l) || l > uint64(len(leaves)-k) {
-				err = fmt.Errorf("%w: record %d of %d is cut", ErrBadRun, i, n)
-				leaves = nil
-			} else {
-				leaf, leaves = leaves[k:k+int(l):k+int(l)], leaves[k+int(l):]
+		if rd != nil && rd.err == nil {
+			r := shared
+			r.Index = first + uint64(i)
+			r.Subject, r.Purpose, r.Result = rd.str(), rd.str(), rd.str()
+			r.NumberAccessed = rd.flag()
+			r.Detail = rd.str()
+			if rd.err == nil {
+				buf = r.AppendLeaf(buf[:0])
+				leaf = buf
+			} else if err == nil {
+				err = fmt.Errorf("%w: record %d of %d cannot be read", ErrBadRun, i, n)
 			}
 		}
 		if hashes != nil {
@@ -69,8 +203,8 @@ func RunRecords(leaves, hashes []byte, n int, fn func(i int, leaf, hash []byte) 
 			return err
 		}
 	}
-	if len(leaves) != 0 && err == nil {
-		err = fmt.Errorf("%w: %d bytes after the last record", ErrBadRun, len(leaves))
+	if rd != nil && err == nil && len(rd.b) != 0 {
+		err = fmt.Errorf("%w: %d bytes after the last record", ErrBadRun, len(rd.b))
 	}
 	return err
 }

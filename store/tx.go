@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -516,7 +515,7 @@ func runsOf(recs []LogRecord, first uint64) []int {
 	}
 	for i := 1; i < len(recs); {
 		j := i + 1
-		for j < len(recs) && recs[j].Operation == recs[i].Operation && (first+uint64(j))%RunAlign != 0 {
+		for j < len(recs) && sameShared(&recs[j], &recs[i]) && (first+uint64(j))%RunAlign != 0 {
 			j++
 		}
 		if j-i >= minRun {
@@ -531,7 +530,6 @@ func runsOf(recs []LogRecord, first uint64) []int {
 // leaves are built in one buffer and hashed with one digest: a run is
 // thousands of records.
 func appendRun(args, residents []any, run []LogRecord) ([]any, []any) {
-	leafCol := make([]byte, 0, len(run)*(binary.MaxVarintLen32+400))
 	hashCol := make([]byte, 0, 32*len(run))
 	h := sha256.New()
 	var leaf []byte
@@ -543,13 +541,12 @@ func appendRun(args, residents []any, run []LogRecord) ([]any, []any) {
 		h.Write(leaf)
 		hashCol = h.Sum(hashCol)
 		r.Hash = hashCol[len(hashCol)-32 : len(hashCol) : len(hashCol)]
-		leafCol = AppendRunLeaf(leafCol, leaf)
 		if r.Subject != "" {
 			residents = append(residents, r.Subject, int64(r.Index))
 		}
 	}
 	r := &run[0]
-	return append(args, int64(r.Index), r.Time, r.Principal, r.Operation, r.PolicyVersion, leafCol, hashCol, int64(len(run)),
+	return append(args, int64(r.Index), r.Time, r.Principal, r.Operation, r.PolicyVersion, EncodeRun(run), hashCol, int64(len(run)),
 		"", "", "", "", "", "", ""), residents
 }
 

@@ -79,29 +79,33 @@ func TestOplogVerifyNetwork(t *testing.T) {
 	}
 	// Record 4, in its own row or inside a run (store/logrun.go).
 	var start, run int64
-	var leaves []byte
-	if err := s.SQL().QueryRow(`SELECT idx, run, leaf FROM oplog WHERE idx <= 4 ORDER BY idx DESC LIMIT 1`).Scan(&start, &run, &leaves); err != nil {
+	var leaves, hashes []byte
+	if err := s.SQL().QueryRow(`SELECT idx, run, leaf, leaf_hash FROM oplog WHERE idx <= 4 ORDER BY idx DESC LIMIT 1`).Scan(&start, &run, &leaves, &hashes); err != nil {
 		t.Fatal(err)
 	}
+	var recs []store.LogRecord
 	if run == 1 {
-		leaves = store.AppendRunLeaf(nil, leaves)
-	}
-	var rebuilt []byte
-	store.RunRecords(leaves, nil, int(run), func(i int, leaf, _ []byte) bool {
-		if start+int64(i) == 4 {
-			changed := strings.Replace(string(leaf), `"node":"352063"`, `"node":"352064"`, 1)
-			if changed == string(leaf) {
-				t.Fatalf("leaf 4 %s does not name its node", leaf)
-			}
-			leaf = []byte(changed)
+		r, err := store.DecodeLogRecord(leaves)
+		if err != nil {
+			t.Fatal(err)
 		}
-		rebuilt = store.AppendRunLeaf(rebuilt, leaf)
+		recs = append(recs, r)
+	} else if err := store.RunRecords(uint64(start), leaves, hashes, int(run), func(_ int, leaf, _ []byte) bool {
+		r, err := store.DecodeLogRecord(leaf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
 		return true
-	})
-	if run == 1 {
-		store.RunRecords(rebuilt, nil, 1, func(_ int, leaf, _ []byte) bool { rebuilt = leaf; return false })
+	}); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := s.SQL().Exec(`UPDATE oplog SET leaf = $1 WHERE idx = $2`, rebuilt, start); err != nil {
+	recs[4-start].Detail = "forged " + recs[4-start].Detail
+	changed := recs[0].Leaf()
+	if run > 1 {
+		changed = store.EncodeRun(recs)
+	}
+	if _, err := s.SQL().Exec(`UPDATE oplog SET leaf = $1 WHERE idx = $2`, changed, start); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

@@ -24,19 +24,22 @@ func Records(t testing.TB, db *store.DB, filter func(store.LogRecord) bool) []st
 		if err := rows.Scan(&idx, &run, &leaves, &hashes); err != nil {
 			t.Fatal(err)
 		}
-		if run <= 1 {
-			leaves = store.AppendRunLeaf(nil, leaves)
-			run = 1
-		}
-		err := store.RunRecords(leaves, hashes, int(run), func(i int, leaf, hash []byte) bool {
+		keep := func(leaf, hash []byte) {
 			r, err := store.DecodeLogRecord(leaf)
 			if err != nil {
-				t.Fatalf("record %d: %v", idx+int64(i), err)
+				t.Fatalf("record at row %d: %v", idx, err)
 			}
 			r.Hash = hash
 			if filter == nil || filter(r) {
 				out = append(out, r)
 			}
+		}
+		if run <= 1 {
+			keep(leaves, hashes)
+			continue
+		}
+		err := store.RunRecords(uint64(idx), leaves, hashes, int(run), func(_ int, leaf, hash []byte) bool {
+			keep(leaf, hash)
 			return true
 		})
 		if err != nil {

@@ -358,7 +358,9 @@ func (q *query) residentRuns() ([]Entry, error) {
 // runs in [lo, hi), highest first.
 func (q *query) residentIndices(lo, hi int64, page int) ([]uint64, error) {
 	const op = "oplog.Query"
-	rows, err := q.tx.Query(ResidentRunsSQL(page), q.token, lo, hi)
+	// The key may name another resident's records too (a 1-in-2^64
+	// chance): matches compares the subject of each.
+	rows, err := q.tx.Query(ResidentRunsSQL(page), store.SubjectKey(q.token), lo, hi)
 	if err != nil {
 		return nil, jukinet.E(op, jukinet.KindInternal, err)
 	}
@@ -484,9 +486,9 @@ func QueryByIndexSQL(where []string, limit int) string {
 
 // ResidentRunsSQL is the statement that finds a resident's records inside
 // runs in an index range, highest first (primary key of oplog_resident):
-// $1 subject token, [$2, $3) indices.
+// $1 the subject token's key (store.SubjectKey), [$2, $3) indices.
 func ResidentRunsSQL(limit int) string {
-	return `SELECT idx FROM oplog_resident WHERE subject = $1 AND idx >= $2 AND idx < $3 ORDER BY idx DESC LIMIT ` + strconv.Itoa(limit)
+	return `SELECT idx FROM oplog_resident WHERE subject_key = $1 AND idx >= $2 AND idx < $3 ORDER BY idx DESC LIMIT ` + strconv.Itoa(limit)
 }
 
 // HoldingRowSQL reads the row holding record $1 (the row with the highest

@@ -286,7 +286,7 @@ func TestQueryRefusesDamagedRuns(t *testing.T) {
 					setLeaf(t, f.db, run, func(leaf []byte) []byte { return append([]byte{1}, bytes.Repeat([]byte{0xff}, 40)...) })
 				}, oplog.Filter{Resident: resB}, "cannot be read"},
 				{"resident index names a plain row", func(t *testing.T, f *fixture, _ int64) {
-					if _, err := f.db.SQL().Exec(`INSERT INTO oplog_resident (subject, idx) VALUES ($1, 0)`, f.db.SubjectToken(resE)); err != nil {
+					if _, err := f.db.SQL().Exec(`INSERT INTO oplog_resident (subject_key, idx) VALUES ($1, 0)`, store.SubjectKey(f.db.SubjectToken(resE))); err != nil {
 						t.Fatal(err)
 					}
 				}, oplog.Filter{Resident: resE}, "not in a run row"},

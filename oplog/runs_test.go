@@ -257,3 +257,35 @@ func TestVerifyCatchesTamperingInRuns(t *testing.T) {
 		})
 	}
 }
+
+// The resident index of runs is keyed by 64 bits of the subject token: a
+// key shared by two residents (a 1-in-2^64 chance, forced here) never
+// gives one resident the other's records, because the query compares each
+// record's own subject.
+func TestResidentKeyCollisionFiltered(t *testing.T) {
+	storetest.Run(t, node, func(t *testing.T, db *store.DB) {
+		f := attach(t, db, nil)
+		f.appendMessages(t, 40, 0)
+		auditor := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "AUD", OperatorID: "AUD", Authority: jukinet.AuthorityAudit, Terminal: "T9"})
+		const a, b = "30000000001", "39999999999"
+		before, err := oplog.Query(auditor, db, oplog.Filter{Resident: a})
+		if err != nil || len(before) == 0 {
+			t.Fatalf("query %s: %d entries, %v", a, len(before), err)
+		}
+		if got := store.SubjectKey(db.SubjectToken(a)); got == 0 || fmt.Sprintf("%016x", uint64(got)) != db.SubjectToken(a)[:16] {
+			t.Fatalf("SubjectKey(%s) = %x, want the token's first 16 hex digits", db.SubjectToken(a), got)
+		}
+		// b's key pointing at a's record inside the run.
+		if _, err := db.SQL().Exec(`INSERT INTO oplog_resident (subject_key, idx) VALUES ($1, $2)`, store.SubjectKey(db.SubjectToken(b)), int64(before[0].Index)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := oplog.Query(auditor, db, oplog.Filter{Resident: b})
+		if err != nil || len(got) != 0 {
+			t.Fatalf("query %s after a forced key collision: %v, %v; want no entries", b, got, err)
+		}
+		after, err := oplog.Query(auditor, db, oplog.Filter{Resident: a})
+		if err != nil || len(after) != len(before)+1 { // +1: the first query's own record names a
+			t.Fatalf("query %s: %d entries, %v; want %d", a, len(after), err, len(before)+1)
+		}
+	})
+}

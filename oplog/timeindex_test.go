@@ -115,7 +115,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 			{"everything, next page", oplog.QueryByIndexSQL([]string{"idx >= $1", "idx < $2"}, 1000), []any{0, 2}, "INTEGER PRIMARY KEY", "oplog_pkey"},
 			{"operation and result, next page", oplog.QuerySQL([]string{"operation = $1", "(result = $2 OR run > 1)", "time <= $3 AND (time < $3 OR idx < $4)"}, 1000), []any{"network.receive", "ok", 1, 2}, "oplog_operation", "oplog_operation"},
 			{"resident, next page", oplog.QuerySQL([]string{"subject = $1 AND subject <> ''", "time <= $2 AND (time < $2 OR idx < $3)"}, 1000), []any{"x", 1, 2}, "oplog_subject", "oplog_subject"},
-			{"resident inside runs", oplog.ResidentRunsSQL(1000), []any{"x", 0, 2}, "oplog_resident USING PRIMARY KEY", "oplog_resident_pkey"},
+			{"resident inside runs", oplog.ResidentRunsSQL(1000), []any{int64(7), 0, 2}, "oplog_resident USING PRIMARY KEY", "oplog_resident_pkey"},
 			{"run row holding a record", oplog.HoldingRowSQL, []any{1}, "INTEGER PRIMARY KEY", "oplog_pkey"},
 			{"binary search probe", `SELECT time FROM oplog WHERE idx <= $1 ORDER BY idx DESC LIMIT 1`, []any{1}, "INTEGER PRIMARY KEY", "oplog_pkey"},
 			{"oldest record", `SELECT time FROM oplog ORDER BY idx LIMIT 1`, nil, "SCAN oplog", "oplog_pkey"},

@@ -216,3 +216,24 @@ func uvarintLen(v uint64) int {
 	}
 	return n
 }
+
+// SubjectKey is the key of a subject token in oplog_resident: its first 64
+// bits (a token is 24 hex digits of a keyed HMAC). Distinct residents may
+// share a key only by a 1-in-2^64 chance, and a query compares the
+// record's own subject anyway.
+func SubjectKey(token string) int64 {
+	var k uint64
+	for i := 0; i < 16 && i < len(token); i++ {
+		c := token[i]
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c = 0
+		}
+		k = k<<4 | uint64(c)
+	}
+	return int64(k)
+}

@@ -98,7 +98,7 @@ func TestRecordRuns(t *testing.T) {
 			if holder.run > 1 && r.Subject != "" {
 				inRuns++
 				var n int
-				db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog_resident WHERE subject = $1 AND idx = $2`, r.Subject, int64(r.Index)).Scan(&n)
+				db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog_resident WHERE subject_key = $1 AND idx = $2`, store.SubjectKey(r.Subject), int64(r.Index)).Scan(&n)
 				if n != 1 {
 					t.Errorf("record %d (in a run) is not in oplog_resident", r.Index)
 				}
@@ -110,7 +110,7 @@ func TestRecordRuns(t *testing.T) {
 		if _, err := db.SQL().Exec(`DELETE FROM oplog_resident`); err == nil {
 			t.Error("DELETE from oplog_resident succeeded")
 		}
-		if _, err := db.SQL().Exec(`UPDATE oplog_resident SET subject = 'x'`); err == nil {
+		if _, err := db.SQL().Exec(`UPDATE oplog_resident SET subject_key = 1`); err == nil {
 			t.Error("UPDATE of oplog_resident succeeded")
 		}
 	})

@@ -499,7 +499,7 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 		}
 	}
 	if len(residents) > 0 {
-		return tx.InsertRowsSharing("oplog_resident", []string{"subject", "idx"}, []int{}, residents, "")
+		return tx.InsertRowsSharing("oplog_resident", []string{"subject_key", "idx"}, []int{}, residents, "")
 	}
 	return nil
 }
@@ -542,7 +542,7 @@ func appendRun(args, residents []any, run []LogRecord) ([]any, []any) {
 		hashCol = h.Sum(hashCol)
 		r.Hash = hashCol[len(hashCol)-32 : len(hashCol) : len(hashCol)]
 		if r.Subject != "" {
-			residents = append(residents, r.Subject, int64(r.Index))
+			residents = append(residents, SubjectKey(r.Subject), int64(r.Index))
 		}
 	}
 	r := &run[0]

@@ -9,11 +9,15 @@
 ALTER TABLE oplog ADD COLUMN run INTEGER NOT NULL DEFAULT 1;
 
 -- The residents of the records inside runs (a run row's subject is empty):
--- the resident index for them, one row per record with a subject.
+-- the resident index for them, one row per record with a subject, keyed by
+-- the first 64 bits of the subject token (store.SubjectKey): an entry a
+-- third the size of one keyed by the token's text, and every page of a
+-- random-key index that a batch touches is written again (the WAL, then
+-- the checkpoint). A query confirms the subject in the record itself.
 CREATE TABLE oplog_resident (
-    subject TEXT    NOT NULL,
-    idx     INTEGER NOT NULL,
-    PRIMARY KEY (subject, idx)
+    subject_key INTEGER NOT NULL,
+    idx         INTEGER NOT NULL,
+    PRIMARY KEY (subject_key, idx)
 ) WITHOUT ROWID;
 
 CREATE TRIGGER oplog_resident_no_update BEFORE UPDATE ON oplog_resident

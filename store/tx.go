@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -499,6 +501,9 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 		}
 	}
 	if len(residents) > 0 {
+		// In key order: each insert lands beside the previous one in the
+		// index instead of on a random page.
+		sortPairs(residents)
 		return tx.InsertRowsSharing("oplog_resident", []string{"subject_key", "idx"}, []int{}, residents, "")
 	}
 	return nil
@@ -604,4 +609,17 @@ func (m Mark) Rollback() error {
 func (m Mark) Release() error {
 	_, err := m.tx.tx.ExecContext(m.tx.ctx, `RELEASE SAVEPOINT `+m.name)
 	return err
+}
+
+// sortPairs sorts a flat list of (int64 key, int64 idx) pairs by key, then idx.
+func sortPairs(p []any) {
+	type pair struct{ k, i int64 }
+	ps := make([]pair, len(p)/2)
+	for j := range ps {
+		ps[j] = pair{p[2*j].(int64), p[2*j+1].(int64)}
+	}
+	slices.SortFunc(ps, func(a, b pair) int { return cmp.Or(cmp.Compare(a.k, b.k), cmp.Compare(a.i, b.i)) })
+	for j, q := range ps {
+		p[2*j], p[2*j+1] = q.k, q.i
+	}
 }

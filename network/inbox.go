@@ -102,6 +102,7 @@ var errNeedSavepoints = errors.New("network.StoreInbox: an envelope was rejected
 
 func (in *StoreInbox) deliver(tx *store.Tx, from string, envs []*Envelope, outcomes []Outcome, savepoints bool) error {
 	const op = "network.StoreInbox.Deliver"
+	tx.ExpectLogs(len(envs)) // a record per message
 	ids := make([]any, len(envs))
 	keySet := map[string]bool{}
 	var keys []any

@@ -337,6 +337,7 @@ func (s *Sender) record(ctx context.Context, sb *sentBatch) error {
 	var delivered, rejected int
 	err := s.cfg.DB.Update(NetworkContext(ctx), store.Op{Operation: jukinet.OpNetworkDeliveryResult,
 		Detail: fmt.Sprintf("batch of %d to %s", len(batch), dest)}, func(tx *store.Tx) error {
+		tx.ExpectLogs(len(batch)) // a record per message
 		now := tx.NowMicro()
 		for _, i := range bad {
 			r := &batch[i]

@@ -300,6 +300,10 @@ func (tx *Tx) TakeNote() (subject, detail string) {
 // SetDetail replaces the main record's detail.
 func (tx *Tx) SetDetail(detail string) { tx.op.Detail = detail }
 
+// ExpectLogs says that about n further records are coming (a batch's
+// messages), so that they are kept without growing the list step by step.
+func (tx *Tx) ExpectLogs(n int) { tx.logs = slices.Grow(tx.logs, n) }
+
 // Log adds a further log record (e.g. one per message of a received batch),
 // by the same actor, at the same time. Subject is a resident code.
 func (tx *Tx) Log(op jukinet.Operation, subject, result, detail string) {
@@ -474,7 +478,11 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 	// logrun.go); the transaction's main record and an operator's records
 	// stay rows of their own.
 	runs := runsOf(recs, first)
-	args := make([]any, 0, len(recs)*14)
+	plain := len(recs)
+	for _, n := range runs {
+		plain -= n
+	}
+	args := make([]any, 0, plain*14)
 	var runArgs, residents []any
 	for i := 0; i < len(recs); {
 		if n := runs[i]; n > 0 {

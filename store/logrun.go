@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // A record run is one oplog row holding consecutive records that a system
@@ -50,6 +51,54 @@ func sameShared(a, b *LogRecord) bool {
 	return a.V == b.V && a.Time == b.Time && a.Node == b.Node && a.CollationID == b.CollationID &&
 		a.OperatorID == b.OperatorID && a.Authority == b.Authority && a.Terminal == b.Terminal &&
 		a.Principal == b.Principal && a.Operation == b.Operation && a.PolicyVersion == b.PolicyVersion
+}
+
+// runLeaf builds the canonical bytes of a run's records: the parts they
+// share are written once, so each record costs only its own fields (the
+// leaves of a network batch are built inside the writer's critical
+// section). It gives exactly LogRecord.AppendLeaf (FuzzRunRecords).
+type runLeaf struct {
+	head []byte // {"v":V,"idx":
+	mid  []byte // ,"time":T,"node":…,"operation":"…"
+	pv   []byte // ,"policy_version":"…"
+}
+
+func newRunLeaf(r *LogRecord) runLeaf {
+	var p runLeaf
+	p.head = strconv.AppendInt([]byte(`{"v":`), int64(r.V), 10)
+	p.head = append(p.head, `,"idx":`...)
+	p.mid = strconv.AppendInt([]byte(`,"time":`), r.Time, 10)
+	for _, f := range [...]struct{ name, value string }{
+		{`,"node":`, r.Node}, {`,"collation_id":`, r.CollationID}, {`,"operator_id":`, r.OperatorID},
+		{`,"authority":`, r.Authority}, {`,"terminal":`, r.Terminal}, {`,"principal":`, r.Principal},
+		{`,"operation":`, r.Operation},
+	} {
+		p.mid = append(p.mid, f.name...)
+		p.mid = appendJSONString(p.mid, f.value)
+	}
+	p.pv = appendJSONString([]byte(`,"policy_version":`), r.PolicyVersion)
+	return p
+}
+
+// append appends the canonical bytes of r, whose shared values are p's.
+func (p *runLeaf) append(b []byte, r *LogRecord) []byte {
+	b = append(b, p.head...)
+	b = strconv.AppendUint(b, r.Index, 10)
+	b = append(b, p.mid...)
+	b = append(b, `,"subject":`...)
+	b = appendJSONString(b, r.Subject)
+	b = append(b, `,"purpose":`...)
+	b = appendJSONString(b, r.Purpose)
+	b = append(b, `,"result":`...)
+	b = appendJSONString(b, r.Result)
+	b = append(b, p.pv...)
+	if r.NumberAccessed {
+		b = append(b, `,"number_accessed":true,"detail":`...)
+	} else {
+		b = append(b, `,"number_accessed":false,"detail":`...)
+	}
+	b = appendJSONString(b, r.Detail)
+	return append(b, '}')
 }
 
 // EncodeRun returns the leaf column of a run holding recs (consecutive
@@ -172,7 +221,10 @@ func RunRecords(first uint64, leaves, hashes []byte, n int, fn func(i int, leaf,
 		} else {
 			rd.b = rd.b[1:]
 		}
-		shared.V = int(rd.uvarint())
+		// Version 1 is the only record version (DecodeLogRecord).
+		if shared.V = int(rd.uvarint()); shared.V != 1 && rd.err == nil {
+			rd.err = ErrBadRun
+		}
 		shared.Time = rd.varint()
 		shared.Node, shared.CollationID, shared.OperatorID, shared.Authority = rd.str(), rd.str(), rd.str(), rd.str()
 		shared.Terminal, shared.Principal, shared.Operation, shared.PolicyVersion = rd.str(), rd.str(), rd.str(), rd.str()
@@ -181,6 +233,7 @@ func RunRecords(first uint64, leaves, hashes []byte, n int, fn func(i int, leaf,
 		}
 	}
 	var buf []byte
+	rl := newRunLeaf(&shared)
 	for i := 0; i < n; i++ {
 		var leaf, hash []byte
 		if rd != nil && rd.err == nil {
@@ -190,7 +243,7 @@ func RunRecords(first uint64, leaves, hashes []byte, n int, fn func(i int, leaf,
 			r.NumberAccessed = rd.flag()
 			r.Detail = rd.str()
 			if rd.err == nil {
-				buf = r.AppendLeaf(buf[:0])
+				buf = rl.append(buf[:0], &r)
 				leaf = buf
 			} else if err == nil {
 				err = fmt.Errorf("%w: record %d of %d cannot be read", ErrBadRun, i, n)

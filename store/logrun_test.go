@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/store"
@@ -150,6 +152,9 @@ func FuzzRunRecords(f *testing.F) {
 				if r.Index != first+uint64(i) {
 					t.Fatalf("record %d rebuilt with index %d", i, r.Index)
 				}
+				if utf8.Valid(leaves) && string(r.Leaf()) != string(leaf) {
+					t.Fatalf("record %d rebuilt as %q, its canonical bytes are %q", i, leaf, r.Leaf())
+				}
 				got = append(got, r)
 			}
 			return true
@@ -157,8 +162,38 @@ func FuzzRunRecords(f *testing.F) {
 		if next != n {
 			t.Fatalf("%d records given, want %d", next, n)
 		}
-		if err == nil && string(store.EncodeRun(got)) != string(leaves) {
+		// Invalid UTF-8 is kept as stored (the canonical bytes escape it),
+		// so only valid text decodes back to the same strings.
+		if err == nil && utf8.Valid(leaves) && string(store.EncodeRun(got)) != string(leaves) {
 			t.Fatalf("a run read without error does not encode back as stored")
+		}
+	})
+}
+
+// FuzzEncodeRun: any records' run, read back, gives each record's
+// canonical bytes exactly (invalid UTF-8 and characters JSON escapes
+// included).
+func FuzzEncodeRun(f *testing.F) {
+	f.Add("350001", "network", "network.receive", "p1", "tok", "applied", "d <&> \u2028", "", true, uint64(5), int64(1764100000000000))
+	f.Add("\xff", "", "", "", "\x00", "\"", "\xed\xa0\x80", "c", false, uint64(0), int64(-1))
+	f.Fuzz(func(t *testing.T, node, principal, operation, policy, subject, result, detail, purpose string, number bool, first uint64, at int64) {
+		if first > 1<<62 {
+			return
+		}
+		recs := make([]store.LogRecord, 3)
+		for i := range recs {
+			recs[i] = store.LogRecord{V: 1, Index: first + uint64(i), Time: at, Node: node, Authority: "system", Principal: principal,
+				Operation: operation, Subject: subject + strings.Repeat("x", i), Purpose: purpose, Result: result, PolicyVersion: policy,
+				NumberAccessed: number && i != 1, Detail: detail}
+		}
+		err := store.RunRecords(first, store.EncodeRun(recs), make([]byte, 96), 3, func(i int, leaf, _ []byte) bool {
+			if string(leaf) != string(recs[i].Leaf()) {
+				t.Fatalf("record %d read back as %q, want %q", i, leaf, recs[i].Leaf())
+			}
+			return true
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -546,9 +546,10 @@ func appendRun(args, residents []any, run []LogRecord) ([]any, []any) {
 	hashCol := make([]byte, 0, 32*len(run))
 	h := sha256.New()
 	var leaf []byte
+	rl := newRunLeaf(&run[0])
 	for i := range run {
 		r := &run[i]
-		leaf = r.AppendLeaf(leaf[:0])
+		leaf = rl.append(leaf[:0], r)
 		h.Reset()
 		h.Write([]byte{0})
 		h.Write(leaf)

@@ -25,6 +25,10 @@ type OplogConfig struct {
 	// AppendRecords are appended through DB.Update to measure the durable
 	// append rate (default 200,000), 1,000 per transaction.
 	AppendRecords int
+	// RunRecords is the size of a second log, written as a network node's
+	// is (2,000 per-message records a transaction, stored as record runs),
+	// whose verification is measured too (default 1,000,000).
+	RunRecords int
 }
 
 // OplogFigures are the operation-log figures (G15 targets: append ≥ 50,000
@@ -48,6 +52,10 @@ type OplogFigures struct {
 	VerifyCPUUs         float64 `json:"verify_cpu_us_per_record"`
 	QueryByResidentMS   float64 `json:"query_by_resident_ms"`
 	QueryByResidentRows int     `json:"query_by_resident_rows"`
+	// VerifyRunPerS is verification of a log of record runs (RunRecords).
+	VerifyRunRecords int     `json:"verify_run_records"`
+	VerifyRunPerS    float64 `json:"verify_run_per_s"`
+	VerifyRunCPUUs   float64 `json:"verify_run_cpu_us_per_record"`
 }
 
 const benchNode = "352063"
@@ -242,5 +250,72 @@ func Oplog(ctx context.Context, cfg OplogConfig) (OplogFigures, error) {
 	}
 	sort.Float64s(times)
 	fig.QueryByResidentMS = times[len(times)/2]
+	if err := verifyRuns(ctx, cfg, &fig); err != nil {
+		return fig, err
+	}
 	return fig, nil
+}
+
+// verifyRuns measures verification of a log written as a network node's
+// is: transactions of 2,000 per-message records (record runs), each naming
+// a message and most a resident.
+func verifyRuns(ctx context.Context, cfg OplogConfig, fig *OplogFigures) error {
+	if cfg.RunRecords <= 0 {
+		cfg.RunRecords = 1_000_000
+	}
+	db, err := store.Open(ctx, store.Config{Path: filepath.Join(cfg.Dir, "runs.db"), Node: benchNode})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sys := jukinet.WithActor(ctx, jukinet.SystemActor("network"))
+	for n := 0; n < cfg.RunRecords; n += 2001 {
+		err := db.Update(sys, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "batch of 2000 from 352063"}, func(tx *store.Tx) error {
+			tx.ExpectLogs(2000)
+			for i := range 2000 {
+				subject := ""
+				if i%4 != 0 {
+					subject = residentCode(n + i)
+				}
+				tx.Log(jukinet.OpNetworkReceive, subject, "applied", fmt.Sprintf("identity.notify 0195f3a1-7c2e-7d41-9b1f-%012d from 352063", n+i))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	origin := oplog.Origin("jukinet.example", benchNode)
+	logSigner, logKey, err := benchKey(origin)
+	if err != nil {
+		return err
+	}
+	witSigner, witKey, err := benchKey("witness")
+	if err != nil {
+		return err
+	}
+	w, err := oplog.NewSQLWitness(db, witSigner, map[string]note.Verifier{origin: logKey})
+	if err != nil {
+		return err
+	}
+	l := oplog.NewSQLLog(db)
+	cp, err := oplog.NewCheckpointer(l, oplog.CheckpointerConfig{Origin: origin, Signer: logSigner, Witness: w})
+	if err != nil {
+		return err
+	}
+	if _, err := cp.Checkpoint(ctx); err != nil {
+		return err
+	}
+	start, cpu := time.Now(), cpuTime()
+	r, err := l.Verify(ctx, oplog.Verifier{Origin: origin, Log: logKey, Witnesses: []note.Verifier{witKey}})
+	if err != nil {
+		return err
+	}
+	if !r.OK() {
+		return fmt.Errorf("bench log of runs does not verify: %v", r.Failure)
+	}
+	fig.VerifyRunRecords = int(r.Rows)
+	fig.VerifyRunPerS = float64(r.Rows) / time.Since(start).Seconds()
+	fig.VerifyRunCPUUs = float64((cpuTime() - cpu).Nanoseconds()) / 1000 / float64(r.Rows)
+	return nil
 }

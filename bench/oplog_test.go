@@ -18,7 +18,7 @@ import (
 // go test ./bench -run XXX -bench OplogAppend -cpuprofile cpu.out
 func BenchmarkOplogAppend(b *testing.B) {
 	for b.Loop() {
-		f, err := Oplog(context.Background(), OplogConfig{Dir: b.TempDir(), Records: 300_000, AppendRecords: 100_000})
+		f, err := Oplog(context.Background(), OplogConfig{Dir: b.TempDir(), Records: 300_000, AppendRecords: 100_000, RunRecords: 100_000})
 		if err != nil {
 			b.Fatal(err)
 		}

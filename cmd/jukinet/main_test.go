@@ -144,6 +144,27 @@ func TestBenchBiometricJSON(t *testing.T) {
 	}
 }
 
+// bench oplog --json prints the figures (append_per_s,
+// verify_per_s) and those of record runs, each a positive rate.
+func TestBenchOplogJSON(t *testing.T) {
+	code, out, stderr := exec(t, "", "bench", "oplog", "--quick", "--json")
+	if code != 0 {
+		t.Fatalf("bench oplog: exit %d: %s", code, stderr)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("output is not one JSON object: %v: %q", err, out)
+	}
+	for _, k := range []string{"append_per_s", "verify_per_s", "append_run_per_s", "verify_run_per_s"} {
+		if v, ok := r[k].(float64); !ok || v <= 0 {
+			t.Errorf("figure %s missing or not a positive number in %v", k, r)
+		}
+	}
+	if n, _ := r["verify_run_records"].(float64); n < 30000 {
+		t.Errorf("the log of runs verified %v records, want at least 30,000", r["verify_run_records"])
+	}
+}
+
 // jukinet demo --scenario drives every flow over the real loopback network
 // and exits 0 only if each one passed.
 func TestDemoScenarioPassesEveryFlow(t *testing.T) {

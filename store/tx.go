@@ -483,7 +483,8 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 		plain -= n
 	}
 	args := make([]any, 0, plain*14)
-	var runArgs, residents []any
+	var runArgs []any
+	var residents []residentKey
 	for i := 0; i < len(recs); {
 		if n := runs[i]; n > 0 {
 			runArgs, residents = appendRun(runArgs, residents, recs[i:i+n])
@@ -511,8 +512,12 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 	if len(residents) > 0 {
 		// In key order: each insert lands beside the previous one in the
 		// index instead of on a random page.
-		sortPairs(residents)
-		return tx.InsertRowsSharing("oplog_resident", []string{"subject_key", "idx"}, []int{}, residents, "")
+		slices.SortFunc(residents, func(a, b residentKey) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.idx, b.idx)) })
+		args := make([]any, 0, 2*len(residents))
+		for _, r := range residents {
+			args = append(args, r.key, r.idx)
+		}
+		return tx.InsertRowsSharing("oplog_resident", []string{"subject_key", "idx"}, []int{}, args, "")
 	}
 	return nil
 }
@@ -542,7 +547,7 @@ func runsOf(recs []LogRecord, first uint64) []int {
 // appendRun appends the row of one run and its residents' index rows. The
 // leaves are built in one buffer and hashed with one digest: a run is
 // thousands of records.
-func appendRun(args, residents []any, run []LogRecord) ([]any, []any) {
+func appendRun(args []any, residents []residentKey, run []LogRecord) ([]any, []residentKey) {
 	hashCol := make([]byte, 0, 32*len(run))
 	h := sha256.New()
 	var leaf []byte
@@ -556,7 +561,7 @@ func appendRun(args, residents []any, run []LogRecord) ([]any, []any) {
 		hashCol = h.Sum(hashCol)
 		r.Hash = hashCol[len(hashCol)-32 : len(hashCol) : len(hashCol)]
 		if r.Subject != "" {
-			residents = append(residents, SubjectKey(r.Subject), int64(r.Index))
+			residents = append(residents, residentKey{SubjectKey(r.Subject), int64(r.Index)})
 		}
 	}
 	r := &run[0]
@@ -620,15 +625,5 @@ func (m Mark) Release() error {
 	return err
 }
 
-// sortPairs sorts a flat list of (int64 key, int64 idx) pairs by key, then idx.
-func sortPairs(p []any) {
-	type pair struct{ k, i int64 }
-	ps := make([]pair, len(p)/2)
-	for j := range ps {
-		ps[j] = pair{p[2*j].(int64), p[2*j+1].(int64)}
-	}
-	slices.SortFunc(ps, func(a, b pair) int { return cmp.Or(cmp.Compare(a.k, b.k), cmp.Compare(a.i, b.i)) })
-	for j, q := range ps {
-		p[2*j], p[2*j+1] = q.k, q.i
-	}
-}
+// residentKey is a row of oplog_resident.
+type residentKey struct{ key, idx int64 }

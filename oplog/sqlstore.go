@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"strconv"
 	"sync"
 
 	"github.com/jukinet/jukinet"
@@ -305,22 +306,36 @@ func (l *SQLLog) parallelRows(ctx context.Context, from uint64, yield func(RowBa
 	}
 }
 
-// chunkQuery reads a chunk's rows as three values each: the index, the
-// run length and one blob — the stored leaf hashes (zeros of the right
-// length if they are not 32 bytes per record, which can never match)
-// followed by the leaf column — because the driver's cost is per column (a
-// copy, a lock, a type probe). It starts at the row holding lo: a run may
-// begin before the chunk.
+// chunkQuery reads a chunk's rows as one value each, because the driver's
+// cost is per column (a copy, a lock, a type probe) and a plain row is read
+// in one: a tag byte, then for a plain row (tag 0) its stored leaf hash (32
+// zero bytes if it is not 32 bytes long, which can never match) and its
+// leaf; for a run row (tag 1) its index and run length as 16 hex digits
+// each, its hashes (zeros if not 32 bytes a record) and its leaf column. A
+// plain row's index is not read: it is the next position (see readChunk).
+// The chunk starts at the run holding lo, if one does (a run may begin
+// before the chunk); a plain row below lo is left out.
 var chunkQuery = map[store.Engine]string{
-	store.SQLite: `SELECT idx, run, CAST((CASE WHEN length(CAST(leaf_hash AS BLOB)) = 32 * run THEN CAST(leaf_hash AS BLOB) ELSE zeroblob(32 * max(run, 1)) END)` +
-		` || COALESCE(CAST(leaf AS BLOB), x'') AS BLOB) FROM oplog WHERE idx >= ` + rowHolding + ` AND idx < $2 ORDER BY idx`,
-	store.Postgres: `SELECT idx, run, (CASE WHEN length(leaf_hash) = 32 * run THEN leaf_hash ELSE decode(repeat('00', 32 * greatest(run, 1)), 'hex') END)` +
-		` || COALESCE(leaf, ''::bytea) FROM oplog WHERE idx >= ` + rowHolding + ` AND idx < $2 ORDER BY idx`,
+	store.SQLite: `SELECT CASE WHEN run = 1 THEN CAST((CASE WHEN length(CAST(leaf_hash AS BLOB)) = 32 THEN x'00' || CAST(leaf_hash AS BLOB) ELSE zeroblob(33) END)` +
+		` || COALESCE(CAST(leaf AS BLOB), x'') AS BLOB) ELSE CAST(x'01' || CAST(printf('%016x%016x', idx, run) AS BLOB)` +
+		` || (CASE WHEN length(CAST(leaf_hash AS BLOB)) = 32 * run THEN CAST(leaf_hash AS BLOB) ELSE zeroblob(32 * max(run, 1)) END)` +
+		` || COALESCE(CAST(leaf AS BLOB), x'') AS BLOB) END FROM oplog` +
+		` WHERE idx >= ` + rowHolding + ` AND (idx >= $1 OR idx + run > $1) AND idx < $2 ORDER BY idx`,
+	store.Postgres: `SELECT CASE WHEN run = 1 THEN (CASE WHEN length(leaf_hash) = 32 THEN '\x00'::bytea || leaf_hash ELSE decode(repeat('00', 33), 'hex') END)` +
+		` || COALESCE(leaf, ''::bytea) ELSE '\x01'::bytea || convert_to(lpad(to_hex(idx), 16, '0') || lpad(to_hex(run::bigint), 16, '0'), 'UTF8')` +
+		` || (CASE WHEN length(leaf_hash) = 32 * run THEN leaf_hash ELSE decode(repeat('00', 32 * greatest(run, 1)), 'hex') END)` +
+		` || COALESCE(leaf, ''::bytea) END FROM oplog` +
+		` WHERE idx >= ` + rowHolding + ` AND (idx >= $1 OR idx + run > $1) AND idx < $2 ORDER BY idx`,
 }
 
 // readChunk reads the records of [lo, hi) into ch, reusing its buffers. The
-// chunk is full when they are exactly lo, lo+1, …, hi−1; a chunk that is
-// not (the end of the log, or a gap) is read again by the serial query.
+// chunk is full when they are exactly lo, lo+1, …, hi−1. A plain row's
+// index is taken to be the next position: a run's is read and must be the
+// next position too, so when the rows give hi−lo records, the plain rows
+// between two runs are as many as the indices there, and being distinct
+// integers they are exactly those. A chunk that is not full (the end of
+// the log, or a gap) is read again by the serial query, which reads every
+// row's index.
 func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo, hi uint64) {
 	ch.lo, ch.hi, ch.rows, ch.arena, ch.err, ch.gap = lo, hi, ch.rows[:0], ch.arena[:0], nil, false
 	rows, err := conn.QueryContext(ctx, chunkQuery[l.db.Engine()], int64(lo), int64(hi))
@@ -330,17 +345,26 @@ func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var idx, run int64
 		var v sql.RawBytes
-		if err := rows.Scan(&idx, &run, &v); err != nil {
+		if err := rows.Scan(&v); err != nil {
 			ch.err = err
 			return
 		}
-		run = max(run, 1)
-		if int64(len(v)) < 32*run { // cannot be (see chunkQuery); no hashes then
-			v = append(make([]byte, 32*run), v...)
+		switch {
+		case len(v) >= 33 && v[0] == 0:
+			ch.addRow(int64(lo)+int64(len(ch.rows)), 1, v[33:], v[1:33])
+		case len(v) >= 33 && v[0] == 1:
+			idx, err1 := strconv.ParseUint(string(v[1:17]), 16, 64)
+			run, err2 := strconv.ParseUint(string(v[17:33]), 16, 64)
+			if err1 != nil || err2 != nil || run < 2 || run > math.MaxInt32 || uint64(len(v)-33) < 32*run {
+				ch.gap = true // cannot be (see chunkQuery): the serial query reads it
+				return
+			}
+			ch.addRow(int64(idx), int64(run), v[33+32*run:], v[33:33+32*run])
+		default:
+			ch.gap = true
+			return
 		}
-		ch.addRow(idx, run, v[32*run:], v[:32*run])
 		if ch.gap {
 			return
 		}

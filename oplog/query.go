@@ -279,6 +279,9 @@ func (q *query) expand(out []Entry, r *lightRow) ([]Entry, error) {
 	if !found || row.first != uint64(r.idx) {
 		return out, jukinet.Errorf("oplog.Query", jukinet.KindInternal, "", "run row %d disappeared while read", r.idx)
 	}
+	if err := row.split(); err != nil {
+		return out, jukinet.E("oplog.Query", jukinet.KindInternal, err)
+	}
 	for i := len(row.leaves) - 1; i >= 0; i-- {
 		rec, err := decodeRecord(row.first+uint64(i), row.leaves[i])
 		if err != nil {
@@ -322,7 +325,7 @@ func (q *query) residentRuns() ([]Entry, error) {
 			return nil, err
 		}
 		for _, i := range idx {
-			if row.leaves == nil || i < row.first || i >= row.first+uint64(len(row.leaves)) {
+			if row.n == 0 || i < row.first || i >= row.first+uint64(row.n) {
 				var found bool
 				if row, found, err = q.holdingRow(int64(i)); err != nil {
 					return nil, err
@@ -330,11 +333,17 @@ func (q *query) residentRuns() ([]Entry, error) {
 				if !found {
 					return out, nil // purged, and so is every lower index
 				}
-				if i >= row.first+uint64(len(row.leaves)) {
+				if i >= row.first+uint64(row.n) {
 					return nil, jukinet.Errorf(op, jukinet.KindInternal, "", "oplog_resident names record %d, which no run row holds", i)
 				}
 			}
-			rec, err := decodeRecord(i, row.leaves[i-row.first])
+			// Only this record is rebuilt: a resident has a few records
+			// in each of many runs of thousands.
+			leaf, err := store.RunLeafAt(row.first, row.col, row.n, int(i-row.first))
+			if err != nil {
+				return nil, jukinet.E(op, jukinet.KindInternal, err)
+			}
+			rec, err := decodeRecord(i, leaf)
 			if err != nil {
 				return nil, jukinet.E(op, jukinet.KindInternal, err)
 			}
@@ -379,10 +388,23 @@ func (q *query) residentIndices(lo, hi int64, page int) ([]uint64, error) {
 	return out, nil
 }
 
-// runRow is a run row's first index and its records' canonical bytes.
+// runRow is a run row: its first index, its run length, its leaf and hash
+// columns, and once split its records' canonical bytes.
 type runRow struct {
-	first  uint64
-	leaves [][]byte
+	first       uint64
+	n           int
+	col, hashes []byte
+	leaves      [][]byte
+}
+
+// split rebuilds every record's canonical bytes.
+func (r *runRow) split() error {
+	if r.leaves != nil {
+		return nil
+	}
+	var err error
+	r.leaves, err = runLeaves(r.first, r.n, r.col, r.hashes)
+	return err
 }
 
 // holdingRow reads the run row holding index i; not found when no row is
@@ -401,11 +423,7 @@ func (q *query) holdingRow(i int64) (runRow, bool, error) {
 	if n <= 1 {
 		return runRow{}, false, jukinet.Errorf(op, jukinet.KindInternal, "", "record %d is not in a run row", i)
 	}
-	ls, err := runLeaves(uint64(first), int(n), leaves, hashes)
-	if err != nil {
-		return runRow{}, false, jukinet.E(op, jukinet.KindInternal, err)
-	}
-	return runRow{first: uint64(first), leaves: ls}, true, nil
+	return runRow{first: uint64(first), n: int(n), col: leaves, hashes: hashes}, true, nil
 }
 
 // runLeaves splits the leaf column of the run row at first holding n

@@ -743,14 +743,9 @@ func (l *SQLLog) Leaf(ctx context.Context, index uint64) ([]byte, error) {
 	if run <= 1 {
 		return leaves, nil
 	}
-	var leaf []byte
-	want := int(index - uint64(idx))
-	store.RunRecords(uint64(idx), leaves, nil, int(run), func(i int, l, _ []byte) bool {
-		leaf = bytes.Clone(l) // l is rebuilt in a buffer reused for the next
-		return i < want
-	})
-	if leaf == nil {
-		return nil, jukinet.Errorf(op, jukinet.KindInternal, "index", "the run at %d holding record %d is damaged", idx, index)
+	leaf, err := store.RunLeafAt(uint64(idx), leaves, int(run), int(index-uint64(idx)))
+	if err != nil {
+		return nil, jukinet.Errorf(op, jukinet.KindInternal, "index", "the run at %d holding record %d is damaged: %v", idx, index, err)
 	}
 	return leaf, nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -186,6 +187,19 @@ func (r *runReader) str() string {
 	return s
 }
 
+// skipStr passes over a string without keeping it.
+func (r *runReader) skipStr() {
+	n := r.uvarint()
+	if r.err != nil {
+		return
+	}
+	if n > uint64(len(r.b)) {
+		r.err = ErrBadRun
+		return
+	}
+	r.b = r.b[n:]
+}
+
 func (r *runReader) flag() bool {
 	if r.err != nil {
 		return false
@@ -205,10 +219,37 @@ func (r *runReader) flag() bool {
 // hashes). A nil leaves column gives no leaves (hashes only). A record that
 // cannot be read is given with a nil leaf, and every record after it too;
 // hashes not 32 bytes a record are given as nil; the error is then
-// ErrBadRun. fn returning false stops.
+// ErrBadRun. A nil hashes column gives no hashes (leaves only). fn
+// returning false stops.
 func RunRecords(first uint64, leaves, hashes []byte, n int, fn func(i int, leaf, hash []byte) bool) error {
+	return runRecords(first, leaves, hashes, n, nil, fn)
+}
+
+// RunLeafAt returns the canonical bytes of record i (0-based) of the run
+// row starting at first: the records before it are read, not rebuilt.
+func RunLeafAt(first uint64, leaves []byte, n, i int) ([]byte, error) {
+	if i < 0 || i >= n {
+		return nil, fmt.Errorf("%w: no record %d in a run of %d", ErrBadRun, i, n)
+	}
+	var leaf []byte
+	err := runRecords(first, leaves, nil, n, func(k int) bool { return k == i }, func(_ int, l, _ []byte) bool {
+		leaf = bytes.Clone(l)
+		return false
+	})
+	if leaf == nil {
+		if err == nil {
+			err = ErrBadRun
+		}
+		return nil, fmt.Errorf("record %d of the run at %d: %w", i, first, err)
+	}
+	return leaf, nil
+}
+
+// runRecords is RunRecords calling fn only for the records want accepts
+// (all when want is nil); the others are read but not rebuilt.
+func runRecords(first uint64, leaves, hashes []byte, n int, want func(int) bool, fn func(i int, leaf, hash []byte) bool) error {
 	var err error
-	if len(hashes) != 32*n {
+	if hashes != nil && len(hashes) != 32*n {
 		err = fmt.Errorf("%w: %d hash bytes for %d records", ErrBadRun, len(hashes), n)
 		hashes = nil
 	}
@@ -236,7 +277,14 @@ func RunRecords(first uint64, leaves, hashes []byte, n int, fn func(i int, leaf,
 	rl := newRunLeaf(&shared)
 	for i := 0; i < n; i++ {
 		var leaf, hash []byte
-		if rd != nil && rd.err == nil {
+		wanted := want == nil || want(i)
+		if rd != nil && rd.err == nil && !wanted {
+			rd.skipStr()
+			rd.skipStr()
+			rd.skipStr()
+			rd.flag()
+			rd.skipStr()
+		} else if rd != nil && rd.err == nil {
 			r := shared
 			r.Index = first + uint64(i)
 			r.Subject, r.Purpose, r.Result = rd.str(), rd.str(), rd.str()
@@ -245,9 +293,13 @@ func RunRecords(first uint64, leaves, hashes []byte, n int, fn func(i int, leaf,
 			if rd.err == nil {
 				buf = rl.append(buf[:0], &r)
 				leaf = buf
-			} else if err == nil {
-				err = fmt.Errorf("%w: record %d of %d cannot be read", ErrBadRun, i, n)
 			}
+		}
+		if rd != nil && rd.err != nil && err == nil {
+			err = fmt.Errorf("%w: record %d of %d cannot be read", ErrBadRun, i, n)
+		}
+		if !wanted {
+			continue
 		}
 		if hashes != nil {
 			hash = hashes[32*i : 32*i+32 : 32*i+32]

@@ -57,7 +57,7 @@ func sameShared(a, b *LogRecord) bool {
 // runLeaf builds the canonical bytes of a run's records: the parts they
 // share are written once, so each record costs only its own fields (the
 // leaves of a network batch are built inside the writer's critical
-// section). It gives exactly LogRecord.AppendLeaf (FuzzRunRecords).
+// section). It gives exactly LogRecord.Leaf (FuzzRunRecords, FuzzEncodeRun).
 type runLeaf struct {
 	head []byte // {"v":V,"idx":
 	mid  []byte // ,"time":T,"node":…,"operation":"…"

@@ -74,11 +74,7 @@ type LogRecord struct {
 // byte for byte what encoding/json.Marshal gives (FuzzLeaf checks it),
 // written directly because it is built for every record of the write path.
 func (r LogRecord) Leaf() []byte {
-	return r.AppendLeaf(make([]byte, 0, 320+len(r.Detail)+len(r.Purpose)))
-}
-
-// AppendLeaf appends the record's canonical bytes (Leaf) to b.
-func (r *LogRecord) AppendLeaf(b []byte) []byte {
+	b := make([]byte, 0, 320+len(r.Detail)+len(r.Purpose))
 	b = append(b, `{"v":`...)
 	b = strconv.AppendInt(b, int64(r.V), 10)
 	b = append(b, `,"idx":`...)
@@ -525,7 +521,7 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 // runsOf marks where runs start: runs[i] is the length of the run starting
 // at record i, 0 elsewhere. Runs are the records after the first (the
 // transaction's main record) of a system principal's transaction, cut where
-// the operation changes and at multiples of RunAlign.
+// a value they share changes (sameShared) and at multiples of RunAlign.
 func runsOf(recs []LogRecord, first uint64) []int {
 	runs := make([]int, len(recs))
 	if len(recs) < 1+minRun || recs[0].CollationID != "" || recs[0].Terminal != "" || recs[0].Principal == "" {
@@ -545,8 +541,8 @@ func runsOf(recs []LogRecord, first uint64) []int {
 }
 
 // appendRun appends the row of one run and its residents' index rows. The
-// leaves are built in one buffer and hashed with one digest: a run is
-// thousands of records.
+// leaves are built in one buffer from the parts the records share (a run is
+// thousands of records, inside the writer's critical section).
 func appendRun(args []any, residents []residentKey, run []LogRecord) ([]any, []residentKey) {
 	hashCol := make([]byte, 32*len(run))
 	// buf is 0x00 ‖ leaf: the RFC 6962 leaf hash input, hashed in one call.

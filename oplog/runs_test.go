@@ -224,6 +224,9 @@ func TestVerifyCatchesTamperingInRuns(t *testing.T) {
 		{"deleted run", func(t *testing.T, db *store.DB) {
 			db.SQL().Exec(`DELETE FROM oplog WHERE idx = (SELECT MAX(idx) FROM oplog WHERE idx <= 30)`)
 		}, 11, oplog.ReasonMissingIndex},
+		{"plain row's hash forged as the chunk reader's run marker", func(t *testing.T, db *store.DB) {
+			db.SQL().Exec(`UPDATE oplog SET leaf_hash = $1 WHERE idx = 5`, []byte("jukinet run row marker ---------"))
+		}, 5, oplog.ReasonChangedLeaf},
 		{"cut leaves", func(t *testing.T, db *store.DB) {
 			_, _, leaves, _ := runRow(t, db, 30)
 			db.SQL().Exec(`UPDATE oplog SET leaf = $1 WHERE idx = (SELECT MAX(idx) FROM oplog WHERE idx <= 30)`, leaves[:len(leaves)/2])

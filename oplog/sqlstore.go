@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"iter"
@@ -72,7 +73,22 @@ func (l *SQLLog) LeafHashes(ctx context.Context, from, to uint64) ([]Hash, error
 				rows.Close()
 				return nil, jukinet.E(op, jukinet.KindInternal, err)
 			}
-			run = max(run, 1)
+			if run <= 1 { // a plain row
+				if uint64(idx) < from+uint64(len(out)) {
+					continue
+				}
+				if uint64(idx) != from+uint64(len(out)) {
+					rows.Close()
+					return nil, jukinet.Errorf(op, jukinet.KindNotFound, "index", "leaf %d is missing", from+uint64(len(out)))
+				}
+				h, err := toHash(b)
+				if err != nil {
+					rows.Close()
+					return nil, jukinet.E(op, jukinet.KindInternal, fmt.Errorf("index %d: %w", idx, err))
+				}
+				out = append(out, h)
+				continue
+			}
 			var bad error
 			store.RunRecords(uint64(idx), nil, b, int(run), func(i int, _, hash []byte) bool {
 				at := uint64(idx) + uint64(i)
@@ -307,25 +323,47 @@ func (l *SQLLog) parallelRows(ctx context.Context, from uint64, yield func(RowBa
 }
 
 // chunkQuery reads a chunk's rows as one value each, because the driver's
-// cost is per column (a copy, a lock, a type probe) and a plain row is read
-// in one: a tag byte, then for a plain row (tag 0) its stored leaf hash (32
-// zero bytes if it is not 32 bytes long, which can never match) and its
-// leaf; for a run row (tag 1) its index and run length as 16 hex digits
-// each, its hashes (zeros if not 32 bytes a record) and its leaf column. A
-// plain row's index is not read: it is the next position (see readChunk).
-// The chunk starts at the run holding lo, if one does (a run may begin
-// before the chunk); a plain row below lo is left out.
+// cost is per column (a copy, a lock, a type probe), and a plain row as
+// cheaply as before runs existed: its stored leaf hash and its leaf. A
+// stored hash of another length than 32 (which can never match) is given
+// as 32 zero bytes, except in a run row, given as runMagic, its index and
+// run length as 16 hex digits each, its hashes (zeros if not 32 bytes a
+// record) and its leaf column. A plain row's index is not read: it is the
+// next position (see readChunk). $1 is where the chunk starts reading (the
+// run holding its first index, if one does: chunkStart), $2 its end.
 var chunkQuery = map[store.Engine]string{
-	store.SQLite: `SELECT CASE WHEN run = 1 THEN CAST((CASE WHEN length(CAST(leaf_hash AS BLOB)) = 32 THEN x'00' || CAST(leaf_hash AS BLOB) ELSE zeroblob(33) END)` +
-		` || COALESCE(CAST(leaf AS BLOB), x'') AS BLOB) ELSE CAST(x'01' || CAST(printf('%016x%016x', idx, run) AS BLOB)` +
-		` || (CASE WHEN length(CAST(leaf_hash AS BLOB)) = 32 * run THEN CAST(leaf_hash AS BLOB) ELSE zeroblob(32 * max(run, 1)) END)` +
-		` || COALESCE(CAST(leaf AS BLOB), x'') AS BLOB) END FROM oplog` +
-		` WHERE idx >= ` + rowHolding + ` AND (idx >= $1 OR idx + run > $1) AND idx < $2 ORDER BY idx`,
-	store.Postgres: `SELECT CASE WHEN run = 1 THEN (CASE WHEN length(leaf_hash) = 32 THEN '\x00'::bytea || leaf_hash ELSE decode(repeat('00', 33), 'hex') END)` +
-		` || COALESCE(leaf, ''::bytea) ELSE '\x01'::bytea || convert_to(lpad(to_hex(idx), 16, '0') || lpad(to_hex(run::bigint), 16, '0'), 'UTF8')` +
-		` || (CASE WHEN length(leaf_hash) = 32 * run THEN leaf_hash ELSE decode(repeat('00', 32 * greatest(run, 1)), 'hex') END)` +
-		` || COALESCE(leaf, ''::bytea) END FROM oplog` +
-		` WHERE idx >= ` + rowHolding + ` AND (idx >= $1 OR idx + run > $1) AND idx < $2 ORDER BY idx`,
+	store.SQLite: `SELECT CAST((CASE WHEN length(CAST(leaf_hash AS BLOB)) = 32 THEN CAST(leaf_hash AS BLOB)` +
+		` WHEN run > 1 THEN x'` + runMagicHex + `' || CAST(printf('%016x%016x', idx, run) AS BLOB)` +
+		` || (CASE WHEN length(CAST(leaf_hash AS BLOB)) = 32 * run THEN CAST(leaf_hash AS BLOB) ELSE zeroblob(32 * run) END)` +
+		` ELSE zeroblob(32) END) || COALESCE(CAST(leaf AS BLOB), x'') AS BLOB) FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+	store.Postgres: `SELECT (CASE WHEN length(leaf_hash) = 32 THEN leaf_hash` +
+		` WHEN run > 1 THEN '\x` + runMagicHex + `'::bytea || convert_to(lpad(to_hex(idx), 16, '0') || lpad(to_hex(run::bigint), 16, '0'), 'UTF8')` +
+		` || (CASE WHEN length(leaf_hash) = 32 * run THEN leaf_hash ELSE decode(repeat('00', 32 * run), 'hex') END)` +
+		` ELSE decode(repeat('00', 32), 'hex') END) || COALESCE(leaf, ''::bytea) FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+}
+
+// runMagic starts a run row's value in chunkQuery: 32 bytes that a plain
+// row's stored hash could only equal if forged, and then the row is read
+// as a run, fails to parse or to fit, and the serial query reads it.
+const runMagicHex = "6a756b696e65742072756e20726f77206d61726b6572202d2d2d2d2d2d2d2d2d"
+
+var runMagic, _ = hex.DecodeString(runMagicHex)
+
+// chunkStart is where a chunk from lo reads: the start of the run holding
+// lo, if a run holds it, else lo.
+func chunkStart(ctx context.Context, conn *sql.Conn, lo uint64) (int64, error) {
+	var idx, run int64
+	err := conn.QueryRowContext(ctx, `SELECT idx, run FROM oplog WHERE idx <= $1 ORDER BY idx DESC LIMIT 1`, int64(lo)).Scan(&idx, &run)
+	if errors.Is(err, sql.ErrNoRows) {
+		return int64(lo), nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if idx < int64(lo) && run > 1 && idx+run > int64(lo) {
+		return idx, nil
+	}
+	return int64(lo), nil
 }
 
 // readChunk reads the records of [lo, hi) into ch, reusing its buffers. The
@@ -338,7 +376,12 @@ var chunkQuery = map[store.Engine]string{
 // row's index.
 func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo, hi uint64) {
 	ch.lo, ch.hi, ch.rows, ch.arena, ch.err, ch.gap = lo, hi, ch.rows[:0], ch.arena[:0], nil, false
-	rows, err := conn.QueryContext(ctx, chunkQuery[l.db.Engine()], int64(lo), int64(hi))
+	start, err := chunkStart(ctx, conn, lo)
+	if err != nil {
+		ch.err = err
+		return
+	}
+	rows, err := conn.QueryContext(ctx, chunkQuery[l.db.Engine()], start, int64(hi))
 	if err != nil {
 		ch.err = err
 		return
@@ -350,20 +393,24 @@ func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo
 			ch.err = err
 			return
 		}
-		switch {
-		case len(v) >= 33 && v[0] == 0:
-			ch.addRow(int64(lo)+int64(len(ch.rows)), 1, v[33:], v[1:33])
-		case len(v) >= 33 && v[0] == 1:
-			idx, err1 := strconv.ParseUint(string(v[1:17]), 16, 64)
-			run, err2 := strconv.ParseUint(string(v[17:33]), 16, 64)
-			if err1 != nil || err2 != nil || run < 2 || run > math.MaxInt32 || uint64(len(v)-33) < 32*run {
-				ch.gap = true // cannot be (see chunkQuery): the serial query reads it
-				return
-			}
-			ch.addRow(int64(idx), int64(run), v[33+32*run:], v[33:33+32*run])
-		default:
+		if len(v) < 32 { // cannot be (see chunkQuery)
 			ch.gap = true
 			return
+		}
+		if !bytes.Equal(v[:32], runMagic) {
+			ch.addRow(int64(lo)+int64(len(ch.rows)), 1, v[32:], v[:32])
+		} else {
+			var idx, run uint64
+			var err1, err2 error = errBadChunkRun, errBadChunkRun
+			if len(v) >= 64 {
+				idx, err1 = strconv.ParseUint(string(v[32:48]), 16, 64)
+				run, err2 = strconv.ParseUint(string(v[48:64]), 16, 64)
+			}
+			if err1 != nil || err2 != nil || run < 2 || run > math.MaxInt32 || uint64(len(v)-64) < 32*run {
+				ch.gap = true // a forged hash or a damaged run: the serial query reads it
+				return
+			}
+			ch.addRow(int64(idx), int64(run), v[64+32*run:], v[64:64+32*run])
 		}
 		if ch.gap {
 			return
@@ -375,6 +422,8 @@ func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo
 	}
 	ch.fixLeaves()
 }
+
+var errBadChunkRun = errors.New("not a run row")
 
 // addRow adds the records of one row (a run or a plain row) that lie in
 // [ch.lo, ch.hi), noting a gap when they do not follow on.

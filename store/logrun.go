@@ -274,7 +274,10 @@ func runRecords(first uint64, leaves, hashes []byte, n int, want func(int) bool,
 		}
 	}
 	var buf []byte
-	rl := newRunLeaf(&shared)
+	var rl runLeaf
+	if rd != nil {
+		rl = newRunLeaf(&shared)
+	}
 	for i := 0; i < n; i++ {
 		var leaf, hash []byte
 		wanted := want == nil || want(i)

@@ -176,19 +176,9 @@ func (q *query) rows() ([]Entry, error) {
 	f := q.f
 	lo, hi := int64(0), int64(math.MaxInt64)
 	if q.byIdx {
-		if !f.From.IsZero() {
-			first, err := firstIndexAt(q.tx.QueryRow, q.from)
-			if err != nil {
-				return nil, err
-			}
-			lo = int64(first)
-		}
-		if !f.To.IsZero() {
-			end, err := firstIndexAt(q.tx.QueryRow, q.to)
-			if err != nil {
-				return nil, err
-			}
-			hi = int64(end)
+		var err error
+		if lo, hi, err = q.indexRange(); err != nil {
+			return nil, err
 		}
 	}
 	var out []Entry
@@ -294,6 +284,27 @@ func (q *query) expand(out []Entry, r *lightRow) ([]Entry, error) {
 	return out, nil
 }
 
+// indexRange is the filter's time range as an index range [lo, hi) (the
+// whole log when it has none): record times never decrease along idx.
+func (q *query) indexRange() (lo, hi int64, err error) {
+	lo, hi = 0, math.MaxInt64
+	if !q.f.From.IsZero() {
+		first, err := firstIndexAt(q.tx.QueryRow, q.from)
+		if err != nil {
+			return 0, 0, err
+		}
+		lo = int64(first)
+	}
+	if !q.f.To.IsZero() {
+		end, err := firstIndexAt(q.tx.QueryRow, q.to)
+		if err != nil {
+			return 0, 0, err
+		}
+		hi = int64(end)
+	}
+	return lo, hi, nil
+}
+
 // residentRuns returns the first f.Limit records inside runs whose subject
 // is the resident's token and that match the filter, newest first: their
 // indices from oplog_resident (by primary key, the time range as an index
@@ -301,20 +312,9 @@ func (q *query) expand(out []Entry, r *lightRow) ([]Entry, error) {
 func (q *query) residentRuns() ([]Entry, error) {
 	const op = "oplog.Query"
 	f := q.f
-	lo, hi := int64(0), int64(math.MaxInt64)
-	if !f.From.IsZero() {
-		first, err := firstIndexAt(q.tx.QueryRow, q.from)
-		if err != nil {
-			return nil, err
-		}
-		lo = int64(first)
-	}
-	if !f.To.IsZero() {
-		end, err := firstIndexAt(q.tx.QueryRow, q.to)
-		if err != nil {
-			return nil, err
-		}
-		hi = int64(end)
+	lo, hi, err := q.indexRange()
+	if err != nil {
+		return nil, err
 	}
 	var out []Entry
 	var row runRow // the run row of the previous index

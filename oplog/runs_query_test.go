@@ -95,42 +95,14 @@ func buildRunLog(t *testing.T, f *fixture) {
 }
 
 // allRecords reads every record by brute force: every row, a run row's
-// records decoded one by one from its leaf.
+// records decoded one by one from its leaf (storetest.Records).
 func allRecords(t *testing.T, db *store.DB) []store.LogRecord {
 	t.Helper()
-	rows, err := db.SQL().Query(`SELECT idx, run, leaf, leaf_hash FROM oplog ORDER BY idx`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []store.LogRecord
-	for rows.Next() {
-		var idx int64
-		var run int
-		var leaf, hash []byte
-		if err := rows.Scan(&idx, &run, &leaf, &hash); err != nil {
-			t.Fatal(err)
+	out := storetest.Records(t, db, nil)
+	for i, r := range out {
+		if r.Index != uint64(i) {
+			t.Fatalf("record %d holds index %d", i, r.Index)
 		}
-		leaves := [][]byte{leaf}
-		if run > 1 {
-			leaves = nil
-			if err := store.RunRecords(uint64(idx), leaf, hash, run, func(_ int, l, _ []byte) bool { leaves = append(leaves, bytes.Clone(l)); return true }); err != nil {
-				t.Fatalf("run row %d: %v", idx, err)
-			}
-		}
-		for _, l := range leaves {
-			r, err := store.DecodeLogRecord(l)
-			if err != nil {
-				t.Fatalf("row %d: %v", idx, err)
-			}
-			if r.Index != uint64(len(out)) {
-				t.Fatalf("record %d holds index %d", len(out), r.Index)
-			}
-			out = append(out, r)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }

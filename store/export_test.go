@@ -19,3 +19,7 @@ func (db *DB) WALHardBytes() int64 { return db.ckpt.hard }
 func (db *DB) WALCheckpoints() (copiedAll, writerRuns int64) {
 	return db.ckpt.copiedAll.Load(), db.ckpt.writerRuns.Load()
 }
+
+// EncodeRunFull encodes a run in layout 1 (every record's values in full),
+// which readers still read.
+func EncodeRunFull(recs []LogRecord) []byte { return encodeRun(recs, runLayoutFull) }

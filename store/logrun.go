@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -20,21 +21,33 @@ import (
 // Layout (migration 0600): idx is the first record's index and run the
 // number of records; leaf_hash holds their 32-byte leaf hashes in order;
 // leaf holds the records compactly — what they share once, then what each
-// has of its own — from which each record's canonical bytes are rebuilt
-// exactly (LogRecord.Leaf is deterministic). A record's canonical bytes
-// repeat its field names and the shared values (~480 bytes for a network
-// record); the run keeps ~130 of them. A change to any stored byte changes
-// the rebuilt canonical bytes, so verification sees it as it sees a changed
-// leaf.
+// has of its own, written against the record before it — from which each
+// record's canonical bytes are rebuilt exactly (LogRecord.Leaf is
+// deterministic). A record's canonical bytes repeat its field names and the
+// shared values (~480 bytes for a network record); the run keeps ~40 of
+// them. A change to any stored byte changes the rebuilt canonical bytes, so
+// verification sees it as it sees a changed leaf.
 //
-//	leaf   = version(1 byte, 1) shared record*
+//	leaf   = layout(1 byte, 2) shared record*
 //	shared = v time(varint) node collation_id operator_id authority terminal principal operation policy_version
-//	record = subject purpose result number_accessed(1 byte, 0 or 1) detail
+//	record = flags [subject] [purpose] [result] detail
+//	detail = prefix(uvarint) suffix(uvarint) middle
 //
-// v is a uvarint; strings are a uvarint length then the bytes. Lengths are
-// minimal (one encoding only). The row's time, principal, operation and
-// policy version repeat the shared values for the indexes; its other
-// columns are empty, and the records' residents are in oplog_resident.
+// v is a uvarint; strings are a uvarint length then the bytes. Each
+// record's values are written against the previous record's (the first
+// record's "previous" values are empty): flags say which of subject,
+// purpose and result equal the previous one's (then nothing is written),
+// whether the subject is a token (24 lowercase hex digits, written as its
+// 12 bytes) and number_accessed. The detail is the previous detail's first
+// prefix and last suffix bytes around middle (consecutive messages' details
+// differ in a few characters of their id). Every choice is forced —
+// lengths minimal, a flag set whenever it can be, prefix and then suffix
+// as long as they can be — so a run has one encoding only. Layout 1
+// (session 3) wrote every record's five values in full; it is still read.
+//
+// The row's time, principal, operation and policy version repeat the
+// shared values for the indexes; its other columns are empty, and the
+// records' residents are in oplog_resident.
 
 // RunAlign bounds runs: no run crosses a multiple of it, so readers that
 // read the log in chunks of a multiple of RunAlign indices find every run
@@ -44,7 +57,21 @@ const RunAlign = 4096
 // minRun is the shortest run worth a row of its own kind.
 const minRun = 2
 
-const runLayout = 1
+// Run layouts: the first byte of a run's leaf column.
+const (
+	runLayoutFull = 1 // each record's values in full (session 3)
+	runLayout     = 2 // each record's values against the previous record's
+)
+
+// Flags of a layout-2 record.
+const (
+	runNumberAccessed = 1 << iota
+	runSubjectToken   // subject: 12 bytes, its 24 lowercase hex digits
+	runSubjectSame    // subject: the previous record's
+	runPurposeSame
+	runResultSame
+	runFlagsAll = 1<<iota - 1
+)
 
 // sameShared reports whether two records of a transaction share every
 // value the run stores once.
@@ -104,32 +131,108 @@ func (p *runLeaf) append(b []byte, r *LogRecord) []byte {
 
 // EncodeRun returns the leaf column of a run holding recs (consecutive
 // indices, every shared value equal: see sameShared).
-func EncodeRun(recs []LogRecord) []byte {
+func EncodeRun(recs []LogRecord) []byte { return encodeRun(recs, runLayout) }
+
+func encodeRun(recs []LogRecord, layout byte) []byte {
 	size := 64
 	for i := range recs {
-		size += 16 + len(recs[i].Subject) + len(recs[i].Purpose) + len(recs[i].Result) + len(recs[i].Detail)
+		size += 24 + len(recs[i].Detail)/2
 	}
 	r := &recs[0]
 	b := make([]byte, 0, size+len(r.Node)+len(r.Principal)+len(r.Operation)+len(r.PolicyVersion)+len(r.Authority))
-	b = append(b, runLayout)
+	b = append(b, layout)
 	b = binary.AppendUvarint(b, uint64(r.V))
 	b = binary.AppendVarint(b, r.Time)
 	for _, s := range [...]string{r.Node, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal, r.Operation, r.PolicyVersion} {
 		b = appendString(b, s)
 	}
+	prev := &LogRecord{}
 	for i := range recs {
 		r := &recs[i]
-		b = appendString(b, r.Subject)
-		b = appendString(b, r.Purpose)
-		b = appendString(b, r.Result)
-		if r.NumberAccessed {
-			b = append(b, 1)
-		} else {
-			b = append(b, 0)
+		if layout == runLayoutFull {
+			b = appendString(b, r.Subject)
+			b = appendString(b, r.Purpose)
+			b = appendString(b, r.Result)
+			b = append(b, boolByte(r.NumberAccessed))
+			b = appendString(b, r.Detail)
+			continue
 		}
-		b = appendString(b, r.Detail)
+		b = appendRecord(b, prev, r)
+		prev = r
 	}
 	return b
+}
+
+// appendRecord appends r's layout-2 record, written against prev's.
+func appendRecord(b []byte, prev, r *LogRecord) []byte {
+	var flags byte
+	if r.NumberAccessed {
+		flags |= runNumberAccessed
+	}
+	switch {
+	case r.Subject == prev.Subject:
+		flags |= runSubjectSame
+	case isToken(r.Subject):
+		flags |= runSubjectToken
+	}
+	if r.Purpose == prev.Purpose {
+		flags |= runPurposeSame
+	}
+	if r.Result == prev.Result {
+		flags |= runResultSame
+	}
+	b = append(b, flags)
+	switch {
+	case flags&runSubjectSame != 0:
+	case flags&runSubjectToken != 0:
+		b, _ = hex.AppendDecode(b, []byte(r.Subject)) // isToken: valid hex
+	default:
+		b = appendString(b, r.Subject)
+	}
+	if flags&runPurposeSame == 0 {
+		b = appendString(b, r.Purpose)
+	}
+	if flags&runResultSame == 0 {
+		b = appendString(b, r.Result)
+	}
+	p, s := affixes(prev.Detail, r.Detail)
+	b = binary.AppendUvarint(b, uint64(p))
+	b = binary.AppendUvarint(b, uint64(s))
+	return appendString(b, r.Detail[p:len(r.Detail)-s])
+}
+
+// affixes returns the lengths of the longest common prefix of a and b and
+// then of the longest common suffix of what is left of them.
+func affixes(a, b string) (prefix, suffix int) {
+	n := min(len(a), len(b))
+	for prefix < n && a[prefix] == b[prefix] {
+		prefix++
+	}
+	for suffix < n-prefix && a[len(a)-1-suffix] == b[len(b)-1-suffix] {
+		suffix++
+	}
+	return prefix, suffix
+}
+
+// isToken reports whether s is a subject token's form: 24 lowercase hex
+// digits (DB.SubjectToken).
+func isToken(s string) bool {
+	if len(s) != 24 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 func appendString(b []byte, s string) []byte {
@@ -213,6 +316,68 @@ func (r *runReader) flag() bool {
 	return v
 }
 
+// record reads a layout-2 record into r (whose shared values are set)
+// against prev, and checks that it is written the one way it can be.
+func (rd *runReader) record(prev, r *LogRecord) {
+	if rd.err != nil {
+		return
+	}
+	if len(rd.b) == 0 || rd.b[0]&^runFlagsAll != 0 || rd.b[0]&(runSubjectSame|runSubjectToken) == runSubjectSame|runSubjectToken {
+		rd.err = ErrBadRun
+		return
+	}
+	flags := rd.b[0]
+	rd.b = rd.b[1:]
+	r.NumberAccessed = flags&runNumberAccessed != 0
+	switch {
+	case flags&runSubjectSame != 0:
+		r.Subject = prev.Subject
+	case flags&runSubjectToken != 0:
+		if len(rd.b) < 12 {
+			rd.err = ErrBadRun
+			return
+		}
+		r.Subject = hex.EncodeToString(rd.b[:12])
+		rd.b = rd.b[12:]
+	default:
+		// A value the flags could have said is not written out.
+		if r.Subject = rd.str(); r.Subject == prev.Subject || isToken(r.Subject) {
+			rd.err = ErrBadRun
+		}
+	}
+	r.Purpose, r.Result = rd.againstPrev(flags&runPurposeSame != 0, prev.Purpose), rd.againstPrev(flags&runResultSame != 0, prev.Result)
+	p, s := rd.uvarint(), rd.uvarint()
+	mid := rd.str()
+	if rd.err != nil {
+		return
+	}
+	if p+s > uint64(len(prev.Detail)) {
+		rd.err = ErrBadRun
+		return
+	}
+	if p == uint64(len(prev.Detail)) && s == 0 && mid == "" {
+		r.Detail = prev.Detail // the same detail again: no copy
+	} else {
+		r.Detail = prev.Detail[:p] + mid + prev.Detail[uint64(len(prev.Detail))-s:]
+	}
+	if cp, cs := affixes(prev.Detail, r.Detail); uint64(cp) != p || uint64(cs) != s {
+		rd.err = ErrBadRun
+	}
+}
+
+// againstPrev reads a value that same says is prev's, or else is written
+// (and then is not prev's).
+func (rd *runReader) againstPrev(same bool, prev string) string {
+	if same {
+		return prev
+	}
+	v := rd.str()
+	if v == prev {
+		rd.err = ErrBadRun
+	}
+	return v
+}
+
 // RunRecords calls fn for each of the n records of the run row starting at
 // index first, in order, with the record's canonical bytes rebuilt from the
 // leaf column (valid only during the call) and its stored hash (a slice of
@@ -255,11 +420,13 @@ func runRecords(first uint64, leaves, hashes []byte, n int, want func(int) bool,
 	}
 	var rd *runReader
 	var shared LogRecord
+	var layout byte
 	if leaves != nil {
 		rd = &runReader{b: leaves}
-		if len(rd.b) == 0 || rd.b[0] != runLayout {
+		if len(rd.b) == 0 || (rd.b[0] != runLayout && rd.b[0] != runLayoutFull) {
 			rd.err = ErrBadRun
 		} else {
+			layout = rd.b[0]
 			rd.b = rd.b[1:]
 		}
 		// Version 1 is the only record version (DecodeLogRecord).
@@ -278,31 +445,39 @@ func runRecords(first uint64, leaves, hashes []byte, n int, want func(int) bool,
 	if rd != nil {
 		rl = newRunLeaf(&shared)
 	}
+	// Layout 2 reads each record against the one before it, so every
+	// record is read; layout 1 passes over those not wanted.
+	var prev, r LogRecord
 	for i := 0; i < n; i++ {
 		var leaf, hash []byte
 		wanted := want == nil || want(i)
-		if rd != nil && rd.err == nil && !wanted {
+		switch {
+		case rd == nil || rd.err != nil:
+		case layout == runLayout:
+			prev, r = r, shared
+			rd.record(&prev, &r)
+		case !wanted:
 			rd.skipStr()
 			rd.skipStr()
 			rd.skipStr()
 			rd.flag()
 			rd.skipStr()
-		} else if rd != nil && rd.err == nil {
-			r := shared
-			r.Index = first + uint64(i)
+		default:
+			r = shared
 			r.Subject, r.Purpose, r.Result = rd.str(), rd.str(), rd.str()
 			r.NumberAccessed = rd.flag()
 			r.Detail = rd.str()
-			if rd.err == nil {
-				buf = rl.append(buf[:0], &r)
-				leaf = buf
-			}
 		}
 		if rd != nil && rd.err != nil && err == nil {
 			err = fmt.Errorf("%w: record %d of %d cannot be read", ErrBadRun, i, n)
 		}
 		if !wanted {
 			continue
+		}
+		if rd != nil && rd.err == nil {
+			r.Index = first + uint64(i)
+			buf = rl.append(buf[:0], &r)
+			leaf = buf
 		}
 		if hashes != nil {
 			hash = hashes[32*i : 32*i+32 : 32*i+32]

@@ -1,11 +1,12 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/store"
@@ -120,22 +121,30 @@ func TestRecordRuns(t *testing.T) {
 
 // FuzzRunRecords: any bytes in a run row's columns are read without a
 // panic, every record is given exactly once in order, and a run read
-// without error encodes back to the same bytes (one encoding only).
+// without error encodes back to the same bytes in its layout (one encoding
+// only).
 func FuzzRunRecords(f *testing.F) {
 	recs := []store.LogRecord{
 		{V: 1, Time: 1764100000000000, Node: "350001", Authority: "system", Principal: "network", Operation: "network.receive",
-			Subject: "tok", Result: "applied", PolicyVersion: "p1", Detail: "identity.notify m1 from 352063"},
+			Subject: "33284a4061f97bf3bcaf3b82", Result: "applied", PolicyVersion: "p1", Detail: "identity.notify 01a2-35f5-7a82 from 352063"},
 		{V: 1, Time: 1764100000000000, Node: "350001", Authority: "system", Principal: "network", Operation: "network.receive",
-			Result: "rejected", PolicyVersion: "p1", NumberAccessed: true, Detail: "d <&> \u2028"},
+			Subject: "tok", Result: "applied", PolicyVersion: "p1", Detail: "identity.notify 01a2-35f5-7a9a from 352063"},
+		{V: 1, Time: 1764100000000000, Node: "350001", Authority: "system", Principal: "network", Operation: "network.receive",
+			Subject: "tok", Result: "rejected", PolicyVersion: "p1", NumberAccessed: true, Detail: "d <&> \u2028"},
 	}
-	f.Add(store.EncodeRun(recs), make([]byte, 64), uint64(7), 2)
+	f.Add(store.EncodeRun(recs), make([]byte, 96), uint64(7), 3)
+	f.Add(store.EncodeRunFull(recs), make([]byte, 96), uint64(7), 3)
 	f.Add([]byte("\x01\xff\xff\xff\xff\x0f"), []byte{}, uint64(0), 1)
+	f.Add([]byte("\x02\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x1c\x00\x00\x00"), []byte{}, uint64(0), 1)
 	f.Fuzz(func(t *testing.T, leaves, hashes []byte, first uint64, n int) {
 		if n < 1 || n > 1<<12 || first > 1<<62 {
 			return
 		}
 		next := 0
 		var got []store.LogRecord
+		// Invalid UTF-8 is kept as stored (the canonical bytes escape it as
+		// \ufffd), so only records without it decode back to the same strings.
+		valid := true
 		err := store.RunRecords(first, leaves, hashes, n, func(i int, leaf, hash []byte) bool {
 			if i != next {
 				t.Fatalf("record %d given after %d", i, next-1)
@@ -152,7 +161,9 @@ func FuzzRunRecords(f *testing.F) {
 				if r.Index != first+uint64(i) {
 					t.Fatalf("record %d rebuilt with index %d", i, r.Index)
 				}
-				if utf8.Valid(leaves) && string(r.Leaf()) != string(leaf) {
+				if bytes.Contains(leaf, []byte(`\ufffd`)) {
+					valid = false
+				} else if string(r.Leaf()) != string(leaf) {
 					t.Fatalf("record %d rebuilt as %q, its canonical bytes are %q", i, leaf, r.Leaf())
 				}
 				got = append(got, r)
@@ -162,38 +173,169 @@ func FuzzRunRecords(f *testing.F) {
 		if next != n {
 			t.Fatalf("%d records given, want %d", next, n)
 		}
-		// Invalid UTF-8 is kept as stored (the canonical bytes escape it),
-		// so only valid text decodes back to the same strings.
-		if err == nil && utf8.Valid(leaves) && string(store.EncodeRun(got)) != string(leaves) {
-			t.Fatalf("a run read without error does not encode back as stored")
+		if err != nil || !valid {
+			return
+		}
+		encode := store.EncodeRun
+		if leaves[0] == 1 {
+			encode = store.EncodeRunFull
+		}
+		if string(encode(got)) != string(leaves) {
+			t.Fatalf("a run read without error does not encode back as stored:\n%x\n%x", leaves, encode(got))
 		}
 	})
 }
 
-// FuzzEncodeRun: any records' run, read back, gives each record's
-// canonical bytes exactly (invalid UTF-8 and characters JSON escapes
-// included).
+// FuzzEncodeRun: any records' run, read back in either layout, gives each
+// record's canonical bytes exactly (invalid UTF-8 and characters JSON
+// escapes included).
 func FuzzEncodeRun(f *testing.F) {
-	f.Add("350001", "network", "network.receive", "p1", "tok", "applied", "d <&> \u2028", "", true, uint64(5), int64(1764100000000000))
-	f.Add("\xff", "", "", "", "\x00", "\"", "\xed\xa0\x80", "c", false, uint64(0), int64(-1))
-	f.Fuzz(func(t *testing.T, node, principal, operation, policy, subject, result, detail, purpose string, number bool, first uint64, at int64) {
+	f.Add("350001", "network", "network.receive", "p1", "tok", "applied", "d <&> \u2028", "", true, uint64(5), int64(1764100000000000), 3)
+	f.Add("\xff", "", "", "", "\x00", "\"", "\xed\xa0\x80", "c", false, uint64(0), int64(-1), 0)
+	f.Add("352063", "network", "network.delivery_result", "p1", "", "accepted", "identity.notify 01a217dd-35f5-7a82-9c57-b62713715f51 to 350001", "", false, uint64(4095), int64(0), 40)
+	f.Fuzz(func(t *testing.T, node, principal, operation, policy, subject, result, detail, purpose string, number bool, first uint64, at int64, cut int) {
 		if first > 1<<62 {
 			return
 		}
-		recs := make([]store.LogRecord, 3)
+		cut = min(max(cut, 0), len(detail))
+		// Subjects and details that repeat, share a prefix or a suffix with
+		// the one before, or do not.
+		subjects := []string{subject, subject, "0123456789abcdef01234567", subject + "x", "0123456789abcdef01234567", ""}
+		details := []string{detail, detail, detail[:cut] + "7" + detail[cut:], detail[:cut] + "8" + detail[cut:], detail + detail, "", detail}
+		recs := make([]store.LogRecord, 7)
 		for i := range recs {
 			recs[i] = store.LogRecord{V: 1, Index: first + uint64(i), Time: at, Node: node, Authority: "system", Principal: principal,
-				Operation: operation, Subject: subject + strings.Repeat("x", i), Purpose: purpose, Result: result, PolicyVersion: policy,
-				NumberAccessed: number && i != 1, Detail: detail}
+				Operation: operation, Subject: subjects[i%len(subjects)], Purpose: purpose + strings.Repeat("p", i/3), Result: result + strings.Repeat("r", i%2),
+				PolicyVersion: policy, NumberAccessed: number && i != 1, Detail: details[i]}
 		}
-		err := store.RunRecords(first, store.EncodeRun(recs), make([]byte, 96), 3, func(i int, leaf, _ []byte) bool {
-			if string(leaf) != string(recs[i].Leaf()) {
-				t.Fatalf("record %d read back as %q, want %q", i, leaf, recs[i].Leaf())
+		for _, encode := range []func([]store.LogRecord) []byte{store.EncodeRun, store.EncodeRunFull} {
+			err := store.RunRecords(first, encode(recs), make([]byte, 32*len(recs)), len(recs), func(i int, leaf, _ []byte) bool {
+				if string(leaf) != string(recs[i].Leaf()) {
+					t.Fatalf("record %d read back as %q, want %q", i, leaf, recs[i].Leaf())
+				}
+				return true
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
-			return true
-		})
-		if err != nil {
-			t.Fatal(err)
 		}
 	})
+}
+
+// A network batch's run keeps a record in far fewer bytes than its
+// canonical bytes (layout 2: each record against the one before), and a
+// run written in layout 1 (session 3, every value in full) still reads
+// back as the same records.
+func TestRunLayouts(t *testing.T) {
+	storetest.Run(t, "350001", func(t *testing.T, db *store.DB) {
+		var appended []store.LogRecord
+		db.OnLog(func(_ context.Context, recs []store.LogRecord) { appended = append(appended, recs...) })
+		sys := jukinet.WithActor(context.Background(), jukinet.SystemActor("network"))
+		const n = 2000
+		if err := db.Update(sys, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "batch"}, func(tx *store.Tx) error {
+			for i := 0; i < n; i++ {
+				// Message ids as UUIDv7 of one millisecond: a shared
+				// prefix, a random tail.
+				id := fmt.Sprintf("01a217dd-35f5-7%03x-9%03x-%012x", i%4096, (i*7919)%4096, uint64(i)*0x9e3779b97f4a7c15>>16)
+				tx.Log(jukinet.OpNetworkReceive, fmt.Sprintf("%011d", 40000000000+i*7), "applied", "identity.notify "+id+" from 352063: identity remake_add")
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var leaves, hashes []byte
+		var run int64
+		if err := db.SQL().QueryRow(`SELECT run, leaf, leaf_hash FROM oplog WHERE idx = 1`).Scan(&run, &leaves, &hashes); err != nil {
+			t.Fatal(err)
+		}
+		canonical := 0
+		for _, r := range appended[1:] {
+			canonical += len(r.Leaf())
+		}
+		if run != n || len(leaves) > 50*n {
+			t.Errorf("run of %d records in %d bytes (%d a record; canonical bytes %d a record), want ≤ 50 a record",
+				run, len(leaves), len(leaves)/n, canonical/n)
+		}
+		t.Logf("%d records: %d bytes a record (canonical bytes %d)", n, len(leaves)/n, canonical/n)
+		full := store.EncodeRunFull(appended[1:])
+		if leaves[0] != 2 || full[0] != 1 || len(full) < 2*len(leaves) {
+			t.Errorf("layouts %d (%d bytes) and %d (%d bytes)", leaves[0], len(leaves), full[0], len(full))
+		}
+		// As session 3 wrote it (the append-only guard set aside to put it there).
+		drop := `DROP TRIGGER oplog_no_update`
+		if db.Engine() == store.Postgres {
+			drop += ` ON oplog`
+		}
+		if _, err := db.SQL().Exec(drop); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SQL().Exec(`UPDATE oplog SET leaf = $1 WHERE idx = 1`, full); err != nil {
+			t.Fatal(err)
+		}
+		stored := storetest.Records(t, db, nil)
+		if len(stored) != len(appended) {
+			t.Fatalf("%d records stored, %d appended", len(stored), len(appended))
+		}
+		for i := range stored {
+			if a, s := appended[i], stored[i]; string(s.Leaf()) != string(a.Leaf()) || string(s.Hash) != string(a.Hash) {
+				t.Fatalf("record %d reads back from layout 1 as %s, appended %s", i, s.Leaf(), a.Leaf())
+			}
+		}
+	})
+}
+
+// A layout-2 run written another way than the one it must be — a value
+// written out that a flag could have said, a detail's prefix not the
+// longest — is refused, so a run has one encoding only.
+func TestRunLayoutOneEncoding(t *testing.T) {
+	recs := []store.LogRecord{
+		{V: 1, Time: 1, Node: "350001", Authority: "system", Principal: "network", Operation: "network.receive", Result: "applied", Detail: "m-1 from x"},
+		{V: 1, Time: 1, Node: "350001", Authority: "system", Principal: "network", Operation: "network.receive", Result: "applied", Detail: "m-2 from x"},
+	}
+	good := store.EncodeRun(recs)
+	if err := store.RunRecords(0, good, nil, 2, func(int, []byte, []byte) bool { return true }); err != nil {
+		t.Fatalf("the encoder's own run: %v", err)
+	}
+	// The second record: flags (subject, purpose and result the first
+	// one's), then its detail as the first's 2-byte prefix "m-", 7-byte
+	// suffix " from x" and the 1-byte middle "2".
+	at := len(good) - 5
+	if rec2 := good[at:]; string(rec2) != "\x1c\x02\x07\x012" {
+		t.Fatalf("second record encoded as %x, want 1c 02 07 01 32", rec2)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(b []byte) []byte
+	}{
+		{"result written out though it is the previous record's", func(b []byte) []byte {
+			return append(b[:at:at], append([]byte{0x0c, 7}, "applied\x02\x07\x012"...)...)
+		}},
+		{"prefix shorter than it can be", func(b []byte) []byte {
+			return append(b[:at:at], 0x1c, 1, 7, 2, '-', '2')
+		}},
+		{"suffix shorter than it can be", func(b []byte) []byte {
+			return append(b[:at:at], 0x1c, 2, 6, 2, '2', ' ')
+		}},
+		{"unknown flag", func(b []byte) []byte {
+			c := append([]byte(nil), b...)
+			c[at] |= 0x80
+			return c
+		}},
+		{"subject same and a token at once", func(b []byte) []byte {
+			c := append([]byte(nil), b...)
+			c[at] |= 0x02
+			return c
+		}},
+		{"prefix and suffix longer than the previous detail", func(b []byte) []byte {
+			return append(b[:at:at], 0x1c, 9, 7, 1, '2')
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := tc.edit(good)
+			err := store.RunRecords(0, bad, nil, 2, func(int, []byte, []byte) bool { return true })
+			if !errors.Is(err, store.ErrBadRun) {
+				t.Fatalf("run %x read with %v, want ErrBadRun", bad, err)
+			}
+		})
+	}
 }

@@ -43,11 +43,12 @@ type OplogFigures struct {
 	AppendCPUUs float64 `json:"append_cpu_us_per_record"`
 	// AppendRunPerS is the same for a system principal's per-message
 	// records (a network batch's), stored as record runs.
-	AppendRunPerS       float64 `json:"append_run_per_s"`
-	AppendRunCPUUs      float64 `json:"append_run_cpu_us_per_record"`
-	FillPerS            float64 `json:"fill_per_s"`
-	CheckpointFullS     float64 `json:"checkpoint_full_s"`
-	CheckpointIncrMS    float64 `json:"checkpoint_incremental_ms"`
+	AppendRunPerS    float64 `json:"append_run_per_s"`
+	AppendRunCPUUs   float64 `json:"append_run_cpu_us_per_record"`
+	FillPerS         float64 `json:"fill_per_s"`
+	CheckpointFullS  float64 `json:"checkpoint_full_s"`
+	CheckpointIncrMS float64 `json:"checkpoint_incremental_ms"`
+	// VerifyPerS and VerifyCPUUs are of the median of verifyPasses passes.
 	VerifyPerS          float64 `json:"verify_per_s"`
 	VerifyCPUUs         float64 `json:"verify_cpu_us_per_record"`
 	QueryByResidentMS   float64 `json:"query_by_resident_ms"`
@@ -226,16 +227,9 @@ func Oplog(ctx context.Context, cfg OplogConfig) (OplogFigures, error) {
 	}
 	fig.CheckpointIncrMS = float64(time.Since(start).Microseconds()) / 1000
 
-	start, cpu = time.Now(), cpuTime()
-	r, err := l.Verify(ctx, oplog.Verifier{Origin: origin, Log: logKey, Witnesses: []note.Verifier{witKey}})
-	if err != nil {
+	if _, fig.VerifyPerS, fig.VerifyCPUUs, err = timeVerify(ctx, l, oplog.Verifier{Origin: origin, Log: logKey, Witnesses: []note.Verifier{witKey}}); err != nil {
 		return fig, err
 	}
-	if !r.OK() {
-		return fig, fmt.Errorf("bench log does not verify: %v", r.Failure)
-	}
-	fig.VerifyPerS = float64(r.Rows) / time.Since(start).Seconds()
-	fig.VerifyCPUUs = float64((cpuTime() - cpu).Nanoseconds()) / 1000 / float64(r.Rows)
 
 	auditor := jukinet.WithActor(ctx, jukinet.Actor{CollationID: "AUD", OperatorID: "AUD", Authority: jukinet.AuthorityAudit, Terminal: "T-AUDIT"})
 	var times []float64
@@ -306,16 +300,32 @@ func verifyRuns(ctx context.Context, cfg OplogConfig, fig *OplogFigures) error {
 	if _, err := cp.Checkpoint(ctx); err != nil {
 		return err
 	}
-	start, cpu := time.Now(), cpuTime()
-	r, err := l.Verify(ctx, oplog.Verifier{Origin: origin, Log: logKey, Witnesses: []note.Verifier{witKey}})
-	if err != nil {
-		return err
+	fig.VerifyRunRecords, fig.VerifyRunPerS, fig.VerifyRunCPUUs, err = timeVerify(ctx, l, oplog.Verifier{Origin: origin, Log: logKey, Witnesses: []note.Verifier{witKey}})
+	return err
+}
+
+// verifyPasses is how many times a log is verified; the median pass is
+// reported (the machine is shared: one pass is one sample of its noise).
+const verifyPasses = 3
+
+// timeVerify verifies l verifyPasses times and returns the records, the
+// rate and the CPU µs per record of the median pass by rate.
+func timeVerify(ctx context.Context, l *oplog.SQLLog, v oplog.Verifier) (rows int, perS, cpuUs float64, err error) {
+	type pass struct{ perS, cpuUs float64 }
+	var passes []pass
+	for range verifyPasses {
+		start, cpu := time.Now(), cpuTime()
+		r, err := l.Verify(ctx, v)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		if !r.OK() {
+			return 0, 0, 0, fmt.Errorf("bench log does not verify: %v", r.Failure)
+		}
+		rows = int(r.Rows)
+		passes = append(passes, pass{float64(r.Rows) / time.Since(start).Seconds(), float64((cpuTime() - cpu).Nanoseconds()) / 1000 / float64(r.Rows)})
 	}
-	if !r.OK() {
-		return fmt.Errorf("bench log of runs does not verify: %v", r.Failure)
-	}
-	fig.VerifyRunRecords = int(r.Rows)
-	fig.VerifyRunPerS = float64(r.Rows) / time.Since(start).Seconds()
-	fig.VerifyRunCPUUs = float64((cpuTime() - cpu).Nanoseconds()) / 1000 / float64(r.Rows)
-	return nil
+	sort.Slice(passes, func(i, j int) bool { return passes[i].perS < passes[j].perS })
+	m := passes[len(passes)/2]
+	return rows, m.perS, m.cpuUs, nil
 }

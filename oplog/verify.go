@@ -2,6 +2,7 @@ package oplog
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"iter"
 	"runtime"
@@ -18,6 +19,9 @@ type Row struct {
 	Index    uint64
 	Leaf     []byte
 	LeafHash Hash
+	// hashInput is 0x00 ‖ Leaf where a reader laid it out so (SQLLog's):
+	// the leaf is then hashed without being copied first.
+	hashInput []byte
 }
 
 // Reason says what a verification found wrong.
@@ -227,7 +231,11 @@ func (v *Verifier) VerifyBatches(ctx context.Context, batches iter.Seq2[RowBatch
 			for j := range jobs {
 				rows, got := j.b.Rows[j.lo:j.hi], j.b.got[j.lo:j.hi]
 				for i := range rows {
-					got[i] = LeafHash(rows[i].Leaf)
+					if in := rows[i].hashInput; in != nil {
+						got[i] = sha256.Sum256(in)
+					} else {
+						got[i] = LeafHash(rows[i].Leaf)
+					}
 				}
 				if j.b.pending.Add(-1) == 0 {
 					close(j.b.done)

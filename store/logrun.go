@@ -351,7 +351,7 @@ func (rd *runReader) record(prev, r *LogRecord) {
 	if rd.err != nil {
 		return
 	}
-	if p+s > uint64(len(prev.Detail)) {
+	if p > uint64(len(prev.Detail)) || s > uint64(len(prev.Detail))-p { // not p+s: it can wrap around
 		rd.err = ErrBadRun
 		return
 	}

@@ -329,6 +329,9 @@ func TestRunLayoutOneEncoding(t *testing.T) {
 		{"prefix and suffix longer than the previous detail", func(b []byte) []byte {
 			return append(b[:at:at], 0x1c, 9, 7, 1, '2')
 		}},
+		{"prefix and suffix adding up past 2^64", func(b []byte) []byte {
+			return append(b[:at:at], 0x1c, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 2, 1, '2')
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := tc.edit(good)

@@ -125,15 +125,23 @@ func TestRegisterEventFromJSON(t *testing.T) {
 	}
 }
 
-func TestBenchBiometricJSON(t *testing.T) {
-	code, out, stderr := exec(t, "", "bench", "biometric", "--quick", "--json")
+// benchJSON runs `jukinet bench WHAT ARGS… --json` and returns its one
+// JSON object.
+func benchJSON(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	code, out, stderr := exec(t, "", append(append([]string{"bench"}, args...), "--json")...)
 	if code != 0 {
-		t.Fatalf("bench biometric: exit %d: %s", code, stderr)
+		t.Fatalf("bench %v: exit %d: %s", args, code, stderr)
 	}
 	var r map[string]any
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("output is not one JSON object: %v: %q", err, out)
 	}
+	return r
+}
+
+func TestBenchBiometricJSON(t *testing.T) {
+	r := benchJSON(t, "biometric", "--quick")
 	for _, k := range []string{"frr_at_20pct", "far_at_40pct", "verify_ms"} {
 		if _, ok := r[k].(float64); !ok {
 			t.Errorf("figure %s missing or not a number in %v", k, r)
@@ -147,14 +155,7 @@ func TestBenchBiometricJSON(t *testing.T) {
 // bench oplog --json prints the issue's figures (append_per_s,
 // verify_per_s) and those of record runs, each a positive rate.
 func TestBenchOplogJSON(t *testing.T) {
-	code, out, stderr := exec(t, "", "bench", "oplog", "--quick", "--json")
-	if code != 0 {
-		t.Fatalf("bench oplog: exit %d: %s", code, stderr)
-	}
-	var r map[string]any
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatalf("output is not one JSON object: %v: %q", err, out)
-	}
+	r := benchJSON(t, "oplog", "--quick")
 	for _, k := range []string{"append_per_s", "verify_per_s", "append_run_per_s", "verify_run_per_s"} {
 		if v, ok := r[k].(float64); !ok || v <= 0 {
 			t.Errorf("figure %s missing or not a positive number in %v", k, r)

@@ -186,6 +186,10 @@ func StartNetwork(ctx context.Context, cfg NetworkConfig) (*Network, error) {
 		}
 		delete(listeners, s.ID)
 	}
+	if err := n.waitCodePools(ctx); err != nil {
+		n.Close()
+		return nil, err
+	}
 	if cfg.Residents > 0 {
 		for _, s := range n.Specs {
 			if s.City == nil {
@@ -200,6 +204,29 @@ func StartNetwork(ctx context.Context, cfg NetworkConfig) (*Network, error) {
 		}
 	}
 	return n, nil
+}
+
+// waitCodePools waits (at most a minute) until every municipality holds
+// resident codes granted by the national server, so that the first birth at
+// a fresh demo node does not find an empty pool.
+func (n *Network) waitCodePools(ctx context.Context) error {
+	deadline := time.Now().Add(time.Minute)
+	for id, m := range n.Municipalities {
+		for {
+			size, err := m.PoolSize(ctx)
+			if err != nil {
+				return err
+			}
+			if size > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return jukinet.Errorf("demo.StartNetwork", jukinet.KindUnavailable, "resident_code", "municipality %s received no resident codes from the national server within a minute", id)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return nil
 }
 
 func (n *Network) startNode(ctx context.Context, s NodeSpec, l net.Listener) error {

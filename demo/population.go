@@ -53,6 +53,15 @@ var femaleNames = []reading{{"陽菜", "ヒナ"}, {"結衣", "ユイ"}, {"葵", 
 	{"恵子", "ケイコ"}, {"幸子", "サチコ"}, {"和子", "カズコ"}, {"洋子", "ヨウコ"}, {"裕子", "ユウコ"}, {"由美", "ユミ"},
 	{"直美", "ナオミ"}, {"芽依", "メイ"}, {"花子", "ハナコ"}, {"凛", "リン"}, {"節子", "セツコ"}, {"久美子", "クミコ"}, {"さくら", "サクラ"}}
 
+// cityStream turns an LG code's digits into a generator stream number.
+func cityStream(code jukinet.LGCode) uint64 {
+	var v uint64
+	for _, c := range code {
+		v = v*10 + uint64(c-'0')
+	}
+	return v*7919 + 1
+}
+
 // randReader adapts a seeded generator to io.Reader for code generation.
 type randReader struct{ r *rand.Rand }
 
@@ -66,7 +75,9 @@ func (rr randReader) Read(p []byte) (int, error) {
 // Population generates n synthetic residents of city, grouped in households,
 // deterministically from seed. today bounds every date.
 func Population(city City, n int, seed uint64, today jukinet.Date) ([]register.ImportRow, error) {
-	r := rand.New(rand.NewPCG(seed, uint64(len(city.Name))*7919+1))
+	// The stream is keyed by the city's code: each municipality has its own
+	// people (a key shared by two cities gave them the same residents).
+	r := rand.New(rand.NewPCG(seed, cityStream(city.Code)))
 	codes := randReader{r}
 	rows := make([]register.ImportRow, 0, n)
 	usedCodes := map[jukinet.ResidentCode]bool{}

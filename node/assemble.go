@@ -66,6 +66,11 @@ func Assemble(ctx context.Context, cfg AssemblyConfig) (*Assembly, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A municipality asks for resident codes as it starts (法30条の2): the
+		// grant is queued now and delivered once the network is up.
+		if err := m.EnsureCodePool(jukinet.WithActor(ctx, jukinet.SystemActor("node-start"))); err != nil {
+			return nil, err
+		}
 		a.Municipality, own = m, m.Handlers()
 	case network.RolePrefecture:
 		p, err := NewPrefecture(cfg.DB, PrefectureConfig{ID: jukinet.LGCode(id)})

@@ -11,9 +11,12 @@ import (
 // TestCluster exposes the in-memory test network to the external scenario test.
 type TestCluster struct{ n *testNet }
 
-// NewTestCluster builds the in-memory network on the first engine.
-func NewTestCluster(t *testing.T, pool bool) *TestCluster {
-	return &TestCluster{newTestNet(t, storetest.Engines()[0], func(c *MunicipalityConfig) { c.CodePool = pool })}
+// NewTestCluster builds the in-memory network on the first engine, with
+// every municipality's code pool filled.
+func NewTestCluster(t *testing.T) *TestCluster {
+	n := newTestNet(t, storetest.Engines()[0], nil)
+	n.fillPools()
+	return &TestCluster{n}
 }
 
 func (c *TestCluster) Municipality(id jukinet.LGCode) *Municipality { return c.n.muni[id] }

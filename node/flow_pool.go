@@ -112,6 +112,20 @@ func (m *Municipality) RequestCodePool(ctx context.Context) error {
 	return m.db.Update(ctx, store.Op{Operation: jukinet.OpCodePoolRequest}, func(tx *store.Tx) error { return m.requestPool(tx, true) })
 }
 
+// EnsureCodePool asks the national server for codes when the pool is below
+// its low mark and no request is pending; a node calls it when it starts, so
+// that a new municipality has codes before its first birth.
+func (m *Municipality) EnsureCodePool(ctx context.Context) error {
+	n, err := m.PoolSize(ctx)
+	if err != nil {
+		return internal("municipality.EnsureCodePool", err)
+	}
+	if n >= m.cfg.PoolLow {
+		return nil
+	}
+	return m.db.Update(ctx, store.Op{Operation: jukinet.OpCodePoolRequest}, func(tx *store.Tx) error { return m.requestPool(tx, false) })
+}
+
 // PoolSize is the number of unused codes in the pool.
 func (m *Municipality) PoolSize(ctx context.Context) (int, error) {
 	var n int

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/jukinet/jukinet"
@@ -56,13 +57,22 @@ func TestIdentityFlowReachesPrefectureAndNational(t *testing.T) {
 }
 
 // 転入通知 and 転出確定通知: the previous CS records the notice on the 除票 and
-// the confirmation reaches the prefecture and the national server.
+// the confirmation reaches the prefecture and the national server. The person
+// keeps their 個人番号 across an ordinary 転入 whose form left it blank: the
+// new CS asks the national server, which answers with the same number.
 func TestMoveInNoticeAndMoveOutConfirmation(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
 			n := newTestNet(t, e, nil)
 			from, to := n.muni[hofu], n.muni[yamaguchi]
 			r := birth(t, from, "河村\u3000一郎", "カワムラ\u3000イチロウ", "1990-01-01", "")
+			n.run()
+			n.noRejections()
+			born, err := from.Register().Get(as(looker), r.ResidentCode, "test")
+			if err != nil || born[0].IndividualNumber == "" {
+				t.Fatalf("after the birth: %v, %v; want a designated number", born, err)
+			}
+			number := born[0].IndividualNumber
 			dest := jukinet.Address{LGCode: yamaguchi, Text: "山口県山口市中央1丁目1番1号"}
 			if _, err := from.Register().MoveOut(as(clerk), register.MoveOutInput{ResidentCode: r.ResidentCode, PlannedDate: mustDate(t, "2026-11-20"), Destination: dest}); err != nil {
 				t.Fatal(err)
@@ -77,6 +87,17 @@ func TestMoveInNoticeAndMoveOutConfirmation(t *testing.T) {
 			recs, err := from.Register().Get(as(looker), r.ResidentCode, "test")
 			if err != nil || len(recs) != 1 || recs[0].Removal == nil {
 				t.Fatalf("previous CS record: %v, %v", recs, err)
+			}
+			if now, err := to.Register().Get(as(looker), r.ResidentCode, "test"); err != nil || now[len(now)-1].IndividualNumber != number {
+				t.Errorf("個人番号 at %s after the 転入: %v, %v; want the number designated at %s", yamaguchi, now, err, hofu)
+			}
+			var raw string
+			if err := n.national.DB().SQL().QueryRow(`SELECT info FROM flow_identity WHERE municipality = $1 AND resident_code = $2`, string(yamaguchi), string(r.ResidentCode)).Scan(&raw); err != nil {
+				t.Fatalf("national has no identity of the person from %s: %v", yamaguchi, err)
+			}
+			var cur jukinet.IdentityInfo
+			if err := json.Unmarshal([]byte(raw), &cur); err != nil || cur.IndividualNumber != number {
+				t.Errorf("national's identity from %s after the 転入 has number %q (%v); want the number designated at %s", yamaguchi, cur.IndividualNumber, err, hofu)
 			}
 			rem := recs[0].Removal
 			if rem.NoticeDate != mustDate(t, "2026-11-26") || rem.ConfirmedDate != mustDate(t, "2026-11-22") ||
@@ -258,7 +279,9 @@ func TestAnnexNotice(t *testing.T) {
 	}
 }
 
-// 個人番号 generation: designated on arrival; a change request gives a new one.
+// 個人番号 generation (番号法7条1項): a birth, a first 国外転入 and a 職権記載
+// request the number in their own transaction, with no clerk's request; it is
+// designated on arrival; a change request (番号法7条2項) gives a new one.
 func TestMyNumberGeneration(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
@@ -272,8 +295,8 @@ func TestMyNumberGeneration(t *testing.T) {
 				}
 				return recs[0].IndividualNumber
 			}
-			if err := m.Register().RequestIndividualNumber(as(numbers), r.ResidentCode, jukinet.ReasonIndividualNumberExOfficioAdd, jukinet.Date{}); err != nil {
-				t.Fatal(err)
+			if pending, err := m.Register().PendingNumberRequest(as(looker), r.ResidentCode, "test"); err != nil || pending == nil || pending.Reason != jukinet.ReasonIndividualNumberExOfficioAdd {
+				t.Fatalf("after the birth: pending request %+v, %v; want one for 個人番号の職権記載", pending, err)
 			}
 			n.run()
 			n.noRejections()
@@ -292,6 +315,32 @@ func TestMyNumberGeneration(t *testing.T) {
 			cur, _, err := n.national.Identity(as(looker), r.ResidentCode, "test")
 			if err != nil || cur.IndividualNumber != get() {
 				t.Errorf("national has %v, %v; want the designated number", cur, err)
+			}
+			for _, add := range []struct {
+				name string
+				run  func() (*register.Resident, error)
+			}{
+				{"国外転入", func() (*register.Resident, error) {
+					return m.Register().MoveInFromAbroad(as(clerk), register.MoveInInput{PersonInput: register.PersonInput{Name: jukinet.Name{Kanji: "林\u3000海", Kana: "ハヤシ\u3000カイ"},
+						BirthDate: mustDate(t, "1990-01-01"), Sex: jukinet.SexMale}, MoveInDate: mustDate(t, "2026-11-01"),
+						PreviousAddress: jukinet.Address{Text: "アメリカ合衆国"}, AddressText: "山口県防府市松崎町3番"})
+				}},
+				{"職権記載", func() (*register.Resident, error) {
+					return m.Register().ExOfficioAdd(as(clerk), register.ExOfficioAddInput{Reason: jukinet.ReasonNaturalizationAdd, MoveInInput: register.MoveInInput{
+						PersonInput: register.PersonInput{Name: jukinet.Name{Kanji: "王\u3000明", Kana: "ワン\u3000ミン"}, BirthDate: mustDate(t, "1990-06-01"), Sex: jukinet.SexMale},
+						MoveInDate:  mustDate(t, "2026-11-01"), AddressText: "山口県防府市華城中央2丁目1番1号"}})
+				}},
+			} {
+				rec, err := add.run()
+				if err != nil {
+					t.Fatalf("%s: %v", add.name, err)
+				}
+				n.run()
+				n.noRejections()
+				recs, err := m.Register().Get(as(looker), rec.ResidentCode, "test")
+				if err != nil || !jukinet.ValidIndividualNumber(string(recs[0].IndividualNumber)) {
+					t.Errorf("%s: individual number %q, %v; want one designated without a request", add.name, recs[0].IndividualNumber, err)
+				}
 			}
 		})
 	}
@@ -345,7 +394,7 @@ func TestLinkCodeAndCardStatus(t *testing.T) {
 func TestResidentCodePool(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
-			n := newTestNet(t, e, func(c *MunicipalityConfig) { c.CodePool, c.PoolLow, c.PoolBatch = true, 3, 5 })
+			n := newTestNetEmptyPools(t, e, func(c *MunicipalityConfig) { c.PoolLow, c.PoolBatch = 3, 5 })
 			m := n.muni[hofu]
 			if _, err := m.Register().Birth(as(clerk), register.BirthInput{PersonInput: register.PersonInput{Name: jukinet.Name{Kanji: "一\u3000二", Kana: "イチ\u3000ニ"},
 				BirthDate: mustDate(t, "2026-11-01"), Sex: jukinet.SexMale}, AddressText: "山口県防府市松崎町1番"}); jukinet.ErrorKind(err) != jukinet.KindUnavailable {

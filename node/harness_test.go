@@ -57,7 +57,29 @@ func openNode(t *testing.T, e store.Engine, id string) *store.DB {
 	return storetest.OpenWith(t, e, id, storetest.Options{Now: func() time.Time { return testNow }})
 }
 
+// newTestNet builds the test network with every municipality's resident-code
+// pool filled by the national server (法30条の2), as a node does when it starts.
 func newTestNet(t *testing.T, e store.Engine, mcfg func(*MunicipalityConfig)) *testNet {
+	t.Helper()
+	n := newTestNetEmptyPools(t, e, mcfg)
+	n.fillPools()
+	return n
+}
+
+// fillPools makes each municipality ask for codes and delivers the grants.
+func (n *testNet) fillPools() {
+	n.t.Helper()
+	for _, m := range n.muni {
+		if err := m.EnsureCodePool(as(jukinet.SystemActor("node-start"))); err != nil {
+			n.t.Fatal(err)
+		}
+	}
+	n.run()
+	n.noRejections()
+}
+
+// newTestNetEmptyPools builds the test network before any code is granted.
+func newTestNetEmptyPools(t *testing.T, e store.Engine, mcfg func(*MunicipalityConfig)) *testNet {
 	t.Helper()
 	n := &testNet{t: t, nodes: map[string]*testNode{}, muni: map[jukinet.LGCode]*Municipality{}, pref: map[jukinet.LGCode]*Prefecture{}}
 	add := func(id string, db *store.DB, h Handlers) {

@@ -19,11 +19,8 @@ type MunicipalityConfig struct {
 	// the municipality that keeps its 戸籍 and 戸籍の附票; nil means
 	// DefaultDomicileCodes. A 本籍 matching none gets no annex notice.
 	DomicileCodes map[string]jukinet.LGCode
-	// CodePool makes the register draw new resident codes from the pool the
-	// national server grants (法30条の2); false draws them at random locally
-	// (a standalone register).
-	CodePool bool
-	// PoolLow is the pool size below which more codes are requested
+	// New resident codes come from the pool the national server grants
+	// (法30条の2, 法30条の3); nothing draws them locally. PoolLow is the pool size below which more codes are requested
 	// (default 20); PoolBatch how many are asked for (default 100).
 	PoolLow, PoolBatch int
 }
@@ -65,10 +62,7 @@ func NewMunicipality(db *store.DB, cfg MunicipalityConfig) (*Municipality, error
 		return nil, invalid(op, "pool_batch", "at most %d", MaxPoolGrant)
 	}
 	m := &Municipality{db: db, cfg: cfg}
-	rc := register.Config{Municipality: cfg.Municipality, Prefecture: cfg.Prefecture, OnEvent: m.onEvent}
-	if cfg.CodePool {
-		rc.Codes = poolCodes{m}
-	}
+	rc := register.Config{Municipality: cfg.Municipality, Prefecture: cfg.Prefecture, OnEvent: m.onEvent, Codes: poolCodes{m}}
 	reg, err := register.New(db, rc)
 	if err != nil {
 		return nil, jukinet.E(op, err)

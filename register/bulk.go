@@ -284,6 +284,9 @@ func (g *Register) importBatch(tx *store.Tx, rows []ImportRow) (int, error) {
 	if err := tx.InsertRows(`INSERT INTO person_versions (resident_code, version) VALUES `, 2, verArgs); err != nil {
 		return 0, err
 	}
+	if err := tx.InsertRows(`INSERT INTO identity_versions (resident_code, version) VALUES `, 2, verArgs); err != nil {
+		return 0, err
+	}
 	if err := tx.InsertRowsSharing("identity_history", []string{"resident_code", "version", "reason", "change_date", "info", "recorded_at"}, nil, histArgs, ""); err != nil {
 		return 0, err
 	}

@@ -165,7 +165,10 @@ func (g *Register) Birth(ctx context.Context, in BirthInput) (*Resident, error) 
 			return err
 		}
 		out = r
-		return g.record(tx, jukinet.OpBirth, r, nil, jukinet.ChangeInfo{Reason: jukinet.ReasonBirth, Date: in.BirthDate}, true)
+		if err := g.record(tx, jukinet.OpBirth, r, nil, jukinet.ChangeInfo{Reason: jukinet.ReasonBirth, Date: in.BirthDate}, true); err != nil {
+			return err
+		}
+		return g.designateOnFirstRecord(tx, op, r, in.BirthDate)
 	})
 	return out, err
 }
@@ -266,7 +269,8 @@ func (g *Register) moveInTx(tx *store.Tx, op string, operation jukinet.Operation
 	var out *Resident
 	err := func() error {
 		code := in.ResidentCode
-		if code == "" {
+		firstRecord := code == ""
+		if firstRecord {
 			var err error
 			if code, err = g.cfg.Codes.NextResidentCode(tx); err != nil {
 				return jukinet.E(op, err)
@@ -281,7 +285,17 @@ func (g *Register) moveInTx(tx *store.Tx, op string, operation jukinet.Operation
 			return err
 		}
 		out = r
-		return g.record(tx, operation, r, nil, jukinet.ChangeInfo{Reason: reason, Date: in.MoveInDate}, true)
+		if err := g.record(tx, operation, r, nil, jukinet.ChangeInfo{Reason: reason, Date: in.MoveInDate}, true); err != nil {
+			return err
+		}
+		// A first record asks for a 個人番号 (番号法7条1項). A 転入 whose
+		// 転出証明書 number was not entered asks too: the national server answers
+		// with the number the person already has, not a new one, so an
+		// ordinary 転入 keeps it.
+		if firstRecord || r.IndividualNumber == "" {
+			return g.designateOnFirstRecord(tx, op, r, in.MoveInDate)
+		}
+		return nil
 	}()
 	return out, err
 }

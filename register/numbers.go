@@ -44,14 +44,34 @@ func (g *Register) RequestIndividualNumber(ctx context.Context, code jukinet.Res
 		if _, err := loadCurrent(tx, op, "resident_code", code); err != nil {
 			return err
 		}
-		req := MyNumberRequest{Municipality: g.cfg.Municipality, ResidentCode: code, Reason: reason, Date: date}
-		body, _ := json.Marshal(req)
 		tx.SetDetail("requested: " + reason.String())
-		if err := recordNumberRequest(tx, store.Message{Kind: KindMyNumberRequest, To: NationalNode, Body: body}, req); err != nil {
-			return jukinet.E(op, jukinet.KindInternal, err)
-		}
-		return nil
+		return g.requestNumberTx(tx, op, code, reason, date)
 	})
+}
+
+// requestNumberTx queues a mynumber.request for code inside tx and keeps it
+// pending until the number arrives.
+func (g *Register) requestNumberTx(tx *store.Tx, op string, code jukinet.ResidentCode, reason jukinet.ChangeReason, date jukinet.Date) error {
+	req := MyNumberRequest{Municipality: g.cfg.Municipality, ResidentCode: code, Reason: reason, Date: date}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if err := recordNumberRequest(tx, store.Message{Kind: KindMyNumberRequest, To: NationalNode, Body: body}, req); err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	return nil
+}
+
+// designateOnFirstRecord asks the national server for the 個人番号 of a person
+// whose resident code is recorded here for the first time (出生, a first
+// 国外転入, a 職権記載), in the event's own transaction: the municipality
+// designates the number promptly (番号法7条1項), without a clerk's request.
+func (g *Register) designateOnFirstRecord(tx *store.Tx, op string, r *Resident, date jukinet.Date) error {
+	if r.IndividualNumber != "" {
+		return nil
+	}
+	return g.requestNumberTx(tx, op, r.ResidentCode, jukinet.ReasonIndividualNumberExOfficioAdd, date)
 }
 
 // DesignateIndividualNumber designates the 個人番号 received for a resident and

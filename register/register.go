@@ -8,11 +8,9 @@ package register
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"io"
 
 	"github.com/google/uuid"
 	"github.com/jukinet/jukinet"
@@ -85,35 +83,19 @@ type Household struct {
 	Members  []Resident      `json:"members,omitempty"`
 }
 
-// CodeSource hands out unused resident codes. In the network the national
-// server supplies a pool (法30条の2); standalone, codes are drawn at random.
+// CodeSource hands out unused resident codes. Codes come only from the pool
+// the national server grants each municipality (法30条の2, 法30条の3): a code
+// drawn locally at random could collide with another municipality's.
 type CodeSource interface {
 	NextResidentCode(tx *store.Tx) (jukinet.ResidentCode, error)
 }
 
-// RandomCodes draws resident codes at random, checking they are unused here.
-type RandomCodes struct{ Rand io.Reader }
+// noCodes is the source of a register given none: it refuses to make codes.
+type noCodes struct{}
 
-// NextResidentCode implements CodeSource.
-func (c RandomCodes) NextResidentCode(tx *store.Tx) (jukinet.ResidentCode, error) {
-	r := c.Rand
-	if r == nil {
-		r = rand.Reader
-	}
-	for range 100 {
-		code, err := jukinet.NewResidentCode(r)
-		if err != nil {
-			return "", err
-		}
-		var n int
-		if err := tx.QueryRow(`SELECT COUNT(*) FROM person_versions WHERE resident_code = $1`, string(code)).Scan(&n); err != nil {
-			return "", err
-		}
-		if n == 0 {
-			return code, nil
-		}
-	}
-	return "", jukinet.E("register.NextResidentCode", jukinet.KindInternal, "no unused resident code found")
+func (noCodes) NextResidentCode(*store.Tx) (jukinet.ResidentCode, error) {
+	return "", jukinet.E("register.NextResidentCode", jukinet.KindUnavailable, jukinet.Field("resident_code"),
+		"this register has no resident-code pool: new resident codes come from the national server through the node")
 }
 
 // Event is what a recorded event tells hooks: the resident after the change
@@ -131,7 +113,9 @@ type Config struct {
 	// Prefecture is the node that receives identity notices; default: the
 	// municipality's prefecture.
 	Prefecture string
-	Codes      CodeSource
+	// Codes hands out new resident codes (the node's pool); nil refuses
+	// every event that needs a new code.
+	Codes CodeSource
 	// OnEvent runs inside the event's transaction after the identity notice
 	// is queued; the node package uses it to add the other flows (転入通知,
 	// 附票, 転出証明書情報). An error aborts the whole event.
@@ -156,7 +140,7 @@ func New(db *store.DB, cfg Config) (*Register, error) {
 		cfg.Prefecture = string(cfg.Municipality.PrefectureCode())
 	}
 	if cfg.Codes == nil {
-		cfg.Codes = RandomCodes{}
+		cfg.Codes = noCodes{}
 	}
 	return &Register{db: db, cfg: cfg}, nil
 }
@@ -321,8 +305,47 @@ func (g *Register) record(tx *store.Tx, op jukinet.Operation, r *Resident, prev 
 	if err != nil {
 		return jukinet.E(string(op), err)
 	}
+	if identityChanged(prev, r) {
+		if err := g.notifyIdentity(tx, op, r, change); err != nil {
+			return err
+		}
+	}
+	tx.SetSubject(string(r.ResidentCode))
+	if g.cfg.OnEvent != nil {
+		if err := g.cfg.OnEvent(tx, Event{Operation: op, Resident: *r, Change: change, Previous: prev}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// identityChanged reports whether an event changes 本人確認情報 (法30条の6,
+// 法30条の6第1項 and 施行令30条の5): a record added or removed, or a change of
+// 氏名 (with 旧氏 and 通称), 生年月日, 性別, 住所, 個人番号 or 住民票コード. A
+// 世帯主変更, a 世帯分離 at the same address or a 本籍-only correction changes none
+// of them and is not notified: the network receives no more personal data than
+// the law allows.
+func identityChanged(prev, r *Resident) bool {
+	if prev == nil || prev.Status != r.Status {
+		return true
+	}
+	return prev.Name != r.Name || prev.BirthDate != r.BirthDate || prev.Sex != r.Sex || prev.Address != r.Address ||
+		prev.IndividualNumber != r.IndividualNumber || prev.ResidentCode != r.ResidentCode
+}
+
+// notifyIdentity records the identity information of r in identity_history
+// and queues its notice to the prefecture, numbered by the person's notice
+// counter (identity_versions), which receivers order by.
+func (g *Register) notifyIdentity(tx *store.Tx, op jukinet.Operation, r *Resident, change jukinet.ChangeInfo) error {
+	var v int64
+	err := tx.QueryRow(`INSERT INTO identity_versions (resident_code, version) VALUES ($1, 1)
+ ON CONFLICT (resident_code) DO UPDATE SET version = identity_versions.version + 1 RETURNING version`, string(r.ResidentCode)).Scan(&v)
+	if err != nil {
+		return jukinet.E(string(op), jukinet.KindInternal, err)
+	}
 	info := r.Identity(change)
 	info.Municipality = g.cfg.Municipality
+	info.Version = uint64(v)
 	if err := info.Validate(); err != nil {
 		return jukinet.E(string(op), err)
 	}
@@ -335,12 +358,6 @@ func (g *Register) record(tx *store.Tx, op jukinet.Operation, r *Resident, prev 
 		return jukinet.E(string(op), jukinet.KindInternal, err)
 	}
 	tx.Send(store.Message{Kind: KindIdentityNotify, To: g.cfg.Prefecture, OrderingKey: info.OrderingKey(), Version: info.Version, Body: body})
-	tx.SetSubject(string(r.ResidentCode))
-	if g.cfg.OnEvent != nil {
-		if err := g.cfg.OnEvent(tx, Event{Operation: op, Resident: *r, Change: change, Previous: prev}); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 

@@ -128,86 +128,96 @@ func TestEveryEventProducesNoticeAndLog(t *testing.T) {
 			if err != nil || len(moved) != 3 {
 				t.Fatalf("move-within: %v (%d moved, want 3)", err, len(moved))
 			}
+			// silent: the event changes no 本人確認情報 and sends no notice (法30条の6).
 			steps := []struct {
-				op  jukinet.Operation
-				run func() error
+				op     jukinet.Operation
+				run    func() error
+				silent bool
 			}{
 				{jukinet.OpNameChange, func() error {
 					_, err := f.g.NameChange(f.ctx, head.ResidentCode, name("佐藤\u3000花子", "サトウ\u3000ハナコ"), date(t, "2026-11-24"))
 					return err
-				}},
+				}, false},
 				{jukinet.OpFormerSurname, func() error {
 					_, err := f.g.SetFormerSurname(f.ctx, head.ResidentCode, "山田", "ヤマダ", date(t, "2026-11-24"))
 					return err
-				}},
+				}, false},
 				{jukinet.OpAlias, func() error {
 					_, err := f.g.SetAlias(f.ctx, abroad.ResidentCode, "ケン・ヤマダ", "ケン\u3000ヤマダ", date(t, "2026-11-24"))
 					return err
-				}},
+				}, false},
 				{jukinet.OpHouseholdSplit, func() error {
 					_, err := f.g.HouseholdSplit(f.ctx, register.HouseholdSplitInput{Members: []jukinet.ResidentCode{abroad.ResidentCode}, NewHead: abroad.ResidentCode, Date: date(t, "2026-11-24")})
 					return err
-				}},
+				}, true},
 				{jukinet.OpHouseholdChange, func() error {
 					_, err := f.g.HouseholdChange(f.ctx, register.HouseholdChangeInput{ResidentCode: baby.ResidentCode, Into: mustResident(t, f, abroad.ResidentCode).HouseholdID, Relationship: "子", Date: date(t, "2026-11-24")})
 					return err
-				}},
+				}, true},
 				{jukinet.OpHouseholdMerge, func() error {
 					_, err := f.g.HouseholdMerge(f.ctx, register.HouseholdMergeInput{From: mustResident(t, f, abroad.ResidentCode).HouseholdID, Into: head.HouseholdID,
 						Relationships: map[jukinet.ResidentCode]string{abroad.ResidentCode: "夫", baby.ResidentCode: "子"}, Date: date(t, "2026-11-25")})
 					return err
-				}},
+				}, true},
 				{jukinet.OpHouseholderChange, func() error {
 					_, err := f.g.HouseholderChange(f.ctx, register.HouseholderChangeInput{HouseholdID: head.HouseholdID, NewHead: abroad.ResidentCode,
 						Relationships: map[jukinet.ResidentCode]string{head.ResidentCode: "妻"}, Date: date(t, "2026-11-25")})
 					return err
-				}},
+				}, true},
 				{jukinet.OpExOfficioCorrect, func() error {
 					addr := "山口県防府市天神1丁目1番1号 天神ハイツ101"
 					_, err := f.g.ExOfficioCorrect(f.ctx, register.ChangeInput{ResidentCode: head.ResidentCode, AddressText: &addr, Date: date(t, "2026-11-25")})
 					return err
-				}},
+				}, false},
+				{jukinet.OpExOfficioCorrect, func() error {
+					domicile := "山口県防府市寿町7番"
+					_, err := f.g.ExOfficioCorrect(f.ctx, register.ChangeInput{ResidentCode: head.ResidentCode, Domicile: &domicile, Date: date(t, "2026-11-25")})
+					return err
+				}, true},
 				{jukinet.OpClericalCorrection, func() error {
 					d := date(t, "1985-04-03")
 					_, err := f.g.ClericalCorrection(f.ctx, register.ChangeInput{ResidentCode: head.ResidentCode, BirthDate: &d, Date: date(t, "2026-11-25")})
 					return err
-				}},
+				}, false},
 				{jukinet.OpExOfficioAdd, func() error {
 					_, err := f.g.ExOfficioAdd(f.ctx, register.ExOfficioAddInput{Reason: jukinet.ReasonNaturalizationAdd, MoveInInput: register.MoveInInput{
 						PersonInput: register.PersonInput{Name: name("王\u3000明", "ワン\u3000ミン"), BirthDate: date(t, "1990-06-01"), Sex: jukinet.SexMale},
 						MoveInDate:  date(t, "2026-11-25"), AddressText: "山口県防府市華城中央2丁目1番1号"}})
 					return err
-				}},
+				}, false},
 				{jukinet.OpIndividualNumberSet, func() error {
 					_, err := f.g.DesignateIndividualNumber(jukinet.WithActor(context.Background(), numberer), baby.ResidentCode, "123456789018", jukinet.ReasonIndividualNumberExOfficioAdd, date(t, "2026-11-25"))
 					return err
-				}},
+				}, false},
 				{jukinet.OpResidentCodeChange, func() error {
 					_, err := f.g.ChangeResidentCode(f.ctx, abroad.ResidentCode, date(t, "2026-11-25"))
 					return err
-				}},
+				}, false},
 				{jukinet.OpMoveOut, func() error {
 					_, err := f.g.MoveOut(f.ctx, register.MoveOutInput{ResidentCode: head.ResidentCode, PlannedDate: date(t, "2026-12-01"),
 						Destination: jukinet.Address{LGCode: "402036", Text: "福岡県久留米市城南町1番1号"}})
 					return err
-				}},
+				}, false},
 				{jukinet.OpDeath, func() error {
 					_, err := f.g.Death(f.ctx, register.DeathInput{ResidentCode: baby.ResidentCode, Date: date(t, "2026-11-26")})
 					return err
-				}},
+				}, false},
 				{jukinet.OpExOfficioRemove, func() error {
 					var code jukinet.ResidentCode
 					f.db.SQL().QueryRow(`SELECT resident_code FROM residents WHERE kanji = '王　明'`).Scan(&code)
 					_, err := f.g.ExOfficioRemove(f.ctx, code, date(t, "2026-11-26"), 0)
 					return err
-				}},
+				}, false},
 			}
 			for _, s := range steps {
 				before := len(f.notices(t))
 				if err := s.run(); err != nil {
 					t.Fatalf("%s: %v", s.op, err)
 				}
-				if got := len(f.notices(t)); got <= before {
+				switch got := len(f.notices(t)); {
+				case s.silent && got != before:
+					t.Errorf("%s changes no identity information: %d notice(s) queued, want none", s.op, got-before)
+				case !s.silent && got <= before:
 					t.Errorf("%s: no identity notice queued (%d before, %d after)", s.op, before, got)
 				}
 				if f.logCount(t, s.op) == 0 {

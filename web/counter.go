@@ -154,12 +154,11 @@ func moreEvents() []event {
 				if err != nil {
 					return err
 				}
-				reason := jukinet.ReasonIndividualNumberChangeRequest
-				switch f.Get("reason") {
-				case "306":
-					reason = jukinet.ReasonIndividualNumberExOfficioCorrection
-				case "307":
-					reason = jukinet.ReasonIndividualNumberExOfficioAdd
+				// Only the three legal reasons (番号法7条2項, 施行令): anything else
+				// is refused by the register, naming the field, not read as a 変更請求.
+				reason, err := jukinet.ParseChangeReason(f.Get("reason"))
+				if err != nil {
+					return err
 				}
 				return c.RequestIndividualNumber(ctx, r.ResidentCode, reason, d)
 			}},
@@ -210,6 +209,7 @@ func moveInPage() formPage {
 		Help: "転出証明書の内容を入力します。新しい世帯の世帯主として記載します（既存の世帯に入る場合は世帯番号と続柄）。",
 		Fields: []formField{
 			{"resident_code", "住民票コード", "text", "転出証明書の11桁", true, nil},
+			{"individual_number", "個人番号", "text", "転出証明書の12桁（空欄なら全国サーバに照会）", false, nil},
 			{"name.kanji", "氏名", "text", "姓と名の間は空白", true, nil}, {"name.kana", "ふりがな", "text", "", true, nil},
 			{"birth_date", "生年月日", "date", dateHint, true, nil}, {"sex", "性別", "select", "", true, sexOptions},
 			{"domicile", "本籍", "text", "", false, nil}, {"domicile_head", "筆頭者", "text", "", false, nil},
@@ -273,10 +273,14 @@ func (s *server) moveIn(ctx context.Context, f url.Values) (*register.Resident, 
 	if err != nil {
 		return nil, jukinet.E("web.moveIn", jukinet.KindInvalid, jukinet.Field("previous_address.lg_code"), err)
 	}
+	number := strings.TrimSpace(f.Get("individual_number"))
+	if number != "" && !jukinet.ValidIndividualNumber(number) {
+		return nil, jukinet.E("web.moveIn", jukinet.KindInvalid, jukinet.Field("individual_number"), "個人番号（12桁、検査数字付き）を入力するか、空欄にしてください。")
+	}
 	return s.cfg.Counter.MoveInDomestic(ctx, register.MoveInInput{
 		PersonInput: register.PersonInput{Name: nameOf(f), BirthDate: bd, Sex: sx,
 			Domicile: strings.TrimSpace(f.Get("domicile")), DomicileHead: strings.TrimSpace(f.Get("domicile_head"))},
-		ResidentCode: jukinet.ResidentCode(code), MoveInDate: md, PlannedMoveOut: pm,
+		ResidentCode: jukinet.ResidentCode(code), IndividualNumber: jukinet.IndividualNumber(number), MoveInDate: md, PlannedMoveOut: pm,
 		PreviousAddress: jukinet.Address{LGCode: lg, Text: strings.TrimSpace(f.Get("previous_address.text"))},
 		Household:       register.HouseholdChoice{ID: strings.TrimSpace(f.Get("household.id")), Relationship: strings.TrimSpace(f.Get("household.relationship"))},
 		AddressText:     strings.TrimSpace(f.Get("address_text")),

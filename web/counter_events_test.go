@@ -198,7 +198,8 @@ func TestCounterHouseholdEvents(t *testing.T) {
 }
 
 // The 個人番号 request shows on the 住民票 as pending until the number is
-// designated.
+// designated: the one a first record (国外転入) makes by itself (番号法7条1項),
+// then a clerk's 変更請求; a reason the law does not give is refused.
 func TestNumberRequestPendingOnPage(t *testing.T) {
 	fx := newFixture(t, 0)
 	clerk := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-CLERK", OperatorID: "OP-CLERK-record", Authority: jukinet.AuthorityRecord, Terminal: access.DemoTerminal})
@@ -213,15 +214,19 @@ func TestNumberRequestPendingOnPage(t *testing.T) {
 		}
 		return body
 	}
-	if body := page(); strings.Contains(body, `id="number-request"`) {
-		t.Errorf("before any request: the page shows a pending request")
+	if body := page(); !strings.Contains(body, `id="number-request"`) || !strings.Contains(body, "個人番号の職権記載") {
+		t.Errorf("after the 国外転入: the page shows no pending request for 個人番号の職権記載")
 	}
 	today := jukinet.Today(time.Now())
-	code, _, body := post(t, fx.handler, tok, "/residents/"+string(r.ResidentCode)+"/number", url.Values{"reason": {"307"}, "date": {today.String()}})
+	code, _, body := post(t, fx.handler, tok, "/residents/"+string(r.ResidentCode)+"/number", url.Values{"reason": {"zzz"}, "date": {today.String()}})
+	if code == http.StatusSeeOther || !strings.Contains(body, `id="f-reason-error"`) {
+		t.Errorf("POST number request with reason zzz: %d; want a refusal naming the reason\n%s", code, excerpt(body))
+	}
+	code, _, body = post(t, fx.handler, tok, "/residents/"+string(r.ResidentCode)+"/number", url.Values{"reason": {"305"}, "date": {today.String()}})
 	if code != http.StatusSeeOther {
 		t.Fatalf("POST number request: %d\n%s", code, excerpt(body))
 	}
-	want := "請求中（" + today.Wareki() + "　個人番号の職権記載"
+	want := "請求中（" + today.Wareki() + "　個人番号の変更請求"
 	if body := page(); !strings.Contains(body, want) {
 		t.Errorf("after the request: page lacks %q", want)
 	}

@@ -52,7 +52,7 @@ func newFixture(t testing.TB, residents int) *fixture {
 			t.Fatalf("SeedMunicipality: %v", err)
 		}
 	}
-	reg, err := register.New(db, register.Config{Municipality: demo.Hofu.Code})
+	reg, err := register.New(db, register.Config{Municipality: demo.Hofu.Code, Codes: testCodes{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,4 +266,13 @@ func FuzzReaderReading(f *testing.F) {
 			t.Errorf("POST /login/reading %q: got %d, want < 500", body, w.Code)
 		}
 	})
+}
+
+// testCodes gives the terminal's tests new resident codes without a national
+// server: the pool itself is tested in node (TestResidentCodePool); here only
+// the screens are.
+type testCodes struct{}
+
+func (testCodes) NextResidentCode(*store.Tx) (jukinet.ResidentCode, error) {
+	return jukinet.NewResidentCode(rand.Reader)
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jukinet/jukinet"
 )
 
 // exec runs the command in-process and returns its exit code and output.
@@ -103,17 +106,22 @@ func TestExportImportRoundTripShiftJIS(t *testing.T) {
 func TestRegisterEventFromJSON(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "352063.db")
+	// A database with no resident-code pool granted by the national server
+	// cannot make a new code (法30条の2): a birth is refused, nothing drawn locally.
 	in := `{"name":{"kanji":"防府　太郎","kana":"ホウフ　タロウ"},"birth_date":"2026-11-01","sex":"male","address_text":"山口県防府市寿町7番1号"}`
-	code, out, stderr := exec(t, in, "register", "birth", "--db", db)
+	if code, _, stderr := exec(t, in, "register", "birth", "--db", db); code != 1 || !strings.Contains(stderr, "pool") {
+		t.Fatalf("birth without a code pool: exit %d, %q; want a refusal naming the pool", code, stderr)
+	}
+	code, out, stderr := exec(t, moveIn(t, "防府　太郎", "ホウフ　タロウ"), "register", "move-in", "--db", db)
 	if code != 0 {
-		t.Fatalf("birth: exit %d: %s", code, stderr)
+		t.Fatalf("move-in: exit %d: %s", code, stderr)
 	}
 	var r struct {
 		ResidentCode string `json:"resident_code"`
 		Version      int    `json:"version"`
 	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.ResidentCode) != 11 || r.Version != 1 {
-		t.Fatalf("birth output %q: %v", out, err)
+		t.Fatalf("move-in output %q: %v", out, err)
 	}
 	code, _, stderr = exec(t, `{"resident_code":"`+r.ResidentCode+`","date":"2026-11-20"}`, "register", "death", "--db", db, "--authority", "lookup")
 	if code != 1 || !strings.Contains(stderr, "not allowed") {
@@ -185,9 +193,8 @@ func TestDemoScenarioPassesEveryFlow(t *testing.T) {
 func TestExportShiftJISRefusesUnencodableName(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "352063.db")
-	in := `{"name":{"kanji":"𠮷田　一","kana":"ヨシダ　ハジメ"},"birth_date":"2026-11-01","sex":"male","address_text":"山口県防府市寿町7番1号"}`
-	if code, _, stderr := exec(t, in, "register", "birth", "--db", db); code != 0 {
-		t.Fatalf("birth: %s", stderr)
+	if code, _, stderr := exec(t, moveIn(t, "𠮷田　一", "ヨシダ　ハジメ"), "register", "move-in", "--db", db); code != 0 {
+		t.Fatalf("move-in: %s", stderr)
 	}
 	code, _, stderr := exec(t, "", "export", "--db", db, "--purpose", "test", "--encoding", "sjis", filepath.Join(dir, "out.csv"))
 	if code != 1 || !strings.Contains(stderr, "kanji") || !strings.Contains(stderr, "Shift_JIS") {
@@ -196,4 +203,16 @@ func TestExportShiftJISRefusesUnencodableName(t *testing.T) {
 	if code, out, _ := exec(t, "", "export", "--db", db, "--purpose", "test"); code != 0 || !strings.Contains(out, "\U00020BB7") {
 		t.Errorf("UTF-8 export must keep 𠮷 verbatim: exit %d", code)
 	}
+}
+
+// moveIn is the JSON of a 国内転入 from 久留米市 to 防府市 of a person with a
+// fresh resident code.
+func moveIn(t *testing.T, kanji, kana string) string {
+	t.Helper()
+	code, err := jukinet.NewResidentCode(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return `{"name":{"kanji":"` + kanji + `","kana":"` + kana + `"},"birth_date":"1990-11-01","sex":"male","resident_code":"` + string(code) +
+		`","move_in_date":"2026-11-20","previous_address":{"lg_code":"402036","text":"福岡県久留米市城南町1番1号"},"address_text":"山口県防府市寿町7番1号"}`
 }

@@ -52,7 +52,7 @@ func TestNetworkStatusAndReceipt(t *testing.T) {
 		if err := cs.SQL().QueryRow(`SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&pending); err != nil {
 			t.Fatal(err)
 		}
-		if pending == 0 && cs.SQL().QueryRow(`SELECT id FROM outbox WHERE state = 'delivered' ORDER BY seq LIMIT 1`).Scan(&id) == nil {
+		if pending == 0 && cs.SQL().QueryRow(`SELECT id FROM outbox WHERE state = 'delivered' AND dest = '350001' ORDER BY seq LIMIT 1`).Scan(&id) == nil {
 			break
 		}
 	}

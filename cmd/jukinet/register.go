@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/register"
 )
 
@@ -201,10 +202,14 @@ func runRegister(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		return err
 	}
 	defer db.Close()
-	g, err := register.New(db, register.Config{Municipality: jukinet.LGCode(dbf.node)})
+	// The municipality's CS, not a bare register: an event recorded from the
+	// console queues the same flows as one from the terminal (転入通知, 附票)
+	// and takes new resident codes from the node's pool (法30条の2).
+	m, err := node.NewMunicipality(db, node.MunicipalityConfig{Municipality: jukinet.LGCode(dbf.node)})
 	if err != nil {
 		return err
 	}
+	g := m.Register()
 	dec := json.NewDecoder(stdin)
 	dec.DisallowUnknownFields()
 	out, err := ev.run(actx, g, dec)

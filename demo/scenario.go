@@ -65,7 +65,7 @@ func RunScenario(ctx context.Context, c Cluster) []string {
 		{"moveout.certificate+special_move_in", s.specialMoveIn},
 		{"copy.request+copy.response", s.copy},
 		{"annex.notice", s.annex},
-		{"mynumber", s.myNumber},
+		{"mynumber (designated with the birth; 変更請求)", s.myNumber},
 		{"linkcode", s.linkCode},
 		{"card.status", s.cardStatus},
 		{"national.provide", s.provide},
@@ -261,15 +261,24 @@ func (s *scenario) myNumber(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.hofu.Register().RequestIndividualNumber(with(ctx, scNumber), r.ResidentCode, jukinet.ReasonIndividualNumberExOfficioAdd, jukinet.Date{}); err != nil {
-		return err
-	}
+	// The birth itself asked for the number (番号法7条1項): no clerk's request.
 	if err := s.c.WaitIdle(ctx); err != nil {
 		return err
 	}
 	recs, err := s.hofu.Register().Get(with(ctx, scLookup), r.ResidentCode, "demo scenario")
 	if err != nil || recs[0].IndividualNumber == "" {
-		return fmt.Errorf("no number designated (%v)", err)
+		return fmt.Errorf("no number designated after the birth (%v)", err)
+	}
+	first := recs[0].IndividualNumber
+	// A 変更請求 (番号法7条2項) gives a new number.
+	if err := s.hofu.Register().RequestIndividualNumber(with(ctx, scNumber), r.ResidentCode, jukinet.ReasonIndividualNumberChangeRequest, jukinet.Date{}); err != nil {
+		return err
+	}
+	if err := s.c.WaitIdle(ctx); err != nil {
+		return err
+	}
+	if recs, err = s.hofu.Register().Get(with(ctx, scLookup), r.ResidentCode, "demo scenario"); err != nil || recs[0].IndividualNumber == first {
+		return fmt.Errorf("the change request designated no new number (%v)", err)
 	}
 	n, _, err := s.nat.Identity(with(ctx, scLookup), r.ResidentCode, "demo scenario")
 	if err != nil || n.IndividualNumber != recs[0].IndividualNumber {

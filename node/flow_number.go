@@ -173,6 +173,13 @@ func (m *Municipality) municipalityMyNumberResponse(tx *store.Tx, env *network.E
 	if env.From != network.NationalID || b.Municipality != m.cfg.Municipality {
 		return invalid(op, "municipality", "response for %s from %s", b.Municipality, env.From)
 	}
+	if _, err := m.reg.CurrentTx(tx, b.ResidentCode); jukinet.ErrorKind(err) == jukinet.KindConflict {
+		// The person moved out (or died) before the answer came: the 除票
+		// keeps no new number, and the municipality that records the person
+		// next asks for it again and gets the same one.
+		tx.Note(string(b.ResidentCode), "number not designated: no longer a current resident here")
+		return nil
+	}
 	if _, err := m.reg.DesignateIndividualNumberTx(tx, b.ResidentCode, b.IndividualNumber, b.Reason, b.Date); err != nil {
 		if k := jukinet.ErrorKind(err); k == jukinet.KindNotFound {
 			return jukinet.E(op, jukinet.KindInvalid, err)

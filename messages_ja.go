@@ -134,8 +134,7 @@ var japaneseRules = func() []japaneseRule {
 		{`^before the current address was set \((.+)\)$`, "現在の住所を定めた日（${1}）より前の日付です。"},
 		{`^before the person became a resident \((.+)\)$`, "住民となった日（${1}）より前の日付です。"},
 		{`^before the move-in date$`, "転入日より前の日付です。"},
-		{`^(\S+) is before the planned move-out date (\S+)$`, "転入日（${1}）が転出予定日（${2}）より前です。"},
-		{`^more than 14 days before the report date`, "転出予定日が届出日より14日以上前です（転出の届出は14日以内にします）。"},
+		{`^is not an address in (\S+): `, "${1}の住所ではありません（この市区町村の住所だけを記録できます）。"},
 		{`^(\S+) \S+ is before (\S+) \S+$`, "日付の前後が正しくありません（${1} が ${2} より前になっています）。"},
 
 		// Codes (住民票コード, 個人番号, 地方公共団体コード).
@@ -205,6 +204,7 @@ var japaneseRules = func() []japaneseRule {
 		{`already designated to another current resident$`, "その個人番号は他の住民に指定されています。"},
 		{`is not a current resident \(removed record only\)`, "この住民は住民票に記載されていません（消除された除票だけがあります）。"},
 		{`the resident-code pool is empty`, "住民票コードの在庫がありません。全国サーバに補充を求めてください。"},
+		{`^this register has no resident-code pool`, "この登録簿には住民票コードの在庫がありません。新しい住民票コードはノードを通じて全国サーバから受け取ります。"},
 		{`^a prefecture has no resident register$`, "都道府県には住民基本台帳がありません。"},
 		{`^cannot read the header line$`, "CSVの見出し行を読み取れません。"},
 		{`cannot be written in Shift_JIS`, "Shift_JIS で書けない文字があります。--encoding utf-8 で出力してください。"},

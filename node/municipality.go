@@ -62,7 +62,8 @@ func NewMunicipality(db *store.DB, cfg MunicipalityConfig) (*Municipality, error
 		return nil, invalid(op, "pool_batch", "at most %d", MaxPoolGrant)
 	}
 	m := &Municipality{db: db, cfg: cfg}
-	rc := register.Config{Municipality: cfg.Municipality, Prefecture: cfg.Prefecture, OnEvent: m.onEvent, Codes: poolCodes{m}}
+	rc := register.Config{Municipality: cfg.Municipality, Prefecture: cfg.Prefecture, OnEvent: m.onEvent, Codes: poolCodes{m},
+		AddressPrefix: ownPlaceName(cfg.DomicileCodes, cfg.Municipality)}
 	reg, err := register.New(db, rc)
 	if err != nil {
 		return nil, jukinet.E(op, err)
@@ -72,6 +73,18 @@ func NewMunicipality(db *store.DB, cfg MunicipalityConfig) (*Municipality, error
 		m.cfg.Prefecture = string(cfg.Municipality.PrefectureCode())
 	}
 	return m, nil
+}
+
+// ownPlaceName finds the municipality's own "prefecture + city" name in the
+// place-name table ("" when it is not there: addresses are then not checked).
+func ownPlaceName(places map[string]jukinet.LGCode, self jukinet.LGCode) string {
+	name := ""
+	for prefix, code := range places {
+		if code == self && len(prefix) > len(name) {
+			name = prefix
+		}
+	}
+	return name
 }
 
 // Register is the municipality's resident register.

@@ -83,9 +83,13 @@ func TestRefusals(t *testing.T) {
 						PreviousAddress: jukinet.Address{LGCode: "352012", Text: "山口県山口市中央1番1号"}, AddressText: "山口県防府市新田1番1号"})
 					return err
 				}},
-				{"move-in before the planned move-out", jukinet.KindInvalid, "move_in_date", func() error {
-					_, err := f.g.MoveInDomestic(f.ctx, register.MoveInInput{PersonInput: valid, ResidentCode: "23456789013", MoveInDate: date(t, "2026-11-10"),
-						PlannedMoveOut: date(t, "2026-11-15"), PreviousAddress: jukinet.Address{LGCode: "352012", Text: "山口県山口市中央1番1号"}, AddressText: "山口県防府市新田1番1号"})
+				{"move-in to an address in another municipality", jukinet.KindInvalid, "address_text", func() error {
+					_, err := f.g.MoveInDomestic(f.ctx, register.MoveInInput{PersonInput: valid, ResidentCode: "23456789013", MoveInDate: date(t, "2026-11-20"),
+						PreviousAddress: jukinet.Address{LGCode: "402036", Text: "福岡県久留米市城南町1番1号"}, AddressText: "山口県山口市中央1番1号"})
+					return err
+				}},
+				{"転居 to an address in another municipality", jukinet.KindInvalid, "address_text", func() error {
+					_, err := f.g.MoveWithin(f.ctx, register.MoveWithinInput{ResidentCode: head.ResidentCode, AddressText: "山口県山口市中央1番1号", Date: date(t, "2026-11-20")})
 					return err
 				}},
 				{"move-in from own municipality", jukinet.KindInvalid, "previous_address.lg_code", func() error {

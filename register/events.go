@@ -2,6 +2,7 @@ package register
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/jukinet/jukinet"
@@ -28,6 +29,9 @@ func (h HouseholdChoice) validate(op string) error {
 // place puts r into the chosen household (creating it) and sets its address.
 func (g *Register) place(tx *store.Tx, op string, r *Resident, h HouseholdChoice, addressText string) error {
 	if h.ID == "" {
+		if err := g.checkAddress(op, "address_text", addressText); err != nil {
+			return err
+		}
 		r.HouseholdID = newID()
 		r.Relationship = RelationshipHead
 		r.Address = jukinet.Address{LGCode: g.cfg.Municipality, Text: addressText}
@@ -188,8 +192,10 @@ type MoveInInput struct {
 }
 
 // MoveInDomestic records a 国内転入. Preconditions: the resident code is not
-// that of a current resident here; the move-in date is not before the planned
-// move-out date; the previous municipality is another one.
+// that of a current resident here; the previous municipality is another one;
+// the new address is in this municipality. A move-in date before the planned
+// move-out date is accepted: people move earlier than they planned, and no
+// article forbids it.
 func (g *Register) MoveInDomestic(ctx context.Context, in MoveInInput) (*Resident, error) {
 	const op = "register.MoveInDomestic"
 	if err := g.validateMoveInDomestic(op, in); err != nil {
@@ -207,9 +213,6 @@ func (g *Register) validateMoveInDomestic(op string, in MoveInInput) error {
 	}
 	if in.PreviousAddress.LGCode == g.cfg.Municipality {
 		return jukinet.Errorf(op, jukinet.KindInvalid, "previous_address.lg_code", "a move within the municipality is a 転居, not a 転入")
-	}
-	if !in.PlannedMoveOut.IsZero() && in.MoveInDate.Before(in.PlannedMoveOut) {
-		return jukinet.Errorf(op, jukinet.KindInvalid, "move_in_date", "%s is before the planned move-out date %s", in.MoveInDate, in.PlannedMoveOut)
 	}
 	return nil
 }
@@ -322,9 +325,11 @@ func (g *Register) MoveOut(ctx context.Context, in MoveOutInput) (*Resident, err
 	if in.PlannedDate.IsZero() {
 		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "planned_date", "required")
 	}
-	if in.PlannedDate.Before(in.ReportDate.AddDays(-14)) {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "planned_date", "more than 14 days before the report date: the move-out must be reported within 14 days")
-	}
+	// A 転出届 is due before the move (法24条); one filed more than 14 days
+	// after it is still recorded, as the standard specification does, and
+	// marked late in the operation log: the municipality notifies the summary
+	// court of the late report (法52条2項) — it is not refused.
+	late := int(in.ReportDate.Time().Sub(in.PlannedDate.Time()).Hours()+12) / 24
 	reason := jukinet.ReasonMoveOutDomestic
 	if in.Abroad {
 		reason = jukinet.ReasonMoveOutAbroad
@@ -356,6 +361,9 @@ func (g *Register) MoveOut(ctx context.Context, in MoveOutInput) (*Resident, err
 		r.Status = StatusRemoved
 		r.Removal = &Removal{Reason: reason, Date: in.PlannedDate, PlannedDate: in.PlannedDate, Destination: in.Destination}
 		out = r
+		if late > 14 {
+			tx.SetDetail(fmt.Sprintf("late report: filed %d days after the move (法52条2項 notice to the summary court)", late))
+		}
 		return g.record(tx, jukinet.OpMoveOut, r, &prev, jukinet.ChangeInfo{Reason: reason, Date: in.PlannedDate}, false)
 	})
 	return out, err
@@ -375,6 +383,9 @@ func (g *Register) MoveWithin(ctx context.Context, in MoveWithinInput) ([]*Resid
 	addr := jukinet.Address{LGCode: g.cfg.Municipality, Text: in.AddressText}
 	if err := addr.Validate("address"); err != nil {
 		return nil, jukinet.E(op, err)
+	}
+	if err := g.checkAddress(op, "address_text", in.AddressText); err != nil {
+		return nil, err
 	}
 	if err := g.checkDate(op, "date", in.Date); err != nil {
 		return nil, err
@@ -591,6 +602,9 @@ func (g *Register) applyCorrections(op string, r *Resident, in ChangeInput) erro
 		a := jukinet.Address{LGCode: r.Address.LGCode, Text: *in.AddressText}
 		if err := a.Validate("address"); err != nil {
 			return jukinet.E(op, err)
+		}
+		if err := g.checkAddress(op, "address_text", *in.AddressText); err != nil {
+			return err
 		}
 		r.Address = a
 		changed = true

@@ -28,8 +28,10 @@ func TestNumberRequestPending(t *testing.T) {
 				}
 				return &registerRequest{p.Reason, p.Date.String(), p.MessageID, p.RequestedAt.IsZero()}
 			}
-			if p := pending(); p != nil {
-				t.Fatalf("before any request: got %+v, want none", p)
+			// The 転入 carried no number: it asked the national server for the
+			// person's number itself (the answer is the number they have).
+			if p := pending(); p == nil || p.reason != jukinet.ReasonIndividualNumberExOfficioAdd || p.date != "2026-11-20" {
+				t.Fatalf("after a 転入 without a number: got %+v, want a request of 個人番号の職権記載 dated the move-in", p)
 			}
 			if err := f.g.RequestIndividualNumber(ctx, r.ResidentCode, jukinet.ReasonIndividualNumberChangeRequest, date(t, "2026-11-25")); err != nil {
 				t.Fatalf("request: %v", err)

@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jukinet/jukinet"
@@ -113,6 +114,10 @@ type Config struct {
 	// Prefecture is the node that receives identity notices; default: the
 	// municipality's prefecture.
 	Prefecture string
+	// AddressPrefix is the start of every address in the municipality
+	// ("山口県防府市"); when set, an event that records an address elsewhere
+	// (a 転入 to another city's address) is refused. Empty: not checked.
+	AddressPrefix string
 	// Codes hands out new resident codes (the node's pool); nil refuses
 	// every event that needs a new code.
 	Codes CodeSource
@@ -358,6 +363,15 @@ func (g *Register) notifyIdentity(tx *store.Tx, op jukinet.Operation, r *Residen
 		return jukinet.E(string(op), jukinet.KindInternal, err)
 	}
 	tx.Send(store.Message{Kind: KindIdentityNotify, To: g.cfg.Prefecture, OrderingKey: info.OrderingKey(), Version: info.Version, Body: body})
+	return nil
+}
+
+// checkAddress refuses an address outside the municipality: a 転入 or 転居
+// records an address here (法22条, 法23条), never in another city.
+func (g *Register) checkAddress(op, field, text string) error {
+	if g.cfg.AddressPrefix != "" && text != "" && !strings.HasPrefix(text, g.cfg.AddressPrefix) {
+		return jukinet.Errorf(op, jukinet.KindInvalid, field, "is not an address in %s: this municipality records addresses in it only", g.cfg.AddressPrefix)
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ type fixture struct {
 func setup(t *testing.T, e store.Engine) *fixture {
 	t.Helper()
 	db := storetest.OpenWith(t, e, string(hofu), storetest.Options{Now: func() time.Time { return now }})
-	g, err := register.New(db, register.Config{Municipality: hofu, Codes: register.RandomCodes{Rand: seqReader{rand.New(rand.NewPCG(1, 2))}}})
+	g, err := register.New(db, register.Config{Municipality: hofu, AddressPrefix: "山口県防府市", Codes: register.RandomCodes{Rand: seqReader{rand.New(rand.NewPCG(1, 2))}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,4 +254,32 @@ func mustResident(t *testing.T, f *fixture, code jukinet.ResidentCode) register.
 		t.Fatal(err)
 	}
 	return recs[0]
+}
+
+// The dates of a move as the law has them: a 転入 before the planned 転出 date
+// is recorded (no article forbids moving earlier than planned); a 転出届 filed
+// more than 14 days after the move is recorded, not refused, and the log marks
+// it late for the notice to the summary court (法24条, 法52条2項).
+func TestMoveDatesAsTheLawHasThem(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			f := setup(t, e)
+			early, err := f.g.MoveInDomestic(f.ctx, register.MoveInInput{PersonInput: register.PersonInput{Name: name("早川\u3000一", "ハヤカワ\u3000ハジメ"), BirthDate: date(t, "1980-01-01"), Sex: jukinet.SexMale},
+				ResidentCode: "23456789013", MoveInDate: date(t, "2026-10-01"), PlannedMoveOut: date(t, "2026-10-05"),
+				PreviousAddress: jukinet.Address{LGCode: "352012", Text: "山口県山口市中央1番1号"}, AddressText: "山口県防府市新田1番1号"})
+			if err != nil {
+				t.Fatalf("move-in five days before the planned move-out: %v; want it recorded", err)
+			}
+			report := jukinet.Today(now)
+			moved := report.AddDays(-20)
+			if _, err := f.g.MoveOut(f.ctx, register.MoveOutInput{ResidentCode: early.ResidentCode, PlannedDate: moved, ReportDate: report,
+				Destination: jukinet.Address{LGCode: "402036", Text: "福岡県久留米市城南町1番1号"}}); err != nil {
+				t.Fatalf("move-out reported 20 days after the move: %v; want it recorded", err)
+			}
+			recs := storetest.Records(t, f.db, func(r store.LogRecord) bool { return r.Operation == string(jukinet.OpMoveOut) && r.Result == "ok" })
+			if len(recs) != 1 || !strings.Contains(recs[0].Detail, "late report: filed 20 days after the move") {
+				t.Errorf("log records of the late move-out %+v; want one marked late", recs)
+			}
+		})
+	}
 }

@@ -134,6 +134,11 @@ var japaneseRules = func() []japaneseRule {
 		{`^before the current address was set \((.+)\)$`, "現在の住所を定めた日（${1}）より前の日付です。"},
 		{`^before the person became a resident \((.+)\)$`, "住民となった日（${1}）より前の日付です。"},
 		{`^before the move-in date$`, "転入日より前の日付です。"},
+		{`^a measure lasts at most a year`, "支援措置の期間は1年以内です。延長は新たな申出で行います。"},
+		{`^must be dv, stalking, child_abuse or similar$`, "支援の種類を選んでください（DV、ストーカー行為等、児童虐待、これらに準ずる行為）。"},
+		{`^no support measure is open for this person$`, "この方に設定中の支援措置はありません。"},
+		{`^not a current resident here$`, "この市区町村の住民ではありません。"},
+		{`^required, not before the start$`, "終了日を開始日以降の日付で入力してください。"},
 		{`^is not an address in (\S+): `, "${1}の住所ではありません（この市区町村の住所だけを記録できます）。"},
 		{`^(\S+) \S+ is before (\S+) \S+$`, "日付の前後が正しくありません（${1} が ${2} より前になっています）。"},
 

@@ -100,8 +100,10 @@ const (
 	OpClericalCorrection    Operation = "register.clerical_correction"
 	OpIndividualNumberSet   Operation = "register.individual_number"
 	OpResidentCodeChange    Operation = "register.resident_code_change"
-	OpResidentRead          Operation = "resident.read"   // viewing a 住民票: needs a purpose, logged
-	OpResidentSearch        Operation = "resident.search" // search results show personal data: logged
+	OpSupportMeasureSet     Operation = "register.support_measure_set"  // 支援措置: restrict disclosure to third parties
+	OpSupportMeasureLift    Operation = "register.support_measure_lift" // end a 支援措置
+	OpResidentRead          Operation = "resident.read"                 // viewing a 住民票: needs a purpose, logged
+	OpResidentSearch        Operation = "resident.search"               // search results show personal data: logged
 	OpResidentImport        Operation = "resident.import"
 	OpResidentExport        Operation = "resident.export"
 	OpSeedPopulation        Operation = "demo.seed"
@@ -149,6 +151,8 @@ var registerPolicy = map[Operation][]Authority{
 	OpClericalCorrection:    {AuthorityRecord},
 	OpIndividualNumberSet:   {AuthorityNumber, AuthoritySystem},
 	OpResidentCodeChange:    {AuthorityRecord},
+	OpSupportMeasureSet:     {AuthorityRecord},
+	OpSupportMeasureLift:    {AuthorityRecord},
 	OpResidentRead:          {AuthorityLookup, AuthorityRecord, AuthorityIssue, AuthoritySpecialMoveIn, AuthorityNumber},
 	OpResidentSearch:        {AuthorityLookup, AuthorityRecord, AuthorityIssue, AuthoritySpecialMoveIn, AuthorityNumber},
 	OpResidentImport:        {AuthoritySystemAdmin, AuthoritySystem},

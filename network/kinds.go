@@ -36,6 +36,7 @@ const (
 	KindAnnexIdentityNotify      Kind = 16 // 附票本人確認情報 (法30条の41 ff.), CS → pref (relayed to national)
 	KindCheckpointCosignRequest  Kind = 17 // operation-log checkpoint to cosign, CS → its pref (the witness)
 	KindCheckpointCosignResponse Kind = 18 // the witness's cosignature, pref → CS
+	KindSupportMeasure           Kind = 19 // 支援措置 travelling with a 転出, previous CS → new CS (on its 転入通知)
 )
 
 var kindNames = map[Kind]string{
@@ -57,6 +58,7 @@ var kindNames = map[Kind]string{
 	KindAnnexIdentityNotify:      "annexid.notify",
 	KindCheckpointCosignRequest:  "checkpoint.cosign.request",
 	KindCheckpointCosignResponse: "checkpoint.cosign.response",
+	KindSupportMeasure:           "support.measure",
 }
 
 // String returns the kind's name, e.g. "identity.notify".
@@ -153,6 +155,7 @@ var defaultRoutes = []Route{
 	{KindAnnexIdentityNotify, RoleMunicipality, RolePrefecture, true},
 	{KindCheckpointCosignRequest, RoleMunicipality, RolePrefecture, true},
 	{KindCheckpointCosignResponse, RolePrefecture, RoleMunicipality, true},
+	{KindSupportMeasure, RoleMunicipality, RoleMunicipality, false},
 	// The prefectures' logs are witnessed by the national server, the
 	// national server's by a prefecture (docs/oplog.md).
 	{KindCheckpointCosignRequest, RolePrefecture, RoleNational, false},

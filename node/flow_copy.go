@@ -98,6 +98,10 @@ const (
 	CopyFound     = "found"
 	CopyNotFound  = "not_found" // no current resident with that name and birth date
 	CopyAmbiguous = "ambiguous" // several: the request must be made at the residence
+	// CopyRefused: a 支援措置 holds for the person; no copy by 広域交付. The
+	// issuing CS shows it as it shows not_found, so that an offender at the
+	// counter learns nothing, not even that the person is protected.
+	CopyRefused = "refused"
 )
 
 // CopyResponse is the body of copy.response (residence CS → issuing CS).
@@ -119,13 +123,13 @@ func (b CopyResponse) Validate(asked CopyItems) error {
 		if b.Record == nil {
 			return invalid(op, "record", "required when found")
 		}
-	case CopyNotFound, CopyAmbiguous:
+	case CopyNotFound, CopyAmbiguous, CopyRefused:
 		if b.Record != nil {
 			return invalid(op, "record", "only when found")
 		}
 		return nil
 	default:
-		return invalid(op, "status", "one of found, not_found, ambiguous")
+		return invalid(op, "status", "one of found, not_found, ambiguous, refused")
 	}
 	r := b.Record
 	if err := r.Name.Validate(); err != nil {
@@ -277,6 +281,16 @@ func (m *Municipality) municipalityCopyRequest(tx *store.Tx, env *network.Envelo
 	case 1:
 		r := found[0]
 		subject = string(r.ResidentCode)
+		// 支援措置: no 広域交付 of a protected person's 住民票 while it holds;
+		// the refusal is logged with the person as its subject.
+		restricted, err := m.reg.RestrictedTx(tx, r.ResidentCode)
+		if err != nil {
+			return err
+		}
+		if restricted {
+			resp.Status = CopyRefused
+			break
+		}
 		resp.Status = CopyFound
 		rec := &CopyRecord{Name: r.Name, BirthDate: r.BirthDate, Sex: r.Sex, Address: r.Address, ResidentSince: r.ResidentSince, AddressSince: r.AddressSince}
 		if b.Items.Household {

@@ -110,6 +110,9 @@ func (m *Municipality) municipalityMoveInNotice(tx *store.Tx, env *network.Envel
 	c := MoveOutConfirm{Municipality: m.cfg.Municipality, ResidentCode: b.ResidentCode, PlannedDate: r.Removal.PlannedDate,
 		ConfirmedDate: b.MoveInDate, ConfirmedDestination: b.NewAddress, NoticeDate: b.NoticeDate}
 	tx.Note(string(b.ResidentCode), "move-in notice recorded on the removed record")
+	if err := m.forwardSupportMeasure(tx, b.ResidentCode, env.From); err != nil {
+		return err
+	}
 	return Queue(tx, network.KindMoveOutConfirm, m.cfg.Prefecture, "", 0, c)
 }
 

@@ -108,6 +108,7 @@ func (m *Municipality) Handlers() Handlers {
 		network.KindLinkCodeResponse:      m.municipalityLinkCodeResponse,
 		network.KindCardStatus:            m.municipalityCardStatus,
 		network.KindResidentCodePoolGrant: m.municipalityCodePoolGrant,
+		network.KindSupportMeasure:        m.municipalitySupportMeasure,
 	}
 }
 

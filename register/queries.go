@@ -36,7 +36,7 @@ func (g *Register) Get(ctx context.Context, code jukinet.ResidentCode, purpose s
 		if len(out) == 0 {
 			return jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no resident with code %s", code)
 		}
-		return nil
+		return g.markSupported(tx, out)
 	})
 	return out, err
 }
@@ -101,7 +101,10 @@ func (g *Register) Search(ctx context.Context, q Query, purpose string) ([]Resid
 			out = append(out, *r)
 		}
 		tx.SetDetail("results: " + strconv.Itoa(len(out)))
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return g.markSupported(tx, out)
 	})
 	return out, err
 }

@@ -53,6 +53,9 @@ type Resident struct {
 	Status           Status                   `json:"status"`
 	Removal          *Removal                 `json:"removal,omitempty"`
 	Version          uint64                   `json:"version"`
+	// SupportMeasure is set on a record read for a screen when a 支援措置
+	// holds for the person today (not stored with the record).
+	SupportMeasure bool `json:"support_measure,omitempty"`
 }
 
 // Removal describes how a record left the register (除票).

@@ -146,6 +146,28 @@ func moreEvents() []event {
 				_, err = c.ClericalCorrection(ctx, in)
 				return err
 			}},
+		{Slug: "support", Op: jukinet.OpSupportMeasureSet, Title: "支援措置の設定", Help: "DV・ストーカー行為等・児童虐待等の被害者の申出により、第三者への写しの交付・閲覧と広域交付を制限します（期間は1年以内）。",
+			Fields: []formField{{"kind", "支援の種類", "select", "", true, []option{{"dv", "配偶者からの暴力（DV）"}, {"stalking", "ストーカー行為等"}, {"child_abuse", "児童虐待"}, {"similar", "これらに準ずる行為"}}},
+				{"requester", "申出者", "text", "氏名", true, nil},
+				{"start", "開始日", "date", dateHint, true, nil}, {"end", "終了日", "date", "開始日から1年以内", true, nil}},
+			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+				start, err := dateOf(f, "start")
+				if err != nil {
+					return err
+				}
+				end, err := dateOf(f, "end")
+				if err != nil {
+					return err
+				}
+				_, err = c.SetSupportMeasure(ctx, register.SupportMeasureInput{ResidentCode: r.ResidentCode, Kind: register.SupportKind(f.Get("kind")),
+					Requester: f.Get("requester"), Start: start, End: end})
+				return err
+			}},
+		{Slug: "support-lift", Op: jukinet.OpSupportMeasureLift, Title: "支援措置の終了", Help: "申出の取下げなどにより支援措置を終了します。",
+			Fields: []formField{{"reason", "終了の理由", "text", "", true, nil}},
+			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+				return c.LiftSupportMeasure(ctx, r.ResidentCode, f.Get("reason"))
+			}},
 		{Slug: "number", Op: jukinet.OpIndividualNumberSet, Title: "個人番号の指定請求", Help: "全国サーバに個人番号の生成を求めます。届くと指定されます（状況は住民票の画面に表示）。",
 			Fields: []formField{{"reason", "事由", "select", "", true, []option{{"305", "個人番号の変更請求"}, {"306", "個人番号の職権修正"}, {"307", "個人番号の職権記載"}}},
 				{"date", "請求日", "date", dateHint, true, nil}},

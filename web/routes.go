@@ -56,6 +56,10 @@ func terminalRoutes() []route {
 		{"POST /residents/{code}/correct", jukinet.OpExOfficioCorrect, "event", (*server).eventSubmit},
 		{"GET /residents/{code}/clerical", jukinet.OpClericalCorrection, "event", (*server).eventForm},
 		{"POST /residents/{code}/clerical", jukinet.OpClericalCorrection, "event", (*server).eventSubmit},
+		{"GET /residents/{code}/support", jukinet.OpSupportMeasureSet, "event", (*server).eventForm},
+		{"POST /residents/{code}/support", jukinet.OpSupportMeasureSet, "event", (*server).eventSubmit},
+		{"GET /residents/{code}/support-lift", jukinet.OpSupportMeasureLift, "event", (*server).eventForm},
+		{"POST /residents/{code}/support-lift", jukinet.OpSupportMeasureLift, "event", (*server).eventSubmit},
 		{"GET /residents/{code}/number", jukinet.OpIndividualNumberSet, "event", (*server).eventForm},
 		{"POST /residents/{code}/number", jukinet.OpIndividualNumberSet, "event", (*server).eventSubmit},
 

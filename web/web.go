@@ -67,6 +67,8 @@ type Counter interface {
 	ChangeResidentCode(ctx context.Context, code jukinet.ResidentCode, date jukinet.Date) (*register.Resident, error)
 	MoveInFromAbroad(ctx context.Context, in register.MoveInInput) (*register.Resident, error)
 	ExOfficioAdd(ctx context.Context, in register.ExOfficioAddInput) (*register.Resident, error)
+	SetSupportMeasure(ctx context.Context, in register.SupportMeasureInput) (*register.SupportMeasure, error)
+	LiftSupportMeasure(ctx context.Context, code jukinet.ResidentCode, reason string) error
 }
 
 // Flows are the counter's inter-node work at a municipality's CS: 特例転入

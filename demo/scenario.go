@@ -64,6 +64,7 @@ func RunScenario(ctx context.Context, c Cluster) []string {
 		{"movein.notice+moveout.confirm", s.moveIn},
 		{"moveout.certificate+special_move_in", s.specialMoveIn},
 		{"copy.request+copy.response", s.copy},
+		{"support.measure (支援措置 refuses the 広域交付)", s.supportMeasure},
 		{"annex.notice", s.annex},
 		{"mynumber (designated with the birth; 変更請求)", s.myNumber},
 		{"linkcode", s.linkCode},
@@ -233,6 +234,43 @@ func (s *scenario) copy(ctx context.Context) error {
 	}
 	if rec.Address != r.Address || rec.HouseholderName == "" || rec.IndividualNumber != "" || rec.ResidentCode != "" {
 		return fmt.Errorf("copy shows the wrong items")
+	}
+	return nil
+}
+
+// supportMeasure: while a 支援措置 holds, a 広域交付 of the person's 住民票 is
+// refused (the counter sees "not found"); once lifted, it is issued.
+func (s *scenario) supportMeasure(ctx context.Context) error {
+	r, err := s.person(ctx, s.hofu, "支援", "シエン", "")
+	if err != nil {
+		return err
+	}
+	today := s.today()
+	if _, err := s.hofu.Register().SetSupportMeasure(with(ctx, scClerk), register.SupportMeasureInput{ResidentCode: r.ResidentCode,
+		Kind: register.SupportDV, Requester: r.Name.Kanji, Start: today, End: today.AddDays(180)}); err != nil {
+		return err
+	}
+	copyOf := func() error {
+		id, err := s.kurume.RequestCopy(with(ctx, scIssuer), node.CopyRequestInput{Residence: Hofu.Code, Name: r.Name, BirthDate: r.BirthDate})
+		if err != nil {
+			return err
+		}
+		if err := s.c.WaitIdle(ctx); err != nil {
+			return err
+		}
+		wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		_, err = s.kurume.AwaitCopy(with(wait, scIssuer), id)
+		return err
+	}
+	if err := copyOf(); jukinet.ErrorKind(err) != jukinet.KindNotFound {
+		return fmt.Errorf("a 広域交付 while the measure holds: %v, want it refused", err)
+	}
+	if err := s.hofu.Register().LiftSupportMeasure(with(ctx, scClerk), r.ResidentCode, "申出の取下げ"); err != nil {
+		return err
+	}
+	if err := copyOf(); err != nil {
+		return fmt.Errorf("a 広域交付 after the measure was lifted: %v", err)
 	}
 	return nil
 }

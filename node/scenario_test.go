@@ -13,8 +13,8 @@ import (
 func TestDemoScenario(t *testing.T) {
 	c := node.NewTestCluster(t)
 	lines := demo.RunScenario(t.Context(), c)
-	if len(lines) != 10 {
-		t.Fatalf("%d lines, want 10: %v", len(lines), lines)
+	if len(lines) != 11 {
+		t.Fatalf("%d lines, want 11: %v", len(lines), lines)
 	}
 	for _, l := range lines {
 		if !strings.HasPrefix(l, "PASS ") {

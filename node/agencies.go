@@ -292,6 +292,36 @@ func (n *National) SelfDisclosure(ctx context.Context, code jukinet.ResidentCode
 	return out, err
 }
 
+// DiscloseIdentity discloses to the person their own 本人確認情報 as the
+// national server holds it (法30条の32): the current information, nil when
+// the server holds none. The request and the answer are one self-disclosure
+// record of the operation log.
+func (n *National) DiscloseIdentity(ctx context.Context, code jukinet.ResidentCode) (*jukinet.IdentityInfo, error) {
+	return discloseIdentity(ctx, n.db, "national.DiscloseIdentity", code)
+}
+
+// DiscloseIdentity discloses to the person their own 本人確認情報 as the
+// prefecture holds it (法30条の32); see National.DiscloseIdentity.
+func (p *Prefecture) DiscloseIdentity(ctx context.Context, code jukinet.ResidentCode) (*jukinet.IdentityInfo, error) {
+	return discloseIdentity(ctx, p.db, "prefecture.DiscloseIdentity", code)
+}
+
+func discloseIdentity(ctx context.Context, db *store.DB, op string, code jukinet.ResidentCode) (*jukinet.IdentityInfo, error) {
+	if !jukinet.ValidResidentCode(string(code)) {
+		return nil, invalid(op, "resident_code", "not a resident code")
+	}
+	var cur *jukinet.IdentityInfo
+	err := db.Update(ctx, store.Op{Operation: jukinet.OpSelfDisclosure, Subject: string(code), Purpose: "self disclosure", Detail: "identity information"}, func(tx *store.Tx) error {
+		var err error
+		cur, _, err = readIdentity(tx, "", code)
+		if jukinet.ErrorKind(err) == jukinet.KindNotFound {
+			cur, err = nil, nil
+		}
+		return err
+	})
+	return cur, err
+}
+
 // List returns the agencies in file order.
 func (a *Agencies) List() []Agency { return append([]Agency(nil), a.list...) }
 

@@ -92,3 +92,39 @@ func TestSupportMeasureRestrictsDisclosure(t *testing.T) {
 		})
 	}
 }
+
+// 本人確認情報の開示 (法30条の32): a person has their own 本人確認情報 disclosed
+// at the prefecture and at the national server; each disclosure is a
+// self-disclosure record with the person as subject; a code the server does
+// not hold discloses nothing.
+func TestDiscloseOwnIdentity(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			n := newTestNet(t, e, nil)
+			r := birth(t, n.muni[hofu], "開示\u3000花", "カイジ\u3000ハナ", "1999-09-09", "")
+			n.run()
+			n.noRejections()
+			for name, src := range map[string]struct {
+				disclose func() (*jukinet.IdentityInfo, error)
+				db       *store.DB
+			}{
+				"national":   {func() (*jukinet.IdentityInfo, error) { return n.national.DiscloseIdentity(as(looker), r.ResidentCode) }, n.national.DB()},
+				"prefecture": {func() (*jukinet.IdentityInfo, error) { return n.pref["350001"].DiscloseIdentity(as(looker), r.ResidentCode) }, n.pref["350001"].DB()},
+			} {
+				got, err := src.disclose()
+				if err != nil || got == nil || got.Name != r.Name || got.Address != r.Address {
+					t.Errorf("%s discloses %+v, %v; want the person's information", name, got, err)
+				}
+				recs := storetest.Records(t, src.db, func(l store.LogRecord) bool {
+					return l.Operation == string(jukinet.OpSelfDisclosure) && l.Subject == src.db.SubjectToken(string(r.ResidentCode))
+				})
+				if len(recs) != 1 {
+					t.Errorf("%s: %d self-disclosure records; want 1", name, len(recs))
+				}
+			}
+			if got, err := n.national.DiscloseIdentity(as(looker), "23456789013"); err != nil || got != nil {
+				t.Errorf("a code the server does not hold: %+v, %v; want nothing", got, err)
+			}
+		})
+	}
+}

@@ -258,7 +258,8 @@ type disclosureData struct {
 	Searched bool
 	Error    string
 	Printed  time.Time
-	Agencies map[string]string // agency ID → name
+	Agencies map[string]string     // agency ID → name
+	Identity *jukinet.IdentityInfo // the person's own 本人確認情報 held (nil: none)
 }
 
 // disclosure is the national server's 本人確認情報の提供状況の開示 (法30条の32):
@@ -283,6 +284,9 @@ func (s *server) disclosure(w http.ResponseWriter, r *http.Request) error {
 			w.WriteHeader(http.StatusUnprocessableEntity)
 			return s.render(w, r, "disclosure", d)
 		}
+		return err
+	}
+	if d.Identity, err = s.cfg.National.DiscloseIdentity(r.Context(), jukinet.ResidentCode(d.Code)); err != nil {
 		return err
 	}
 	d.Records, d.Searched, d.Printed = recs, true, s.cfg.Now()

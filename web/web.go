@@ -87,6 +87,7 @@ type Flows interface {
 // *node.National implements it.
 type Disclosure interface {
 	SelfDisclosure(ctx context.Context, code jukinet.ResidentCode) ([]node.ProvisionRecord, error)
+	DiscloseIdentity(ctx context.Context, code jukinet.ResidentCode) (*jukinet.IdentityInfo, error)
 	Agencies() *node.Agencies
 }
 

@@ -108,8 +108,10 @@ func TestDiscloseOwnIdentity(t *testing.T) {
 				disclose func() (*jukinet.IdentityInfo, error)
 				db       *store.DB
 			}{
-				"national":   {func() (*jukinet.IdentityInfo, error) { return n.national.DiscloseIdentity(as(looker), r.ResidentCode) }, n.national.DB()},
-				"prefecture": {func() (*jukinet.IdentityInfo, error) { return n.pref["350001"].DiscloseIdentity(as(looker), r.ResidentCode) }, n.pref["350001"].DB()},
+				"national": {func() (*jukinet.IdentityInfo, error) { return n.national.DiscloseIdentity(as(looker), r.ResidentCode) }, n.national.DB()},
+				"prefecture": {func() (*jukinet.IdentityInfo, error) {
+					return n.pref["350001"].DiscloseIdentity(as(looker), r.ResidentCode)
+				}, n.pref["350001"].DB()},
 			} {
 				got, err := src.disclose()
 				if err != nil || got == nil || got.Name != r.Name || got.Address != r.Address {

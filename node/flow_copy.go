@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/register"
 	"github.com/jukinet/jukinet/store"
 )
 
@@ -26,22 +27,25 @@ import (
 const CopyHoldLimit = 30 * time.Minute
 
 // CopyItems are the optional items of a copy (法12条の4 with 12条5項): the
-// householder's name and the relationship, the change information, and —
-// only when the person asks — the 個人番号 and the 住民票コード. 本籍 and
-// 筆頭者 are never on a wide-area copy.
+// householder's name and the relationship, and — only when the person asks —
+// the 個人番号 and the 住民票コード; AllMembers asks for the whole household
+// (世帯全員の写し). The 法7条 items every copy shows are not optional: 氏名,
+// 生年月日, 性別, 住所, 住民となった年月日, 住所を定めた年月日 and, for a person
+// who moved in, the 届出年月日 and 従前の住所 (法7条8号). 本籍 and 筆頭者 are
+// never on a wide-area copy, nor anything 法7条 does not list.
 type CopyItems struct {
 	Household        bool `json:"household,omitempty"`
-	Change           bool `json:"change,omitempty"`
+	AllMembers       bool `json:"all_members,omitempty"`
 	IndividualNumber bool `json:"individual_number,omitempty"`
 	ResidentCode     bool `json:"resident_code,omitempty"`
 }
 
 func (c CopyItems) String() string {
-	items := []string{"name", "birth_date", "sex", "address", "resident_since", "address_since"}
+	items := []string{"name", "birth_date", "sex", "address", "resident_since", "address_since", "report_date", "previous_address"}
 	for _, x := range []struct {
 		on   bool
 		name string
-	}{{c.Household, "household"}, {c.Change, "change"}, {c.IndividualNumber, "individual_number"}, {c.ResidentCode, "resident_code"}} {
+	}{{c.Household, "household"}, {c.AllMembers, "all_members"}, {c.IndividualNumber, "individual_number"}, {c.ResidentCode, "resident_code"}} {
 		if x.on {
 			items = append(items, x.name)
 		}
@@ -85,10 +89,10 @@ type CopyRecord struct {
 	Address          jukinet.Address          `json:"address"`
 	ResidentSince    jukinet.Date             `json:"resident_since"`
 	AddressSince     jukinet.Date             `json:"address_since"`
+	ReportDate       jukinet.Date             `json:"report_date,omitzero"`       // 届出年月日 of the 転入 (法7条8号)
+	PreviousAddress  string                   `json:"previous_address,omitempty"` // 従前の住所 (法7条8号)
 	HouseholderName  string                   `json:"householder_name,omitempty"`
 	Relationship     string                   `json:"relationship,omitempty"`
-	ChangeReason     jukinet.ChangeReason     `json:"change_reason,omitempty"`
-	ChangeDate       jukinet.Date             `json:"change_date,omitzero"`
 	IndividualNumber jukinet.IndividualNumber `json:"individual_number,omitempty"`
 	ResidentCode     jukinet.ResidentCode     `json:"resident_code,omitempty"`
 }
@@ -104,11 +108,21 @@ const (
 	CopyRefused = "refused"
 )
 
+// CopyAnswer is the copy the issuing CS prints: the person asked for and,
+// for a 世帯全員の写し, the other members of the household.
+type CopyAnswer struct {
+	CopyRecord
+	Members []CopyRecord `json:"members,omitempty"`
+}
+
 // CopyResponse is the body of copy.response (residence CS → issuing CS).
 type CopyResponse struct {
 	RequestID string      `json:"request_id"`
 	Status    string      `json:"status"`
 	Record    *CopyRecord `json:"record,omitempty"`
+	// Members are the other current members of the household, when the
+	// request asked for all of them (世帯全員の写し).
+	Members []CopyRecord `json:"members,omitempty"`
 }
 
 // Validate checks the response against the request's items: a record only
@@ -124,14 +138,32 @@ func (b CopyResponse) Validate(asked CopyItems) error {
 			return invalid(op, "record", "required when found")
 		}
 	case CopyNotFound, CopyAmbiguous, CopyRefused:
-		if b.Record != nil {
+		if b.Record != nil || len(b.Members) > 0 {
 			return invalid(op, "record", "only when found")
 		}
 		return nil
 	default:
 		return invalid(op, "status", "one of found, not_found, ambiguous, refused")
 	}
-	r := b.Record
+	if len(b.Members) > 0 && !asked.AllMembers {
+		return invalid(op, "members", "not asked for")
+	}
+	if len(b.Members) > 100 {
+		return invalid(op, "members", "at most 100")
+	}
+	if err := b.Record.validate(op, asked); err != nil {
+		return err
+	}
+	for i := range b.Members {
+		if err := b.Members[i].validate(op, asked); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validate checks a record's items against the request's.
+func (r *CopyRecord) validate(op string, asked CopyItems) error {
 	if err := r.Name.Validate(); err != nil {
 		return jukinet.E(op, err)
 	}
@@ -141,8 +173,8 @@ func (b CopyResponse) Validate(asked CopyItems) error {
 	switch {
 	case (r.HouseholderName != "" || r.Relationship != "") && !asked.Household:
 		return invalid(op, "record.householder_name", "not asked for")
-	case (r.ChangeReason != 0 || !r.ChangeDate.IsZero()) && !asked.Change:
-		return invalid(op, "record.change_reason", "not asked for")
+	case len([]rune(r.PreviousAddress)) > 200:
+		return invalid(op, "record.previous_address", "at most 200 characters")
 	case r.IndividualNumber != "" && !asked.IndividualNumber:
 		return invalid(op, "record.individual_number", "not asked for")
 	case r.ResidentCode != "" && !asked.ResidentCode:
@@ -204,7 +236,7 @@ func (m *Municipality) RequestCopy(ctx context.Context, in CopyRequestInput) (st
 // issuance record. Errors: KindNotFound (unknown ID, or the person was not
 // found / not uniquely found: the error says which), KindExpired (the data
 // was erased after CopyHoldLimit or already taken), the context's error.
-func (m *Municipality) AwaitCopy(ctx context.Context, id string) (*CopyRecord, error) {
+func (m *Municipality) AwaitCopy(ctx context.Context, id string) (*CopyAnswer, error) {
 	const op = "municipality.AwaitCopy"
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -226,7 +258,7 @@ func (m *Municipality) AwaitCopy(ctx context.Context, id string) (*CopyRecord, e
 		case <-tick.C:
 		}
 	}
-	var rec *CopyRecord
+	var rec *CopyAnswer
 	err := m.db.Update(ctx, store.Op{Operation: jukinet.OpCopyReceive, Detail: "request " + id}, func(tx *store.Tx) error {
 		if err := purgeCopies(tx); err != nil {
 			return internal(op, err)
@@ -243,7 +275,7 @@ func (m *Municipality) AwaitCopy(ctx context.Context, id string) (*CopyRecord, e
 		default:
 			return jukinet.Errorf(op, jukinet.KindExpired, "id", "the copy data is no longer held (%s)", state)
 		}
-		rec = &CopyRecord{}
+		rec = &CopyAnswer{}
 		if raw == nil || json.Unmarshal([]byte(*raw), rec) != nil {
 			return jukinet.E(op, jukinet.KindInternal, "stored copy data is damaged")
 		}
@@ -252,6 +284,29 @@ func (m *Municipality) AwaitCopy(ctx context.Context, id string) (*CopyRecord, e
 	})
 	if err != nil {
 		return nil, err
+	}
+	return rec, nil
+}
+
+// copyRecord is the copy of one current resident with the items asked for.
+func (m *Municipality) copyRecord(tx *store.Tx, r register.Resident, items CopyItems) (*CopyRecord, error) {
+	rec := &CopyRecord{Name: r.Name, BirthDate: r.BirthDate, Sex: r.Sex, Address: r.Address, ResidentSince: r.ResidentSince,
+		AddressSince: r.AddressSince, PreviousAddress: r.PreviousAddress.Text}
+	var err error
+	if rec.ReportDate, err = m.reg.MoveInReportDateTx(tx, r); err != nil {
+		return nil, err
+	}
+	if items.Household {
+		rec.Relationship = r.Relationship
+		if rec.HouseholderName, err = m.reg.HouseholderNameTx(tx, r.HouseholdID); err != nil {
+			return nil, err
+		}
+	}
+	if items.IndividualNumber {
+		rec.IndividualNumber = r.IndividualNumber
+	}
+	if items.ResidentCode {
+		rec.ResidentCode = r.ResidentCode
 	}
 	return rec, nil
 }
@@ -281,44 +336,39 @@ func (m *Municipality) municipalityCopyRequest(tx *store.Tx, env *network.Envelo
 	case 1:
 		r := found[0]
 		subject = string(r.ResidentCode)
-		// 支援措置: no 広域交付 of a protected person's 住民票 while it holds;
-		// the refusal is logged with the person as its subject.
-		restricted, err := m.reg.RestrictedTx(tx, r.ResidentCode)
-		if err != nil {
-			return err
+		people := []register.Resident{r}
+		if b.Items.AllMembers {
+			if people, err = m.reg.HouseholdMembersTx(tx, r.HouseholdID); err != nil {
+				return err
+			}
 		}
-		if restricted {
-			resp.Status = CopyRefused
+		// 支援措置: no 広域交付 of a protected person's 住民票 (nor of a
+		// household copy that shows them) while it holds; the refusal is
+		// logged with the person asked for as its subject.
+		for _, p := range people {
+			restricted, err := m.reg.RestrictedTx(tx, p.ResidentCode)
+			if err != nil {
+				return err
+			}
+			if restricted {
+				resp.Status = CopyRefused
+			}
+		}
+		if resp.Status == CopyRefused {
 			break
 		}
 		resp.Status = CopyFound
-		rec := &CopyRecord{Name: r.Name, BirthDate: r.BirthDate, Sex: r.Sex, Address: r.Address, ResidentSince: r.ResidentSince, AddressSince: r.AddressSince}
-		if b.Items.Household {
-			rec.Relationship = r.Relationship
-			var head string
-			if err := tx.QueryRow(`SELECT r.kanji FROM households h JOIN residents r ON r.resident_code = h.head_code AND r.status = 'current' WHERE h.id = $1`,
-				r.HouseholdID).Scan(&head); err != nil && !noRows(err) {
-				return internal(op, err)
+		for _, p := range people {
+			rec, err := m.copyRecord(tx, p, b.Items)
+			if err != nil {
+				return err
 			}
-			rec.HouseholderName = head
-		}
-		if b.Items.Change {
-			var reason int
-			var date string
-			if err := tx.QueryRow(`SELECT reason, change_date FROM identity_history WHERE resident_code = $1 ORDER BY version DESC LIMIT 1`,
-				subject).Scan(&reason, &date); err != nil && !noRows(err) {
-				return internal(op, err)
+			if p.ResidentCode == r.ResidentCode {
+				resp.Record = rec
+			} else {
+				resp.Members = append(resp.Members, *rec)
 			}
-			rec.ChangeReason = jukinet.ChangeReason(reason)
-			rec.ChangeDate, _ = jukinet.ParseDate("change_date", date)
 		}
-		if b.Items.IndividualNumber {
-			rec.IndividualNumber = r.IndividualNumber
-		}
-		if b.Items.ResidentCode {
-			rec.ResidentCode = r.ResidentCode
-		}
-		resp.Record = rec
 	default:
 		resp.Status = CopyAmbiguous
 	}
@@ -355,8 +405,8 @@ func (m *Municipality) municipalityCopyResponse(tx *store.Tx, env *network.Envel
 		switch it {
 		case "household":
 			asked.Household = true
-		case "change":
-			asked.Change = true
+		case "all_members":
+			asked.AllMembers = true
 		case "individual_number":
 			asked.IndividualNumber = true
 		case "resident_code":
@@ -369,7 +419,7 @@ func (m *Municipality) municipalityCopyResponse(tx *store.Tx, env *network.Envel
 	var raw any
 	newState := "not_found"
 	if b.Status == CopyFound {
-		j, _ := json.Marshal(b.Record)
+		j, _ := json.Marshal(CopyAnswer{CopyRecord: *b.Record, Members: b.Members})
 		raw, newState = string(j), "answered"
 	}
 	_, err := tx.Exec(`UPDATE flow_copy_requests SET state = $1, response = $2, responded_at = $3 WHERE id = $4`, newState, raw, tx.NowMicro(), b.RequestID)

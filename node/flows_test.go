@@ -211,14 +211,16 @@ func TestSpecialMoveInLocksCard(t *testing.T) {
 	}
 }
 
-// 住民票の写しの広域交付: only the allowed items, data erased once taken.
+// 住民票の写しの広域交付 (法12条の4): only the items 法7条 has, data erased once
+// taken; a person who moved in shows the 届出年月日 and 従前の住所 (法7条8号);
+// a 世帯全員の写し carries every current member.
 func TestWideAreaCopy(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
 			n := newTestNet(t, e, nil)
 			home, counter := n.muni[hofu], n.muni[kurume]
 			r := birth(t, home, "弘中\u3000愛", "ヒロナカ\u3000アイ", "1995-07-07", "山口県防府市松崎町1番地")
-			for _, items := range []CopyItems{{Household: true}, {ResidentCode: true, Change: true}} {
+			for _, items := range []CopyItems{{Household: true}, {ResidentCode: true}} {
 				id, err := counter.RequestCopy(as(issuer), CopyRequestInput{Residence: hofu, Name: r.Name, BirthDate: r.BirthDate, Items: items})
 				if err != nil {
 					t.Fatalf("request: %v", err)
@@ -230,7 +232,7 @@ func TestWideAreaCopy(t *testing.T) {
 					t.Fatalf("await: %v", err)
 				}
 				if rec.Name != r.Name || rec.Address != r.Address || (rec.HouseholderName != "") != items.Household ||
-					(rec.ResidentCode != "") != items.ResidentCode || rec.IndividualNumber != "" || (rec.ChangeReason != 0) != items.Change {
+					(rec.ResidentCode != "") != items.ResidentCode || rec.IndividualNumber != "" || rec.PreviousAddress != "" || !rec.ReportDate.IsZero() || len(rec.Members) != 0 {
 					t.Errorf("items %+v: record %+v", items, rec)
 				}
 				if _, err := counter.AwaitCopy(as(issuer), id); jukinet.ErrorKind(err) != jukinet.KindExpired {
@@ -249,6 +251,41 @@ func TestWideAreaCopy(t *testing.T) {
 			}
 			if _, err := counter.RequestCopy(as(clerk), CopyRequestInput{Residence: hofu, Name: r.Name, BirthDate: r.BirthDate}); jukinet.ErrorKind(err) != jukinet.KindForbidden {
 				t.Errorf("request by a record clerk: %v, want forbidden", err)
+			}
+
+			// A family that moved in from 山口市: the copy of the whole
+			// household, each with its 従前の住所 and 届出年月日.
+			head, err := home.Register().MoveInDomestic(as(clerk), register.MoveInInput{PersonInput: register.PersonInput{Name: jukinet.Name{Kanji: "転入\u3000一", Kana: "テンニュウ\u3000ハジメ"},
+				BirthDate: mustDate(t, "1980-01-01"), Sex: jukinet.SexMale}, ResidentCode: "23456789013", MoveInDate: mustDate(t, "2026-11-20"),
+				PreviousAddress: jukinet.Address{LGCode: yamaguchi, Text: "山口県山口市中央1番1号"}, AddressText: "山口県防府市新田3番3号"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := home.Register().MoveInDomestic(as(clerk), register.MoveInInput{PersonInput: register.PersonInput{Name: jukinet.Name{Kanji: "転入\u3000二", Kana: "テンニュウ\u3000フタバ"},
+				BirthDate: mustDate(t, "1982-02-02"), Sex: jukinet.SexFemale}, ResidentCode: "34567890122", MoveInDate: mustDate(t, "2026-11-20"),
+				PreviousAddress: jukinet.Address{LGCode: yamaguchi, Text: "山口県山口市中央1番1号"}, Household: register.HouseholdChoice{ID: head.HouseholdID, Relationship: "妻"}}); err != nil {
+				t.Fatal(err)
+			}
+			n.run()
+			n.rejected = nil // the 転入通知 to 山口市, which never recorded these two, is refused there
+			id, err = counter.RequestCopy(as(issuer), CopyRequestInput{Residence: hofu, Name: head.Name, BirthDate: head.BirthDate, Items: CopyItems{Household: true, AllMembers: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n.run()
+			n.noRejections()
+			all, err := counter.AwaitCopy(as(issuer), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			today := jukinet.Today(home.DB().Now())
+			if len(all.Members) != 1 || all.Members[0].Name.Kana != "テンニュウ\u3000フタバ" || all.Members[0].Relationship != "妻" {
+				t.Errorf("household copy members %+v; want the wife", all.Members)
+			}
+			for _, rec := range append([]CopyRecord{all.CopyRecord}, all.Members...) {
+				if rec.PreviousAddress != "山口県山口市中央1番1号" || rec.ReportDate != today {
+					t.Errorf("%s: 従前の住所 %q, 届出年月日 %v; want 山口市's address and %v", rec.Name.Kanji, rec.PreviousAddress, rec.ReportDate, today)
+				}
 			}
 		})
 	}

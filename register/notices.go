@@ -1,6 +1,10 @@
 package register
 
 import (
+	"database/sql"
+	"errors"
+	"time"
+
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/store"
 )
@@ -119,4 +123,48 @@ func (g *Register) DesignateIndividualNumberTx(tx *store.Tx, code jukinet.Reside
 	prev := *r
 	r.IndividualNumber = number
 	return r, g.record(tx, jukinet.OpIndividualNumberSet, r, &prev, jukinet.ChangeInfo{Reason: reason, Date: date}, false)
+}
+
+// HouseholdMembersTx returns the current members of a household, read
+// inside tx (for a 世帯全員の写し).
+func (g *Register) HouseholdMembersTx(tx *store.Tx, id string) ([]Resident, error) {
+	members, err := householdMembers(tx, id)
+	if err != nil {
+		return nil, jukinet.E("register.HouseholdMembers", jukinet.KindInternal, err)
+	}
+	out := make([]Resident, len(members))
+	for i, m := range members {
+		out[i] = *m
+	}
+	return out, nil
+}
+
+// HouseholderNameTx returns the name of a household's current householder
+// ("" while none is recorded).
+func (g *Register) HouseholderNameTx(tx *store.Tx, id string) (string, error) {
+	var head string
+	err := tx.QueryRow(`SELECT r.kanji FROM households h JOIN residents r ON r.resident_code = h.head_code AND r.status = 'current' WHERE h.id = $1`, id).Scan(&head)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", jukinet.E("register.HouseholderName", jukinet.KindInternal, err)
+	}
+	return head, nil
+}
+
+// MoveInReportDateTx returns the 届出年月日 of the 転入 that brought a current
+// resident here (法7条8号): the day the register recorded it. Zero for a
+// person who did not move in (born here, or recorded before).
+func (g *Register) MoveInReportDateTx(tx *store.Tx, r Resident) (jukinet.Date, error) {
+	if r.PreviousAddress.Text == "" {
+		return jukinet.Date{}, nil
+	}
+	var at int64
+	err := tx.QueryRow(`SELECT recorded_at FROM identity_history WHERE resident_code = $1 AND reason IN ($2, $3) ORDER BY version DESC LIMIT 1`,
+		string(r.ResidentCode), int(jukinet.ReasonMoveInDomestic), int(jukinet.ReasonMoveInFromAbroad)).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return jukinet.Date{}, nil
+	}
+	if err != nil {
+		return jukinet.Date{}, jukinet.E("register.MoveInReportDate", jukinet.KindInternal, err)
+	}
+	return jukinet.Today(time.UnixMicro(at)), nil
 }

@@ -410,7 +410,7 @@ func copyPage() formPage {
 			{"name.kanji", "氏名", "text", "姓と名の間は空白", true, nil}, {"name.kana", "ふりがな", "text", "", false, nil},
 			{"birth_date", "生年月日", "date", dateHint, true, nil},
 			{"household", "世帯主の氏名と続柄を記載", "checkbox", "", false, nil},
-			{"change", "異動事由と異動年月日を記載", "checkbox", "", false, nil},
+			{"all_members", "世帯全員の写し", "checkbox", "", false, nil},
 			{"resident_code", "住民票コードを記載（本人の請求があるとき）", "checkbox", "", false, nil},
 			{"individual_number", "個人番号を記載（本人の請求があるとき）", "checkbox", "", false, nil},
 		}}
@@ -444,7 +444,7 @@ func (s *server) copySubmit(w http.ResponseWriter, r *http.Request) error {
 			return "", err
 		}
 		return s.cfg.Flows.RequestCopy(r.Context(), node.CopyRequestInput{Residence: lg, Name: nameOf(f), BirthDate: bd,
-			Items: node.CopyItems{Household: f.Get("household") == "on", Change: f.Get("change") == "on",
+			Items: node.CopyItems{Household: f.Get("household") == "on", AllMembers: f.Get("all_members") == "on",
 				ResidentCode: f.Get("resident_code") == "on", IndividualNumber: f.Get("individual_number") == "on"}})
 	}()
 	if err != nil {
@@ -460,7 +460,7 @@ const copyWait = 20 * time.Second
 
 type copyData struct {
 	ID      string
-	Record  *node.CopyRecord
+	Record  *node.CopyAnswer
 	Issuer  string
 	Printed time.Time
 	Pending bool

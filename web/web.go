@@ -79,7 +79,7 @@ type Flows interface {
 	Certificates(ctx context.Context) ([]ReceivedCertificate, error)
 	SpecialMoveIn(ctx context.Context, in node.SpecialMoveInInput) (*register.Resident, error)
 	RequestCopy(ctx context.Context, in node.CopyRequestInput) (string, error)
-	AwaitCopy(ctx context.Context, id string) (*node.CopyRecord, error)
+	AwaitCopy(ctx context.Context, id string) (*node.CopyAnswer, error)
 	Annex(ctx context.Context, domicile, purpose string) ([]node.AnnexNotice, error)
 }
 

@@ -156,3 +156,37 @@ func (g *Register) Count(ctx context.Context) (Counts, error) {
 func escapeLike(s string) string {
 	return strings.NewReplacer("%", "", "_", "").Replace(s)
 }
+
+// MoveInNoticeGrace is how long after the planned 転出 date a missing 転入通知
+// makes a 除票 overdue: the 14 days a 転入届 is due in (法22条), and the days
+// a notice takes.
+const MoveInNoticeGrace = 30
+
+// MoveInNoticesOverdue lists the 転入通知未着者: people removed here by a
+// domestic 転出 whose new municipality's 転入通知 (法9条1項) has not arrived
+// MoveInNoticeGrace days after the planned move, as of asOf, oldest first.
+// The municipality follows each up (a 転入届 never made, or a notice lost).
+// The list shows persons, so it is read with a purpose and logged.
+func (g *Register) MoveInNoticesOverdue(ctx context.Context, asOf jukinet.Date, purpose string) ([]Resident, error) {
+	const op = "register.MoveInNoticesOverdue"
+	var out []Resident
+	err := g.db.Update(ctx, store.Op{Operation: jukinet.OpResidentSearch, Purpose: purpose, Detail: "move-in notices overdue"}, func(tx *store.Tx) error {
+		rows, err := tx.Query(`SELECT `+residentColumns+` FROM residents WHERE status = 'removed' AND removal_reason = $1 AND movein_notice_date = ''
+ AND moveout_planned_date <> '' AND moveout_planned_date < $2 ORDER BY moveout_planned_date, resident_code LIMIT 500`,
+			int(jukinet.ReasonMoveOutDomestic), asOf.AddDays(-MoveInNoticeGrace).String())
+		if err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanResident(rows)
+			if err != nil {
+				return jukinet.E(op, jukinet.KindInternal, err)
+			}
+			out = append(out, *r)
+		}
+		tx.SetDetail("move-in notices overdue: " + strconv.Itoa(len(out)))
+		return rows.Err()
+	})
+	return out, err
+}

@@ -283,3 +283,42 @@ func TestMoveDatesAsTheLawHasThem(t *testing.T) {
 		})
 	}
 }
+
+// 転入通知未着者一覧: a 転出 whose 転入通知 has not come 30 days after the
+// planned date is listed; one whose notice came, or that is recent, is not.
+func TestMoveInNoticesOverdue(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			f := setup(t, e)
+			today := jukinet.Today(now)
+			out := func(kanji, kana string, planned jukinet.Date) *register.Resident {
+				r := f.moveIn(t, kanji, kana, "山口県防府市新田"+kana+"号")
+				if _, err := f.g.MoveOut(f.ctx, register.MoveOutInput{ResidentCode: r.ResidentCode, PlannedDate: planned, ReportDate: planned,
+					Destination: jukinet.Address{LGCode: "402036", Text: "福岡県久留米市城南町1番1号"}}); err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			old := out("未着\u3000一", "ミチャク\u3000イチ", date(t, "2026-11-20"))
+			_ = out("最近\u3000二", "サイキン\u3000ニ", date(t, "2026-11-26"))
+			got, err := f.g.MoveInNoticesOverdue(jukinet.WithActor(context.Background(), looker), today.AddDays(30), "follow-up")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].ResidentCode != old.ResidentCode {
+				t.Fatalf("overdue 30 days after %v: %d listed; want only the one planned for 2026-11-20", today, len(got))
+			}
+			// The notice arrives: the person leaves the list.
+			sys := jukinet.WithActor(context.Background(), jukinet.SystemActor("network"))
+			if err := f.db.Update(sys, store.Op{Operation: jukinet.OpNetworkReceive}, func(tx *store.Tx) error {
+				_, err := f.g.RecordMoveInNoticeTx(tx, old.ResidentCode, today, jukinet.Address{LGCode: "402036", Text: "福岡県久留米市城南町1番1号"}, date(t, "2026-11-21"))
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := f.g.MoveInNoticesOverdue(jukinet.WithActor(context.Background(), looker), today.AddDays(30), "follow-up"); err != nil || len(got) != 0 {
+				t.Errorf("after the notice: %d listed (%v); want none", len(got), err)
+			}
+		})
+	}
+}

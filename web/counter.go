@@ -516,6 +516,37 @@ func (s *server) annex(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, "annex", d)
 }
 
+// overdueData is the 転入通知未着者一覧.
+type overdueData struct {
+	Purpose  string
+	Error    string
+	Searched bool
+	Results  []register.Resident
+	AsOf     jukinet.Date
+}
+
+// moveInOverdue lists the people moved out whose 転入通知 has not come
+// (転入通知未着者一覧): the municipality follows each one up.
+func (s *server) moveInOverdue(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Counter == nil {
+		return errUnavailable
+	}
+	d := overdueData{Purpose: strings.TrimSpace(r.URL.Query().Get("purpose")), AsOf: jukinet.Today(s.cfg.Now())}
+	if d.Purpose == "" {
+		if r.URL.Query().Has("purpose") {
+			d.Error = "照会の目的・事案番号を入力してください。"
+			w.WriteHeader(http.StatusUnprocessableEntity)
+		}
+		return s.render(w, r, "overdue", d)
+	}
+	res, err := s.cfg.Counter.MoveInNoticesOverdue(r.Context(), d.AsOf, d.Purpose)
+	if err != nil {
+		return err
+	}
+	d.Results, d.Searched = res, true
+	return s.render(w, r, "overdue", d)
+}
+
 // counterMessage is the message for the refusals a person at the counter
 // can correct (their card, PIN or dates): what to do next, then the rule.
 func counterMessage(err error) string {

@@ -76,6 +76,7 @@ func terminalRoutes() []route {
 		{"POST /counter/copy", jukinet.OpCopyRequest, "form", (*server).copySubmit},
 		{"GET /counter/copy/{id}", jukinet.OpCopyReceive, "copy", (*server).copyPrint},
 		{"GET /counter/annex", jukinet.OpFlowsRead, "annex", (*server).annex},
+		{"GET /counter/movein-overdue", jukinet.OpResidentSearch, "overdue", (*server).moveInOverdue},
 
 		{"GET /admin/oplog", jukinet.OpOplogQuery, "oplog", (*server).oplogSearch},
 		{"GET /admin/log", jukinet.OpOplogQuery, "logstatus", (*server).logStatus},

@@ -359,6 +359,7 @@ func menu() []menuItem {
 		{"/counter/special-move-in", "特例転入", "届いた転出証明書情報と個人番号カードで転入を記録します。", jukinet.OpSpecialMoveIn},
 		{"/counter/copy", "広域交付", "住所地の市区町村に住民票の写しを請求し、印刷します。", jukinet.OpCopyRequest},
 		{"/counter/annex", "戸籍の附票", "受信した附票記載事項通知を本籍で照会します。", jukinet.OpFlowsRead},
+		{"/counter/movein-overdue", "転入通知未着", "転出したのに転入先から転入通知が届かない方の一覧（追跡調査）。", jukinet.OpResidentSearch},
 		{"/admin/oplog", "操作履歴", "操作者・住民・操作・期間で操作履歴を検索します。", jukinet.OpOplogQuery},
 		{"/admin/operators", "操作者", "照合情報の登録・更新・削除、操作者IDの付与・取消、ロック解除。", jukinet.OpAccessEnroll},
 		{"/admin/registers", "管理簿", "照合ID・操作者IDの管理簿と履歴（CSV出力）。", jukinet.OpAccessRegisterRead},

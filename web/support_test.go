@@ -10,6 +10,7 @@ import (
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/register"
 )
 
 // A clerk with the recording authority sets a 支援措置 at the terminal; the
@@ -47,5 +48,39 @@ func TestSupportMeasureAtTheCounter(t *testing.T) {
 	}
 	if _, _, body := get(t, fx.handler, look, "/residents/"+string(r.ResidentCode)+"?purpose=test"); strings.Contains(body, `id="support-measure"`) {
 		t.Errorf("the warning stays after the measure was lifted")
+	}
+}
+
+// 転入通知未着者一覧 at the terminal: a person moved out 40 days ago whose
+// 転入通知 never came is listed; the list needs a purpose.
+func TestMoveInOverdueList(t *testing.T) {
+	fx := newFixture(t, 30)
+	clerk := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-CLERK", OperatorID: "OP-CLERK-record", Authority: jukinet.AuthorityRecord, Terminal: access.DemoTerminal})
+	today := jukinet.Today(time.Now())
+	people, err := fx.reg.Search(clerk, register.Query{Address: "防府市"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r register.Resident
+	for _, p := range people {
+		if p.Relationship != register.RelationshipHead && p.ResidentSince.Before(today.AddDays(-40)) {
+			r = p
+			break
+		}
+	}
+	if r.ResidentCode == "" {
+		t.Fatal("no seeded resident who can move out alone")
+	}
+	if _, err := fx.reg.MoveOut(clerk, register.MoveOutInput{ResidentCode: r.ResidentCode, PlannedDate: today.AddDays(-40),
+		Destination: jukinet.Address{LGCode: "402036", Text: "福岡県久留米市城南町1番1号"}}); err != nil {
+		t.Fatal(err)
+	}
+	look := fx.session(t, "C-CLERK", "OP-CLERK-lookup")
+	if code, _, _ := get(t, fx.handler, look, "/counter/movein-overdue?purpose="); code != http.StatusUnprocessableEntity {
+		t.Errorf("list without a purpose: %d; want 422", code)
+	}
+	code, _, body := get(t, fx.handler, look, "/counter/movein-overdue?purpose="+url.QueryEscape("追跡調査"))
+	if code != http.StatusOK || !strings.Contains(body, `id="overdue-results"`) || !strings.Contains(body, string(r.ResidentCode)) {
+		t.Errorf("overdue list: %d; want the person listed\n%s", code, excerpt(body))
 	}
 }

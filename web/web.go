@@ -69,6 +69,7 @@ type Counter interface {
 	ExOfficioAdd(ctx context.Context, in register.ExOfficioAddInput) (*register.Resident, error)
 	SetSupportMeasure(ctx context.Context, in register.SupportMeasureInput) (*register.SupportMeasure, error)
 	LiftSupportMeasure(ctx context.Context, code jukinet.ResidentCode, reason string) error
+	MoveInNoticesOverdue(ctx context.Context, asOf jukinet.Date, purpose string) ([]register.Resident, error)
 }
 
 // Flows are the counter's inter-node work at a municipality's CS: 特例転入

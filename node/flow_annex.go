@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/google/uuid"
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/register"
@@ -11,9 +12,10 @@ import (
 )
 
 // 戸籍の附票記載事項通知 (法19条1項): after a change of the items the 戸籍の附票
-// records — 氏名, 住所, 住所を定めた年月日, 生年月日, 性別, 住民票コード — of a
-// resident whose 本籍 is in another municipality, the residence CS notifies
-// the CS of the 本籍地, which keeps the 附票 per 本籍 with its history.
+// records — 氏名, 住所, 住所を定めた年月日, 生年月日, 性別, 住民票コード — and
+// after a 国外転出, the residence CS notifies the CS of the 本籍地, which keeps
+// the 附票 per 本籍 with its history. When the 本籍 is in the residence
+// municipality itself, the entry is written there directly.
 
 // AnnexNotice is the body of annex.notice.
 type AnnexNotice struct {
@@ -62,8 +64,14 @@ func (b AnnexNotice) Validate() error {
 // annexChanged reports whether an event changed an item of the 附票.
 func annexChanged(ev register.Event) bool {
 	r := &ev.Resident
-	if r.Status != register.StatusCurrent || r.Domicile == "" {
-		return false // a removal is followed by the move-in elsewhere (or by the 戸籍 itself on death)
+	if r.Domicile == "" {
+		return false
+	}
+	if r.Status != register.StatusCurrent {
+		// A 国外転出 is recorded on the 附票 (法17条の2 as amended for
+		// persons abroad); any other removal is followed by the move-in
+		// elsewhere, or by the 戸籍 itself on death.
+		return r.Removal != nil && r.Removal.Reason == jukinet.ReasonMoveOutAbroad
 	}
 	p := ev.Previous
 	if p == nil {
@@ -80,8 +88,8 @@ func (m *Municipality) queueAnnexNotice(tx *store.Tx, ev register.Event) error {
 	}
 	r := &ev.Resident
 	to := m.DomicileMunicipality(r.Domicile)
-	if to == "" || to == m.cfg.Municipality {
-		return nil // the 本籍 is here (the 附票 is kept locally) or unknown to the table
+	if to == "" {
+		return nil // a 本籍 unknown to the place-name table
 	}
 	b := AnnexNotice{Municipality: m.cfg.Municipality, Domicile: r.Domicile, DomicileHead: r.DomicileHead, ResidentCode: r.ResidentCode,
 		PreviousResidentCode: ev.Change.PreviousResidentCode, Name: r.Name, BirthDate: r.BirthDate, Sex: r.Sex, Address: r.Address,
@@ -89,7 +97,26 @@ func (m *Municipality) queueAnnexNotice(tx *store.Tx, ev register.Event) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
+	if to == m.cfg.Municipality {
+		// The 本籍 is here: this municipality keeps the person's 附票 too
+		// (法16条), written in the event's own transaction.
+		id, err := uuid.NewV7()
+		if err != nil {
+			return internal("municipality.annex", err)
+		}
+		return storeAnnexEntry(tx, id.String(), b, string(m.cfg.Municipality))
+	}
 	return Queue(tx, network.KindAnnexNotice, string(to), "", 0, b)
+}
+
+// storeAnnexEntry keeps an entry of the 附票 of b.Domicile.
+func storeAnnexEntry(tx *store.Tx, id string, b AnnexNotice, from string) error {
+	body, _ := json.Marshal(b)
+	if _, err := tx.Exec(`INSERT INTO flow_annex_entries (message_id, domicile, resident_code, from_lg, body, received_at) VALUES ($1,$2,$3,$4,$5,$6)
+ ON CONFLICT (message_id) DO NOTHING`, id, b.Domicile, string(b.ResidentCode), from, string(body), tx.NowMicro()); err != nil {
+		return internal("municipality.annex", err)
+	}
+	return nil
 }
 
 // municipalityAnnexNotice keeps the entry on the 附票 of the 本籍.
@@ -108,10 +135,8 @@ func (m *Municipality) municipalityAnnexNotice(tx *store.Tx, env *network.Envelo
 	if m.DomicileMunicipality(b.Domicile) != m.cfg.Municipality {
 		return invalid(op, "domicile", "the 本籍 is not in this municipality")
 	}
-	body, _ := json.Marshal(b)
-	if _, err := tx.Exec(`INSERT INTO flow_annex_entries (message_id, domicile, resident_code, from_lg, body, received_at) VALUES ($1,$2,$3,$4,$5,$6)
- ON CONFLICT (message_id) DO NOTHING`, env.ID.String(), b.Domicile, string(b.ResidentCode), env.From, string(body), tx.NowMicro()); err != nil {
-		return internal(op, err)
+	if err := storeAnnexEntry(tx, env.ID.String(), b, env.From); err != nil {
+		return err
 	}
 	tx.Note(string(b.ResidentCode), "annex entry from "+env.From)
 	return nil

@@ -291,7 +291,8 @@ func TestWideAreaCopy(t *testing.T) {
 	}
 }
 
-// 戸籍の附票記載事項通知: a name change reaches the CS of the 本籍地.
+// 戸籍の附票記載事項通知 (法19条1項): a name change and a 国外転出 reach the
+// CS of the 本籍地; a 本籍 in the residence municipality is kept there.
 func TestAnnexNotice(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
@@ -299,7 +300,7 @@ func TestAnnexNotice(t *testing.T) {
 			m := n.muni[hofu]
 			const domicile = "山口県山口市亀山町5番地"
 			r := birth(t, m, "兼重\u3000凛", "カネシゲ\u3000リン", "2001-02-03", domicile)
-			birth(t, m, "重村\u3000蓮", "シゲムラ\u3000レン", "2001-02-03", "山口県防府市松崎町1番地") // 本籍 here: no notice
+			local := birth(t, m, "重村\u3000蓮", "シゲムラ\u3000レン", "2001-02-03", "山口県防府市松崎町1番地") // 本籍 here: kept here, no message
 			if _, err := m.Register().NameChange(as(clerk), r.ResidentCode, jukinet.Name{Kanji: "村上\u3000凛", Kana: "ムラカミ\u3000リン"}, mustDate(t, "2026-11-20")); err != nil {
 				t.Fatal(err)
 			}
@@ -313,6 +314,21 @@ func TestAnnexNotice(t *testing.T) {
 				if a, _ := n.muni[other].Annex(as(looker), domicile, "test"); len(a) != 0 {
 					t.Errorf("annex entries at %s: %d, want 0", other, len(a))
 				}
+			}
+			// The 本籍 in the residence municipality: its own 附票 (法16条).
+			if a, err := m.Annex(as(looker), "山口県防府市松崎町1番地", "test"); err != nil || len(a) != 1 || a[0].ResidentCode != local.ResidentCode {
+				t.Errorf("annex of a 本籍 in %s for its own resident: %+v, %v; want the birth", hofu, a, err)
+			}
+			// A 国外転出 is recorded on the 附票 at the 本籍地 (法19条1項).
+			if _, err := m.Register().MoveOut(as(clerk), register.MoveOutInput{ResidentCode: r.ResidentCode, PlannedDate: mustDate(t, "2026-11-25"),
+				Abroad: true, Destination: jukinet.Address{Text: "フランス共和国"}}); err != nil {
+				t.Fatal(err)
+			}
+			n.run()
+			n.noRejections()
+			got, err = n.muni[yamaguchi].Annex(as(looker), domicile, "test")
+			if err != nil || len(got) != 3 || got[2].Reason != jukinet.ReasonMoveOutAbroad {
+				t.Errorf("annex of %s after the 国外転出: %+v, %v; want a third entry for it", domicile, got, err)
 			}
 		})
 	}

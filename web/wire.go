@@ -164,6 +164,15 @@ func (a dbAdmin) NetworkStatus(ctx context.Context) (network.StatusReport, error
 // Compliance builds the report from the records; the admin screen does not
 // know the node's key directory or listeners, so the live checks (G2.4,
 // G2.5, G12.1) show not-checked: `jukinet compliance report` runs them.
+// NetworkRefusals reads the refusal counts; the route checks OpNetworkStatusView.
+func (a dbAdmin) NetworkRefusals(ctx context.Context, since time.Time) ([]network.RefusalCount, error) {
+	actor, _ := jukinet.ActorFrom(ctx)
+	if err := jukinet.Authorize(OpNetworkStatusView, actor); err != nil {
+		return nil, err
+	}
+	return network.Refusals(ctx, a.db, since)
+}
+
 func (a dbAdmin) Compliance(ctx context.Context, asOf jukinet.Date) (governance.Report, error) {
 	return a.gov.ComplianceReport(ctx, asOf, governance.LiveFacts{})
 }

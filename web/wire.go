@@ -43,10 +43,17 @@ func NewAdminVerified(db *store.DB, v oplog.Verifier) Admin {
 	return dbAdmin{db: db, gov: governance.New(db), verifier: &v}
 }
 
+// NewAdminLive is NewAdminVerified whose compliance report also runs the
+// live checks (G2.4, G2.5, G12.1) on the facts live returns at report time.
+func NewAdminLive(db *store.DB, v oplog.Verifier, live func() governance.LiveFacts) Admin {
+	return dbAdmin{db: db, gov: governance.New(db), verifier: &v, live: live}
+}
+
 type dbAdmin struct {
 	db       *store.DB
 	gov      *governance.Service
 	verifier *oplog.Verifier
+	live     func() governance.LiveFacts // nil: the live checks are not-checked
 }
 
 // LogStatus is the operation log's state: its size, the latest checkpoint

@@ -235,6 +235,9 @@ func TestRefusalFloodIsAggregated(t *testing.T) {
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+				if i == 0 && resp.ProtoMajor != 2 {
+					t.Errorf("the listener answered HTTP/%d.%d, want HTTP/2 (the TLSListener must keep h2)", resp.ProtoMajor, resp.ProtoMinor)
+				}
 			}
 			end := time.Now()
 			if _, _, records := written(t, n.db, hofu, "malformed"); records != 0 {
@@ -305,4 +308,12 @@ func TestRefusalLogAggregatesPerMinute(t *testing.T) {
 			t.Errorf("%d open aggregates after a flood of distinct peers, want at most %d", open, maxRefusalKeys+1)
 		}
 	})
+}
+
+// The cost of one refusal under a flood: a map update, no database write.
+func BenchmarkRefusalLogRefused(b *testing.B) {
+	l := NewRefusalLog(nil, nil, nil)
+	for b.Loop() {
+		l.Refused("352012", "malformed", "envelopes[0]: truncated")
+	}
 }

@@ -37,7 +37,8 @@ const (
 	OpGovInspectionRecord   Operation = "governance.outsourcing.inspect"  // G20
 	OpGovFollowUpDone       Operation = "governance.outsourcing.follow_up"
 	OpGovComplianceReport   Operation = "governance.compliance.report"
-	OpGovRefused            Operation = "governance.refused" // a governance act refused after authorization (wrong role, bad order…)
+	OpGovRulesSet           Operation = "governance.rules.set" // G13.1, G13.2
+	OpGovRefused            Operation = "governance.refused"   // a governance act refused after authorization (wrong role, bad order…)
 	OpGovSeed               Operation = "governance.seed"
 )
 
@@ -82,6 +83,7 @@ var governancePolicy = map[Operation][]Authority{
 	// A refusal after authorization is logged under this operation, by the
 	// same actor; every authority that can reach a governance act may be
 	// refused.
-	OpGovRefused: append([]Authority{AuthoritySystem}, operatorAuthorities...),
-	OpGovSeed:    {AuthoritySystem},
+	OpGovRefused:  append([]Authority{AuthoritySystem}, operatorAuthorities...),
+	OpGovSeed:     {AuthoritySystem},
+	OpGovRulesSet: {AuthorityAccessAdmin},
 }

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/governance"
+	"github.com/jukinet/jukinet/oplog"
 	"github.com/jukinet/jukinet/store"
 )
 
@@ -40,8 +42,10 @@ func operator(ctx context.Context, collationID string, a jukinet.Authority) cont
 // SeedGovernance records a plausible year of 防府市's operation management
 // ending on today: role holders, two council meetings with instructions, a
 // closed misuse case, room pre-authorizations and entries (one refused
-// attempt), assets, forms and print logs, and one outsourcing contract with
-// all five clauses of G19 and an inspection. It does nothing if a
+// attempt), assets, forms and print logs, one outsourcing contract with
+// all five clauses of G19 and an inspection, the アクセス管理責任者's rules
+// (G13.1, G13.2) and OS password policy (G12.2), and a run of the periodic
+// misuse analysis (G8). It does nothing if a
 // セキュリティ統括責任者 was ever appointed. The database clock must be on today.
 func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (GovernanceSeedResult, error) {
 	var res GovernanceSeedResult
@@ -81,8 +85,22 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 	} {
 		steps = append(steps, func() error { _, err := s.AssignRole(gm, a); return err })
 	}
+	accessAdmin := operator(ctx, DemoAccessAdmin, jukinet.AuthorityAccessAdmin)
+	auditor := operator(ctx, DemoAuditor, jukinet.AuthorityAudit)
 	var outsourcingID, itemOutsourcing, itemMeasures, itemTraining, meeting1, meeting2, itemAudit, caseID, printID, formID, inspectionID string
 	steps = append(steps,
+		// G13.1, G13.2: the アクセス管理責任者's rules; G12.2: the OS password policy.
+		func() error {
+			for _, r := range []governance.Rules{
+				{Article: governance.RulesIDs, Body: "照合IDは職員1名に1つ、操作者IDは業務ごとにセキュリティ責任者と協議して付与し、異動・退職の日に失効させる。", SetOn: d(3)},
+				{Article: governance.RulesTemplates, Body: "照合情報の登録・削除はアクセス管理責任者が本人立会いで行い、管理簿に記録する。", SetOn: d(3)},
+			} {
+				if _, err := s.SetRules(accessAdmin, r); err != nil {
+					return err
+				}
+			}
+			return access.SetPasswordPolicy(accessAdmin, db, access.PasswordPolicy{MinLength: 12, CharClasses: 3, LockoutThreshold: 5})
+		},
 		// G16-2.1: who may handle identity information.
 		func() error {
 			for _, h := range []struct{ id, name, scope string }{{DemoClerk, "華城 さくら", "住民異動届の処理"}, {DemoIssuer, "富海 健", "広域交付"}, {DemoNumber, "大道 明", "個人番号事務"}} {
@@ -290,6 +308,12 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 			return err
 		},
 	)
+	// G8: the periodic misuse analysis of the last month.
+	steps = append(steps, func() error {
+		now := db.Now()
+		_, err := oplog.Analyse(auditor, db, oplog.ReportConfig{From: now.AddDate(0, -1, 0), To: now})
+		return err
+	})
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return res, err

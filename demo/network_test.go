@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/pki"
@@ -55,5 +57,22 @@ func TestNetworkConverges(t *testing.T) {
 	var got node.ProvideResponse
 	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusOK || len(got.Records) != 1 || string(got.Records[0].ResidentCode) != code {
 		t.Errorf("provide %s to pension: status %d, %+v, %v; want 200 with that person", code, resp.StatusCode, got, err)
+	}
+	// The compliance report on a running CS: the network's records (G2.1
+	// receipts, G2.3 deliveries) and the live checks on the node's own facts
+	// (G2.4 the listener refuses a client without a certificate, G12.1 the
+	// key directory and database closed to others); without a terminal
+	// listener G2.5 cannot be checked.
+	hofu := n.DBs["352063"]
+	rep, err := governance.BuildReport(ctx, hofu, jukinet.Today(hofu.Now()), n.LiveFacts("352063"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]governance.Status{"G2.1": governance.StatusMet, "G2.3": governance.StatusMet, "G2.4": governance.StatusMet,
+		"G12.1": governance.StatusMet, "G2.5": governance.StatusNotChecked}
+	for _, f := range rep.Findings {
+		if w, ok := want[f.ID]; ok && f.Status != w && !(f.ID == "G2.5" && f.Status == governance.StatusEvidenceMissing) {
+			t.Errorf("compliance %s on the running CS: %s (evidence %q, due %q), want %s", f.ID, f.Status, f.Evidence, f.Due, w)
+		}
 	}
 }

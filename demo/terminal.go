@@ -11,6 +11,7 @@ import (
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/biometric"
+	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/oplog"
 	"github.com/jukinet/jukinet/store"
@@ -89,6 +90,17 @@ func (n *Network) PrepareTerminal(ctx context.Context, id string) (TerminalServi
 	ts.Log = oplog.Verifier{Origin: oplog.Origin(LogDomain, id), Log: logV, Witnesses: []note.Verifier{witV}}
 	ts.Close = func() {}
 	return ts, nil
+}
+
+// LiveFacts are what the compliance report's live checks need of node id
+// (governance.LiveFacts): its key directory, its SQLite file and its
+// listeners as they run now (empty while the node is stopped).
+func (n *Network) LiveFacts(id string) governance.LiveFacts {
+	f := governance.LiveFacts{KeyDir: filepath.Join(n.cfg.Dir, id), DBPath: filepath.Join(n.cfg.Dir, id+".db")}
+	if rt := n.Runtimes[id]; rt != nil {
+		f.NetworkAddr, f.TerminalAddr = rt.NetworkAddr(), rt.TerminalAddr()
+	}
+	return f
 }
 
 // demoOperatorsOf reads the demo operators back on a restart (they were

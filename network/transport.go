@@ -51,6 +51,10 @@ type ServerConfig struct {
 	// PeerID returns the node ID of the TLS client certificate (pki package).
 	PeerID func(*tls.ConnectionState) (string, error)
 
+	// Refusals records every refused request and every envelope the
+	// transport's checks refuse (nil: not recorded; a node always sets it).
+	Refusals *RefusalLog
+
 	MaxRequestBytes int64            // default 16 MiB
 	RatePerSecond   float64          // requests per peer per second; default 20
 	Burst           int              // default 40
@@ -116,7 +120,10 @@ func (s *Server) allowRate(peer string, now time.Time) bool {
 	return true
 }
 
-func refuse(w http.ResponseWriter, status int, reason Reason, msg string) {
+// refuse answers a refused request and records it: peer is the
+// certificate's node ID once known, else the client's address.
+func (s *Server) refuse(w http.ResponseWriter, peer string, status int, reason Reason, msg string) {
+	s.cfg.Refusals.Refused(peer, reason.String(), msg)
 	w.Header().Set(ReasonHeader, reason.String())
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
@@ -125,37 +132,39 @@ func refuse(w http.ResponseWriter, status int, reason Reason, msg string) {
 
 // ServeHTTP handles POST /v1/batch.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	addr := hostOf(r.RemoteAddr)
 	if r.URL.Path != BatchPath {
+		s.cfg.Refusals.Refused(addr, ReasonMalformed.String(), "no such path")
 		http.NotFound(w, r)
 		return
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		refuse(w, http.StatusMethodNotAllowed, ReasonMalformed, "POST only")
+		s.refuse(w, addr, http.StatusMethodNotAllowed, ReasonMalformed, "POST only")
 		return
 	}
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		refuse(w, http.StatusUnauthorized, ReasonUnauthorized, "a client certificate is required")
+		s.refuse(w, addr, http.StatusUnauthorized, ReasonUnauthorized, "a client certificate is required")
 		return
 	}
 	peer, err := s.cfg.PeerID(r.TLS)
 	if err != nil || !ValidNodeID(peer) {
-		refuse(w, http.StatusUnauthorized, ReasonUnauthorized, "the client certificate names no node")
+		s.refuse(w, "CN="+r.TLS.PeerCertificates[0].Subject.CommonName+" at "+addr, http.StatusUnauthorized, ReasonUnauthorized, "the client certificate names no node")
 		return
 	}
 	now := s.cfg.Now()
 	if !s.allowRate(peer, now) {
 		w.Header().Set("Retry-After", "1")
-		refuse(w, http.StatusTooManyRequests, ReasonRateLimited, "too many requests from "+peer)
+		s.refuse(w, peer, http.StatusTooManyRequests, ReasonRateLimited, "too many requests from "+peer)
 		return
 	}
 	body, err := readAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestBytes), r.ContentLength, s.cfg.MaxRequestBytes)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			refuse(w, http.StatusRequestEntityTooLarge, ReasonTooLarge, fmt.Sprintf("request over %d bytes", s.cfg.MaxRequestBytes))
+			s.refuse(w, peer, http.StatusRequestEntityTooLarge, ReasonTooLarge, fmt.Sprintf("request over %d bytes", s.cfg.MaxRequestBytes))
 			return
 		}
-		refuse(w, http.StatusBadRequest, ReasonMalformed, "cannot read the request body")
+		s.refuse(w, peer, http.StatusBadRequest, ReasonMalformed, "cannot read the request body")
 		return
 	}
 	batch, err := DecodeBatch(body)
@@ -164,17 +173,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if jukinet.ErrorKind(err) == jukinet.KindTooLarge {
 			status, reason = http.StatusRequestEntityTooLarge, ReasonTooLarge
 		}
-		refuse(w, status, reason, err.Error())
+		s.refuse(w, peer, status, reason, err.Error())
 		return
 	}
 	if batch.Sender != peer {
-		refuse(w, http.StatusForbidden, ReasonFromMismatch, fmt.Sprintf("batch sender %s is not the certificate's node %s", batch.Sender, peer))
+		s.refuse(w, peer, http.StatusForbidden, ReasonFromMismatch, fmt.Sprintf("batch sender %s is not the certificate's node %s", batch.Sender, peer))
 		return
 	}
 	receipts, err := s.process(r.Context(), peer, batch, now)
 	if err != nil {
 		// The cause is for the receiver's log; the sender only learns to retry.
-		refuse(w, http.StatusInternalServerError, ReasonInternal, "the receiver failed; retry later")
+		s.refuse(w, peer, http.StatusInternalServerError, ReasonInternal, "the receiver failed; retry later")
 		return
 	}
 	var out []byte
@@ -184,7 +193,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out, err = EncodeReceipts(receipts)
 	}
 	if err != nil {
-		refuse(w, http.StatusInternalServerError, ReasonInternal, "the receiver failed; retry later")
+		s.refuse(w, peer, http.StatusInternalServerError, ReasonInternal, "the receiver failed; retry later")
 		return
 	}
 	w.Header().Set("Content-Type", contentType)
@@ -218,6 +227,7 @@ func (s *Server) process(ctx context.Context, peer string, batch *Batch, now tim
 		seen[e.ID] = true
 		if err := s.check(v, peer, e, inner[i], innerErr[i]); err != nil {
 			outcomes[i] = Outcome{Status: StatusRejected, Reason: ReasonOf(err), Detail: detail(err)}
+			s.cfg.Refusals.Refused(peer, ReasonOf(err).String(), outcomes[i].Detail)
 			continue
 		}
 		pass = append(pass, e)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -36,6 +37,9 @@ type Config struct {
 	OutboxBatch int                              // messages per request; default network.DefaultOutboxBatch
 	RatePerPeer float64                          // requests per second per peer; default 500
 	Logf        func(format string, args ...any) // diagnostics; default discards
+	// Logger takes the structured lines of refusals at the network listener;
+	// default slog.Default() with the node's ID.
+	Logger *slog.Logger
 }
 
 // Runtime hosts ONE node: its database, credentials, network listener
@@ -49,6 +53,7 @@ type Runtime struct {
 	netAddr  net.Addr
 	termAddr net.Addr
 	inbox    *network.StoreInbox
+	refusals *network.RefusalLog
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	clientMu sync.Mutex
@@ -89,10 +94,15 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	r := &Runtime{cfg: cfg, self: self, clients: map[string]*network.Client{}}
 	r.inbox = network.NewStoreInbox(cfg.DB, apply)
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default().With("node", id)
+	}
+	r.refusals = network.NewRefusalLog(cfg.DB, logger, nil)
 	srv, err := network.NewServer(network.ServerConfig{
 		Self: id, SigningKey: cfg.Credentials.SigningKey, Keys: cfg.Description.Keys(),
 		Policy: cfg.Description.Policy(), RelayCheck: cfg.Description.CheckRelay,
-		Inbox: r.inbox, PeerID: pki.PeerNodeID,
+		Inbox: r.inbox, PeerID: pki.PeerNodeID, Refusals: r.refusals,
 		RatePerSecond: cfg.RatePerPeer, Burst: int(2 * cfg.RatePerPeer),
 	})
 	if err != nil {
@@ -129,13 +139,21 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel = cancel
 	r.netAddr = ln.Addr()
-	r.server = &http.Server{Handler: srv, TLSConfig: cfg.Credentials.ServerTLSConfig(),
+	// The listener completes each handshake so that a refused one (another
+	// CA, no certificate, not TLS) is recorded like every other refusal.
+	tlsLn := network.NewTLSListener(ln, cfg.Credentials.ServerTLSConfig(), r.refusals, 10*time.Second)
+	r.server = &http.Server{Handler: srv, TLSConfig: tlsLn.TLSConfig(),
 		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return runCtx }}
-	r.wg.Add(1)
+	r.wg.Add(2)
 	go func() {
 		defer r.wg.Done()
-		if err := r.server.ServeTLS(ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		r.refusals.Run(runCtx)
+	}()
+	go func() {
+		defer r.wg.Done()
+		if err := r.server.Serve(tlsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			cfg.Logf("node %s: network listener: %v", id, err)
 		}
 	}()
@@ -185,6 +203,10 @@ func (r *Runtime) client(peer string) (*network.Client, error) {
 
 // ID is the node's ID.
 func (r *Runtime) ID() string { return r.self.ID }
+
+// Refusals is the record of refusals at the network listener; its Counts
+// are the figures by peer and reason since the start.
+func (r *Runtime) Refusals() *network.RefusalLog { return r.refusals }
 
 // Node is the node's entry in the network description.
 func (r *Runtime) Node() network.Node { return r.self }

@@ -26,7 +26,7 @@ func DemoTerminals(operators func(id string, ops []access.DemoOperator)) func(co
 			return nil, err
 		}
 		cfg := Config{Terminal: access.DemoTerminal, Title: spec.Name, Auth: ts.Auth, Reader: ts.Reader,
-			Operators: ts.Auth, Admin: NewAdminVerified(n.DBs[spec.ID], ts.Log), Logf: n.Logf()}
+			Operators: ts.Auth, Admin: NewAdminLive(n.DBs[spec.ID], ts.Log, func() governance.LiveFacts { return n.LiveFacts(spec.ID) }), Logf: n.Logf()}
 		switch spec.Role {
 		case network.RoleMunicipality:
 			if m := n.Municipalities[spec.ID]; m != nil {

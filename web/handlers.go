@@ -534,7 +534,8 @@ func (s *server) registersCSV(w http.ResponseWriter, r *http.Request) error {
 }
 
 type networkData struct {
-	Status network.StatusReport
+	Status   network.StatusReport
+	Refusals []network.RefusalCount // of the last 24 hours
 }
 
 func (s *server) networkStatus(w http.ResponseWriter, r *http.Request) error {
@@ -545,7 +546,11 @@ func (s *server) networkStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, "network", networkData{Status: st})
+	refused, err := s.cfg.Admin.NetworkRefusals(r.Context(), s.cfg.Now().Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, "network", networkData{Status: st, Refusals: refused})
 }
 
 func (s *server) compliance(w http.ResponseWriter, r *http.Request) error {

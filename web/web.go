@@ -119,6 +119,9 @@ type Admin interface {
 	QueryLog(ctx context.Context, f oplog.Filter) ([]oplog.Entry, error)
 	Registers(ctx context.Context) (access.RegisterBook, error)
 	NetworkStatus(ctx context.Context) (network.StatusReport, error)
+	// NetworkRefusals is what the network listener refused since since, by
+	// peer and reason (G2.4).
+	NetworkRefusals(ctx context.Context, since time.Time) ([]network.RefusalCount, error)
 	Compliance(ctx context.Context, asOf jukinet.Date) (governance.Report, error)
 	// LogStatus verifies the whole operation log (when the log's keys are
 	// known) and reports its size and latest checkpoint.

@@ -43,10 +43,17 @@ func NewAdminVerified(db *store.DB, v oplog.Verifier) Admin {
 	return dbAdmin{db: db, gov: governance.New(db), verifier: &v}
 }
 
+// NewAdminLive is NewAdminVerified whose compliance report also runs the
+// live checks (G2.4, G2.5, G12.1) on the facts live returns at report time.
+func NewAdminLive(db *store.DB, v oplog.Verifier, live func() governance.LiveFacts) Admin {
+	return dbAdmin{db: db, gov: governance.New(db), verifier: &v, live: live}
+}
+
 type dbAdmin struct {
 	db       *store.DB
 	gov      *governance.Service
 	verifier *oplog.Verifier
+	live     func() governance.LiveFacts // nil: the live checks are not-checked
 }
 
 // LogStatus is the operation log's state: its size, the latest checkpoint
@@ -161,6 +168,18 @@ func (a dbAdmin) NetworkStatus(ctx context.Context) (network.StatusReport, error
 	return network.QueueStatus(ctx, a.db)
 }
 
+// Compliance builds the report from the records; the admin screen does not
+// know the node's key directory or listeners, so the live checks (G2.4,
+// G2.5, G12.1) show not-checked: `jukinet compliance report` runs them.
+// NetworkRefusals reads the refusal counts; the route checks OpNetworkStatusView.
+func (a dbAdmin) NetworkRefusals(ctx context.Context, since time.Time) ([]network.RefusalCount, error) {
+	actor, _ := jukinet.ActorFrom(ctx)
+	if err := jukinet.Authorize(OpNetworkStatusView, actor); err != nil {
+		return nil, err
+	}
+	return network.Refusals(ctx, a.db, since)
+}
+
 func (a dbAdmin) Compliance(ctx context.Context, asOf jukinet.Date) (governance.Report, error) {
-	return a.gov.ComplianceReport(ctx, asOf)
+	return a.gov.ComplianceReport(ctx, asOf, governance.LiveFacts{})
 }

@@ -11,9 +11,12 @@ import (
 )
 
 // runCompliance: jukinet compliance report --db PATH [--json] [--as-of DATE] [--format text|json|html]
+// [--keys DIR] [--listen ADDR] [--terminal-listen ADDR]. The live checks
+// (G2.4, G2.5, G12.1) run only on the facts given; without them they are
+// reported not-checked.
 func runCompliance(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "report" {
-		return usageErr("compliance report --db PATH [--json] [--as-of YYYY-MM-DD] [--format text|json|html]")
+		return usageErr("compliance report --db PATH [--json] [--as-of YYYY-MM-DD] [--format text|json|html] [--keys DIR] [--listen ADDR] [--terminal-listen ADDR]")
 	}
 	fs := newFlags("compliance report", stderr)
 	var dbf dbFlags
@@ -23,6 +26,10 @@ func runCompliance(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	asJSON := fs.Bool("json", false, "print JSON (same as --format json)")
 	format := fs.String("format", "text", "text, json or html (printable, for the council)")
 	asOfText := fs.String("as-of", "", "report date (default: today, JST)")
+	var live governance.LiveFacts
+	fs.StringVar(&live.KeyDir, "keys", "", "the node's key directory (G12.1: file modes checked)")
+	fs.StringVar(&live.NetworkAddr, "listen", "", "the node's network listener host:port (G2.4: probed without a client certificate; G2.5)")
+	fs.StringVar(&live.TerminalAddr, "terminal-listen", "", "the terminal listener host:port (G2.5: apart from the network listener)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -45,7 +52,8 @@ func runCompliance(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		return err
 	}
 	defer db.Close()
-	rep, err := governance.New(db).ComplianceReport(actx, asOf)
+	live.DBPath = dbf.path
+	rep, err := governance.New(db).ComplianceReport(actx, asOf, live)
 	if err != nil {
 		return err
 	}
@@ -60,6 +68,7 @@ func runCompliance(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	fmt.Fprintf(stdout, "compliance report of node %s as of %s (fiscal year %s, policy %s)\n", rep.Node, rep.AsOf, rep.FiscalYear, rep.PolicyVersion)
 	for _, f := range rep.Findings {
 		fmt.Fprintf(stdout, "%-8s %-17s %s\n", f.ID, f.Status, f.Title)
+		fmt.Fprintf(stdout, "           met when: %s\n", f.Rule)
 		for _, e := range f.Evidence {
 			fmt.Fprintf(stdout, "           evidence: %s\n", e)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,7 +58,46 @@ func TestGovAndComplianceCommands(t *testing.T) {
 	for _, f := range rep.Findings {
 		status[f.ID] = f.Status
 	}
-	if rep.AsOf != "2026-06-01" || status["G3"] != "met" || status["G4"] != "met" || status["G5"] != "evidence-missing" || len(rep.Findings) != 47 {
-		t.Errorf("report as of %s: G3 %s G4 %s G5 %s, %d findings; want 2026-06-01, met, met, evidence-missing, 47", rep.AsOf, status["G3"], status["G4"], status["G5"], len(rep.Findings))
+	// G3 needs a meeting the holder chaired; G12.1 is a live check and no key
+	// directory was given.
+	if rep.AsOf != "2026-06-01" || status["G3"] != "evidence-missing" || status["G4"] != "met" || status["G5"] != "evidence-missing" || status["G12.1"] != "not-checked" || len(rep.Findings) != 47 {
+		t.Errorf("report as of %s: G3 %s G4 %s G5 %s G12.1 %s, %d findings; want 2026-06-01, evidence-missing, met, evidence-missing, not-checked, 47",
+			rep.AsOf, status["G3"], status["G4"], status["G5"], status["G12.1"], len(rep.Findings))
+	}
+	// The live check of G12.1 with --keys: met while the key and the database
+	// are closed to others, evidence-missing once the key is readable by all.
+	keys := filepath.Join(t.TempDir(), "keys")
+	if err := os.Mkdir(keys, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(keys, "node.key"), []byte("k"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g121 := func() string {
+		code, stdout, stderr := exec(t, "", "compliance", "report", "--db", db, "--json", "--keys", keys)
+		if code != 0 {
+			t.Fatalf("compliance --keys: exit %d, %s", code, stderr)
+		}
+		var rep struct {
+			Findings []struct{ ID, Status string } `json:"findings"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range rep.Findings {
+			if f.ID == "G12.1" {
+				return f.Status
+			}
+		}
+		return ""
+	}
+	if got := g121(); got != "met" {
+		t.Errorf("G12.1 with a closed key directory and database: %s, want met", got)
+	}
+	if err := os.Chmod(filepath.Join(keys, "node.key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := g121(); got != "evidence-missing" {
+		t.Errorf("G12.1 with a key readable by all: %s, want evidence-missing", got)
 	}
 }

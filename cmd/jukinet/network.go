@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/network"
 )
 
@@ -28,6 +29,7 @@ func runNetwork(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	limit := fset.Int("limit", 100, "dead-letters: at most this many, newest first")
 	id := fset.String("id", "", "receipt: the outbox message ID")
 	desc := fset.String("network", "", "receipt: the network description (network.toml) whose keys verify the receipt")
+	since := fset.Duration("since", 24*time.Hour, "status: show the listener's refusals of this long past")
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
@@ -51,7 +53,15 @@ func runNetwork(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		if err != nil {
 			return err
 		}
-		return out(st, func() {
+		refused, err := network.Refusals(ctx, db, time.Now().Add(-*since))
+		if err != nil {
+			return err
+		}
+		v := struct {
+			network.StatusReport
+			Refusals []network.RefusalCount `json:"refusals"` // by peer and reason, the most frequent first
+		}{st, refused}
+		return out(v, func() {
 			for _, d := range st.Outbox {
 				fmt.Fprintf(stdout, "outbox to %-8s pending %6d  rejected %4d", d.Dest, d.Pending, d.Rejected)
 				if d.Pending > 0 {
@@ -66,6 +76,13 @@ func runNetwork(ctx context.Context, args []string, stdin io.Reader, stdout, std
 				fmt.Fprintln(stdout, "outbox: nothing pending, nothing rejected")
 			}
 			fmt.Fprintf(stdout, "inbox: %d received, %d parked (waiting for an earlier version)\n", st.InboxTotal, st.InboxParked)
+			if len(refused) == 0 {
+				fmt.Fprintf(stdout, "refused: nothing in the last %s\n", *since)
+			}
+			for _, r := range refused {
+				fmt.Fprintf(stdout, "refused %-40s %-22s %8d  %s – %s\n", r.Peer, r.Reason, r.Count,
+					r.First.In(jukinet.JST).Format(time.DateTime), r.Last.In(jukinet.JST).Format(time.DateTime))
+			}
 		})
 	case "dead-letters":
 		rows, err := network.DeadLetters(ctx, db, *limit)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -56,6 +57,19 @@ func TestNetworkStatusAndReceipt(t *testing.T) {
 			break
 		}
 	}
+	// Someone who is not a node connects to the listener and sends garbage:
+	// the refusal is in the status once the node has stopped (Close writes
+	// the open minute).
+	if c, err := net.Dial("tcp", n.Runtimes["352063"].NetworkAddr()); err == nil {
+		c.Write([]byte("garbage, not TLS\r\n\r\n"))
+		c.Read(make([]byte, 16))
+		c.Close()
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if len(n.Runtimes["352063"].Refusals().Counts()) > 0 {
+			break
+		}
+	}
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +78,8 @@ func TestNetworkStatusAndReceipt(t *testing.T) {
 	}
 	db := filepath.Join(dir, "352063.db")
 	code, out, stderr := exec(t, "", "network", "status", "--db", db, "--node", "352063")
-	if code != 0 || !strings.Contains(out, "nothing pending") {
-		t.Errorf("network status: exit %d, out %q, err %q", code, out, stderr)
+	if code != 0 || !strings.Contains(out, "nothing pending") || !regexp.MustCompile(`refused 127\.0\.0\.1 +tls_handshake +1 `).MatchString(out) {
+		t.Errorf("network status: exit %d, out %q, err %q; want nothing pending and the refused handshake of 127.0.0.1", code, out, stderr)
 	}
 	desc := filepath.Join(dir, "network.toml")
 	code, out, stderr = exec(t, "", "network", "receipt", "--db", db, "--node", "352063", "--id", id, "--network", desc, "--json")

@@ -128,7 +128,7 @@ func TestBrowserSpecialMoveInAndCopy(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("f-name-kanji"), other.Name.Kanji),
 		chromedp.SendKeys(chromedp.ID("f-birth_date"), other.BirthDate.String()),
 		chromedp.Click(chromedp.ID("f-household")),
-		chromedp.Click(chromedp.ID("f-change")),
+		chromedp.Click(chromedp.ID("f-all_members")),
 		shot("14-kouiki-request"),
 		chromedp.Click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.ID("copy")),

@@ -162,7 +162,7 @@ func rowValues(t *testing.T, db *store.DB, table string, cols []string, cond str
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	if err := db.SQL().QueryRow(`SELECT `+strings.Join(cols, ", ")+` FROM `+table+` WHERE `+cond+` LIMIT 1`).Scan(ptrs...); err != nil {
+	if err := db.SQL().QueryRow(`SELECT ` + strings.Join(cols, ", ") + ` FROM ` + table + ` WHERE ` + cond + ` LIMIT 1`).Scan(ptrs...); err != nil {
 		t.Fatalf("%s where %s: %v", table, cond, err)
 	}
 	for i, v := range vals {

@@ -151,7 +151,7 @@ const (
 type inflight struct {
 	RowBatch
 	got     []Hash
-	cols    []int8  // store.CheckRowColumns of rows with run > 0
+	cols    []int8   // store.CheckRowColumns of rows with run > 0
 	subject []resKey // the resident index entry a record in a run must have
 	pending atomic.Int32
 	done    chan struct{}
@@ -373,7 +373,7 @@ type checker struct {
 	pendingSize    uint64
 	pendingRoot    Hash
 	havePending    bool
-	startSize      uint64 // Verifier.Start's size
+	startSize      uint64   // Verifier.Start's size
 	nodeFault      *Failure // a stored subtree hash that disagrees (binding.go)
 	nodeEnd        uint64   // the end of its subtree
 	failure        *Failure

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/jukinet/jukinet/store"
 	"golang.org/x/mod/sumdb/note"
@@ -209,11 +210,9 @@ func (c *checker) bindRow(r *Row, col int8, want resKey) {
 		}
 	}
 	if idx < b.headSize {
-		for {
-			e, ok := b.peek()
-			if !ok || e.idx >= idx && !e.badIdx && !e.badKey {
-				break
-			}
+		// Entries are in idx order: one below this record, or one that is
+		// not a pair of integers, belongs to no record.
+		if e, ok := b.peek(); ok && (e.idx < idx || e.badIdx || e.badKey) {
 			col := "idx"
 			if e.badKey && !e.badIdx && e.idx < idx {
 				col = "subject_key"
@@ -288,12 +287,20 @@ func (c *checker) bindFinish() {
 	if c.purged(); c.failure != nil || c.err != nil {
 		return
 	}
-	for k := range b.nodes {
+	if len(b.nodes) > 0 {
+		// Name the one that starts first.
+		var first nodeKey
+		at := uint64(math.MaxUint64)
+		for k := range b.nodes {
+			if s := k.index << min(k.level, 63); s <= at {
+				first, at = k, s
+			}
+		}
 		col := "idx"
-		if k.level == 0 || k.level%TileHeight != 0 || k.level >= 64 {
+		if first.level == 0 || first.level%TileHeight != 0 || first.level >= 64 {
 			col = "level"
 		}
-		c.failValue(k.index<<min(k.level, 63), "oplog_node", col, "a stored hash of level %d, index %d is of no complete subtree of the log", int64(k.level), int64(k.index))
+		c.failValue(at, "oplog_node", col, "a stored hash of level %d, index %d is of no complete subtree of the log", int64(first.level), int64(first.index))
 		return
 	}
 	var markers int

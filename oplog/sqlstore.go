@@ -233,6 +233,7 @@ type rowChunk struct {
 	arena  []byte
 	err    error
 	gap    bool // a record out of sequence: not full
+	sep    bool // chunkQuery puts 0x1f after the hash (SQLite)
 }
 
 // full reports whether every index of the range was there (the parallel
@@ -325,24 +326,32 @@ func (l *SQLLog) parallelRows(ctx context.Context, from uint64, yield func(RowBa
 	}
 }
 
-// chunkQuery reads a chunk's rows as one value each, because the driver's
-// cost is per column (a copy, a lock, a type probe), and a plain row as
-// cheaply as before runs existed: its stored leaf hash and its leaf. A
-// stored hash of another length than 32 (which can never match) is given
-// as 32 zero bytes, except in a run row, given as runMagic, its index and
-// run length as 16 hex digits each, its hashes (zeros if not 32 bytes a
-// record) and its leaf column. A plain row's index is not read: it is the
-// next position (see readChunk). $1 is where the chunk starts reading (the
-// run holding its first index, if one does: chunkStart), $2 its end.
+// chunkQuery reads a chunk's rows as one value each (and a NULL), because
+// the driver's cost is per column and per value (a copy, an allocation, a
+// lock, a type probe), and a plain row as cheaply as before runs existed:
+// its stored leaf hash, its leaf, 0x1f and its other values
+// (store.RowColumnsSQL) that verification binds to the leaf (a canonical
+// leaf holds no 0x1f: JSON escapes it). A stored hash of another length
+// than 32 (which can never match) is given as 32 zero bytes, except in a
+// run row, given as runMagic, its index and run length as 16 hex digits
+// each, its hashes (zeros if not 32 bytes a record) and its leaf column,
+// with its other values as the second value (NULL for a plain row). A
+// plain row's index is not read: it is the next position (see readChunk).
+// $1 is where the chunk starts reading (the run holding its first index,
+// if one does: chunkStart), $2 its end.
 var chunkQuery = map[store.Engine]string{
-	store.SQLite: `SELECT CAST((CASE WHEN length(CAST(leaf_hash AS BLOB)) = 32 THEN CAST(leaf_hash AS BLOB)` +
+	store.SQLite: `SELECT CAST((CASE WHEN length(CAST(leaf_hash AS BLOB)) = 32 THEN ` + store.RowColumnsAfterSQL(store.SQLite, `CAST(leaf_hash AS BLOB), COALESCE(CAST(leaf AS BLOB), x'')`) +
 		` WHEN run > 1 THEN x'` + runMagicHex + `' || CAST(printf('%016x%016x', idx, run) AS BLOB)` +
-		` || (CASE WHEN length(CAST(leaf_hash AS BLOB)) = 32 * run THEN CAST(leaf_hash AS BLOB) ELSE zeroblob(32 * run) END)` +
-		` ELSE zeroblob(32) END) || COALESCE(CAST(leaf AS BLOB), x'') AS BLOB) FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
-	store.Postgres: `SELECT (CASE WHEN length(leaf_hash) = 32 THEN leaf_hash` +
+		` || (CASE WHEN length(CAST(leaf_hash AS BLOB)) = 32 * run THEN CAST(leaf_hash AS BLOB) ELSE zeroblob(32 * run) END) || COALESCE(CAST(leaf AS BLOB), x'')` +
+		` ELSE ` + store.RowColumnsAfterSQL(store.SQLite, `zeroblob(32), COALESCE(CAST(leaf AS BLOB), x'')`) + ` END) AS BLOB),` +
+		` CASE WHEN length(CAST(leaf_hash AS BLOB)) <> 32 AND run > 1 THEN CAST(` + store.RowColumnsSQL(store.SQLite) + ` AS BLOB) END` +
+		` FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+	store.Postgres: `SELECT (CASE WHEN length(leaf_hash) = 32 THEN leaf_hash || COALESCE(leaf, ''::bytea) || '\x1f'::bytea || convert_to(` + store.RowColumnsSQL(store.Postgres) + `, 'UTF8')` +
 		` WHEN run > 1 THEN '\x` + runMagicHex + `'::bytea || convert_to(lpad(to_hex(idx), 16, '0') || lpad(to_hex(run::bigint), 16, '0'), 'UTF8')` +
-		` || (CASE WHEN length(leaf_hash) = 32 * run THEN leaf_hash ELSE decode(repeat('00', 32 * run), 'hex') END)` +
-		` ELSE decode(repeat('00', 32), 'hex') END) || COALESCE(leaf, ''::bytea) FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+		` || (CASE WHEN length(leaf_hash) = 32 * run THEN leaf_hash ELSE decode(repeat('00', 32 * run), 'hex') END) || COALESCE(leaf, ''::bytea)` +
+		` ELSE decode(repeat('00', 32), 'hex') || COALESCE(leaf, ''::bytea) || '\x1f'::bytea || convert_to(` + store.RowColumnsSQL(store.Postgres) + `, 'UTF8') END),` +
+		` CASE WHEN length(leaf_hash) <> 32 AND run > 1 THEN convert_to(` + store.RowColumnsSQL(store.Postgres) + `, 'UTF8') END` +
+		` FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
 }
 
 // runMagic starts a run row's value in chunkQuery: 32 bytes that a plain
@@ -379,6 +388,7 @@ func chunkStart(ctx context.Context, conn *sql.Conn, lo uint64) (int64, error) {
 // row's index.
 func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo, hi uint64) {
 	ch.lo, ch.hi, ch.rows, ch.arena, ch.err, ch.gap = lo, hi, ch.rows[:0], ch.arena[:0], nil, false
+	ch.sep = l.db.Engine() == store.SQLite
 	start, err := chunkStart(ctx, conn, lo)
 	if err != nil {
 		ch.err = err
@@ -397,7 +407,7 @@ func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo
 				return err
 			}
 			defer rows.Close()
-			dest := make([]driver.Value, 1)
+			dest := make([]driver.Value, 2)
 			for {
 				if err := rows.Next(dest); err == io.EOF {
 					return nil
@@ -405,7 +415,8 @@ func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo
 					return err
 				}
 				v, _ := dest[0].([]byte) // NULL cannot be (see chunkQuery): read as a gap
-				if !ch.take(lo, v) {
+				cols, _ := dest[1].([]byte)
+				if !ch.take(lo, v, cols) {
 					return nil
 				}
 			}
@@ -426,12 +437,12 @@ func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var v sql.RawBytes
-		if err := rows.Scan(&v); err != nil {
+		var v, cols sql.RawBytes
+		if err := rows.Scan(&v, &cols); err != nil {
 			ch.err = err
 			return
 		}
-		if !ch.take(lo, v) {
+		if !ch.take(lo, v, cols) {
 			return
 		}
 	}
@@ -445,14 +456,25 @@ func (l *SQLLog) readChunk(ctx context.Context, conn *sql.Conn, ch *rowChunk, lo
 var errNoRawQuery = errors.New("driver connection cannot query")
 
 // take adds the records of one value of chunkQuery to the chunk starting
-// at lo; false means a gap (the chunk is not full: stop reading it).
-func (ch *rowChunk) take(lo uint64, v []byte) bool {
+// at lo, cols its row's other values; false means a gap (the chunk is not
+// full: stop reading it).
+func (ch *rowChunk) take(lo uint64, v, cols []byte) bool {
 	if len(v) < 32 { // cannot be (see chunkQuery)
 		ch.gap = true
 		return false
 	}
 	if !bytes.Equal(v[:32], runMagic) {
-		ch.addRow(int64(lo)+int64(len(ch.rows)), 1, v[32:], v[:32])
+		// hash ‖ 0x1f ‖ leaf ‖ 0x1f ‖ the other values on SQLite (one
+		// concat_ws), hash ‖ leaf ‖ 0x1f ‖ … on PostgreSQL: a canonical leaf
+		// holds no 0x1f, a forged one split here no longer hashes to its hash.
+		leaf, cols := v[32:], []byte(nil)
+		if ch.sep && len(leaf) > 0 && leaf[0] == 0x1f {
+			leaf = leaf[1:]
+		}
+		if i := bytes.IndexByte(leaf, 0x1f); i >= 0 {
+			leaf, cols = leaf[:i], leaf[i+1:]
+		}
+		ch.addRow(int64(lo)+int64(len(ch.rows)), 1, leaf, v[:32], cols)
 	} else {
 		var idx, run uint64
 		var err1, err2 error = errBadChunkRun, errBadChunkRun
@@ -464,7 +486,7 @@ func (ch *rowChunk) take(lo uint64, v []byte) bool {
 			ch.gap = true // a forged hash or a damaged run: the serial query reads it
 			return false
 		}
-		ch.addRow(int64(idx), int64(run), v[64+32*run:], v[64:64+32*run])
+		ch.addRow(int64(idx), int64(run), v[64+32*run:], v[64:64+32*run], cols)
 	}
 	return !ch.gap
 }
@@ -472,11 +494,12 @@ func (ch *rowChunk) take(lo uint64, v []byte) bool {
 var errBadChunkRun = errors.New("not a run row")
 
 // addRow adds the records of one row (a run or a plain row) that lie in
-// [ch.lo, ch.hi), noting a gap when they do not follow on.
-func (ch *rowChunk) addRow(idx, run int64, leaves, hashes []byte) {
+// [ch.lo, ch.hi), noting a gap when they do not follow on; cols, the
+// row's other values, go with its first record.
+func (ch *rowChunk) addRow(idx, run int64, leaves, hashes, cols []byte) {
 	if run == 1 {
 		if idx >= int64(ch.lo) { // the row holding lo may be a plain row below it (a gap)
-			ch.addRecord(idx, leaves, hashes)
+			ch.addRecord(idx, leaves, hashes, cols, 1, false)
 		}
 		return
 	}
@@ -488,24 +511,29 @@ func (ch *rowChunk) addRow(idx, run int64, leaves, hashes []byte) {
 		if at >= int64(ch.hi) {
 			return false
 		}
-		ch.addRecord(at, leaf, hash)
+		if i == 0 {
+			ch.addRecord(at, leaf, hash, cols, int32(run), true)
+		} else {
+			ch.addRecord(at, leaf, hash, nil, 0, true)
+		}
 		return !ch.gap
 	})
 }
 
 // addRecord adds one record of the chunk.
-func (ch *rowChunk) addRecord(idx int64, leaf, hash []byte) {
+func (ch *rowChunk) addRecord(idx int64, leaf, hash, cols []byte, run int32, inRun bool) {
 	if idx != int64(ch.lo)+int64(len(ch.rows)) {
 		ch.gap = true
 		return
 	}
-	ch.add(idx, leaf, hash)
+	ch.add(idx, leaf, hash, cols, run, inRun)
 }
 
-// add appends a row, its leaf copied into the arena (fixLeaves points the
-// rows at it once the arena stops moving).
-func (ch *rowChunk) add(idx int64, leaf, leafHash []byte) {
-	r := Row{Index: uint64(idx)}
+// add appends a record, its leaf (and its row's other values, when run > 0
+// marks the row's first record) copied into the arena (fixLeaves points
+// the rows at it once the arena stops moving).
+func (ch *rowChunk) add(idx int64, leaf, leafHash, cols []byte, run int32, inRun bool) {
+	r := Row{Index: uint64(idx), run: run, inRun: inRun}
 	// A stored hash of the wrong length can never match: leave it zero.
 	if len(leafHash) == 32 {
 		r.LeafHash = Hash(leafHash)
@@ -515,17 +543,28 @@ func (ch *rowChunk) add(idx int64, leaf, leafHash []byte) {
 	// 0x00 ‖ leaf: the RFC 6962 leaf hash input, hashed where it lies.
 	ch.arena = append(ch.arena, rfc6962.RFC6962LeafHashPrefix)
 	ch.arena = append(ch.arena, leaf...)
+	if run > 0 {
+		r.cols = cols[:0:len(cols)] // its length, for now
+		ch.arena = append(ch.arena, cols...)
+	}
 	ch.rows = append(ch.rows, r)
 }
 
-// fixLeaves points each row's Leaf (and its hash input) into the arena.
+// fixLeaves points each row's Leaf (and its hash input, and its row's
+// other values) into the arena.
 func (ch *rowChunk) fixLeaves() {
 	at := 0
 	for i := range ch.rows {
-		n := cap(ch.rows[i].Leaf)
-		ch.rows[i].hashInput = ch.arena[at : at+1+n : at+1+n]
-		ch.rows[i].Leaf = ch.arena[at+1 : at+1+n : at+1+n]
+		r := &ch.rows[i]
+		n := cap(r.Leaf)
+		r.hashInput = ch.arena[at : at+1+n : at+1+n]
+		r.Leaf = ch.arena[at+1 : at+1+n : at+1+n]
 		at += 1 + n
+		if r.run > 0 {
+			k := cap(r.cols)
+			r.cols = ch.arena[at : at+k : at+k]
+			at += k
+		}
 	}
 }
 
@@ -535,7 +574,7 @@ func (l *SQLLog) serialRows(ctx context.Context, from uint64, yield func(RowBatc
 	if from > math.MaxInt64 {
 		return
 	}
-	rows, err := l.db.SQL().QueryContext(ctx, `SELECT idx, run, leaf, leaf_hash FROM oplog WHERE idx >= `+rowHolding+` ORDER BY idx`, int64(from))
+	rows, err := l.db.SQL().QueryContext(ctx, `SELECT idx, run, leaf, leaf_hash, `+store.RowColumnsSQL(l.db.Engine())+` FROM oplog WHERE idx >= `+rowHolding+` ORDER BY idx`, int64(from))
 	if err != nil {
 		yield(RowBatch{}, err)
 		return
@@ -559,22 +598,24 @@ func (l *SQLLog) serialRows(ctx context.Context, from uint64, yield func(RowBatc
 	}
 	for rows.Next() {
 		var idx, run int64
-		var leaf, lh sql.RawBytes
-		if err := rows.Scan(&idx, &run, &leaf, &lh); err != nil {
+		var leaf, lh, cols sql.RawBytes
+		if err := rows.Scan(&idx, &run, &leaf, &lh, &cols); err != nil {
 			yield(RowBatch{}, err)
 			return
 		}
 		if run <= 1 {
 			if idx >= int64(from) { // the row holding from may be below it (a gap)
-				ch.add(idx, leaf, lh)
+				ch.add(idx, leaf, lh, cols, 1, false)
 			}
 		} else {
 			// A run's records one by one, as stored (a damaged run gives
 			// empty leaves and no hashes from where it breaks).
 			stop := false
 			store.RunRecords(uint64(idx), leaf, lh, int(run), func(i int, leaf, hash []byte) bool {
-				if at := idx + int64(i); at >= int64(from) {
-					ch.add(at, leaf, hash)
+				if at := idx + int64(i); at == idx && at >= int64(from) {
+					ch.add(at, leaf, hash, cols, int32(min(run, math.MaxInt32)), true)
+				} else if at >= int64(from) {
+					ch.add(at, leaf, hash, nil, 0, true)
 				}
 				if uint64(len(ch.rows)) >= rowsChunk && !send() {
 					stop = true
@@ -692,9 +733,16 @@ func (l *SQLLog) PurgeStart(ctx context.Context) (*Tree, error) {
 // Verify runs v over the whole stored log: rows from the first retained
 // index, cosigned checkpoints from there on. It also sets v.CheckLeaf to
 // check that each record's own "idx" is its row's index, and v.Start to the
-// purge boundary.
+// purge boundary, and binds every value stored beside the leaves to them
+// (binding.go): a forged one fails with ReasonForgedValue naming its table
+// and column.
 func (l *SQLLog) Verify(ctx context.Context, v Verifier) (Report, error) {
 	start, err := l.PurgeStart(ctx)
+	if jukinet.ErrorKind(err) == jukinet.KindInvalid {
+		// A stored tree that does not even parse: a forged value, not a
+		// failure to read.
+		return Report{Failure: &Failure{Reason: ReasonForgedValue, Table: "oplog_purge", Column: "tree", Detail: err.Error()}}, nil
+	}
 	if err != nil {
 		return Report{}, err
 	}
@@ -706,7 +754,27 @@ func (l *SQLLog) Verify(ctx context.Context, v Verifier) (Report, error) {
 	if start != nil {
 		from = start.Size()
 	}
-	return v.VerifyBatches(ctx, l.rowBatches(ctx, from), l.Checkpoints(ctx, from))
+	// The checkpoints are read first, not beside the rows: the readers, the
+	// resident index stream and the binding's own queries use the pool's
+	// other connections (store: 4 on SQLite).
+	var notes [][]byte
+	for n, err := range l.Checkpoints(ctx, from) {
+		if err != nil {
+			return Report{}, jukinet.E("oplog.SQLLog.Verify", jukinet.KindInternal, err)
+		}
+		notes = append(notes, n)
+	}
+	if v.bind, err = l.newBinding(ctx); err != nil {
+		return Report{}, jukinet.E("oplog.SQLLog.Verify", jukinet.KindInternal, err)
+	}
+	defer v.bind.close()
+	return v.VerifyBatches(ctx, l.rowBatches(ctx, from), func(yield func([]byte, error) bool) {
+		for _, n := range notes {
+			if !yield(n, nil) {
+				return
+			}
+		}
+	})
 }
 
 // recordPrefix is how every store.LogRecord leaf begins.

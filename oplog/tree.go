@@ -245,6 +245,23 @@ func (t *stackTree) Append(h Hash) {
 	t.size++
 }
 
+// appendNodes is Append that also passes visit the subtrees completed at
+// levels that are positive multiples of TileHeight (those stored in
+// oplog_node, as Tree.AppendNodes gives them).
+func (t *stackTree) appendNodes(h Hash, visit func(Node)) {
+	t.hashes = append(t.hashes, h)
+	level := uint(0)
+	for s := t.size; s&1 == 1; s >>= 1 {
+		n := len(t.hashes)
+		t.hashes[n-2] = nodeHash(t.hashes[n-2], t.hashes[n-1])
+		t.hashes = t.hashes[:n-1]
+		if level++; level%TileHeight == 0 {
+			visit(Node{Level: level, Index: (t.size+1)>>level - 1, Hash: t.hashes[n-2]})
+		}
+	}
+	t.size++
+}
+
 // Root is the RFC 6962 root hash: the subtrees folded from the right.
 func (t *stackTree) Root() Hash {
 	n := len(t.hashes)

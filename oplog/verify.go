@@ -22,6 +22,14 @@ type Row struct {
 	// hashInput is 0x00 ‖ Leaf where a reader laid it out so (SQLLog's):
 	// the leaf is then hashed without being copied first.
 	hashInput []byte
+	// What SQLLog's readers add so that verification binds every stored
+	// value to its leaf: run > 0 marks the record at which a row starts
+	// (1 a plain row, n a run row of n records) and cols holds that row's
+	// other values (store.RowColumnsSQL); inRun marks a record held by a
+	// run row, whose resident index entry is checked.
+	cols  []byte
+	run   int32
+	inRun bool
 }
 
 // Reason says what a verification found wrong.
@@ -41,6 +49,7 @@ const (
 	ReasonBadCheckpoint             // a checkpoint is malformed, for another origin or out of order
 	ReasonMissingRows               // a checkpoint covers rows that are gone (a truncated log)
 	ReasonBadLeaf                   // the leaf's content disagrees with its row (Verifier.CheckLeaf)
+	ReasonForgedValue               // a stored value that answers queries disagrees with the leaves it comes from (Failure.Table, Column)
 )
 
 var reasonNames = [...]string{
@@ -56,6 +65,7 @@ var reasonNames = [...]string{
 	ReasonBadCheckpoint:      "bad checkpoint",
 	ReasonMissingRows:        "missing rows",
 	ReasonBadLeaf:            "leaf disagrees with its row",
+	ReasonForgedValue:        "stored value disagrees with its leaf",
 }
 
 func (r Reason) String() string {
@@ -73,10 +83,17 @@ type Failure struct {
 	Index          uint64
 	Reason         Reason
 	CheckpointSize uint64 // the checkpoint concerned, if any
-	Detail         string
+	// Table and Column name the stored value that disagrees with the
+	// leaves (ReasonForgedValue): a column of an oplog row, of the resident
+	// index, of a stored subtree hash, of the head or of a checkpoint row.
+	Table, Column string
+	Detail        string
 }
 
 func (f *Failure) Error() string {
+	if f.Table != "" {
+		return fmt.Sprintf("oplog: first bad index %d: %s: column %s.%s: %s", f.Index, f.Reason, f.Table, f.Column, f.Detail)
+	}
 	return fmt.Sprintf("oplog: first bad index %d: %s: %s", f.Index, f.Reason, f.Detail)
 }
 
@@ -111,6 +128,9 @@ type Verifier struct {
 	// (the store's records carry their own index, so a shifted or swapped row
 	// is named exactly instead of at the next checkpoint).
 	CheckLeaf func(index uint64, leaf []byte) error
+	// bind, set by SQLLog.Verify, checks the values stored beside the
+	// leaves (binding.go).
+	bind *binding
 }
 
 // RowBatch is a run of rows in index order that a source hands to
@@ -131,6 +151,8 @@ const (
 type inflight struct {
 	RowBatch
 	got     []Hash
+	cols    []int8   // store.CheckRowColumns of rows with run > 0
+	subject []resKey // the resident index entry a record in a run must have
 	pending atomic.Int32
 	done    chan struct{}
 }
@@ -191,6 +213,7 @@ func copyBatches(rows iter.Seq2[Row, error]) iter.Seq2[RowBatch, error] {
 			start := len(b.arena)
 			b.arena = append(b.arena, row.Leaf...)
 			row.Leaf = b.arena[start:len(b.arena):len(b.arena)]
+			row.cols, row.run, row.inRun = nil, 0, false // not copied: not checked
 			b.rows = append(b.rows, row)
 			if len(b.rows) == verifyBatch && !send() {
 				return
@@ -228,6 +251,7 @@ func (v *Verifier) VerifyBatches(ctx context.Context, batches iter.Seq2[RowBatch
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
+			var buf []byte
 			for j := range jobs {
 				rows, got := j.b.Rows[j.lo:j.hi], j.b.got[j.lo:j.hi]
 				for i := range rows {
@@ -236,6 +260,10 @@ func (v *Verifier) VerifyBatches(ctx context.Context, batches iter.Seq2[RowBatch
 					} else {
 						got[i] = LeafHash(rows[i].Leaf)
 					}
+				}
+				if v.bind != nil {
+					// The values stored beside the leaves, on the workers too.
+					v.bind.checkRows(rows, j.b.cols[j.lo:j.hi], j.b.subject[j.lo:j.hi], &buf)
 				}
 				if j.b.pending.Add(-1) == 0 {
 					close(j.b.done)
@@ -256,7 +284,7 @@ func (v *Verifier) VerifyBatches(ctx context.Context, batches iter.Seq2[RowBatch
 		for b := range ordered {
 			<-b.done
 			if c.failure == nil && c.err == nil {
-				c.process(b.Rows, b.got)
+				c.process(b)
 				if c.failure != nil || c.err != nil {
 					stop.Store(true)
 				}
@@ -266,6 +294,9 @@ func (v *Verifier) VerifyBatches(ctx context.Context, batches iter.Seq2[RowBatch
 		}
 		if readErr == nil && c.failure == nil && c.err == nil {
 			c.finish()
+		}
+		if readErr == nil && c.failure == nil && c.err == nil && v.bind != nil {
+			c.bindFinish()
 		}
 	}()
 
@@ -293,6 +324,12 @@ func (v *Verifier) VerifyBatches(ctx context.Context, batches iter.Seq2[RowBatch
 			b.got = make([]Hash, n)
 		}
 		b.got = b.got[:n]
+		if v.bind != nil {
+			if cap(b.cols) < n {
+				b.cols, b.subject = make([]int8, n), make([]resKey, n)
+			}
+			b.cols, b.subject = b.cols[:n], b.subject[:n]
+		}
 		chunks := min(workers, (n+255)/256)
 		b.done = make(chan struct{})
 		b.pending.Store(int32(chunks))
@@ -336,7 +373,9 @@ type checker struct {
 	pendingSize    uint64
 	pendingRoot    Hash
 	havePending    bool
-	startSize      uint64 // Verifier.Start's size
+	startSize      uint64   // Verifier.Start's size
+	nodeFault      *Failure // a stored subtree hash that disagrees (binding.go)
+	nodeEnd        uint64   // the end of its subtree
 	failure        *Failure
 	err            error
 }
@@ -423,11 +462,16 @@ func (c *checker) settle() {
 		}
 		c.verified, c.verifiedRoot = c.pendingSize, c.pendingRoot
 		c.checkpoints++
+		if c.nodeFault != nil && c.nodeEnd <= c.verified {
+			c.failure = c.nodeFault // the leaves are proven: the stored hash is forged
+			return
+		}
 		c.pull()
 	}
 }
 
-func (c *checker) process(rows []Row, got []Hash) {
+func (c *checker) process(b *inflight) {
+	rows, got := b.Rows, b.got
 	for i := range rows {
 		r := &rows[i]
 		want := c.rows
@@ -453,7 +497,17 @@ func (c *checker) process(rows []Row, got []Hash) {
 				return
 			}
 		}
-		c.tree.Append(got[i])
+		if c.v.bind != nil {
+			if c.bindRow(r, b.cols[i], b.subject[i]); c.failure != nil || c.err != nil {
+				return
+			}
+			c.tree.appendNodes(got[i], c.bindNode)
+			if c.failure != nil {
+				return
+			}
+		} else {
+			c.tree.Append(got[i])
+		}
 		c.rows++
 		if c.havePending && c.pendingSize == c.rows {
 			c.settle()

@@ -201,7 +201,9 @@ func openSQLite(path string) (*sql.DB, string, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
+	// A URI: '#' would end the path and '?' start the parameters (a test's
+	// directory "Test…#01" opened a shared file beside it), so escape them.
+	dsn := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, "", err

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 
 	"github.com/jukinet/jukinet"
@@ -189,5 +190,27 @@ func TestOpenRejectsBadConfig(t *testing.T) {
 	var e *jukinet.Error
 	if !errors.As(err, &e) {
 		t.Errorf("want *jukinet.Error, got %T", err)
+	}
+}
+
+// A path holding '#' or '?' (a subtest's directory "…#01") is the file
+// opened, not a file named by what comes before them.
+func TestOpenPathWithURICharacters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a#01", "b?c%41")
+	path := filepath.Join(dir, "352063.db")
+	db, err := store.Open(context.Background(), store.Config{Path: path, Node: "352063"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.SQL().Exec(`CREATE TABLE probe (k TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	var file string
+	if err := db.SQL().QueryRow(`SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file); err != nil {
+		t.Fatal(err)
+	}
+	if file != path {
+		t.Errorf("the database opened is %q, want %q", file, path)
 	}
 }

@@ -251,9 +251,13 @@ func runOplogVerify(ctx context.Context, args []string, _ io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	if r.Failure != nil {
-		fmt.Fprintf(stdout, "TAMPERED: first bad index %d: %s: %s\n", r.Failure.Index, r.Failure.Reason, r.Failure.Detail)
-		return &exitError{code: 1, err: fmt.Errorf("operation log verification failed at index %d: %s", r.Failure.Index, r.Failure.Reason)}
+	if f := r.Failure; f != nil {
+		column := ""
+		if f.Table != "" {
+			column = fmt.Sprintf(": column %s.%s", f.Table, f.Column)
+		}
+		fmt.Fprintf(stdout, "TAMPERED: first bad index %d: %s%s: %s\n", f.Index, f.Reason, column, f.Detail)
+		return &exitError{code: 1, err: fmt.Errorf("operation log verification failed at index %d: %s%s", f.Index, f.Reason, column)}
 	}
 	fmt.Fprintf(stdout, "ok: %d rows, %d cosigned checkpoints, rows [.., %d) proven, %d rows after the last checkpoint, %d checkpoints pending cosignature, %.1fs\n",
 		r.Rows, r.Checkpoints, r.Verified, r.Rows-min(r.Rows, r.Verified), pending, time.Since(start).Seconds())

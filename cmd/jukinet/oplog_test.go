@@ -91,6 +91,21 @@ func TestOplogCommands(t *testing.T) {
 		t.Errorf("verify tampered: exit %d, %q; want 1 naming index 5", code, out)
 	}
 
+	// Put the leaf back and move row 9 to another operator: only its
+	// collation_id column changes, which query --operator reads.
+	db, _ = store.Open(context.Background(), store.Config{Path: dbPath, Node: "352063"})
+	if _, err := db.SQL().Exec(`UPDATE oplog SET leaf = replace(leaf, '"purpose":"cas2"', '"purpose":"case"') WHERE idx = 5`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(`UPDATE oplog SET collation_id = 'C2' WHERE idx = 9`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, out, _ = exec(t, "", append(append([]string{"oplog", "verify"}, base...), keyArgs...)...)
+	if code != 1 || !strings.Contains(out, "first bad index 9") || !strings.Contains(out, "column oplog.collation_id") {
+		t.Errorf("verify with a changed collation_id: exit %d, %q; want 1 naming index 9 and column oplog.collation_id", code, out)
+	}
+
 	for _, args := range [][]string{{"oplog"}, {"oplog", "nope"}, {"oplog", "prove", "--db", dbPath, "--node", "352063"}, {"oplog", "verify", "--db", dbPath, "--node", "352063"},
 		{"oplog", "report", "--db", dbPath, "--node", "352063"}, {"oplog", "purge", "--db", dbPath}, {"oplog", "verify-seal"}} {
 		if code, _, _ := exec(t, "", args...); code != 2 {

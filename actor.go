@@ -1,6 +1,9 @@
 package jukinet
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // Actor is who performs an operation: an operator authenticated by 照合情報認証
 // (照合ID + a reading) acting under one of their 操作者ID, on a terminal — or a
@@ -19,6 +22,46 @@ func SystemActor(name string) Actor { return Actor{System: name, Authority: Auth
 
 // IsSystem reports whether the actor is a system principal.
 func (a Actor) IsSystem() bool { return a.System != "" }
+
+// consolePrefix marks the 照合ID field of a console principal: ':' is never
+// part of a real 照合ID, so a console principal can hold no role, no
+// designation and no 操作者ID.
+const consolePrefix = "console:"
+
+// ConsoleActor is the command line acting without an operator's token: a
+// named console principal recorded with the OS user and the host, allowed
+// only what the policy table grants システム管理 (never another operator's
+// authority). It is no operator: it holds no role and may not handle
+// identity information (G16-2.1).
+func ConsoleActor(osUser, host string) Actor {
+	return Actor{CollationID: consolePrefix + consoleName(osUser), OperatorID: "console", Authority: AuthoritySystemAdmin, Terminal: "console@" + consoleName(host)}
+}
+
+// IsConsole reports whether the actor is the console principal.
+func (a Actor) IsConsole() bool { return strings.HasPrefix(a.CollationID, consolePrefix) }
+
+// IsOperator reports whether the actor is an operator authenticated by
+// 照合情報 (not a system or console principal).
+func (a Actor) IsOperator() bool { return !a.IsSystem() && !a.IsConsole() && a.CollationID != "" }
+
+// consoleName keeps an OS user or host name short and printable in the log.
+func consoleName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() >= 64 {
+			break
+		}
+		if r > ' ' && r < 0x7f && r != '/' && r != '@' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "unknown"
+	}
+	return b.String()
+}
 
 // String names the actor for logs: never a reading, only identifiers.
 func (a Actor) String() string {

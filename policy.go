@@ -163,6 +163,20 @@ var registerPolicy = map[Operation][]Authority{
 	OpNetworkDeliveryResult: {AuthoritySystem},
 }
 
+// HandlesIdentityInfo reports whether op reads or changes residents'
+// identity information, which only operators the 本人確認情報管理責任者 has
+// designated may do (G16-2.1): every register change and every read,
+// search, import and export of residents. The store asks its identity guard
+// before such an operation by an operator or the console.
+func HandlesIdentityInfo(op Operation) bool {
+	switch op {
+	case OpSeedPopulation, OpNetworkReceive, OpNetworkSend, OpNetworkDeliveryResult:
+		return false
+	}
+	_, ok := registerPolicy[op]
+	return ok
+}
+
 // Allowed reports whether an actor holding authority a may perform op.
 func Allowed(op Operation, a Authority) bool {
 	for _, x := range policyTable[op] {

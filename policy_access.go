@@ -24,6 +24,9 @@ const (
 	OpAccessRegisterRead   = Operation("access.register")        // the 管理簿 of 照合ID and 操作者ID read (G13.4)
 	OpAccessWatch          = Operation("access.watch")           // watch-list change (DOMAIN.md §6)
 	OpAccessPasswordPolicy = Operation("access.password_policy") // the OS password policy record (G12.2)
+	OpAccessReenroll       = Operation("access.reenroll")        // 照合情報 replaced: the operator's current reading, or a second admin and the セキュリティ責任者's decision (G13.2)
+	OpAccessRefused        = Operation("access.refused")         // an access act refused after authorization (self-approval, no decision…)
+	OpAccessConsoleToken   = Operation("access.console_token")   // a single-use console token issued or redeemed
 )
 
 var accessPolicy = map[Operation][]Authority{
@@ -47,4 +50,11 @@ var accessPolicy = map[Operation][]Authority{
 	OpAccessRegisterRead:   {AuthorityAccessAdmin, AuthorityAudit},
 	OpAccessWatch:          {AuthorityAccessAdmin, AuthorityAudit},
 	OpAccessPasswordPolicy: {AuthorityAccessAdmin, AuthoritySystemAdmin},
+	OpAccessReenroll:       {AuthorityAccessAdmin},
+	// A refusal after authorization is logged under this operation by the
+	// same actor (or the system for login-time refusals).
+	OpAccessRefused: append([]Authority{AuthoritySystem}, operatorAuthorities...),
+	// Any operator logged in at a terminal may hand their own session to
+	// the command line; the system redeems it.
+	OpAccessConsoleToken: append([]Authority{AuthoritySystem}, operatorAuthorities...),
 }

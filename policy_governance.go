@@ -40,6 +40,7 @@ const (
 	OpGovRulesSet           Operation = "governance.rules.set" // G13.1, G13.2
 	OpGovRefused            Operation = "governance.refused"   // a governance act refused after authorization (wrong role, bad order…)
 	OpGovSeed               Operation = "governance.seed"
+	OpGovAccessDecide       Operation = "governance.access.decide" // G13.3: the セキュリティ責任者's decision on a 操作者ID or a re-enrolment
 )
 
 var operatorAuthorities = []Authority{AuthorityLookup, AuthorityRecord, AuthorityIssue, AuthoritySpecialMoveIn,
@@ -83,7 +84,8 @@ var governancePolicy = map[Operation][]Authority{
 	// A refusal after authorization is logged under this operation, by the
 	// same actor; every authority that can reach a governance act may be
 	// refused.
-	OpGovRefused:  append([]Authority{AuthoritySystem}, operatorAuthorities...),
-	OpGovSeed:     {AuthoritySystem},
-	OpGovRulesSet: {AuthorityAccessAdmin},
+	OpGovRefused:      append([]Authority{AuthoritySystem}, operatorAuthorities...),
+	OpGovSeed:         {AuthoritySystem},
+	OpGovRulesSet:     {AuthorityAccessAdmin},
+	OpGovAccessDecide: {AuthorityGovernance},
 }

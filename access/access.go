@@ -59,17 +59,17 @@ type Operator struct {
 
 // Assignment asks for a 操作者ID (G2.8) for an operator. G13.3: which
 // operators hold which type is decided by the アクセス管理責任者 together with
-// the セキュリティ責任者, so the assignment names that manager's 照合ID and the
-// reference of the decision (a memo or minutes number).
+// the セキュリティ責任者, so the assignment names the decision the person
+// holding the セキュリティ責任者 role recorded in governance
+// (governance.DecideAccess); the register keeps its maker and its ID.
 type Assignment struct {
-	OperatorID      string            // optional; generated when empty
-	CollationID     string            // whose
-	Authority       jukinet.Authority // its type
-	Scope           string            // the terminals it may be used on: "node:*" (or ""), "node:<this node>", "terminal:<ID>" (scope.go)
-	ValidFrom       time.Time
-	ValidUntil      time.Time
-	SecurityManager string // 照合ID of the セキュリティ責任者 who decided with the admin
-	DecisionRef     string // reference of that decision
+	OperatorID  string            // optional; generated when empty
+	CollationID string            // whose
+	Authority   jukinet.Authority // its type
+	Scope       string            // the terminals it may be used on: "node:*" (or ""), "node:<this node>", "terminal:<ID>" (scope.go)
+	ValidFrom   time.Time
+	ValidUntil  time.Time
+	DecisionID  string // the セキュリティ責任者's decision (governance.AccessDecision.ID)
 }
 
 // OperatorIDRecord is one 操作者ID as the register keeps it.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/biometric"
+	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/store"
 	"github.com/jukinet/jukinet/store/storetest"
 )
@@ -38,6 +39,8 @@ type fixture struct {
 	reader *biometric.SyntheticReader
 	clk    *clock
 	ops    map[string]DemoOperator
+	// governed: the demo's セキュリティ統括責任者 and セキュリティ責任者 are appointed
+	governed bool
 }
 
 const node = "352063"
@@ -83,6 +86,37 @@ func newFixture(t testing.TB, e store.Engine) *fixture {
 		fx.ops[o.CollationID] = o
 	}
 	return fx
+}
+
+// decide records the セキュリティ責任者's decision that collationID may hold
+// authority (G13.3), appointing the demo's role holders on first use.
+func (fx *fixture) decide(t testing.TB, collationID string, a jukinet.Authority) string {
+	t.Helper()
+	return fx.decision(t, governance.AccessDecision{Kind: governance.DecisionAssign, CollationID: collationID, Authority: a, Reason: "事務分担"})
+}
+
+func (fx *fixture) decision(t testing.TB, d governance.AccessDecision) string {
+	t.Helper()
+	g := governance.New(fx.db)
+	today := jukinet.Today(fx.clk.Now())
+	if !fx.governed {
+		fx.governed = true
+		if _, err := g.AssignRole(jukinet.WithActor(context.Background(), governance.BootstrapActor), governance.Assignment{Role: governance.RoleGeneralManager, CollationID: "C-DEPUTY-MAYOR", Name: "防府 太郎", From: today.AddDays(-30)}); err != nil {
+			t.Fatalf("appoint GM: %v", err)
+		}
+		if _, err := g.AssignRole(fx.as("C-DEPUTY-MAYOR", "OP-DEPUTY-MAYOR-governance", jukinet.AuthorityGovernance), governance.Assignment{Role: governance.RoleSecurityManager, CollationID: "C-CITIZEN-HEAD", Name: "三田尻 花子", From: today.AddDays(-30)}); err != nil {
+			t.Fatalf("appoint security manager: %v", err)
+		}
+	}
+	id, err := g.DecideAccess(fx.securityManager(), d)
+	if err != nil {
+		t.Fatalf("DecideAccess(%+v): %v", d, err)
+	}
+	return id
+}
+
+func (fx *fixture) securityManager() context.Context {
+	return fx.as("C-CITIZEN-HEAD", "OP-CITIZEN-HEAD-governance", jukinet.AuthorityGovernance)
 }
 
 func run(t *testing.T, f func(t *testing.T, fx *fixture)) {
@@ -256,12 +290,12 @@ func TestOperatorIDValidity(t *testing.T) {
 		ctx := context.Background()
 		now := fx.clk.Now()
 		expired, err := fx.svc.Assign(fx.admin(), Assignment{CollationID: "C-CLERK", Authority: jukinet.AuthorityIssue, Scope: "node",
-			ValidFrom: now.AddDate(0, 0, -10), ValidUntil: now.AddDate(0, 0, -1), SecurityManager: "C-ADMIN", DecisionRef: "R8-12"})
+			ValidFrom: now.AddDate(0, 0, -10), ValidUntil: now.AddDate(0, 0, -1), DecisionID: fx.decide(t, "C-CLERK", jukinet.AuthorityIssue)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		future, err := fx.svc.Assign(fx.admin(), Assignment{CollationID: "C-CLERK", Authority: jukinet.AuthorityNumber, Scope: "node",
-			ValidFrom: now.AddDate(0, 0, 1), ValidUntil: now.AddDate(0, 1, 0), SecurityManager: "C-ADMIN", DecisionRef: "R8-13"})
+			ValidFrom: now.AddDate(0, 0, 1), ValidUntil: now.AddDate(0, 1, 0), DecisionID: fx.decide(t, "C-CLERK", jukinet.AuthorityNumber)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -269,8 +303,8 @@ func TestOperatorIDValidity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(c.Choices) != 2 {
-			t.Errorf("choices = %d, want the 2 valid of 4", len(c.Choices))
+		if len(c.Choices) != 3 {
+			t.Errorf("choices = %d, want the 3 valid of 5", len(c.Choices))
 		}
 		for _, tc := range []struct {
 			name, id string
@@ -310,7 +344,7 @@ func TestOperatorIDValidity(t *testing.T) {
 
 		// The validity period runs out during a session.
 		short, err := fx.svc.Assign(fx.admin(), Assignment{CollationID: "C-NUMBER", Authority: jukinet.AuthorityLookup, Scope: "node",
-			ValidFrom: now, ValidUntil: now.Add(10 * time.Minute), SecurityManager: "C-ADMIN", DecisionRef: "R8-14"})
+			ValidFrom: now, ValidUntil: now.Add(10 * time.Minute), DecisionID: fx.decide(t, "C-NUMBER", jukinet.AuthorityLookup)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -461,7 +495,7 @@ func TestOnlyAccessAdminAdministers(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				wantKind(t, "CreateOperator", fx.svc.CreateOperator(tc.ctx, Operator{CollationID: "C-NEW", Name: "新人", Department: "市民課"}), tc.want)
 				wantKind(t, "Enroll", fx.svc.Enroll(tc.ctx, "C-CLERK", r), tc.want)
-				_, err := fx.svc.Assign(tc.ctx, Assignment{CollationID: "C-CLERK", Authority: jukinet.AuthorityAccessAdmin, Scope: "node", ValidFrom: fx.clk.Now(), ValidUntil: week, SecurityManager: "C-ADMIN", DecisionRef: "x"})
+				_, err := fx.svc.Assign(tc.ctx, Assignment{CollationID: "C-CLERK", Authority: jukinet.AuthorityAccessAdmin, Scope: "node", ValidFrom: fx.clk.Now(), ValidUntil: week, DecisionID: fx.decide(t, "C-CLERK", jukinet.AuthorityAccessAdmin)})
 				wantKind(t, "Assign", err, tc.want)
 				wantKind(t, "Withdraw", fx.svc.Withdraw(tc.ctx, "OP-CLERK-record", "x"), tc.want)
 				wantKind(t, "RegisterTerminal", fx.svc.RegisterTerminal(tc.ctx, Terminal{ID: "T-X", Name: "x", Location: "x"}), tc.want)
@@ -477,7 +511,7 @@ func TestOnlyAccessAdminAdministers(t *testing.T) {
 func TestAssignValidation(t *testing.T) {
 	run(t, func(t *testing.T, fx *fixture) {
 		now := fx.clk.Now()
-		good := Assignment{CollationID: "C-CLERK", Authority: jukinet.AuthorityIssue, Scope: "terminal:T-02", ValidFrom: now, ValidUntil: now.Add(time.Hour), SecurityManager: "C-ADMIN", DecisionRef: "R8-1"}
+		good := Assignment{CollationID: "C-CLERK", Authority: jukinet.AuthorityIssue, Scope: "terminal:T-02", ValidFrom: now, ValidUntil: now.Add(time.Hour), DecisionID: fx.decide(t, "C-CLERK", jukinet.AuthorityIssue)}
 		for _, tc := range []struct {
 			name  string
 			edit  func(a *Assignment)
@@ -494,9 +528,10 @@ func TestAssignValidation(t *testing.T) {
 			{"no terminal ID", func(a *Assignment) { a.Scope = "terminal:" }, jukinet.KindInvalid, "scope"},
 			{"reversed period", func(a *Assignment) { a.ValidUntil = now.Add(-time.Hour) }, jukinet.KindInvalid, "valid_until"},
 			{"no period", func(a *Assignment) { a.ValidFrom = time.Time{} }, jukinet.KindInvalid, "valid_until"},
-			{"no security manager", func(a *Assignment) { a.SecurityManager = "" }, jukinet.KindInvalid, "security_manager"},
-			{"unknown security manager", func(a *Assignment) { a.SecurityManager = "C-GHOST" }, jukinet.KindNotFound, "security_manager"},
-			{"no decision", func(a *Assignment) { a.DecisionRef = "" }, jukinet.KindInvalid, "decision_ref"},
+			{"no decision", func(a *Assignment) { a.DecisionID = "" }, jukinet.KindInvalid, "decision_id"},
+			{"unknown decision", func(a *Assignment) { a.DecisionID = "D-GHOST" }, jukinet.KindNotFound, "decision_id"},
+			{"decision about another operator", func(a *Assignment) { a.DecisionID = fx.decide(t, "C-ISSUE", jukinet.AuthorityIssue) }, jukinet.KindConflict, "decision_id"},
+			{"decision for another authority", func(a *Assignment) { a.DecisionID = fx.decide(t, "C-CLERK", jukinet.AuthorityNumber) }, jukinet.KindConflict, "decision_id"},
 			{"unknown operator", func(a *Assignment) { a.CollationID = "C-GHOST" }, jukinet.KindNotFound, "collation_id"},
 			{"taken operator ID", func(a *Assignment) { a.OperatorID = "OP-CLERK-record" }, jukinet.KindConflict, "operator_id"},
 		} {
@@ -518,7 +553,8 @@ func TestAssignValidation(t *testing.T) {
 func TestRegistersHistory(t *testing.T) {
 	run(t, func(t *testing.T, fx *fixture) {
 		now := fx.clk.Now()
-		id, err := fx.svc.Assign(fx.admin(), Assignment{CollationID: "C-CLERK", Authority: jukinet.AuthorityIssue, Scope: "node", ValidFrom: now, ValidUntil: now.AddDate(0, 6, 0), SecurityManager: "C-ADMIN", DecisionRef: "市民課決裁R8-77"})
+		decision := fx.decide(t, "C-CLERK", jukinet.AuthorityIssue)
+		id, err := fx.svc.Assign(fx.admin(), Assignment{CollationID: "C-CLERK", Authority: jukinet.AuthorityIssue, Scope: "node", ValidFrom: now, ValidUntil: now.AddDate(0, 6, 0), DecisionID: decision})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -557,7 +593,7 @@ func TestRegistersHistory(t *testing.T) {
 				rec = &book.OperatorIDs[i]
 			}
 		}
-		if rec == nil || rec.WithdrawnAt.IsZero() || rec.SecurityManager != "C-ADMIN" || rec.DecisionRef != "市民課決裁R8-77" || rec.AssignedBy != "C-ADMIN/OP-ADMIN-access_admin@T-01" {
+		if rec == nil || rec.WithdrawnAt.IsZero() || rec.SecurityManager != "C-CITIZEN-HEAD" || rec.DecisionRef != decision || rec.AssignedBy != "C-ADMIN/OP-ADMIN-access_admin@T-01" {
 			t.Errorf("register entry of %s = %+v, want withdrawn, decided with C-ADMIN under 市民課決裁R8-77, assigned by the admin", id, rec)
 		}
 		for _, which := range []string{CSVCollation, CSVOperator, CSVHistory} {
@@ -579,7 +615,7 @@ func TestRegistersHistory(t *testing.T) {
 		if err := book.WriteHTML(&page); err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range []string{"操作者ID管理簿", "照合ID管理簿", "@media print", "市民課決裁R8-77", "税務課", "事務分担の変更"} {
+		for _, s := range []string{"操作者ID管理簿", "照合ID管理簿", "@media print", decision, "税務課", "事務分担の変更"} {
 			if !strings.Contains(page.String(), s) {
 				t.Errorf("HTML register lacks %q", s)
 			}
@@ -792,7 +828,7 @@ func TestOperatorIDScope(t *testing.T) {
 		assign := func(authority jukinet.Authority, scope string) string {
 			t.Helper()
 			id, err := fx.svc.Assign(fx.admin(), Assignment{CollationID: "C-AUDIT", Authority: authority, Scope: scope,
-				ValidFrom: now, ValidUntil: now.AddDate(0, 1, 0), SecurityManager: "C-ADMIN", DecisionRef: "R8-scope"})
+				ValidFrom: now, ValidUntil: now.AddDate(0, 1, 0), DecisionID: fx.decide(t, "C-AUDIT", authority)})
 			if err != nil {
 				t.Fatalf("Assign(scope %q): %v", scope, err)
 			}

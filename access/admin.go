@@ -11,6 +11,7 @@ import (
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/biometric"
+	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/store"
 )
 
@@ -100,11 +101,15 @@ func mustAffect(op string, res sql.Result, err error, field, what string) error 
 	return nil
 }
 
-// Enroll registers an operator's 照合情報 from a reading (G2.6, G13.2): the
-// reading is turned into a protected template under the current node key and
-// dropped. An existing template is replaced (re-registration). Only under
-// アクセス管理 (or the system during bootstrap). Errors: KindInvalid,
-// KindNotFound, KindConflict (operator not active), KindForbidden.
+// Enroll registers the 照合情報 of an operator who has none (G2.6, G13.2):
+// the reading is turned into a protected template under the current node key
+// and dropped. It never replaces a template: that would let whoever enrols
+// log in as the operator with their own finger. Re-enrolment is Reenroll
+// (with the operator's current reading) or ReplaceLost (a second
+// アクセス管理 operator and the セキュリティ責任者's decision). Nobody enrols
+// themself. Only under アクセス管理 (or the system during bootstrap). Any
+// session of the operator ends. Errors: KindInvalid, KindNotFound,
+// KindConflict (operator not active, or already enrolled), KindForbidden.
 func (s *Service) Enroll(ctx context.Context, collationID string, r biometric.Reading) error {
 	const op = "access.Enroll"
 	if err := checkID(op, "collation_id", collationID); err != nil {
@@ -114,12 +119,164 @@ func (s *Service) Enroll(ctx context.Context, collationID string, r biometric.Re
 	if err != nil {
 		return jukinet.E(op, err)
 	}
-	return s.storeTemplate(ctx, op, jukinet.OpAccessEnroll, "enrolled", collationID, t)
+	b, err := t.MarshalBinary()
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	detail := fmt.Sprintf("collation_id=%s key_version=%d", collationID, t.KeyVersion)
+	return s.act(ctx, jukinet.OpAccessEnroll, detail, func(tx *store.Tx) error {
+		if err := notSelf(tx, op, collationID); err != nil {
+			return err
+		}
+		if err := requireActive(tx, op, collationID); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM access_templates WHERE collation_id = $1`, collationID).Scan(&n); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		if n > 0 {
+			return jukinet.Errorf(op, jukinet.KindConflict, "collation_id", "照合ID %s already has 照合情報: re-enrol with the operator's current reading, or for a lost or injured finger with a second アクセス管理 operator and the セキュリティ責任者's decision (G13.2)", collationID)
+		}
+		return s.writeTemplate(tx, op, collationID, t.KeyVersion, b, "enrolled", "")
+	})
+}
+
+// Reenroll replaces an operator's 照合情報 in one act with their current
+// reading and a fresh one (G13.2): current must match the stored template
+// (KindUnauthorized otherwise, a failure counted like a login's), so only the
+// operator's own finger can replace it. Sessions of the operator end.
+func (s *Service) Reenroll(ctx context.Context, collationID string, current, fresh biometric.Reading) error {
+	const op = "access.Reenroll"
+	if err := checkID(op, "collation_id", collationID); err != nil {
+		return err
+	}
+	if err := s.authorize(ctx, jukinet.OpAccessReenroll, "collation_id="+collationID); err != nil {
+		return err
+	}
+	old, ok, err := s.template(ctx, collationID)
+	if err != nil {
+		return jukinet.E(op, err)
+	}
+	if !ok {
+		return s.refuse(ctx, jukinet.OpAccessReenroll, jukinet.Errorf(op, jukinet.KindNotFound, "collation_id", "照合ID %s has no 照合情報 to replace; enrol it", collationID))
+	}
+	m, ok := s.matchers[old.KeyVersion]
+	if !ok {
+		return s.refuse(ctx, jukinet.OpAccessReenroll, jukinet.Errorf(op, jukinet.KindConflict, "key_version", "node key version %d is withdrawn: replace the 照合情報 as lost", old.KeyVersion))
+	}
+	if match, err := m.Verify(old, current); err != nil || !match {
+		s.logFailure(ctx, "", collationID, "reenroll_no_match", true)
+		return s.refuse(ctx, jukinet.OpAccessReenroll, jukinet.E(op, jukinet.KindUnauthorized, jukinet.Field("current_reading"), "the current reading does not match the operator's 照合情報"))
+	}
+	t, err := s.current().Enroll(fresh, s.opt.Rand)
+	if err != nil {
+		return jukinet.E(op, err)
+	}
+	b, err := t.MarshalBinary()
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	detail := fmt.Sprintf("collation_id=%s key_version=%d by=current_reading", collationID, t.KeyVersion)
+	return s.act(ctx, jukinet.OpAccessReenroll, detail, func(tx *store.Tx) error {
+		if err := requireActive(tx, op, collationID); err != nil {
+			return err
+		}
+		return s.writeTemplate(tx, op, collationID, t.KeyVersion, b, "reenrolled", "with the current reading")
+	})
+}
+
+// Replacement replaces the 照合情報 of an operator who cannot give a current
+// reading (a lost or injured finger, G13.2). The actor (under アクセス管理) is
+// one person; a second operator holding a valid アクセス管理 操作者ID proves
+// their presence with their own 照合 on the actor's terminal; the
+// セキュリティ責任者 has recorded a re-enrolment decision about the operator.
+// Neither of the two may be the operator.
+type Replacement struct {
+	CollationID       string
+	Reading           biometric.Reading // the new reading of the operator
+	DecisionID        string            // governance.DecisionReenrol about CollationID
+	SecondCollationID string            // the second アクセス管理 operator
+	SecondReading     biometric.Reading // their reading
+}
+
+// ReplaceLost replaces an operator's 照合情報 under two people and a recorded
+// decision (see Replacement). Sessions of the operator end. Errors:
+// KindForbidden (self, second operator missing, the same person, or without
+// アクセス管理), KindUnauthorized (second reading), KindNotFound/KindConflict
+// (decision, field "decision_id"), as Enroll otherwise.
+func (s *Service) ReplaceLost(ctx context.Context, in Replacement) error {
+	const op = "access.ReplaceLost"
+	if err := checkID(op, "collation_id", in.CollationID); err != nil {
+		return err
+	}
+	if err := s.authorize(ctx, jukinet.OpAccessReenroll, "collation_id="+in.CollationID); err != nil {
+		return err
+	}
+	actor, _ := jukinet.ActorFrom(ctx)
+	refuse := func(err error) error { return s.refuse(ctx, jukinet.OpAccessReenroll, err) }
+	if !ValidID(in.SecondCollationID) {
+		return refuse(jukinet.E(op, jukinet.KindInvalid, jukinet.Field("second_collation_id"), "a second operator holding アクセス管理 must give their 照合ID and reading"))
+	}
+	if in.SecondCollationID == actor.CollationID || in.SecondCollationID == in.CollationID {
+		return refuse(jukinet.E(op, jukinet.KindForbidden, jukinet.Field("second_collation_id"), "the second operator must be another person than the actor and the operator concerned"))
+	}
+	m, err := s.match(ctx, op, actor.Terminal, in.SecondCollationID, in.SecondReading)
+	if err != nil {
+		return refuse(jukinet.E(op, jukinet.Field("second_reading"), err))
+	}
+	ids, err := s.validOperatorIDs(ctx, in.SecondCollationID, s.now())
+	if err != nil {
+		return jukinet.E(op, err)
+	}
+	admin := false
+	for _, r := range s.inScope(ids, actor.Terminal) {
+		admin = admin || r.Authority == jukinet.AuthorityAccessAdmin
+	}
+	if !admin {
+		return refuse(jukinet.E(op, jukinet.KindForbidden, jukinet.Field("second_collation_id"), "the second operator holds no valid アクセス管理 操作者ID on this terminal"))
+	}
+	t, err := s.current().Enroll(in.Reading, s.opt.Rand)
+	if err != nil {
+		return jukinet.E(op, err)
+	}
+	b, err := t.MarshalBinary()
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	detail := fmt.Sprintf("collation_id=%s key_version=%d by=decision second=%s", in.CollationID, t.KeyVersion, in.SecondCollationID)
+	return s.act(ctx, jukinet.OpAccessReenroll, detail, func(tx *store.Tx) error {
+		if err := notSelf(tx, op, in.CollationID); err != nil {
+			return err
+		}
+		if err := requireActive(tx, op, in.CollationID); err != nil {
+			return err
+		}
+		d, err := governance.SpendDecision(tx, strings.TrimSpace(in.DecisionID), governance.DecisionReenrol, in.CollationID, "", "reenroll:"+in.CollationID)
+		if err != nil {
+			return jukinet.E(op, err)
+		}
+		if err := s.afterMatch(tx, m); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		return s.writeTemplate(tx, op, in.CollationID, t.KeyVersion, b, "reenrolled",
+			fmt.Sprintf("lost; second=%s decision=%s by %s", in.SecondCollationID, d.ID, d.DecidedBy))
+	})
+}
+
+// notSelf refuses an act of the actor on their own 照合ID (G13: nobody
+// approves themself).
+func notSelf(tx *store.Tx, op, collationID string) error {
+	if a := tx.Actor(); !a.IsSystem() && a.CollationID == collationID {
+		return jukinet.Errorf(op, jukinet.KindForbidden, "collation_id", "an operator may not do this on their own 照合ID (G13)")
+	}
+	return nil
 }
 
 // Renew re-enrols an operator's 照合情報 under the current node key version:
 // the reading must match the template under its old key first
-// (KindUnauthorized otherwise). Login does the same by itself.
+// (KindUnauthorized otherwise). Login does the same by itself. Sessions of
+// the operator end.
 func (s *Service) Renew(ctx context.Context, collationID string, r biometric.Reading) error {
 	const op = "access.Renew"
 	if err := checkID(op, "collation_id", collationID); err != nil {
@@ -149,15 +306,28 @@ func (s *Service) storeTemplate(ctx context.Context, op string, operation jukine
 		return jukinet.E(op, jukinet.KindInternal, err)
 	}
 	detail := fmt.Sprintf("collation_id=%s key_version=%d", collationID, t.KeyVersion)
-	return s.db.Update(ctx, store.Op{Operation: operation, Detail: detail}, func(tx *store.Tx) error {
+	return s.act(ctx, operation, detail, func(tx *store.Tx) error {
 		if err := requireActive(tx, op, collationID); err != nil {
 			return err
 		}
-		if err := putTemplate(tx, collationID, t.KeyVersion, b); err != nil {
-			return jukinet.E(op, jukinet.KindInternal, err)
-		}
-		return addHistory(tx, registerCollation, collationID, event, fmt.Sprintf("key_version=%d", t.KeyVersion))
+		return s.writeTemplate(tx, op, collationID, t.KeyVersion, b, event, "")
 	})
+}
+
+// writeTemplate stores a template, ends the operator's sessions (a session
+// opened with the old 照合情報 does not outlive it) and writes the history.
+func (s *Service) writeTemplate(tx *store.Tx, op, collationID string, version uint32, b []byte, event, note string) error {
+	if err := putTemplate(tx, collationID, version, b); err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if _, err := tx.Exec(`DELETE FROM access_sessions WHERE collation_id = $1`, collationID); err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	h := fmt.Sprintf("key_version=%d", version)
+	if note != "" {
+		h += " " + note
+	}
+	return addHistory(tx, registerCollation, collationID, event, h)
 }
 
 func putTemplate(tx *store.Tx, collationID string, version uint32, b []byte) error {
@@ -210,7 +380,7 @@ func (s *Service) Revoke(ctx context.Context, collationID, reason string) error 
 	if err := validText(op, "reason", reason, 200); err != nil {
 		return err
 	}
-	return s.db.Update(ctx, store.Op{Operation: jukinet.OpAccessRevoke, Detail: "collation_id=" + collationID}, func(tx *store.Tx) error {
+	return s.act(ctx, jukinet.OpAccessRevoke, "collation_id="+collationID, func(tx *store.Tx) error {
 		res, err := tx.Exec(`DELETE FROM access_templates WHERE collation_id = $1`, collationID)
 		if err := mustAffect(op, res, err, "collation_id", "照合情報 of "+collationID); err != nil {
 			return err
@@ -223,11 +393,14 @@ func (s *Service) Revoke(ctx context.Context, collationID, reason string) error 
 }
 
 // Assign gives an operator a 操作者ID (G2.8, G13.3) and returns it. The
-// security manager must be an active operator; they may be the admin
-// themself, as in 防府市 where the head of the Citizen Division holds both
-// roles (G5, G11-2). Errors: KindInvalid (field), KindNotFound (operator
-// or security manager), KindConflict (operator not active, ID taken),
-// KindForbidden.
+// assignment spends a decision the holder of the セキュリティ責任者 role
+// recorded in governance about this operator and authority (DecisionID); the
+// register keeps its maker. Nobody assigns a 操作者ID to themself, and the
+// decision's maker is never its subject. A system principal may assign
+// without a decision only while no セキュリティ責任者 was ever appointed
+// (bootstrap of a new node, recorded as such). Errors: KindInvalid (field),
+// KindNotFound (operator, decision), KindConflict (operator not active, ID
+// taken, decision spent or about someone or something else), KindForbidden.
 func (s *Service) Assign(ctx context.Context, a Assignment) (string, error) {
 	const op = "access.Assign"
 	if a.OperatorID == "" {
@@ -252,23 +425,41 @@ func (s *Service) Assign(ctx context.Context, a Assignment) (string, error) {
 	if a.ValidFrom.IsZero() || a.ValidUntil.IsZero() || !a.ValidUntil.After(a.ValidFrom) {
 		return "", jukinet.E(op, jukinet.KindInvalid, jukinet.Field("valid_until"), "a validity period with valid_from before valid_until is required")
 	}
-	if err := checkID(op, "security_manager", a.SecurityManager); err != nil {
-		return "", err
+	a.DecisionID = strings.TrimSpace(a.DecisionID)
+	if a.DecisionID != "" && len(a.DecisionID) > 64 {
+		return "", jukinet.E(op, jukinet.KindInvalid, jukinet.Field("decision_id"), "decision_id is the ID of a recorded decision")
 	}
-	if err := validText(op, "decision_ref", a.DecisionRef, 100); err != nil {
-		return "", err
-	}
-	detail := fmt.Sprintf("operator_id=%s collation_id=%s authority=%s security_manager=%s decision=%s", a.OperatorID, a.CollationID, a.Authority, a.SecurityManager, a.DecisionRef)
-	err := s.db.Update(ctx, store.Op{Operation: jukinet.OpAccessAssign, Detail: detail}, func(tx *store.Tx) error {
+	detail := fmt.Sprintf("operator_id=%s collation_id=%s authority=%s decision=%s", a.OperatorID, a.CollationID, a.Authority, logText(a.DecisionID))
+	err := s.act(ctx, jukinet.OpAccessAssign, detail, func(tx *store.Tx) error {
+		if err := notSelf(tx, op, a.CollationID); err != nil {
+			return err
+		}
 		if err := requireActive(tx, op, a.CollationID); err != nil {
 			return err
 		}
-		if err := requireActive(tx, op, a.SecurityManager); err != nil {
-			return jukinet.E(op, jukinet.Field("security_manager"), err)
+		manager, ref := "", ""
+		if actor := tx.Actor(); actor.IsSystem() && a.DecisionID == "" {
+			appointed, err := governance.RoleEverHeld(tx, governance.RoleSecurityManager)
+			if err != nil {
+				return jukinet.E(op, jukinet.KindInternal, err)
+			}
+			if appointed {
+				return jukinet.E(op, jukinet.KindForbidden, jukinet.Field("decision_id"), "a セキュリティ責任者 is appointed: every 操作者ID needs their recorded decision (G13.3)")
+			}
+			ref = "bootstrap:" + actor.System
+		} else {
+			if a.DecisionID == "" {
+				return jukinet.E(op, jukinet.KindInvalid, jukinet.Field("decision_id"), "the セキュリティ責任者's recorded decision is required (G13.3)")
+			}
+			d, err := governance.SpendDecision(tx, a.DecisionID, governance.DecisionAssign, a.CollationID, a.Authority, "assign:"+a.OperatorID)
+			if err != nil {
+				return jukinet.E(op, err)
+			}
+			manager, ref = d.DecidedBy, d.ID
 		}
 		_, err := tx.Exec(`INSERT INTO access_operator_ids (operator_id, collation_id, authority, scope, valid_from, valid_until, security_manager, decision_ref, assigned_at, assigned_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			a.OperatorID, a.CollationID, string(a.Authority), a.Scope, micro(a.ValidFrom), micro(a.ValidUntil), a.SecurityManager, a.DecisionRef, tx.NowMicro(), tx.Actor().String())
+			a.OperatorID, a.CollationID, string(a.Authority), a.Scope, micro(a.ValidFrom), micro(a.ValidUntil), manager, ref, tx.NowMicro(), tx.Actor().String())
 		if store.IsUniqueViolation(err) {
 			return jukinet.Errorf(op, jukinet.KindConflict, "operator_id", "操作者ID %s already exists", a.OperatorID)
 		}
@@ -276,7 +467,7 @@ func (s *Service) Assign(ctx context.Context, a Assignment) (string, error) {
 			return jukinet.E(op, jukinet.KindInternal, err)
 		}
 		return addHistory(tx, registerOperator, a.OperatorID, "assigned", fmt.Sprintf("collation_id=%s authority=%s scope=%s valid=%s..%s security_manager=%s decision=%s",
-			a.CollationID, a.Authority, a.Scope, a.ValidFrom.UTC().Format("2006-01-02T15:04Z"), a.ValidUntil.UTC().Format("2006-01-02T15:04Z"), a.SecurityManager, a.DecisionRef))
+			a.CollationID, a.Authority, a.Scope, a.ValidFrom.UTC().Format("2006-01-02T15:04Z"), a.ValidUntil.UTC().Format("2006-01-02T15:04Z"), manager, ref))
 	})
 	if err != nil {
 		return "", err
@@ -294,7 +485,7 @@ func (s *Service) Withdraw(ctx context.Context, operatorID, reason string) error
 	if err := validText(op, "reason", reason, 200); err != nil {
 		return err
 	}
-	return s.db.Update(ctx, store.Op{Operation: jukinet.OpAccessWithdraw, Detail: "operator_id=" + operatorID}, func(tx *store.Tx) error {
+	return s.act(ctx, jukinet.OpAccessWithdraw, "operator_id="+operatorID, func(tx *store.Tx) error {
 		res, err := tx.Exec(`UPDATE access_operator_ids SET withdrawn_at = $1, withdrawn_by = $2 WHERE operator_id = $3 AND withdrawn_at = 0`,
 			tx.NowMicro(), tx.Actor().String(), operatorID)
 		if err := mustAffect(op, res, err, "operator_id", "操作者ID "+operatorID+" in force"); err != nil {

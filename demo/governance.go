@@ -12,19 +12,25 @@ import (
 	"github.com/jukinet/jukinet/store"
 )
 
-// The 照合IDs of the demo's role holders. The operators among them match the
-// demo operators of the access component; C-DEPUTY-MAYOR and C-CITIZEN-HEAD
-// hold roles only.
+// The 照合IDs of the demo's role holders, all operators of the one list of
+// demo people (access.DemoPeople): the head of the Citizen Division holds
+// the three roles the guideline gives that post (G5, G11-2, G16.2).
 const (
 	DemoDeputyMayor = "C-DEPUTY-MAYOR" // セキュリティ統括責任者
-	DemoCitizenHead = "C-CITIZEN-HEAD" // セキュリティ責任者, 本人確認情報管理責任者
-	DemoAccessAdmin = "C-ADMIN"        // アクセス管理責任者
+	DemoCitizenHead = "C-CITIZEN-HEAD" // セキュリティ責任者, アクセス管理責任者, 本人確認情報管理責任者
+	DemoAccessAdmin = "C-ADMIN"        // アクセス管理 staff (課長補佐); not a role holder
 	DemoSysAdmin    = "C-SYSADM"       // システム管理者, 情報資産管理責任者
 	DemoClerk       = "C-CLERK"        // council secretariat; designated handler
 	DemoIssuer      = "C-ISSUE"        // designated handler
 	DemoNumber      = "C-NUMBER"       // designated handler
 	DemoAuditor     = "C-AUDIT"        // invited to the council; inspector
 )
+
+// nameOf is the demo person's name (the one list, access.DemoPeople).
+func nameOf(collationID string) string {
+	p, _ := access.DemoPersonOf(collationID)
+	return p.Name
+}
 
 // GovernanceSeedResult says what SeedGovernance recorded.
 type GovernanceSeedResult struct {
@@ -36,7 +42,7 @@ type GovernanceSeedResult struct {
 }
 
 func operator(ctx context.Context, collationID string, a jukinet.Authority) context.Context {
-	return jukinet.WithActor(ctx, jukinet.Actor{CollationID: collationID, OperatorID: "OP-" + collationID[2:], Authority: a, Terminal: "demo-terminal"})
+	return jukinet.WithActor(ctx, jukinet.Actor{CollationID: collationID, OperatorID: access.DemoOperatorID(collationID, a), Authority: a, Terminal: access.DemoTerminal})
 }
 
 // SeedGovernance records a plausible year of 防府市's operation management
@@ -71,17 +77,17 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 
 	steps := []func() error{
 		func() error {
-			_, err := s.AssignRole(jukinet.WithActor(ctx, governance.BootstrapActor), governance.Assignment{Role: governance.RoleGeneralManager, CollationID: DemoDeputyMayor, Name: "防府 太郎", Position: "副市長", From: start})
+			_, err := s.AssignRole(jukinet.WithActor(ctx, governance.BootstrapActor), governance.Assignment{Role: governance.RoleGeneralManager, CollationID: DemoDeputyMayor, Name: nameOf(DemoDeputyMayor), Position: "副市長", From: start})
 			return err
 		},
 	}
 	for _, a := range []governance.Assignment{
-		{Role: governance.RoleSystemAdministrator, CollationID: DemoSysAdmin, Name: "佐波 次郎", Position: "デジタル推進課長", From: start},
-		{Role: governance.RoleAssetManager, CollationID: DemoSysAdmin, Name: "佐波 次郎", Position: "デジタル推進課長", From: start},
-		{Role: governance.RoleSecurityManager, CollationID: DemoCitizenHead, Name: "三田尻 花子", Position: "市民課長", From: start},
-		{Role: governance.RoleIdentityInfoManager, CollationID: DemoCitizenHead, Name: "三田尻 花子", Position: "市民課長", From: start},
-		{Role: governance.RoleAccessControlManager, CollationID: DemoAccessAdmin, Name: "牟礼 一郎", Position: "市民課長補佐（アクセス管理）", From: start},
-		{Role: governance.RoleCouncilSecretariat, CollationID: DemoClerk, Name: "華城 さくら", Position: "市民課主任", From: start},
+		{Role: governance.RoleSystemAdministrator, CollationID: DemoSysAdmin, Name: nameOf(DemoSysAdmin), Position: "デジタル推進課長", From: start},
+		{Role: governance.RoleAssetManager, CollationID: DemoSysAdmin, Name: nameOf(DemoSysAdmin), Position: "デジタル推進課長", From: start},
+		{Role: governance.RoleSecurityManager, CollationID: DemoCitizenHead, Name: nameOf(DemoCitizenHead), Position: "市民課長", From: start},
+		{Role: governance.RoleIdentityInfoManager, CollationID: DemoCitizenHead, Name: nameOf(DemoCitizenHead), Position: "市民課長", From: start},
+		{Role: governance.RoleAccessControlManager, CollationID: DemoCitizenHead, Name: nameOf(DemoCitizenHead), Position: "市民課長", From: start},
+		{Role: governance.RoleCouncilSecretariat, CollationID: DemoClerk, Name: nameOf(DemoClerk), Position: "市民課主任", From: start},
 	} {
 		steps = append(steps, func() error { _, err := s.AssignRole(gm, a); return err })
 	}
@@ -103,7 +109,7 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 		},
 		// G16-2.1: who may handle identity information.
 		func() error {
-			for _, h := range []struct{ id, name, scope string }{{DemoClerk, "華城 さくら", "住民異動届の処理"}, {DemoIssuer, "富海 健", "広域交付"}, {DemoNumber, "大道 明", "個人番号事務"}} {
+			for _, h := range []struct{ id, name, scope string }{{DemoClerk, nameOf(DemoClerk), "住民異動届の処理"}, {DemoIssuer, nameOf(DemoIssuer), "広域交付"}, {DemoNumber, nameOf(DemoNumber), "個人番号事務"}} {
 				if _, err := s.DesignateHandler(head, governance.HandlerDesignation{CollationID: h.id, Name: h.name, Scope: h.scope, From: d(1)}); err != nil {
 					return err
 				}
@@ -146,10 +152,10 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 		// G9: rooms.
 		func() error {
 			for _, a := range []governance.RoomAuthorization{
-				{Room: governance.RoomComputer, CollationID: DemoSysAdmin, Name: "佐波 次郎", Purpose: "システム運用", From: d(1), Until: today.AddDays(300)},
-				{Room: governance.RoomMediaStorage, CollationID: DemoSysAdmin, Name: "佐波 次郎", Purpose: "バックアップ媒体の管理", From: d(1), Until: today.AddDays(300)},
+				{Room: governance.RoomComputer, CollationID: DemoSysAdmin, Name: nameOf(DemoSysAdmin), Purpose: "システム運用", From: d(1), Until: today.AddDays(300)},
+				{Room: governance.RoomMediaStorage, CollationID: DemoSysAdmin, Name: nameOf(DemoSysAdmin), Purpose: "バックアップ媒体の管理", From: d(1), Until: today.AddDays(300)},
 				{Room: governance.RoomComputer, CollationID: "V-ENGINEER-01", Name: "保守業者 技術者", Purpose: "CS 定期保守", From: d(60), Until: d(180)},
-				{Room: governance.RoomComputer, CollationID: DemoAuditor, Name: "監査担当", Purpose: "入退室管理の監査", From: today.AddDays(-30), Until: today.AddDays(20)},
+				{Room: governance.RoomComputer, CollationID: DemoAuditor, Name: nameOf(DemoAuditor), Purpose: "入退室管理の監査", From: today.AddDays(-30), Until: today.AddDays(20)},
 			} {
 				if _, err := s.AuthorizeRoom(sys, a); err != nil {
 					return err
@@ -198,7 +204,7 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 		func() error {
 			m, err := s.ConveneMeeting(gm, governance.Meeting{HeldOn: d(30), Title: "令和年度 第1回 住基ネットセキュリティ会議",
 				Members: []governance.Attendance{{Role: governance.RoleGeneralManager, Present: true}, {Role: governance.RoleSystemAdministrator, Present: true}, {Role: governance.RoleSecurityManager, Present: true}},
-				Invited: []governance.Invitee{{CollationID: DemoAccessAdmin, Name: "牟礼 一郎", Department: "市民課", Reason: "照合ID・操作者ID管理簿の報告"}},
+				Invited: []governance.Invitee{{CollationID: DemoAccessAdmin, Name: nameOf(DemoAccessAdmin), Department: "市民課", Reason: "照合ID・操作者ID管理簿の報告"}},
 				Items: []governance.AgendaItem{
 					{Category: governance.CategoryMeasures, Title: "セキュリティ対策基準の見直し"},
 					{Category: governance.CategoryMeasures, Title: "CS 機器保守業務の外部委託", Important: true, OutsourcingID: outsourcingID},
@@ -223,7 +229,7 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 			return s.RecordMinutes(clerkGov, governance.Minutes{MeetingID: meeting1, Text: "出席: 統括責任者、システム管理者、セキュリティ責任者。議題4件、うち3件決定。", RecordedOn: d(33)})
 		},
 		func() error {
-			id, err := s.IssueInstruction(gm, governance.Instruction{ItemID: itemTraining, Kind: governance.KindInstruction, AddresseeCollationID: DemoCitizenHead, AddresseeName: "三田尻 花子", AddresseeDepartment: "市民課",
+			id, err := s.IssueInstruction(gm, governance.Instruction{ItemID: itemTraining, Kind: governance.KindInstruction, AddresseeCollationID: DemoCitizenHead, AddresseeName: nameOf(DemoCitizenHead), AddresseeDepartment: "市民課",
 				Content: "操作者研修を実施し結果を報告すること", IssuedOn: d(31), DueOn: d(120)})
 			if err != nil {
 				return err
@@ -247,7 +253,7 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 			return s.ActivateContract(sysGov, governance.Activation{OutsourcingID: outsourcingID, ActiveFrom: d(40), ActiveUntil: d(40 + 730), FirstInspectionDue: d(220)})
 		},
 		func() (err error) {
-			inspectionID, err = s.RecordInspection(sysGov, governance.Inspection{OutsourcingID: outsourcingID, InspectedOn: d(215), Inspector: "監査担当 (C-AUDIT) 立会い",
+			inspectionID, err = s.RecordInspection(sysGov, governance.Inspection{OutsourcingID: outsourcingID, InspectedOn: d(215), Inspector: nameOf(DemoAuditor) + " (C-AUDIT) 立会い",
 				Findings: "作業記録は適正。媒体持出簿の記入漏れ1件。", FollowUp: "持出簿の記入徹底と再点検", FollowUpDue: d(250), NextDue: today.AddDays(140)})
 			return err
 		},
@@ -286,7 +292,7 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 		func() error {
 			m, err := s.ConveneMeeting(gm, governance.Meeting{HeldOn: today.AddDays(-20), Title: "第2回 住基ネットセキュリティ会議",
 				Members: []governance.Attendance{{Role: governance.RoleGeneralManager, Present: true}, {Role: governance.RoleSystemAdministrator, Present: false, AbsenceReason: "障害対応のため欠席（代理: 課長補佐）"}, {Role: governance.RoleSecurityManager, Present: true}},
-				Invited: []governance.Invitee{{CollationID: DemoAuditor, Name: "監査担当", Department: "監査室", Reason: "セキュリティ監査結果の説明"}},
+				Invited: []governance.Invitee{{CollationID: DemoAuditor, Name: nameOf(DemoAuditor), Department: "監査室", Reason: "セキュリティ監査結果の説明"}},
 				Items: []governance.AgendaItem{
 					{Category: governance.CategoryAudit, Title: "年次セキュリティ監査の結果"},
 					{Category: governance.CategoryCompliance, Title: "入退室管理の状況"},
@@ -303,7 +309,7 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 			if err := s.RecordMinutes(clerkGov, governance.Minutes{MeetingID: meeting2, Text: "監査結果の報告と是正方針を決定。", RecordedOn: today.AddDays(-18)}); err != nil {
 				return err
 			}
-			_, err = s.IssueInstruction(gm, governance.Instruction{ItemID: itemAudit, Kind: governance.KindRequest, AddresseeCollationID: DemoSysAdmin, AddresseeName: "佐波 次郎", AddresseeDepartment: "デジタル推進課",
+			_, err = s.IssueInstruction(gm, governance.Instruction{ItemID: itemAudit, Kind: governance.KindRequest, AddresseeCollationID: DemoSysAdmin, AddresseeName: nameOf(DemoSysAdmin), AddresseeDepartment: "デジタル推進課",
 				Content: "監査指摘事項の是正計画を提出すること", IssuedOn: today.AddDays(-19), DueOn: today.AddDays(25)})
 			return err
 		},

@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
@@ -73,6 +74,7 @@ type DB struct {
 	failAt  string // test hook (export_test.go): a step name at which Update fails
 	onLog   []func(ctx context.Context, recs []LogRecord)
 	onLogMu sync.Mutex
+	guard   atomic.Pointer[Guard]
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements of the write path, by text
@@ -373,6 +375,15 @@ func (db *DB) OnLog(f func(ctx context.Context, recs []LogRecord)) {
 	db.onLog = append(db.onLog, f)
 	db.onLogMu.Unlock()
 }
+
+// Guard is a check the store runs after the policy table admits an actor
+// and before the operation runs: a rule the table cannot express because it
+// depends on records (who is designated for what on a day). A non-nil error
+// refuses the operation; the refusal is logged as forbidden.
+type Guard func(ctx context.Context, actor jukinet.Actor, op jukinet.Operation) error
+
+// SetGuard installs g (replacing any earlier one) for every later Update.
+func (db *DB) SetGuard(g Guard) { db.guard.Store(&g) }
 
 // Meta reads a node_meta value ("" when absent).
 func (db *DB) Meta(ctx context.Context, key string) (string, error) {

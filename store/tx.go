@@ -345,6 +345,12 @@ func (db *DB) Update(ctx context.Context, op Op, fn func(tx *Tx) error) error {
 		db.logRefusal(ctx, actor, op, "forbidden")
 		return jukinet.E(string(op.Operation), err)
 	}
+	if g := db.guard.Load(); g != nil && *g != nil {
+		if err := (*g)(ctx, actor, op.Operation); err != nil {
+			db.logRefusal(ctx, actor, op, "forbidden")
+			return jukinet.E(string(op.Operation), jukinet.KindForbidden, err)
+		}
+	}
 	if op.Operation == jukinet.OpResidentRead && strings.TrimSpace(op.Purpose) == "" {
 		return jukinet.E(string(op.Operation), jukinet.KindInvalid, jukinet.Field("purpose"), "reading a person's data requires a purpose or case number")
 	}

@@ -41,6 +41,7 @@ type operatorData struct {
 
 var adminDone = map[string]string{
 	"enroll": "照合情報を登録しました。", "renew": "照合情報を更新しました。", "revoke": "照合情報を削除しました。",
+	"reenroll": "照合情報を再登録しました。", "replace": "照合情報を再登録しました（紛失・負傷）。",
 	"assign": "操作者IDを付与しました。", "withdraw": "操作者IDを取り消しました。", "unlock": "ロックを解除しました。",
 }
 
@@ -89,6 +90,29 @@ func (s *server) operatorAction(w http.ResponseWriter, r *http.Request) error {
 		} else if err == nil {
 			err = s.cfg.Operators.Renew(ctx, id, reading)
 		}
+	case "reenroll":
+		// G13.2: the operator's current reading and the new one, in one act.
+		var current, fresh biometric.Reading
+		current, err = s.readingOf(id, f, "current_reading")
+		if err == nil {
+			fresh, err = s.enrolReading(id, f)
+		}
+		if err == nil {
+			err = s.cfg.Operators.Reenroll(ctx, id, current, fresh)
+		}
+	case "replace":
+		// A lost or injured finger: a second アクセス管理 operator's 照合
+		// and the セキュリティ責任者's recorded decision.
+		second := strings.TrimSpace(f.Get("second_collation_id"))
+		var fresh, secondReading biometric.Reading
+		fresh, err = s.enrolReading(id, f)
+		if err == nil {
+			secondReading, err = s.readingOf(second, f, "second_reading")
+		}
+		if err == nil {
+			err = s.cfg.Operators.ReplaceLost(ctx, access.Replacement{CollationID: id, Reading: fresh, DecisionID: strings.TrimSpace(f.Get("decision_id")),
+				SecondCollationID: second, SecondReading: secondReading})
+		}
 	case "revoke":
 		err = s.cfg.Operators.Revoke(ctx, id, strings.TrimSpace(f.Get("reason")))
 	case "assign":
@@ -104,10 +128,10 @@ func (s *server) operatorAction(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/admin/operators/"+url.PathEscape(id)+"?done="+action, http.StatusSeeOther)
 		return nil
 	}
-	fe, msg, ok := placeError(err, []string{"reading", "reason", "authority", "scope", "valid_until", "security_manager", "decision_ref", "operator_id"})
+	fe, msg, ok := placeError(err, []string{"reading", "current_reading", "second_reading", "second_collation_id", "reason", "authority", "scope", "valid_until", "decision_id", "operator_id", "collation_id"})
 	if !ok {
 		switch jukinet.ErrorKind(err) {
-		case jukinet.KindConflict, jukinet.KindNotFound:
+		case jukinet.KindConflict, jukinet.KindNotFound, jukinet.KindForbidden, jukinet.KindUnauthorized:
 			msg = ruleOf(err)
 		default:
 			return err
@@ -120,32 +144,36 @@ func (s *server) operatorAction(w http.ResponseWriter, r *http.Request) error {
 // enrolReading is the reading to enrol: the 仮想リーダー's in the demo, or
 // the reader agent's (hex in "reading").
 func (s *server) enrolReading(id string, f url.Values) (biometric.Reading, error) {
+	return s.readingOf(id, f, "reading")
+}
+
+// readingOf is the reading of person in form field: the reader agent's (hex)
+// or, in the demo, the 仮想リーダー's reading of that person's finger.
+func (s *server) readingOf(person string, f url.Values, field string) (biometric.Reading, error) {
 	var reading biometric.Reading
-	if raw := strings.TrimSpace(f.Get("reading")); raw != "" {
+	if raw := strings.TrimSpace(f.Get(field)); raw != "" {
 		b, err := hex.DecodeString(raw)
 		if err != nil || len(b) != len(reading) {
-			return reading, jukinet.E("web.enroll", jukinet.KindInvalid, jukinet.Field("reading"), "リーダーからの読取データが不正です。もう一度読み取ってください。")
+			return reading, jukinet.E("web.enroll", jukinet.KindInvalid, jukinet.Field(field), "リーダーからの読取データが不正です。もう一度読み取ってください。")
 		}
 		copy(reading[:], b)
 		return reading, nil
 	}
-	if s.cfg.Reader == nil {
-		return reading, jukinet.E("web.enroll", jukinet.KindInvalid, jukinet.Field("reading"), "リーダーで読み取ってください。")
+	if s.cfg.Reader == nil || person == "" {
+		return reading, jukinet.E("web.enroll", jukinet.KindInvalid, jukinet.Field(field), "リーダーで読み取ってください。")
 	}
-	return s.cfg.Reader.Genuine(id, 0), nil
+	return s.cfg.Reader.Genuine(person, 0), nil
 }
 
 func (s *server) assign(r *http.Request, id string, f url.Values) error {
 	a := access.Assignment{CollationID: id, Authority: jukinet.Authority(strings.TrimSpace(f.Get("authority"))),
-		Scope: strings.TrimSpace(f.Get("scope")), SecurityManager: strings.TrimSpace(f.Get("security_manager")),
-		DecisionRef: strings.TrimSpace(f.Get("decision_ref")), ValidFrom: s.cfg.Now()}
+		Scope: strings.TrimSpace(f.Get("scope")), DecisionID: strings.TrimSpace(f.Get("decision_id")), ValidFrom: s.cfg.Now()}
 	if !a.Authority.Valid() || a.Authority == jukinet.AuthoritySystem {
 		return jukinet.E("web.assign", jukinet.KindInvalid, jukinet.Field("authority"), "権限の種類を選択してください。")
 	}
 	for _, req := range []struct{ field, value, msg string }{
 		{"scope", a.Scope, "適用範囲を入力してください（例: node）。"},
-		{"security_manager", a.SecurityManager, "協議して決定したセキュリティ責任者の照合IDを入力してください（G13.3）。"},
-		{"decision_ref", a.DecisionRef, "決定文書の番号を入力してください（G13.3）。"},
+		{"decision_id", a.DecisionID, "セキュリティ責任者が記録した決定の番号を入力してください（G13.3）。"},
 	} {
 		if req.value == "" {
 			return jukinet.E("web.assign", jukinet.KindInvalid, jukinet.Field(req.field), req.msg)

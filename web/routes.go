@@ -86,6 +86,8 @@ func terminalRoutes() []route {
 		{"GET /admin/operators/{id}", jukinet.OpAccessRegisterRead, "operator", (*server).operator},
 		{"POST /admin/operators/{id}/enroll", jukinet.OpAccessEnroll, "operator", (*server).operatorAction},
 		{"POST /admin/operators/{id}/renew", jukinet.OpAccessRenew, "operator", (*server).operatorAction},
+		{"POST /admin/operators/{id}/reenroll", jukinet.OpAccessReenroll, "operator", (*server).operatorAction},
+		{"POST /admin/operators/{id}/replace", jukinet.OpAccessReenroll, "operator", (*server).operatorAction},
 		{"POST /admin/operators/{id}/revoke", jukinet.OpAccessRevoke, "operator", (*server).operatorAction},
 		{"POST /admin/operators/{id}/assign", jukinet.OpAccessAssign, "operator", (*server).operatorAction},
 		{"POST /admin/operators/{id}/withdraw", jukinet.OpAccessWithdraw, "operator", (*server).operatorAction},

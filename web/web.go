@@ -100,6 +100,8 @@ type OperatorAdmin interface {
 	OperatorIDs(ctx context.Context, collationID string) ([]access.OperatorIDRecord, error)
 	Enroll(ctx context.Context, collationID string, r biometric.Reading) error
 	Renew(ctx context.Context, collationID string, r biometric.Reading) error
+	Reenroll(ctx context.Context, collationID string, current, fresh biometric.Reading) error
+	ReplaceLost(ctx context.Context, in access.Replacement) error
 	Revoke(ctx context.Context, collationID, reason string) error
 	Assign(ctx context.Context, a access.Assignment) (string, error)
 	Withdraw(ctx context.Context, operatorID, reason string) error

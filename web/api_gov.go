@@ -148,6 +148,9 @@ func govActs() []govAct {
 		gov("asset", jukinet.OpGovAssetRegister, "情報資産の登録 (G16)", func(ctx context.Context, s *S, in governance.Asset) (any, error) {
 			return idResult(s.RegisterAsset(ctx, in))
 		}),
+		gov("access-decide", jukinet.OpGovAccessDecide, "セキュリティ責任者による操作者IDの付与・照合情報の再登録の決定 (G13.3)", func(ctx context.Context, s *S, in governance.AccessDecision) (any, error) {
+			return idResult(s.DecideAccess(ctx, in))
+		}),
 		gov("designate-handler", jukinet.OpGovHandlerDesignate, "本人確認情報を取り扱う者の指定 (G16-2.1)", func(ctx context.Context, s *S, in governance.HandlerDesignation) (any, error) {
 			return idResult(s.DesignateHandler(ctx, in))
 		}),

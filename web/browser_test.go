@@ -12,6 +12,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/demo"
+	"github.com/jukinet/jukinet/governance"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -213,6 +215,12 @@ func TestBrowserAdminOperators(t *testing.T) {
 	if err := fx.auth.CreateOperator(admin, access.Operator{CollationID: "C-NEW", Name: "中村 新", Department: "市民課"}); err != nil {
 		t.Fatalf("CreateOperator: %v", err)
 	}
+	// G13.3: the セキュリティ責任者 records the decision in governance.
+	head := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: demo.DemoCitizenHead, OperatorID: "OP-CITIZEN-HEAD-governance", Authority: jukinet.AuthorityGovernance, Terminal: access.DemoTerminal})
+	decision, err := governance.New(fx.db).DecideAccess(head, governance.AccessDecision{Kind: governance.DecisionAssign, CollationID: "C-NEW", Authority: jukinet.AuthorityLookup, Reason: "窓口照会事務"})
+	if err != nil {
+		t.Fatalf("DecideAccess: %v", err)
+	}
 	s.login(srv.URL, "C-ADMIN", "OP-ADMIN-access_admin", false)
 	s.do("operators list",
 		chromedp.Navigate(srv.URL+"/admin/operators"),
@@ -229,21 +237,20 @@ func TestBrowserAdminOperators(t *testing.T) {
 	s.do("assignment without a decision",
 		chromedp.SetValue(chromedp.ID("f-authority"), string(jukinet.AuthorityLookup)),
 		chromedp.Click(chromedp.ID("assign")),
-		chromedp.WaitVisible(chromedp.ID("f-security_manager-error")),
-		chromedp.ScrollIntoView(chromedp.ID("f-security_manager")),
+		chromedp.WaitVisible(chromedp.ID("f-decision_id-error")),
+		chromedp.ScrollIntoView(chromedp.ID("f-decision_id")),
 		shot("22-admin-assign-error"))
-	if msg := s.text("#f-security_manager-error"); !strings.Contains(msg, "セキュリティ責任者") {
+	if msg := s.text("#f-decision_id-error"); !strings.Contains(msg, "セキュリティ責任者") {
 		t.Errorf("assignment without the セキュリティ責任者: message %q next to the field, want one naming it", msg)
 	}
 	s.do("assignment",
 		chromedp.SetValue(chromedp.ID("f-authority"), string(jukinet.AuthorityLookup)),
-		chromedp.SendKeys(chromedp.ID("f-security_manager"), "C-ADMIN"),
-		chromedp.SendKeys(chromedp.ID("f-decision_ref"), "市民課決裁 R8-031"),
+		chromedp.SendKeys(chromedp.ID("f-decision_id"), decision),
 		chromedp.Click(chromedp.ID("assign")),
 		chromedp.WaitVisible(chromedp.CSS("p.notice")))
 	ids := s.text("#operator-ids")
-	if !strings.Contains(ids, "照会") || !strings.Contains(ids, "R8-031") {
-		t.Fatalf("操作者ID after assignment: %q, want one under 照会 with the decision R8-031", ids)
+	if !strings.Contains(ids, "照会") || !strings.Contains(ids, decision) || !strings.Contains(ids, demo.DemoCitizenHead) {
+		t.Fatalf("操作者ID after assignment: %q, want one under 照会 with the decision %s of %s", ids, decision, demo.DemoCitizenHead)
 	}
 	opID, err := fx.auth.OperatorIDs(admin, "C-NEW")
 	if err != nil || len(opID) != 1 {

@@ -28,9 +28,11 @@ import (
 // without an operator in the access demo (the deputy mayor, the head of the
 // Citizen Division) get one with the governance authority here.
 type govFixture struct {
-	db   *store.DB
-	srv  *httptest.Server
-	seed demo.GovernanceSeedResult
+	auth   *access.Service
+	reader *biometric.SyntheticReader
+	db     *store.DB
+	srv    *httptest.Server
+	seed   demo.GovernanceSeedResult
 }
 
 const (
@@ -58,35 +60,19 @@ func newGovFixture(t *testing.T) *govFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys := jukinet.WithActor(ctx, jukinet.SystemActor("demo-seed"))
-	now := db.Now().UTC()
-	for _, p := range []struct{ collation, operator, name string }{
-		{demo.DemoDeputyMayor, opDeputyMayor, "防府 太郎"},
-		{demo.DemoCitizenHead, opCitizenHead, "三田尻 花子"},
-	} {
-		if err := auth.CreateOperator(sys, access.Operator{CollationID: p.collation, Name: p.name, Department: "市"}); err != nil {
-			t.Fatalf("CreateOperator %s: %v", p.collation, err)
-		}
-		if err := auth.Enroll(sys, p.collation, reader.Template(p.collation)); err != nil {
-			t.Fatalf("Enroll %s: %v", p.collation, err)
-		}
-		if _, err := auth.Assign(sys, access.Assignment{OperatorID: p.operator, CollationID: p.collation, Authority: jukinet.AuthorityGovernance,
-			Scope: "node:" + db.Node(), ValidFrom: now.Add(-time.Hour), ValidUntil: now.AddDate(1, 0, 0), SecurityManager: "C-ADMIN", DecisionRef: "test"}); err != nil {
-			t.Fatalf("Assign %s: %v", p.operator, err)
-		}
-	}
+	// The role holders are demo operators (access.DemoPeople).
 	seed, err := demo.SeedGovernance(ctx, db, jukinet.Today(db.Now()))
 	if err != nil {
 		t.Fatalf("SeedGovernance: %v", err)
 	}
-	h, err := New(Config{Terminal: access.DemoTerminal, Title: demo.Hofu.Name, Auth: auth, Admin: NewAdmin(db),
+	h, err := New(Config{Terminal: access.DemoTerminal, Title: demo.Hofu.Name, Auth: auth, Admin: NewAdmin(db), Operators: auth,
 		Gov: governance.New(db), Reader: reader, Now: db.Now, Logf: t.Logf})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
-	return &govFixture{db: db, srv: srv, seed: seed}
+	return &govFixture{auth: auth, reader: reader, db: db, srv: srv, seed: seed}
 }
 
 // client is a browser without JavaScript: a cookie jar, no redirects

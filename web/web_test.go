@@ -42,6 +42,11 @@ func newFixture(t testing.TB, residents int) *fixture {
 	if _, err := access.SeedDemoOperators(ctx, db, reader, key); err != nil {
 		t.Fatalf("SeedDemoOperators: %v", err)
 	}
+	// The year of governance: role holders, and the designations of who may
+	// handle identity information (G16-2.1).
+	if _, err := demo.SeedGovernance(ctx, db, jukinet.Today(db.Now())); err != nil {
+		t.Fatalf("SeedGovernance: %v", err)
+	}
 	ring, _ := access.NewKeyRing(key)
 	auth, err := access.New(db, ring, access.Options{})
 	if err != nil {

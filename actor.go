@@ -34,7 +34,7 @@ const consolePrefix = "console:"
 // authority). It is no operator: it holds no role and may not handle
 // identity information (G16-2.1).
 func ConsoleActor(osUser, host string) Actor {
-	return Actor{CollationID: consolePrefix + consoleName(osUser), OperatorID: "console", Authority: AuthoritySystemAdmin, Terminal: "console@" + consoleName(host)}
+	return Actor{CollationID: consolePrefix + consoleName(osUser), OperatorID: "console", Authority: AuthoritySystemAdmin, Terminal: consoleName(host)}
 }
 
 // IsConsole reports whether the actor is the console principal.

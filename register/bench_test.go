@@ -43,6 +43,7 @@ func BenchmarkMoveWithin(b *testing.B) {
 		b.Run(string(e), func(b *testing.B) {
 			db := storetest.Open(b, e, "352063")
 			g, _ := register.New(db, register.Config{Municipality: hofu})
+			designate(b, db, jukinet.Today(db.Now()).AddDays(-1), clerk.CollationID)
 			ctx := jukinet.WithActor(context.Background(), clerk)
 			rows, _ := demo.Population(demo.Hofu, 1, 9, jukinet.DateOf(now))
 			if _, err := g.Import(jukinet.WithActor(context.Background(), jukinet.SystemActor("bench")), rows, register.ImportOptions{}); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/store"
 )
 
@@ -150,6 +151,10 @@ func New(db *store.DB, cfg Config) (*Register, error) {
 	if cfg.Codes == nil {
 		cfg.Codes = noCodes{}
 	}
+	// G16-2.1: only operators the 本人確認情報管理責任者 designated may read or
+	// change residents; the store checks it for every operation on them, so
+	// no screen, API or command can forget it.
+	governance.GuardIdentityInfo(db)
 	return &Register{db: db, cfg: cfg}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/register"
 	"github.com/jukinet/jukinet/store"
 	"github.com/jukinet/jukinet/store/storetest"
@@ -44,7 +45,29 @@ func setup(t *testing.T, e store.Engine) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	designate(t, db, jukinet.Today(now).AddDays(-30), clerk.CollationID, looker.CollationID, numberer.CollationID)
 	return &fixture{db: db, g: g, ctx: jukinet.WithActor(context.Background(), clerk)}
+}
+
+// designate appoints a 本人確認情報管理責任者 who designates ids to handle
+// identity information from from (G16-2.1): the register refuses anyone else.
+func designate(t testing.TB, db *store.DB, from jukinet.Date, ids ...string) {
+	t.Helper()
+	g := governance.New(db)
+	ctx := context.Background()
+	gm := jukinet.WithActor(ctx, jukinet.Actor{CollationID: "C-GM", OperatorID: "OP-GM", Authority: jukinet.AuthorityGovernance, Terminal: "T-01"})
+	if _, err := g.AssignRole(jukinet.WithActor(ctx, governance.BootstrapActor), governance.Assignment{Role: governance.RoleGeneralManager, CollationID: "C-GM", Name: "統括", From: from}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.AssignRole(gm, governance.Assignment{Role: governance.RoleIdentityInfoManager, CollationID: "C-IIM", Name: "本人確認情報管理", From: from}); err != nil {
+		t.Fatal(err)
+	}
+	iim := jukinet.WithActor(ctx, jukinet.Actor{CollationID: "C-IIM", OperatorID: "OP-IIM", Authority: jukinet.AuthorityIdentityManager, Terminal: "T-01"})
+	for _, id := range ids {
+		if _, err := g.DesignateHandler(iim, governance.HandlerDesignation{CollationID: id, Name: id, Scope: "住民記録", From: from}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func date(t *testing.T, s string) jukinet.Date {

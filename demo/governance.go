@@ -109,8 +109,8 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 		},
 		// G16-2.1: who may handle identity information.
 		func() error {
-			for _, h := range []struct{ id, name, scope string }{{DemoClerk, nameOf(DemoClerk), "住民異動届の処理"}, {DemoIssuer, nameOf(DemoIssuer), "広域交付"}, {DemoNumber, nameOf(DemoNumber), "個人番号事務"}} {
-				if _, err := s.DesignateHandler(head, governance.HandlerDesignation{CollationID: h.id, Name: h.name, Scope: h.scope, From: d(1)}); err != nil {
+			for _, h := range handlerStaff {
+				if _, err := s.DesignateHandler(head, governance.HandlerDesignation{CollationID: h.id, Name: nameOf(h.id), Scope: h.scope, From: d(1)}); err != nil {
 					return err
 				}
 			}
@@ -329,3 +329,38 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 	res.CaseID, res.OutsourcingID = caseID, outsourcingID
 	return res, nil
 }
+
+// SeedHandlers makes a municipality other than 防府市 ready for counter work:
+// its セキュリティ統括責任者 and 本人確認情報管理責任者 (the demo's same
+// people) and the designation of the demo's counter staff to handle identity
+// information (G16-2.1), from a year before today. It does nothing if a
+// セキュリティ統括責任者 was ever appointed (SeedGovernance does more for
+// 防府市).
+func SeedHandlers(ctx context.Context, db *store.DB, today jukinet.Date) error {
+	var n int
+	if err := db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM gov_roles WHERE role = $1`, string(governance.RoleGeneralManager)).Scan(&n); err != nil {
+		return jukinet.E("demo.SeedHandlers", jukinet.KindInternal, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	s := governance.New(db)
+	from := today.AddDays(-365)
+	if _, err := s.AssignRole(jukinet.WithActor(ctx, governance.BootstrapActor), governance.Assignment{Role: governance.RoleGeneralManager, CollationID: DemoDeputyMayor, Name: nameOf(DemoDeputyMayor), Position: "副市長", From: from}); err != nil {
+		return err
+	}
+	gm := operator(ctx, DemoDeputyMayor, jukinet.AuthorityGovernance)
+	if _, err := s.AssignRole(gm, governance.Assignment{Role: governance.RoleIdentityInfoManager, CollationID: DemoCitizenHead, Name: nameOf(DemoCitizenHead), Position: "市民課長", From: from}); err != nil {
+		return err
+	}
+	head := operator(ctx, DemoCitizenHead, jukinet.AuthorityIdentityManager)
+	for _, h := range handlerStaff {
+		if _, err := s.DesignateHandler(head, governance.HandlerDesignation{CollationID: h.id, Name: nameOf(h.id), Scope: h.scope, From: from.AddDays(1)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handlerStaff are the demo people designated to handle identity information.
+var handlerStaff = []struct{ id, scope string }{{DemoClerk, "住民異動届の処理"}, {DemoIssuer, "広域交付・特例転入"}, {DemoNumber, "個人番号事務"}}

@@ -190,6 +190,24 @@ func StartNetwork(ctx context.Context, cfg NetworkConfig) (*Network, error) {
 		n.Close()
 		return nil, err
 	}
+	// Who may handle identity information at each municipality (G16-2.1):
+	// 防府市's year of governance, the designations elsewhere.
+	for _, s := range n.Specs {
+		if s.City == nil {
+			continue
+		}
+		db, today := n.DBs[s.ID], jukinet.Today(n.DBs[s.ID].Now())
+		var err error
+		if s.City.Code == Hofu.Code {
+			_, err = SeedGovernance(ctx, db, today)
+		} else {
+			err = SeedHandlers(ctx, db, today)
+		}
+		if err != nil {
+			n.Close()
+			return nil, err
+		}
+	}
 	if cfg.Residents > 0 {
 		for _, s := range n.Specs {
 			if s.City == nil {

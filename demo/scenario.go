@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/register"
 )
@@ -34,14 +35,20 @@ name = "外務省"
 tasks = ["旅券の発給"]
 `
 
-// Scenario actors (demo operators and system principals).
+// Scenario actors: the demo's counter staff (access.DemoPeople), designated
+// to handle identity information at every municipality (SeedGovernance,
+// SeedHandlers).
 var (
-	scClerk   = jukinet.Actor{CollationID: "DEMO-C1", OperatorID: "DEMO-REC", Authority: jukinet.AuthorityRecord, Terminal: "DEMO-T"}
-	scIssuer  = jukinet.Actor{CollationID: "DEMO-C2", OperatorID: "DEMO-ISS", Authority: jukinet.AuthorityIssue, Terminal: "DEMO-T"}
-	scSpecial = jukinet.Actor{CollationID: "DEMO-C3", OperatorID: "DEMO-SPM", Authority: jukinet.AuthoritySpecialMoveIn, Terminal: "DEMO-T"}
-	scNumber  = jukinet.Actor{CollationID: "DEMO-C4", OperatorID: "DEMO-NUM", Authority: jukinet.AuthorityNumber, Terminal: "DEMO-T"}
-	scLookup  = jukinet.Actor{CollationID: "DEMO-C5", OperatorID: "DEMO-LOOK", Authority: jukinet.AuthorityLookup, Terminal: "DEMO-T"}
+	scClerk   = demoActor(DemoClerk, jukinet.AuthorityRecord)
+	scIssuer  = demoActor(DemoIssuer, jukinet.AuthorityIssue)
+	scSpecial = demoActor(DemoIssuer, jukinet.AuthoritySpecialMoveIn)
+	scNumber  = demoActor(DemoNumber, jukinet.AuthorityNumber)
+	scLookup  = demoActor(DemoClerk, jukinet.AuthorityLookup)
 )
+
+func demoActor(collationID string, a jukinet.Authority) jukinet.Actor {
+	return jukinet.Actor{CollationID: collationID, OperatorID: access.DemoOperatorID(collationID, a), Authority: a, Terminal: access.DemoTerminal}
+}
 
 func with(ctx context.Context, a jukinet.Actor) context.Context { return jukinet.WithActor(ctx, a) }
 

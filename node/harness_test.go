@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/register"
 	"github.com/jukinet/jukinet/store"
@@ -117,10 +118,40 @@ func newTestNetEmptyPools(t *testing.T, e store.Engine, mcfg func(*MunicipalityC
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The test operators and the demo's counter staff (demo.RunScenario).
+		designateHandlers(t, db, clerk, issuer, special, numbers, looker,
+			jukinet.Actor{CollationID: "C-CLERK"}, jukinet.Actor{CollationID: "C-ISSUE"}, jukinet.Actor{CollationID: "C-NUMBER"})
 		n.muni[id] = m
 		add(string(id), db, m.Handlers())
 	}
 	return n
+}
+
+// designateHandlers has a 本人確認情報管理責任者 designate the test
+// operators to handle identity information (G16-2.1): the register refuses
+// anyone else.
+func designateHandlers(t testing.TB, db *store.DB, actors ...jukinet.Actor) {
+	t.Helper()
+	g := governance.New(db)
+	from := jukinet.DateOf(testNow).AddDays(-30)
+	if _, err := g.AssignRole(as(governance.BootstrapActor), governance.Assignment{Role: governance.RoleGeneralManager, CollationID: "C-GM", Name: "統括", From: from}); err != nil {
+		t.Fatal(err)
+	}
+	gm := jukinet.Actor{CollationID: "C-GM", OperatorID: "OP-GM", Authority: jukinet.AuthorityGovernance, Terminal: "T-01"}
+	if _, err := g.AssignRole(as(gm), governance.Assignment{Role: governance.RoleIdentityInfoManager, CollationID: "C-IIM", Name: "本人確認情報管理", From: from}); err != nil {
+		t.Fatal(err)
+	}
+	iim := jukinet.Actor{CollationID: "C-IIM", OperatorID: "OP-IIM", Authority: jukinet.AuthorityIdentityManager, Terminal: "T-01"}
+	seen := map[string]bool{}
+	for _, a := range actors {
+		if seen[a.CollationID] {
+			continue
+		}
+		seen[a.CollationID] = true
+		if _, err := g.DesignateHandler(as(iim), governance.HandlerDesignation{CollationID: a.CollationID, Name: a.CollationID, Scope: "住民記録", From: from}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 type outRow struct {

@@ -368,6 +368,7 @@ func menu() []menuItem {
 		{"/admin/disclosure", "提供状況の開示", "本人確認情報の提供状況を本人に開示します（法30条の32）。", jukinet.OpSelfDisclosure},
 		{"/admin/network", "ネットワーク", "送信待ち・受信・未達・受領の状況。", OpNetworkStatusView},
 		{"/admin/compliance", "遵守状況", "ガイドライン項目ごとの遵守状況。", jukinet.OpGovComplianceReport},
+		{"/console-token", "コンソール用トークン", "この操作者IDでコマンドライン（jukinet … --token）を使うための、一度限りのトークンを発行します。", jukinet.OpAccessConsoleToken},
 		{"/admin/gov", "運用管理", "役割、セキュリティ会議、指示、不正利用事案、入退室、情報資産、委託。", jukinet.OpGovComplianceReport},
 	}
 }

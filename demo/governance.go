@@ -363,4 +363,5 @@ func SeedHandlers(ctx context.Context, db *store.DB, today jukinet.Date) error {
 }
 
 // handlerStaff are the demo people designated to handle identity information.
-var handlerStaff = []struct{ id, scope string }{{DemoClerk, "住民異動届の処理"}, {DemoIssuer, "広域交付・特例転入"}, {DemoNumber, "個人番号事務"}}
+var handlerStaff = []struct{ id, scope string }{{DemoClerk, "住民異動届の処理"}, {DemoIssuer, "広域交付・特例転入"}, {DemoNumber, "個人番号事務"},
+	{DemoSysAdmin, "住民記録の一括入出力（移行・バックアップ）"}}

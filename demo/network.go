@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/biometric"
 	"net"
 	"os"
 	"path/filepath"
@@ -190,20 +192,14 @@ func StartNetwork(ctx context.Context, cfg NetworkConfig) (*Network, error) {
 		n.Close()
 		return nil, err
 	}
-	// Who may handle identity information at each municipality (G16-2.1):
-	// 防府市's year of governance, the designations elsewhere.
+	// Each municipality's staff: the demo operators (bootstrapped before any
+	// セキュリティ責任者 exists), then who may handle identity information
+	// (G16-2.1): 防府市's year of governance, the designations elsewhere.
 	for _, s := range n.Specs {
 		if s.City == nil {
 			continue
 		}
-		db, today := n.DBs[s.ID], jukinet.Today(n.DBs[s.ID].Now())
-		var err error
-		if s.City.Code == Hofu.Code {
-			_, err = SeedGovernance(ctx, db, today)
-		} else {
-			err = SeedHandlers(ctx, db, today)
-		}
-		if err != nil {
+		if err := n.seedStaff(ctx, s.ID, s.City.Code == Hofu.Code); err != nil {
 			n.Close()
 			return nil, err
 		}
@@ -553,4 +549,24 @@ func (n *Network) Logf() func(format string, args ...any) {
 		return func(string, ...any) {}
 	}
 	return n.cfg.Logf
+}
+
+// seedStaff seeds node id's demo operators under its biometric node key
+// (DIR/ID/) once, then its governance records once.
+func (n *Network) seedStaff(ctx context.Context, id string, hofu bool) error {
+	db := n.DBs[id]
+	ring, err := access.LoadOrCreateNodeKey(filepath.Join(n.cfg.Dir, id))
+	if err != nil {
+		return err
+	}
+	reader := biometric.NewSyntheticReader(ReaderSeed, 0.1)
+	if _, err := access.SeedDemoOperators(ctx, db, reader, ring.Current()); err != nil && !jukinet.IsKind(err, jukinet.KindConflict) {
+		return err
+	}
+	today := jukinet.Today(db.Now())
+	if hofu {
+		_, err = SeedGovernance(ctx, db, today)
+		return err
+	}
+	return SeedHandlers(ctx, db, today)
 }

@@ -144,10 +144,25 @@ func parseRow(line int, rec []string) (ImportRow, error) {
 }
 
 // Export streams every current resident to fn. An export is a bulk read of
-// personal data: it is logged as one operation (G15).
+// personal data: it is logged as one operation with its purpose (G15), and
+// only an authenticated operator may make one (the console principal and
+// system principals may not). Errors: KindInvalid (purpose), KindForbidden.
 func (g *Register) Export(ctx context.Context, purpose string, fn func(Resident) error) (int, error) {
 	const op = "register.Export"
 	n := 0
+	if strings.TrimSpace(purpose) == "" {
+		return 0, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("purpose"), "an export of personal data requires a purpose or case number")
+	}
+	if a, ok := jukinet.ActorFrom(ctx); ok && !a.IsOperator() {
+		// Through the store, so that the refusal is logged.
+		err := g.db.Update(ctx, store.Op{Operation: jukinet.OpResidentExport, Purpose: purpose}, func(*store.Tx) error {
+			return jukinet.E(op, jukinet.KindForbidden, jukinet.Field("actor"), "an export of personal data requires an authenticated operator")
+		})
+		if err == nil || !jukinet.IsKind(err, jukinet.KindForbidden) {
+			err = jukinet.E(op, jukinet.KindForbidden, jukinet.Field("actor"), "an export of personal data requires an authenticated operator")
+		}
+		return 0, err
+	}
 	err := g.db.Update(ctx, store.Op{Operation: jukinet.OpResidentExport, Purpose: purpose, NumberAccessed: true}, func(tx *store.Tx) error {
 		rows, err := tx.Query(`SELECT ` + residentColumns + ` FROM residents WHERE status = 'current' ORDER BY household_id, relationship <> '世帯主', record_id`)
 		if err != nil {

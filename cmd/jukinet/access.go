@@ -55,7 +55,7 @@ func runAccessRegister(ctx context.Context, args []string, stdout, stderr io.Wri
 	var db dbFlags
 	var af actorFlags
 	db.register(fs, "352063")
-	af.register(fs, jukinet.AuthorityAccessAdmin)
+	af.register(fs)
 	format := fs.String("format", "html", "csv or html")
 	which := fs.String("register", access.CSVOperator, "for csv: collation, operator or history")
 	if err := parseFlags(fs, args); err != nil {
@@ -64,11 +64,7 @@ func runAccessRegister(ctx context.Context, args []string, stdout, stderr io.Wri
 	if *format != "csv" && *format != "html" {
 		return usageErr("--format must be csv or html, not %q", *format)
 	}
-	actx, err := af.context(ctx)
-	if err != nil {
-		return err
-	}
-	d, err := db.open(ctx)
+	actx, d, err := openAs(ctx, &af, &db)
 	if err != nil {
 		return err
 	}
@@ -88,7 +84,7 @@ func runPasswordPolicySet(ctx context.Context, args []string, stdout, stderr io.
 	var db dbFlags
 	var af actorFlags
 	db.register(fs, "352063")
-	af.register(fs, jukinet.AuthoritySystemAdmin)
+	af.register(fs)
 	var p access.PasswordPolicy
 	fs.IntVar(&p.MinLength, "min-length", 0, "minimum OS password length")
 	fs.IntVar(&p.CharClasses, "char-classes", 0, "character classes required (1–4)")
@@ -97,11 +93,7 @@ func runPasswordPolicySet(ctx context.Context, args []string, stdout, stderr io.
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	actx, err := af.context(ctx)
-	if err != nil {
-		return err
-	}
-	d, err := db.open(ctx)
+	actx, d, err := openAs(ctx, &af, &db)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/biometric"
 	"github.com/jukinet/jukinet/store"
@@ -79,20 +80,21 @@ func TestDoctor(t *testing.T) {
 }
 
 func TestAccessRegisterCommand(t *testing.T) {
-	dbPath, _ := seededNode(t)
-	code, out, errOut := exec(t, "", "access", "register", "--db", dbPath, "--format", "csv", "--register", "operator", "--collation-id", "C-ADMIN", "--operator-id", "OP-ADMIN-access_admin")
+	dbPath, keys := seededNode(t)
+	tok := func(id string, a jukinet.Authority) []string { return tokenArgs(t, dbPath, "352063", keys, 1, id, a) }
+	code, out, errOut := exec(t, "", append([]string{"access", "register", "--db", dbPath, "--format", "csv", "--register", "operator"}, tok("C-ADMIN", jukinet.AuthorityAccessAdmin)...)...)
 	if code != 0 {
 		t.Fatalf("access register csv: exit %d, %s", code, errOut)
 	}
 	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
-	if err != nil || len(rows) != 9 || rows[0][0] != "operator_id" {
-		t.Errorf("operator register CSV: %d rows, err %v; want a header and the 8 demo 操作者ID", len(rows), err)
+	if err != nil || len(rows) != 15 || rows[0][0] != "operator_id" {
+		t.Errorf("operator register CSV: %d rows, err %v; want a header and the 14 demo 操作者ID", len(rows), err)
 	}
-	code, out, _ = exec(t, "", "access", "register", "--db", dbPath, "--format", "html")
+	code, out, _ = exec(t, "", append([]string{"access", "register", "--db", dbPath, "--format", "html"}, tok("C-AUDIT", jukinet.AuthorityAudit)...)...)
 	if code != 0 || !strings.Contains(out, "照合ID管理簿") || !strings.Contains(out, "@media print") {
 		t.Errorf("access register html: exit %d, want a printable page", code)
 	}
-	if code, _, _ := exec(t, "", "access", "register", "--db", dbPath, "--authority", "record"); code != 1 {
+	if code, _, _ := exec(t, "", append([]string{"access", "register", "--db", dbPath}, tok("C-CLERK", jukinet.AuthorityRecord)...)...); code != 1 {
 		t.Errorf("access register as a record clerk: exit %d, want 1 (forbidden)", code)
 	}
 	if code, _, _ := exec(t, "", "access", "register", "--db", dbPath, "--format", "pdf"); code != 2 {
@@ -101,7 +103,7 @@ func TestAccessRegisterCommand(t *testing.T) {
 	if code, out, _ := exec(t, "", "access", "password-policy", "show", "--db", dbPath); code != 1 {
 		t.Errorf("password-policy show with none recorded: exit %d (%s), want 1", code, out)
 	}
-	keys := filepath.Join(t.TempDir(), "k")
+	keys = filepath.Join(t.TempDir(), "k")
 	if code, out, _ := exec(t, "", "access", "node-key", "init", "--keys", keys); code != 0 || !strings.Contains(out, "[1]") {
 		t.Errorf("node-key init: exit %d, %q", code, out)
 	}

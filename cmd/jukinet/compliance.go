@@ -22,7 +22,7 @@ func runCompliance(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	var dbf dbFlags
 	var af actorFlags
 	dbf.register(fs, "352063")
-	af.register(fs, jukinet.AuthorityGovernance)
+	af.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON (same as --format json)")
 	format := fs.String("format", "text", "text, json or html (printable, for the council)")
 	asOfText := fs.String("as-of", "", "report date (default: today, JST)")

@@ -20,7 +20,7 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var dbf dbFlags
 	var af actorFlags
 	dbf.register(fs, "352063")
-	af.register(fs, jukinet.AuthoritySystemAdmin)
+	af.register(fs)
 	encName := fs.String("encoding", "utf-8", "CSV encoding: utf-8 or sjis (Shift_JIS)")
 	skip := fs.Bool("skip-invalid", false, "import the valid rows and report the invalid ones (default: refuse the whole file)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
@@ -33,10 +33,6 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	enc, err := register.ParseEncoding(*encName)
 	if err != nil {
 		return usageErr("%v", err)
-	}
-	actx, err := af.context(ctx)
-	if err != nil {
-		return err
 	}
 	in := stdin
 	if name := fs.Arg(0); name != "-" {
@@ -54,7 +50,7 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if len(bad) > 0 && !*skip {
 		return &register.ImportError{Rows: bad}
 	}
-	db, err := dbf.open(ctx)
+	actx, db, err := openAs(ctx, &af, &dbf)
 	if err != nil {
 		return err
 	}
@@ -86,7 +82,7 @@ func runExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var dbf dbFlags
 	var af actorFlags
 	dbf.register(fs, "352063")
-	af.register(fs, jukinet.AuthoritySystemAdmin)
+	af.register(fs)
 	encName := fs.String("encoding", "utf-8", "CSV encoding: utf-8 or sjis (Shift_JIS)")
 	purpose := fs.String("purpose", "", "purpose or case number of the export (required; logged)")
 	if err := parseFlags(fs, args); err != nil {
@@ -126,6 +122,9 @@ func runExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return err
 	}
 	n, err := g.Export(actx, *purpose, w.Write)
+	if jukinet.IsKind(err, jukinet.KindForbidden) && af.token == "" {
+		return fmt.Errorf("%w (an export of personal data needs an operator: log in at a terminal, issue a console token and pass --token and --keys)", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,11 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
+	"os/user"
 
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/store"
 )
 
@@ -49,15 +53,73 @@ func (f *dbFlags) open(ctx context.Context) (*store.DB, error) {
 	return store.Open(ctx, store.Config{Path: f.path, DSN: f.dsn, Node: f.node})
 }
 
-// openAs checks the console operator's flags, then opens the node database:
-// the context it returns carries that operator for every operation.
+// actorFlags say who acts from the console. The command line cannot claim
+// an identity (G11.2): with --token it acts as the operator who issued that
+// single-use token from their session at a terminal (/console-token),
+// verified with the node's keys; without one it is the console principal,
+// recorded with the OS user and host and allowed only what the policy
+// table grants システム管理 — never personal data (G16-2.1).
+type actorFlags struct {
+	token string
+	keys  string
+}
+
+func (f *actorFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.token, "token", "", "single-use console token issued by an operator logged in at a terminal (/console-token); without it: the console principal (システム管理 only, no personal data)")
+	fs.StringVar(&f.keys, "keys", "", "the node's key directory (verifies --token)")
+	for _, gone := range []string{"collation-id", "operator-id", "authority", "terminal"} {
+		fs.Func(gone, "removed: the console cannot name an operator; use --token", func(string) error {
+			return errors.New("the console cannot claim an operator's identity: log in at a terminal, issue a console token (/console-token) and pass --token")
+		})
+	}
+}
+
+// context returns ctx carrying the actor of the console on db.
+func (f *actorFlags) context(ctx context.Context, db *store.DB) (context.Context, error) {
+	osUser, host := consoleIdentity()
+	if f.token == "" {
+		return jukinet.WithActor(ctx, jukinet.ConsoleActor(osUser, host)), nil
+	}
+	if f.keys == "" {
+		return nil, usageErr("--token needs --keys DIR (the node's key directory) to verify it")
+	}
+	ring, err := access.LoadNodeKeys(f.keys)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := access.New(db, ring, access.Options{})
+	if err != nil {
+		return nil, err
+	}
+	a, err := svc.RedeemConsoleToken(ctx, f.token, osUser, host)
+	if err != nil {
+		return nil, err
+	}
+	return jukinet.WithActor(ctx, a), nil
+}
+
+// consoleIdentity is the OS user and host the console runs as, recorded
+// with every act of the console.
+func consoleIdentity() (osUser, host string) {
+	if u, err := user.Current(); err == nil {
+		osUser = u.Username
+	} else {
+		osUser = os.Getenv("USER")
+	}
+	host, _ = os.Hostname()
+	return osUser, host
+}
+
+// openAs opens the node database and resolves the console's actor: the
+// context it returns carries that actor for every operation.
 func openAs(ctx context.Context, af *actorFlags, df *dbFlags) (context.Context, *store.DB, error) {
-	actx, err := af.context(ctx)
+	db, err := df.open(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := df.open(ctx)
+	actx, err := af.context(ctx, db)
 	if err != nil {
+		db.Close()
 		return nil, nil, err
 	}
 	return actx, db, nil

@@ -160,7 +160,7 @@ func runGov(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	sort.Strings(names)
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, "usage: jukinet gov ACT --db PATH --collation-id ID --authority A < input.json\nacts:")
+		fmt.Fprintln(stderr, "usage: jukinet gov ACT --db PATH --token T --keys DIR < input.json (--system: the first セキュリティ統括責任者 only)\nacts:")
 		for _, n := range names {
 			fmt.Fprintf(stderr, "  %-20s %s\n", n, acts[n].summary)
 		}
@@ -174,25 +174,22 @@ func runGov(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	var dbf dbFlags
 	var af actorFlags
 	dbf.register(fs, "352063")
-	af.register(fs, jukinet.AuthorityGovernance)
+	af.register(fs)
 	system := fs.Bool("system", false, "act as the setup system principal (only for the first セキュリティ統括責任者)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
-	}
-	var actx context.Context
-	if *system {
-		actx = jukinet.WithActor(ctx, governance.BootstrapActor)
-	} else {
-		var err error
-		if actx, err = af.context(ctx); err != nil {
-			return err
-		}
 	}
 	db, err := dbf.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	actx := jukinet.WithActor(ctx, governance.BootstrapActor)
+	if !*system {
+		if actx, err = af.context(ctx, db); err != nil {
+			return err
+		}
+	}
 	dec := json.NewDecoder(stdin)
 	dec.DisallowUnknownFields()
 	if args[0] == "roles" {

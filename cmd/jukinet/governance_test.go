@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/jukinet/jukinet"
+
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,7 +11,10 @@ import (
 )
 
 func TestGovAndComplianceCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "g.db")
+	dir := t.TempDir()
+	db, keys := filepath.Join(dir, "g.db"), filepath.Join(dir, "keys")
+	seedOperatorsAt(t, db, "352063", keys)
+	as := func(id string) []string { return tokenArgs(t, db, "352063", keys, 1, id, jukinet.AuthorityGovernance) }
 	steps := []struct {
 		name  string
 		stdin string
@@ -22,11 +27,11 @@ func TestGovAndComplianceCommands(t *testing.T) {
 		{"second bootstrap refused", `{"role":"security_general_manager","collation_id":"C-X","name":"x","from":"2026-05-01"}`,
 			[]string{"gov", "assign-role", "--db", db, "--system"}, 1, "actor:"},
 		{"wrong role refused", `{"role":"system_administrator","collation_id":"C-SYSADM","name":"x","from":"2026-04-01"}`,
-			[]string{"gov", "assign-role", "--db", db, "--collation-id", "C-SYSADM"}, 1, "does not hold that role"},
+			append([]string{"gov", "assign-role", "--db", db}, as("C-SYSADM")...), 1, "does not hold that role"},
 		{"GM appoints", `{"role":"system_administrator","collation_id":"C-SYSADM","name":"x","from":"2026-04-01"}`,
-			[]string{"gov", "assign-role", "--db", db, "--collation-id", "C-DEPUTY-MAYOR"}, 0, `"role": "system_administrator"`},
+			append([]string{"gov", "assign-role", "--db", db}, as("C-DEPUTY-MAYOR")...), 0, `"role": "system_administrator"`},
 		{"unknown field", `{"role":"asset_manager","bogus":1}`,
-			[]string{"gov", "assign-role", "--db", db, "--collation-id", "C-DEPUTY-MAYOR"}, 1, "json"},
+			append([]string{"gov", "assign-role", "--db", db}, as("C-DEPUTY-MAYOR")...), 1, "json"},
 		{"unknown act", ``, []string{"gov", "dance", "--db", db}, 2, "unknown act"},
 		{"bad format", ``, []string{"compliance", "report", "--db", db, "--format", "pdf"}, 2, "--format"},
 		{"html", ``, []string{"compliance", "report", "--db", db, "--format", "html"}, 0, "<td>G20</td>"},

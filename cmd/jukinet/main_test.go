@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/demo"
 )
 
 // exec runs the command in-process and returns its exit code and output.
@@ -56,22 +57,23 @@ func TestCheckUsage(t *testing.T) {
 const csvHeader = "resident_code,individual_number,kanji,kana,former_surname,former_surname_kana,alias,alias_kana,birth_date,sex,address_text,address_since,resident_since,household_id,relationship,domicile,domicile_head,card_holder\n"
 
 func TestImportRefusesBadRowsUnlessSkipping(t *testing.T) {
+	db, keys := governedNode(t)
 	dir := t.TempDir()
-	db := filepath.Join(dir, "352063.db")
+	sys := func() []string { return tokenArgs(t, db, "352063", keys, 1, "C-SYSADM", jukinet.AuthoritySystemAdmin) }
 	good := "12345678903,123456789018,山田　花子,ヤマダ　ハナコ,,,,,1985-04-02,female,山口県防府市松崎町1丁目2番3号,2020-01-01,2020-01-01,H1,世帯主,山口県防府市松崎町1番地,山田　花子,1\n"
 	bad := "23456789013,,山田　太郎,ヤマダ　タロウ,,,,,1985-13-02,male,山口県防府市松崎町1丁目2番3号,2020-01-01,2020-01-01,H2,世帯主,,,0\n"
 	file := filepath.Join(dir, "in.csv")
 	os.WriteFile(file, []byte(csvHeader+good+bad), 0o600)
 
-	code, _, stderr := exec(t, "", "import", "--db", db, file)
+	code, _, stderr := exec(t, "", append(append([]string{"import", "--db", db}, sys()...), file)...)
 	if code != 1 || !strings.Contains(stderr, "line 3") || !strings.Contains(stderr, "birth_date") {
 		t.Fatalf("import with a bad row: exit %d, stderr %q; want 1 naming line 3 and birth_date", code, stderr)
 	}
-	code, out, stderr := exec(t, "", "export", "--db", db, "--purpose", "test")
+	code, out, stderr := exec(t, "", append([]string{"export", "--db", db, "--purpose", "test"}, sys()...)...)
 	if code != 0 || strings.Count(out, "\n") != 1 {
 		t.Fatalf("after a refused import the register must be empty: exit %d, %q %q", code, out, stderr)
 	}
-	code, out, stderr = exec(t, "", "import", "--db", db, "--skip-invalid", file)
+	code, out, stderr = exec(t, "", append(append([]string{"import", "--db", db, "--skip-invalid"}, sys()...), file)...)
 	if code != 0 || !strings.Contains(out, "imported 1 residents") || !strings.Contains(out, "skipped line 3: birth_date") {
 		t.Fatalf("import --skip-invalid: exit %d, out %q, err %q", code, out, stderr)
 	}
@@ -85,14 +87,17 @@ func TestExportImportRoundTripShiftJIS(t *testing.T) {
 	out := filepath.Join(dir, "out.csv")
 	// The synthetic names (including 髙, 﨑 and U+FA19) are all in Shift_JIS
 	// (CP932): the export must succeed.
-	code, _, stderr := exec(t, "", "export", "--db", filepath.Join(dir, "352063.db"), "--purpose", "round trip", "--encoding", "sjis", out)
+	hofu := filepath.Join(dir, "352063.db")
+	tok := tokenArgs(t, hofu, "352063", filepath.Join(dir, "352063"), demo.ReaderSeed, "C-SYSADM", jukinet.AuthoritySystemAdmin)
+	code, _, stderr := exec(t, "", append(append([]string{"export", "--db", hofu, "--purpose", "round trip", "--encoding", "sjis"}, tok...), out)...)
 	if code != 0 {
 		t.Fatalf("export sjis: exit %d: %s", code, stderr)
 	}
 	if fi, _ := os.Stat(out); fi.Mode().Perm() != 0o600 {
 		t.Errorf("export file mode %v, want 0600", fi.Mode().Perm())
 	}
-	code, res, stderr := exec(t, "", "import", "--db", filepath.Join(dir, "copy.db"), "--encoding", "sjis", "--json", out)
+	copyDB, copyKeys := governedNode(t)
+	code, res, stderr := exec(t, "", append(append([]string{"import", "--db", copyDB, "--encoding", "sjis", "--json"}, tokenArgs(t, copyDB, "352063", copyKeys, 1, "C-SYSADM", jukinet.AuthoritySystemAdmin)...), out)...)
 	if code != 0 {
 		t.Fatalf("re-import: %s", stderr)
 	}
@@ -104,15 +109,15 @@ func TestExportImportRoundTripShiftJIS(t *testing.T) {
 }
 
 func TestRegisterEventFromJSON(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "352063.db")
+	db, keys := governedNode(t)
+	clerk := func(a jukinet.Authority) []string { return tokenArgs(t, db, "352063", keys, 1, "C-CLERK", a) }
 	// A database with no resident-code pool granted by the national server
 	// cannot make a new code (法30条の2): a birth is refused, nothing drawn locally.
 	in := `{"name":{"kanji":"防府　太郎","kana":"ホウフ　タロウ"},"birth_date":"2026-11-01","sex":"male","address_text":"山口県防府市寿町7番1号"}`
-	if code, _, stderr := exec(t, in, "register", "birth", "--db", db); code != 1 || !strings.Contains(stderr, "pool") {
+	if code, _, stderr := exec(t, in, append([]string{"register", "birth", "--db", db}, clerk(jukinet.AuthorityRecord)...)...); code != 1 || !strings.Contains(stderr, "pool") {
 		t.Fatalf("birth without a code pool: exit %d, %q; want a refusal naming the pool", code, stderr)
 	}
-	code, out, stderr := exec(t, moveIn(t, "防府　太郎", "ホウフ　タロウ"), "register", "move-in", "--db", db)
+	code, out, stderr := exec(t, moveIn(t, "防府　太郎", "ホウフ　タロウ"), append([]string{"register", "move-in", "--db", db}, clerk(jukinet.AuthorityRecord)...)...)
 	if code != 0 {
 		t.Fatalf("move-in: exit %d: %s", code, stderr)
 	}
@@ -123,11 +128,11 @@ func TestRegisterEventFromJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.ResidentCode) != 11 || r.Version != 1 {
 		t.Fatalf("move-in output %q: %v", out, err)
 	}
-	code, _, stderr = exec(t, `{"resident_code":"`+r.ResidentCode+`","date":"2026-11-20"}`, "register", "death", "--db", db, "--authority", "lookup")
+	code, _, stderr = exec(t, `{"resident_code":"`+r.ResidentCode+`","date":"2026-11-20"}`, append([]string{"register", "death", "--db", db}, clerk(jukinet.AuthorityLookup)...)...)
 	if code != 1 || !strings.Contains(stderr, "not allowed") {
 		t.Errorf("death by a lookup authority: exit %d, %q; want refusal", code, stderr)
 	}
-	code, _, stderr = exec(t, `{"resident_code":"`+r.ResidentCode+`","dat":"2026-11-20"}`, "register", "death", "--db", db)
+	code, _, stderr = exec(t, `{"resident_code":"`+r.ResidentCode+`","dat":"2026-11-20"}`, append([]string{"register", "death", "--db", db}, clerk(jukinet.AuthorityRecord)...)...)
 	if code != 1 || !strings.Contains(stderr, "json") {
 		t.Errorf("unknown JSON field: exit %d, %q; want an error naming json", code, stderr)
 	}
@@ -191,16 +196,17 @@ func TestDemoScenarioPassesEveryFlow(t *testing.T) {
 // A name that Shift_JIS cannot hold (𠮷, U+20BB7) is refused in a Shift_JIS
 // export with a message naming the column, instead of being altered.
 func TestExportShiftJISRefusesUnencodableName(t *testing.T) {
+	db, keys := governedNode(t)
 	dir := t.TempDir()
-	db := filepath.Join(dir, "352063.db")
-	if code, _, stderr := exec(t, moveIn(t, "𠮷田　一", "ヨシダ　ハジメ"), "register", "move-in", "--db", db); code != 0 {
+	tok := func(id string, a jukinet.Authority) []string { return tokenArgs(t, db, "352063", keys, 1, id, a) }
+	if code, _, stderr := exec(t, moveIn(t, "𠮷田　一", "ヨシダ　ハジメ"), append([]string{"register", "move-in", "--db", db}, tok("C-CLERK", jukinet.AuthorityRecord)...)...); code != 0 {
 		t.Fatalf("move-in: %s", stderr)
 	}
-	code, _, stderr := exec(t, "", "export", "--db", db, "--purpose", "test", "--encoding", "sjis", filepath.Join(dir, "out.csv"))
+	code, _, stderr := exec(t, "", append(append([]string{"export", "--db", db, "--purpose", "test", "--encoding", "sjis"}, tok("C-SYSADM", jukinet.AuthoritySystemAdmin)...), filepath.Join(dir, "out.csv"))...)
 	if code != 1 || !strings.Contains(stderr, "kanji") || !strings.Contains(stderr, "Shift_JIS") {
 		t.Errorf("export of 𠮷 in Shift_JIS: exit %d, %q; want 1 naming kanji and Shift_JIS", code, stderr)
 	}
-	if code, out, _ := exec(t, "", "export", "--db", db, "--purpose", "test"); code != 0 || !strings.Contains(out, "\U00020BB7") {
+	if code, out, _ := exec(t, "", append([]string{"export", "--db", db, "--purpose", "test"}, tok("C-SYSADM", jukinet.AuthoritySystemAdmin)...)...); code != 0 || !strings.Contains(out, "\U00020BB7") {
 		t.Errorf("UTF-8 export must keep 𠮷 verbatim: exit %d", code)
 	}
 }

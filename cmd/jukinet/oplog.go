@@ -269,7 +269,7 @@ func runOplogProve(ctx context.Context, args []string, _ io.Reader, stdout, stde
 	var df dbFlags
 	var af actorFlags
 	df.register(fs, "")
-	af.register(fs, jukinet.AuthorityAudit)
+	af.register(fs)
 	index := fs.Int64("index", -1, "the record's log index")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -349,7 +349,7 @@ func runOplogQuery(ctx context.Context, args []string, _ io.Reader, stdout, stde
 	var df dbFlags
 	var af actorFlags
 	df.register(fs, "")
-	af.register(fs, jukinet.AuthorityAudit)
+	af.register(fs)
 	var f oplog.Filter
 	fs.StringVar(&f.CollationID, "operator", "", "照合ID of the operator")
 	fs.StringVar(&f.Resident, "resident", "", "resident code (matched through its log token)")
@@ -402,7 +402,7 @@ func runOplogReport(ctx context.Context, args []string, _ io.Reader, stdout, std
 	var df dbFlags
 	var af actorFlags
 	df.register(fs, "")
-	af.register(fs, jukinet.AuthorityAudit)
+	af.register(fs)
 	from := fs.String("from", "", "from (RFC 3339 or YYYY-MM-DD JST), required")
 	to := fs.String("to", "", "to, exclusive, required")
 	var cfg oplog.ReportConfig
@@ -450,7 +450,7 @@ func runOplogSeal(ctx context.Context, args []string, _ io.Reader, stdout, stder
 	var af actorFlags
 	var kf keyFlags
 	df.register(fs, "")
-	af.register(fs, jukinet.AuthorityAudit)
+	af.register(fs)
 	kf.registerVerify(fs)
 	fs.StringVar(&kf.keyFile, "key", "", "the node's Ed25519 signing key (PEM)")
 	month := fs.String("month", "", "the month to seal, YYYY-MM (JST)")
@@ -522,7 +522,7 @@ func runOplogPurge(ctx context.Context, args []string, _ io.Reader, stdout, stde
 	var df dbFlags
 	var af actorFlags
 	df.register(fs, "")
-	af.register(fs, jukinet.AuthorityAccessAdmin)
+	af.register(fs)
 	before := fs.String("before", "", "purge sealed months before YYYY-MM (at least 7 years ago)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/biometric"
 	"github.com/jukinet/jukinet/pki"
 	"github.com/jukinet/jukinet/store"
 )
@@ -42,7 +44,18 @@ func TestOplogCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The demo's operators, so that an auditor can hand a console token to
+	// the command line.
+	keysDir := filepath.Join(dir, "keys")
+	ring, err := access.LoadOrCreateNodeKey(keysDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := access.SeedDemoOperators(context.Background(), db, biometric.NewSyntheticReader(1, 0.1), ring.Current()); err != nil {
+		t.Fatal(err)
+	}
 	db.Close()
+	auditor := func() []string { return tokenArgs(t, dbPath, "352063", keysDir, 1, "C-AUDIT", jukinet.AuthorityAudit) }
 	writeKey(t, filepath.Join(dir, "node.key"))
 	writeKey(t, filepath.Join(dir, "witness.key"))
 	base := []string{"--db", dbPath, "--node", "352063"}
@@ -60,7 +73,7 @@ func TestOplogCommands(t *testing.T) {
 	if code, out, stderr := exec(t, "", append(append([]string{"oplog", "verify"}, base...), keyArgs...)...); code != 0 || !strings.HasPrefix(out, "ok") {
 		t.Fatalf("verify intact: exit %d, %q %q; want 0 ok", code, out, stderr)
 	}
-	code, proof, stderr := exec(t, "", append([]string{"oplog", "prove", "--index", "7", "--authority", "audit"}, base...)...)
+	code, proof, stderr := exec(t, "", append(append([]string{"oplog", "prove", "--index", "7"}, auditor()...), base...)...)
 	if code != 0 {
 		t.Fatalf("prove: exit %d: %s", code, stderr)
 	}
@@ -72,10 +85,10 @@ func TestOplogCommands(t *testing.T) {
 	if code, _, _ := exec(t, "", append([]string{"oplog", "verify-proof", pf}, "--log-key", keys[1][2], "--witness-key", keys[1][2])...); code != 1 {
 		t.Errorf("verify-proof with the wrong log key: exit %d, want 1", code)
 	}
-	if code, out, _ := exec(t, "", append([]string{"oplog", "query", "--resident", "10000000003", "--json"}, base...)...); code != 0 || strings.Count(out, `"idx"`) != 2 {
+	if code, out, _ := exec(t, "", append(append([]string{"oplog", "query", "--resident", "10000000003", "--json"}, auditor()...), base...)...); code != 0 || strings.Count(out, `"idx"`) != 2 {
 		t.Errorf("query by resident: exit %d, %s; want 2 records", code, out)
 	}
-	if code, _, _ := exec(t, "", append([]string{"oplog", "query", "--authority", "lookup"}, base...)...); code != 1 {
+	if code, _, _ := exec(t, "", append(append([]string{"oplog", "query"}, tokenArgs(t, dbPath, "352063", keysDir, 1, "C-CLERK", jukinet.AuthorityLookup)...), base...)...); code != 1 {
 		t.Errorf("query by a lookup operator: exit %d, want 1 (forbidden)", code)
 	}
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -13,31 +12,6 @@ import (
 	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/register"
 )
-
-// actorFlags say who acts from the console. Until operator login reaches the
-// command line (the access issue), the console operator names themself and
-// their authority; it is recorded in every log record.
-type actorFlags struct {
-	collationID string
-	operatorID  string
-	authority   string
-	terminal    string
-}
-
-func (f *actorFlags) register(fs *flag.FlagSet, defaultAuthority jukinet.Authority) {
-	fs.StringVar(&f.collationID, "collation-id", "console", "照合ID of the operator at the console")
-	fs.StringVar(&f.operatorID, "operator-id", "console", "操作者ID the operator acts under")
-	fs.StringVar(&f.authority, "authority", string(defaultAuthority), "authority of that 操作者ID")
-	fs.StringVar(&f.terminal, "terminal", "console", "terminal ID")
-}
-
-func (f *actorFlags) context(ctx context.Context) (context.Context, error) {
-	a := jukinet.Authority(f.authority)
-	if !a.Valid() || a == jukinet.AuthoritySystem {
-		return nil, usageErr("--authority %q is not an operator authority", f.authority)
-	}
-	return jukinet.WithActor(ctx, jukinet.Actor{CollationID: f.collationID, OperatorID: f.operatorID, Authority: a, Terminal: f.terminal}), nil
-}
 
 type registerEvent struct {
 	summary string
@@ -179,7 +153,7 @@ func runRegister(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	sort.Strings(names)
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, "usage: jukinet register EVENT --db PATH --node LGCODE < input.json\nevents:")
+		fmt.Fprintln(stderr, "usage: jukinet register EVENT --db PATH --node LGCODE --token T --keys DIR < input.json\nevents:")
 		for _, n := range names {
 			fmt.Fprintf(stderr, "  %-22s %s\n", n, events[n].summary)
 		}
@@ -193,7 +167,7 @@ func runRegister(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	var dbf dbFlags
 	var af actorFlags
 	dbf.register(fs, "352063")
-	af.register(fs, jukinet.AuthorityRecord)
+	af.register(fs)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}

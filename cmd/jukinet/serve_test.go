@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/pki"
 	_ "modernc.org/sqlite"
 )
@@ -57,6 +58,11 @@ func TestServeRunsEachNodeOnItsOwn(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "network.toml"), []byte(desc.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The CS's operators and designations before the node runs; the clerk
+	// issues a console token for each attempt below.
+	csDB, csKeys := filepath.Join(data, "352063.db"), filepath.Join(dir, "cs-keys")
+	seedOperatorsAt(t, csDB, "352063", csKeys)
+	governNode(t, csDB)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	errs := make([]error, len(nodes))
@@ -84,7 +90,7 @@ func TestServeRunsEachNodeOnItsOwn(t *testing.T) {
 	// The CS asked the national server for resident codes as it started; a
 	// birth is refused until the grant has arrived.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		code, _, stderr := exec(t, birth, "register", "birth", "--db", filepath.Join(data, "352063.db"))
+		code, _, stderr := exec(t, birth, append([]string{"register", "birth", "--db", csDB}, tokenArgs(t, csDB, "352063", csKeys, 1, "C-CLERK", jukinet.AuthorityRecord)...)...)
 		if code == 0 {
 			break
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/oplog"
 	"github.com/jukinet/jukinet/store"
@@ -49,7 +50,9 @@ func TestOplogVerifyNetwork(t *testing.T) {
 	if code, out, stderr := exec(t, "", "oplog", "verify", "--db", db, "--network", desc); code != 0 || !strings.HasPrefix(out, "ok") {
 		t.Fatalf("verify --db %s --network: exit %d, %q %q; want 0 ok", db, code, out, stderr)
 	}
-	code, proof, stderr := exec(t, "", "oplog", "prove", "--db", db, "--node", "352063", "--index", "3", "--authority", "audit")
+	// The demo seeded its operators under DIR/352063's node key.
+	tok := tokenArgs(t, db, "352063", filepath.Join(dir, "352063"), demo.ReaderSeed, "C-AUDIT", jukinet.AuthorityAudit)
+	code, proof, stderr := exec(t, "", append([]string{"oplog", "prove", "--db", db, "--node", "352063", "--index", "3"}, tok...)...)
 	if code != 0 {
 		t.Fatalf("prove: exit %d: %s", code, stderr)
 	}

@@ -103,6 +103,10 @@ func (s *Service) DesignateHandler(ctx context.Context, in HandlerDesignation) (
 		if err := requireRole(tx, op, today, RoleIdentityInfoManager); err != nil {
 			return err
 		}
+		if tx.Actor().CollationID == in.CollationID {
+			// Nobody approves an act that gives themself authority (G13).
+			return jukinet.Errorf(string(op), jukinet.KindForbidden, "collation_id", "the 本人確認情報管理責任者 may not designate themself (G16-2.1)")
+		}
 		_, err := tx.Exec(`INSERT INTO gov_identity_handlers (id, collation_id, name, scope, valid_from, valid_until, designated_by) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
 			id, in.CollationID, in.Name, in.Scope, in.From.String(), in.Until.String(), tx.Actor().CollationID)
 		return internal(op, err)

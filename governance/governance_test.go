@@ -48,7 +48,7 @@ func state(t *testing.T, db *store.DB) string {
 	var b strings.Builder
 	for _, tbl := range []string{"gov_roles", "gov_meetings", "gov_attendance", "gov_agenda_items", "gov_instructions", "gov_misuse_cases", "gov_misuse_log_refs",
 		"gov_report_requests", "gov_case_entries", "gov_room_authorizations", "gov_room_events", "gov_alerts", "gov_room_reports", "gov_assets",
-		"gov_identity_handlers", "gov_forms", "gov_print_log", "gov_outsourcing", "gov_contract_clauses", "gov_inspections"} {
+		"gov_identity_handlers", "gov_forms", "gov_print_log", "gov_outsourcing", "gov_contract_clauses", "gov_inspections", "gov_access_decisions"} {
 		var n int
 		if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM ` + tbl).Scan(&n); err != nil {
 			t.Fatalf("count %s: %v", tbl, err)

@@ -187,6 +187,26 @@ func TestRefusals(t *testing.T) {
 			_, err := e.s.DesignateHandler(as(demo.DemoAccessAdmin, jukinet.AuthorityIdentityManager), governance.HandlerDesignation{CollationID: "C-X", Name: "x", Scope: "s", From: today})
 			return err
 		}},
+		{"the 本人確認情報管理責任者 designates themself", jukinet.KindForbidden, "collation_id", false, nil, func(t *testing.T, e env, id string) error {
+			_, err := e.s.DesignateHandler(as(demo.DemoCitizenHead, jukinet.AuthorityIdentityManager), governance.HandlerDesignation{CollationID: demo.DemoCitizenHead, Name: "x", Scope: "s", From: today})
+			return err
+		}},
+		{"the GM appoints themself", jukinet.KindForbidden, "collation_id", false, nil, func(t *testing.T, e env, id string) error {
+			_, err := e.s.AssignRole(gm(), governance.Assignment{Role: governance.RoleSecurityManager, CollationID: demo.DemoDeputyMayor, Name: "x", From: today})
+			return err
+		}},
+		{"the セキュリティ責任者 decides about themself", jukinet.KindForbidden, "collation_id", false, nil, func(t *testing.T, e env, id string) error {
+			_, err := e.s.DecideAccess(as(demo.DemoCitizenHead, jukinet.AuthorityGovernance), governance.AccessDecision{Kind: governance.DecisionAssign, CollationID: demo.DemoCitizenHead, Authority: jukinet.AuthorityAudit, Reason: "r"})
+			return err
+		}},
+		{"access decision by someone else", jukinet.KindForbidden, "actor", false, nil, func(t *testing.T, e env, id string) error {
+			_, err := e.s.DecideAccess(gm(), governance.AccessDecision{Kind: governance.DecisionAssign, CollationID: demo.DemoClerk, Authority: jukinet.AuthorityAudit, Reason: "r"})
+			return err
+		}},
+		{"re-enrolment decision naming an authority", jukinet.KindInvalid, "authority", false, nil, func(t *testing.T, e env, id string) error {
+			_, err := e.s.DecideAccess(as(demo.DemoCitizenHead, jukinet.AuthorityGovernance), governance.AccessDecision{Kind: governance.DecisionReenrol, CollationID: demo.DemoClerk, Authority: jukinet.AuthorityAudit, Reason: "r"})
+			return err
+		}},
 		{"print by undesignated operator", jukinet.KindForbidden, "actor", false, nil, func(t *testing.T, e env, id string) error {
 			var form string
 			e.db.SQL().QueryRow(`SELECT id FROM gov_forms LIMIT 1`).Scan(&form)

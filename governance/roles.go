@@ -30,7 +30,7 @@ type RoleHolding struct {
 }
 
 // AssignRole appoints a holder. The セキュリティ統括責任者 appoints every
-// role, including a successor to themself; only the very first セキュリティ統括責任者
+// role, including a successor to themself, but never themself to a role; only the very first セキュリティ統括責任者
 // is appointed by a system principal (BootstrapActor) at setup. Hand-over
 // closes the previous holder's period the day before From; history is kept.
 // Errors: KindInvalid (field named), KindForbidden (actor), KindConflict
@@ -65,6 +65,9 @@ func (s *Service) AssignRole(ctx context.Context, in Assignment) (RoleHolding, e
 			}
 		} else if err := requireRole(tx, op, today, RoleGeneralManager); err != nil {
 			return err
+		} else if a.CollationID == in.CollationID {
+			// Nobody approves an act that gives themself authority (G13).
+			return jukinet.Errorf(string(op), jukinet.KindForbidden, "collation_id", "the セキュリティ統括責任者 may not appoint themself to %s", in.Role.Japanese())
 		}
 		var later int
 		if err := tx.QueryRow(`SELECT COUNT(*) FROM gov_roles WHERE role = $1 AND valid_from >= $2`, string(in.Role), in.From.String()).Scan(&later); err != nil {

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -106,5 +108,27 @@ func TestHTTPNoImpersonationNoSelfApproval(t *testing.T) {
 	var used int
 	if err := fx.db.SQL().QueryRow(`SELECT COUNT(*) FROM gov_access_decisions WHERE used_at <> 0`).Scan(&used); err != nil || used != 0 {
 		t.Errorf("decisions spent by refused acts: %d (%v)", used, err)
+	}
+}
+
+// TestHTTPConsoleToken: an operator issues a console token from their
+// session over TLS; it stands for that operator once.
+func TestHTTPConsoleToken(t *testing.T) {
+	fx := newGovFixture(t)
+	auditor := fx.login(t, demo.DemoAuditor, opAuditor)
+	a := fx.post(t, auditor, "/console-token", url.Values{})
+	m := regexp.MustCompile(`<code id="console-token">([A-Za-z0-9_-]{43})</code>`).FindStringSubmatch(a.body)
+	if a.status != http.StatusOK || m == nil {
+		t.Fatalf("issue: %d, no token in %.400s", a.status, a.body)
+	}
+	actor, err := fx.auth.RedeemConsoleToken(context.Background(), m[1], "alice", "cs01")
+	if err != nil || actor.CollationID != demo.DemoAuditor || actor.OperatorID != opAuditor {
+		t.Fatalf("redeem: %+v, %v", actor, err)
+	}
+	if _, err := fx.auth.RedeemConsoleToken(context.Background(), m[1], "alice", "cs01"); !jukinet.IsKind(err, jukinet.KindUnauthorized) {
+		t.Errorf("second redemption: %v, want unauthorized", err)
+	}
+	if a := fx.post(t, fx.client(t), "/console-token", url.Values{}); a.status != http.StatusUnauthorized {
+		t.Errorf("issue without a session: %d, want 401", a.status)
 	}
 }

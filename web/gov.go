@@ -130,6 +130,15 @@ func conveneFields() []govField {
 	return f
 }
 
+// authorityOptions lists the operator authorities for a select ("" first).
+func authorityOptions() []govOption {
+	out := []govOption{{Value: "", Label: "—"}}
+	for _, a := range jukinet.Authorities() {
+		out = append(out, govOption{Value: string(a), Label: a.Japanese()})
+	}
+	return out
+}
+
 func clauseFields() []govField {
 	f := []govField{text("outsourcing_id", "外部委託の申請ID", true)}
 	for _, t := range governance.RequiredClauses() {
@@ -146,6 +155,9 @@ func govPages() []govPageSpec {
 				{Act: "assign-role", Title: "任命・交代", Help: "交代では前任者の期間が開始日の前日で終わります。", Fields: []govField{
 					{Name: "role", Label: "役職", Kind: "select", Options: roleOptions(), Required: true}, text("collation_id", "照合ID", true), text("name", "氏名", true),
 					text("position", "職名", false), dateField("from", "開始日", true), dateField("until", "終了日", false)}},
+				{Act: "access-decide", Title: "操作者IDの付与・照合情報の再登録の決定 (G13.2, G13.3)", Help: "セキュリティ責任者が記録します。自分自身についての決定はできません。記録された決定の番号をアクセス管理の画面で入力します（一度だけ使えます）。", Fields: []govField{
+					{Name: "kind", Label: "種別", Kind: "select", Options: opts(string(governance.DecisionAssign), "操作者IDの付与", string(governance.DecisionReenrol), "照合情報の再登録（紛失・負傷）"), Required: true},
+					text("collation_id", "対象の照合ID", true), {Name: "authority", Label: "権限（付与のとき）", Kind: "select", Options: authorityOptions()}, area("reason", "理由", true)}},
 			}},
 		{Slug: "council", Title: "セキュリティ会議", Help: "会議の開催、議題（G6.3の区分）、個人情報保護審査会の意見、決定、議事録 (G6)。",
 			Op: jukinet.OpGovComplianceReport, Load: loadCouncil, Forms: []govForm{

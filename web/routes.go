@@ -22,8 +22,8 @@ func terminalRoutes() []route {
 		{"POST /login/choose", "", "", (*server).choose},
 		{"POST /logout", opSession, "", (*server).logout},
 		{"GET /{$}", opSession, "home", (*server).home},
-		{"GET /console-token", jukinet.OpAccessConsoleToken, "console_token", (*server).consoleTokenPage},
-		{"POST /console-token", jukinet.OpAccessConsoleToken, "console_token", (*server).consoleToken},
+		{"GET /console-token", opSession, "console_token", (*server).consoleTokenPage},
+		{"POST /console-token", opSession, "console_token", (*server).consoleToken},
 
 		{"GET /residents", jukinet.OpResidentSearch, "search", (*server).search},
 		{"GET /residents/{code}", jukinet.OpResidentRead, "resident", (*server).resident},

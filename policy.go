@@ -166,12 +166,16 @@ var registerPolicy = map[Operation][]Authority{
 // HandlesIdentityInfo reports whether op reads or changes residents'
 // identity information, which only operators the 本人確認情報管理責任者 has
 // designated may do (G16-2.1): every register change and every read,
-// search, import and export of residents. The store asks its identity guard
-// before such an operation by an operator or the console.
+// search, import and export of residents, and the counter's inter-node work
+// on a person (広域交付, 特例転入, cards, link codes, what other nodes hold).
+// The store asks its identity guard before such an operation by an operator
+// or the console.
 func HandlesIdentityInfo(op Operation) bool {
 	switch op {
 	case OpSeedPopulation, OpNetworkReceive, OpNetworkSend, OpNetworkDeliveryResult:
 		return false
+	case OpCopyRequest, OpCopyReceive, OpSpecialMoveIn, OpCardIssue, OpCardStatus, OpLinkCodeRequest, OpFlowsRead:
+		return true
 	}
 	_, ok := registerPolicy[op]
 	return ok

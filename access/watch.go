@@ -77,53 +77,10 @@ func (s *Service) WatchList(ctx context.Context) ([]WatchEntry, error) {
 	return out, rows.Err()
 }
 
-// PasswordPolicy is the node's recorded OS password policy (G12.2): the
-// rules the アクセス管理責任者 set for the passwords of the operating systems
-// of the CS and the terminals. jukinet does not manage OS accounts; it keeps
-// the record and `jukinet doctor` checks it against a baseline.
-type PasswordPolicy struct {
-	MinLength        int       `json:"min_length"`        // characters
-	CharClasses      int       `json:"char_classes"`      // of upper, lower, digit, symbol (1–4)
-	RotationDays     int       `json:"rotation_days"`     // 0: no forced rotation
-	LockoutThreshold int       `json:"lockout_threshold"` // failed logins before the OS locks the account; 0: never
-	SetAt            time.Time `json:"set_at"`
-	SetBy            string    `json:"set_by"`
-}
-
-// Validate checks that the numbers are possible at all (not that they are
-// strict enough: Deviations says that).
-func (p PasswordPolicy) Validate() error {
-	const op = "access.PasswordPolicy"
-	switch {
-	case p.MinLength < 1 || p.MinLength > 256:
-		return jukinet.E(op, jukinet.KindInvalid, jukinet.Field("min_length"), "min_length must be 1–256")
-	case p.CharClasses < 1 || p.CharClasses > 4:
-		return jukinet.E(op, jukinet.KindInvalid, jukinet.Field("char_classes"), "char_classes must be 1–4")
-	case p.RotationDays < 0 || p.RotationDays > 3650:
-		return jukinet.E(op, jukinet.KindInvalid, jukinet.Field("rotation_days"), "rotation_days must be 0–3650")
-	case p.LockoutThreshold < 0 || p.LockoutThreshold > 1000:
-		return jukinet.E(op, jukinet.KindInvalid, jukinet.Field("lockout_threshold"), "lockout_threshold must be 0–1000")
-	}
-	return nil
-}
-
-// Deviations lists where p is weaker than jukinet's baseline: at least 12
-// characters of 3 classes, and a lockout after at most 10 failures. Forced
-// rotation is not required (current guidance advises against it) but is
-// recorded.
-func (p PasswordPolicy) Deviations() []string {
-	var out []string
-	if p.MinLength < 12 {
-		out = append(out, fmt.Sprintf("OS password minimum length %d is below 12", p.MinLength))
-	}
-	if p.CharClasses < 3 {
-		out = append(out, fmt.Sprintf("OS passwords need only %d character classes (baseline 3)", p.CharClasses))
-	}
-	if p.LockoutThreshold == 0 || p.LockoutThreshold > 10 {
-		out = append(out, fmt.Sprintf("OS account lockout threshold %d is not between 1 and 10", p.LockoutThreshold))
-	}
-	return out
-}
+// PasswordPolicy is the node's recorded OS password policy (G12.2); the
+// type lives in the root package so that the compliance report can judge it
+// without importing access.
+type PasswordPolicy = jukinet.PasswordPolicy
 
 // SetPasswordPolicy records the OS password policy (G12.2). Errors:
 // KindInvalid, KindForbidden.

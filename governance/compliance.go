@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
-	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/pki"
 	"github.com/jukinet/jukinet/store"
 )
@@ -415,7 +414,7 @@ func buildReport(ctx context.Context, q querier, eng store.Engine, node string, 
 			g121.ev("database file %s is 0600", live.DBPath)
 		}
 	}
-	var pol access.PasswordPolicy
+	var pol jukinet.PasswordPolicy
 	var setAt int64
 	err := q.QueryRowContext(ctx, `SELECT min_length, char_classes, rotation_days, lockout_threshold, set_at, set_by FROM access_password_policy WHERE id = 1`).
 		Scan(&pol.MinLength, &pol.CharClasses, &pol.RotationDays, &pol.LockoutThreshold, &setAt, &pol.SetBy)

@@ -446,7 +446,8 @@ func (s *Service) Assign(ctx context.Context, a Assignment) (string, error) {
 			if appointed {
 				return jukinet.E(op, jukinet.KindForbidden, jukinet.Field("decision_id"), "a セキュリティ責任者 is appointed: every 操作者ID needs their recorded decision (G13.3)")
 			}
-			ref = "bootstrap:" + actor.System
+			// The bootstrap principal decided it: the register names it.
+			manager, ref = actor.String(), "bootstrap:"+actor.System
 		} else {
 			if a.DecisionID == "" {
 				return jukinet.E(op, jukinet.KindInvalid, jukinet.Field("decision_id"), "the セキュリティ責任者's recorded decision is required (G13.3)")

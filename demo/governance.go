@@ -91,7 +91,8 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 	} {
 		steps = append(steps, func() error { _, err := s.AssignRole(gm, a); return err })
 	}
-	accessAdmin := operator(ctx, DemoAccessAdmin, jukinet.AuthorityAccessAdmin)
+	// The アクセス管理責任者 is the head of the Citizen Division (G11-2).
+	accessAdmin := operator(ctx, DemoCitizenHead, jukinet.AuthorityAccessAdmin)
 	auditor := operator(ctx, DemoAuditor, jukinet.AuthorityAudit)
 	var outsourcingID, itemOutsourcing, itemMeasures, itemTraining, meeting1, meeting2, itemAudit, caseID, printID, formID, inspectionID string
 	steps = append(steps,

@@ -67,9 +67,8 @@ func seededNode(t *testing.T, e store.Engine) complianceNode {
 	t.Helper()
 	ctx := context.Background()
 	db, path := openNode(t, e)
-	if _, err := demo.SeedGovernance(ctx, db, today); err != nil {
-		t.Fatalf("SeedGovernance: %v", err)
-	}
+	// The operators first: their bootstrap ends when a セキュリティ責任者 is
+	// appointed (access.Assign), as on a demo network.
 	reader := biometric.NewSyntheticReader(7, 0)
 	key, err := biometric.NewNodeKey(1, rand.Reader)
 	if err != nil {
@@ -77,6 +76,9 @@ func seededNode(t *testing.T, e store.Engine) complianceNode {
 	}
 	if _, err := access.SeedDemoOperators(ctx, db, reader, key); err != nil {
 		t.Fatalf("SeedDemoOperators: %v", err)
+	}
+	if _, err := demo.SeedGovernance(ctx, db, today); err != nil {
+		t.Fatalf("SeedGovernance: %v", err)
 	}
 	ring, err := access.NewKeyRing(key)
 	if err != nil {

@@ -269,6 +269,7 @@ var japaneseRules = func() []japaneseRule {
 		{`^cannot re-encode the envelope`, "メッセージを中継用に作り直せません。"},
 		{`not a node ID|is not in the network description|the description lists no nodes`, "ネットワーク記述にないノードです。"},
 
+		{`^at most (\d+) characters$`, "${1}文字以内で入力してください。"},
 		// Separation of duties (G13) and the console.
 		{`^照合ID \S+ already has 照合情報: `, "この操作者には照合情報が登録済みです。再登録は本人の現在の読取で行うか、指の紛失・負傷の場合はアクセス管理権限を持つもう一人の立会いとセキュリティ責任者の決定により行います。"},
 		{`^照合ID \S+ has no 照合情報 to replace`, "この操作者には照合情報が登録されていません。新規登録を行ってください。"},

@@ -27,12 +27,14 @@ func runCompliance(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	format := fs.String("format", "text", "text, json or html (printable, for the council)")
 	asOfText := fs.String("as-of", "", "report date (default: today, JST)")
 	var live governance.LiveFacts
-	fs.StringVar(&live.KeyDir, "keys", "", "the node's key directory (G12.1: file modes checked)")
 	fs.StringVar(&live.NetworkAddr, "listen", "", "the node's network listener host:port (G2.4: probed without a client certificate; G2.5)")
 	fs.StringVar(&live.TerminalAddr, "terminal-listen", "", "the terminal listener host:port (G2.5: apart from the network listener)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
+	// --keys (actorFlags) is the node's key directory: it verifies a console
+	// token and its file modes are checked (G12.1).
+	live.KeyDir = af.keys
 	if *asJSON {
 		*format = "json"
 	}

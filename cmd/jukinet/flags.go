@@ -66,7 +66,7 @@ type actorFlags struct {
 
 func (f *actorFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.token, "token", "", "single-use console token issued by an operator logged in at a terminal (/console-token); without it: the console principal (システム管理 only, no personal data)")
-	fs.StringVar(&f.keys, "keys", "", "the node's key directory (verifies --token)")
+	fs.StringVar(&f.keys, "keys", "", "the node's key directory (verifies --token; compliance report: its file modes are checked, G12.1)")
 	for _, gone := range []string{"collation-id", "operator-id", "authority", "terminal"} {
 		fs.Func(gone, "removed: the console cannot name an operator; use --token", func(string) error {
 			return errors.New("the console cannot claim an operator's identity: log in at a terminal, issue a console token (/console-token) and pass --token")

@@ -12,9 +12,9 @@ import (
 
 func TestGovAndComplianceCommands(t *testing.T) {
 	dir := t.TempDir()
-	db, keys := filepath.Join(dir, "g.db"), filepath.Join(dir, "keys")
-	seedOperatorsAt(t, db, "352063", keys)
-	as := func(id string) []string { return tokenArgs(t, db, "352063", keys, 1, id, jukinet.AuthorityGovernance) }
+	db, bioKeys := filepath.Join(dir, "g.db"), filepath.Join(dir, "biometric-keys")
+	seedOperatorsAt(t, db, "352063", bioKeys)
+	as := func(id string) []string { return tokenArgs(t, db, "352063", bioKeys, 1, id, jukinet.AuthorityGovernance) }
 	steps := []struct {
 		name  string
 		stdin string

@@ -50,7 +50,8 @@ func decodeIdentityJSON(op string, env *network.Envelope) (jukinet.IdentityInfo,
 		return info, nil, invalid(op, "municipality", "%s reported by node %s", info.Municipality, env.From)
 	}
 	if env.OrderingKey != info.OrderingKey() || env.Version != info.Version {
-		return info, nil, invalid(op, "version", "envelope ordering key/version %s#%d differ from the body's %s#%d", env.OrderingKey, env.Version, info.OrderingKey(), info.Version)
+		// The keys hold a 住民票コード: not quoted.
+		return info, nil, invalid(op, "version", "the envelope's ordering key or version (%d) differ from the body's (%d)", env.Version, info.Version)
 	}
 	return info, canonical, nil
 }
@@ -122,11 +123,16 @@ func (p *Prefecture) prefectureIdentityNotify(tx *store.Tx, env *network.Envelop
 	if info.Municipality.PrefectureCode() != p.id {
 		return invalid(op, "municipality", "%s does not belong to prefecture %s", info.Municipality, p.id)
 	}
-	if err := storeIdentityJSON(tx, info, body); err != nil {
+	// A report held for a 転入 is relayed too: the national server decides
+	// on its own copy of who holds the person.
+	if err := storeReport(tx, info, body, p.sees); err != nil {
 		return err
 	}
 	return relay(tx, env)
 }
+
+// sees reports whether municipality m reports to this prefecture.
+func (p *Prefecture) sees(m jukinet.LGCode) bool { return m.PrefectureCode() == p.id }
 
 // nationalIdentityRelay handles identity.relay at the national server: the
 // body is the municipality's original envelope (its signature was verified by
@@ -149,13 +155,16 @@ func (n *National) nationalIdentityRelay(tx *store.Tx, env *network.Envelope) er
 		if err != nil {
 			return err
 		}
-		return storeIdentityJSON(tx, info, body)
+		return storeReport(tx, info, body, nil)
 	case network.KindMoveOutConfirm:
 		c, err := decodeMoveOutConfirm(op, inner)
 		if err != nil {
 			return err
 		}
-		return storeMoveOutConfirm(tx, c)
+		if err := storeMoveOutConfirm(tx, c); err != nil {
+			return err
+		}
+		return releaseOnConfirm(tx, c)
 	case network.KindAnnexIdentityNotify:
 		a, err := decodeAnnexIdentity(op, inner)
 		if err != nil {

@@ -37,7 +37,9 @@ func TestOrderingKeyBoundToSender(t *testing.T) {
 func orderingAttacks(t *testing.T, e store.Engine) {
 	ctx := context.Background()
 	n, err := demo.StartNetwork(ctx, demo.NetworkConfig{Dir: t.TempDir(), OutboxBatch: 500,
-		Open: func(ctx context.Context, id string) (*store.DB, error) { return store.Open(ctx, storetest.Config(t, e, id)) }})
+		Open: func(ctx context.Context, id string) (*store.DB, error) {
+			return store.Open(ctx, storetest.Config(t, e, id))
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,4 +256,3 @@ func rejectedRecords(t *testing.T, db *store.DB) []string {
 	}
 	return out
 }
-

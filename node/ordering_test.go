@@ -237,21 +237,10 @@ func otherCode(t *testing.T, c jukinet.ResidentCode) jukinet.ResidentCode {
 // records, oldest first.
 func rejectedRecords(t *testing.T, db *store.DB) []string {
 	t.Helper()
-	rows, err := db.SQL().Query(`SELECT leaf FROM oplog WHERE operation = $1 AND result = 'rejected' ORDER BY idx`, string(jukinet.OpNetworkReceive))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	var out []string
-	for rows.Next() {
-		var leaf []byte
-		if err := rows.Scan(&leaf); err != nil {
-			t.Fatal(err)
-		}
-		r, err := store.DecodeLogRecord(leaf)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, r := range storetest.Records(t, db, func(r store.LogRecord) bool {
+		return r.Operation == string(jukinet.OpNetworkReceive) && r.Result == "rejected"
+	}) {
 		out = append(out, r.Detail)
 	}
 	return out

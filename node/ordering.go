@@ -96,9 +96,13 @@ func ownKey(d *network.Description, pref, sender string, e *network.Envelope) er
 //   - any other report from a municipality that does not hold the person is
 //     refused (KindConflict).
 
-// holderInsert records the first municipality to report a code; written
-// with the report's rows (store.Deferred), read back by the next report's
-// readHolder.
+// holderInsert records the first municipality to report a code, written
+// with the report's rows (store.Deferred). readHolder does not wait for it
+// (store.Tx.PeekRow), so that a batch's rows stay one statement each: a
+// second first report of the same code in the same batch also counts as
+// first — harmless from the same municipality; from another one its row is
+// stored but is not the holder's (ON CONFLICT DO NOTHING keeps the first),
+// and reads put the holder's row first (currentFirst).
 var holderInsert = store.NewDeferred(`INSERT INTO flow_identity_holders (resident_code, municipality, released_to, updated_at) VALUES `, 4,
 	` ON CONFLICT (resident_code) DO NOTHING`)
 
@@ -110,7 +114,7 @@ type holder struct {
 
 func readHolder(tx *store.Tx, code string) (holder, bool, error) {
 	var h holder
-	err := tx.QueryRow(`SELECT municipality, released_to FROM flow_identity_holders WHERE resident_code = $1`, code).Scan(&h.municipality, &h.releasedTo)
+	err := tx.PeekRow(`SELECT municipality, released_to FROM flow_identity_holders WHERE resident_code = $1`, code).Scan(&h.municipality, &h.releasedTo)
 	if noRows(err) {
 		return h, false, nil
 	}
@@ -258,8 +262,10 @@ func transfer(tx *store.Tx, code, m string, info *jukinet.IdentityInfo, body []b
 }
 
 // releaseOnConfirm moves responsibility for the person of the holder's
-// 転出確定 c to its confirmed destination: at once if the destination's
-// reports are held, else when its first 記載 report comes. A 転出確定 from a
+// 転出確定 c to its confirmed destination: at once if the destination has
+// reported the person since the holder last did (its reports are held, or
+// were stored beside the holder's first report in one batch: see
+// holderInsert), else when its first 記載 report comes. A 転出確定 from a
 // municipality that does not hold the person changes nothing.
 func releaseOnConfirm(tx *store.Tx, c MoveOutConfirm) error {
 	code, dest := string(c.ResidentCode), string(c.ConfirmedDestination.LGCode)
@@ -270,6 +276,14 @@ func releaseOnConfirm(tx *store.Tx, c MoveOutConfirm) error {
 	waiting, err := hasHeld(tx, code, dest)
 	if err != nil {
 		return err
+	}
+	if !waiting {
+		var n int
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM flow_identity d JOIN flow_identity h ON h.resident_code = d.resident_code AND h.municipality = $2
+ WHERE d.resident_code = $1 AND d.municipality = $3 AND d.updated_at >= h.updated_at`, code, h.municipality, dest).Scan(&n); err != nil {
+			return internal("node.releaseOnConfirm", err)
+		}
+		waiting = n > 0
 	}
 	if waiting {
 		return transfer(tx, code, dest, nil, nil)

@@ -237,3 +237,61 @@ func TestResponsibilityAfterMoveAbroad(t *testing.T) {
 		})
 	}
 }
+
+// TestResponsibilityFirstReportAndMoveInInOneBatch: the national server
+// receives a person's first report (防府市's 出生) and 山口市's 転入 of the
+// same person in one batch (a link was down), then 防府市's 転出確定: the
+// person ends up held by 山口市.
+func TestResponsibilityFirstReportAndMoveInInOneBatch(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			n := newTestNet(t, e, nil)
+			code := codeOf(t, "2345678901")
+			info := func(m jukinet.LGCode, reason jukinet.ChangeReason, date string) jukinet.IdentityInfo {
+				return jukinet.IdentityInfo{Municipality: m, ResidentCode: code, Name: jukinet.Name{Kanji: "河村\u3000一郎", Kana: "カワムラ\u3000イチロウ"},
+					BirthDate: mustDate(t, "2026-11-01"), Sex: jukinet.SexMale, Address: jukinet.Address{LGCode: m, Text: townOf(m) + "1番1号"},
+					Change: jukinet.ChangeInfo{Reason: reason, Date: mustDate(t, date)}, Version: 1}
+			}
+			relay := func(from jukinet.LGCode, kind network.Kind, key string, v uint64, body any) *network.Envelope {
+				b, err := json.Marshal(body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				inner := n.envelope(n.nodes[string(from)], kind, "350001", key, v, b)
+				raw, err := network.EncodeEnvelope(inner)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n.envelope(n.nodes["350001"], network.KindIdentityRelay, network.NationalID, key, v, raw)
+			}
+			born, moved := info(hofu, jukinet.ReasonBirth, "2026-11-01"), info(yamaguchi, jukinet.ReasonMoveInDomestic, "2026-11-20")
+			apply := func(envs ...*network.Envelope) {
+				t.Helper()
+				h := n.national.Handlers()[network.KindIdentityRelay]
+				if err := n.national.DB().Update(as(jukinet.SystemActor("network")), store.Op{Operation: jukinet.OpNetworkReceive}, func(tx *store.Tx) error {
+					for _, e := range envs {
+						if err := h(tx, e); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			apply(relay(hofu, network.KindIdentityNotify, born.OrderingKey(), 1, born), relay(yamaguchi, network.KindIdentityNotify, moved.OrderingKey(), 1, moved))
+			if m, _ := holderOf(t, n.national.DB(), code); m != string(hofu) {
+				t.Fatalf("holder after the batch: %s, want %s (the first report)", m, hofu)
+			}
+			apply(relay(hofu, network.KindMoveOutConfirm, "", 0, MoveOutConfirm{Municipality: hofu, ResidentCode: code, PlannedDate: mustDate(t, "2026-11-19"),
+				ConfirmedDate: mustDate(t, "2026-11-20"), ConfirmedDestination: moved.Address, NoticeDate: mustDate(t, "2026-11-21")}))
+			cur, _, err := n.national.Identity(as(looker), code, "test")
+			if err != nil || cur.Municipality != yamaguchi {
+				t.Fatalf("national after the 転出確定: %+v, %v; want 山口市's", cur, err)
+			}
+			if m, _ := holderOf(t, n.national.DB(), code); m != string(yamaguchi) {
+				t.Errorf("holder after the 転出確定: %s, want %s", m, yamaguchi)
+			}
+		})
+	}
+}

@@ -94,7 +94,8 @@ func ownKey(d *network.Description, pref, sender string, e *network.Envelope) er
 //     another prefecture (whose 転入 this prefecture never sees), is taken by
 //     the next 記載 report;
 //   - any other report from a municipality that does not hold the person is
-//     refused (KindConflict).
+//     refused (KindConflict), and so is a resident-code change that links a
+//     previous code another municipality holds.
 
 // holderInsert records the first municipality to report a code, written
 // with the report's rows (store.Deferred). readHolder does not wait for it
@@ -132,6 +133,16 @@ func readHolder(tx *store.Tx, code string) (holder, bool, error) {
 func storeReport(tx *store.Tx, info jukinet.IdentityInfo, body []byte, sees func(jukinet.LGCode) bool) error {
 	const op = "node.storeReport"
 	code, m := string(info.ResidentCode), string(info.Municipality)
+	if prev := string(info.Change.PreviousResidentCode); prev != "" {
+		// A new code links the old one (flow_code_links): only the old
+		// code's holder may link it.
+		if h, ok, err := readHolder(tx, prev); err != nil {
+			return err
+		} else if ok && h.municipality != m {
+			return jukinet.Errorf(op, jukinet.KindConflict, "change.previous_resident_code",
+				"%s does not hold the person of the previous code (%s does)", m, h.municipality)
+		}
+	}
 	h, ok, err := readHolder(tx, code)
 	if err != nil {
 		return err

@@ -295,3 +295,39 @@ func TestResponsibilityFirstReportAndMoveInInOneBatch(t *testing.T) {
 		})
 	}
 }
+
+// TestResponsibilityForCodeLinks: a resident-code change links the old code
+// to the new one only when it comes from the old code's holder: 山口市
+// cannot link a 防府市 resident's code to a code of its own.
+func TestResponsibilityForCodeLinks(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			n := newTestNet(t, e, nil)
+			r := birth(t, n.muni[hofu], "河村\u3000一郎", "カワムラ\u3000イチロウ", "1990-01-01", "")
+			n.run()
+			forged := jukinet.IdentityInfo{Municipality: yamaguchi, ResidentCode: codeOf(t, "3456789012"), Name: r.Name, BirthDate: r.BirthDate, Sex: r.Sex,
+				Address: jukinet.Address{LGCode: yamaguchi, Text: townOf(yamaguchi) + "1番1号"}, Version: 1,
+				Change: jukinet.ChangeInfo{Reason: jukinet.ReasonResidentCodeChangeRequest, Date: mustDate(t, "2026-11-20"), PreviousResidentCode: r.ResidentCode}}
+			b, err := json.Marshal(forged)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n.deliver(n.nodes[string(yamaguchi)], outRow{kind: network.KindIdentityNotify.String(), dest: "350001", orderingKey: forged.OrderingKey(), version: 1, body: b})
+			n.run()
+			if len(n.rejected) != 1 || !strings.Contains(n.rejected[0], "does not hold the person of the previous code") {
+				t.Fatalf("rejections: %q; want the forged link refused", n.rejected)
+			}
+			n.rejected = nil
+			for name, links := range map[string]func() ([]jukinet.ResidentCode, error){
+				"prefecture": func() ([]jukinet.ResidentCode, error) {
+					return n.pref["350001"].LinkedCodes(as(looker), r.ResidentCode)
+				},
+				"national": func() ([]jukinet.ResidentCode, error) { return n.national.LinkedCodes(as(looker), r.ResidentCode) },
+			} {
+				if got, err := links(); err != nil || len(got) != 0 {
+					t.Errorf("%s links of the victim's code: %v, %v; want none", name, got, err)
+				}
+			}
+		})
+	}
+}

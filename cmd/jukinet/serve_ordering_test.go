@@ -103,9 +103,18 @@ func TestServeProcessesRefuseAForeignOrderingKey(t *testing.T) {
 	// A 防府市 resident, reported to the prefecture and national.
 	hofuDB := filepath.Join(data, "352063.db")
 	birth := `{"name":{"kanji":"防府　次郎","kana":"ホウフ　ジロウ"},"birth_date":"2026-11-01","sex":"male","address_text":"山口県防府市寿町7番1号"}`
-	code, stdout, stderr := exec(t, birth, "register", "birth", "--db", hofuDB)
-	if code != 0 {
-		t.Fatalf("birth at 防府市: %s", stderr)
+	// The CS asks national for resident codes as it starts; a birth is
+	// refused until the grant has arrived.
+	var stdout string
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		code, out, stderr := exec(t, birth, "register", "birth", "--db", hofuDB)
+		if code == 0 {
+			stdout = out
+			break
+		}
+		if !strings.Contains(stderr, "pool is empty") || time.Now().After(deadline) {
+			t.Fatalf("birth at 防府市: %s", stderr)
+		}
 	}
 	var r struct {
 		ResidentCode string `json:"resident_code"`
@@ -113,30 +122,44 @@ func TestServeProcessesRefuseAForeignOrderingKey(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil || r.ResidentCode == "" {
 		t.Fatalf("birth output %q: %v", stdout, err)
 	}
-	nat, pref := openDB("national"), openDB("350001")
-	waitFor(nat, `SELECT COUNT(*) FROM flow_identity WHERE resident_code = $1 AND version = 1`, 1, r.ResidentCode)
-	var raw string
-	if err := nat.QueryRow(`SELECT info FROM flow_identity WHERE resident_code = $1`, r.ResidentCode).Scan(&raw); err != nil {
-		t.Fatal(err)
-	}
+	nat, pref, hofu := openDB("national"), openDB("350001"), openDB("352063")
+	// Settled: the birth's report and the 個人番号 designated after it have
+	// reached national (every queue empty, national at 防府市's last version).
 	var info jukinet.IdentityInfo
-	if err := json.Unmarshal([]byte(raw), &info); err != nil {
-		t.Fatal(err)
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var last, pending int
+		var raw string
+		hofu.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM identity_history WHERE resident_code = $1`, r.ResidentCode).Scan(&last)
+		for _, db := range []*sql.DB{hofu, pref, nat} {
+			var n int
+			db.QueryRow(`SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&n)
+			pending += n
+		}
+		nat.QueryRow(`SELECT info FROM flow_identity WHERE resident_code = $1`, r.ResidentCode).Scan(&raw)
+		info = jukinet.IdentityInfo{}
+		json.Unmarshal([]byte(raw), &info)
+		if pending == 0 && last > 0 && info.Version == uint64(last) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not settled after 60 s: 防府市 at v%d, national at v%d, %d pending", last, info.Version, pending)
+		}
 	}
+	v := info.Version
 
-	// 山口市 sends the victim's key, version 2, an invalid body.
+	// 山口市 sends the victim's key, the next version, an invalid body.
 	yama, err := pki.LoadNode(data, "352012")
 	if err != nil {
 		t.Fatal(err)
 	}
 	bad := info
-	bad.Version, bad.Name.Kanji = 2, ""
+	bad.Version, bad.Name.Kanji = v+1, ""
 	body, _ := json.Marshal(bad)
 	env, err := network.NewEnvelope(network.KindIdentityNotify, "352012", "350001", time.Now().UnixMicro(), body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.OrderingKey, env.Version = info.OrderingKey(), 2
+	env.OrderingKey, env.Version = info.OrderingKey(), v+1
 	if err := network.SignBatch(yama.SigningKey, "352012", []*network.Envelope{env}); err != nil {
 		t.Fatal(err)
 	}
@@ -157,8 +180,8 @@ func TestServeProcessesRefuseAForeignOrderingKey(t *testing.T) {
 		t.Fatalf("receipt %s %s %q; want rejected, not the sender's key", rs[0].Status, rs[0].Reason, rs[0].Detail)
 	}
 	var applied int
-	if err := pref.QueryRow(`SELECT applied FROM inbox_versions WHERE ordering_key = $1`, info.OrderingKey()).Scan(&applied); err != nil || applied != 1 {
-		t.Fatalf("山口県's applied version of the key: %d, %v; want 1", applied, err)
+	if err := pref.QueryRow(`SELECT applied FROM inbox_versions WHERE ordering_key = $1`, info.OrderingKey()).Scan(&applied); err != nil || uint64(applied) != v {
+		t.Fatalf("山口県's applied version of the key: %d, %v; want %d", applied, err, v)
 	}
 
 	// 防府市's genuine version 2 reaches the national server.
@@ -166,5 +189,5 @@ func TestServeProcessesRefuseAForeignOrderingKey(t *testing.T) {
 	if code, _, stderr := exec(t, change, "register", "name-change", "--db", hofuDB); code != 0 {
 		t.Fatalf("name change at 防府市: %s", stderr)
 	}
-	waitFor(nat, `SELECT COUNT(*) FROM flow_identity WHERE resident_code = $1 AND version = 2 AND municipality = '352063'`, 1, r.ResidentCode)
+	waitFor(nat, `SELECT COUNT(*) FROM flow_identity WHERE resident_code = $1 AND version = $2 AND municipality = '352063'`, 1, r.ResidentCode, int64(v+1))
 }

@@ -46,6 +46,14 @@ const (
 type StoreInbox struct {
 	db       *store.DB
 	handlers map[Kind]ApplyFunc
+	// AuthorizeKey, if set, says whether from may send e with its ordering
+	// key and version (the node package decides: a key is bound to its
+	// sender). It runs before any ordering or version logic; a KindInvalid,
+	// KindForbidden or KindConflict error rejects e without touching
+	// inbox_versions (ReasonRelayMismatch for a relay, else
+	// ReasonInvalidBody, with the error as detail); any other error fails the
+	// batch. Set it before the first Deliver.
+	AuthorizeKey func(tx *store.Tx, from string, e *Envelope) error
 }
 
 // NewStoreInbox returns the inbox of db with the given handlers; a kind
@@ -251,6 +259,21 @@ func (in *StoreInbox) deliver(tx *store.Tx, from string, envs []*Envelope, outco
 			rows = append(rows, inboxRow{env: e, state: inboxRejected, reason: ReasonForbiddenKind.String()})
 			logMsg(e, "rejected", "no handler")
 			continue
+		}
+		if in.AuthorizeKey != nil {
+			if err := in.AuthorizeKey(tx, from, e); err != nil {
+				if k := jukinet.ErrorKind(err); k != jukinet.KindInvalid && k != jukinet.KindForbidden && k != jukinet.KindConflict {
+					return err
+				}
+				reason := ReasonInvalidBody
+				if e.Kind == KindIdentityRelay {
+					reason = ReasonRelayMismatch
+				}
+				outcomes[i] = Outcome{Status: StatusRejected, Reason: reason, Detail: detail(err)}
+				rows = append(rows, inboxRow{env: e, state: inboxRejected, reason: reason.String()})
+				logMsg(e, "rejected", "ordering key not the sender's: "+detail(err))
+				continue
+			}
 		}
 		if e.Version == 0 {
 			o, err := apply(e)

@@ -243,7 +243,7 @@ func (n *National) Provide(ctx context.Context, agencyID, task string, codes []j
 func readCurrentIdentity(tx *store.Tx, code jukinet.ResidentCode) (*jukinet.IdentityInfo, error) {
 	const op = "node.readCurrentIdentity"
 	var raw string
-	err := tx.QueryRow(`SELECT info FROM flow_identity WHERE resident_code = $1 ORDER BY updated_at DESC, version DESC LIMIT 1`, string(code)).Scan(&raw)
+	err := tx.QueryRow(`SELECT i.info FROM flow_identity i WHERE i.resident_code = $1`+currentFirst, string(code)).Scan(&raw)
 	if noRows(err) {
 		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no identity information for %s", code)
 	}

@@ -50,7 +50,8 @@ func decodeIdentityJSON(op string, env *network.Envelope) (jukinet.IdentityInfo,
 		return info, nil, invalid(op, "municipality", "%s reported by node %s", info.Municipality, env.From)
 	}
 	if env.OrderingKey != info.OrderingKey() || env.Version != info.Version {
-		return info, nil, invalid(op, "version", "envelope ordering key/version %s#%d differ from the body's %s#%d", env.OrderingKey, env.Version, info.OrderingKey(), info.Version)
+		// The keys hold a 住民票コード: not quoted.
+		return info, nil, invalid(op, "version", "the envelope's ordering key or version (%d) differ from the body's (%d)", env.Version, info.Version)
 	}
 	return info, canonical, nil
 }
@@ -122,11 +123,16 @@ func (p *Prefecture) prefectureIdentityNotify(tx *store.Tx, env *network.Envelop
 	if info.Municipality.PrefectureCode() != p.id {
 		return invalid(op, "municipality", "%s does not belong to prefecture %s", info.Municipality, p.id)
 	}
-	if err := storeIdentityJSON(tx, info, body); err != nil {
+	// A report held for a 転入 is relayed too: the national server decides
+	// on its own copy of who holds the person.
+	if err := storeReport(tx, info, body, p.sees); err != nil {
 		return err
 	}
 	return relay(tx, env)
 }
+
+// sees reports whether municipality m reports to this prefecture.
+func (p *Prefecture) sees(m jukinet.LGCode) bool { return m.PrefectureCode() == p.id }
 
 // nationalIdentityRelay handles identity.relay at the national server: the
 // body is the municipality's original envelope (its signature was verified by
@@ -149,13 +155,16 @@ func (n *National) nationalIdentityRelay(tx *store.Tx, env *network.Envelope) er
 		if err != nil {
 			return err
 		}
-		return storeIdentityJSON(tx, info, body)
+		return storeReport(tx, info, body, nil)
 	case network.KindMoveOutConfirm:
 		c, err := decodeMoveOutConfirm(op, inner)
 		if err != nil {
 			return err
 		}
-		return storeMoveOutConfirm(tx, c)
+		if err := storeMoveOutConfirm(tx, c); err != nil {
+			return err
+		}
+		return releaseOnConfirm(tx, c)
 	case network.KindAnnexIdentityNotify:
 		a, err := decodeAnnexIdentity(op, inner)
 		if err != nil {
@@ -166,13 +175,22 @@ func (n *National) nationalIdentityRelay(tx *store.Tx, env *network.Envelope) er
 	return invalid(op, "body.kind", "%s is not handled by this server yet", inner.Kind)
 }
 
+// currentFirst orders a person's flow_identity rows (alias i) with the
+// holder's first (ordering.go), then the most recently updated. The
+// holder's row is also the most recently updated one — a transfer writes
+// the new holder's rows after every row of the former, whose later reports
+// are refused — so the bulk lookup may take the newest (runtime_lookup.go);
+// the order here holds even when two rows carry the same time.
+const currentFirst = ` ORDER BY CASE WHEN i.municipality = (SELECT h.municipality FROM flow_identity_holders h WHERE h.resident_code = i.resident_code) THEN 0 ELSE 1 END,
+ i.updated_at DESC, i.version DESC LIMIT 1`
+
 // readIdentity returns the current identity information of a person at a
-// municipality (or, with municipality "", the most recently updated one) and
-// its history, oldest first.
+// municipality (or, with municipality "", the one of the municipality that
+// holds the person) and its history, oldest first.
 func readIdentity(tx *store.Tx, municipality jukinet.LGCode, code jukinet.ResidentCode) (*jukinet.IdentityInfo, []jukinet.IdentityInfo, error) {
 	const op = "node.readIdentity"
 	var raw, m string
-	q := `SELECT info, municipality FROM flow_identity WHERE resident_code = $1 AND ($2 = '' OR municipality = $2) ORDER BY updated_at DESC, version DESC LIMIT 1`
+	q := `SELECT i.info, i.municipality FROM flow_identity i WHERE i.resident_code = $1 AND ($2 = '' OR i.municipality = $2)` + currentFirst
 	err := tx.QueryRow(q, string(code), string(municipality)).Scan(&raw, &m)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no identity information for %s", code)

@@ -153,6 +153,9 @@ func (p *Prefecture) prefectureMoveOutConfirm(tx *store.Tx, env *network.Envelop
 	if err := storeMoveOutConfirm(tx, c); err != nil {
 		return err
 	}
+	if err := releaseOnConfirm(tx, c); err != nil {
+		return err
+	}
 	return relay(tx, env)
 }
 

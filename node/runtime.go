@@ -94,6 +94,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	r := &Runtime{cfg: cfg, self: self, clients: map[string]*network.Client{}}
 	r.inbox = network.NewStoreInbox(cfg.DB, apply)
+	r.inbox.AuthorizeKey = KeyAuthorizer(cfg.Description, id)
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.Default().With("node", id)

@@ -283,6 +283,17 @@ func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
 	return tx.tx.QueryRowContext(tx.ctx, query, args...)
 }
 
+// PeekRow is QueryRow without first writing the rows deferred so far
+// (Defer): for a read that does not need them — of a table no pending
+// Deferred writes, or whose caller accounts for its own deferred rows — so
+// that a handler's deferred rows stay one statement per batch.
+func (tx *Tx) PeekRow(query string, args ...any) *sql.Row {
+	if st := tx.stmt(query); st != nil {
+		return st.QueryRowContext(tx.ctx, args...)
+	}
+	return tx.tx.QueryRowContext(tx.ctx, query, args...)
+}
+
 // Send queues a message for the outbox; it is written at commit.
 func (tx *Tx) Send(m Message) {
 	tx.msgs = append(tx.msgs, m)

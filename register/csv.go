@@ -162,6 +162,9 @@ func (g *Register) Export(ctx context.Context, purpose string, fn func(Resident)
 			if err := fn(*r); err != nil {
 				return err
 			}
+			// Every exported person is a record (G11.2); the records of
+			// one export are runs (4,096 records a row at most).
+			tx.Shown(string(r.ResidentCode), itemsExport, r.IndividualNumber != "")
 			n++
 		}
 		if err := rows.Err(); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/register"
+	"github.com/jukinet/jukinet/store"
 	"github.com/jukinet/jukinet/store/storetest"
 )
 
@@ -106,9 +107,19 @@ func TestSearchIsWidthAndKanaInsensitive(t *testing.T) {
 				t.Errorf("empty search: %v, want an error naming query", err)
 			}
 			var n int
-			f.db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = 'resident.search' AND purpose = 'counter'`).Scan(&n)
+			f.db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = 'resident.search' AND purpose = 'counter' AND result = 'ok'`).Scan(&n)
 			if n != 6 {
 				t.Errorf("searches logged: %d, want 6", n)
+			}
+			// The five searches that found her each recorded her.
+			shown := 0
+			for _, r := range storetest.Records(t, f.db, nil) {
+				if r.Result == store.ResultShown {
+					shown++
+				}
+			}
+			if shown != 5 {
+				t.Errorf("persons shown recorded: %d, want 5", shown)
 			}
 		})
 	}

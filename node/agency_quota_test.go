@@ -47,7 +47,11 @@ func TestAgencyQuotasAndSweepAlert(t *testing.T) {
 			advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 			var logs []string
 			var logMu sync.Mutex
-			logf := func(f string, args ...any) { logMu.Lock(); logs = append(logs, fmt.Sprintf(f, args...)); logMu.Unlock() }
+			logf := func(f string, args ...any) {
+				logMu.Lock()
+				logs = append(logs, fmt.Sprintf(f, args...))
+				logMu.Unlock()
+			}
 			l := startAgencyListener(t, p, nat, AgencyAPIConfig{RatePerSecond: 1000, Now: clock, SweepNotFound: 15, Logf: logf})
 			url := "https://" + l.Addr() + AgencyProvidePath
 			c := p.client("pension")

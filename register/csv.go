@@ -102,7 +102,9 @@ func parseRow(line int, rec []string) (ImportRow, error) {
 	col := func(name string) string {
 		for i, h := range CSVHeader {
 			if h == name {
-				return strings.TrimSpace(rec[i])
+				// A cell an export protected against spreadsheet formulas
+				// is read back as it was (jukinet.CSVValue).
+				return jukinet.CSVValue(strings.TrimSpace(rec[i]))
 			}
 		}
 		panic("unknown column " + name)
@@ -192,6 +194,9 @@ func NewCSVWriter(w io.Writer, enc Encoding) (*CSVWriter, error) {
 
 func (cw *CSVWriter) write(rec []string) error {
 	cw.line++
+	for i, v := range rec {
+		rec[i] = jukinet.CSVCell(v) // no cell a spreadsheet runs as a formula
+	}
 	if cw.enc == ShiftJIS {
 		enc := japanese.ShiftJIS.NewEncoder()
 		for i, v := range rec {

@@ -271,7 +271,7 @@ func readCurrentIdentity(tx *store.Tx, code jukinet.ResidentCode) (*jukinet.Iden
 	var raw string
 	err := tx.QueryRow(`SELECT info FROM flow_identity WHERE resident_code = $1 ORDER BY updated_at DESC, version DESC LIMIT 1`, string(code)).Scan(&raw)
 	if noRows(err) {
-		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no identity information for %s", code)
+		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no identity information for this resident code")
 	}
 	if err != nil {
 		return nil, internal(op, err)

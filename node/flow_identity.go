@@ -175,7 +175,7 @@ func readIdentity(tx *store.Tx, municipality jukinet.LGCode, code jukinet.Reside
 	q := `SELECT info, municipality FROM flow_identity WHERE resident_code = $1 AND ($2 = '' OR municipality = $2) ORDER BY updated_at DESC, version DESC LIMIT 1`
 	err := tx.QueryRow(q, string(code), string(municipality)).Scan(&raw, &m)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no identity information for %s", code)
+		return nil, nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no identity information for this resident code")
 	}
 	if err != nil {
 		return nil, nil, internal(op, err)

@@ -34,7 +34,7 @@ func (g *Register) Get(ctx context.Context, code jukinet.ResidentCode, purpose s
 			return jukinet.E(op, jukinet.KindInternal, err)
 		}
 		if len(out) == 0 {
-			return jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no resident with code %s", code)
+			return jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no resident with this resident code")
 		}
 		return g.markSupported(tx, out)
 	})

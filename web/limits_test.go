@@ -92,7 +92,7 @@ func TestServerLimits(t *testing.T) {
 	var srv http.Server
 	ServerLimits(&srv)
 	if srv.ReadTimeout == 0 || srv.ReadHeaderTimeout == 0 || srv.WriteTimeout == 0 || srv.IdleTimeout == 0 || srv.MaxHeaderBytes != MaxHeaderBytes {
-		t.Errorf("ServerLimits left %+v", srv)
+		t.Errorf("ServerLimits left read %v, header %v, write %v, idle %v, header bytes %d", srv.ReadTimeout, srv.ReadHeaderTimeout, srv.WriteTimeout, srv.IdleTimeout, srv.MaxHeaderBytes)
 	}
 }
 

@@ -335,6 +335,11 @@ func TestQueryFindsPersonsShown(t *testing.T) {
 			if len(byTerm) != 52 {
 				t.Errorf("the terminal's records: %d, want 52 (search, 50 persons, read)", len(byTerm))
 			}
+			// The run row's operator columns are bound to its records.
+			f.checkpoint(t)
+			if rep := f.verify(t); !rep.OK() {
+				t.Errorf("verify a log with an operator's person run: %+v", rep.Failure)
+			}
 		})
 	}
 }

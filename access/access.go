@@ -18,6 +18,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
 	"unicode"
 	"unicode/utf8"
 
@@ -111,6 +113,10 @@ type Options struct {
 	Rand           io.Reader        // default crypto/rand.Reader
 	SystemName     string           // system principal of login records; default "access"
 	TouchThreshold time.Duration    // how stale last-seen may get before a request refreshes it; default IdleTimeout/15
+	// Login attempts per source address and per terminal (throttle.go);
+	// defaults DefaultLoginSourceRate/Burst, DefaultLoginTermRate/Burst.
+	LoginSourceRate, LoginTerminalRate   rate.Limit
+	LoginSourceBurst, LoginTerminalBurst int
 }
 
 // Service is the access control of one node. It is safe for concurrent use.
@@ -121,8 +127,9 @@ type Service struct {
 	// dummy is a template of random bits under the current key: an unknown
 	// 照合ID is verified against it so that a failure costs the same work
 	// whether or not the ID exists (no user enumeration by timing).
-	dummy biometric.Template
-	opt   Options
+	dummy    biometric.Template
+	opt      Options
+	throttle throttle
 }
 
 // New returns the access service of db with the node's biometric keys.
@@ -153,6 +160,18 @@ func New(db *store.DB, keys KeyRing, opt Options) (*Service, error) {
 	}
 	if opt.TouchThreshold <= 0 {
 		opt.TouchThreshold = opt.IdleTimeout / 15
+	}
+	if opt.LoginSourceRate <= 0 {
+		opt.LoginSourceRate = DefaultLoginSourceRate
+	}
+	if opt.LoginSourceBurst <= 0 {
+		opt.LoginSourceBurst = DefaultLoginSourceBurst
+	}
+	if opt.LoginTerminalRate <= 0 {
+		opt.LoginTerminalRate = DefaultLoginTermRate
+	}
+	if opt.LoginTerminalBurst <= 0 {
+		opt.LoginTerminalBurst = DefaultLoginTermBurst
 	}
 	s := &Service{db: db, keys: keys, matchers: map[uint32]*biometric.Matcher{}, opt: opt}
 	for _, k := range keys.keys {

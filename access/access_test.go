@@ -77,7 +77,9 @@ func newFixture(t testing.TB, e store.Engine) *fixture {
 		t.Fatalf("SeedDemoOperators: %v", err)
 	}
 	ring, _ := NewKeyRing(key)
-	svc, err := New(db, ring, Options{})
+	// The clock stands still: the login throttle (TestLoginThrottle) is
+	// opened wide for the tests of other rules.
+	svc, err := New(db, ring, Options{LoginTerminalBurst: 1000, LoginSourceBurst: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,16 +251,27 @@ func TestLoginRefused(t *testing.T) {
 func TestLockoutAndUnlock(t *testing.T) {
 	run(t, func(t *testing.T, fx *fixture) {
 		ctx := context.Background()
+		// No oracle: every failure, the one that locks and the attempts
+		// while locked included, answers as an unknown 照合ID does.
+		_, unknown := fx.svc.Verify(ctx, DemoTerminal, "C-NOBODY", fx.reader.RandomReading())
 		for i := 1; i <= 5; i++ {
 			_, err := fx.svc.Verify(ctx, DemoTerminal, "C-CLERK", fx.reader.Impostor("C-AUDIT", 0.1))
-			want := jukinet.KindUnauthorized
-			if i == 5 {
-				want = jukinet.KindLocked
+			wantKind(t, "failure "+string(rune('0'+i)), err, jukinet.KindUnauthorized)
+			if err == nil || err.Error() != unknown.Error() {
+				t.Errorf("failure %d: %v; want the unknown ID's answer %v", i, err, unknown)
 			}
-			wantKind(t, "failure "+string(rune('0'+i)), err, want)
 		}
 		_, err := fx.svc.Verify(ctx, DemoTerminal, "C-CLERK", fx.reader.Genuine("C-CLERK", 0.1))
-		wantKind(t, "genuine reading while locked", err, jukinet.KindLocked)
+		wantKind(t, "genuine reading while locked", err, jukinet.KindUnauthorized)
+		if err == nil || err.Error() != unknown.Error() {
+			t.Errorf("genuine reading while locked: %v; want the unknown ID's answer %v", err, unknown)
+		}
+		if o, _ := fx.svc.Operator(ctx, "C-CLERK"); !o.Locked {
+			t.Error("C-CLERK is not locked after 5 failures")
+		}
+		if fails := logRecords(t, fx.db, jukinet.OpAccessLoginFailure); !strings.Contains(fails[len(fails)-1].Detail, "reason=locked") {
+			t.Errorf("the attempt while locked is recorded as %q, want reason=locked", fails[len(fails)-1].Detail)
+		}
 		if n := len(logRecords(t, fx.db, jukinet.OpAccessLockout)); n != 1 {
 			t.Errorf("access.lockout records = %d, want 1", n)
 		}
@@ -675,7 +688,7 @@ func TestKeyRotationRenewsOnLogin(t *testing.T) {
 		ctx := context.Background()
 		k2, _ := biometric.NewNodeKey(2, rand.Reader)
 		ring, _ := NewKeyRing(fx.key, k2)
-		svc, err := New(fx.db, ring, Options{})
+		svc, err := New(fx.db, ring, Options{LoginTerminalBurst: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -691,9 +704,12 @@ func TestKeyRotationRenewsOnLogin(t *testing.T) {
 		wantKind(t, "Renew with an impostor", svc.Renew(fx.admin(), "C-ISSUE", fx.reader.Impostor("C-CLERK", 0.1)), jukinet.KindUnauthorized)
 		// With v1 withdrawn, a v1 template needs a new enrolment.
 		only2, _ := NewKeyRing(k2)
-		svc2, _ := New(fx.db, only2, Options{})
+		svc2, _ := New(fx.db, only2, Options{LoginTerminalBurst: 1000})
 		_, err = svc2.Verify(ctx, DemoTerminal, "C-NUMBER", fx.reader.Genuine("C-NUMBER", 0.1))
-		wantKind(t, "login with a withdrawn key version", err, jukinet.KindConflict)
+		wantKind(t, "login with a withdrawn key version", err, jukinet.KindUnauthorized) // no oracle; the record says why
+		if fails := logRecords(t, fx.db, jukinet.OpAccessLoginFailure); !strings.Contains(fails[len(fails)-1].Detail, "reason=key_withdrawn") {
+			t.Errorf("the withdrawn key's failure is recorded as %q, want reason=key_withdrawn", fails[len(fails)-1].Detail)
+		}
 		if _, err := svc2.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-AUDIT", Reading: fx.reader.Genuine("C-AUDIT", 0.1)}); err != nil {
 			t.Errorf("renewed template under v2 only: %v", err)
 		}
@@ -970,5 +986,60 @@ func FuzzValidateScope(f *testing.F) {
 		} else if !ScopeAllows(node, scope, terminal) {
 			t.Fatalf("ScopeAllows(%q, %q) = false for a whole-node scope", scope, terminal)
 		}
+	})
+}
+
+// Threat model (c): 200 rapid failed logins from one source are throttled
+// after the burst, before any 照合, and write a handful of records, not 200;
+// the throttle answers the same for a known and an unknown 照合ID, and only
+// the attempts that reach 照合 count towards a lockout. Per terminal
+// likewise.
+func TestLoginThrottle(t *testing.T) {
+	run(t, func(t *testing.T, fx *fixture) {
+		ring, _ := NewKeyRing(fx.key)
+		svc, err := New(fx.db, ring, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := len(logRecords(t, fx.db, jukinet.OpAccessLoginFailure))
+		ctx := WithSource(context.Background(), "192.0.2.7")
+		var throttled, unauthorized int
+		for i := range 200 {
+			id := []string{"C-CLERK", "C-NOBODY"}[i%2]
+			_, err := svc.Verify(ctx, DemoTerminal, id, fx.reader.RandomReading())
+			switch jukinet.ErrorKind(err) {
+			case jukinet.KindRateLimited:
+				throttled++
+			case jukinet.KindUnauthorized:
+				unauthorized++
+			default:
+				t.Fatalf("attempt %d: %v", i, err)
+			}
+		}
+		if unauthorized != DefaultLoginSourceBurst || throttled != 200-DefaultLoginSourceBurst {
+			t.Errorf("200 rapid attempts: %d reached 照合, %d throttled; want %d and %d", unauthorized, throttled, DefaultLoginSourceBurst, 200-DefaultLoginSourceBurst)
+		}
+		fails := logRecords(t, fx.db, jukinet.OpAccessLoginFailure)[before:]
+		if len(fails) != DefaultLoginSourceBurst+1 || !strings.Contains(fails[len(fails)-1].Detail, "reason=throttled key=source:192.0.2.7 attempts=1") {
+			t.Errorf("records of 200 attempts: %d (last %q); want %d: the burst and one aggregate", len(fails), fails[len(fails)-1].Detail, DefaultLoginSourceBurst+1)
+		}
+		if o, _ := svc.Operator(context.Background(), "C-CLERK"); !o.Locked || o.Failures != 5 {
+			t.Errorf("C-CLERK after the flood: locked %v, failures %d; want locked after the 5 of its 100 attempts that reached 照合", o.Locked, o.Failures)
+		}
+		// A minute later the aggregate record counts the throttled attempts.
+		fx.clk.Advance(time.Minute)
+		_, err = svc.Verify(ctx, DemoTerminal, "C-NOBODY", fx.reader.RandomReading())
+		wantKind(t, "a minute later", err, jukinet.KindUnauthorized) // 10 tokens back at one per 6 s
+		for range 12 {
+			svc.Verify(ctx, DemoTerminal, "C-NOBODY", fx.reader.RandomReading())
+		}
+		fails = logRecords(t, fx.db, jukinet.OpAccessLoginFailure)[before:]
+		if last := fails[len(fails)-1].Detail; !strings.HasSuffix(last, "reason=throttled key=source:192.0.2.7 attempts=190") {
+			t.Errorf("aggregate record after a minute: %q", last)
+		}
+		// Another source on the same terminal: the terminal's own bucket
+		// (10 at once) is spent too, so it is throttled as well.
+		_, err = svc.Verify(WithSource(context.Background(), "192.0.2.8"), DemoTerminal, "C-AUDIT", fx.reader.RandomReading())
+		wantKind(t, "another source on the flooded terminal", err, jukinet.KindRateLimited)
 	})
 }

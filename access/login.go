@@ -61,7 +61,15 @@ type loginRow struct {
 }
 
 // match performs 照合 and records every failure; see Verify.
-func (s *Service) match(ctx context.Context, op, terminal, collationID string, r biometric.Reading) (matched, error) {
+func (s *Service) match(ctx context.Context, op, terminal, collationID string, r biometric.Reading) (_ matched, err error) {
+	if err := s.throttled(ctx, op, terminal, collationID); err != nil {
+		return matched{}, err
+	}
+	defer func() {
+		if err != nil {
+			s.throttle.failed(s.now(), &s.opt, sourceFrom(ctx), terminal)
+		}
+	}()
 	if err := s.checkTerminal(ctx, op, terminal); err != nil {
 		s.logFailure(ctx, terminal, collationID, "terminal", false)
 		return matched{}, err
@@ -88,13 +96,19 @@ func (s *Service) match(ctx context.Context, op, terminal, collationID string, r
 		// Same work as a real match, result discarded.
 		s.current().Verify(s.dummy, r)
 	}
+	// Every failure answers the same (errNoMatch): an unknown 照合ID, a
+	// locked one (also the attempt that locks it), one not active, without
+	// 照合情報 or under a withdrawn key — so the answer never tells an
+	// attacker that an ID exists or that it is locked. The record says
+	// which it was; the アクセス管理責任者 sees a lockout in the registers
+	// and ends it (G13.1).
 	switch {
 	case !row.exists:
 		s.logFailure(ctx, terminal, collationID, "unknown_id", false)
 		return matched{}, errNoMatch(op)
 	case row.locked:
 		s.logFailure(ctx, terminal, collationID, "locked", false)
-		return matched{}, jukinet.E(op, jukinet.KindLocked, jukinet.Field("collation_id"), "this 照合ID is locked after repeated failures; ask the アクセス管理責任者 to unlock it")
+		return matched{}, errNoMatch(op)
 	case row.status != StatusActive:
 		s.logFailure(ctx, terminal, collationID, "status_"+string(row.status), false)
 		return matched{}, errNoMatch(op)
@@ -103,11 +117,9 @@ func (s *Service) match(ctx context.Context, op, terminal, collationID string, r
 		return matched{}, errNoMatch(op)
 	case !haveTemplate:
 		s.logFailure(ctx, terminal, collationID, "key_withdrawn", false)
-		return matched{}, jukinet.E(op, jukinet.KindConflict, jukinet.Field("key_version"), "the 照合情報 was made under a withdrawn node key; the アクセス管理責任者 must enrol it anew")
+		return matched{}, errNoMatch(op)
 	case !ok:
-		if locked := s.logFailure(ctx, terminal, collationID, "no_match", true); locked {
-			return matched{}, jukinet.E(op, jukinet.KindLocked, jukinet.Field("collation_id"), "this 照合ID is now locked after repeated failures; ask the アクセス管理責任者 to unlock it")
-		}
+		s.logFailure(ctx, terminal, collationID, "no_match", true)
 		return matched{}, errNoMatch(op)
 	}
 
@@ -157,10 +169,11 @@ func (s *Service) afterMatch(tx *store.Tx, m matched) error {
 // operator's valid 操作者ID are returned with a token for Choose. A failure
 // costs the same work whether or not the 照合ID exists. Every outcome is
 // logged (principal "access", the 照合ID in the detail, never the reading).
-// Errors: KindForbidden (terminal not registered or inactive),
-// KindUnauthorized (no match, unknown ID, no 照合情報, not active),
-// KindLocked (too many failures; an アクセス管理 operator must unlock),
-// KindConflict (照合情報 under a withdrawn node key: re-enrol).
+// Errors: KindRateLimited (too many attempts from the source or terminal),
+// KindForbidden (terminal not registered or inactive), KindUnauthorized
+// for every failed 照合 alike — no match, unknown ID, no 照合情報, not
+// active, locked after MaxFailures (an アクセス管理 operator must unlock),
+// 照合情報 under a withdrawn node key (re-enrol).
 func (s *Service) Verify(ctx context.Context, terminal, collationID string, r biometric.Reading) (Challenge, error) {
 	const op = "access.Verify"
 	m, err := s.match(ctx, op, terminal, collationID, r)

@@ -127,7 +127,7 @@ const (
 // CSVCollation, CSVOperator or CSVHistory. Errors: KindInvalid for another
 // name, the writer's error.
 func (b RegisterBook) WriteCSV(w io.Writer, which string) error {
-	cw := csv.NewWriter(w)
+	cw := safeCSV{csv.NewWriter(w)}
 	switch which {
 	case CSVCollation:
 		cw.Write([]string{"collation_id", "name", "department", "status", "created_at", "template_key_version", "enrolled_at", "locked", "failures"})
@@ -154,6 +154,18 @@ func (b RegisterBook) WriteCSV(w io.Writer, which string) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// safeCSV writes every cell through jukinet.CSVCell: a name or a detail
+// that begins with '=' is not a formula when the register is opened in a
+// spreadsheet.
+type safeCSV struct{ *csv.Writer }
+
+func (w safeCSV) Write(rec []string) error {
+	for i, v := range rec {
+		rec[i] = jukinet.CSVCell(v)
+	}
+	return w.Writer.Write(rec)
 }
 
 var registerPage = template.Must(template.New("registers").Funcs(template.FuncMap{"t": fmtTime}).Parse(`<!DOCTYPE html>

@@ -26,12 +26,25 @@ import (
 //	name = "日本年金機構"
 //	tasks = ["年金給付の支給"]
 //	individual_number = true   # the 別表 allows the 個人番号 for these tasks
+//	persons_per_second = 500   # quota: persons asked for per second, and per request (default 10,000)
+//	persons_per_day = 1000000  # quota: persons asked for per day, JST (default 1,000,000)
+//
+// The quotas bound what one agency certificate can ask for: without them
+// one certificate could test tens of thousands of codes a second.
 type Agency struct {
 	ID               string   `toml:"id"`
 	Name             string   `toml:"name"`
 	Tasks            []string `toml:"tasks"`
 	IndividualNumber bool     `toml:"individual_number"`
+	PersonsPerSecond float64  `toml:"persons_per_second"`
+	PersonsPerDay    int      `toml:"persons_per_day"`
 }
+
+// Default agency quotas (Agency.PersonsPerSecond, PersonsPerDay).
+const (
+	DefaultAgencyPersonsPerSecond = MaxProvideBatch
+	DefaultAgencyPersonsPerDay    = 1_000_000
+)
 
 // Agencies is the loaded list.
 type Agencies struct {
@@ -81,6 +94,14 @@ func ParseAgencies(data []byte) (*Agencies, error) {
 			return nil, jukinet.Errorf(op, jukinet.KindInvalid, "agencies", "line %d: agency %q: name is required", line, ag.ID)
 		case len(ag.Tasks) == 0:
 			return nil, jukinet.Errorf(op, jukinet.KindInvalid, "agencies", "line %d: agency %q: no tasks (the law lists the tasks each agency may receive information for)", line, ag.ID)
+		case ag.PersonsPerSecond < 0 || ag.PersonsPerDay < 0:
+			return nil, jukinet.Errorf(op, jukinet.KindInvalid, "agencies", "line %d: agency %q: persons_per_second and persons_per_day must not be negative", line, ag.ID)
+		}
+		if ag.PersonsPerSecond == 0 {
+			ag.PersonsPerSecond = DefaultAgencyPersonsPerSecond
+		}
+		if ag.PersonsPerDay == 0 {
+			ag.PersonsPerDay = DefaultAgencyPersonsPerDay
 		}
 		seen := map[string]bool{}
 		for _, t := range ag.Tasks {
@@ -201,7 +222,9 @@ func (n *National) Provide(ctx context.Context, agencyID, task string, codes []j
 	}
 	batch := uuid.NewString()
 	var out []jukinet.IdentityInfo
-	err := n.db.Update(ctx, store.Op{Operation: jukinet.OpNationalProvide, Detail: fmt.Sprintf("%s/%s: %d persons, batch %s", agencyID, task, len(codes), batch),
+	// The task is the purpose of the provision: every person record
+	// carries it (G11.2, 法30条の9).
+	err := n.db.Update(ctx, store.Op{Operation: jukinet.OpNationalProvide, Purpose: task, Detail: fmt.Sprintf("%s/%s: %d persons, batch %s", agencyID, task, len(codes), batch),
 		NumberAccessed: ag.IndividualNumber}, func(tx *store.Tx) error {
 		rows := make([]any, 0, 8*len(codes))
 		for _, c := range codes {
@@ -215,7 +238,10 @@ func (n *National) Provide(ctx context.Context, agencyID, task string, codes []j
 				return internal(op, err)
 			}
 			rows = append(rows, id.String(), batch, tx.NowMicro(), agencyID, task, items, n.db.SubjectToken(string(c)), boolInt(found))
+			// Every code asked for is a person record, found or not: the
+			// misuse analysis sees a sweep by its codes that match nobody.
 			if !found {
+				tx.Person(string(c), store.ResultNotFound, agencyID, false)
 				continue
 			}
 			info := *cur
@@ -223,7 +249,7 @@ func (n *National) Provide(ctx context.Context, agencyID, task string, codes []j
 				info.IndividualNumber = ""
 			}
 			out = append(out, info)
-			tx.Log(jukinet.OpNationalProvide, string(c), "ok", agencyID+"/"+task)
+			tx.Shown(string(c), agencyID, ag.IndividualNumber)
 		}
 		// One multi-row insert per batch: a row-by-row INSERT was a quarter of
 		// the time of a 1,000-person request.
@@ -245,7 +271,7 @@ func readCurrentIdentity(tx *store.Tx, code jukinet.ResidentCode) (*jukinet.Iden
 	var raw string
 	err := tx.QueryRow(`SELECT i.info FROM flow_identity i WHERE i.resident_code = $1`+currentFirst, string(code)).Scan(&raw)
 	if noRows(err) {
-		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no identity information for %s", code)
+		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no identity information for this resident code")
 	}
 	if err != nil {
 		return nil, internal(op, err)

@@ -16,6 +16,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/time/rate"
+
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/pki"
 	"github.com/jukinet/jukinet/store"
@@ -51,6 +53,10 @@ type AgencyAPIConfig struct {
 	MaxBodyBytes  int64                            // default DefaultAgencyMaxBody
 	Logf          func(format string, args ...any) // refusals and failures; default discards
 	Now           func() time.Time                 // the rate limiter's clock; default time.Now
+	// SweepNotFound: this many codes of one agency that match nobody
+	// within one clock hour raise a sweep alert (default 100): logged and
+	// recorded in the operation log once per hour.
+	SweepNotFound int
 }
 
 // AgencyAPI is the HTTP handler of the agency listener. It must be served
@@ -58,14 +64,21 @@ type AgencyAPIConfig struct {
 // connection carries a verified agency certificate; it checks again per
 // request and refuses (401) a request without one.
 type AgencyAPI struct {
-	cfg  AgencyAPIConfig
-	mu   sync.Mutex
-	rate map[string]*agencyBucket // per agency ID
+	cfg AgencyAPIConfig
+	mu  sync.Mutex
+	use map[string]*agencyUse // per agency ID
 }
 
-type agencyBucket struct {
-	tokens float64
-	last   time.Time
+// agencyUse is one agency's limits in force: requests per second, persons
+// per second (the agency list's quota), persons today (JST), and codes
+// that matched nobody this hour (a sweep).
+type agencyUse struct {
+	requests, persons *rate.Limiter
+	day               string
+	today             int
+	hour              string
+	missed            int
+	alerted           bool
 }
 
 // NewAgencyAPI returns the agency API of cfg.National.
@@ -75,8 +88,8 @@ func NewAgencyAPI(cfg AgencyAPIConfig) (*AgencyAPI, error) {
 	if cfg.National == nil {
 		return nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("national"), "the national server is required")
 	}
-	if cfg.RatePerSecond < 0 || cfg.Burst < 0 || cfg.MaxBodyBytes < 0 {
-		return nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("rate"), "rate, burst and body limit must not be negative")
+	if cfg.RatePerSecond < 0 || cfg.Burst < 0 || cfg.MaxBodyBytes < 0 || cfg.SweepNotFound < 0 {
+		return nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("rate"), "rate, burst, body limit and sweep threshold must not be negative")
 	}
 	if cfg.RatePerSecond == 0 {
 		cfg.RatePerSecond = DefaultAgencyRate
@@ -87,33 +100,91 @@ func NewAgencyAPI(cfg AgencyAPIConfig) (*AgencyAPI, error) {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultAgencyMaxBody
 	}
+	if cfg.SweepNotFound == 0 {
+		cfg.SweepNotFound = 100
+	}
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &AgencyAPI{cfg: cfg, rate: map[string]*agencyBucket{}}, nil
+	return &AgencyAPI{cfg: cfg, use: map[string]*agencyUse{}}, nil
 }
 
-// allow takes a token from the agency's bucket. Agencies are authenticated
-// and few (the agency list), so the map stays small.
+// usage returns the agency's limits, made on its first request. Agencies
+// are authenticated and few (the agency list), so the map stays small;
+// a certificate for an agency not on the list gets the defaults (Provide
+// refuses it anyway).
+func (a *AgencyAPI) usage(agency string) *agencyUse {
+	u, ok := a.use[agency]
+	if !ok {
+		perSecond := float64(DefaultAgencyPersonsPerSecond)
+		if ag, ok := a.cfg.National.Agencies().Agency(agency); ok {
+			perSecond = ag.PersonsPerSecond
+		}
+		// The persons' bucket holds one second's quota: also the most
+		// persons one request may ask for.
+		u = &agencyUse{requests: rate.NewLimiter(rate.Limit(a.cfg.RatePerSecond), a.cfg.Burst),
+			persons: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))}
+		a.use[agency] = u
+	}
+	return u
+}
+
+// allow takes a request token from the agency's bucket.
 func (a *AgencyAPI) allow(agency string) bool {
 	now := a.cfg.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b, ok := a.rate[agency]
-	if !ok {
-		b = &agencyBucket{tokens: float64(a.cfg.Burst), last: now}
-		a.rate[agency] = b
+	return a.usage(agency).requests.AllowN(now, 1)
+}
+
+// quota takes n persons from the agency's per-second and per-day quotas
+// (agencies.toml), or says which one is spent. Errors: KindRateLimited,
+// KindTooLarge (more persons in one request than a second's quota).
+func (a *AgencyAPI) quota(agency string, n int) error {
+	const op = "agency.provide"
+	now := a.cfg.Now()
+	perDay := DefaultAgencyPersonsPerDay
+	if ag, ok := a.cfg.National.Agencies().Agency(agency); ok {
+		perDay = ag.PersonsPerDay
 	}
-	b.tokens = min(float64(a.cfg.Burst), b.tokens+now.Sub(b.last).Seconds()*a.cfg.RatePerSecond)
-	b.last = now
-	if b.tokens < 1 {
-		return false
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u := a.usage(agency)
+	if day := now.In(jukinet.JST).Format(time.DateOnly); day != u.day {
+		u.day, u.today = day, 0
 	}
-	b.tokens--
-	return true
+	if u.today+n > perDay {
+		return jukinet.Errorf(op, jukinet.KindRateLimited, "resident_codes", "the agency's quota of %d persons a day is spent (%d asked for today); retry tomorrow", perDay, u.today)
+	}
+	if n > u.persons.Burst() {
+		return jukinet.Errorf(op, jukinet.KindTooLarge, "resident_codes", "%d codes; the agency's quota allows at most %d per second, so per request", n, u.persons.Burst())
+	}
+	if !u.persons.AllowN(now, n) {
+		return jukinet.Errorf(op, jukinet.KindRateLimited, "resident_codes", "more than the agency's quota of %g persons per second; retry later", float64(u.persons.Limit()))
+	}
+	u.today += n
+	return nil
+}
+
+// missed counts codes that matched nobody this hour; it reports the count
+// when it first reaches the sweep threshold in the hour (the alert).
+func (a *AgencyAPI) missed(agency string, n int) (int, bool) {
+	now := a.cfg.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u := a.usage(agency)
+	if hour := now.In(jukinet.JST).Format("2006-01-02T15"); hour != u.hour {
+		u.hour, u.missed, u.alerted = hour, 0, false
+	}
+	u.missed += n
+	if u.missed >= a.cfg.SweepNotFound && !u.alerted {
+		u.alerted = true
+		return u.missed, true
+	}
+	return u.missed, false
 }
 
 // ProvideRequest is the body of POST /v1/provide.
@@ -185,6 +256,13 @@ func (a *AgencyAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, r, agency, err, true)
 		return
 	}
+	if err := a.quota(agency, len(req.ResidentCodes)); err != nil {
+		if jukinet.ErrorKind(err) == jukinet.KindRateLimited {
+			w.Header().Set("Retry-After", "1")
+		}
+		a.refuse(w, r, agency, err, true)
+		return
+	}
 	ctx := jukinet.WithActor(r.Context(), jukinet.SystemActor("agency:"+agency))
 	infos, err := a.cfg.National.Provide(ctx, agency, req.Task, req.ResidentCodes)
 	if err != nil {
@@ -205,7 +283,24 @@ func (a *AgencyAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			resp.NotFound = append(resp.NotFound, c)
 		}
 	}
+	if len(resp.NotFound) > 0 {
+		if n, alert := a.missed(agency, len(resp.NotFound)); alert {
+			a.sweepAlert(r.Context(), agency, n)
+		}
+	}
 	writeAgencyJSON(w, http.StatusOK, resp)
+}
+
+// sweepAlert logs and records that an agency's codes matching nobody
+// reached the sweep threshold within the hour: a certificate testing codes
+// (oplog.FindingAgencySweep finds it afterwards too).
+func (a *AgencyAPI) sweepAlert(ctx context.Context, agency string, n int) {
+	detail := fmt.Sprintf("sweep alert: %s: %d codes matching nobody within the hour (threshold %d)", agency, n, a.cfg.SweepNotFound)
+	a.cfg.Logf("agency %s", detail)
+	ctx = jukinet.WithActor(context.WithoutCancel(ctx), jukinet.SystemActor("agency:"+agency))
+	if err := a.cfg.National.DB().Update(ctx, store.Op{Operation: jukinet.OpNationalProvide, Detail: detail}, func(tx *store.Tx) error { return nil }); err != nil {
+		a.cfg.Logf("agency %s: recording a sweep alert: %v", agency, err)
+	}
 }
 
 // decode reads and checks the request body: one JSON object with exactly

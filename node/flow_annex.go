@@ -162,7 +162,13 @@ func (m *Municipality) Annex(ctx context.Context, domicile, purpose string) ([]A
 			}
 			out = append(out, a)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return internal("municipality.Annex", err)
+		}
+		for _, a := range out {
+			tx.Shown(string(a.ResidentCode), "annex_entry", false) // G11.2: each person the 附票 shows
+		}
+		return nil
 	})
 	return out, err
 }

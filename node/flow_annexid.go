@@ -164,7 +164,7 @@ func readAnnexIdentity(tx *store.Tx, code jukinet.ResidentCode) (*AnnexIdentityI
 	var raw, m string
 	err := tx.QueryRow(`SELECT info, municipality FROM flow_annexid WHERE resident_code = $1 ORDER BY updated_at DESC, version DESC LIMIT 1`, string(code)).Scan(&raw, &m)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no 附票本人確認情報 for %s", code)
+		return nil, nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no 附票本人確認情報 for this resident code")
 	}
 	if err != nil {
 		return nil, nil, internal(op, err)

@@ -190,7 +190,7 @@ func (n *National) CardStatus(ctx context.Context, code jukinet.ResidentCode) (*
 		var m string
 		if err := tx.QueryRow(`SELECT municipality, serial, card_state, cert_state FROM flow_card_status WHERE resident_code = $1`, string(code)).
 			Scan(&m, &st.Serial, &st.CardState, &st.CertState); err != nil {
-			return jukinet.Errorf("national.CardStatus", jukinet.KindNotFound, "resident_code", "no card status for %s", code)
+			return jukinet.Errorf("national.CardStatus", jukinet.KindNotFound, "resident_code", "no card status for this resident code")
 		}
 		st.Municipality, st.ResidentCode = jukinet.LGCode(m), code
 		out = &st

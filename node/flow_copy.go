@@ -279,6 +279,10 @@ func (m *Municipality) AwaitCopy(ctx context.Context, id string) (*CopyAnswer, e
 		if raw == nil || json.Unmarshal([]byte(*raw), rec) != nil {
 			return jukinet.E(op, jukinet.KindInternal, "stored copy data is damaged")
 		}
+		// G11.2: the copy shows its person; the record names them.
+		if rec.ResidentCode != "" {
+			tx.SetSubject(string(rec.ResidentCode))
+		}
 		_, err := tx.Exec(`UPDATE flow_copy_requests SET response = NULL, state = 'printed', printed_at = $1 WHERE id = $2`, tx.NowMicro(), id)
 		return err
 	})

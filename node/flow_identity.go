@@ -193,7 +193,7 @@ func readIdentity(tx *store.Tx, municipality jukinet.LGCode, code jukinet.Reside
 	q := `SELECT i.info, i.municipality FROM flow_identity i WHERE i.resident_code = $1 AND ($2 = '' OR i.municipality = $2)` + currentFirst
 	err := tx.QueryRow(q, string(code), string(municipality)).Scan(&raw, &m)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no identity information for %s", code)
+		return nil, nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no identity information for this resident code")
 	}
 	if err != nil {
 		return nil, nil, internal(op, err)

@@ -393,7 +393,7 @@ func (m *Municipality) SpecialMoveIn(ctx context.Context, in SpecialMoveInInput)
 		err := tx.QueryRow(`SELECT body, received_at FROM flow_moveout_certificates WHERE resident_code = $1 AND used_at = 0
  ORDER BY received_at DESC LIMIT 1`, string(in.ResidentCode)).Scan(&raw, &receivedAt)
 		if errors.Is(err, sql.ErrNoRows) {
-			return jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no move-out certificate information received for %s", in.ResidentCode)
+			return jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no move-out certificate information received for this resident code")
 		}
 		if err != nil {
 			return internal(op, err)

@@ -142,9 +142,12 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	r.netAddr = ln.Addr()
 	// The listener completes each handshake so that a refused one (another
 	// CA, no certificate, not TLS) is recorded like every other refusal.
+	// Threat model (c): a slow or idle client holds a connection for a
+	// bounded time; headers are small. The transport bounds bodies.
 	tlsLn := network.NewTLSListener(ln, cfg.Credentials.ServerTLSConfig(), r.refusals, 10*time.Second)
 	r.server = &http.Server{Handler: srv, TLSConfig: tlsLn.TLSConfig(),
-		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
 		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return runCtx }}
 	r.wg.Add(2)
@@ -160,7 +163,11 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	}()
 	if tln != nil {
 		r.termAddr = tln.Addr()
-		r.terminal = &http.Server{Handler: cfg.Terminal, TLSConfig: cfg.TerminalTLS, ReadHeaderTimeout: 10 * time.Second,
+		// The terminal listener's limits are web's (web.ServerLimits, which
+		// node cannot import): the same values.
+		r.terminal = &http.Server{Handler: cfg.Terminal, TLSConfig: cfg.TerminalTLS,
+			ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute,
+			IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
 			BaseContext: func(net.Listener) context.Context { return runCtx }}
 		r.wg.Add(1)
 		go func() {

@@ -74,10 +74,10 @@ func Query(ctx context.Context, db *store.DB, f Filter) ([]Entry, error) {
 		q.args = append(q.args, v)
 		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(q.args))))
 	}
-	// Records inside runs are a system principal's: their 照合ID and
-	// terminal are empty, so a filter on either can only match plain rows,
-	// and run rows (whose columns are empty) never pass these conditions.
-	q.runs = f.CollationID == "" && f.Terminal == ""
+	// A run row's 照合ID and terminal columns are its records' (a
+	// system principal's are empty): the operator and terminal conditions
+	// find the run rows of an operator's requests, whose records are then
+	// filtered one by one.
 	if f.Resident != "" {
 		// "subject <> ''" lets both engines use the partial index oplog_subject.
 		// Run rows have an empty subject: their residents are in oplog_resident.
@@ -126,7 +126,7 @@ func Query(ctx context.Context, db *store.DB, f Filter) ([]Entry, error) {
 		Detail: "filters " + strconv.Itoa(filters)}, func(tx *store.Tx) error {
 		q.tx = tx
 		var err error
-		if out, err = q.rows(); err != nil || f.Resident == "" || !q.runs {
+		if out, err = q.rows(); err != nil || f.Resident == "" {
 			return err
 		}
 		// The resident's records inside runs, merged with its plain rows.
@@ -157,7 +157,6 @@ type query struct {
 	where    []string
 	args     []any
 	byIdx    bool
-	runs     bool  // records inside runs can match
 	from, to int64 // unix µs of f.From and f.To
 	tx       *store.Tx
 }

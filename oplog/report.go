@@ -15,11 +15,15 @@ import (
 // Finding kinds of the periodic analysis (G15, DOMAIN.md §5–6).
 const (
 	FindingOffHours      = "off_hours"      // lookups outside office hours or on holidays
-	FindingBulk          = "bulk"           // many distinct residents per operator per hour
+	FindingBulk          = "bulk"           // many distinct residents opened per operator per hour
 	FindingNoPurpose     = "no_purpose"     // lookups without a case or purpose
 	FindingLoginFailures = "login_failures" // repeated failed logins
 	FindingSharedID      = "shared_id"      // one 照合ID on two terminals at once
 	FindingWatchlist     = "watchlist"      // lookups of watch-listed residents
+	FindingBrowsing      = "browsing"       // many distinct residents shown per operator per day (searches, lists)
+	FindingAgencySweep   = "agency_sweep"   // an agency asked for many codes that match nobody within an hour
+	FindingAgencyMisses  = "agency_misses"  // an agency's day with a high share of codes not found
+	FindingAgencyVolume  = "agency_volume"  // an agency's day far above its usual volume
 )
 
 // ReportConfig configures Analyse.
@@ -35,7 +39,28 @@ type ReportConfig struct {
 	// SessionGap ends an activity session (default 30 min): two sessions of
 	// one 照合ID on different terminals that overlap are a finding.
 	SessionGap time.Duration
+	// BrowsingSubjects: more distinct residents than this shown to one
+	// operator within one day is a finding (default 200): bulk browsing
+	// through search results and lists, hour by hour under BulkSubjects.
+	BrowsingSubjects int
+	// SweepNotFound: this many codes an agency asked for that matched
+	// nobody within one clock hour is a sweep (default 100).
+	SweepNotFound int
+	// AgencyMissRate: a day on which more than this share of the codes an
+	// agency asked for matched nobody, with at least AgencyMinPersons asked,
+	// is a finding (default 0.2, at least 100 persons).
+	AgencyMissRate   float64
+	AgencyMinPersons int
+	// AgencyVolumeFactor: a day on which an agency asked for more than this
+	// many times its usual (the median of its other active days in the
+	// range, at least 3 of them) and at least AgencyMinPersons is a finding
+	// (default 3).
+	AgencyVolumeFactor float64
 }
+
+// maxEvidence bounds the indices a finding lists (a sweep may be tens of
+// thousands of records; the first ones prove it, the detail counts all).
+const maxEvidence = 1000
 
 // Finding is one anomaly with the log indices that evidence it (each can be
 // proven with `jukinet oplog prove --index N`).
@@ -57,13 +82,20 @@ type AnalysisReport struct {
 }
 
 // isLookup tells whether a record is an operator's access to a resident's
-// data (the analysis is about people, not the system's own work).
-func isLookup(principal, operation, subject string) bool {
+// data (the analysis is about people, not the system's own work): a read,
+// a search, an export, a lookup, or a person a request showed. A filing
+// (届出: register.*) names its resident but is not a lookup: it needs no
+// purpose beyond itself.
+func isLookup(principal, operation, result string) bool {
 	if principal != "" {
 		return false
 	}
-	return subject != "" || strings.HasSuffix(operation, ".read") || strings.HasSuffix(operation, ".search") || strings.Contains(operation, "lookup")
+	return result == store.ResultShown || strings.HasSuffix(operation, ".read") || strings.HasSuffix(operation, ".search") ||
+		strings.HasSuffix(operation, ".export") || strings.Contains(operation, "lookup")
 }
+
+// agencyPrefix is the principal of the agency listener's records.
+const agencyPrefix = "agency:"
 
 type session struct {
 	terminal    string
@@ -89,6 +121,21 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 	}
 	if cfg.SessionGap <= 0 {
 		cfg.SessionGap = 30 * time.Minute
+	}
+	if cfg.BrowsingSubjects <= 0 {
+		cfg.BrowsingSubjects = 200
+	}
+	if cfg.SweepNotFound <= 0 {
+		cfg.SweepNotFound = 100
+	}
+	if cfg.AgencyMissRate <= 0 {
+		cfg.AgencyMissRate = 0.2
+	}
+	if cfg.AgencyMinPersons <= 0 {
+		cfg.AgencyMinPersons = 100
+	}
+	if cfg.AgencyVolumeFactor <= 0 {
+		cfg.AgencyVolumeFactor = 3
 	}
 	if err := db.Update(ctx, store.Op{Operation: jukinet.OpOplogReport,
 		Detail: "report " + cfg.From.In(JST).Format(time.RFC3339) + " – " + cfg.To.In(JST).Format(time.RFC3339)}, func(*store.Tx) error { return nil }); err != nil {
@@ -126,6 +173,9 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 	failures := map[key][]int64{} // (collation, terminal) → times
 	failIdx := map[key][]uint64{}
 	sessions := map[string][]*session{} // collation → sessions (per terminal, in time order)
+	browse := map[key]map[string]bool{} // (collation, day) → subjects shown
+	browseIdx := map[key][]uint64{}
+	agencies := map[string]*agencyUse{} // agency → its use
 	var order []key                     // deterministic output
 	seen := map[key]bool{}
 	note := func(k key) {
@@ -161,7 +211,16 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 			cur.last = t
 			cur.idx = append(cur.idx, i)
 		}
-		if !isLookup(principal, operation, subject) || result != "ok" {
+		if agency, ok := strings.CutPrefix(principal, agencyPrefix); ok && subject != "" {
+			u := agencies[agency]
+			if u == nil {
+				u = &agencyUse{days: map[string]*agencyDay{}, sweep: map[string][]uint64{}}
+				agencies[agency] = u
+			}
+			u.add(at, i, result == store.ResultNotFound)
+			return
+		}
+		if !isLookup(principal, operation, result) || (result != "ok" && result != store.ResultShown) {
 			return
 		}
 		if !OfficeHours(at) {
@@ -178,14 +237,30 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 				watched[k] = append(watched[k], i)
 				note(k)
 			}
-			k := key{coll, at.Format("2006-01-02T15")}
-			if bulk[k] == nil {
-				bulk[k] = map[string]uint64{}
+			// Bulk: residents opened one by one, per hour. Browsing:
+			// every resident shown, lists and search results included,
+			// per day (one search shows up to 50 at once).
+			if result != store.ResultShown {
+				k := key{coll, at.Format("2006-01-02T15")}
+				if bulk[k] == nil {
+					bulk[k] = map[string]uint64{}
+					note(k)
+				}
+				if _, ok := bulk[k][subject]; !ok {
+					bulk[k][subject] = i
+					bulkIdx[k] = append(bulkIdx[k], i)
+				}
+			}
+			k := key{coll, at.Format("2006-01-02")}
+			if browse[k] == nil {
+				browse[k] = map[string]bool{}
 				note(k)
 			}
-			if _, ok := bulk[k][subject]; !ok {
-				bulk[k][subject] = i
-				bulkIdx[k] = append(bulkIdx[k], i)
+			if !browse[k][subject] {
+				browse[k][subject] = true
+				if len(browseIdx[k]) < maxEvidence {
+					browseIdx[k] = append(browseIdx[k], i)
+				}
 			}
 		}
 	}
@@ -235,6 +310,12 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 			}
 			delete(bulk, k)
 		}
+		if subs, ok := browse[k]; ok {
+			if len(subs) > cfg.BrowsingSubjects {
+				add(Finding{Kind: FindingBrowsing, CollationID: k.a, Detail: fmt.Sprintf("%d distinct residents shown on %s (threshold %d)", len(subs), k.b, cfg.BrowsingSubjects), Indices: browseIdx[k]})
+			}
+			delete(browse, k)
+		}
 		if ts, ok := failures[k]; ok {
 			// Slide a one-hour window over the failures.
 			lo := 0
@@ -258,6 +339,9 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 	sort.Strings(colls)
 	for _, c := range colls {
 		add(Finding{Kind: FindingNoPurpose, CollationID: c, Detail: fmt.Sprintf("%d lookups without a case or purpose", len(noPurpose[c])), Indices: noPurpose[c]})
+	}
+	for _, f := range agencyFindings(agencies, cfg) {
+		add(f)
 	}
 	colls = colls[:0]
 	for c := range sessions {
@@ -303,4 +387,92 @@ func loadWatchlist(ctx context.Context, db *store.DB) (map[string]bool, error) {
 		out[s] = true
 	}
 	return out, rows.Err()
+}
+
+// agencyUse is one agency's provisions in the analysed range (法30条の9):
+// persons asked per day, how many matched nobody, and the not-found
+// records per clock hour (a sweep).
+type agencyUse struct {
+	days  map[string]*agencyDay
+	sweep map[string][]uint64 // hour → not-found indices
+}
+
+type agencyDay struct {
+	asked, missed int
+	idx           []uint64 // the first records of the day (evidence)
+}
+
+func (u *agencyUse) add(at time.Time, i uint64, notFound bool) {
+	day := at.Format("2006-01-02")
+	d := u.days[day]
+	if d == nil {
+		d = &agencyDay{}
+		u.days[day] = d
+	}
+	d.asked++
+	if len(d.idx) < maxEvidence {
+		d.idx = append(d.idx, i)
+	}
+	if notFound {
+		d.missed++
+		h := at.Format("2006-01-02T15")
+		u.sweep[h] = append(u.sweep[h], i)
+	}
+}
+
+// agencyFindings applies the agency rules: a sweep (many codes matching
+// nobody within an hour), a day with a high share of misses, a day far
+// above the agency's usual volume (the median of its other active days).
+func agencyFindings(agencies map[string]*agencyUse, cfg ReportConfig) []Finding {
+	var out []Finding
+	names := make([]string, 0, len(agencies))
+	for a := range agencies {
+		names = append(names, a)
+	}
+	sort.Strings(names)
+	for _, a := range names {
+		u := agencies[a]
+		hours := make([]string, 0, len(u.sweep))
+		for h := range u.sweep {
+			hours = append(hours, h)
+		}
+		sort.Strings(hours)
+		for _, h := range hours {
+			if ix := u.sweep[h]; len(ix) >= cfg.SweepNotFound {
+				out = append(out, Finding{Kind: FindingAgencySweep, Terminal: agencyPrefix + a,
+					Detail:  fmt.Sprintf("agency %s asked for %d codes that match nobody in the hour %s:00 (threshold %d)", a, len(ix), h, cfg.SweepNotFound),
+					Indices: ix[:min(len(ix), maxEvidence)]})
+			}
+		}
+		days := make([]string, 0, len(u.days))
+		for d := range u.days {
+			days = append(days, d)
+		}
+		sort.Strings(days)
+		for _, day := range days {
+			d := u.days[day]
+			if d.asked >= cfg.AgencyMinPersons && float64(d.missed) > cfg.AgencyMissRate*float64(d.asked) {
+				out = append(out, Finding{Kind: FindingAgencyMisses, Terminal: agencyPrefix + a,
+					Detail:  fmt.Sprintf("agency %s: %d of %d codes asked for on %s match nobody (threshold %.0f %%)", a, d.missed, d.asked, day, 100*cfg.AgencyMissRate),
+					Indices: d.idx})
+			}
+			var others []int
+			for _, o := range days {
+				if o != day {
+					others = append(others, u.days[o].asked)
+				}
+			}
+			if len(others) < 3 || d.asked < cfg.AgencyMinPersons {
+				continue
+			}
+			sort.Ints(others)
+			usual := others[len(others)/2]
+			if float64(d.asked) > cfg.AgencyVolumeFactor*float64(usual) {
+				out = append(out, Finding{Kind: FindingAgencyVolume, Terminal: agencyPrefix + a,
+					Detail:  fmt.Sprintf("agency %s asked for %d persons on %s; its usual is %d a day (factor %g)", a, d.asked, day, usual, cfg.AgencyVolumeFactor),
+					Indices: d.idx})
+			}
+		}
+	}
+	return out
 }

@@ -27,6 +27,50 @@ func (f *fixture) read(t *testing.T, a jukinet.Actor, at time.Time, resident, pu
 	}
 }
 
+// search logs one search by operator at time at that showed the residents
+// from, from+1, … (n of them).
+func (f *fixture) search(t *testing.T, at time.Time, from, n int) {
+	t.Helper()
+	f.clock.set(at)
+	err := f.db.Update(jukinet.WithActor(context.Background(), operator), store.Op{Operation: jukinet.OpResidentSearch, Purpose: "case 9"}, func(tx *store.Tx) error {
+		for i := range n {
+			tx.Shown(fmt.Sprintf("4000000%04d", from+i), "name,birth_date,address", false)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("search at %v: %v", at, err)
+	}
+}
+
+// provide logs one agency request at time at: found persons, then codes
+// that matched nobody.
+func (f *fixture) provide(t *testing.T, at time.Time, found, missed int) {
+	t.Helper()
+	f.clock.set(at)
+	ctx := jukinet.WithActor(context.Background(), jukinet.SystemActor("agency:pension"))
+	err := f.db.Update(ctx, store.Op{Operation: jukinet.OpNationalProvide, Purpose: "年金給付の支給"}, func(tx *store.Tx) error {
+		for i := range found + missed {
+			result := store.ResultShown
+			if i >= found {
+				result = store.ResultNotFound
+			}
+			tx.Person(fmt.Sprintf("5%010d", at.Unix()%1e6*1000+int64(i)), result, "pension", false)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("provide at %v: %v", at, err)
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func TestReportFindsEachAnomaly(t *testing.T) {
 	t2 := operator
 	t2.Terminal = "T2"
@@ -75,6 +119,35 @@ func TestReportFindsEachAnomaly(t *testing.T) {
 			}
 			f.read(t, operator, jst(5, 10, 0), "10000000009", "case")
 		}, oplog.FindingWatchlist},
+		{"filings (届出) are not lookups without a purpose", func(t *testing.T, f *fixture) {
+			clerk := jukinet.Actor{CollationID: "C002", OperatorID: "OP2", Authority: jukinet.AuthorityRecord, Terminal: "T3"}
+			for i := range 5 {
+				f.clock.set(jst(5, 10, i))
+				if err := f.db.Update(jukinet.WithActor(context.Background(), clerk), store.Op{Operation: jukinet.OpMoveWithin, Subject: fmt.Sprintf("3000000%04d", i)}, func(*store.Tx) error { return nil }); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}, ""},
+		{"one 50-person search is neither bulk nor browsing", func(t *testing.T, f *fixture) { f.search(t, jst(5, 10, 0), 0, 50) }, ""},
+		{"browsing: 201 residents shown in a day", func(t *testing.T, f *fixture) {
+			for i := range 5 {
+				f.search(t, jst(5, 9+i, 0), 40*i, 40+boolInt(i == 4)) // 201 distinct, at most 41 an hour
+			}
+		}, oplog.FindingBrowsing},
+		{"agency sweep: 100 codes matching nobody within an hour", func(t *testing.T, f *fixture) {
+			f.provide(t, jst(5, 3, 0), 400, 100)
+		}, oplog.FindingAgencySweep},
+		{"agency misses: 30 of 100 codes match nobody in a day", func(t *testing.T, f *fixture) {
+			for h := range 10 {
+				f.provide(t, jst(5, 9+h, 0), 7, 3)
+			}
+		}, oplog.FindingAgencyMisses},
+		{"agency volume: 4 times its usual day", func(t *testing.T, f *fixture) {
+			for d := range 4 {
+				f.provide(t, jst(1+d, 10, 0), 100, 0)
+			}
+			f.provide(t, jst(6, 10, 0), 400, 0)
+		}, oplog.FindingAgencyVolume},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, e := range storetest.Engines() {
@@ -228,4 +301,45 @@ func FuzzCheckRecordIndex(f *testing.F) {
 			t.Errorf("CheckRecordIndex(%d, %q) = %v", index, leaf, err)
 		}
 	})
+}
+
+// G11.2: a search's persons are found by the resident's history (oplog
+// query --resident) and by the operator's, each with the search's purpose.
+func TestQueryFindsPersonsShown(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			f := newFixture(t, e)
+			f.search(t, jst(5, 10, 0), 0, 50)
+			f.read(t, operator, jst(5, 10, 1), "40000000003", "case 9")
+			f.clock.set(jst(5, 11, 0))
+			aud := jukinet.WithActor(context.Background(), auditor)
+			got, err := oplog.Query(aud, f.db, oplog.Filter{Resident: "40000000003"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 2 || got[0].Operation != string(jukinet.OpResidentRead) || got[1].Operation != string(jukinet.OpResidentSearch) ||
+				got[1].Result != store.ResultShown || got[1].Purpose != "case 9" || got[1].CollationID != operator.CollationID {
+				t.Fatalf("the resident's history: %+v, want the read and the search that showed them", got)
+			}
+			shown, err := oplog.Query(aud, f.db, oplog.Filter{CollationID: operator.CollationID, Result: store.ResultShown})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(shown) != 50 {
+				t.Errorf("the operator's persons shown: %d records, want 50", len(shown))
+			}
+			byTerm, err := oplog.Query(aud, f.db, oplog.Filter{Terminal: operator.Terminal})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(byTerm) != 52 {
+				t.Errorf("the terminal's records: %d, want 52 (search, 50 persons, read)", len(byTerm))
+			}
+			// The run row's operator columns are bound to its records.
+			f.checkpoint(t)
+			if rep := f.verify(t); !rep.OK() {
+				t.Errorf("verify a log with an operator's person run: %+v", rep.Failure)
+			}
+		})
+	}
 }

@@ -102,7 +102,9 @@ func parseRow(line int, rec []string) (ImportRow, error) {
 	col := func(name string) string {
 		for i, h := range CSVHeader {
 			if h == name {
-				return strings.TrimSpace(rec[i])
+				// A cell an export protected against spreadsheet formulas
+				// is read back as it was (jukinet.CSVValue).
+				return jukinet.CSVValue(strings.TrimSpace(rec[i]))
 			}
 		}
 		panic("unknown column " + name)
@@ -177,6 +179,9 @@ func (g *Register) Export(ctx context.Context, purpose string, fn func(Resident)
 			if err := fn(*r); err != nil {
 				return err
 			}
+			// Every exported person is a record (G11.2); the records of
+			// one export are runs (4,096 records a row at most).
+			tx.Shown(string(r.ResidentCode), itemsExport, r.IndividualNumber != "")
 			n++
 		}
 		if err := rows.Err(); err != nil {
@@ -204,6 +209,9 @@ func NewCSVWriter(w io.Writer, enc Encoding) (*CSVWriter, error) {
 
 func (cw *CSVWriter) write(rec []string) error {
 	cw.line++
+	for i, v := range rec {
+		rec[i] = jukinet.CSVCell(v) // no cell a spreadsheet runs as a formula
+	}
 	if cw.enc == ShiftJIS {
 		enc := japanese.ShiftJIS.NewEncoder()
 		for i, v := range rec {

@@ -1,12 +1,15 @@
 package register_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"strings"
 	"testing"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/register"
+	"github.com/jukinet/jukinet/store"
 	"github.com/jukinet/jukinet/store/storetest"
 )
 
@@ -106,10 +109,59 @@ func TestSearchIsWidthAndKanaInsensitive(t *testing.T) {
 				t.Errorf("empty search: %v, want an error naming query", err)
 			}
 			var n int
-			f.db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = 'resident.search' AND purpose = 'counter'`).Scan(&n)
+			f.db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = 'resident.search' AND purpose = 'counter' AND result = 'ok'`).Scan(&n)
 			if n != 6 {
 				t.Errorf("searches logged: %d, want 6", n)
 			}
+			// The five searches that found her each recorded her.
+			shown := 0
+			for _, r := range storetest.Records(t, f.db, nil) {
+				if r.Result == store.ResultShown {
+					shown++
+				}
+			}
+			if shown != 5 {
+				t.Errorf("persons shown recorded: %d, want 5", shown)
+			}
 		})
+	}
+}
+
+// A name that a spreadsheet would run as a formula is exported with a
+// single quote in front (no cell of the file begins with '=', '+', '-',
+// '@', tab or CR) and imported back exactly.
+func TestCSVExportNeutralisesFormulas(t *testing.T) {
+	for _, enc := range []register.Encoding{register.UTF8, register.ShiftJIS} {
+		var buf bytes.Buffer
+		w, err := register.NewCSVWriter(&buf, enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		born := date(t, "1985-04-02")
+		r := register.Resident{ResidentCode: "12345678903", Name: jukinet.Name{Kanji: `=HYPERLINK("http://evil.example/","山田")`, Kana: "ヤマダ\u3000ハナコ", Alias: "@SUM(1)", AliasKana: "アット"},
+			BirthDate: born, AddressSince: born, ResidentSince: born, HouseholdID: "H1",
+			Sex: jukinet.SexFemale, Address: jukinet.Address{Text: "-山口県防府市松崎町1丁目2番3号"}, Relationship: "世帯主"}
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+		w.Flush()
+		recs, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range recs {
+			for i, cell := range rec {
+				if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+					t.Errorf("%s: column %s is a formula: %q", enc, register.CSVHeader[i], cell)
+				}
+			}
+		}
+		rows, bad, err := register.ReadCSV(bytes.NewReader(buf.Bytes()), enc)
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("%s: read back: %d rows, %v %+v", enc, len(rows), err, bad)
+		}
+		if got := rows[0]; got.Name.Kanji != r.Name.Kanji || got.Name.Alias != r.Name.Alias || got.AddressText != r.Address.Text {
+			t.Errorf("%s: read back %q %q %q, want %q %q %q", enc, got.Name.Kanji, got.Name.Alias, got.AddressText, r.Name.Kanji, r.Name.Alias, r.Address.Text)
+		}
 	}
 }

@@ -107,7 +107,7 @@ func leaveHousehold(tx *store.Tx, op string, r *Resident, death bool) error {
 	}
 	if r.Relationship == RelationshipHead {
 		if !death {
-			return jukinet.Errorf(op, jukinet.KindConflict, "resident_code", "%s is the householder of a household with other members: record a 世帯主変更 first", r.ResidentCode)
+			return jukinet.Errorf(op, jukinet.KindConflict, "resident_code", "the resident is the householder of a household with other members: record a 世帯主変更 first")
 		}
 		_, err := tx.Exec(`UPDATE households SET head_code = '' WHERE id = $1`, r.HouseholdID)
 		return err
@@ -279,7 +279,7 @@ func (g *Register) moveInTx(tx *store.Tx, op string, operation jukinet.Operation
 				return jukinet.E(op, err)
 			}
 		} else if _, err := loadCurrent(tx, op, "resident_code", code); err == nil {
-			return jukinet.Errorf(op, jukinet.KindConflict, "resident_code", "%s is already a current resident here", code)
+			return jukinet.Errorf(op, jukinet.KindConflict, "resident_code", "this resident code is already a current resident here")
 		}
 		r := &Resident{ResidentCode: code, IndividualNumber: in.IndividualNumber, CardHolder: in.CardHolder, Name: in.Name,
 			BirthDate: in.BirthDate, Sex: in.Sex, Domicile: in.Domicile, DomicileHead: in.DomicileHead,

@@ -43,7 +43,7 @@ func (g *Register) HouseholdSplit(ctx context.Context, in HouseholdSplitInput) (
 				return jukinet.Errorf(op, jukinet.KindInvalid, "members", "all members must belong to one household")
 			}
 			if r.Relationship == RelationshipHead {
-				return jukinet.Errorf(op, jukinet.KindConflict, "members", "%s is the householder of the household being split", c)
+				return jukinet.Errorf(op, jukinet.KindConflict, "members", "a member is the householder of the household being split")
 			}
 			movers = append(movers, r)
 		}
@@ -63,7 +63,7 @@ func (g *Register) HouseholdSplit(ctx context.Context, in HouseholdSplitInput) (
 			if r.ResidentCode == in.NewHead {
 				r.Relationship = RelationshipHead
 			} else if r.Relationship == "" {
-				return jukinet.Errorf(op, jukinet.KindInvalid, "relationships", "続柄 of %s in the new household is required", r.ResidentCode)
+				return jukinet.Errorf(op, jukinet.KindInvalid, "relationships", "the 続柄 of every member in the new household is required")
 			}
 			if err := g.record(tx, jukinet.OpHouseholdSplit, r, &prev, jukinet.ChangeInfo{Reason: jukinet.ReasonHouseholdSplit, Date: in.Date}, false); err != nil {
 				return err
@@ -113,7 +113,7 @@ func (g *Register) HouseholdMerge(ctx context.Context, in HouseholdMergeInput) (
 		for _, r := range members {
 			rel := in.Relationships[r.ResidentCode]
 			if rel == "" || rel == RelationshipHead {
-				return jukinet.Errorf(op, jukinet.KindInvalid, "relationships", "a 続柄 other than 世帯主 is required for %s", r.ResidentCode)
+				return jukinet.Errorf(op, jukinet.KindInvalid, "relationships", "a 続柄 other than 世帯主 is required for every member")
 			}
 			prev := *r
 			r.HouseholdID, r.Relationship = in.Into, rel
@@ -208,7 +208,7 @@ func (g *Register) HouseholderChange(ctx context.Context, in HouseholderChangeIn
 			case in.Relationships[m.ResidentCode] != "":
 				m.Relationship = in.Relationships[m.ResidentCode]
 			case m.Relationship == RelationshipHead:
-				return jukinet.Errorf(op, jukinet.KindInvalid, "relationships", "the new 続柄 of the former householder %s is required", m.ResidentCode)
+				return jukinet.Errorf(op, jukinet.KindInvalid, "relationships", "the new 続柄 of the former householder is required")
 			default:
 				continue
 			}

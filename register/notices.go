@@ -37,14 +37,14 @@ func (g *Register) RecordMoveInNoticeTx(tx *store.Tx, code jukinet.ResidentCode,
 	r, err := scanResident(tx.QueryRow(`SELECT `+residentColumns+` FROM residents WHERE resident_code = $1 AND status = 'removed' AND removal_reason = $2
  ORDER BY updated_at DESC LIMIT 1`, string(code), int(jukinet.ReasonMoveOutDomestic)))
 	if err != nil {
-		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no record removed by a domestic move-out for %s", code)
+		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no record removed by a domestic move-out for this resident code")
 	}
 	rem := r.Removal
 	if !rem.NoticeDate.IsZero() {
 		if rem.ConfirmedDestination == dest && rem.ConfirmedDate == confirmed {
 			return r, nil // the same notice again: nothing to do
 		}
-		return nil, jukinet.Errorf(op, jukinet.KindConflict, "resident_code", "a move-in notice for %s was already recorded on %s", code, rem.NoticeDate)
+		return nil, jukinet.Errorf(op, jukinet.KindConflict, "resident_code", "a move-in notice for this resident was already recorded on %s", rem.NoticeDate)
 	}
 	rem.NoticeDate, rem.ConfirmedDestination, rem.ConfirmedDate = noticeDate, dest, confirmed
 	if _, err := tx.Exec(`UPDATE residents SET movein_notice_date = $1, moveout_confirmed_lg = $2, moveout_confirmed_text = $3,

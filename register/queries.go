@@ -34,7 +34,7 @@ func (g *Register) Get(ctx context.Context, code jukinet.ResidentCode, purpose s
 			return jukinet.E(op, jukinet.KindInternal, err)
 		}
 		if len(out) == 0 {
-			return jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no resident with code %s", code)
+			return jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no resident with this resident code")
 		}
 		return g.markSupported(tx, out)
 	})
@@ -100,9 +100,14 @@ func (g *Register) Search(ctx context.Context, q Query, purpose string) ([]Resid
 			}
 			out = append(out, *r)
 		}
-		tx.SetDetail("results: " + strconv.Itoa(len(out)))
 		if err := rows.Err(); err != nil {
-			return err
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		tx.SetDetail("results: " + strconv.Itoa(len(out)))
+		// Each person the results show is a record (G11.2): the resident's
+		// history shows the search, the misuse analysis sees browsing.
+		for _, r := range out {
+			tx.Shown(string(r.ResidentCode), itemsSearch, false)
 		}
 		return g.markSupported(tx, out)
 	})
@@ -124,12 +129,20 @@ func (g *Register) HouseholdOf(ctx context.Context, id, purpose string) (*Househ
 		}
 		for _, m := range members {
 			hh.Members = append(hh.Members, *m)
+			tx.Shown(string(m.ResidentCode), itemsHousehold, false)
 		}
 		out = hh
 		return nil
 	})
 	return out, err
 }
+
+// The items a screen shows of each person, as their records say.
+const (
+	itemsSearch    = "name,kana,birth_date,sex,address,resident_code"
+	itemsHousehold = "name,birth_date,relationship,resident_code"
+	itemsExport    = "all_items,individual_number"
+)
 
 // Counts are the register's totals (no personal data; not logged).
 type Counts struct {

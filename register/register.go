@@ -248,9 +248,9 @@ func loadCurrent(tx *store.Tx, op, field string, code jukinet.ResidentCode) (*Re
 	if errors.Is(err, sql.ErrNoRows) {
 		var removed int
 		if err := tx.QueryRow(`SELECT COUNT(*) FROM residents WHERE resident_code = $1`, string(code)).Scan(&removed); err == nil && removed > 0 {
-			return nil, jukinet.Errorf(op, jukinet.KindConflict, field, "resident %s is not a current resident (removed record only)", code)
+			return nil, jukinet.Errorf(op, jukinet.KindConflict, field, "the resident is not a current resident (removed record only)")
 		}
-		return nil, jukinet.Errorf(op, jukinet.KindNotFound, field, "no resident with code %s", code)
+		return nil, jukinet.Errorf(op, jukinet.KindNotFound, field, "no resident with this resident code")
 	}
 	if err != nil {
 		return nil, jukinet.E(op, jukinet.KindInternal, err)
@@ -266,7 +266,7 @@ func insertResident(tx *store.Tx, r *Resident) error {
  ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33,$34,$35,$36,$37)`,
 		residentArgs(r, tx.NowMicro())...)
 	if store.IsUniqueViolation(err) {
-		return jukinet.Errorf("register", jukinet.KindConflict, "resident_code", "a current resident with code %s already exists", r.ResidentCode)
+		return jukinet.Errorf("register", jukinet.KindConflict, "resident_code", "a current resident with this resident code already exists")
 	}
 	return err
 }

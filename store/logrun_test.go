@@ -342,3 +342,49 @@ func TestRunLayoutOneEncoding(t *testing.T) {
 		})
 	}
 }
+
+// G11.2: every person a request shows is a record of its own, with the
+// request's operation and purpose; the records of one request are one run
+// row after the main record, whose operator and terminal columns are the
+// operator's (the indexes find them), while an operator's other records
+// stay rows of their own.
+func TestShownPersonsAreOneRun(t *testing.T) {
+	storetest.Run(t, "352063", func(t *testing.T, db *store.DB) {
+		ctx := jukinet.WithActor(context.Background(), looker)
+		codes := make([]string, 50)
+		for i := range codes {
+			codes[i] = fmt.Sprintf("%011d", 40000000000+i)
+		}
+		if err := db.Update(ctx, store.Op{Operation: jukinet.OpResidentSearch, Purpose: "case 7"}, func(tx *store.Tx) error {
+			for i, c := range codes {
+				tx.Shown(c, "name,birth_date,address,resident_code", i == 3)
+			}
+			tx.Log(jukinet.OpResidentSearch, "", "ok", "another record") // not a person: a row of its own
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got := oplogRows(t, db)
+		if want := []storedRow{{0, 1}, {1, 50}, {51, 1}}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("rows (idx, run): got %v, want %v", got, want)
+		}
+		var coll, term string
+		db.SQL().QueryRow(`SELECT collation_id, terminal FROM oplog WHERE idx = 1`).Scan(&coll, &term)
+		if coll != looker.CollationID || term != looker.Terminal {
+			t.Errorf("run row's operator columns: %q %q, want %q %q", coll, term, looker.CollationID, looker.Terminal)
+		}
+		recs := storetest.Records(t, db, nil)
+		for i, c := range codes {
+			r := recs[1+i]
+			if r.Subject != db.SubjectToken(c) || r.Purpose != "case 7" || r.Result != store.ResultShown ||
+				r.Operation != string(jukinet.OpResidentSearch) || r.CollationID != looker.CollationID || r.NumberAccessed != (i == 3) {
+				t.Errorf("record %d: %+v", 1+i, r)
+			}
+		}
+		var n int
+		db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog_resident`).Scan(&n)
+		if n != 50 {
+			t.Errorf("oplog_resident holds %d persons, want 50", n)
+		}
+	})
+}

@@ -108,9 +108,10 @@ func leafFields(leaf []byte, out *[len(leafFieldNames)][]byte) bool {
 // CheckRowColumns compares a row's repeated values (cols, the value of
 // RowColumnsSQL) with leaf. A plain row (run 1): leaf is its record's
 // canonical bytes, and every value is the record's. A run row (run n ≥ 2,
-// logrun.go): leaf is its first record's canonical bytes; time, principal,
-// operation and policy_version are the values the run shares, the other
-// columns are empty. It returns the index in RowColumns of the first value
+// logrun.go): leaf is its first record's canonical bytes; time, 照合ID,
+// 操作者ID, authority, terminal, principal, operation and policy_version
+// are the values the run shares (the operator's for the persons a request
+// showed, empty for a system principal's), the other columns are empty. It returns the index in RowColumns of the first value
 // that disagrees, ColumnsAgree, or ColumnsUnsplit. A string column agrees
 // when it encodes to the leaf's bytes (appendJSONString). buf is scratch
 // space kept between calls.
@@ -170,8 +171,9 @@ func encodesTo(v, want []byte, buf *[]byte) bool {
 }
 
 // runColumnShared marks the RowColumns a run row repeats (the others are
-// empty): time, principal, operation, policy_version.
-var runColumnShared = [len(RowColumns)]bool{1: true, 6: true, 7: true, 11: true}
+// empty): time, collation_id, operator_id, authority, terminal, principal,
+// operation, policy_version.
+var runColumnShared = [len(RowColumns)]bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 11: true}
 
 // CheckRowValues is CheckRowColumns with the values read one by one (the
 // row of RowValuesSQL scanned into values of type any): run and time must

@@ -68,6 +68,9 @@ type LogRecord struct {
 	// Hash is LeafHash(Leaf()) as appended (set by the appending transaction
 	// for the OnLog hooks; not part of the record).
 	Hash []byte `json:"-"`
+	// person marks a record written by Tx.Person (not part of the record):
+	// an operator's person records are stored as a run.
+	person bool
 }
 
 // Leaf returns the record's canonical bytes: JSON with a fixed field order,
@@ -329,6 +332,36 @@ func (tx *Tx) Log(op jukinet.Operation, subject, result, detail string) {
 	tx.logs = append(tx.logs, tx.db.record(tx.actor, Op{Operation: op, Subject: subject, Detail: detail}, result, tx.now))
 }
 
+// ResultShown is the result of a record that a person was shown: one
+// record per person a screen, a search result, an export or an agency
+// answer showed (G11.2).
+const ResultShown = "shown"
+
+// ResultNotFound is the result of a person record for a code asked for
+// that matched nobody (an agency's request).
+const ResultNotFound = "not_found"
+
+// Shown records that the operation showed the person with resident code
+// code to its actor, with the operation's purpose; detail says which
+// items (no personal data). A request that shows many persons writes one
+// record each: they follow the main record as one run (logrun.go), so a
+// 50-person search costs one row, not 50. numberShown marks that the
+// person's 個人番号 was shown.
+func (tx *Tx) Shown(code, detail string, numberShown bool) {
+	tx.Person(code, ResultShown, detail, numberShown)
+}
+
+// Person records one person a request asked about, under the operation
+// and purpose of the Update, with its own result: "shown", or e.g.
+// "not_found" for an agency's code that matched nobody (the misuse
+// analysis counts both).
+func (tx *Tx) Person(code, result, detail string, numberShown bool) {
+	r := tx.db.record(tx.actor, Op{Operation: tx.op.Operation, Subject: code, Purpose: tx.op.Purpose,
+		Detail: detail, NumberAccessed: numberShown}, result, tx.now)
+	r.person = true
+	tx.logs = append(tx.logs, r)
+}
+
 func (db *DB) record(a jukinet.Actor, op Op, result string, now int64) LogRecord {
 	return LogRecord{
 		V: 1, Time: now, Node: db.node,
@@ -499,9 +532,9 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 		r.Index = first + uint64(i)
 		r.Time = max(r.Time, now)
 	}
-	// The per-message records of a system principal go into runs (see
-	// logrun.go); the transaction's main record and an operator's records
-	// stay rows of their own.
+	// A system principal's per-message records and the persons a request
+	// showed go into runs (see logrun.go); the transaction's main record
+	// and an operator's other records stay rows of their own.
 	runs := runsOf(recs, first)
 	plain := len(recs)
 	for _, n := range runs {
@@ -549,16 +582,23 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 
 // runsOf marks where runs start: runs[i] is the length of the run starting
 // at record i, 0 elsewhere. Runs are the records after the first (the
-// transaction's main record) of a system principal's transaction, cut where
-// a value they share changes (sameShared) and at multiples of RunAlign.
+// transaction's main record) of a system principal's transaction, and an
+// operator's person records (Tx.Person: one per person a request showed),
+// cut where a value they share changes (sameShared) and at multiples of
+// RunAlign.
 func runsOf(recs []LogRecord, first uint64) []int {
 	runs := make([]int, len(recs))
-	if len(recs) < 1+minRun || recs[0].CollationID != "" || recs[0].Terminal != "" || recs[0].Principal == "" {
+	if len(recs) < 1+minRun {
 		return runs
 	}
+	system := recs[0].CollationID == "" && recs[0].Terminal == "" && recs[0].Principal != ""
 	for i := 1; i < len(recs); {
+		if !system && !recs[i].person {
+			i++
+			continue
+		}
 		j := i + 1
-		for j < len(recs) && sameShared(&recs[j], &recs[i]) && (first+uint64(j))%RunAlign != 0 {
+		for j < len(recs) && sameShared(&recs[j], &recs[i]) && (system || recs[j].person) && (first+uint64(j))%RunAlign != 0 {
 			j++
 		}
 		if j-i >= minRun {
@@ -588,15 +628,19 @@ func appendRun(args []any, residents []residentKey, run []LogRecord) ([]any, []r
 		}
 	}
 	r := &run[0]
+	// The operator columns repeat the run's shared values for the indexes
+	// oplog_operator and oplog_terminal (a query by operator finds the
+	// persons an operator was shown); subject, purpose and result are each
+	// record's own, in the leaf.
 	return append(args, int64(r.Index), r.Time, r.Principal, r.Operation, r.PolicyVersion, EncodeRun(run), hashCol, int64(len(run)),
-		"", "", "", "", "", "", ""), residents
+		r.CollationID, r.OperatorID, r.Authority, r.Terminal, "", "", ""), residents
 }
 
 var (
 	oplogColumns = []string{"idx", "time", "collation_id", "operator_id", "authority", "terminal", "principal",
 		"operation", "subject", "purpose", "result", "policy_version", "leaf", "leaf_hash"}
 	oplogShared = []int{1, 2, 3, 4, 5, 6, 11}
-	// A run row's operator columns, subject, purpose and result are empty.
+	// A run row's operator columns are the run's; subject, purpose and result are empty.
 	runColumns = []string{"idx", "time", "principal", "operation", "policy_version", "leaf", "leaf_hash", "run",
 		"collation_id", "operator_id", "authority", "terminal", "subject", "purpose", "result"}
 	runShared = []int{1, 2, 4, 8, 9, 10, 11, 12, 13, 14}

@@ -240,7 +240,7 @@ func (s *server) writeJSON(w http.ResponseWriter, status int, v any) {
 func (s *server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := apiErrorOf(err)
 	if status >= 500 {
-		s.cfg.Logf("web: %s %s: %v", r.Method, r.URL.Path, err)
+		s.cfg.Logf("web: %s %s: %v", r.Method, routeOf(r.URL.Path), redact(err.Error()))
 	}
 	s.writeJSON(w, status, body)
 }

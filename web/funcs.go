@@ -96,6 +96,8 @@ type fieldSet struct {
 var findingKinds = map[string]string{
 	oplog.FindingOffHours: "時間外の照会", oplog.FindingBulk: "大量照会", oplog.FindingNoPurpose: "目的のない照会",
 	oplog.FindingLoginFailures: "ログイン失敗の反復", oplog.FindingSharedID: "照合IDの同時利用", oplog.FindingWatchlist: "要注意者の照会",
+	oplog.FindingBrowsing: "大量閲覧（検索結果・一覧）", oplog.FindingAgencySweep: "提供先による住民票コードの総当たり",
+	oplog.FindingAgencyMisses: "提供先の該当なしの多発", oplog.FindingAgencyVolume: "提供先の通常を超える照会量",
 }
 
 // itemNames names the items of a provision (node.ProvisionRecord.Items).

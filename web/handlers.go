@@ -76,16 +76,17 @@ type chooseData struct {
 }
 
 func (s *server) verify(w http.ResponseWriter, r *http.Request, id string, reading biometric.Reading) error {
-	ch, err := s.cfg.Auth.Verify(r.Context(), s.terminal(r), id, reading)
+	// The source address feeds the login throttle (access.WithSource).
+	ch, err := s.cfg.Auth.Verify(access.WithSource(r.Context(), sourceOf(r)), s.terminal(r), id, reading)
 	if err != nil {
-		msg := "照合できませんでした。照合IDを確かめ、もう一度リーダーで読み取ってください。"
+		// One answer for every failed 照合 (no oracle: whether the 照合ID
+		// exists or is locked is not told).
+		msg := "照合できませんでした。照合IDを確かめ、もう一度リーダーで読み取ってください。失敗が続く場合はアクセス管理責任者に連絡してください。"
 		switch jukinet.ErrorKind(err) {
-		case jukinet.KindLocked:
-			msg = "照合の失敗が続いたため、この照合IDはロックされています。アクセス管理責任者に解除を依頼してください。"
 		case jukinet.KindForbidden:
 			msg = "この端末は統合端末として登録されていないか、停止されています。"
-		case jukinet.KindConflict:
-			msg = "照合情報の再登録が必要です。アクセス管理責任者に連絡してください。"
+		case jukinet.KindRateLimited:
+			msg = "照合の試行が多すぎます。しばらく待ってからもう一度読み取ってください。"
 		case jukinet.KindUnauthorized:
 		default:
 			return err

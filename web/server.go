@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/jukinet/jukinet"
 )
 
@@ -52,6 +54,7 @@ type server struct {
 	cfg      Config
 	pages    map[string]*template.Template
 	refusals RefusalLog
+	oversize oversize
 }
 
 // New returns the terminal's handler. It fails when a template does not parse
@@ -74,6 +77,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	s := &server{cfg: cfg, pages: pages, refusals: cfg.Refusals}
+	s.oversize.every = rate.Sometimes{Interval: time.Minute}
 	if rl, ok := cfg.Admin.(RefusalLog); ok && s.refusals == nil {
 		s.refusals = rl
 	}
@@ -86,7 +90,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(http.FileServerFS(static))))
-	return securityHeaders(http.NewCrossOriginProtection().Handler(mux)), nil
+	return securityHeaders(s.limitBodies(http.NewCrossOriginProtection().Handler(mux))), nil
 }
 
 // parsePages parses every page template together with the layout.
@@ -221,7 +225,7 @@ type errorPage struct {
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	if status >= 500 {
-		s.cfg.Logf("web: %s %s: %v", r.Method, r.URL.Path, err)
+		s.cfg.Logf("web: %s %s: %v", r.Method, routeOf(r.URL.Path), redact(err.Error()))
 	}
 	actor, _ := jukinet.ActorFrom(r.Context())
 	w.WriteHeader(status)

@@ -125,7 +125,7 @@ type municipalityFlows struct{ *node.Municipality }
 // 特例転入 work (OpSpecialMoveIn): it shows personal data.
 func (f municipalityFlows) Certificates(ctx context.Context) ([]ReceivedCertificate, error) {
 	var out []ReceivedCertificate
-	err := f.DB().Update(ctx, store.Op{Operation: jukinet.OpSpecialMoveIn, Detail: "list received move-out certificates"}, func(tx *store.Tx) error {
+	err := f.DB().Update(ctx, store.Op{Operation: jukinet.OpSpecialMoveIn, Purpose: "特例転入の受付", Detail: "list received move-out certificates"}, func(tx *store.Tx) error {
 		rows, err := tx.Query(`SELECT body, received_at FROM flow_moveout_certificates WHERE used_at = 0 ORDER BY received_at DESC LIMIT 200`)
 		if err != nil {
 			return jukinet.E("web.Certificates", jukinet.KindInternal, err)
@@ -144,8 +144,14 @@ func (f municipalityFlows) Certificates(ctx context.Context) ([]ReceivedCertific
 			c.ReceivedAt = time.UnixMicro(at)
 			out = append(out, c)
 		}
+		if err := rows.Err(); err != nil {
+			return jukinet.E("web.Certificates", jukinet.KindInternal, err)
+		}
 		tx.SetDetail(fmt.Sprintf("list received move-out certificates: %d", len(out)))
-		return rows.Err()
+		for _, c := range out {
+			tx.Shown(string(c.ResidentCode), "name,birth_date,address,resident_code", false) // G11.2: each person listed
+		}
+		return nil
 	})
 	return out, err
 }

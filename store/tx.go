@@ -65,6 +65,9 @@ type LogRecord struct {
 	PolicyVersion  string `json:"policy_version"`
 	NumberAccessed bool   `json:"number_accessed"`
 	Detail         string `json:"detail"`
+	// ClientAddr is the network address of the terminal the request came
+	// from (jukinet.WithClientAddr), absent from records of no request.
+	ClientAddr string `json:"client_addr,omitempty"`
 	// Hash is LeafHash(Leaf()) as appended (set by the appending transaction
 	// for the OnLog hooks; not part of the record).
 	Hash []byte `json:"-"`
@@ -94,6 +97,10 @@ func (r LogRecord) Leaf() []byte {
 	b = strconv.AppendBool(b, r.NumberAccessed)
 	b = append(b, `,"detail":`...)
 	b = appendJSONString(b, r.Detail)
+	if r.ClientAddr != "" {
+		b = append(b, `,"client_addr":`...)
+		b = appendJSONString(b, r.ClientAddr)
+	}
 	return append(b, '}')
 }
 
@@ -315,17 +322,17 @@ func (tx *Tx) ExpectLogs(n int) { tx.logs = slices.Grow(tx.logs, n) }
 // Log adds a further log record (e.g. one per message of a received batch),
 // by the same actor, at the same time. Subject is a resident code.
 func (tx *Tx) Log(op jukinet.Operation, subject, result, detail string) {
-	tx.logs = append(tx.logs, tx.db.record(tx.actor, Op{Operation: op, Subject: subject, Detail: detail}, result, tx.now))
+	tx.logs = append(tx.logs, tx.db.record(tx.ctx, tx.actor, Op{Operation: op, Subject: subject, Detail: detail}, result, tx.now))
 }
 
-func (db *DB) record(a jukinet.Actor, op Op, result string, now int64) LogRecord {
+func (db *DB) record(ctx context.Context, a jukinet.Actor, op Op, result string, now int64) LogRecord {
 	return LogRecord{
 		V: 1, Time: now, Node: db.node,
 		CollationID: a.CollationID, OperatorID: a.OperatorID, Authority: string(a.Authority),
 		Terminal: a.Terminal, Principal: a.System,
 		Operation: string(op.Operation), Subject: db.SubjectToken(op.Subject), Purpose: op.Purpose,
 		Result: result, PolicyVersion: jukinet.PolicyVersion(), NumberAccessed: op.NumberAccessed,
-		Detail: op.Detail,
+		Detail: op.Detail, ClientAddr: jukinet.ClientAddrFrom(ctx),
 	}
 }
 
@@ -395,7 +402,7 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 			tx.op.Detail = strings.TrimSpace(tx.op.Detail + " " + note)
 		}
 	}
-	recs := append([]LogRecord{db.record(actor, tx.op, "ok", tx.now)}, tx.logs...)
+	recs := append([]LogRecord{db.record(ctx, actor, tx.op, "ok", tx.now)}, tx.logs...)
 	if err := appendLog(tx, recs); err != nil {
 		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "oplog", err)
 	}
@@ -429,7 +436,7 @@ func (db *DB) logRefusal(ctx context.Context, actor jukinet.Actor, op Op, result
 	}
 	defer sqlTx.Rollback()
 	tx := &Tx{ctx: ctx, tx: sqlTx, db: db}
-	if appendLog(tx, []LogRecord{db.record(actor, op, result, db.now().UnixMicro())}) == nil {
+	if appendLog(tx, []LogRecord{db.record(ctx, actor, op, result, db.now().UnixMicro())}) == nil {
 		sqlTx.Commit()
 	}
 }
@@ -490,7 +497,7 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 	for _, n := range runs {
 		plain -= n
 	}
-	args := make([]any, 0, plain*14)
+	args := make([]any, 0, plain*15)
 	var runArgs []any
 	var residents []residentKey
 	for i := 0; i < len(recs); {
@@ -503,7 +510,7 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 		leaf := r.Leaf()
 		r.Hash = LeafHash(leaf)
 		args = append(args, int64(r.Index), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal,
-			r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, r.Hash)
+			r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, r.Hash, r.ClientAddr)
 		i++
 	}
 	if len(args) > 0 {
@@ -536,7 +543,7 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 // a value they share changes (sameShared) and at multiples of RunAlign.
 func runsOf(recs []LogRecord, first uint64) []int {
 	runs := make([]int, len(recs))
-	if len(recs) < 1+minRun || recs[0].CollationID != "" || recs[0].Terminal != "" || recs[0].Principal == "" {
+	if len(recs) < 1+minRun || recs[0].CollationID != "" || recs[0].Terminal != "" || recs[0].Principal == "" || recs[0].ClientAddr != "" {
 		return runs
 	}
 	for i := 1; i < len(recs); {
@@ -577,8 +584,8 @@ func appendRun(args []any, residents []residentKey, run []LogRecord) ([]any, []r
 
 var (
 	oplogColumns = []string{"idx", "time", "collation_id", "operator_id", "authority", "terminal", "principal",
-		"operation", "subject", "purpose", "result", "policy_version", "leaf", "leaf_hash"}
-	oplogShared = []int{1, 2, 3, 4, 5, 6, 11}
+		"operation", "subject", "purpose", "result", "policy_version", "leaf", "leaf_hash", "client_addr"}
+	oplogShared = []int{1, 2, 3, 4, 5, 6, 11, 14}
 	// A run row's operator columns, subject, purpose and result are empty.
 	runColumns = []string{"idx", "time", "principal", "operation", "policy_version", "leaf", "leaf_hash", "run",
 		"collation_id", "operator_id", "authority", "terminal", "subject", "purpose", "result"}

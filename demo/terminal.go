@@ -12,6 +12,7 @@ import (
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/biometric"
 	"github.com/jukinet/jukinet/governance"
+	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/oplog"
 	"github.com/jukinet/jukinet/store"
@@ -52,12 +53,18 @@ type TerminalServices struct {
 // records, and the verifier of the node's operation log (the network's
 // checkpointers pace themselves: NetworkConfig.CheckpointEvery).
 func (n *Network) PrepareTerminal(ctx context.Context, id string) (TerminalServices, error) {
-	const op = "demo.PrepareTerminal"
 	db := n.DBs[id]
 	if db == nil {
-		return TerminalServices{}, jukinet.Errorf(op, jukinet.KindNotFound, "id", "node %s has no open database", id)
+		return TerminalServices{}, jukinet.Errorf("demo.PrepareTerminal", jukinet.KindNotFound, "id", "node %s has no open database", id)
 	}
-	keyDir := filepath.Join(n.cfg.Dir, id)
+	return PrepareNodeTerminal(ctx, db, n.Description, filepath.Join(n.cfg.Dir, id))
+}
+
+// PrepareNodeTerminal readies the node of db for its terminal in the demo
+// setting, the keys under keyDir: what PrepareTerminal does for a node of a
+// running demo network, for `jukinet serve` with demo = true in node.toml.
+func PrepareNodeTerminal(ctx context.Context, db *store.DB, desc *network.Description, keyDir string) (TerminalServices, error) {
+	id := db.Node()
 	ring, err := access.LoadOrCreateNodeKey(keyDir)
 	if err != nil {
 		return TerminalServices{}, err
@@ -80,10 +87,10 @@ func (n *Network) PrepareTerminal(ctx context.Context, id string) (TerminalServi
 		return TerminalServices{}, err
 	}
 	ts := TerminalServices{Auth: auth, Reader: reader, Operators: ops}
-	// The node's checkpointer (started by startNode) signs its log with the
-	// node's signing key; its witness on the network cosigns it
-	// (node.LogWitness): the same keys verify it here.
-	logV, witV, err := node.LogVerifiers(n.Description, LogDomain, id)
+	// The node's checkpointer signs its log with the node's signing key; its
+	// witness on the network cosigns it (node.LogWitness): the same keys
+	// verify it here.
+	logV, witV, err := node.LogVerifiers(desc, LogDomain, id)
 	if err != nil {
 		return TerminalServices{}, err
 	}

@@ -9,7 +9,10 @@ import (
 	"crypto/x509/pkix"
 	"math/big"
 	"net"
+	"net/http"
 	"time"
+
+	"github.com/jukinet/jukinet/pki"
 )
 
 // SelfSignedTLS returns a TLS configuration with a fresh self-signed
@@ -47,4 +50,22 @@ func SelfSignedTLS(hosts ...string) (*tls.Config, error) {
 	}
 	return &tls.Config{MinVersion: tls.VersionTLS13,
 		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, nil
+}
+
+// TerminalFromCert is Config.TerminalOf for a listener configured with
+// pki's TerminalServerTLSConfig (G2.5, G12): the terminal is the one its
+// verified client certificate names for node. A request without one gets
+// fallback: the demo setting's certificate-less terminal, or "" (which no
+// login accepts) in production, where the handshake already requires one.
+func TerminalFromCert(node, fallback string) func(*http.Request) string {
+	return func(r *http.Request) string {
+		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+			return fallback
+		}
+		id, err := pki.PeerTerminalID(r.TLS, node)
+		if err != nil {
+			return ""
+		}
+		return id
+	}
 }

@@ -154,6 +154,9 @@ type Config struct {
 	// Gov is operation management (運用管理): screens and /api/gov; nil: they answer 503.
 	Gov    *governance.Service
 	Reader VirtualReader // demo mode only: shows the 仮想リーダー button
-	Now    func() time.Time
-	Logf   func(format string, args ...any)
+	// Demo marks a demo node (node.toml demo = true): every page says so.
+	// Setting Reader implies it.
+	Demo bool
+	Now  func() time.Time
+	Logf func(format string, args ...any)
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/demo"
-	"github.com/jukinet/jukinet/web"
 )
 
 // runDemo: jukinet demo [--data DIR] [--residents N] [--seed S] [--exit] [--scenario]
@@ -36,7 +35,7 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	operators := map[string][]access.DemoOperator{}
 	net, err := demo.StartNetwork(ctx, demo.NetworkConfig{Dir: *dir, Residents: *n, Seed: *seed,
 		Logf:     func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) },
-		Terminal: web.DemoTerminals(func(id string, ops []access.DemoOperator) { operators[id] = ops })})
+		Terminal: demoTerminals(func(id string, ops []access.DemoOperator) { operators[id] = ops })})
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,9 @@ import (
 	"github.com/jukinet/jukinet/network"
 )
 
-// DemoTerminals is the demo network's terminal hook (demo.NetworkConfig's
-// Terminal): every node gets a terminal on a self-signed TLS listener with
+// DemoTerminals is the browser tests' demo-network terminal hook
+// (demo.NetworkConfig's Terminal; `jukinet demo` wires its own in
+// cmd/jukinet): every node gets a terminal on a self-signed TLS listener with
 // the 仮想リーダー, the demo operators and its log's verifier
 // (demo.Network.PrepareTerminal). A municipality's
 // terminal has the counter on its CS (the node's own register, so the

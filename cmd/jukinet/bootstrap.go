@@ -88,4 +88,3 @@ func runAccessBootstrap(ctx context.Context, args []string, stdout, stderr io.Wr
 	fmt.Fprintf(stdout, "operator %s: 操作者ID %s (%s)\n", f.CollationID, id, jukinet.AuthorityAccessAdmin.Japanese())
 	return nil
 }
-

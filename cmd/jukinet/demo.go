@@ -14,7 +14,7 @@ import (
 	"github.com/jukinet/jukinet/demo"
 )
 
-// runDemo: jukinet demo [--data DIR] [--residents N] [--seed S] [--exit] [--scenario]
+// runDemo: jukinet demo [--data DIR] [--residents N] [--seed S] [--exit] [--scenario] [--processes]
 func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
 	dir := fs.String("data", "./jukinet-data", "directory for the nodes' keys, databases and network.toml (0700)")
@@ -23,6 +23,7 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	exit := fs.Bool("exit", false, "stop once every seeded identity notice has reached the national server")
 	scenario := fs.Bool("scenario", false, "then drive every flow through the Go API, print PASS/FAIL per flow and exit (0 only if all pass)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up waiting for convergence after this long")
+	processes := fs.Bool("processes", false, "run every node as its own `jukinet serve` process, configured under --data as an operator would")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -31,6 +32,12 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *processes {
+		if *exit || *scenario {
+			return usageErr("--processes runs until Ctrl-C: it takes neither --exit nor --scenario")
+		}
+		return runDemoProcesses(ctx, *dir, *n, *seed, stdout, stderr)
+	}
 	start := time.Now()
 	operators := map[string][]access.DemoOperator{}
 	net, err := demo.StartNetwork(ctx, demo.NetworkConfig{Dir: *dir, Residents: *n, Seed: *seed,

@@ -106,7 +106,6 @@ const (
 	OpResidentSearch        Operation = "resident.search"               // search results show personal data: logged
 	OpResidentImport        Operation = "resident.import"
 	OpResidentExport        Operation = "resident.export"
-	OpSeedPopulation        Operation = "demo.seed"
 	OpNetworkReceive        Operation = "network.receive"
 	OpNetworkSend           Operation = "network.send"
 	OpNetworkDeliveryResult Operation = "network.delivery_result"
@@ -157,7 +156,6 @@ var registerPolicy = map[Operation][]Authority{
 	OpResidentSearch:        {AuthorityLookup, AuthorityRecord, AuthorityIssue, AuthoritySpecialMoveIn, AuthorityNumber},
 	OpResidentImport:        {AuthoritySystemAdmin, AuthoritySystem},
 	OpResidentExport:        {AuthoritySystemAdmin},
-	OpSeedPopulation:        {AuthoritySystem},
 	OpNetworkReceive:        {AuthoritySystem},
 	OpNetworkSend:           {AuthoritySystem},
 	OpNetworkDeliveryResult: {AuthoritySystem},

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/jukinet/jukinet"
-	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/pki"
 )
@@ -57,8 +56,8 @@ func LayOut(ctx context.Context, dir string, residents int, seed uint64) ([]Node
 		if err != nil {
 			return nil, nil, err
 		}
-		if _, err := pki.LoadTerminal(dir, s.ID, access.DemoTerminal); jukinet.ErrorKind(err) == jukinet.KindNotFound {
-			if _, err := pki.IssueTerminalFiles(dir, s.ID, access.DemoTerminal, pki.Options{}); err != nil {
+		if _, err := pki.LoadTerminal(dir, s.ID, TerminalID); jukinet.ErrorKind(err) == jukinet.KindNotFound {
+			if _, err := pki.IssueTerminalFiles(dir, s.ID, TerminalID, pki.Options{}); err != nil {
 				return nil, nil, err
 			}
 		} else if err != nil {

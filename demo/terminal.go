@@ -40,7 +40,7 @@ type Terminal struct {
 type TerminalServices struct {
 	Auth      *access.Service
 	Reader    *biometric.SyntheticReader
-	Operators []access.DemoOperator // the demo operators (read back from the 管理簿 on a restart)
+	Operators []Operator // the demo operators (read back from the 管理簿 on a restart)
 	// Log verifies the node's operation log: the node's signing key signs
 	// its checkpoints and its witness node on the network cosigns them.
 	Log   oplog.Verifier
@@ -70,7 +70,7 @@ func PrepareNodeTerminal(ctx context.Context, db *store.DB, desc *network.Descri
 		return TerminalServices{}, err
 	}
 	reader := biometric.NewSyntheticReader(ReaderSeed, 0.1)
-	ops, err := access.SeedDemoOperators(ctx, db, reader, ring.Current())
+	ops, err := SeedOperators(ctx, db, reader, ring.Current())
 	if jukinet.IsKind(err, jukinet.KindConflict) {
 		ops, err = demoOperatorsOf(ctx, db)
 	}
@@ -113,7 +113,7 @@ func (n *Network) LiveFacts(id string) governance.LiveFacts {
 // demoOperatorsOf reads the demo operators back on a restart (they were
 // seeded on the first run): the bootstrap's own listing for the console,
 // not a read of the 管理簿 by anyone.
-func demoOperatorsOf(ctx context.Context, db *store.DB) ([]access.DemoOperator, error) {
+func demoOperatorsOf(ctx context.Context, db *store.DB) ([]Operator, error) {
 	rows, err := db.SQL().QueryContext(ctx, `SELECT o.collation_id, o.name, o.department, COALESCE(i.operator_id, ''), COALESCE(i.authority, '')
  FROM access_operators o LEFT JOIN access_operator_ids i ON i.collation_id = o.collation_id AND i.withdrawn_at = 0
  ORDER BY o.collation_id, i.operator_id`)
@@ -121,14 +121,14 @@ func demoOperatorsOf(ctx context.Context, db *store.DB) ([]access.DemoOperator, 
 		return nil, jukinet.E("demo.PrepareTerminal", jukinet.KindInternal, err)
 	}
 	defer rows.Close()
-	var out []access.DemoOperator
+	var out []Operator
 	for rows.Next() {
 		var id, name, dept, opID, auth string
 		if err := rows.Scan(&id, &name, &dept, &opID, &auth); err != nil {
 			return nil, jukinet.E("demo.PrepareTerminal", jukinet.KindInternal, err)
 		}
 		if len(out) == 0 || out[len(out)-1].CollationID != id {
-			out = append(out, access.DemoOperator{CollationID: id, Name: name, Department: dept})
+			out = append(out, Operator{CollationID: id, Name: name, Department: dept})
 		}
 		if opID != "" {
 			d := &out[len(out)-1]

@@ -117,8 +117,9 @@ func (s *server) operatorAction(w http.ResponseWriter, r *http.Request) error {
 	return s.operatorView(w, r, operatorData{Errors: fe, Message: msg, Values: f})
 }
 
-// enrolReading is the reading to enrol: the 仮想リーダー's in the demo, or
-// the reader agent's (hex in "reading").
+// enrolReading is the reading to enrol, hex in "reading": the reader
+// agent's (docs/reader.md), or in the demo the 仮想リーダー's (package demo
+// puts it there).
 func (s *server) enrolReading(id string, f url.Values) (biometric.Reading, error) {
 	var reading biometric.Reading
 	if raw := strings.TrimSpace(f.Get("reading")); raw != "" {
@@ -129,10 +130,7 @@ func (s *server) enrolReading(id string, f url.Values) (biometric.Reading, error
 		copy(reading[:], b)
 		return reading, nil
 	}
-	if s.cfg.Reader == nil {
-		return reading, jukinet.E("web.enroll", jukinet.KindInvalid, jukinet.Field("reading"), "リーダーで読み取ってください。")
-	}
-	return s.cfg.Reader.Genuine(id, 0), nil
+	return reading, jukinet.E("web.enroll", jukinet.KindInvalid, jukinet.Field("reading"), "リーダーで読み取ってください。")
 }
 
 func (s *server) assign(r *http.Request, id string, f url.Values) error {

@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/demo"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -209,7 +210,7 @@ func TestBrowserAdminOperators(t *testing.T) {
 	fx := newFixture(t, 0)
 	srv := httptest.NewTLSServer(fx.handler)
 	defer srv.Close()
-	admin := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-ADMIN", OperatorID: "OP-ADMIN-access_admin", Authority: jukinet.AuthorityAccessAdmin, Terminal: access.DemoTerminal})
+	admin := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-ADMIN", OperatorID: "OP-ADMIN-access_admin", Authority: jukinet.AuthorityAccessAdmin, Terminal: demo.TerminalID})
 	if err := fx.auth.CreateOperator(admin, access.Operator{CollationID: "C-NEW", Name: "中村 新", Department: "市民課"}); err != nil {
 		t.Fatalf("CreateOperator: %v", err)
 	}

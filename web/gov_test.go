@@ -50,7 +50,7 @@ func newGovFixture(t *testing.T) *govFixture {
 		t.Fatal(err)
 	}
 	reader := biometric.NewSyntheticReader(7, 0.1)
-	if _, err := access.SeedDemoOperators(ctx, db, reader, key); err != nil {
+	if _, err := demo.SeedOperators(ctx, db, reader, key); err != nil {
 		t.Fatalf("SeedDemoOperators: %v", err)
 	}
 	ring, _ := access.NewKeyRing(key)
@@ -79,12 +79,12 @@ func newGovFixture(t *testing.T) *govFixture {
 	if err != nil {
 		t.Fatalf("SeedGovernance: %v", err)
 	}
-	h, err := New(Config{Terminal: access.DemoTerminal, Title: demo.Hofu.Name, Auth: auth, Admin: NewAdmin(db),
-		Gov: governance.New(db), Reader: reader, Now: db.Now, Logf: t.Logf})
+	h, err := New(Config{Terminal: demo.TerminalID, Title: demo.Hofu.Name, Auth: auth, Admin: NewAdmin(db),
+		Gov: governance.New(db), Demo: true, Now: db.Now, Logf: t.Logf})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	srv := httptest.NewTLSServer(h)
+	srv := httptest.NewTLSServer(demo.VirtualReader(h, reader))
 	t.Cleanup(srv.Close)
 	return &govFixture{db: db, srv: srv, seed: seed}
 }

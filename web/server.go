@@ -290,7 +290,7 @@ func (s *server) renderPage(w http.ResponseWriter, r *http.Request, name string,
 		return
 	}
 	var buf bytes.Buffer
-	v := view{Title: s.cfg.Title, Actor: actor, LoggedIn: actor.OperatorID != "", Demo: s.cfg.Demo || s.cfg.Reader != nil, Path: r.URL.Path, Data: data, serves: s.serves}
+	v := view{Title: s.cfg.Title, Actor: actor, LoggedIn: actor.OperatorID != "", Demo: s.cfg.Demo, Path: r.URL.Path, Data: data, serves: s.serves}
 	if err := t.Execute(&buf, v); err != nil {
 		s.cfg.Logf("web: render %s: %v", name, err)
 		http.Error(w, "画面を表示できません", http.StatusInternalServerError)

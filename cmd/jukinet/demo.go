@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/demo"
 )
 
@@ -39,10 +38,10 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return runDemoProcesses(ctx, *dir, *n, *seed, stdout, stderr)
 	}
 	start := time.Now()
-	operators := map[string][]access.DemoOperator{}
+	operators := map[string][]demo.Operator{}
 	net, err := demo.StartNetwork(ctx, demo.NetworkConfig{Dir: *dir, Residents: *n, Seed: *seed,
 		Logf:     func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) },
-		Terminal: demoTerminals(func(id string, ops []access.DemoOperator) { operators[id] = ops })})
+		Terminal: demoTerminals(func(id string, ops []demo.Operator) { operators[id] = ops })})
 	if err != nil {
 		return err
 	}
@@ -90,7 +89,7 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 // printOperators lists the demo operators (the same at every node): the
 // 照合ID to type at the terminal's login and the authority of each 操作者ID.
-func printOperators(w io.Writer, ops []access.DemoOperator) {
+func printOperators(w io.Writer, ops []demo.Operator) {
 	if len(ops) == 0 {
 		return
 	}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
-	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/demo"
 )
 
@@ -112,7 +111,7 @@ func runDemoProcesses(ctx context.Context, dir string, residents int, seed uint6
 			return jukinet.E("demo", jukinet.KindUnavailable, "the nodes did not all start within 2 minutes")
 		}
 	}
-	fmt.Fprintf(stdout, "network description: %s/network.toml; terminal certificates: %s/<node>/terminals/%s/\n", dir, dir, access.DemoTerminal)
+	fmt.Fprintf(stdout, "network description: %s/network.toml; terminal certificates: %s/<node>/terminals/%s/\n", dir, dir, demo.TerminalID)
 	fmt.Fprintln(stdout, "running; Ctrl-C stops every node")
 	select {
 	case <-ctx.Done():

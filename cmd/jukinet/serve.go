@@ -15,7 +15,6 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/jukinet/jukinet"
-	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
@@ -196,7 +195,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 // and knows each terminal only from its certificate. The demo setting
 // (demo = true) creates the key, seeds the demo operators, adds the
 // 仮想リーダー and admits a terminal without a certificate as
-// access.DemoTerminal.
+// demo.TerminalID.
 func serveTerminal(ctx context.Context, nf nodeFile, data string, db *store.DB, desc *network.Description, self network.Node,
 	asm *node.Assembly, logf func(string, ...any)) (http.Handler, error) {
 	w := terminalWiring{DB: db, Self: self, Assembly: asm, Demo: nf.Demo, Logf: logf,
@@ -207,7 +206,7 @@ func serveTerminal(ctx context.Context, nf nodeFile, data string, db *store.DB, 
 			return nil, err
 		}
 		w.Auth, w.Log, w.Reader = ts.Auth, ts.Log, ts.Reader
-		w.TerminalOf = web.TerminalFromCert(self.ID, access.DemoTerminal)
+		w.TerminalOf = web.TerminalFromCert(self.ID, demo.TerminalID)
 	} else {
 		var err error
 		if w.Auth, w.Log, err = productionAuth(db, desc, keyDir(data, self.ID)); err != nil {

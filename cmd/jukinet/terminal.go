@@ -10,6 +10,7 @@ import (
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/biometric"
 	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
@@ -31,7 +32,7 @@ type terminalWiring struct {
 	// TerminalOf names the terminal of a request (web.TerminalFromCert).
 	TerminalOf func(*http.Request) string
 	Demo       bool
-	Reader     web.VirtualReader // demo only
+	Reader     *biometric.SyntheticReader // demo only: the 仮想リーダー
 	Logf       func(string, ...any)
 }
 
@@ -41,9 +42,6 @@ type terminalWiring struct {
 func terminalHandler(w terminalWiring) (http.Handler, error) {
 	cfg := web.Config{TerminalOf: w.TerminalOf, Title: w.Self.Name, Auth: w.Auth, Operators: w.Auth,
 		Admin: web.NewAdminVerified(w.DB, w.Log), Demo: w.Demo, Logf: w.Logf}
-	if w.Demo && w.Reader != nil {
-		cfg.Reader = w.Reader
-	}
 	switch w.Self.Role {
 	case network.RoleMunicipality:
 		if m := w.Assembly.Municipality; m != nil {
@@ -55,7 +53,11 @@ func terminalHandler(w terminalWiring) (http.Handler, error) {
 			cfg.National = w.Assembly.National
 		}
 	}
-	return web.New(cfg)
+	h, err := web.New(cfg)
+	if err != nil || !w.Demo || w.Reader == nil {
+		return h, err
+	}
+	return demo.VirtualReader(h, w.Reader), nil
 }
 
 // productionAuth is operator login on a deployed node: the biometric node
@@ -90,7 +92,7 @@ func logVerifier(desc *network.Description, id string) (oplog.Verifier, error) {
 // the demo operators and a self-signed certificate, terminal demo.Terminal
 // without a client certificate. operators receives each node's demo
 // operators (to print them) and may be nil.
-func demoTerminals(operators func(id string, ops []access.DemoOperator)) func(context.Context, *demo.Network, demo.NodeSpec) (*demo.Terminal, error) {
+func demoTerminals(operators func(id string, ops []demo.Operator)) func(context.Context, *demo.Network, demo.NodeSpec) (*demo.Terminal, error) {
 	var mu sync.Mutex // the hook runs again when a node restarts
 	return func(ctx context.Context, n *demo.Network, spec demo.NodeSpec) (*demo.Terminal, error) {
 		ts, err := n.PrepareTerminal(ctx, spec.ID)
@@ -100,7 +102,7 @@ func demoTerminals(operators func(id string, ops []access.DemoOperator)) func(co
 		self, _ := n.Description.Node(spec.ID)
 		asm := &node.Assembly{Municipality: n.Municipalities[spec.ID], National: n.NationalNode}
 		h, err := terminalHandler(terminalWiring{DB: n.DBs[spec.ID], Self: self, Assembly: asm, Auth: ts.Auth, Log: ts.Log,
-			TerminalOf: func(*http.Request) string { return access.DemoTerminal }, Demo: true, Reader: ts.Reader, Logf: n.Logf()})
+			TerminalOf: func(*http.Request) string { return demo.TerminalID }, Demo: true, Reader: ts.Reader, Logf: n.Logf()})
 		if err != nil {
 			ts.Close()
 			return nil, err

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -92,7 +93,7 @@ func TestExportImportRoundTripShiftJIS(t *testing.T) {
 	if fi, _ := os.Stat(out); fi.Mode().Perm() != 0o600 {
 		t.Errorf("export file mode %v, want 0600", fi.Mode().Perm())
 	}
-	code, res, stderr := exec(t, "", "import", "--db", filepath.Join(dir, "copy.db"), "--encoding", "sjis", "--json", out)
+	code, res, stderr := exec(t, "", "import", "--db", filepath.Join(dir, "copy.db"), "--node", "352063", "--encoding", "sjis", "--json", out)
 	if code != 0 {
 		t.Fatalf("re-import: %s", stderr)
 	}
@@ -215,4 +216,34 @@ func moveIn(t *testing.T, kanji, kana string) string {
 	}
 	return `{"name":{"kanji":"` + kanji + `","kana":"` + kana + `"},"birth_date":"1990-11-01","sex":"male","resident_code":"` + string(code) +
 		`","move_in_date":"2026-11-20","previous_address":{"lg_code":"402036","text":"福岡県久留米市城南町1番1号"},"address_text":"山口県防府市寿町7番1号"}`
+}
+
+// import, export and register take the node from the database itself: a
+// database of 山口市 (352012) opened without --node stores and reads its
+// rows as 山口市's, and --node naming another node is refused with nothing
+// written (not stored under 防府市's code as the old default did).
+func TestCommandsTakeTheNodeFromTheDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "yamaguchi.db")
+	row := "12345678903,,山口　花子,ヤマグチ　ハナコ,,,,,1985-04-02,female,山口県山口市亀山町1番1号,2020-01-01,2020-01-01,H1,世帯主,,,0\n"
+	file := filepath.Join(dir, "in.csv")
+	os.WriteFile(file, []byte(csvHeader+row), 0o600)
+	if code, _, stderr := exec(t, "", "import", "--db", db, file); code != 2 && code != 1 || !strings.Contains(stderr, "node") {
+		t.Fatalf("import into a new database with no node: exit %d, %q; want a refusal naming node", code, stderr)
+	}
+	if code, _, stderr := exec(t, "", "import", "--db", db, "--node", "352012", file); code != 0 {
+		t.Fatalf("import --node 352012: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := exec(t, "", "import", "--db", db, "--node", "352063", file); code == 0 || !strings.Contains(stderr, "belongs to node 352012") {
+		t.Errorf("import --node 352063 into 352012's database: exit %d, %q; want a refusal", code, stderr)
+	}
+	code, out, stderr := exec(t, "", "export", "--db", db, "--purpose", "test")
+	if code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, "山口　花子") {
+		t.Fatalf("export without --node: exit %d, %q %q; want the one resident", code, out, stderr)
+	}
+	in := `{"name":{"kanji":"山口　次郎","kana":"ヤマグチ　ジロウ"},"birth_date":"2026-11-01","sex":"male","address_text":"山口県山口市亀山町1番1号"}`
+	code, res, stderr := exec(t, in, "register", "birth", "--db", db)
+	if code != 0 || !regexp.MustCompile(`"lg_code": "352012",\s+"text": "山口県山口市`).MatchString(res) {
+		t.Errorf("birth without --node: exit %d, %s %s; want a resident of 352012", code, res, stderr)
+	}
 }

@@ -205,7 +205,7 @@ func runRegister(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	// The municipality's CS, not a bare register: an event recorded from the
 	// console queues the same flows as one from the terminal (転入通知, 附票)
 	// and takes new resident codes from the node's pool (法30条の2).
-	m, err := node.NewMunicipality(db, node.MunicipalityConfig{Municipality: jukinet.LGCode(dbf.node)})
+	m, err := node.NewMunicipality(db, node.MunicipalityConfig{Municipality: jukinet.LGCode(db.Node())})
 	if err != nil {
 		return err
 	}

@@ -168,7 +168,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	if err := db.bindNode(ctx, cfg.Node); err != nil {
 		db.sql.Close()
-		return nil, jukinet.E(op, err)
+		return nil, err
 	}
 	if err := db.loadSubjectKey(ctx); err != nil {
 		db.sql.Close()

@@ -65,9 +65,10 @@ func (f *dbFlags) open(ctx context.Context) (*store.DB, error) {
 	if _, err := os.Stat(f.path); node == "" && f.path != "" && errors.Is(err, fs.ErrNotExist) {
 		// A new SQLite file named as the layout names them (DATA/<node>.db).
 		base := strings.TrimSuffix(filepath.Base(f.path), filepath.Ext(f.path))
-		if base == network.NationalID || jukinet.ValidLGCode(base) {
-			node = base
+		if base != network.NationalID && !jukinet.ValidLGCode(base) {
+			return nil, usageErr("%s does not exist: --node is required to create a node database", f.path)
 		}
+		node = base
 	}
 	db, err := store.Open(ctx, store.Config{Path: f.path, DSN: f.dsn, Node: node})
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 )
 
 func TestGovAndComplianceCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "g.db")
+	db := filepath.Join(t.TempDir(), "352063.db")
 	steps := []struct {
 		name  string
 		stdin string

@@ -51,7 +51,7 @@ func newGovFixture(t *testing.T) *govFixture {
 	}
 	reader := biometric.NewSyntheticReader(7, 0.1)
 	if _, err := demo.SeedOperators(ctx, db, reader, key); err != nil {
-		t.Fatalf("SeedDemoOperators: %v", err)
+		t.Fatalf("SeedOperators: %v", err)
 	}
 	ring, _ := access.NewKeyRing(key)
 	auth, err := access.New(db, ring, access.Options{})

@@ -40,7 +40,7 @@ func newFixture(t testing.TB, residents int) *fixture {
 	}
 	reader := biometric.NewSyntheticReader(7, 0.1)
 	if _, err := demo.SeedOperators(ctx, db, reader, key); err != nil {
-		t.Fatalf("SeedDemoOperators: %v", err)
+		t.Fatalf("SeedOperators: %v", err)
 	}
 	ring, _ := access.NewKeyRing(key)
 	auth, err := access.New(db, ring, access.Options{})

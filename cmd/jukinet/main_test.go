@@ -241,9 +241,10 @@ func TestCommandsTakeTheNodeFromTheDatabase(t *testing.T) {
 	if code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, "山口　花子") {
 		t.Fatalf("export without --node: exit %d, %q %q; want the one resident", code, out, stderr)
 	}
-	in := `{"name":{"kanji":"山口　次郎","kana":"ヤマグチ　ジロウ"},"birth_date":"2026-11-01","sex":"male","address_text":"山口県山口市亀山町1番1号"}`
-	code, res, stderr := exec(t, in, "register", "birth", "--db", db)
+	// A 転入 to 山口市's address is 山口市's to record (another city's address is refused).
+	in := strings.ReplaceAll(moveIn(t, "山口　次郎", "ヤマグチ　ジロウ"), "山口県防府市寿町7番1号", "山口県山口市亀山町1番1号")
+	code, res, stderr := exec(t, in, "register", "move-in", "--db", db)
 	if code != 0 || !regexp.MustCompile(`"lg_code": "352012",\s+"text": "山口県山口市`).MatchString(res) {
-		t.Errorf("birth without --node: exit %d, %s %s; want a resident of 352012", code, res, stderr)
+		t.Errorf("move-in without --node: exit %d, %s %s; want a resident of 352012", code, res, stderr)
 	}
 }

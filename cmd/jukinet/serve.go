@@ -83,12 +83,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		return filepath.Join(base, p)
 	}
-	f, err := os.Open(rel(nf.Network))
-	if err != nil {
-		return jukinet.E("serve", jukinet.KindNotFound, jukinet.Field("network"), err)
-	}
-	desc, err := network.LoadDescription(f)
-	f.Close()
+	desc, err := loadDescription(rel(nf.Network))
 	if err != nil {
 		return err
 	}
@@ -245,4 +240,14 @@ func distinctAddrs(addrs [][2]string) error {
 		seen = append(seen, hp{a[0], host, port})
 	}
 	return nil
+}
+
+// loadDescription reads the network description (network.toml).
+func loadDescription(path string) (*network.Description, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, jukinet.E("network.toml", jukinet.KindNotFound, jukinet.Field("network"), err)
+	}
+	defer f.Close()
+	return network.LoadDescription(f)
 }

@@ -15,7 +15,7 @@ const accessUsage = `usage:
   jukinet access password-policy set  --db PATH|--dsn URL --min-length N --char-classes N --rotation-days N --lockout N [actor flags]
   jukinet access password-policy show --db PATH|--dsn URL
   jukinet access node-key init|rotate --keys DIR
-  jukinet access bootstrap --db PATH|--dsn URL --node ID --keys DIR --terminal ID[,NAME[,LOCATION]]... --collation-id ID --name NAME --department DEPT --reading FILE --decision REF
+  jukinet access bootstrap --db PATH|--dsn URL [--node ID] --keys DIR --terminal ID[,NAME[,LOCATION]]... --collation-id ID --name NAME --department DEPT --reading FILE --decision REF
 `
 
 // runAccess implements `jukinet access`: the 管理簿 of 照合ID and 操作者ID

@@ -29,7 +29,7 @@ func (l *terminalList) Set(v string) error {
 	return nil
 }
 
-// runAccessBootstrap: jukinet access bootstrap --db PATH|--dsn URL --node ID
+// runAccessBootstrap: jukinet access bootstrap --db PATH|--dsn URL [--node ID]
 // --keys DIR --terminal ID[,NAME[,LOCATION]]... --collation-id ID --name NAME
 // --department DEPT --reading FILE --decision REF
 //
@@ -52,8 +52,8 @@ func runAccessBootstrap(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if db.node == "" || *keys == "" || *readingFile == "" {
-		return usageErr("--node, --keys and --reading are required")
+	if *keys == "" || *readingFile == "" {
+		return usageErr("--keys and --reading are required")
 	}
 	raw, err := os.ReadFile(*readingFile)
 	if err != nil {

@@ -44,7 +44,7 @@ func DemoTerminals(operators func(id string, ops []demo.Operator)) func(context.
 			return nil, err
 		}
 		h = demo.VirtualReader(h, ts.Reader)
-		tlsCfg, err := SelfSignedTLS("127.0.0.1", "localhost")
+		tlsCfg, err := demo.SelfSignedTLS("127.0.0.1", "localhost")
 		if err != nil {
 			ts.Close()
 			return nil, err

@@ -107,7 +107,7 @@ func demoTerminals(operators func(id string, ops []demo.Operator)) func(context.
 			ts.Close()
 			return nil, err
 		}
-		tlsCfg, err := web.SelfSignedTLS("127.0.0.1", "localhost")
+		tlsCfg, err := demo.SelfSignedTLS("127.0.0.1", "localhost")
 		if err != nil {
 			ts.Close()
 			return nil, err

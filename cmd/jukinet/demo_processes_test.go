@@ -40,6 +40,7 @@ func TestDemoProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Stderr = io.Discard
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +74,7 @@ func TestDemoProcesses(t *testing.T) {
 			t.Fatalf("only %d of %d node lines within 90 s", len(nodes), len(demo.Nodes()))
 		}
 	}
+	t.Logf("all %d nodes listening %s after the start", len(nodes), time.Since(started).Round(time.Millisecond))
 	go func() { // keep reading, so the demo never blocks on its output
 		for range lines {
 		}
@@ -116,6 +118,7 @@ func TestDemoProcesses(t *testing.T) {
 	if got != 9 {
 		t.Errorf("national holds %d persons' identity information, want 9", got)
 	}
+	t.Logf("the 9 seeded persons at the national server %s after the start", time.Since(started).Round(time.Millisecond))
 
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

@@ -165,6 +165,7 @@ var japaneseRules = func() []japaneseRule {
 		{`required, at most (\d+) characters$`, "入力してください（${1}文字以内）。"},
 		{`required, at most (\d+) bytes$`, "入力してください（${1}バイト以内）。"},
 		{`must be valid text of at most (\d+) characters$`, "${1}文字以内で入力してください。"},
+		{`^at most (\d+) characters$`, "${1}文字以内で入力してください。"},
 		{`must be 1–32 letters, digits, '-' or '_'$`, "半角英数字・ハイフン・下線で1〜32文字で入力してください。"},
 		{`^4 to 32 ASCII letters or digits$`, "半角英数字4〜32文字で入力してください。"},
 		{`^1 to 32 ASCII letters or digits$`, "半角英数字1〜32文字で入力してください。"},

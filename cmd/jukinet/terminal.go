@@ -31,9 +31,12 @@ type terminalWiring struct {
 	Log      oplog.Verifier
 	// TerminalOf names the terminal of a request (web.TerminalFromCert).
 	TerminalOf func(*http.Request) string
-	Demo       bool
-	Reader     *biometric.SyntheticReader // demo only: the 仮想リーダー
-	Logf       func(string, ...any)
+	// Live gives the compliance report's live checks the node's facts
+	// (key directory, database file, listeners); nil: not checked.
+	Live   func() governance.LiveFacts
+	Demo   bool
+	Reader *biometric.SyntheticReader // demo only: the 仮想リーダー
+	Logf   func(string, ...any)
 }
 
 // terminalHandler is the terminal listener's handler: the counter on a
@@ -42,6 +45,9 @@ type terminalWiring struct {
 func terminalHandler(w terminalWiring) (http.Handler, error) {
 	cfg := web.Config{TerminalOf: w.TerminalOf, Title: w.Self.Name, Auth: w.Auth, Operators: w.Auth,
 		Admin: web.NewAdminVerified(w.DB, w.Log), Demo: w.Demo, Logf: w.Logf}
+	if w.Live != nil {
+		cfg.Admin = web.NewAdminLive(w.DB, w.Log, w.Live)
+	}
 	switch w.Self.Role {
 	case network.RoleMunicipality:
 		if m := w.Assembly.Municipality; m != nil {
@@ -102,7 +108,8 @@ func demoTerminals(operators func(id string, ops []demo.Operator)) func(context.
 		self, _ := n.Description.Node(spec.ID)
 		asm := &node.Assembly{Municipality: n.Municipalities[spec.ID], National: n.NationalNode}
 		h, err := terminalHandler(terminalWiring{DB: n.DBs[spec.ID], Self: self, Assembly: asm, Auth: ts.Auth, Log: ts.Log,
-			TerminalOf: func(*http.Request) string { return demo.TerminalID }, Demo: true, Reader: ts.Reader, Logf: n.Logf()})
+			TerminalOf: func(*http.Request) string { return demo.TerminalID }, Demo: true, Reader: ts.Reader, Logf: n.Logf(),
+			Live: func() governance.LiveFacts { return n.LiveFacts(spec.ID) }})
 		if err != nil {
 			ts.Close()
 			return nil, err

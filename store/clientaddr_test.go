@@ -57,6 +57,23 @@ func TestClientAddrRecorded(t *testing.T) {
 			}
 			got = append(got, col)
 		}
+		// Verification binds the column to the leaf: every row agrees.
+		crows, err := db.SQL().Query(`SELECT leaf, run, ` + store.RowColumnsSQL(db.Engine()) + ` FROM oplog ORDER BY idx`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer crows.Close()
+		var buf []byte
+		for crows.Next() {
+			var leaf, cols []byte
+			var run int
+			if err := crows.Scan(&leaf, &run, &cols); err != nil {
+				t.Fatal(err)
+			}
+			if c := store.CheckRowColumns(leaf, run, cols, &buf); c != store.ColumnsAgree {
+				t.Errorf("row with leaf %s: column %d disagrees with its leaf", leaf, c)
+			}
+		}
 		want := []string{addr, addr, addr, ""}
 		if len(got) != len(want) {
 			t.Fatalf("records' client addresses %q, want %q", got, want)

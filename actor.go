@@ -83,3 +83,19 @@ func ActorFrom(ctx context.Context) (Actor, bool) {
 	a, ok := ctx.Value(actorKey{}).(Actor)
 	return a, ok
 }
+
+type clientAddrKey struct{}
+
+// WithClientAddr returns a context carrying the network address of the
+// client a request came from (the terminal's host:port, G2.5): every
+// operation-log record written under it records the address beside the
+// actor's terminal.
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// ClientAddrFrom returns the client address carried by ctx, "" without one.
+func ClientAddrFrom(ctx context.Context) string {
+	a, _ := ctx.Value(clientAddrKey{}).(string)
+	return a
+}

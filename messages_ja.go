@@ -310,6 +310,8 @@ var japaneseRules = func() []japaneseRule {
 		{`操作者ID (\S+ )?is withdrawn or outside its validity period`, "操作者IDが廃止されたか、有効期間外です。"},
 		{`not a registered(, active)? terminal$`, "この端末は統合端末として登録されていないか、停止されています。"},
 		{`^terminal \S+ is already registered$`, "この端末は既に登録されています。"},
+		{`^the node already has \d+ operator\(s\)`, "このノードには既に操作者がいます。操作者の追加はアクセス管理責任者が管理画面で行います。"},
+		{`^the reference of the decision appointing the first operator`, "最初の操作者（アクセス管理責任者）を任命した決定の文書番号を指定してください。"},
 		{`^照合ID \S+ already exists$`, "この照合IDは既に登録されています。"},
 		{`^操作者ID \S+ already exists$`, "この操作者IDは既に登録されています。"},
 		{`^照合ID \S+ does not exist$`, "この照合IDは登録されていません。"},

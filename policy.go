@@ -106,7 +106,6 @@ const (
 	OpResidentSearch        Operation = "resident.search"               // search results show personal data: logged
 	OpResidentImport        Operation = "resident.import"
 	OpResidentExport        Operation = "resident.export"
-	OpSeedPopulation        Operation = "demo.seed"
 	OpNetworkReceive        Operation = "network.receive"
 	OpNetworkSend           Operation = "network.send"
 	OpNetworkDeliveryResult Operation = "network.delivery_result"
@@ -157,7 +156,6 @@ var registerPolicy = map[Operation][]Authority{
 	OpResidentSearch:        {AuthorityLookup, AuthorityRecord, AuthorityIssue, AuthoritySpecialMoveIn, AuthorityNumber},
 	OpResidentImport:        {AuthoritySystemAdmin, AuthoritySystem},
 	OpResidentExport:        {AuthoritySystemAdmin},
-	OpSeedPopulation:        {AuthoritySystem},
 	OpNetworkReceive:        {AuthoritySystem},
 	OpNetworkSend:           {AuthoritySystem},
 	OpNetworkDeliveryResult: {AuthoritySystem},
@@ -172,7 +170,7 @@ var registerPolicy = map[Operation][]Authority{
 // or the console.
 func HandlesIdentityInfo(op Operation) bool {
 	switch op {
-	case OpSeedPopulation, OpNetworkReceive, OpNetworkSend, OpNetworkDeliveryResult:
+	case OpNetworkReceive, OpNetworkSend, OpNetworkDeliveryResult:
 		return false
 	case OpCopyRequest, OpCopyReceive, OpSpecialMoveIn, OpCardIssue, OpCardStatus, OpLinkCodeRequest, OpFlowsRead:
 		return true

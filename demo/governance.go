@@ -13,7 +13,7 @@ import (
 )
 
 // The 照合IDs of the demo's role holders, all operators of the one list of
-// demo people (access.DemoPeople): the head of the Citizen Division holds
+// demo people (People): the head of the Citizen Division holds
 // the three roles the guideline gives that post (G5, G11-2, G16.2).
 const (
 	DemoDeputyMayor = "C-DEPUTY-MAYOR" // セキュリティ統括責任者
@@ -26,9 +26,9 @@ const (
 	DemoAuditor     = "C-AUDIT"        // invited to the council; inspector
 )
 
-// nameOf is the demo person's name (the one list, access.DemoPeople).
+// nameOf is the demo person's name (the one list, People).
 func nameOf(collationID string) string {
-	p, _ := access.DemoPersonOf(collationID)
+	p, _ := PersonOf(collationID)
 	return p.Name
 }
 
@@ -42,7 +42,7 @@ type GovernanceSeedResult struct {
 }
 
 func operator(ctx context.Context, collationID string, a jukinet.Authority) context.Context {
-	return jukinet.WithActor(ctx, jukinet.Actor{CollationID: collationID, OperatorID: access.DemoOperatorID(collationID, a), Authority: a, Terminal: access.DemoTerminal})
+	return jukinet.WithActor(ctx, jukinet.Actor{CollationID: collationID, OperatorID: OperatorID(collationID, a), Authority: a, Terminal: TerminalID})
 }
 
 // SeedGovernance records a plausible year of 防府市's operation management

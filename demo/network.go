@@ -560,7 +560,7 @@ func (n *Network) seedStaff(ctx context.Context, id string, hofu bool) error {
 		return err
 	}
 	reader := biometric.NewSyntheticReader(ReaderSeed, 0.1)
-	if _, err := access.SeedDemoOperators(ctx, db, reader, ring.Current()); err != nil && !jukinet.IsKind(err, jukinet.KindConflict) {
+	if _, err := SeedOperators(ctx, db, reader, ring.Current()); err != nil && !jukinet.IsKind(err, jukinet.KindConflict) {
 		return err
 	}
 	today := jukinet.Today(db.Now())

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
-	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/register"
 )
@@ -35,7 +34,7 @@ name = "外務省"
 tasks = ["旅券の発給"]
 `
 
-// Scenario actors: the demo's counter staff (access.DemoPeople), designated
+// Scenario actors: the demo's counter staff (People), designated
 // to handle identity information at every municipality (SeedGovernance,
 // SeedHandlers).
 var (
@@ -47,7 +46,7 @@ var (
 )
 
 func demoActor(collationID string, a jukinet.Authority) jukinet.Actor {
-	return jukinet.Actor{CollationID: collationID, OperatorID: access.DemoOperatorID(collationID, a), Authority: a, Terminal: access.DemoTerminal}
+	return jukinet.Actor{CollationID: collationID, OperatorID: OperatorID(collationID, a), Authority: a, Terminal: TerminalID}
 }
 
 func with(ctx context.Context, a jukinet.Actor) context.Context { return jukinet.WithActor(ctx, a) }

@@ -12,6 +12,7 @@ import (
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/biometric"
 	"github.com/jukinet/jukinet/governance"
+	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/oplog"
 	"github.com/jukinet/jukinet/store"
@@ -39,7 +40,7 @@ type Terminal struct {
 type TerminalServices struct {
 	Auth      *access.Service
 	Reader    *biometric.SyntheticReader
-	Operators []access.DemoOperator // the demo operators (read back from the 管理簿 on a restart)
+	Operators []Operator // the demo operators (read back from the 管理簿 on a restart)
 	// Log verifies the node's operation log: the node's signing key signs
 	// its checkpoints and its witness node on the network cosigns them.
 	Log   oplog.Verifier
@@ -52,18 +53,24 @@ type TerminalServices struct {
 // records, and the verifier of the node's operation log (the network's
 // checkpointers pace themselves: NetworkConfig.CheckpointEvery).
 func (n *Network) PrepareTerminal(ctx context.Context, id string) (TerminalServices, error) {
-	const op = "demo.PrepareTerminal"
 	db := n.DBs[id]
 	if db == nil {
-		return TerminalServices{}, jukinet.Errorf(op, jukinet.KindNotFound, "id", "node %s has no open database", id)
+		return TerminalServices{}, jukinet.Errorf("demo.PrepareTerminal", jukinet.KindNotFound, "id", "node %s has no open database", id)
 	}
-	keyDir := filepath.Join(n.cfg.Dir, id)
+	return PrepareNodeTerminal(ctx, db, n.Description, filepath.Join(n.cfg.Dir, id))
+}
+
+// PrepareNodeTerminal readies the node of db for its terminal in the demo
+// setting, the keys under keyDir: what PrepareTerminal does for a node of a
+// running demo network, for `jukinet serve` with demo = true in node.toml.
+func PrepareNodeTerminal(ctx context.Context, db *store.DB, desc *network.Description, keyDir string) (TerminalServices, error) {
+	id := db.Node()
 	ring, err := access.LoadOrCreateNodeKey(keyDir)
 	if err != nil {
 		return TerminalServices{}, err
 	}
 	reader := biometric.NewSyntheticReader(ReaderSeed, 0.1)
-	ops, err := access.SeedDemoOperators(ctx, db, reader, ring.Current())
+	ops, err := SeedOperators(ctx, db, reader, ring.Current())
 	if jukinet.IsKind(err, jukinet.KindConflict) {
 		ops, err = demoOperatorsOf(ctx, db)
 	}
@@ -80,10 +87,10 @@ func (n *Network) PrepareTerminal(ctx context.Context, id string) (TerminalServi
 		return TerminalServices{}, err
 	}
 	ts := TerminalServices{Auth: auth, Reader: reader, Operators: ops}
-	// The node's checkpointer (started by startNode) signs its log with the
-	// node's signing key; its witness on the network cosigns it
-	// (node.LogWitness): the same keys verify it here.
-	logV, witV, err := node.LogVerifiers(n.Description, LogDomain, id)
+	// The node's checkpointer signs its log with the node's signing key; its
+	// witness on the network cosigns it (node.LogWitness): the same keys
+	// verify it here.
+	logV, witV, err := node.LogVerifiers(desc, LogDomain, id)
 	if err != nil {
 		return TerminalServices{}, err
 	}
@@ -106,7 +113,7 @@ func (n *Network) LiveFacts(id string) governance.LiveFacts {
 // demoOperatorsOf reads the demo operators back on a restart (they were
 // seeded on the first run): the bootstrap's own listing for the console,
 // not a read of the 管理簿 by anyone.
-func demoOperatorsOf(ctx context.Context, db *store.DB) ([]access.DemoOperator, error) {
+func demoOperatorsOf(ctx context.Context, db *store.DB) ([]Operator, error) {
 	rows, err := db.SQL().QueryContext(ctx, `SELECT o.collation_id, o.name, o.department, COALESCE(i.operator_id, ''), COALESCE(i.authority, '')
  FROM access_operators o LEFT JOIN access_operator_ids i ON i.collation_id = o.collation_id AND i.withdrawn_at = 0
  ORDER BY o.collation_id, i.operator_id`)
@@ -114,14 +121,14 @@ func demoOperatorsOf(ctx context.Context, db *store.DB) ([]access.DemoOperator, 
 		return nil, jukinet.E("demo.PrepareTerminal", jukinet.KindInternal, err)
 	}
 	defer rows.Close()
-	var out []access.DemoOperator
+	var out []Operator
 	for rows.Next() {
 		var id, name, dept, opID, auth string
 		if err := rows.Scan(&id, &name, &dept, &opID, &auth); err != nil {
 			return nil, jukinet.E("demo.PrepareTerminal", jukinet.KindInternal, err)
 		}
 		if len(out) == 0 || out[len(out)-1].CollationID != id {
-			out = append(out, access.DemoOperator{CollationID: id, Name: name, Department: dept})
+			out = append(out, Operator{CollationID: id, Name: name, Department: dept})
 		}
 		if opID != "" {
 			d := &out[len(out)-1]

@@ -74,8 +74,8 @@ func seededNode(t *testing.T, e store.Engine) complianceNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := access.SeedDemoOperators(ctx, db, reader, key); err != nil {
-		t.Fatalf("SeedDemoOperators: %v", err)
+	if _, err := demo.SeedOperators(ctx, db, reader, key); err != nil {
+		t.Fatalf("SeedOperators: %v", err)
 	}
 	if _, err := demo.SeedGovernance(ctx, db, today); err != nil {
 		t.Fatalf("SeedGovernance: %v", err)
@@ -88,11 +88,11 @@ func seededNode(t *testing.T, e store.Engine) complianceNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := svc.Verify(ctx, access.DemoTerminal, "C-CLERK", reader.Genuine("C-CLERK", 0.05))
+	ch, err := svc.Verify(ctx, demo.TerminalID, "C-CLERK", reader.Genuine("C-CLERK", 0.05))
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	if _, err := svc.Choose(ctx, ch.Token, access.DemoTerminal, ch.Choices[0].OperatorID); err != nil {
+	if _, err := svc.Choose(ctx, ch.Token, demo.TerminalID, ch.Choices[0].OperatorID); err != nil {
 		t.Fatalf("Choose: %v", err)
 	}
 	// The network's records: a message delivered with its receipt list, a

@@ -62,7 +62,8 @@ func Assemble(ctx context.Context, cfg AssemblyConfig) (*Assembly, error) {
 	var own Handlers
 	switch self.Role {
 	case network.RoleMunicipality:
-		m, err := NewMunicipality(cfg.DB, MunicipalityConfig{Municipality: jukinet.LGCode(id), Prefecture: self.Prefecture})
+		m, err := NewMunicipality(cfg.DB, MunicipalityConfig{Municipality: jukinet.LGCode(id), Prefecture: self.Prefecture,
+			DomicileCodes: DomicileCodesOf(cfg.Description)})
 		if err != nil {
 			return nil, err
 		}

@@ -110,7 +110,8 @@ func newTestNetEmptyPools(t *testing.T, e store.Engine, mcfg func(*MunicipalityC
 	}
 	for _, id := range []jukinet.LGCode{hofu, yamaguchi, kurume} {
 		db := openNode(t, e, string(id))
-		cfg := MunicipalityConfig{Municipality: id}
+		cfg := MunicipalityConfig{Municipality: id, DomicileCodes: map[string]jukinet.LGCode{
+			"山口県防府市": hofu, "山口県山口市": yamaguchi, "福岡県久留米市": kurume}}
 		if mcfg != nil {
 			mcfg(&cfg)
 		}

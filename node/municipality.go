@@ -16,8 +16,9 @@ type MunicipalityConfig struct {
 	// municipality's prefecture code.
 	Prefecture string
 	// DomicileCodes maps the start of a 本籍 text (prefecture + city name) to
-	// the municipality that keeps its 戸籍 and 戸籍の附票; nil means
-	// DefaultDomicileCodes. A 本籍 matching none gets no annex notice.
+	// the municipality that keeps its 戸籍 and 戸籍の附票 (Assemble: the
+	// network's municipalities, DomicileCodesOf). A 本籍 matching none gets
+	// no annex notice.
 	DomicileCodes map[string]jukinet.LGCode
 	// New resident codes come from the pool the national server grants
 	// (法30条の2, 法30条の3); nothing draws them locally. PoolLow is the pool size below which more codes are requested
@@ -25,15 +26,20 @@ type MunicipalityConfig struct {
 	PoolLow, PoolBatch int
 }
 
-// DefaultDomicileCodes resolves the 本籍 of the demo network's cities
-// (DESIGN.md §3): 本籍 texts start with the prefecture and city name.
-func DefaultDomicileCodes() map[string]jukinet.LGCode {
-	return map[string]jukinet.LGCode{
-		"山口県防府市":  "352063",
-		"山口県山口市":  "352012",
-		"山口県宇部市":  "352021",
-		"福岡県久留米市": "402036",
+// DomicileCodesOf resolves a 本籍 to the municipality of the network that
+// keeps its 戸籍の附票: 本籍 texts start with the prefecture's and the city's
+// names, as the network description names the nodes (山口県 + 防府市).
+func DomicileCodesOf(d *network.Description) map[string]jukinet.LGCode {
+	out := map[string]jukinet.LGCode{}
+	for _, n := range d.Nodes() {
+		if n.Role != network.RoleMunicipality {
+			continue
+		}
+		if p, ok := d.Node(n.Prefecture); ok {
+			out[p.Name+n.Name] = jukinet.LGCode(n.ID)
+		}
 	}
+	return out
 }
 
 // Municipality is a municipality's CS (コミュニケーションサーバ): its resident
@@ -49,9 +55,6 @@ type Municipality struct {
 // 転出証明書情報, 戸籍の附票記載事項通知). Errors: KindInvalid for a bad config.
 func NewMunicipality(db *store.DB, cfg MunicipalityConfig) (*Municipality, error) {
 	const op = "node.NewMunicipality"
-	if cfg.DomicileCodes == nil {
-		cfg.DomicileCodes = DefaultDomicileCodes()
-	}
 	if cfg.PoolLow <= 0 {
 		cfg.PoolLow = 20
 	}

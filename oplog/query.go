@@ -43,6 +43,7 @@ type Entry struct {
 	Subject     string    `json:"subject"`
 	Purpose     string    `json:"purpose"`
 	Result      string    `json:"result"`
+	ClientAddr  string    `json:"client_addr,omitempty"` // the terminal's network address
 }
 
 // maxPage bounds the rows (or resident index entries) one statement of
@@ -246,7 +247,7 @@ func (q *query) readPage(stmt string, args []any, page int) ([]lightRow, error) 
 	for rows.Next() {
 		var r lightRow
 		e := &r.e
-		if err := rows.Scan(&r.idx, &r.time, &r.run, &e.CollationID, &e.OperatorID, &e.Authority, &e.Terminal, &e.Principal, &e.Operation, &e.Subject, &e.Purpose, &e.Result); err != nil {
+		if err := rows.Scan(&r.idx, &r.time, &r.run, &e.CollationID, &e.OperatorID, &e.Authority, &e.Terminal, &e.Principal, &e.Operation, &e.Subject, &e.Purpose, &e.Result, &e.ClientAddr); err != nil {
 			return nil, jukinet.E(op, jukinet.KindInternal, err)
 		}
 		e.Index, e.Time = uint64(r.idx), time.UnixMicro(r.time).In(JST)
@@ -465,7 +466,7 @@ func (q *query) matches(r store.LogRecord) bool {
 func entryOf(r store.LogRecord) Entry {
 	return Entry{Index: r.Index, Time: time.UnixMicro(r.Time).In(JST), CollationID: r.CollationID, OperatorID: r.OperatorID,
 		Authority: r.Authority, Terminal: r.Terminal, Principal: r.Principal, Operation: r.Operation, Subject: r.Subject,
-		Purpose: r.Purpose, Result: r.Result}
+		Purpose: r.Purpose, Result: r.Result, ClientAddr: r.ClientAddr}
 }
 
 // pageSize rounds n up to a power of two, so that the statements' texts
@@ -477,7 +478,7 @@ func pageSize(n int) int {
 	return 1 << bits.Len(uint(n-1))
 }
 
-const queryColumns = `SELECT idx, time, run, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result FROM oplog`
+const queryColumns = `SELECT idx, time, run, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, client_addr FROM oplog`
 
 // QuerySQL is the statement Query runs for the given conditions (exported
 // for EXPLAIN in tests and docs). It reads no leaf: a run row's (run > 1)

@@ -256,7 +256,7 @@ func TestVerifyCatchesTampering(t *testing.T) {
 			// Shift rows 50… up by one and put a forged copy of row 49 at 50.
 			db.SQL().Exec(`UPDATE oplog SET idx = idx + 1000000 WHERE idx >= 50`)
 			db.SQL().Exec(`UPDATE oplog SET idx = idx - 999999 WHERE idx >= 1000000`)
-			db.SQL().Exec(`INSERT INTO oplog SELECT 50, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash, run FROM oplog WHERE idx = 49`)
+			db.SQL().Exec(`INSERT INTO oplog SELECT 50, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash, run, client_addr FROM oplog WHERE idx = 49`)
 		}, 50, oplog.ReasonBadLeaf},
 		{"reordered rows", func(t *testing.T, db *store.DB) {
 			db.SQL().Exec(`UPDATE oplog SET idx = -1 WHERE idx = 10`)
@@ -328,7 +328,7 @@ func TestRowsMatchOneQuery(t *testing.T) {
 		return out
 	}
 	copyRow := func(to, from int) string {
-		return fmt.Sprintf(`INSERT INTO oplog SELECT %d, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash, run FROM oplog WHERE idx = %d`, to, from)
+		return fmt.Sprintf(`INSERT INTO oplog SELECT %d, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash, run, client_addr FROM oplog WHERE idx = %d`, to, from)
 	}
 	for _, tc := range []struct {
 		name   string

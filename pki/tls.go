@@ -65,3 +65,50 @@ func PeerNodeID(cs *tls.ConnectionState) (string, error) {
 	}
 	return id, nil
 }
+
+// TerminalServerTLSConfig is the configuration of the terminal listener (統合端末,
+// G2.5, G12): TLS 1.3, the node's certificate, and a client certificate
+// verified against the network CA that must be a terminal certificate issued
+// for this node (a node's, an agency's or another node's terminal's is refused
+// at the handshake). With optional (the demo setting only) a client may come
+// without a certificate; one it presents is still checked. Handlers learn
+// the terminal with PeerTerminalID.
+func (c *NodeCredentials) TerminalServerTLSConfig(optional bool) *tls.Config {
+	auth := tls.RequireAndVerifyClientCert
+	if optional {
+		auth = tls.VerifyClientCertIfGiven
+	}
+	node := c.NodeID
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{c.Certificate},
+		ClientAuth:   auth,
+		ClientCAs:    c.CAPool,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if optional && len(cs.PeerCertificates) == 0 {
+				return nil
+			}
+			_, err := PeerTerminalID(&cs, node)
+			return err
+		},
+	}
+}
+
+// PeerTerminalID returns the terminal ID of the verified client certificate
+// of a connection accepted with TerminalServerTLSConfig, which must be a
+// terminal certificate of node nodeID.
+// Errors: KindUnauthorized when there is none, or it is another node's.
+func PeerTerminalID(cs *tls.ConnectionState, nodeID string) (string, error) {
+	const op = "pki.PeerTerminalID"
+	if cs == nil || len(cs.VerifiedChains) == 0 || len(cs.PeerCertificates) == 0 {
+		return "", jukinet.E(op, jukinet.KindUnauthorized, "no verified terminal certificate")
+	}
+	n, term, err := TerminalFromCert(cs.PeerCertificates[0])
+	if err != nil {
+		return "", jukinet.E(op, err)
+	}
+	if n != nodeID {
+		return "", jukinet.Errorf(op, jukinet.KindUnauthorized, "", "the certificate is of a terminal of node %s, not of %s", n, nodeID)
+	}
+	return term, nil
+}

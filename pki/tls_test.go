@@ -46,6 +46,12 @@ type handshakeResult struct {
 // certificate: a refusal shows only on the client's first read.
 func handshake(t *testing.T, serverCfg, clientCfg *tls.Config) handshakeResult {
 	t.Helper()
+	return handshakeWith(t, serverCfg, clientCfg, PeerNodeID)
+}
+
+// handshakeWith is handshake with the server learning its peer with peerID.
+func handshakeWith(t *testing.T, serverCfg, clientCfg *tls.Config, peerID func(*tls.ConnectionState) (string, error)) handshakeResult {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
@@ -70,7 +76,7 @@ func handshake(t *testing.T, serverCfg, clientCfg *tls.Config) handshakeResult {
 			return
 		}
 		cs := tc.ConnectionState()
-		peer, err := PeerNodeID(&cs)
+		peer, err := peerID(&cs)
 		if err == nil {
 			_, err = tc.Write([]byte("ok"))
 		}
@@ -213,6 +219,76 @@ func TestPeerNodeIDWithoutVerifiedChain(t *testing.T) {
 			id, err := PeerNodeID(tt.cs)
 			if !jukinet.IsKind(err, jukinet.KindUnauthorized) {
 				t.Errorf("PeerNodeID = %q, %v; want a KindUnauthorized error", id, err)
+			}
+		})
+	}
+}
+
+// The terminal listener (G2.5, G12) admits a terminal certificate of its own
+// node and learns the terminal from it; another node's terminal, a node's
+// certificate, a certificate from another CA and (outside the demo setting)
+// no certificate are refused at the handshake.
+func TestTerminalTLS(t *testing.T) {
+	ca := testCA(t, "network CA")
+	other := testCA(t, "rogue CA")
+	hofu := testNode(t, ca, "352063")
+	yamaguchi := testNode(t, ca, "352012")
+	issue := func(ca *CA, node, term string) tls.Certificate {
+		c, err := ca.IssueTerminal(node, term, time.Now(), time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Certificate
+	}
+	client := func(certs ...tls.Certificate) *tls.Config {
+		// The terminal trusts the network CA for the node's server certificate.
+		return &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: ca.Pool(), ServerName: "127.0.0.1", Certificates: certs}
+	}
+	// GetClientCertificate sends a certificate even when the server asks for
+	// another CA's.
+	rogue := client()
+	rogueCert := issue(other, "352063", "T01")
+	rogue.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &rogueCert, nil }
+	peer := func(cs *tls.ConnectionState) (string, error) {
+		if len(cs.PeerCertificates) == 0 {
+			return "", nil // the demo setting's terminal without a certificate
+		}
+		return PeerTerminalID(cs, "352063")
+	}
+	tests := []struct {
+		name     string
+		optional bool
+		client   *tls.Config
+		wantPeer string
+		wantErr  string // in the server's error; "" with wantPeer "" means success without a certificate
+		fail     bool
+	}{
+		{name: "own terminal", client: client(issue(ca, "352063", "T01")), wantPeer: "T01"},
+		{name: "another node's terminal", client: client(issue(ca, "352012", "T01")), fail: true, wantErr: "terminal of node 352012, not of 352063"},
+		{name: "a node certificate", client: client(yamaguchi.Certificate), fail: true, wantErr: "node certificate is not a terminal certificate"},
+		{name: "terminal of another CA", client: rogue, fail: true, wantErr: "unknown authority"},
+		{name: "no certificate", client: client(), fail: true, wantErr: "didn't provide a certificate"},
+		{name: "demo: no certificate", optional: true, client: client()},
+		{name: "demo: own terminal", optional: true, client: client(issue(ca, "352063", "T02")), wantPeer: "T02"},
+		{name: "demo: another node's terminal", optional: true, client: client(issue(ca, "352012", "T01")), fail: true, wantErr: "terminal of node 352012"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := handshakeWith(t, hofu.TerminalServerTLSConfig(tt.optional), tt.client, peer)
+			if !tt.fail {
+				if r.serverErr != nil || r.clientErr != nil {
+					t.Fatalf("handshake failed: server %v, client %v", r.serverErr, r.clientErr)
+				}
+				if r.serverPeer != tt.wantPeer {
+					t.Errorf("terminal = %q, want %q", r.serverPeer, tt.wantPeer)
+				}
+				return
+			}
+			if r.serverErr == nil || r.clientErr == nil {
+				t.Fatalf("handshake: server %v, client %v; want both to fail", r.serverErr, r.clientErr)
+			}
+			if isRemoteAlert(r.serverErr) || !strings.Contains(r.serverErr.Error(), tt.wantErr) {
+				t.Errorf("server error = %v, want %q", r.serverErr, tt.wantErr)
 			}
 		})
 	}

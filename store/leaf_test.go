@@ -12,6 +12,7 @@ var leafCases = []LogRecord{
 	{V: 1, Index: 18446744073709551615, Time: -5, Node: "352063", Operation: "network.receive", Result: "ok", Detail: "identity.notify 0190… from 352063"},
 	{V: 1, Detail: "<a href=\"x\">&amp;</a>\\ \b\f\n\r\t\x00\x1f\x7f", Purpose: "住民票 第12号", NumberAccessed: true},
 	{V: 1, Detail: "bad \xff\xfe utf-8 \u2028 \u2029 \U0001F600", Subject: "\xc3"},
+	{V: 1, Terminal: "T01", CollationID: "C-1", ClientAddr: "[2001:db8::1]:50123"},
 }
 
 func TestLeafIsJSONMarshal(t *testing.T) {

@@ -28,8 +28,8 @@ import (
 // them. A change to any stored byte changes the rebuilt canonical bytes, so
 // verification sees it as it sees a changed leaf.
 //
-//	leaf   = layout(1 byte, 2) shared record*
-//	shared = v time(varint) node collation_id operator_id authority terminal principal operation policy_version
+//	leaf   = layout(1 byte, 2 or 3) shared record*
+//	shared = v time(varint) node collation_id operator_id authority terminal principal operation policy_version [client_addr]
 //	record = flags [subject] [purpose] [result] detail
 //	detail = prefix(uvarint) suffix(uvarint) middle
 //
@@ -42,8 +42,11 @@ import (
 // prefix and last suffix bytes around middle (consecutive messages' details
 // differ in a few characters of their id). Every choice is forced —
 // lengths minimal, a flag set whenever it can be, prefix and then suffix
-// as long as they can be — so a run has one encoding only. Layout 1
-// (session 3) wrote every record's five values in full; it is still read.
+// as long as they can be — so a run has one encoding only. Layout 3 is
+// layout 2 with the run's client address (an operator's person records come
+// from one request, so one terminal address) after the policy version; it
+// is written when, and only when, that address is not empty. Layout 1 wrote
+// every record's five values in full; it is still read.
 //
 // The row's time, principal, operation and policy version repeat the
 // shared values for the indexes; its other columns are empty, and the
@@ -59,8 +62,9 @@ const minRun = 2
 
 // Run layouts: the first byte of a run's leaf column.
 const (
-	runLayoutFull = 1 // each record's values in full (session 3)
+	runLayoutFull = 1 // each record's values in full
 	runLayout     = 2 // each record's values against the previous record's
+	runLayoutAddr = 3 // layout 2 with a client address among the shared values
 )
 
 // Flags of a layout-2 record.
@@ -78,7 +82,8 @@ const (
 func sameShared(a, b *LogRecord) bool {
 	return a.V == b.V && a.Time == b.Time && a.Node == b.Node && a.CollationID == b.CollationID &&
 		a.OperatorID == b.OperatorID && a.Authority == b.Authority && a.Terminal == b.Terminal &&
-		a.Principal == b.Principal && a.Operation == b.Operation && a.PolicyVersion == b.PolicyVersion
+		a.Principal == b.Principal && a.Operation == b.Operation && a.PolicyVersion == b.PolicyVersion &&
+		a.ClientAddr == b.ClientAddr
 }
 
 // runLeaf builds the canonical bytes of a run's records: the parts they
@@ -89,6 +94,7 @@ type runLeaf struct {
 	head []byte // {"v":V,"idx":
 	mid  []byte // ,"time":T,"node":…,"operation":"…"
 	pv   []byte // ,"policy_version":"…"
+	addr []byte // ,"client_addr":"…"}, or } when the run has none
 }
 
 func newRunLeaf(r *LogRecord) runLeaf {
@@ -105,6 +111,11 @@ func newRunLeaf(r *LogRecord) runLeaf {
 		p.mid = appendJSONString(p.mid, f.value)
 	}
 	p.pv = appendJSONString([]byte(`,"policy_version":`), r.PolicyVersion)
+	p.addr = []byte{}
+	if r.ClientAddr != "" {
+		p.addr = appendJSONString([]byte(`,"client_addr":`), r.ClientAddr)
+	}
+	p.addr = append(p.addr, '}')
 	return p
 }
 
@@ -126,12 +137,17 @@ func (p *runLeaf) append(b []byte, r *LogRecord) []byte {
 		b = append(b, `,"number_accessed":false,"detail":`...)
 	}
 	b = appendJSONString(b, r.Detail)
-	return append(b, '}')
+	return append(b, p.addr...)
 }
 
 // EncodeRun returns the leaf column of a run holding recs (consecutive
 // indices, every shared value equal: see sameShared).
-func EncodeRun(recs []LogRecord) []byte { return encodeRun(recs, runLayout) }
+func EncodeRun(recs []LogRecord) []byte {
+	if recs[0].ClientAddr != "" {
+		return encodeRun(recs, runLayoutAddr)
+	}
+	return encodeRun(recs, runLayout)
+}
 
 func encodeRun(recs []LogRecord, layout byte) []byte {
 	size := 64
@@ -139,12 +155,15 @@ func encodeRun(recs []LogRecord, layout byte) []byte {
 		size += 24 + len(recs[i].Detail)/2
 	}
 	r := &recs[0]
-	b := make([]byte, 0, size+len(r.Node)+len(r.Principal)+len(r.Operation)+len(r.PolicyVersion)+len(r.Authority))
+	b := make([]byte, 0, size+len(r.Node)+len(r.Principal)+len(r.Operation)+len(r.PolicyVersion)+len(r.Authority)+len(r.ClientAddr))
 	b = append(b, layout)
 	b = binary.AppendUvarint(b, uint64(r.V))
 	b = binary.AppendVarint(b, r.Time)
 	for _, s := range [...]string{r.Node, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal, r.Operation, r.PolicyVersion} {
 		b = appendString(b, s)
+	}
+	if layout == runLayoutAddr {
+		b = appendString(b, r.ClientAddr)
 	}
 	prev := &LogRecord{}
 	for i := range recs {
@@ -423,7 +442,7 @@ func runRecords(first uint64, leaves, hashes []byte, n int, want func(int) bool,
 	var layout byte
 	if leaves != nil {
 		rd = &runReader{b: leaves}
-		if len(rd.b) == 0 || (rd.b[0] != runLayout && rd.b[0] != runLayoutFull) {
+		if len(rd.b) == 0 || (rd.b[0] != runLayout && rd.b[0] != runLayoutAddr && rd.b[0] != runLayoutFull) {
 			rd.err = ErrBadRun
 		} else {
 			layout = rd.b[0]
@@ -436,6 +455,12 @@ func runRecords(first uint64, leaves, hashes []byte, n int, want func(int) bool,
 		shared.Time = rd.varint()
 		shared.Node, shared.CollationID, shared.OperatorID, shared.Authority = rd.str(), rd.str(), rd.str(), rd.str()
 		shared.Terminal, shared.Principal, shared.Operation, shared.PolicyVersion = rd.str(), rd.str(), rd.str(), rd.str()
+		if layout == runLayoutAddr {
+			// Written only when not empty: one encoding per run.
+			if shared.ClientAddr = rd.str(); shared.ClientAddr == "" && rd.err == nil {
+				rd.err = ErrBadRun
+			}
+		}
 		if rd.err != nil && err == nil {
 			err = fmt.Errorf("%w: the shared values cannot be read", ErrBadRun)
 		}
@@ -453,7 +478,7 @@ func runRecords(first uint64, leaves, hashes []byte, n int, want func(int) bool,
 		wanted := want == nil || want(i)
 		switch {
 		case rd == nil || rd.err != nil:
-		case layout == runLayout:
+		case layout == runLayout || layout == runLayoutAddr:
 			prev, r = r, shared
 			rd.record(&prev, &r)
 		case !wanted:

@@ -388,3 +388,63 @@ func TestShownPersonsAreOneRun(t *testing.T) {
 		}
 	})
 }
+
+// The persons a request showed are one run with the request's client
+// address (G2.5): the run stores it once, every record's leaf is rebuilt
+// with it, and the run row's client_addr column agrees with the leaves.
+// A run row claiming another address, or none, disagrees.
+func TestPersonRunCarriesClientAddr(t *testing.T) {
+	storetest.Run(t, "352063", func(t *testing.T, db *store.DB) {
+		const addr = "[2001:db8::7]:50123"
+		ctx := jukinet.WithClientAddr(jukinet.WithActor(context.Background(), looker), addr)
+		if err := db.Update(ctx, store.Op{Operation: jukinet.OpResidentSearch, Purpose: "case 8"}, func(tx *store.Tx) error {
+			for i := 0; i < 5; i++ {
+				tx.Shown(fmt.Sprintf("%011d", 40000000000+i), "name", false)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := oplogRows(t, db), []storedRow{{0, 1}, {1, 5}}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("rows (idx, run): got %v, want %v", got, want)
+		}
+		recs := storetest.Records(t, db, nil)
+		for i, r := range recs {
+			if r.ClientAddr != addr {
+				t.Errorf("record %d rebuilt with client address %q, want %q", i, r.ClientAddr, addr)
+			}
+		}
+		var leaves, cols []byte
+		var run int
+		if err := db.SQL().QueryRow(`SELECT leaf, run, `+store.RowColumnsSQL(db.Engine())+` FROM oplog WHERE idx = 1`).Scan(&leaves, &run, &cols); err != nil {
+			t.Fatal(err)
+		}
+		first, err := store.RunLeafAt(1, leaves, run, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf []byte
+		if c := store.CheckRowColumns(first, run, cols, &buf); c != store.ColumnsAgree {
+			t.Errorf("the run row's column %d disagrees with its leaves", c)
+		}
+		// An insider drops the append-only trigger and changes the column.
+		drop := `DROP TRIGGER oplog_no_update`
+		if db.Engine() == store.Postgres {
+			drop = `DROP TRIGGER oplog_no_update ON oplog`
+		}
+		if _, err := db.SQL().Exec(drop); err != nil {
+			t.Fatal(err)
+		}
+		for _, other := range []string{"", "192.0.2.1:1"} {
+			if _, err := db.SQL().Exec(`UPDATE oplog SET client_addr = $1 WHERE idx = 1`, other); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.SQL().QueryRow(`SELECT ` + store.RowColumnsSQL(db.Engine()) + ` FROM oplog WHERE idx = 1`).Scan(&cols); err != nil {
+				t.Fatal(err)
+			}
+			if c := store.CheckRowColumns(first, run, cols, &buf); c == store.ColumnsAgree {
+				t.Errorf("a run row with client_addr %q agrees with leaves naming %q", other, addr)
+			}
+		}
+	})
+}

@@ -18,7 +18,11 @@ import (
 // RowColumns names the columns of an oplog row that repeat its records'
 // values, in the order of RowColumnsSQL's value (after its type tag).
 var RowColumns = [...]string{"run", "time", "collation_id", "operator_id", "authority", "terminal", "principal",
-	"operation", "subject", "purpose", "result", "policy_version"}
+	"operation", "subject", "purpose", "result", "policy_version", "client_addr"}
+
+// clientAddrColumn is client_addr's index in RowColumns: the leaf's
+// optional last field (LogRecord.ClientAddr), "" when absent.
+const clientAddrColumn = 12
 
 // rowColumnSep separates the values of RowColumnsSQL (a value holding it
 // makes the check go column by column: ColumnsUnsplit).
@@ -44,15 +48,15 @@ func RowColumnsAfterSQL(e Engine, first string) string {
 		first += ", "
 	}
 	if e == Postgres {
-		return `concat_ws(chr(31), ` + first + `'text', run, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version)`
+		return `concat_ws(chr(31), ` + first + `'text', run, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, client_addr)`
 	}
-	return `concat_ws(x'1f', ` + first + `typeof(max(run, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version)),` +
-		` run, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version)`
+	return `concat_ws(x'1f', ` + first + `typeof(max(run, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, client_addr)),` +
+		` run, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, client_addr)`
 }
 
 // RowValuesSQL selects a row's RowColumns one by one ($1 its idx), for
 // CheckRowValues.
-const RowValuesSQL = `SELECT run, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version FROM oplog WHERE idx = $1`
+const RowValuesSQL = `SELECT run, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, client_addr FROM oplog WHERE idx = $1`
 
 // Results of CheckRowColumns besides an index into RowColumns.
 const (
@@ -65,18 +69,33 @@ var leafFieldNames = [...]string{`{"v":`, `,"idx":`, `,"time":`, `,"node":`, `,"
 	`,"authority":`, `,"terminal":`, `,"principal":`, `,"operation":`, `,"subject":`, `,"purpose":`, `,"result":`,
 	`,"policy_version":`, `,"number_accessed":`, `,"detail":`}
 
-// Leaf field positions.
+// Leaf field positions; fieldClientAddr is the optional last field's
+// (`,"client_addr":`, written only when not empty), `""` when absent.
 const (
-	fieldTime = 2
-	fieldSubj = 10
+	fieldTime       = 2
+	fieldSubj       = 10
+	fieldClientAddr = len(leafFieldNames)
 )
+
+// leafValues are a leaf's fields' raw values (leafFields).
+type leafValues [len(leafFieldNames) + 1][]byte
+
+// leafClientAddr is the name of the leaf's optional last field.
+const leafClientAddr = `,"client_addr":`
 
 // leafFields splits canonical bytes into their fields' raw values (a
 // string's with its quotes); false when they are not a canonical record's.
 // It scans once, without allocating: verification calls it for every row.
-func leafFields(leaf []byte, out *[len(leafFieldNames)][]byte) bool {
+func leafFields(leaf []byte, out *leafValues) bool {
 	b := leaf
-	for k, name := range leafFieldNames {
+	out[fieldClientAddr] = []byte(`""`)
+	for k := 0; k < len(out); k++ {
+		name := leafClientAddr
+		if k < len(leafFieldNames) {
+			name = leafFieldNames[k]
+		} else if !bytes.HasPrefix(b, []byte(name)) {
+			break // absent: an empty client address
+		}
 		if !bytes.HasPrefix(b, []byte(name)) {
 			return false
 		}
@@ -101,6 +120,9 @@ func leafFields(leaf []byte, out *[len(leafFieldNames)][]byte) bool {
 		}
 		out[k] = b[:n]
 		b = b[n:]
+	}
+	if string(out[fieldClientAddr]) == `""` && bytes.Contains(leaf, []byte(leafClientAddr+`""`)) {
+		return false // Leaf never writes an empty client address
 	}
 	return len(b) == 1 && b[0] == '}'
 }
@@ -130,7 +152,7 @@ func CheckRowColumns(leaf []byte, run int, cols []byte, buf *[]byte) int {
 		return ColumnsUnsplit
 	}
 	parts[n] = cols
-	var f [len(leafFieldNames)][]byte
+	var f leafValues
 	if !leafFields(leaf, &f) {
 		return 0 // no canonical record to compare with (the row is named)
 	}
@@ -141,7 +163,7 @@ func CheckRowColumns(leaf []byte, run int, cols []byte, buf *[]byte) int {
 		return 1
 	}
 	for c := 2; c < len(RowColumns); c++ {
-		want := f[fieldTime+c]
+		want := columnValue(&f, c)
 		if run > 1 && !runColumnShared[c] {
 			want = []byte(`""`)
 		}
@@ -170,10 +192,19 @@ func encodesTo(v, want []byte, buf *[]byte) bool {
 	return bytes.Equal(*buf, want)
 }
 
+// columnValue is the leaf's raw value for RowColumns[c] (c ≥ 2).
+func columnValue(f *leafValues, c int) []byte {
+	if c == clientAddrColumn {
+		return f[fieldClientAddr]
+	}
+	return f[fieldTime+c]
+}
+
 // runColumnShared marks the RowColumns a run row repeats (the others are
 // empty): time, collation_id, operator_id, authority, terminal, principal,
-// operation, policy_version.
-var runColumnShared = [len(RowColumns)]bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 11: true}
+// operation, policy_version, client_addr (an operator's person run comes
+// from one request, so one client address).
+var runColumnShared = [len(RowColumns)]bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 11: true, clientAddrColumn: true}
 
 // CheckRowValues is CheckRowColumns with the values read one by one (the
 // row of RowValuesSQL scanned into values of type any): run and time must
@@ -182,7 +213,7 @@ func CheckRowValues(leaf []byte, run int, vals []any) int {
 	if len(vals) != len(RowColumns) {
 		return 0
 	}
-	var f [len(leafFieldNames)][]byte
+	var f leafValues
 	if !leafFields(leaf, &f) {
 		return 0
 	}
@@ -193,7 +224,7 @@ func CheckRowValues(leaf []byte, run int, vals []any) int {
 		return 1
 	}
 	for c := 2; c < len(RowColumns); c++ {
-		want := f[fieldTime+c]
+		want := columnValue(&f, c)
 		if run > 1 && !runColumnShared[c] {
 			want = []byte(`""`)
 		}
@@ -208,7 +239,7 @@ func CheckRowValues(leaf []byte, run int, vals []any) int {
 // LeafSubject is the subject of a record's canonical bytes; false when
 // they are not a canonical record's.
 func LeafSubject(leaf []byte) (string, bool) {
-	var f [len(leafFieldNames)][]byte
+	var f leafValues
 	if !leafFields(leaf, &f) {
 		return "", false
 	}
@@ -229,7 +260,7 @@ func LeafSubject(leaf []byte) (string, bool) {
 // LeafTime is the time of a record's canonical bytes; false when they are
 // not a canonical record's.
 func LeafTime(leaf []byte) (int64, bool) {
-	var f [len(leafFieldNames)][]byte
+	var f leafValues
 	if !leafFields(leaf, &f) {
 		return 0, false
 	}

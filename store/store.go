@@ -46,7 +46,9 @@ type Config struct {
 	Path string // SQLite file; created with mode 0600 (G12.1)
 	DSN  string // postgres://…
 	// Node is the node ID recorded in every operation-log record (an LG code
-	// or "national"). Required.
+	// or "national"). The database records the node it belongs to: "" means
+	// that node, and another node's ID is refused. Required for a new
+	// database.
 	Node string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -138,9 +140,6 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if (cfg.Path == "") == (cfg.DSN == "") {
 		return nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("db"), "give exactly one of --db PATH (SQLite) or --dsn URL (PostgreSQL)")
 	}
-	if cfg.Node == "" {
-		return nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("node"), "the node ID is required")
-	}
 	db := &DB{node: cfg.Node, now: cfg.Now, wake: make(chan struct{})}
 	if db.now == nil {
 		db.now = time.Now
@@ -168,6 +167,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err := db.migrate(ctx); err != nil {
 		db.sql.Close()
 		return nil, jukinet.E(op, err)
+	}
+	if err := db.bindNode(ctx, cfg.Node); err != nil {
+		db.sql.Close()
+		return nil, err
 	}
 	if err := db.loadSubjectKey(ctx); err != nil {
 		db.sql.Close()
@@ -307,6 +310,49 @@ func (db *DB) applyMigration(ctx context.Context, name, body string) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// bindNode settles which node the database belongs to: the node recorded in
+// node_meta, else the node its operation log names (a database from before
+// the node was recorded), else want (a new database), and records it. A
+// want that names another node is refused, so that rows are never stored
+// under the wrong node.
+func (db *DB) bindNode(ctx context.Context, want string) error {
+	const op = "store.Open"
+	var have string
+	err := db.sql.QueryRowContext(ctx, `SELECT value FROM node_meta WHERE key = 'node'`).Scan(&have)
+	if errors.Is(err, sql.ErrNoRows) {
+		var leaf []byte
+		err = db.sql.QueryRowContext(ctx, `SELECT leaf FROM oplog WHERE run = 1 ORDER BY idx LIMIT 1`).Scan(&leaf)
+		if err == nil {
+			r, derr := DecodeLogRecord(leaf)
+			if derr != nil {
+				return jukinet.E(op, jukinet.KindInternal, "the operation log's first record", derr)
+			}
+			have = r.Node
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		err = nil
+		if have == "" {
+			have = want
+		}
+		if have == "" {
+			return jukinet.E(op, jukinet.KindInvalid, jukinet.Field("node"), "the node ID is required: a new database records none")
+		}
+		if _, err := db.sql.ExecContext(ctx, `INSERT INTO node_meta (key, value) VALUES ('node', $1) ON CONFLICT (key) DO NOTHING`, have); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		err = db.sql.QueryRowContext(ctx, `SELECT value FROM node_meta WHERE key = 'node'`).Scan(&have)
+	}
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if want != "" && want != have {
+		return jukinet.Errorf(op, jukinet.KindInvalid, "node", "this database belongs to node %s, not %s", have, want)
+	}
+	db.node = have
+	return nil
 }
 
 func (db *DB) loadSubjectKey(ctx context.Context) error {

@@ -65,6 +65,9 @@ type LogRecord struct {
 	PolicyVersion  string `json:"policy_version"`
 	NumberAccessed bool   `json:"number_accessed"`
 	Detail         string `json:"detail"`
+	// ClientAddr is the network address of the terminal the request came
+	// from (jukinet.WithClientAddr), absent from records of no request.
+	ClientAddr string `json:"client_addr,omitempty"`
 	// Hash is LeafHash(Leaf()) as appended (set by the appending transaction
 	// for the OnLog hooks; not part of the record).
 	Hash []byte `json:"-"`
@@ -97,6 +100,10 @@ func (r LogRecord) Leaf() []byte {
 	b = strconv.AppendBool(b, r.NumberAccessed)
 	b = append(b, `,"detail":`...)
 	b = appendJSONString(b, r.Detail)
+	if r.ClientAddr != "" {
+		b = append(b, `,"client_addr":`...)
+		b = appendJSONString(b, r.ClientAddr)
+	}
 	return append(b, '}')
 }
 
@@ -329,7 +336,7 @@ func (tx *Tx) ExpectLogs(n int) { tx.logs = slices.Grow(tx.logs, n) }
 // Log adds a further log record (e.g. one per message of a received batch),
 // by the same actor, at the same time. Subject is a resident code.
 func (tx *Tx) Log(op jukinet.Operation, subject, result, detail string) {
-	tx.logs = append(tx.logs, tx.db.record(tx.actor, Op{Operation: op, Subject: subject, Detail: detail}, result, tx.now))
+	tx.logs = append(tx.logs, tx.db.record(tx.ctx, tx.actor, Op{Operation: op, Subject: subject, Detail: detail}, result, tx.now))
 }
 
 // ResultShown is the result of a record that a person was shown: one
@@ -356,20 +363,20 @@ func (tx *Tx) Shown(code, detail string, numberShown bool) {
 // "not_found" for an agency's code that matched nobody (the misuse
 // analysis counts both).
 func (tx *Tx) Person(code, result, detail string, numberShown bool) {
-	r := tx.db.record(tx.actor, Op{Operation: tx.op.Operation, Subject: code, Purpose: tx.op.Purpose,
+	r := tx.db.record(tx.ctx, tx.actor, Op{Operation: tx.op.Operation, Subject: code, Purpose: tx.op.Purpose,
 		Detail: detail, NumberAccessed: numberShown}, result, tx.now)
 	r.person = true
 	tx.logs = append(tx.logs, r)
 }
 
-func (db *DB) record(a jukinet.Actor, op Op, result string, now int64) LogRecord {
+func (db *DB) record(ctx context.Context, a jukinet.Actor, op Op, result string, now int64) LogRecord {
 	return LogRecord{
 		V: 1, Time: now, Node: db.node,
 		CollationID: a.CollationID, OperatorID: a.OperatorID, Authority: string(a.Authority),
 		Terminal: a.Terminal, Principal: a.System,
 		Operation: string(op.Operation), Subject: db.SubjectToken(op.Subject), Purpose: op.Purpose,
 		Result: result, PolicyVersion: jukinet.PolicyVersion(), NumberAccessed: op.NumberAccessed,
-		Detail: op.Detail,
+		Detail: op.Detail, ClientAddr: jukinet.ClientAddrFrom(ctx),
 	}
 }
 
@@ -445,7 +452,7 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 			tx.op.Detail = strings.TrimSpace(tx.op.Detail + " " + note)
 		}
 	}
-	recs := append([]LogRecord{db.record(actor, tx.op, "ok", tx.now)}, tx.logs...)
+	recs := append([]LogRecord{db.record(ctx, actor, tx.op, "ok", tx.now)}, tx.logs...)
 	if err := appendLog(tx, recs); err != nil {
 		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "oplog", err)
 	}
@@ -479,7 +486,7 @@ func (db *DB) logRefusal(ctx context.Context, actor jukinet.Actor, op Op, result
 	}
 	defer sqlTx.Rollback()
 	tx := &Tx{ctx: ctx, tx: sqlTx, db: db}
-	if appendLog(tx, []LogRecord{db.record(actor, op, result, db.now().UnixMicro())}) == nil {
+	if appendLog(tx, []LogRecord{db.record(ctx, actor, op, result, db.now().UnixMicro())}) == nil {
 		sqlTx.Commit()
 	}
 }
@@ -540,7 +547,7 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 	for _, n := range runs {
 		plain -= n
 	}
-	args := make([]any, 0, plain*14)
+	args := make([]any, 0, plain*15)
 	var runArgs []any
 	var residents []residentKey
 	for i := 0; i < len(recs); {
@@ -553,7 +560,7 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 		leaf := r.Leaf()
 		r.Hash = LeafHash(leaf)
 		args = append(args, int64(r.Index), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal,
-			r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, r.Hash)
+			r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, r.Hash, r.ClientAddr)
 		i++
 	}
 	if len(args) > 0 {
@@ -633,17 +640,18 @@ func appendRun(args []any, residents []residentKey, run []LogRecord) ([]any, []r
 	// persons an operator was shown); subject, purpose and result are each
 	// record's own, in the leaf.
 	return append(args, int64(r.Index), r.Time, r.Principal, r.Operation, r.PolicyVersion, EncodeRun(run), hashCol, int64(len(run)),
-		r.CollationID, r.OperatorID, r.Authority, r.Terminal, "", "", ""), residents
+		r.CollationID, r.OperatorID, r.Authority, r.Terminal, "", "", "", r.ClientAddr), residents
 }
 
 var (
 	oplogColumns = []string{"idx", "time", "collation_id", "operator_id", "authority", "terminal", "principal",
-		"operation", "subject", "purpose", "result", "policy_version", "leaf", "leaf_hash"}
-	oplogShared = []int{1, 2, 3, 4, 5, 6, 11}
-	// A run row's operator columns are the run's; subject, purpose and result are empty.
+		"operation", "subject", "purpose", "result", "policy_version", "leaf", "leaf_hash", "client_addr"}
+	oplogShared = []int{1, 2, 3, 4, 5, 6, 11, 14}
+	// A run row's operator columns and client address are the run's;
+	// subject, purpose and result are empty.
 	runColumns = []string{"idx", "time", "principal", "operation", "policy_version", "leaf", "leaf_hash", "run",
-		"collation_id", "operator_id", "authority", "terminal", "subject", "purpose", "result"}
-	runShared = []int{1, 2, 4, 8, 9, 10, 11, 12, 13, 14}
+		"collation_id", "operator_id", "authority", "terminal", "subject", "purpose", "result", "client_addr"}
+	runShared = []int{1, 2, 4, 8, 9, 10, 11, 12, 13, 14, 15}
 )
 
 // Mark is a point inside a transaction that can be rolled back to: an SQL

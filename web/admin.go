@@ -141,15 +141,16 @@ func (s *server) operatorAction(w http.ResponseWriter, r *http.Request) error {
 	return s.operatorView(w, r, operatorData{Errors: fe, Message: msg, Values: f})
 }
 
-// enrolReading is the reading to enrol: the 仮想リーダー's in the demo, or
-// the reader agent's (hex in "reading").
+// enrolReading is the reading to enrol, hex in "reading": the reader
+// agent's (docs/reader.md), or in the demo the 仮想リーダー's (package demo
+// puts it there).
 func (s *server) enrolReading(id string, f url.Values) (biometric.Reading, error) {
 	return s.readingOf(id, f, "reading")
 }
 
-// readingOf is the reading of person in form field: the reader agent's (hex)
-// or, in the demo, the 仮想リーダー's reading of that person's finger.
-func (s *server) readingOf(person string, f url.Values, field string) (biometric.Reading, error) {
+// readingOf is the reading in form field, hex: the reader agent's, or in
+// the demo the 仮想リーダー's (package demo puts it there).
+func (s *server) readingOf(_ string, f url.Values, field string) (biometric.Reading, error) {
 	var reading biometric.Reading
 	if raw := strings.TrimSpace(f.Get(field)); raw != "" {
 		b, err := hex.DecodeString(raw)
@@ -159,10 +160,7 @@ func (s *server) readingOf(person string, f url.Values, field string) (biometric
 		copy(reading[:], b)
 		return reading, nil
 	}
-	if s.cfg.Reader == nil || person == "" {
-		return reading, jukinet.E("web.enroll", jukinet.KindInvalid, jukinet.Field(field), "リーダーで読み取ってください。")
-	}
-	return s.cfg.Reader.Genuine(person, 0), nil
+	return reading, jukinet.E("web.enroll", jukinet.KindInvalid, jukinet.Field(field), "リーダーで読み取ってください。")
 }
 
 func (s *server) assign(r *http.Request, id string, f url.Values) error {

@@ -211,12 +211,12 @@ func TestBrowserAdminOperators(t *testing.T) {
 	fx := newFixture(t, 0)
 	srv := httptest.NewTLSServer(fx.handler)
 	defer srv.Close()
-	admin := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-ADMIN", OperatorID: "OP-ADMIN-access_admin", Authority: jukinet.AuthorityAccessAdmin, Terminal: access.DemoTerminal})
+	admin := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-ADMIN", OperatorID: "OP-ADMIN-access_admin", Authority: jukinet.AuthorityAccessAdmin, Terminal: demo.TerminalID})
 	if err := fx.auth.CreateOperator(admin, access.Operator{CollationID: "C-NEW", Name: "中村 新", Department: "市民課"}); err != nil {
 		t.Fatalf("CreateOperator: %v", err)
 	}
 	// G13.3: the セキュリティ責任者 records the decision in governance.
-	head := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: demo.DemoCitizenHead, OperatorID: "OP-CITIZEN-HEAD-governance", Authority: jukinet.AuthorityGovernance, Terminal: access.DemoTerminal})
+	head := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: demo.DemoCitizenHead, OperatorID: "OP-CITIZEN-HEAD-governance", Authority: jukinet.AuthorityGovernance, Terminal: demo.TerminalID})
 	decision, err := governance.New(fx.db).DecideAccess(head, governance.AccessDecision{Kind: governance.DecisionAssign, CollationID: "C-NEW", Authority: jukinet.AuthorityLookup, Reason: "窓口照会事務"})
 	if err != nil {
 		t.Fatalf("DecideAccess: %v", err)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/jukinet/jukinet"
-	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/demo"
 )
 
 // TestBrowserHouseholdSplit records a 世帯分離 of two members with the
@@ -20,8 +20,8 @@ import (
 func TestBrowserHouseholdSplit(t *testing.T) {
 	s := session{t, browser(t)}
 	fx := newFixture(t, 0)
-	clerk := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-CLERK", OperatorID: "OP-CLERK-record", Authority: jukinet.AuthorityRecord, Terminal: access.DemoTerminal})
-	numberer := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-NUMBER", OperatorID: "OP-NUMBER-number", Authority: jukinet.AuthorityNumber, Terminal: access.DemoTerminal})
+	clerk := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-CLERK", OperatorID: "OP-CLERK-record", Authority: jukinet.AuthorityRecord, Terminal: demo.TerminalID})
+	numberer := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-NUMBER", OperatorID: "OP-NUMBER-number", Authority: jukinet.AuthorityNumber, Terminal: demo.TerminalID})
 	fam := fx.family(t, clerk, "山口県防府市寿町1番1号", 3)
 	srv := httptest.NewTLSServer(fx.handler)
 	defer srv.Close()

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
-	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/register"
 )
 
@@ -54,7 +54,7 @@ func (fx *fixture) current(t *testing.T, ctx context.Context, code jukinet.Resid
 func TestCounterHouseholdEvents(t *testing.T) {
 	fx := newFixture(t, 0)
 	tok := fx.session(t, "C-CLERK", "OP-CLERK-record")
-	ctx := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-CLERK", OperatorID: "OP-CLERK-record", Authority: jukinet.AuthorityRecord, Terminal: access.DemoTerminal})
+	ctx := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-CLERK", OperatorID: "OP-CLERK-record", Authority: jukinet.AuthorityRecord, Terminal: demo.TerminalID})
 	today := jukinet.Today(time.Now()).String()
 	split := fx.family(t, ctx, "山口県防府市寿町1番1号", 3)
 	mergeFrom := fx.family(t, ctx, "山口県防府市寿町2番2号", 2)
@@ -202,8 +202,8 @@ func TestCounterHouseholdEvents(t *testing.T) {
 // then a clerk's 変更請求; a reason the law does not give is refused.
 func TestNumberRequestPendingOnPage(t *testing.T) {
 	fx := newFixture(t, 0)
-	clerk := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-CLERK", OperatorID: "OP-CLERK-record", Authority: jukinet.AuthorityRecord, Terminal: access.DemoTerminal})
-	numberer := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-NUMBER", OperatorID: "OP-NUMBER-number", Authority: jukinet.AuthorityNumber, Terminal: access.DemoTerminal})
+	clerk := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-CLERK", OperatorID: "OP-CLERK-record", Authority: jukinet.AuthorityRecord, Terminal: demo.TerminalID})
+	numberer := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-NUMBER", OperatorID: "OP-NUMBER-number", Authority: jukinet.AuthorityNumber, Terminal: demo.TerminalID})
 	r := fx.family(t, clerk, "山口県防府市寿町9番9号", 1)[0]
 	tok := fx.session(t, "C-NUMBER", "OP-NUMBER-number")
 	page := func() string {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/register"
 )
 
@@ -29,7 +30,7 @@ func post(t *testing.T, h http.Handler, token, path string, form url.Values) (in
 
 func (fx *fixture) session(t *testing.T, collationID, operatorID string) string {
 	t.Helper()
-	s, err := fx.auth.Login(context.Background(), access.LoginRequest{Terminal: access.DemoTerminal, CollationID: collationID,
+	s, err := fx.auth.Login(context.Background(), access.LoginRequest{Terminal: demo.TerminalID, CollationID: collationID,
 		Reading: fx.reader.Genuine(collationID, 0.05), OperatorID: operatorID})
 	if err != nil {
 		t.Fatalf("Login %s: %v", collationID, err)
@@ -43,7 +44,7 @@ func (fx *fixture) session(t *testing.T, collationID, operatorID string) string 
 func TestCounterEvents(t *testing.T) {
 	fx := newFixture(t, 10)
 	tok := fx.session(t, "C-CLERK", "OP-CLERK-record")
-	ctx := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-CLERK", OperatorID: "OP-CLERK-lookup", Authority: jukinet.AuthorityLookup, Terminal: access.DemoTerminal})
+	ctx := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-CLERK", OperatorID: "OP-CLERK-lookup", Authority: jukinet.AuthorityLookup, Terminal: demo.TerminalID})
 	people, err := fx.reg.Search(ctx, register.Query{Address: "防府市"}, "test")
 	if err != nil || len(people) < 2 {
 		t.Fatalf("residents: %d (%v)", len(people), err)

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/jukinet/jukinet"
-	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/demo"
 )
 
@@ -23,7 +22,7 @@ import (
 func TestHTTPNoImpersonationNoSelfApproval(t *testing.T) {
 	fx := newGovFixture(t)
 	const victim = demo.DemoClerk
-	admin := fx.login(t, demo.DemoAccessAdmin, access.DemoOperatorID(demo.DemoAccessAdmin, jukinet.AuthorityAccessAdmin))
+	admin := fx.login(t, demo.DemoAccessAdmin, demo.OperatorID(demo.DemoAccessAdmin, jukinet.AuthorityAccessAdmin))
 	mine := hex.EncodeToString(func() []byte { r := fx.reader.Genuine(demo.DemoAccessAdmin, 0); return r[:] }())
 	refused := func(t *testing.T) int {
 		t.Helper()
@@ -44,7 +43,7 @@ func TestHTTPNoImpersonationNoSelfApproval(t *testing.T) {
 	before := template(t, victim)
 
 	head := fx.login(t, demo.DemoCitizenHead, opCitizenHead)
-	headAdmin := fx.login(t, demo.DemoCitizenHead, access.DemoOperatorID(demo.DemoCitizenHead, jukinet.AuthorityAccessAdmin))
+	headAdmin := fx.login(t, demo.DemoCitizenHead, demo.OperatorID(demo.DemoCitizenHead, jukinet.AuthorityAccessAdmin))
 	// A genuine decision about the admin, to show that even with one the
 	// admin cannot give it to themself.
 	d := fx.postJSON(t, head, "/api/gov/access-decide", `{"kind":"assign","collation_id":"C-ADMIN","authority":"audit","reason":"監査事務の兼務"}`)

@@ -52,25 +52,25 @@ func newGovFixture(t *testing.T) *govFixture {
 		t.Fatal(err)
 	}
 	reader := biometric.NewSyntheticReader(7, 0.1)
-	if _, err := access.SeedDemoOperators(ctx, db, reader, key); err != nil {
-		t.Fatalf("SeedDemoOperators: %v", err)
+	if _, err := demo.SeedOperators(ctx, db, reader, key); err != nil {
+		t.Fatalf("SeedOperators: %v", err)
 	}
 	ring, _ := access.NewKeyRing(key)
 	auth, err := access.New(db, ring, access.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The role holders are demo operators (access.DemoPeople).
+	// The role holders are demo operators (demo.People).
 	seed, err := demo.SeedGovernance(ctx, db, jukinet.Today(db.Now()))
 	if err != nil {
 		t.Fatalf("SeedGovernance: %v", err)
 	}
-	h, err := New(Config{Terminal: access.DemoTerminal, Title: demo.Hofu.Name, Auth: auth, Admin: NewAdmin(db), Operators: auth,
-		Gov: governance.New(db), Reader: reader, Now: db.Now, Logf: t.Logf})
+	h, err := New(Config{Terminal: demo.TerminalID, Title: demo.Hofu.Name, Auth: auth, Admin: NewAdmin(db), Operators: auth,
+		Gov: governance.New(db), Demo: true, Now: db.Now, Logf: t.Logf})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	srv := httptest.NewTLSServer(h)
+	srv := httptest.NewTLSServer(demo.VirtualReader(h, reader))
 	t.Cleanup(srv.Close)
 	return &govFixture{auth: auth, reader: reader, db: db, srv: srv, seed: seed}
 }

@@ -18,10 +18,6 @@ import (
 	"github.com/jukinet/jukinet/register"
 )
 
-// readerNoise is the bit error rate of the 仮想リーダー's readings: a typical
-// genuine reading (biometric package: well inside what the code corrects).
-const readerNoise = 0.1
-
 type loginData struct {
 	CollationID string
 	Message     string // role=alert text
@@ -41,27 +37,17 @@ func (s *server) loginPage(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, "login", d)
 }
 
-// virtualReader is the demo's 仮想リーダー: a noisy reading of the operator.
-func (s *server) virtualReader(w http.ResponseWriter, r *http.Request) error {
-	if s.cfg.Reader == nil {
-		http.NotFound(w, r)
-		return nil
-	}
+// readerReading takes the login form with the reading the terminal's reader
+// agent put in it (docs/reader.md): collation_id and the reading in hex.
+func (s *server) readerReading(w http.ResponseWriter, r *http.Request) error {
 	id := strings.TrimSpace(r.PostFormValue("collation_id"))
 	if !access.ValidID(id) {
 		w.WriteHeader(http.StatusUnprocessableEntity)
 		return s.render(w, r, "login", loginData{CollationID: id, Error: "照合IDは半角英数字・ハイフン（32文字まで）で入力してください。"})
 	}
-	return s.verify(w, r, id, s.cfg.Reader.Genuine(id, readerNoise))
-}
-
-// readerReading takes the reading a reader agent on the terminal posts:
-// collation_id and the reading in hex.
-func (s *server) readerReading(w http.ResponseWriter, r *http.Request) error {
-	id := strings.TrimSpace(r.PostFormValue("collation_id"))
 	raw, err := hex.DecodeString(r.PostFormValue("reading"))
 	var reading biometric.Reading
-	if err != nil || len(raw) != len(reading) || !access.ValidID(id) {
+	if err != nil || len(raw) != len(reading) {
 		w.WriteHeader(http.StatusUnprocessableEntity)
 		return s.render(w, r, "login", loginData{CollationID: id, Error: "リーダーからの読取データが不正です。もう一度読み取ってください。"})
 	}

@@ -13,12 +13,12 @@ import (
 	"testing"
 
 	"github.com/jukinet/jukinet"
-	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/store/storetest"
 )
 
 // Threat model (c): an unauthenticated 20 MB multipart POST to the reader
-// endpoint is refused with 413 before it is read (announced length) or as
+// agent's endpoint is refused with 413 before it is read (announced length) or as
 // soon as it passes the limit (streamed), nothing is spooled, no handler
 // runs and nothing is written; the refusal is logged, once a minute at
 // most, without the path's digits.
@@ -26,8 +26,8 @@ func TestOversizeBodiesRefused(t *testing.T) {
 	fx := newFixture(t, 0)
 	var mu sync.Mutex
 	var logs []string
-	h, err := New(Config{Terminal: access.DemoTerminal, Title: "t", Auth: fx.auth, Counter: fx.reg, Operators: fx.auth,
-		Admin: NewAdmin(fx.db), Reader: fx.reader, Logf: func(f string, a ...any) { mu.Lock(); logs = append(logs, fmt.Sprintf(f, a...)); mu.Unlock() }})
+	h, err := New(Config{Terminal: demo.TerminalID, Title: "t", Auth: fx.auth, Counter: fx.reg, Operators: fx.auth,
+		Admin: NewAdmin(fx.db), Logf: func(f string, a ...any) { mu.Lock(); logs = append(logs, fmt.Sprintf(f, a...)); mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,11 +55,11 @@ func TestOversizeBodiesRefused(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if s := send("/login/reader", bytes.NewReader(body.Bytes()), int64(body.Len()), mw.FormDataContentType()); s != http.StatusRequestEntityTooLarge {
+	if s := send("/login/reading", bytes.NewReader(body.Bytes()), int64(body.Len()), mw.FormDataContentType()); s != http.StatusRequestEntityTooLarge {
 		t.Errorf("20 MB multipart with its length: status %d, want 413", s)
 	}
 	// Streamed without a length (chunked): cut at the limit.
-	if s := send("/login/reader", io.MultiReader(bytes.NewReader(body.Bytes())), -1, mw.FormDataContentType()); s != http.StatusRequestEntityTooLarge && s != -1 {
+	if s := send("/login/reading", io.MultiReader(bytes.NewReader(body.Bytes())), -1, mw.FormDataContentType()); s != http.StatusRequestEntityTooLarge && s != -1 {
 		t.Errorf("20 MB chunked multipart: status %d, want 413", s)
 	}
 	// A form just over the limit on a resident's route.
@@ -67,9 +67,9 @@ func TestOversizeBodiesRefused(t *testing.T) {
 	if s := send("/residents/12345678901/move-within", strings.NewReader(big), int64(len(big)), "application/x-www-form-urlencoded"); s != http.StatusRequestEntityTooLarge {
 		t.Errorf("a 64 KiB form: status %d, want 413", s)
 	}
-	// A normal reader POST still works (401: an unknown 照合ID).
-	small := url.Values{"collation_id": {"C-NOBODY"}}.Encode()
-	if s := send("/login/reader", strings.NewReader(small), int64(len(small)), "application/x-www-form-urlencoded"); s != http.StatusUnauthorized {
+	// A normal reader agent's POST still works (401: an unknown 照合ID).
+	small := url.Values{"collation_id": {"C-NOBODY"}, "reading": {strings.Repeat("00", 512)}}.Encode()
+	if s := send("/login/reading", strings.NewReader(small), int64(len(small)), "application/x-www-form-urlencoded"); s != http.StatusUnauthorized {
 		t.Errorf("a small reader POST: status %d, want 401", s)
 	}
 	if n := records() - before; n != 1 {

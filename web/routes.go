@@ -17,7 +17,6 @@ func routes() []route {
 func terminalRoutes() []route {
 	return []route{
 		{"GET /login", "", "login", (*server).loginPage},
-		{"POST /login/reader", "", "login_choose", (*server).virtualReader},
 		{"POST /login/reading", "", "login_choose", (*server).readerReading},
 		{"POST /login/choose", "", "", (*server).choose},
 		{"POST /logout", opSession, "", (*server).logout},

@@ -90,7 +90,16 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(http.FileServerFS(static))))
-	return securityHeaders(s.limitBodies(http.NewCrossOriginProtection().Handler(mux))), nil
+	return clientAddr(securityHeaders(s.limitBodies(http.NewCrossOriginProtection().Handler(mux)))), nil
+}
+
+// clientAddr puts the connection's address in the request's context: every
+// operation-log record the request writes carries it beside the terminal
+// (G2.5, G15).
+func clientAddr(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(jukinet.WithClientAddr(r.Context(), r.RemoteAddr)))
+	})
 }
 
 // parsePages parses every page template together with the layout.
@@ -285,7 +294,7 @@ func (s *server) renderPage(w http.ResponseWriter, r *http.Request, name string,
 		return
 	}
 	var buf bytes.Buffer
-	v := view{Title: s.cfg.Title, Actor: actor, LoggedIn: actor.OperatorID != "", Demo: s.cfg.Reader != nil, Path: r.URL.Path, Data: data, serves: s.serves}
+	v := view{Title: s.cfg.Title, Actor: actor, LoggedIn: actor.OperatorID != "", Demo: s.cfg.Demo, Path: r.URL.Path, Data: data, serves: s.serves}
 	if err := t.Execute(&buf, v); err != nil {
 		s.cfg.Logf("web: render %s: %v", name, err)
 		http.Error(w, "画面を表示できません", http.StatusInternalServerError)

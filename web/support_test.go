@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
-	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/register"
 )
 
@@ -18,7 +18,7 @@ import (
 // lookup operator cannot set one; the clerk lifts it.
 func TestSupportMeasureAtTheCounter(t *testing.T) {
 	fx := newFixture(t, 0)
-	clerk := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-CLERK", OperatorID: "OP-CLERK-record", Authority: jukinet.AuthorityRecord, Terminal: access.DemoTerminal})
+	clerk := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-CLERK", OperatorID: "OP-CLERK-record", Authority: jukinet.AuthorityRecord, Terminal: demo.TerminalID})
 	r := fx.family(t, clerk, "山口県防府市寿町5番5号", 1)[0]
 	rec := fx.session(t, "C-CLERK", "OP-CLERK-record")
 	look := fx.session(t, "C-CLERK", "OP-CLERK-lookup")
@@ -55,7 +55,7 @@ func TestSupportMeasureAtTheCounter(t *testing.T) {
 // 転入通知 never came is listed; the list needs a purpose.
 func TestMoveInOverdueList(t *testing.T) {
 	fx := newFixture(t, 30)
-	clerk := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-CLERK", OperatorID: "OP-CLERK-record", Authority: jukinet.AuthorityRecord, Terminal: access.DemoTerminal})
+	clerk := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-CLERK", OperatorID: "OP-CLERK-record", Authority: jukinet.AuthorityRecord, Terminal: demo.TerminalID})
 	today := jukinet.Today(time.Now())
 	people, err := fx.reg.Search(clerk, register.Query{Address: "防府市"}, "test")
 	if err != nil {

@@ -33,13 +33,6 @@ type Auth interface {
 	Logout(ctx context.Context, token, terminal string) error
 }
 
-// VirtualReader is the demo's 仮想リーダー: it produces a noisy genuine reading
-// of an operator. *biometric.SyntheticReader implements it. Never set in
-// production, where a reader agent on the terminal posts the reading.
-type VirtualReader interface {
-	Genuine(person string, rate float64) biometric.Reading
-}
-
 // Counter is the counter work (窓口) on the municipality's resident register.
 // *register.Register implements it. Every call runs under the actor in ctx.
 type Counter interface {
@@ -154,8 +147,11 @@ type Config struct {
 	// Refusals records refused requests; nil: Admin's, when it has one.
 	Refusals RefusalLog
 	// Gov is operation management (運用管理): screens and /api/gov; nil: they answer 503.
-	Gov    *governance.Service
-	Reader VirtualReader // demo mode only: shows the 仮想リーダー button
-	Now    func() time.Time
-	Logf   func(format string, args ...any)
+	Gov *governance.Service
+	// Demo marks a demo node (node.toml demo = true): every page says so,
+	// and the login page offers the 仮想リーダー (package demo answers it;
+	// production terminals have a reader agent, docs/reader.md).
+	Demo bool
+	Now  func() time.Time
+	Logf func(format string, args ...any)
 }

@@ -39,8 +39,8 @@ func newFixture(t testing.TB, residents int) *fixture {
 		t.Fatal(err)
 	}
 	reader := biometric.NewSyntheticReader(7, 0.1)
-	if _, err := access.SeedDemoOperators(ctx, db, reader, key); err != nil {
-		t.Fatalf("SeedDemoOperators: %v", err)
+	if _, err := demo.SeedOperators(ctx, db, reader, key); err != nil {
+		t.Fatalf("SeedOperators: %v", err)
 	}
 	// The year of governance: role holders, and the designations of who may
 	// handle identity information (G16-2.1).
@@ -61,12 +61,12 @@ func newFixture(t testing.TB, residents int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Terminal: access.DemoTerminal, Title: demo.Hofu.Name, Auth: auth, Counter: reg, Operators: auth,
-		Admin: NewAdmin(db), Reader: reader, Logf: t.Logf})
+	h, err := New(Config{Terminal: demo.TerminalID, Title: demo.Hofu.Name, Auth: auth, Counter: reg, Operators: auth,
+		Admin: NewAdmin(db), Demo: true, Logf: t.Logf})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return &fixture{db: db, reg: reg, auth: auth, reader: reader, handler: h}
+	return &fixture{db: db, reg: reg, auth: auth, reader: reader, handler: demo.VirtualReader(h, reader)}
 }
 
 func TestTemplatesRegistered(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
-	"github.com/jukinet/jukinet/biometric"
 	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
@@ -28,7 +27,6 @@ var (
 	_ Flows         = municipalityFlows{}
 	_ RefusalLog    = dbAdmin{}
 	_ Admin         = dbAdmin{}
-	_ VirtualReader = (*biometric.SyntheticReader)(nil)
 	_ Counter       = (*register.Register)(nil)
 )
 

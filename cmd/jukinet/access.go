@@ -15,6 +15,7 @@ const accessUsage = `usage:
   jukinet access password-policy set  --db PATH|--dsn URL --min-length N --char-classes N --rotation-days N --lockout N [actor flags]
   jukinet access password-policy show --db PATH|--dsn URL
   jukinet access node-key init|rotate --keys DIR
+  jukinet access bootstrap --db PATH|--dsn URL [--node ID] --keys DIR --terminal ID[,NAME[,LOCATION]]... --collation-id ID --name NAME --department DEPT --reading FILE --decision REF
 `
 
 // runAccess implements `jukinet access`: the 管理簿 of 照合ID and 操作者ID
@@ -42,6 +43,8 @@ func runAccess(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return usageErr("password-policy %q: want set or show", args[1])
 	case "node-key":
 		return runNodeKey(args[1:], stdout, stderr)
+	case "bootstrap":
+		return runAccessBootstrap(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, accessUsage)
 		return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/biometric"
+	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/store"
 )
 
@@ -29,7 +30,7 @@ func seededNode(t *testing.T) (dbPath, keys string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := access.SeedDemoOperators(context.Background(), db, biometric.NewSyntheticReader(1, 0.1), ring.Current()); err != nil {
+	if _, err := demo.SeedOperators(context.Background(), db, biometric.NewSyntheticReader(1, 0.1), ring.Current()); err != nil {
 		t.Fatal(err)
 	}
 	return dbPath, keys

@@ -48,7 +48,7 @@ func seedOperatorsAt(t *testing.T, dbPath, node, keys string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := access.SeedDemoOperators(context.Background(), db, biometric.NewSyntheticReader(1, 0.1), ring.Current()); err != nil {
+	if _, err := demo.SeedOperators(context.Background(), db, biometric.NewSyntheticReader(1, 0.1), ring.Current()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -72,8 +72,8 @@ func tokenArgs(t *testing.T, dbPath, node, keys string, seed int64, collationID 
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := svc.Login(ctx, access.LoginRequest{Terminal: access.DemoTerminal, CollationID: collationID,
-		Reading: biometric.NewSyntheticReader(seed, 0.1).Genuine(collationID, 0.05), OperatorID: access.DemoOperatorID(collationID, a)})
+	s, err := svc.Login(ctx, access.LoginRequest{Terminal: demo.TerminalID, CollationID: collationID,
+		Reading: biometric.NewSyntheticReader(seed, 0.1).Genuine(collationID, 0.05), OperatorID: demo.OperatorID(collationID, a)})
 	if err != nil {
 		t.Fatalf("login %s: %v", collationID, err)
 	}

@@ -55,7 +55,7 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return err
 	}
 	defer db.Close()
-	g, err := register.New(db, register.Config{Municipality: jukinet.LGCode(dbf.node)})
+	g, err := register.New(db, register.Config{Municipality: jukinet.LGCode(db.Node())})
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func runExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return err
 	}
 	defer db.Close()
-	g, err := register.New(db, register.Config{Municipality: jukinet.LGCode(dbf.node)})
+	g, err := register.New(db, register.Config{Municipality: jukinet.LGCode(db.Node())})
 	if err != nil {
 		return err
 	}

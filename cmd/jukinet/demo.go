@@ -10,12 +10,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/demo"
-	"github.com/jukinet/jukinet/web"
 )
 
-// runDemo: jukinet demo [--data DIR] [--residents N] [--seed S] [--exit] [--scenario]
+// runDemo: jukinet demo [--data DIR] [--residents N] [--seed S] [--exit] [--scenario] [--processes]
 func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
 	dir := fs.String("data", "./jukinet-data", "directory for the nodes' keys, databases and network.toml (0700)")
@@ -24,6 +22,7 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	exit := fs.Bool("exit", false, "stop once every seeded identity notice has reached the national server")
 	scenario := fs.Bool("scenario", false, "then drive every flow through the Go API, print PASS/FAIL per flow and exit (0 only if all pass)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up waiting for convergence after this long")
+	processes := fs.Bool("processes", false, "run every node as its own `jukinet serve` process, configured under --data as an operator would")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -32,11 +31,17 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *processes {
+		if *exit || *scenario {
+			return usageErr("--processes runs until Ctrl-C: it takes neither --exit nor --scenario")
+		}
+		return runDemoProcesses(ctx, *dir, *n, *seed, stdout, stderr)
+	}
 	start := time.Now()
-	operators := map[string][]access.DemoOperator{}
+	operators := map[string][]demo.Operator{}
 	net, err := demo.StartNetwork(ctx, demo.NetworkConfig{Dir: *dir, Residents: *n, Seed: *seed,
 		Logf:     func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) },
-		Terminal: web.DemoTerminals(func(id string, ops []access.DemoOperator) { operators[id] = ops })})
+		Terminal: demoTerminals(func(id string, ops []demo.Operator) { operators[id] = ops })})
 	if err != nil {
 		return err
 	}
@@ -84,7 +89,7 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 // printOperators lists the demo operators (the same at every node): the
 // 照合ID to type at the terminal's login and the authority of each 操作者ID.
-func printOperators(w io.Writer, ops []access.DemoOperator) {
+func printOperators(w io.Writer, ops []demo.Operator) {
 	if len(ops) == 0 {
 		return
 	}

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"io/fs"
 	"os"
 	"os/user"
+	"path/filepath"
+	"strings"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/store"
 )
 
@@ -40,17 +44,40 @@ type dbFlags struct {
 	node string
 }
 
-func (f *dbFlags) register(fs *flag.FlagSet, defaultNode string) {
+// register adds --db, --dsn and --node. The node is the one the database
+// records (store.Open); --node, e.g. example, is needed only for a new
+// database not named DIR/<node>.db, and is refused when it names another
+// node.
+func (f *dbFlags) register(fs *flag.FlagSet, example string) {
 	fs.StringVar(&f.path, "db", "", "SQLite database file of the node")
 	fs.StringVar(&f.dsn, "dsn", "", "PostgreSQL connection URL of the node")
-	fs.StringVar(&f.node, "node", defaultNode, "node ID (LG code, or \"national\")")
+	usage := "node ID (LG code, or \"national\"): default the node the database records; needed for a new database"
+	if example != "" {
+		usage += ", e.g. " + example
+	}
+	fs.StringVar(&f.node, "node", "", usage)
 }
 
+// open opens the node database; afterwards f.node is its node.
 func (f *dbFlags) open(ctx context.Context) (*store.DB, error) {
 	if (f.path == "") == (f.dsn == "") {
 		return nil, usageErr("give exactly one of --db PATH or --dsn URL")
 	}
-	return store.Open(ctx, store.Config{Path: f.path, DSN: f.dsn, Node: f.node})
+	node := f.node
+	if _, err := os.Stat(f.path); node == "" && f.path != "" && errors.Is(err, fs.ErrNotExist) {
+		// A new SQLite file named as the layout names them (DATA/<node>.db).
+		base := strings.TrimSuffix(filepath.Base(f.path), filepath.Ext(f.path))
+		if base != network.NationalID && !jukinet.ValidLGCode(base) {
+			return nil, usageErr("%s does not exist: --node is required to create a node database", f.path)
+		}
+		node = base
+	}
+	db, err := store.Open(ctx, store.Config{Path: f.path, DSN: f.dsn, Node: node})
+	if err != nil {
+		return nil, err
+	}
+	f.node = db.Node()
+	return db, nil
 }
 
 // actorFlags say who acts from the console. The command line cannot claim

@@ -12,7 +12,7 @@ import (
 
 func TestGovAndComplianceCommands(t *testing.T) {
 	dir := t.TempDir()
-	db, bioKeys := filepath.Join(dir, "g.db"), filepath.Join(dir, "biometric-keys")
+	db, bioKeys := filepath.Join(dir, "352063.db"), filepath.Join(dir, "biometric-keys")
 	seedOperatorsAt(t, db, "352063", bioKeys)
 	as := func(id string) []string {
 		return tokenArgs(t, db, "352063", bioKeys, 1, id, jukinet.AuthorityGovernance)

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -221,4 +223,78 @@ func moveIn(t *testing.T, kanji, kana string) string {
 	}
 	return `{"name":{"kanji":"` + kanji + `","kana":"` + kana + `"},"birth_date":"1990-11-01","sex":"male","resident_code":"` + string(code) +
 		`","move_in_date":"2026-11-20","previous_address":{"lg_code":"402036","text":"福岡県久留米市城南町1番1号"},"address_text":"山口県防府市寿町7番1号"}`
+}
+
+// import, export and register take the node from the database itself: a
+// database of 山口市 (352012) opened without --node stores and reads its
+// rows as 山口市's, and --node naming another node is refused with nothing
+// written (not stored under 防府市's code as the old default did).
+func TestCommandsTakeTheNodeFromTheDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "yamaguchi.db")
+	row := "12345678903,,山口　花子,ヤマグチ　ハナコ,,,,,1985-04-02,female,山口県山口市亀山町1番1号,2020-01-01,2020-01-01,H1,世帯主,,,0\n"
+	file := filepath.Join(dir, "in.csv")
+	os.WriteFile(file, []byte(csvHeader+row), 0o600)
+	if code, _, stderr := exec(t, "", "import", "--db", db, file); code != 2 && code != 1 || !strings.Contains(stderr, "node") {
+		t.Fatalf("import into a new database with no node: exit %d, %q; want a refusal naming node", code, stderr)
+	}
+	if code, _, stderr := exec(t, "", "import", "--db", db, "--node", "352012", file); code != 0 {
+		t.Fatalf("import --node 352012: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := exec(t, "", "import", "--db", db, "--node", "352063", file); code == 0 || !strings.Contains(stderr, "belongs to node 352012") {
+		t.Errorf("import --node 352063 into 352012's database: exit %d, %q; want a refusal", code, stderr)
+	}
+	code, out, stderr := exec(t, "", "export", "--db", db, "--purpose", "test")
+	if code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, "山口　花子") {
+		t.Fatalf("export without --node: exit %d, %q %q; want the one resident", code, out, stderr)
+	}
+	// A 転入 to 山口市's address is 山口市's to record (another city's address is refused).
+	in := strings.ReplaceAll(moveIn(t, "山口　次郎", "ヤマグチ　ジロウ"), "山口県防府市寿町7番1号", "山口県山口市亀山町1番1号")
+	code, res, stderr := exec(t, in, "register", "move-in", "--db", db)
+	if code != 0 || !regexp.MustCompile(`"lg_code": "352012",\s+"text": "山口県山口市`).MatchString(res) {
+		t.Errorf("move-in without --node: exit %d, %s %s; want a resident of 352012", code, res, stderr)
+	}
+}
+
+// register --network resolves a 本籍 as serve does, from the network
+// description: a 転入 to 防府市 of a person whose 本籍 is in 山口市 queues the
+// 附票 notice to 352012; without --network no municipality is known for it.
+func TestRegisterResolvesDomicileFromNetwork(t *testing.T) {
+	dir := t.TempDir()
+	const key = "ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+	desc := "[[node]]\nid = \"national\"\nkind = \"national\"\nname = \"全国サーバ\"\nnetwork_addr = \"127.0.0.1:1\"\nsigning_key = \"" + key + "\"\n" +
+		"[[node]]\nid = \"350001\"\nkind = \"prefecture\"\nname = \"山口県\"\nnetwork_addr = \"127.0.0.1:2\"\nsigning_key = \"" + key + "\"\n" +
+		"[[node]]\nid = \"352063\"\nkind = \"municipality\"\nname = \"防府市\"\nprefecture = \"350001\"\nnetwork_addr = \"127.0.0.1:3\"\nsigning_key = \"" + key + "\"\n" +
+		"[[node]]\nid = \"352012\"\nkind = \"municipality\"\nname = \"山口市\"\nprefecture = \"350001\"\nnetwork_addr = \"127.0.0.1:4\"\nsigning_key = \"" + key + "\"\n"
+	netFile := filepath.Join(dir, "network.toml")
+	os.WriteFile(netFile, []byte(desc), 0o600)
+	withDomicile := func(kanji, kana string) string {
+		return strings.Replace(moveIn(t, kanji, kana), `"sex":"male",`, `"sex":"male","domicile":"山口県山口市亀山町1番地","domicile_head":"`+kanji+`",`, 1)
+	}
+	annexNotices := func(db string) int {
+		t.Helper()
+		s, err := sql.Open("sqlite", db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var n int
+		if err := s.QueryRow(`SELECT COUNT(*) FROM outbox WHERE kind = 'annex.notice' AND dest = '352012'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	with, without := filepath.Join(dir, "a", "352063.db"), filepath.Join(dir, "b", "352063.db")
+	if code, _, stderr := exec(t, withDomicile("防府　一郎", "ホウフ　イチロウ"), "register", "move-in", "--db", with, "--network", netFile); code != 0 {
+		t.Fatalf("move-in --network: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := exec(t, withDomicile("防府　二郎", "ホウフ　ジロウ"), "register", "move-in", "--db", without); code != 0 {
+		t.Fatalf("move-in: exit %d: %s", code, stderr)
+	}
+	if got := annexNotices(with); got != 1 {
+		t.Errorf("with --network: %d 附票 notices to 352012, want 1", got)
+	}
+	if got := annexNotices(without); got != 0 {
+		t.Errorf("without --network: %d 附票 notices to 352012, want 0", got)
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -73,17 +72,6 @@ func (k *keyFlags) registerVerify(fs *flag.FlagSet) {
 	fs.StringVar(&k.logKey, "log-key", "", "the log's public key (note verifier key, or NAME=PUB)")
 	fs.Var(&k.witness, "witness-key", "a witness's public key (repeatable; note verifier key, or NAME=PUB)")
 	fs.StringVar(&k.network, "network", "", "network description (network.toml): the log key is the node's signing key, the witness key its witness's (instead of --log-key/--witness-key)")
-}
-
-// nodeFromDB names the node of a database file DIR/NODE.db when --node is
-// not given (the demo network's layout).
-func nodeFromDB(df *dbFlags) {
-	if df.node == "" && df.path != "" {
-		base := strings.TrimSuffix(filepath.Base(df.path), filepath.Ext(df.path))
-		if base == network.NationalID || jukinet.ValidLGCode(base) {
-			df.node = base
-		}
-	}
 }
 
 // networkVerifiers reads the keys of node id's log from the network
@@ -185,9 +173,14 @@ func runOplogCheckpoint(ctx context.Context, args []string, _ io.Reader, stdout,
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if kf.keyFile == "" || kf.witKeyFn == "" || df.node == "" {
-		return usageErr("--node, --key and --witness-signing-key are required")
+	if kf.keyFile == "" || kf.witKeyFn == "" {
+		return usageErr("--key and --witness-signing-key are required")
 	}
+	db, err := df.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	origin := oplog.Origin(kf.domain, df.node)
 	signer, pub, err := loadSigner(kf.keyFile, origin)
 	if err != nil {
@@ -197,11 +190,6 @@ func runOplogCheckpoint(ctx context.Context, args []string, _ io.Reader, stdout,
 	if err != nil {
 		return err
 	}
-	db, err := df.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	logV, _ := oplog.NewVerifier(origin, pub)
 	w, err := oplog.NewSQLWitness(db, witSigner, map[string]note.Verifier{origin: logV})
 	if err != nil {
@@ -228,19 +216,15 @@ func runOplogVerify(ctx context.Context, args []string, _ io.Reader, stdout, std
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	nodeFromDB(&df)
-	if df.node == "" {
-		return usageErr("--node is required")
-	}
-	lv, ws, err := kf.verifiers(df.node)
-	if err != nil {
-		return err
-	}
 	db, err := df.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	lv, ws, err := kf.verifiers(df.node)
+	if err != nil {
+		return err
+	}
 	l := oplog.NewSQLLog(db)
 	start := time.Now()
 	r, err := l.Verify(ctx, oplog.Verifier{Origin: oplog.Origin(kf.domain, df.node), Log: lv, Witnesses: ws})
@@ -458,9 +442,14 @@ func runOplogSeal(ctx context.Context, args []string, _ io.Reader, stdout, stder
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *month == "" || *out == "" || kf.keyFile == "" || df.node == "" {
-		return usageErr("--node, --month, --out and --key are required")
+	if *month == "" || *out == "" || kf.keyFile == "" {
+		return usageErr("--month, --out and --key are required")
 	}
+	actx, db, err := openAs(ctx, &af, &df)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	lv, ws, err := kf.verifiers(df.node)
 	if err != nil {
 		return err
@@ -469,11 +458,6 @@ func runOplogSeal(ctx context.Context, args []string, _ io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
-	actx, db, err := openAs(ctx, &af, &df)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	file, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return jukinet.E("oplog seal", jukinet.KindConflict, jukinet.Field("out"), "cannot create the archive (it must not exist yet)", err)

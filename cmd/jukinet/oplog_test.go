@@ -12,6 +12,7 @@ import (
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/biometric"
+	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/pki"
 	"github.com/jukinet/jukinet/store"
 )
@@ -51,7 +52,7 @@ func TestOplogCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := access.SeedDemoOperators(context.Background(), db, biometric.NewSyntheticReader(1, 0.1), ring.Current()); err != nil {
+	if _, err := demo.SeedOperators(context.Background(), db, biometric.NewSyntheticReader(1, 0.1), ring.Current()); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

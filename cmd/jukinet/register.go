@@ -168,8 +168,17 @@ func runRegister(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	var af actorFlags
 	dbf.register(fs, "352063")
 	af.register(fs)
+	netPath := fs.String("network", "", "network description (network.toml): resolves a 本籍 to the municipality that receives the 附票 notice")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
+	}
+	mc := node.MunicipalityConfig{}
+	if *netPath != "" {
+		desc, err := loadDescription(*netPath)
+		if err != nil {
+			return err
+		}
+		mc.DomicileCodes = node.DomicileCodesOf(desc)
 	}
 	actx, db, err := openAs(ctx, &af, &dbf)
 	if err != nil {
@@ -177,9 +186,11 @@ func runRegister(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	defer db.Close()
 	// The municipality's CS, not a bare register: an event recorded from the
-	// console queues the same flows as one from the terminal (転入通知, 附票)
+	// console queues the same flows as one from the terminal (転入通知; 附票
+	// with --network, as serve resolves 本籍 from the network description)
 	// and takes new resident codes from the node's pool (法30条の2).
-	m, err := node.NewMunicipality(db, node.MunicipalityConfig{Municipality: jukinet.LGCode(dbf.node)})
+	mc.Municipality = jukinet.LGCode(db.Node())
+	m, err := node.NewMunicipality(db, mc)
 	if err != nil {
 		return err
 	}

@@ -5,37 +5,51 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/BurntSushi/toml"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/demo"
+	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/pki"
 	"github.com/jukinet/jukinet/store"
+	"github.com/jukinet/jukinet/web"
 )
 
-// nodeFile is node.toml: which node this process is and where its files are.
+// nodeFile is node.toml: which node this process is, where its files are
+// and where it listens. Every listener has an address of its own.
 //
 //	node = "352063"               # node ID
 //	network = "network.toml"      # the network description (relative to node.toml)
-//	data = "/var/lib/jukinet"     # keys: DATA/<node>/ (pki.LoadNode), SQLite: DATA/<node>.db
+//	data = "/var/lib/jukinet"     # keys: DATA/<node>/ (pki.LoadNode, biometric node key), SQLite: DATA/<node>.db
 //	db = ""                       # SQLite file (default DATA/<node>.db)
 //	dsn = ""                      # or a PostgreSQL URL
+//	terminal_addr = "10.0.1.1:8443" # the terminal and the admin console (HTTPS, terminal certificates;
+//	                              #   default: the description's terminal_addr; none: no terminal)
+//	ops_addr = "127.0.0.1:9090"   # plain HTTP for monitoring (localhost or the management LAN)
+//	demo = false                  # the demo setting: 仮想リーダー, demo operators, terminals without a certificate
 //	agencies = "agencies.toml"    # national only: the agency list (法30条の9, 別表)
 //	agency_addr = "0.0.0.0:8443"  # national only: the agency listener (mTLS, agency certificates)
 type nodeFile struct {
-	Node       string `toml:"node"`
-	Network    string `toml:"network"`
-	Data       string `toml:"data"`
-	DB         string `toml:"db"`
-	DSN        string `toml:"dsn"`
-	Agencies   string `toml:"agencies"`
-	AgencyAddr string `toml:"agency_addr"`
+	Node         string `toml:"node"`
+	Network      string `toml:"network"`
+	Data         string `toml:"data"`
+	DB           string `toml:"db"`
+	DSN          string `toml:"dsn"`
+	TerminalAddr string `toml:"terminal_addr"`
+	OpsAddr      string `toml:"ops_addr"`
+	Demo         bool   `toml:"demo"`
+	Agencies     string `toml:"agencies"`
+	AgencyAddr   string `toml:"agency_addr"`
 }
 
 // runServe: jukinet serve --config node.toml [--db PATH | --dsn URL]
@@ -71,13 +85,22 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		return filepath.Join(base, p)
 	}
-	f, err := os.Open(rel(nf.Network))
+	desc, err := loadDescription(rel(nf.Network))
 	if err != nil {
-		return jukinet.E("serve", jukinet.KindNotFound, jukinet.Field("network"), err)
+		return err
 	}
-	desc, err := network.LoadDescription(f)
-	f.Close()
-	if err != nil {
+	self, ok := desc.Node(nf.Node)
+	if !ok {
+		return jukinet.Errorf("serve", jukinet.KindInvalid, "node", "node %s is not in %s", nf.Node, nf.Network)
+	}
+	if nf.TerminalAddr == "" {
+		nf.TerminalAddr = self.TerminalAddr
+	}
+	if self.Role != network.RoleNational && (nf.Agencies != "" || nf.AgencyAddr != "") {
+		return jukinet.Errorf("serve", jukinet.KindInvalid, "agency_addr", "agencies and agency_addr are for the national node only (%s is not it)", nf.Node)
+	}
+	if err := distinctAddrs([][2]string{{"network_addr", self.NetworkAddr}, {"terminal_addr", nf.TerminalAddr},
+		{"ops_addr", nf.OpsAddr}, {"agency_addr", nf.AgencyAddr}}); err != nil {
 		return err
 	}
 	creds, err := pki.LoadNode(rel(nf.Data), nf.Node)
@@ -95,19 +118,11 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	defer db.Close()
 	logf := func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }
-	self, ok := desc.Node(nf.Node)
-	if !ok {
-		return jukinet.Errorf("serve", jukinet.KindInvalid, "node", "node %s is not in %s", nf.Node, nf.Network)
-	}
 	var agencies *node.Agencies
-	if self.Role == network.RoleNational {
-		if nf.Agencies != "" {
-			if agencies, err = node.LoadAgencies(rel(nf.Agencies)); err != nil {
-				return err
-			}
+	if self.Role == network.RoleNational && nf.Agencies != "" {
+		if agencies, err = node.LoadAgencies(rel(nf.Agencies)); err != nil {
+			return err
 		}
-	} else if nf.Agencies != "" || nf.AgencyAddr != "" {
-		return jukinet.Errorf("serve", jukinet.KindInvalid, "agency_addr", "agencies and agency_addr are for the national node only (%s is not it)", nf.Node)
 	}
 	asm, err := node.Assemble(ctx, node.AssemblyConfig{DB: db, Description: desc, SigningKey: creds.SigningKey, Agencies: agencies})
 	if err != nil {
@@ -115,13 +130,58 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	national := asm.National
 	cfg := node.Config{DB: db, Credentials: creds, Description: desc, Handlers: asm.Handlers, Logf: logf}
+	// The compliance report's live checks (G2.4, G2.5, G12.1) look at the
+	// running node; the terminal may ask before Start has returned.
+	var running atomic.Pointer[node.Runtime]
+	live := func() governance.LiveFacts {
+		f := governance.LiveFacts{KeyDir: keyDir(rel(nf.Data), self.ID)}
+		if nf.DSN == "" {
+			f.DBPath = rel(nf.DB)
+		}
+		if rt := running.Load(); rt != nil {
+			f.NetworkAddr, f.TerminalAddr = rt.NetworkAddr(), rt.TerminalAddr()
+		}
+		return f
+	}
+	if nf.TerminalAddr != "" {
+		h, err := serveTerminal(ctx, nf, rel(nf.Data), db, desc, self, asm, live, logf)
+		if err != nil {
+			return err
+		}
+		l, err := net.Listen("tcp", nf.TerminalAddr)
+		if err != nil {
+			return jukinet.E("serve", jukinet.KindUnavailable, jukinet.Field("terminal_addr"), err)
+		}
+		// The node's certificate (network CA) serves the terminals, which
+		// present certificates of this node's terminals (G2.5, G12).
+		cfg.Terminal, cfg.TerminalListener, cfg.TerminalTLS = h, l, creds.TerminalServerTLSConfig(nf.Demo)
+	}
 	rt, err := node.Start(ctx, cfg)
 	if err != nil {
+		if cfg.TerminalListener != nil {
+			cfg.TerminalListener.Close()
+		}
 		return err
 	}
 	defer rt.Close()
+	running.Store(rt)
 	defer asm.RunCheckpointer(ctx, logf)()
 	fmt.Fprintf(stdout, "node %s (%s) listening on %s\n", rt.ID(), rt.Node().Role, rt.NetworkAddr())
+	if a := rt.TerminalAddr(); a != "" {
+		mode := "terminal certificates required"
+		if nf.Demo {
+			mode = "DEMO: 仮想リーダー, terminals without a certificate admitted"
+		}
+		fmt.Fprintf(stdout, "terminal https://%s/ (%s)\n", a, mode)
+	}
+	if nf.OpsAddr != "" {
+		addr, closeOps, err := startOps(nf.OpsAddr, db, logf)
+		if err != nil {
+			return err
+		}
+		defer closeOps()
+		fmt.Fprintf(stdout, "ops http://%s/\n", addr)
+	}
 	if national != nil && nf.AgencyAddr != "" {
 		// A port of its own: the network listener speaks only the inter-node protocol.
 		l, err := net.Listen("tcp", nf.AgencyAddr)
@@ -139,4 +199,71 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// serveTerminal builds the terminal's handler for serve. A deployed node
+// (the default) logs operators in with the biometric node key it was given
+// and knows each terminal only from its certificate. The demo setting
+// (demo = true) creates the key, seeds the demo operators, adds the
+// 仮想リーダー and admits a terminal without a certificate as
+// demo.TerminalID.
+func serveTerminal(ctx context.Context, nf nodeFile, data string, db *store.DB, desc *network.Description, self network.Node,
+	asm *node.Assembly, live func() governance.LiveFacts, logf func(string, ...any)) (http.Handler, error) {
+	w := terminalWiring{DB: db, Self: self, Assembly: asm, Demo: nf.Demo, Logf: logf, Live: live,
+		TerminalOf: web.TerminalFromCert(self.ID, "")}
+	if nf.Demo {
+		ts, err := demo.PrepareNodeTerminal(ctx, db, desc, keyDir(data, self.ID))
+		if err != nil {
+			return nil, err
+		}
+		w.Auth, w.Log, w.Reader = ts.Auth, ts.Log, ts.Reader
+		w.TerminalOf = web.TerminalFromCert(self.ID, demo.TerminalID)
+	} else {
+		var err error
+		if w.Auth, w.Log, err = productionAuth(db, desc, keyDir(data, self.ID)); err != nil {
+			return nil, err
+		}
+	}
+	return terminalHandler(w)
+}
+
+// distinctAddrs refuses two listeners on one address: the same host:port,
+// or the same port where one listens on every interface. Port 0 (any free
+// port) never collides.
+func distinctAddrs(addrs [][2]string) error {
+	type hp struct{ key, host, port string }
+	var seen []hp
+	for _, a := range addrs {
+		if a[1] == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(a[1])
+		if n, perr := strconv.ParseUint(port, 10, 16); err == nil && (perr != nil || n == 0 && port != "0") {
+			err = fmt.Errorf("the port must be a number from 0 to 65535")
+		}
+		if err != nil {
+			return jukinet.Errorf("serve", jukinet.KindInvalid, a[0], "%s %q is not host:port: %v", a[0], a[1], err)
+		}
+		if port == "0" {
+			continue
+		}
+		wildcard := func(h string) bool { ip := net.ParseIP(h); return h == "" || ip != nil && ip.IsUnspecified() }
+		for _, s := range seen {
+			if s.port == port && (s.host == host || wildcard(s.host) || wildcard(host)) {
+				return jukinet.Errorf("serve", jukinet.KindInvalid, a[0], "%s %s is also %s's address: every listener needs an address of its own", a[0], a[1], s.key)
+			}
+		}
+		seen = append(seen, hp{a[0], host, port})
+	}
+	return nil
+}
+
+// loadDescription reads the network description (network.toml).
+func loadDescription(path string) (*network.Description, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, jukinet.E("network.toml", jukinet.KindNotFound, jukinet.Field("network"), err)
+	}
+	defer f.Close()
+	return network.LoadDescription(f)
 }

@@ -10,6 +10,9 @@ import (
 	"github.com/jukinet/jukinet/store"
 )
 
+// The access tests' own operators: the demo network's (package demo seeds
+// the same staff; this package cannot import it).
+
 // DemoTerminal is the terminal SeedDemoOperators registers.
 const DemoTerminal = "T-01"
 

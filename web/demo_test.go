@@ -4,28 +4,28 @@ import (
 	"context"
 	"sync"
 
-	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
 )
 
-// DemoTerminals is the demo network's terminal hook (demo.NetworkConfig's
-// Terminal): every node gets a terminal on a self-signed TLS listener with
+// DemoTerminals is the browser tests' demo-network terminal hook
+// (demo.NetworkConfig's Terminal; `jukinet demo` wires its own in
+// cmd/jukinet): every node gets a terminal on a self-signed TLS listener with
 // the 仮想リーダー, the demo operators and its log's verifier
 // (demo.Network.PrepareTerminal). A municipality's
 // terminal has the counter on its CS (the node's own register, so the
 // counter's events run the flows); the national server's has the
 // self-disclosure; every node has the admin console. Operators receives
 // each node's demo operators (to print them), and may be nil.
-func DemoTerminals(operators func(id string, ops []access.DemoOperator)) func(context.Context, *demo.Network, demo.NodeSpec) (*demo.Terminal, error) {
+func DemoTerminals(operators func(id string, ops []demo.Operator)) func(context.Context, *demo.Network, demo.NodeSpec) (*demo.Terminal, error) {
 	var mu sync.Mutex // the hook may run again when a node restarts
 	return func(ctx context.Context, n *demo.Network, spec demo.NodeSpec) (*demo.Terminal, error) {
 		ts, err := n.PrepareTerminal(ctx, spec.ID)
 		if err != nil {
 			return nil, err
 		}
-		cfg := Config{Terminal: access.DemoTerminal, Title: spec.Name, Auth: ts.Auth, Reader: ts.Reader,
+		cfg := Config{Terminal: demo.TerminalID, Title: spec.Name, Auth: ts.Auth, Demo: true,
 			Operators: ts.Auth, Admin: NewAdminLive(n.DBs[spec.ID], ts.Log, func() governance.LiveFacts { return n.LiveFacts(spec.ID) }), Logf: n.Logf()}
 		switch spec.Role {
 		case network.RoleMunicipality:
@@ -43,7 +43,8 @@ func DemoTerminals(operators func(id string, ops []access.DemoOperator)) func(co
 			ts.Close()
 			return nil, err
 		}
-		tlsCfg, err := SelfSignedTLS("127.0.0.1", "localhost")
+		h = demo.VirtualReader(h, ts.Reader)
+		tlsCfg, err := demo.SelfSignedTLS("127.0.0.1", "localhost")
 		if err != nil {
 			ts.Close()
 			return nil, err

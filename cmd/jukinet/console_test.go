@@ -35,6 +35,21 @@ func governNode(t *testing.T, dbPath string) {
 	}
 }
 
+// handlersAt makes the municipality node of the database at dbPath ready
+// for counter work (demo.SeedHandlers: role holders and the designated
+// handlers of identity information).
+func handlersAt(t *testing.T, dbPath, node string) {
+	t.Helper()
+	db, err := store.Open(context.Background(), store.Config{Path: dbPath, Node: node})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := demo.SeedHandlers(context.Background(), db, jukinet.Today(db.Now())); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // seedOperatorsAt creates the node key under keys and the demo operators
 // (synthetic reader of seed 1) on the database at dbPath.
 func seedOperatorsAt(t *testing.T, dbPath, node, keys string) {

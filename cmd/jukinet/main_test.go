@@ -238,19 +238,25 @@ func TestCommandsTakeTheNodeFromTheDatabase(t *testing.T) {
 	if code, _, stderr := exec(t, "", "import", "--db", db, file); code != 2 && code != 1 || !strings.Contains(stderr, "node") {
 		t.Fatalf("import into a new database with no node: exit %d, %q; want a refusal naming node", code, stderr)
 	}
-	if code, _, stderr := exec(t, "", "import", "--db", db, "--node", "352012", file); code != 0 {
+	// 山口市's operators and their designations (G16-2.1); each command
+	// below acts with a console token of one of them.
+	keys := filepath.Join(dir, "keys")
+	seedOperatorsAt(t, db, "352012", keys)
+	handlersAt(t, db, "352012")
+	as := func(id string, a jukinet.Authority) []string { return tokenArgs(t, db, "352012", keys, 1, id, a) }
+	if code, _, stderr := exec(t, "", append(append([]string{"import", "--db", db, "--node", "352012"}, as("C-SYSADM", jukinet.AuthoritySystemAdmin)...), file)...); code != 0 {
 		t.Fatalf("import --node 352012: exit %d: %s", code, stderr)
 	}
-	if code, _, stderr := exec(t, "", "import", "--db", db, "--node", "352063", file); code == 0 || !strings.Contains(stderr, "belongs to node 352012") {
+	if code, _, stderr := exec(t, "", append(append([]string{"import", "--db", db, "--node", "352063"}, as("C-SYSADM", jukinet.AuthoritySystemAdmin)...), file)...); code == 0 || !strings.Contains(stderr, "belongs to node 352012") {
 		t.Errorf("import --node 352063 into 352012's database: exit %d, %q; want a refusal", code, stderr)
 	}
-	code, out, stderr := exec(t, "", "export", "--db", db, "--purpose", "test")
+	code, out, stderr := exec(t, "", append([]string{"export", "--db", db, "--purpose", "test"}, as("C-SYSADM", jukinet.AuthoritySystemAdmin)...)...)
 	if code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, "山口　花子") {
 		t.Fatalf("export without --node: exit %d, %q %q; want the one resident", code, out, stderr)
 	}
 	// A 転入 to 山口市's address is 山口市's to record (another city's address is refused).
 	in := strings.ReplaceAll(moveIn(t, "山口　次郎", "ヤマグチ　ジロウ"), "山口県防府市寿町7番1号", "山口県山口市亀山町1番1号")
-	code, res, stderr := exec(t, in, "register", "move-in", "--db", db)
+	code, res, stderr := exec(t, in, append([]string{"register", "move-in", "--db", db}, as("C-CLERK", jukinet.AuthorityRecord)...)...)
 	if code != 0 || !regexp.MustCompile(`"lg_code": "352012",\s+"text": "山口県山口市`).MatchString(res) {
 		t.Errorf("move-in without --node: exit %d, %s %s; want a resident of 352012", code, res, stderr)
 	}
@@ -285,10 +291,19 @@ func TestRegisterResolvesDomicileFromNetwork(t *testing.T) {
 		return n
 	}
 	with, without := filepath.Join(dir, "a", "352063.db"), filepath.Join(dir, "b", "352063.db")
-	if code, _, stderr := exec(t, withDomicile("防府　一郎", "ホウフ　イチロウ"), "register", "move-in", "--db", with, "--network", netFile); code != 0 {
+	clerk := func(db string) []string {
+		keys := filepath.Join(filepath.Dir(db), "keys")
+		if _, err := os.Stat(keys); err != nil {
+			os.MkdirAll(filepath.Dir(db), 0o700)
+			seedOperatorsAt(t, db, "352063", keys)
+			governNode(t, db)
+		}
+		return tokenArgs(t, db, "352063", keys, 1, "C-CLERK", jukinet.AuthorityRecord)
+	}
+	if code, _, stderr := exec(t, withDomicile("防府　一郎", "ホウフ　イチロウ"), append([]string{"register", "move-in", "--db", with, "--network", netFile}, clerk(with)...)...); code != 0 {
 		t.Fatalf("move-in --network: exit %d: %s", code, stderr)
 	}
-	if code, _, stderr := exec(t, withDomicile("防府　二郎", "ホウフ　ジロウ"), "register", "move-in", "--db", without); code != 0 {
+	if code, _, stderr := exec(t, withDomicile("防府　二郎", "ホウフ　ジロウ"), append([]string{"register", "move-in", "--db", without}, clerk(without)...)...); code != 0 {
 		t.Fatalf("move-in: exit %d: %s", code, stderr)
 	}
 	if got := annexNotices(with); got != 1 {

@@ -231,6 +231,7 @@ var japaneseRules = func() []japaneseRule {
 		{`^abroad must be true exactly for a 国外転出$`, "国外転出のときだけ国外を指定します。"},
 		{`the address abroad is required`, "国外の住所を入力してください（200文字以内）。"},
 		{`^differs from the municipality$`, "市区町村が一致しません。"},
+		{`^the envelope's ordering key or version \(\d+\) differ from the body's`, "通知の順序キーまたは版が本文と一致しません。"},
 		{`the 本籍 is not in this municipality$`, "本籍がこの市区町村にありません。"},
 
 		// The counter's flows (特例転入, 広域交付, 個人番号).

@@ -341,6 +341,29 @@ func TestRunLayoutOneEncoding(t *testing.T) {
 			}
 		})
 	}
+	// Layout 3 holds a client address after the shared values, only when
+	// there is one: an empty one written out is refused.
+	withAddr := append([]store.LogRecord(nil), recs...)
+	for i := range withAddr {
+		withAddr[i].ClientAddr, withAddr[i].Index = "x", uint64(i)
+	}
+	l3 := store.EncodeRun(withAddr)
+	if err := store.RunRecords(0, l3, nil, 2, func(i int, leaf, _ []byte) bool {
+		if string(leaf) != string(withAddr[i].Leaf()) {
+			t.Errorf("layout 3 record %d read back as %s", i, leaf)
+		}
+		return true
+	}); err != nil || l3[0] != 3 {
+		t.Fatalf("a run with a client address: layout %d, %v", l3[0], err)
+	}
+	k := 1
+	for l3[k] == good[k] {
+		k++
+	}
+	empty := append(append(append([]byte{3}, good[1:k]...), 0), good[k:]...)
+	if err := store.RunRecords(0, empty, nil, 2, func(int, []byte, []byte) bool { return true }); !errors.Is(err, store.ErrBadRun) {
+		t.Errorf("layout 3 with an empty client address read with %v, want ErrBadRun", err)
+	}
 }
 
 // G11.2: every person a request shows is a record of its own, with the

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/demo"
+	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/register"
 	"github.com/jukinet/jukinet/store"
 	"github.com/jukinet/jukinet/store/storetest"
@@ -63,6 +64,11 @@ func TestEveryPersonShownIsRecorded(t *testing.T) {
 			}
 
 			// The export: each person, with the 個人番号 marked.
+			// By a システム管理者 the 本人確認情報管理責任者 designated (G16-2.1).
+			iim := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-IIM", OperatorID: "OP-IIM", Authority: jukinet.AuthorityIdentityManager, Terminal: "T-01"})
+			if _, err := governance.New(f.db).DesignateHandler(iim, governance.HandlerDesignation{CollationID: "C-SA", Name: "C-SA", Scope: "住民記録", From: jukinet.DateOf(now).AddDays(-1)}); err != nil {
+				t.Fatal(err)
+			}
 			admin := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-SA", OperatorID: "OP-SA", Authority: jukinet.AuthoritySystemAdmin, Terminal: "T-09"})
 			n, err := f.g.Export(admin, "transfer to the new system", func(register.Resident) error { return nil })
 			if err != nil {

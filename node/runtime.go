@@ -103,7 +103,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	srv, err := network.NewServer(network.ServerConfig{
 		Self: id, SigningKey: cfg.Credentials.SigningKey, Keys: cfg.Description.Keys(),
 		Policy: cfg.Description.Policy(), RelayCheck: cfg.Description.CheckRelay,
-		Inbox: r.inbox, PeerID: pki.PeerNodeID, Refusals: r.refusals,
+		Inbox: r.inbox, PeerID: cfg.Credentials.PeerNodeID, Refusals: r.refusals, // PeerNodeID refuses revoked certificates per request
 		RatePerSecond: cfg.RatePerPeer, Burst: int(2 * cfg.RatePerPeer),
 	})
 	if err != nil {
@@ -194,7 +194,7 @@ func (r *Runtime) client(peer string) (*network.Client, error) {
 		return c, nil
 	}
 	c, err := network.NewClient(network.ClientConfig{TLS: r.cfg.Credentials.ClientTLSConfig(peer),
-		Keys: r.cfg.Description.Keys(), PeerID: pki.PeerNodeID, Timeout: 30 * time.Second})
+		Keys: r.cfg.Description.Keys(), PeerID: r.cfg.Credentials.PeerNodeID, Timeout: 30 * time.Second})
 	if err != nil {
 		return nil, err
 	}

@@ -2,12 +2,14 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jukinet/jukinet"
@@ -59,6 +61,14 @@ type Runtime struct {
 	clientMu sync.Mutex
 	clients  map[string]*network.Client
 	closed   sync.Once
+	desc     atomic.Pointer[liveDescription] // SetDescription swaps it
+}
+
+// liveDescription is the network description the listener and sender use
+// now, with the firewall policy computed from it once.
+type liveDescription struct {
+	d      *network.Description
+	policy *network.Policy
 }
 
 // Start starts the node's listeners and sender. The runtime runs until Close
@@ -93,6 +103,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		apply[k] = network.ApplyFunc(h)
 	}
 	r := &Runtime{cfg: cfg, self: self, clients: map[string]*network.Client{}}
+	r.desc.Store(&liveDescription{d: cfg.Description, policy: cfg.Description.Policy()})
 	r.inbox = network.NewStoreInbox(cfg.DB, apply)
 	r.inbox.AuthorizeKey = KeyAuthorizer(cfg.Description, id)
 	logger := cfg.Logger
@@ -101,8 +112,8 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	r.refusals = network.NewRefusalLog(cfg.DB, logger, nil)
 	srv, err := network.NewServer(network.ServerConfig{
-		Self: id, SigningKey: cfg.Credentials.SigningKey, Keys: cfg.Description.Keys(),
-		Policy: cfg.Description.Policy(), RelayCheck: cfg.Description.CheckRelay,
+		Self: id, SigningKey: cfg.Credentials.SigningKey, Keys: r.keys,
+		Policy: runtimePolicy{r}, RelayCheck: func(relayer, origin string) error { return r.desc.Load().d.CheckRelay(relayer, origin) },
 		Inbox: r.inbox, PeerID: cfg.Credentials.PeerNodeID, Refusals: r.refusals, // PeerNodeID refuses revoked certificates per request
 		RatePerSecond: cfg.RatePerPeer, Burst: int(2 * cfg.RatePerPeer),
 	})
@@ -112,7 +123,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	sender, err := network.NewSender(network.SenderConfig{
 		DB: cfg.DB, SigningKey: cfg.Credentials.SigningKey,
 		Addr: func(n string) (string, bool) {
-			nd, ok := cfg.Description.Node(n)
+			nd, ok := r.desc.Load().d.Node(n)
 			return nd.NetworkAddr, ok && nd.NetworkAddr != ""
 		},
 		Client: r.client, Batch: cfg.OutboxBatch, Logf: cfg.Logf,
@@ -186,6 +197,44 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	return r, nil
 }
 
+// keys looks signing keys up in the current description.
+func (r *Runtime) keys(id string) (ed25519.PublicKey, bool) {
+	n, ok := r.desc.Load().d.Node(id)
+	return n.SigningKey, ok
+}
+
+// runtimePolicy is the firewall policy of the current description.
+type runtimePolicy struct{ r *Runtime }
+
+func (p runtimePolicy) Allow(from, to string, kind network.Kind) error {
+	return p.r.desc.Load().policy.Allow(from, to, kind)
+}
+
+// SetDescription makes the listener and the sender use d from their next
+// request on (`jukinet serve` on SIGHUP): peers' addresses, signing keys and
+// accept rules. Queues and connections are kept. This node must keep its
+// role and signing key. The message handlers and the log witness keep the
+// description they were assembled with: a change of role, prefecture or
+// witness needs a restart.
+// Errors: KindInvalid when d does not hold this node as it is.
+func (r *Runtime) SetDescription(d *network.Description) error {
+	const op = "node.Runtime.SetDescription"
+	self, ok := d.Node(r.self.ID)
+	switch {
+	case !ok:
+		return jukinet.Errorf(op, jukinet.KindInvalid, "node", "node %s is not in the new network description", r.self.ID)
+	case self.Role != r.self.Role || self.Prefecture != r.self.Prefecture:
+		return jukinet.Errorf(op, jukinet.KindInvalid, "kind", "node %s changes role or prefecture in the new description; restart to apply that", r.self.ID)
+	case !self.SigningKey.Equal(r.cfg.Credentials.SigningPublicKey()):
+		return jukinet.Errorf(op, jukinet.KindInvalid, "signing_key", "the new description's signing key of %s is not this node's key", r.self.ID)
+	}
+	r.desc.Store(&liveDescription{d: d, policy: d.Policy()})
+	return nil
+}
+
+// Description is the network description in use.
+func (r *Runtime) Description() *network.Description { return r.desc.Load().d }
+
 // client returns the (cached) client that reaches peer.
 func (r *Runtime) client(peer string) (*network.Client, error) {
 	r.clientMu.Lock()
@@ -194,7 +243,7 @@ func (r *Runtime) client(peer string) (*network.Client, error) {
 		return c, nil
 	}
 	c, err := network.NewClient(network.ClientConfig{TLS: r.cfg.Credentials.ClientTLSConfig(peer),
-		Keys: r.cfg.Description.Keys(), PeerID: r.cfg.Credentials.PeerNodeID, Timeout: 30 * time.Second})
+		Keys: r.keys, PeerID: r.cfg.Credentials.PeerNodeID, Timeout: 30 * time.Second})
 	if err != nil {
 		return nil, err
 	}

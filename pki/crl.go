@@ -245,3 +245,9 @@ func (r *Revocations) CheckState(cs *tls.ConnectionState) error {
 	}
 	return r.Check(cs.PeerCertificates[0])
 }
+
+// ReadCertificateFile reads one PEM certificate (e.g. the one to revoke).
+// Errors: KindNotFound, KindInvalid.
+func ReadCertificateFile(path string) (*x509.Certificate, error) {
+	return readCertificate("pki.ReadCertificateFile", path)
+}

@@ -39,7 +39,17 @@ type nodeFile struct {
 }
 
 // runServe: jukinet serve --config node.toml [--db PATH | --dsn URL]
+// SIGHUP reloads the CRL, network.toml and agencies.toml (reloadNode).
 func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	return serveNode(ctx, args, stdout, stderr, hup)
+}
+
+// serveNode is runServe reloading on every value of hup; tests send on it
+// what SIGHUP sends.
+func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-chan os.Signal) error {
 	fs := newFlags("serve", stderr)
 	cfgPath := fs.String("config", "", "node.toml")
 	dbPath := fs.String("db", "", "SQLite database (overrides node.toml)")
@@ -82,6 +92,10 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	creds, err := pki.LoadNode(rel(nf.Data), nf.Node)
 	if err != nil {
+		return err
+	}
+	crlPath := filepath.Join(rel(nf.Data), pki.CRLFile)
+	if _, err := creds.Revocations.LoadFile(crlPath); err != nil {
 		return err
 	}
 	if nf.DB == "" && nf.DSN == "" {
@@ -137,6 +151,63 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		defer al.Close()
 		fmt.Fprintf(stdout, "agency listener on %s (POST %s)\n", al.Addr(), node.AgencyProvidePath)
 	}
-	<-ctx.Done()
+	re := &nodeReloader{network: rel(nf.Network), crl: crlPath, creds: creds, rt: rt, national: national}
+	if national != nil && nf.Agencies != "" {
+		re.agencies = rel(nf.Agencies)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-hup:
+			if err := re.reload(); err != nil {
+				logf("reload refused, the running configuration is kept: %v", err)
+				continue
+			}
+			n, _ := creds.Revocations.Number()
+			logf("reloaded %s, %s (CRL %v, %d revoked)", re.network, re.crl, n, creds.Revocations.Len())
+		}
+	}
+}
+
+// nodeReloader re-reads what `serve` may change without a restart: the CRL,
+// the network description and (national) the agency list. Queues,
+// connections and listeners stay; a revoked peer is refused from its next
+// handshake or request.
+type nodeReloader struct {
+	network, crl, agencies string
+	creds                  *pki.NodeCredentials
+	rt                     *node.Runtime
+	national               *node.National
+}
+
+// reload applies the CRL first and on its own (a revocation never waits for
+// another file to be fixed), then the description and the agency list
+// together: a bad one of those changes neither.
+func (re *nodeReloader) reload() error {
+	if _, err := re.creds.Revocations.LoadFile(re.crl); err != nil {
+		return err
+	}
+	f, err := os.Open(re.network)
+	if err != nil {
+		return jukinet.E("serve.reload", jukinet.KindNotFound, jukinet.Field("network"), err)
+	}
+	desc, err := network.LoadDescription(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	var agencies *node.Agencies
+	if re.agencies != "" {
+		if agencies, err = node.LoadAgencies(re.agencies); err != nil {
+			return err
+		}
+	}
+	if err := re.rt.SetDescription(desc); err != nil {
+		return err
+	}
+	if agencies != nil {
+		re.national.SetAgencies(agencies)
+	}
 	return nil
 }

@@ -411,3 +411,29 @@ func queryIn(tx *store.Tx, prefix string, vals []any, row func(scan func(...any)
 	}
 	return nil
 }
+
+// InboxApplied counts the received messages applied, by kind name, for the ops
+// metrics. It reads only the inbox's kind and state columns (no personal
+// data) and scans the inbox: call it at scrape time, not per message.
+// Errors: KindInternal.
+func InboxApplied(ctx context.Context, db *store.DB) (map[string]int64, error) {
+	const op = "network.InboxApplied"
+	rows, err := db.SQL().QueryContext(ctx, `SELECT kind, COUNT(*) FROM inbox WHERE state = 'applied' GROUP BY kind`)
+	if err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, jukinet.E(op, jukinet.KindInternal, err)
+		}
+		out[k] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	return out, nil
+}

@@ -35,6 +35,10 @@ type SenderConfig struct {
 	Rand   *rand.Rand                                 // jitter; default a PCG seeded from the clock
 	Now    func() time.Time                           // default the DB's clock
 	Sent   func(dest string, delivered, rejected int) // optional, after each committed batch
+	// Observe, if set, gets each settled batch's delivery latency: from
+	// sending the request to committing its receipts (ops metrics). It
+	// runs on the delivery path: keep it cheap (a histogram observation).
+	Observe func(dest string, messages int, took time.Duration)
 }
 
 // Sender delivers a node's outbox (DESIGN.md §4): per destination, in seq
@@ -211,6 +215,7 @@ func (s *Sender) runDest(ctx context.Context, dest string, jitter func(int) time
 			continue
 		}
 		idle = 0
+		start := time.Now()
 		sent, err := s.send(ctx, dest, batch)
 		if rerr := finish(); rerr != nil && err == nil && ctx.Err() == nil {
 			// The previous batch was delivered but not recorded: its rows
@@ -228,7 +233,13 @@ func (s *Sender) runDest(ctx context.Context, dest string, jitter func(int) time
 		attempt = 0
 		done := make(chan error, 1)
 		recording, after = done, batch[len(batch)-1].seq
-		go func() { done <- s.record(ctx, sent) }()
+		go func() {
+			err := s.record(ctx, sent)
+			if err == nil && s.cfg.Observe != nil {
+				s.cfg.Observe(dest, len(sent.batch), time.Since(start))
+			}
+			done <- err
+		}()
 	}
 }
 

@@ -42,6 +42,9 @@ type Config struct {
 	// Logger takes the structured lines of refusals at the network listener;
 	// default slog.Default() with the node's ID.
 	Logger *slog.Logger
+	// ObserveDelivery, if set, gets each settled outbox batch's delivery
+	// latency (network.SenderConfig.Observe; the ops metrics).
+	ObserveDelivery func(dest string, messages int, took time.Duration)
 }
 
 // Runtime hosts ONE node: its database, credentials, network listener
@@ -126,7 +129,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 			nd, ok := r.desc.Load().d.Node(n)
 			return nd.NetworkAddr, ok && nd.NetworkAddr != ""
 		},
-		Client: r.client, Batch: cfg.OutboxBatch, Logf: cfg.Logf,
+		Client: r.client, Batch: cfg.OutboxBatch, Logf: cfg.Logf, Observe: cfg.ObserveDelivery,
 	})
 	if err != nil {
 		return nil, jukinet.E(op, err)

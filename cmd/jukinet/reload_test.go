@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"io"
 	"math/big"
+	"net/http"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
@@ -290,5 +292,45 @@ func TestPKIRevokeCommand(t *testing.T) {
 	}
 	if err := creds.Revocations.Check(revoked.Leaf()); err == nil {
 		t.Error("352063 is not revoked by the written CRL")
+	}
+}
+
+// With ops_addr, serve runs the ops listener: /readyz checks the node's
+// network listener, /metrics reports the loaded CRL.
+func TestServeOpsListener(t *testing.T) {
+	n := newServeNetwork(t)
+	opsAddr := freePort(t)
+	f, err := os.OpenFile(n.config("350001"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "ops_addr = %q\n", opsAddr)
+	f.Close()
+	n.revoke(t, "352063")
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- serveNode(ctx, []string{"--config", n.config("350001")}, out, errOut, nil) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v (stderr %q)", err, errOut)
+		}
+	}()
+	waitFor(t, "the ops listener", 30*time.Second, func() bool { return strings.Contains(out.String(), "ops listener on") })
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + opsAddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, "ok listener network") {
+		t.Errorf("/readyz: %d %q", code, body)
+	}
+	if _, body := get("/metrics"); !strings.Contains(body, "\njukinet_crl_revoked 1\n") {
+		t.Errorf("/metrics does not report the one revoked certificate:\n%s", body)
 	}
 }

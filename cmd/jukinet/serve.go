@@ -15,6 +15,7 @@ import (
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
+	"github.com/jukinet/jukinet/ops"
 	"github.com/jukinet/jukinet/pki"
 	"github.com/jukinet/jukinet/store"
 )
@@ -28,6 +29,7 @@ import (
 //	dsn = ""                      # or a PostgreSQL URL
 //	agencies = "agencies.toml"    # national only: the agency list (法30条の9, 別表)
 //	agency_addr = "0.0.0.0:8443"  # national only: the agency listener (mTLS, agency certificates)
+//	ops_addr = "127.0.0.1:9090"   # the ops listener: /metrics, /healthz, /readyz (plain HTTP)
 type nodeFile struct {
 	Node       string `toml:"node"`
 	Network    string `toml:"network"`
@@ -36,6 +38,7 @@ type nodeFile struct {
 	DSN        string `toml:"dsn"`
 	Agencies   string `toml:"agencies"`
 	AgencyAddr string `toml:"agency_addr"`
+	OpsAddr    string `toml:"ops_addr"`
 }
 
 // runServe: jukinet serve --config node.toml [--db PATH | --dsn URL]
@@ -128,12 +131,17 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 		return err
 	}
 	national := asm.National
-	cfg := node.Config{DB: db, Credentials: creds, Description: desc, Handlers: asm.Handlers, Logf: logf}
+	opsh, err := ops.NewHandler(ops.Config{DB: db, Revocations: creds.Revocations})
+	if err != nil {
+		return err
+	}
+	cfg := node.Config{DB: db, Credentials: creds, Description: desc, Handlers: asm.Handlers, Logf: logf, ObserveDelivery: opsh.ObserveDelivery}
 	rt, err := node.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
+	opsh.AddListener("network", rt.NetworkAddr())
 	defer asm.RunCheckpointer(ctx, logf)()
 	fmt.Fprintf(stdout, "node %s (%s) listening on %s\n", rt.ID(), rt.Node().Role, rt.NetworkAddr())
 	if national != nil && nf.AgencyAddr != "" {
@@ -149,7 +157,16 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 			return err
 		}
 		defer al.Close()
+		opsh.AddListener("agency", al.Addr())
 		fmt.Fprintf(stdout, "agency listener on %s (POST %s)\n", al.Addr(), node.AgencyProvidePath)
+	}
+	if nf.OpsAddr != "" {
+		srv, err := ops.Listen(nf.OpsAddr, opsh)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		fmt.Fprintf(stdout, "ops listener on %s (/metrics, /healthz, /readyz)\n", srv.Addr())
 	}
 	re := &nodeReloader{network: rel(nf.Network), crl: crlPath, creds: creds, rt: rt, national: national}
 	if national != nil && nf.Agencies != "" {

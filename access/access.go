@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode"
@@ -111,6 +112,7 @@ type Options struct {
 	Rand           io.Reader        // default crypto/rand.Reader
 	SystemName     string           // system principal of login records; default "access"
 	TouchThreshold time.Duration    // how stale last-seen may get before a request refreshes it; default IdleTimeout/15
+	Logger         *slog.Logger     // lockouts (the terminal, never the 照合ID); default discards
 }
 
 // Service is the access control of one node. It is safe for concurrent use.
@@ -147,6 +149,9 @@ func New(db *store.DB, keys KeyRing, opt Options) (*Service, error) {
 	}
 	if opt.Rand == nil {
 		opt.Rand = rand.Reader
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opt.SystemName == "" {
 		opt.SystemName = "access"

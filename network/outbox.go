@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -39,6 +40,9 @@ type SenderConfig struct {
 	// sending the request to committing its receipts (ops metrics). It
 	// runs on the delivery path: keep it cheap (a histogram observation).
 	Observe func(dest string, messages int, took time.Duration)
+	// Logger, if set, gets delivery failures as structured lines (peer,
+	// reason, kind, attempt) instead of Logf.
+	Logger *slog.Logger
 }
 
 // Sender delivers a node's outbox (DESIGN.md §4): per destination, in seq
@@ -178,7 +182,12 @@ func (s *Sender) runDest(ctx context.Context, dest string, jitter func(int) time
 	retry := func(err error, batch []outRow) {
 		wait := jitter(attempt)
 		attempt++
-		s.cfg.Logf("outbox %s: %v (retry in %s)", dest, err, wait.Round(time.Millisecond))
+		if s.cfg.Logger != nil {
+			s.cfg.Logger.Warn("delivery failed", "peer", dest, "reason", ReasonOf(err).String(), "kind", jukinet.ErrorKind(err).String(),
+				"attempt", attempt, "retry_in", wait.Round(time.Millisecond).String(), "err", err)
+		} else {
+			s.cfg.Logf("outbox %s: %v (retry in %s)", dest, err, wait.Round(time.Millisecond))
+		}
 		if batch != nil {
 			s.recordFailure(ctx, dest, batch, err, wait)
 		}

@@ -39,9 +39,12 @@ type Config struct {
 	OutboxBatch int                              // messages per request; default network.DefaultOutboxBatch
 	RatePerPeer float64                          // requests per second per peer; default 500
 	Logf        func(format string, args ...any) // diagnostics; default discards
-	// Logger takes the structured lines of refusals at the network listener;
-	// default slog.Default() with the node's ID.
-	Logger *slog.Logger
+	// Logger takes the structured lines of refusals at the network listener
+	// and of requests slower than SlowRequest (default slog.Default() with
+	// the node's ID); if set, also the sender's delivery failures (peer,
+	// reason) instead of Logf.
+	Logger      *slog.Logger
+	SlowRequest time.Duration // default 2 s
 	// ObserveDelivery, if set, gets each settled outbox batch's delivery
 	// latency (network.SenderConfig.Observe; the ops metrics).
 	ObserveDelivery func(dest string, messages int, took time.Duration)
@@ -129,7 +132,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 			nd, ok := r.desc.Load().d.Node(n)
 			return nd.NetworkAddr, ok && nd.NetworkAddr != ""
 		},
-		Client: r.client, Batch: cfg.OutboxBatch, Logf: cfg.Logf, Observe: cfg.ObserveDelivery,
+		Client: r.client, Batch: cfg.OutboxBatch, Logf: cfg.Logf, Observe: cfg.ObserveDelivery, Logger: cfg.Logger,
 	})
 	if err != nil {
 		return nil, jukinet.E(op, err)
@@ -161,6 +164,10 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return runCtx }}
+	if cfg.SlowRequest <= 0 {
+		cfg.SlowRequest = 2 * time.Second
+	}
+	r.server.Handler = logSlow(logger, "network", cfg.SlowRequest, srv)
 	r.wg.Add(2)
 	go func() {
 		defer r.wg.Done()
@@ -199,6 +206,32 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	}()
 	return r, nil
 }
+
+// logSlow logs requests slower than limit: listener, path, status and
+// duration (no query string, no body, no peer certificate detail).
+func logSlow(l *slog.Logger, listener string, limit time.Duration, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, req)
+		if took := time.Since(start); took > limit {
+			l.Warn("slow request", "listener", listener, "method", req.Method, "path", req.URL.Path, "status", sw.status,
+				"took", took.Round(time.Millisecond).String(), "remote", req.RemoteAddr)
+		}
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // keys looks signing keys up in the current description.
 func (r *Runtime) keys(id string) (ed25519.PublicKey, bool) {

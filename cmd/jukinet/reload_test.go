@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/big"
@@ -204,14 +205,26 @@ func TestServeReloadRefusesRevokedPeer(t *testing.T) {
 	if err := n.send(national, "national"); err != nil {
 		t.Errorf("after the reload, national: %v", err)
 	}
-	waitFor(t, "the reload's log line", 5*time.Second, func() bool { return strings.Contains(errOut.String(), "reloaded") })
+	waitFor(t, "the reload's log line", 5*time.Second, func() bool { return len(logLines(t, errOut.String(), "reloaded")) > 0 })
+	// serve logs JSON lines: its start, its listener, the refused handshake.
+	if ls := logLines(t, errOut.String(), "listening"); len(ls) == 0 || ls[0]["listener"] != "network" || ls[0]["addr"] != n.addr["350001"] {
+		t.Errorf("listening lines %v, want the network listener at %s", ls, n.addr["350001"])
+	}
+	if len(logLines(t, errOut.String(), "node started")) != 1 {
+		t.Error("no \"node started\" line")
+	}
+	if !strings.Contains(errOut.String(), "is revoked") {
+		t.Errorf("the refused handshake is not logged:\n%s", errOut)
+	}
 
 	// A broken network.toml is refused and the node keeps serving.
 	if err := os.WriteFile(filepath.Join(n.dir, "network.toml"), []byte("[[node]]\nid = 1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	hup <- syscall.SIGHUP
-	waitFor(t, "the refused reload's log line", 5*time.Second, func() bool { return strings.Contains(errOut.String(), "reload refused") })
+	waitFor(t, "the refused reload's log line", 5*time.Second, func() bool {
+		return len(logLines(t, errOut.String(), "reload refused, the running configuration is kept")) > 0
+	})
 	if err := n.send(national, "national"); err != nil {
 		t.Errorf("after a refused reload, national: %v", err)
 	}
@@ -333,4 +346,23 @@ func TestServeOpsListener(t *testing.T) {
 	if _, body := get("/metrics"); !strings.Contains(body, "\njukinet_crl_revoked 1\n") {
 		t.Errorf("/metrics does not report the one revoked certificate:\n%s", body)
 	}
+}
+
+// logLines parses serve's JSON log lines and returns those with message msg.
+func logLines(t *testing.T, out, msg string) []map[string]any {
+	t.Helper()
+	var found []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", line, err)
+		}
+		if m["msg"] == msg {
+			found = append(found, m)
+		}
+	}
+	return found
 }

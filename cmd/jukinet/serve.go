@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -57,7 +58,12 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 	cfgPath := fs.String("config", "", "node.toml")
 	dbPath := fs.String("db", "", "SQLite database (overrides node.toml)")
 	dsn := fs.String("dsn", "", "PostgreSQL URL (overrides node.toml)")
+	logFormat := fs.String("log-format", "json", "log lines on stderr as json or text")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, *logFormat)
+	if err != nil {
 		return err
 	}
 	if *cfgPath == "" {
@@ -111,7 +117,10 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 		return err
 	}
 	defer db.Close()
-	logf := func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }
+	logger = logger.With("node", nf.Node)
+	// Components that report free text (Logf) get a line each at warning
+	// level: they report failures.
+	logf := func(f string, a ...any) { logger.Warn(fmt.Sprintf(f, a...)) }
 	self, ok := desc.Node(nf.Node)
 	if !ok {
 		return jukinet.Errorf("serve", jukinet.KindInvalid, "node", "node %s is not in %s", nf.Node, nf.Network)
@@ -126,7 +135,7 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 	} else if nf.Agencies != "" || nf.AgencyAddr != "" {
 		return jukinet.Errorf("serve", jukinet.KindInvalid, "agency_addr", "agencies and agency_addr are for the national node only (%s is not it)", nf.Node)
 	}
-	asm, err := node.Assemble(ctx, node.AssemblyConfig{DB: db, Description: desc, SigningKey: creds.SigningKey, Agencies: agencies})
+	asm, err := node.Assemble(ctx, node.AssemblyConfig{DB: db, Description: desc, SigningKey: creds.SigningKey, Agencies: agencies, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -135,7 +144,7 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 	if err != nil {
 		return err
 	}
-	cfg := node.Config{DB: db, Credentials: creds, Description: desc, Handlers: asm.Handlers, Logf: logf, ObserveDelivery: opsh.ObserveDelivery}
+	cfg := node.Config{DB: db, Credentials: creds, Description: desc, Handlers: asm.Handlers, Logf: logf, ObserveDelivery: opsh.ObserveDelivery, Logger: logger}
 	rt, err := node.Start(ctx, cfg)
 	if err != nil {
 		return err
@@ -144,6 +153,10 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 	opsh.AddListener("network", rt.NetworkAddr())
 	defer asm.RunCheckpointer(ctx, logf)()
 	fmt.Fprintf(stdout, "node %s (%s) listening on %s\n", rt.ID(), rt.Node().Role, rt.NetworkAddr())
+	n, _ := creds.Revocations.Number()
+	logger.Info("node started", "role", string(rt.Node().Role), "version", version, "policy", jukinet.PolicyVersion(),
+		"crl", fmt.Sprint(n), "revoked", creds.Revocations.Len())
+	logger.Info("listening", "listener", "network", "addr", rt.NetworkAddr())
 	if national != nil && nf.AgencyAddr != "" {
 		// A port of its own: the network listener speaks only the inter-node protocol.
 		l, err := net.Listen("tcp", nf.AgencyAddr)
@@ -158,6 +171,7 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 		}
 		defer al.Close()
 		opsh.AddListener("agency", al.Addr())
+		logger.Info("listening", "listener", "agency", "addr", al.Addr())
 		fmt.Fprintf(stdout, "agency listener on %s (POST %s)\n", al.Addr(), node.AgencyProvidePath)
 	}
 	if nf.OpsAddr != "" {
@@ -167,6 +181,7 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 		}
 		defer srv.Close()
 		fmt.Fprintf(stdout, "ops listener on %s (/metrics, /healthz, /readyz)\n", srv.Addr())
+		logger.Info("listening", "listener", "ops", "addr", srv.Addr())
 	}
 	re := &nodeReloader{network: rel(nf.Network), crl: crlPath, creds: creds, rt: rt, national: national}
 	if national != nil && nf.Agencies != "" {
@@ -178,11 +193,11 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 			return nil
 		case <-hup:
 			if err := re.reload(); err != nil {
-				logf("reload refused, the running configuration is kept: %v", err)
+				logger.Error("reload refused, the running configuration is kept", "err", err)
 				continue
 			}
 			n, _ := creds.Revocations.Number()
-			logf("reloaded %s, %s (CRL %v, %d revoked)", re.network, re.crl, n, creds.Revocations.Len())
+			logger.Info("reloaded", "network", re.network, "crl", fmt.Sprint(n), "revoked", creds.Revocations.Len(), "agencies", re.agencies)
 		}
 	}
 }
@@ -227,4 +242,17 @@ func (re *nodeReloader) reload() error {
 		re.national.SetAgencies(agencies)
 	}
 	return nil
+}
+
+// newLogger returns the slog logger of a command: JSON lines (serve's
+// default: log collectors parse them) or text (the CLI's). Lines never hold
+// personal data: components log node IDs, kinds, reasons and sizes.
+func newLogger(w io.Writer, format string) (*slog.Logger, error) {
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	}
+	return nil, usageErr("--log-format must be json or text, not %q", format)
 }

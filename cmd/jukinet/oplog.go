@@ -243,7 +243,14 @@ func runOplogVerify(ctx context.Context, args []string, _ io.Reader, stdout, std
 	defer db.Close()
 	l := oplog.NewSQLLog(db)
 	start := time.Now()
-	r, err := l.Verify(ctx, oplog.Verifier{Origin: oplog.Origin(kf.domain, df.node), Log: lv, Witnesses: ws})
+	bar := newProgress(stderr, "verify")
+	size, err := l.Size(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := l.Verify(ctx, oplog.Verifier{Origin: oplog.Origin(kf.domain, df.node), Log: lv, Witnesses: ws,
+		Progress: func(rows uint64) { bar.update64(rows, size) }})
+	bar.done()
 	if err != nil {
 		return err
 	}

@@ -174,3 +174,22 @@ func (p *progress) done() {
 		fmt.Fprintln(p.w)
 	}
 }
+
+// newByteProgress is a progress that counts bytes written through writer,
+// for work whose total is not known ahead (a spinner with a byte count).
+func newByteProgress(w io.Writer, label string) *progress {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return &progress{}
+	}
+	return &progress{w: w, bar: progressbar.NewOptions64(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(label),
+		progressbar.OptionShowBytes(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSpinnerType(14))}
+}
+
+// writer returns out, counting on the bar what is written to it.
+func (p *progress) writer(out io.Writer) io.Writer {
+	if p.bar == nil {
+		return out
+	}
+	return io.MultiWriter(out, p.bar)
+}

@@ -54,7 +54,13 @@ type StoreInbox struct {
 	// ReasonInvalidBody, with the error as detail); any other error fails the
 	// batch. Set it before the first Deliver.
 	AuthorizeKey func(tx *store.Tx, from string, e *Envelope) error
+	observe      func(envs []*Envelope, outcomes []Outcome)
 }
+
+// Observe makes the inbox call f with each committed batch and its
+// outcomes (the ops metrics count them by kind and status). Call it before
+// the first Deliver; f runs on the delivery path and must be cheap.
+func (in *StoreInbox) Observe(f func(envs []*Envelope, outcomes []Outcome)) { in.observe = f }
 
 // NewStoreInbox returns the inbox of db with the given handlers; a kind
 // without a handler is refused (deny by default).
@@ -101,6 +107,9 @@ func (in *StoreInbox) Deliver(ctx context.Context, from string, envs []*Envelope
 	}
 	if err != nil {
 		return nil, err
+	}
+	if in.observe != nil {
+		in.observe(envs, outcomes)
 	}
 	return outcomes, nil
 }
@@ -410,30 +419,4 @@ func queryIn(tx *store.Tx, prefix string, vals []any, row func(scan func(...any)
 		}
 	}
 	return nil
-}
-
-// InboxApplied counts the received messages applied, by kind name, for the ops
-// metrics. It reads only the inbox's kind and state columns (no personal
-// data) and scans the inbox: call it at scrape time, not per message.
-// Errors: KindInternal.
-func InboxApplied(ctx context.Context, db *store.DB) (map[string]int64, error) {
-	const op = "network.InboxApplied"
-	rows, err := db.SQL().QueryContext(ctx, `SELECT kind, COUNT(*) FROM inbox WHERE state = 'applied' GROUP BY kind`)
-	if err != nil {
-		return nil, jukinet.E(op, jukinet.KindInternal, err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var k string
-		var n int64
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, jukinet.E(op, jukinet.KindInternal, err)
-		}
-		out[k] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, jukinet.E(op, jukinet.KindInternal, err)
-	}
-	return out, nil
 }

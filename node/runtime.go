@@ -48,6 +48,9 @@ type Config struct {
 	// ObserveDelivery, if set, gets each settled outbox batch's delivery
 	// latency (network.SenderConfig.Observe; the ops metrics).
 	ObserveDelivery func(dest string, messages int, took time.Duration)
+	// ObserveInbox, if set, gets each committed received batch and its
+	// outcomes (network.StoreInbox.Observe; the ops metrics).
+	ObserveInbox func(envs []*network.Envelope, outcomes []network.Outcome)
 }
 
 // Runtime hosts ONE node: its database, credentials, network listener
@@ -117,6 +120,9 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		logger = slog.Default().With("node", id)
 	}
 	r.refusals = network.NewRefusalLog(cfg.DB, logger, nil)
+	if cfg.ObserveInbox != nil {
+		r.inbox.Observe(cfg.ObserveInbox)
+	}
 	srv, err := network.NewServer(network.ServerConfig{
 		Self: id, SigningKey: cfg.Credentials.SigningKey, Keys: r.keys,
 		Policy: runtimePolicy{r}, RelayCheck: func(relayer, origin string) error { return r.desc.Load().d.CheckRelay(relayer, origin) },

@@ -144,7 +144,8 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 	if err != nil {
 		return err
 	}
-	cfg := node.Config{DB: db, Credentials: creds, Description: desc, Handlers: asm.Handlers, Logf: logf, ObserveDelivery: opsh.ObserveDelivery, Logger: logger}
+	cfg := node.Config{DB: db, Credentials: creds, Description: desc, Handlers: asm.Handlers, Logf: logf, ObserveDelivery: opsh.ObserveDelivery,
+		ObserveInbox: opsh.ObserveInbox, Logger: logger}
 	rt, err := node.Start(ctx, cfg)
 	if err != nil {
 		return err

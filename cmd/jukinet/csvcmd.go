@@ -193,3 +193,43 @@ func (p *progress) writer(out io.Writer) io.Writer {
 	}
 	return io.MultiWriter(out, p.bar)
 }
+
+// spinner redraws an indeterminate bar with the elapsed time until stop, on
+// a terminal only; its goroutine is owned by the spinner.
+type spinner struct {
+	p    *progress
+	quit chan struct{}
+	done chan struct{}
+}
+
+func newSpinner(w io.Writer, label string) *spinner {
+	s := &spinner{p: &progress{}, quit: make(chan struct{}), done: make(chan struct{})}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		s.p = &progress{w: w, bar: progressbar.NewOptions64(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(label),
+			progressbar.OptionSetElapsedTime(true), progressbar.OptionSpinnerType(14), progressbar.OptionThrottle(200*time.Millisecond))}
+	}
+	go func() {
+		defer close(s.done)
+		if s.p.bar == nil {
+			<-s.quit
+			return
+		}
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.quit:
+				return
+			case <-t.C:
+				s.p.bar.Add(0)
+			}
+		}
+	}()
+	return s
+}
+
+func (s *spinner) stop() {
+	close(s.quit)
+	<-s.done
+	s.p.done()
+}

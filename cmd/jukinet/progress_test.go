@@ -84,3 +84,33 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 		t.Errorf("not a terminal: wrote %q to a buffer and %d bytes to a file, want nothing", buf.String(), info.Size())
 	}
 }
+
+// The bench spinner draws on a terminal and stops cleanly; elsewhere it
+// writes nothing.
+func TestSpinnerOnlyOnATerminal(t *testing.T) {
+	master, slave := openPTY(t)
+	s := newSpinner(slave, "bench demo")
+	time.Sleep(600 * time.Millisecond)
+	s.stop()
+	got := make(chan string, 1)
+	go func() { // ends when the test closes master
+		buf := make([]byte, 4096)
+		n, _ := master.Read(buf)
+		got <- string(buf[:n])
+	}()
+	select {
+	case out := <-got:
+		if !strings.Contains(out, "bench demo") {
+			t.Errorf("terminal output %q, want the label", out)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no spinner on the terminal")
+	}
+	var buf bytes.Buffer
+	s = newSpinner(&buf, "bench demo")
+	time.Sleep(300 * time.Millisecond)
+	s.stop()
+	if buf.Len() != 0 {
+		t.Errorf("not a terminal: wrote %q", buf.String())
+	}
+}

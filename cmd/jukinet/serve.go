@@ -43,7 +43,7 @@ type nodeFile struct {
 }
 
 // runServe: jukinet serve --config node.toml [--db PATH | --dsn URL]
-// SIGHUP reloads the CRL, network.toml and agencies.toml (reloadNode).
+// SIGHUP reloads the CRL, network.toml and agencies.toml (nodeReloader).
 func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

@@ -261,3 +261,22 @@ func TestMetricsOnDemoNetwork(t *testing.T) {
 		t.Errorf("/readyz: %d %q", code, body)
 	}
 }
+
+// Refusals come from Config.Refusals at scrape time, one series per peer
+// and reason.
+func TestRefusalsMetric(t *testing.T) {
+	db := storetest.Open(t, store.SQLite, "350001")
+	calls := 0
+	h, err := ops.NewHandler(ops.Config{DB: db, Refresh: time.Nanosecond, Refusals: func(context.Context) ([]ops.Refusal, error) {
+		calls++
+		return []ops.Refusal{{Peer: "352063", Reason: "rate_limited", Count: int64(3 * calls)}, {Peer: "127.0.0.1", Reason: "tls_handshake", Count: 1}}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, h, "/metrics")
+	want(t, body, `jukinet_refusals_total{peer="352063",reason="rate_limited"}`, 3)
+	want(t, body, `jukinet_refusals_total{peer="127.0.0.1",reason="tls_handshake"}`, 1)
+	_, body = get(t, h, "/metrics")
+	want(t, body, `jukinet_refusals_total{peer="352063",reason="rate_limited"}`, 6)
+}

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -140,7 +141,15 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 		return err
 	}
 	national := asm.National
-	opsh, err := ops.NewHandler(ops.Config{DB: db, Revocations: creds.Revocations})
+	opsh, err := ops.NewHandler(ops.Config{DB: db, Revocations: creds.Revocations, Refusals: func(ctx context.Context) ([]ops.Refusal, error) {
+		// The network listener's refusal record, written per minute.
+		rc, err := network.Refusals(ctx, db, time.Time{})
+		out := make([]ops.Refusal, len(rc))
+		for i, c := range rc {
+			out[i] = ops.Refusal{Peer: c.Peer, Reason: c.Reason, Count: int64(c.Count)}
+		}
+		return out, err
+	}})
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,8 @@ import (
 
 // A backup copies every committed record into a new 0600 file, refuses to
 // overwrite, and is refused on PostgreSQL (whose own tools back it up);
-// Size grows as records are written, on both engines.
+// Size grows as records are written (SQLite; on PostgreSQL it is the shared
+// database's size).
 func TestBackupAndSize(t *testing.T) {
 	storetest.Run(t, "352063", func(t *testing.T, db *store.DB) {
 		ctx := jukinet.WithActor(context.Background(), recorder)
@@ -26,7 +27,10 @@ func TestBackupAndSize(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if after, err := db.Size(ctx); err != nil || after <= before {
+		// On PostgreSQL the size is the whole database's, shared with the
+		// other tests' schemas (created and dropped in parallel): only its
+		// presence is checked there.
+		if after, err := db.Size(ctx); err != nil || after <= 0 || db.Engine() == store.SQLite && after <= before {
 			t.Errorf("Size after 200 records = %d, %v; want > %d", after, err, before)
 		}
 		out := filepath.Join(t.TempDir(), "copy.db")

@@ -183,7 +183,8 @@ func newByteProgress(w io.Writer, label string) *progress {
 		return &progress{}
 	}
 	return &progress{w: w, bar: progressbar.NewOptions64(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(label),
-		progressbar.OptionShowBytes(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSpinnerType(14))}
+		progressbar.OptionShowBytes(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetSpinnerChangeInterval(0))} // redrawn by the writes only
 }
 
 // writer returns out, counting on the bar what is written to it.
@@ -206,7 +207,9 @@ func newSpinner(w io.Writer, label string) *spinner {
 	s := &spinner{p: &progress{}, quit: make(chan struct{}), done: make(chan struct{})}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		s.p = &progress{w: w, bar: progressbar.NewOptions64(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(label),
-			progressbar.OptionSetElapsedTime(true), progressbar.OptionSpinnerType(14), progressbar.OptionThrottle(200*time.Millisecond))}
+			progressbar.OptionSetElapsedTime(true), progressbar.OptionSpinnerType(14), progressbar.OptionThrottle(200*time.Millisecond),
+			// No redraw goroutine of the library's (it reads the bar unlocked): ours, below.
+			progressbar.OptionSetSpinnerChangeInterval(0))}
 	}
 	go func() {
 		defer close(s.done)

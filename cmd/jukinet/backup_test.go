@@ -35,7 +35,7 @@ func TestBackupWhileWriting(t *testing.T) {
 		c, ok, err := l.LatestCheckpoint(ctx, true)
 		return err == nil && ok && c.Size > 10
 	})
-	wctx, stop := context.WithCancel(jukinet.WithActor(ctx, jukinet.Actor{CollationID: "C0001", OperatorID: "OP-REC-1", Authority: jukinet.AuthorityRecord, Terminal: "T1"}))
+	wctx, stop := context.WithCancel(jukinet.WithActor(ctx, jukinet.SystemActor("access")))
 	var wg sync.WaitGroup
 	var writes atomic.Int64
 	var werr error
@@ -43,7 +43,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for wctx.Err() == nil {
-			err := db.Update(wctx, store.Op{Operation: jukinet.OpMoveWithin, Detail: fmt.Sprintf("write %d during the backup", writes.Load())}, func(*store.Tx) error { return nil })
+			err := db.Update(wctx, store.Op{Operation: jukinet.OpAccessLoginFailure, Detail: fmt.Sprintf("write %d during the backup", writes.Load())}, func(*store.Tx) error { return nil })
 			if err != nil && wctx.Err() == nil {
 				werr = err
 				return

@@ -54,7 +54,13 @@ type StoreInbox struct {
 	// ReasonInvalidBody, with the error as detail); any other error fails the
 	// batch. Set it before the first Deliver.
 	AuthorizeKey func(tx *store.Tx, from string, e *Envelope) error
+	observe      func(envs []*Envelope, outcomes []Outcome)
 }
+
+// Observe makes the inbox call f with each committed batch and its
+// outcomes (the ops metrics count them by kind and status). Call it before
+// the first Deliver; f runs on the delivery path and must be cheap.
+func (in *StoreInbox) Observe(f func(envs []*Envelope, outcomes []Outcome)) { in.observe = f }
 
 // NewStoreInbox returns the inbox of db with the given handlers; a kind
 // without a handler is refused (deny by default).
@@ -101,6 +107,9 @@ func (in *StoreInbox) Deliver(ctx context.Context, from string, envs []*Envelope
 	}
 	if err != nil {
 		return nil, err
+	}
+	if in.observe != nil {
+		in.observe(envs, outcomes)
 	}
 	return outcomes, nil
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -35,6 +36,13 @@ type SenderConfig struct {
 	Rand   *rand.Rand                                 // jitter; default a PCG seeded from the clock
 	Now    func() time.Time                           // default the DB's clock
 	Sent   func(dest string, delivered, rejected int) // optional, after each committed batch
+	// Observe, if set, gets each settled batch's delivery latency: from
+	// sending the request to committing its receipts (ops metrics). It
+	// runs on the delivery path: keep it cheap (a histogram observation).
+	Observe func(dest string, messages int, took time.Duration)
+	// Logger, if set, gets delivery failures as structured lines (peer,
+	// reason, kind, attempt) instead of Logf.
+	Logger *slog.Logger
 }
 
 // Sender delivers a node's outbox (DESIGN.md §4): per destination, in seq
@@ -174,7 +182,12 @@ func (s *Sender) runDest(ctx context.Context, dest string, jitter func(int) time
 	retry := func(err error, batch []outRow) {
 		wait := jitter(attempt)
 		attempt++
-		s.cfg.Logf("outbox %s: %v (retry in %s)", dest, err, wait.Round(time.Millisecond))
+		if s.cfg.Logger != nil {
+			s.cfg.Logger.Warn("delivery failed", "peer", dest, "reason", ReasonOf(err).String(), "kind", jukinet.ErrorKind(err).String(),
+				"attempt", attempt, "retry_in", wait.Round(time.Millisecond).String(), "err", err)
+		} else {
+			s.cfg.Logf("outbox %s: %v (retry in %s)", dest, err, wait.Round(time.Millisecond))
+		}
 		if batch != nil {
 			s.recordFailure(ctx, dest, batch, err, wait)
 		}
@@ -211,6 +224,7 @@ func (s *Sender) runDest(ctx context.Context, dest string, jitter func(int) time
 			continue
 		}
 		idle = 0
+		start := time.Now()
 		sent, err := s.send(ctx, dest, batch)
 		if rerr := finish(); rerr != nil && err == nil && ctx.Err() == nil {
 			// The previous batch was delivered but not recorded: its rows
@@ -228,7 +242,13 @@ func (s *Sender) runDest(ctx context.Context, dest string, jitter func(int) time
 		attempt = 0
 		done := make(chan error, 1)
 		recording, after = done, batch[len(batch)-1].seq
-		go func() { done <- s.record(ctx, sent) }()
+		go func() {
+			err := s.record(ctx, sent)
+			if err == nil && s.cfg.Observe != nil {
+				s.cfg.Observe(dest, len(sent.batch), time.Since(start))
+			}
+			done <- err
+		}()
 	}
 }
 

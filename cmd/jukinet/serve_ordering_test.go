@@ -57,6 +57,11 @@ func TestServeProcessesRefuseAForeignOrderingKey(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "network.toml"), []byte(desc.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// 防府市's operators and designations before the node runs; the clerk
+	// issues a console token for each attempt below.
+	hofuDB, hofuKeys := filepath.Join(data, "352063.db"), filepath.Join(dir, "hofu-keys")
+	seedOperatorsAt(t, hofuDB, "352063", hofuKeys)
+	governNode(t, hofuDB)
 	for _, n := range nodes {
 		cfg := filepath.Join(dir, n.id+".toml")
 		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("node = %q\nnetwork = \"network.toml\"\ndata = \"data\"\n", n.id)), 0o600); err != nil {
@@ -101,13 +106,12 @@ func TestServeProcessesRefuseAForeignOrderingKey(t *testing.T) {
 	}
 
 	// A 防府市 resident, reported to the prefecture and national.
-	hofuDB := filepath.Join(data, "352063.db")
 	birth := `{"name":{"kanji":"防府　次郎","kana":"ホウフ　ジロウ"},"birth_date":"2026-11-01","sex":"male","address_text":"山口県防府市寿町7番1号"}`
 	// The CS asks national for resident codes as it starts; a birth is
 	// refused until the grant has arrived.
 	var stdout string
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		code, out, stderr := exec(t, birth, "register", "birth", "--db", hofuDB)
+		code, out, stderr := exec(t, birth, append([]string{"register", "birth", "--db", hofuDB}, tokenArgs(t, hofuDB, "352063", hofuKeys, 1, "C-CLERK", jukinet.AuthorityRecord)...)...)
 		if code == 0 {
 			stdout = out
 			break
@@ -186,7 +190,7 @@ func TestServeProcessesRefuseAForeignOrderingKey(t *testing.T) {
 
 	// 防府市's genuine version 2 reaches the national server.
 	change := `{"resident_code":"` + r.ResidentCode + `","date":"2026-11-20","name":{"kanji":"佐藤　次郎","kana":"サトウ　ジロウ"}}`
-	if code, _, stderr := exec(t, change, "register", "name-change", "--db", hofuDB); code != 0 {
+	if code, _, stderr := exec(t, change, append([]string{"register", "name-change", "--db", hofuDB}, tokenArgs(t, hofuDB, "352063", hofuKeys, 1, "C-CLERK", jukinet.AuthorityRecord)...)...); code != 0 {
 		t.Fatalf("name change at 防府市: %s", stderr)
 	}
 	waitFor(nat, `SELECT COUNT(*) FROM flow_identity WHERE resident_code = $1 AND version = $2 AND municipality = '352063'`, 1, r.ResidentCode, int64(v+1))

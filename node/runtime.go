@@ -99,15 +99,6 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		logger = slog.Default().With("node", id)
 	}
 	r.refusals = network.NewRefusalLog(cfg.DB, logger, nil)
-	srv, err := network.NewServer(network.ServerConfig{
-		Self: id, SigningKey: cfg.Credentials.SigningKey, Keys: cfg.Description.Keys(),
-		Policy: cfg.Description.Policy(), RelayCheck: cfg.Description.CheckRelay,
-		Inbox: r.inbox, PeerID: pki.PeerNodeID, Refusals: r.refusals,
-		RatePerSecond: cfg.RatePerPeer, Burst: int(2 * cfg.RatePerPeer),
-	})
-	if err != nil {
-		return nil, jukinet.E(op, err)
-	}
 	sender, err := network.NewSender(network.SenderConfig{
 		DB: cfg.DB, SigningKey: cfg.Credentials.SigningKey,
 		Addr: func(n string) (string, bool) {
@@ -115,6 +106,15 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 			return nd.NetworkAddr, ok && nd.NetworkAddr != ""
 		},
 		Client: r.client, Batch: cfg.OutboxBatch, Logf: cfg.Logf,
+	})
+	if err != nil {
+		return nil, jukinet.E(op, err)
+	}
+	srv, err := network.NewServer(network.ServerConfig{
+		Self: id, SigningKey: cfg.Credentials.SigningKey, Keys: cfg.Description.Keys(),
+		Policy: cfg.Description.Policy(), RelayCheck: cfg.Description.CheckRelay,
+		Inbox: network.ContactInbox(r.inbox, sender), PeerID: pki.PeerNodeID, Refusals: r.refusals,
+		RatePerSecond: cfg.RatePerPeer, Burst: int(2 * cfg.RatePerPeer),
 	})
 	if err != nil {
 		return nil, jukinet.E(op, err)

@@ -46,6 +46,10 @@ type SenderConfig struct {
 	Rand   *rand.Rand                                 // jitter; default a PCG seeded from the clock
 	Now    func() time.Time                           // default the DB's clock
 	Sent   func(dest string, delivered, rejected int) // optional, after each committed batch
+	// MaxRetries is how many times a message the receiver failed to apply
+	// is sent in all before it becomes a dead letter; default
+	// MaxMessageRetries.
+	MaxRetries int
 }
 
 // Sender delivers a node's outbox (DESIGN.md §4): per destination, in seq
@@ -63,16 +67,15 @@ type Sender struct {
 }
 
 // backoff is Backoff over the sender's random source. While probing (the
-// peer is down) the wait is at most ProbeInterval, and at least half of it
-// once the backoff has grown past that.
+// peer is down) it is bounded by ProbeInterval: once Backoff's ceiling has
+// grown past it, the wait is uniform in [ProbeInterval/2, ProbeInterval].
 func (s *Sender) backoff(attempt int, probing bool) time.Duration {
 	s.rndMu.Lock()
 	defer s.rndMu.Unlock()
-	d := Backoff(attempt, s.cfg.Rand)
-	if probing && d > ProbeInterval/2 {
-		d = min(d, ProbeInterval/2+time.Duration(s.cfg.Rand.Int64N(int64(ProbeInterval/2)+1)))
+	if probing && (attempt >= 30 || BackoffBase<<max(attempt, 0) > ProbeInterval) {
+		return ProbeInterval/2 + time.Duration(s.cfg.Rand.Int64N(int64(ProbeInterval/2)+1))
 	}
-	return d
+	return Backoff(attempt, s.cfg.Rand)
 }
 
 // NewSender checks cfg and returns a Sender; Run starts it.
@@ -97,6 +100,9 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = cfg.DB.Now
+	}
+	if cfg.MaxRetries <= 0 {
+		cfg.MaxRetries = MaxMessageRetries
 	}
 	return &Sender{cfg: cfg, self: cfg.DB.Node(), contact: map[string]chan struct{}{}}, nil
 }
@@ -490,7 +496,7 @@ func (s *Sender) settleRefused(tx *store.Tx, dest string, r *outRow, rc *Receipt
 		lastErr += ": " + rc.Detail
 	}
 	d := r.kind + " " + r.id + " to " + dest
-	if rc.Reason == ReasonInternal && r.retries+1 < MaxMessageRetries {
+	if rc.Reason == ReasonInternal && r.retries+1 < int64(s.cfg.MaxRetries) {
 		// Backoff, at least 100 ms: a retry time after the batch's load
 		// time keeps settleDelivered's count exact.
 		wait := max(s.backoff(int(r.retries), false), 100*time.Millisecond)
@@ -498,11 +504,11 @@ func (s *Sender) settleRefused(tx *store.Tx, dest string, r *outRow, rc *Receipt
 			now+wait.Microseconds(), lastErr, r.seq); err != nil {
 			return false, err
 		}
-		tx.Log(jukinet.OpNetworkDeliveryResult, "", "retry", fmt.Sprintf("%s: the receiver failed to apply it (retry %d of %d)", d, r.retries+1, MaxMessageRetries-1))
+		tx.Log(jukinet.OpNetworkDeliveryResult, "", "retry", fmt.Sprintf("%s: the receiver failed to apply it (retry %d of %d)", d, r.retries+1, s.cfg.MaxRetries-1))
 		return false, nil
 	}
 	if rc.Reason == ReasonInternal {
-		lastErr += fmt.Sprintf(" (given up after %d attempts)", MaxMessageRetries)
+		lastErr += fmt.Sprintf(" (given up after %d attempts)", s.cfg.MaxRetries)
 	}
 	ev, err := EncodeReceipt(rc)
 	if err != nil {

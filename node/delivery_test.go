@@ -123,3 +123,98 @@ func identityOf(t *testing.T, db *store.DB) jukinet.IdentityInfo {
 	}
 	return info
 }
+
+// BenchmarkDrainAfterPeerReturn measures how soon a backlog moves once its
+// peer is back: the prefecture (山口県) is down for 60 s while 防府市 queues
+// 2,000 identity notices for it (200 persons × versions 2–11), so that
+// 防府市's sender has failed for a while; then the prefecture returns. The
+// figure is the seconds from its return until all 2,000 are at the national
+// server (s_return_to_national), and the longest gap, while it was down,
+// between two failed attempts of 防府市 (s_max_probe_gap).
+// Run with -benchtime=1x: one iteration is a whole network.
+func BenchmarkDrainAfterPeerReturn(b *testing.B) {
+	const persons, last, outage = 200, 11, 60 * time.Second
+	for range b.N {
+		b.StopTimer()
+		ctx := context.Background()
+		n, err := demo.StartNetwork(ctx, demo.NetworkConfig{Dir: b.TempDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := demo.SeedMunicipality(ctx, n.DBs[hofu], demo.Hofu, persons, 7); err != nil {
+			b.Fatal(err)
+		}
+		nat := n.DBs[network.NationalID]
+		poll(b, nat, persons, time.Minute, `SELECT COUNT(*) FROM flow_identity_history`)
+		poll(b, n.DBs[hofu], 0, time.Minute, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`)
+		infos := make([]jukinet.IdentityInfo, 0, persons)
+		rows, err := n.DBs[hofu].SQL().Query(`SELECT info FROM identity_history WHERE version = 1 ORDER BY resident_code`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for rows.Next() {
+			var s string
+			var info jukinet.IdentityInfo
+			if err := rows.Scan(&s); err != nil {
+				b.Fatal(err)
+			}
+			if err := json.Unmarshal([]byte(s), &info); err != nil {
+				b.Fatal(err)
+			}
+			infos = append(infos, info)
+		}
+		rows.Close()
+		if err := n.Stop(yamaPref, false); err != nil {
+			b.Fatal(err)
+		}
+		queueVersions(b, n.DBs[hofu], infos, 2, last)
+		// Sample 防府市's failed attempts while the prefecture is down.
+		var gaps []time.Time
+		prev := -1
+		end := time.Now().Add(outage)
+		for time.Now().Before(end) {
+			var a int
+			n.DBs[hofu].SQL().QueryRow(`SELECT COALESCE(MAX(attempts), 0) FROM outbox WHERE state = 'pending'`).Scan(&a)
+			if a != prev {
+				gaps, prev = append(gaps, time.Now()), a
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		gaps = append(gaps, time.Now())
+		var maxGap time.Duration
+		for i := 2; i < len(gaps); i++ { // from the second failure to the return
+			maxGap = max(maxGap, gaps[i].Sub(gaps[i-1]))
+		}
+		b.StartTimer()
+		back := time.Now()
+		if err := n.Restart(ctx, yamaPref); err != nil {
+			b.Fatal(err)
+		}
+		poll(b, nat, persons*last, 5*time.Minute, `SELECT COUNT(*) FROM flow_identity_history`)
+		drained := time.Since(back)
+		b.StopTimer()
+		b.ReportMetric(drained.Seconds(), "s_return_to_national")
+		b.ReportMetric(maxGap.Seconds(), "s_max_probe_gap")
+		b.ReportMetric(float64(prev), "attempts_while_down")
+		n.Close()
+	}
+}
+
+// poll waits until q on db answers want.
+func poll(tb testing.TB, db *store.DB, want int, timeout time.Duration, q string) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var got int
+		if err := db.SQL().QueryRow(q).Scan(&got); err != nil {
+			tb.Fatal(err)
+		}
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s = %d after %s, want %d", q, got, timeout, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

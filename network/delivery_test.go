@@ -151,6 +151,12 @@ func TestInboxFailureIsTheEnvelopesOwn(t *testing.T) {
 		if rows != 0 {
 			t.Errorf("the failed envelope left %d inbox rows, want 0 (its retry is not a duplicate)", rows)
 		}
+		failed := storetest.Records(t, db, func(r store.LogRecord) bool {
+			return r.Operation == string(jukinet.OpNetworkReceive) && strings.Contains(r.Detail, a.ID.String())
+		})
+		if len(failed) != 1 || failed[0].Result != "failed" || !strings.Contains(failed[0].Detail, "handler failed (other)") {
+			t.Errorf("log records of the failed envelope: %+v; want one, result failed, saying where it failed", failed)
+		}
 
 		// The sender retries the failed envelope alone: now it applies, and
 		// the parked successor with it; the refused one stays refused.

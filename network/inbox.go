@@ -133,6 +133,18 @@ func handlerDetail(err error) string {
 	return string(out)
 }
 
+// failureSummary names where a handler failed and how (operation and error
+// kind), for the receiver's log record: not the message, which may quote a
+// resident code.
+func failureSummary(err error) string {
+	op := "handler"
+	var je *jukinet.Error
+	if errors.As(err, &je) && je.Op != "" {
+		op = je.Op
+	}
+	return op + " failed (" + jukinet.ErrorKind(err).String() + ")"
+}
+
 // inboxRow is a row to insert into the inbox.
 type inboxRow struct {
 	env      *Envelope
@@ -172,6 +184,7 @@ type delivery struct {
 	parked   map[string]map[uint64]parkedEnv // parked envelopes per key and version
 	rows     []inboxRow                      // rows to insert
 	unparked []settledParked                 // stored parked rows settled now
+	cause    string                          // failureSummary of the last internal failure
 }
 
 const deliverOp = "network.StoreInbox.Deliver"
@@ -318,7 +331,7 @@ func (d *delivery) applyNew(e *Envelope) (Outcome, error) {
 		d.rows = append(d.rows, inboxRow{env: e, state: inboxApplied, applied: true})
 		d.logMsg(e, "applied", "")
 	case o.Reason == ReasonInternal:
-		d.logMsg(e, "failed", "retry later")
+		d.logMsg(e, "failed", "retry later: "+d.cause)
 	default:
 		d.rows = append(d.rows, inboxRow{env: e, state: inboxRejected, reason: o.Reason.String(), applied: true})
 		d.logMsg(e, "rejected", o.Reason.String())
@@ -347,7 +360,7 @@ func (d *delivery) drain(key string) error {
 			return err
 		}
 		if o.Reason == ReasonInternal {
-			d.logMsg(p.env, "failed", "(parked) retry with the key's next message")
+			d.logMsg(p.env, "failed", "(parked) retry with the key's next message: "+d.cause)
 			return nil
 		}
 		delete(d.parked[key], next)
@@ -389,7 +402,11 @@ func (d *delivery) apply(e *Envelope) (Outcome, error) {
 		if err := mark.Rollback(); err != nil {
 			return Outcome{}, jukinet.E(deliverOp, jukinet.KindInternal, err)
 		}
-		return handlerOutcome(herr), nil
+		o := handlerOutcome(herr)
+		if o.Reason == ReasonInternal {
+			d.cause = failureSummary(herr)
+		}
+		return o, nil
 	}
 	if err := mark.Release(); err != nil {
 		return Outcome{}, jukinet.E(deliverOp, jukinet.KindInternal, err)

@@ -173,7 +173,7 @@ type earlier struct{ state, reason string }
 type delivery struct {
 	in         *StoreInbox
 	tx         *store.Tx
-	from       string
+	from       string // the peer that sent the batch (its certificate identity)
 	envs       []*Envelope
 	outcomes   []Outcome
 	savepoints bool

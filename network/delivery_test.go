@@ -326,3 +326,52 @@ func TestSenderProbesADownPeer(t *testing.T) {
 		t.Error("waitContact: Contact from the peer did not end the wait")
 	}
 }
+
+// A parked envelope whose handler fails when its turn comes stays parked —
+// its sender was told "parked" and will not send it again — and
+// RetryParked applies it (and the one parked behind it) once the handler
+// works; while it still fails, RetryParked writes nothing at all.
+func TestInboxRetryParked(t *testing.T) {
+	storetest.Run(t, yamaPref, func(t *testing.T, db *store.DB) {
+		h := newScripted(t, db, []int{2}, nil)
+		in := NewStoreInbox(db, map[Kind]ApplyFunc{KindIdentityNotify: h.apply})
+		ctx := NetworkContext(context.Background())
+		v1, v2, v3 := scripted(t, 1, "352063/K", 1), scripted(t, 2, "352063/K", 2), scripted(t, 3, "352063/K", 3)
+		if err := SignBatch(newTestKeys()[hofu], hofu, []*Envelope{v1, v2, v3}); err != nil {
+			t.Fatal(err)
+		}
+		for _, batch := range [][]*Envelope{{v2, v3}, {v1}} {
+			out, err := in.Deliver(ctx, hofu, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, o := range out {
+				if o.Status != StatusAccepted {
+					t.Fatalf("envelope %d: %+v, want accepted (parked or applied)", i, o)
+				}
+			}
+		}
+		if got := h.order(t); fmt.Sprint(got) != "[1]" || inboxVersion(t, db, "352063/K") != 1 {
+			t.Fatalf("applied %v, version %d; want [1], 1 (2 failed in its turn, 3 waits)", got, inboxVersion(t, db, "352063/K"))
+		}
+		records := len(storetest.Records(t, db, nil))
+		if n, err := in.RetryParked(ctx); err != nil || n != 0 {
+			t.Fatalf("RetryParked while the handler fails: %d, %v; want 0, nil", n, err)
+		}
+		if got := len(storetest.Records(t, db, nil)); got != records {
+			t.Errorf("a RetryParked that settled nothing wrote %d log records, want 0", got-records)
+		}
+		h.repair(t, 2)
+		if n, err := in.RetryParked(ctx); err != nil || n != 2 {
+			t.Fatalf("RetryParked after the repair: %d, %v; want 2, nil", n, err)
+		}
+		if got := h.order(t); fmt.Sprint(got) != "[1 2 3]" || inboxVersion(t, db, "352063/K") != 3 {
+			t.Errorf("applied %v, version %d; want [1 2 3], 3", got, inboxVersion(t, db, "352063/K"))
+		}
+		var parked int
+		db.SQL().QueryRow(`SELECT COUNT(*) FROM inbox WHERE state = 'parked'`).Scan(&parked)
+		if parked != 0 {
+			t.Errorf("%d envelopes still parked, want 0", parked)
+		}
+	})
+}

@@ -87,6 +87,68 @@ func (in *StoreInbox) Deliver(ctx context.Context, from string, envs []*Envelope
 	return outcomes, nil
 }
 
+// RetryParkedBatch bounds the keys one RetryParked transaction drains.
+const RetryParkedBatch = 500
+
+// RetryParked applies the parked envelopes that are next in their key's
+// order — their predecessor was applied, but their own handler failed
+// internally then (drain leaves them parked) — and the ones parked behind
+// them. The sender was told "accepted, parked" and will not send them again,
+// so the receiver retries them itself: the node runtime calls this
+// periodically. It returns how many envelopes it settled; when none could
+// be, nothing is written (not even a log record).
+func (in *StoreInbox) RetryParked(ctx context.Context) (int, error) {
+	const op = "network.StoreInbox.RetryParked"
+	rows, err := in.db.SQL().QueryContext(ctx, `SELECT DISTINCT p.ordering_key FROM inbox p JOIN inbox_versions v ON v.ordering_key = p.ordering_key
+		WHERE p.state = 'parked' AND p.version = v.applied + 1 LIMIT $1`, RetryParkedBatch)
+	if err != nil {
+		return 0, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	var keys []any
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return 0, jukinet.E(op, jukinet.KindInternal, err)
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	settled := 0
+	err = in.db.Update(NetworkContext(ctx), store.Op{Operation: jukinet.OpNetworkReceive,
+		Detail: fmt.Sprintf("retry the parked envelopes of %d ordering keys", len(keys))}, func(tx *store.Tx) error {
+		d := &delivery{in: in, tx: tx, savepoints: true}
+		if err := d.loadState(nil, keys); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		for _, k := range keys {
+			if err := d.drain(k.(string)); err != nil {
+				return err
+			}
+		}
+		if settled = len(d.unparked); settled == 0 {
+			return errNothingSettled
+		}
+		return d.write()
+	})
+	if errors.Is(err, errNothingSettled) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return settled, nil
+}
+
+// errNothingSettled rolls back a RetryParked that settled nothing.
+var errNothingSettled = errors.New("network.StoreInbox.RetryParked: nothing settled")
+
 // errNeedSavepoints stops an optimistic delivery at its first handler error.
 var errNeedSavepoints = errors.New("network.StoreInbox: a handler failed: deliver again with savepoints")
 
@@ -217,6 +279,12 @@ func (d *delivery) load() error {
 			keys = append(keys, e.OrderingKey)
 		}
 	}
+	return d.loadState(ids, keys)
+}
+
+// loadState reads the earlier receipts of message IDs ids, and the applied
+// version and parked envelopes of ordering keys keys.
+func (d *delivery) loadState(ids, keys []any) error {
 	d.seen = map[string]earlier{}
 	d.applied = map[string]uint64{}
 	d.touched = map[string]bool{}
@@ -347,7 +415,7 @@ func (d *delivery) advance(key string, v uint64) {
 // drain applies the parked successors of key's applied version, up to the
 // first that is not applied: a rejected one is settled (its sender was told
 // "parked" before; the rejection is in this inbox), a failed one stays parked
-// until the key's next delivery.
+// for RetryParked.
 func (d *delivery) drain(key string) error {
 	for {
 		next := d.applied[key] + 1
@@ -360,7 +428,7 @@ func (d *delivery) drain(key string) error {
 			return err
 		}
 		if o.Reason == ReasonInternal {
-			d.logMsg(p.env, "failed", "(parked) retry with the key's next message: "+d.cause)
+			d.logMsg(p.env, "failed", "(parked) stays parked for a retry: "+d.cause)
 			return nil
 		}
 		delete(d.parked[key], next)

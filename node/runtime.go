@@ -182,7 +182,33 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 			cfg.Logf("node %s: outbox sender: %v", id, err)
 		}
 	}()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.retryParked(runCtx)
+	}()
 	return r, nil
+}
+
+// RetryParkedInterval is how often a runtime retries the parked envelopes
+// whose handler failed when their turn came (network.StoreInbox.RetryParked).
+const RetryParkedInterval = 30 * time.Second
+
+func (r *Runtime) retryParked(ctx context.Context) {
+	t := time.NewTicker(RetryParkedInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := r.inbox.RetryParked(ctx); err != nil && ctx.Err() == nil {
+			r.cfg.Logf("node %s: retrying parked messages: %v", r.self.ID, err)
+		} else if n > 0 {
+			r.cfg.Logf("node %s: %d parked message(s) settled on retry", r.self.ID, n)
+		}
+	}
 }
 
 // client returns the (cached) client that reaches peer.

@@ -123,15 +123,6 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	if cfg.ObserveInbox != nil {
 		r.inbox.Observe(cfg.ObserveInbox)
 	}
-	srv, err := network.NewServer(network.ServerConfig{
-		Self: id, SigningKey: cfg.Credentials.SigningKey, Keys: r.keys,
-		Policy: runtimePolicy{r}, RelayCheck: func(relayer, origin string) error { return r.desc.Load().d.CheckRelay(relayer, origin) },
-		Inbox: r.inbox, PeerID: cfg.Credentials.PeerNodeID, Refusals: r.refusals, // PeerNodeID refuses revoked certificates per request
-		RatePerSecond: cfg.RatePerPeer, Burst: int(2 * cfg.RatePerPeer),
-	})
-	if err != nil {
-		return nil, jukinet.E(op, err)
-	}
 	sender, err := network.NewSender(network.SenderConfig{
 		DB: cfg.DB, SigningKey: cfg.Credentials.SigningKey,
 		Addr: func(n string) (string, bool) {
@@ -139,6 +130,16 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 			return nd.NetworkAddr, ok && nd.NetworkAddr != ""
 		},
 		Client: r.client, Batch: cfg.OutboxBatch, Logf: cfg.Logf, Observe: cfg.ObserveDelivery, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, jukinet.E(op, err)
+	}
+	// A batch from a peer ends the sender's wait for that peer (ContactInbox).
+	srv, err := network.NewServer(network.ServerConfig{
+		Self: id, SigningKey: cfg.Credentials.SigningKey, Keys: r.keys,
+		Policy: runtimePolicy{r}, RelayCheck: func(relayer, origin string) error { return r.desc.Load().d.CheckRelay(relayer, origin) },
+		Inbox: network.ContactInbox(r.inbox, sender), PeerID: cfg.Credentials.PeerNodeID, Refusals: r.refusals, // PeerNodeID refuses revoked certificates per request
+		RatePerSecond: cfg.RatePerPeer, Burst: int(2 * cfg.RatePerPeer),
 	})
 	if err != nil {
 		return nil, jukinet.E(op, err)
@@ -217,6 +218,11 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 			cfg.Logf("node %s: outbox sender: %v", id, err)
 		}
 	}()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.retryParked(runCtx)
+	}()
 	return r, nil
 }
 
@@ -283,6 +289,27 @@ func (r *Runtime) SetDescription(d *network.Description) error {
 
 // Description is the network description in use.
 func (r *Runtime) Description() *network.Description { return r.desc.Load().d }
+
+// RetryParkedInterval is how often a runtime retries the parked envelopes
+// whose handler failed when their turn came (network.StoreInbox.RetryParked).
+const RetryParkedInterval = 30 * time.Second
+
+func (r *Runtime) retryParked(ctx context.Context) {
+	t := time.NewTicker(RetryParkedInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := r.inbox.RetryParked(ctx); err != nil && ctx.Err() == nil {
+			r.cfg.Logf("node %s: retrying parked messages: %v", r.self.ID, err)
+		} else if n > 0 {
+			r.cfg.Logf("node %s: %d parked message(s) settled on retry", r.self.ID, n)
+		}
+	}
+}
 
 // client returns the (cached) client that reaches peer.
 func (r *Runtime) client(peer string) (*network.Client, error) {

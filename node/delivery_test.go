@@ -16,7 +16,6 @@ import (
 	"github.com/jukinet/jukinet/store/storetest"
 )
 
-
 // engineNet starts the demo network (real mutual TLS between the nodes) on
 // engine e with persons residents seeded at 防府市, and waits until their
 // identity information is at the national server.

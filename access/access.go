@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -117,6 +118,7 @@ type Options struct {
 	// defaults DefaultLoginSourceRate/Burst, DefaultLoginTermRate/Burst.
 	LoginSourceRate, LoginTerminalRate   rate.Limit
 	LoginSourceBurst, LoginTerminalBurst int
+	Logger                               *slog.Logger // lockouts (the terminal, never the 照合ID); default discards
 }
 
 // Service is the access control of one node. It is safe for concurrent use.
@@ -154,6 +156,9 @@ func New(db *store.DB, keys KeyRing, opt Options) (*Service, error) {
 	}
 	if opt.Rand == nil {
 		opt.Rand = rand.Reader
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opt.SystemName == "" {
 		opt.SystemName = "access"

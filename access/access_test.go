@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/csv"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -41,6 +42,7 @@ type fixture struct {
 	ops    map[string]DemoOperator
 	// governed: the demo's セキュリティ統括責任者 and セキュリティ責任者 are appointed
 	governed bool
+	logs     *bytes.Buffer // the service's log lines (JSON)
 }
 
 const node = "352063"
@@ -79,11 +81,12 @@ func newFixture(t testing.TB, e store.Engine) *fixture {
 	ring, _ := NewKeyRing(key)
 	// The clock stands still: the login throttle (TestLoginThrottle) is
 	// opened wide for the tests of other rules.
-	svc, err := New(db, ring, Options{LoginTerminalBurst: 1000, LoginSourceBurst: 1000})
+	logs := &bytes.Buffer{} // the tests call the service from one goroutine
+	svc, err := New(db, ring, Options{LoginTerminalBurst: 1000, LoginSourceBurst: 1000, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fx := &fixture{e: e, db: db, path: cfg.Path, svc: svc, key: key, reader: reader, clk: clk, ops: map[string]DemoOperator{}}
+	fx := &fixture{e: e, db: db, path: cfg.Path, svc: svc, key: key, reader: reader, clk: clk, ops: map[string]DemoOperator{}, logs: logs}
 	for _, o := range ops {
 		fx.ops[o.CollationID] = o
 	}
@@ -274,6 +277,11 @@ func TestLockoutAndUnlock(t *testing.T) {
 		}
 		if n := len(logRecords(t, fx.db, jukinet.OpAccessLockout)); n != 1 {
 			t.Errorf("access.lockout records = %d, want 1", n)
+		}
+		// One log line says where a lockout happened; the 照合ID stays in
+		// the operation log.
+		if got := strings.Count(fx.logs.String(), `"msg":"login lockout"`); got != 1 || strings.Contains(fx.logs.String(), "C-CLERK") {
+			t.Errorf("log lines %q: want one lockout line without the 照合ID", fx.logs)
 		}
 		wantKind(t, "Unlock by a clerk", fx.svc.Unlock(fx.as("C-ISSUE", "OP-ISSUE-issue", jukinet.AuthorityIssue), "C-CLERK"), jukinet.KindForbidden)
 		wantKind(t, "Unlock by the system admin", fx.svc.Unlock(fx.as("C-SYSADM", "OP-SYSADM-system_admin", jukinet.AuthoritySystemAdmin), "C-CLERK"), jukinet.KindForbidden)

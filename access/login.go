@@ -452,6 +452,7 @@ func (s *Service) loadLoginRow(ctx context.Context, collationID string) (loginRo
 // limit, reporting whether it did.
 func (s *Service) logFailure(ctx context.Context, terminal, collationID, reason string, count bool) (locked bool) {
 	detail := fmt.Sprintf("collation_id=%s terminal=%s reason=%s", logID(collationID), logID(terminal), reason)
+	var failures int
 	// The refusal stands even if logging fails; the caller's error says why.
 	_ = s.db.Update(s.system(ctx), store.Op{Operation: jukinet.OpAccessLoginFailure, Detail: detail}, func(tx *store.Tx) error {
 		if !count {
@@ -467,10 +468,15 @@ func (s *Service) logFailure(ctx context.Context, terminal, collationID, reason 
 			}
 			tx.Log(jukinet.OpAccessLockout, "", "ok", fmt.Sprintf("collation_id=%s failures=%d", collationID, n))
 			locked = true
+			failures = n
 			return addHistory(tx, registerCollation, collationID, "locked", fmt.Sprintf("failures=%d", n))
 		}
 		return nil
 	})
+	if locked {
+		// The operation log names the 照合ID; this line only says where.
+		s.opt.Logger.Warn("login lockout", "terminal", logID(terminal), "failures", failures)
+	}
 	return locked
 }
 

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -19,6 +20,17 @@ import (
 
 // DefaultOutboxBatch is how many messages the sender puts in one request.
 const DefaultOutboxBatch = 1000
+
+// MaxMessageRetries is how many times one message the receiver failed to
+// apply ("internal, retry later") is sent again before it becomes a dead
+// letter. Backoff paces the retries (0.5 s … about 2 min in all).
+const MaxMessageRetries = 8
+
+// ProbeInterval bounds the wait between attempts while a destination is
+// unreachable: the sender probes it with one message at least this often, so
+// that a queue drains as soon as the peer is back instead of after a backoff
+// grown to BackoffMax (G2.2 continuity).
+const ProbeInterval = 2 * time.Second
 
 // SenderConfig configures a Sender. Fields without a stated default are required.
 type SenderConfig struct {
@@ -35,6 +47,17 @@ type SenderConfig struct {
 	Rand   *rand.Rand                                 // jitter; default a PCG seeded from the clock
 	Now    func() time.Time                           // default the DB's clock
 	Sent   func(dest string, delivered, rejected int) // optional, after each committed batch
+	// Observe, if set, gets each settled batch's delivery latency: from
+	// sending the request to committing its receipts (ops metrics). It
+	// runs on the delivery path: keep it cheap (a histogram observation).
+	Observe func(dest string, messages int, took time.Duration)
+	// Logger, if set, gets delivery failures as structured lines (peer,
+	// reason, kind, attempt) instead of Logf.
+	Logger *slog.Logger
+	// MaxRetries is how many times a message the receiver failed to apply
+	// is sent in all before it becomes a dead letter; default
+	// MaxMessageRetries.
+	MaxRetries int
 }
 
 // Sender delivers a node's outbox (DESIGN.md §4): per destination, in seq
@@ -45,6 +68,22 @@ type SenderConfig struct {
 type Sender struct {
 	cfg  SenderConfig
 	self string
+
+	mu      sync.Mutex
+	contact map[string]chan struct{} // per destination goroutine: the peer was heard from
+	rndMu   sync.Mutex               // cfg.Rand is shared by the destinations' goroutines
+}
+
+// backoff is Backoff over the sender's random source. While probing (the
+// peer is down) it is bounded by ProbeInterval: once Backoff's ceiling has
+// grown past it, the wait is uniform in [ProbeInterval/2, ProbeInterval].
+func (s *Sender) backoff(attempt int, probing bool) time.Duration {
+	s.rndMu.Lock()
+	defer s.rndMu.Unlock()
+	if probing && (attempt >= 30 || BackoffBase<<max(attempt, 0) > ProbeInterval) {
+		return ProbeInterval/2 + time.Duration(s.cfg.Rand.Int64N(int64(ProbeInterval/2)+1))
+	}
+	return Backoff(attempt, s.cfg.Rand)
 }
 
 // NewSender checks cfg and returns a Sender; Run starts it.
@@ -70,7 +109,53 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 	if cfg.Now == nil {
 		cfg.Now = cfg.DB.Now
 	}
-	return &Sender{cfg: cfg, self: cfg.DB.Node()}, nil
+	if cfg.MaxRetries <= 0 {
+		cfg.MaxRetries = MaxMessageRetries
+	}
+	return &Sender{cfg: cfg, self: cfg.DB.Node(), contact: map[string]chan struct{}{}}, nil
+}
+
+// Contact tells the sender that peer was just heard from (it sent this node
+// a batch): a backoff towards it is cut short and the next attempt is at once.
+func (s *Sender) Contact(peer string) {
+	s.mu.Lock()
+	c := s.contact[peer]
+	s.mu.Unlock()
+	if c != nil {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// contactChan registers the contact channel of dest's goroutine.
+func (s *Sender) contactChan(dest string) (chan struct{}, func()) {
+	c := make(chan struct{}, 1)
+	s.mu.Lock()
+	s.contact[dest] = c
+	s.mu.Unlock()
+	return c, func() {
+		s.mu.Lock()
+		if s.contact[dest] == c {
+			delete(s.contact, dest)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// ContactInbox returns in with every delivery from a peer reported to s
+// (Sender.Contact) first: hearing from a peer is the surest sign it is back.
+func ContactInbox(in Inbox, s *Sender) Inbox { return contactInbox{in, s} }
+
+type contactInbox struct {
+	Inbox
+	s *Sender
+}
+
+func (c contactInbox) Deliver(ctx context.Context, from string, envs []*Envelope) ([]Outcome, error) {
+	c.s.Contact(from)
+	return c.Inbox.Deliver(ctx, from, envs)
 }
 
 // Run delivers until ctx is done, then waits for its per-destination
@@ -80,13 +165,6 @@ func (s *Sender) Run(ctx context.Context) error {
 	defer wg.Wait()
 	running := map[string]bool{}
 	var mu sync.Mutex
-	rnd := s.cfg.Rand
-	var rndMu sync.Mutex
-	jitter := func(attempt int) time.Duration {
-		rndMu.Lock()
-		defer rndMu.Unlock()
-		return Backoff(attempt, rnd)
-	}
 	for {
 		wake := s.cfg.DB.Wake()
 		dests, err := s.pendingDestinations(ctx)
@@ -103,7 +181,7 @@ func (s *Sender) Run(ctx context.Context) error {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					s.runDest(ctx, d, jitter)
+					s.runDest(ctx, d)
 					mu.Lock()
 					delete(running, d)
 					mu.Unlock()
@@ -148,6 +226,7 @@ type outRow struct {
 	envelope []byte
 	created  int64
 	attempts int64
+	retries  int64 // times the receiver failed to apply it
 }
 
 // runDest delivers dest's queue until it is empty (and stays so) or ctx ends.
@@ -157,9 +236,16 @@ type outRow struct {
 // instead of waiting for them. Order is kept — batch k+1 leaves only after
 // batch k was accepted by the receiver — and a batch whose recording fails
 // stays pending and is sent again (the receiver answers "duplicate").
-func (s *Sender) runDest(ctx context.Context, dest string, jitter func(int) time.Duration) {
+//
+// While dest is unreachable (or answers 5xx) the sender probes it with one
+// message at most every ProbeInterval; the full batches resume after the
+// first answer. A delivery from dest (Contact) ends a wait at once.
+func (s *Sender) runDest(ctx context.Context, dest string) {
+	contact, unregister := s.contactChan(dest)
+	defer unregister()
 	attempt := 0
 	idle := 0
+	probing := false
 	var after int64          // rows up to this seq are being recorded: not loaded again
 	var recording chan error // the recording in progress, nil if none
 	finish := func() error { // waits for the recording in progress
@@ -172,21 +258,33 @@ func (s *Sender) runDest(ctx context.Context, dest string, jitter func(int) time
 	}
 	defer finish()
 	retry := func(err error, batch []outRow) {
-		wait := jitter(attempt)
+		probing = jukinet.ErrorKind(err) == jukinet.KindUnavailable
+		wait := s.backoff(attempt, probing)
 		attempt++
-		s.cfg.Logf("outbox %s: %v (retry in %s)", dest, err, wait.Round(time.Millisecond))
+		if s.cfg.Logger != nil {
+			s.cfg.Logger.Warn("delivery failed", "peer", dest, "reason", ReasonOf(err).String(), "kind", jukinet.ErrorKind(err).String(),
+				"attempt", attempt, "retry_in", wait.Round(time.Millisecond).String(), "err", err)
+		} else {
+			s.cfg.Logf("outbox %s: %v (retry in %s)", dest, err, wait.Round(time.Millisecond))
+		}
 		if batch != nil {
 			s.recordFailure(ctx, dest, batch, err, wait)
 		}
-		sleep(ctx, wait)
+		if waitContact(ctx, wait, contact) {
+			attempt = 0
+		}
 	}
 	for ctx.Err() == nil {
 		wake := s.cfg.DB.Wake()
-		batch, err := s.loadPending(ctx, dest, after)
+		limit := s.cfg.Batch
+		if probing {
+			limit = 1
+		}
+		batch, loadedAt, err := s.loadPending(ctx, dest, after, limit)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.cfg.Logf("outbox %s: loading: %v", dest, err)
-				sleep(ctx, jitter(attempt))
+				sleep(ctx, s.backoff(attempt, false))
 				attempt++
 			}
 			continue
@@ -211,7 +309,8 @@ func (s *Sender) runDest(ctx context.Context, dest string, jitter func(int) time
 			continue
 		}
 		idle = 0
-		sent, err := s.send(ctx, dest, batch)
+		start := time.Now()
+		sent, err := s.send(ctx, dest, batch, loadedAt)
 		if rerr := finish(); rerr != nil && err == nil && ctx.Err() == nil {
 			// The previous batch was delivered but not recorded: its rows
 			// are pending again; this batch is recorded below and the other
@@ -225,11 +324,30 @@ func (s *Sender) runDest(ctx context.Context, dest string, jitter func(int) time
 			retry(err, batch)
 			continue
 		}
-		attempt = 0
+		attempt, probing = 0, false
 		done := make(chan error, 1)
 		recording, after = done, batch[len(batch)-1].seq
-		go func() { done <- s.record(ctx, sent) }()
+		go func() {
+			err := s.record(ctx, sent)
+			if err == nil && s.cfg.Observe != nil {
+				s.cfg.Observe(dest, len(sent.batch), time.Since(start))
+			}
+			done <- err
+		}()
 	}
+}
+
+// waitContact waits d, or less if contact signals; it reports whether it did.
+func waitContact(ctx context.Context, d time.Duration, contact <-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-contact:
+		return true
+	}
+	return false
 }
 
 func sleep(ctx context.Context, d time.Duration) {
@@ -241,23 +359,26 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// loadPending returns the first pending rows of dest after seq after.
-func (s *Sender) loadPending(ctx context.Context, dest string, after int64) ([]outRow, error) {
-	rows, err := s.cfg.DB.SQL().QueryContext(ctx, `SELECT seq, id, kind, ordering_key, version, body, envelope, created_at, attempts
-		FROM outbox WHERE dest = $1 AND state = 'pending' AND seq > $2 ORDER BY seq LIMIT $3`, dest, after, s.cfg.Batch)
+// loadPending returns up to limit first pending rows of dest after seq
+// after, leaving out the messages waiting for their retry time (retry_at
+// after now, which it returns).
+func (s *Sender) loadPending(ctx context.Context, dest string, after int64, limit int) ([]outRow, int64, error) {
+	now := s.cfg.Now().UnixMicro()
+	rows, err := s.cfg.DB.SQL().QueryContext(ctx, `SELECT seq, id, kind, ordering_key, version, body, envelope, created_at, attempts, retries
+		FROM outbox WHERE dest = $1 AND state = 'pending' AND seq > $2 AND retry_at <= $3 ORDER BY seq LIMIT $4`, dest, after, now, limit)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
 	var out []outRow
 	for rows.Next() {
 		var r outRow
-		if err := rows.Scan(&r.seq, &r.id, &r.kind, &r.key, &r.version, &r.body, &r.envelope, &r.created, &r.attempts); err != nil {
-			return nil, err
+		if err := rows.Scan(&r.seq, &r.id, &r.kind, &r.key, &r.version, &r.body, &r.envelope, &r.created, &r.attempts, &r.retries); err != nil {
+			return nil, 0, err
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	return out, now, rows.Err()
 }
 
 // envelopeOf builds the envelope of an outbox row: the row's own message,
@@ -287,6 +408,7 @@ func (s *Sender) envelopeOf(r *outRow, dest string) (*Envelope, error) {
 // sentBatch is a batch that reached its destination, with the receipts.
 type sentBatch struct {
 	dest     string
+	loadedAt int64 // when the batch was loaded (loadPending)
 	batch    []outRow
 	bad      []int    // rows that could not become an envelope
 	sendRows []outRow // the rows sent, in order
@@ -296,7 +418,7 @@ type sentBatch struct {
 
 // send signs and sends batch to dest and returns its receipts (nothing is
 // recorded yet: record does that).
-func (s *Sender) send(ctx context.Context, dest string, batch []outRow) (*sentBatch, error) {
+func (s *Sender) send(ctx context.Context, dest string, batch []outRow, loadedAt int64) (*sentBatch, error) {
 	addr, ok := s.cfg.Addr(dest)
 	if !ok {
 		return nil, jukinet.Errorf("network.Sender", jukinet.KindUnavailable, "dest", "node %s has no network address in the description", dest)
@@ -313,7 +435,7 @@ func (s *Sender) send(ctx context.Context, dest string, batch []outRow) (*sentBa
 		envs = append(envs, e)
 		sendRows = append(sendRows, batch[i])
 	}
-	sb := &sentBatch{dest: dest, batch: batch, bad: bad, sendRows: sendRows}
+	sb := &sentBatch{dest: dest, loadedAt: loadedAt, batch: batch, bad: bad, sendRows: sendRows}
 	if len(envs) > 0 {
 		if err := SignBatch(s.cfg.SigningKey, s.self, envs); err != nil {
 			return nil, err
@@ -330,66 +452,94 @@ func (s *Sender) send(ctx context.Context, dest string, batch []outRow) (*sentBa
 }
 
 // record settles a sent batch's rows and keeps its receipts, in one
-// transaction. A nil error means the batch is settled (delivered or
-// rejected row by row).
+// transaction. A nil error means the batch is settled: each row delivered,
+// rejected (a dead letter), or — the receiver failed to apply it — left
+// pending with a retry time, alone (MaxMessageRetries, then a dead letter).
 func (s *Sender) record(ctx context.Context, sb *sentBatch) error {
-	dest, batch, bad, sendRows, receipts, evidence := sb.dest, sb.batch, sb.bad, sb.sendRows, sb.receipts, sb.evidence
 	var delivered, rejected int
 	err := s.cfg.DB.Update(NetworkContext(ctx), store.Op{Operation: jukinet.OpNetworkDeliveryResult,
-		Detail: fmt.Sprintf("batch of %d to %s", len(batch), dest)}, func(tx *store.Tx) error {
-		tx.ExpectLogs(len(batch)) // a record per message
+		Detail: fmt.Sprintf("batch of %d to %s", len(sb.batch), sb.dest)}, func(tx *store.Tx) error {
+		delivered, rejected = 0, 0
+		tx.ExpectLogs(len(sb.batch)) // a record per message
 		now := tx.NowMicro()
-		for _, i := range bad {
-			r := &batch[i]
+		for _, i := range sb.bad {
+			r := &sb.batch[i]
 			if _, err := tx.Exec(`UPDATE outbox SET state = 'rejected', last_error = $1, done_at = $2 WHERE seq = $3`,
 				"malformed: cannot build an envelope", now, r.seq); err != nil {
 				return err
 			}
-			tx.Log(jukinet.OpNetworkDeliveryResult, "", "rejected", r.kind+" "+r.id+" to "+dest+" malformed")
+			tx.Log(jukinet.OpNetworkDeliveryResult, "", "rejected", r.kind+" "+r.id+" to "+sb.dest+" malformed")
 			rejected++
 		}
-		if len(receipts) == 0 {
+		if len(sb.receipts) == 0 {
 			return nil
 		}
 		// The receipt list as the receiver signed it, once for the batch
 		// (evidence: StoredReceipt); a rejected row also keeps its own.
-		first, last := sendRows[0].seq, sendRows[len(sendRows)-1].seq
+		first, last := sb.sendRows[0].seq, sb.sendRows[len(sb.sendRows)-1].seq
 		if _, err := tx.Exec(`INSERT INTO outbox_receipts (dest, first_seq, last_seq, received_at, receipts) VALUES ($1,$2,$3,$4,$5)`,
-			dest, first, last, now, evidence); err != nil {
+			sb.dest, first, last, now, sb.evidence); err != nil {
 			return err
 		}
-		for i, rc := range receipts {
-			r := &sendRows[i]
-			d := r.kind + " " + r.id + " to " + dest
+		for i, rc := range sb.receipts {
 			if rc.Status != StatusRejected {
 				delivered++
-				tx.Log(jukinet.OpNetworkDeliveryResult, "", rc.Status.String(), d)
+				tx.Log(jukinet.OpNetworkDeliveryResult, "", rc.Status.String(), sb.sendRows[i].kind+" "+sb.sendRows[i].id+" to "+sb.dest)
 				continue
 			}
-			rejected++
-			ev, err := EncodeReceipt(rc)
+			dead, err := s.settleRefused(tx, sb.dest, &sb.sendRows[i], rc, now)
 			if err != nil {
 				return err
 			}
-			lastErr := rc.Reason.String()
-			if rc.Detail != "" {
-				lastErr += ": " + rc.Detail
+			if dead {
+				rejected++
 			}
-			if _, err := tx.Exec(`UPDATE outbox SET state = 'rejected', last_error = $1, done_at = $2, receipt = $3, attempts = attempts + 1 WHERE seq = $4`,
-				lastErr, now, ev, r.seq); err != nil {
-				return err
-			}
-			tx.Log(jukinet.OpNetworkDeliveryResult, "", rc.Status.String(), d+" "+rc.Reason.String())
 		}
-		return settleDelivered(tx, dest, first, last, delivered, now)
+		return settleDelivered(tx, sb.dest, first, last, sb.loadedAt, delivered, now)
 	})
 	if err != nil {
 		return jukinet.E("network.Sender", jukinet.KindInternal, "recording receipts", err)
 	}
 	if s.cfg.Sent != nil {
-		s.cfg.Sent(dest, delivered, rejected)
+		s.cfg.Sent(sb.dest, delivered, rejected)
 	}
 	return nil
+}
+
+// settleRefused settles a row whose receipt is a rejection: a dead letter
+// keeping its receipt, unless the receiver only failed to apply it
+// ("internal, retry later") and it has retries left — then it waits for its
+// retry time alone, the rows after it go on. It reports a dead letter.
+func (s *Sender) settleRefused(tx *store.Tx, dest string, r *outRow, rc *Receipt, now int64) (bool, error) {
+	lastErr := rc.Reason.String()
+	if rc.Detail != "" {
+		lastErr += ": " + rc.Detail
+	}
+	d := r.kind + " " + r.id + " to " + dest
+	if rc.Reason == ReasonInternal && r.retries+1 < int64(s.cfg.MaxRetries) {
+		// Backoff, at least 100 ms: a retry time after the batch's load
+		// time keeps settleDelivered's count exact.
+		wait := max(s.backoff(int(r.retries), false), 100*time.Millisecond)
+		if _, err := tx.Exec(`UPDATE outbox SET retries = retries + 1, retry_at = $1, last_error = $2, attempts = attempts + 1 WHERE seq = $3`,
+			now+wait.Microseconds(), lastErr, r.seq); err != nil {
+			return false, err
+		}
+		tx.Log(jukinet.OpNetworkDeliveryResult, "", "retry", fmt.Sprintf("%s: the receiver failed to apply it (retry %d of %d)", d, r.retries+1, s.cfg.MaxRetries-1))
+		return false, nil
+	}
+	if rc.Reason == ReasonInternal {
+		lastErr += fmt.Sprintf(" (given up after %d attempts)", s.cfg.MaxRetries)
+	}
+	ev, err := EncodeReceipt(rc)
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.Exec(`UPDATE outbox SET state = 'rejected', last_error = $1, done_at = $2, receipt = $3, attempts = attempts + 1 WHERE seq = $4`,
+		lastErr, now, ev, r.seq); err != nil {
+		return false, err
+	}
+	tx.Log(jukinet.OpNetworkDeliveryResult, "", rc.Status.String(), d+" "+rc.Reason.String())
+	return true, nil
 }
 
 // settleDelivered marks the batch's accepted rows delivered in one statement
@@ -400,12 +550,12 @@ func (s *Sender) record(ctx context.Context, sb *sentBatch) error {
 // PostgreSQL transaction that took a lower seq and committed after the
 // batch was loaded), the count differs and the transaction is undone: the
 // batch is sent again, and the receiver's deduplication makes that harmless.
-func settleDelivered(tx *store.Tx, dest string, first, last int64, want int, now int64) error {
+func settleDelivered(tx *store.Tx, dest string, first, last, loadedAt int64, want int, now int64) error {
 	if want == 0 {
 		return nil
 	}
 	res, err := tx.Exec(`UPDATE outbox SET state = 'delivered', last_error = '', done_at = $1, attempts = attempts + 1
-		WHERE dest = $2 AND state = 'pending' AND seq BETWEEN $3 AND $4`, now, dest, first, last)
+		WHERE dest = $2 AND state = 'pending' AND seq BETWEEN $3 AND $4 AND retry_at <= $5`, now, dest, first, last, loadedAt)
 	if err != nil {
 		return err
 	}
@@ -492,7 +642,17 @@ type StatusReport struct {
 	InboxParked  int          `json:"inbox_parked"`  // received messages waiting for an earlier version
 	InboxTotal   int          `json:"inbox_total"`   // messages ever received
 	LastReceipts []ReceiptRow `json:"last_receipts"` // the most recent settled outbox rows
+	// Alerts are the dead letters of the last AlertWindow, newest first (at
+	// most 20): messages a receiver refused for good, or failed to apply
+	// MaxMessageRetries times. Each needs an operator's look.
+	Alerts []ReceiptRow `json:"alerts"`
+	// Retrying counts pending messages a receiver failed to apply, waiting
+	// for their retry time.
+	Retrying int `json:"retrying"`
 }
+
+// AlertWindow is how long a dead letter stays among the status alerts.
+const AlertWindow = 7 * 24 * time.Hour
 
 // DestStatus is the outbox of one destination.
 type DestStatus struct {
@@ -557,6 +717,13 @@ func QueueStatus(ctx context.Context, db *store.DB) (StatusReport, error) {
 	if err != nil {
 		return rep, jukinet.E(op, jukinet.KindInternal, err)
 	}
+	rep.Alerts, err = settled(ctx, db, `state = 'rejected' AND done_at >= $1`, 20, now-AlertWindow.Microseconds())
+	if err != nil {
+		return rep, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND retries > 0`).Scan(&rep.Retrying); err != nil {
+		return rep, jukinet.E(op, jukinet.KindInternal, err)
+	}
 	return rep, nil
 }
 
@@ -599,12 +766,14 @@ type ParkedRow struct {
 	ReceivedAt  int64  `json:"received_at"`
 }
 
-func settled(ctx context.Context, db *store.DB, where string, limit int) ([]ReceiptRow, error) {
+// settled returns up to limit outbox rows matching where (its parameters
+// args are $1…), newest first.
+func settled(ctx context.Context, db *store.DB, where string, limit int, args ...any) ([]ReceiptRow, error) {
 	if limit <= 0 {
 		limit = 100
 	}
 	rows, err := db.SQL().QueryContext(ctx, `SELECT id, kind, dest, state, last_error, done_at FROM outbox WHERE `+where+
-		` ORDER BY done_at DESC, seq DESC LIMIT $1`, limit)
+		fmt.Sprintf(` ORDER BY done_at DESC, seq DESC LIMIT $%d`, len(args)+1), append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}

@@ -54,6 +54,7 @@ const (
 	ReasonRateLimited    Reason = 12 // the peer sent too much; retry later
 	ReasonInternal       Reason = 13 // the receiver failed; retry later
 	ReasonUnauthorized   Reason = 14 // no usable client certificate identity
+	ReasonRefused        Reason = 15 // the receiver's records refuse it: what it names does not exist there, or their state forbids it
 )
 
 var reasonNames = [...]string{
@@ -72,6 +73,7 @@ var reasonNames = [...]string{
 	ReasonRateLimited:    "rate_limited",
 	ReasonInternal:       "internal",
 	ReasonUnauthorized:   "unauthorized",
+	ReasonRefused:        "refused",
 }
 
 func (r Reason) String() string {

@@ -208,8 +208,9 @@ func (n *National) Provide(ctx context.Context, agencyID, task string, codes []j
 			return nil, invalid(op, fmt.Sprintf("codes[%d]", i), "not a resident code")
 		}
 	}
-	ag, ok := n.agencies.Agency(agencyID)
-	if !ok || !n.agencies.Allows(agencyID, task) {
+	agencies := n.agencies.Load()
+	ag, ok := agencies.Agency(agencyID)
+	if !ok || !agencies.Allows(agencyID, task) {
 		_ = n.db.Update(ctx, store.Op{Operation: jukinet.OpNationalProvide, Detail: "refused: " + agencyID}, func(tx *store.Tx) error { return nil })
 		if !ok {
 			return nil, jukinet.Errorf(op, jukinet.KindForbidden, "agency", "%q is not a registered agency", agencyID)
@@ -352,4 +353,4 @@ func discloseIdentity(ctx context.Context, db *store.DB, op string, code jukinet
 func (a *Agencies) List() []Agency { return append([]Agency(nil), a.list...) }
 
 // Agencies returns the agency list the national server provides to.
-func (n *National) Agencies() *Agencies { return n.agencies }
+func (n *National) Agencies() *Agencies { return n.agencies.Load() }

@@ -469,8 +469,17 @@ func StartAgencyListener(cfg AgencyListenerConfig) (*AgencyListener, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A connection opened before a revocation was reloaded is refused per request.
+	revocations := cfg.Credentials.Revocations
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := revocations.CheckState(r.TLS); err != nil {
+			api.refuse(w, r, "", jukinet.E("agency.provide", jukinet.KindUnauthorized, "the agency certificate is revoked", err), false)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 	l := &AgencyListener{addr: cfg.Listener.Addr(), done: make(chan struct{}),
-		server: &http.Server{Handler: api, TLSConfig: cfg.Credentials.AgencyServerTLSConfig(),
+		server: &http.Server{Handler: handler, TLSConfig: cfg.Credentials.AgencyServerTLSConfig(),
 			ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute,
 			IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
 			// Handshake refusals (a node or terminal certificate, none, another

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"strings"
@@ -471,4 +473,38 @@ func BenchmarkAgencyProvideBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// A revoked agency certificate is refused on the connection the agency
+// already holds (the per-request check) and on a new one (the handshake),
+// from the moment the national server's list is reloaded; another agency is
+// still served.
+func TestAgencyListenerRefusesRevokedAgency(t *testing.T) {
+	n := newTestNet(t, store.SQLite, nil)
+	p := newAgencyPKI(t)
+	l := startAgencyListener(t, p, n.national, AgencyAPIConfig{})
+	url := "https://" + l.Addr() + AgencyProvidePath
+	body := provideBody("年金給付の支給", codeOf(t, "1234567890"))
+	kept := p.client("pension")
+	if r, err := post(t, kept, url, body); err != nil || r.status != http.StatusOK {
+		t.Fatalf("before revocation: %v, status %d", err, r.status)
+	}
+	serial := p.clients["pension"].Leaf.SerialNumber
+	rl, err := p.ca.RevocationList([]x509.RevocationListEntry{{SerialNumber: serial, RevocationTime: time.Now()}}, big.NewInt(1), time.Now(), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.national.Revocations.Load(pki.EncodeCRLPEM(rl)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := post(t, kept, url, body)
+	if err != nil || r.status != http.StatusUnauthorized {
+		t.Errorf("revoked, kept connection: %v, status %d (%+v); want 401", err, r.status, r.err)
+	}
+	if _, err := post(t, p.client("pension"), url, body); err == nil {
+		t.Error("revoked, new connection: the handshake succeeded")
+	}
+	if r, err := post(t, p.client("passport"), url, body); err != nil || r.status != http.StatusForbidden {
+		t.Errorf("passport after pension's revocation: %v, status %d; want 403 (its task is not allowed), not a refusal of its certificate", err, r.status)
+	}
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/ed25519"
+	"log/slog"
 	"time"
 
 	"github.com/jukinet/jukinet"
@@ -22,6 +23,7 @@ type AssemblyConfig struct {
 	// DefaultCheckpointInterval).
 	CheckpointEvery    uint64
 	CheckpointInterval time.Duration
+	Logger             *slog.Logger // checkpoint events; nil discards
 }
 
 // The operation-log checkpointer's default pace: a signed, witnessed
@@ -94,7 +96,7 @@ func Assemble(ctx context.Context, cfg AssemblyConfig) (*Assembly, error) {
 	if cfg.CheckpointInterval <= 0 {
 		cfg.CheckpointInterval = DefaultCheckpointInterval
 	}
-	lw, err := NewLogWitness(LogWitnessConfig{DB: cfg.DB, Description: cfg.Description, SigningKey: cfg.SigningKey})
+	lw, err := NewLogWitness(LogWitnessConfig{DB: cfg.DB, Description: cfg.Description, SigningKey: cfg.SigningKey, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -14,9 +14,11 @@ import (
 
 // Handler applies one received, verified envelope inside the receiving
 // node's transaction (the inbox deduplicates and orders before calling it).
-// An error whose kind is KindInvalid or KindConflict rejects the message (it
-// goes to the sender's dead-letter list with reason invalid_body); any other
-// error is internal and the message is retried.
+// An error of a business kind rejects the message for good (it goes to the
+// sender's dead-letter list): KindInvalid or KindTooLarge with reason
+// invalid_body, KindNotFound, KindConflict, KindForbidden or KindExpired with
+// reason refused. Any other error is internal: that message alone is retried
+// (network.MaxMessageRetries), the others of its batch go on.
 type Handler func(tx *store.Tx, env *network.Envelope) error
 
 // Handlers maps each kind a node accepts to its handler. A kind without a

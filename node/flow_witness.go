@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -166,6 +167,7 @@ type LogWitnessConfig struct {
 	// checkpointer asks again (default 1 minute; the outbox retries
 	// deliveries by itself, this covers a refusal or a lost answer).
 	ResendAfter time.Duration
+	Logger      *slog.Logger // checkpoints signed, cosigned and refused; nil discards
 }
 
 // LogWitness is one node's part of the operation-log witness flow: it is
@@ -229,7 +231,7 @@ func (w *LogWitness) Origin() string { return oplog.Origin(w.cfg.Domain, w.self.
 func (w *LogWitness) Checkpointer(everyRecords uint64, interval time.Duration) (*oplog.Checkpointer, error) {
 	return oplog.NewCheckpointer(oplog.NewSQLLog(w.cfg.DB), oplog.CheckpointerConfig{
 		Origin: w.Origin(), Signer: w.logSigner, Witness: w,
-		EveryRecords: everyRecords, Interval: interval, Quiet: QuietRecord,
+		EveryRecords: everyRecords, Interval: interval, Quiet: QuietRecord, Logger: w.cfg.Logger,
 	})
 }
 
@@ -370,6 +372,9 @@ func (w *LogWitness) handleResponse(tx *store.Tx, env *network.Envelope) error {
 	w.mu.Unlock()
 	if resp.Refusal != "" {
 		tx.Log(jukinet.OpOplogCosignRequest, "", "refused", fmt.Sprintf("checkpoint %d refused by %s: %s", resp.Size, env.From, resp.Refusal))
+		if w.cfg.Logger != nil {
+			w.cfg.Logger.Warn("checkpoint cosignature refused", "size", resp.Size, "witness", env.From, "reason", truncate(resp.Refusal, 200))
+		}
 		return nil
 	}
 	logKey, witKey, err := LogVerifiers(w.cfg.Description, w.cfg.Domain, w.self.ID)
@@ -381,6 +386,9 @@ func (w *LogWitness) handleResponse(tx *store.Tx, env *network.Envelope) error {
 			return jukinet.E(op, jukinet.KindInvalid, err)
 		}
 		return jukinet.E(op, err)
+	}
+	if w.cfg.Logger != nil {
+		w.cfg.Logger.Info("checkpoint cosigned", "size", resp.Size, "witness", env.From)
 	}
 	return nil
 }

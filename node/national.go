@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"sync/atomic"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/network"
@@ -24,7 +25,7 @@ type NationalConfig struct {
 // status, the resident-code pool, and provision to agencies.
 type National struct {
 	db       *store.DB
-	agencies *Agencies
+	agencies atomic.Pointer[Agencies] // SetAgencies swaps it (SIGHUP)
 	numberKey,
 	linkKey []byte
 }
@@ -33,10 +34,8 @@ type National struct {
 // 個人番号 permutation and the linking codes) are created on first use and
 // kept in node_meta. Errors: KindInternal.
 func NewNational(ctx context.Context, db *store.DB, cfg NationalConfig) (*National, error) {
-	n := &National{db: db, agencies: cfg.Agencies}
-	if n.agencies == nil {
-		n.agencies = &Agencies{}
-	}
+	n := &National{db: db}
+	n.SetAgencies(cfg.Agencies)
 	var err error
 	if n.numberKey, err = nodeKey(ctx, db, "flows_number_key"); err != nil {
 		return nil, err
@@ -136,3 +135,13 @@ func (p *Prefecture) MoveOutConfirmations(ctx context.Context, code jukinet.Resi
 }
 
 func noRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// SetAgencies replaces the agency list (法30条の9, 別表) for the requests
+// that follow (`jukinet serve` reloads agencies.toml on SIGHUP); nil means
+// none.
+func (n *National) SetAgencies(a *Agencies) {
+	if a == nil {
+		a = &Agencies{}
+	}
+	n.agencies.Store(a)
+}

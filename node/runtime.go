@@ -2,12 +2,14 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jukinet/jukinet"
@@ -37,9 +39,18 @@ type Config struct {
 	OutboxBatch int                              // messages per request; default network.DefaultOutboxBatch
 	RatePerPeer float64                          // requests per second per peer; default 500
 	Logf        func(format string, args ...any) // diagnostics; default discards
-	// Logger takes the structured lines of refusals at the network listener;
-	// default slog.Default() with the node's ID.
-	Logger *slog.Logger
+	// Logger takes the structured lines of refusals at the network listener
+	// and of requests slower than SlowRequest (default slog.Default() with
+	// the node's ID); if set, also the sender's delivery failures (peer,
+	// reason) instead of Logf.
+	Logger      *slog.Logger
+	SlowRequest time.Duration // default 2 s
+	// ObserveDelivery, if set, gets each settled outbox batch's delivery
+	// latency (network.SenderConfig.Observe; the ops metrics).
+	ObserveDelivery func(dest string, messages int, took time.Duration)
+	// ObserveInbox, if set, gets each committed received batch and its
+	// outcomes (network.StoreInbox.Observe; the ops metrics).
+	ObserveInbox func(envs []*network.Envelope, outcomes []network.Outcome)
 }
 
 // Runtime hosts ONE node: its database, credentials, network listener
@@ -59,6 +70,14 @@ type Runtime struct {
 	clientMu sync.Mutex
 	clients  map[string]*network.Client
 	closed   sync.Once
+	desc     atomic.Pointer[liveDescription] // SetDescription swaps it
+}
+
+// liveDescription is the network description the listener and sender use
+// now, with the firewall policy computed from it once.
+type liveDescription struct {
+	d      *network.Description
+	policy *network.Policy
 }
 
 // Start starts the node's listeners and sender. The runtime runs until Close
@@ -93,6 +112,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		apply[k] = network.ApplyFunc(h)
 	}
 	r := &Runtime{cfg: cfg, self: self, clients: map[string]*network.Client{}}
+	r.desc.Store(&liveDescription{d: cfg.Description, policy: cfg.Description.Policy()})
 	r.inbox = network.NewStoreInbox(cfg.DB, apply)
 	r.inbox.AuthorizeKey = KeyAuthorizer(cfg.Description, id)
 	logger := cfg.Logger
@@ -100,22 +120,26 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		logger = slog.Default().With("node", id)
 	}
 	r.refusals = network.NewRefusalLog(cfg.DB, logger, nil)
-	srv, err := network.NewServer(network.ServerConfig{
-		Self: id, SigningKey: cfg.Credentials.SigningKey, Keys: cfg.Description.Keys(),
-		Policy: cfg.Description.Policy(), RelayCheck: cfg.Description.CheckRelay,
-		Inbox: r.inbox, PeerID: pki.PeerNodeID, Refusals: r.refusals,
-		RatePerSecond: cfg.RatePerPeer, Burst: int(2 * cfg.RatePerPeer),
-	})
-	if err != nil {
-		return nil, jukinet.E(op, err)
+	if cfg.ObserveInbox != nil {
+		r.inbox.Observe(cfg.ObserveInbox)
 	}
 	sender, err := network.NewSender(network.SenderConfig{
 		DB: cfg.DB, SigningKey: cfg.Credentials.SigningKey,
 		Addr: func(n string) (string, bool) {
-			nd, ok := cfg.Description.Node(n)
+			nd, ok := r.desc.Load().d.Node(n)
 			return nd.NetworkAddr, ok && nd.NetworkAddr != ""
 		},
-		Client: r.client, Batch: cfg.OutboxBatch, Logf: cfg.Logf,
+		Client: r.client, Batch: cfg.OutboxBatch, Logf: cfg.Logf, Observe: cfg.ObserveDelivery, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, jukinet.E(op, err)
+	}
+	// A batch from a peer ends the sender's wait for that peer (ContactInbox).
+	srv, err := network.NewServer(network.ServerConfig{
+		Self: id, SigningKey: cfg.Credentials.SigningKey, Keys: r.keys,
+		Policy: runtimePolicy{r}, RelayCheck: func(relayer, origin string) error { return r.desc.Load().d.CheckRelay(relayer, origin) },
+		Inbox: network.ContactInbox(r.inbox, sender), PeerID: cfg.Credentials.PeerNodeID, Refusals: r.refusals, // PeerNodeID refuses revoked certificates per request
+		RatePerSecond: cfg.RatePerPeer, Burst: int(2 * cfg.RatePerPeer),
 	})
 	if err != nil {
 		return nil, jukinet.E(op, err)
@@ -150,6 +174,10 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
 		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return runCtx }}
+	if cfg.SlowRequest <= 0 {
+		cfg.SlowRequest = 2 * time.Second
+	}
+	r.server.Handler = logSlow(logger, "network", cfg.SlowRequest, srv)
 	r.wg.Add(2)
 	go func() {
 		defer r.wg.Done()
@@ -190,7 +218,97 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 			cfg.Logf("node %s: outbox sender: %v", id, err)
 		}
 	}()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.retryParked(runCtx)
+	}()
 	return r, nil
+}
+
+// logSlow logs requests slower than limit: listener, path, status and
+// duration (no query string, no body, no peer certificate detail).
+func logSlow(l *slog.Logger, listener string, limit time.Duration, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, req)
+		if took := time.Since(start); took > limit {
+			l.Warn("slow request", "listener", listener, "method", req.Method, "path", req.URL.Path, "status", sw.status,
+				"took", took.Round(time.Millisecond).String(), "remote", req.RemoteAddr)
+		}
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// keys looks signing keys up in the current description.
+func (r *Runtime) keys(id string) (ed25519.PublicKey, bool) {
+	n, ok := r.desc.Load().d.Node(id)
+	return n.SigningKey, ok
+}
+
+// runtimePolicy is the firewall policy of the current description.
+type runtimePolicy struct{ r *Runtime }
+
+func (p runtimePolicy) Allow(from, to string, kind network.Kind) error {
+	return p.r.desc.Load().policy.Allow(from, to, kind)
+}
+
+// SetDescription makes the listener and the sender use d from their next
+// request on (`jukinet serve` on SIGHUP): peers' addresses, signing keys and
+// accept rules. Queues and connections are kept. This node must keep its
+// role and signing key. The message handlers and the log witness keep the
+// description they were assembled with: a change of role, prefecture or
+// witness needs a restart.
+// Errors: KindInvalid when d does not hold this node as it is.
+func (r *Runtime) SetDescription(d *network.Description) error {
+	const op = "node.Runtime.SetDescription"
+	self, ok := d.Node(r.self.ID)
+	switch {
+	case !ok:
+		return jukinet.Errorf(op, jukinet.KindInvalid, "node", "node %s is not in the new network description", r.self.ID)
+	case self.Role != r.self.Role || self.Prefecture != r.self.Prefecture:
+		return jukinet.Errorf(op, jukinet.KindInvalid, "kind", "node %s changes role or prefecture in the new description; restart to apply that", r.self.ID)
+	case !self.SigningKey.Equal(r.cfg.Credentials.SigningPublicKey()):
+		return jukinet.Errorf(op, jukinet.KindInvalid, "signing_key", "the new description's signing key of %s is not this node's key", r.self.ID)
+	}
+	r.desc.Store(&liveDescription{d: d, policy: d.Policy()})
+	return nil
+}
+
+// Description is the network description in use.
+func (r *Runtime) Description() *network.Description { return r.desc.Load().d }
+
+// RetryParkedInterval is how often a runtime retries the parked envelopes
+// whose handler failed when their turn came (network.StoreInbox.RetryParked).
+const RetryParkedInterval = 30 * time.Second
+
+func (r *Runtime) retryParked(ctx context.Context) {
+	t := time.NewTicker(RetryParkedInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := r.inbox.RetryParked(ctx); err != nil && ctx.Err() == nil {
+			r.cfg.Logf("node %s: retrying parked messages: %v", r.self.ID, err)
+		} else if n > 0 {
+			r.cfg.Logf("node %s: %d parked message(s) settled on retry", r.self.ID, n)
+		}
+	}
 }
 
 // client returns the (cached) client that reaches peer.
@@ -201,7 +319,7 @@ func (r *Runtime) client(peer string) (*network.Client, error) {
 		return c, nil
 	}
 	c, err := network.NewClient(network.ClientConfig{TLS: r.cfg.Credentials.ClientTLSConfig(peer),
-		Keys: r.cfg.Description.Keys(), PeerID: pki.PeerNodeID, Timeout: 30 * time.Second})
+		Keys: r.keys, PeerID: r.cfg.Credentials.PeerNodeID, Timeout: 30 * time.Second})
 	if err != nil {
 		return nil, err
 	}

@@ -60,7 +60,7 @@ func streamNet(t *testing.T, persons int) (*demo.Network, []jukinet.IdentityInfo
 
 // queueVersions queues versions [from, to] of every person at 防府市, in
 // transactions of 100 messages, interleaving persons.
-func queueVersions(t *testing.T, db *store.DB, infos []jukinet.IdentityInfo, from, to uint64) int {
+func queueVersions(t testing.TB, db *store.DB, infos []jukinet.IdentityInfo, from, to uint64) int {
 	t.Helper()
 	ctx := jukinet.WithActor(context.Background(), testActor)
 	var msgs []store.Message

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,8 @@ type CheckpointerConfig struct {
 	// checkpoint forever, each round's records calling for the next round.
 	// They are still covered by the next checkpoint. nil: none is quiet.
 	Quiet func(store.LogRecord) bool
+	// Logger gets a line per signed checkpoint; default discards.
+	Logger *slog.Logger
 }
 
 // Checkpointer turns the appended log into signed, cosigned checkpoints off
@@ -214,6 +217,9 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (StoredCheckpoint, error)
 			return StoredCheckpoint{}, err
 		}
 		c.tree = next
+		if c.cfg.Logger != nil {
+			c.cfg.Logger.Info("checkpoint signed", "origin", c.cfg.Origin, "size", next.Size())
+		}
 	}
 	if err := c.cosignPending(ctx); err != nil {
 		return StoredCheckpoint{}, err
@@ -303,6 +309,9 @@ func (c *Checkpointer) cosignPending(ctx context.Context) error {
 		}
 		if _, err := c.log.db.SQL().ExecContext(ctx, `UPDATE oplog_checkpoint SET note = $1, state = 'cosigned' WHERE size = $2 AND state = 'pending'`, cosigned, size); err != nil {
 			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		if c.cfg.Logger != nil {
+			c.cfg.Logger.Info("checkpoint cosigned", "origin", c.cfg.Origin, "size", size)
 		}
 	}
 }

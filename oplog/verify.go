@@ -131,6 +131,9 @@ type Verifier struct {
 	// bind, set by SQLLog.Verify, checks the values stored beside the
 	// leaves (binding.go).
 	bind *binding
+	// Progress, when set, is called after each batch of rows with the rows
+	// checked so far (from one goroutine; for a progress bar).
+	Progress func(rows uint64)
 }
 
 // RowBatch is a run of rows in index order that a source hands to
@@ -281,12 +284,16 @@ func (v *Verifier) VerifyBatches(ctx context.Context, batches iter.Seq2[RowBatch
 		defer stopCheckpoints()
 		c.nextCheckpoint = next
 		c.start()
+		var checked uint64
 		for b := range ordered {
 			<-b.done
 			if c.failure == nil && c.err == nil {
 				c.process(b)
 				if c.failure != nil || c.err != nil {
 					stop.Store(true)
+				}
+				if checked += uint64(len(b.Rows)); v.Progress != nil {
+					v.Progress(checked)
 				}
 			}
 			release(b)

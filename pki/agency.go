@@ -177,6 +177,9 @@ func (c *NodeCredentials) AgencyServerTLSConfig() *tls.Config {
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    c.CAPool,
 		VerifyConnection: func(cs tls.ConnectionState) error {
+			if err := c.Revocations.CheckState(&cs); err != nil {
+				return err
+			}
 			_, err := PeerAgencyID(&cs)
 			return err
 		},

@@ -243,6 +243,7 @@ func LoadNode(dir, nodeID string) (*NodeCredentials, error) {
 		SigningKey:  signing,
 		CA:          caCert,
 		CAPool:      pool,
+		Revocations: NewRevocations(caCert),
 	}, nil
 }
 

@@ -106,6 +106,10 @@ type NodeCredentials struct {
 	SigningKey  ed25519.PrivateKey
 	CA          *x509.Certificate
 	CAPool      *x509.CertPool
+	// Revocations is checked for every peer certificate by the TLS
+	// configurations below and by the per-request peer checks; nil revokes
+	// nothing. LoadNode and IssueNode set an empty list.
+	Revocations *Revocations
 }
 
 // Leaf returns the node's parsed TLS certificate.
@@ -177,6 +181,7 @@ func (ca *CA) IssueNode(nodeID string, hosts []string, now time.Time, validity t
 		SigningKey:  signing,
 		CA:          ca.Cert,
 		CAPool:      ca.Pool(),
+		Revocations: NewRevocations(ca.Cert),
 	}, nil
 }
 

@@ -17,7 +17,7 @@ func (c *NodeCredentials) ServerTLSConfig() *tls.Config {
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    c.CAPool,
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			_, err := PeerNodeID(&cs)
+			_, err := c.PeerNodeID(&cs)
 			return err
 		},
 	}
@@ -39,6 +39,9 @@ func (c *NodeCredentials) ClientTLSConfig(peerNodeID string) *tls.Config {
 			if len(cs.PeerCertificates) == 0 {
 				return jukinet.E(op, jukinet.KindUnauthorized, "the server presented no certificate")
 			}
+			if err := c.Revocations.CheckState(&cs); err != nil {
+				return jukinet.E(op, err)
+			}
 			got, err := NodeIDFromCert(cs.PeerCertificates[0])
 			if err != nil {
 				return jukinet.E(op, err)
@@ -49,6 +52,16 @@ func (c *NodeCredentials) ClientTLSConfig(peerNodeID string) *tls.Config {
 			return nil
 		},
 	}
+}
+
+// PeerNodeID is the package's PeerNodeID that also refuses a revoked
+// certificate: the network listener calls it per request, so a connection
+// opened before a revocation is refused once the list is reloaded.
+func (c *NodeCredentials) PeerNodeID(cs *tls.ConnectionState) (string, error) {
+	if err := c.Revocations.CheckState(cs); err != nil {
+		return "", jukinet.E("pki.PeerNodeID", err)
+	}
+	return PeerNodeID(cs)
 }
 
 // PeerNodeID returns the node ID of the verified client certificate of a

@@ -62,7 +62,11 @@ func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if o.engine != "sqlite" && o.engine != "postgres" {
 		return usageErr("--engine must be sqlite or postgres")
 	}
+	// The benchmarks report no progress of their own: a spinner with the
+	// elapsed time shows the run is alive (on a terminal only).
+	spin := newSpinner(stderr, "bench "+args[0])
 	figures, table, err := b(ctx, o)
+	spin.stop()
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/schollz/progressbar/v3"
 	"io"
 	"os"
 	"strings"
@@ -137,37 +138,101 @@ func runExport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return nil
 }
 
-// progress draws a bar on a terminal and nothing elsewhere (logs and pipes
-// stay clean).
+// progress draws a bar (progressbar) on a terminal and nothing elsewhere:
+// logs and pipes stay clean (term.IsTerminal).
 type progress struct {
-	w     io.Writer
-	on    bool
-	label string
-	start time.Time
-	last  time.Time
+	w   io.Writer
+	bar *progressbar.ProgressBar // nil when w is not a terminal
 }
 
 func newProgress(w io.Writer, label string) *progress {
-	p := &progress{w: w, label: label, start: time.Now()}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.on = true
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return &progress{}
 	}
-	return p
+	return &progress{w: w, bar: progressbar.NewOptions64(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(label),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSetWidth(30))}
 }
 
-func (p *progress) update(done, total int) {
-	if !p.on || total == 0 || (time.Since(p.last) < 100*time.Millisecond && done < total) {
+// update sets the bar to done of total (register.ImportOptions.Progress).
+func (p *progress) update(done, total int) { p.update64(uint64(done), uint64(total)) }
+
+func (p *progress) update64(done, total uint64) {
+	if p.bar == nil || total == 0 {
 		return
 	}
-	p.last = time.Now()
-	const width = 30
-	filled := done * width / total
-	rate := float64(done) / time.Since(p.start).Seconds()
-	fmt.Fprintf(p.w, "\r%s [%s%s] %d/%d  %.0f/s ", p.label, strings.Repeat("█", filled), strings.Repeat("░", width-filled), done, total, rate)
+	if p.bar.GetMax64() != int64(total) {
+		p.bar.ChangeMax64(int64(total))
+	}
+	p.bar.Set64(int64(done))
 }
 
 func (p *progress) done() {
-	if p.on {
+	if p.bar != nil {
+		p.bar.Finish()
 		fmt.Fprintln(p.w)
 	}
+}
+
+// newByteProgress is a progress that counts bytes written through writer,
+// for work whose total is not known ahead (a spinner with a byte count).
+func newByteProgress(w io.Writer, label string) *progress {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return &progress{}
+	}
+	return &progress{w: w, bar: progressbar.NewOptions64(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(label),
+		progressbar.OptionShowBytes(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetSpinnerChangeInterval(0))} // redrawn by the writes only
+}
+
+// writer returns out, counting on the bar what is written to it.
+func (p *progress) writer(out io.Writer) io.Writer {
+	if p.bar == nil {
+		return out
+	}
+	return io.MultiWriter(out, p.bar)
+}
+
+// spinner redraws an indeterminate bar with the elapsed time until stop, on
+// a terminal only; its goroutine is owned by the spinner.
+type spinner struct {
+	p    *progress
+	quit chan struct{}
+	done chan struct{}
+}
+
+func newSpinner(w io.Writer, label string) *spinner {
+	s := &spinner{p: &progress{}, quit: make(chan struct{}), done: make(chan struct{})}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		s.p = &progress{w: w, bar: progressbar.NewOptions64(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(label),
+			progressbar.OptionSetElapsedTime(true), progressbar.OptionSpinnerType(14), progressbar.OptionThrottle(200*time.Millisecond),
+			// No redraw goroutine of the library's (it reads the bar unlocked): ours, below.
+			progressbar.OptionSetSpinnerChangeInterval(0))}
+	}
+	go func() {
+		defer close(s.done)
+		if s.p.bar == nil {
+			<-s.quit
+			return
+		}
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.quit:
+				return
+			case <-t.C:
+				s.p.bar.Add(0)
+			}
+		}
+	}()
+	return s
+}
+
+func (s *spinner) stop() {
+	close(s.quit)
+	<-s.done
+	s.p.done()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -39,8 +40,9 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	start := time.Now()
 	operators := map[string][]demo.Operator{}
+	cliLog := slog.New(slog.NewTextHandler(stderr, nil))
 	net, err := demo.StartNetwork(ctx, demo.NetworkConfig{Dir: *dir, Residents: *n, Seed: *seed,
-		Logf:     func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) },
+		Logf:     func(f string, a ...any) { cliLog.Warn(fmt.Sprintf(f, a...)) },
 		Terminal: demoTerminals(func(id string, ops []demo.Operator) { operators[id] = ops })})
 	if err != nil {
 		return err

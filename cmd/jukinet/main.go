@@ -38,6 +38,7 @@ func commands() []command {
 		{"serve", "run one node: serve --config node.toml [--db PATH | --dsn URL]", runServe},
 		{"pki", "network CA, node and terminal certificates: pki init|issue", runPKI},
 		{"access", "operators' registers, OS password policy, biometric node keys: access register|password-policy|node-key", runAccess},
+		{"backup", "consistent copy of a running node's SQLite database: backup --db PATH --out FILE", runBackup},
 		{"doctor", "check file permissions and the OS password policy record: doctor --db PATH --keys DIR [--archive DIR]", runDoctor},
 		{"network", "a node's queues and delivery evidence: network status|dead-letters|receipt --db PATH [--id ID --network network.toml]", runNetwork},
 		{"oplog", "operation history: oplog checkpoint|verify|prove|verify-proof|query|report|seal|verify-seal|purge", runOplog},

@@ -62,6 +62,9 @@ func runNetwork(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			Refusals []network.RefusalCount `json:"refusals"` // by peer and reason, the most frequent first
 		}{st, refused}
 		return out(v, func() {
+			for _, a := range st.Alerts {
+				fmt.Fprintf(stdout, "ALERT dead letter %s  %s to %s at %s: %s\n", a.ID, a.Kind, a.Dest, time.UnixMicro(a.DoneAt).Format(time.RFC3339), a.Error)
+			}
 			for _, d := range st.Outbox {
 				fmt.Fprintf(stdout, "outbox to %-8s pending %6d  rejected %4d", d.Dest, d.Pending, d.Rejected)
 				if d.Pending > 0 {
@@ -74,6 +77,9 @@ func runNetwork(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			}
 			if len(st.Outbox) == 0 {
 				fmt.Fprintln(stdout, "outbox: nothing pending, nothing rejected")
+			}
+			if st.Retrying > 0 {
+				fmt.Fprintf(stdout, "outbox: %d message(s) waiting to be retried (the receiver failed to apply them)\n", st.Retrying)
 			}
 			fmt.Fprintf(stdout, "inbox: %d received, %d parked (waiting for an earlier version)\n", st.InboxTotal, st.InboxParked)
 			if len(refused) == 0 {

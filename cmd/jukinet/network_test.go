@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet/demo"
+	"github.com/jukinet/jukinet/store"
 )
 
 func TestDemoConverges(t *testing.T) {
@@ -113,5 +114,27 @@ func TestNetworkStatusAndReceipt(t *testing.T) {
 	}
 	if code, _, stderr := exec(t, "", "network", "receipt", "--db", db, "--node", "352063", "--id", "0190a7e2-0000-7000-8000-000000000000"); code == 0 || !strings.Contains(stderr, "no outbox message") {
 		t.Errorf("receipt of an unknown message: exit %d, err %q", code, stderr)
+	}
+}
+
+// `network status` puts a recent dead letter first, as an ALERT line with
+// its ID, kind, destination and reason.
+func TestNetworkStatusAlerts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "402036.db")
+	db, err := store.Open(context.Background(), store.Config{Path: path, Node: "402036"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "01a24c53-36a2-7c4d-b2f0-f24fba58034c"
+	now := db.Now().UnixMicro()
+	if _, err := db.SQL().Exec(`INSERT INTO outbox (id, kind, dest, body, created_at, state, attempts, last_error, done_at)
+		VALUES ($1, 'movein.notice', '352063', $2, $3, 'rejected', 1, 'refused: resident_code: no record', $4)`, id, []byte(`{}`), now, now); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, out, stderr := exec(t, "", "network", "status", "--db", path, "--node", "402036")
+	first, _, _ := strings.Cut(out, "\n")
+	if code != 0 || !strings.HasPrefix(first, "ALERT dead letter "+id) || !strings.Contains(first, "movein.notice to 352063") || !strings.Contains(first, "refused: resident_code") {
+		t.Errorf("network status: exit %d, first line %q, err %q; want the dead letter's ALERT", code, first, stderr)
 	}
 }

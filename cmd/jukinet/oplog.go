@@ -227,7 +227,14 @@ func runOplogVerify(ctx context.Context, args []string, _ io.Reader, stdout, std
 	}
 	l := oplog.NewSQLLog(db)
 	start := time.Now()
-	r, err := l.Verify(ctx, oplog.Verifier{Origin: oplog.Origin(kf.domain, df.node), Log: lv, Witnesses: ws})
+	bar := newProgress(stderr, "verify")
+	size, err := l.Size(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := l.Verify(ctx, oplog.Verifier{Origin: oplog.Origin(kf.domain, df.node), Log: lv, Witnesses: ws,
+		Progress: func(rows uint64) { bar.update64(rows, size) }})
+	bar.done()
 	if err != nil {
 		return err
 	}
@@ -462,7 +469,10 @@ func runOplogSeal(ctx context.Context, args []string, _ io.Reader, stdout, stder
 	if err != nil {
 		return jukinet.E("oplog seal", jukinet.KindConflict, jukinet.Field("out"), "cannot create the archive (it must not exist yet)", err)
 	}
-	s, err := oplog.SealMonth(actx, oplog.NewSQLLog(db), *month, file, signer, append([]note.Verifier{lv}, ws...)...)
+	// The archive's size is known only at the end: the bar counts bytes.
+	bar := newByteProgress(stderr, "seal "+*month)
+	s, err := oplog.SealMonth(actx, oplog.NewSQLLog(db), *month, bar.writer(file), signer, append([]note.Verifier{lv}, ws...)...)
+	bar.done()
 	if cerr := file.Close(); err == nil {
 		err = cerr
 	}

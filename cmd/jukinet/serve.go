@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
+	"github.com/jukinet/jukinet/ops"
 	"github.com/jukinet/jukinet/pki"
 	"github.com/jukinet/jukinet/store"
 	"github.com/jukinet/jukinet/web"
@@ -35,10 +38,10 @@ import (
 //	dsn = ""                      # or a PostgreSQL URL
 //	terminal_addr = "10.0.1.1:8443" # the terminal and the admin console (HTTPS, terminal certificates;
 //	                              #   default: the description's terminal_addr; none: no terminal)
-//	ops_addr = "127.0.0.1:9090"   # plain HTTP for monitoring (localhost or the management LAN)
 //	demo = false                  # the demo setting: 仮想リーダー, demo operators, terminals without a certificate
 //	agencies = "agencies.toml"    # national only: the agency list (法30条の9, 別表)
 //	agency_addr = "0.0.0.0:8443"  # national only: the agency listener (mTLS, agency certificates)
+//	ops_addr = "127.0.0.1:9090"   # the ops listener: /metrics, /healthz, /readyz (plain HTTP)
 type nodeFile struct {
 	Node         string `toml:"node"`
 	Network      string `toml:"network"`
@@ -53,12 +56,27 @@ type nodeFile struct {
 }
 
 // runServe: jukinet serve --config node.toml [--db PATH | --dsn URL]
+// SIGHUP reloads the CRL, network.toml and agencies.toml (nodeReloader).
 func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	return serveNode(ctx, args, stdout, stderr, hup)
+}
+
+// serveNode is runServe reloading on every value of hup; tests send on it
+// what SIGHUP sends.
+func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-chan os.Signal) error {
 	fs := newFlags("serve", stderr)
 	cfgPath := fs.String("config", "", "node.toml")
 	dbPath := fs.String("db", "", "SQLite database (overrides node.toml)")
 	dsn := fs.String("dsn", "", "PostgreSQL URL (overrides node.toml)")
+	logFormat := fs.String("log-format", "json", "log lines on stderr as json or text")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, *logFormat)
+	if err != nil {
 		return err
 	}
 	if *cfgPath == "" {
@@ -107,6 +125,10 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
+	crlPath := filepath.Join(rel(nf.Data), pki.CRLFile)
+	if _, err := creds.Revocations.LoadFile(crlPath); err != nil {
+		return err
+	}
 	if nf.DB == "" && nf.DSN == "" {
 		nf.DB = filepath.Join(rel(nf.Data), nf.Node+".db")
 	}
@@ -117,19 +139,35 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer db.Close()
-	logf := func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }
+	logger = logger.With("node", nf.Node)
+	// Components that report free text (Logf) get a line each at warning
+	// level: they report failures.
+	logf := func(f string, a ...any) { logger.Warn(fmt.Sprintf(f, a...)) }
 	var agencies *node.Agencies
 	if self.Role == network.RoleNational && nf.Agencies != "" {
 		if agencies, err = node.LoadAgencies(rel(nf.Agencies)); err != nil {
 			return err
 		}
 	}
-	asm, err := node.Assemble(ctx, node.AssemblyConfig{DB: db, Description: desc, SigningKey: creds.SigningKey, Agencies: agencies})
+	asm, err := node.Assemble(ctx, node.AssemblyConfig{DB: db, Description: desc, SigningKey: creds.SigningKey, Agencies: agencies, Logger: logger})
 	if err != nil {
 		return err
 	}
 	national := asm.National
-	cfg := node.Config{DB: db, Credentials: creds, Description: desc, Handlers: asm.Handlers, Logf: logf}
+	opsh, err := ops.NewHandler(ops.Config{DB: db, Revocations: creds.Revocations, Refusals: func(ctx context.Context) ([]ops.Refusal, error) {
+		// The network listener's refusal record, written per minute.
+		rc, err := network.Refusals(ctx, db, time.Time{})
+		out := make([]ops.Refusal, len(rc))
+		for i, c := range rc {
+			out[i] = ops.Refusal{Peer: c.Peer, Reason: c.Reason, Count: int64(c.Count)}
+		}
+		return out, err
+	}})
+	if err != nil {
+		return err
+	}
+	cfg := node.Config{DB: db, Credentials: creds, Description: desc, Handlers: asm.Handlers, Logf: logf, ObserveDelivery: opsh.ObserveDelivery,
+		ObserveInbox: opsh.ObserveInbox, Logger: logger}
 	// The compliance report's live checks (G2.4, G2.5, G12.1) look at the
 	// running node; the terminal may ask before Start has returned.
 	var running atomic.Pointer[node.Runtime]
@@ -165,22 +203,21 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	defer rt.Close()
 	running.Store(rt)
+	opsh.AddListener("network", rt.NetworkAddr())
 	defer asm.RunCheckpointer(ctx, logf)()
 	fmt.Fprintf(stdout, "node %s (%s) listening on %s\n", rt.ID(), rt.Node().Role, rt.NetworkAddr())
+	n, _ := creds.Revocations.Number()
+	logger.Info("node started", "role", string(rt.Node().Role), "version", version, "policy", jukinet.PolicyVersion(),
+		"crl", fmt.Sprint(n), "revoked", creds.Revocations.Len(), "demo", nf.Demo)
+	logger.Info("listening", "listener", "network", "addr", rt.NetworkAddr())
 	if a := rt.TerminalAddr(); a != "" {
 		mode := "terminal certificates required"
 		if nf.Demo {
 			mode = "DEMO: 仮想リーダー, terminals without a certificate admitted"
 		}
+		opsh.AddListener("terminal", a)
+		logger.Info("listening", "listener", "terminal", "addr", a)
 		fmt.Fprintf(stdout, "terminal https://%s/ (%s)\n", a, mode)
-	}
-	if nf.OpsAddr != "" {
-		addr, closeOps, err := startOps(nf.OpsAddr, db, logf)
-		if err != nil {
-			return err
-		}
-		defer closeOps()
-		fmt.Fprintf(stdout, "ops http://%s/\n", addr)
 	}
 	if national != nil && nf.AgencyAddr != "" {
 		// A port of its own: the network listener speaks only the inter-node protocol.
@@ -195,9 +232,77 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return err
 		}
 		defer al.Close()
+		opsh.AddListener("agency", al.Addr())
+		logger.Info("listening", "listener", "agency", "addr", al.Addr())
 		fmt.Fprintf(stdout, "agency listener on %s (POST %s)\n", al.Addr(), node.AgencyProvidePath)
 	}
-	<-ctx.Done()
+	if nf.OpsAddr != "" {
+		srv, err := ops.Listen(nf.OpsAddr, opsh)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		fmt.Fprintf(stdout, "ops http://%s/ (/metrics, /healthz, /readyz)\n", srv.Addr())
+		logger.Info("listening", "listener", "ops", "addr", srv.Addr())
+	}
+	re := &nodeReloader{network: rel(nf.Network), crl: crlPath, creds: creds, rt: rt, national: national}
+	if national != nil && nf.Agencies != "" {
+		re.agencies = rel(nf.Agencies)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-hup:
+			if err := re.reload(); err != nil {
+				logger.Error("reload refused, the running configuration is kept", "err", err)
+				continue
+			}
+			n, _ := creds.Revocations.Number()
+			logger.Info("reloaded", "network", re.network, "crl", fmt.Sprint(n), "revoked", creds.Revocations.Len(), "agencies", re.agencies)
+		}
+	}
+}
+
+// nodeReloader re-reads what `serve` may change without a restart: the CRL,
+// the network description and (national) the agency list. Queues,
+// connections and listeners stay; a revoked peer is refused from its next
+// handshake or request.
+type nodeReloader struct {
+	network, crl, agencies string
+	creds                  *pki.NodeCredentials
+	rt                     *node.Runtime
+	national               *node.National
+}
+
+// reload applies the CRL first and on its own (a revocation never waits for
+// another file to be fixed), then the description and the agency list
+// together: a bad one of those changes neither.
+func (re *nodeReloader) reload() error {
+	if _, err := re.creds.Revocations.LoadFile(re.crl); err != nil {
+		return err
+	}
+	f, err := os.Open(re.network)
+	if err != nil {
+		return jukinet.E("serve.reload", jukinet.KindNotFound, jukinet.Field("network"), err)
+	}
+	desc, err := network.LoadDescription(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	var agencies *node.Agencies
+	if re.agencies != "" {
+		if agencies, err = node.LoadAgencies(re.agencies); err != nil {
+			return err
+		}
+	}
+	if err := re.rt.SetDescription(desc); err != nil {
+		return err
+	}
+	if agencies != nil {
+		re.national.SetAgencies(agencies)
+	}
 	return nil
 }
 
@@ -266,4 +371,17 @@ func loadDescription(path string) (*network.Description, error) {
 	}
 	defer f.Close()
 	return network.LoadDescription(f)
+}
+
+// newLogger returns the slog logger of a command: JSON lines (serve's
+// default: log collectors parse them) or text (the CLI's). Lines never hold
+// personal data: components log node IDs, kinds, reasons and sizes.
+func newLogger(w io.Writer, format string) (*slog.Logger, error) {
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	}
+	return nil, usageErr("--log-format must be json or text, not %q", format)
 }

@@ -1,0 +1,184 @@
+package pki
+
+import (
+	"crypto/x509"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jukinet/jukinet"
+)
+
+// revoke makes creds' list revoke serials, as a reload of a fresh CRL would.
+func revoke(t *testing.T, ca *CA, r *Revocations, number int64, serials ...*big.Int) {
+	t.Helper()
+	var entries []x509.RevocationListEntry
+	for _, s := range serials {
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: s, RevocationTime: time.Now()})
+	}
+	rl, err := ca.RevocationList(entries, big.NewInt(number), time.Now(), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Load(EncodeCRLPEM(rl)); err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+}
+
+// A revoked peer is refused at the handshake on both sides of the network
+// listener, and the same configuration accepted it before the list was
+// loaded: the reload reaches a configuration built earlier.
+func TestRevokedPeerRefusedAtHandshake(t *testing.T) {
+	ca := testCA(t, "network CA")
+	server := testNode(t, ca, "350001")
+	client := testNode(t, ca, "352063")
+	other := testNode(t, ca, "402036")
+	serverCfg, clientCfg := server.ServerTLSConfig(), client.ClientTLSConfig("350001")
+
+	if got := handshake(t, serverCfg, clientCfg); got.serverErr != nil || got.clientErr != nil {
+		t.Fatalf("before revocation: server %v, client %v", got.serverErr, got.clientErr)
+	}
+	revoke(t, ca, server.Revocations, 1, client.Leaf().SerialNumber)
+	got := handshake(t, serverCfg, clientCfg)
+	if got.serverErr == nil || !strings.Contains(got.serverErr.Error(), "revoked") {
+		t.Errorf("revoked client: server error %v, want a revocation", got.serverErr)
+	}
+	if got.clientErr == nil {
+		t.Error("revoked client: the client's first read succeeded")
+	}
+	// Another node is still accepted by the same configuration.
+	if got := handshake(t, serverCfg, other.ClientTLSConfig("350001")); got.serverErr != nil || got.clientErr != nil {
+		t.Errorf("unrevoked client: server %v, client %v", got.serverErr, got.clientErr)
+	}
+	// A client refuses a revoked server.
+	revoke(t, ca, client.Revocations, 1, server.Leaf().SerialNumber)
+	if got := handshake(t, server.ServerTLSConfig(), clientCfg); got.clientErr == nil || !strings.Contains(got.clientErr.Error(), "revoked") {
+		t.Errorf("revoked server: client error %v, want a revocation", got.clientErr)
+	}
+}
+
+func TestRevokedAgencyRefusedAtHandshake(t *testing.T) {
+	ca := testCA(t, "network CA")
+	national := testNode(t, ca, "national")
+	agency, err := ca.IssueAgency("pension", time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serverCfg := national.AgencyServerTLSConfig()
+	clientCfg := agency.ClientTLSConfig("national")
+	clientCfg.RootCAs = ca.Pool()
+	// The helper's server side asks for a node ID after the handshake, so
+	// an agency passes the handshake and then fails that question.
+	before := handshake(t, serverCfg, clientCfg)
+	if before.serverErr == nil || strings.Contains(before.serverErr.Error(), "revoked") || strings.Contains(before.serverErr.Error(), "handshake") {
+		t.Fatalf("before revocation: server %v, want only the helper's node-ID refusal", before.serverErr)
+	}
+	revoke(t, ca, national.Revocations, 1, agency.Certificate.Leaf.SerialNumber)
+	if got := handshake(t, serverCfg, clientCfg); got.serverErr == nil || !strings.Contains(got.serverErr.Error(), "revoked") {
+		t.Errorf("revoked agency: server %v, want a revocation at the handshake", got.serverErr)
+	}
+}
+
+func TestRevokedTerminalCheck(t *testing.T) {
+	ca := testCA(t, "network CA")
+	term, err := ca.IssueTerminal("352063", "T01", time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRevocations(ca.Cert)
+	if err := r.Check(term.Certificate.Leaf); err != nil {
+		t.Fatalf("empty list: %v", err)
+	}
+	revoke(t, ca, r, 1, term.Certificate.Leaf.SerialNumber)
+	if err := r.Check(term.Certificate.Leaf); !jukinet.IsKind(err, jukinet.KindUnauthorized) {
+		t.Errorf("revoked terminal: %v, want KindUnauthorized", err)
+	}
+}
+
+func TestRevocationsLoadRefuses(t *testing.T) {
+	ca := testCA(t, "network CA")
+	rogue := testCA(t, "rogue CA")
+	n := testNode(t, ca, "352063")
+	r := NewRevocations(ca.Cert)
+	revoke(t, ca, r, 5, n.Leaf().SerialNumber)
+
+	rl, err := rogue.RevocationList(nil, big.NewInt(9), time.Now(), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Load(EncodeCRLPEM(rl)); !jukinet.IsKind(err, jukinet.KindInvalid) {
+		t.Errorf("another CA's list: %v, want KindInvalid", err)
+	}
+	older, err := ca.RevocationList(nil, big.NewInt(4), time.Now(), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Load(EncodeCRLPEM(older)); !jukinet.IsKind(err, jukinet.KindConflict) {
+		t.Errorf("an older list: %v, want KindConflict", err)
+	}
+	if err := r.Load([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")); !jukinet.IsKind(err, jukinet.KindInvalid) {
+		t.Errorf("not a CRL: %v, want KindInvalid", err)
+	}
+	// None of the refused lists replaced the loaded one.
+	if err := r.Check(n.Leaf()); err == nil {
+		t.Error("the revocation was lost after refused loads")
+	}
+	if num, _ := r.Number(); num.Int64() != 5 {
+		t.Errorf("Number = %v, want 5", num)
+	}
+}
+
+// RevokeFiles writes a list the node's files load, numbered one past the
+// last, keeping earlier entries; a missing file does not clear a loaded list.
+func TestRevokeFilesRoundTrip(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	if _, err := Init(dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := IssueNodeFiles(dir, "352063", nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := IssueNodeFiles(dir, "352012", nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RevokeFiles(dir, []*big.Int{a.Leaf().SerialNumber}, 1, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	rl, err := RevokeFiles(dir, []*big.Int{b.Leaf().SerialNumber, a.Leaf().SerialNumber}, 0, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rl.Number.Int64() != 2 || len(rl.RevokedCertificateEntries) != 2 {
+		t.Errorf("second list: number %v with %d entries, want 2 with 2", rl.Number, len(rl.RevokedCertificateEntries))
+	}
+	creds, err := LoadNode(dir, "352063")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, CRLFile)
+	if found, err := creds.Revocations.LoadFile(path); !found || err != nil {
+		t.Fatalf("LoadFile: found %v, %v", found, err)
+	}
+	for _, c := range []*NodeCredentials{a, b} {
+		if err := creds.Revocations.Check(c.Leaf()); err == nil {
+			t.Errorf("%s: not revoked after LoadFile", c.NodeID)
+		}
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := creds.Revocations.LoadFile(path); found || err != nil {
+		t.Fatalf("LoadFile of a missing file: found %v, %v", found, err)
+	}
+	if creds.Revocations.Len() != 2 {
+		t.Errorf("after the file was removed: %d revoked, want 2", creds.Revocations.Len())
+	}
+	if _, err := RevokeFiles(dir, nil, 0, Options{}); !jukinet.IsKind(err, jukinet.KindInvalid) {
+		t.Errorf("no serial: %v, want KindInvalid", err)
+	}
+}

@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+
+	"github.com/jukinet/jukinet"
+)
+
+// Backup writes a consistent copy of a SQLite node database to out while the
+// node keeps running: VACUUM INTO reads one snapshot (a WAL read
+// transaction), so writers go on and the copy holds every committed
+// transaction up to that point and nothing of a later one. The copy is
+// created 0600 before SQLite writes to it: it holds personal data (G12.1).
+// A PostgreSQL node is backed up with the server's own tools (pg_dump,
+// pg_basebackup; docs/operations.md).
+// Errors: KindInvalid on PostgreSQL or without out; KindConflict when out
+// exists; KindInternal when the copy fails (out is removed).
+func (db *DB) Backup(ctx context.Context, out string) error {
+	const op = "store.Backup"
+	if db.engine != SQLite {
+		return jukinet.E(op, jukinet.KindInvalid, jukinet.Field("dsn"), "a PostgreSQL node is backed up with pg_dump or pg_basebackup (docs/operations.md)")
+	}
+	if out == "" {
+		return jukinet.E(op, jukinet.KindInvalid, jukinet.Field("out"), "the output file is required")
+	}
+	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return jukinet.Errorf(op, jukinet.KindConflict, "out", "%s already exists; a backup never overwrites a file", out)
+	}
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInvalid, jukinet.Field("out"), err)
+	}
+	f.Close()
+	// VACUUM INTO accepts an existing empty file.
+	if _, err := db.sql.ExecContext(ctx, `VACUUM INTO $1`, out); err != nil {
+		os.Remove(out)
+		return jukinet.E(op, jukinet.KindInternal, "copying the database", err)
+	}
+	return nil
+}
+
+// Size is the database's size in bytes: SQLite's pages in use times the page
+// size (the WAL not counted), PostgreSQL's pg_database_size.
+// Errors: KindUnavailable.
+func (db *DB) Size(ctx context.Context) (int64, error) {
+	const op = "store.Size"
+	var n int64
+	var err error
+	if db.engine == SQLite {
+		err = db.sql.QueryRowContext(ctx, `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`).Scan(&n)
+	} else {
+		err = db.sql.QueryRowContext(ctx, `SELECT pg_database_size(current_database())`).Scan(&n)
+	}
+	if err != nil {
+		return 0, jukinet.E(op, jukinet.KindUnavailable, err)
+	}
+	return n, nil
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
@@ -49,8 +50,9 @@ func TestUnknownMoveInDoesNotBlockTheLink(t *testing.T) {
 		t.Run(string(e), func(t *testing.T) {
 			n := engineNet(t, e, 3)
 			ctx := context.Background()
-			clerk := jukinet.WithActor(ctx, jukinet.Actor{CollationID: "C-01", OperatorID: "OP-REC-01", Authority: jukinet.AuthorityRecord, Terminal: "T-01"})
-			issuer := jukinet.WithActor(ctx, jukinet.Actor{CollationID: "C-02", OperatorID: "OP-ISS-02", Authority: jukinet.AuthorityIssue, Terminal: "T-01"})
+			// The demo's designated counter staff (G16-2.1).
+			clerk := jukinet.WithActor(ctx, jukinet.Actor{CollationID: demo.DemoClerk, OperatorID: access.DemoOperatorID(demo.DemoClerk, jukinet.AuthorityRecord), Authority: jukinet.AuthorityRecord, Terminal: access.DemoTerminal})
+			issuer := jukinet.WithActor(ctx, jukinet.Actor{CollationID: demo.DemoIssuer, OperatorID: access.DemoOperatorID(demo.DemoIssuer, jukinet.AuthorityIssue), Authority: jukinet.AuthorityIssue, Terminal: access.DemoTerminal})
 			cd, err := jukinet.ResidentCodeCheckDigit("9876543210")
 			if err != nil {
 				t.Fatal(err)

@@ -134,6 +134,7 @@ var japaneseRules = func() []japaneseRule {
 		{`^before the current address was set \((.+)\)$`, "現在の住所を定めた日（${1}）より前の日付です。"},
 		{`^before the person became a resident \((.+)\)$`, "住民となった日（${1}）より前の日付です。"},
 		{`^before the move-in date$`, "転入日より前の日付です。"},
+		{`^the envelope's ordering key or version \((\d+)\) differ from the body's \((\d+)\)$`, "封筒の順序キーまたは版（${1}）が本文（${2}）と一致しません。"},
 		{`^a measure lasts at most a year`, "支援措置の期間は1年以内です。延長は新たな申出で行います。"},
 		{`^must be dv, stalking, child_abuse or similar$`, "支援の種類を選んでください（DV、ストーカー行為等、児童虐待、これらに準ずる行為）。"},
 		{`^no support measure is open for this person$`, "この方に設定中の支援措置はありません。"},
@@ -231,7 +232,6 @@ var japaneseRules = func() []japaneseRule {
 		{`^abroad must be true exactly for a 国外転出$`, "国外転出のときだけ国外を指定します。"},
 		{`the address abroad is required`, "国外の住所を入力してください（200文字以内）。"},
 		{`^differs from the municipality$`, "市区町村が一致しません。"},
-		{`^the envelope's ordering key or version \(\d+\) differ from the body's`, "通知の順序キーまたは版が本文と一致しません。"},
 		{`the 本籍 is not in this municipality$`, "本籍がこの市区町村にありません。"},
 
 		// The counter's flows (特例転入, 広域交付, 個人番号).

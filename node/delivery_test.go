@@ -49,7 +49,7 @@ func TestUnknownMoveInDoesNotBlockTheLink(t *testing.T) {
 		t.Run(string(e), func(t *testing.T) {
 			n := engineNet(t, e, 3)
 			ctx := context.Background()
-			// The demo's counter staff, designated at every municipality (G16-2.1).
+			// The demo's designated counter staff (G16-2.1).
 			clerk := jukinet.WithActor(ctx, jukinet.Actor{CollationID: demo.DemoClerk, OperatorID: demo.OperatorID(demo.DemoClerk, jukinet.AuthorityRecord), Authority: jukinet.AuthorityRecord, Terminal: demo.TerminalID})
 			issuer := jukinet.WithActor(ctx, jukinet.Actor{CollationID: demo.DemoIssuer, OperatorID: demo.OperatorID(demo.DemoIssuer, jukinet.AuthorityIssue), Authority: jukinet.AuthorityIssue, Terminal: demo.TerminalID})
 			cd, err := jukinet.ResidentCodeCheckDigit("9876543210")

@@ -155,8 +155,7 @@ func orderingAttacks(t *testing.T, e store.Engine) {
 		info.Change = jukinet.ChangeInfo{Reason: reason, Date: victim.Change.Date}
 		return notify(yamaguchi, yamaPref, info.OrderingKey(), 1, info)
 	}
-	// A well-formed report of a person another municipality holds: a
-	// business refusal (network.ReasonRefused), final like a bad body.
+	// The holder rule is the handler's business refusal (KindConflict): reason refused.
 	wantRejected(send(n.Creds[yamaguchi], yamaPref, claim(infos[1], jukinet.ReasonMoveWithin))[0], network.ReasonRefused, "does not hold this person")
 	if r := send(n.Creds[yamaguchi], yamaPref, claim(infos[2], jukinet.ReasonMoveInDomestic))[0]; r.Status != network.StatusAccepted {
 		t.Fatalf("a claimed 転入: %s %s %q, want accepted (held)", r.Status, r.Reason, r.Detail)

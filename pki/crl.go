@@ -166,9 +166,8 @@ func (r *Revocations) Load(data []byte) error {
 		return jukinet.E(op, err)
 	}
 	if old := r.cur.Load(); old != nil && rl.Number.Cmp(old.number) < 0 {
-		// A CRL's sequence number, not a person's (the message scan).
-		got, loaded := rl.Number.String(), old.number.String()
-		return jukinet.Errorf(op, jukinet.KindConflict, "crl", "CRL number %s is older than the loaded list's %s", got, loaded)
+		newer, loaded := rl.Number, old.number // a CRL number, not a personal one
+		return jukinet.Errorf(op, jukinet.KindConflict, "crl", "CRL number %s is older than the loaded list's %s", newer, loaded)
 	}
 	set := &revocationSet{serials: make(map[string]bool, len(rl.RevokedCertificateEntries)), number: rl.Number, nextUpdate: rl.NextUpdate}
 	for _, e := range rl.RevokedCertificateEntries {
@@ -229,8 +228,8 @@ func (r *Revocations) Check(cert *x509.Certificate) error {
 	if s == nil || !s.serials[cert.SerialNumber.String()] {
 		return nil
 	}
-	serial, crl := cert.SerialNumber, s.number.String()
-	return jukinet.Errorf("pki.Revocations", jukinet.KindUnauthorized, "certificate", "certificate serial %x is revoked (CRL %s)", serial, crl)
+	crl := s.number
+	return jukinet.Errorf("pki.Revocations", jukinet.KindUnauthorized, "certificate", "certificate serial %x is revoked (CRL %s)", cert.SerialNumber, crl)
 }
 
 // VerifyConnection checks the peer's leaf certificate: set it as (or call it

@@ -45,7 +45,7 @@ func setup(t *testing.T, e store.Engine) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	designate(t, db, jukinet.Today(now).AddDays(-30), clerk.CollationID, looker.CollationID, numberer.CollationID)
+	designate(t, db, jukinet.Today(now).AddDays(-30), clerk.CollationID, looker.CollationID, numberer.CollationID, "C-SA")
 	return &fixture{db: db, g: g, ctx: jukinet.WithActor(context.Background(), clerk)}
 }
 

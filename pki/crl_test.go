@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"math/big"
 	"os"
@@ -180,5 +181,35 @@ func TestRevokeFilesRoundTrip(t *testing.T) {
 	}
 	if _, err := RevokeFiles(dir, nil, 0, Options{}); !jukinet.IsKind(err, jukinet.KindInvalid) {
 		t.Errorf("no serial: %v, want KindInvalid", err)
+	}
+}
+
+// A revoked terminal certificate is refused at the terminal listener's
+// handshake; another terminal of the node still gets in.
+func TestRevokedTerminalRefusedAtHandshake(t *testing.T) {
+	ca := testCA(t, "network CA")
+	hofu := testNode(t, ca, "352063")
+	issue := func(term string) tls.Certificate {
+		c, err := ca.IssueTerminal("352063", term, time.Now(), time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Certificate
+	}
+	stolen, kept := issue("T01"), issue("T02")
+	client := func(cert tls.Certificate) *tls.Config {
+		return &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: ca.Pool(), ServerName: "127.0.0.1", Certificates: []tls.Certificate{cert}}
+	}
+	serverCfg := hofu.TerminalServerTLSConfig(false)
+	peer := func(cs *tls.ConnectionState) (string, error) { return PeerTerminalID(cs, "352063") }
+	if got := handshakeWith(t, serverCfg, client(stolen), peer); got.serverErr != nil || got.clientErr != nil {
+		t.Fatalf("before revocation: server %v, client %v", got.serverErr, got.clientErr)
+	}
+	revoke(t, ca, hofu.Revocations, 1, stolen.Leaf.SerialNumber)
+	if got := handshakeWith(t, serverCfg, client(stolen), peer); got.serverErr == nil || !strings.Contains(got.serverErr.Error(), "revoked") {
+		t.Errorf("revoked terminal: server error %v, want a revocation", got.serverErr)
+	}
+	if got := handshakeWith(t, serverCfg, client(kept), peer); got.serverErr != nil || got.clientErr != nil {
+		t.Errorf("another terminal: server %v, client %v", got.serverErr, got.clientErr)
 	}
 }

@@ -101,6 +101,12 @@ func (c *NodeCredentials) TerminalServerTLSConfig(optional bool) *tls.Config {
 			if optional && len(cs.PeerCertificates) == 0 {
 				return nil
 			}
+			// A revoked terminal (a stolen PC) is refused like a revoked node.
+			if c.Revocations != nil {
+				if err := c.Revocations.CheckState(&cs); err != nil {
+					return err
+				}
+			}
 			_, err := PeerTerminalID(&cs, node)
 			return err
 		},

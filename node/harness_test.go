@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
-	"sort"
 	"testing"
 	"time"
 
@@ -167,41 +166,7 @@ type outRow struct {
 // (no handler for a kind) and records handler refusals in n.rejected.
 func (n *testNet) run() {
 	n.t.Helper()
-	ids := make([]string, 0, len(n.nodes))
-	for id := range n.nodes {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for round := 0; round < 50; round++ {
-		moved := 0
-		for _, id := range ids {
-			src := n.nodes[id]
-			rows, err := src.db.SQL().Query(`SELECT seq, kind, dest, ordering_key, version, COALESCE(envelope, body) FROM outbox WHERE state = 'pending' ORDER BY seq`)
-			if err != nil {
-				n.t.Fatal(err)
-			}
-			var out []outRow
-			for rows.Next() {
-				var r outRow
-				if err := rows.Scan(&r.seq, &r.kind, &r.dest, &r.orderingKey, &r.version, &r.body); err != nil {
-					n.t.Fatal(err)
-				}
-				out = append(out, r)
-			}
-			rows.Close()
-			for _, r := range out {
-				n.deliver(src, r)
-				if _, err := src.db.SQL().Exec(`UPDATE outbox SET state = 'done' WHERE seq = $1`, r.seq); err != nil {
-					n.t.Fatal(err)
-				}
-				moved++
-			}
-		}
-		if moved == 0 {
-			return
-		}
-	}
-	n.t.Fatal("the test network did not settle in 50 rounds")
+	n.runHolding(func(string, string) bool { return false })
 }
 
 func (n *testNet) envelope(src *testNode, kind network.Kind, to, key string, version uint64, body []byte) *network.Envelope {

@@ -32,30 +32,7 @@ func streamNet(t *testing.T, persons int) (*demo.Network, []jukinet.IdentityInfo
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Close() })
-	if _, err := demo.SeedMunicipality(ctx, n.DBs[hofu], demo.Hofu, persons, 7); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := n.DBs[hofu].SQL().QueryContext(ctx, `SELECT info FROM identity_history WHERE version = 1 ORDER BY resident_code`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var infos []jukinet.IdentityInfo
-	for rows.Next() {
-		var s string
-		var info jukinet.IdentityInfo
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal([]byte(s), &info); err != nil {
-			t.Fatal(err)
-		}
-		infos = append(infos, info)
-	}
-	if len(infos) != persons {
-		t.Fatalf("seeded %d persons, read back %d", persons, len(infos))
-	}
-	return n, infos
+	return n, seedHofu(t, n, persons)
 }
 
 // queueVersions queues versions [from, to] of every person at 防府市, in

@@ -149,7 +149,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	peer, err := s.cfg.PeerID(r.TLS)
 	if err != nil || !ValidNodeID(peer) {
-		s.refuse(w, "CN="+r.TLS.PeerCertificates[0].Subject.CommonName+" at "+addr, http.StatusUnauthorized, ReasonUnauthorized, "the client certificate names no node")
+		// A revoked certificate on a connection kept across a reload lands
+		// here: say why, so the log names the revocation.
+		msg := "the client certificate names no node"
+		if err != nil {
+			msg = "the client certificate is refused: " + jukinet.UserMessage(err)
+		}
+		s.refuse(w, "CN="+r.TLS.PeerCertificates[0].Subject.CommonName+" at "+addr, http.StatusUnauthorized, ReasonUnauthorized, msg)
 		return
 	}
 	now := s.cfg.Now()

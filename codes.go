@@ -30,7 +30,7 @@ const (
 	lgCodeLength           = 6
 )
 
-// Left-to-right weights of the check-digit formulas (DOMAIN.md §4).
+// Left-to-right weights of the check-digit formulas (docs/domain.md §4).
 var (
 	// 平成26年総務省令第85号 第5条: Qn = n+1 (n ≤ 6), n−5 (n ≥ 7), n counted
 	// from the rightmost of the first 11 digits.

@@ -10,7 +10,7 @@ import (
 	"testing/iotest"
 )
 
-// Spec-literal reference implementations (DOMAIN.md §4), written independently
+// Spec-literal reference implementations (docs/domain.md §4), written independently
 // of the weight tables in codes.go so that a wrong table is caught.
 func refIndividualNumberCD(first11 string) byte {
 	sum := 0

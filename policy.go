@@ -9,7 +9,7 @@ import (
 
 // Authority is the type of a 操作者ID (G2.8): what an operator acting under it
 // may do. The operation → authorities table below is the one place that says so
-// (deny by default, DESIGN.md §1.3).
+// (deny by default, docs/design.md §1.3).
 type Authority string
 
 // The authority types of 操作者ID (G13.3 decides who holds which).

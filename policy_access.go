@@ -22,7 +22,7 @@ const (
 	OpAccessSessionEnd     = Operation("access.session_end")     // a session ended by the system (idle, absolute limit, refusal)
 	OpAccessUnlock         = Operation("access.unlock")          // a locked 照合ID unlocked
 	OpAccessRegisterRead   = Operation("access.register")        // the 管理簿 of 照合ID and 操作者ID read (G13.4)
-	OpAccessWatch          = Operation("access.watch")           // watch-list change (DOMAIN.md §6)
+	OpAccessWatch          = Operation("access.watch")           // watch-list change (docs/domain.md §6)
 	OpAccessPasswordPolicy = Operation("access.password_policy") // the OS password policy record (G12.2)
 	OpAccessReenroll       = Operation("access.reenroll")        // 照合情報 replaced: the operator's current reading, or a second admin and the セキュリティ責任者's decision (G13.2)
 	OpAccessRefused        = Operation("access.refused")         // an access act refused after authorization (self-approval, no decision…)

@@ -1,6 +1,6 @@
 package jukinet
 
-// Operations of the inter-node flows (DOMAIN.md §3) started by an operator or
+// Operations of the inter-node flows (docs/domain.md §3) started by an operator or
 // by the system, and of the national server's provision to agencies.
 const (
 	OpCopyRequest     Operation = "flows.copy_request"     // 住民票の写しの広域交付: ask the residence CS (法12条の4)

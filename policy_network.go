@@ -1,6 +1,6 @@
 package jukinet
 
-// Operations of the network plumbing (issue 3).
+// Operations of the network plumbing.
 const (
 	// OpIdentityLookup reads identity information (本人確認情報) held by a
 	// prefecture or the national server (法30条の10 ff.): by resident code,

@@ -1,6 +1,6 @@
 package jukinet
 
-// Operations of the terminal's admin console (issue 5) not covered by another
+// Operations of the terminal's admin console not covered by another
 // area's table.
 const (
 	// OpNetworkStatusView reads the node's queue status (outbox, inbox,

@@ -44,7 +44,7 @@ func (c ChangeClass) Japanese() string {
 }
 
 // ChangeReason is an 異動事由, the reason a record was added, removed or
-// changed (住民記録システム標準仕様書; DOMAIN.md §2). The numeric codes are
+// changed (住民記録システム標準仕様書; docs/domain.md §2). The numeric codes are
 // jukinet's own (the J-LIS wire codes are not public) and cross the network,
 // so they are append-only: never renumber or reuse one. 1xx = 記載, 2xx = 消除,
 // 3xx = 修正.

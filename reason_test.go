@@ -9,7 +9,7 @@ import (
 
 func TestChangeReasonsTable(t *testing.T) {
 	all := ChangeReasons()
-	// DOMAIN.md §2 lists 7 記載, 7 消除 and 19 修正 items; 帰化/国籍喪失 are
+	// docs/domain.md §2 lists 7 記載, 7 消除 and 19 修正 items; 帰化/国籍喪失 are
 	// separate reasons under 職権記載/職権消除 (+2 each), and 氏名の変更 is added.
 	counts := map[ChangeClass]int{}
 	slugs, japanese := map[string]bool{}, map[string]bool{}

@@ -1,4 +1,4 @@
-// Package access implements operator access control (G11–G14, DESIGN.md §6):
+// Package access implements operator access control (G11–G14, docs/design.md §6):
 // operators and their 照合ID (CollationID), the protected 照合情報 (a
 // biometric template, never the reading), 操作者ID (OperatorID) with an
 // authority, a validity period and a scope, the registered 統合端末

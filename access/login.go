@@ -18,7 +18,7 @@ import (
 
 // Challenge is the state between 照合 and the choice of a 操作者ID: the
 // operator has proved who they are on a terminal and now picks the authority
-// to work under (DESIGN.md §6). Token is presented to Choose.
+// to work under (docs/design.md §6). Token is presented to Choose.
 type Challenge struct {
 	Token       string             `json:"token"`
 	CollationID string             `json:"collation_id"`

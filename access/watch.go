@@ -13,7 +13,7 @@ import (
 
 // Watch puts a resident on the watch list: people whose records staff are
 // tempted to browse (celebrities, staff themselves, their acquaintances;
-// DOMAIN.md §6), so that every lookup of them gets a second look. The list
+// docs/domain.md §6), so that every lookup of them gets a second look. The list
 // holds the resident's subject token (store.DB.SubjectToken), the same
 // token the operation log records, so reports join on oplog.subject; the
 // resident code itself is not kept. Adding an entry again replaces its

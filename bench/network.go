@@ -59,12 +59,12 @@ type NetworkResult struct {
 	BatchLookupP50Ms       float64 `json:"batch_lookup_p50_ms"`
 	BatchLookupP99Ms       float64 `json:"batch_lookup_p99_ms"`
 	// The raw rate of the durable row writes the pipeline needs at the
-	// least (issue 3): every row the three nodes must keep per update, in
+	// least: every row the three nodes must keep per update, in
 	// the pipeline's batches, the three databases written side by side, no
 	// network, signatures or ordering logic (pipelineBaseline). Updates/s.
 	BaselineWritesPerS float64 `json:"baseline_writes_per_s"`
 	RatioToBaseline    float64 `json:"ratio_to_baseline"`
-	// Until session 2 the baseline was one hop's three rows (outbox, inbox,
+	// The earlier baseline was one hop's three rows (outbox, inbox,
 	// state) on one database (oneHopBaseline) — about a quarter of what the
 	// pipeline must write; still reported for comparison.
 	OneHopBaselinePerS    float64 `json:"baseline_one_hop_writes_per_s"`
@@ -378,7 +378,7 @@ func latencies(ctx context.Context, cs, nat *store.DB, since int64) ([]float64, 
 }
 
 // oneHopBaseline writes one hop's outbox, inbox and state rows per update,
-// batched, on one database: session 1's baseline (see NetworkResult).
+// batched, on one database: the earlier baseline (see NetworkResult).
 func oneHopBaseline(ctx context.Context, db *store.DB, infos []jukinet.IdentityInfo) (float64, error) {
 	start := time.Now()
 	for i := 0; i < len(infos); i += 1000 {

@@ -29,7 +29,7 @@ type NodeSpec struct {
 	City       *City  // municipalities only: the synthetic population's city
 }
 
-// Nodes is the demo network of DESIGN.md §3: the national server, 山口県 with
+// Nodes is the demo network of docs/design.md §3: the national server, 山口県 with
 // 防府市 and 山口市, 福岡県 with 久留米市.
 func Nodes() []NodeSpec {
 	return []NodeSpec{

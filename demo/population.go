@@ -21,7 +21,7 @@ type City struct {
 	Towns      []string
 }
 
-// Cities of the demo network (DESIGN.md §3).
+// Cities of the demo network (docs/design.md §3).
 var (
 	Hofu = City{Code: "352063", Prefecture: "山口県", Name: "防府市", Towns: []string{"松崎町", "天神", "宮市町", "八王子",
 		"三田尻", "お茶屋町", "駅南町", "華城中央", "新田", "江泊", "浜方", "西浦", "台道", "大道", "富海", "牟礼今宿", "右田", "佐波",

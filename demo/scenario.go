@@ -51,7 +51,7 @@ func demoActor(collationID string, a jukinet.Authority) jukinet.Actor {
 
 func with(ctx context.Context, a jukinet.Actor) context.Context { return jukinet.WithActor(ctx, a) }
 
-// RunScenario drives every flow of DOMAIN.md §3 through the public Go API of
+// RunScenario drives every flow of docs/domain.md §3 through the public Go API of
 // a running demo network (national, 山口県 with 防府市 and 山口市, 福岡県 with
 // 久留米市) and checks the effect at every node the flow should reach. It
 // returns one line per flow: "PASS <flow>" or "FAIL <flow>: why" ("SKIP" when

@@ -27,7 +27,7 @@ type Node struct {
 	Accept       []AcceptRule // narrows what this node accepts; none = the default routes
 }
 
-// Description is the network description (DESIGN.md §3): the nodes, their
+// Description is the network description (docs/design.md §3): the nodes, their
 // roles, addresses, the municipality → prefecture mapping and public keys.
 type Description struct {
 	nodes []Node

@@ -14,7 +14,7 @@ func keyString(k testKeys, id string) string {
 	return signingKeyPrefix + base64.StdEncoding.EncodeToString(pub)
 }
 
-// testDescriptionTOML is the demo network of DESIGN.md §3 plus 宇部市. Each
+// testDescriptionTOML is the demo network of docs/design.md §3 plus 宇部市. Each
 // node's network port is 7000+i; extra is appended to 防府市's entry.
 func testDescriptionTOML(k testKeys, extra string) string {
 	type n struct{ id, kind, name, pref string }

@@ -100,7 +100,7 @@ func ValidNodeID(id string) bool {
 }
 
 // validLGCode checks a 全国地方公共団体コード: 5 digits + check digit,
-// r = (6a+5b+4c+3d+2e) mod 11, CD = last digit of 11−r (DOMAIN.md §4).
+// r = (6a+5b+4c+3d+2e) mod 11, CD = last digit of 11−r (docs/domain.md §4).
 // TODO(lead): replace with jukinet.ParseLGCode once it exists.
 func validLGCode(s string) bool {
 	if len(s) != 6 {

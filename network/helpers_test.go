@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Test nodes (real local-government codes; DOMAIN.md §4).
+// Test nodes (real local-government codes; docs/domain.md §4).
 const (
 	hofu     = "352063" // 防府市
 	yamaguch = "352012" // 山口市

@@ -14,7 +14,7 @@ import (
 
 // A rejected envelope of a batch leaves nothing behind: not its handler's
 // rows, nor the messages it queued, nor the log records it wrote — while the
-// good envelopes beside it are applied (DESIGN.md §1.1, §1.2).
+// good envelopes beside it are applied (docs/design.md §1.1, §1.2).
 func TestInboxRejectionUndoesHandlerEffects(t *testing.T) {
 	storetest.Run(t, "350001", func(t *testing.T, db *store.DB) {
 		if _, err := db.SQL().Exec(`CREATE TABLE probe (id TEXT PRIMARY KEY)`); err != nil {

@@ -11,7 +11,7 @@ import (
 	"fmt"
 )
 
-// Kind is the kind of a message: one per flow of DOMAIN.md §3. Its numeric
+// Kind is the kind of a message: one per flow of docs/domain.md §3. Its numeric
 // value is the wire code, so the list is append-only: never renumber or reuse.
 type Kind uint16
 
@@ -134,7 +134,7 @@ type Route struct {
 
 // defaultRoutes is the one table of which role may send which kind to which
 // role: the default firewall policy (deny by default: anything not listed is
-// refused). DOMAIN.md §3.
+// refused). docs/domain.md §3.
 var defaultRoutes = []Route{
 	{KindIdentityNotify, RoleMunicipality, RolePrefecture, true},
 	{KindIdentityRelay, RolePrefecture, RoleNational, false},

@@ -60,7 +60,7 @@ type SenderConfig struct {
 	MaxRetries int
 }
 
-// Sender delivers a node's outbox (DESIGN.md §4): per destination, in seq
+// Sender delivers a node's outbox (docs/design.md §4): per destination, in seq
 // order, in signed batches, one goroutine per destination. It records every
 // receipt as evidence in the row, marks the row delivered or rejected (a
 // rejected message is not retried: it is the dead-letter list) and backs off

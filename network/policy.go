@@ -21,7 +21,7 @@ type policyNode struct {
 	accept     []AcceptRule
 }
 
-// Policy is the firewall policy between nodes (DESIGN.md §1.3, deny by
+// Policy is the firewall policy between nodes (docs/design.md §1.3, deny by
 // default): a message passes only if a default route allows its kind from the
 // sender's role to the receiver's role (and, for municipality ↔ prefecture
 // routes, the municipality belongs to that prefecture), and, when the

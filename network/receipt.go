@@ -128,7 +128,7 @@ type Outcome struct {
 }
 
 // Receipt is the receiver's signed statement about one envelope. The sender
-// keeps it as evidence (DESIGN.md §1.4).
+// keeps it as evidence (docs/design.md §1.4).
 type Receipt struct {
 	MessageID uuid.UUID
 	Status    Status

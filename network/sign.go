@@ -69,7 +69,7 @@ func signLeaves(op string, key ed25519.PrivateKey, context, signer string, leave
 }
 
 // SignBatch signs envs as one batch created by signer: one Ed25519 signature
-// over the RFC 6962 root of the envelopes' content hashes (DESIGN.md §4 "The
+// over the RFC 6962 root of the envelopes' content hashes (docs/design.md §4 "The
 // budget"), and each envelope gets its own BatchSignature with its inclusion
 // proof. Every envelope's From must be signer. It replaces any earlier Sig.
 func SignBatch(key ed25519.PrivateKey, signer string, envs []*Envelope) error {

@@ -25,7 +25,7 @@ import (
 
 // The agency listener (法30条の9, 別表): the national server answers the
 // registered agencies over mutual TLS on a port of its own — the network
-// listener speaks only the inter-node protocol (DESIGN.md §3). The agency is
+// listener speaks only the inter-node protocol (docs/design.md §3). The agency is
 // whoever its client certificate names (pki.AgencyFromCert); the body never
 // says who is asking.
 //

@@ -1,6 +1,6 @@
 // Package node hosts the three node kinds of the network — a municipality's CS,
 // a prefecture server and the national server — and their message handlers,
-// one per flow of DOMAIN.md §3.
+// one per flow of docs/domain.md §3.
 package node
 
 import (
@@ -26,7 +26,7 @@ type Handler func(tx *store.Tx, env *network.Envelope) error
 type Handlers map[network.Kind]Handler
 
 // Queue appends a message to the outbox of the current transaction: the one
-// way a node sends anything (DESIGN.md §1.1). body is encoded as JSON.
+// way a node sends anything (docs/design.md §1.1). body is encoded as JSON.
 func Queue(tx *store.Tx, kind network.Kind, to, orderingKey string, version uint64, body any) error {
 	b, err := json.Marshal(body)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 // unless GOGC is set: a node allocates briefly for every message, and its
 // live heap is small (tens of MB), so collecting at 5× the live heap instead
 // of 2× gives back ~10 % of the CPU of the network pipeline at the cost of a
-// little memory (docs/performance.md, round 3).
+// little memory (docs/performance.md, "Decisions kept").
 const GCPercent = 400
 
 // TuneGC sets the collector's target to GCPercent when the environment does

@@ -12,7 +12,7 @@ import (
 	"github.com/jukinet/jukinet/store"
 )
 
-// Finding kinds of the periodic analysis (G15, DOMAIN.md §5–6).
+// Finding kinds of the periodic analysis (G15, docs/domain.md §5–6).
 const (
 	FindingOffHours      = "off_hours"      // lookups outside office hours or on holidays
 	FindingBulk          = "bulk"           // many distinct residents opened per operator per hour

@@ -13,7 +13,7 @@ type rowQuery func(query string, args ...any) *sql.Row
 // firstIndexAt is the first index whose record time is ≥ micros, or the
 // log's size when there is none, by binary search on the primary key: the
 // oplog table has no time index (each index is an insert per record, and
-// every message is a record — issue 4), and record times never decrease
+// every message is a record), and record times never decrease
 // along idx (store.appendLog keeps the newest time in oplog_head).
 // About log2(size) point reads: 24 for 10 million records.
 func firstIndexAt(q rowQuery, micros int64) (uint64, error) {

@@ -19,7 +19,7 @@ import (
 	"github.com/jukinet/jukinet"
 )
 
-// On-disk layout under a PKI directory D (DESIGN.md §3: node ID keeps its keys under DIR/ID/):
+// On-disk layout under a PKI directory D (docs/design.md §3: node ID keeps its keys under DIR/ID/):
 //
 //	D/ca.crt, D/ca.key                               the network CA
 //	D/<node>/node.crt, node.key                      the node's TLS certificate and key

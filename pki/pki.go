@@ -1,7 +1,7 @@
 // Package pki is the public-key infrastructure of a jukinet network: the
 // network CA, the TLS certificates of nodes (a municipality's CS, a prefecture
 // server, the national server) and of terminals (統合端末, integrated
-// terminals), and the Ed25519 keys nodes sign messages with (DESIGN.md §3–4).
+// terminals), and the Ed25519 keys nodes sign messages with (docs/design.md §3–4).
 //
 // Identity lives in URI subject alternative names, never in the common name:
 // a node certificate carries exactly one "jukinet:node:<ID>" and a terminal

@@ -6,7 +6,7 @@ import (
 	"github.com/jukinet/jukinet"
 )
 
-// ServerTLSConfig is the configuration of the network listener (DESIGN.md §3–4):
+// ServerTLSConfig is the configuration of the network listener (docs/design.md §3–4):
 // TLS 1.3 only, and a client certificate is required, verified against the
 // network CA alone, and must be a node certificate — a terminal certificate
 // from the same CA is refused. Handlers learn the peer with PeerNodeID.

@@ -225,7 +225,7 @@ func (g *Register) validateImportRow(r ImportRow) error {
 }
 
 // importBatch writes one batch with multi-row statements: the hot path of an
-// import must not run a statement per row (DESIGN.md §5).
+// import must not run a statement per row (docs/design.md §5).
 func (g *Register) importBatch(tx *store.Tx, rows []ImportRow) (int, error) {
 	// Refuse codes already known here (current or removed).
 	codes := make([]any, len(rows))

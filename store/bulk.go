@@ -10,7 +10,7 @@ import (
 
 // InsertRows runs prefix + "(…),(…),…" for rows of cols values each, in as
 // few statements as the engines allow: hot paths never run a statement per
-// row (DESIGN.md §5).
+// row (docs/design.md §5).
 //
 // This is the one place where the SQL text differs by engine: on SQLite the
 // generated statements use anonymous "?" parameters, because modernc.org/sqlite

@@ -4,7 +4,7 @@ package store
 // one (Tx.Defer) and writes together, in as few statements as InsertRows
 // allows, just before the transaction's next statement or at commit. A
 // handler that stores one row per received message then costs one statement
-// per batch instead of one per message (docs/performance.md, round 3), and
+// per batch instead of one per message (docs/performance.md, "Decisions kept"), and
 // still reads its own writes: every statement of the transaction runs after
 // the rows deferred before it are written.
 type Deferred struct {

@@ -14,7 +14,7 @@ import (
 // per-message records of a network batch (every message sent or received is
 // a record). Each record keeps its own index, canonical bytes, leaf hash and
 // Merkle leaf; only the row that holds it is shared. A row per record cost
-// the network pipeline about a quarter of its rate (issue 4): most of a
+// the network pipeline about a quarter of its rate: most of a
 // row's cost is per row (bound values, the B-tree cell, index entries) and
 // per byte written (the WAL, then the checkpoint), not per record.
 //

@@ -35,7 +35,7 @@ func oplogRows(t *testing.T, db *store.DB) []storedRow {
 	return out
 }
 
-// Issue 4 / G15: a system principal's per-message records are stored as
+// G15: a system principal's per-message records are stored as
 // runs — cut where the operation changes and at multiples of RunAlign —
 // with their residents in oplog_resident; the main record and an
 // operator's records keep rows of their own; and every record reads back
@@ -224,7 +224,7 @@ func FuzzEncodeRun(f *testing.F) {
 
 // A network batch's run keeps a record in far fewer bytes than its
 // canonical bytes (layout 2: each record against the one before), and a
-// run written in layout 1 (session 3, every value in full) still reads
+// run written in layout 1 (the first run layout, every value in full) still reads
 // back as the same records.
 func TestRunLayouts(t *testing.T) {
 	storetest.Run(t, "350001", func(t *testing.T, db *store.DB) {
@@ -261,7 +261,7 @@ func TestRunLayouts(t *testing.T) {
 		if leaves[0] != 2 || full[0] != 1 || len(full) < 2*len(leaves) {
 			t.Errorf("layouts %d (%d bytes) and %d (%d bytes)", leaves[0], len(leaves), full[0], len(full))
 		}
-		// As session 3 wrote it (the append-only guard set aside to put it there).
+		// As the first run layout wrote it (the append-only guard set aside to put it there).
 		drop := `DROP TRIGGER oplog_no_update`
 		if db.Engine() == store.Postgres {
 			drop += ` ON oplog`

@@ -2,7 +2,7 @@
 // embedded default) or PostgreSQL (pgx) — applies its migrations and provides
 // the one write path: DB.Update runs a business change, its outgoing messages
 // (transactional outbox) and its operation-log records in one transaction
-// (DESIGN.md §1.1). Nothing else in jukinet changes state.
+// (docs/design.md §1.1). Nothing else in jukinet changes state.
 package store
 
 import (
@@ -70,7 +70,7 @@ type DB struct {
 	subjectMAC sync.Pool // of hash.Hash: HMAC-SHA256 keyed with subjectKey
 
 	// wake is signalled after a commit that appended outbox rows, so senders
-	// need not poll (DESIGN.md §4: immediate wake-up on new rows).
+	// need not poll (docs/design.md §4: immediate wake-up on new rows).
 	wakeMu  sync.Mutex
 	wake    chan struct{}
 	failAt  string // test hook (export_test.go): a step name at which Update fails

@@ -22,7 +22,7 @@ func counts(t *testing.T, db *store.DB) (outbox, oplog, head int) {
 	return
 }
 
-// The one write path: state, outbox and log row commit together or not at all (DESIGN.md §1.1).
+// The one write path: state, outbox and log row commit together or not at all (docs/design.md §1.1).
 func TestUpdateIsAtomicAtEveryStep(t *testing.T) {
 	storetest.Run(t, "352063", func(t *testing.T, db *store.DB) {
 		ctx := jukinet.WithActor(context.Background(), recorder)

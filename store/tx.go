@@ -380,7 +380,7 @@ func (db *DB) record(ctx context.Context, a jukinet.Actor, op Op, result string,
 	}
 }
 
-// Update is the one write path (DESIGN.md §1.1). It checks that the actor in
+// Update is the one write path (docs/design.md §1.1). It checks that the actor in
 // ctx may perform op (deny by default), then in ONE transaction runs fn, writes
 // the messages fn queued to the outbox and appends the operation-log records.
 // If any step fails nothing is written. A refused authorization is itself
@@ -476,7 +476,7 @@ func (db *DB) fail(step string) error {
 }
 
 // logRefusal records a refused operation in its own transaction: refusals are
-// evidence too (DESIGN.md §1.3). A failure to log is not hidden from the
+// evidence too (docs/design.md §1.3). A failure to log is not hidden from the
 // caller's error, but the refusal stands either way.
 func (db *DB) logRefusal(ctx context.Context, actor jukinet.Actor, op Op, result string) {
 	defer db.lockWriter()()

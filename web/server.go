@@ -156,7 +156,7 @@ type ctxKey struct{}
 
 // guard authenticates the session (except on public routes) and checks the
 // route's operation against the policy table before the handler runs; the
-// backend checks again (deny by default, DESIGN.md §1.3).
+// backend checks again (deny by default, docs/design.md §1.3).
 func (s *server) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rt.op != "" {

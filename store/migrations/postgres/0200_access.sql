@@ -1,4 +1,4 @@
--- Access control (G11–G14, DESIGN.md §6): operators and their 照合ID, the
+-- Access control (G11–G14, docs/design.md §6): operators and their 照合ID, the
 -- protected 照合情報, 操作者ID, terminals, sessions, the 管理簿 history, the
 -- watch list and the OS password policy record.
 CREATE TABLE access_operators (

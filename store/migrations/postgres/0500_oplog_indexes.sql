@@ -1,4 +1,4 @@
--- Fewer index inserts per operation-log record (issue 4: logging ≤ 10 % of
+-- Fewer index inserts per operation-log record (logging ≤ 10 % of
 -- the pipeline's CPU). Every message is a record, and the bulk are system
 -- records from the network (principal set, no operator, no terminal).
 --

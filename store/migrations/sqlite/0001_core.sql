@@ -1,5 +1,5 @@
 -- Core tables of every node: metadata, the transactional outbox and the
--- append-only operation log (DESIGN.md §1.1, G15).
+-- append-only operation log (docs/design.md §1.1, G15).
 CREATE TABLE node_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL

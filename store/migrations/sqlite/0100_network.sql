@@ -1,4 +1,4 @@
--- Network plumbing (issue 3): the receiving side of the transactional outbox.
+-- Network plumbing: the receiving side of the transactional outbox.
 -- inbox: one row per received message ID (deduplication, parked messages,
 -- history of stale versions); inbox_versions: the last applied version per
 -- per-person ordering key.

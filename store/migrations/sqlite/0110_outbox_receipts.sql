@@ -1,5 +1,5 @@
--- Receipts kept as evidence, once per batch (issue 3, round 3 of
--- docs/performance.md): the receiver's signed receipt list exactly as it
+-- Receipts kept as evidence, once per batch (docs/performance.md):
+-- the receiver's signed receipt list exactly as it
 -- answered a batch of outbox rows first_seq..last_seq to dest. A delivered
 -- row no longer stores its own receipt (rejected rows still do, in
 -- outbox.receipt); network.StoredReceipt finds a message's receipt here.

@@ -1,4 +1,4 @@
--- Tables of the inter-node flows (DOMAIN.md §3). A node uses only those of
+-- Tables of the inter-node flows (docs/domain.md §3). A node uses only those of
 -- its role; the others stay empty.
 
 -- Prefecture and national: identity information, current and full history,

@@ -1,8 +1,8 @@
 -- flow_identity keyed by (resident_code, municipality) instead of
 -- (municipality, resident_code) plus a second index on resident_code: the
 -- lookups by resident code use the key itself, and every received identity
--- report updates one random index instead of two (docs/performance.md,
--- round 3). SQLite cannot change a primary key in place: copy the table.
+-- report updates one random index instead of two (docs/performance.md).
+-- SQLite cannot change a primary key in place: copy the table.
 CREATE TABLE flow_identity_by_code (
     municipality  TEXT NOT NULL,
     resident_code TEXT NOT NULL,

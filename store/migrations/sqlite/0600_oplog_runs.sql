@@ -1,4 +1,4 @@
--- Record runs (issue 4: logging ≤ 10 % of the network pipeline). The
+-- Record runs (logging ≤ 10 % of the network pipeline). The
 -- per-message records a system principal appends in one transaction (every
 -- message sent or received is a record: 2,000 per batch) are stored as one
 -- row per run of consecutive records of one operation: idx is the run's

@@ -172,7 +172,10 @@ func readIdentities(ctx context.Context, db *store.DB, codes []string) ([][]held
 	readers = min(readers, len(chunks))
 	errs := make([]error, readers)
 	read := func(w int) {
-		conn, err := db.SQL().Conn(ctx)
+		// A standby may serve this read (store.Config.ReadDSN): the answer
+		// is as of the replication delay, the log record still commits on
+		// the primary before anything is returned.
+		conn, err := db.ReadConn(ctx)
 		if err != nil {
 			errs[w] = err
 			return

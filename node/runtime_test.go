@@ -125,8 +125,14 @@ func checkNational(t *testing.T, n *demo.Network, infos []jukinet.IdentityInfo, 
 	if got := count(t, db, `SELECT COUNT(*) FROM inbox WHERE state <> 'applied'`); got != 0 {
 		t.Errorf("parked/history/rejected inbox rows: got %d, want 0", got)
 	}
+	// Insertion order: SQLite's rowid; on PostgreSQL the applying
+	// transaction's clock (a later transaction never has an earlier one).
+	later := `a.rowid > b.rowid`
+	if db.Engine() == store.Postgres {
+		later = `a.received_at > b.received_at`
+	}
 	if got := count(t, db, `SELECT COUNT(*) FROM flow_identity_history a JOIN flow_identity_history b
-		ON a.municipality = b.municipality AND a.resident_code = b.resident_code AND a.version < b.version AND a.rowid > b.rowid`); got != 0 {
+		ON a.municipality = b.municipality AND a.resident_code = b.resident_code AND a.version < b.version AND `+later); got != 0 {
 		t.Errorf("versions recorded out of order: %d pairs, want 0", got)
 	}
 	info, err := node.LookupIdentity(jukinet.WithActor(context.Background(), testActor), db, string(infos[0].ResidentCode), "test")

@@ -45,6 +45,11 @@ const (
 type Config struct {
 	Path string // SQLite file; created with mode 0600 (G12.1)
 	DSN  string // postgres://…
+	// ReadDSN, PostgreSQL only, is where reads that may lag the primary go:
+	// batch lookups for agencies read on a standby (target_session_attrs=
+	// prefer-standby) while every write, and every lookup's log record, goes
+	// to DSN. Empty: reads use DSN too.
+	ReadDSN string
 	// Node is the node ID recorded in every operation-log record (an LG code
 	// or "national"). The database records the node it belongs to: "" means
 	// that node, and another node's ID is refused. Required for a new
@@ -60,6 +65,7 @@ var migrationFS embed.FS
 // DB is one node's database.
 type DB struct {
 	sql    *sql.DB
+	read   *sql.DB // ReadDSN's pool, or nil
 	engine Engine
 	node   string
 	now    func() time.Time
@@ -176,6 +182,12 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.sql.Close()
 		return nil, jukinet.E(op, err)
 	}
+	if cfg.ReadDSN != "" {
+		if err := db.openReadPool(ctx, cfg.ReadDSN); err != nil {
+			db.sql.Close()
+			return nil, jukinet.E(op, err)
+		}
+	}
 	if db.engine == SQLite {
 		if err := db.startCheckpointer(ctx, dsn, cfg.Path); err != nil {
 			db.sql.Close()
@@ -233,6 +245,11 @@ func (db *DB) Close() error {
 	db.stmts, db.bulk = nil, nil
 	db.stmtMu.Unlock()
 	err := db.sql.Close()
+	if db.read != nil {
+		if rerr := db.read.Close(); err == nil {
+			err = rerr
+		}
+	}
 	if db.ckpt != nil {
 		// After the other connections: nothing reads or writes any more.
 		if cerr := db.ckpt.close(); err == nil {
@@ -240,6 +257,52 @@ func (db *DB) Close() error {
 		}
 	}
 	return err
+}
+
+// openReadPool opens the pool of ReadDSN. It is not migrated or bound: it
+// must reach a copy of this node's database (a streaming replica), which
+// the first read checks by the node recorded in it.
+func (db *DB) openReadPool(ctx context.Context, dsn string) error {
+	const op = "store.Open"
+	if db.engine != Postgres {
+		return jukinet.E(op, jukinet.KindInvalid, jukinet.Field("read_dsn"), "a read DSN needs PostgreSQL (a streaming replica of --dsn)")
+	}
+	read, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInvalid, jukinet.Field("read_dsn"), "not a PostgreSQL URL", err)
+	}
+	read.SetMaxOpenConns(16)
+	read.SetMaxIdleConns(16)
+	var node string
+	// A standby that has not replayed the migrations yet answers "no such
+	// table" for a moment: wait for it, briefly.
+	for try := 0; ; try++ {
+		err = read.QueryRowContext(ctx, `SELECT value FROM node_meta WHERE key = 'node'`).Scan(&node)
+		if err == nil || try == 40 {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if err != nil {
+		read.Close()
+		return jukinet.E(op, jukinet.KindUnavailable, jukinet.Field("read_dsn"), "cannot read the node of the read DSN's database", err)
+	}
+	if node != db.node {
+		read.Close()
+		return jukinet.E(op, jukinet.KindInvalid, jukinet.Field("read_dsn"), "the read DSN reaches node "+node+"'s database, not "+db.node+"'s")
+	}
+	db.read = read
+	return nil
+}
+
+// ReadConn is a connection for a read that may lag the primary by the
+// replication delay: on the read pool when ReadDSN is set, else on the
+// database itself. Nothing is written through it.
+func (db *DB) ReadConn(ctx context.Context) (*sql.Conn, error) {
+	if db.read != nil {
+		return db.read.Conn(ctx)
+	}
+	return db.sql.Conn(ctx)
 }
 
 // Engine reports the engine.

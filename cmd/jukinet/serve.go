@@ -35,7 +35,9 @@ import (
 //	network = "network.toml"      # the network description (relative to node.toml)
 //	data = "/var/lib/jukinet"     # keys: DATA/<node>/ (pki.LoadNode, biometric node key), SQLite: DATA/<node>.db
 //	db = ""                       # SQLite file (default DATA/<node>.db)
-//	dsn = ""                      # or a PostgreSQL URL
+//	dsn = ""                      # or a PostgreSQL URL (several hosts and target_session_attrs=read-write
+//	                              #   for a replicated cluster: see docs/deploy.md)
+//	read_dsn = ""                 # PostgreSQL only: a standby for batch lookups (target_session_attrs=prefer-standby)
 //	terminal_addr = "10.0.1.1:8443" # the terminal and the admin console (HTTPS, terminal certificates;
 //	                              #   default: the description's terminal_addr; none: no terminal)
 //	demo = false                  # the demo setting: 仮想リーダー, demo operators, terminals without a certificate
@@ -48,6 +50,7 @@ type nodeFile struct {
 	Data         string `toml:"data"`
 	DB           string `toml:"db"`
 	DSN          string `toml:"dsn"`
+	ReadDSN      string `toml:"read_dsn"`
 	TerminalAddr string `toml:"terminal_addr"`
 	OpsAddr      string `toml:"ops_addr"`
 	Demo         bool   `toml:"demo"`
@@ -134,7 +137,7 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	db, err := store.Open(ctx, store.Config{Path: rel(nf.DB), DSN: nf.DSN, Node: nf.Node})
+	db, err := store.Open(ctx, store.Config{Path: rel(nf.DB), DSN: nf.DSN, ReadDSN: nf.ReadDSN, Node: nf.Node})
 	if err != nil {
 		return err
 	}

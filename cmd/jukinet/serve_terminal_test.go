@@ -160,10 +160,9 @@ func terminalClient(t *testing.T, data, node, term string) *http.Client {
 // TestServeTerminalNeedsTerminalCertificate logs an operator in through a
 // node started the way `jukinet serve` starts it on a deployed node: over
 // HTTPS presenting the terminal certificate of T01, with the reading a
-// reader agent posts (a headless Chromium cannot present a client
-// certificate without a system-wide policy, so Go's client plays the
-// browser here; TestBrowserServeDemo drives a real browser against serve in
-// the demo setting). The terminal comes from the certificate and is in the
+// reader agent posts (Go's client plays the browser here, so every refusal
+// can be checked; TestBrowserServeTerminalCertificate does the login in a
+// real browser presenting the certificate). The terminal comes from the certificate and is in the
 // log records with the client's address; a client without a certificate, or
 // with a certificate of an unregistered terminal, does not get in, and there
 // is no 仮想リーダー.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/google/uuid"
@@ -263,6 +264,19 @@ func (n *National) Provide(ctx context.Context, agencyID, task string, codes []j
 		return nil, err
 	}
 	return out, nil
+}
+
+// ProvidedSince counts the persons agency asked for since t (found or not:
+// every code asked for is a provision row). The agency API restores an
+// agency's daily quota from it after a restart.
+func (n *National) ProvidedSince(ctx context.Context, agency string, t time.Time) (int, error) {
+	var c int
+	err := n.db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_provisions WHERE agency = $1 AND provided_at >= $2`,
+		agency, t.UnixMicro()).Scan(&c)
+	if err != nil {
+		return 0, internal("national.ProvidedSince", err)
+	}
+	return c, nil
 }
 
 // readCurrentIdentity is readIdentity without the history, which a provision

@@ -154,7 +154,15 @@ func (a *AgencyAPI) quota(agency string, n int) error {
 	defer a.mu.Unlock()
 	u := a.usage(agency)
 	if day := now.In(jukinet.JST).Format(time.DateOnly); day != u.day {
-		u.day, u.today = day, 0
+		// A new day, or the first request since the node started: what the
+		// agency asked for today is in the provision records, so a restart
+		// does not give it a fresh day's quota.
+		midnight, _ := time.ParseInLocation(time.DateOnly, day, jukinet.JST)
+		asked, err := a.cfg.National.ProvidedSince(context.Background(), agency, midnight)
+		if err != nil {
+			return err
+		}
+		u.day, u.today = day, asked
 	}
 	if u.today+n > perDay {
 		return jukinet.Errorf(op, jukinet.KindRateLimited, "resident_codes", "the agency's quota of %d persons a day is spent (%d asked for today); retry tomorrow", perDay, u.today)

@@ -31,7 +31,11 @@ persons_per_day = 25
 func TestAgencyQuotasAndSweepAlert(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
-			db := storetest.OpenWith(t, e, network.NationalID, storetest.Options{})
+			now := time.Date(2026, 12, 1, 10, 0, 0, 0, jukinet.JST)
+			var mu sync.Mutex
+			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+			db := storetest.OpenWith(t, e, network.NationalID, storetest.Options{Now: clock})
 			ag, err := ParseAgencies([]byte(quotaAgencies))
 			if err != nil {
 				t.Fatal(err)
@@ -41,10 +45,6 @@ func TestAgencyQuotasAndSweepAlert(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := newAgencyPKI(t)
-			now := time.Date(2026, 12, 1, 10, 0, 0, 0, jukinet.JST)
-			var mu sync.Mutex
-			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-			advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 			var logs []string
 			var logMu sync.Mutex
 			logf := func(f string, args ...any) {
@@ -59,6 +59,17 @@ func TestAgencyQuotasAndSweepAlert(t *testing.T) {
 			ask := func(k, from int) int {
 				t.Helper()
 				r, err := post(t, c, url, provideBody("年金給付の支給", codes[from:from+k]...))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r.status
+			}
+			// askRestarted asks a second listener, started as a restarted
+			// node's would be: with no usage in memory.
+			restarted := startAgencyListener(t, p, nat, AgencyAPIConfig{RatePerSecond: 1000, Now: clock, SweepNotFound: 15, Logf: logf})
+			askRestarted := func(k, from int) int {
+				t.Helper()
+				r, err := post(t, c, "https://"+restarted.Addr()+AgencyProvidePath, provideBody("年金給付の支給", codes[from:from+k]...))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -95,8 +106,13 @@ func TestAgencyQuotasAndSweepAlert(t *testing.T) {
 			if n := count(`SELECT COUNT(*) FROM flow_provisions`); n != before || before != 20 {
 				t.Errorf("provisions: %d before the refused request, %d after; want 20 and 20", before, n)
 			}
-			if n := details(t, db, "refused: pension: "+jukinet.KindRateLimited.String()); n != 2 {
-				t.Errorf("quota refusals recorded: %d, want 2", n)
+			// A restart does not give the agency a fresh day: the restarted
+			// listener reads today's 20 from the provision records.
+			if s := askRestarted(10, 20); s != 429 {
+				t.Errorf("beyond the day's quota after a restart: status %d, want 429", s)
+			}
+			if n := details(t, db, "refused: pension: "+jukinet.KindRateLimited.String()); n != 3 {
+				t.Errorf("quota refusals recorded: %d, want 3", n)
 			}
 			if n := details(t, db, "refused: pension: "+jukinet.KindTooLarge.String()); n != 1 {
 				t.Errorf("batch-size refusals recorded: %d, want 1", n)

@@ -93,15 +93,14 @@ func (p poolCodes) NextResidentCode(tx *store.Tx) (jukinet.ResidentCode, error) 
 // requestPool queues a pool request unless one is pending (or force).
 func (m *Municipality) requestPool(tx *store.Tx, force bool) error {
 	const op = "municipality.requestPool"
-	var pending int
-	if err := tx.QueryRow(`SELECT COUNT(*) FROM node_meta WHERE key = $1`, poolRequestedKey).Scan(&pending); err != nil {
+	pending, err := tx.Meta(poolRequestedKey)
+	if err != nil {
 		return internal(op, err)
 	}
-	if pending > 0 && !force {
+	if pending != "" && !force {
 		return nil
 	}
-	if _, err := tx.Exec(`INSERT INTO node_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-		poolRequestedKey, strconv.FormatInt(tx.NowMicro(), 10)); err != nil {
+	if err := tx.SetMeta(poolRequestedKey, strconv.FormatInt(tx.NowMicro(), 10)); err != nil {
 		return internal(op, err)
 	}
 	return Queue(tx, network.KindResidentCodePoolRequest, network.NationalID, "", 0, CodePoolRequest{Municipality: m.cfg.Municipality, Count: m.cfg.PoolBatch})
@@ -154,7 +153,7 @@ func (m *Municipality) municipalityCodePoolGrant(tx *store.Tx, env *network.Enve
 			return internal(op, err)
 		}
 	}
-	if _, err := tx.Exec(`DELETE FROM node_meta WHERE key = $1`, poolRequestedKey); err != nil {
+	if err := tx.DeleteMeta(poolRequestedKey); err != nil {
 		return internal(op, err)
 	}
 	tx.Note("", strconv.Itoa(len(b.Codes))+" resident codes received")

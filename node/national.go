@@ -47,8 +47,8 @@ func NewNational(ctx context.Context, db *store.DB, cfg NationalConfig) (*Nation
 }
 
 // nodeKey reads a 32-byte secret from node_meta, creating it if absent.
-// Key material is not personal data and changes no business state, so it is
-// written directly, like the store's own subject key.
+// Key material is not personal data and changes no business state: it is
+// node metadata, the store's bookkeeping, like the store's own subject key.
 func nodeKey(ctx context.Context, db *store.DB, name string) ([]byte, error) {
 	const op = "node.nodeKey"
 	v, err := db.Meta(ctx, name)
@@ -60,10 +60,7 @@ func nodeKey(ctx context.Context, db *store.DB, name string) ([]byte, error) {
 		if _, err := rand.Read(k); err != nil {
 			return nil, internal(op, err)
 		}
-		if _, err := db.SQL().ExecContext(ctx, `INSERT INTO node_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, name, hex.EncodeToString(k)); err != nil {
-			return nil, internal(op, err)
-		}
-		if v, err = db.Meta(ctx, name); err != nil {
+		if v, err = db.InitMeta(ctx, name, hex.EncodeToString(k)); err != nil {
 			return nil, err
 		}
 	}

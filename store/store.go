@@ -519,3 +519,36 @@ func isUniqueViolation(err error) bool {
 func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
 
 func (db *DB) String() string { return fmt.Sprintf("%s database of node %s", db.engine, db.node) }
+
+// Meta reads a node_meta value inside the transaction ("" when absent).
+func (tx *Tx) Meta(key string) (string, error) {
+	var v string
+	err := tx.QueryRow(`SELECT value FROM node_meta WHERE key = $1`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// SetMeta sets a node_meta value inside the transaction.
+func (tx *Tx) SetMeta(key, value string) error {
+	_, err := tx.Exec(`INSERT INTO node_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	return err
+}
+
+// DeleteMeta removes a node_meta value inside the transaction.
+func (tx *Tx) DeleteMeta(key string) error {
+	_, err := tx.Exec(`DELETE FROM node_meta WHERE key = $1`, key)
+	return err
+}
+
+// InitMeta sets a node_meta value unless one is set, and returns the value
+// stored: another opener may have set it first. Node metadata is
+// bookkeeping (see Bookkeeping): no business state, no personal data.
+func (db *DB) InitMeta(ctx context.Context, key, value string) (string, error) {
+	const op = "store.InitMeta"
+	if _, err := db.sql.ExecContext(ctx, `INSERT INTO node_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, key, value); err != nil {
+		return "", jukinet.E(op, jukinet.KindInternal, err)
+	}
+	return db.Meta(ctx, key)
+}

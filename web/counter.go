@@ -311,10 +311,7 @@ func (s *server) moveIn(ctx context.Context, f url.Values) (*register.Resident, 
 
 // ReceivedCertificate is a 転出証明書情報 received and not yet used for a
 // 特例転入.
-type ReceivedCertificate struct {
-	node.MoveOutCertificate
-	ReceivedAt time.Time
-}
+type ReceivedCertificate = node.ReceivedCertificate
 
 type certificatesData struct {
 	Certificates []ReceivedCertificate

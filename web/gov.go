@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,7 +51,7 @@ type govForm struct {
 type govPageSpec struct {
 	Slug, Title, Help string
 	Op                jukinet.Operation // reading the page
-	Load              func(ctx context.Context, db *sql.DB, today jukinet.Date) (any, error)
+	Load              func(s *governance.Service, ctx context.Context, today jukinet.Date) (any, error)
 	Forms             []govForm
 }
 
@@ -73,9 +72,9 @@ func roleOptions() []govOption {
 }
 
 var (
-	categoryOptions = opts("", "（選択）", string(governance.CategoryMeasures), categoryName("measures"), string(governance.CategoryCompliance), categoryName("compliance"),
-		string(governance.CategoryAudit), categoryName("audit"), string(governance.CategoryTraining), categoryName("training"))
-	roomOptions      = opts(string(governance.RoomComputer), roomName(string(governance.RoomComputer)), string(governance.RoomMediaStorage), roomName(string(governance.RoomMediaStorage)))
+	categoryOptions = opts("", "（選択）", string(governance.CategoryMeasures), governance.CategoryName("measures"), string(governance.CategoryCompliance), governance.CategoryName("compliance"),
+		string(governance.CategoryAudit), governance.CategoryName("audit"), string(governance.CategoryTraining), governance.CategoryName("training"))
+	roomOptions      = opts(string(governance.RoomComputer), governance.RoomName(string(governance.RoomComputer)), string(governance.RoomMediaStorage), governance.RoomName(string(governance.RoomMediaStorage)))
 	directionOptions = opts(string(governance.DirectionIn), "入室", string(governance.DirectionOut), "退室")
 )
 
@@ -151,7 +150,7 @@ func clauseFields() []govField {
 func govPages() []govPageSpec {
 	return []govPageSpec{
 		{Slug: "roles", Title: "役職者", Help: "ガイドラインが定める役職の現在の担当者と履歴。任命・交代はセキュリティ統括責任者が行います (G3–G5, G11-2, G16.2)。",
-			Op: jukinet.OpGovComplianceReport, Load: loadRoles, Forms: []govForm{
+			Op: jukinet.OpGovComplianceReport, Load: (*governance.Service).ListRoles, Forms: []govForm{
 				{Act: "assign-role", Title: "任命・交代", Help: "交代では前任者の期間が開始日の前日で終わります。", Fields: []govField{
 					{Name: "role", Label: "役職", Kind: "select", Options: roleOptions(), Required: true}, text("collation_id", "照合ID", true), text("name", "氏名", true),
 					text("position", "職名", false), dateField("from", "開始日", true), dateField("until", "終了日", false)}},
@@ -160,14 +159,14 @@ func govPages() []govPageSpec {
 					text("collation_id", "対象の照合ID", true), {Name: "authority", Label: "権限（付与のとき）", Kind: "select", Options: authorityOptions()}, area("reason", "理由", true)}},
 			}},
 		{Slug: "council", Title: "セキュリティ会議", Help: "会議の開催、議題（G6.3の区分）、個人情報保護審査会の意見、決定、議事録 (G6)。",
-			Op: jukinet.OpGovComplianceReport, Load: loadCouncil, Forms: []govForm{
+			Op: jukinet.OpGovComplianceReport, Load: (*governance.Service).ListCouncil, Forms: []govForm{
 				{Act: "convene", Title: "会議の開催", Help: "構成員全員の出欠（欠席は理由）を記録します。", Fields: conveneFields()},
 				{Act: "board-opinion", Title: "審査会の意見", Fields: []govField{text("item_id", "議題ID", true), area("opinion", "意見", true), dateField("received_on", "受領日", true)}},
 				{Act: "decide", Title: "議題の決定", Fields: []govField{text("item_id", "議題ID", true), area("decision", "決定内容", true), dateField("decided_on", "決定日", true)}},
 				{Act: "minutes", Title: "議事録", Help: "会議の庶務が記録します (G6.6)。", Fields: []govField{text("meeting_id", "会議ID", true), area("text", "議事録", true), dateField("recorded_on", "記録日", true)}},
 			}},
 		{Slug: "instructions", Title: "指示・要請", Help: "会議の決定に基づく指示・要請 (G7) と入退室管理に関する指示 (G10)。期限を過ぎた未回答は「期限超過」と表示します。",
-			Op: jukinet.OpGovInstructionRespond, Load: loadInstructions, Forms: []govForm{
+			Op: jukinet.OpGovInstructionRespond, Load: (*governance.Service).ListInstructions, Forms: []govForm{
 				{Act: "instruct", Title: "指示・要請の発出", Fields: []govField{
 					text("item_id", "決定済みの議題ID (G7)", false), check("rooms", "入退室管理に関する指示 (G10)"), text("room_report_id", "定期報告ID (G10)", false),
 					{Name: "kind", Label: "種別", Kind: "select", Options: opts(string(governance.KindInstruction), "指示", string(governance.KindRequest), "要請"), Required: true},
@@ -176,7 +175,7 @@ func govPages() []govPageSpec {
 				{Act: "respond", Title: "回答", Help: "宛先の本人だけが回答できます。", Fields: []govField{text("instruction_id", "指示ID", true), area("response", "回答", true), dateField("responded_on", "回答日", true)}},
 			}},
 		{Slug: "cases", Title: "不適正利用事案", Help: "操作履歴の分析などで見つかった事案の登録、証拠、報告の求め、判断、措置、終結 (G8)。",
-			Op: jukinet.OpGovCaseOpen, Load: loadCases, Forms: []govForm{
+			Op: jukinet.OpGovCaseOpen, Load: (*governance.Service).ListCases, Forms: []govForm{
 				{Act: "case-open", Title: "事案の登録", Help: "操作履歴レポートの所見からは、その番号を証拠に入力します。", Fields: []govField{
 					dateField("opened_on", "登録日", true), {Name: "source", Label: "端緒", Kind: "select", Options: opts("manual", "通報・職員の気付き", "oplog_report", "操作履歴レポートの所見"), Required: true},
 					area("summary", "概要", true), {Name: "evidence", Label: "操作履歴の番号", Kind: "indices", Hint: "例: 120, 121（カンマ区切り）"}}},
@@ -191,7 +190,7 @@ func govPages() []govPageSpec {
 				{Act: "case-close", Title: "事案の終結", Help: "侵害ありの事案は保護措置を記録してから終結します。", Fields: []govField{text("case_id", "事案ID", true), dateField("closed_on", "終結日", true)}},
 			}},
 		{Slug: "rooms", Title: "入退室管理", Help: "電子計算機室・磁気ディスク等保管室の事前承認、入退室の記録、警報、定期報告 (G9, G10)。",
-			Op: jukinet.OpGovComplianceReport, Load: loadRooms, Forms: []govForm{
+			Op: jukinet.OpGovComplianceReport, Load: (*governance.Service).ListRooms, Forms: []govForm{
 				{Act: "room-authorize", Title: "事前承認", Fields: []govField{{Name: "room", Label: "室", Kind: "select", Options: roomOptions, Required: true},
 					text("collation_id", "照合ID（入館証）", true), text("name", "氏名", true), text("purpose", "目的", true), dateField("from", "開始日", true), dateField("until", "終了日", true)}},
 				{Act: "room-revoke", Title: "事前承認の取消", Fields: []govField{text("id", "承認ID", true), dateField("revoked_on", "取消日", true)}},
@@ -204,7 +203,7 @@ func govPages() []govPageSpec {
 					dateField("period_until", "期間（まで）", true), dateField("submitted_on", "報告日", true), area("summary", "概要", true)}},
 			}},
 		{Slug: "assets", Title: "情報資産・帳票", Help: "情報資産の登録 (G16)、本人確認情報を取り扱う者の指定 (G16-2.1)、帳票と出力記録 (G16-2.2)。",
-			Op: jukinet.OpGovComplianceReport, Load: loadAssets, Forms: []govForm{
+			Op: jukinet.OpGovComplianceReport, Load: (*governance.Service).ListAssets, Forms: []govForm{
 				{Act: "asset", Title: "情報資産の登録", Help: "本人確認情報とその帳票は本人確認情報管理責任者が、それ以外は情報資産管理責任者が登録します。", Fields: []govField{
 					{Name: "kind", Label: "種別", Kind: "select", Options: opts("information", "情報", "software", "ソフトウェア", "hardware", "ハードウェア", "network", "ネットワーク", "media", "磁気ディスク等"), Required: true},
 					text("name", "名称", true), check("identity_info", "本人確認情報"), text("location", "所在", false), area("management_rules", "管理方法", true), dateField("registered_on", "登録日", true)}},
@@ -214,12 +213,12 @@ func govPages() []govPageSpec {
 				{Act: "form", Title: "帳票の登録", Fields: []govField{text("name", "帳票名", true), text("description", "説明", false), area("rules", "保管・受渡しの方法", true), area("retention", "保存期間・廃棄方法", true)}},
 			}},
 		{Slug: "prints", Title: "帳票の出力記録", Help: "本人確認情報を含む帳票の出力と廃棄の記録。出力は指定を受けた者だけが行えます (G16-2.1, G16-2.2)。",
-			Op: jukinet.OpGovFormPrint, Load: loadPrints, Forms: []govForm{
+			Op: jukinet.OpGovFormPrint, Load: (*governance.Service).ListPrints, Forms: []govForm{
 				{Act: "print", Title: "出力の記録", Fields: []govField{text("form_id", "帳票ID", true), {Name: "copies", Label: "部数", Kind: "int", Required: true}, text("purpose", "目的", true), dateField("printed_on", "出力日", true)}},
 				{Act: "dispose", Title: "廃棄の記録", Fields: []govField{text("print_id", "出力ID", true), text("method", "廃棄方法", true), dateField("disposed_on", "廃棄日", true)}},
 			}},
 		{Slug: "outsourcing", Title: "外部委託", Help: "委託の申請、セキュリティ会議の意見（委託IDを付けた議題の決定）、承認 (G18)、契約条項の確認 (G19)、発効、検査と是正 (G20)。",
-			Op: jukinet.OpGovComplianceReport, Load: loadOutsourcing, Forms: []govForm{
+			Op: jukinet.OpGovComplianceReport, Load: (*governance.Service).ListOutsourcing, Forms: []govForm{
 				{Act: "outsource", Title: "委託の申請", Fields: []govField{text("title", "件名", true), text("contractor", "委託先", true), area("content", "委託内容", true), area("reason", "委託の理由", true),
 					area("protection_terms", "個人情報保護の条件", true), dateField("requested_on", "申請日", true)}},
 				{Act: "approve", Title: "承認", Help: "セキュリティ会議の意見の後、セキュリティ統括責任者が承認します。", Fields: []govField{text("outsourcing_id", "申請ID", true), dateField("approved_on", "承認日", true)}},
@@ -509,7 +508,7 @@ func (s *server) govData(r *http.Request, p govPageSpec, values map[string]url.V
 	}
 	now := s.cfg.Now()
 	today := jukinet.Today(now)
-	list, err := p.Load(r.Context(), s.cfg.Gov.DB().SQL(), today)
+	list, err := p.Load(s.cfg.Gov, r.Context(), today)
 	if err != nil {
 		return govPageData{}, err
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -119,39 +118,9 @@ func NewFlows(m *node.Municipality) Flows { return municipalityFlows{m} }
 
 type municipalityFlows struct{ *node.Municipality }
 
-// Certificates lists the unused 転出証明書情報, logged as part of the
-// 特例転入 work (OpSpecialMoveIn): it shows personal data.
+// Certificates lists the unused 転出証明書情報 (node owns the table).
 func (f municipalityFlows) Certificates(ctx context.Context) ([]ReceivedCertificate, error) {
-	var out []ReceivedCertificate
-	err := f.DB().Update(ctx, store.Op{Operation: jukinet.OpSpecialMoveIn, Purpose: "特例転入の受付", Detail: "list received move-out certificates"}, func(tx *store.Tx) error {
-		rows, err := tx.Query(`SELECT body, received_at FROM flow_moveout_certificates WHERE used_at = 0 ORDER BY received_at DESC LIMIT 200`)
-		if err != nil {
-			return jukinet.E("web.Certificates", jukinet.KindInternal, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var body string
-			var at int64
-			if err := rows.Scan(&body, &at); err != nil {
-				return jukinet.E("web.Certificates", jukinet.KindInternal, err)
-			}
-			var c ReceivedCertificate
-			if err := json.Unmarshal([]byte(body), &c.MoveOutCertificate); err != nil {
-				return jukinet.E("web.Certificates", jukinet.KindInternal, err)
-			}
-			c.ReceivedAt = time.UnixMicro(at)
-			out = append(out, c)
-		}
-		if err := rows.Err(); err != nil {
-			return jukinet.E("web.Certificates", jukinet.KindInternal, err)
-		}
-		tx.SetDetail(fmt.Sprintf("list received move-out certificates: %d", len(out)))
-		for _, c := range out {
-			tx.Shown(string(c.ResidentCode), "name,birth_date,address,resident_code", false) // G11.2: each person listed
-		}
-		return nil
-	})
-	return out, err
+	return f.Municipality.ReceivedCertificates(ctx)
 }
 
 func (a dbAdmin) QueryLog(ctx context.Context, f oplog.Filter) ([]oplog.Entry, error) {

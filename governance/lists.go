@@ -1,4 +1,4 @@
-package web
+package governance
 
 import (
 	"context"
@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
-	"github.com/jukinet/jukinet/governance"
+	"github.com/jukinet/jukinet/store"
 )
 
 // The console's lists of governance records. They read the gov_* tables
-// directly, like governance.RoleHistory and governance.BuildReport: the
+// directly, like RoleHistory and BuildReport: the
 // records hold staff 照合IDs and dates, never residents' data, so reading
 // them is not logged; the route's operation decides who may see them.
 
@@ -56,19 +56,19 @@ func (m moment) ISO() string {
 	return time.UnixMicro(int64(m)).In(jukinet.JST).Format(time.RFC3339)
 }
 
-func queryEach(ctx context.Context, db *sql.DB, query string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := db.QueryContext(ctx, query, args...)
+func queryEach(ctx context.Context, db *store.DB, query string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := db.SQL().QueryContext(ctx, query, args...)
 	if err != nil {
-		return jukinet.E("web.gov", jukinet.KindInternal, err)
+		return jukinet.E("governance.list", jukinet.KindInternal, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		if err := scan(rows); err != nil {
-			return jukinet.E("web.gov", jukinet.KindInternal, err)
+			return jukinet.E("governance.list", jukinet.KindInternal, err)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return jukinet.E("web.gov", jukinet.KindInternal, err)
+		return jukinet.E("governance.list", jukinet.KindInternal, err)
 	}
 	return nil
 }
@@ -76,13 +76,13 @@ func queryEach(ctx context.Context, db *sql.DB, query string, args []any, scan f
 // govHolding is one period of a role.
 type govHolding struct {
 	ID, CollationID, Name, Position, AppointedBy string
-	Role                                         governance.Role
+	Role                                         Role
 	From, Until                                  day
 }
 
 // govRoleNow is a role and its holder today (nil: vacant).
 type govRoleNow struct {
-	Role   governance.Role
+	Role   Role
 	Holder *govHolding
 }
 
@@ -91,9 +91,10 @@ type govRolesList struct {
 	History []govHolding
 }
 
-func loadRoles(ctx context.Context, db *sql.DB, today jukinet.Date) (any, error) {
+// ListRoles is the console's list of roles records.
+func (s *Service) ListRoles(ctx context.Context, today jukinet.Date) (any, error) {
 	var out govRolesList
-	err := queryEach(ctx, db, `SELECT id, role, collation_id, holder_name, position, valid_from, valid_until, appointed_by FROM gov_roles ORDER BY role, valid_from`, nil,
+	err := queryEach(ctx, s.db, `SELECT id, role, collation_id, holder_name, position, valid_from, valid_until, appointed_by FROM gov_roles ORDER BY role, valid_from`, nil,
 		func(r *sql.Rows) error {
 			var h govHolding
 			if err := r.Scan(&h.ID, &h.Role, &h.CollationID, &h.Name, &h.Position, &h.From, &h.Until, &h.AppointedBy); err != nil {
@@ -106,7 +107,7 @@ func loadRoles(ctx context.Context, db *sql.DB, today jukinet.Date) (any, error)
 		return nil, err
 	}
 	iso := day(today.String())
-	for _, role := range governance.Roles() {
+	for _, role := range Roles() {
 		now := govRoleNow{Role: role}
 		for i := range out.History {
 			h := &out.History[i]
@@ -125,7 +126,7 @@ type govAttendance struct {
 }
 
 // RoleName is the attendee's role in Japanese.
-func (a govAttendance) RoleName() string { return governance.Role(a.Role).Japanese() }
+func (a govAttendance) RoleName() string { return Role(a.Role).Japanese() }
 
 type govItem struct {
 	ID, MeetingID, Category, Title, OutsourcingID, BoardOpinion, Decision string
@@ -134,17 +135,18 @@ type govItem struct {
 }
 
 // CategoryName is the G6.3 category in Japanese.
-func (i govItem) CategoryName() string { return categoryName(i.Category) }
+func (i govItem) CategoryName() string { return CategoryName(i.Category) }
 
-func categoryName(c string) string {
-	switch governance.Category(c) {
-	case governance.CategoryMeasures:
+// CategoryName is a G6.3 agenda category in Japanese.
+func CategoryName(c string) string {
+	switch Category(c) {
+	case CategoryMeasures:
 		return "(1) セキュリティ対策の決定・見直し"
-	case governance.CategoryCompliance:
+	case CategoryCompliance:
 		return "(2) 遵守状況の確認"
-	case governance.CategoryAudit:
+	case CategoryAudit:
 		return "(3) セキュリティ監査"
-	case governance.CategoryTraining:
+	case CategoryTraining:
 		return "(4) 研修"
 	}
 	return c
@@ -157,10 +159,11 @@ type govMeeting struct {
 	Items                                []govItem
 }
 
-func loadCouncil(ctx context.Context, db *sql.DB, _ jukinet.Date) (any, error) {
+// ListCouncil is the console's list of council records.
+func (s *Service) ListCouncil(ctx context.Context, _ jukinet.Date) (any, error) {
 	var meetings []*govMeeting
 	byID := map[string]*govMeeting{}
-	err := queryEach(ctx, db, `SELECT id, held_on, title, chair, minutes, minutes_by, minutes_on FROM gov_meetings ORDER BY held_on DESC, id`, nil,
+	err := queryEach(ctx, s.db, `SELECT id, held_on, title, chair, minutes, minutes_by, minutes_on FROM gov_meetings ORDER BY held_on DESC, id`, nil,
 		func(r *sql.Rows) error {
 			m := &govMeeting{}
 			if err := r.Scan(&m.ID, &m.HeldOn, &m.Title, &m.Chair, &m.Minutes, &m.MinutesBy, &m.MinutesOn); err != nil {
@@ -172,7 +175,7 @@ func loadCouncil(ctx context.Context, db *sql.DB, _ jukinet.Date) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = queryEach(ctx, db, `SELECT meeting_id, kind, role, collation_id, name, department, present, note FROM gov_attendance`, nil,
+	err = queryEach(ctx, s.db, `SELECT meeting_id, kind, role, collation_id, name, department, present, note FROM gov_attendance`, nil,
 		func(r *sql.Rows) error {
 			var id string
 			var a govAttendance
@@ -187,7 +190,7 @@ func loadCouncil(ctx context.Context, db *sql.DB, _ jukinet.Date) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = queryEach(ctx, db, `SELECT id, meeting_id, category, title, important, outsourcing_id, board_opinion, board_opinion_on, decision, decided_on FROM gov_agenda_items ORDER BY meeting_id, seq`, nil,
+	err = queryEach(ctx, s.db, `SELECT id, meeting_id, category, title, important, outsourcing_id, board_opinion, board_opinion_on, decision, decided_on FROM gov_agenda_items ORDER BY meeting_id, seq`, nil,
 		func(r *sql.Rows) error {
 			var it govItem
 			if err := r.Scan(&it.ID, &it.MeetingID, &it.Category, &it.Title, &it.Important, &it.OutsourcingID, &it.BoardOpinion, &it.BoardOpinionOn, &it.Decision, &it.DecidedOn); err != nil {
@@ -209,16 +212,17 @@ type govInstruction struct {
 
 // KindName is 指示 or 要請 (G7).
 func (i govInstruction) KindName() string {
-	if governance.InstructionKind(i.Kind) == governance.KindRequest {
+	if InstructionKind(i.Kind) == KindRequest {
 		return "要請"
 	}
 	return "指示"
 }
 
-func loadInstructions(ctx context.Context, db *sql.DB, today jukinet.Date) (any, error) {
+// ListInstructions is the console's list of instructions records.
+func (s *Service) ListInstructions(ctx context.Context, today jukinet.Date) (any, error) {
 	var out []govInstruction
 	iso := day(today.String())
-	err := queryEach(ctx, db, `SELECT id, source, source_ref, kind, addressee_collation_id, addressee_name, addressee_department, content, issued_on, due_on, response, responded_on FROM gov_instructions ORDER BY due_on DESC, id`, nil,
+	err := queryEach(ctx, s.db, `SELECT id, source, source_ref, kind, addressee_collation_id, addressee_name, addressee_department, content, issued_on, due_on, response, responded_on FROM gov_instructions ORDER BY due_on DESC, id`, nil,
 		func(r *sql.Rows) error {
 			var i govInstruction
 			if err := r.Scan(&i.ID, &i.Source, &i.SourceRef, &i.Kind, &i.AddresseeCollationID, &i.AddresseeName, &i.AddresseeDepartment, &i.Content, &i.IssuedOn, &i.DueOn, &i.Response, &i.RespondedOn); err != nil {
@@ -254,10 +258,11 @@ type govCase struct {
 	Entries                                         []govCaseEntry
 }
 
-func loadCases(ctx context.Context, db *sql.DB, _ jukinet.Date) (any, error) {
+// ListCases is the console's list of cases records.
+func (s *Service) ListCases(ctx context.Context, _ jukinet.Date) (any, error) {
 	var cases []*govCase
 	byID := map[string]*govCase{}
-	err := queryEach(ctx, db, `SELECT id, opened_on, source, summary, judgement, judgement_reason, judged_on, closed_on FROM gov_misuse_cases ORDER BY opened_on DESC, id`, nil,
+	err := queryEach(ctx, s.db, `SELECT id, opened_on, source, summary, judgement, judgement_reason, judged_on, closed_on FROM gov_misuse_cases ORDER BY opened_on DESC, id`, nil,
 		func(r *sql.Rows) error {
 			c := &govCase{}
 			if err := r.Scan(&c.ID, &c.OpenedOn, &c.Source, &c.Summary, &c.Judgement, &c.JudgementReason, &c.JudgedOn, &c.ClosedOn); err != nil {
@@ -269,7 +274,7 @@ func loadCases(ctx context.Context, db *sql.DB, _ jukinet.Date) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = queryEach(ctx, db, `SELECT case_id, log_index, proof FROM gov_misuse_log_refs ORDER BY case_id, log_index`, nil, func(r *sql.Rows) error {
+	err = queryEach(ctx, s.db, `SELECT case_id, log_index, proof FROM gov_misuse_log_refs ORDER BY case_id, log_index`, nil, func(r *sql.Rows) error {
 		var id, proof string
 		var e govEvidence
 		if err := r.Scan(&id, &e.Index, &proof); err != nil {
@@ -284,7 +289,7 @@ func loadCases(ctx context.Context, db *sql.DB, _ jukinet.Date) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = queryEach(ctx, db, `SELECT id, case_id, addressee_kind, addressee, requested_on, due_on, answer, answered_on FROM gov_report_requests ORDER BY requested_on, id`, nil, func(r *sql.Rows) error {
+	err = queryEach(ctx, s.db, `SELECT id, case_id, addressee_kind, addressee, requested_on, due_on, answer, answered_on FROM gov_report_requests ORDER BY requested_on, id`, nil, func(r *sql.Rows) error {
 		var id string
 		var q govReportRequest
 		if err := r.Scan(&q.ID, &id, &q.AddresseeKind, &q.Addressee, &q.RequestedOn, &q.DueOn, &q.Answer, &q.AnsweredOn); err != nil {
@@ -298,7 +303,7 @@ func loadCases(ctx context.Context, db *sql.DB, _ jukinet.Date) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = queryEach(ctx, db, `SELECT id, case_id, kind, body, entry_on, entry_by FROM gov_case_entries ORDER BY entry_on, id`, nil, func(r *sql.Rows) error {
+	err = queryEach(ctx, s.db, `SELECT id, case_id, kind, body, entry_on, entry_by FROM gov_case_entries ORDER BY entry_on, id`, nil, func(r *sql.Rows) error {
 		var id string
 		var e govCaseEntry
 		if err := r.Scan(&e.ID, &id, &e.Kind, &e.Body, &e.On, &e.By); err != nil {
@@ -341,33 +346,34 @@ type govRoomsList struct {
 	Reports        []govRoomReport
 }
 
-// roomName is the room in Japanese.
-func roomName(r string) string {
-	switch governance.Room(r) {
-	case governance.RoomComputer:
+// RoomName is a secured room in Japanese.
+func RoomName(r string) string {
+	switch Room(r) {
+	case RoomComputer:
 		return "電子計算機室"
-	case governance.RoomMediaStorage:
+	case RoomMediaStorage:
 		return "磁気ディスク等保管室"
 	}
 	return r
 }
 
 // RoomName is the room in Japanese.
-func (a govRoomAuth) RoomName() string { return roomName(a.Room) }
+func (a govRoomAuth) RoomName() string { return RoomName(a.Room) }
 
 // RoomName is the room in Japanese.
-func (e govRoomEvent) RoomName() string { return roomName(e.Room) }
+func (e govRoomEvent) RoomName() string { return RoomName(e.Room) }
 
 // RoomName is the room in Japanese.
-func (a govAlert) RoomName() string { return roomName(a.Room) }
+func (a govAlert) RoomName() string { return RoomName(a.Room) }
 
 // govListLimit bounds the long lists (entries, prints) on a page.
 const govListLimit = 200
 
-func loadRooms(ctx context.Context, db *sql.DB, today jukinet.Date) (any, error) {
+// ListRooms is the console's list of rooms records.
+func (s *Service) ListRooms(ctx context.Context, today jukinet.Date) (any, error) {
 	var out govRoomsList
 	iso := day(today.String())
-	err := queryEach(ctx, db, `SELECT id, room, collation_id, name, purpose, valid_from, valid_until, granted_by, revoked_on FROM gov_room_authorizations ORDER BY valid_until DESC, id`, nil,
+	err := queryEach(ctx, s.db, `SELECT id, room, collation_id, name, purpose, valid_from, valid_until, granted_by, revoked_on FROM gov_room_authorizations ORDER BY valid_until DESC, id`, nil,
 		func(r *sql.Rows) error {
 			var a govRoomAuth
 			if err := r.Scan(&a.ID, &a.Room, &a.CollationID, &a.Name, &a.Purpose, &a.From, &a.Until, &a.GrantedBy, &a.RevokedOn); err != nil {
@@ -380,7 +386,7 @@ func loadRooms(ctx context.Context, db *sql.DB, today jukinet.Date) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	err = queryEach(ctx, db, `SELECT id, room, collation_id, direction, at, source, reason, outcome, recorded_by FROM gov_room_events ORDER BY at DESC, id LIMIT $1`, []any{govListLimit},
+	err = queryEach(ctx, s.db, `SELECT id, room, collation_id, direction, at, source, reason, outcome, recorded_by FROM gov_room_events ORDER BY at DESC, id LIMIT $1`, []any{govListLimit},
 		func(r *sql.Rows) error {
 			var e govRoomEvent
 			if err := r.Scan(&e.ID, &e.Room, &e.CollationID, &e.Direction, &e.At, &e.Source, &e.Reason, &e.Outcome, &e.RecordedBy); err != nil {
@@ -392,7 +398,7 @@ func loadRooms(ctx context.Context, db *sql.DB, today jukinet.Date) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	err = queryEach(ctx, db, `SELECT id, kind, room, collation_id, at, detail, answered_by, answer, answered_at FROM gov_alerts ORDER BY at DESC, id`, nil,
+	err = queryEach(ctx, s.db, `SELECT id, kind, room, collation_id, at, detail, answered_by, answer, answered_at FROM gov_alerts ORDER BY at DESC, id`, nil,
 		func(r *sql.Rows) error {
 			var a govAlert
 			if err := r.Scan(&a.ID, &a.Kind, &a.Room, &a.CollationID, &a.At, &a.Detail, &a.AnsweredBy, &a.Answer, &a.AnsweredAt); err != nil {
@@ -404,7 +410,7 @@ func loadRooms(ctx context.Context, db *sql.DB, today jukinet.Date) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	err = queryEach(ctx, db, `SELECT id, period_from, period_until, submitted_on, submitted_by, summary, entries, refusals FROM gov_room_reports ORDER BY submitted_on DESC, id`, nil,
+	err = queryEach(ctx, s.db, `SELECT id, period_from, period_until, submitted_on, submitted_by, summary, entries, refusals FROM gov_room_reports ORDER BY submitted_on DESC, id`, nil,
 		func(r *sql.Rows) error {
 			var p govRoomReport
 			if err := r.Scan(&p.ID, &p.PeriodFrom, &p.PeriodUntil, &p.Submitted, &p.SubmittedBy, &p.Summary, &p.Entries, &p.Refusals); err != nil {
@@ -423,7 +429,7 @@ type govAsset struct {
 }
 
 // ManagerName is the manager role in Japanese.
-func (a govAsset) ManagerName() string { return governance.Role(a.ManagerRole).Japanese() }
+func (a govAsset) ManagerName() string { return Role(a.ManagerRole).Japanese() }
 
 type govDesignation struct {
 	ID, CollationID, Name, Scope, DesignatedBy string
@@ -448,9 +454,10 @@ type govAssetsList struct {
 	Prints       []govPrint
 }
 
-func loadAssets(ctx context.Context, db *sql.DB, today jukinet.Date) (any, error) {
+// ListAssets is the console's list of assets records.
+func (s *Service) ListAssets(ctx context.Context, today jukinet.Date) (any, error) {
 	var out govAssetsList
-	err := queryEach(ctx, db, `SELECT id, kind, name, identity_info, location, manager_role, manager, management_rules, registered_on FROM gov_assets ORDER BY registered_on DESC, id`, nil,
+	err := queryEach(ctx, s.db, `SELECT id, kind, name, identity_info, location, manager_role, manager, management_rules, registered_on FROM gov_assets ORDER BY registered_on DESC, id`, nil,
 		func(r *sql.Rows) error {
 			var a govAsset
 			if err := r.Scan(&a.ID, &a.Kind, &a.Name, &a.IdentityInfo, &a.Location, &a.ManagerRole, &a.Manager, &a.Rules, &a.RegisteredOn); err != nil {
@@ -462,7 +469,7 @@ func loadAssets(ctx context.Context, db *sql.DB, today jukinet.Date) (any, error
 	if err != nil {
 		return nil, err
 	}
-	err = queryEach(ctx, db, `SELECT id, collation_id, name, scope, valid_from, valid_until, designated_by, revoked_on FROM gov_identity_handlers ORDER BY valid_from DESC, id`, nil,
+	err = queryEach(ctx, s.db, `SELECT id, collation_id, name, scope, valid_from, valid_until, designated_by, revoked_on FROM gov_identity_handlers ORDER BY valid_from DESC, id`, nil,
 		func(r *sql.Rows) error {
 			var d govDesignation
 			if err := r.Scan(&d.ID, &d.CollationID, &d.Name, &d.Scope, &d.From, &d.Until, &d.DesignatedBy, &d.RevokedOn); err != nil {
@@ -474,7 +481,7 @@ func loadAssets(ctx context.Context, db *sql.DB, today jukinet.Date) (any, error
 	if err != nil {
 		return nil, err
 	}
-	prints, err := loadPrints(ctx, db, today)
+	prints, err := s.ListPrints(ctx, today)
 	if err != nil {
 		return nil, err
 	}
@@ -484,9 +491,10 @@ func loadAssets(ctx context.Context, db *sql.DB, today jukinet.Date) (any, error
 }
 
 // loadPrints reads the form register and the print log (G16-2.2).
-func loadPrints(ctx context.Context, db *sql.DB, _ jukinet.Date) (any, error) {
+// ListPrints is the console's list of prints records.
+func (s *Service) ListPrints(ctx context.Context, _ jukinet.Date) (any, error) {
 	var out govAssetsList
-	err := queryEach(ctx, db, `SELECT id, name, description, rules, retention, created_by, created_on FROM gov_forms ORDER BY name`, nil,
+	err := queryEach(ctx, s.db, `SELECT id, name, description, rules, retention, created_by, created_on FROM gov_forms ORDER BY name`, nil,
 		func(r *sql.Rows) error {
 			var f govPaperForm
 			if err := r.Scan(&f.ID, &f.Name, &f.Description, &f.Rules, &f.Retention, &f.CreatedBy, &f.CreatedOn); err != nil {
@@ -498,7 +506,7 @@ func loadPrints(ctx context.Context, db *sql.DB, _ jukinet.Date) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = queryEach(ctx, db, `SELECT p.id, p.form_id, f.name, p.printed_by, p.printed_on, p.copies, p.purpose, p.disposed_on, p.disposal_method, p.disposed_by
+	err = queryEach(ctx, s.db, `SELECT p.id, p.form_id, f.name, p.printed_by, p.printed_on, p.copies, p.purpose, p.disposed_on, p.disposal_method, p.disposed_by
 		FROM gov_print_log p JOIN gov_forms f ON f.id = p.form_id ORDER BY p.printed_on DESC, p.id LIMIT $1`, []any{govListLimit},
 		func(r *sql.Rows) error {
 			var p govPrint
@@ -527,10 +535,11 @@ type govOutsourcing struct {
 	Inspections                                                                                                     []govInspection
 }
 
-func loadOutsourcing(ctx context.Context, db *sql.DB, _ jukinet.Date) (any, error) {
+// ListOutsourcing is the console's list of outsourcing records.
+func (s *Service) ListOutsourcing(ctx context.Context, _ jukinet.Date) (any, error) {
 	var list []*govOutsourcing
 	byID := map[string]*govOutsourcing{}
-	err := queryEach(ctx, db, `SELECT id, title, contractor, content, reason, protection_terms, requested_on, requested_by, council_item_id, council_opinion, opinion_on,
+	err := queryEach(ctx, s.db, `SELECT id, title, contractor, content, reason, protection_terms, requested_on, requested_by, council_item_id, council_opinion, opinion_on,
 		approved_on, approved_by, clauses_checked_on, active_from, active_until, next_inspection_due FROM gov_outsourcing ORDER BY requested_on DESC, id`, nil,
 		func(r *sql.Rows) error {
 			o := &govOutsourcing{}
@@ -544,7 +553,7 @@ func loadOutsourcing(ctx context.Context, db *sql.DB, _ jukinet.Date) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	err = queryEach(ctx, db, `SELECT outsourcing_id, clause_type, reference FROM gov_contract_clauses`, nil, func(r *sql.Rows) error {
+	err = queryEach(ctx, s.db, `SELECT outsourcing_id, clause_type, reference FROM gov_contract_clauses`, nil, func(r *sql.Rows) error {
 		var id string
 		var c govClause
 		if err := r.Scan(&id, &c.Type, &c.Reference); err != nil {
@@ -558,7 +567,7 @@ func loadOutsourcing(ctx context.Context, db *sql.DB, _ jukinet.Date) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	err = queryEach(ctx, db, `SELECT id, outsourcing_id, inspected_on, inspector, findings, follow_up, follow_up_due, follow_up_done_on FROM gov_inspections ORDER BY inspected_on, id`, nil,
+	err = queryEach(ctx, s.db, `SELECT id, outsourcing_id, inspected_on, inspector, findings, follow_up, follow_up_due, follow_up_done_on FROM gov_inspections ORDER BY inspected_on, id`, nil,
 		func(r *sql.Rows) error {
 			var id string
 			var i govInspection

@@ -141,7 +141,7 @@ func wantKind(t *testing.T, what string, err error, want jukinet.Kind) {
 // are logged too, with result "forbidden").
 func logRecords(t *testing.T, db *store.DB, operation jukinet.Operation) []store.LogRecord {
 	t.Helper()
-	rows, err := db.SQL().Query(`SELECT leaf FROM oplog WHERE operation = $1 AND result = 'ok' ORDER BY idx`, string(operation))
+	rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT leaf FROM oplog WHERE operation = $1 AND result = 'ok' ORDER BY idx`, string(operation))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -658,7 +658,7 @@ func TestTemplateRevealsNothing(t *testing.T) {
 		}
 		var blobs [][]byte
 		for _, q := range []string{`SELECT template FROM access_templates`, `SELECT leaf FROM oplog`, `SELECT detail FROM access_history`} {
-			rows, err := fx.db.SQL().Query(q)
+			rows, err := fx.db.Bookkeeping(store.Inspect).Query(q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -745,7 +745,7 @@ func TestWatchList(t *testing.T) {
 			t.Errorf("watch list %+v, want the one token %s", list, fx.db.SubjectToken(c))
 		}
 		var n int
-		fx.db.SQL().QueryRow(`SELECT COUNT(*) FROM access_watch w JOIN oplog l ON l.subject = w.subject WHERE l.result = 'ok'`).Scan(&n)
+		fx.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM access_watch w JOIN oplog l ON l.subject = w.subject WHERE l.result = 'ok'`).Scan(&n)
 		if n != 1 {
 			t.Errorf("oplog records joined to the watch list = %d, want 1 (the Watch itself)", n)
 		}
@@ -922,7 +922,7 @@ func TestOperatorIDScope(t *testing.T) {
 
 		// A scope stored before enforcement that does not parse fails closed,
 		// also for a session already open.
-		if _, err := fx.db.SQL().Exec(`UPDATE access_operator_ids SET scope = 'department:市民課' WHERE operator_id = $1`, onlyT02); err != nil {
+		if _, err := fx.db.Bookkeeping(store.Inspect).Exec(`UPDATE access_operator_ids SET scope = 'department:市民課' WHERE operator_id = $1`, onlyT02); err != nil {
 			t.Fatal(err)
 		}
 		_, err = fx.svc.Authenticate(ctx, s.Token, "T-02")

@@ -355,7 +355,7 @@ func requireActive(tx *store.Tx, op, collationID string) error {
 // template reads an operator's stored template (ok false when none).
 func (s *Service) template(ctx context.Context, collationID string) (biometric.Template, bool, error) {
 	var b []byte
-	err := s.db.SQL().QueryRowContext(ctx, `SELECT template FROM access_templates WHERE collation_id = $1`, collationID).Scan(&b)
+	err := s.db.Bookkeeping(store.Status).QueryRowContext(ctx, `SELECT template FROM access_templates WHERE collation_id = $1`, collationID).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return biometric.Template{}, false, nil
 	}
@@ -585,7 +585,7 @@ func (s *Service) Operator(ctx context.Context, collationID string) (Operator, e
 	var status string
 	var created, locked, enrolled int64
 	var version sql.NullInt64
-	err := s.db.SQL().QueryRowContext(ctx, `SELECT o.collation_id, o.name, o.department, o.status, o.created_at, o.failures, o.locked_at, t.key_version, COALESCE(t.enrolled_at, 0)
+	err := s.db.Bookkeeping(store.Status).QueryRowContext(ctx, `SELECT o.collation_id, o.name, o.department, o.status, o.created_at, o.failures, o.locked_at, t.key_version, COALESCE(t.enrolled_at, 0)
 		FROM access_operators o LEFT JOIN access_templates t ON t.collation_id = o.collation_id WHERE o.collation_id = $1`, collationID).
 		Scan(&o.CollationID, &o.Name, &o.Department, &status, &created, &o.Failures, &locked, &version, &enrolled)
 	if errors.Is(err, sql.ErrNoRows) {

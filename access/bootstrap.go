@@ -36,7 +36,7 @@ type FirstOperator struct {
 func (s *Service) Bootstrap(ctx context.Context, f FirstOperator) (string, error) {
 	const op = "access.Bootstrap"
 	var n int
-	if err := s.db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM access_operators`).Scan(&n); err != nil {
+	if err := s.db.Bookkeeping(store.Status).QueryRowContext(ctx, `SELECT COUNT(*) FROM access_operators`).Scan(&n); err != nil {
 		return "", jukinet.E(op, jukinet.KindInternal, err)
 	}
 	if n > 0 {

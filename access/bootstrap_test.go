@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"crypto/rand"
+	"github.com/jukinet/jukinet/store"
 	"testing"
 
 	"github.com/jukinet/jukinet"
@@ -45,7 +46,7 @@ func TestBootstrap(t *testing.T) {
 				t.Fatalf("the first 操作者ID's record: %+v, %v; want one decided by the bootstrap principal", ids, err)
 			}
 			var appointed int
-			if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM access_history WHERE id = $1 AND event = 'appointed' AND detail LIKE '%任命 第1号%'`, opID).Scan(&appointed); err != nil || appointed != 1 {
+			if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM access_history WHERE id = $1 AND event = 'appointed' AND detail LIKE '%任命 第1号%'`, opID).Scan(&appointed); err != nil || appointed != 1 {
 				t.Fatalf("the appointing decision in the register's history: %d rows, %v", appointed, err)
 			}
 			ch, err := svc.Verify(ctx, "T01", "K-1", reader.Genuine("K-1", 0.1))

@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"github.com/jukinet/jukinet/store"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func TestConsoleToken(t *testing.T) {
 			t.Fatal(err)
 		}
 		hash, _ := hashToken(tok.Token)
-		if _, err := fx.db.SQL().Exec(`UPDATE access_console_tokens SET authority = 'access_admin', operator_id = 'OP-ADMIN-access_admin', collation_id = 'C-ADMIN' WHERE token_hash = $1`, hash); err != nil {
+		if _, err := fx.db.Bookkeeping(store.Inspect).Exec(`UPDATE access_console_tokens SET authority = 'access_admin', operator_id = 'OP-ADMIN-access_admin', collation_id = 'C-ADMIN' WHERE token_hash = $1`, hash); err != nil {
 			t.Fatal(err)
 		}
 		_, err = fx.svc.RedeemConsoleToken(ctx, tok.Token, "mallory", "cs01")

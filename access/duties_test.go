@@ -22,7 +22,7 @@ func fingerprint(t *testing.T, db *store.DB) string {
 		`SELECT collation_id || ':' || operator_id FROM access_sessions ORDER BY collation_id, operator_id`,
 		`SELECT id || ':' || used_at FROM gov_access_decisions ORDER BY id`,
 	} {
-		rows, err := db.SQL().Query(q)
+		rows, err := db.Bookkeeping(store.Inspect).Query(q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +43,7 @@ func fingerprint(t *testing.T, db *store.DB) string {
 func refusals(t *testing.T, db *store.DB) int {
 	t.Helper()
 	var n int
-	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation IN ($1, $2) OR result <> 'ok'`, string(jukinet.OpAccessRefused), string(jukinet.OpGovRefused)).Scan(&n); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation IN ($1, $2) OR result <> 'ok'`, string(jukinet.OpAccessRefused), string(jukinet.OpGovRefused)).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

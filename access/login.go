@@ -218,7 +218,7 @@ func (s *Service) Choose(ctx context.Context, challengeToken, terminal, operator
 	}
 	var collationID, boundTerminal string
 	var created int64
-	err := s.db.SQL().QueryRowContext(ctx, `SELECT collation_id, terminal, created_at FROM access_sessions WHERE token_hash = $1 AND pending = 1`, hash).
+	err := s.db.Bookkeeping(store.Sessions).QueryRowContext(ctx, `SELECT collation_id, terminal, created_at FROM access_sessions WHERE token_hash = $1 AND pending = 1`, hash).
 		Scan(&collationID, &boundTerminal, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, jukinet.E(op, jukinet.KindUnauthorized, jukinet.Field("token"), "no such login in progress")
@@ -348,7 +348,7 @@ func (s *Service) Authenticate(ctx context.Context, token, terminal string) (juk
 	var authority, status string
 	var scope string
 	var created, lastSeen, locked, from, until, withdrawn, active int64
-	err := s.db.SQL().QueryRowContext(ctx, `SELECT s.collation_id, s.operator_id, s.authority, s.terminal, s.created_at, s.last_seen,
+	err := s.db.Bookkeeping(store.Sessions).QueryRowContext(ctx, `SELECT s.collation_id, s.operator_id, s.authority, s.terminal, s.created_at, s.last_seen,
 			o.status, o.locked_at, i.valid_from, i.valid_until, i.withdrawn_at, i.scope, COALESCE(t.active, 0)
 		FROM access_sessions s
 		JOIN access_operators o ON o.collation_id = s.collation_id
@@ -389,7 +389,7 @@ func (s *Service) Authenticate(ctx context.Context, token, terminal string) (juk
 	// would double the database work of every read. This bookkeeping holds no
 	// decision of anyone, so it is not an operation-log record.
 	if now-lastSeen > s.opt.TouchThreshold.Microseconds() {
-		if _, err := s.db.SQL().ExecContext(ctx, `UPDATE access_sessions SET last_seen = $1 WHERE token_hash = $2`, now, hash); err != nil {
+		if _, err := s.db.Bookkeeping(store.Sessions).ExecContext(ctx, `UPDATE access_sessions SET last_seen = $1 WHERE token_hash = $2`, now, hash); err != nil {
 			return jukinet.Actor{}, jukinet.E(op, jukinet.KindInternal, err)
 		}
 	}
@@ -416,7 +416,7 @@ func (s *Service) checkTerminal(ctx context.Context, op, terminal string) error 
 		return jukinet.E(op, jukinet.KindForbidden, jukinet.Field("terminal"), "not a registered terminal")
 	}
 	var active int64
-	err := s.db.SQL().QueryRowContext(ctx, `SELECT active FROM access_terminals WHERE terminal_id = $1`, terminal).Scan(&active)
+	err := s.db.Bookkeeping(store.Sessions).QueryRowContext(ctx, `SELECT active FROM access_terminals WHERE terminal_id = $1`, terminal).Scan(&active)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && active == 0) {
 		return jukinet.E(op, jukinet.KindForbidden, jukinet.Field("terminal"), "not a registered, active terminal")
 	}
@@ -434,7 +434,7 @@ func (s *Service) loadLoginRow(ctx context.Context, collationID string) (loginRo
 	var status string
 	var locked int64
 	var tmpl []byte
-	err := s.db.SQL().QueryRowContext(ctx, `SELECT o.status, o.failures, o.locked_at, t.template
+	err := s.db.Bookkeeping(store.Sessions).QueryRowContext(ctx, `SELECT o.status, o.failures, o.locked_at, t.template
 		FROM access_operators o LEFT JOIN access_templates t ON t.collation_id = o.collation_id WHERE o.collation_id = $1`, collationID).
 		Scan(&status, &row.failures, &locked, &tmpl)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -515,7 +515,7 @@ func hashToken(token string) ([]byte, bool) {
 
 // operatorIDs lists an operator's 操作者ID, in force or not.
 func (s *Service) operatorIDs(ctx context.Context, collationID string) ([]OperatorIDRecord, error) {
-	rows, err := s.db.SQL().QueryContext(ctx, operatorIDSelect+` WHERE collation_id = $1 ORDER BY operator_id`, collationID)
+	rows, err := s.db.Bookkeeping(store.Sessions).QueryContext(ctx, operatorIDSelect+` WHERE collation_id = $1 ORDER BY operator_id`, collationID)
 	if err != nil {
 		return nil, jukinet.E("access.operatorIDs", jukinet.KindInternal, err)
 	}

@@ -62,7 +62,7 @@ func (s *Service) logRefusal(ctx context.Context, operation jukinet.Operation, e
 		msg = msg[:500]
 	}
 	// The refusal stands even if logging fails; the caller's error says why.
-	_ = s.db.Update(ctx, store.Op{Operation: jukinet.OpAccessRefused, Detail: msg}, func(*store.Tx) error { return nil })
+	_ = s.db.RecordRefusal(ctx, store.Op{Operation: jukinet.OpAccessRefused, Detail: msg})
 }
 
 // logText renders free text typed by someone for a log detail: short, one

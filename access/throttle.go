@@ -138,7 +138,7 @@ func (s *Service) throttled(ctx context.Context, op, terminal, collationID strin
 	}
 	if report > 0 {
 		detail := fmt.Sprintf("collation_id=%s terminal=%s reason=throttled key=%s attempts=%d", logID(collationID), logID(terminal), keyLog(key), report)
-		_ = s.db.Update(s.system(ctx), store.Op{Operation: jukinet.OpAccessLoginFailure, Detail: detail}, func(*store.Tx) error { return nil })
+		_ = s.db.RecordRefusal(s.system(ctx), store.Op{Operation: jukinet.OpAccessLoginFailure, Detail: detail})
 	}
 	return jukinet.E(op, jukinet.KindRateLimited, "too many login attempts from this terminal or address; wait and try again")
 }

@@ -59,7 +59,7 @@ type WatchEntry struct {
 
 // WatchList returns the watch list (tokens only), oldest first.
 func (s *Service) WatchList(ctx context.Context) ([]WatchEntry, error) {
-	rows, err := s.db.SQL().QueryContext(ctx, `SELECT subject, reason, added_at, added_by FROM access_watch ORDER BY added_at, subject`)
+	rows, err := s.db.Bookkeeping(store.Status).QueryContext(ctx, `SELECT subject, reason, added_at, added_by FROM access_watch ORDER BY added_at, subject`)
 	if err != nil {
 		return nil, jukinet.E("access.WatchList", jukinet.KindInternal, err)
 	}
@@ -101,7 +101,7 @@ func SetPasswordPolicy(ctx context.Context, db *store.DB, p PasswordPolicy) erro
 // GetPasswordPolicy returns the recorded policy; ok is false when none is.
 func GetPasswordPolicy(ctx context.Context, db *store.DB) (p PasswordPolicy, ok bool, err error) {
 	var at int64
-	err = db.SQL().QueryRowContext(ctx, `SELECT min_length, char_classes, rotation_days, lockout_threshold, set_at, set_by FROM access_password_policy WHERE id = 1`).
+	err = db.Bookkeeping(store.Status).QueryRowContext(ctx, `SELECT min_length, char_classes, rotation_days, lockout_threshold, set_at, set_by FROM access_password_policy WHERE id = 1`).
 		Scan(&p.MinLength, &p.CharClasses, &p.RotationDays, &p.LockoutThreshold, &at, &p.SetBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, false, nil

@@ -344,7 +344,7 @@ func cpuTime() time.Duration {
 // (the CS transaction's time), in ms. Both clocks are this process's.
 func latencies(ctx context.Context, cs, nat *store.DB, since int64) ([]float64, error) {
 	created := map[string]int64{}
-	rows, err := cs.SQL().QueryContext(ctx, `SELECT ordering_key, version, created_at FROM outbox WHERE kind = 'identity.notify' AND created_at >= $1`, since)
+	rows, err := cs.Bookkeeping(store.Inspect).QueryContext(ctx, `SELECT ordering_key, version, created_at FROM outbox WHERE kind = 'identity.notify' AND created_at >= $1`, since)
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +358,7 @@ func latencies(ctx context.Context, cs, nat *store.DB, since int64) ([]float64, 
 		created[fmt.Sprintf("%s#%d", key, version)] = at
 	}
 	rows.Close()
-	rows, err = nat.SQL().QueryContext(ctx, `SELECT municipality, resident_code, version, received_at FROM flow_identity_history`)
+	rows, err = nat.Bookkeeping(store.Inspect).QueryContext(ctx, `SELECT municipality, resident_code, version, received_at FROM flow_identity_history`)
 	if err != nil {
 		return nil, err
 	}
@@ -430,7 +430,7 @@ func pipelineBaseline(ctx context.Context, dbs [3]*store.DB, infos []jukinet.Ide
 		}); err != nil {
 			return err
 		}
-		if err := db.SQL().QueryRowContext(ctx, `SELECT MIN(seq), MAX(seq) FROM outbox WHERE state = 'pending'`).Scan(&first, &last); err != nil {
+		if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT MIN(seq), MAX(seq) FROM outbox WHERE state = 'pending'`).Scan(&first, &last); err != nil {
 			return err
 		}
 		return db.Update(ctx, op, func(tx *store.Tx) error {

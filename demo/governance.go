@@ -56,7 +56,7 @@ func operator(ctx context.Context, collationID string, a jukinet.Authority) cont
 func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (GovernanceSeedResult, error) {
 	var res GovernanceSeedResult
 	var n int
-	if err := db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM gov_roles WHERE role = $1`, string(governance.RoleGeneralManager)).Scan(&n); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM gov_roles WHERE role = $1`, string(governance.RoleGeneralManager)).Scan(&n); err != nil {
 		return res, jukinet.E("demo.SeedGovernance", jukinet.KindInternal, err)
 	}
 	if n > 0 {
@@ -191,7 +191,7 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 		},
 		func() error {
 			var alertID string
-			if err := db.SQL().QueryRowContext(ctx, `SELECT id FROM gov_alerts ORDER BY at LIMIT 1`).Scan(&alertID); err != nil {
+			if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT id FROM gov_alerts ORDER BY at LIMIT 1`).Scan(&alertID); err != nil {
 				return jukinet.E("demo.SeedGovernance", jukinet.KindInternal, err)
 			}
 			return s.AnswerAlert(sys, governance.AlertAnswer{AlertID: alertID, Answer: "保守契約終了後の来訪。入室させず、業者に許可期間を再周知した。"})
@@ -339,7 +339,7 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 // 防府市).
 func SeedHandlers(ctx context.Context, db *store.DB, today jukinet.Date) error {
 	var n int
-	if err := db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM gov_roles WHERE role = $1`, string(governance.RoleGeneralManager)).Scan(&n); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM gov_roles WHERE role = $1`, string(governance.RoleGeneralManager)).Scan(&n); err != nil {
 		return jukinet.E("demo.SeedHandlers", jukinet.KindInternal, err)
 	}
 	if n > 0 {

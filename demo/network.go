@@ -401,7 +401,7 @@ func (n *Network) WaitIdle(ctx context.Context) error {
 		pending := 0
 		for _, db := range n.DBs {
 			var c int
-			if err := db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&c); err != nil {
+			if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&c); err != nil {
 				return jukinet.E("demo.Network.WaitIdle", jukinet.KindInternal, err)
 			}
 			pending += c
@@ -491,7 +491,7 @@ func (n *Network) spec(id string) (NodeSpec, bool) {
 // IdentityCount is how many persons' identity information node id holds.
 func (n *Network) IdentityCount(ctx context.Context, id string) (int, error) {
 	var c int
-	if err := n.DBs[id].SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_identity`).Scan(&c); err != nil {
+	if err := n.DBs[id].Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_identity`).Scan(&c); err != nil {
 		return 0, jukinet.E("demo.Network.IdentityCount", jukinet.KindInternal, err)
 	}
 	return c, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/jukinet/jukinet/store"
 	"net/http"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func TestNetworkConverges(t *testing.T) {
 		t.Fatalf("LoadAgency(%s): %v", DemoAgency, err)
 	}
 	var code string
-	if err := n.DBs[network.NationalID].SQL().QueryRow(`SELECT resident_code FROM flow_identity ORDER BY resident_code LIMIT 1`).Scan(&code); err != nil {
+	if err := n.DBs[network.NationalID].Bookkeeping(store.Inspect).QueryRow(`SELECT resident_code FROM flow_identity ORDER BY resident_code LIMIT 1`).Scan(&code); err != nil {
 		t.Fatal(err)
 	}
 	body, _ := json.Marshal(map[string]any{"task": "年金給付の支給", "resident_codes": []string{code}})

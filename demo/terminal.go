@@ -114,7 +114,7 @@ func (n *Network) LiveFacts(id string) governance.LiveFacts {
 // seeded on the first run): the bootstrap's own listing for the console,
 // not a read of the 管理簿 by anyone.
 func demoOperatorsOf(ctx context.Context, db *store.DB) ([]Operator, error) {
-	rows, err := db.SQL().QueryContext(ctx, `SELECT o.collation_id, o.name, o.department, COALESCE(i.operator_id, ''), COALESCE(i.authority, '')
+	rows, err := db.Bookkeeping(store.Inspect).QueryContext(ctx, `SELECT o.collation_id, o.name, o.department, COALESCE(i.operator_id, ''), COALESCE(i.authority, '')
  FROM access_operators o LEFT JOIN access_operator_ids i ON i.collation_id = o.collation_id AND i.withdrawn_at = 0
  ORDER BY o.collation_id, i.operator_id`)
 	if err != nil {

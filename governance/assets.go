@@ -157,7 +157,7 @@ func MayHandleIdentityInfo(ctx context.Context, db *store.DB, collationID string
 		return false
 	}
 	var n int
-	if err := db.SQL().QueryRowContext(ctx, handlerQuery, collationID, on.String()).Scan(&n); err != nil {
+	if err := db.Bookkeeping(store.Status).QueryRowContext(ctx, handlerQuery, collationID, on.String()).Scan(&n); err != nil {
 		return false
 	}
 	return n > 0

@@ -217,14 +217,14 @@ func (s *Service) ComplianceReport(ctx context.Context, asOf jukinet.Date, live 
 	if err != nil {
 		return rep, err
 	}
-	err = s.db.Update(ctx, store.Op{Operation: op, Detail: "as_of=" + asOf.String()}, func(tx *store.Tx) error { return nil })
+	err = s.db.View(ctx, store.Op{Operation: op, Detail: "as_of=" + asOf.String()}, nil)
 	return rep, err
 }
 
 // BuildReport reads the evidence per guideline ID without logging (used by
 // ComplianceReport and by tests).
 func BuildReport(ctx context.Context, db *store.DB, asOf jukinet.Date, live LiveFacts) (Report, error) {
-	return buildReport(ctx, db.SQL(), db.Engine(), db.Node(), asOf, live)
+	return buildReport(ctx, db.Bookkeeping(store.Status), db.Engine(), db.Node(), asOf, live)
 }
 
 // finding accumulates one ID's evidence and shortfalls.

@@ -106,7 +106,7 @@ func seededNode(t *testing.T, e store.Engine) complianceNode {
 		{`INSERT INTO outbox_receipts (dest, first_seq, last_seq, received_at, receipts) VALUES ($1, 1, 1, $2, $3)`, []any{"35", now, []byte{1}}},
 		{`INSERT INTO oplog_checkpoint (size, root, note, tree, state, created_at) VALUES ($1, $2, $2, $2, 'cosigned', $3)`, []any{1, []byte{1}, now}},
 	} {
-		if _, err := db.SQL().Exec(q.sql, q.args...); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(q.sql, q.args...); err != nil {
 			t.Fatalf("%s: %v", q.sql, err)
 		}
 	}
@@ -314,7 +314,7 @@ func TestComplianceEachRuleNeedsItsRecord(t *testing.T) {
 							}
 						})
 					}
-					tx, err := n.db.SQL().BeginTx(ctx, nil)
+					tx, err := n.db.Bookkeeping(store.Inspect).BeginTx(ctx, nil)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -146,7 +146,7 @@ func SpendDecision(tx *store.Tx, id string, kind DecisionKind, collationID strin
 
 // AccessDecisions lists the recorded decisions, newest first.
 func (s *Service) AccessDecisions(ctx context.Context) ([]AccessDecision, error) {
-	rows, err := s.db.SQL().QueryContext(ctx, `SELECT id, kind, collation_id, authority, reason, decided_by, decided_on, used_by FROM gov_access_decisions ORDER BY created_at DESC, id`)
+	rows, err := s.db.Bookkeeping(store.Status).QueryContext(ctx, `SELECT id, kind, collation_id, authority, reason, decided_by, decided_on, used_by FROM gov_access_decisions ORDER BY created_at DESC, id`)
 	if err != nil {
 		return nil, internal("governance.AccessDecisions", err)
 	}

@@ -111,7 +111,7 @@ func (s *Service) act(ctx context.Context, op jukinet.Operation, detail string, 
 	})
 	if err != nil && ran && isRefusal(err) {
 		msg := fmt.Sprintf("refused %s: field=%s: %s", op, jukinet.ErrorField(err), jukinet.UserMessage(err))
-		_ = s.db.Update(ctx, store.Op{Operation: jukinet.OpGovRefused, Detail: truncate(msg, 500)}, func(tx *store.Tx) error { return nil })
+		_ = s.db.RecordRefusal(ctx, store.Op{Operation: jukinet.OpGovRefused, Detail: truncate(msg, 500)})
 	}
 	return err
 }
@@ -173,7 +173,7 @@ func requireAnyRole(tx *store.Tx, op jukinet.Operation, day jukinet.Date) error 
 // HolderOf returns the 照合ID of the holder of role on day ("" if vacant).
 func HolderOf(ctx context.Context, db *store.DB, role Role, day jukinet.Date) (string, error) {
 	var id string
-	err := db.SQL().QueryRowContext(ctx, `SELECT collation_id FROM gov_roles WHERE role = $1 AND valid_from <= $2 AND (valid_until = '' OR valid_until >= $2) ORDER BY valid_from DESC LIMIT 1`,
+	err := db.Bookkeeping(store.Status).QueryRowContext(ctx, `SELECT collation_id FROM gov_roles WHERE role = $1 AND valid_from <= $2 AND (valid_until = '' OR valid_until >= $2) ORDER BY valid_from DESC LIMIT 1`,
 		string(role), day.String()).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil

@@ -50,7 +50,7 @@ func state(t *testing.T, db *store.DB) string {
 		"gov_report_requests", "gov_case_entries", "gov_room_authorizations", "gov_room_events", "gov_alerts", "gov_room_reports", "gov_assets",
 		"gov_identity_handlers", "gov_forms", "gov_print_log", "gov_outsourcing", "gov_contract_clauses", "gov_inspections", "gov_access_decisions"} {
 		var n int
-		if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM ` + tbl).Scan(&n); err != nil {
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM ` + tbl).Scan(&n); err != nil {
 			t.Fatalf("count %s: %v", tbl, err)
 		}
 		b.WriteString(tbl)
@@ -60,7 +60,7 @@ func state(t *testing.T, db *store.DB) string {
 	}
 	// Updates change columns, not counts: include the columns refusals could touch.
 	var s string
-	if err := db.SQL().QueryRow(`SELECT COALESCE(MAX(valid_until), '') || '|' || (SELECT COALESCE(MAX(decided_on), '') FROM gov_agenda_items) || '|' || (SELECT COALESCE(MAX(approved_on), '') FROM gov_outsourcing) || '|' || (SELECT COALESCE(MAX(closed_on), '') FROM gov_misuse_cases) || '|' || (SELECT COALESCE(MAX(active_from), '') FROM gov_outsourcing) FROM gov_roles`).Scan(&s); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COALESCE(MAX(valid_until), '') || '|' || (SELECT COALESCE(MAX(decided_on), '') FROM gov_agenda_items) || '|' || (SELECT COALESCE(MAX(approved_on), '') FROM gov_outsourcing) || '|' || (SELECT COALESCE(MAX(closed_on), '') FROM gov_misuse_cases) || '|' || (SELECT COALESCE(MAX(active_from), '') FROM gov_outsourcing) FROM gov_roles`).Scan(&s); err != nil {
 		t.Fatalf("state: %v", err)
 	}
 	b.WriteString(s)
@@ -70,7 +70,7 @@ func state(t *testing.T, db *store.DB) string {
 func refusals(t *testing.T, db *store.DB) int {
 	t.Helper()
 	var n int
-	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation IN ($1, $2) OR result IN ('forbidden', 'unauthorized')`, string(jukinet.OpGovRefused), "-").Scan(&n); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation IN ($1, $2) OR result IN ('forbidden', 'unauthorized')`, string(jukinet.OpGovRefused), "-").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -194,7 +194,7 @@ func TestRoomEntryOutsideAuthorizationRaisesAlert(t *testing.T) {
 		s := governance.New(db)
 		alerts := func() int {
 			var n int
-			db.SQL().QueryRow(`SELECT COUNT(*) FROM gov_alerts`).Scan(&n)
+			db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM gov_alerts`).Scan(&n)
 			return n
 		}
 		before := alerts()
@@ -267,7 +267,7 @@ func TestRunDoor(t *testing.T) {
 			t.Errorf("refused: got %q, want [C-STRANGER]", refused)
 		}
 		var principal string
-		db.SQL().QueryRow(`SELECT principal FROM oplog WHERE operation = $1 ORDER BY idx DESC LIMIT 1`, string(jukinet.OpGovRoomBadge)).Scan(&principal)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT principal FROM oplog WHERE operation = $1 ORDER BY idx DESC LIMIT 1`, string(jukinet.OpGovRoomBadge)).Scan(&principal)
 		if principal != "door" {
 			t.Errorf("badge log principal: got %q, want door", principal)
 		}

@@ -57,7 +57,7 @@ func (m moment) ISO() string {
 }
 
 func queryEach(ctx context.Context, db *store.DB, query string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := db.SQL().QueryContext(ctx, query, args...)
+	rows, err := db.Bookkeeping(store.Status).QueryContext(ctx, query, args...)
 	if err != nil {
 		return jukinet.E("governance.list", jukinet.KindInternal, err)
 	}

@@ -99,7 +99,7 @@ func (s *Service) AssignRole(ctx context.Context, in Assignment) (RoleHolding, e
 
 // RoleHistory lists every holding of every role, oldest first.
 func (s *Service) RoleHistory(ctx context.Context) ([]RoleHolding, error) {
-	rows, err := s.db.SQL().QueryContext(ctx, `SELECT id, role, collation_id, holder_name, position, valid_from, valid_until, appointed_by FROM gov_roles ORDER BY role, valid_from`)
+	rows, err := s.db.Bookkeeping(store.Status).QueryContext(ctx, `SELECT id, role, collation_id, holder_name, position, valid_from, valid_until, appointed_by FROM gov_roles ORDER BY role, valid_from`)
 	if err != nil {
 		return nil, internal("governance.RoleHistory", err)
 	}

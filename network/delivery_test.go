@@ -27,12 +27,12 @@ type scriptedHandler struct {
 func newScripted(t *testing.T, db *store.DB, broken []int, errs map[int]error) *scriptedHandler {
 	t.Helper()
 	for _, q := range []string{`CREATE TABLE test_applied (pos INTEGER NOT NULL, n INTEGER NOT NULL)`, `CREATE TABLE test_broken (n INTEGER NOT NULL)`} {
-		if _, err := db.SQL().Exec(q); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, n := range broken {
-		if _, err := db.SQL().Exec(`INSERT INTO test_broken (n) VALUES ($1)`, n); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(`INSERT INTO test_broken (n) VALUES ($1)`, n); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -60,14 +60,14 @@ func (h *scriptedHandler) apply(tx *store.Tx, env *Envelope) error {
 
 func (h *scriptedHandler) repair(t *testing.T, n int) {
 	t.Helper()
-	if _, err := h.db.SQL().Exec(`DELETE FROM test_broken WHERE n = $1`, n); err != nil {
+	if _, err := h.db.Bookkeeping(store.Inspect).Exec(`DELETE FROM test_broken WHERE n = $1`, n); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func (h *scriptedHandler) order(t *testing.T) []int {
 	t.Helper()
-	rows, err := h.db.SQL().Query(`SELECT n FROM test_applied ORDER BY pos`)
+	rows, err := h.db.Bookkeeping(store.Inspect).Query(`SELECT n FROM test_applied ORDER BY pos`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func scripted(t *testing.T, n int, key string, version uint64) *Envelope {
 func inboxVersion(t *testing.T, db *store.DB, key string) int {
 	t.Helper()
 	var v int
-	if err := db.SQL().QueryRow(`SELECT COALESCE(MAX(applied), 0) FROM inbox_versions WHERE ordering_key = $1`, key).Scan(&v); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COALESCE(MAX(applied), 0) FROM inbox_versions WHERE ordering_key = $1`, key).Scan(&v); err != nil {
 		t.Fatal(err)
 	}
 	return v
@@ -147,7 +147,7 @@ func TestInboxFailureIsTheEnvelopesOwn(t *testing.T) {
 			}
 		}
 		var rows int
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM inbox WHERE message_id = $1`, a.ID.String()).Scan(&rows)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM inbox WHERE message_id = $1`, a.ID.String()).Scan(&rows)
 		if rows != 0 {
 			t.Errorf("the failed envelope left %d inbox rows, want 0 (its retry is not a duplicate)", rows)
 		}
@@ -243,7 +243,7 @@ func TestSenderRetriesAFailedMessageAlone(t *testing.T) {
 			rows := map[int]row{}
 			for _, m := range msgs {
 				var r row
-				if err := sdb.SQL().QueryRow(`SELECT state, last_error, retries FROM outbox WHERE body = $1`, fmt.Appendf(nil, `{"n":%d}`, m.n)).Scan(&r.state, &r.lastErr, &r.retries); err != nil {
+				if err := sdb.Bookkeeping(store.Inspect).QueryRow(`SELECT state, last_error, retries FROM outbox WHERE body = $1`, fmt.Appendf(nil, `{"n":%d}`, m.n)).Scan(&r.state, &r.lastErr, &r.retries); err != nil {
 					t.Fatal(err)
 				}
 				rows[m.n] = r
@@ -276,7 +276,7 @@ func TestSenderRetriesAFailedMessageAlone(t *testing.T) {
 func retries(t *testing.T, db *store.DB, n int) int {
 	t.Helper()
 	var c int
-	if err := db.SQL().QueryRow(`SELECT retries FROM outbox WHERE body = $1`, fmt.Appendf(nil, `{"n":%d}`, n)).Scan(&c); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT retries FROM outbox WHERE body = $1`, fmt.Appendf(nil, `{"n":%d}`, n)).Scan(&c); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -285,7 +285,7 @@ func retries(t *testing.T, db *store.DB, n int) int {
 func pending(t *testing.T, db *store.DB) int {
 	t.Helper()
 	var c int
-	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&c); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&c); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -369,7 +369,7 @@ func TestInboxRetryParked(t *testing.T) {
 			t.Errorf("applied %v, version %d; want [1 2 3], 3", got, inboxVersion(t, db, "352063/K"))
 		}
 		var parked int
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM inbox WHERE state = 'parked'`).Scan(&parked)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM inbox WHERE state = 'parked'`).Scan(&parked)
 		if parked != 0 {
 			t.Errorf("%d envelopes still parked, want 0", parked)
 		}

@@ -116,7 +116,7 @@ const RetryParkedBatch = 500
 // be, nothing is written (not even a log record).
 func (in *StoreInbox) RetryParked(ctx context.Context) (int, error) {
 	const op = "network.StoreInbox.RetryParked"
-	rows, err := in.db.SQL().QueryContext(ctx, `SELECT DISTINCT p.ordering_key FROM inbox p JOIN inbox_versions v ON v.ordering_key = p.ordering_key
+	rows, err := in.db.Bookkeeping(store.Delivery).QueryContext(ctx, `SELECT DISTINCT p.ordering_key FROM inbox p JOIN inbox_versions v ON v.ordering_key = p.ordering_key
 		WHERE p.state = 'parked' AND p.version = v.applied + 1 LIMIT $1`, RetryParkedBatch)
 	if err != nil {
 		return 0, jukinet.E(op, jukinet.KindInternal, err)

@@ -47,8 +47,8 @@ func TestInboxAuthorizeKeyRefusalAdvancesNoVersion(t *testing.T) {
 			t.Fatalf("foreign key: %+v, want rejected invalid_body naming the rule", o)
 		}
 		var versions, rejected int
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM inbox_versions`).Scan(&versions)
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM inbox WHERE state = 'rejected' AND sender = '352012'`).Scan(&rejected)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM inbox_versions`).Scan(&versions)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM inbox WHERE state = 'rejected' AND sender = '352012'`).Scan(&rejected)
 		if applied != 0 || versions != 0 || rejected != 1 {
 			t.Errorf("after the refusal: handler ran %d times, %d version rows, %d rejected inbox rows; want 0, 0, 1", applied, versions, rejected)
 		}

@@ -17,7 +17,7 @@ import (
 // good envelopes beside it are applied (docs/design.md §1.1, §1.2).
 func TestInboxRejectionUndoesHandlerEffects(t *testing.T) {
 	storetest.Run(t, "350001", func(t *testing.T, db *store.DB) {
-		if _, err := db.SQL().Exec(`CREATE TABLE probe (id TEXT PRIMARY KEY)`); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(`CREATE TABLE probe (id TEXT PRIMARY KEY)`); err != nil {
 			t.Fatal(err)
 		}
 		handler := func(tx *store.Tx, env *network.Envelope) error {
@@ -51,8 +51,8 @@ func TestInboxRejectionUndoesHandlerEffects(t *testing.T) {
 			}
 		}
 		var probes, relays, notes, badNotes int
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM probe`).Scan(&probes)
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&relays)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM probe`).Scan(&probes)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&relays)
 		for _, r := range storetest.Records(t, db, nil) {
 			if strings.HasPrefix(r.Detail, "handler note") {
 				notes++

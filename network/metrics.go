@@ -16,7 +16,7 @@ import (
 // Errors: KindInternal.
 func QueueGauges(ctx context.Context, db *store.DB) (outbox []DestStatus, parked int, err error) {
 	const op = "network.QueueGauges"
-	q := db.SQL()
+	q := db.Bookkeeping(store.Status)
 	now := db.Now().UnixMicro()
 	byDest := map[string]*DestStatus{}
 	var order []string

@@ -199,7 +199,7 @@ func (s *Sender) Run(ctx context.Context) error {
 }
 
 func (s *Sender) pendingDestinations(ctx context.Context) ([]string, error) {
-	rows, err := s.cfg.DB.SQL().QueryContext(ctx, `SELECT DISTINCT dest FROM outbox WHERE state = 'pending'`)
+	rows, err := s.cfg.DB.Bookkeeping(store.Delivery).QueryContext(ctx, `SELECT DISTINCT dest FROM outbox WHERE state = 'pending'`)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +364,7 @@ func sleep(ctx context.Context, d time.Duration) {
 // after now, which it returns).
 func (s *Sender) loadPending(ctx context.Context, dest string, after int64, limit int) ([]outRow, int64, error) {
 	now := s.cfg.Now().UnixMicro()
-	rows, err := s.cfg.DB.SQL().QueryContext(ctx, `SELECT seq, id, kind, ordering_key, version, body, envelope, created_at, attempts, retries
+	rows, err := s.cfg.DB.Bookkeeping(store.Delivery).QueryContext(ctx, `SELECT seq, id, kind, ordering_key, version, body, envelope, created_at, attempts, retries
 		FROM outbox WHERE dest = $1 AND state = 'pending' AND seq > $2 AND retry_at <= $3 ORDER BY seq LIMIT $4`, dest, after, now, limit)
 	if err != nil {
 		return nil, 0, err
@@ -573,7 +573,7 @@ func StoredReceipt(ctx context.Context, db *store.DB, id string) (*Receipt, erro
 	var dest, state string
 	var seq int64
 	var own []byte
-	err := db.SQL().QueryRowContext(ctx, `SELECT dest, seq, state, receipt FROM outbox WHERE id = $1`, id).Scan(&dest, &seq, &state, &own)
+	err := db.Bookkeeping(store.Delivery).QueryRowContext(ctx, `SELECT dest, seq, state, receipt FROM outbox WHERE id = $1`, id).Scan(&dest, &seq, &state, &own)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "id", "no outbox message %s", id)
 	}
@@ -590,7 +590,7 @@ func StoredReceipt(ctx context.Context, db *store.DB, id string) (*Receipt, erro
 	if err != nil {
 		return nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("id"), err)
 	}
-	rows, err := db.SQL().QueryContext(ctx, `SELECT receipts FROM outbox_receipts WHERE dest = $1 AND first_seq <= $2 AND last_seq >= $2 ORDER BY id DESC`, dest, seq)
+	rows, err := db.Bookkeeping(store.Delivery).QueryContext(ctx, `SELECT receipts FROM outbox_receipts WHERE dest = $1 AND first_seq <= $2 AND last_seq >= $2 ORDER BY id DESC`, dest, seq)
 	if err != nil {
 		return nil, jukinet.E(op, jukinet.KindInternal, err)
 	}
@@ -677,7 +677,7 @@ type ReceiptRow struct {
 func QueueStatus(ctx context.Context, db *store.DB) (StatusReport, error) {
 	const op = "network.QueueStatus"
 	var rep StatusReport
-	q := db.SQL()
+	q := db.Bookkeeping(store.Delivery)
 	now := db.Now().UnixMicro()
 	rows, err := q.QueryContext(ctx, `SELECT dest,
 		SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END),
@@ -739,7 +739,7 @@ func DeadLetters(ctx context.Context, db *store.DB, limit int) ([]ReceiptRow, er
 
 // Parked returns up to limit parked inbox messages (ID, kind, sender, key, version).
 func Parked(ctx context.Context, db *store.DB, limit int) ([]ParkedRow, error) {
-	rows, err := db.SQL().QueryContext(ctx, `SELECT message_id, kind, sender, ordering_key, version, received_at FROM inbox
+	rows, err := db.Bookkeeping(store.Delivery).QueryContext(ctx, `SELECT message_id, kind, sender, ordering_key, version, received_at FROM inbox
 		WHERE state = 'parked' ORDER BY ordering_key, version LIMIT $1`, limit)
 	if err != nil {
 		return nil, jukinet.E("network.Parked", jukinet.KindInternal, err)
@@ -772,7 +772,7 @@ func settled(ctx context.Context, db *store.DB, where string, limit int, args ..
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.SQL().QueryContext(ctx, `SELECT id, kind, dest, state, last_error, done_at FROM outbox WHERE `+where+
+	rows, err := db.Bookkeeping(store.Delivery).QueryContext(ctx, `SELECT id, kind, dest, state, last_error, done_at FROM outbox WHERE `+where+
 		fmt.Sprintf(` ORDER BY done_at DESC, seq DESC LIMIT $%d`, len(args)+1), append(args, limit)...)
 	if err != nil {
 		return nil, err

@@ -245,7 +245,7 @@ func (l *RefusalLog) Run(ctx context.Context) {
 // Refusals reads the refusals written since since, by peer and reason, the
 // most frequent first: the network-status screen's table.
 func Refusals(ctx context.Context, db *store.DB, since time.Time) ([]RefusalCount, error) {
-	rows, err := db.SQL().QueryContext(ctx, `SELECT peer, reason, SUM(count), MIN(first_at), MAX(last_at) FROM network_refusals WHERE minute >= $1
+	rows, err := db.Bookkeeping(store.Status).QueryContext(ctx, `SELECT peer, reason, SUM(count), MIN(first_at), MAX(last_at) FROM network_refusals WHERE minute >= $1
 		GROUP BY peer, reason ORDER BY SUM(count) DESC, peer, reason LIMIT 200`, since.Unix()-since.Unix()%60)
 	if err != nil {
 		return nil, jukinet.E("network.Refusals", jukinet.KindInternal, err)

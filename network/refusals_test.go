@@ -81,7 +81,7 @@ func startRefusalNode(t *testing.T, db *store.DB, self string, change func(*Serv
 // for (peer, reason): their counts, and the number of records.
 func written(t *testing.T, db *store.DB, peer, reason string) (rows int, total int64, records int) {
 	t.Helper()
-	if err := db.SQL().QueryRow(`SELECT COUNT(*), COALESCE(SUM(count), 0) FROM network_refusals WHERE peer = $1 AND reason = $2`, peer, reason).Scan(&rows, &total); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*), COALESCE(SUM(count), 0) FROM network_refusals WHERE peer = $1 AND reason = $2`, peer, reason).Scan(&rows, &total); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range storetest.Records(t, db, func(r store.LogRecord) bool { return r.Operation == string(jukinet.OpNetworkRefused) }) {

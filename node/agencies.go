@@ -212,7 +212,7 @@ func (n *National) Provide(ctx context.Context, agencyID, task string, codes []j
 	agencies := n.agencies.Load()
 	ag, ok := agencies.Agency(agencyID)
 	if !ok || !agencies.Allows(agencyID, task) {
-		_ = n.db.Update(ctx, store.Op{Operation: jukinet.OpNationalProvide, Detail: "refused: " + agencyID}, func(tx *store.Tx) error { return nil })
+		_ = n.db.RecordRefusal(ctx, store.Op{Operation: jukinet.OpNationalProvide, Detail: "refused: " + agencyID})
 		if !ok {
 			return nil, jukinet.Errorf(op, jukinet.KindForbidden, "agency", "%q is not a registered agency", agencyID)
 		}
@@ -271,7 +271,7 @@ func (n *National) Provide(ctx context.Context, agencyID, task string, codes []j
 // agency's daily quota from it after a restart.
 func (n *National) ProvidedSince(ctx context.Context, agency string, t time.Time) (int, error) {
 	var c int
-	err := n.db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_provisions WHERE agency = $1 AND provided_at >= $2`,
+	err := n.db.Bookkeeping(store.Status).QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_provisions WHERE agency = $1 AND provided_at >= $2`,
 		agency, t.UnixMicro()).Scan(&c)
 	if err != nil {
 		return 0, internal("national.ProvidedSince", err)

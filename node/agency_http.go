@@ -306,7 +306,7 @@ func (a *AgencyAPI) sweepAlert(ctx context.Context, agency string, n int) {
 	detail := fmt.Sprintf("sweep alert: %s: %d codes matching nobody within the hour (threshold %d)", agency, n, a.cfg.SweepNotFound)
 	a.cfg.Logf("agency %s", detail)
 	ctx = jukinet.WithActor(context.WithoutCancel(ctx), jukinet.SystemActor("agency:"+agency))
-	if err := a.cfg.National.DB().Update(ctx, store.Op{Operation: jukinet.OpNationalProvide, Detail: detail}, func(tx *store.Tx) error { return nil }); err != nil {
+	if err := a.cfg.National.DB().RecordRefusal(ctx, store.Op{Operation: jukinet.OpNationalProvide, Detail: detail}); err != nil {
 		a.cfg.Logf("agency %s: recording a sweep alert: %v", agency, err)
 	}
 }
@@ -403,7 +403,7 @@ func (a *AgencyAPI) refuse(w http.ResponseWriter, r *http.Request, agency string
 	if record && agency != "" {
 		ctx := jukinet.WithActor(context.WithoutCancel(r.Context()), jukinet.SystemActor("agency:"+agency))
 		detail := fmt.Sprintf("refused: %s: %s %s", agency, kind, jukinet.ErrorField(err))
-		if lerr := a.cfg.National.DB().Update(ctx, store.Op{Operation: jukinet.OpNationalProvide, Detail: detail}, func(*store.Tx) error { return nil }); lerr != nil {
+		if lerr := a.cfg.National.DB().RecordRefusal(ctx, store.Op{Operation: jukinet.OpNationalProvide, Detail: detail}); lerr != nil {
 			a.cfg.Logf("agency %s: recording a refusal: %v", agency, lerr)
 		}
 	}

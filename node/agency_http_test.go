@@ -284,7 +284,7 @@ func TestAgencyListener(t *testing.T) {
 				}
 			})
 			t.Run("refusals in the operation log", func(t *testing.T) {
-				rows, err := n.national.DB().SQL().Query(`SELECT leaf FROM oplog WHERE operation = $1`, string(jukinet.OpNationalProvide))
+				rows, err := n.national.DB().Bookkeeping(store.Inspect).Query(`SELECT leaf FROM oplog WHERE operation = $1`, string(jukinet.OpNationalProvide))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -77,7 +77,7 @@ func TestAgencyQuotasAndSweepAlert(t *testing.T) {
 			}
 			count := func(q string, args ...any) int {
 				var n int
-				if err := db.SQL().QueryRow(q, args...).Scan(&n); err != nil {
+				if err := db.Bookkeeping(store.Inspect).QueryRow(q, args...).Scan(&n); err != nil {
 					t.Fatal(err)
 				}
 				return n

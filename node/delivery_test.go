@@ -82,7 +82,7 @@ func TestUnknownMoveInDoesNotBlockTheLink(t *testing.T) {
 			waitCount(t, db, 0, 30*time.Second, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`)
 			var noticeID, lastErr string
 			var attempts int
-			if err := db.SQL().QueryRow(`SELECT id, last_error, attempts FROM outbox WHERE kind = 'movein.notice' AND state = 'rejected'`).Scan(&noticeID, &lastErr, &attempts); err != nil {
+			if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT id, last_error, attempts FROM outbox WHERE kind = 'movein.notice' AND state = 'rejected'`).Scan(&noticeID, &lastErr, &attempts); err != nil {
 				t.Fatalf("the move-in notice is not a dead letter at 久留米市: %v", err)
 			}
 			if !strings.HasPrefix(lastErr, "refused") || strings.Contains(lastErr, string(never)) || attempts != 1 {
@@ -113,7 +113,7 @@ func TestUnknownMoveInDoesNotBlockTheLink(t *testing.T) {
 func identityOf(t *testing.T, db *store.DB) jukinet.IdentityInfo {
 	t.Helper()
 	var s string
-	if err := db.SQL().QueryRow(`SELECT info FROM identity_history WHERE version = 1 ORDER BY resident_code LIMIT 1`).Scan(&s); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT info FROM identity_history WHERE version = 1 ORDER BY resident_code LIMIT 1`).Scan(&s); err != nil {
 		t.Fatal(err)
 	}
 	var info jukinet.IdentityInfo
@@ -147,7 +147,7 @@ func BenchmarkDrainAfterPeerReturn(b *testing.B) {
 		poll(b, nat, persons, time.Minute, `SELECT COUNT(*) FROM flow_identity_history`)
 		poll(b, n.DBs[hofu], 0, time.Minute, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`)
 		infos := make([]jukinet.IdentityInfo, 0, persons)
-		rows, err := n.DBs[hofu].SQL().Query(`SELECT info FROM identity_history WHERE version = 1 ORDER BY resident_code`)
+		rows, err := n.DBs[hofu].Bookkeeping(store.Inspect).Query(`SELECT info FROM identity_history WHERE version = 1 ORDER BY resident_code`)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -173,7 +173,7 @@ func BenchmarkDrainAfterPeerReturn(b *testing.B) {
 		end := time.Now().Add(outage)
 		for time.Now().Before(end) {
 			var a int
-			n.DBs[hofu].SQL().QueryRow(`SELECT COALESCE(MAX(attempts), 0) FROM outbox WHERE state = 'pending'`).Scan(&a)
+			n.DBs[hofu].Bookkeeping(store.Inspect).QueryRow(`SELECT COALESCE(MAX(attempts), 0) FROM outbox WHERE state = 'pending'`).Scan(&a)
 			if a != prev {
 				gaps, prev = append(gaps, time.Now()), a
 			}
@@ -205,7 +205,7 @@ func poll(tb testing.TB, db *store.DB, want int, timeout time.Duration, q string
 	deadline := time.Now().Add(timeout)
 	for {
 		var got int
-		if err := db.SQL().QueryRow(q).Scan(&got); err != nil {
+		if err := db.Bookkeeping(store.Inspect).QueryRow(q).Scan(&got); err != nil {
 			tb.Fatal(err)
 		}
 		if got == want {

@@ -91,7 +91,7 @@ func TestNationalFailsOverOnPatroni(t *testing.T) {
 	deadline := time.Now().Add(120 * time.Second)
 	for time.Now().Before(deadline) {
 		var c int
-		if err := national.SQL().QueryRow(q).Scan(&c); err == nil && c > seen {
+		if err := national.Bookkeeping(store.Inspect).QueryRow(q).Scan(&c); err == nil && c > seen {
 			resumedAt = time.Now()
 			break
 		}

@@ -242,7 +242,7 @@ func (m *Municipality) AwaitCopy(ctx context.Context, id string) (*CopyAnswer, e
 	defer tick.Stop()
 	for {
 		var state string
-		err := m.db.SQL().QueryRowContext(ctx, `SELECT state FROM flow_copy_requests WHERE id = $1`, id).Scan(&state)
+		err := m.db.Bookkeeping(store.Status).QueryRowContext(ctx, `SELECT state FROM flow_copy_requests WHERE id = $1`, id).Scan(&state)
 		if noRows(err) {
 			return nil, jukinet.Errorf(op, jukinet.KindNotFound, "id", "no copy request %s", id)
 		}

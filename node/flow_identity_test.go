@@ -36,7 +36,7 @@ func TestIdentityBodyStoredCanonical(t *testing.T) {
 			}
 			stored := func(version uint64) string {
 				var s string
-				if err := pref.db.SQL().QueryRow(`SELECT info FROM flow_identity_history WHERE resident_code = $1 AND version = $2`,
+				if err := pref.db.Bookkeeping(store.Inspect).QueryRow(`SELECT info FROM flow_identity_history WHERE resident_code = $1 AND version = $2`,
 					string(r.ResidentCode), int64(version)).Scan(&s); err != nil {
 					t.Fatalf("history v%d: %v", version, err)
 				}
@@ -78,7 +78,7 @@ func TestIdentityBodyStoredCanonical(t *testing.T) {
 				t.Errorf("trailing data: %v; want invalid naming the body", err)
 			}
 			var count int
-			if err := pref.db.SQL().QueryRow(`SELECT COUNT(*) FROM flow_identity_history WHERE resident_code = $1 AND version = $2`, string(r.ResidentCode), int64(b+3)).Scan(&count); err != nil || count != 0 {
+			if err := pref.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM flow_identity_history WHERE resident_code = $1 AND version = $2`, string(r.ResidentCode), int64(b+3)).Scan(&count); err != nil || count != 0 {
 				t.Errorf("trailing data wrote %d history rows (%v)", count, err)
 			}
 		})

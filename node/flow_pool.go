@@ -128,7 +128,7 @@ func (m *Municipality) EnsureCodePool(ctx context.Context) error {
 // PoolSize is the number of unused codes in the pool.
 func (m *Municipality) PoolSize(ctx context.Context) (int, error) {
 	var n int
-	err := m.db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_code_pool`).Scan(&n)
+	err := m.db.Bookkeeping(store.Status).QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_code_pool`).Scan(&n)
 	return n, err
 }
 

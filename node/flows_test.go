@@ -2,6 +2,7 @@ package node
 
 import (
 	"encoding/json"
+	"github.com/jukinet/jukinet/store"
 	"testing"
 
 	"github.com/jukinet/jukinet"
@@ -94,7 +95,7 @@ func TestMoveInNoticeAndMoveOutConfirmation(t *testing.T) {
 				t.Errorf("個人番号 at %s after the 転入: %v, %v; want the number designated at %s", yamaguchi, now, err, hofu)
 			}
 			var raw string
-			if err := n.national.DB().SQL().QueryRow(`SELECT info FROM flow_identity WHERE municipality = $1 AND resident_code = $2`, string(yamaguchi), string(r.ResidentCode)).Scan(&raw); err != nil {
+			if err := n.national.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT info FROM flow_identity WHERE municipality = $1 AND resident_code = $2`, string(yamaguchi), string(r.ResidentCode)).Scan(&raw); err != nil {
 				t.Fatalf("national has no identity of the person from %s: %v", yamaguchi, err)
 			}
 			var cur jukinet.IdentityInfo
@@ -158,7 +159,7 @@ func TestSpecialMoveIn(t *testing.T) {
 				}
 			}
 			var failures int
-			to.DB().SQL().QueryRow(`SELECT failures FROM flow_cards WHERE serial = 'CARD0001'`).Scan(&failures)
+			to.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT failures FROM flow_cards WHERE serial = 'CARD0001'`).Scan(&failures)
 			if failures != 1 {
 				t.Errorf("failures after one wrong PIN: %d, want 1", failures)
 			}
@@ -239,7 +240,7 @@ func TestWideAreaCopy(t *testing.T) {
 					t.Errorf("second take: %v, want expired", err)
 				}
 				var held int
-				counter.DB().SQL().QueryRow(`SELECT COUNT(*) FROM flow_copy_requests WHERE response IS NOT NULL`).Scan(&held)
+				counter.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM flow_copy_requests WHERE response IS NOT NULL`).Scan(&held)
 				if held != 0 {
 					t.Errorf("issuing CS still holds %d answers after printing", held)
 				}
@@ -470,7 +471,7 @@ func TestResidentCodePool(t *testing.T) {
 				n.noRejections()
 			}
 			var granted, distinct int
-			n.national.DB().SQL().QueryRow(`SELECT COUNT(*), COUNT(DISTINCT code) FROM flow_codes_granted`).Scan(&granted, &distinct)
+			n.national.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*), COUNT(DISTINCT code) FROM flow_codes_granted`).Scan(&granted, &distinct)
 			left, _ := m.PoolSize(t.Context())
 			if granted != distinct || granted != 12+left || left < 3 {
 				t.Errorf("granted %d (distinct %d), drawn 12, left %d; want granted = drawn + left, left ≥ 3", granted, distinct, left)

@@ -85,7 +85,7 @@ func TestPrefectureRelaysOriginalEnvelope(t *testing.T) {
 			if err != nil {
 				continue
 			}
-			p.DB().SQL().QueryRow(`SELECT envelope FROM outbox WHERE kind = 'identity.relay'`).Scan(&sent)
+			p.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT envelope FROM outbox WHERE kind = 'identity.relay'`).Scan(&sent)
 			want, _ := network.EncodeEnvelope(env)
 			if !bytes.Equal(sent, want) {
 				t.Errorf("relayed envelope differs from the original (%d bytes, want %d)", len(sent), len(want))

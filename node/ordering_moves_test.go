@@ -27,7 +27,7 @@ func (n *testNet) runHolding(held func(kind, from string) bool) {
 		moved := 0
 		for _, id := range ids {
 			src := n.nodes[id]
-			rows, err := src.db.SQL().Query(`SELECT seq, kind, dest, ordering_key, version, COALESCE(envelope, body) FROM outbox WHERE state = 'pending' ORDER BY seq`)
+			rows, err := src.db.Bookkeeping(store.Inspect).Query(`SELECT seq, kind, dest, ordering_key, version, COALESCE(envelope, body) FROM outbox WHERE state = 'pending' ORDER BY seq`)
 			if err != nil {
 				n.t.Fatal(err)
 			}
@@ -45,7 +45,7 @@ func (n *testNet) runHolding(held func(kind, from string) bool) {
 					continue
 				}
 				n.deliver(src, r)
-				if _, err := src.db.SQL().Exec(`UPDATE outbox SET state = 'done' WHERE seq = $1`, r.seq); err != nil {
+				if _, err := src.db.Bookkeeping(store.Inspect).Exec(`UPDATE outbox SET state = 'done' WHERE seq = $1`, r.seq); err != nil {
 					n.t.Fatal(err)
 				}
 				moved++
@@ -63,7 +63,7 @@ func (n *testNet) runHolding(held func(kind, from string) bool) {
 func holderOf(t *testing.T, db *store.DB, code jukinet.ResidentCode) (string, string) {
 	t.Helper()
 	var m, rel string
-	err := db.SQL().QueryRow(`SELECT municipality, released_to FROM flow_identity_holders WHERE resident_code = $1`, string(code)).Scan(&m, &rel)
+	err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT municipality, released_to FROM flow_identity_holders WHERE resident_code = $1`, string(code)).Scan(&m, &rel)
 	if err != nil && !noRows(err) {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func holderOf(t *testing.T, db *store.DB, code jukinet.ResidentCode) (string, st
 func rowCount(t *testing.T, db *store.DB, q string, args ...any) int {
 	t.Helper()
 	var c int
-	if err := db.SQL().QueryRow(q, args...).Scan(&c); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(q, args...).Scan(&c); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return c

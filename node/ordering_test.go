@@ -199,7 +199,7 @@ func seedHofu(t *testing.T, n *demo.Network, persons int) []jukinet.IdentityInfo
 	if _, err := demo.SeedMunicipality(ctx, n.DBs[hofu], demo.Hofu, persons, 7); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := n.DBs[hofu].SQL().QueryContext(ctx, `SELECT info FROM identity_history WHERE version = 1 ORDER BY resident_code`)
+	rows, err := n.DBs[hofu].Bookkeeping(store.Inspect).QueryContext(ctx, `SELECT info FROM identity_history WHERE version = 1 ORDER BY resident_code`)
 	if err != nil {
 		t.Fatal(err)
 	}

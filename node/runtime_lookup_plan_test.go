@@ -14,7 +14,7 @@ import (
 // scan of the table.
 func TestLookupPlanUsesIndex(t *testing.T) {
 	db := storetest.Open(t, store.SQLite, "national")
-	rows, err := db.SQL().QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+lookupSQLite, `["12345678903"]`)
+	rows, err := db.Bookkeeping(store.Inspect).QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+lookupSQLite, `["12345678903"]`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -196,10 +196,10 @@ func lastLog(t *testing.T, db *store.DB) (store.LogRecord, int) {
 	t.Helper()
 	var leaf []byte
 	var n int
-	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog`).Scan(&n); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SQL().QueryRow(`SELECT leaf FROM oplog ORDER BY idx DESC LIMIT 1`).Scan(&leaf); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT leaf FROM oplog ORDER BY idx DESC LIMIT 1`).Scan(&leaf); err != nil {
 		t.Fatal(err)
 	}
 	r, err := store.DecodeLogRecord(leaf)

@@ -69,7 +69,7 @@ func queueVersions(t testing.TB, db *store.DB, infos []jukinet.IdentityInfo, fro
 func count(t *testing.T, db *store.DB, q string, args ...any) int {
 	t.Helper()
 	var c int
-	if err := db.SQL().QueryRow(q, args...).Scan(&c); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(q, args...).Scan(&c); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return c
@@ -234,7 +234,7 @@ func TestStoredReceipts(t *testing.T) {
 	states := map[string]int{}
 	for _, id := range []string{hofu, yamaPref} {
 		// The identity flow's rows (not the CS's resident-code pool request, sent as it starts).
-		rows, err := n.DBs[id].SQL().Query(`SELECT id, dest, state FROM outbox WHERE kind <> 'rescode.pool.request' ORDER BY seq`)
+		rows, err := n.DBs[id].Bookkeeping(store.Inspect).Query(`SELECT id, dest, state FROM outbox WHERE kind <> 'rescode.pool.request' ORDER BY seq`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -271,7 +271,7 @@ func TestStoredReceipts(t *testing.T) {
 	if _, err := network.StoredReceipt(context.Background(), n.DBs[hofu], "0190a7e2-0000-7000-8000-000000000000"); jukinet.ErrorKind(err) != jukinet.KindNotFound {
 		t.Errorf("receipt of an unknown message: %v; want not found", err)
 	}
-	if _, err := n.DBs[hofu].SQL().Exec(`DELETE FROM outbox_receipts`); err == nil {
+	if _, err := n.DBs[hofu].Bookkeeping(store.Inspect).Exec(`DELETE FROM outbox_receipts`); err == nil {
 		t.Error("outbox_receipts accepted a DELETE; it must be append-only")
 	}
 }
@@ -288,7 +288,7 @@ func TestReceiptRecordingFails(t *testing.T) {
 	cs := n.DBs[hofu]
 	waitCount(t, n.DBs[network.NationalID], persons, 30*time.Second, `SELECT COUNT(*) FROM flow_identity`)
 	waitCount(t, cs, 0, 30*time.Second, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`)
-	if _, err := cs.SQL().Exec(`CREATE TRIGGER inject_receipt_failure BEFORE INSERT ON outbox_receipts BEGIN SELECT RAISE(ABORT, 'injected failure'); END`); err != nil {
+	if _, err := cs.Bookkeeping(store.Inspect).Exec(`CREATE TRIGGER inject_receipt_failure BEFORE INSERT ON outbox_receipts BEGIN SELECT RAISE(ABORT, 'injected failure'); END`); err != nil {
 		t.Fatal(err)
 	}
 	queueVersions(t, cs, infos, 2, 4)
@@ -297,12 +297,12 @@ func TestReceiptRecordingFails(t *testing.T) {
 	if pending := count(t, cs, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`); pending == 0 {
 		t.Fatal("every row was settled although recording receipts failed")
 	}
-	if _, err := cs.SQL().Exec(`DROP TRIGGER inject_receipt_failure`); err != nil {
+	if _, err := cs.Bookkeeping(store.Inspect).Exec(`DROP TRIGGER inject_receipt_failure`); err != nil {
 		t.Fatal(err)
 	}
 	checkNational(t, n, infos, 4)
 	var dup int
-	rows, err := cs.SQL().Query(`SELECT id FROM outbox WHERE version > 1`)
+	rows, err := cs.Bookkeeping(store.Inspect).Query(`SELECT id FROM outbox WHERE version > 1`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,10 +45,10 @@ func (l *SQLLog) MonthRange(ctx context.Context, month string) (first, end uint6
 	if err != nil {
 		return 0, 0, err
 	}
-	if first, err = l.firstIndexAt(ctx, l.db.SQL(), start); err != nil {
+	if first, err = l.firstIndexAt(ctx, l.db.Bookkeeping(store.LogRead), start); err != nil {
 		return 0, 0, err
 	}
-	if end, err = l.firstIndexAt(ctx, l.db.SQL(), next); err != nil {
+	if end, err = l.firstIndexAt(ctx, l.db.Bookkeeping(store.LogRead), next); err != nil {
 		return 0, 0, err
 	}
 	return first, end, nil
@@ -78,7 +78,7 @@ func SealMonth(ctx context.Context, l *SQLLog, month string, w io.Writer, signer
 		return SealSummary{}, jukinet.Errorf(op, jukinet.KindConflict, "month", "month %s was already purged", month)
 	}
 	var cp []byte
-	err = l.db.SQL().QueryRowContext(ctx, `SELECT note FROM oplog_checkpoint WHERE state = 'cosigned' AND size >= $1 ORDER BY size LIMIT 1`, int64(end)).Scan(&cp)
+	err = l.db.Bookkeeping(store.LogRead).QueryRowContext(ctx, `SELECT note FROM oplog_checkpoint WHERE state = 'cosigned' AND size >= $1 ORDER BY size LIMIT 1`, int64(end)).Scan(&cp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return SealSummary{}, jukinet.Errorf(op, jukinet.KindConflict, "checkpoint", "no cosigned checkpoint covers the month's rows up to index %d yet", end)
 	}

@@ -76,7 +76,7 @@ type resKey struct {
 // the resident index.
 func (l *SQLLog) newBinding(ctx context.Context) (*binding, error) {
 	b := &binding{log: l, nodes: map[nodeKey]storedNode{}}
-	rows, err := l.db.SQL().QueryContext(ctx, `SELECT level, idx, hash FROM oplog_node`)
+	rows, err := l.db.Bookkeeping(store.LogRead).QueryContext(ctx, `SELECT level, idx, hash FROM oplog_node`)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func (l *SQLLog) newBinding(ctx context.Context) (*binding, error) {
 		return nil, err
 	}
 	var size int64
-	if err := l.db.SQL().QueryRowContext(ctx, `SELECT size, time FROM oplog_head WHERE id = 1`).Scan(&size, &b.headTime); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := l.db.Bookkeeping(store.LogRead).QueryRowContext(ctx, `SELECT size, time FROM oplog_head WHERE id = 1`).Scan(&size, &b.headTime); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
 	b.headSize = uint64(max(size, 0))
@@ -115,7 +115,7 @@ func (l *SQLLog) newBinding(ctx context.Context) (*binding, error) {
 	go func() {
 		defer close(b.res)
 		// The primary key is (subject_key, idx): this sorts, once.
-		rows, err := l.db.SQL().QueryContext(ctx, `SELECT idx, subject_key FROM oplog_resident WHERE idx < $1 ORDER BY idx, subject_key`, int64(b.headSize))
+		rows, err := l.db.Bookkeeping(store.LogRead).QueryContext(ctx, `SELECT idx, subject_key FROM oplog_resident WHERE idx < $1 ORDER BY idx, subject_key`, int64(b.headSize))
 		if err != nil {
 			b.resErr = err
 			return
@@ -194,7 +194,7 @@ func (c *checker) bindRow(r *Row, col int8, want resKey) {
 			for i := range vals {
 				ptrs[i] = &vals[i]
 			}
-			if err := b.log.db.SQL().QueryRowContext(b.ctx, store.RowValuesSQL, int64(idx)).Scan(ptrs...); err != nil {
+			if err := b.log.db.Bookkeeping(store.LogRead).QueryRowContext(b.ctx, store.RowValuesSQL, int64(idx)).Scan(ptrs...); err != nil {
 				c.err = err
 				return
 			}
@@ -304,7 +304,7 @@ func (c *checker) bindFinish() {
 		return
 	}
 	var markers int
-	if err := b.log.db.SQL().QueryRowContext(b.ctx, `SELECT COUNT(*) FROM oplog_purge_allowed`).Scan(&markers); err != nil {
+	if err := b.log.db.Bookkeeping(store.LogRead).QueryRowContext(b.ctx, `SELECT COUNT(*) FROM oplog_purge_allowed`).Scan(&markers); err != nil {
 		c.err = err
 		return
 	}
@@ -326,7 +326,7 @@ func (c *checker) purged() {
 		tree   []byte
 	}
 	var purges []purge
-	rows, err := b.log.db.SQL().QueryContext(b.ctx, `SELECT before_idx, tree FROM oplog_purge ORDER BY before_idx`)
+	rows, err := b.log.db.Bookkeeping(store.LogRead).QueryContext(b.ctx, `SELECT before_idx, tree FROM oplog_purge ORDER BY before_idx`)
 	if err != nil {
 		c.err = err
 		return
@@ -365,7 +365,7 @@ func (c *checker) purged() {
 	}
 	st := newStackTree(nil)
 	visit := func(n Node) { c.bindNode(n) }
-	hashes, err := b.log.db.SQL().QueryContext(b.ctx, `SELECT idx, leaf_hash FROM oplog_purged_hash ORDER BY idx`)
+	hashes, err := b.log.db.Bookkeeping(store.LogRead).QueryContext(b.ctx, `SELECT idx, leaf_hash FROM oplog_purged_hash ORDER BY idx`)
 	if err != nil {
 		c.err = err
 		return
@@ -431,7 +431,7 @@ func (c *checker) purged() {
 // integers, counting at least the records read.
 func (c *checker) head() {
 	b := c.v.bind
-	rows, err := b.log.db.SQL().QueryContext(b.ctx, `SELECT id, size, time FROM oplog_head`)
+	rows, err := b.log.db.Bookkeeping(store.LogRead).QueryContext(b.ctx, `SELECT id, size, time FROM oplog_head`)
 	if err != nil {
 		c.err = err
 		return
@@ -465,7 +465,7 @@ func (c *checker) head() {
 
 func (c *checker) count(q string) int64 {
 	var n int64
-	if err := c.v.bind.log.db.SQL().QueryRowContext(c.v.bind.ctx, q).Scan(&n); err != nil {
+	if err := c.v.bind.log.db.Bookkeeping(store.LogRead).QueryRowContext(c.v.bind.ctx, q).Scan(&n); err != nil {
 		c.err = err
 	}
 	return n
@@ -478,7 +478,7 @@ func (c *checker) count(q string) int64 {
 // verification and of proofs.
 func (c *checker) checkpointRows() {
 	b := c.v.bind
-	rows, err := b.log.db.SQL().QueryContext(b.ctx, `SELECT size, root, note, tree, state FROM oplog_checkpoint ORDER BY size`)
+	rows, err := b.log.db.Bookkeeping(store.LogRead).QueryContext(b.ctx, `SELECT size, root, note, tree, state FROM oplog_checkpoint ORDER BY size`)
 	if err != nil {
 		c.err = err
 		return

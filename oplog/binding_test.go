@@ -96,7 +96,7 @@ func dropAllGuards(t *testing.T, db *store.DB) {
 	if db.Engine() == store.Postgres {
 		// And the CHECK constraints (SQLite: ignore_check_constraints, set
 		// on the connection that changes the rows: changer).
-		rows, err := db.SQL().Query(`SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid
+		rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid
 			WHERE c.contype = 'c' AND r.relnamespace = current_schema()::regnamespace AND (r.relname = 'oplog' OR r.relname LIKE 'oplog\_%')`)
 		if err != nil {
 			t.Fatal(err)
@@ -111,7 +111,7 @@ func dropAllGuards(t *testing.T, db *store.DB) {
 		}
 		rows.Close()
 		for _, d := range drops {
-			if _, err := db.SQL().Exec(d); err != nil {
+			if _, err := db.Bookkeeping(store.Inspect).Exec(d); err != nil {
 				t.Fatalf("%s: %v", d, err)
 			}
 		}
@@ -121,7 +121,7 @@ func dropAllGuards(t *testing.T, db *store.DB) {
 		stmts = []string{`DROP TRIGGER oplog_resident_append_only ON oplog_resident`}
 	}
 	for _, s := range stmts {
-		if _, err := db.SQL().Exec(s); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(s); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
@@ -135,7 +135,7 @@ func oplogTables(t *testing.T, db *store.DB) map[string][]string {
 	if db.Engine() == store.Postgres {
 		q = `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() AND (table_name = 'oplog' OR table_name LIKE 'oplog\_%') ORDER BY table_name, ordinal_position`
 	}
-	rows, err := db.SQL().Query(q)
+	rows, err := db.Bookkeeping(store.Inspect).Query(q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func rowValues(t *testing.T, db *store.DB, table string, cols []string, cond str
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	if err := db.SQL().QueryRow(`SELECT ` + strings.Join(cols, ", ") + ` FROM ` + table + ` WHERE ` + cond + ` LIMIT 1`).Scan(ptrs...); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT ` + strings.Join(cols, ", ") + ` FROM ` + table + ` WHERE ` + cond + ` LIMIT 1`).Scan(ptrs...); err != nil {
 		t.Fatalf("%s where %s: %v", table, cond, err)
 	}
 	for i, v := range vals {
@@ -181,7 +181,7 @@ func rowValues(t *testing.T, db *store.DB, table string, cols []string, cond str
 func setValue(t *testing.T, db *store.DB, table string, cols []string, vals []any, c int, v any) {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := db.SQL().Conn(ctx)
+	conn, err := db.Bookkeeping(store.Inspect).Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,10 +254,10 @@ func TestVerifyBindsEveryColumn(t *testing.T) {
 			db := f.db
 			dropAllGuards(t, db)
 			var plain, run int64
-			if err := db.SQL().QueryRow(`SELECT MAX(idx) FROM oplog WHERE run = 1 AND collation_id <> '' AND idx < (SELECT MAX(idx) FROM oplog) - 5`).Scan(&plain); err != nil {
+			if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT MAX(idx) FROM oplog WHERE run = 1 AND collation_id <> '' AND idx < (SELECT MAX(idx) FROM oplog) - 5`).Scan(&plain); err != nil {
 				t.Fatal(err)
 			}
-			if err := db.SQL().QueryRow(`SELECT MAX(idx) FROM oplog WHERE run > 1`).Scan(&run); err != nil {
+			if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT MAX(idx) FROM oplog WHERE run > 1`).Scan(&run); err != nil {
 				t.Fatal(err)
 			}
 			tables := oplogTables(t, db)
@@ -277,11 +277,11 @@ func TestVerifyBindsEveryColumn(t *testing.T) {
 					targets = []target{{"a plain row", fmt.Sprintf("idx = %d", plain)}, {"a run row", fmt.Sprintf("idx = %d", run)}}
 				case "oplog_purge_allowed":
 					// Empty outside a purge: a row in it is the change.
-					if _, err := db.SQL().Exec(`INSERT INTO oplog_purge_allowed (before_idx) VALUES (5)`); err != nil {
+					if _, err := db.Bookkeeping(store.Inspect).Exec(`INSERT INTO oplog_purge_allowed (before_idx) VALUES (5)`); err != nil {
 						t.Fatal(err)
 					}
 					expectNamed(t, f, table, "before_idx", "a purge marker left")
-					if _, err := db.SQL().Exec(`DELETE FROM oplog_purge_allowed`); err != nil {
+					if _, err := db.Bookkeeping(store.Inspect).Exec(`DELETE FROM oplog_purge_allowed`); err != nil {
 						t.Fatal(err)
 					}
 					continue

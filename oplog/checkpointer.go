@@ -238,7 +238,7 @@ func (c *Checkpointer) store(ctx context.Context, t *Tree, nodes []Node) error {
 		return jukinet.E(op, err)
 	}
 	state, _ := t.MarshalBinary()
-	tx, err := c.log.db.SQL().BeginTx(ctx, nil)
+	tx, err := c.log.db.Bookkeeping(store.Checkpoints).BeginTx(ctx, nil)
 	if err != nil {
 		return jukinet.E(op, jukinet.KindUnavailable, err)
 	}
@@ -283,7 +283,7 @@ func (c *Checkpointer) cosignPending(ctx context.Context) error {
 	for {
 		var size int64
 		var signed []byte
-		err := c.log.db.SQL().QueryRowContext(ctx, `SELECT size, note FROM oplog_checkpoint WHERE state = 'pending' ORDER BY size LIMIT 1`).Scan(&size, &signed)
+		err := c.log.db.Bookkeeping(store.Checkpoints).QueryRowContext(ctx, `SELECT size, note FROM oplog_checkpoint WHERE state = 'pending' ORDER BY size LIMIT 1`).Scan(&size, &signed)
 		if err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return nil
@@ -307,7 +307,7 @@ func (c *Checkpointer) cosignPending(ctx context.Context) error {
 		if err != nil {
 			return jukinet.E(op, "the witness did not cosign", err)
 		}
-		if _, err := c.log.db.SQL().ExecContext(ctx, `UPDATE oplog_checkpoint SET note = $1, state = 'cosigned' WHERE size = $2 AND state = 'pending'`, cosigned, size); err != nil {
+		if _, err := c.log.db.Bookkeeping(store.Checkpoints).ExecContext(ctx, `UPDATE oplog_checkpoint SET note = $1, state = 'cosigned' WHERE size = $2 AND state = 'pending'`, cosigned, size); err != nil {
 			return jukinet.E(op, jukinet.KindInternal, err)
 		}
 		if c.cfg.Logger != nil {

@@ -25,7 +25,7 @@ func CountOperations(ctx context.Context, db *store.DB, ops ...jukinet.Operation
 		args[i] = string(o)
 		out[o] = 0
 	}
-	rows, err := db.SQL().QueryContext(ctx, `SELECT operation, CAST(SUM(run) AS BIGINT) FROM oplog WHERE operation IN (`+strings.Join(marks, ", ")+`) GROUP BY operation`, args...)
+	rows, err := db.Bookkeeping(store.LogRead).QueryContext(ctx, `SELECT operation, CAST(SUM(run) AS BIGINT) FROM oplog WHERE operation IN (`+strings.Join(marks, ", ")+`) GROUP BY operation`, args...)
 	if err != nil {
 		return nil, jukinet.E(op, jukinet.KindInternal, err)
 	}

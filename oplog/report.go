@@ -137,8 +137,8 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 	if cfg.AgencyVolumeFactor <= 0 {
 		cfg.AgencyVolumeFactor = 3
 	}
-	if err := db.Update(ctx, store.Op{Operation: jukinet.OpOplogReport,
-		Detail: "report " + cfg.From.In(JST).Format(time.RFC3339) + " – " + cfg.To.In(JST).Format(time.RFC3339)}, func(*store.Tx) error { return nil }); err != nil {
+	if err := db.View(ctx, store.Op{Operation: jukinet.OpOplogReport,
+		Detail: "report " + cfg.From.In(JST).Format(time.RFC3339) + " – " + cfg.To.In(JST).Format(time.RFC3339)}, nil); err != nil {
 		return AnalysisReport{}, err
 	}
 	rep := AnalysisReport{From: cfg.From.In(JST), To: cfg.To.In(JST), Findings: []Finding{}}
@@ -149,7 +149,9 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 
 	// The time range as an idx range on the primary key (no time index;
 	// record times never decrease along idx).
-	rowAt := func(q string, args ...any) *sql.Row { return db.SQL().QueryRowContext(ctx, q, args...) }
+	rowAt := func(q string, args ...any) *sql.Row {
+		return db.Bookkeeping(store.LogRead).QueryRowContext(ctx, q, args...)
+	}
 	first, err := firstIndexAt(rowAt, cfg.From.UnixMicro())
 	if err != nil {
 		return rep, err
@@ -158,7 +160,7 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 	if err != nil {
 		return rep, err
 	}
-	rows, err := db.SQL().QueryContext(ctx, ReportSQL, int64(first), int64(end))
+	rows, err := db.Bookkeeping(store.LogRead).QueryContext(ctx, ReportSQL, int64(first), int64(end))
 	if err != nil {
 		return rep, jukinet.E(op, jukinet.KindInternal, err)
 	}
@@ -373,7 +375,7 @@ const ReportSQL = `SELECT idx, time, run, collation_id, terminal, principal, ope
 
 // loadWatchlist reads the watch-listed subject tokens (access.Watch).
 func loadWatchlist(ctx context.Context, db *store.DB) (map[string]bool, error) {
-	rows, err := db.SQL().QueryContext(ctx, `SELECT subject FROM access_watch`)
+	rows, err := db.Bookkeeping(store.LogRead).QueryContext(ctx, `SELECT subject FROM access_watch`)
 	if err != nil {
 		return nil, err
 	}

@@ -114,7 +114,7 @@ func TestReportFindsEachAnomaly(t *testing.T) {
 			f.read(t, operator, jst(5, 10, 10), "10000000003", "case")
 		}, oplog.FindingSharedID},
 		{"watch-listed resident", func(t *testing.T, f *fixture) {
-			if _, err := f.db.SQL().Exec(`INSERT INTO access_watch (subject, reason, added_at, added_by) VALUES ($1, 'DV support measure', 0, 'test')`, f.db.SubjectToken("10000000009")); err != nil {
+			if _, err := f.db.Bookkeeping(store.Inspect).Exec(`INSERT INTO access_watch (subject, reason, added_at, added_by) VALUES ($1, 'DV support measure', 0, 'test')`, f.db.SubjectToken("10000000009")); err != nil {
 				t.Fatal(err)
 			}
 			f.read(t, operator, jst(5, 10, 0), "10000000009", "case")
@@ -228,10 +228,10 @@ func TestQueryByResidentUsesIndex(t *testing.T) {
 		q := oplog.QuerySQL([]string{"subject = $1 AND subject <> ''"}, 1000)
 		explain := "EXPLAIN QUERY PLAN " + q
 		if db.Engine() == store.Postgres {
-			db.SQL().Exec(`SET enable_seqscan = off`) // an empty table would otherwise be scanned
+			db.Bookkeeping(store.Inspect).Exec(`SET enable_seqscan = off`) // an empty table would otherwise be scanned
 			explain = "EXPLAIN " + q
 		}
-		rows, err := db.SQL().Query(explain, "x")
+		rows, err := db.Bookkeeping(store.Inspect).Query(explain, "x")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -47,14 +47,14 @@ func Purge(ctx context.Context, l *SQLLog, before string) (PurgeResult, error) {
 	} else if start != nil {
 		res.From = start.Size()
 	}
-	if res.Before, err = l.firstIndexAt(ctx, l.db.SQL(), bound); err != nil {
+	if res.Before, err = l.firstIndexAt(ctx, l.db.Bookkeeping(store.LogRead), bound); err != nil {
 		return res, err
 	}
 	if res.Before <= res.From {
 		return res, jukinet.Errorf(op, jukinet.KindNotFound, "before", "nothing before %s is left to purge", before)
 	}
 	// Every row to delete must lie in a sealed month, contiguously.
-	rows, err := l.db.SQL().QueryContext(ctx, `SELECT month, first_idx, count FROM oplog_seal WHERE first_idx + count > $1 AND first_idx < $2 ORDER BY first_idx`, int64(res.From), int64(res.Before))
+	rows, err := l.db.Bookkeeping(store.LogRead).QueryContext(ctx, `SELECT month, first_idx, count FROM oplog_seal WHERE first_idx + count > $1 AND first_idx < $2 ORDER BY first_idx`, int64(res.From), int64(res.Before))
 	if err != nil {
 		return res, jukinet.E(op, jukinet.KindInternal, err)
 	}
@@ -79,7 +79,7 @@ func Purge(ctx context.Context, l *SQLLog, before string) (PurgeResult, error) {
 	}
 	for _, m := range res.Months {
 		var d string
-		if err := l.db.SQL().QueryRowContext(ctx, `SELECT month || ' first=' || first_idx || ' count=' || count FROM oplog_seal WHERE month = $1`, m).Scan(&d); err == nil {
+		if err := l.db.Bookkeeping(store.LogRead).QueryRowContext(ctx, `SELECT month || ' first=' || first_idx || ' count=' || count FROM oplog_seal WHERE month = $1`, m).Scan(&d); err == nil {
 			details = append(details, d)
 		}
 	}

@@ -3,6 +3,7 @@ package oplog_test
 import (
 	"bytes"
 	"context"
+	"github.com/jukinet/jukinet/store"
 	"testing"
 	"time"
 
@@ -66,16 +67,16 @@ func TestSealAndPurge(t *testing.T) {
 				t.Errorf("purge: %+v, want [0, 200) of 2 months", res)
 			}
 			var n int
-			f.db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE idx < 200`).Scan(&n)
+			f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE idx < 200`).Scan(&n)
 			if n != 0 {
 				t.Errorf("%d purged rows remain", n)
 			}
 			var detail []byte
-			f.db.SQL().QueryRow(`SELECT leaf FROM oplog WHERE operation = 'oplog.purge'`).Scan(&detail)
+			f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT leaf FROM oplog WHERE operation = 'oplog.purge'`).Scan(&detail)
 			if !bytes.Contains(detail, []byte("2018-01 first=0 count=100")) {
 				t.Errorf("purge record %s does not name the seals", detail)
 			}
-			if _, err := f.db.SQL().Exec(`DELETE FROM oplog WHERE idx = 250`); err == nil {
+			if _, err := f.db.Bookkeeping(store.Inspect).Exec(`DELETE FROM oplog WHERE idx = 250`); err == nil {
 				t.Error("DELETE outside a purge succeeded")
 			}
 			f.checkpoint(t)

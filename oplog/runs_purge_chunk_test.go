@@ -32,7 +32,7 @@ func TestKeepPurgedHashesAcrossChunks(t *testing.T) {
 		}
 		recs := storetest.Records(t, db, nil)
 		var runs int
-		if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE run > 1`).Scan(&runs); err != nil || runs != 2 || len(recs) != 54 {
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE run > 1`).Scan(&runs); err != nil || runs != 2 || len(recs) != 54 {
 			t.Fatalf("%d runs, %d records (%v), want 2 runs of 54 records", runs, len(recs), err)
 		}
 		rollback := errors.New("rollback")

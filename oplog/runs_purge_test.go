@@ -44,7 +44,7 @@ func (f *fixture) appendRun(t *testing.T, n int) {
 // rowRuns maps each oplog row's first index to its run length.
 func rowRuns(t *testing.T, db *store.DB) map[uint64]int64 {
 	t.Helper()
-	rows, err := db.SQL().Query(`SELECT idx, run FROM oplog ORDER BY idx`)
+	rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT idx, run FROM oplog ORDER BY idx`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func rowRuns(t *testing.T, db *store.DB) map[uint64]int64 {
 func count(t *testing.T, db *store.DB, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := db.SQL().QueryRow(query, args...).Scan(&n); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(query, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
@@ -96,7 +96,7 @@ func sealMonths(t *testing.T, f *fixture, months ...string) {
 // record of [0, before), each the record's leaf hash as appended.
 func checkPurgedHashes(t *testing.T, db *store.DB, recs []store.LogRecord, before uint64) {
 	t.Helper()
-	rows, err := db.SQL().Query(`SELECT idx, leaf_hash FROM oplog_purged_hash ORDER BY idx`)
+	rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT idx, leaf_hash FROM oplog_purged_hash ORDER BY idx`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestPurgeRecordRuns(t *testing.T) {
 			if n := count(t, f.db, `SELECT COUNT(*) FROM oplog_purge_allowed`); n != 0 {
 				t.Errorf("the purge guard is still lifted: %d rows in oplog_purge_allowed", n)
 			}
-			if _, err := f.db.SQL().Exec(`DELETE FROM oplog_resident`); err == nil {
+			if _, err := f.db.Bookkeeping(store.Inspect).Exec(`DELETE FROM oplog_resident`); err == nil {
 				t.Error("DELETE FROM oplog_resident outside a purge succeeded")
 			}
 			if n := count(t, f.db, `SELECT COUNT(*) FROM oplog_resident`); n != residentsKept {
@@ -280,12 +280,12 @@ func TestResidentIndexDeletableOnlyInPurge(t *testing.T) {
 				`DELETE FROM oplog_resident WHERE idx = 1`,
 				`UPDATE oplog_resident SET idx = idx + 1000`,
 			} {
-				if _, err := f.db.SQL().Exec(q); err == nil {
+				if _, err := f.db.Bookkeeping(store.Inspect).Exec(q); err == nil {
 					t.Errorf("%s outside a purge succeeded", q)
 				}
 			}
 			ctx := context.Background()
-			tx, err := f.db.SQL().BeginTx(ctx, nil)
+			tx, err := f.db.Bookkeeping(store.Inspect).BeginTx(ctx, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -321,14 +321,14 @@ func TestPurgeRefusesDamagedRuns(t *testing.T) {
 	hashOf := func(t *testing.T, db *store.DB, idx int) []byte {
 		t.Helper()
 		var b []byte
-		if err := db.SQL().QueryRow(`SELECT leaf_hash FROM oplog WHERE idx = $1`, idx).Scan(&b); err != nil {
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT leaf_hash FROM oplog WHERE idx = $1`, idx).Scan(&b); err != nil {
 			t.Fatal(err)
 		}
 		return b
 	}
 	exec := func(t *testing.T, db *store.DB, q string, args ...any) {
 		t.Helper()
-		if _, err := db.SQL().Exec(q, args...); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(q, args...); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}

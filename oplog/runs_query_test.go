@@ -82,10 +82,10 @@ func buildRunLog(t *testing.T, f *fixture) {
 	f.read(t, operator, jst(5, 10, 0), resC, "case 5")
 
 	var runRows, inRuns, residents int
-	if err := f.db.SQL().QueryRow(`SELECT COUNT(*), COALESCE(SUM(run), 0) FROM oplog WHERE run > 1`).Scan(&runRows, &inRuns); err != nil {
+	if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*), COALESCE(SUM(run), 0) FROM oplog WHERE run > 1`).Scan(&runRows, &inRuns); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog_resident`).Scan(&residents); err != nil {
+	if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_resident`).Scan(&residents); err != nil {
 		t.Fatal(err)
 	}
 	// Runs: 6 receives, 3 sends, 4 receives, 40 receives.
@@ -258,7 +258,7 @@ func TestQueryRefusesDamagedRuns(t *testing.T) {
 					setLeaf(t, f.db, run, func(leaf []byte) []byte { return append([]byte{1}, bytes.Repeat([]byte{0xff}, 40)...) })
 				}, oplog.Filter{Resident: resB}, "cannot be read"},
 				{"resident index names a plain row", func(t *testing.T, f *fixture, _ int64) {
-					if _, err := f.db.SQL().Exec(`INSERT INTO oplog_resident (subject_key, idx) VALUES ($1, 0)`, store.SubjectKey(f.db.SubjectToken(resE))); err != nil {
+					if _, err := f.db.Bookkeeping(store.Inspect).Exec(`INSERT INTO oplog_resident (subject_key, idx) VALUES ($1, 0)`, store.SubjectKey(f.db.SubjectToken(resE))); err != nil {
 						t.Fatal(err)
 					}
 				}, oplog.Filter{Resident: resE}, "not in a run row"},
@@ -272,7 +272,7 @@ func TestQueryRefusesDamagedRuns(t *testing.T) {
 						}
 					})
 					var run int64
-					if err := f.db.SQL().QueryRow(`SELECT idx FROM oplog WHERE run = 6`).Scan(&run); err != nil {
+					if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT idx FROM oplog WHERE run = 6`).Scan(&run); err != nil {
 						t.Fatalf("the run row: %v", err)
 					}
 					aud := jukinet.WithActor(context.Background(), auditor)
@@ -294,10 +294,10 @@ func TestQueryRefusesDamagedRuns(t *testing.T) {
 func setLeaf(t *testing.T, db *store.DB, idx int64, change func([]byte) []byte) {
 	t.Helper()
 	var leaf []byte
-	if err := db.SQL().QueryRow(`SELECT leaf FROM oplog WHERE idx = $1`, idx).Scan(&leaf); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT leaf FROM oplog WHERE idx = $1`, idx).Scan(&leaf); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SQL().Exec(`UPDATE oplog SET leaf = $1 WHERE idx = $2`, change(leaf), idx); err != nil {
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1 WHERE idx = $2`, change(leaf), idx); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -309,7 +309,7 @@ func copyAsPlainRows(t *testing.T, db *store.DB, recs []store.LogRecord) {
 	var last int64
 	for _, r := range recs {
 		leaf := r.Leaf()
-		_, err := db.SQL().Exec(`INSERT INTO oplog (idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash)
+		_, err := db.Bookkeeping(store.Inspect).Exec(`INSERT INTO oplog (idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			int64(r.Index), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal, r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, store.LeafHash(leaf))
 		if err != nil {
@@ -317,7 +317,7 @@ func copyAsPlainRows(t *testing.T, db *store.DB, recs []store.LogRecord) {
 		}
 		last = max(last, r.Time)
 	}
-	if _, err := db.SQL().Exec(`UPDATE oplog_head SET size = $1, time = $2 WHERE id = 1`, len(recs), last); err != nil {
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog_head SET size = $1, time = $2 WHERE id = 1`, len(recs), last); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -331,7 +331,7 @@ func TestReportSeesRecordsInRuns(t *testing.T) {
 		t.Run(string(e), func(t *testing.T) {
 			f := newFixture(t, e)
 			for _, r := range []string{resA, resD} {
-				if _, err := f.db.SQL().Exec(`INSERT INTO access_watch (subject, reason, added_at, added_by) VALUES ($1, 'DV support measure', 0, 'test')`, f.db.SubjectToken(r)); err != nil {
+				if _, err := f.db.Bookkeeping(store.Inspect).Exec(`INSERT INTO access_watch (subject, reason, added_at, added_by) VALUES ($1, 'DV support measure', 0, 'test')`, f.db.SubjectToken(r)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -350,13 +350,13 @@ func TestReportSeesRecordsInRuns(t *testing.T) {
 				}
 			}
 			var inRun int
-			if err := f.db.SQL().QueryRow(`SELECT run FROM oplog WHERE idx = $1`, int64(failed[0])).Scan(&inRun); err != nil || inRun != 4 {
+			if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT run FROM oplog WHERE idx = $1`, int64(failed[0])).Scan(&inRun); err != nil || inRun != 4 {
 				t.Fatalf("the failed logins: run %d (%v), want one run of 4", inRun, err)
 			}
 
 			plain := storetest.OpenWith(t, e, node, storetest.Options{Now: f.clock.now})
 			for _, r := range []string{resA, resD} {
-				if _, err := plain.SQL().Exec(`INSERT INTO access_watch (subject, reason, added_at, added_by) VALUES ($1, 'DV support measure', 0, 'test')`, f.db.SubjectToken(r)); err != nil {
+				if _, err := plain.Bookkeeping(store.Inspect).Exec(`INSERT INTO access_watch (subject, reason, added_at, added_by) VALUES ($1, 'DV support measure', 0, 'test')`, f.db.SubjectToken(r)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -425,7 +425,7 @@ func TestReportNotesDamagedRun(t *testing.T) {
 				}
 			})
 			var run int64
-			if err := f.db.SQL().QueryRow(`SELECT idx FROM oplog WHERE run = 3`).Scan(&run); err != nil {
+			if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT idx FROM oplog WHERE run = 3`).Scan(&run); err != nil {
 				t.Fatalf("the run row: %v", err)
 			}
 			dropGuards(t, f.db)

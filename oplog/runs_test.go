@@ -80,7 +80,7 @@ func TestRunsReadAsRecords(t *testing.T) {
 			f := runLog(t, e)
 			ctx := context.Background()
 			var runs int
-			f.db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE run > 1`).Scan(&runs)
+			f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE run > 1`).Scan(&runs)
 			if runs != 7 { // 40, 2, and 30 cut into 5 by kind (7+7+7+7+2); the batch of 1 is a plain row
 				t.Errorf("%d run rows, want 7 — the fixture no longer makes the runs it tests", runs)
 			}
@@ -144,7 +144,7 @@ func TestRunsReadAsRecords(t *testing.T) {
 // runRow reads the row holding index idx.
 func runRow(t *testing.T, db *store.DB, idx int) (start, run int64, leaves, hashes []byte) {
 	t.Helper()
-	if err := db.SQL().QueryRow(`SELECT idx, run, leaf, leaf_hash FROM oplog WHERE idx <= $1 ORDER BY idx DESC LIMIT 1`, idx).Scan(&start, &run, &leaves, &hashes); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT idx, run, leaf, leaf_hash FROM oplog WHERE idx <= $1 ORDER BY idx DESC LIMIT 1`, idx).Scan(&start, &run, &leaves, &hashes); err != nil {
 		t.Fatal(err)
 	}
 	if run < 2 {
@@ -175,7 +175,7 @@ func rewriteRun(t *testing.T, db *store.DB, idx int, edit func(start int64, recs
 	for _, h := range hashes {
 		hc = append(hc, h...)
 	}
-	if _, err := db.SQL().Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2 WHERE idx = $3`, store.EncodeRun(recs), hc, start); err != nil {
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2 WHERE idx = $3`, store.EncodeRun(recs), hc, start); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -216,20 +216,20 @@ func TestVerifyCatchesTamperingInRuns(t *testing.T) {
 				a := 30 - start
 				return append(r[:a:a], r[a+1:]...), append(h[:a:a], h[a+1:]...)
 			})
-			db.SQL().Exec(`UPDATE oplog SET run = run - 1 WHERE idx = (SELECT MAX(idx) FROM oplog WHERE idx <= 30)`)
+			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET run = run - 1 WHERE idx = (SELECT MAX(idx) FROM oplog WHERE idx <= 30)`)
 		}, 30, oplog.ReasonChangedLeaf},
 		{"run length changed", func(t *testing.T, db *store.DB) {
-			db.SQL().Exec(`UPDATE oplog SET run = run + 1 WHERE idx = (SELECT MAX(idx) FROM oplog WHERE idx <= 30)`)
+			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET run = run + 1 WHERE idx = (SELECT MAX(idx) FROM oplog WHERE idx <= 30)`)
 		}, 11, oplog.ReasonChangedLeaf},
 		{"deleted run", func(t *testing.T, db *store.DB) {
-			db.SQL().Exec(`DELETE FROM oplog WHERE idx = (SELECT MAX(idx) FROM oplog WHERE idx <= 30)`)
+			db.Bookkeeping(store.Inspect).Exec(`DELETE FROM oplog WHERE idx = (SELECT MAX(idx) FROM oplog WHERE idx <= 30)`)
 		}, 11, oplog.ReasonMissingIndex},
 		{"plain row's hash forged as the chunk reader's run marker", func(t *testing.T, db *store.DB) {
-			db.SQL().Exec(`UPDATE oplog SET leaf_hash = $1 WHERE idx = 5`, []byte("jukinet run row marker ---------"))
+			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf_hash = $1 WHERE idx = 5`, []byte("jukinet run row marker ---------"))
 		}, 5, oplog.ReasonChangedLeaf},
 		{"cut leaves", func(t *testing.T, db *store.DB) {
 			_, _, leaves, _ := runRow(t, db, 30)
-			db.SQL().Exec(`UPDATE oplog SET leaf = $1 WHERE idx = (SELECT MAX(idx) FROM oplog WHERE idx <= 30)`, leaves[:len(leaves)/2])
+			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1 WHERE idx = (SELECT MAX(idx) FROM oplog WHERE idx <= 30)`, leaves[:len(leaves)/2])
 		}, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -279,7 +279,7 @@ func TestResidentKeyCollisionFiltered(t *testing.T) {
 			t.Fatalf("SubjectKey(%s) = %x, want the token's first 16 hex digits", db.SubjectToken(a), got)
 		}
 		// b's key pointing at a's record inside the run.
-		if _, err := db.SQL().Exec(`INSERT INTO oplog_resident (subject_key, idx) VALUES ($1, $2)`, store.SubjectKey(db.SubjectToken(b)), int64(before[0].Index)); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(`INSERT INTO oplog_resident (subject_key, idx) VALUES ($1, $2)`, store.SubjectKey(db.SubjectToken(b)), int64(before[0].Index)); err != nil {
 			t.Fatal(err)
 		}
 		got, err := oplog.Query(auditor, db, oplog.Filter{Resident: b})

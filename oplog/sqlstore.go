@@ -39,7 +39,7 @@ func (l *SQLLog) DB() *store.DB { return l.db }
 // Size is the number of records appended so far (oplog_head).
 func (l *SQLLog) Size(ctx context.Context) (uint64, error) {
 	var n int64
-	if err := l.db.SQL().QueryRowContext(ctx, `SELECT size FROM oplog_head WHERE id = 1`).Scan(&n); err != nil {
+	if err := l.db.Bookkeeping(store.LogRead).QueryRowContext(ctx, `SELECT size FROM oplog_head WHERE id = 1`).Scan(&n); err != nil {
 		return 0, jukinet.E("oplog.SQLLog.Size", jukinet.KindInternal, err)
 	}
 	return uint64(n), nil
@@ -65,7 +65,7 @@ func (l *SQLLog) LeafHashes(ctx context.Context, from, to uint64) ([]Hash, error
 		// From the row holding the first index wanted (it may be inside a run).
 		`SELECT idx, run, leaf_hash FROM oplog WHERE idx >= ` + rowHolding + ` AND idx < $2 ORDER BY idx`,
 	} {
-		rows, err := l.db.SQL().QueryContext(ctx, q, int64(from+uint64(len(out))), int64(to))
+		rows, err := l.db.Bookkeeping(store.LogRead).QueryContext(ctx, q, int64(from+uint64(len(out))), int64(to))
 		if err != nil {
 			return nil, jukinet.E(op, jukinet.KindInternal, err)
 		}
@@ -140,7 +140,7 @@ const rowHolding = `COALESCE((SELECT MAX(idx) FROM oplog WHERE idx <= $1), $1)`
 // indices [from, to).
 func (l *SQLLog) NodeHashes(ctx context.Context, level uint, from, to uint64) ([]Hash, error) {
 	const op = "oplog.SQLLog.NodeHashes"
-	rows, err := l.db.SQL().QueryContext(ctx, `SELECT idx, hash FROM oplog_node WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx`, int64(level), int64(from), int64(to))
+	rows, err := l.db.Bookkeeping(store.LogRead).QueryContext(ctx, `SELECT idx, hash FROM oplog_node WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx`, int64(level), int64(from), int64(to))
 	if err != nil {
 		return nil, jukinet.E(op, jukinet.KindInternal, err)
 	}
@@ -259,7 +259,7 @@ func (l *SQLLog) parallelRows(ctx context.Context, from uint64, yield func(RowBa
 		out[k] = make(chan *rowChunk, 1)
 		wg.Go(func() {
 			defer close(out[k])
-			conn, err := l.db.SQL().Conn(ctx)
+			conn, err := l.db.Bookkeeping(store.LogRead).Conn(ctx)
 			if err != nil {
 				select {
 				case out[k] <- &rowChunk{err: err}:
@@ -574,7 +574,7 @@ func (l *SQLLog) serialRows(ctx context.Context, from uint64, yield func(RowBatc
 	if from > math.MaxInt64 {
 		return
 	}
-	rows, err := l.db.SQL().QueryContext(ctx, `SELECT idx, run, leaf, leaf_hash, `+store.RowColumnsSQL(l.db.Engine())+` FROM oplog WHERE idx >= `+rowHolding+` ORDER BY idx`, int64(from))
+	rows, err := l.db.Bookkeeping(store.LogRead).QueryContext(ctx, `SELECT idx, run, leaf, leaf_hash, `+store.RowColumnsSQL(l.db.Engine())+` FROM oplog WHERE idx >= `+rowHolding+` ORDER BY idx`, int64(from))
 	if err != nil {
 		yield(RowBatch{}, err)
 		return
@@ -654,7 +654,7 @@ type StoredCheckpoint struct {
 // order (pending ones are left out: see PendingCheckpoints).
 func (l *SQLLog) Checkpoints(ctx context.Context, minSize uint64) iter.Seq2[[]byte, error] {
 	return func(yield func([]byte, error) bool) {
-		rows, err := l.db.SQL().QueryContext(ctx, `SELECT note FROM oplog_checkpoint WHERE state = 'cosigned' AND size >= $1 ORDER BY size`, int64(minSize))
+		rows, err := l.db.Bookkeeping(store.LogRead).QueryContext(ctx, `SELECT note FROM oplog_checkpoint WHERE state = 'cosigned' AND size >= $1 ORDER BY size`, int64(minSize))
 		if err != nil {
 			yield(nil, err)
 			return
@@ -679,7 +679,7 @@ func (l *SQLLog) Checkpoints(ctx context.Context, minSize uint64) iter.Seq2[[]by
 // PendingCheckpoints counts checkpoints signed but not yet cosigned.
 func (l *SQLLog) PendingCheckpoints(ctx context.Context) (int, error) {
 	var n int
-	if err := l.db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM oplog_checkpoint WHERE state = 'pending'`).Scan(&n); err != nil {
+	if err := l.db.Bookkeeping(store.LogRead).QueryRowContext(ctx, `SELECT COUNT(*) FROM oplog_checkpoint WHERE state = 'pending'`).Scan(&n); err != nil {
 		return 0, jukinet.E("oplog.SQLLog.PendingCheckpoints", jukinet.KindInternal, err)
 	}
 	return n, nil
@@ -695,7 +695,7 @@ func (l *SQLLog) LatestCheckpoint(ctx context.Context, cosignedOnly bool) (c Sto
 	var size int64
 	var root []byte
 	var state string
-	err = l.db.SQL().QueryRowContext(ctx, q).Scan(&size, &root, &c.Note, &c.Tree, &state, &c.CreatedAt)
+	err = l.db.Bookkeeping(store.LogRead).QueryRowContext(ctx, q).Scan(&size, &root, &c.Note, &c.Tree, &state, &c.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, nil
 	}
@@ -716,7 +716,7 @@ func (l *SQLLog) LatestCheckpoint(ctx context.Context, cosignedOnly bool) (c Sto
 func (l *SQLLog) PurgeStart(ctx context.Context) (*Tree, error) {
 	const op = "oplog.SQLLog.PurgeStart"
 	var state []byte
-	err := l.db.SQL().QueryRowContext(ctx, `SELECT tree FROM oplog_purge ORDER BY before_idx DESC LIMIT 1`).Scan(&state)
+	err := l.db.Bookkeeping(store.LogRead).QueryRowContext(ctx, `SELECT tree FROM oplog_purge ORDER BY before_idx DESC LIMIT 1`).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -820,7 +820,7 @@ func NewSQLWitnessStore(db *store.DB) *SQLWitnessStore { return &SQLWitnessStore
 func (s *SQLWitnessStore) WitnessState(ctx context.Context, origin string) (WitnessState, bool, error) {
 	var size int64
 	var root []byte
-	err := s.db.SQL().QueryRowContext(ctx, `SELECT size, root FROM witness_state WHERE origin = $1`, origin).Scan(&size, &root)
+	err := s.db.Bookkeeping(store.Witness).QueryRowContext(ctx, `SELECT size, root FROM witness_state WHERE origin = $1`, origin).Scan(&size, &root)
 	if errors.Is(err, sql.ErrNoRows) {
 		return WitnessState{}, false, nil
 	}
@@ -841,10 +841,10 @@ func (s *SQLWitnessStore) SetWitnessState(ctx context.Context, origin string, ol
 	var res sql.Result
 	var err error
 	if old == nil {
-		res, err = s.db.SQL().ExecContext(ctx, `INSERT INTO witness_state (origin, size, root, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (origin) DO NOTHING`,
+		res, err = s.db.Bookkeeping(store.Witness).ExecContext(ctx, `INSERT INTO witness_state (origin, size, root, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (origin) DO NOTHING`,
 			origin, int64(next.Size), next.Root[:], now)
 	} else {
-		res, err = s.db.SQL().ExecContext(ctx, `UPDATE witness_state SET size = $1, root = $2, updated_at = $3 WHERE origin = $4 AND size = $5 AND root = $6`,
+		res, err = s.db.Bookkeeping(store.Witness).ExecContext(ctx, `UPDATE witness_state SET size = $1, root = $2, updated_at = $3 WHERE origin = $4 AND size = $5 AND root = $6`,
 			int64(next.Size), next.Root[:], now, origin, int64(old.Size), old.Root[:])
 	}
 	if err != nil {
@@ -896,7 +896,7 @@ func (l *SQLLog) Leaf(ctx context.Context, index uint64) ([]byte, error) {
 	}
 	var idx, run int64
 	var leaves []byte
-	err := l.db.SQL().QueryRowContext(ctx, `SELECT idx, run, leaf FROM oplog WHERE idx <= $1 ORDER BY idx DESC LIMIT 1`, int64(index)).Scan(&idx, &run, &leaves)
+	err := l.db.Bookkeeping(store.LogRead).QueryRowContext(ctx, `SELECT idx, run, leaf FROM oplog WHERE idx <= $1 ORDER BY idx DESC LIMIT 1`, int64(index)).Scan(&idx, &run, &leaves)
 	if err == nil && uint64(idx)+uint64(max(run, 1)) <= index {
 		err = sql.ErrNoRows // the row below ends before index
 	}

@@ -136,7 +136,7 @@ func TestCheckpointsCosignedAndVerify(t *testing.T) {
 			t.Fatalf("second checkpoint: size %d cosigned %v, want 340 true", c2.Size, c2.Cosigned)
 		}
 		var nodes int
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog_node WHERE level = 8`).Scan(&nodes)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_node WHERE level = 8`).Scan(&nodes)
 		if nodes != 1 {
 			t.Errorf("level-8 nodes: got %d, want 1", nodes)
 		}
@@ -218,7 +218,7 @@ func dropGuards(t *testing.T, db *store.DB) {
 		stmts = []string{`DROP TRIGGER oplog_no_update ON oplog`}
 	}
 	for _, s := range stmts {
-		if _, err := db.SQL().Exec(s); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(s); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
@@ -227,7 +227,7 @@ func dropGuards(t *testing.T, db *store.DB) {
 func TestVerifyCatchesTampering(t *testing.T) {
 	leafOf := func(t *testing.T, db *store.DB, idx int) []byte {
 		var b []byte
-		if err := db.SQL().QueryRow(`SELECT leaf FROM oplog WHERE idx = $1`, idx).Scan(&b); err != nil {
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT leaf FROM oplog WHERE idx = $1`, idx).Scan(&b); err != nil {
 			t.Fatal(err)
 		}
 		return b
@@ -240,37 +240,37 @@ func TestVerifyCatchesTampering(t *testing.T) {
 	}{
 		{"changed leaf", func(t *testing.T, db *store.DB) {
 			leaf := bytes.Replace(leafOf(t, db, 123), []byte(`"result":"ok"`), []byte(`"result":"no"`), 1)
-			db.SQL().Exec(`UPDATE oplog SET leaf = $1 WHERE idx = 123`, leaf)
+			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1 WHERE idx = 123`, leaf)
 		}, 123, oplog.ReasonChangedLeaf},
 		{"changed leaf and hash", func(t *testing.T, db *store.DB) {
 			leaf := bytes.Replace(leafOf(t, db, 123), []byte(`"result":"ok"`), []byte(`"result":"no"`), 1)
 			h := store.LeafHash(leaf)
 			// Every stored value of the row agrees (the result column too):
 			// only the checkpoint can tell.
-			db.SQL().Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2, result = 'no' WHERE idx = 123`, leaf, h)
+			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2, result = 'no' WHERE idx = 123`, leaf, h)
 		}, 0, oplog.ReasonRootMismatch},
 		{"deleted row", func(t *testing.T, db *store.DB) {
-			db.SQL().Exec(`DELETE FROM oplog WHERE idx = 77`)
+			db.Bookkeeping(store.Inspect).Exec(`DELETE FROM oplog WHERE idx = 77`)
 		}, 77, oplog.ReasonMissingIndex},
 		{"inserted row", func(t *testing.T, db *store.DB) {
 			// Shift rows 50… up by one and put a forged copy of row 49 at 50.
-			db.SQL().Exec(`UPDATE oplog SET idx = idx + 1000000 WHERE idx >= 50`)
-			db.SQL().Exec(`UPDATE oplog SET idx = idx - 999999 WHERE idx >= 1000000`)
-			db.SQL().Exec(`INSERT INTO oplog SELECT 50, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash, run, client_addr FROM oplog WHERE idx = 49`)
+			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET idx = idx + 1000000 WHERE idx >= 50`)
+			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET idx = idx - 999999 WHERE idx >= 1000000`)
+			db.Bookkeeping(store.Inspect).Exec(`INSERT INTO oplog SELECT 50, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash, run, client_addr FROM oplog WHERE idx = 49`)
 		}, 50, oplog.ReasonBadLeaf},
 		{"reordered rows", func(t *testing.T, db *store.DB) {
-			db.SQL().Exec(`UPDATE oplog SET idx = -1 WHERE idx = 10`)
-			db.SQL().Exec(`UPDATE oplog SET idx = 10 WHERE idx = 11`)
-			db.SQL().Exec(`UPDATE oplog SET idx = 11 WHERE idx = -1`)
+			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET idx = -1 WHERE idx = 10`)
+			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET idx = 10 WHERE idx = 11`)
+			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET idx = 11 WHERE idx = -1`)
 		}, 10, oplog.ReasonBadLeaf},
 		{"changed checkpoint", func(t *testing.T, db *store.DB) {
 			var n []byte
-			db.SQL().QueryRow(`SELECT note FROM oplog_checkpoint WHERE size = 300`).Scan(&n)
+			db.Bookkeeping(store.Inspect).QueryRow(`SELECT note FROM oplog_checkpoint WHERE size = 300`).Scan(&n)
 			n = bytes.Replace(n, []byte("\n300\n"), []byte("\n299\n"), 1)
-			db.SQL().Exec(`UPDATE oplog_checkpoint SET note = $1 WHERE size = 300`, n)
+			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog_checkpoint SET note = $1 WHERE size = 300`, n)
 		}, 0, oplog.ReasonBadSignature},
 		{"deleted tail", func(t *testing.T, db *store.DB) {
-			db.SQL().Exec(`DELETE FROM oplog WHERE idx >= 280`)
+			db.Bookkeeping(store.Inspect).Exec(`DELETE FROM oplog WHERE idx >= 280`)
 		}, 280, oplog.ReasonMissingRows},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -304,7 +304,7 @@ func TestRowsMatchOneQuery(t *testing.T) {
 		Hash  oplog.Hash
 	}
 	oneQuery := func(t *testing.T, db *store.DB, from uint64) []got {
-		rows, err := db.SQL().Query(`SELECT idx, leaf, leaf_hash FROM oplog WHERE idx >= $1 ORDER BY idx`, int64(from))
+		rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT idx, leaf, leaf_hash FROM oplog WHERE idx >= $1 ORDER BY idx`, int64(from))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -350,7 +350,7 @@ func TestRowsMatchOneQuery(t *testing.T) {
 					f.appendRecords(t, operator, 100, "case")
 					dropGuards(t, f.db)
 					for _, q := range tc.tamper {
-						if _, err := f.db.SQL().Exec(q); err != nil {
+						if _, err := f.db.Bookkeeping(store.Inspect).Exec(q); err != nil {
 							t.Fatalf("%s: %v", q, err)
 						}
 					}
@@ -422,11 +422,11 @@ func TestCheckpointCoversWhatWasAppended(t *testing.T) {
 			f.appendRecords(t, operator, 300, "case")
 			dropGuards(t, f.db)
 			var leaf []byte
-			if err := f.db.SQL().QueryRow(`SELECT leaf FROM oplog WHERE idx = 123`).Scan(&leaf); err != nil {
+			if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT leaf FROM oplog WHERE idx = 123`).Scan(&leaf); err != nil {
 				t.Fatal(err)
 			}
 			forged := bytes.Replace(leaf, []byte(`"result":"ok"`), []byte(`"result":"no"`), 1)
-			if _, err := f.db.SQL().Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2, result = 'no' WHERE idx = 123`, forged, store.LeafHash(forged)); err != nil {
+			if _, err := f.db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2, result = 'no' WHERE idx = 123`, forged, store.LeafHash(forged)); err != nil {
 				t.Fatal(err)
 			}
 			if c := f.checkpoint(t); c.Size != 300 {

@@ -137,7 +137,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 
 func explain(t *testing.T, db *store.DB, q string, args []any) []byte {
 	t.Helper()
-	tx, err := db.SQL().Begin()
+	tx, err := db.Bookkeeping(store.Inspect).Begin()
 	if err != nil {
 		t.Fatal(err)
 	}

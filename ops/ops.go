@@ -328,7 +328,7 @@ func (h *Handler) serveReady(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	check("db", h.cfg.DB.SQL().PingContext(ctx))
+	check("db", h.cfg.DB.Bookkeeping(store.Status).PingContext(ctx))
 	h.lmu.Lock()
 	listeners := maps.Clone(h.listeners)
 	h.lmu.Unlock()

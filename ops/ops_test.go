@@ -133,7 +133,7 @@ func TestMetricsReadStateAtScrape(t *testing.T) {
 
 		// A dead letter: the peer rejected a message (set as the sender
 		// records it).
-		if _, err := db.SQL().Exec(`UPDATE outbox SET state = 'rejected' WHERE seq = (SELECT MIN(seq) FROM outbox WHERE dest = 'national')`); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(`UPDATE outbox SET state = 'rejected' WHERE seq = (SELECT MIN(seq) FROM outbox WHERE dest = 'national')`); err != nil {
 			t.Fatal(err)
 		}
 		clk.add(time.Minute)

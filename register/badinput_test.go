@@ -2,6 +2,7 @@ package register_test
 
 import (
 	"context"
+	"github.com/jukinet/jukinet/store"
 	"testing"
 
 	"github.com/jukinet/jukinet"
@@ -12,7 +13,7 @@ import (
 func (f *fixture) totals(t *testing.T) [4]int {
 	t.Helper()
 	var c [4]int
-	err := f.db.SQL().QueryRow(`SELECT (SELECT COUNT(*) FROM residents), (SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM households),
+	err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT (SELECT COUNT(*) FROM residents), (SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM households),
  (SELECT COUNT(*) FROM identity_history)`).Scan(&c[0], &c[1], &c[2], &c[3])
 	if err != nil {
 		t.Fatal(err)

@@ -109,7 +109,7 @@ func TestSearchIsWidthAndKanaInsensitive(t *testing.T) {
 				t.Errorf("empty search: %v, want an error naming query", err)
 			}
 			var n int
-			f.db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = 'resident.search' AND purpose = 'counter' AND result = 'ok'`).Scan(&n)
+			f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = 'resident.search' AND purpose = 'counter' AND result = 'ok'`).Scan(&n)
 			if n != 6 {
 				t.Errorf("searches logged: %d, want 6", n)
 			}

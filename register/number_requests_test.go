@@ -2,6 +2,7 @@ package register_test
 
 import (
 	"context"
+	"github.com/jukinet/jukinet/store"
 	"testing"
 
 	"github.com/jukinet/jukinet"
@@ -41,7 +42,7 @@ func TestNumberRequestPending(t *testing.T) {
 				t.Fatalf("after a 変更請求 of 2026-11-25: got %+v, want that reason and date", first)
 			}
 			var kind string
-			if err := f.db.SQL().QueryRow(`SELECT kind FROM outbox WHERE id = $1`, first.messageID).Scan(&kind); err != nil || kind != "mynumber.request" {
+			if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT kind FROM outbox WHERE id = $1`, first.messageID).Scan(&kind); err != nil || kind != "mynumber.request" {
 				t.Errorf("outbox message %s: kind %q (%v), want mynumber.request", first.messageID, kind, err)
 			}
 			if err := f.g.RequestIndividualNumber(ctx, r.ResidentCode, jukinet.ReasonIndividualNumberExOfficioCorrection, date(t, "2026-11-26")); err != nil {

@@ -84,7 +84,7 @@ func name(kanji, kana string) jukinet.Name { return jukinet.Name{Kanji: kanji, K
 // notices returns the identity notices in the outbox, in order.
 func (f *fixture) notices(t *testing.T) []jukinet.IdentityInfo {
 	t.Helper()
-	rows, err := f.db.SQL().Query(`SELECT dest, kind, ordering_key, version, body FROM outbox WHERE kind = 'identity.notify' ORDER BY seq`)
+	rows, err := f.db.Bookkeeping(store.Inspect).Query(`SELECT dest, kind, ordering_key, version, body FROM outbox WHERE kind = 'identity.notify' ORDER BY seq`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func (f *fixture) notices(t *testing.T) []jukinet.IdentityInfo {
 func (f *fixture) logCount(t *testing.T, op jukinet.Operation) int {
 	t.Helper()
 	var n int
-	f.db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = $1 AND result = 'ok'`, string(op)).Scan(&n)
+	f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = $1 AND result = 'ok'`, string(op)).Scan(&n)
 	return n
 }
 
@@ -228,7 +228,7 @@ func TestEveryEventProducesNoticeAndLog(t *testing.T) {
 				}, false},
 				{jukinet.OpExOfficioRemove, func() error {
 					var code jukinet.ResidentCode
-					f.db.SQL().QueryRow(`SELECT resident_code FROM residents WHERE kanji = '王　明'`).Scan(&code)
+					f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT resident_code FROM residents WHERE kanji = '王　明'`).Scan(&code)
 					_, err := f.g.ExOfficioRemove(f.ctx, code, date(t, "2026-11-26"), 0)
 					return err
 				}, false},

@@ -57,8 +57,8 @@ func TestBackupAndSize(t *testing.T) {
 		}
 		defer cp.Close()
 		var want, got int
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog`).Scan(&want)
-		cp.SQL().QueryRow(`SELECT COUNT(*) FROM oplog`).Scan(&got)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog`).Scan(&want)
+		cp.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog`).Scan(&got)
 		if got != want || got < 200 {
 			t.Errorf("copy holds %d log rows, the database %d (want equal, ≥ 200)", got, want)
 		}

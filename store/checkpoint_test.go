@@ -61,14 +61,14 @@ func TestWALCheckpointedInBackground(t *testing.T) {
 	defer db.Close()
 	for range 3 { // several pooled connections
 		var n int
-		if err := db.SQL().QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&n); err != nil {
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n != 0 {
 			t.Fatalf("wal_autocheckpoint = %d, want 0 (checkpoints run in the background)", n)
 		}
 	}
-	if _, err := db.SQL().Exec(`CREATE TABLE probe (k INTEGER PRIMARY KEY, v BLOB)`); err != nil {
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`CREATE TABLE probe (k INTEGER PRIMARY KEY, v BLOB)`); err != nil {
 		t.Fatal(err)
 	}
 	writeRandomRows(t, db, 5000) // ~2.5 MB of rows
@@ -107,7 +107,7 @@ func TestWALStaysBoundedUnderWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.SQL().Exec(`CREATE TABLE probe (k INTEGER PRIMARY KEY, v BLOB)`); err != nil {
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`CREATE TABLE probe (k INTEGER PRIMARY KEY, v BLOB)`); err != nil {
 		t.Fatal(err)
 	}
 	const txs, rows = 60, 200
@@ -124,7 +124,7 @@ func TestWALStaysBoundedUnderWrites(t *testing.T) {
 	copiedAll, writerRuns := db.WALCheckpoints()
 	t.Logf("largest WAL %d bytes (bound %d); background passes that copied all: %d; checkpoints run by the writer: %d", largest, bound, copiedAll, writerRuns)
 	var n int
-	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM probe`).Scan(&n); err != nil || n != txs*rows {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM probe`).Scan(&n); err != nil || n != txs*rows {
 		t.Fatalf("probe has %d rows (%v), want %d", n, err, txs*rows)
 	}
 }
@@ -136,7 +136,7 @@ func TestCloseCheckpointsWAL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SQL().Exec(`CREATE TABLE probe (k INTEGER PRIMARY KEY, v BLOB)`); err != nil {
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`CREATE TABLE probe (k INTEGER PRIMARY KEY, v BLOB)`); err != nil {
 		t.Fatal(err)
 	}
 	for range 5 {

@@ -32,7 +32,7 @@ func TestClientAddrRecorded(t *testing.T) {
 		if err := db.Update(jukinet.WithActor(context.Background(), recorder), store.Op{Operation: jukinet.OpMoveWithin}, func(*store.Tx) error { return nil }); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := db.SQL().Query(`SELECT idx, client_addr, leaf FROM oplog ORDER BY idx`)
+		rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT idx, client_addr, leaf FROM oplog ORDER BY idx`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +58,7 @@ func TestClientAddrRecorded(t *testing.T) {
 			got = append(got, col)
 		}
 		// Verification binds the column to the leaf: every row agrees.
-		crows, err := db.SQL().Query(`SELECT leaf, run, ` + store.RowColumnsSQL(db.Engine()) + ` FROM oplog ORDER BY idx`)
+		crows, err := db.Bookkeeping(store.Inspect).Query(`SELECT leaf, run, ` + store.RowColumnsSQL(db.Engine()) + ` FROM oplog ORDER BY idx`)
 		if err != nil {
 			t.Fatal(err)
 		}

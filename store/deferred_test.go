@@ -23,7 +23,7 @@ var (
 func TestDeferredRows(t *testing.T) {
 	storetest.Run(t, "352063", func(t *testing.T, db *store.DB) {
 		ctx := jukinet.WithActor(context.Background(), recorder)
-		if _, err := db.SQL().Exec(`CREATE TABLE dprobe (k TEXT PRIMARY KEY, v TEXT NOT NULL, n INTEGER NOT NULL)`); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(`CREATE TABLE dprobe (k TEXT PRIMARY KEY, v TEXT NOT NULL, n INTEGER NOT NULL)`); err != nil {
 			t.Fatal(err)
 		}
 		op := store.Op{Operation: jukinet.OpMoveWithin}
@@ -58,7 +58,7 @@ func TestDeferredRows(t *testing.T) {
 			t.Errorf("the transaction saw %d of its 2 deferred rows", seen)
 		}
 		got := map[string]string{}
-		rows, err := db.SQL().Query(`SELECT k, v FROM dprobe`)
+		rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT k, v FROM dprobe`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestDeferredRows(t *testing.T) {
 			t.Fatal("a deferred row breaking the primary key committed")
 		}
 		var f int
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM dprobe WHERE k = 'f'`).Scan(&f)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM dprobe WHERE k = 'f'`).Scan(&f)
 		if _, logAfter, _ := counts(t, db); f != 0 || logAfter != logBefore {
 			t.Errorf("after the failed Update: row f %d, log records %d → %d; want nothing written", f, logBefore, logAfter)
 		}
@@ -113,7 +113,7 @@ func TestLogColumnsMatchLeaf(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		rows, err := db.SQL().Query(`SELECT idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash FROM oplog ORDER BY idx`)
+		rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash FROM oplog ORDER BY idx`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +157,7 @@ func TestInsertRowsSharing(t *testing.T) {
 		if db.Engine() == store.Postgres {
 			blobType = "BYTEA"
 		}
-		if _, err := db.SQL().Exec(`CREATE TABLE sprobe (k TEXT PRIMARY KEY, kind TEXT NOT NULL, n INTEGER NOT NULL, b ` + blobType + `)`); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(`CREATE TABLE sprobe (k TEXT PRIMARY KEY, kind TEXT NOT NULL, n INTEGER NOT NULL, b ` + blobType + `)`); err != nil {
 			t.Fatal(err)
 		}
 		cols := []string{"k", "kind", "n", "b"}
@@ -197,7 +197,7 @@ func TestInsertRowsSharing(t *testing.T) {
 		check := func(q string, want int) {
 			t.Helper()
 			var n int
-			if err := db.SQL().QueryRow(q).Scan(&n); err != nil || n != want {
+			if err := db.Bookkeeping(store.Inspect).QueryRow(q).Scan(&n); err != nil || n != want {
 				t.Errorf("%s = %d (%v); want %d", q, n, err, want)
 			}
 		}
@@ -215,7 +215,7 @@ func TestInsertRowsSharing(t *testing.T) {
 func TestInsertRowsSharingDetects(t *testing.T) {
 	storetest.Run(t, "352063", func(t *testing.T, db *store.DB) {
 		ctx := jukinet.WithActor(context.Background(), recorder)
-		if _, err := db.SQL().Exec(`CREATE TABLE dprobe2 (k TEXT PRIMARY KEY, a TEXT NOT NULL, b INTEGER NOT NULL, c TEXT NOT NULL)`); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(`CREATE TABLE dprobe2 (k TEXT PRIMARY KEY, a TEXT NOT NULL, b INTEGER NOT NULL, c TEXT NOT NULL)`); err != nil {
 			t.Fatal(err)
 		}
 		var args []any
@@ -228,7 +228,7 @@ func TestInsertRowsSharingDetects(t *testing.T) {
 			t.Fatal(err)
 		}
 		var n, sum int
-		if err := db.SQL().QueryRow(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN a = 'same' AND b = 7 AND c = 'c' || (CAST(substr(k, 2) AS INTEGER) % 3) THEN 1 ELSE 0 END), 0) FROM dprobe2`).Scan(&n, &sum); err != nil {
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN a = 'same' AND b = 7 AND c = 'c' || (CAST(substr(k, 2) AS INTEGER) % 3) THEN 1 ELSE 0 END), 0) FROM dprobe2`).Scan(&n, &sum); err != nil {
 			t.Fatal(err)
 		}
 		if n != 500 || sum != 500 {

@@ -23,7 +23,7 @@ func historyTables(t *testing.T, db *store.DB) map[string][][2]string {
 	for _, name := range names {
 		var rows [][2]string
 		if db.Engine() == store.SQLite {
-			r, err := db.SQL().Query(`SELECT name, type FROM pragma_table_info($1) ORDER BY cid`, name)
+			r, err := db.Bookkeeping(store.Inspect).Query(`SELECT name, type FROM pragma_table_info($1) ORDER BY cid`, name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,7 +36,7 @@ func historyTables(t *testing.T, db *store.DB) map[string][][2]string {
 			}
 			r.Close()
 		} else {
-			r, err := db.SQL().Query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND is_identity = 'NO' ORDER BY ordinal_position`, name)
+			r, err := db.Bookkeeping(store.Inspect).Query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND is_identity = 'NO' ORDER BY ordinal_position`, name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,7 +56,7 @@ func historyTables(t *testing.T, db *store.DB) map[string][][2]string {
 
 func queryStrings(t *testing.T, db *store.DB, q string, args ...any) string {
 	t.Helper()
-	r, err := db.SQL().Query(q, args...)
+	r, err := db.Bookkeeping(store.Inspect).Query(q, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
@@ -113,18 +113,18 @@ func TestHistoryTablesAppendOnly(t *testing.T) {
 						args[i] = "v" + strconv.Itoa(i)
 					}
 				}
-				if _, err := db.SQL().Exec(`INSERT INTO `+name+` (`+strings.Join(names, ", ")+`) VALUES (`+strings.Join(marks, ", ")+`)`, args...); err != nil {
+				if _, err := db.Bookkeeping(store.Inspect).Exec(`INSERT INTO `+name+` (`+strings.Join(names, ", ")+`) VALUES (`+strings.Join(marks, ", ")+`)`, args...); err != nil {
 					t.Fatalf("insert: %v", err)
 				}
 				first := cols[0][0]
-				if _, err := db.SQL().Exec(`UPDATE ` + name + ` SET ` + first + ` = ` + first); err == nil || !strings.Contains(err.Error(), "append-only") {
+				if _, err := db.Bookkeeping(store.Inspect).Exec(`UPDATE ` + name + ` SET ` + first + ` = ` + first); err == nil || !strings.Contains(err.Error(), "append-only") {
 					t.Errorf("UPDATE: got %v, want a refusal (append-only)", err)
 				}
-				if _, err := db.SQL().Exec(`DELETE FROM ` + name); err == nil || !strings.Contains(err.Error(), "append-only") {
+				if _, err := db.Bookkeeping(store.Inspect).Exec(`DELETE FROM ` + name); err == nil || !strings.Contains(err.Error(), "append-only") {
 					t.Errorf("DELETE: got %v, want a refusal (append-only)", err)
 				}
 				var n int
-				if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM ` + name).Scan(&n); err != nil || n != 1 {
+				if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM ` + name).Scan(&n); err != nil || n != 1 {
 					t.Errorf("rows after the refused changes: %d (%v), want 1", n, err)
 				}
 			})

@@ -19,7 +19,7 @@ type storedRow struct{ idx, run int64 }
 
 func oplogRows(t *testing.T, db *store.DB) []storedRow {
 	t.Helper()
-	rows, err := db.SQL().Query(`SELECT idx, run FROM oplog ORDER BY idx`)
+	rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT idx, run FROM oplog ORDER BY idx`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestRecordRuns(t *testing.T) {
 		}
 		// The residents of records inside runs, and only those.
 		var residents, inRuns int
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog_resident`).Scan(&residents)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_resident`).Scan(&residents)
 		for _, r := range stored {
 			holder := got[0]
 			for _, row := range got {
@@ -101,7 +101,7 @@ func TestRecordRuns(t *testing.T) {
 			if holder.run > 1 && r.Subject != "" {
 				inRuns++
 				var n int
-				db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog_resident WHERE subject_key = $1 AND idx = $2`, store.SubjectKey(r.Subject), int64(r.Index)).Scan(&n)
+				db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_resident WHERE subject_key = $1 AND idx = $2`, store.SubjectKey(r.Subject), int64(r.Index)).Scan(&n)
 				if n != 1 {
 					t.Errorf("record %d (in a run) is not in oplog_resident", r.Index)
 				}
@@ -110,10 +110,10 @@ func TestRecordRuns(t *testing.T) {
 		if residents != inRuns || inRuns == 0 {
 			t.Errorf("oplog_resident has %d rows, want %d", residents, inRuns)
 		}
-		if _, err := db.SQL().Exec(`DELETE FROM oplog_resident`); err == nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(`DELETE FROM oplog_resident`); err == nil {
 			t.Error("DELETE from oplog_resident succeeded")
 		}
-		if _, err := db.SQL().Exec(`UPDATE oplog_resident SET subject_key = 1`); err == nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog_resident SET subject_key = 1`); err == nil {
 			t.Error("UPDATE of oplog_resident succeeded")
 		}
 	})
@@ -245,7 +245,7 @@ func TestRunLayouts(t *testing.T) {
 		}
 		var leaves, hashes []byte
 		var run int64
-		if err := db.SQL().QueryRow(`SELECT run, leaf, leaf_hash FROM oplog WHERE idx = 1`).Scan(&run, &leaves, &hashes); err != nil {
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT run, leaf, leaf_hash FROM oplog WHERE idx = 1`).Scan(&run, &leaves, &hashes); err != nil {
 			t.Fatal(err)
 		}
 		canonical := 0
@@ -266,10 +266,10 @@ func TestRunLayouts(t *testing.T) {
 		if db.Engine() == store.Postgres {
 			drop += ` ON oplog`
 		}
-		if _, err := db.SQL().Exec(drop); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(drop); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.SQL().Exec(`UPDATE oplog SET leaf = $1 WHERE idx = 1`, full); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1 WHERE idx = 1`, full); err != nil {
 			t.Fatal(err)
 		}
 		stored := storetest.Records(t, db, nil)
@@ -392,7 +392,7 @@ func TestShownPersonsAreOneRun(t *testing.T) {
 			t.Fatalf("rows (idx, run): got %v, want %v", got, want)
 		}
 		var coll, term string
-		db.SQL().QueryRow(`SELECT collation_id, terminal FROM oplog WHERE idx = 1`).Scan(&coll, &term)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT collation_id, terminal FROM oplog WHERE idx = 1`).Scan(&coll, &term)
 		if coll != looker.CollationID || term != looker.Terminal {
 			t.Errorf("run row's operator columns: %q %q, want %q %q", coll, term, looker.CollationID, looker.Terminal)
 		}
@@ -405,7 +405,7 @@ func TestShownPersonsAreOneRun(t *testing.T) {
 			}
 		}
 		var n int
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog_resident`).Scan(&n)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_resident`).Scan(&n)
 		if n != 50 {
 			t.Errorf("oplog_resident holds %d persons, want 50", n)
 		}
@@ -439,7 +439,7 @@ func TestPersonRunCarriesClientAddr(t *testing.T) {
 		}
 		var leaves, cols []byte
 		var run int
-		if err := db.SQL().QueryRow(`SELECT leaf, run, `+store.RowColumnsSQL(db.Engine())+` FROM oplog WHERE idx = 1`).Scan(&leaves, &run, &cols); err != nil {
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT leaf, run, `+store.RowColumnsSQL(db.Engine())+` FROM oplog WHERE idx = 1`).Scan(&leaves, &run, &cols); err != nil {
 			t.Fatal(err)
 		}
 		first, err := store.RunLeafAt(1, leaves, run, 0)
@@ -455,14 +455,14 @@ func TestPersonRunCarriesClientAddr(t *testing.T) {
 		if db.Engine() == store.Postgres {
 			drop = `DROP TRIGGER oplog_no_update ON oplog`
 		}
-		if _, err := db.SQL().Exec(drop); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(drop); err != nil {
 			t.Fatal(err)
 		}
 		for _, other := range []string{"", "192.0.2.1:1"} {
-			if _, err := db.SQL().Exec(`UPDATE oplog SET client_addr = $1 WHERE idx = 1`, other); err != nil {
+			if _, err := db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET client_addr = $1 WHERE idx = 1`, other); err != nil {
 				t.Fatal(err)
 			}
-			if err := db.SQL().QueryRow(`SELECT ` + store.RowColumnsSQL(db.Engine()) + ` FROM oplog WHERE idx = 1`).Scan(&cols); err != nil {
+			if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT ` + store.RowColumnsSQL(db.Engine()) + ` FROM oplog WHERE idx = 1`).Scan(&cols); err != nil {
 				t.Fatal(err)
 			}
 			if c := store.CheckRowColumns(first, run, cols, &buf); c == store.ColumnsAgree {

@@ -56,7 +56,7 @@ func TestDatabaseNodeFromItsLog(t *testing.T) {
 	if err := db.Update(jukinet.WithActor(ctx, recorder), store.Op{Operation: jukinet.OpMoveWithin}, func(*store.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SQL().Exec(`DELETE FROM node_meta WHERE key = 'node'`); err != nil {
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`DELETE FROM node_meta WHERE key = 'node'`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -16,7 +16,7 @@ var peekInsert = store.NewDeferred(`INSERT INTO pprobe (k) VALUES `, 1, ``)
 func TestPeekRowLeavesDeferredRows(t *testing.T) {
 	storetest.Run(t, "352063", func(t *testing.T, db *store.DB) {
 		ctx := jukinet.WithActor(context.Background(), recorder)
-		if _, err := db.SQL().Exec(`CREATE TABLE pprobe (k TEXT PRIMARY KEY)`); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(`CREATE TABLE pprobe (k TEXT PRIMARY KEY)`); err != nil {
 			t.Fatal(err)
 		}
 		var peeked, queried, peekedAfter int

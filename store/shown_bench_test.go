@@ -46,10 +46,10 @@ func BenchmarkShownPersons(b *testing.B) {
 					}
 				}
 				var leaf, idx int64
-				db.SQL().QueryRow(`SELECT COALESCE(SUM(LENGTH(leaf) + LENGTH(leaf_hash)), 0) FROM oplog`).Scan(&leaf)
-				db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog_resident`).Scan(&idx)
+				db.Bookkeeping(store.Inspect).QueryRow(`SELECT COALESCE(SUM(LENGTH(leaf) + LENGTH(leaf_hash)), 0) FROM oplog`).Scan(&leaf)
+				db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_resident`).Scan(&idx)
 				var rows, recs int64
-				db.SQL().QueryRow(`SELECT COUNT(*), COALESCE(SUM(run), 0) FROM oplog`).Scan(&rows, &recs)
+				db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*), COALESCE(SUM(run), 0) FROM oplog`).Scan(&rows, &recs)
 				b.ReportMetric(float64(leaf+16*idx)/float64(b.N), "stored-B/op")
 				b.ReportMetric(float64(rows)/float64(b.N), "rows/op")
 				b.ReportMetric(float64(recs)/float64(b.N), "records/op")

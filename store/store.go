@@ -314,10 +314,6 @@ func (db *DB) Node() string { return db.node }
 // Now is the database's clock.
 func (db *DB) Now() time.Time { return db.now() }
 
-// SQL exposes the handle for reads that touch no personal data (counts,
-// status pages). Reads of personal data go through Update or Read, which log.
-func (db *DB) SQL() *sql.DB { return db.sql }
-
 func (db *DB) migrate(ctx context.Context) error {
 	const op = "store.migrate"
 	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {

@@ -16,7 +16,7 @@ var recorder = jukinet.Actor{CollationID: "C0001", OperatorID: "OP-REC-1", Autho
 func counts(t *testing.T, db *store.DB) (outbox, oplog, head int) {
 	t.Helper()
 	q := `SELECT (SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM oplog), (SELECT size FROM oplog_head)`
-	if err := db.SQL().QueryRow(q).Scan(&outbox, &oplog, &head); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(q).Scan(&outbox, &oplog, &head); err != nil {
 		t.Fatal(err)
 	}
 	return
@@ -26,7 +26,7 @@ func counts(t *testing.T, db *store.DB) (outbox, oplog, head int) {
 func TestUpdateIsAtomicAtEveryStep(t *testing.T) {
 	storetest.Run(t, "352063", func(t *testing.T, db *store.DB) {
 		ctx := jukinet.WithActor(context.Background(), recorder)
-		if _, err := db.SQL().Exec(`CREATE TABLE probe (k TEXT PRIMARY KEY)`); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(`CREATE TABLE probe (k TEXT PRIMARY KEY)`); err != nil {
 			t.Fatal(err)
 		}
 		write := func(key string) error {
@@ -44,7 +44,7 @@ func TestUpdateIsAtomicAtEveryStep(t *testing.T) {
 				t.Fatalf("step %s: want an injected failure, got nil", step)
 			}
 			var n int
-			db.SQL().QueryRow(`SELECT COUNT(*) FROM probe`).Scan(&n)
+			db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM probe`).Scan(&n)
 			ob, ol, head := counts(t, db)
 			if n != 0 || ob != 0 || ol != 0 || head != 0 {
 				t.Errorf("after failure at %s: probe=%d outbox=%d oplog=%d head=%d, want all 0", step, n, ob, ol, head)
@@ -87,7 +87,7 @@ func TestUpdateDeniesByDefault(t *testing.T) {
 			t.Error("fn ran although the operation was refused")
 		}
 		var refused int
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE result IN ('unauthorized', 'forbidden')`).Scan(&refused)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE result IN ('unauthorized', 'forbidden')`).Scan(&refused)
 		if refused != 4 {
 			t.Errorf("refusals logged: %d, want 4", refused)
 		}
@@ -105,7 +105,7 @@ func TestReadNeedsPurpose(t *testing.T) {
 			t.Fatal(err)
 		}
 		var purpose, subject string
-		db.SQL().QueryRow(`SELECT purpose, subject FROM oplog WHERE operation = 'resident.read'`).Scan(&purpose, &subject)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT purpose, subject FROM oplog WHERE operation = 'resident.read'`).Scan(&purpose, &subject)
 		if purpose != "case 2026-118" || subject == "" || subject == "12345678901" {
 			t.Errorf("logged purpose %q subject %q: want the case and a token, not the code", purpose, subject)
 		}
@@ -134,11 +134,11 @@ func TestLogIndicesContiguousUnderConcurrency(t *testing.T) {
 			}
 		}
 		var n, lo, hi int
-		db.SQL().QueryRow(`SELECT COUNT(*), MIN(idx), MAX(idx) FROM oplog`).Scan(&n, &lo, &hi)
+		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*), MIN(idx), MAX(idx) FROM oplog`).Scan(&n, &lo, &hi)
 		if n != 400 || lo != 0 || hi != 399 {
 			t.Errorf("got %d records in [%d,%d], want 400 in [0,399]", n, lo, hi)
 		}
-		rows, err := db.SQL().Query(`SELECT idx, leaf, leaf_hash FROM oplog ORDER BY idx`)
+		rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT idx, leaf, leaf_hash FROM oplog ORDER BY idx`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,10 +169,10 @@ func TestOplogIsAppendOnly(t *testing.T) {
 		if err := db.Update(ctx, store.Op{Operation: jukinet.OpNetworkReceive}, func(*store.Tx) error { return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.SQL().Exec(`UPDATE oplog SET result = 'forged'`); err == nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET result = 'forged'`); err == nil {
 			t.Error("UPDATE of oplog succeeded")
 		}
-		if _, err := db.SQL().Exec(`DELETE FROM oplog`); err == nil {
+		if _, err := db.Bookkeeping(store.Inspect).Exec(`DELETE FROM oplog`); err == nil {
 			t.Error("DELETE from oplog succeeded")
 		}
 	})
@@ -203,11 +203,11 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.SQL().Exec(`CREATE TABLE probe (k TEXT)`); err != nil {
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`CREATE TABLE probe (k TEXT)`); err != nil {
 		t.Fatal(err)
 	}
 	var file string
-	if err := db.SQL().QueryRow(`SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file); err != nil {
 		t.Fatal(err)
 	}
 	if file != path {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/jukinet/jukinet/store"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -27,7 +28,7 @@ func TestHTTPNoImpersonationNoSelfApproval(t *testing.T) {
 	refused := func(t *testing.T) int {
 		t.Helper()
 		var n int
-		if err := fx.db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation IN ($1, $2) OR result <> 'ok'`, string(jukinet.OpAccessRefused), string(jukinet.OpGovRefused)).Scan(&n); err != nil {
+		if err := fx.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation IN ($1, $2) OR result <> 'ok'`, string(jukinet.OpAccessRefused), string(jukinet.OpGovRefused)).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n
@@ -35,7 +36,7 @@ func TestHTTPNoImpersonationNoSelfApproval(t *testing.T) {
 	template := func(t *testing.T, id string) string {
 		t.Helper()
 		var b []byte
-		if err := fx.db.SQL().QueryRow(`SELECT template FROM access_templates WHERE collation_id = $1`, id).Scan(&b); err != nil {
+		if err := fx.db.Bookkeeping(store.Inspect).QueryRow(`SELECT template FROM access_templates WHERE collation_id = $1`, id).Scan(&b); err != nil {
 			t.Fatal(err)
 		}
 		return hex.EncodeToString(b)
@@ -105,7 +106,7 @@ func TestHTTPNoImpersonationNoSelfApproval(t *testing.T) {
 	}
 	fx.login(t, victim, opClerkLookup)
 	var used int
-	if err := fx.db.SQL().QueryRow(`SELECT COUNT(*) FROM gov_access_decisions WHERE used_at <> 0`).Scan(&used); err != nil || used != 0 {
+	if err := fx.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM gov_access_decisions WHERE used_at <> 0`).Scan(&used); err != nil || used != 0 {
 		t.Errorf("decisions spent by refused acts: %d (%v)", used, err)
 	}
 }

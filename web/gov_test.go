@@ -142,7 +142,7 @@ func (fx *govFixture) postJSON(t *testing.T, c *http.Client, path, body string) 
 func (fx *govFixture) count(t *testing.T, table string) int {
 	t.Helper()
 	var n int
-	if err := fx.db.SQL().QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+	if err := fx.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -301,7 +301,7 @@ func TestGovFormActs(t *testing.T) {
 		}
 		id, _ := url.ParseQuery(strings.TrimPrefix(got.location, "/admin/gov/cases?"))
 		var n int
-		if err := fx.db.SQL().QueryRow(`SELECT COUNT(*) FROM gov_misuse_log_refs WHERE case_id = $1`, id.Get("id")).Scan(&n); err != nil || n != 2 {
+		if err := fx.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM gov_misuse_log_refs WHERE case_id = $1`, id.Get("id")).Scan(&n); err != nil || n != 2 {
 			t.Errorf("case %q: %d log references (err %v), want 2", id.Get("id"), n, err)
 		}
 	})
@@ -325,7 +325,7 @@ func TestGovAPI(t *testing.T) {
 			t.Fatalf("POST /api/gov/outsource: body %s: no id (%v)", got.body, err)
 		}
 		var title string
-		if err := fx.db.SQL().QueryRow(`SELECT title FROM gov_outsourcing WHERE id = $1`, out.ID).Scan(&title); err != nil || title != "窓口端末の更新" {
+		if err := fx.db.Bookkeeping(store.Inspect).QueryRow(`SELECT title FROM gov_outsourcing WHERE id = $1`, out.ID).Scan(&title); err != nil || title != "窓口端末の更新" {
 			t.Errorf("outsourcing %s: title %q (err %v), want 窓口端末の更新", out.ID, title, err)
 		}
 		roles := fx.get(t, gm, "/api/gov/roles")

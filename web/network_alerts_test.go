@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/jukinet/jukinet/store"
 	"strings"
 	"testing"
 
@@ -17,7 +18,7 @@ func TestNetworkStatusAlertsDeadLetters(t *testing.T) {
 	}
 	const id = "01a24c53-36a2-7c4d-b2f0-f24fba58034c"
 	now := fx.db.Now().UnixMicro()
-	if _, err := fx.db.SQL().Exec(`INSERT INTO outbox (id, kind, dest, body, created_at, state, attempts, last_error, done_at)
+	if _, err := fx.db.Bookkeeping(store.Inspect).Exec(`INSERT INTO outbox (id, kind, dest, body, created_at, state, attempts, last_error, done_at)
 		VALUES ($1, 'movein.notice', '402036', $2, $3, 'rejected', 1, 'refused: municipality.movein.notice: resident_code: no record', $4)`,
 		id, []byte(`{}`), now, now); err != nil {
 		t.Fatal(err)

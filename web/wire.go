@@ -67,7 +67,7 @@ type LogStatus struct {
 // LogStatus reads the log as a query of it (OpOplogQuery, logged).
 func (a dbAdmin) LogStatus(ctx context.Context) (LogStatus, error) {
 	var st LogStatus
-	if err := a.db.Update(ctx, store.Op{Operation: jukinet.OpOplogQuery, Detail: "verify"}, func(*store.Tx) error { return nil }); err != nil {
+	if err := a.db.View(ctx, store.Op{Operation: jukinet.OpOplogQuery, Detail: "verify"}, nil); err != nil {
 		return st, err
 	}
 	l := oplog.NewSQLLog(a.db)
@@ -97,7 +97,7 @@ func (a dbAdmin) LogStatus(ctx context.Context) (LogStatus, error) {
 
 // Prove logs the export (OpOplogProve) and builds the proof.
 func (a dbAdmin) Prove(ctx context.Context, index uint64) (oplog.Proof, error) {
-	if err := a.db.Update(ctx, store.Op{Operation: jukinet.OpOplogProve, Detail: fmt.Sprintf("prove %d", index)}, func(*store.Tx) error { return nil }); err != nil {
+	if err := a.db.View(ctx, store.Op{Operation: jukinet.OpOplogProve, Detail: fmt.Sprintf("prove %d", index)}, nil); err != nil {
 		return oplog.Proof{}, err
 	}
 	return oplog.Prove(ctx, oplog.NewSQLLog(a.db), index)
@@ -107,10 +107,11 @@ func (a dbAdmin) Analyse(ctx context.Context, from, to time.Time) (oplog.Analysi
 	return oplog.Analyse(ctx, a.db, oplog.ReportConfig{From: from, To: to})
 }
 
-// LogRefusal attempts op as a no-op through the one write path, which
-// refuses it and logs the refusal (result forbidden).
+// LogRefusal records the terminal's refusal of op: the store's refusal
+// helper authorizes op, so an actor who may not perform it is recorded as
+// forbidden.
 func (a dbAdmin) LogRefusal(ctx context.Context, op jukinet.Operation) {
-	_ = a.db.Update(ctx, store.Op{Operation: op, Detail: "refused by the terminal"}, func(*store.Tx) error { return nil })
+	_ = a.db.RecordRefusal(ctx, store.Op{Operation: op, Detail: "refused by the terminal"})
 }
 
 // NewFlows adapts a municipality's CS to the counter's inter-node screens.

@@ -108,7 +108,7 @@ func oplogCount(t *testing.T, dbPath string, operation jukinet.Operation, result
 	}
 	defer db.Close()
 	var n int
-	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = $1 AND result = $2`, string(operation), result).Scan(&n); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = $1 AND result = $2`, string(operation), result).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -161,7 +161,7 @@ func TestConsoleCannotClaimAnIdentity(t *testing.T) {
 	}
 	defer db.Close()
 	var who, purpose string
-	if err := db.SQL().QueryRow(`SELECT collation_id, purpose FROM oplog WHERE operation = $1 AND result = 'ok'`, string(jukinet.OpResidentExport)).Scan(&who, &purpose); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT collation_id, purpose FROM oplog WHERE operation = $1 AND result = 'ok'`, string(jukinet.OpResidentExport)).Scan(&who, &purpose); err != nil {
 		t.Fatal(err)
 	}
 	if who != "C-SYSADM" || purpose != "バックアップ" {

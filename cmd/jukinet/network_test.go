@@ -51,10 +51,10 @@ func TestNetworkStatusAndReceipt(t *testing.T) {
 	var id string
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		var pending int
-		if err := cs.SQL().QueryRow(`SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&pending); err != nil {
+		if err := cs.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&pending); err != nil {
 			t.Fatal(err)
 		}
-		if pending == 0 && cs.SQL().QueryRow(`SELECT id FROM outbox WHERE state = 'delivered' AND dest = '350001' ORDER BY seq LIMIT 1`).Scan(&id) == nil {
+		if pending == 0 && cs.Bookkeeping(store.Inspect).QueryRow(`SELECT id FROM outbox WHERE state = 'delivered' AND dest = '350001' ORDER BY seq LIMIT 1`).Scan(&id) == nil {
 			break
 		}
 	}
@@ -127,7 +127,7 @@ func TestNetworkStatusAlerts(t *testing.T) {
 	}
 	const id = "01a24c53-36a2-7c4d-b2f0-f24fba58034c"
 	now := db.Now().UnixMicro()
-	if _, err := db.SQL().Exec(`INSERT INTO outbox (id, kind, dest, body, created_at, state, attempts, last_error, done_at)
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`INSERT INTO outbox (id, kind, dest, body, created_at, state, attempts, last_error, done_at)
 		VALUES ($1, 'movein.notice', '352063', $2, $3, 'rejected', 1, 'refused: resident_code: no record', $4)`, id, []byte(`{}`), now, now); err != nil {
 		t.Fatal(err)
 	}

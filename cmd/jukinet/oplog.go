@@ -273,7 +273,7 @@ func runOplogProve(ctx context.Context, args []string, _ io.Reader, stdout, stde
 		return err
 	}
 	defer db.Close()
-	if err := db.Update(actx, store.Op{Operation: jukinet.OpOplogProve, Detail: fmt.Sprintf("prove %d", *index)}, func(*store.Tx) error { return nil }); err != nil {
+	if err := db.View(actx, store.Op{Operation: jukinet.OpOplogProve, Detail: fmt.Sprintf("prove %d", *index)}, nil); err != nil {
 		return err
 	}
 	p, err := oplog.Prove(ctx, oplog.NewSQLLog(db), uint64(*index))

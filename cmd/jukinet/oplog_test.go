@@ -95,8 +95,8 @@ func TestOplogCommands(t *testing.T) {
 
 	// Tamper: drop the guard, change one row.
 	db, _ = store.Open(context.Background(), store.Config{Path: dbPath, Node: "352063"})
-	db.SQL().Exec(`DROP TRIGGER oplog_no_update`)
-	if _, err := db.SQL().Exec(`UPDATE oplog SET leaf = replace(leaf, '"purpose":"case"', '"purpose":"cas2"') WHERE idx = 5`); err != nil {
+	db.Bookkeeping(store.Inspect).Exec(`DROP TRIGGER oplog_no_update`)
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = replace(leaf, '"purpose":"case"', '"purpose":"cas2"') WHERE idx = 5`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -108,10 +108,10 @@ func TestOplogCommands(t *testing.T) {
 	// Put the leaf back and move row 9 to another operator: only its
 	// collation_id column changes, which query --operator reads.
 	db, _ = store.Open(context.Background(), store.Config{Path: dbPath, Node: "352063"})
-	if _, err := db.SQL().Exec(`UPDATE oplog SET leaf = replace(leaf, '"purpose":"cas2"', '"purpose":"case"') WHERE idx = 5`); err != nil {
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = replace(leaf, '"purpose":"cas2"', '"purpose":"case"') WHERE idx = 5`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SQL().Exec(`UPDATE oplog SET collation_id = 'C2' WHERE idx = 9`); err != nil {
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET collation_id = 'C2' WHERE idx = 9`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -250,7 +250,7 @@ func TestServeTerminalNeedsTerminalCertificate(t *testing.T) {
 	}
 	defer db.Close()
 	var terminal, addr string
-	if err := db.SQL().QueryRow(`SELECT terminal, client_addr FROM oplog WHERE operation = 'access.login' ORDER BY idx DESC LIMIT 1`).Scan(&terminal, &addr); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT terminal, client_addr FROM oplog WHERE operation = 'access.login' ORDER BY idx DESC LIMIT 1`).Scan(&terminal, &addr); err != nil {
 		t.Fatal(err)
 	}
 	if terminal != "T01" || !strings.HasPrefix(addr, "127.0.0.1:") {
@@ -258,7 +258,7 @@ func TestServeTerminalNeedsTerminalCertificate(t *testing.T) {
 	}
 	// The refusal at T09 is in the log with its address too.
 	var refusals int
-	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = 'access.login_failure' AND client_addr LIKE '127.0.0.1:%'`).Scan(&refusals); err != nil || refusals != 1 {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = 'access.login_failure' AND client_addr LIKE '127.0.0.1:%'`).Scan(&refusals); err != nil || refusals != 1 {
 		t.Errorf("login failures with a client address: %d (%v), want 1 (T09's)", refusals, err)
 	}
 }

@@ -77,13 +77,13 @@ func TestOplogVerifyNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SQL().Exec(`DROP TRIGGER oplog_no_update`); err != nil {
+	if _, err := s.Bookkeeping(store.Inspect).Exec(`DROP TRIGGER oplog_no_update`); err != nil {
 		t.Fatal(err)
 	}
 	// Record 4, in its own row or inside a run (store/logrun.go).
 	var start, run int64
 	var leaves, hashes []byte
-	if err := s.SQL().QueryRow(`SELECT idx, run, leaf, leaf_hash FROM oplog WHERE idx <= 4 ORDER BY idx DESC LIMIT 1`).Scan(&start, &run, &leaves, &hashes); err != nil {
+	if err := s.Bookkeeping(store.Inspect).QueryRow(`SELECT idx, run, leaf, leaf_hash FROM oplog WHERE idx <= 4 ORDER BY idx DESC LIMIT 1`).Scan(&start, &run, &leaves, &hashes); err != nil {
 		t.Fatal(err)
 	}
 	var recs []store.LogRecord
@@ -108,7 +108,7 @@ func TestOplogVerifyNetwork(t *testing.T) {
 	if run > 1 {
 		changed = store.EncodeRun(recs)
 	}
-	if _, err := s.SQL().Exec(`UPDATE oplog SET leaf = $1 WHERE idx = $2`, changed, start); err != nil {
+	if _, err := s.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1 WHERE idx = $2`, changed, start); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

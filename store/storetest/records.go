@@ -12,7 +12,7 @@ import (
 // not nil, keeps only the records it accepts.
 func Records(t testing.TB, db *store.DB, filter func(store.LogRecord) bool) []store.LogRecord {
 	t.Helper()
-	rows, err := db.SQL().Query(`SELECT idx, run, leaf, leaf_hash FROM oplog ORDER BY idx`)
+	rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT idx, run, leaf, leaf_hash FROM oplog ORDER BY idx`)
 	if err != nil {
 		t.Fatal(err)
 	}

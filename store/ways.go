@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/jukinet/jukinet"
+)
+
+// The three ways into a node's database (docs/design.md "Three ways in"):
+//
+//  1. Update: an operation — its state, its outgoing messages and its
+//     operation-log records in one transaction, authorized (DESIGN.md §1.1).
+//  2. View: an audited read — authorized like Update, and the persons it
+//     shows are recorded (tx.Shown, tx.Person) in the operation log
+//     (住民基本台帳法30条の29: the record of who read whose data). A
+//     refusal is recorded by RecordRefusal.
+//  3. Bookkeeping: derived or bookkeeping data outside any operation
+//     (checkpoints, witness state, session touch, node metadata, delivery
+//     state) and reads of rows that hold no resident's data. Every use
+//     names a Purpose, and the purposes, with the reason each may bypass
+//     Update, are listed in one place: bookkeepingReasons below.
+
+// View is the audited read: it authorizes op for the actor in ctx as Update
+// does, runs fn, whose reads record each person shown (tx.Shown or
+// tx.Person), and appends the log records. fn may be nil when the read the
+// record stands for runs beside it (a batch read on its own connections, a
+// proof built from the log): the record is then the access itself. A View
+// sends no message: one queued is an internal error and nothing is written.
+func (db *DB) View(ctx context.Context, op Op, fn func(tx *Tx) error) error {
+	return db.Update(ctx, op, func(tx *Tx) error {
+		if fn != nil {
+			if err := fn(tx); err != nil {
+				return err
+			}
+		}
+		if len(tx.msgs) > 0 {
+			return jukinet.E(string(op.Operation), jukinet.KindInternal, "a read queued a message: use Update")
+		}
+		return nil
+	})
+}
+
+// RecordRefusal records that op was refused (or, for an operation that
+// names a refusal, such as OpGovRefused, that the refusal happened): the
+// one helper for refusals a caller decides itself (DESIGN.md §1.3:
+// refusals are evidence too). It authorizes op as Update does, so an
+// actor who may not perform op is recorded as forbidden; nothing but the
+// log record is written.
+func (db *DB) RecordRefusal(ctx context.Context, op Op) error {
+	return db.Update(ctx, op, func(*Tx) error { return nil })
+}
+
+// Purpose is why a caller uses the Bookkeeping path; only the purposes
+// declared here exist.
+type Purpose struct{ name string }
+
+// The purposes of the Bookkeeping path; each one's reason is in
+// bookkeepingReasons.
+var (
+	Checkpoints = Purpose{"checkpoints"}
+	Witness     = Purpose{"witness"}
+	Sessions    = Purpose{"sessions"}
+	NodeMeta    = Purpose{"node-meta"}
+	Delivery    = Purpose{"delivery"}
+	LogRead     = Purpose{"log-read"}
+	BatchRead   = Purpose{"batch-read"}
+	Status      = Purpose{"status"}
+	Inspect     = Purpose{"inspect"}
+)
+
+// bookkeepingReasons is the one list of the exceptions to Update and View:
+// what each purpose covers and why it needs no operation of its own.
+var bookkeepingReasons = map[Purpose]string{
+	Checkpoints: "the log's tree nodes, checkpoints, cosignatures, seals and purge markers (oplog_node, oplog_checkpoint, oplog_seal, oplog_purge*): " +
+		"derived from the records Update appended and verified against them; logging them would log the log",
+	Witness: "witness_state: the largest checkpoint a witness has seen of each log, its own memory, not a node's business state",
+	Sessions: "access_sessions and the login checks: a session's last_seen moves on every request and the login steps read " +
+		"staff records; the login itself and each refusal are logged by Update and RecordRefusal",
+	NodeMeta: "node_meta: the node's own keys and markers, created once, no personal data",
+	Delivery: "the outbox's and inbox's delivery state (sending, receipts, parked messages): rows Update queued, moved on by the " +
+		"sender and receiver, whose business effects run in Update",
+	LogRead: "reading the operation log for verification, queries, reports and proofs, whose access is itself recorded with View " +
+		"by the caller",
+	BatchRead: "a batch read on several connections at once, recorded by the View that runs beside it (node.runtimeLookup)",
+	Status: "reads of rows that hold no resident's data: counts, status pages, health checks and staff records (gov_*, access_*), " +
+		"whose pages are authorized by their route's operation",
+	Inspect: "tests, the demo and the load generator inspect rows to wait for and report what happened; never a deployed node's path",
+}
+
+// Bookkeeping is the third way in: the handle for derived or bookkeeping
+// data and for reads of rows without residents' data, used for purpose p,
+// one of those in bookkeepingReasons. It is not a way to change business
+// state or to read a person: those are Update and View.
+func (db *DB) Bookkeeping(p Purpose) *sql.DB {
+	if _, ok := bookkeepingReasons[p]; !ok {
+		panic("store: undeclared bookkeeping purpose " + p.name)
+	}
+	return db.sql
+}

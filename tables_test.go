@@ -16,7 +16,7 @@ import (
 
 // tableOwners is the one map of which package owns which table: the owner
 // holds all SQL that touches the table, and every other package calls the
-// owner's Go API (DESIGN.md §1.1: one owner per concern). A table is matched
+// owner's Go API (docs/design.md §2 and §8). A table is matched
 // by its exact name, else by the longest prefix ending in "_".
 var tableOwners = map[string]string{
 	"access_":                  "access",     // operators, sessions, terminals, console tokens (G13)

@@ -7,7 +7,7 @@ import (
 	"github.com/jukinet/jukinet"
 )
 
-// rowQuery runs a one-row query (db.SQL().QueryRowContext or tx.QueryRow).
+// rowQuery runs a one-row query (db.Bookkeeping(store.LogRead).QueryRowContext or tx.QueryRow).
 type rowQuery func(query string, args ...any) *sql.Row
 
 // firstIndexAt is the first index whose record time is ≥ micros, or the

@@ -1,8 +1,19 @@
 // Package store opens a node's database — SQLite (modernc.org/sqlite, the
 // embedded default) or PostgreSQL (pgx) — applies its migrations and provides
-// the one write path: DB.Update runs a business change, its outgoing messages
-// (transactional outbox) and its operation-log records in one transaction
-// (docs/design.md §1.1). Nothing else in jukinet changes state.
+// the three ways in (ways.go), the only handles to the database:
+//
+//   - DB.Update, the one write path for business state: a change, its
+//     outgoing messages (transactional outbox) and its operation-log records
+//     in one transaction, authorized (docs/design.md §1.1);
+//   - DB.View, the audited read: authorized, and the persons it shows are
+//     recorded; DB.RecordRefusal records a refusal the caller decided;
+//   - DB.Bookkeeping, for derived or bookkeeping data and reads of rows
+//     without residents' data, each use naming a Purpose whose reason is
+//     listed in ways.go.
+//
+// Nothing else in jukinet changes business state: the handle itself is not
+// exported, and each table's SQL lives in the package that owns it (the
+// root package's TestOneOwnerPerTable).
 package store
 
 import (

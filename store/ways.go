@@ -10,7 +10,7 @@ import (
 // The three ways into a node's database (docs/design.md "Three ways in"):
 //
 //  1. Update: an operation — its state, its outgoing messages and its
-//     operation-log records in one transaction, authorized (DESIGN.md §1.1).
+//     operation-log records in one transaction, authorized (docs/design.md §1.1).
 //  2. View: an audited read — authorized like Update, and the persons it
 //     shows are recorded (tx.Shown, tx.Person) in the operation log
 //     (住民基本台帳法30条の29: the record of who read whose data). A
@@ -43,7 +43,7 @@ func (db *DB) View(ctx context.Context, op Op, fn func(tx *Tx) error) error {
 
 // RecordRefusal records that op was refused (or, for an operation that
 // names a refusal, such as OpGovRefused, that the refusal happened): the
-// one helper for refusals a caller decides itself (DESIGN.md §1.3:
+// one helper for refusals a caller decides itself (docs/design.md §1.3:
 // refusals are evidence too). It authorizes op as Update does, so an
 // actor who may not perform op is recorded as forbidden; nothing but the
 // log record is written.

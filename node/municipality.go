@@ -130,8 +130,13 @@ func (m *Municipality) DomicileMunicipality(domicile string) jukinet.LGCode {
 	return m.cfg.DomicileCodes[best]
 }
 
-// onEvent queues the flows a register event causes, inside its transaction.
+// onEvent queues every message a register event causes, inside its
+// transaction — the identity notice (法30条の6) first, then the flows — so
+// that an event's outgoing messages are queued in this one place.
 func (m *Municipality) onEvent(tx *store.Tx, ev register.Event) error {
+	if err := m.reg.QueueNotice(tx, ev); err != nil {
+		return err
+	}
 	r := &ev.Resident
 	switch ev.Change.Reason {
 	case jukinet.ReasonMoveInDomestic:

@@ -270,7 +270,8 @@ func (g *Register) importBatch(tx *store.Tx, rows []ImportRow) (int, error) {
 			return 0, jukinet.E("import", jukinet.KindInternal, err)
 		}
 		histArgs = append(histArgs, string(r.ResidentCode), 1, int(info.Change.Reason), info.Change.Date.String(), string(body), now)
-		tx.Send(store.Message{Kind: KindIdentityNotify, To: g.cfg.Prefecture, OrderingKey: info.OrderingKey(), Version: 1, Body: body})
+		info.Version = 1
+		g.sendNotice(tx, info, body)
 	}
 	if err := tx.InsertRowsSharing("households", []string{"id", "head_code", "address_lg", "address_text", "created_at"}, nil, hhArgs, ""); err != nil {
 		return 0, err

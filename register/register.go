@@ -16,12 +16,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/governance"
+	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/store"
 )
-
-// KindIdentityNotify is the message kind of the identity-information notice
-// (本人確認情報通知, CS → prefecture).
-const KindIdentityNotify = "identity.notify"
 
 // Status of a resident record.
 type Status string
@@ -110,6 +107,32 @@ type Event struct {
 	Resident  Resident
 	Change    jukinet.ChangeInfo
 	Previous  *Resident // the record before the change, when there was one
+	// Notice is the identity notice the event produces (法30条の6), recorded
+	// in identity_history; nil when the event changes no 本人確認情報.
+	Notice *IdentityNotice
+}
+
+// IdentityNotice is an event's 本人確認情報通知 to the prefecture (法30条の6):
+// the information and its JSON, as kept in identity_history.
+type IdentityNotice struct {
+	Info jukinet.IdentityInfo
+	Body []byte
+}
+
+// QueueNotice queues the event's identity notice, if any, to the
+// prefecture. It is the OnEvent of a register without one, and the node's
+// OnEvent calls it first, so that every message of an event is queued in
+// the one hook.
+func (g *Register) QueueNotice(tx *store.Tx, ev Event) error {
+	if ev.Notice != nil {
+		g.sendNotice(tx, ev.Notice.Info, ev.Notice.Body)
+	}
+	return nil
+}
+
+// sendNotice queues an identity notice to the prefecture.
+func (g *Register) sendNotice(tx *store.Tx, info jukinet.IdentityInfo, body []byte) {
+	tx.Send(store.Message{Kind: network.KindIdentityNotify.String(), To: g.cfg.Prefecture, OrderingKey: info.OrderingKey(), Version: info.Version, Body: body})
 }
 
 // Config configures a Register.
@@ -125,9 +148,10 @@ type Config struct {
 	// Codes hands out new resident codes (the node's pool); nil refuses
 	// every event that needs a new code.
 	Codes CodeSource
-	// OnEvent runs inside the event's transaction after the identity notice
-	// is queued; the node package uses it to add the other flows (転入通知,
-	// 附票, 転出証明書情報). An error aborts the whole event.
+	// OnEvent queues the event's outgoing messages, inside its transaction:
+	// the node package's queues the identity notice (QueueNotice) and the
+	// other flows (転入通知, 附票, 転出証明書情報). nil: QueueNotice. An
+	// error aborts the whole event.
 	OnEvent func(tx *store.Tx, ev Event) error
 }
 
@@ -318,18 +342,18 @@ func (g *Register) record(tx *store.Tx, op jukinet.Operation, r *Resident, prev 
 	if err != nil {
 		return jukinet.E(string(op), err)
 	}
+	var notice *IdentityNotice
 	if identityChanged(prev, r) {
-		if err := g.notifyIdentity(tx, op, r, change); err != nil {
+		if notice, err = g.notifyIdentity(tx, op, r, change); err != nil {
 			return err
 		}
 	}
 	tx.SetSubject(string(r.ResidentCode))
-	if g.cfg.OnEvent != nil {
-		if err := g.cfg.OnEvent(tx, Event{Operation: op, Resident: *r, Change: change, Previous: prev}); err != nil {
-			return err
-		}
+	onEvent := g.cfg.OnEvent
+	if onEvent == nil {
+		onEvent = g.QueueNotice
 	}
-	return nil
+	return onEvent(tx, Event{Operation: op, Resident: *r, Change: change, Previous: prev, Notice: notice})
 }
 
 // identityChanged reports whether an event changes 本人確認情報 (法30条の6,
@@ -347,31 +371,30 @@ func identityChanged(prev, r *Resident) bool {
 }
 
 // notifyIdentity records the identity information of r in identity_history
-// and queues its notice to the prefecture, numbered by the person's notice
+// and returns its notice to the prefecture, numbered by the person's notice
 // counter (identity_versions), which receivers order by.
-func (g *Register) notifyIdentity(tx *store.Tx, op jukinet.Operation, r *Resident, change jukinet.ChangeInfo) error {
+func (g *Register) notifyIdentity(tx *store.Tx, op jukinet.Operation, r *Resident, change jukinet.ChangeInfo) (*IdentityNotice, error) {
 	var v int64
 	err := tx.QueryRow(`INSERT INTO identity_versions (resident_code, version) VALUES ($1, 1)
  ON CONFLICT (resident_code) DO UPDATE SET version = identity_versions.version + 1 RETURNING version`, string(r.ResidentCode)).Scan(&v)
 	if err != nil {
-		return jukinet.E(string(op), jukinet.KindInternal, err)
+		return nil, jukinet.E(string(op), jukinet.KindInternal, err)
 	}
 	info := r.Identity(change)
 	info.Municipality = g.cfg.Municipality
 	info.Version = uint64(v)
 	if err := info.Validate(); err != nil {
-		return jukinet.E(string(op), err)
+		return nil, jukinet.E(string(op), err)
 	}
 	body, err := json.Marshal(info)
 	if err != nil {
-		return jukinet.E(string(op), jukinet.KindInternal, err)
+		return nil, jukinet.E(string(op), jukinet.KindInternal, err)
 	}
 	if _, err := tx.Exec(`INSERT INTO identity_history (resident_code, version, reason, change_date, info, recorded_at) VALUES ($1,$2,$3,$4,$5,$6)`,
 		string(r.ResidentCode), v, int(change.Reason), change.Date.String(), string(body), tx.NowMicro()); err != nil {
-		return jukinet.E(string(op), jukinet.KindInternal, err)
+		return nil, jukinet.E(string(op), jukinet.KindInternal, err)
 	}
-	tx.Send(store.Message{Kind: KindIdentityNotify, To: g.cfg.Prefecture, OrderingKey: info.OrderingKey(), Version: info.Version, Body: body})
-	return nil
+	return &IdentityNotice{Info: info, Body: body}, nil
 }
 
 // checkAddress refuses an address outside the municipality: a 転入 or 転居

@@ -268,6 +268,7 @@ var japaneseRules = func() []japaneseRule {
 		{`is not handled by this server yet$|is not relayed$`, "このサーバでは扱わない種類のメッセージです。"},
 		{`(sent|reported|requested|relayed) by |^(response|grant) for \S+ from |the notice comes from|^the request went to|is not this municipality$|does not belong to prefecture|^addressed to`, "送信元または宛先が一致しません（ネットワーク上のメッセージの誤り）。"},
 		{`^no witness for node`, "このノードの証人がネットワーク記述にありません。"},
+		{`^cannot build an envelope$`, "送信するメッセージの封筒を作れません。"},
 		{`^cannot re-encode the envelope`, "メッセージを中継用に作り直せません。"},
 		{`not a node ID|is not in the network description|the description lists no nodes`, "ネットワーク記述にないノードです。"},
 
@@ -385,3 +386,125 @@ var japaneseRules = func() []japaneseRule {
 	}
 	return out
 }()
+
+// kindTitle is the heading of an error page (エラー画面の見出し) for each
+// kind: the terminal never shows an HTTP status text such as "Conflict".
+var kindTitle = map[Kind]string{
+	KindOther:        "内部エラー",
+	KindInvalid:      "入力に誤りがあります",
+	KindNotFound:     "見つかりません",
+	KindConflict:     "競合",
+	KindUnauthorized: "認証が必要です",
+	KindForbidden:    "権限がありません",
+	KindInternal:     "内部エラー",
+	KindUnavailable:  "接続できません",
+	KindTooLarge:     "大きすぎます",
+	KindRateLimited:  "要求が多すぎます",
+	KindLocked:       "ロックされています",
+	KindExpired:      "期限切れ",
+}
+
+// JapaneseTitle is the heading of the error page that shows err; nil gives "".
+func JapaneseTitle(err error) string {
+	if err == nil {
+		return ""
+	}
+	return KindTitle(ErrorKind(err))
+}
+
+// KindTitle is the heading of an error page of kind k; an unknown kind is an
+// internal error.
+func KindTitle(k Kind) string {
+	if t, ok := kindTitle[k]; ok {
+		return t
+	}
+	return kindTitle[KindInternal]
+}
+
+// codeJapanese names in Japanese the reason codes and states that other
+// packages record by English name and that screens show: the receipt
+// reasons of the network (network.Reason.String), the refusal reasons of
+// the network listener's handshake, the states of the outbox, and the
+// statuses of the compliance report (governance.Status). The packages own
+// the codes; this is the one table of their Japanese names.
+var codeJapanese = map[string]string{
+	// Receipt reasons (network.Reason).
+	"none":            "受理",
+	"malformed":       "形式の誤り",
+	"too_large":       "大きすぎる",
+	"bad_signature":   "署名が正しくない",
+	"bad_proof":       "包含証明が正しくない",
+	"unknown_signer":  "署名者が不明",
+	"forbidden_kind":  "この送信元からは受け付けない種別",
+	"from_mismatch":   "送信元が証明書と一致しない",
+	"wrong_recipient": "宛先がこのノードではない",
+	"relay_mismatch":  "中継の誤り",
+	"invalid_body":    "本文が種別の規則に合わない",
+	"stale_version":   "古い版",
+	"rate_limited":    "要求が多すぎる",
+	"internal":        "受信側の内部エラー",
+	"unauthorized":    "証明書による識別ができない",
+	"refused":         "受信側の記録により拒否",
+	// Handshake refusals of the network listener.
+	"tls_unknown_authority": "別の認証局の証明書",
+	"tls_no_certificate":    "クライアント証明書がない",
+	"tls_bad_certificate":   "証明書が無効（失効・期限切れ・ノード以外）",
+	"tls_handshake":         "TLS の接続確立に失敗",
+	"revoked":               "失効した証明書",
+	// Outbox states.
+	"pending":   "送信待ち",
+	"delivered": "配達済み",
+	"rejected":  "拒否された",
+	"parked":    "順序待ち",
+	// Operator statuses (access.Status).
+	"active":      "在職",
+	"retired":     "退職",
+	"transferred": "異動",
+	// Compliance statuses (governance.Status).
+	"met":              "充足",
+	"evidence-missing": "根拠なし",
+	"overdue":          "期限超過",
+	"not-checked":      "未確認",
+}
+
+// CodeJapanese is the Japanese name of a reason code, state or status that
+// a screen shows (codeJapanese), and whether the table has it; an unknown
+// code is returned as it is.
+func CodeJapanese(code string) (string, bool) {
+	if ja, ok := codeJapanese[code]; ok {
+		return ja, true
+	}
+	return code, false
+}
+
+// JapaneseReasonText renders a recorded "reason: detail" text (the last
+// error of an outbox message) for a screen: the reason by its Japanese
+// name, the detail translated when its rule is known.
+func JapaneseReasonText(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	code, detail, _ := strings.Cut(s, ":")
+	ja, ok := CodeJapanese(strings.TrimSpace(code))
+	if !ok {
+		if t, ok := translateRule(s, 0); ok {
+			return t
+		}
+		return s
+	}
+	detail = strings.TrimSpace(detail)
+	if detail == "" {
+		return ja
+	}
+	// The detail is "op: field: rule" as the receiver wrote it: the rule
+	// is what a known translation needs.
+	for rest := detail; rest != ""; {
+		if t, ok := translateRule(rest, 0); ok {
+			detail = t
+			break
+		}
+		_, rest, _ = strings.Cut(rest, ": ")
+	}
+	return ja + "（" + detail + "）"
+}

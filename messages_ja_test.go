@@ -142,3 +142,39 @@ func FuzzJapaneseMessage(f *testing.F) {
 		}
 	})
 }
+
+// TestEveryKindHasJapanese: each error kind has a Japanese page title and
+// sentence, and neither is an HTTP status text.
+func TestEveryKindHasJapanese(t *testing.T) {
+	for k := range kindNames {
+		kind := Kind(k)
+		title, msg := KindTitle(kind), JapaneseMessage(E("x", kind))
+		if _, ok := kindTitle[kind]; !ok || !isJapaneseText(title) {
+			t.Errorf("%s: title %q, want a Japanese title in the table", kind, title)
+		}
+		if !isJapaneseText(strings.TrimSuffix(msg, "。")) && !strings.ContainsRune(msg, '。') {
+			t.Errorf("%s: message %q, want Japanese", kind, msg)
+		}
+		if got := JapaneseTitle(E("x", kind)); got != title {
+			t.Errorf("%s: JapaneseTitle %q, want %q", kind, got, title)
+		}
+	}
+	if JapaneseTitle(nil) != "" {
+		t.Errorf("JapaneseTitle(nil) is not empty")
+	}
+}
+
+func TestJapaneseReasonText(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                    "",
+		"refused":                             "受信側の記録により拒否",
+		"malformed: cannot build an envelope": "形式の誤り（送信するメッセージの封筒を作れません。）",
+		"refused: no resident with this resident code":                              "受信側の記録により拒否（この住民票コードの住民はいません。）",
+		"refused: register.Get: resident_code: no resident with this resident code": "受信側の記録により拒否（この住民票コードの住民はいません。）",
+		"connection refused by peer":                                                "connection refused by peer",
+	} {
+		if got := JapaneseReasonText(in); got != want {
+			t.Errorf("JapaneseReasonText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

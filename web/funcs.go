@@ -71,6 +71,10 @@ var funcs = template.FuncMap{
 		return t.In(jukinet.JST).Format(time.RFC3339)
 	},
 	"sex": func(s jukinet.Sex) string { return s.Japanese() },
+	// code and reasonText show recorded reason codes and states in Japanese
+	// (the one table is jukinet.CodeJapanese).
+	"code":       func(c string) string { ja, _ := jukinet.CodeJapanese(c); return ja },
+	"reasonText": jukinet.JapaneseReasonText,
 	"authority": func(a jukinet.Authority) string {
 		return a.Japanese()
 	},

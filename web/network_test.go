@@ -11,7 +11,7 @@ import (
 )
 
 // The network-status screen shows the listener's refusals by peer and
-// reason, as written by the node's RefusalLog.
+// reason (in Japanese), as written by the node's RefusalLog.
 func TestNetworkScreenShowsRefusals(t *testing.T) {
 	fx := newFixture(t, 0)
 	l := network.NewRefusalLog(fx.db, nil, nil)
@@ -31,7 +31,7 @@ func TestNetworkScreenShowsRefusals(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("GET /admin/network: %d %s", w.Code, body)
 	}
-	for _, want := range []string{"<td>CN=rogue at 192.0.2.9</td><td>tls_unknown_authority</td><td>3</td>", "<td>352012</td><td>forbidden_kind</td><td>1</td>"} {
+	for _, want := range []string{"<td>CN=rogue at 192.0.2.9</td><td>別の認証局の証明書</td><td>3</td>", "<td>352012</td><td>この送信元からは受け付けない種別</td><td>1</td>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the network screen lacks %q", want)
 		}

@@ -238,7 +238,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	actor, _ := jukinet.ActorFrom(r.Context())
 	w.WriteHeader(status)
-	s.renderPage(w, r, "error", actor, errorPage{Title: http.StatusText(status), Message: jukinet.JapaneseMessage(err)})
+	s.renderPage(w, r, "error", actor, errorPage{Title: jukinet.JapaneseTitle(err), Message: jukinet.JapaneseMessage(err)})
 }
 
 // statusOf maps an error kind to its HTTP status.
@@ -290,7 +290,8 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, name string, dat
 func (s *server) renderPage(w http.ResponseWriter, r *http.Request, name string, actor jukinet.Actor, data any) {
 	t := s.pages[name]
 	if t == nil {
-		http.Error(w, "template "+name+" missing", http.StatusInternalServerError)
+		s.cfg.Logf("web: template %s missing", name)
+		http.Error(w, "画面を表示できません", http.StatusInternalServerError)
 		return
 	}
 	var buf bytes.Buffer

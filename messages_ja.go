@@ -257,6 +257,7 @@ var japaneseRules = func() []japaneseRule {
 		{`^(required|only) when found$`, "応答の形式が正しくありません。"},
 		{`^one of (.+)$`, "次のいずれかを指定してください: ${1}"},
 		{`^32 lowercase hex digits$|^32 letters or digits$|^a UUID$|^a 16-byte salt|message ID must be a UUIDv7`, "形式が正しくありません。"},
+		{`^must not be negative$`, "0以上の数を指定してください。"},
 		{`^\d+ to \d+$|^1 to \d+ (resident )?codes$|^at most \d+$`, "値が範囲外です。"},
 		{`^exactly one of cosigned and refusal is required$`, "連署と拒否のどちらか一方を指定してください。"},
 		{`^unknown refusal reason`, "拒否の理由が正しくありません。"},

@@ -49,13 +49,86 @@ type Query struct {
 	BirthDate      jukinet.Date `json:"birth_date,omitempty"`
 	Address        string       `json:"address,omitempty"` // substring
 	IncludeRemoved bool         `json:"include_removed,omitempty"`
-	Limit          int          `json:"limit,omitempty"` // default 50, at most 500
+	Limit          int          `json:"limit,omitempty"`  // default 50, at most 500
+	Offset         int          `json:"offset,omitempty"` // matches to skip (a later page)
 }
+
+// SearchPage is one page of a search's results.
+type SearchPage struct {
+	Residents []Resident `json:"residents"`
+	Total     int        `json:"total"`  // every match, on all pages
+	Offset    int        `json:"offset"` // matches before this page
+}
+
+// Cut reports whether matches exist beyond this page's (before or after).
+func (p SearchPage) Cut() bool { return p.Offset > 0 || p.Offset+len(p.Residents) < p.Total }
 
 // Search finds residents. A search shows personal data, so it is logged with
 // its purpose. Errors: KindInvalid when no criterion is given.
 func (g *Register) Search(ctx context.Context, q Query, purpose string) ([]Resident, error) {
-	const op = "register.Search"
+	p, err := g.SearchPage(ctx, q, purpose)
+	return p.Residents, err
+}
+
+// SearchPage is Search with the count of all matches: the page starts at
+// q.Offset and holds at most q.Limit residents, in a fixed order (ふりがな,
+// birth date, record), so consecutive pages are disjoint and cover every
+// match. Only the residents on the page are shown, and so recorded (G11.2).
+func (g *Register) SearchPage(ctx context.Context, q Query, purpose string) (SearchPage, error) {
+	const op = "register.SearchPage"
+	where, args, err := searchWhere(op, q)
+	if err != nil {
+		return SearchPage{}, err
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 500)
+	if q.Offset < 0 {
+		return SearchPage{}, jukinet.Errorf(op, jukinet.KindInvalid, "offset", "must not be negative")
+	}
+	out := SearchPage{Offset: q.Offset}
+	err = g.db.Update(ctx, store.Op{Operation: jukinet.OpResidentSearch, Purpose: purpose}, func(tx *store.Tx) error {
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM residents WHERE `+where, args...).Scan(&out.Total); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		rows, err := tx.Query(`SELECT `+residentColumns+` FROM residents WHERE `+where+
+			` ORDER BY kana_key, birth_date, record_id LIMIT `+strconv.Itoa(limit)+` OFFSET `+strconv.Itoa(q.Offset), args...)
+		if err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanResident(rows)
+			if err != nil {
+				return jukinet.E(op, jukinet.KindInternal, err)
+			}
+			out.Residents = append(out.Residents, *r)
+		}
+		if err := rows.Err(); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		detail := "results: " + strconv.Itoa(len(out.Residents))
+		if out.Cut() {
+			detail += " of " + strconv.Itoa(out.Total) + " from " + strconv.Itoa(out.Offset+1)
+		}
+		tx.SetDetail(detail)
+		// Each person the results show is a record (G11.2): the resident's
+		// history shows the search, the misuse analysis sees browsing.
+		for _, r := range out.Residents {
+			tx.Shown(string(r.ResidentCode), itemsSearch, false)
+		}
+		return g.markSupported(tx, out.Residents)
+	})
+	if err != nil {
+		return SearchPage{}, err
+	}
+	return out, nil
+}
+
+// searchWhere is the condition of q and its arguments.
+func searchWhere(op string, q Query) (string, []any, error) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -75,43 +148,12 @@ func (g *Register) Search(ctx context.Context, q Query, purpose string) ([]Resid
 		add("address_key LIKE ?", "%"+escapeLike(k)+"%")
 	}
 	if len(where) == 0 {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "query", "give at least one of kana, kanji, birth date or address")
+		return "", nil, jukinet.Errorf(op, jukinet.KindInvalid, "query", "give at least one of kana, kanji, birth date or address")
 	}
 	if !q.IncludeRemoved {
 		where = append(where, "status = 'current'")
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 500)
-	var out []Resident
-	err := g.db.Update(ctx, store.Op{Operation: jukinet.OpResidentSearch, Purpose: purpose}, func(tx *store.Tx) error {
-		rows, err := tx.Query(`SELECT `+residentColumns+` FROM residents WHERE `+strings.Join(where, " AND ")+
-			` ORDER BY kana_key, birth_date LIMIT `+strconv.Itoa(limit), args...)
-		if err != nil {
-			return jukinet.E(op, jukinet.KindInternal, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanResident(rows)
-			if err != nil {
-				return jukinet.E(op, jukinet.KindInternal, err)
-			}
-			out = append(out, *r)
-		}
-		if err := rows.Err(); err != nil {
-			return jukinet.E(op, jukinet.KindInternal, err)
-		}
-		tx.SetDetail("results: " + strconv.Itoa(len(out)))
-		// Each person the results show is a record (G11.2): the resident's
-		// history shows the search, the misuse analysis sees browsing.
-		for _, r := range out {
-			tx.Shown(string(r.ResidentCode), itemsSearch, false)
-		}
-		return g.markSupported(tx, out)
-	})
-	return out, err
+	return strings.Join(where, " AND "), args, nil
 }
 
 // HouseholdOf returns a household with its current members (logged as a read).

@@ -39,7 +39,7 @@ func TestEveryPersonShownIsRecorded(t *testing.T) {
 				t.Errorf("the search's rows: %d (longest run %d), want 2 (its record and a run of 50)", rowsAfter, runLen)
 			}
 			recs := storetest.Records(t, f.db, nil)[before:]
-			if len(recs) != 51 || recs[0].Detail != "results: 50" {
+			if len(recs) != 51 || recs[0].Detail != "results: 50 of 120 from 1" {
 				t.Fatalf("the search's records: %d, first %+v", len(recs), recs[0])
 			}
 			for i, r := range got {

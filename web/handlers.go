@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -122,8 +123,44 @@ type searchData struct {
 	Results  []register.Resident
 	Errors   fieldErrors
 	Message  string
+	Page     register.SearchPage
+	Prev     string // the link to the previous page, if any
+	Next     string // the link to the next page, if any
 }
 
+// searchPageSize is how many persons one page of results shows.
+const searchPageSize = 50
+
+// First and Last number the persons on the page (1-based) for the notice.
+func (d searchData) First() int { return d.Page.Offset + 1 }
+func (d searchData) Last() int  { return d.Page.Offset + len(d.Page.Residents) }
+
+// pageLink is the search's URL at page n (1-based).
+func pageLink(q url.Values, n int) string {
+	v := url.Values{}
+	for k, vs := range q {
+		v[k] = vs
+	}
+	v.Set("page", strconv.Itoa(n))
+	return "/residents?" + v.Encode()
+}
+
+// searchPageOf reads the page number of a search (1 when not given).
+func searchPageOf(q url.Values) (int, error) {
+	p := strings.TrimSpace(q.Get("page"))
+	if p == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 100000 {
+		return 0, jukinet.E("web.search", jukinet.KindInvalid, jukinet.Field("page"), "ページの指定が正しくありません")
+	}
+	return n, nil
+}
+
+// search finds residents a page at a time. When the matches are more than a
+// page, the page says so and links to the next and previous pages; each
+// page shown is recorded with its persons (G11.2), as any search.
 func (s *server) search(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Counter == nil {
 		return errUnavailable
@@ -131,15 +168,21 @@ func (s *server) search(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	d := searchData{Query: q}
 	rq := register.Query{Kana: strings.TrimSpace(q.Get("kana")), Kanji: strings.TrimSpace(q.Get("kanji")),
-		Address: strings.TrimSpace(q.Get("address")), IncludeRemoved: q.Get("include_removed") == "on"}
-	if b := strings.TrimSpace(q.Get("birth_date")); b != "" {
-		bd, err := jukinet.ParseDate("birth_date", b)
-		if err != nil {
-			d.Errors, _, _ = formError(err)
-			w.WriteHeader(http.StatusUnprocessableEntity)
-			return s.render(w, r, "search", d)
+		Address: strings.TrimSpace(q.Get("address")), IncludeRemoved: q.Get("include_removed") == "on", Limit: searchPageSize}
+	page, err := searchPageOf(q)
+	if err == nil {
+		rq.Offset = (page - 1) * searchPageSize
+		if b := strings.TrimSpace(q.Get("birth_date")); b != "" {
+			rq.BirthDate, err = jukinet.ParseDate("birth_date", b)
 		}
-		rq.BirthDate = bd
+	}
+	if err != nil {
+		d.Errors, d.Message, _ = formError(err)
+		if msg, ok := d.Errors["page"]; ok {
+			d.Errors, d.Message = nil, msg // no input of its own: above the form
+		}
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		return s.render(w, r, "search", d)
 	}
 	if rq.Kana == "" && rq.Kanji == "" && rq.Address == "" && rq.BirthDate.IsZero() {
 		if len(q) > 0 {
@@ -147,7 +190,7 @@ func (s *server) search(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.render(w, r, "search", d)
 	}
-	res, err := s.cfg.Counter.Search(r.Context(), rq, "窓口検索")
+	res, err := s.cfg.Counter.SearchPage(r.Context(), rq, "窓口検索")
 	if err != nil {
 		if fe, msg, ok := formError(err); ok {
 			d.Errors, d.Message = fe, msg
@@ -156,7 +199,16 @@ func (s *server) search(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	d.Searched, d.Results = true, res
+	d.Searched, d.Results, d.Page = true, res.Residents, res
+	if len(res.Residents) == 0 && res.Total > 0 {
+		d.Message = fmt.Sprintf("該当 %d 件。このページには結果がありません。", res.Total)
+	}
+	if page > 1 {
+		d.Prev = pageLink(q, page-1)
+	}
+	if d.Last() < res.Total {
+		d.Next = pageLink(q, page+1)
+	}
 	return s.render(w, r, "search", d)
 }
 

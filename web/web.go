@@ -63,6 +63,7 @@ type Counter interface {
 	SetSupportMeasure(ctx context.Context, in register.SupportMeasureInput) (*register.SupportMeasure, error)
 	LiftSupportMeasure(ctx context.Context, code jukinet.ResidentCode, reason string) error
 	MoveInNoticesOverdue(ctx context.Context, asOf jukinet.Date, purpose string) ([]register.Resident, error)
+	SearchPage(ctx context.Context, q register.Query, purpose string) (register.SearchPage, error)
 }
 
 // Flows are the counter's inter-node work at a municipality's CS: 特例転入

@@ -67,6 +67,46 @@ type MeetingRecord struct {
 	ItemIDs []string `json:"item_ids"`
 }
 
+// validate finds every rule the meeting's input breaks, so a form shows
+// them all at once (jukinet.FieldErrors).
+func (in Meeting) validate(op jukinet.Operation) error {
+	var fe jukinet.FieldErrors
+	fe.Add(requiredDate(op, "held_on", in.HeldOn))
+	fe.Add(required(op, "title", in.Title))
+	if len(in.Items) == 0 {
+		fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, "items", "a meeting needs at least one agenda item"))
+	}
+	seen := map[Role]bool{}
+	for i, m := range in.Members {
+		f := fmt.Sprintf("members[%d]", i)
+		if err := oneOf(op, f+".role", m.Role, CouncilMembers()...); err != nil {
+			fe.Add(err)
+			continue
+		}
+		if seen[m.Role] {
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, f+".role", "role %s listed twice", m.Role))
+		}
+		seen[m.Role] = true
+		if !m.Present && m.AbsenceReason == "" {
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, f+".absence_reason", "%s is absent: record the reason (G6.1–2)", m.Role.Japanese()))
+		}
+	}
+	for _, r := range CouncilMembers() {
+		if !seen[r] {
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, "members", "the council member %s (%s) is missing: record presence or absence (G6.1–2)", r.Japanese(), r))
+		}
+	}
+	for i, inv := range in.Invited {
+		fe.Add(required(op, fmt.Sprintf("invited[%d].name", i), inv.Name))
+		fe.Add(required(op, fmt.Sprintf("invited[%d].reason", i), inv.Reason))
+	}
+	for i, it := range in.Items {
+		fe.Add(oneOf(op, fmt.Sprintf("items[%d].category", i), it.Category, CategoryMeasures, CategoryCompliance, CategoryAudit, CategoryTraining))
+		fe.Add(required(op, fmt.Sprintf("items[%d].title", i), it.Title))
+	}
+	return fe.Err()
+}
+
 // ConveneMeeting records a council meeting. Only the セキュリティ統括責任者
 // (the chair) convenes. Every council member role must be listed, present or
 // with an absence reason; every item has one of the four categories.
@@ -74,49 +114,8 @@ func (s *Service) ConveneMeeting(ctx context.Context, in Meeting) (MeetingRecord
 	const op = jukinet.OpGovMeetingConvene
 	var out MeetingRecord
 	err := s.act(ctx, op, "", func(tx *store.Tx, today jukinet.Date) error {
-		if err := requiredDate(op, "held_on", in.HeldOn); err != nil {
+		if err := in.validate(op); err != nil {
 			return err
-		}
-		if err := required(op, "title", in.Title); err != nil {
-			return err
-		}
-		if len(in.Items) == 0 {
-			return jukinet.Errorf(string(op), jukinet.KindInvalid, "items", "a meeting needs at least one agenda item")
-		}
-		seen := map[Role]bool{}
-		for i, m := range in.Members {
-			f := fmt.Sprintf("members[%d]", i)
-			if err := oneOf(op, f+".role", m.Role, CouncilMembers()...); err != nil {
-				return err
-			}
-			if seen[m.Role] {
-				return jukinet.Errorf(string(op), jukinet.KindInvalid, f+".role", "role %s listed twice", m.Role)
-			}
-			seen[m.Role] = true
-			if !m.Present && m.AbsenceReason == "" {
-				return jukinet.Errorf(string(op), jukinet.KindInvalid, f+".absence_reason", "%s is absent: record the reason (G6.1–2)", m.Role.Japanese())
-			}
-		}
-		for _, r := range CouncilMembers() {
-			if !seen[r] {
-				return jukinet.Errorf(string(op), jukinet.KindInvalid, "members", "the council member %s (%s) is missing: record presence or absence (G6.1–2)", r.Japanese(), r)
-			}
-		}
-		for i, inv := range in.Invited {
-			if err := required(op, fmt.Sprintf("invited[%d].name", i), inv.Name); err != nil {
-				return err
-			}
-			if err := required(op, fmt.Sprintf("invited[%d].reason", i), inv.Reason); err != nil {
-				return err
-			}
-		}
-		for i, it := range in.Items {
-			if err := oneOf(op, fmt.Sprintf("items[%d].category", i), it.Category, CategoryMeasures, CategoryCompliance, CategoryAudit, CategoryTraining); err != nil {
-				return err
-			}
-			if err := required(op, fmt.Sprintf("items[%d].title", i), it.Title); err != nil {
-				return err
-			}
 		}
 		if err := requireRole(tx, op, today, RoleGeneralManager); err != nil {
 			return err

@@ -110,10 +110,24 @@ func (s *Service) act(ctx context.Context, op jukinet.Operation, detail string, 
 		return fn(tx, jukinet.DateOf(time.UnixMicro(tx.NowMicro())))
 	})
 	if err != nil && ran && isRefusal(err) {
-		msg := fmt.Sprintf("refused %s: field=%s: %s", op, jukinet.ErrorField(err), jukinet.UserMessage(err))
+		msg := fmt.Sprintf("refused %s: field=%s: %s", op, refusedFields(err), jukinet.UserMessage(err))
 		_ = s.db.RecordRefusal(ctx, store.Op{Operation: jukinet.OpGovRefused, Detail: truncate(msg, 500)})
 	}
 	return err
+}
+
+// refusedFields names the fields a refusal concerns: every field of a
+// jukinet.FieldErrors, comma-separated, or the one field named.
+func refusedFields(err error) string {
+	all := jukinet.AllFieldErrors(err)
+	if len(all) < 2 {
+		return jukinet.ErrorField(err)
+	}
+	names := make([]string, len(all))
+	for i, e := range all {
+		names[i] = e.Field
+	}
+	return strings.Join(names, ",")
 }
 
 func truncate(s string, n int) string {

@@ -247,6 +247,7 @@ func govPageBySlug(slug string) (govPageSpec, bool) {
 func formBody(f govForm, vals url.Values) ([]byte, error) {
 	root := map[string]any{}
 	var clauses []any
+	var bad jukinet.FieldErrors // every input that does not parse, at once
 	for _, fd := range f.Fields {
 		v := strings.TrimSpace(vals.Get(fd.Name))
 		var val any
@@ -264,7 +265,8 @@ func formBody(f govForm, vals url.Values) ([]byte, error) {
 			}
 			d, err := jukinet.ParseDate(fd.Name, v)
 			if err != nil {
-				return nil, err
+				bad.Add(err)
+				continue
 			}
 			val = d.String()
 		case "datetime":
@@ -273,7 +275,8 @@ func formBody(f govForm, vals url.Values) ([]byte, error) {
 			}
 			t, err := parseLocalTime(v)
 			if err != nil {
-				return nil, jukinet.E("web.gov", jukinet.KindInvalid, jukinet.Field(fd.Name), "日時は 2025-04-01 10:30 の形で入力してください")
+				bad.Add(jukinet.E("web.gov", jukinet.KindInvalid, jukinet.Field(fd.Name), "日時は 2025-04-01 10:30 の形で入力してください"))
+				continue
 			}
 			val = t.Format(time.RFC3339)
 		case "int":
@@ -282,7 +285,8 @@ func formBody(f govForm, vals url.Values) ([]byte, error) {
 			}
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return nil, jukinet.E("web.gov", jukinet.KindInvalid, jukinet.Field(fd.Name), "半角数字で入力してください")
+				bad.Add(jukinet.E("web.gov", jukinet.KindInvalid, jukinet.Field(fd.Name), "半角数字で入力してください"))
+				continue
 			}
 			val = n
 		case "indices":
@@ -291,7 +295,8 @@ func formBody(f govForm, vals url.Values) ([]byte, error) {
 			}
 			idx, err := parseIndices(fd.Name, v)
 			if err != nil {
-				return nil, err
+				bad.Add(err)
+				continue
 			}
 			val = idx
 		case "clause":
@@ -308,6 +313,9 @@ func formBody(f govForm, vals url.Values) ([]byte, error) {
 		if err := setPath(root, fd.Name, val); err != nil {
 			return nil, err
 		}
+	}
+	if err := bad.Err(); err != nil {
+		return nil, err
 	}
 	if clauses != nil {
 		root["clauses"] = clauses
@@ -563,27 +571,40 @@ func (s *server) govSubmit(w http.ResponseWriter, r *http.Request) error {
 	if !refusal(err) {
 		return err
 	}
-	msg := ruleOf(err)
-	fe := fieldErrors{}
-	field := jukinet.ErrorField(err)
-	known := field == "actor"
-	for _, fd := range form.Fields {
-		if fd.Name == field && fd.Kind != "fixed" {
-			known = true
-		}
-	}
-	general := ""
-	if known {
-		fe[field] = msg
-	} else {
-		general = msg
-	}
+	fe, general := govFieldErrors(form, err)
 	d, derr := s.govData(r, p, map[string]url.Values{act.Name: r.PostForm}, map[string]fieldErrors{act.Name: fe}, general)
 	if derr != nil {
 		return derr
 	}
 	w.WriteHeader(statusOf(err))
 	return s.render(w, r, "gov_page", d)
+}
+
+// govFieldErrors places every field error of err (jukinet.FieldErrors)
+// next to its input; what names no input of the form is said above it.
+func govFieldErrors(form govForm, err error) (fieldErrors, string) {
+	inputs := map[string]bool{"actor": true}
+	for _, fd := range form.Fields {
+		if fd.Kind != "fixed" {
+			inputs[fd.Name] = true
+		}
+	}
+	fe := fieldErrors{}
+	var general []string
+	for _, e := range jukinet.AllFieldErrors(err) {
+		msg := ruleOf(e)
+		if inputs[e.Field] {
+			if _, dup := fe[e.Field]; !dup {
+				fe[e.Field] = msg
+			}
+		} else {
+			general = append(general, msg)
+		}
+	}
+	if len(fe) == 0 && len(general) == 0 {
+		general = append(general, ruleOf(err))
+	}
+	return fe, strings.Join(general, " ")
 }
 
 // refusal reports whether err is an act's refusal the form explains, rather

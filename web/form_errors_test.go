@@ -1,0 +1,78 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/demo"
+	"github.com/jukinet/jukinet/store/storetest"
+)
+
+// A form with three fields in error shows all three messages at once, each
+// next to its input, keeps what was typed, writes nothing, and the refusal
+// is recorded (governance.refused) naming the three fields.
+func TestFormShowsEveryFieldError(t *testing.T) {
+	fx := newGovFixture(t)
+	gm := fx.login(t, demo.DemoDeputyMayor, opDeputyMayor)
+	today := jukinet.Today(fx.db.Now())
+	form := url.Values{"held_on": {today.String()}, "title": {""},
+		"members[0].role": {"security_general_manager"}, "members[0].present": {"on"},
+		"members[1].role": {"system_administrator"}, "members[1].absence_reason": {""},
+		"members[2].role": {"security_manager"}, "members[2].present": {"on"},
+		"items[0].category": {"measures"}, "items[0].title": {""}, "items[0].outsourcing_id": {"残す値"}}
+	before := fx.count(t, "gov_meetings")
+	refusals := len(storetest.Records(t, fx.db, nil))
+	got := fx.post(t, gm, "/admin/gov/council/convene", form)
+	if got.status != http.StatusUnprocessableEntity {
+		t.Fatalf("POST convene with three bad fields: %d, want 422\n%s", got.status, got.body)
+	}
+	for _, id := range []string{"g-convene-title-error", "g-convene-members-1-absence-reason-error", "g-convene-items-0-title-error"} {
+		if !strings.Contains(got.body, `id="`+id+`"`) {
+			t.Errorf("no message next to the input (want id %q)", id)
+		}
+	}
+	if n := strings.Count(got.body, `role="alert"`); n < 3 {
+		t.Errorf("%d messages shown, want the 3 of the 3 fields", n)
+	}
+	if !strings.Contains(got.body, "欠席の理由を記録してください") || !strings.Contains(got.body, `value="残す値"`) {
+		t.Errorf("the absence rule in Japanese or the value typed is missing")
+	}
+	if after := fx.count(t, "gov_meetings"); after != before {
+		t.Errorf("gov_meetings %d → %d, want unchanged", before, after)
+	}
+	var found bool
+	for _, r := range storetest.Records(t, fx.db, nil)[refusals:] {
+		if r.Operation == string(jukinet.OpGovRefused) {
+			found = strings.Contains(r.Detail, "field=title,members[1].absence_reason,items[0].title")
+			if !found {
+				t.Errorf("refusal record detail %q, want the three fields", r.Detail)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no governance.refused record for the refused form")
+	}
+}
+
+// The inputs the form itself parses (dates, times, numbers, log indices)
+// are all reported at once too, each under its name.
+func TestFormBodyReportsEveryInput(t *testing.T) {
+	f := govForm{Act: "x", Fields: []govField{dateField("on", "日", true), {Name: "at", Kind: "datetime"},
+		{Name: "copies", Kind: "int"}, {Name: "evidence", Kind: "indices"}, text("title", "件名", false)}}
+	_, err := formBody(f, url.Values{"on": {"令和99年13月1日"}, "at": {"昨日"}, "copies": {"三"}, "evidence": {"x"}, "title": {"ok"}})
+	all := jukinet.AllFieldErrors(err)
+	var names []string
+	for _, e := range all {
+		names = append(names, e.Field)
+	}
+	if strings.Join(names, ",") != "on,at,copies,evidence" {
+		t.Errorf("formBody errors on %v, want on,at,copies,evidence", names)
+	}
+	fe, general := govFieldErrors(f, err)
+	if len(fe) != 4 || general != "" {
+		t.Errorf("placed %v, above the form %q; want 4 next to their inputs", fe, general)
+	}
+}

@@ -41,6 +41,10 @@ func japaneseMessage(err error) (string, bool) {
 // innermostMessage is the message of the innermost *Error that has one:
 // the rule broken, without the operations it passed through.
 func innermostMessage(err error) string {
+	var many FieldErrors
+	if errors.As(err, &many) && len(many) > 0 {
+		return innermostMessage(many[0]) // the first rule; a form shows each
+	}
 	msg := ""
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		if je, ok := e.(*Error); ok && je.Message != "" {

@@ -35,7 +35,7 @@ func (n Name) Validate() error { return n.ValidateAs("name") }
 // control or bidirectional-override characters and at most 100 runes; readings
 // hold only kana (hiragana, katakana, half-width katakana, ー, ・) and spaces;
 // a reading of the former surname or alias needs the part it reads.
-// Errors: KindInvalid.
+// Errors: KindInvalid, every part in error (FieldErrors when more than one).
 func (n Name) ValidateAs(prefix string) error {
 	const op = "jukinet.Name.Validate"
 	parts := []struct {
@@ -49,6 +49,7 @@ func (n Name) ValidateAs(prefix string) error {
 		{"alias", n.Alias, "", false, false},
 		{"alias_kana", n.AliasKana, n.Alias, false, true},
 	}
+	var fe FieldErrors // every part in error, at once
 	for _, p := range parts {
 		problem := ""
 		switch {
@@ -64,10 +65,10 @@ func (n Name) ValidateAs(prefix string) error {
 			problem = nameTextProblem(p.value, p.kana)
 		}
 		if problem != "" {
-			return E(op, KindInvalid, Field(prefix+"."+p.field), problem)
+			fe.Add(E(op, KindInvalid, Field(prefix+"."+p.field), problem))
 		}
 	}
-	return nil
+	return fe.Err()
 }
 
 // nameTextProblem says which rule s breaks, or returns "".

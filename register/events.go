@@ -124,20 +124,20 @@ type PersonInput struct {
 	DomicileHead string       `json:"domicile_head,omitempty"` // 筆頭者
 }
 
+// validatePerson finds every rule p breaks (a form shows them all at once).
 func (g *Register) validatePerson(op string, p PersonInput) error {
+	var fe jukinet.FieldErrors
 	if err := p.Name.Validate(); err != nil {
-		return jukinet.E(op, err)
+		fe.Add(jukinet.E(op, err))
 	}
-	if err := g.checkDate(op, "birth_date", p.BirthDate); err != nil {
-		return err
-	}
+	fe.Add(g.checkDate(op, "birth_date", p.BirthDate))
 	if p.Sex != jukinet.SexMale && p.Sex != jukinet.SexFemale {
-		return jukinet.Errorf(op, jukinet.KindInvalid, "sex", "must be male or female")
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "sex", "must be male or female"))
 	}
 	if len([]rune(p.Domicile)) > 200 || len([]rune(p.DomicileHead)) > 100 {
-		return jukinet.Errorf(op, jukinet.KindInvalid, "domicile", "too long")
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "domicile", "too long"))
 	}
-	return nil
+	return fe.Err()
 }
 
 // BirthInput records a birth (出生).
@@ -198,23 +198,26 @@ type MoveInInput struct {
 // article forbids it.
 func (g *Register) MoveInDomestic(ctx context.Context, in MoveInInput) (*Resident, error) {
 	const op = "register.MoveInDomestic"
-	if err := g.validateMoveInDomestic(op, in); err != nil {
+	var fe jukinet.FieldErrors // every field in error, at once
+	fe.Add(g.validateMoveInDomestic(op, in))
+	fe.Add(g.validateMoveIn(op, in))
+	if err := fe.Err(); err != nil {
 		return nil, err
 	}
 	return g.moveIn(ctx, op, jukinet.OpMoveInDomestic, jukinet.ReasonMoveInDomestic, in)
 }
 
 func (g *Register) validateMoveInDomestic(op string, in MoveInInput) error {
+	var fe jukinet.FieldErrors
 	if _, err := jukinet.ParseResidentCode(string(in.ResidentCode)); err != nil {
-		return jukinet.E(op, err)
+		fe.Add(jukinet.E(op, err))
 	}
 	if err := in.PreviousAddress.Validate("previous_address"); err != nil {
-		return jukinet.E(op, err)
+		fe.Add(jukinet.E(op, err))
+	} else if in.PreviousAddress.LGCode == g.cfg.Municipality {
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "previous_address.lg_code", "a move within the municipality is a 転居, not a 転入"))
 	}
-	if in.PreviousAddress.LGCode == g.cfg.Municipality {
-		return jukinet.Errorf(op, jukinet.KindInvalid, "previous_address.lg_code", "a move within the municipality is a 転居, not a 転入")
-	}
-	return nil
+	return fe.Err()
 }
 
 // MoveInFromAbroad records a 国外転入. A person who had a resident code keeps
@@ -247,24 +250,20 @@ func (g *Register) moveIn(ctx context.Context, op string, operation jukinet.Oper
 }
 
 func (g *Register) validateMoveIn(op string, in MoveInInput) error {
-	if err := g.validatePerson(op, in.PersonInput); err != nil {
-		return err
-	}
+	var fe jukinet.FieldErrors
+	fe.Add(g.validatePerson(op, in.PersonInput))
 	if err := g.checkDate(op, "move_in_date", in.MoveInDate); err != nil {
-		return err
-	}
-	if in.MoveInDate.Before(in.BirthDate) {
-		return jukinet.Errorf(op, jukinet.KindInvalid, "move_in_date", "before the birth date")
+		fe.Add(err)
+	} else if in.MoveInDate.Before(in.BirthDate) {
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "move_in_date", "before the birth date"))
 	}
 	if in.IndividualNumber != "" {
 		if _, err := jukinet.ParseIndividualNumber(string(in.IndividualNumber)); err != nil {
-			return jukinet.E(op, err)
+			fe.Add(jukinet.E(op, err))
 		}
 	}
-	if err := in.Household.validate(op); err != nil {
-		return err
-	}
-	return nil
+	fe.Add(in.Household.validate(op))
+	return fe.Err()
 }
 
 // moveInTx is the part of a move-in that runs inside the transaction.

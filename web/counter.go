@@ -271,33 +271,31 @@ func (s *server) moveInSubmit(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) moveIn(ctx context.Context, f url.Values) (*register.Resident, error) {
+	var bad jukinet.FieldErrors // every input that does not parse, at once
 	code := strings.TrimSpace(f.Get("resident_code"))
 	if !jukinet.ValidResidentCode(code) {
-		return nil, jukinet.E("web.moveIn", jukinet.KindInvalid, jukinet.Field("resident_code"), "住民票コード（11桁、検査数字付き）を入力してください。")
+		bad.Add(jukinet.E("web.moveIn", jukinet.KindInvalid, jukinet.Field("resident_code"), "住民票コード（11桁、検査数字付き）を入力してください。"))
 	}
-	bd, err := dateOf(f, "birth_date")
-	if err != nil {
-		return nil, err
+	date := func(name string) jukinet.Date {
+		d, err := dateOf(f, name)
+		bad.Add(err)
+		return d
 	}
+	bd := date("birth_date")
 	sx, err := sexOf(f, "sex")
-	if err != nil {
-		return nil, err
-	}
-	pm, err := dateOf(f, "planned_move_out")
-	if err != nil {
-		return nil, err
-	}
-	md, err := dateOf(f, "move_in_date")
-	if err != nil {
-		return nil, err
-	}
+	bad.Add(err)
+	pm, md := date("planned_move_out"), date("move_in_date")
 	lg, err := jukinet.ParseLGCode(strings.TrimSpace(f.Get("previous_address.lg_code")))
 	if err != nil {
-		return nil, jukinet.E("web.moveIn", jukinet.KindInvalid, jukinet.Field("previous_address.lg_code"), err)
+		bad.Add(jukinet.E("web.moveIn", jukinet.KindInvalid, jukinet.Field("previous_address.lg_code"), err))
 	}
 	number := strings.TrimSpace(f.Get("individual_number"))
 	if number != "" && !jukinet.ValidIndividualNumber(number) {
-		return nil, jukinet.E("web.moveIn", jukinet.KindInvalid, jukinet.Field("individual_number"), "個人番号（12桁、検査数字付き）を入力するか、空欄にしてください。")
+		bad.Add(jukinet.E("web.moveIn", jukinet.KindInvalid, jukinet.Field("individual_number"), "個人番号（12桁、検査数字付き）を入力するか、空欄にしてください。"))
+	}
+	if len(bad) > 0 {
+		bad.Add(nameOf(f).Validate()) // the name's rules need no register: said now too
+		return nil, bad.Err()
 	}
 	return s.cfg.Counter.MoveInDomestic(ctx, register.MoveInInput{
 		PersonInput: register.PersonInput{Name: nameOf(f), BirthDate: bd, Sex: sx,

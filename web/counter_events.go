@@ -296,27 +296,24 @@ func personFields(middle ...formField) []formField {
 // newPersonOf reads the inputs of personFields.
 func newPersonOf(f url.Values) (register.MoveInInput, error) {
 	var in register.MoveInInput
+	var bad jukinet.FieldErrors // every input that does not parse, at once
 	if code := strings.TrimSpace(f.Get("resident_code")); code != "" {
 		c, err := jukinet.ParseResidentCode(code)
-		if err != nil {
-			return in, err
-		}
+		bad.Add(err)
 		in.ResidentCode = c
 	}
 	bd, err := dateOf(f, "birth_date")
-	if err != nil {
-		return in, err
-	}
+	bad.Add(err)
 	sx, err := sexOf(f, "sex")
-	if err != nil {
-		return in, err
-	}
+	bad.Add(err)
 	md, err := dateOf(f, "move_in_date")
-	if err != nil {
-		return in, err
-	}
+	bad.Add(err)
 	in.PersonInput = register.PersonInput{Name: nameOf(f), BirthDate: bd, Sex: sx,
 		Domicile: strings.TrimSpace(f.Get("domicile")), DomicileHead: strings.TrimSpace(f.Get("domicile_head"))}
+	if len(bad) > 0 {
+		bad.Add(in.Name.Validate()) // the name's rules need no register: said now too
+		return in, bad.Err()
+	}
 	in.MoveInDate = md
 	in.PreviousAddress = jukinet.Address{Text: strings.TrimSpace(f.Get("previous_address.text"))}
 	in.Household = register.HouseholdChoice{ID: strings.TrimSpace(f.Get("household.id")), Relationship: strings.TrimSpace(f.Get("household.relationship"))}

@@ -2,24 +2,42 @@ package web
 
 import (
 	"strings"
+
+	"github.com/jukinet/jukinet"
 )
 
 // placeError splits err into a message next to the form input it concerns,
 // or a general message above the form. The backend names fields by its own
 // structure ("address.text", "person.name.kana", "household.relationship");
 // fieldFor maps them onto the form's inputs without a table per form.
+//
+// Every field in error is placed (jukinet.FieldErrors): the form shows them
+// all at once; those that name no input are said above the form.
 func placeError(err error, inputs []string) (fieldErrors, string, bool) {
-	fe, msg, ok := formError(err)
+	_, msg, ok := formError(err)
 	if !ok {
 		return nil, "", false
 	}
-	for f, m := range fe {
-		if in, found := fieldFor(f, inputs); found {
-			return fieldErrors{in: m}, "", true
-		}
-		return nil, m, true
+	all := jukinet.AllFieldErrors(err)
+	if len(all) == 0 {
+		return nil, msg, true
 	}
-	return nil, msg, true
+	fe := fieldErrors{}
+	var general []string
+	for _, e := range all {
+		m := ruleOf(e)
+		in, found := fieldFor(e.Field, inputs)
+		switch {
+		case !found:
+			general = append(general, m)
+		case fe[in] == "":
+			fe[in] = m
+		}
+	}
+	if len(fe) == 0 {
+		fe = nil
+	}
+	return fe, strings.Join(general, " "), true
 }
 
 // fieldFor finds the input a backend field name refers to: the same name;

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/rand"
 	"net/http"
 	"net/url"
 	"strings"
@@ -74,5 +75,69 @@ func TestFormBodyReportsEveryInput(t *testing.T) {
 	fe, general := govFieldErrors(f, err)
 	if len(fe) != 4 || general != "" {
 		t.Errorf("placed %v, above the form %q; want 4 next to their inputs", fe, general)
+	}
+}
+
+// The counter's 転入届: three fields the register refuses (a name without
+// kanji, a reading with kanji, a birth date in the future) are shown at
+// once next to their inputs, the values typed kept, and nothing written;
+// three the form itself cannot read are shown at once too.
+func TestCounterFormShowsEveryFieldError(t *testing.T) {
+	fx := newFixture(t, 0)
+	tok := fx.session(t, "C-CLERK", "OP-CLERK-record")
+	residents := func() int {
+		var n int
+		if err := fx.db.SQL().QueryRow(`SELECT COUNT(*) FROM residents`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	code, err := jukinet.NewResidentCode(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := jukinet.Today(fx.db.Now())
+	good := url.Values{"resident_code": {string(code)}, "name.kanji": {"山口 太郎"}, "name.kana": {"ヤマグチ タロウ"},
+		"birth_date": {"1990-04-01"}, "sex": {"1"}, "previous_address.lg_code": {"352012"}, "previous_address.text": {"山口県山口市中央1番1号"},
+		"planned_move_out": {today.String()}, "move_in_date": {today.String()}, "address_text": {"山口県防府市新田1番1号"}}
+	with := func(kv ...string) url.Values {
+		out := url.Values{}
+		for k, v := range good {
+			out[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			out.Set(kv[i], kv[i+1])
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		form url.Values
+		ids  []string
+		keep string
+	}{
+		{"the register's rules", with("name.kanji", "", "name.kana", "田中", "birth_date", today.AddDays(3).String()),
+			[]string{"f-name-kanji-error", "f-name-kana-error", "f-birth_date-error"}, `value="田中"`},
+		{"inputs the form cannot read", with("resident_code", "123", "sex", "", "move_in_date", "令和99年13月1日"),
+			[]string{"f-resident_code-error", "f-sex-error", "f-move_in_date-error"}, `value="123"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := residents()
+			status, _, body := post(t, fx.handler, tok, "/counter/move-in", tc.form)
+			if status != http.StatusUnprocessableEntity {
+				t.Fatalf("POST /counter/move-in: %d, want 422\n%s", status, body)
+			}
+			for _, id := range tc.ids {
+				if !strings.Contains(body, `id="`+id+`"`) {
+					t.Errorf("no message next to the input (want id %q)", id)
+				}
+			}
+			if !strings.Contains(body, tc.keep) {
+				t.Errorf("the value typed (%s) is not in the form again", tc.keep)
+			}
+			if after := residents(); after != before {
+				t.Errorf("residents %d → %d, want unchanged", before, after)
+			}
+		})
 	}
 }

@@ -90,6 +90,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(http.FileServerFS(static))))
+	mux.HandleFunc("/", s.notFound)
 	return clientAddr(securityHeaders(s.limitBodies(http.NewCrossOriginProtection().Handler(mux)))), nil
 }
 
@@ -223,6 +224,13 @@ func (s *server) toLogin(w http.ResponseWriter, r *http.Request, msg string) {
 	}
 	w.WriteHeader(http.StatusUnauthorized)
 	s.renderPage(w, r, "error", jukinet.Actor{}, errorPage{Title: "ログインが必要です", Message: "ログインしてからやり直してください。"})
+}
+
+// notFound answers a path no route has with the Japanese error page, not
+// the mux's English "404 page not found".
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotFound)
+	s.renderPage(w, r, "error", jukinet.Actor{}, errorPage{Title: jukinet.KindTitle(jukinet.KindNotFound), Message: "この画面はありません。アドレスを確かめてください。"})
 }
 
 type errorPage struct {

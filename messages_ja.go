@@ -426,57 +426,59 @@ func KindTitle(k Kind) string {
 	return kindTitle[KindInternal]
 }
 
-// codeJapanese names in Japanese the reason codes and states that other
-// packages record by English name and that screens show: the receipt
-// reasons of the network (network.Reason.String), the refusal reasons of
-// the network listener's handshake, the states of the outbox, and the
-// statuses of the compliance report (governance.Status). The packages own
-// the codes; this is the one table of their Japanese names.
-var codeJapanese = map[string]string{
-	// Receipt reasons (network.Reason).
-	"none":            "受理",
-	"malformed":       "形式の誤り",
-	"too_large":       "大きすぎる",
-	"bad_signature":   "署名が正しくない",
-	"bad_proof":       "包含証明が正しくない",
-	"unknown_signer":  "署名者が不明",
-	"forbidden_kind":  "この送信元からは受け付けない種別",
-	"from_mismatch":   "送信元が証明書と一致しない",
-	"wrong_recipient": "宛先がこのノードではない",
-	"relay_mismatch":  "中継の誤り",
-	"invalid_body":    "本文が種別の規則に合わない",
-	"stale_version":   "古い版",
-	"rate_limited":    "要求が多すぎる",
-	"internal":        "受信側の内部エラー",
-	"unauthorized":    "証明書による識別ができない",
-	"refused":         "受信側の記録により拒否",
-	// Handshake refusals of the network listener.
-	"tls_unknown_authority": "別の認証局の証明書",
-	"tls_no_certificate":    "クライアント証明書がない",
-	"tls_bad_certificate":   "証明書が無効（失効・期限切れ・ノード以外）",
-	"tls_handshake":         "TLS の接続確立に失敗",
-	"revoked":               "失効した証明書",
-	// Outbox states.
-	"pending":   "送信待ち",
-	"delivered": "配達済み",
-	"rejected":  "拒否された",
-	"parked":    "順序待ち",
-	// Operator statuses (access.Status).
-	"active":      "在職",
-	"retired":     "退職",
-	"transferred": "異動",
-	// Compliance statuses (governance.Status).
-	"met":              "充足",
-	"evidence-missing": "根拠なし",
-	"overdue":          "期限超過",
-	"not-checked":      "未確認",
+// Code sets: the kinds of code a screen shows by name (CodeJapanese).
+const (
+	CodesReason     = "reason"     // network.Reason.String and the listener's handshake refusals
+	CodesOutbox     = "outbox"     // states of an outbox message
+	CodesOperator   = "operator"   // access.Status
+	CodesCompliance = "compliance" // governance.Status
+	CodesRoom       = "room"       // sources and outcomes of a room passage
+	CodesAsset      = "asset"      // governance.AssetKind
+	CodesSource     = "source"     // where an instruction or a misuse case comes from
+	CodesJudgement  = "judgement"  // a misuse case's judgement
+)
+
+// codeJapanese names in Japanese, per set, the codes that other packages
+// record by English name and that screens show. The packages own the codes;
+// this is the one table of their Japanese names.
+var codeJapanese = map[string]map[string]string{
+	CodesReason: {
+		"none":            "受理",
+		"malformed":       "形式の誤り",
+		"too_large":       "大きすぎる",
+		"bad_signature":   "署名が正しくない",
+		"bad_proof":       "包含証明が正しくない",
+		"unknown_signer":  "署名者が不明",
+		"forbidden_kind":  "この送信元からは受け付けない種別",
+		"from_mismatch":   "送信元が証明書と一致しない",
+		"wrong_recipient": "宛先がこのノードではない",
+		"relay_mismatch":  "中継の誤り",
+		"invalid_body":    "本文が種別の規則に合わない",
+		"stale_version":   "古い版",
+		"rate_limited":    "要求が多すぎる",
+		"internal":        "受信側の内部エラー",
+		"unauthorized":    "証明書による識別ができない",
+		"refused":         "受信側の記録により拒否",
+		// Handshake refusals of the network listener.
+		"tls_unknown_authority": "別の認証局の証明書",
+		"tls_no_certificate":    "クライアント証明書がない",
+		"tls_bad_certificate":   "証明書が無効（失効・期限切れ・ノード以外）",
+		"tls_handshake":         "TLS の接続確立に失敗",
+		"revoked":               "失効した証明書",
+	},
+	CodesOutbox:     {"pending": "送信待ち", "delivered": "配達済み", "rejected": "拒否された", "parked": "順序待ち"},
+	CodesOperator:   {"active": "在職", "retired": "退職", "transferred": "異動"},
+	CodesCompliance: {"met": "充足", "evidence-missing": "根拠なし", "overdue": "期限超過", "not-checked": "未確認"},
+	CodesRoom:       {"badge": "入退室カード", "manual": "手動記録", "allowed": "許可", "refused": "拒否"},
+	CodesAsset:      {"information": "情報", "software": "ソフトウェア", "hardware": "ハードウェア"},
+	CodesSource:     {"council": "協議会の結果", "rooms": "入退室管理の報告", "manual": "職員の申出", "oplog_report": "操作履歴の分析"},
+	CodesJudgement:  {"infringement": "侵害あり", "no_infringement": "侵害なし"},
 }
 
-// CodeJapanese is the Japanese name of a reason code, state or status that
-// a screen shows (codeJapanese), and whether the table has it; an unknown
-// code is returned as it is.
-func CodeJapanese(code string) (string, bool) {
-	if ja, ok := codeJapanese[code]; ok {
+// CodeJapanese is the Japanese name of a code of set that a screen shows,
+// and whether the table has it; an unknown code is returned as it is.
+func CodeJapanese(set, code string) (string, bool) {
+	if ja, ok := codeJapanese[set][code]; ok {
 		return ja, true
 	}
 	return code, false
@@ -491,7 +493,7 @@ func JapaneseReasonText(s string) string {
 		return ""
 	}
 	code, detail, _ := strings.Cut(s, ":")
-	ja, ok := CodeJapanese(strings.TrimSpace(code))
+	ja, ok := CodeJapanese(CodesReason, strings.TrimSpace(code))
 	if !ok {
 		if t, ok := translateRule(s, 0); ok {
 			return t

@@ -10,7 +10,7 @@ import (
 // the admin console (jukinet.CodeJapanese).
 func TestEveryStatusHasJapanese(t *testing.T) {
 	for _, s := range []Status{StatusActive, StatusRetired, StatusTransferred} {
-		if _, ok := jukinet.CodeJapanese(string(s)); !ok {
+		if _, ok := jukinet.CodeJapanese(jukinet.CodesOperator, string(s)); !ok {
 			t.Errorf("status %q: no Japanese name", s)
 		}
 	}

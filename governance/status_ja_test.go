@@ -10,8 +10,26 @@ import (
 // Japanese name for the screen (jukinet.CodeJapanese).
 func TestEveryStatusHasJapanese(t *testing.T) {
 	for _, s := range []Status{StatusMet, StatusEvidenceMissing, StatusOverdue, StatusNotChecked} {
-		if _, ok := jukinet.CodeJapanese(string(s)); !ok {
+		if _, ok := jukinet.CodeJapanese(jukinet.CodesCompliance, string(s)); !ok {
 			t.Errorf("status %q: no Japanese name", s)
+		}
+	}
+}
+
+// TestEveryCodeShownHasJapanese: the asset kinds, room passage sources and
+// outcomes, instruction and case sources and judgements the console lists
+// have Japanese names.
+func TestEveryCodeShownHasJapanese(t *testing.T) {
+	for set, codes := range map[string][]string{
+		jukinet.CodesAsset:     {string(AssetInformation), string(AssetSoftware), string(AssetHardware)},
+		jukinet.CodesRoom:      {"badge", "manual", "allowed", "refused"},
+		jukinet.CodesSource:    {"council", "rooms", "manual", "oplog_report"},
+		jukinet.CodesJudgement: {"infringement", "no_infringement"},
+	} {
+		for _, c := range codes {
+			if _, ok := jukinet.CodeJapanese(set, c); !ok {
+				t.Errorf("%s %q: no Japanese name", set, c)
+			}
 		}
 	}
 }

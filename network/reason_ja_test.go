@@ -12,7 +12,7 @@ func TestEveryReasonHasJapanese(t *testing.T) {
 	n := 0
 	for r := Reason(0); r.Valid(); r++ {
 		n++
-		if ja, ok := jukinet.CodeJapanese(r.String()); !ok || ja == r.String() {
+		if ja, ok := jukinet.CodeJapanese(jukinet.CodesReason, r.String()); !ok || ja == r.String() {
 			t.Errorf("reason %d %q: no Japanese name", r, r)
 		}
 	}
@@ -20,7 +20,7 @@ func TestEveryReasonHasJapanese(t *testing.T) {
 		t.Fatalf("walked %d reasons, want the 16 or more there are", n)
 	}
 	for _, code := range []string{RefusalTLSUnknownAuthority, RefusalTLSNoCertificate, RefusalTLSBadCertificate, RefusalTLSHandshake} {
-		if _, ok := jukinet.CodeJapanese(code); !ok {
+		if _, ok := jukinet.CodeJapanese(jukinet.CodesReason, code); !ok {
 			t.Errorf("handshake refusal %q: no Japanese name", code)
 		}
 	}

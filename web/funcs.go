@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/oplog"
 )
 
@@ -73,8 +74,9 @@ var funcs = template.FuncMap{
 	"sex": func(s jukinet.Sex) string { return s.Japanese() },
 	// code and reasonText show recorded reason codes and states in Japanese
 	// (the one table is jukinet.CodeJapanese).
-	"code":       func(c string) string { ja, _ := jukinet.CodeJapanese(c); return ja },
+	"code":       func(set, c string) string { ja, _ := jukinet.CodeJapanese(set, c); return ja },
 	"reasonText": jukinet.JapaneseReasonText,
+	"clause":     func(t string) string { return clauseName(governance.ClauseType(t)) },
 	"authority": func(a jukinet.Authority) string {
 		return a.Japanese()
 	},

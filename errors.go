@@ -110,6 +110,11 @@ func E(op string, args ...any) *Error {
 			if e.Field == "" {
 				e.Field = v.Field
 			}
+		case FieldErrors:
+			e.Err = v
+			if e.Kind == KindOther && len(v) > 0 {
+				e.Kind = v[0].Kind
+			}
 		case error:
 			e.Err = v
 		case string:

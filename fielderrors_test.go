@@ -26,6 +26,9 @@ func TestFieldErrors(t *testing.T) {
 	if ErrorKind(err) != KindInvalid || ErrorField(err) != "birth_date" {
 		t.Errorf("wrapped: kind %s field %q, want invalid birth_date", ErrorKind(err), ErrorField(err))
 	}
+	if je := err; je.Kind != KindInvalid || je.Field != "" {
+		t.Errorf("E over FieldErrors: kind %s field %q, want invalid and no single field", je.Kind, je.Field)
+	}
 	all := AllFieldErrors(err)
 	if len(all) != 4 || all[1].Field != "sex" || all[3].Field != "title" {
 		t.Fatalf("AllFieldErrors: %v, want 4 errors in order", all)

@@ -470,9 +470,39 @@ var codeJapanese = map[string]map[string]string{
 	CodesOperator:   {"active": "在職", "retired": "退職", "transferred": "異動"},
 	CodesCompliance: {"met": "充足", "evidence-missing": "根拠なし", "overdue": "期限超過", "not-checked": "未確認"},
 	CodesRoom:       {"badge": "入退室カード", "manual": "手動記録", "allowed": "許可", "refused": "拒否"},
-	CodesAsset:      {"information": "情報", "software": "ソフトウェア", "hardware": "ハードウェア"},
+	CodesAsset:      {"information": "情報", "software": "ソフトウェア", "hardware": "ハードウェア", "network": "ネットワーク", "media": "媒体"},
 	CodesSource:     {"council": "協議会の結果", "rooms": "入退室管理の報告", "manual": "職員の申出", "oplog_report": "操作履歴の分析"},
 	CodesJudgement:  {"infringement": "侵害あり", "no_infringement": "侵害なし"},
+}
+
+// complianceTitle is the Japanese heading of each requirement of the
+// compliance report (governance.GuidelineIDs), as the screen shows it.
+var complianceTitle = map[string]string{
+	"G2.1": "ネットワークとノード", "G2.2": "セキュリティ（正確性・機密性・継続性）", "G2.3": "CS が交換する情報",
+	"G2.4": "ファイアウォール", "G2.5": "統合端末", "G2.6": "照合情報認証（不可逆な生体情報）",
+	"G2.7": "照合ID による操作者の識別", "G2.8": "操作者ID による権限の識別", "G2.9": "プログラム",
+	"G2.10": "電算機室", "G2.11": "文書", "G2.12": "媒体保管室",
+	"G3": "セキュリティ統括責任者（副市長）", "G4": "システム管理者（デジタル推進課長）", "G5": "セキュリティ責任者（市民課長）",
+	"G6.1": "セキュリティ会議", "G6.2": "会議の構成員（三つの役割）", "G6.3": "会議の審議事項（対策・遵守・監査・研修）",
+	"G6.4": "重要事項についての個人情報保護審議会の意見", "G6.5": "職員の出席要求", "G6.6": "庶務（市民課、議事録）",
+	"G7": "会議の結果に基づく指示・要請", "G8.1": "不正利用：報告の要求と調査", "G8.2": "不正利用：保護措置",
+	"G9.1": "入退室：システム管理者の事前承認", "G9.2": "入退室の管理", "G10": "入退室：統括責任者への報告と指示",
+	"G11.1": "CS・端末のアクセス管理", "G11.2": "照合情報認証と操作履歴", "G11-2": "アクセス管理責任者",
+	"G12.1": "OS のセキュリティ対策", "G12.2": "OS のパスワード規則", "G13.1": "照合ID・操作者ID の規程",
+	"G13.2": "照合情報の登録・削除の規程", "G13.3": "操作者ID の種類ごとの保有者", "G13.4": "照合ID・操作者ID の管理簿",
+	"G14": "操作者による規程の遵守", "G15": "操作履歴の7年間の保存", "G16.1": "情報資産ごとの管理者",
+	"G16.2": "本人確認情報管理責任者と情報資産管理責任者", "G16-2.1": "本人確認情報を取り扱う者の指定", "G16-2.2": "帳票の管理",
+	"G16-3": "資産ごとの管理規程", "G17": "個人情報保護条例に基づく外部委託", "G18": "外部委託：会議の意見と承認",
+	"G19": "契約条項 (1)〜(5)", "G20": "委託先の検査",
+}
+
+// ComplianceTitle is the Japanese heading of requirement id of the
+// compliance report, or fallback (the report's own) when the table lacks it.
+func ComplianceTitle(id, fallback string) string {
+	if t, ok := complianceTitle[id]; ok {
+		return t
+	}
+	return fallback
 }
 
 // CodeJapanese is the Japanese name of a code of set that a screen shows,

@@ -21,7 +21,7 @@ func TestEveryStatusHasJapanese(t *testing.T) {
 // have Japanese names.
 func TestEveryCodeShownHasJapanese(t *testing.T) {
 	for set, codes := range map[string][]string{
-		jukinet.CodesAsset:     {string(AssetInformation), string(AssetSoftware), string(AssetHardware)},
+		jukinet.CodesAsset:     {string(AssetInformation), string(AssetSoftware), string(AssetHardware), string(AssetNetwork), string(AssetMedia)},
 		jukinet.CodesRoom:      {"badge", "manual", "allowed", "refused"},
 		jukinet.CodesSource:    {"council", "rooms", "manual", "oplog_report"},
 		jukinet.CodesJudgement: {"infringement", "no_infringement"},
@@ -30,6 +30,16 @@ func TestEveryCodeShownHasJapanese(t *testing.T) {
 			if _, ok := jukinet.CodeJapanese(set, c); !ok {
 				t.Errorf("%s %q: no Japanese name", set, c)
 			}
+		}
+	}
+}
+
+// TestEveryRequirementHasJapaneseTitle: the compliance screen heads every
+// requirement of the guideline in Japanese.
+func TestEveryRequirementHasJapaneseTitle(t *testing.T) {
+	for _, id := range GuidelineIDs() {
+		if got := jukinet.ComplianceTitle(id, "?"); got == "?" {
+			t.Errorf("requirement %s: no Japanese title", id)
 		}
 	}
 }

@@ -74,9 +74,10 @@ var funcs = template.FuncMap{
 	"sex": func(s jukinet.Sex) string { return s.Japanese() },
 	// code and reasonText show recorded reason codes and states in Japanese
 	// (the one table is jukinet.CodeJapanese).
-	"code":       func(set, c string) string { ja, _ := jukinet.CodeJapanese(set, c); return ja },
-	"reasonText": jukinet.JapaneseReasonText,
-	"clause":     func(t string) string { return clauseName(governance.ClauseType(t)) },
+	"code":            func(set, c string) string { ja, _ := jukinet.CodeJapanese(set, c); return ja },
+	"reasonText":      jukinet.JapaneseReasonText,
+	"complianceTitle": jukinet.ComplianceTitle,
+	"clause":          func(t string) string { return clauseName(governance.ClauseType(t)) },
 	"authority": func(a jukinet.Authority) string {
 		return a.Japanese()
 	},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/demo"
+	"github.com/jukinet/jukinet/store"
 	"github.com/jukinet/jukinet/store/storetest"
 )
 
@@ -87,7 +88,7 @@ func TestCounterFormShowsEveryFieldError(t *testing.T) {
 	tok := fx.session(t, "C-CLERK", "OP-CLERK-record")
 	residents := func() int {
 		var n int
-		if err := fx.db.SQL().QueryRow(`SELECT COUNT(*) FROM residents`).Scan(&n); err != nil {
+		if err := fx.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM residents`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

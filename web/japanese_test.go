@@ -15,6 +15,7 @@ import (
 	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/register"
+	"github.com/jukinet/jukinet/store"
 )
 
 // englishStatus are the English status words, codes and states a screen
@@ -52,7 +53,7 @@ func TestNoEnglishStatusOnAnyPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := fx.db.Now().UnixMicro()
-	if _, err := fx.db.SQL().Exec(`INSERT INTO outbox (id, kind, dest, body, created_at, state, attempts, last_error, done_at)
+	if _, err := fx.db.Bookkeeping(store.Inspect).Exec(`INSERT INTO outbox (id, kind, dest, body, created_at, state, attempts, last_error, done_at)
 		VALUES ('01a24c53-36a2-7c4d-b2f0-f24fba58034c', 'movein.notice', '402036', $1, $2, 'rejected', 1, 'invalid_body: municipality.movein.notice: resident_code: no resident with this resident code', $3)`,
 		[]byte(`{}`), now, now); err != nil {
 		t.Fatal(err)

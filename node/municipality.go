@@ -145,8 +145,5 @@ func (m *Municipality) onEvent(tx *store.Tx, ev register.Event) error {
 			}
 		}
 	}
-	if err := m.queueAnnexIdentity(tx, ev); err != nil {
-		return err
-	}
 	return m.queueAnnexNotice(tx, ev)
 }

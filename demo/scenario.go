@@ -332,21 +332,30 @@ func (s *scenario) myNumber(ctx context.Context) error {
 	return nil
 }
 
+// linkCode: the CS relays the request for the 符号 (番号法21条の2) and learns
+// only its status; the institution receives the 符号 from the national
+// server by the 取得番号 (the agency listener's POST /v1/linkcode).
 func (s *scenario) linkCode(ctx context.Context) error {
 	r, err := s.person(ctx, s.kurume, "符号", "フゴウ", "")
 	if err != nil {
 		return err
 	}
-	acq, err := s.kurume.RequestLinkCode(with(ctx, scNumber), r.ResidentCode, "DEMOINST")
+	acq, err := s.kurume.RequestLinkCode(with(ctx, scNumber), r.ResidentCode, DemoAgency)
 	if err != nil {
 		return err
 	}
 	if err := s.c.WaitIdle(ctx); err != nil {
 		return err
 	}
-	code, err := s.kurume.LinkCode(with(ctx, scNumber), acq)
-	if err != nil || code == "" {
-		return fmt.Errorf("no linking code received (%v)", err)
+	if st, err := s.kurume.LinkCodeStatus(with(ctx, scNumber), acq); err != nil || st != node.LinkCodeGenerated {
+		return fmt.Errorf("the CS's request is %q (%v), want generated", st, err)
+	}
+	agency := with(ctx, jukinet.SystemActor("agency:"+DemoAgency))
+	if code, err := s.nat.DeliverLinkCode(agency, DemoAgency, acq); err != nil || len(code) != 32 {
+		return fmt.Errorf("the institution received no 符号 (%v)", err)
+	}
+	if _, err := s.nat.DeliverLinkCode(with(ctx, jukinet.SystemActor("agency:passport")), "passport", acq); jukinet.ErrorKind(err) != jukinet.KindNotFound {
+		return fmt.Errorf("another institution asking with the 取得番号: %v, want not found", err)
 	}
 	return nil
 }

@@ -135,7 +135,7 @@ func (m *Municipality) onEvent(tx *store.Tx, ev register.Event) error {
 	r := &ev.Resident
 	switch ev.Change.Reason {
 	case jukinet.ReasonMoveInDomestic:
-		if err := m.queueMoveInNotice(tx, r, ev.Change.Date); err != nil {
+		if err := m.queueMoveInNotice(tx, ev); err != nil {
 			return err
 		}
 	case jukinet.ReasonMoveOutDomestic:

@@ -65,14 +65,14 @@ func RunScenario(ctx context.Context, c Cluster) []string {
 		name string
 		run  func(context.Context) error
 	}{
-		{"rescode.pool", s.pool},
+		{"rescode.pool (a new 住民票コード comes from the granted pool)", s.pool},
 		{"identity.notify", s.identity},
 		{"movein.notice+moveout.confirm", s.moveIn},
 		{"moveout.certificate+special_move_in", s.specialMoveIn},
 		{"copy.request+copy.response", s.copy},
 		{"support.measure (支援措置 refuses the 広域交付)", s.supportMeasure},
-		{"annex.notice", s.annex},
-		{"mynumber (designated with the birth; 変更請求)", s.myNumber},
+		{"annex.notice+annexid.notify (附票 at the 本籍地, own residents too; 附票本人確認情報 at 山口県 and national)", s.annex},
+		{"mynumber (designated with the birth; 変更請求; other reasons refused)", s.myNumber},
 		{"linkcode", s.linkCode},
 		{"card.status", s.cardStatus},
 		{"national.provide", s.provide},
@@ -126,6 +126,17 @@ func (s *scenario) pool(ctx context.Context) error {
 		if err != nil || n == 0 {
 			return fmt.Errorf("the pool of %s holds %d codes after a grant (%v)", m.Code(), n, err)
 		}
+	}
+	// A birth takes its code from the pool (法30条の2): one code fewer.
+	before, err := s.hofu.PoolSize(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := s.person(ctx, s.hofu, "符番", "フバン", ""); err != nil {
+		return err
+	}
+	if after, err := s.hofu.PoolSize(ctx); err != nil || after != before-1 {
+		return fmt.Errorf("防府市's pool went from %d to %d codes with a birth (%v), want one fewer", before, after, err)
 	}
 	return nil
 }
@@ -281,21 +292,56 @@ func (s *scenario) supportMeasure(ctx context.Context) error {
 	return nil
 }
 
+// annex: the 本籍地 keeps the 附票 of everyone whose 本籍 is there, its own
+// residents included (法16条, 19条1項), and notifies the 附票本人確認情報 of
+// each 記載 and 修正 to its prefecture, which relays it to the national
+// server (法30条の41, 30条の42); a 国外転出 leaves "国外転出者" and no address.
 func (s *scenario) annex(ctx context.Context) error {
 	domicile := "山口県山口市亀山町" + s.tag + "番地"
 	r, err := s.person(ctx, s.hofu, "附票", "フヒョウ", domicile)
 	if err != nil {
 		return err
 	}
-	if _, err := s.hofu.Register().NameChange(with(ctx, scClerk), r.ResidentCode, jukinet.Name{Kanji: "改姓\u3000附票" + s.tag, Kana: "カイセイ\u3000フヒョウ"}, s.today()); err != nil {
+	renamed := jukinet.Name{Kanji: "改姓\u3000附票" + s.tag, Kana: "カイセイ\u3000フヒョウ"}
+	if _, err := s.hofu.Register().NameChange(with(ctx, scClerk), r.ResidentCode, renamed, s.today()); err != nil {
+		return err
+	}
+	own, err := s.person(ctx, s.yama, "本籍", "ホンセキ", domicile)
+	if err != nil {
 		return err
 	}
 	if err := s.c.WaitIdle(ctx); err != nil {
 		return err
 	}
 	a, err := s.yama.Annex(with(ctx, scLookup), domicile, "demo scenario")
-	if err != nil || len(a) < 2 {
-		return fmt.Errorf("山口市's 附票 of %s has %d entries (%v), want 2", domicile, len(a), err)
+	if err != nil || len(a) != 3 {
+		return fmt.Errorf("山口市's 附票 of %s has %d entries (%v), want 3 (two of the 防府市 resident, one of its own)", domicile, len(a), err)
+	}
+	if err := s.annexID(ctx, r.ResidentCode, jukinet.ClassChange, renamed, false); err != nil {
+		return err
+	}
+	if err := s.annexID(ctx, own.ResidentCode, jukinet.ClassAdd, own.Name, false); err != nil {
+		return err
+	}
+	if _, err := s.hofu.Register().MoveOut(with(ctx, scClerk), register.MoveOutInput{ResidentCode: r.ResidentCode, PlannedDate: s.today(),
+		Abroad: true, Destination: jukinet.Address{Text: "フランス共和国"}}); err != nil {
+		return err
+	}
+	if err := s.c.WaitIdle(ctx); err != nil {
+		return err
+	}
+	return s.annexID(ctx, r.ResidentCode, jukinet.ClassChange, renamed, true)
+}
+
+// annexID checks the 附票本人確認情報 山口県 and the national server hold.
+func (s *scenario) annexID(ctx context.Context, code jukinet.ResidentCode, class jukinet.ChangeClass, name jukinet.Name, abroad bool) error {
+	p, _, err := s.yPref.AnnexIdentity(with(ctx, scLookup), code, "demo scenario")
+	if err != nil || p.Municipality != Yamaguchi.Code || p.Class != class || p.Name != name || p.Abroad != abroad || (p.Address == nil) != abroad {
+		return fmt.Errorf("山口県's 附票本人確認情報: %+v (%v); want a %s by 山口市, abroad %v", p, err, class.Japanese(), abroad)
+	}
+	n, _, err := s.nat.AnnexIdentity(with(ctx, scLookup), code, "demo scenario")
+	if err != nil || n.Version != p.Version {
+		return fmt.Errorf("national's 附票本人確認情報 is not 山口県's (%v)", err)
 	}
 	return nil
 }
@@ -314,6 +360,10 @@ func (s *scenario) myNumber(ctx context.Context) error {
 		return fmt.Errorf("no number designated after the birth (%v)", err)
 	}
 	first := recs[0].IndividualNumber
+	// A clerk's request needs one of the individual-number reasons.
+	if err := s.hofu.Register().RequestIndividualNumber(with(ctx, scNumber), r.ResidentCode, jukinet.ReasonBirth, jukinet.Date{}); jukinet.ErrorField(err) != "reason" {
+		return fmt.Errorf("a request with the reason 出生 gave %v, want refused naming reason", err)
+	}
 	// A 変更請求 (番号法7条2項) gives a new number.
 	if err := s.hofu.Register().RequestIndividualNumber(with(ctx, scNumber), r.ResidentCode, jukinet.ReasonIndividualNumberChangeRequest, jukinet.Date{}); err != nil {
 		return err
@@ -332,21 +382,30 @@ func (s *scenario) myNumber(ctx context.Context) error {
 	return nil
 }
 
+// linkCode: the CS relays the request for the 符号 (番号法21条の2) and learns
+// only its status; the institution receives the 符号 from the national
+// server by the 取得番号 (the agency listener's POST /v1/linkcode).
 func (s *scenario) linkCode(ctx context.Context) error {
 	r, err := s.person(ctx, s.kurume, "符号", "フゴウ", "")
 	if err != nil {
 		return err
 	}
-	acq, err := s.kurume.RequestLinkCode(with(ctx, scNumber), r.ResidentCode, "DEMOINST")
+	acq, err := s.kurume.RequestLinkCode(with(ctx, scNumber), r.ResidentCode, DemoAgency)
 	if err != nil {
 		return err
 	}
 	if err := s.c.WaitIdle(ctx); err != nil {
 		return err
 	}
-	code, err := s.kurume.LinkCode(with(ctx, scNumber), acq)
-	if err != nil || code == "" {
-		return fmt.Errorf("no linking code received (%v)", err)
+	if st, err := s.kurume.LinkCodeStatus(with(ctx, scNumber), acq); err != nil || st != node.LinkCodeGenerated {
+		return fmt.Errorf("the CS's request is %q (%v), want generated", st, err)
+	}
+	agency := with(ctx, jukinet.SystemActor("agency:"+DemoAgency))
+	if code, err := s.nat.DeliverLinkCode(agency, DemoAgency, acq); err != nil || len(code) != 32 {
+		return fmt.Errorf("the institution received no 符号 (%v)", err)
+	}
+	if _, err := s.nat.DeliverLinkCode(with(ctx, jukinet.SystemActor("agency:passport")), "passport", acq); jukinet.ErrorKind(err) != jukinet.KindNotFound {
+		return fmt.Errorf("another institution asking with the 取得番号: %v, want not found", err)
 	}
 	return nil
 }

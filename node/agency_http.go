@@ -33,8 +33,15 @@ import (
 //	200 {"agency", "task", "records": [...], "not_found": [...]}
 //	4xx/5xx {"op", "kind", "field", "message"}
 
-// AgencyProvidePath is the agency listener's one endpoint.
+// AgencyProvidePath is the agency listener's provision endpoint.
 const AgencyProvidePath = "/v1/provide"
+
+// AgencyLinkCodePath is where an institution fetches the 情報提供用個人識別符号
+// requested for it under a 取得番号 (番号法21条の2):
+//
+//	POST /v1/linkcode  {"acquisition_number": "..."}
+//	200 {"agency", "acquisition_number", "link_code"}
+const AgencyLinkCodePath = "/v1/linkcode"
 
 // Defaults of AgencyAPIConfig.
 const (
@@ -240,6 +247,10 @@ func (a *AgencyAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, r, "", jukinet.E(op, jukinet.KindUnauthorized, "an agency certificate of the network CA is required", err), false)
 		return
 	}
+	if r.URL.Path == AgencyLinkCodePath {
+		a.serveLinkCode(w, r, agency)
+		return
+	}
 	if r.URL.Path != AgencyProvidePath {
 		a.refuse(w, r, agency, jukinet.Errorf(op, jukinet.KindNotFound, "path", "no endpoint %s; use POST %s", truncateText(r.URL.Path, 64), AgencyProvidePath), false)
 		return
@@ -297,6 +308,45 @@ func (a *AgencyAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeAgencyJSON(w, http.StatusOK, resp)
+}
+
+// LinkCodeReply is the answer of POST /v1/linkcode.
+type LinkCodeReply struct {
+	Agency            string `json:"agency"`
+	AcquisitionNumber string `json:"acquisition_number"`
+	LinkCode          string `json:"link_code"`
+}
+
+// serveLinkCode answers POST /v1/linkcode: the 符号 requested for this agency
+// under the 取得番号 (National.DeliverLinkCode decides and logs).
+func (a *AgencyAPI) serveLinkCode(w http.ResponseWriter, r *http.Request, agency string) {
+	const op = "agency.linkcode"
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		a.writeError(w, http.StatusMethodNotAllowed, jukinet.Errorf(op, jukinet.KindInvalid, "method", "use POST"))
+		return
+	}
+	if !a.allow(agency) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(1/a.cfg.RatePerSecond))))
+		a.refuse(w, r, agency, jukinet.Errorf(op, jukinet.KindRateLimited, "", "more than %g requests per second; retry later", a.cfg.RatePerSecond), false)
+		return
+	}
+	var req struct {
+		AcquisitionNumber string `json:"acquisition_number"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || dec.More() {
+		a.refuse(w, r, agency, jukinet.Errorf(op, jukinet.KindInvalid, "body", "one JSON object with acquisition_number only"), true)
+		return
+	}
+	ctx := jukinet.WithActor(r.Context(), jukinet.SystemActor("agency:"+agency))
+	code, err := a.cfg.National.DeliverLinkCode(ctx, agency, req.AcquisitionNumber)
+	if err != nil {
+		a.refuse(w, r, agency, err, false) // the store logged the refusal
+		return
+	}
+	writeAgencyJSON(w, http.StatusOK, LinkCodeReply{Agency: agency, AcquisitionNumber: req.AcquisitionNumber, LinkCode: code})
 }
 
 // sweepAlert logs and records that an agency's codes matching nobody

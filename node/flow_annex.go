@@ -31,6 +31,9 @@ type AnnexNotice struct {
 	AddressSince         jukinet.Date         `json:"address_since"`
 	Reason               jukinet.ChangeReason `json:"reason"`
 	Date                 jukinet.Date         `json:"date"`
+	// Removed says the person leaves this 附票 (消除): they died, or their
+	// 本籍 is now elsewhere.
+	Removed bool `json:"removed,omitempty"`
 }
 
 // Validate checks every field (KindInvalid naming it).
@@ -81,19 +84,38 @@ func annexChanged(ev register.Event) bool {
 		p.BirthDate != r.BirthDate || p.Sex != r.Sex || p.ResidentCode != r.ResidentCode || p.Domicile != r.Domicile
 }
 
-// queueAnnexNotice runs in every register event's transaction.
+// queueAnnexNotice runs in every register event's transaction: a change of
+// the 附票's items goes to the 本籍地 (法19条1項); a death, or a 本籍 moved
+// elsewhere, removes the person from the 附票 they were on.
 func (m *Municipality) queueAnnexNotice(tx *store.Tx, ev register.Event) error {
-	if !annexChanged(ev) {
-		return nil
-	}
 	r := &ev.Resident
-	to := m.DomicileMunicipality(r.Domicile)
+	if p := ev.Previous; p != nil && p.Domicile != "" && p.Domicile != r.Domicile {
+		if err := m.sendAnnex(tx, ev, p.Domicile, p.DomicileHead, true); err != nil {
+			return err
+		}
+	}
+	switch {
+	case r.Domicile == "":
+		return nil
+	case r.Status != register.StatusCurrent && r.Removal != nil && r.Removal.Reason == jukinet.ReasonDeath:
+		return m.sendAnnex(tx, ev, r.Domicile, r.DomicileHead, true)
+	case annexChanged(ev):
+		return m.sendAnnex(tx, ev, r.Domicile, r.DomicileHead, false)
+	}
+	return nil
+}
+
+// sendAnnex sends the 附票 entry of ev for the 附票 of domicile to its
+// 本籍地, or writes it here when the 本籍 is here.
+func (m *Municipality) sendAnnex(tx *store.Tx, ev register.Event, domicile, head string, removed bool) error {
+	r := &ev.Resident
+	to := m.DomicileMunicipality(domicile)
 	if to == "" {
 		return nil // a 本籍 unknown to the place-name table
 	}
-	b := AnnexNotice{Municipality: m.cfg.Municipality, Domicile: r.Domicile, DomicileHead: r.DomicileHead, ResidentCode: r.ResidentCode,
+	b := AnnexNotice{Municipality: m.cfg.Municipality, Domicile: domicile, DomicileHead: head, ResidentCode: r.ResidentCode,
 		PreviousResidentCode: ev.Change.PreviousResidentCode, Name: r.Name, BirthDate: r.BirthDate, Sex: r.Sex, Address: r.Address,
-		AddressSince: r.AddressSince, Reason: ev.Change.Reason, Date: ev.Change.Date}
+		AddressSince: r.AddressSince, Reason: ev.Change.Reason, Date: ev.Change.Date, Removed: removed}
 	if err := b.Validate(); err != nil {
 		return err
 	}
@@ -104,19 +126,24 @@ func (m *Municipality) queueAnnexNotice(tx *store.Tx, ev register.Event) error {
 		if err != nil {
 			return internal("municipality.annex", err)
 		}
-		return storeAnnexEntry(tx, id.String(), b, string(m.cfg.Municipality))
+		return m.storeAnnexEntry(tx, id.String(), b, string(m.cfg.Municipality))
 	}
 	return Queue(tx, network.KindAnnexNotice, string(to), "", 0, b)
 }
 
-// storeAnnexEntry keeps an entry of the 附票 of b.Domicile.
-func storeAnnexEntry(tx *store.Tx, id string, b AnnexNotice, from string) error {
+// storeAnnexEntry keeps an entry of the 附票 of b.Domicile and notifies the
+// 附票本人確認情報 it changes (法30条の41).
+func (m *Municipality) storeAnnexEntry(tx *store.Tx, id string, b AnnexNotice, from string) error {
 	body, _ := json.Marshal(b)
-	if _, err := tx.Exec(`INSERT INTO flow_annex_entries (message_id, domicile, resident_code, from_lg, body, received_at) VALUES ($1,$2,$3,$4,$5,$6)
- ON CONFLICT (message_id) DO NOTHING`, id, b.Domicile, string(b.ResidentCode), from, string(body), tx.NowMicro()); err != nil {
+	res, err := tx.Exec(`INSERT INTO flow_annex_entries (message_id, domicile, resident_code, from_lg, body, received_at) VALUES ($1,$2,$3,$4,$5,$6)
+ ON CONFLICT (message_id) DO NOTHING`, id, b.Domicile, string(b.ResidentCode), from, string(body), tx.NowMicro())
+	if err != nil {
 		return internal("municipality.annex", err)
 	}
-	return nil
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // the same entry again
+	}
+	return m.notifyAnnexIdentity(tx, b)
 }
 
 // municipalityAnnexNotice keeps the entry on the 附票 of the 本籍.
@@ -135,7 +162,7 @@ func (m *Municipality) municipalityAnnexNotice(tx *store.Tx, env *network.Envelo
 	if m.DomicileMunicipality(b.Domicile) != m.cfg.Municipality {
 		return invalid(op, "domicile", "the 本籍 is not in this municipality")
 	}
-	if err := storeAnnexEntry(tx, env.ID.String(), b, env.From); err != nil {
+	if err := m.storeAnnexEntry(tx, env.ID.String(), b, env.From); err != nil {
 		return err
 	}
 	tx.Note(string(b.ResidentCode), "annex entry from "+env.From)

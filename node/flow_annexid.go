@@ -8,37 +8,36 @@ import (
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/network"
-	"github.com/jukinet/jukinet/register"
 	"github.com/jukinet/jukinet/store"
 )
 
-// 附票本人確認情報 (法30条の41 ff.): since 2024 the 戸籍の附票 identifies persons
-// living abroad, and its identity information goes to the prefecture and on
-// to the national server (法30条の42), as 本人確認情報 does for residents. The
-// CS queues annexid.notify to its prefecture when a resident moves abroad
-// (国外転出: the person is now on the 附票 only, with the country as address)
-// and when a person comes back (国外転入: no longer abroad); the prefecture
-// keeps current + history and relays the CS's envelope inside identity.relay.
-//
-// Simplification (docs/protocol-flows.md): the law has the 本籍地's 市町村長
-// notify; here the CS that records the 国外転出 or 国外転入 does, since it is
-// the one that knows, and the 本籍地 already receives annex.notice.
+// 附票本人確認情報 (法30条の41 ff.): the 附票連携システム gives the 戸籍の附票
+// its own prefecture and national servers (here the prefecture and national
+// nodes, in tables apart from the 住民票's 本人確認情報). The CS of the
+// 本籍地 — the municipality that keeps the 附票 (法16条) — notifies its
+// prefecture on every 附票 記載, 消除 and 修正 of the items the article lists
+// (法30条の41 1項); the prefecture keeps current + history and relays the
+// CS's envelope inside identity.relay to the national server (法30条の42).
 
-// AnnexIdentityInfo is the body of annexid.notify.
+// AnnexIdentityInfo is the body of annexid.notify: exactly the items of
+// 法30条の41 1項 — 法17条2号 氏名, 3号 住所 (for a 国外転出者 only that the
+// person is one), 5号 出生の年月日, 6号 男女の別, 7号 住民票コード — and the
+// 記載等 itself (its class, 事由 and date: the 政令 items). The 戸籍の表示
+// (1号) and 住所を定めた年月日 (4号) are not among them and do not travel.
 type AnnexIdentityInfo struct {
-	Municipality jukinet.LGCode       `json:"municipality"` // the notifying CS
-	ResidentCode jukinet.ResidentCode `json:"resident_code"`
-	Name         jukinet.Name         `json:"name"`
-	BirthDate    jukinet.Date         `json:"birth_date"`
-	Sex          jukinet.Sex          `json:"sex"`
-	Domicile     string               `json:"domicile"` // 本籍
-	// Abroad says the person lives abroad; Address is then the address
-	// abroad (the country) and the 附票's address is "国外転出".
+	Municipality         jukinet.LGCode       `json:"municipality"` // the 本籍地 that keeps the 附票
+	ResidentCode         jukinet.ResidentCode `json:"resident_code"`
+	PreviousResidentCode jukinet.ResidentCode `json:"previous_resident_code,omitempty"` // a 住民票コード change
+	Name                 jukinet.Name         `json:"name"`
+	BirthDate            jukinet.Date         `json:"birth_date"`
+	Sex                  jukinet.Sex          `json:"sex"`
+	// Abroad says the person is a 国外転出者; there is then no Address.
 	Abroad  bool                 `json:"abroad"`
-	Address jukinet.Address      `json:"address"`
-	Reason  jukinet.ChangeReason `json:"reason"`
+	Address *jukinet.Address     `json:"address,omitempty"`
+	Class   jukinet.ChangeClass  `json:"class"`  // 記載, 消除 or 修正 of the 附票
+	Reason  jukinet.ChangeReason `json:"reason"` // the 異動事由 that caused it
 	Date    jukinet.Date         `json:"date"`
-	Version uint64               `json:"version"` // the register record's version: newer wins
+	Version uint64               `json:"version"` // the 本籍地's counter for the person: newer wins
 }
 
 // Validate checks every field (KindInvalid naming it).
@@ -49,14 +48,16 @@ func (a AnnexIdentityInfo) Validate() error {
 		return invalid(op, "municipality", "not a municipality's code")
 	case !jukinet.ValidResidentCode(string(a.ResidentCode)):
 		return invalid(op, "resident_code", "not a resident code")
+	case a.PreviousResidentCode != "" && (!jukinet.ValidResidentCode(string(a.PreviousResidentCode)) || a.PreviousResidentCode == a.ResidentCode):
+		return invalid(op, "previous_resident_code", "not a resident code, or the same as the current")
 	case a.BirthDate.IsZero() || !a.Sex.Valid():
 		return invalid(op, "birth_date", "birth_date and sex are required")
-	case a.Domicile == "" || len([]rune(a.Domicile)) > 200:
-		return invalid(op, "domicile", "required, at most 200 characters")
-	case a.Reason != jukinet.ReasonMoveOutAbroad && a.Reason != jukinet.ReasonMoveInFromAbroad:
-		return invalid(op, "reason", "%s does not change the 附票本人確認情報 of a person abroad", a.Reason)
-	case a.Abroad != (a.Reason == jukinet.ReasonMoveOutAbroad):
-		return invalid(op, "abroad", "abroad must be true exactly for a 国外転出")
+	case a.Class != jukinet.ClassAdd && a.Class != jukinet.ClassRemove && a.Class != jukinet.ClassChange:
+		return invalid(op, "class", "must be 記載 (1), 消除 (2) or 修正 (3)")
+	case !a.Reason.Valid():
+		return invalid(op, "reason", "unknown reason")
+	case a.Abroad != (a.Address == nil):
+		return invalid(op, "address", "a 国外転出者 has no address (only that they are one); anyone else has one")
 	case a.Date.IsZero():
 		return invalid(op, "date", "required")
 	case a.Version == 0:
@@ -65,42 +66,88 @@ func (a AnnexIdentityInfo) Validate() error {
 	if err := a.Name.Validate(); err != nil {
 		return jukinet.E(op, err)
 	}
-	if a.Abroad {
-		if a.Address.Text == "" || len([]rune(a.Address.Text)) > 200 {
-			return invalid(op, "address.text", "the address abroad is required, at most 200 characters")
+	if a.Address != nil {
+		if err := a.Address.Validate("address"); err != nil {
+			return jukinet.E(op, err)
 		}
-	} else if err := a.Address.Validate("address"); err != nil {
-		return jukinet.E(op, err)
 	}
 	return nil
 }
 
-// queueAnnexIdentity runs in every register event's transaction: a 国外転出
-// or 国外転入 of a person with a 本籍 queues annexid.notify.
-func (m *Municipality) queueAnnexIdentity(tx *store.Tx, ev register.Event) error {
-	r := &ev.Resident
-	var addr jukinet.Address
-	switch ev.Change.Reason {
-	case jukinet.ReasonMoveOutAbroad:
-		if r.Removal == nil {
-			return nil
-		}
-		addr = r.Removal.Destination
-	case jukinet.ReasonMoveInFromAbroad:
-		addr = r.Address
+// sameItems reports whether a and b carry the same 法30条の41 items.
+func (a AnnexIdentityInfo) sameItems(b AnnexIdentityInfo) bool {
+	sameAddr := (a.Address == nil) == (b.Address == nil) && (a.Address == nil || *a.Address == *b.Address)
+	return a.ResidentCode == b.ResidentCode && a.Name == b.Name && a.BirthDate == b.BirthDate && a.Sex == b.Sex &&
+		a.Abroad == b.Abroad && sameAddr
+}
+
+// notifyAnnexIdentity runs at the 本籍地 in the transaction that writes an
+// entry of its 附票 (from annex.notice, or its own resident's event): it
+// queues annexid.notify to its prefecture for a 記載 (the person's first
+// entry), a 消除 (b.Removed) or a 修正 that changes an item of 法30条の41;
+// a 修正 of anything else (住所を定めた年月日, the 本籍's 筆頭者) sends nothing.
+func (m *Municipality) notifyAnnexIdentity(tx *store.Tx, b AnnexNotice) error {
+	const op = "municipality.annexid"
+	a := AnnexIdentityInfo{Municipality: m.cfg.Municipality, ResidentCode: b.ResidentCode, PreviousResidentCode: b.PreviousResidentCode,
+		Name: b.Name, BirthDate: b.BirthDate, Sex: b.Sex, Reason: b.Reason, Date: b.Date}
+	if b.Reason == jukinet.ReasonMoveOutAbroad {
+		a.Abroad = true
+	} else {
+		addr := b.Address
+		a.Address = &addr
+	}
+	prev, version, err := lastAnnexIdentity(tx, b.ResidentCode, b.PreviousResidentCode)
+	if err != nil {
+		return err
+	}
+	switch {
+	case b.Removed:
+		a.Class = jukinet.ClassRemove
+	case prev == nil || prev.Class == jukinet.ClassRemove:
+		a.Class = jukinet.ClassAdd
+	case prev.sameItems(a):
+		return nil // 法30条の41: only a 修正 of the listed items is notified
 	default:
-		return nil
+		a.Class = jukinet.ClassChange
 	}
-	if r.Domicile == "" {
-		return nil // a foreign resident has no 戸籍, so no 附票
-	}
-	a := AnnexIdentityInfo{Municipality: m.cfg.Municipality, ResidentCode: r.ResidentCode, Name: r.Name, BirthDate: r.BirthDate,
-		Sex: r.Sex, Domicile: r.Domicile, Abroad: ev.Change.Reason == jukinet.ReasonMoveOutAbroad, Address: addr,
-		Reason: ev.Change.Reason, Date: ev.Change.Date, Version: r.Version}
+	a.Version = version + 1
 	if err := a.Validate(); err != nil {
 		return err
 	}
+	body, err := json.Marshal(a)
+	if err != nil {
+		return internal(op, err)
+	}
+	if _, err := tx.Exec(`INSERT INTO flow_annexid_sent (resident_code, version, info) VALUES ($1,$2,$3)
+ ON CONFLICT (resident_code) DO UPDATE SET version = excluded.version, info = excluded.info`, string(a.ResidentCode), int64(a.Version), string(body)); err != nil {
+		return internal(op, err)
+	}
 	return Queue(tx, network.KindAnnexIdentityNotify, m.cfg.Prefecture, "", 0, a)
+}
+
+// lastAnnexIdentity returns the last 附票本人確認情報 this 本籍地 notified for
+// the person (under the previous code after a code change) and its version.
+func lastAnnexIdentity(tx *store.Tx, codes ...jukinet.ResidentCode) (*AnnexIdentityInfo, uint64, error) {
+	for _, c := range codes {
+		if c == "" {
+			continue
+		}
+		var raw string
+		var v int64
+		err := tx.QueryRow(`SELECT info, version FROM flow_annexid_sent WHERE resident_code = $1`, string(c)).Scan(&raw, &v)
+		if noRows(err) {
+			continue
+		}
+		if err != nil {
+			return nil, 0, internal("municipality.annexid", err)
+		}
+		var a AnnexIdentityInfo
+		if err := json.Unmarshal([]byte(raw), &a); err != nil {
+			return nil, 0, internal("municipality.annexid", err)
+		}
+		return &a, uint64(v), nil
+	}
+	return nil, 0, nil
 }
 
 // decodeAnnexIdentity decodes and checks an annexid.notify envelope.

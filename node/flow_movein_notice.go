@@ -74,8 +74,14 @@ func (b MoveOutConfirm) Validate() error {
 }
 
 // queueMoveInNotice runs in the 国内転入's transaction at the new CS.
-func (m *Municipality) queueMoveInNotice(tx *store.Tx, r *register.Resident, moveIn jukinet.Date) error {
+func (m *Municipality) queueMoveInNotice(tx *store.Tx, ev register.Event) error {
+	r, moveIn := &ev.Resident, ev.Change.Date
 	prev := r.PreviousAddress.LGCode
+	if ev.LastRegistered.LGCode != "" {
+		// The person never registered at the 前住所: the notice goes to the
+		// 最終住民登録地 the 転出証明書 names (法9条1項), which holds the 除票.
+		prev = ev.LastRegistered.LGCode
+	}
 	if prev == "" || prev == m.cfg.Municipality {
 		return nil
 	}

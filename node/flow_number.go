@@ -190,22 +190,38 @@ func (m *Municipality) municipalityMyNumberResponse(tx *store.Tx, env *network.E
 }
 
 // ---- 情報提供用個人識別符号 (番号法21条の2) ----
+//
+// The institution that needs the 符号 obtains it through the national server
+// (J-LIS, 番号法21条の2, 施行令20条): the municipality's CS relays only what
+// the national server needs to derive it — the 取得番号 and the 住民票コード,
+// and which institution it is for — and never learns the 符号. The national
+// server derives it and hands it to that institution alone, over the agency
+// listener, by the 取得番号 (POST /v1/linkcode); the CS keeps the 取得番号 and
+// the request's status.
 
 // LinkCodeRequest is the body of linkcode.request (CS → national). The
 // 取得番号 is a random per-request number, neither a 個人番号 nor a resident
-// code, by which the answer is matched.
+// code, by which the institution fetches its 符号.
 type LinkCodeRequest struct {
 	Municipality      jukinet.LGCode       `json:"municipality"`
 	ResidentCode      jukinet.ResidentCode `json:"resident_code"`
 	AcquisitionNumber string               `json:"acquisition_number"`
-	Institution       string               `json:"institution"` // the information-provision institution the code is for
+	Institution       string               `json:"institution"` // the agency ID (agency list) of the institution the 符号 is for
 }
 
-// LinkCodeResponse is the body of linkcode.response (national → CS).
+// Link-code request states, as the CS records them.
+const (
+	LinkCodeRequested = "requested" // sent to the national server
+	LinkCodeGenerated = "generated" // the national server holds it for the institution
+	LinkCodeRefused   = "refused"   // the institution is not a registered agency
+)
+
+// LinkCodeResponse is the body of linkcode.response (national → CS): the
+// status of the request only, never the 符号.
 type LinkCodeResponse struct {
 	Municipality      jukinet.LGCode `json:"municipality"`
 	AcquisitionNumber string         `json:"acquisition_number"`
-	LinkCode          string         `json:"link_code"`
+	Status            string         `json:"status"` // LinkCodeGenerated or LinkCodeRefused
 }
 
 func validAcquisitionNumber(s string) bool {
@@ -226,8 +242,8 @@ func (b LinkCodeRequest) Validate() error {
 		return invalid(op, "resident_code", "not a resident code")
 	case !validAcquisitionNumber(b.AcquisitionNumber):
 		return invalid(op, "acquisition_number", "32 lowercase hex digits")
-	case len(b.Institution) < 1 || len(b.Institution) > 32 || !isAlnum(b.Institution):
-		return invalid(op, "institution", "1 to 32 ASCII letters or digits")
+	case b.Institution == "" || !isAgencyID(b.Institution):
+		return invalid(op, "institution", "an agency ID: 1 to 32 of a-z 0-9 _ -")
 	}
 	return nil
 }
@@ -240,15 +256,15 @@ func (b LinkCodeResponse) Validate() error {
 		return invalid(op, "municipality", "not a municipality's code")
 	case !validAcquisitionNumber(b.AcquisitionNumber):
 		return invalid(op, "acquisition_number", "32 lowercase hex digits")
-	case len(b.LinkCode) != 32 || !isAlnum(b.LinkCode):
-		return invalid(op, "link_code", "32 letters or digits")
+	case b.Status != LinkCodeGenerated && b.Status != LinkCodeRefused:
+		return invalid(op, "status", "generated or refused")
 	}
 	return nil
 }
 
-// RequestLinkCode asks the national server for the linking code of a
-// current resident for an institution; it returns the 取得番号 by which
-// LinkCode finds the answer.
+// RequestLinkCode relays a request for the 符号 of a current resident for an
+// institution to the national server; it returns the 取得番号, which the
+// institution presents to the national server to receive the 符号.
 func (m *Municipality) RequestLinkCode(ctx context.Context, code jukinet.ResidentCode, institution string) (string, error) {
 	const op = "municipality.RequestLinkCode"
 	acq := make([]byte, 16)
@@ -259,31 +275,35 @@ func (m *Municipality) RequestLinkCode(ctx context.Context, code jukinet.Residen
 	if err := b.Validate(); err != nil {
 		return "", err
 	}
-	err := m.db.Update(ctx, store.Op{Operation: jukinet.OpLinkCodeRequest, Subject: string(code)}, func(tx *store.Tx) error {
+	err := m.db.Update(ctx, store.Op{Operation: jukinet.OpLinkCodeRequest, Subject: string(code), Detail: "for " + institution}, func(tx *store.Tx) error {
 		if _, err := m.reg.CurrentTx(tx, code); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`INSERT INTO flow_link_codes (acquisition_number, resident_code, requested_at) VALUES ($1,$2,$3)`,
-			b.AcquisitionNumber, string(code), tx.NowMicro()); err != nil {
+		if _, err := tx.Exec(`INSERT INTO flow_link_codes (acquisition_number, resident_code, requested_at, status) VALUES ($1,$2,$3,$4)`,
+			b.AcquisitionNumber, string(code), tx.NowMicro(), LinkCodeRequested); err != nil {
 			return internal(op, err)
 		}
 		return Queue(tx, network.KindLinkCodeRequest, network.NationalID, "", 0, b)
 	})
-	return b.AcquisitionNumber, err
+	if err != nil {
+		return "", err
+	}
+	return b.AcquisitionNumber, nil
 }
 
-// LinkCode returns the linking code received for a 取得番号 ("" while pending).
-func (m *Municipality) LinkCode(ctx context.Context, acquisition string) (string, error) {
-	var code string
-	err := m.db.Update(ctx, store.Op{Operation: jukinet.OpLinkCodeRequest, Detail: "read linking code"}, func(tx *store.Tx) error {
+// LinkCodeStatus returns the status of the request with this 取得番号
+// (LinkCodeRequested, LinkCodeGenerated or LinkCodeRefused).
+func (m *Municipality) LinkCodeStatus(ctx context.Context, acquisition string) (string, error) {
+	var status string
+	err := m.db.Update(ctx, store.Op{Operation: jukinet.OpLinkCodeRequest, Detail: "read request status"}, func(tx *store.Tx) error {
 		var rc string
-		if err := tx.QueryRow(`SELECT resident_code, link_code FROM flow_link_codes WHERE acquisition_number = $1`, acquisition).Scan(&rc, &code); err != nil {
-			return jukinet.Errorf("municipality.LinkCode", jukinet.KindNotFound, "acquisition_number", "no such request")
+		if err := tx.QueryRow(`SELECT resident_code, status FROM flow_link_codes WHERE acquisition_number = $1`, acquisition).Scan(&rc, &status); err != nil {
+			return jukinet.Errorf("municipality.LinkCodeStatus", jukinet.KindNotFound, "acquisition_number", "no such request")
 		}
 		tx.SetSubject(rc)
 		return nil
 	})
-	return code, err
+	return status, err
 }
 
 func (n *National) linkCodeFor(code jukinet.ResidentCode, institution string) string {
@@ -292,6 +312,8 @@ func (n *National) linkCodeFor(code jukinet.ResidentCode, institution string) st
 	return strings.ToUpper(hex.EncodeToString(mac.Sum(nil)[:16]))
 }
 
+// nationalLinkCodeRequest records the 取得番号 for the institution (the 符号
+// is derived when the institution fetches it) and tells the CS the status.
 func (n *National) nationalLinkCodeRequest(tx *store.Tx, env *network.Envelope) error {
 	const op = "national.linkcode.request"
 	var b LinkCodeRequest
@@ -304,9 +326,16 @@ func (n *National) nationalLinkCodeRequest(tx *store.Tx, env *network.Envelope) 
 	if string(b.Municipality) != env.From {
 		return invalid(op, "municipality", "%s requested by %s", b.Municipality, env.From)
 	}
-	tx.Note(string(b.ResidentCode), "linking code for "+b.Institution)
+	status := LinkCodeGenerated
+	if _, ok := n.agencies.Load().Agency(b.Institution); !ok {
+		status = LinkCodeRefused
+	} else if _, err := tx.Exec(`INSERT INTO flow_link_code_grants (acquisition_number, municipality, resident_code, institution, received_at) VALUES ($1,$2,$3,$4,$5)`,
+		b.AcquisitionNumber, string(b.Municipality), string(b.ResidentCode), b.Institution, tx.NowMicro()); err != nil {
+		return jukinet.Errorf(op, jukinet.KindConflict, "acquisition_number", "this 取得番号 was used before")
+	}
+	tx.Note(string(b.ResidentCode), "linking code for "+b.Institution+": "+status)
 	return Queue(tx, network.KindLinkCodeResponse, env.From, "", 0,
-		LinkCodeResponse{Municipality: b.Municipality, AcquisitionNumber: b.AcquisitionNumber, LinkCode: n.linkCodeFor(b.ResidentCode, b.Institution)})
+		LinkCodeResponse{Municipality: b.Municipality, AcquisitionNumber: b.AcquisitionNumber, Status: status})
 }
 
 func (m *Municipality) municipalityLinkCodeResponse(tx *store.Tx, env *network.Envelope) error {
@@ -321,8 +350,8 @@ func (m *Municipality) municipalityLinkCodeResponse(tx *store.Tx, env *network.E
 	if env.From != network.NationalID || b.Municipality != m.cfg.Municipality {
 		return invalid(op, "municipality", "response for %s from %s", b.Municipality, env.From)
 	}
-	res, err := tx.Exec(`UPDATE flow_link_codes SET link_code = $1, received_at = $2 WHERE acquisition_number = $3 AND link_code = ''`,
-		b.LinkCode, tx.NowMicro(), b.AcquisitionNumber)
+	res, err := tx.Exec(`UPDATE flow_link_codes SET status = $1, received_at = $2 WHERE acquisition_number = $3 AND status = $4`,
+		b.Status, tx.NowMicro(), b.AcquisitionNumber, LinkCodeRequested)
 	if err != nil {
 		return internal(op, err)
 	}
@@ -330,4 +359,34 @@ func (m *Municipality) municipalityLinkCodeResponse(tx *store.Tx, env *network.E
 		return invalid(op, "acquisition_number", "no pending request with this number")
 	}
 	return nil
+}
+
+// DeliverLinkCode hands the 符号 requested under a 取得番号 to the
+// institution it was requested for (番号法21条の2), as the agency listener's
+// POST /v1/linkcode does; the actor is the agency. Another agency, or an
+// unknown number, gets KindNotFound (nothing tells it the number exists).
+// Logged, with the person as subject.
+func (n *National) DeliverLinkCode(ctx context.Context, agency, acquisition string) (string, error) {
+	const op = "national.DeliverLinkCode"
+	if !validAcquisitionNumber(acquisition) {
+		return "", invalid(op, "acquisition_number", "32 lowercase hex digits")
+	}
+	var out string
+	err := n.db.Update(ctx, store.Op{Operation: jukinet.OpNationalProvide, Detail: "linking code to " + agency}, func(tx *store.Tx) error {
+		var code, inst string
+		err := tx.QueryRow(`SELECT resident_code, institution FROM flow_link_code_grants WHERE acquisition_number = $1`, acquisition).Scan(&code, &inst)
+		if noRows(err) || (err == nil && inst != agency) {
+			return jukinet.Errorf(op, jukinet.KindNotFound, "acquisition_number", "no 符号 for this agency under this 取得番号")
+		}
+		if err != nil {
+			return internal(op, err)
+		}
+		if _, err := tx.Exec(`UPDATE flow_link_code_grants SET delivered_at = $1 WHERE acquisition_number = $2 AND delivered_at = 0`, tx.NowMicro(), acquisition); err != nil {
+			return internal(op, err)
+		}
+		tx.SetSubject(code)
+		out = n.linkCodeFor(jukinet.ResidentCode(code), inst)
+		return nil
+	})
+	return out, err
 }

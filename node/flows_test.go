@@ -402,26 +402,13 @@ func TestMyNumberGeneration(t *testing.T) {
 	}
 }
 
-// 情報提供用個人識別符号 and card status, both ways.
-func TestLinkCodeAndCardStatus(t *testing.T) {
+// Card status, both ways.
+func TestCardStatus(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
 			n := newTestNet(t, e, nil)
 			m := n.muni[kurume]
 			r := birth(t, m, "古谷\u3000葵", "フルヤ\u3000アオイ", "1999-09-09", "")
-			acq, err := m.RequestLinkCode(as(numbers), r.ResidentCode, "INST01")
-			if err != nil {
-				t.Fatal(err)
-			}
-			n.run()
-			n.noRejections()
-			code, err := m.LinkCode(as(numbers), acq)
-			if err != nil || len(code) != 32 {
-				t.Errorf("link code for %s: %q, %v", acq, code, err)
-			}
-			if acq == string(r.ResidentCode) || len(acq) != 32 {
-				t.Errorf("acquisition number %q", acq)
-			}
 			if err := m.IssueCard(as(numbers), IssueCardInput{ResidentCode: r.ResidentCode, Serial: "K0001", PIN: "9999"}); err != nil {
 				t.Fatal(err)
 			}

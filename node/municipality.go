@@ -140,7 +140,7 @@ func (m *Municipality) onEvent(tx *store.Tx, ev register.Event) error {
 	r := &ev.Resident
 	switch ev.Change.Reason {
 	case jukinet.ReasonMoveInDomestic:
-		if err := m.queueMoveInNotice(tx, r, ev.Change.Date); err != nil {
+		if err := m.queueMoveInNotice(tx, ev); err != nil {
 			return err
 		}
 	case jukinet.ReasonMoveOutDomestic:
@@ -149,9 +149,6 @@ func (m *Municipality) onEvent(tx *store.Tx, ev register.Event) error {
 				return err
 			}
 		}
-	}
-	if err := m.queueAnnexIdentity(tx, ev); err != nil {
-		return err
 	}
 	return m.queueAnnexNotice(tx, ev)
 }

@@ -187,8 +187,13 @@ type MoveInInput struct {
 	MoveInDate       jukinet.Date             `json:"move_in_date"`               // 転入年月日
 	PlannedMoveOut   jukinet.Date             `json:"planned_move_out,omitempty"` // 転出予定日 on the 転出証明書 (domestic)
 	PreviousAddress  jukinet.Address          `json:"previous_address"`           // domestic: LG code + text; abroad: text (country)
-	Household        HouseholdChoice          `json:"household"`
-	AddressText      string                   `json:"address_text,omitempty"`
+	// LastRegistered is the 最終住民登録地 the 転出証明書 names, entered only
+	// when the person never registered at the 前住所 (domestic only): the
+	// 転入通知 goes there, not to the 前住所 (法9条1項), while the record
+	// keeps the 前住所 as 従前の住所 (法7条8号).
+	LastRegistered jukinet.Address `json:"last_registered,omitempty"`
+	Household      HouseholdChoice `json:"household"`
+	AddressText    string          `json:"address_text,omitempty"`
 }
 
 // MoveInDomestic records a 国内転入. Preconditions: the resident code is not
@@ -217,6 +222,13 @@ func (g *Register) validateMoveInDomestic(op string, in MoveInInput) error {
 	} else if in.PreviousAddress.LGCode == g.cfg.Municipality {
 		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "previous_address.lg_code", "a move within the municipality is a 転居, not a 転入"))
 	}
+	if in.LastRegistered != (jukinet.Address{}) {
+		if err := in.LastRegistered.Validate("last_registered"); err != nil {
+			fe.Add(jukinet.E(op, err))
+		} else if in.LastRegistered.LGCode == "" || in.LastRegistered.LGCode == g.cfg.Municipality || in.LastRegistered.LGCode.IsPrefecture() {
+			fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "last_registered.lg_code", "the 最終住民登録地 on the 転出証明書 must be another municipality"))
+		}
+	}
 	return fe.Err()
 }
 
@@ -231,6 +243,9 @@ func (g *Register) MoveInFromAbroad(ctx context.Context, in MoveInInput) (*Resid
 	}
 	if strings.TrimSpace(in.PreviousAddress.Text) == "" {
 		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "previous_address.text", "required: the country or address abroad")
+	}
+	if in.LastRegistered != (jukinet.Address{}) {
+		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "last_registered", "a 国外転入 has no 転出証明書 and sends no 転入通知")
 	}
 	in.PreviousAddress.LGCode = ""
 	return g.moveIn(ctx, op, jukinet.OpMoveInFromAbroad, jukinet.ReasonMoveInFromAbroad, in)
@@ -287,7 +302,8 @@ func (g *Register) moveInTx(tx *store.Tx, op string, operation jukinet.Operation
 			return err
 		}
 		out = r
-		if err := g.record(tx, operation, r, nil, jukinet.ChangeInfo{Reason: reason, Date: in.MoveInDate}, true); err != nil {
+		last := func(ev *Event) { ev.LastRegistered = in.LastRegistered }
+		if err := g.record(tx, operation, r, nil, jukinet.ChangeInfo{Reason: reason, Date: in.MoveInDate}, true, last); err != nil {
 			return err
 		}
 		// A first record asks for a 個人番号 (番号法7条1項). A 転入 whose

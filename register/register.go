@@ -107,6 +107,10 @@ type Event struct {
 	Resident  Resident
 	Change    jukinet.ChangeInfo
 	Previous  *Resident // the record before the change, when there was one
+	// LastRegistered is, for a 国内転入 whose 前住所 was never registered,
+	// the 最終住民登録地 the 転出証明書 names (MoveInInput.LastRegistered):
+	// the 転入通知 goes there (法9条1項). Zero otherwise.
+	LastRegistered jukinet.Address
 	// Notice is the identity notice the event produces (法30条の6), recorded
 	// in identity_history; nil when the event changes no 本人確認情報.
 	Notice *IdentityNotice
@@ -326,7 +330,7 @@ func updateResident(tx *store.Tx, r *Resident) error {
 // record bumps the person's version, keeps the identity information in the
 // history and queues the notice to the prefecture — the 記載/消除/修正 every
 // event produces (法30条の6).
-func (g *Register) record(tx *store.Tx, op jukinet.Operation, r *Resident, prev *Resident, change jukinet.ChangeInfo, insert bool) error {
+func (g *Register) record(tx *store.Tx, op jukinet.Operation, r *Resident, prev *Resident, change jukinet.ChangeInfo, insert bool, with ...func(*Event)) error {
 	var v int64
 	err := tx.QueryRow(`INSERT INTO person_versions (resident_code, version) VALUES ($1, 1)
  ON CONFLICT (resident_code) DO UPDATE SET version = person_versions.version + 1 RETURNING version`, string(r.ResidentCode)).Scan(&v)
@@ -353,7 +357,11 @@ func (g *Register) record(tx *store.Tx, op jukinet.Operation, r *Resident, prev 
 	if onEvent == nil {
 		onEvent = g.QueueNotice
 	}
-	return onEvent(tx, Event{Operation: op, Resident: *r, Change: change, Previous: prev, Notice: notice})
+	ev := Event{Operation: op, Resident: *r, Change: change, Previous: prev, Notice: notice}
+	for _, f := range with {
+		f(&ev)
+	}
+	return onEvent(tx, ev)
 }
 
 // identityChanged reports whether an event changes 本人確認情報 (法30条の6,

@@ -237,6 +237,8 @@ func moveInPage() formPage {
 			{"domicile", "本籍", "text", "", false, nil}, {"domicile_head", "筆頭者", "text", "", false, nil},
 			{"previous_address.lg_code", "転入前の地方公共団体コード", "text", "6桁", true, nil},
 			{"previous_address.text", "転入前住所", "text", "", true, nil},
+			{"last_registered.lg_code", "最終住民登録地の地方公共団体コード", "text", "転入前住所で住民登録していなかった場合のみ（転出証明書の発行市区町村）", false, nil},
+			{"last_registered.text", "最終住民登録地の住所", "text", "同上（転出証明書の住所）", false, nil},
 			{"planned_move_out", "転出予定日", "date", "転出証明書の日付", true, nil},
 			{"move_in_date", "転入日", "date", dateHint, true, nil},
 			{"address_text", "新しい住所", "text", "番地・建物名まで", true, nil},
@@ -297,7 +299,12 @@ func (s *server) moveIn(ctx context.Context, f url.Values) (*register.Resident, 
 		bad.Add(nameOf(f).Validate()) // the name's rules need no register: said now too
 		return nil, bad.Err()
 	}
+	last, err := lastRegisteredOf(f)
+	if err != nil {
+		return nil, err
+	}
 	return s.cfg.Counter.MoveInDomestic(ctx, register.MoveInInput{
+		LastRegistered: last,
 		PersonInput: register.PersonInput{Name: nameOf(f), BirthDate: bd, Sex: sx,
 			Domicile: strings.TrimSpace(f.Get("domicile")), DomicileHead: strings.TrimSpace(f.Get("domicile_head"))},
 		ResidentCode: jukinet.ResidentCode(code), IndividualNumber: jukinet.IndividualNumber(number), MoveInDate: md, PlannedMoveOut: pm,
@@ -305,6 +312,20 @@ func (s *server) moveIn(ctx context.Context, f url.Values) (*register.Resident, 
 		Household:       register.HouseholdChoice{ID: strings.TrimSpace(f.Get("household.id")), Relationship: strings.TrimSpace(f.Get("household.relationship"))},
 		AddressText:     strings.TrimSpace(f.Get("address_text")),
 	})
+}
+
+// lastRegisteredOf reads the optional 最終住民登録地 (法9条1項: the 転入通知
+// goes there when the person never registered at the 前住所).
+func lastRegisteredOf(f url.Values) (jukinet.Address, error) {
+	code, text := strings.TrimSpace(f.Get("last_registered.lg_code")), strings.TrimSpace(f.Get("last_registered.text"))
+	if code == "" && text == "" {
+		return jukinet.Address{}, nil
+	}
+	lg, err := jukinet.ParseLGCode(code)
+	if err != nil {
+		return jukinet.Address{}, jukinet.E("web.moveIn", jukinet.KindInvalid, jukinet.Field("last_registered.lg_code"), err)
+	}
+	return jukinet.Address{LGCode: lg, Text: text}, nil
 }
 
 // ReceivedCertificate is a 転出証明書情報 received and not yet used for a

@@ -111,6 +111,22 @@ func TestCounterEvents(t *testing.T) {
 					t.Errorf("after 転入届: redirect %q, want the new 住民票", loc)
 				}
 			}},
+		// 住基法9条1項: the 最終住民登録地 of a person who never registered at the 前住所.
+		{"move-in from an unregistered address", "/counter/move-in",
+			url.Values{"resident_code": {"38921005781"}, "name.kanji": {"転入 次郎"}, "name.kana": {"テンニュウ ジロウ"}, "birth_date": {"1990-01-02"},
+				"sex": {"1"}, "previous_address.lg_code": {"352012"}, "previous_address.text": {"山口県山口市亀山町2番2号"},
+				"last_registered.lg_code": {"352063"}, "last_registered.text": {"山口県防府市寿町2番2号"},
+				"planned_move_out": {today}, "move_in_date": {today}, "address_text": {"山口県防府市寿町2番2号"}}, "last_registered.lg_code",
+			url.Values{"resident_code": {"38921005781"}, "name.kanji": {"転入 次郎"}, "name.kana": {"テンニュウ ジロウ"}, "birth_date": {"1990-01-02"},
+				"sex": {"1"}, "previous_address.lg_code": {"352012"}, "previous_address.text": {"山口県山口市亀山町2番2号"},
+				"last_registered.lg_code": {"352021"}, "last_registered.text": {"山口県宇部市常盤町1番1号"},
+				"planned_move_out": {today}, "move_in_date": {today}, "address_text": {"山口県防府市寿町2番2号"}},
+			func(t *testing.T, loc string) {
+				recs, err := fx.reg.Get(ctx, "38921005781", "test")
+				if err != nil || recs[0].PreviousAddress.LGCode != "352012" {
+					t.Errorf("after 転入届: %+v (%v), want the 前住所 kept as 従前の住所", recs, err)
+				}
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, body := post(t, fx.handler, tok, tc.path, tc.bad)

@@ -244,7 +244,9 @@ func TestQueryByResidentUsesIndex(t *testing.T) {
 			for i := range vals {
 				ptrs[i] = &vals[i]
 			}
-			rows.Scan(ptrs...)
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
 			fmt.Fprintln(&plan, vals...)
 		}
 		if !bytes.Contains(plan.Bytes(), []byte("oplog_subject")) {

@@ -67,12 +67,16 @@ func TestSealAndPurge(t *testing.T) {
 				t.Errorf("purge: %+v, want [0, 200) of 2 months", res)
 			}
 			var n int
-			f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE idx < 200`).Scan(&n)
+			if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE idx < 200`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
 			if n != 0 {
 				t.Errorf("%d purged rows remain", n)
 			}
 			var detail []byte
-			f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT leaf FROM oplog WHERE operation = 'oplog.purge'`).Scan(&detail)
+			if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT leaf FROM oplog WHERE operation = 'oplog.purge'`).Scan(&detail); err != nil {
+				t.Fatal(err)
+			}
 			if !bytes.Contains(detail, []byte("2018-01 first=0 count=100")) {
 				t.Errorf("purge record %s does not name the seals", detail)
 			}

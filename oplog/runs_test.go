@@ -80,7 +80,9 @@ func TestRunsReadAsRecords(t *testing.T) {
 			f := runLog(t, e)
 			ctx := context.Background()
 			var runs int
-			f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE run > 1`).Scan(&runs)
+			if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE run > 1`).Scan(&runs); err != nil {
+				t.Fatal(err)
+			}
 			if runs != 7 { // 40, 2, and 30 cut into 5 by kind (7+7+7+7+2); the batch of 1 is a plain row
 				t.Errorf("%d run rows, want 7 — the fixture no longer makes the runs it tests", runs)
 			}

@@ -136,7 +136,9 @@ func TestCheckpointsCosignedAndVerify(t *testing.T) {
 			t.Fatalf("second checkpoint: size %d cosigned %v, want 340 true", c2.Size, c2.Cosigned)
 		}
 		var nodes int
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_node WHERE level = 8`).Scan(&nodes)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_node WHERE level = 8`).Scan(&nodes); err != nil {
+			t.Fatal(err)
+		}
 		if nodes != 1 {
 			t.Errorf("level-8 nodes: got %d, want 1", nodes)
 		}
@@ -265,7 +267,9 @@ func TestVerifyCatchesTampering(t *testing.T) {
 		}, 10, oplog.ReasonBadLeaf},
 		{"changed checkpoint", func(t *testing.T, db *store.DB) {
 			var n []byte
-			db.Bookkeeping(store.Inspect).QueryRow(`SELECT note FROM oplog_checkpoint WHERE size = 300`).Scan(&n)
+			if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT note FROM oplog_checkpoint WHERE size = 300`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
 			n = bytes.Replace(n, []byte("\n300\n"), []byte("\n299\n"), 1)
 			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog_checkpoint SET note = $1 WHERE size = 300`, n)
 		}, 0, oplog.ReasonBadSignature},

@@ -90,7 +90,9 @@ func TestDeferredRows(t *testing.T) {
 			t.Fatal("a deferred row breaking the primary key committed")
 		}
 		var f int
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM dprobe WHERE k = 'f'`).Scan(&f)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM dprobe WHERE k = 'f'`).Scan(&f); err != nil {
+			t.Fatal(err)
+		}
 		if _, logAfter, _ := counts(t, db); f != 0 || logAfter != logBefore {
 			t.Errorf("after the failed Update: row f %d, log records %d → %d; want nothing written", f, logBefore, logAfter)
 		}

@@ -239,14 +239,14 @@ func TestGovFormActs(t *testing.T) {
 		wantInMsg string
 	}{
 		{"convene by a role holder who is not the chair", head, "/admin/gov/council/convene", convene, "gov_meetings", 403, "g-convene-actor-error", "security_general_manager"},
-		{"absent member without a reason", gm, "/admin/gov/council/convene", without(convene, "members[1].present"), "gov_meetings", 422, "g-convene-members-1-absence-reason-error", "欠席"},
-		{"agenda item without a category", gm, "/admin/gov/council/convene", without(convene, "items[0].category"), "gov_meetings", 422, "g-convene-items-0-category-error", ""},
-		{"held_on not a date", gm, "/admin/gov/council/convene", without(convene, "", "held_on", "令和99年13月1日"), "gov_meetings", 422, "g-convene-held-on-error", ""},
-		{"contract missing clause (2)", gm, "/admin/gov/outsourcing/check-contract", clauses, "gov_contract_clauses", 422, "g-check-contract-clauses-materials-error", "materials"},
+		{"absent member without a reason", gm, "/admin/gov/council/convene", without(convene, "members[1].present"), "gov_meetings", 400, "g-convene-members-1-absence-reason-error", "欠席"},
+		{"agenda item without a category", gm, "/admin/gov/council/convene", without(convene, "items[0].category"), "gov_meetings", 400, "g-convene-items-0-category-error", ""},
+		{"held_on not a date", gm, "/admin/gov/council/convene", without(convene, "", "held_on", "令和99年13月1日"), "gov_meetings", 400, "g-convene-held-on-error", ""},
+		{"contract missing clause (2)", gm, "/admin/gov/outsourcing/check-contract", clauses, "gov_contract_clauses", 400, "g-check-contract-clauses-materials-error", "materials"},
 		{"manual entry of someone without authorization", sys, "/admin/gov/rooms/room-manual", url.Values{"room": {"computer_room"}, "collation_id": {"V-NOBODY"}, "direction": {"in"},
 			"at": {time.Now().In(jukinet.JST).Format("2006-01-02 15:04")}, "reason": {"読取装置の故障"}}, "gov_room_authorizations", 403, "g-room-manual-collation-id-error", "V-NOBODY"},
 		{"manual entry with a bad time", sys, "/admin/gov/rooms/room-manual", url.Values{"room": {"computer_room"}, "collation_id": {demo.DemoSysAdmin}, "direction": {"in"},
-			"at": {"昨日の夜"}, "reason": {"読取装置の故障"}}, "gov_room_events", 422, "g-room-manual-at-error", ""},
+			"at": {"昨日の夜"}, "reason": {"読取装置の故障"}}, "gov_room_events", 400, "g-room-manual-at-error", ""},
 		{"approval by the System Administrator: the policy refuses", sys, "/admin/gov/outsourcing/approve", url.Values{"outsourcing_id": {fx.seed.OutsourcingID}, "approved_on": {today.String()}},
 			"gov_outsourcing", 403, "", ""},
 	}

@@ -111,3 +111,20 @@ func mentionsStatus(n ast.Node) bool {
 	})
 	return found
 }
+
+// TestOneJST: Japan's time zone is defined once, as JST in date.go; no
+// other code makes a zone of its own.
+func TestOneJST(t *testing.T) {
+	eachSource(t, func(path string, fset *token.FileSet, f *ast.File) {
+		ast.Inspect(f, func(n ast.Node) bool {
+			c, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if name := selName(c.Fun, "time"); (name == "FixedZone" || name == "LoadLocation") && path != "date.go" {
+				t.Errorf("%s: time.%s; use jukinet.JST", fset.Position(c.Pos()), name)
+			}
+			return true
+		})
+	})
+}

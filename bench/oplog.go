@@ -107,7 +107,7 @@ func appendOplog(actx context.Context, db *store.DB, records, residents int) (in
 func fillOplog(sys context.Context, db *store.DB, n, records, residents int) (int, error) {
 	filled := 0
 	const chunk = 50_000
-	hour := time.Date(2026, 10, 1, 9, 0, 0, 0, oplog.JST).UnixMicro()
+	hour := time.Date(2026, 10, 1, 9, 0, 0, 0, jukinet.JST).UnixMicro()
 	for n < records {
 		k := min(chunk, records-n)
 		err := db.Update(sys, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "bench fill"}, func(tx *store.Tx) error {

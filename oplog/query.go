@@ -250,7 +250,7 @@ func (q *query) readPage(stmt string, args []any, page int) ([]lightRow, error) 
 		if err := rows.Scan(&r.idx, &r.time, &r.run, &e.CollationID, &e.OperatorID, &e.Authority, &e.Terminal, &e.Principal, &e.Operation, &e.Subject, &e.Purpose, &e.Result, &e.ClientAddr); err != nil {
 			return nil, jukinet.E(op, jukinet.KindInternal, err)
 		}
-		e.Index, e.Time = uint64(r.idx), time.UnixMicro(r.time).In(JST)
+		e.Index, e.Time = uint64(r.idx), time.UnixMicro(r.time).In(jukinet.JST)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -464,7 +464,7 @@ func (q *query) matches(r store.LogRecord) bool {
 }
 
 func entryOf(r store.LogRecord) Entry {
-	return Entry{Index: r.Index, Time: time.UnixMicro(r.Time).In(JST), CollationID: r.CollationID, OperatorID: r.OperatorID,
+	return Entry{Index: r.Index, Time: time.UnixMicro(r.Time).In(jukinet.JST), CollationID: r.CollationID, OperatorID: r.OperatorID,
 		Authority: r.Authority, Terminal: r.Terminal, Principal: r.Principal, Operation: r.Operation, Subject: r.Subject,
 		Purpose: r.Purpose, Result: r.Result, ClientAddr: r.ClientAddr}
 }

@@ -138,10 +138,10 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 		cfg.AgencyVolumeFactor = 3
 	}
 	if err := db.View(ctx, store.Op{Operation: jukinet.OpOplogReport,
-		Detail: "report " + cfg.From.In(JST).Format(time.RFC3339) + " – " + cfg.To.In(JST).Format(time.RFC3339)}, nil); err != nil {
+		Detail: "report " + cfg.From.In(jukinet.JST).Format(time.RFC3339) + " – " + cfg.To.In(jukinet.JST).Format(time.RFC3339)}, nil); err != nil {
 		return AnalysisReport{}, err
 	}
-	rep := AnalysisReport{From: cfg.From.In(JST), To: cfg.To.In(JST), Findings: []Finding{}}
+	rep := AnalysisReport{From: cfg.From.In(jukinet.JST), To: cfg.To.In(jukinet.JST), Findings: []Finding{}}
 	watch, err := loadWatchlist(ctx, db)
 	if err != nil {
 		rep.Notes = append(rep.Notes, "watch-list check skipped: "+err.Error())
@@ -189,7 +189,7 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 	// visit takes one record into the rules.
 	visit := func(i uint64, t int64, coll, term, principal, operation, subject, purpose, result string) {
 		rep.Records++
-		at := time.UnixMicro(t).In(JST)
+		at := time.UnixMicro(t).In(jukinet.JST)
 		if strings.HasPrefix(operation, "access.login") && result != "ok" {
 			k := key{coll, term}
 			failures[k] = append(failures[k], t)

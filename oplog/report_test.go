@@ -15,7 +15,7 @@ import (
 
 var auditor = jukinet.Actor{CollationID: "AUD", OperatorID: "AUD1", Authority: jukinet.AuthorityAudit, Terminal: "T-AUD"}
 
-func jst(d, h, m int) time.Time { return time.Date(2026, 10, d, h, m, 0, 0, oplog.JST) }
+func jst(d, h, m int) time.Time { return time.Date(2026, 10, d, h, m, 0, 0, jukinet.JST) }
 
 // read logs one lookup of resident by a at time at.
 func (f *fixture) read(t *testing.T, a jukinet.Actor, at time.Time, resident, purpose string) {
@@ -263,8 +263,8 @@ func TestOfficeHours(t *testing.T) {
 		want bool
 	}{
 		{jst(5, 9, 0), true}, {jst(5, 16, 59), true}, {jst(5, 17, 0), false}, {jst(5, 8, 59), false},
-		{jst(10, 10, 0), false}, {jst(12, 10, 0), false}, {time.Date(2026, 12, 29, 10, 0, 0, 0, oplog.JST), false},
-		{time.Date(2027, 1, 3, 10, 0, 0, 0, oplog.JST), false}, {time.Date(2027, 1, 4, 10, 0, 0, 0, oplog.JST), true},
+		{jst(10, 10, 0), false}, {jst(12, 10, 0), false}, {time.Date(2026, 12, 29, 10, 0, 0, 0, jukinet.JST), false},
+		{time.Date(2027, 1, 3, 10, 0, 0, 0, jukinet.JST), false}, {time.Date(2027, 1, 4, 10, 0, 0, 0, jukinet.JST), true},
 	} {
 		if got := oplog.OfficeHours(tc.at); got != tc.want {
 			t.Errorf("OfficeHours(%v) = %v, want %v", tc.at, got, tc.want)

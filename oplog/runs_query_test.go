@@ -116,7 +116,7 @@ func reference(db *store.DB, recs []store.LogRecord, f oplog.Filter) []oplog.Ent
 	}
 	out := []oplog.Entry{}
 	for _, r := range recs {
-		at := time.UnixMicro(r.Time).In(oplog.JST)
+		at := time.UnixMicro(r.Time).In(jukinet.JST)
 		if f.CollationID != "" && r.CollationID != f.CollationID || f.Terminal != "" && r.Terminal != f.Terminal ||
 			f.Resident != "" && r.Subject != db.SubjectToken(f.Resident) || f.Operation != "" && r.Operation != f.Operation ||
 			f.Result != "" && r.Result != f.Result || !f.From.IsZero() && at.Before(f.From) || !f.To.IsZero() && !at.Before(f.To) {

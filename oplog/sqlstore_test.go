@@ -64,7 +64,7 @@ var operator = jukinet.Actor{CollationID: "C001", OperatorID: "OP1", Authority: 
 
 func newFixture(t *testing.T, e store.Engine) *fixture {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 10, 5, 10, 0, 0, 0, oplog.JST)}
+	c := &clock{t: time.Date(2026, 10, 5, 10, 0, 0, 0, jukinet.JST)}
 	db := storetest.OpenWith(t, e, node, storetest.Options{Now: c.now})
 	return attach(t, db, c)
 }

@@ -200,7 +200,8 @@ func TestVerifyCatchesTamperingInRuns(t *testing.T) {
 		{"changed record and hash", func(t *testing.T, db *store.DB) {
 			rewriteRun(t, db, 30, func(start int64, r []store.LogRecord, h [][]byte) ([]store.LogRecord, [][]byte) {
 				r[30-start].Detail = "forged " + r[30-start].Detail
-				h[30-start] = store.LeafHash(r[30-start].Leaf())
+				lh := store.LeafHash(r[30-start].Leaf())
+				h[30-start] = lh[:]
 				return r, h
 			})
 		}, 0, oplog.ReasonRootMismatch},

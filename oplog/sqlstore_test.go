@@ -249,7 +249,7 @@ func TestVerifyCatchesTampering(t *testing.T) {
 			h := store.LeafHash(leaf)
 			// Every stored value of the row agrees (the result column too):
 			// only the checkpoint can tell.
-			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2, result = 'no' WHERE idx = 123`, leaf, h)
+			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2, result = 'no' WHERE idx = 123`, leaf, h[:])
 		}, 0, oplog.ReasonRootMismatch},
 		{"deleted row", func(t *testing.T, db *store.DB) {
 			db.Bookkeeping(store.Inspect).Exec(`DELETE FROM oplog WHERE idx = 77`)
@@ -430,7 +430,8 @@ func TestCheckpointCoversWhatWasAppended(t *testing.T) {
 				t.Fatal(err)
 			}
 			forged := bytes.Replace(leaf, []byte(`"result":"ok"`), []byte(`"result":"no"`), 1)
-			if _, err := f.db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2, result = 'no' WHERE idx = 123`, forged, store.LeafHash(forged)); err != nil {
+			fh := store.LeafHash(forged)
+			if _, err := f.db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2, result = 'no' WHERE idx = 123`, forged, fh[:]); err != nil {
 				t.Fatal(err)
 			}
 			if c := f.checkpoint(t); c.Size != 300 {

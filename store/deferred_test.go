@@ -138,7 +138,7 @@ func TestLogColumnsMatchLeaf(t *testing.T) {
 				c.Subject != r.Subject || c.Purpose != r.Purpose || c.Result != r.Result || c.PolicyVersion != r.PolicyVersion {
 				t.Fatalf("idx %d: columns %+v differ from the leaf %+v", idx, c, r)
 			}
-			if string(hash) != string(store.LeafHash(leaf)) {
+			if string(hash) != leafHash(leaf) {
 				t.Fatalf("idx %d: leaf_hash is not the leaf's hash", idx)
 			}
 			count++

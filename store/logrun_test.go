@@ -84,7 +84,7 @@ func TestRecordRuns(t *testing.T) {
 		}
 		for i := range stored {
 			a, s := appended[i], stored[i]
-			if string(s.Leaf()) != string(a.Leaf()) || string(s.Hash) != string(a.Hash) || string(store.LeafHash(a.Leaf())) != string(a.Hash) {
+			if string(s.Leaf()) != string(a.Leaf()) || string(s.Hash) != string(a.Hash) || leafHash(a.Leaf()) != string(a.Hash) {
 				t.Fatalf("record %d reads back as %s, appended %s", i, s.Leaf(), a.Leaf())
 			}
 		}

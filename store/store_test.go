@@ -159,8 +159,8 @@ func TestLogIndicesContiguousUnderConcurrency(t *testing.T) {
 				t.Fatal(err)
 			}
 			r, err := store.DecodeLogRecord(leaf)
-			if err != nil || int64(r.Index) != idx || string(store.LeafHash(leaf)) != string(hash) {
-				t.Fatalf("record %d: decoded %+v, err %v, hash ok %v", idx, r, err, string(store.LeafHash(leaf)) == string(hash))
+			if err != nil || int64(r.Index) != idx || leafHash(leaf) != string(hash) {
+				t.Fatalf("record %d: decoded %+v, err %v, hash ok %v", idx, r, err, leafHash(leaf) == string(hash))
 			}
 			// Times never decrease along idx (a time range is an idx range,
 			// migration 0500), even when a transaction that began earlier
@@ -223,4 +223,10 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 	if file != path {
 		t.Errorf("the database opened is %q, want %q", file, path)
 	}
+}
+
+// leafHash is store.LeafHash as a string, to compare with a stored hash.
+func leafHash(leaf []byte) string {
+	h := store.LeafHash(leaf)
+	return string(h[:])
 }

@@ -481,9 +481,10 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 	return recs, len(tx.msgs) > 0, nil
 }
 
+// fail is where a test may fail Update at a step (testHooks).
 func (db *DB) fail(step string) error {
-	if db.failAt == step {
-		return jukinet.E("store.Update", jukinet.KindInternal, "injected failure at "+step)
+	if h := db.activeHooks(); h != nil {
+		return h.failStep(step)
 	}
 	return nil
 }

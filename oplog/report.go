@@ -160,7 +160,7 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 	if err != nil {
 		return rep, err
 	}
-	rows, err := db.Bookkeeping(store.LogRead).QueryContext(ctx, ReportSQL, int64(first), int64(end))
+	rows, err := db.Bookkeeping(store.LogRead).QueryContext(ctx, reportSQL, int64(first), int64(end))
 	if err != nil {
 		return rep, jukinet.E(op, jukinet.KindInternal, err)
 	}
@@ -366,10 +366,10 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 	return rep, nil
 }
 
-// ReportSQL is the statement Analyse reads the rows of an index range with
-// (exported for EXPLAIN in tests): the columns of plain rows, and the leaf
+// reportSQL is the statement Analyse reads the rows of an index range with
+// (tests EXPLAIN it through export_test.go): the columns of plain rows, and the leaf
 // and leaf hashes of run rows only.
-const ReportSQL = `SELECT idx, time, run, collation_id, terminal, principal, operation, subject, purpose, result,
+const reportSQL = `SELECT idx, time, run, collation_id, terminal, principal, operation, subject, purpose, result,
 	CASE WHEN run > 1 THEN leaf END, CASE WHEN run > 1 THEN leaf_hash END
 	FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`
 

@@ -664,7 +664,9 @@ func TestTemplateRevealsNothing(t *testing.T) {
 			}
 			for rows.Next() {
 				var b []byte
-				rows.Scan(&b)
+				if err := rows.Scan(&b); err != nil {
+					t.Fatal(err)
+				}
 				blobs = append(blobs, b)
 			}
 			rows.Close()
@@ -745,7 +747,9 @@ func TestWatchList(t *testing.T) {
 			t.Errorf("watch list %+v, want the one token %s", list, fx.db.SubjectToken(c))
 		}
 		var n int
-		fx.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM access_watch w JOIN oplog l ON l.subject = w.subject WHERE l.result = 'ok'`).Scan(&n)
+		if err := fx.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM access_watch w JOIN oplog l ON l.subject = w.subject WHERE l.result = 'ok'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		if n != 1 {
 			t.Errorf("oplog records joined to the watch list = %d, want 1 (the Watch itself)", n)
 		}

@@ -107,7 +107,7 @@ func appendOplog(actx context.Context, db *store.DB, records, residents int) (in
 func fillOplog(sys context.Context, db *store.DB, n, records, residents int) (int, error) {
 	filled := 0
 	const chunk = 50_000
-	hour := time.Date(2026, 10, 1, 9, 0, 0, 0, oplog.JST).UnixMicro()
+	hour := time.Date(2026, 10, 1, 9, 0, 0, 0, jukinet.JST).UnixMicro()
 	for n < records {
 		k := min(chunk, records-n)
 		err := db.Update(sys, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "bench fill"}, func(tx *store.Tx) error {
@@ -126,8 +126,9 @@ func fillOplog(sys context.Context, db *store.DB, n, records, residents int) (in
 					Terminal: fmt.Sprintf("T%02d", idx%20), Operation: string(jukinet.OpResidentRead),
 					Subject: db.SubjectToken(residentCode(int(idx) % residents)), Purpose: "case", Result: "ok", PolicyVersion: jukinet.PolicyVersion()}
 				leaf := r.Leaf()
+				lh := store.LeafHash(leaf)
 				args = append(args, int64(idx), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal,
-					r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, store.LeafHash(leaf))
+					r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, lh[:])
 			}
 			return tx.InsertRows(`INSERT INTO oplog (idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash) VALUES `, 14, args)
 		})

@@ -194,7 +194,9 @@ func TestRoomEntryOutsideAuthorizationRaisesAlert(t *testing.T) {
 		s := governance.New(db)
 		alerts := func() int {
 			var n int
-			db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM gov_alerts`).Scan(&n)
+			if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM gov_alerts`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
 			return n
 		}
 		before := alerts()
@@ -267,7 +269,9 @@ func TestRunDoor(t *testing.T) {
 			t.Errorf("refused: got %q, want [C-STRANGER]", refused)
 		}
 		var principal string
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT principal FROM oplog WHERE operation = $1 ORDER BY idx DESC LIMIT 1`, string(jukinet.OpGovRoomBadge)).Scan(&principal)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT principal FROM oplog WHERE operation = $1 ORDER BY idx DESC LIMIT 1`, string(jukinet.OpGovRoomBadge)).Scan(&principal); err != nil {
+			t.Fatal(err)
+		}
 		if principal != "door" {
 			t.Errorf("badge log principal: got %q, want door", principal)
 		}

@@ -209,7 +209,9 @@ func TestRefusals(t *testing.T) {
 		}},
 		{"print by undesignated operator", jukinet.KindForbidden, "actor", false, nil, func(t *testing.T, e env, id string) error {
 			var form string
-			e.db.Bookkeeping(store.Inspect).QueryRow(`SELECT id FROM gov_forms LIMIT 1`).Scan(&form)
+			if err := e.db.Bookkeeping(store.Inspect).QueryRow(`SELECT id FROM gov_forms LIMIT 1`).Scan(&form); err != nil {
+				t.Fatal(err)
+			}
 			_, err := e.s.RecordPrint(as(demo.DemoAuditor, jukinet.AuthorityAudit), governance.Print{FormID: form, Copies: 1, Purpose: "p", PrintedOn: today})
 			return err
 		}},

@@ -147,7 +147,9 @@ func TestInboxFailureIsTheEnvelopesOwn(t *testing.T) {
 			}
 		}
 		var rows int
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM inbox WHERE message_id = $1`, a.ID.String()).Scan(&rows)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM inbox WHERE message_id = $1`, a.ID.String()).Scan(&rows); err != nil {
+			t.Fatal(err)
+		}
 		if rows != 0 {
 			t.Errorf("the failed envelope left %d inbox rows, want 0 (its retry is not a duplicate)", rows)
 		}
@@ -369,7 +371,9 @@ func TestInboxRetryParked(t *testing.T) {
 			t.Errorf("applied %v, version %d; want [1 2 3], 3", got, inboxVersion(t, db, "352063/K"))
 		}
 		var parked int
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM inbox WHERE state = 'parked'`).Scan(&parked)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM inbox WHERE state = 'parked'`).Scan(&parked); err != nil {
+			t.Fatal(err)
+		}
 		if parked != 0 {
 			t.Errorf("%d envelopes still parked, want 0", parked)
 		}

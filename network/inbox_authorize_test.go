@@ -47,8 +47,12 @@ func TestInboxAuthorizeKeyRefusalAdvancesNoVersion(t *testing.T) {
 			t.Fatalf("foreign key: %+v, want rejected invalid_body naming the rule", o)
 		}
 		var versions, rejected int
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM inbox_versions`).Scan(&versions)
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM inbox WHERE state = 'rejected' AND sender = '352012'`).Scan(&rejected)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM inbox_versions`).Scan(&versions); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM inbox WHERE state = 'rejected' AND sender = '352012'`).Scan(&rejected); err != nil {
+			t.Fatal(err)
+		}
 		if applied != 0 || versions != 0 || rejected != 1 {
 			t.Errorf("after the refusal: handler ran %d times, %d version rows, %d rejected inbox rows; want 0, 0, 1", applied, versions, rejected)
 		}

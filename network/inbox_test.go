@@ -51,8 +51,12 @@ func TestInboxRejectionUndoesHandlerEffects(t *testing.T) {
 			}
 		}
 		var probes, relays, notes, badNotes int
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM probe`).Scan(&probes)
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&relays)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM probe`).Scan(&probes); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&relays); err != nil {
+			t.Fatal(err)
+		}
 		for _, r := range storetest.Records(t, db, nil) {
 			if strings.HasPrefix(r.Detail, "handler note") {
 				notes++

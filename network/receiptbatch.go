@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/transparency-dev/merkle/compact"
+
 	"github.com/jukinet/jukinet"
 )
 
@@ -125,17 +127,25 @@ func DecodeReceiptAnswer(b []byte) ([]*Receipt, error) {
 	return DecodeReceipts(b)
 }
 
-// treeRoot is the RFC 6962 root over leaf hashes (no proofs).
+// treeRoot is the RFC 6962 root over leaf hashes (no proofs), by
+// transparency-dev/merkle's compact range.
 func treeRoot(hashes [][]byte) []byte {
-	switch len(hashes) {
-	case 0:
+	if len(hashes) == 0 {
 		return nil
-	case 1:
-		return hashes[0]
 	}
-	k := 1
-	for k*2 < len(hashes) {
-		k *= 2
+	r := treeRanges.NewEmptyRange(0)
+	for _, h := range hashes {
+		if err := r.Append(h, nil); err != nil {
+			// Unreachable: a range built by Append from index 0.
+			panic(fmt.Sprintf("network: compact range: %v", err))
+		}
 	}
-	return hashChildren(treeRoot(hashes[:k]), treeRoot(hashes[k:]))
+	root, err := r.GetRootHash(nil)
+	if err != nil {
+		panic(fmt.Sprintf("network: compact range: %v", err))
+	}
+	return root
 }
+
+// treeRanges hashes interior nodes with hashChildren (RFC 6962, pooled).
+var treeRanges = &compact.RangeFactory{Hash: hashChildren}

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/jukinet/jukinet"
 )
 
@@ -67,12 +69,7 @@ type ServerConfig struct {
 type Server struct {
 	cfg  ServerConfig
 	mu   sync.Mutex
-	rate map[string]*tokenBucket // per peer node ID
-}
-
-type tokenBucket struct {
-	tokens float64
-	last   time.Time
+	rate map[string]*rate.Limiter // per peer node ID
 }
 
 // NewServer checks cfg and returns a Server.
@@ -98,26 +95,21 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Server{cfg: cfg, rate: make(map[string]*tokenBucket)}, nil
+	return &Server{cfg: cfg, rate: make(map[string]*rate.Limiter)}, nil
 }
 
-// allowRate takes a token from peer's bucket. Peers are authenticated nodes
-// of the network, so the map stays as small as the network.
+// allowRate takes a token from peer's bucket (RatePerSecond, Burst). Peers
+// are authenticated nodes of the network, so the map stays as small as the
+// network.
 func (s *Server) allowRate(peer string, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, ok := s.rate[peer]
+	lim, ok := s.rate[peer]
 	if !ok {
-		b = &tokenBucket{tokens: float64(s.cfg.Burst), last: now}
-		s.rate[peer] = b
+		lim = rate.NewLimiter(rate.Limit(s.cfg.RatePerSecond), s.cfg.Burst)
+		s.rate[peer] = lim
 	}
-	b.tokens = min(float64(s.cfg.Burst), b.tokens+now.Sub(b.last).Seconds()*s.cfg.RatePerSecond)
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return lim.AllowN(now, 1)
 }
 
 // refuse answers a refused request and records it: peer is the

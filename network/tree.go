@@ -16,6 +16,10 @@ import (
 // sibling first), computing each node of the tree once: n−1 hashes for the
 // whole batch, where a proof per leaf costs log2(n) each. Proof slices share
 // the node hashes. It is used to sign a batch and to verify a complete one.
+// transparency-dev/merkle computes one proof at a time (proof.Inclusion
+// names the nodes, the caller hashes them), so the whole batch's proofs
+// are built here; the tests check every root and proof against that
+// library's.
 func treeProofs(leafHashes [][]byte) (root []byte, proofs [][][]byte) {
 	n := len(leafHashes)
 	if n == 0 {

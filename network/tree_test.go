@@ -30,7 +30,7 @@ func TestTreeProofsAreRFC6962(t *testing.T) {
 			t.Fatal(err)
 		}
 		root, proofs := treeProofs(hashes)
-		if string(root) != string(want) {
+		if string(root) != string(want) || string(treeRoot(hashes)) != string(want) {
 			t.Fatalf("n=%d: root differs from the compact range's", n)
 		}
 		for i := range hashes {

@@ -173,7 +173,9 @@ func BenchmarkDrainAfterPeerReturn(b *testing.B) {
 		end := time.Now().Add(outage)
 		for time.Now().Before(end) {
 			var a int
-			n.DBs[hofu].Bookkeeping(store.Inspect).QueryRow(`SELECT COALESCE(MAX(attempts), 0) FROM outbox WHERE state = 'pending'`).Scan(&a)
+			if err := n.DBs[hofu].Bookkeeping(store.Inspect).QueryRow(`SELECT COALESCE(MAX(attempts), 0) FROM outbox WHERE state = 'pending'`).Scan(&a); err != nil {
+				b.Fatal(err)
+			}
 			if a != prev {
 				gaps, prev = append(gaps, time.Now()), a
 			}

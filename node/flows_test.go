@@ -159,7 +159,9 @@ func TestSpecialMoveIn(t *testing.T) {
 				}
 			}
 			var failures int
-			to.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT failures FROM flow_cards WHERE serial = 'CARD0001'`).Scan(&failures)
+			if err := to.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT failures FROM flow_cards WHERE serial = 'CARD0001'`).Scan(&failures); err != nil {
+				t.Fatal(err)
+			}
 			if failures != 1 {
 				t.Errorf("failures after one wrong PIN: %d, want 1", failures)
 			}
@@ -240,7 +242,9 @@ func TestWideAreaCopy(t *testing.T) {
 					t.Errorf("second take: %v, want expired", err)
 				}
 				var held int
-				counter.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM flow_copy_requests WHERE response IS NOT NULL`).Scan(&held)
+				if err := counter.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM flow_copy_requests WHERE response IS NOT NULL`).Scan(&held); err != nil {
+					t.Fatal(err)
+				}
 				if held != 0 {
 					t.Errorf("issuing CS still holds %d answers after printing", held)
 				}
@@ -458,7 +462,9 @@ func TestResidentCodePool(t *testing.T) {
 				n.noRejections()
 			}
 			var granted, distinct int
-			n.national.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*), COUNT(DISTINCT code) FROM flow_codes_granted`).Scan(&granted, &distinct)
+			if err := n.national.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*), COUNT(DISTINCT code) FROM flow_codes_granted`).Scan(&granted, &distinct); err != nil {
+				t.Fatal(err)
+			}
 			left, _ := m.PoolSize(t.Context())
 			if granted != distinct || granted != 12+left || left < 3 {
 				t.Errorf("granted %d (distinct %d), drawn 12, left %d; want granted = drawn + left, left ≥ 3", granted, distinct, left)

@@ -85,7 +85,9 @@ func TestPrefectureRelaysOriginalEnvelope(t *testing.T) {
 			if err != nil {
 				continue
 			}
-			p.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT envelope FROM outbox WHERE kind = 'identity.relay'`).Scan(&sent)
+			if err := p.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT envelope FROM outbox WHERE kind = 'identity.relay'`).Scan(&sent); err != nil {
+				t.Fatal(err)
+			}
 			want, _ := network.EncodeEnvelope(env)
 			if !bytes.Equal(sent, want) {
 				t.Errorf("relayed envelope differs from the original (%d bytes, want %d)", len(sent), len(want))

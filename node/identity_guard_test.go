@@ -21,7 +21,9 @@ func TestFlowsNeedADesignatedHandler(t *testing.T) {
 			stranger := jukinet.Actor{CollationID: "C-99", OperatorID: "OP-ISS-99", Authority: jukinet.AuthorityIssue, Terminal: "T-01"}
 			db := n.nodes[string(kurume)].db
 			var before int
-			db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&before)
+			if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&before); err != nil {
+				t.Fatal(err)
+			}
 			_, err := counter.RequestCopy(as(stranger), CopyRequestInput{Residence: hofu, Name: r.Name, BirthDate: r.BirthDate, Items: CopyItems{Household: true}})
 			if !jukinet.IsKind(err, jukinet.KindForbidden) || jukinet.ErrorField(err) != "actor" {
 				t.Errorf("copy request by an undesignated issuer: %v, want forbidden on actor", err)
@@ -31,8 +33,12 @@ func TestFlowsNeedADesignatedHandler(t *testing.T) {
 				t.Errorf("annex read by an undesignated operator: %v, want forbidden", err)
 			}
 			var after, refused int
-			db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&after)
-			db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE result = 'forbidden' AND collation_id IN ('C-99', 'C-98')`).Scan(&refused)
+			if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&after); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE result = 'forbidden' AND collation_id IN ('C-99', 'C-98')`).Scan(&refused); err != nil {
+				t.Fatal(err)
+			}
 			if after != before || refused != 2 {
 				t.Errorf("outbox %d → %d, refusals logged %d; want nothing queued and 2 refusals", before, after, refused)
 			}

@@ -15,17 +15,13 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-// JST is Japan Standard Time: months, office hours and holidays of the
-// operation history are Japanese calendar days.
-var JST = time.FixedZone("JST", 9*3600)
-
 // MonthBounds returns the start of month "YYYY-MM" and of the next month, in
 // JST.
 func MonthBounds(month string) (start, end time.Time, err error) {
 	if !validMonth(month) {
 		return time.Time{}, time.Time{}, jukinet.Errorf("oplog.MonthBounds", jukinet.KindInvalid, "month", "month %q is not YYYY-MM", month)
 	}
-	t, _ := time.ParseInLocation("2006-01", month, JST)
+	t, _ := time.ParseInLocation("2006-01", month, jukinet.JST)
 	return t, t.AddDate(0, 1, 0), nil
 }
 

@@ -65,18 +65,18 @@ var boundRows = map[string]string{
 func boundFixture(t *testing.T, e store.Engine) *fixture {
 	t.Helper()
 	f := newFixture(t, e)
-	f.clock.set(time.Date(2018, 1, 10, 10, 0, 0, 0, oplog.JST))
+	f.clock.set(time.Date(2018, 1, 10, 10, 0, 0, 0, jukinet.JST))
 	f.appendRecords(t, operator, 3, "case")
 	f.appendRun(t, 300)
-	f.clock.set(time.Date(2018, 2, 10, 10, 0, 0, 0, oplog.JST))
+	f.clock.set(time.Date(2018, 2, 10, 10, 0, 0, 0, jukinet.JST))
 	f.appendRun(t, 300)
 	f.appendRecords(t, operator, 2, "case")
-	f.clock.set(time.Date(2018, 3, 10, 10, 0, 0, 0, oplog.JST))
+	f.clock.set(time.Date(2018, 3, 10, 10, 0, 0, 0, jukinet.JST))
 	f.appendRecords(t, operator, 260, "case")
 	f.appendRun(t, 40)
 	f.checkpoint(t)
 	sealMonths(t, f, "2018-01")
-	f.clock.set(time.Date(2026, 1, 5, 10, 0, 0, 0, oplog.JST))
+	f.clock.set(time.Date(2026, 1, 5, 10, 0, 0, 0, jukinet.JST))
 	if _, err := oplog.Purge(jukinet.WithActor(context.Background(), purgeAdmin), f.log, "2018-02"); err != nil {
 		t.Fatalf("purge: %v", err)
 	}

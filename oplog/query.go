@@ -197,7 +197,7 @@ func (q *query) rows() ([]Entry, error) {
 			}
 			cond("idx >= ?", lo)
 			cond("idx < ?", hi)
-			stmt = QueryByIndexSQL(where, page)
+			stmt = queryByIndexSQL(where, page)
 		} else {
 			if last != nil {
 				// After the last row in (time, idx) order: time ≤ t takes
@@ -206,7 +206,7 @@ func (q *query) rows() ([]Entry, error) {
 				n := len(args)
 				where = append(where, fmt.Sprintf("time <= $%d AND (time < $%d OR idx < $%d)", n-1, n-1, n))
 			}
-			stmt = QuerySQL(where, page)
+			stmt = querySQL(where, page)
 		}
 		rows, err := q.readPage(stmt, args, page)
 		if err != nil {
@@ -250,7 +250,7 @@ func (q *query) readPage(stmt string, args []any, page int) ([]lightRow, error) 
 		if err := rows.Scan(&r.idx, &r.time, &r.run, &e.CollationID, &e.OperatorID, &e.Authority, &e.Terminal, &e.Principal, &e.Operation, &e.Subject, &e.Purpose, &e.Result, &e.ClientAddr); err != nil {
 			return nil, jukinet.E(op, jukinet.KindInternal, err)
 		}
-		e.Index, e.Time = uint64(r.idx), time.UnixMicro(r.time).In(JST)
+		e.Index, e.Time = uint64(r.idx), time.UnixMicro(r.time).In(jukinet.JST)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -369,7 +369,7 @@ func (q *query) residentIndices(lo, hi int64, page int) ([]uint64, error) {
 	const op = "oplog.Query"
 	// The key may name another resident's records too (a 1-in-2^64
 	// chance): matches compares the subject of each.
-	rows, err := q.tx.Query(ResidentRunsSQL(page), store.SubjectKey(q.token), lo, hi)
+	rows, err := q.tx.Query(residentRunsSQL(page), store.SubjectKey(q.token), lo, hi)
 	if err != nil {
 		return nil, jukinet.E(op, jukinet.KindInternal, err)
 	}
@@ -413,7 +413,7 @@ func (q *query) holdingRow(i int64) (runRow, bool, error) {
 	const op = "oplog.Query"
 	var first, n int64
 	var leaves, hashes []byte
-	err := q.tx.QueryRow(HoldingRowSQL, i).Scan(&first, &n, &leaves, &hashes)
+	err := q.tx.QueryRow(holdingRowSQL, i).Scan(&first, &n, &leaves, &hashes)
 	if errors.Is(err, sql.ErrNoRows) {
 		return runRow{}, false, nil
 	}
@@ -464,7 +464,7 @@ func (q *query) matches(r store.LogRecord) bool {
 }
 
 func entryOf(r store.LogRecord) Entry {
-	return Entry{Index: r.Index, Time: time.UnixMicro(r.Time).In(JST), CollationID: r.CollationID, OperatorID: r.OperatorID,
+	return Entry{Index: r.Index, Time: time.UnixMicro(r.Time).In(jukinet.JST), CollationID: r.CollationID, OperatorID: r.OperatorID,
 		Authority: r.Authority, Terminal: r.Terminal, Principal: r.Principal, Operation: r.Operation, Subject: r.Subject,
 		Purpose: r.Purpose, Result: r.Result, ClientAddr: r.ClientAddr}
 }
@@ -480,10 +480,10 @@ func pageSize(n int) int {
 
 const queryColumns = `SELECT idx, time, run, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, client_addr FROM oplog`
 
-// QuerySQL is the statement Query runs for the given conditions (exported
-// for EXPLAIN in tests and docs). It reads no leaf: a run row's (run > 1)
-// leaf is read by HoldingRowSQL when its records are needed.
-func QuerySQL(where []string, limit int) string {
+// querySQL is the statement Query runs for the given conditions (tests EXPLAIN it
+// through export_test.go). It reads no leaf: a run row's (run > 1)
+// leaf is read by holdingRowSQL when its records are needed.
+func querySQL(where []string, limit int) string {
 	q := queryColumns
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -491,10 +491,10 @@ func QuerySQL(where []string, limit int) string {
 	return q + " ORDER BY time DESC, idx DESC LIMIT " + strconv.Itoa(limit)
 }
 
-// QueryByIndexSQL is the statement Query runs when no filter has an index
+// queryByIndexSQL is the statement Query runs when no filter has an index
 // of its own: newest first by idx, which is the same order as by time
 // (record times never decrease along idx), on the primary key.
-func QueryByIndexSQL(where []string, limit int) string {
+func queryByIndexSQL(where []string, limit int) string {
 	q := queryColumns
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -502,16 +502,16 @@ func QueryByIndexSQL(where []string, limit int) string {
 	return q + " ORDER BY idx DESC LIMIT " + strconv.Itoa(limit)
 }
 
-// ResidentRunsSQL is the statement that finds a resident's records inside
+// residentRunsSQL is the statement that finds a resident's records inside
 // runs in an index range, highest first (primary key of oplog_resident):
 // $1 the subject token's key (store.SubjectKey), [$2, $3) indices.
-func ResidentRunsSQL(limit int) string {
+func residentRunsSQL(limit int) string {
 	return `SELECT idx FROM oplog_resident WHERE subject_key = $1 AND idx >= $2 AND idx < $3 ORDER BY idx DESC LIMIT ` + strconv.Itoa(limit)
 }
 
-// HoldingRowSQL reads the row holding record $1 (the row with the highest
+// holdingRowSQL reads the row holding record $1 (the row with the highest
 // first index at or below it) with its records.
-const HoldingRowSQL = `SELECT idx, run, leaf, leaf_hash FROM oplog WHERE idx <= $1 ORDER BY idx DESC LIMIT 1`
+const holdingRowSQL = `SELECT idx, run, leaf, leaf_hash FROM oplog WHERE idx <= $1 ORDER BY idx DESC LIMIT 1`
 
 func boolInt(b bool) int {
 	if b {

@@ -138,10 +138,10 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 		cfg.AgencyVolumeFactor = 3
 	}
 	if err := db.View(ctx, store.Op{Operation: jukinet.OpOplogReport,
-		Detail: "report " + cfg.From.In(JST).Format(time.RFC3339) + " – " + cfg.To.In(JST).Format(time.RFC3339)}, nil); err != nil {
+		Detail: "report " + cfg.From.In(jukinet.JST).Format(time.RFC3339) + " – " + cfg.To.In(jukinet.JST).Format(time.RFC3339)}, nil); err != nil {
 		return AnalysisReport{}, err
 	}
-	rep := AnalysisReport{From: cfg.From.In(JST), To: cfg.To.In(JST), Findings: []Finding{}}
+	rep := AnalysisReport{From: cfg.From.In(jukinet.JST), To: cfg.To.In(jukinet.JST), Findings: []Finding{}}
 	watch, err := loadWatchlist(ctx, db)
 	if err != nil {
 		rep.Notes = append(rep.Notes, "watch-list check skipped: "+err.Error())
@@ -160,7 +160,7 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 	if err != nil {
 		return rep, err
 	}
-	rows, err := db.Bookkeeping(store.LogRead).QueryContext(ctx, ReportSQL, int64(first), int64(end))
+	rows, err := db.Bookkeeping(store.LogRead).QueryContext(ctx, reportSQL, int64(first), int64(end))
 	if err != nil {
 		return rep, jukinet.E(op, jukinet.KindInternal, err)
 	}
@@ -189,7 +189,7 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 	// visit takes one record into the rules.
 	visit := func(i uint64, t int64, coll, term, principal, operation, subject, purpose, result string) {
 		rep.Records++
-		at := time.UnixMicro(t).In(JST)
+		at := time.UnixMicro(t).In(jukinet.JST)
 		if strings.HasPrefix(operation, "access.login") && result != "ok" {
 			k := key{coll, term}
 			failures[k] = append(failures[k], t)
@@ -366,10 +366,10 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 	return rep, nil
 }
 
-// ReportSQL is the statement Analyse reads the rows of an index range with
-// (exported for EXPLAIN in tests): the columns of plain rows, and the leaf
+// reportSQL is the statement Analyse reads the rows of an index range with
+// (tests EXPLAIN it through export_test.go): the columns of plain rows, and the leaf
 // and leaf hashes of run rows only.
-const ReportSQL = `SELECT idx, time, run, collation_id, terminal, principal, operation, subject, purpose, result,
+const reportSQL = `SELECT idx, time, run, collation_id, terminal, principal, operation, subject, purpose, result,
 	CASE WHEN run > 1 THEN leaf END, CASE WHEN run > 1 THEN leaf_hash END
 	FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`
 

@@ -37,9 +37,9 @@ func Purge(ctx context.Context, l *SQLLog, before string) (PurgeResult, error) {
 		return PurgeResult{}, jukinet.E(op, err)
 	}
 	now := l.db.Now()
-	if bound.After(now.In(JST).AddDate(-RetentionYears, 0, 0)) {
+	if bound.After(now.In(jukinet.JST).AddDate(-RetentionYears, 0, 0)) {
 		return PurgeResult{}, jukinet.Errorf(op, jukinet.KindForbidden, "before",
-			"records younger than %d years cannot be deleted: --before %s is after %s", RetentionYears, before, now.In(JST).AddDate(-RetentionYears, 0, 0).Format("2006-01-02"))
+			"records younger than %d years cannot be deleted: --before %s is after %s", RetentionYears, before, now.In(jukinet.JST).AddDate(-RetentionYears, 0, 0).Format("2006-01-02"))
 	}
 	var res PurgeResult
 	if start, err := l.PurgeStart(ctx); err != nil {

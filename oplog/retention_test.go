@@ -20,10 +20,10 @@ func TestSealAndPurge(t *testing.T) {
 			ctx := context.Background()
 			// Records in 2018-01, 2018-02 and 2018-03.
 			for _, m := range []time.Month{1, 2, 3} {
-				f.clock.set(time.Date(2018, m, 10, 10, 0, 0, 0, oplog.JST))
+				f.clock.set(time.Date(2018, m, 10, 10, 0, 0, 0, jukinet.JST))
 				f.appendRecords(t, operator, 100, "case")
 			}
-			f.clock.set(time.Date(2018, 4, 2, 10, 0, 0, 0, oplog.JST))
+			f.clock.set(time.Date(2018, 4, 2, 10, 0, 0, 0, jukinet.JST))
 			f.checkpoint(t)
 			audit := jukinet.WithActor(ctx, auditor)
 			var archives = map[string][]byte{}
@@ -48,11 +48,11 @@ func TestSealAndPurge(t *testing.T) {
 
 			purge := jukinet.WithActor(ctx, admin)
 			// Young: 2025 minus 7 years is 2018-03-xx, so 2018-04 is too young.
-			f.clock.set(time.Date(2025, 3, 15, 10, 0, 0, 0, oplog.JST))
+			f.clock.set(time.Date(2025, 3, 15, 10, 0, 0, 0, jukinet.JST))
 			if _, err := oplog.Purge(purge, f.log, "2018-04"); jukinet.ErrorKind(err) != jukinet.KindForbidden {
 				t.Errorf("purge younger than 7 years: got %v, want forbidden", err)
 			}
-			f.clock.set(time.Date(2026, 1, 5, 10, 0, 0, 0, oplog.JST))
+			f.clock.set(time.Date(2026, 1, 5, 10, 0, 0, 0, jukinet.JST))
 			if _, err := oplog.Purge(purge, f.log, "2018-04"); jukinet.ErrorKind(err) != jukinet.KindConflict {
 				t.Errorf("purge of an unsealed month (2018-03): got %v, want conflict", err)
 			}
@@ -67,12 +67,16 @@ func TestSealAndPurge(t *testing.T) {
 				t.Errorf("purge: %+v, want [0, 200) of 2 months", res)
 			}
 			var n int
-			f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE idx < 200`).Scan(&n)
+			if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE idx < 200`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
 			if n != 0 {
 				t.Errorf("%d purged rows remain", n)
 			}
 			var detail []byte
-			f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT leaf FROM oplog WHERE operation = 'oplog.purge'`).Scan(&detail)
+			if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT leaf FROM oplog WHERE operation = 'oplog.purge'`).Scan(&detail); err != nil {
+				t.Fatal(err)
+			}
 			if !bytes.Contains(detail, []byte("2018-01 first=0 count=100")) {
 				t.Errorf("purge record %s does not name the seals", detail)
 			}

@@ -149,23 +149,23 @@ func TestPurgeRecordRuns(t *testing.T) {
 		t.Run(string(e), func(t *testing.T) {
 			f := newFixture(t, e)
 			ctx := context.Background()
-			f.clock.set(time.Date(2018, 1, 10, 10, 0, 0, 0, oplog.JST))
+			f.clock.set(time.Date(2018, 1, 10, 10, 0, 0, 0, jukinet.JST))
 			f.appendRecords(t, operator, 3, "case")
 			f.appendRun(t, 100)
 			f.appendRun(t, 300)
-			f.clock.set(time.Date(2018, 2, 10, 10, 0, 0, 0, oplog.JST))
+			f.clock.set(time.Date(2018, 2, 10, 10, 0, 0, 0, jukinet.JST))
 			f.appendRun(t, 4200) // crosses index 4096: two runs
 			f.appendRecords(t, operator, 2, "case")
-			f.clock.set(time.Date(2018, 3, 10, 10, 0, 0, 0, oplog.JST))
+			f.clock.set(time.Date(2018, 3, 10, 10, 0, 0, 0, jukinet.JST))
 			f.appendRun(t, 50)
 			f.appendRecords(t, operator, 2, "case")
-			f.clock.set(time.Date(2018, 4, 2, 10, 0, 0, 0, oplog.JST))
+			f.clock.set(time.Date(2018, 4, 2, 10, 0, 0, 0, jukinet.JST))
 			f.checkpoint(t)
 			sealMonths(t, f, "2018-01", "2018-02")
 
 			recs := storetest.Records(t, f.db, nil)
 			runs := rowRuns(t, f.db)
-			march := firstAt(recs, time.Date(2018, 3, 1, 0, 0, 0, 0, oplog.JST))
+			march := firstAt(recs, time.Date(2018, 3, 1, 0, 0, 0, 0, jukinet.JST))
 			var runsBefore, runsAfter int
 			for idx, n := range runs {
 				if n > 1 && idx < march {
@@ -183,7 +183,7 @@ func TestPurgeRecordRuns(t *testing.T) {
 				t.Fatal("no resident index rows on both sides of the bound")
 			}
 
-			f.clock.set(time.Date(2026, 1, 5, 10, 0, 0, 0, oplog.JST))
+			f.clock.set(time.Date(2026, 1, 5, 10, 0, 0, 0, jukinet.JST))
 			purge := jukinet.WithActor(ctx, purgeAdmin)
 			res, err := oplog.Purge(purge, f.log, "2018-03")
 			if err != nil {
@@ -243,7 +243,7 @@ func TestPurgeRecordRuns(t *testing.T) {
 			sealMonths(t, f, "2018-03")
 			all := storetest.Records(t, f.db, nil)
 			recs = append(recs[:march:march], all...)
-			april := firstAt(recs, time.Date(2018, 4, 1, 0, 0, 0, 0, oplog.JST))
+			april := firstAt(recs, time.Date(2018, 4, 1, 0, 0, 0, 0, jukinet.JST))
 			res, err = oplog.Purge(purge, f.log, "2018-04")
 			if err != nil {
 				t.Fatalf("second purge before 2018-04: %v", err)
@@ -357,12 +357,12 @@ func TestPurgeRefusesDamagedRuns(t *testing.T) {
 		for _, e := range storetest.Engines() {
 			t.Run(tc.name+"/"+string(e), func(t *testing.T) {
 				f := newFixture(t, e)
-				f.clock.set(time.Date(2018, 1, 10, 10, 0, 0, 0, oplog.JST))
+				f.clock.set(time.Date(2018, 1, 10, 10, 0, 0, 0, jukinet.JST))
 				f.appendRun(t, 100)
 				f.appendRun(t, 300)
-				f.clock.set(time.Date(2018, 2, 10, 10, 0, 0, 0, oplog.JST))
+				f.clock.set(time.Date(2018, 2, 10, 10, 0, 0, 0, jukinet.JST))
 				f.appendRecords(t, operator, 2, "case")
-				f.clock.set(time.Date(2018, 3, 2, 10, 0, 0, 0, oplog.JST))
+				f.clock.set(time.Date(2018, 3, 2, 10, 0, 0, 0, jukinet.JST))
 				f.checkpoint(t)
 				sealMonths(t, f, "2018-01")
 				if runs := rowRuns(t, f.db); runs[1] != 100 || runs[102] != 300 || runs[402] != 1 {
@@ -373,7 +373,7 @@ func TestPurgeRefusesDamagedRuns(t *testing.T) {
 				rows := count(t, f.db, `SELECT COUNT(*) FROM oplog`)
 				residents := count(t, f.db, `SELECT COUNT(*) FROM oplog_resident`)
 
-				f.clock.set(time.Date(2026, 1, 5, 10, 0, 0, 0, oplog.JST))
+				f.clock.set(time.Date(2026, 1, 5, 10, 0, 0, 0, jukinet.JST))
 				_, err := oplog.Purge(jukinet.WithActor(context.Background(), purgeAdmin), f.log, "2018-02")
 				if jukinet.ErrorKind(err) != tc.kind || err == nil || !strings.Contains(err.Error(), tc.msg) {
 					t.Fatalf("purge of a damaged log: got %v, want %v naming %q", err, tc.kind, tc.msg)
@@ -402,16 +402,16 @@ func TestMonthRangeWithRuns(t *testing.T) {
 		t.Run(string(e), func(t *testing.T) {
 			f := newFixture(t, e)
 			ctx := context.Background()
-			f.clock.set(time.Date(2018, 1, 10, 10, 0, 0, 0, oplog.JST))
+			f.clock.set(time.Date(2018, 1, 10, 10, 0, 0, 0, jukinet.JST))
 			f.appendRecords(t, operator, 2, "case")
 			f.appendRun(t, 4200) // crosses index 4096: two runs
-			f.clock.set(time.Date(2018, 1, 31, 23, 59, 59, 999999e3, oplog.JST))
+			f.clock.set(time.Date(2018, 1, 31, 23, 59, 59, 999999e3, jukinet.JST))
 			f.appendRun(t, 7)
-			f.clock.set(time.Date(2018, 2, 1, 0, 0, 0, 0, oplog.JST))
+			f.clock.set(time.Date(2018, 2, 1, 0, 0, 0, 0, jukinet.JST))
 			f.appendRun(t, 30)
 			f.appendRun(t, 5)
 			// March has no record.
-			f.clock.set(time.Date(2018, 4, 20, 10, 0, 0, 0, oplog.JST))
+			f.clock.set(time.Date(2018, 4, 20, 10, 0, 0, 0, jukinet.JST))
 			f.appendRecords(t, operator, 1, "case")
 			f.appendRun(t, 3)
 
@@ -421,7 +421,7 @@ func TestMonthRangeWithRuns(t *testing.T) {
 			inRuns := map[string]int{}
 			for _, r := range recs {
 				if _, own := runs[r.Index]; !own || runs[r.Index] > 1 {
-					inRuns[time.UnixMicro(r.Time).In(oplog.JST).Format("2006-01")]++
+					inRuns[time.UnixMicro(r.Time).In(jukinet.JST).Format("2006-01")]++
 				}
 			}
 			if inRuns["2018-01"] < 4000 || inRuns["2018-02"] < 30 || inRuns["2018-04"] < 2 {
@@ -439,7 +439,7 @@ func TestMonthRangeWithRuns(t *testing.T) {
 				}
 				var want []uint64
 				for _, r := range recs {
-					if time.UnixMicro(r.Time).In(oplog.JST).Format("2006-01") == m {
+					if time.UnixMicro(r.Time).In(jukinet.JST).Format("2006-01") == m {
 						want = append(want, r.Index)
 					}
 				}

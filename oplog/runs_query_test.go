@@ -116,7 +116,7 @@ func reference(db *store.DB, recs []store.LogRecord, f oplog.Filter) []oplog.Ent
 	}
 	out := []oplog.Entry{}
 	for _, r := range recs {
-		at := time.UnixMicro(r.Time).In(oplog.JST)
+		at := time.UnixMicro(r.Time).In(jukinet.JST)
 		if f.CollationID != "" && r.CollationID != f.CollationID || f.Terminal != "" && r.Terminal != f.Terminal ||
 			f.Resident != "" && r.Subject != db.SubjectToken(f.Resident) || f.Operation != "" && r.Operation != f.Operation ||
 			f.Result != "" && r.Result != f.Result || !f.From.IsZero() && at.Before(f.From) || !f.To.IsZero() && !at.Before(f.To) {
@@ -309,9 +309,10 @@ func copyAsPlainRows(t *testing.T, db *store.DB, recs []store.LogRecord) {
 	var last int64
 	for _, r := range recs {
 		leaf := r.Leaf()
+		lh := store.LeafHash(leaf)
 		_, err := db.Bookkeeping(store.Inspect).Exec(`INSERT INTO oplog (idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-			int64(r.Index), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal, r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, store.LeafHash(leaf))
+			int64(r.Index), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal, r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, lh[:])
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -80,7 +80,9 @@ func TestRunsReadAsRecords(t *testing.T) {
 			f := runLog(t, e)
 			ctx := context.Background()
 			var runs int
-			f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE run > 1`).Scan(&runs)
+			if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE run > 1`).Scan(&runs); err != nil {
+				t.Fatal(err)
+			}
 			if runs != 7 { // 40, 2, and 30 cut into 5 by kind (7+7+7+7+2); the batch of 1 is a plain row
 				t.Errorf("%d run rows, want 7 — the fixture no longer makes the runs it tests", runs)
 			}
@@ -198,7 +200,8 @@ func TestVerifyCatchesTamperingInRuns(t *testing.T) {
 		{"changed record and hash", func(t *testing.T, db *store.DB) {
 			rewriteRun(t, db, 30, func(start int64, r []store.LogRecord, h [][]byte) ([]store.LogRecord, [][]byte) {
 				r[30-start].Detail = "forged " + r[30-start].Detail
-				h[30-start] = store.LeafHash(r[30-start].Leaf())
+				lh := store.LeafHash(r[30-start].Leaf())
+				h[30-start] = lh[:]
 				return r, h
 			})
 		}, 0, oplog.ReasonRootMismatch},

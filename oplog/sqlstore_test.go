@@ -64,7 +64,7 @@ var operator = jukinet.Actor{CollationID: "C001", OperatorID: "OP1", Authority: 
 
 func newFixture(t *testing.T, e store.Engine) *fixture {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 10, 5, 10, 0, 0, 0, oplog.JST)}
+	c := &clock{t: time.Date(2026, 10, 5, 10, 0, 0, 0, jukinet.JST)}
 	db := storetest.OpenWith(t, e, node, storetest.Options{Now: c.now})
 	return attach(t, db, c)
 }
@@ -136,7 +136,9 @@ func TestCheckpointsCosignedAndVerify(t *testing.T) {
 			t.Fatalf("second checkpoint: size %d cosigned %v, want 340 true", c2.Size, c2.Cosigned)
 		}
 		var nodes int
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_node WHERE level = 8`).Scan(&nodes)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_node WHERE level = 8`).Scan(&nodes); err != nil {
+			t.Fatal(err)
+		}
 		if nodes != 1 {
 			t.Errorf("level-8 nodes: got %d, want 1", nodes)
 		}
@@ -247,7 +249,7 @@ func TestVerifyCatchesTampering(t *testing.T) {
 			h := store.LeafHash(leaf)
 			// Every stored value of the row agrees (the result column too):
 			// only the checkpoint can tell.
-			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2, result = 'no' WHERE idx = 123`, leaf, h)
+			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2, result = 'no' WHERE idx = 123`, leaf, h[:])
 		}, 0, oplog.ReasonRootMismatch},
 		{"deleted row", func(t *testing.T, db *store.DB) {
 			db.Bookkeeping(store.Inspect).Exec(`DELETE FROM oplog WHERE idx = 77`)
@@ -265,7 +267,9 @@ func TestVerifyCatchesTampering(t *testing.T) {
 		}, 10, oplog.ReasonBadLeaf},
 		{"changed checkpoint", func(t *testing.T, db *store.DB) {
 			var n []byte
-			db.Bookkeeping(store.Inspect).QueryRow(`SELECT note FROM oplog_checkpoint WHERE size = 300`).Scan(&n)
+			if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT note FROM oplog_checkpoint WHERE size = 300`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
 			n = bytes.Replace(n, []byte("\n300\n"), []byte("\n299\n"), 1)
 			db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog_checkpoint SET note = $1 WHERE size = 300`, n)
 		}, 0, oplog.ReasonBadSignature},
@@ -426,7 +430,8 @@ func TestCheckpointCoversWhatWasAppended(t *testing.T) {
 				t.Fatal(err)
 			}
 			forged := bytes.Replace(leaf, []byte(`"result":"ok"`), []byte(`"result":"no"`), 1)
-			if _, err := f.db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2, result = 'no' WHERE idx = 123`, forged, store.LeafHash(forged)); err != nil {
+			fh := store.LeafHash(forged)
+			if _, err := f.db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1, leaf_hash = $2, result = 'no' WHERE idx = 123`, forged, fh[:]); err != nil {
 				t.Fatal(err)
 			}
 			if c := f.checkpoint(t); c.Size != 300 {

@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"github.com/jukinet/jukinet/store"
 	"math/bits"
 
 	"github.com/jukinet/jukinet"
@@ -24,24 +25,10 @@ import (
 // Hash is a SHA-256 Merkle tree hash.
 type Hash = [32]byte
 
-// LeafHash is the RFC 6962 leaf hash of a record's canonical bytes:
-// SHA-256(0x00 || leaf). It equals rfc6962.DefaultHasher.HashLeaf(leaf)
-// without its allocations.
-func LeafHash(leaf []byte) Hash {
-	// Hash in one call when the leaf is small enough for a stack buffer.
-	if len(leaf) < 512 {
-		var buf [512]byte
-		buf[0] = rfc6962.RFC6962LeafHashPrefix
-		n := copy(buf[1:], leaf)
-		return sha256.Sum256(buf[:1+n])
-	}
-	h := sha256.New()
-	h.Write([]byte{rfc6962.RFC6962LeafHashPrefix})
-	h.Write(leaf)
-	var out Hash
-	h.Sum(out[:0])
-	return out
-}
+// LeafHash is the RFC 6962 leaf hash of a record's canonical bytes,
+// SHA-256(0x00 || leaf): store.LeafHash, the one implementation, which the
+// writer uses too.
+func LeafHash(leaf []byte) Hash { return store.LeafHash(leaf) }
 
 // nodeHash is the RFC 6962 interior node hash SHA-256(0x01 || left || right).
 func nodeHash(left, right Hash) Hash {

@@ -109,7 +109,9 @@ func TestSearchIsWidthAndKanaInsensitive(t *testing.T) {
 				t.Errorf("empty search: %v, want an error naming query", err)
 			}
 			var n int
-			f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = 'resident.search' AND purpose = 'counter' AND result = 'ok'`).Scan(&n)
+			if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = 'resident.search' AND purpose = 'counter' AND result = 'ok'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
 			if n != 6 {
 				t.Errorf("searches logged: %d, want 6", n)
 			}

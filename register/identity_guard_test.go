@@ -41,8 +41,12 @@ func TestOnlyDesignatedHandlersTouchResidents(t *testing.T) {
 				t.Run(a.CollationID, func(t *testing.T) {
 					ctx := jukinet.WithActor(context.Background(), a)
 					var before, refusedBefore int
-					f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM residents`).Scan(&before)
-					f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE result = 'forbidden'`).Scan(&refusedBefore)
+					if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM residents`).Scan(&before); err != nil {
+						t.Fatal(err)
+					}
+					if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE result = 'forbidden'`).Scan(&refusedBefore); err != nil {
+						t.Fatal(err)
+					}
 					_, err := f.g.NameChange(ctx, head.ResidentCode, name("別人\u3000花子", "ベツジン\u3000ハナコ"), date(t, "2026-11-25"))
 					// The console is refused by the policy table already; the guard names the actor.
 					if !jukinet.IsKind(err, jukinet.KindForbidden) || (!a.IsConsole() && jukinet.ErrorField(err) != "actor") {
@@ -70,8 +74,12 @@ func TestOnlyDesignatedHandlersTouchResidents(t *testing.T) {
 						}
 					}
 					var after, refusedAfter int
-					f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM residents`).Scan(&after)
-					f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE result = 'forbidden'`).Scan(&refusedAfter)
+					if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM residents`).Scan(&after); err != nil {
+						t.Fatal(err)
+					}
+					if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE result = 'forbidden'`).Scan(&refusedAfter); err != nil {
+						t.Fatal(err)
+					}
 					if after != before {
 						t.Errorf("residents %d → %d after refusals", before, after)
 					}

@@ -112,7 +112,9 @@ func (f *fixture) notices(t *testing.T) []jukinet.IdentityInfo {
 func (f *fixture) logCount(t *testing.T, op jukinet.Operation) int {
 	t.Helper()
 	var n int
-	f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = $1 AND result = 'ok'`, string(op)).Scan(&n)
+	if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE operation = $1 AND result = 'ok'`, string(op)).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
 	return n
 }
 
@@ -228,7 +230,9 @@ func TestEveryEventProducesNoticeAndLog(t *testing.T) {
 				}, false},
 				{jukinet.OpExOfficioRemove, func() error {
 					var code jukinet.ResidentCode
-					f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT resident_code FROM residents WHERE kanji = '王　明'`).Scan(&code)
+					if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT resident_code FROM residents WHERE kanji = '王　明'`).Scan(&code); err != nil {
+						t.Fatal(err)
+					}
 					_, err := f.g.ExOfficioRemove(f.ctx, code, date(t, "2026-11-26"), 0)
 					return err
 				}, false},

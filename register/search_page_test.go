@@ -35,7 +35,9 @@ func TestSearchPages(t *testing.T) {
 			for off := 0; off < all.Total; off += 50 {
 				q.Offset = off
 				var before int64
-				f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT size FROM oplog_head`).Scan(&before)
+				if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT size FROM oplog_head`).Scan(&before); err != nil {
+					t.Fatal(err)
+				}
 				p, err := f.g.SearchPage(ctx, q, "case 2026-8")
 				if err != nil {
 					t.Fatal(err)

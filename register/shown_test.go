@@ -27,14 +27,18 @@ func TestEveryPersonShownIsRecorded(t *testing.T) {
 				t.Fatal(err)
 			}
 			var before int64
-			f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT size FROM oplog_head`).Scan(&before)
+			if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT size FROM oplog_head`).Scan(&before); err != nil {
+				t.Fatal(err)
+			}
 			ctx := jukinet.WithActor(context.Background(), looker)
 			got, err := f.g.Search(ctx, register.Query{Address: "防府市"}, "case 2026-7")
 			if err != nil || len(got) != 50 {
 				t.Fatalf("search: %d results, %v; want 50", len(got), err)
 			}
 			var rowsAfter, runLen int
-			f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*), MAX(run) FROM oplog WHERE idx >= $1`, before).Scan(&rowsAfter, &runLen)
+			if err := f.db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*), MAX(run) FROM oplog WHERE idx >= $1`, before).Scan(&rowsAfter, &runLen); err != nil {
+				t.Fatal(err)
+			}
 			if rowsAfter != 2 || runLen != 50 {
 				t.Errorf("the search's rows: %d (longest run %d), want 2 (its record and a run of 50)", rowsAfter, runLen)
 			}

@@ -57,8 +57,12 @@ func TestBackupAndSize(t *testing.T) {
 		}
 		defer cp.Close()
 		var want, got int
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog`).Scan(&want)
-		cp.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog`).Scan(&got)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog`).Scan(&want); err != nil {
+			t.Fatal(err)
+		}
+		if err := cp.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
 		if got != want || got < 200 {
 			t.Errorf("copy holds %d log rows, the database %d (want equal, ≥ 200)", got, want)
 		}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -65,10 +64,6 @@ type walCheckpointer struct {
 	done     chan struct{}
 	once     sync.Once
 	lockKick bool // a write happened since the last checkpoint under the writer lock (loop goroutine only)
-
-	// For tests: background passes that left the WAL wholly copied, and
-	// checkpoints the writer had to run itself.
-	copiedAll, writerRuns atomic.Int64
 }
 
 // walSizeLimit is journal_size_limit: the WAL file is cut back to this after
@@ -123,8 +118,8 @@ func (c *walCheckpointer) run() {
 		case <-tick.C:
 		}
 		log, copied, err := c.checkpoint("PASSIVE")
-		if err == nil && log > 0 && copied == log {
-			c.copiedAll.Add(1)
+		if h := c.db.activeHooks(); h != nil && err == nil && log > 0 && copied == log {
+			h.walCopiedAll()
 		}
 		if err == nil && log >= c.restart && c.lockKick {
 			// Catch up with what was written meanwhile, then finish the
@@ -155,7 +150,9 @@ func (c *walCheckpointer) afterWrite() {
 	if fi, err := os.Stat(c.walPath); err == nil && fi.Size() > c.hard {
 		// The background checkpoints fell behind: copy now, like SQLite's
 		// automatic checkpoint, so the WAL stays bounded.
-		c.writerRuns.Add(1)
+		if h := c.db.activeHooks(); h != nil {
+			h.walWriterRun()
+		}
 		c.checkpoint("PASSIVE")
 	}
 	select {

@@ -58,6 +58,7 @@ func TestWALCheckpointedInBackground(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	db.CountCheckpoints()
 	defer db.Close()
 	for range 3 { // several pooled connections
 		var n int
@@ -106,6 +107,7 @@ func TestWALStaysBoundedUnderWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	db.CountCheckpoints()
 	defer db.Close()
 	if _, err := db.Bookkeeping(store.Inspect).Exec(`CREATE TABLE probe (k INTEGER PRIMARY KEY, v BLOB)`); err != nil {
 		t.Fatal(err)

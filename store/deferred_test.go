@@ -90,7 +90,9 @@ func TestDeferredRows(t *testing.T) {
 			t.Fatal("a deferred row breaking the primary key committed")
 		}
 		var f int
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM dprobe WHERE k = 'f'`).Scan(&f)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM dprobe WHERE k = 'f'`).Scan(&f); err != nil {
+			t.Fatal(err)
+		}
 		if _, logAfter, _ := counts(t, db); f != 0 || logAfter != logBefore {
 			t.Errorf("after the failed Update: row f %d, log records %d → %d; want nothing written", f, logBefore, logAfter)
 		}
@@ -136,7 +138,7 @@ func TestLogColumnsMatchLeaf(t *testing.T) {
 				c.Subject != r.Subject || c.Purpose != r.Purpose || c.Result != r.Result || c.PolicyVersion != r.PolicyVersion {
 				t.Fatalf("idx %d: columns %+v differ from the leaf %+v", idx, c, r)
 			}
-			if string(hash) != string(store.LeafHash(leaf)) {
+			if string(hash) != leafHash(leaf) {
 				t.Fatalf("idx %d: leaf_hash is not the leaf's hash", idx)
 			}
 			count++

@@ -27,7 +27,9 @@ func TestGuardRefusesAfterThePolicy(t *testing.T) {
 			t.Fatalf("guarded: %v (ran %v), want forbidden on actor without running", err, called)
 		}
 		var n int
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE result = 'forbidden' AND operation = $1 AND collation_id = $2`, string(jukinet.OpMoveWithin), recorder.CollationID).Scan(&n)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE result = 'forbidden' AND operation = $1 AND collation_id = $2`, string(jukinet.OpMoveWithin), recorder.CollationID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		if n != 1 {
 			t.Errorf("guard refusals logged: %d, want 1", n)
 		}

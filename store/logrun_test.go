@@ -84,13 +84,15 @@ func TestRecordRuns(t *testing.T) {
 		}
 		for i := range stored {
 			a, s := appended[i], stored[i]
-			if string(s.Leaf()) != string(a.Leaf()) || string(s.Hash) != string(a.Hash) || string(store.LeafHash(a.Leaf())) != string(a.Hash) {
+			if string(s.Leaf()) != string(a.Leaf()) || string(s.Hash) != string(a.Hash) || leafHash(a.Leaf()) != string(a.Hash) {
 				t.Fatalf("record %d reads back as %s, appended %s", i, s.Leaf(), a.Leaf())
 			}
 		}
 		// The residents of records inside runs, and only those.
 		var residents, inRuns int
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_resident`).Scan(&residents)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_resident`).Scan(&residents); err != nil {
+			t.Fatal(err)
+		}
 		for _, r := range stored {
 			holder := got[0]
 			for _, row := range got {
@@ -101,7 +103,9 @@ func TestRecordRuns(t *testing.T) {
 			if holder.run > 1 && r.Subject != "" {
 				inRuns++
 				var n int
-				db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_resident WHERE subject_key = $1 AND idx = $2`, store.SubjectKey(r.Subject), int64(r.Index)).Scan(&n)
+				if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_resident WHERE subject_key = $1 AND idx = $2`, store.SubjectKey(r.Subject), int64(r.Index)).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
 				if n != 1 {
 					t.Errorf("record %d (in a run) is not in oplog_resident", r.Index)
 				}
@@ -392,7 +396,9 @@ func TestShownPersonsAreOneRun(t *testing.T) {
 			t.Fatalf("rows (idx, run): got %v, want %v", got, want)
 		}
 		var coll, term string
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT collation_id, terminal FROM oplog WHERE idx = 1`).Scan(&coll, &term)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT collation_id, terminal FROM oplog WHERE idx = 1`).Scan(&coll, &term); err != nil {
+			t.Fatal(err)
+		}
 		if coll != looker.CollationID || term != looker.Terminal {
 			t.Errorf("run row's operator columns: %q %q, want %q %q", coll, term, looker.CollationID, looker.Terminal)
 		}
@@ -405,7 +411,9 @@ func TestShownPersonsAreOneRun(t *testing.T) {
 			}
 		}
 		var n int
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_resident`).Scan(&n)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_resident`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		if n != 50 {
 			t.Errorf("oplog_resident holds %d persons, want 50", n)
 		}

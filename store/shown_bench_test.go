@@ -46,10 +46,16 @@ func BenchmarkShownPersons(b *testing.B) {
 					}
 				}
 				var leaf, idx int64
-				db.Bookkeeping(store.Inspect).QueryRow(`SELECT COALESCE(SUM(LENGTH(leaf) + LENGTH(leaf_hash)), 0) FROM oplog`).Scan(&leaf)
-				db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_resident`).Scan(&idx)
+				if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COALESCE(SUM(LENGTH(leaf) + LENGTH(leaf_hash)), 0) FROM oplog`).Scan(&leaf); err != nil {
+					b.Fatal(err)
+				}
+				if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog_resident`).Scan(&idx); err != nil {
+					b.Fatal(err)
+				}
 				var rows, recs int64
-				db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*), COALESCE(SUM(run), 0) FROM oplog`).Scan(&rows, &recs)
+				if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*), COALESCE(SUM(run), 0) FROM oplog`).Scan(&rows, &recs); err != nil {
+					b.Fatal(err)
+				}
 				b.ReportMetric(float64(leaf+16*idx)/float64(b.N), "stored-B/op")
 				b.ReportMetric(float64(rows)/float64(b.N), "rows/op")
 				b.ReportMetric(float64(recs)/float64(b.N), "records/op")

@@ -90,7 +90,7 @@ type DB struct {
 	// need not poll (docs/design.md §4: immediate wake-up on new rows).
 	wakeMu  sync.Mutex
 	wake    chan struct{}
-	failAt  string // test hook (export_test.go): a step name at which Update fails
+	hooks   atomic.Value // of testHooks; never set in production (export_test.go sets it)
 	onLog   []func(ctx context.Context, recs []LogRecord)
 	onLogMu sync.Mutex
 	guard   atomic.Pointer[Guard]
@@ -558,4 +558,19 @@ func (db *DB) InitMeta(ctx context.Context, key, value string) (string, error) {
 		return "", jukinet.E(op, jukinet.KindInternal, err)
 	}
 	return db.Meta(ctx, key)
+}
+
+// testHooks lets the tests fail a step of Update and count what the WAL
+// checkpointer did (export_test.go implements it). Production never sets
+// one: each call site is one atomic load and a nil check.
+type testHooks interface {
+	failStep(step string) error // Update's steps: "state", "outbox", "oplog", "commit"
+	walCopiedAll()              // a background pass left the WAL wholly copied
+	walWriterRun()              // a writer had to checkpoint itself
+}
+
+// activeHooks returns the hooks the tests set, or nil.
+func (db *DB) activeHooks() testHooks {
+	h, _ := db.hooks.Load().(testHooks)
+	return h
 }

@@ -44,7 +44,9 @@ func TestUpdateIsAtomicAtEveryStep(t *testing.T) {
 				t.Fatalf("step %s: want an injected failure, got nil", step)
 			}
 			var n int
-			db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM probe`).Scan(&n)
+			if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM probe`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
 			ob, ol, head := counts(t, db)
 			if n != 0 || ob != 0 || ol != 0 || head != 0 {
 				t.Errorf("after failure at %s: probe=%d outbox=%d oplog=%d head=%d, want all 0", step, n, ob, ol, head)
@@ -87,7 +89,9 @@ func TestUpdateDeniesByDefault(t *testing.T) {
 			t.Error("fn ran although the operation was refused")
 		}
 		var refused int
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE result IN ('unauthorized', 'forbidden')`).Scan(&refused)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM oplog WHERE result IN ('unauthorized', 'forbidden')`).Scan(&refused); err != nil {
+			t.Fatal(err)
+		}
 		if refused != 4 {
 			t.Errorf("refusals logged: %d, want 4", refused)
 		}
@@ -105,7 +109,9 @@ func TestReadNeedsPurpose(t *testing.T) {
 			t.Fatal(err)
 		}
 		var purpose, subject string
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT purpose, subject FROM oplog WHERE operation = 'resident.read'`).Scan(&purpose, &subject)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT purpose, subject FROM oplog WHERE operation = 'resident.read'`).Scan(&purpose, &subject); err != nil {
+			t.Fatal(err)
+		}
 		if purpose != "case 2026-118" || subject == "" || subject == "12345678901" {
 			t.Errorf("logged purpose %q subject %q: want the case and a token, not the code", purpose, subject)
 		}
@@ -134,7 +140,9 @@ func TestLogIndicesContiguousUnderConcurrency(t *testing.T) {
 			}
 		}
 		var n, lo, hi int
-		db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*), MIN(idx), MAX(idx) FROM oplog`).Scan(&n, &lo, &hi)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*), MIN(idx), MAX(idx) FROM oplog`).Scan(&n, &lo, &hi); err != nil {
+			t.Fatal(err)
+		}
 		if n != 400 || lo != 0 || hi != 399 {
 			t.Errorf("got %d records in [%d,%d], want 400 in [0,399]", n, lo, hi)
 		}
@@ -147,10 +155,12 @@ func TestLogIndicesContiguousUnderConcurrency(t *testing.T) {
 		for rows.Next() {
 			var idx int64
 			var leaf, hash []byte
-			rows.Scan(&idx, &leaf, &hash)
+			if err := rows.Scan(&idx, &leaf, &hash); err != nil {
+				t.Fatal(err)
+			}
 			r, err := store.DecodeLogRecord(leaf)
-			if err != nil || int64(r.Index) != idx || string(store.LeafHash(leaf)) != string(hash) {
-				t.Fatalf("record %d: decoded %+v, err %v, hash ok %v", idx, r, err, string(store.LeafHash(leaf)) == string(hash))
+			if err != nil || int64(r.Index) != idx || leafHash(leaf) != string(hash) {
+				t.Fatalf("record %d: decoded %+v, err %v, hash ok %v", idx, r, err, leafHash(leaf) == string(hash))
 			}
 			// Times never decrease along idx (a time range is an idx range,
 			// migration 0500), even when a transaction that began earlier
@@ -213,4 +223,10 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 	if file != path {
 		t.Errorf("the database opened is %q, want %q", file, path)
 	}
+}
+
+// leafHash is store.LeafHash as a string, to compare with a stored hash.
+func leafHash(leaf []byte) string {
+	h := store.LeafHash(leaf)
+	return string(h[:])
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
+	"github.com/transparency-dev/merkle/rfc6962"
 	"slices"
 	"strconv"
 	"strings"
@@ -187,12 +188,24 @@ func DecodeLogRecord(leaf []byte) (LogRecord, error) {
 	return r, nil
 }
 
-// LeafHash is the RFC 6962 leaf hash: SHA-256(0x00 ‖ leaf).
-func LeafHash(leaf []byte) []byte {
+// LeafHash is the RFC 6962 leaf hash of a log record's canonical bytes,
+// SHA-256(0x00 ‖ leaf): the one implementation, which the log's writer
+// (here) and its readers and verifiers (package oplog) share. It equals
+// rfc6962.DefaultHasher.HashLeaf(leaf) without its allocations.
+func LeafHash(leaf []byte) [32]byte {
+	// Hash in one call when the leaf is small enough for a stack buffer.
+	if len(leaf) < 512 {
+		var buf [512]byte
+		buf[0] = rfc6962.RFC6962LeafHashPrefix
+		n := copy(buf[1:], leaf)
+		return sha256.Sum256(buf[:1+n])
+	}
 	h := sha256.New()
-	h.Write([]byte{0})
+	h.Write([]byte{rfc6962.RFC6962LeafHashPrefix})
 	h.Write(leaf)
-	return h.Sum(nil)
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
 }
 
 // Tx is the transaction of one Update. Domain code changes state through it,
@@ -468,9 +481,10 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 	return recs, len(tx.msgs) > 0, nil
 }
 
+// fail is where a test may fail Update at a step (testHooks).
 func (db *DB) fail(step string) error {
-	if db.failAt == step {
-		return jukinet.E("store.Update", jukinet.KindInternal, "injected failure at "+step)
+	if h := db.activeHooks(); h != nil {
+		return h.failStep(step)
 	}
 	return nil
 }
@@ -558,7 +572,8 @@ func appendLog(tx *Tx, recs []LogRecord) error {
 		}
 		r := &recs[i]
 		leaf := r.Leaf()
-		r.Hash = LeafHash(leaf)
+		h := LeafHash(leaf)
+		r.Hash = h[:]
 		args = append(args, int64(r.Index), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal,
 			r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, r.Hash, r.ClientAddr)
 		i++
@@ -621,13 +636,12 @@ func runsOf(recs []LogRecord, first uint64) []int {
 // thousands of records, inside the writer's critical section).
 func appendRun(args []any, residents []residentKey, run []LogRecord) ([]any, []residentKey) {
 	hashCol := make([]byte, 32*len(run))
-	// buf is 0x00 ‖ leaf: the RFC 6962 leaf hash input, hashed in one call.
-	buf := []byte{0}
+	var buf []byte
 	rl := newRunLeaf(&run[0])
 	for i := range run {
 		r := &run[i]
-		buf = rl.append(buf[:1], r)
-		sum := sha256.Sum256(buf)
+		buf = rl.append(buf[:0], r)
+		sum := LeafHash(buf)
 		r.Hash = hashCol[32*i : 32*i+32 : 32*i+32]
 		copy(r.Hash, sum[:])
 		if r.Subject != "" {

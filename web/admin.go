@@ -273,7 +273,7 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) error {
 			fe = fieldErrors{"from": msg}
 		}
 		d.Errors = fe
-		w.WriteHeader(http.StatusUnprocessableEntity)
+		w.WriteHeader(statusInvalid)
 	}
 	return s.render(w, r, "report", d)
 }
@@ -300,14 +300,14 @@ func (s *server) disclosure(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !jukinet.ValidResidentCode(d.Code) {
 		d.Error = "住民票コード（11桁、検査数字付き）を入力してください。"
-		w.WriteHeader(http.StatusUnprocessableEntity)
+		w.WriteHeader(statusInvalid)
 		return s.render(w, r, "disclosure", d)
 	}
 	recs, err := s.cfg.National.SelfDisclosure(r.Context(), jukinet.ResidentCode(d.Code))
 	if err != nil {
 		if fe, msg, ok := formError(err); ok {
 			d.Error = msg + fe["resident_code"]
-			w.WriteHeader(http.StatusUnprocessableEntity)
+			w.WriteHeader(statusInvalid)
 			return s.render(w, r, "disclosure", d)
 		}
 		return err

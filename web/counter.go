@@ -521,7 +521,7 @@ func (s *server) annex(w http.ResponseWriter, r *http.Request) error {
 	}
 	if d.Domicile == "" || d.Purpose == "" {
 		d.Error = "本籍と照会の目的を入力してください。"
-		w.WriteHeader(http.StatusUnprocessableEntity)
+		w.WriteHeader(statusInvalid)
 		return s.render(w, r, "annex", d)
 	}
 	ns, err := s.cfg.Flows.Annex(r.Context(), d.Domicile, d.Purpose)
@@ -551,7 +551,7 @@ func (s *server) moveInOverdue(w http.ResponseWriter, r *http.Request) error {
 	if d.Purpose == "" {
 		if r.URL.Query().Has("purpose") {
 			d.Error = "照会の目的・事案番号を入力してください。"
-			w.WriteHeader(http.StatusUnprocessableEntity)
+			w.WriteHeader(statusInvalid)
 		}
 		return s.render(w, r, "overdue", d)
 	}

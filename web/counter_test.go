@@ -130,8 +130,8 @@ func TestCounterEvents(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, body := post(t, fx.handler, tok, tc.path, tc.bad)
-			if code != http.StatusUnprocessableEntity || !strings.Contains(body, `id="`+fieldIDOf(tc.badField)+`-error"`) {
-				t.Errorf("POST %s %v: got %d, want 422 with a message next to %s:\n%s", tc.path, tc.bad, code, tc.badField, excerpt(body))
+			if code != http.StatusBadRequest || !strings.Contains(body, `id="`+fieldIDOf(tc.badField)+`-error"`) {
+				t.Errorf("POST %s %v: got %d, want 400 with a message next to %s:\n%s", tc.path, tc.bad, code, tc.badField, excerpt(body))
 			}
 			code, loc, body := post(t, fx.handler, tok, tc.path, tc.good)
 			if code != http.StatusSeeOther {

@@ -28,8 +28,8 @@ func TestFormShowsEveryFieldError(t *testing.T) {
 	before := fx.count(t, "gov_meetings")
 	refusals := len(storetest.Records(t, fx.db, nil))
 	got := fx.post(t, gm, "/admin/gov/council/convene", form)
-	if got.status != http.StatusUnprocessableEntity {
-		t.Fatalf("POST convene with three bad fields: %d, want 422\n%s", got.status, got.body)
+	if got.status != http.StatusBadRequest {
+		t.Fatalf("POST convene with three bad fields: %d, want 400\n%s", got.status, got.body)
 	}
 	for _, id := range []string{"g-convene-title-error", "g-convene-members-1-absence-reason-error", "g-convene-items-0-title-error"} {
 		if !strings.Contains(got.body, `id="`+id+`"`) {
@@ -125,8 +125,8 @@ func TestCounterFormShowsEveryFieldError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := residents()
 			status, _, body := post(t, fx.handler, tok, "/counter/move-in", tc.form)
-			if status != http.StatusUnprocessableEntity {
-				t.Fatalf("POST /counter/move-in: %d, want 422\n%s", status, body)
+			if status != http.StatusBadRequest {
+				t.Fatalf("POST /counter/move-in: %d, want 400\n%s", status, body)
 			}
 			for _, id := range tc.ids {
 				if !strings.Contains(body, `id="`+id+`"`) {

@@ -433,7 +433,7 @@ func trimLists(m map[string]any) {
 // submission, what was typed) and the messages next to the inputs.
 type govFormView struct {
 	Form    govForm
-	Act     govAct
+	Act     governance.Act
 	Values  url.Values
 	Errors  fieldErrors
 	Message string
@@ -501,7 +501,7 @@ func (s *server) govPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if act, ok := govActByName(q.Get("done")); ok {
-		d.Done = act.Summary + "を記録しました。"
+		d.Done = act.Title + "を記録しました。"
 		if id := q.Get("id"); id != "" {
 			d.Done += "（ID " + id + "）"
 		}
@@ -558,11 +558,11 @@ func (s *server) govSubmit(w http.ResponseWriter, r *http.Request) error {
 	body, err := formBody(form, r.PostForm)
 	var out any
 	if err == nil {
-		out, err = act.run(r.Context(), s.cfg.Gov, body)
+		out, err = runAct(r.Context(), act, s.cfg.Gov, body)
 	}
 	if err == nil {
 		target := url.Values{"done": {act.Name}}
-		if id, ok := out.(govID); ok {
+		if id, ok := out.(governance.Created); ok {
 			target.Set("id", id.ID)
 		}
 		http.Redirect(w, r, "/admin/gov/"+p.Slug+"?"+target.Encode(), http.StatusSeeOther)

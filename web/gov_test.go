@@ -239,14 +239,14 @@ func TestGovFormActs(t *testing.T) {
 		wantInMsg string
 	}{
 		{"convene by a role holder who is not the chair", head, "/admin/gov/council/convene", convene, "gov_meetings", 403, "g-convene-actor-error", "security_general_manager"},
-		{"absent member without a reason", gm, "/admin/gov/council/convene", without(convene, "members[1].present"), "gov_meetings", 422, "g-convene-members-1-absence-reason-error", "欠席"},
-		{"agenda item without a category", gm, "/admin/gov/council/convene", without(convene, "items[0].category"), "gov_meetings", 422, "g-convene-items-0-category-error", ""},
-		{"held_on not a date", gm, "/admin/gov/council/convene", without(convene, "", "held_on", "令和99年13月1日"), "gov_meetings", 422, "g-convene-held-on-error", ""},
-		{"contract missing clause (2)", gm, "/admin/gov/outsourcing/check-contract", clauses, "gov_contract_clauses", 422, "g-check-contract-clauses-materials-error", "materials"},
+		{"absent member without a reason", gm, "/admin/gov/council/convene", without(convene, "members[1].present"), "gov_meetings", 400, "g-convene-members-1-absence-reason-error", "欠席"},
+		{"agenda item without a category", gm, "/admin/gov/council/convene", without(convene, "items[0].category"), "gov_meetings", 400, "g-convene-items-0-category-error", ""},
+		{"held_on not a date", gm, "/admin/gov/council/convene", without(convene, "", "held_on", "令和99年13月1日"), "gov_meetings", 400, "g-convene-held-on-error", ""},
+		{"contract missing clause (2)", gm, "/admin/gov/outsourcing/check-contract", clauses, "gov_contract_clauses", 400, "g-check-contract-clauses-materials-error", "materials"},
 		{"manual entry of someone without authorization", sys, "/admin/gov/rooms/room-manual", url.Values{"room": {"computer_room"}, "collation_id": {"V-NOBODY"}, "direction": {"in"},
 			"at": {time.Now().In(jukinet.JST).Format("2006-01-02 15:04")}, "reason": {"読取装置の故障"}}, "gov_room_authorizations", 403, "g-room-manual-collation-id-error", "V-NOBODY"},
 		{"manual entry with a bad time", sys, "/admin/gov/rooms/room-manual", url.Values{"room": {"computer_room"}, "collation_id": {demo.DemoSysAdmin}, "direction": {"in"},
-			"at": {"昨日の夜"}, "reason": {"読取装置の故障"}}, "gov_room_events", 422, "g-room-manual-at-error", ""},
+			"at": {"昨日の夜"}, "reason": {"読取装置の故障"}}, "gov_room_events", 400, "g-room-manual-at-error", ""},
 		{"approval by the System Administrator: the policy refuses", sys, "/admin/gov/outsourcing/approve", url.Values{"outsourcing_id": {fx.seed.OutsourcingID}, "approved_on": {today.String()}},
 			"gov_outsourcing", 403, "", ""},
 	}
@@ -412,7 +412,7 @@ func TestGovFormsMatchActs(t *testing.T) {
 				// The act's decoder refuses unknown fields: a form input
 				// that is not in the request type fails here.
 				act, _ := govActByName(f.Act)
-				if err := act.decode(body); err != nil {
+				if _, err := decodeAct(act, body); err != nil {
 					t.Errorf("form %s: body %s does not decode: %v", f.Act, body, err)
 				}
 			})
@@ -425,6 +425,7 @@ func FuzzGovFormBody(f *testing.F) {
 	f.Add("items[0].category", "measures", "held_on", "R7.4.1")
 	f.Add("items[99].title", "x", "members[0].present", "on")
 	f.Add("evidence", "1,2,x", "at", "2025-04-01 10:00")
+	convene, _ := governance.ActByName("convene")
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
 		vals := url.Values{k1: {v1}, k2: {v2}}
 		body, err := formBody(form, vals)
@@ -434,7 +435,7 @@ func FuzzGovFormBody(f *testing.F) {
 			}
 			return
 		}
-		if _, err := decodeGov[governance.Meeting](body); err != nil {
+		if _, err := decodeAct(convene, body); err != nil {
 			t.Errorf("formBody(%v) = %s, which does not decode: %v", vals, body, err)
 		}
 	})
@@ -445,8 +446,9 @@ func FuzzDecodeGov(f *testing.F) {
 	f.Add(`{"held_on":"R7.4.1"}`)
 	f.Add(`{} {}`)
 	f.Add(`{"items":[{"important":"yes"}]}`)
+	convene, _ := governance.ActByName("convene")
 	f.Fuzz(func(t *testing.T, body string) {
-		_, err := decodeGov[governance.Meeting]([]byte(body))
+		_, err := decodeAct(convene, []byte(body))
 		if err != nil && (jukinet.ErrorKind(err) != jukinet.KindInvalid || jukinet.ErrorField(err) == "") {
 			t.Errorf("decodeGov(%q): error %v, want KindInvalid naming a field", body, err)
 		}
@@ -466,4 +468,37 @@ func FuzzSetPath(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAPIRoutesAreTheRegistry: the JSON API serves exactly the registry's
+// acts (governance.Acts), as the command line does: a POST per operator act
+// guarded by its operation, a GET per read, nothing for the badge reader's
+// system act, and no /api/gov route for anything else.
+func TestAPIRoutesAreTheRegistry(t *testing.T) {
+	served := map[string]jukinet.Operation{}
+	for _, r := range routes() {
+		if strings.Contains(r.pattern, " /api/gov/") {
+			served[r.pattern] = r.op
+		}
+	}
+	for _, a := range governance.Acts() {
+		method := "POST"
+		if a.Read {
+			method = "GET"
+		}
+		pattern := method + " /api/gov/" + a.Name
+		op, ok := served[pattern]
+		switch {
+		case a.System && ok:
+			t.Errorf("%s is served, but the act %s is the system principal's", pattern, a.Name)
+		case !a.System && !ok:
+			t.Errorf("the act %s is not served at %s", a.Name, pattern)
+		case !a.System && op != guardOp(a.Op):
+			t.Errorf("%s is guarded by %q, want the act's operation %q", pattern, op, guardOp(a.Op))
+		}
+		delete(served, pattern)
+	}
+	for p := range served {
+		t.Errorf("%s serves no act of the registry", p)
+	}
 }

@@ -43,13 +43,13 @@ func (s *server) loginPage(w http.ResponseWriter, r *http.Request) error {
 func (s *server) readerReading(w http.ResponseWriter, r *http.Request) error {
 	id := strings.TrimSpace(r.PostFormValue("collation_id"))
 	if !access.ValidID(id) {
-		w.WriteHeader(http.StatusUnprocessableEntity)
+		w.WriteHeader(statusInvalid)
 		return s.render(w, r, "login", loginData{CollationID: id, Error: "照合IDは半角英数字・ハイフン（32文字まで）で入力してください。"})
 	}
 	raw, err := hex.DecodeString(r.PostFormValue("reading"))
 	var reading biometric.Reading
 	if err != nil || len(raw) != len(reading) {
-		w.WriteHeader(http.StatusUnprocessableEntity)
+		w.WriteHeader(statusInvalid)
 		return s.render(w, r, "login", loginData{CollationID: id, Error: "リーダーからの読取データが不正です。もう一度読み取ってください。"})
 	}
 	copy(reading[:], raw)
@@ -181,7 +181,7 @@ func (s *server) search(w http.ResponseWriter, r *http.Request) error {
 		if msg, ok := d.Errors["page"]; ok {
 			d.Errors, d.Message = nil, msg // no input of its own: above the form
 		}
-		w.WriteHeader(http.StatusUnprocessableEntity)
+		w.WriteHeader(statusInvalid)
 		return s.render(w, r, "search", d)
 	}
 	if rq.Kana == "" && rq.Kanji == "" && rq.Address == "" && rq.BirthDate.IsZero() {
@@ -194,7 +194,7 @@ func (s *server) search(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		if fe, msg, ok := formError(err); ok {
 			d.Errors, d.Message = fe, msg
-			w.WriteHeader(http.StatusUnprocessableEntity)
+			w.WriteHeader(statusInvalid)
 			return s.render(w, r, "search", d)
 		}
 		return err
@@ -238,7 +238,7 @@ func (s *server) resident(w http.ResponseWriter, r *http.Request) error {
 	if d.Purpose == "" {
 		if r.URL.Query().Has("purpose") {
 			d.Error = "閲覧の目的または事案番号を入力してください。"
-			w.WriteHeader(http.StatusUnprocessableEntity)
+			w.WriteHeader(statusInvalid)
 		}
 		return s.render(w, r, "resident", d)
 	}
@@ -246,7 +246,7 @@ func (s *server) resident(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		if fe, msg, ok := formError(err); ok {
 			d.Error = msg + fe["purpose"]
-			w.WriteHeader(http.StatusUnprocessableEntity)
+			w.WriteHeader(statusInvalid)
 			return s.render(w, r, "resident", d)
 		}
 		return err
@@ -521,7 +521,7 @@ func (s *server) oplogSearch(w http.ResponseWriter, r *http.Request) error {
 			dt, err := jukinet.ParseDate(b.name, v)
 			if err != nil {
 				d.Errors, _, _ = formError(err)
-				w.WriteHeader(http.StatusUnprocessableEntity)
+				w.WriteHeader(statusInvalid)
 				return s.render(w, r, "oplog", d)
 			}
 			*b.to = dt.AddDays(b.add).Time()
@@ -534,7 +534,7 @@ func (s *server) oplogSearch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		if fe, msg, ok := formError(err); ok {
 			d.Errors, d.Message = fe, msg
-			w.WriteHeader(http.StatusUnprocessableEntity)
+			w.WriteHeader(statusInvalid)
 			return s.render(w, r, "oplog", d)
 		}
 		return err

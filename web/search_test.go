@@ -89,7 +89,7 @@ func TestSearchPaging(t *testing.T) {
 	if !strings.Contains(body, string(p.ResidentCode)) || strings.Contains(body, `id="results-cut"`) || strings.Contains(body, `id="page-next"`) {
 		t.Errorf("a search within one page: found %v, notice %v; want the person and no notice", strings.Contains(body, string(p.ResidentCode)), strings.Contains(body, `id="results-cut"`))
 	}
-	if code, body := get("/residents?address=%E9%98%B2%E5%BA%9C&page=0"); code != http.StatusUnprocessableEntity || !strings.Contains(body, "ページの指定が正しくありません") {
-		t.Errorf("page=0: %d, want 422 with the rule", code)
+	if code, body := get("/residents?address=%E9%98%B2%E5%BA%9C&page=0"); code != http.StatusBadRequest || !strings.Contains(body, "ページの指定が正しくありません") {
+		t.Errorf("page=0: %d, want 400 with the rule", code)
 	}
 }

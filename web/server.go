@@ -249,32 +249,13 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.renderPage(w, r, "error", actor, errorPage{Title: jukinet.JapaneseTitle(err), Message: jukinet.JapaneseMessage(err)})
 }
 
-// statusOf maps an error kind to its HTTP status.
-func statusOf(err error) int {
-	switch jukinet.ErrorKind(err) {
-	case jukinet.KindInvalid:
-		return http.StatusUnprocessableEntity
-	case jukinet.KindNotFound:
-		return http.StatusNotFound
-	case jukinet.KindConflict:
-		return http.StatusConflict
-	case jukinet.KindUnauthorized:
-		return http.StatusUnauthorized
-	case jukinet.KindForbidden:
-		return http.StatusForbidden
-	case jukinet.KindLocked:
-		return http.StatusLocked
-	case jukinet.KindExpired:
-		return http.StatusUnauthorized
-	case jukinet.KindUnavailable:
-		return http.StatusServiceUnavailable
-	case jukinet.KindTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case jukinet.KindRateLimited:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
-}
+// statusOf is the HTTP status of an error: its kind's, from the one table
+// (jukinet.Kind.HTTPStatus) that the JSON API and the agency API use too.
+func statusOf(err error) int { return jukinet.ErrorKind(err).HTTPStatus() }
+
+// statusInvalid answers a form whose fields break a rule: the status of
+// KindInvalid in the same table.
+var statusInvalid = jukinet.KindInvalid.HTTPStatus()
 
 var errUnavailable = jukinet.E("web", jukinet.KindUnavailable, "この画面の業務機能はこの端末では利用できません")
 

@@ -76,8 +76,8 @@ func TestMoveInOverdueList(t *testing.T) {
 		t.Fatal(err)
 	}
 	look := fx.session(t, "C-CLERK", "OP-CLERK-lookup")
-	if code, _, _ := get(t, fx.handler, look, "/counter/movein-overdue?purpose="); code != http.StatusUnprocessableEntity {
-		t.Errorf("list without a purpose: %d; want 422", code)
+	if code, _, _ := get(t, fx.handler, look, "/counter/movein-overdue?purpose="); code != http.StatusBadRequest {
+		t.Errorf("list without a purpose: %d; want 400", code)
 	}
 	code, _, body := get(t, fx.handler, look, "/counter/movein-overdue?purpose="+url.QueryEscape("追跡調査"))
 	if code != http.StatusOK || !strings.Contains(body, `id="overdue-results"`) || !strings.Contains(body, string(r.ResidentCode)) {

@@ -219,8 +219,8 @@ func TestSecurityHeadersAndCookies(t *testing.T) {
 	if r := post(url.Values{"collation_id": {"C-NOBODY"}}); r.StatusCode != http.StatusUnauthorized {
 		t.Errorf("virtual reader for an unknown 照合ID: got %d, want 401", r.StatusCode)
 	}
-	if r := post(url.Values{"collation_id": {"bad id!"}}); r.StatusCode != http.StatusUnprocessableEntity {
-		t.Errorf("virtual reader for a malformed 照合ID: got %d, want 422", r.StatusCode)
+	if r := post(url.Values{"collation_id": {"bad id!"}}); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("virtual reader for a malformed 照合ID: got %d, want 400", r.StatusCode)
 	}
 	r := post(url.Values{"collation_id": {"C-CLERK"}})
 	if r.StatusCode != http.StatusOK {

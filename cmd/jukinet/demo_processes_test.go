@@ -109,14 +109,17 @@ func TestDemoProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer national.Close()
+	// The table may not exist yet while the process starts: a failed read
+	// is retried, and the last failure is named if the count never comes.
 	var got int
+	var readErr error
 	for end := time.Now().Add(60 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
-		if national.QueryRow(`SELECT COUNT(*) FROM flow_identity`).Scan(&got); got >= 9 {
+		if readErr = national.QueryRow(`SELECT COUNT(*) FROM flow_identity`).Scan(&got); readErr == nil && got >= 9 {
 			break
 		}
 	}
-	if got != 9 {
-		t.Errorf("national holds %d persons' identity information, want 9", got)
+	if got != 9 || readErr != nil {
+		t.Errorf("national holds %d persons' identity information, want 9 (last read error: %v)", got, readErr)
 	}
 	t.Logf("the 9 seeded persons at the national server %s after the start", time.Since(started).Round(time.Millisecond))
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/governance"
 
 	"encoding/json"
 	"os"
@@ -32,6 +33,8 @@ func TestGovAndComplianceCommands(t *testing.T) {
 			append([]string{"gov", "assign-role", "--db", db}, as("C-SYSADM")...), 1, "does not hold that role"},
 		{"GM appoints", `{"role":"system_administrator","collation_id":"C-SYSADM","name":"x","from":"2026-04-01"}`,
 			append([]string{"gov", "assign-role", "--db", db}, as("C-DEPUTY-MAYOR")...), 0, `"role": "system_administrator"`},
+		{"role history (a read: no input)", ``,
+			append([]string{"gov", "roles", "--db", db}, as("C-DEPUTY-MAYOR")...), 0, `"system_administrator"`},
 		{"unknown field", `{"role":"asset_manager","bogus":1}`,
 			append([]string{"gov", "assign-role", "--db", db}, as("C-DEPUTY-MAYOR")...), 1, "json"},
 		{"unknown act", ``, []string{"gov", "dance", "--db", db}, 2, "unknown act"},
@@ -106,5 +109,24 @@ func TestGovAndComplianceCommands(t *testing.T) {
 	}
 	if got := g121(); got != "evidence-missing" {
 		t.Errorf("G12.1 with a key readable by all: %s, want evidence-missing", got)
+	}
+}
+
+// TestGovCommandTakesEveryActOfTheRegistry: the command line's acts are the
+// registry's (governance.Acts), every one named in the usage with its
+// summary and accepted as an act (a bad flag, not an unknown act).
+func TestGovCommandTakesEveryActOfTheRegistry(t *testing.T) {
+	_, _, usage := exec(t, "", "gov")
+	for _, a := range governance.Acts() {
+		if !strings.Contains(usage, a.Name) || !strings.Contains(usage, a.Summary) {
+			t.Errorf("gov usage does not list %s (%s):\n%s", a.Name, a.Summary, usage)
+		}
+		code, _, stderr := exec(t, "", "gov", a.Name, "--no-such-flag")
+		if code != 2 || strings.Contains(stderr, "unknown act") || !strings.Contains(stderr, "no-such-flag") {
+			t.Errorf("gov %s --no-such-flag: exit %d, %q; want the flag refused, the act known", a.Name, code, stderr)
+		}
+	}
+	if n := strings.Count(usage, "\n  "); n != len(governance.Acts()) {
+		t.Errorf("gov usage lists %d acts, the registry has %d:\n%s", n, len(governance.Acts()), usage)
 	}
 }

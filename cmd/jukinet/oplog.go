@@ -329,7 +329,7 @@ func parseTime(name, s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	if t, err := time.ParseInLocation("2006-01-02", s, oplog.JST); err == nil {
+	if t, err := time.ParseInLocation("2006-01-02", s, jukinet.JST); err == nil {
 		return t, nil
 	}
 	return time.Time{}, usageErr("--%s %q is neither RFC 3339 nor YYYY-MM-DD", name, s)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +22,7 @@ import (
 func TestBrowserServeDemo(t *testing.T) {
 	const chromium = "/usr/bin/chromium"
 	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("browser tests need %s: %v", chromium, err)
+		browserMissing(t, fmt.Sprintf("browser tests need %s: %v", chromium, err))
 	}
 	data := t.TempDir()
 	if _, _, err := demo.LayOut(context.Background(), data, 5, 1); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	osexec "os/exec"
@@ -94,7 +95,9 @@ func TestServeProcessesRefuseAForeignOrderingKey(t *testing.T) {
 		deadline := time.Now().Add(60 * time.Second)
 		for {
 			var n int
-			db.QueryRow(q, args...).Scan(&n)
+			if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
 			if n == want {
 				return
 			}
@@ -133,13 +136,20 @@ func TestServeProcessesRefuseAForeignOrderingKey(t *testing.T) {
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		var last, pending int
 		var raw string
-		hofu.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM identity_history WHERE resident_code = $1`, r.ResidentCode).Scan(&last)
+		if err := hofu.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM identity_history WHERE resident_code = $1`, r.ResidentCode).Scan(&last); err != nil {
+			t.Fatal(err)
+		}
 		for _, db := range []*sql.DB{hofu, pref, nat} {
 			var n int
-			db.QueryRow(`SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&n)
+			if err := db.QueryRow(`SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
 			pending += n
 		}
-		nat.QueryRow(`SELECT info FROM flow_identity WHERE resident_code = $1`, r.ResidentCode).Scan(&raw)
+		// No row yet: the report has not reached national.
+		if err := nat.QueryRow(`SELECT info FROM flow_identity WHERE resident_code = $1`, r.ResidentCode).Scan(&raw); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			t.Fatal(err)
+		}
 		info = jukinet.IdentityInfo{}
 		json.Unmarshal([]byte(raw), &info)
 		if pending == 0 && last > 0 && info.Version == uint64(last) {

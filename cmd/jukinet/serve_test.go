@@ -106,7 +106,9 @@ func TestServeRunsEachNodeOnItsOwn(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var n int
-		nat.QueryRow(`SELECT COUNT(*) FROM flow_identity WHERE municipality = '352063'`).Scan(&n)
+		if err := nat.QueryRow(`SELECT COUNT(*) FROM flow_identity WHERE municipality = '352063'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		if n == 1 {
 			break
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,8 @@ type benchOptions struct {
 	dsn     string // PostgreSQL base DSN when engine is postgres
 	quick   bool   // a short run (tests use it)
 	records int    // operation-log size for bench oplog
+	sizes   string // bench scale: populations, comma-separated
+	dir     string // bench scale: where the SQLite files go
 	stderr  io.Writer
 }
 
@@ -31,6 +34,7 @@ func benchmarks() map[string]benchmark {
 		"biometric": benchBiometric,
 		"network":   benchNetwork,
 		"oplog":     benchOplog,
+		"scale":     benchScale,
 	}
 }
 
@@ -51,16 +55,18 @@ func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	fs := newFlags("bench "+args[0], stderr)
 	o := benchOptions{stderr: stderr}
-	fs.StringVar(&o.engine, "engine", "sqlite", "database engine: sqlite or postgres")
+	fs.StringVar(&o.engine, "engine", "sqlite", "database engine: sqlite or postgres (bench scale: also both)")
 	fs.StringVar(&o.dsn, "dsn", "", "PostgreSQL connection URL (for --engine postgres; default $JUKINET_TEST_POSTGRES)")
 	fs.BoolVar(&o.quick, "quick", false, "a short run")
 	fs.IntVar(&o.records, "records", 0, "bench oplog: log size (default 10,000,000; 30,000 with --quick)")
+	fs.StringVar(&o.sizes, "sizes", "", "bench scale: populations, comma-separated (default 1000000,10000000)")
+	fs.StringVar(&o.dir, "dir", "", "bench scale: directory for the SQLite files (default a temporary one)")
 	asJSON := fs.Bool("json", false, "print one JSON object of figures")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	if o.engine != "sqlite" && o.engine != "postgres" {
-		return usageErr("--engine must be sqlite or postgres")
+	if o.engine != "sqlite" && o.engine != "postgres" && (o.engine != "both" || args[0] != "scale") {
+		return usageErr("--engine must be sqlite or postgres (or both, for bench scale)")
 	}
 	// The benchmarks report no progress of their own: a spinner with the
 	// elapsed time shows the run is alive (on a terminal only).
@@ -102,4 +108,22 @@ func benchBiometric(ctx context.Context, o benchOptions) (any, string, error) {
 
 func benchNetwork(ctx context.Context, o benchOptions) (any, string, error) {
 	return bench.Network(ctx, bench.NetworkOptions{Engine: o.engine, DSN: o.dsn, Quick: o.quick})
+}
+
+func benchScale(ctx context.Context, o benchOptions) (any, string, error) {
+	so := bench.ScaleOptions{Engines: []string{o.engine}, DSN: o.dsn, Dir: o.dir, Quick: o.quick, Progress: o.stderr}
+	if o.engine == "both" {
+		so.Engines = []string{"sqlite", "postgres"}
+	}
+	for _, f := range strings.Split(o.sizes, ",") {
+		if f = strings.TrimSpace(strings.ReplaceAll(f, "_", "")); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, "", usageErr("--sizes: %q is not a positive number of persons", f)
+		}
+		so.Sizes = append(so.Sizes, n)
+	}
+	return bench.Scale(ctx, so)
 }

@@ -22,9 +22,9 @@ type ImportOptions struct {
 
 // ImportFigures is the figures of one engine.
 type ImportFigures struct {
-	Engine         string  `json:"engine"`
-	Residents      int     `json:"residents"`
-	ResidentsPerS  float64 `json:"residents_per_s"`
+	Engine        string  `json:"engine"`
+	Residents     int     `json:"residents"`
+	ResidentsPerS float64 `json:"residents_per_s"`
 }
 
 // Import measures the bulk import of a municipality's residents

@@ -109,7 +109,12 @@ func (db *DB) Analyze(ctx context.Context, tables ...string) error {
 	var stmts []string
 	if db.engine == Postgres {
 		if len(tables) == 0 {
-			stmts = []string{"ANALYZE"}
+			// The node's own schema only: a bare ANALYZE would take every
+			// schema of the database.
+			var err error
+			if tables, err = pgTables(ctx, db.sql); err != nil {
+				return jukinet.E("store.Analyze", jukinet.KindInternal, err)
+			}
 		}
 		for _, t := range tables {
 			stmts = append(stmts, "ANALYZE "+t)

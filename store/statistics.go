@@ -170,7 +170,16 @@ func (db *DB) sqliteStale(ctx context.Context) ([]string, error) {
 }
 
 func sqliteTables(ctx context.Context, db *sql.DB) ([]string, error) {
-	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	return names(ctx, db, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+}
+
+// pgTables lists the tables of the current schema.
+func pgTables(ctx context.Context, db *sql.DB) ([]string, error) {
+	return names(ctx, db, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename`)
+}
+
+func names(ctx context.Context, db *sql.DB, q string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,10 @@ const (
 	OpSelfDisclosure  Operation = "national.self_disclosure" // 法30条の32: who received what about me
 	OpNetworkRelay    Operation = "network.relay"            // prefecture relays to national (法30条の7)
 	OpNumberGenerate  Operation = "national.number_generate" // 番号法8条
+	// OpIdentityLoad loads a prefecture's or the national server's identity
+	// information in bulk (a migration or a rebuild from the municipalities'
+	// reports, 法30条の6/30条の7).
+	OpIdentityLoad Operation = "flows.identity_load"
 )
 
 var flowsPolicy = map[Operation][]Authority{
@@ -30,4 +34,5 @@ var flowsPolicy = map[Operation][]Authority{
 	OpSelfDisclosure:  {AuthorityLookup, AuthoritySystem},
 	OpNetworkRelay:    {AuthoritySystem},
 	OpNumberGenerate:  {AuthoritySystem},
+	OpIdentityLoad:    {AuthoritySystemAdmin, AuthoritySystem},
 }

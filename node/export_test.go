@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"github.com/jukinet/jukinet/store"
+	"strings"
 	"testing"
 
 	"github.com/jukinet/jukinet"
@@ -26,4 +28,23 @@ func (c *TestCluster) WaitIdle(ctx context.Context) error {
 	c.n.run()
 	c.n.noRejections()
 	return nil
+}
+
+// LookupPlan returns the SQLite plan of the batch lookup, its steps joined by "; ".
+func LookupPlan(t *testing.T, db *store.DB) string {
+	rows, err := db.SQL().QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+lookupSQLite, `["12345678903"]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, "; ")
 }

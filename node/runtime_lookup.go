@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -151,9 +152,6 @@ const (
 	lookupReaders = 2 // parallel readers (connections) per lookup, at most
 	// lookupParallel is the smallest batch read by more than one reader.
 	lookupParallel = 64
-	// lookupChunk bounds the parameters of one statement on PostgreSQL; on
-	// SQLite the codes are one parameter.
-	lookupChunk = 500
 )
 
 // readIdentities reads the records held for codes: on each of up to
@@ -165,9 +163,7 @@ func readIdentities(ctx context.Context, db *store.DB, codes []string) ([][]held
 		readers = max(1, min(lookupReaders, runtime.GOMAXPROCS(0)))
 	}
 	size := (len(codes) + readers - 1) / readers
-	if db.Engine() != store.SQLite {
-		size = min(size, lookupChunk)
-	}
+
 	chunks := make([][]heldRow, (len(codes)+size-1)/size)
 	readers = min(readers, len(chunks))
 	errs := make([]error, readers)
@@ -208,6 +204,9 @@ func readIdentities(ctx context.Context, db *store.DB, codes []string) ([][]held
 // (TestLookupPlanUsesIndex).
 const lookupSQLite = `SELECT resident_code, info, updated_at FROM flow_identity WHERE resident_code IN (SELECT value FROM json_each(?))`
 
+// lookupPostgres is lookupSQLite on PostgreSQL: the codes as a text array.
+const lookupPostgres = `SELECT resident_code, info, updated_at FROM flow_identity WHERE resident_code = ANY($1::text[])`
+
 // readChunk reads the records held for codes in one statement: on SQLite
 // with the codes as one JSON array (lookupSQLite) if asArray, else, as on
 // PostgreSQL, with a parameter per code (cheaper for a few codes, measured:
@@ -229,6 +228,13 @@ func readChunk(query func(q string, args ...any) (*sql.Rows, error), engine stor
 		}
 		b = append(b, ']')
 		rows, err = query(lookupSQLite, string(b))
+	} else if asArray {
+		// PostgreSQL: the codes as one sorted array, so that the index is
+		// walked in order (neighbouring codes share pages), and one plan
+		// for every batch size.
+		sorted := slices.Clone(codes)
+		slices.Sort(sorted)
+		rows, err = query(lookupPostgres, sorted)
 	} else {
 		args := make([]any, len(codes))
 		for i, c := range codes {

@@ -107,6 +107,11 @@ func (g *Register) Import(ctx context.Context, rows []ImportRow, opt ImportOptio
 		}
 		start = end
 	}
+	// A bulk load leaves the planner statistics behind (PostgreSQL would
+	// plan reads of the new rows as whole-table scans): refresh them.
+	if err := g.db.Analyze(ctx); err != nil {
+		return res, jukinet.E(op, err)
+	}
 	return res, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,11 +16,14 @@ import (
 
 // benchOptions are the flags every benchmark shares.
 type benchOptions struct {
-	engine  string // sqlite or postgres
-	dsn     string // PostgreSQL base DSN when engine is postgres
-	quick   bool   // a short run (tests use it)
-	records int    // operation-log size for bench oplog
-	stderr  io.Writer
+	engine    string // sqlite or postgres
+	dsn       string // PostgreSQL base DSN when engine is postgres
+	quick     bool   // a short run (tests use it)
+	records   int    // operation-log size for bench oplog
+	residents int    // bench import: residents per engine
+	sizes     string // bench scale: populations, comma-separated
+	dir       string // bench scale: where the SQLite files go
+	stderr    io.Writer
 }
 
 // benchmark runs one named benchmark and returns its figures (printed as
@@ -31,6 +35,8 @@ func benchmarks() map[string]benchmark {
 		"biometric": benchBiometric,
 		"network":   benchNetwork,
 		"oplog":     benchOplog,
+		"scale":     benchScale,
+		"import":    benchImport,
 	}
 }
 
@@ -51,16 +57,19 @@ func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	fs := newFlags("bench "+args[0], stderr)
 	o := benchOptions{stderr: stderr}
-	fs.StringVar(&o.engine, "engine", "sqlite", "database engine: sqlite or postgres")
+	fs.StringVar(&o.engine, "engine", "sqlite", "database engine: sqlite or postgres (bench scale: also both)")
 	fs.StringVar(&o.dsn, "dsn", "", "PostgreSQL connection URL (for --engine postgres; default $JUKINET_TEST_POSTGRES)")
 	fs.BoolVar(&o.quick, "quick", false, "a short run")
 	fs.IntVar(&o.records, "records", 0, "bench oplog: log size (default 10,000,000; 30,000 with --quick)")
+	fs.IntVar(&o.residents, "residents", 0, "bench import: residents per engine (default 200,000; 2,000 with --quick)")
+	fs.StringVar(&o.sizes, "sizes", "", "bench scale: populations, comma-separated (default 1000000,10000000)")
+	fs.StringVar(&o.dir, "dir", "", "bench scale: directory for the SQLite files (default a temporary one)")
 	asJSON := fs.Bool("json", false, "print one JSON object of figures")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	if o.engine != "sqlite" && o.engine != "postgres" {
-		return usageErr("--engine must be sqlite or postgres")
+	if o.engine != "sqlite" && o.engine != "postgres" && (o.engine != "both" || (args[0] != "scale" && args[0] != "import")) {
+		return usageErr("--engine must be sqlite or postgres (or both, for bench scale and import)")
 	}
 	// The benchmarks report no progress of their own: a spinner with the
 	// elapsed time shows the run is alive (on a terminal only).
@@ -71,6 +80,14 @@ func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	if *asJSON {
+		if lines, ok := figures.(jsonLines); ok {
+			for _, l := range lines {
+				if err := json.NewEncoder(stdout).Encode(l); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		return json.NewEncoder(stdout).Encode(figures)
 	}
 	fmt.Fprint(stdout, table)
@@ -102,4 +119,45 @@ func benchBiometric(ctx context.Context, o benchOptions) (any, string, error) {
 
 func benchNetwork(ctx context.Context, o benchOptions) (any, string, error) {
 	return bench.Network(ctx, bench.NetworkOptions{Engine: o.engine, DSN: o.dsn, Quick: o.quick})
+}
+
+func benchScale(ctx context.Context, o benchOptions) (any, string, error) {
+	so := bench.ScaleOptions{Engines: []string{o.engine}, DSN: o.dsn, Dir: o.dir, Quick: o.quick, Progress: o.stderr}
+	if o.engine == "both" {
+		so.Engines = []string{"sqlite", "postgres"}
+	}
+	for _, f := range strings.Split(o.sizes, ",") {
+		if f = strings.TrimSpace(strings.ReplaceAll(f, "_", "")); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, "", usageErr("--sizes: %q is not a positive number of persons", f)
+		}
+		so.Sizes = append(so.Sizes, n)
+	}
+	return bench.Scale(ctx, so)
+}
+
+// jsonLines are figures printed as one JSON object per line.
+type jsonLines []any
+
+// benchImport prints one JSON object per engine.
+func benchImport(ctx context.Context, o benchOptions) (any, string, error) {
+	io := bench.ImportOptions{Engines: []string{o.engine}, DSN: o.dsn, Dir: o.dir, Residents: o.residents}
+	if o.engine == "both" {
+		io.Engines = []string{"sqlite", "postgres"}
+	}
+	if o.quick && io.Residents == 0 {
+		io.Residents = 2000
+	}
+	figs, table, err := bench.Import(ctx, io)
+	if err != nil {
+		return nil, "", err
+	}
+	lines := make(jsonLines, len(figs))
+	for i, f := range figs {
+		lines[i] = f
+	}
+	return lines, table, nil
 }

@@ -22,8 +22,9 @@ func (d *dirList) Set(v string) error { *d = append(*d, v); return nil }
 // runDoctor implements `jukinet doctor` (G12.1, G12.2): it checks the
 // permissions of the database file, the key directory and the archive
 // directories, and the recorded OS password policy, prints every finding and
-// exits 1 when there is any. It changes nothing (a missing SQLite file is
-// reported, not created).
+// exits 1 when there is any, and the planner statistics of the tables. It
+// changes nothing (a missing SQLite file is reported, not created) unless
+// --analyze asks it to refresh the statistics.
 func runDoctor(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fset := newFlags("doctor", stderr)
 	var db dbFlags
@@ -31,6 +32,7 @@ func runDoctor(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	db.register(fset, "352063")
 	keys := fset.String("keys", "", "the node's key directory (PKI and biometric keys)")
 	fset.Var(&archives, "archive", "an archive directory (repeatable)")
+	analyze := fset.Bool("analyze", false, "refresh the planner statistics of every table first (the one change doctor makes)")
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
@@ -46,6 +48,7 @@ func runDoctor(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	if dbOK {
 		findings = append(findings, doctorPasswordPolicy(ctx, &db)...)
+		findings = append(findings, doctorStatistics(ctx, &db, *analyze)...)
 	}
 	for _, f := range findings {
 		fmt.Fprintln(stdout, "finding:", f)
@@ -126,4 +129,25 @@ func doctorPasswordPolicy(ctx context.Context, db *dbFlags) []string {
 		return []string{"no OS password policy is recorded (G12.2): jukinet access password-policy set …"}
 	}
 	return p.Deviations()
+}
+
+// doctorStatistics reports tables whose planner statistics are missing or
+// stale (the lookups of the national server are planned from them), after
+// refreshing them if analyze.
+func doctorStatistics(ctx context.Context, db *dbFlags, analyze bool) []string {
+	d, err := db.open(ctx)
+	if err != nil {
+		return []string{"database: " + err.Error()}
+	}
+	defer d.Close()
+	if analyze {
+		if err := d.Analyze(ctx); err != nil {
+			return []string{"planner statistics: " + err.Error()}
+		}
+	}
+	out, err := d.StaleStatistics(ctx)
+	if err != nil {
+		return []string{"planner statistics: " + err.Error()}
+	}
+	return out
 }

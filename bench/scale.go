@@ -1,0 +1,272 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/node"
+	"github.com/jukinet/jukinet/store"
+)
+
+// ScaleOptions configure Scale.
+type ScaleOptions struct {
+	Engines []string // "sqlite", "postgres"
+	DSN     string   // PostgreSQL base URL; default $JUKINET_TEST_POSTGRES
+	Sizes   []int    // persons; default 1,000,000 and 10,000,000
+	Dir     string   // where the SQLite files go; default a temporary directory
+	Quick   bool     // few samples (tests)
+	// Progress, if set, receives a line per phase.
+	Progress io.Writer
+}
+
+// ScaleSize is the figures of one engine at one population.
+type ScaleSize struct {
+	Persons                int     `json:"persons"`
+	Engine                 string  `json:"engine"`
+	LoadPerS               float64 `json:"load_per_s"`
+	BytesPerPerson         float64 `json:"bytes_per_person"`
+	LookupP50Ms            float64 `json:"lookup_p50_ms"`
+	LookupP99Ms            float64 `json:"lookup_p99_ms"`
+	BatchLookupRecordsPerS float64 `json:"batch_lookup_records_per_s"`
+	UpdatesAppliedPerS     float64 `json:"updates_applied_per_s"`
+}
+
+// ScaleResult is the figures of Scale.
+type ScaleResult struct {
+	Sizes []ScaleSize `json:"sizes"`
+}
+
+// Scale fills the national server's identity store at each size, engine by
+// engine — with node.LoadIdentities, the same rows the identity flow writes —
+// and measures the load rate, the bytes per person on disk, single lookups
+// (node.LookupIdentity), batch lookups of 1,000 codes (node.LookupIdentities)
+// and identity updates applied through the national server's identity.relay
+// handler. Each size gets a fresh database, dropped when measured.
+func Scale(ctx context.Context, o ScaleOptions) (ScaleResult, string, error) {
+	var r ScaleResult
+	if len(o.Engines) == 0 {
+		o.Engines = []string{"sqlite"}
+	}
+	if len(o.Sizes) == 0 {
+		o.Sizes = []int{1_000_000, 10_000_000}
+	}
+	for _, e := range o.Engines {
+		for _, n := range o.Sizes {
+			s, err := scaleOne(ctx, o, e, n)
+			if err != nil {
+				return r, "", fmt.Errorf("bench scale, %s at %d persons: %w", e, n, err)
+			}
+			r.Sizes = append(r.Sizes, s)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-8s %12s %12s %10s %10s %10s %14s %12s\n", "engine", "persons", "load/s", "B/person", "p50 ms", "p99 ms", "batch rec/s", "updates/s")
+	for _, s := range r.Sizes {
+		fmt.Fprintf(&b, "%-8s %12d %12.0f %10.0f %10.3f %10.3f %14.0f %12.0f\n", s.Engine, s.Persons, s.LoadPerS, s.BytesPerPerson,
+			s.LookupP50Ms, s.LookupP99Ms, s.BatchLookupRecordsPerS, s.UpdatesAppliedPerS)
+	}
+	return r, b.String(), nil
+}
+
+// scaleOne measures one engine at one size.
+func scaleOne(ctx context.Context, o ScaleOptions, engine string, n int) (ScaleSize, error) {
+	s := ScaleSize{Persons: n, Engine: engine}
+	progress := func(format string, args ...any) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, "%s %s %d: %s\n", time.Now().Format("15:04:05"), engine, n, fmt.Sprintf(format, args...))
+		}
+	}
+	db, cleanup, err := scaleDB(ctx, o, engine)
+	if err != nil {
+		return s, err
+	}
+	defer cleanup()
+	defer db.Close()
+	actx := jukinet.WithActor(ctx, jukinet.SystemActor("bench"))
+	gen, err := newScalePeople(n)
+	if err != nil {
+		return s, err
+	}
+	progress("loading")
+	start := time.Now()
+	i := 0
+	loaded, err := node.LoadIdentities(actx, db, func() (jukinet.IdentityInfo, bool) {
+		if i == n {
+			return jukinet.IdentityInfo{}, false
+		}
+		i++
+		return gen.person(i-1, 1), true
+	})
+	if err != nil {
+		return s, err
+	}
+	s.LoadPerS = float64(loaded) / time.Since(start).Seconds()
+	if engine == "sqlite" {
+		// The bytes on disk once the log is copied into the database file.
+		if _, err := db.SQL().ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			return s, err
+		}
+	}
+	size, err := db.SizeOnDisk(ctx)
+	if err != nil {
+		return s, err
+	}
+	s.BytesPerPerson = float64(size) / float64(n)
+	progress("loaded at %.0f persons/s, %.0f bytes/person; lookups", s.LoadPerS, s.BytesPerPerson)
+	if err := scaleLookups(actx, o, db, gen, &s); err != nil {
+		return s, err
+	}
+	progress("updates")
+	s.UpdatesAppliedPerS, err = scaleUpdates(actx, o, db, gen)
+	return s, err
+}
+
+// scaleDB opens a fresh national database of engine.
+func scaleDB(ctx context.Context, o ScaleOptions, engine string) (*store.DB, func(), error) {
+	dir := o.Dir
+	rm := func() {}
+	if dir == "" || engine == "postgres" {
+		d, err := os.MkdirTemp(o.Dir, "jukinet-scale-")
+		if err != nil {
+			return nil, nil, err
+		}
+		dir, rm = d, func() { os.RemoveAll(d) }
+	}
+	if engine == "sqlite" {
+		path := filepath.Join(dir, "national-"+strconv.FormatInt(time.Now().UnixNano(), 36)+".db")
+		db, err := store.Open(ctx, store.Config{Path: path, Node: network.NationalID})
+		if err != nil {
+			rm()
+			return nil, nil, err
+		}
+		return db, func() {
+			for _, f := range []string{path, path + "-wal", path + "-shm"} {
+				os.Remove(f)
+			}
+			rm()
+		}, nil
+	}
+	open, cleanup, err := opener(ctx, engine, o.DSN, dir)
+	if err != nil {
+		rm()
+		return nil, nil, err
+	}
+	db, err := open(ctx, network.NationalID)
+	if err != nil {
+		cleanup()
+		rm()
+		return nil, nil, err
+	}
+	return db, func() { cleanup(); rm() }, nil
+}
+
+// scaleLookups measures single and batch lookups of random persons, each
+// after a warm-up of the same kind (the figures are those of a warm cache).
+func scaleLookups(ctx context.Context, o ScaleOptions, db *store.DB, gen *scalePeople, s *ScaleSize) error {
+	singles, batchTime := 2000, 3*time.Second
+	if o.Quick {
+		singles, batchTime = 50, 100*time.Millisecond
+	}
+	r := rand.New(rand.NewPCG(7, 11))
+	var one []float64
+	for k := 0; k < 2*singles; k++ {
+		code := gen.code(r.IntN(gen.n))
+		t := time.Now()
+		if _, err := node.LookupIdentity(ctx, db, code, "bench"); err != nil {
+			return err
+		}
+		if k >= singles {
+			one = append(one, ms(time.Since(t)))
+		}
+	}
+	s.LookupP50Ms, s.LookupP99Ms = pct(one, 0.5), pct(one, 0.99)
+	// Random codes drawn beforehand: drawing is not part of a lookup.
+	pool := make([]string, 256*benchBatch)
+	for k := range pool {
+		pool[k] = gen.code(r.IntN(gen.n))
+	}
+	next := 0
+	batch := func() (int, error) {
+		codes := pool[next*benchBatch : (next+1)*benchBatch]
+		next = (next + 1) % 256
+		res, err := node.LookupIdentities(ctx, db, codes, "bench")
+		if err == nil && len(res) == 0 {
+			err = fmt.Errorf("a batch lookup found none of %d loaded persons", len(codes))
+		}
+		return len(res), err
+	}
+	// Warm-up, then the measured batches, each for batchTime.
+	for t0 := time.Now(); time.Since(t0) < batchTime; {
+		if _, err := batch(); err != nil {
+			return err
+		}
+	}
+	got := 0
+	t0, c0 := time.Now(), cpuTime()
+	for time.Since(t0) < batchTime {
+		k, err := batch()
+		if err != nil {
+			return err
+		}
+		got += k
+	}
+	spent, cpu := time.Since(t0), cpuTime()-c0
+	if o.Progress != nil {
+		// On a shared machine the wall-clock rate moves with the others'
+		// load; the CPU this process spent per record does much less.
+		fmt.Fprintf(o.Progress, "%s %s %d: batch lookups %.0f records/s wall, %.1f µs CPU per record\n", time.Now().Format("15:04:05"),
+			s.Engine, s.Persons, float64(got)/spent.Seconds(), float64(cpu.Microseconds())/float64(got))
+	}
+	s.BatchLookupRecordsPerS = float64(got) / spent.Seconds()
+	return nil
+}
+
+// scaleUpdates applies version 2 of random persons through the national
+// server's identity.relay handler, 500 per transaction (the inbox's batch),
+// and returns updates/s. The envelopes carry a signature of the right shape
+// only: the transport verifies signatures before any handler runs, and this
+// measures what follows.
+func scaleUpdates(ctx context.Context, o ScaleOptions, db *store.DB, gen *scalePeople) (float64, error) {
+	count := 20000
+	if o.Quick {
+		count = 500
+	}
+	count = min(count, gen.n)
+	nat, err := node.NewNational(ctx, db, node.NationalConfig{})
+	if err != nil {
+		return 0, err
+	}
+	apply := nat.Handlers()[network.KindIdentityRelay]
+	envs := make([]*network.Envelope, count)
+	perm := rand.New(rand.NewPCG(3, 5)).Perm(gen.n)[:count]
+	for k, i := range perm {
+		if envs[k], err = gen.relayed(gen.person(i, 2)); err != nil {
+			return 0, err
+		}
+	}
+	const batch = 500
+	start := time.Now()
+	for lo := 0; lo < count; lo += batch {
+		err := db.Update(ctx, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "bench scale"}, func(tx *store.Tx) error {
+			for _, env := range envs[lo:min(lo+batch, count)] {
+				if err := apply(tx, env); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return float64(count) / time.Since(start).Seconds(), nil
+}

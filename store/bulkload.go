@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jukinet/jukinet"
+)
+
+// Loader writes rows in bulk for DB.BulkLoad: on PostgreSQL with COPY
+// (pgx CopyFrom) in one transaction, on SQLite as multi-row inserts
+// (InsertRows) committed per call, which is SQLite's fastest path that keeps
+// the write-ahead log and its durability.
+type Loader struct {
+	db    *DB
+	ctx   context.Context
+	op    Op
+	pg    *pgx.Conn // PostgreSQL: the connection holding the load's transaction
+	rows  int64
+	calls int
+}
+
+// Rows writes rows (each len(cols) values) into table. The caller owns the
+// table (its package holds the SQL); table and cols are identifiers, never
+// input.
+func (l *Loader) Rows(table string, cols []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	l.rows += int64(len(rows))
+	l.calls++
+	if l.pg != nil {
+		_, err := l.pg.CopyFrom(l.ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+		return err
+	}
+	flat := make([]any, 0, len(rows)*len(cols))
+	for _, r := range rows {
+		flat = append(flat, r...)
+	}
+	op := l.op
+	op.Detail = fmt.Sprintf("%s: %d rows of %s (part %d)", l.op.Detail, len(rows), table, l.calls)
+	return l.db.Update(l.ctx, op, func(tx *Tx) error {
+		return tx.InsertRows(`INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES `, len(cols), flat)
+	})
+}
+
+// BulkLoad runs load, whose Loader writes rows in bulk, and records it as
+// op. On PostgreSQL the whole load is one transaction, committed only after
+// its operation-log record is; on SQLite every Loader.Rows call is one
+// transaction with its own record. The statistics of the tables written are
+// refreshed afterwards (Analyze): a planner with none picks whole-table scans
+// for the lookups. Errors: the authorization errors of Update (nothing is
+// written), KindInternal.
+func (db *DB) BulkLoad(ctx context.Context, op Op, tables []string, load func(l *Loader) error) (int64, error) {
+	actor, ok := jukinet.ActorFrom(ctx)
+	if !ok || jukinet.Authorize(op.Operation, actor) != nil {
+		// Update refuses and records the refusal.
+		return 0, db.Update(ctx, op, func(*Tx) error { return jukinet.E(string(op.Operation), jukinet.KindInternal, "refused load ran") })
+	}
+	l := &Loader{db: db, ctx: ctx, op: op}
+	var err error
+	if db.engine == Postgres {
+		err = db.pgLoad(ctx, l, load)
+	} else {
+		err = load(l)
+	}
+	if err != nil {
+		return l.rows, jukinet.E(string(op.Operation), jukinet.KindInternal, err)
+	}
+	return l.rows, db.Analyze(ctx, tables...)
+}
+
+// pgLoad runs load in one transaction on a connection of its own.
+func (db *DB) pgLoad(ctx context.Context, l *Loader, load func(l *Loader) error) error {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		l.pg = dc.(*stdlib.Conn).Conn()
+		tx, err := l.pg.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		if err := load(l); err != nil {
+			return err
+		}
+		op := l.op
+		op.Detail = l.op.Detail + ": " + strconv.FormatInt(l.rows, 10) + " rows"
+		if err := db.Update(ctx, op, func(*Tx) error { return nil }); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	})
+}
+
+// Analyze refreshes the planner's statistics of tables (all tables when
+// none are named). PostgreSQL plans the identity lookups from them: without
+// any, right after a bulk load or with autovacuum off, it scans the whole
+// table for every batch. On SQLite the sample is bounded
+// (analysis_limit), so it costs milliseconds at any size.
+func (db *DB) Analyze(ctx context.Context, tables ...string) error {
+	var stmts []string
+	if db.engine == Postgres {
+		if len(tables) == 0 {
+			// The node's own schema only: a bare ANALYZE would take every
+			// schema of the database.
+			var err error
+			if tables, err = pgTables(ctx, db.sql); err != nil {
+				return jukinet.E("store.Analyze", jukinet.KindInternal, err)
+			}
+		}
+		for _, t := range tables {
+			stmts = append(stmts, "ANALYZE "+t)
+		}
+	} else {
+		stmts = []string{"PRAGMA analysis_limit=1000"}
+		if len(tables) == 0 {
+			stmts = append(stmts, "ANALYZE")
+		}
+		for _, t := range tables {
+			stmts = append(stmts, "ANALYZE "+t)
+		}
+	}
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return jukinet.E("store.Analyze", jukinet.KindUnavailable, err)
+	}
+	defer conn.Close()
+	for _, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return jukinet.E("store.Analyze", jukinet.KindInternal, err)
+		}
+	}
+	return nil
+}
+
+// SizeOnDisk returns the bytes the database takes: on SQLite the file and its
+// write-ahead log, on PostgreSQL the tables of its schema with their indexes
+// and TOAST.
+func (db *DB) SizeOnDisk(ctx context.Context) (int64, error) {
+	var n int64
+	if db.engine == Postgres {
+		err := db.sql.QueryRowContext(ctx, `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c
+ JOIN pg_namespace s ON s.oid = c.relnamespace WHERE c.relkind IN ('r', 'm') AND s.nspname = current_schema()`).Scan(&n)
+		return n, err
+	}
+	var pages, size int64
+	if err := db.sql.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
+		return 0, err
+	}
+	if err := db.sql.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&size); err != nil {
+		return 0, err
+	}
+	return pages * size, nil
+}

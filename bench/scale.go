@@ -112,7 +112,7 @@ func scaleOne(ctx context.Context, o ScaleOptions, engine string, n int) (ScaleS
 	s.LoadPerS = float64(loaded) / time.Since(start).Seconds()
 	if engine == "sqlite" {
 		// The bytes on disk once the log is copied into the database file.
-		if _, err := db.SQL().ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		if _, err := db.Bookkeeping(store.Inspect).ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 			return s, err
 		}
 	}

@@ -32,7 +32,7 @@ func (c *TestCluster) WaitIdle(ctx context.Context) error {
 
 // LookupPlan returns the SQLite plan of the batch lookup, its steps joined by "; ".
 func LookupPlan(t *testing.T, db *store.DB) string {
-	rows, err := db.SQL().QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+lookupSQLite, `["12345678903"]`)
+	rows, err := db.Bookkeeping(store.Inspect).QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+lookupSQLite, `["12345678903"]`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,8 +62,12 @@ func TestLoadIdentities(t *testing.T) {
 			t.Errorf("person 7 = %+v, want %+v", got[codes[7]].Name, people[7].Name)
 		}
 		var holders, history int
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM flow_identity_holders WHERE municipality = $1`, string(demo.Hofu.Code)).Scan(&holders)
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM flow_identity_history`).Scan(&history)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM flow_identity_holders WHERE municipality = $1`, string(demo.Hofu.Code)).Scan(&holders); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM flow_identity_history`).Scan(&history); err != nil {
+			t.Fatal(err)
+		}
 		if holders != len(people) || history != len(people) {
 			t.Errorf("holders %d, history %d; want %d each", holders, history, len(people))
 		}
@@ -95,7 +99,9 @@ func TestLoadIdentitiesRefuses(t *testing.T) {
 			t.Fatalf("load by a lookup clerk: %v; want KindForbidden", err)
 		}
 		var n int
-		db.SQL().QueryRow(`SELECT COUNT(*) FROM flow_identity`).Scan(&n)
+		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM flow_identity`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		if db.Engine() == store.Postgres && n != 0 {
 			t.Errorf("%d rows written by refused loads; want 0", n)
 		}

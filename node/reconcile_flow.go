@@ -240,7 +240,7 @@ func (m *Municipality) municipalityReconcileDigests(tx *store.Tx, env *network.E
 	}
 	if _, err := tx.Exec(`UPDATE reconcile_runs SET parts = $1, parts_received = parts_received + 1, differing_buckets = differing_buckets + $2,
  resent_persons = resent_persons + $3, messages = messages + $4, peer_only = peer_only + $5, unresolved = unresolved + $6,
- done_at = CASE WHEN parts_received + 1 >= $1 THEN $7 ELSE NULL END WHERE id = $8`,
+ done_at = CASE WHEN parts_received + 1 >= $1 THEN CAST($7 AS BIGINT) ELSE NULL END WHERE id = $8`,
 		d.Parts, len(d.Buckets), t.resent, t.messages, t.peerOnly, t.unresolved, tx.NowMicro(), d.Run); err != nil {
 		return internal(op, err)
 	}

@@ -37,6 +37,14 @@ func reconcile(t *testing.T, n *demo.Network) node.ReconcileRun {
 	}
 	run, err := m.AwaitReconcile(ctx, id, 20*time.Millisecond)
 	if err != nil {
+		for _, id := range []string{string(hofu), yamaguchiPref} {
+			rows, _ := n.DBs[id].SQL().Query(`SELECT kind, state, last_error FROM outbox WHERE kind LIKE 'reconcile%'`)
+			for rows != nil && rows.Next() {
+				var k, s, e string
+				rows.Scan(&k, &s, &e)
+				t.Logf("%s outbox %s %s %s", id, k, s, e)
+			}
+		}
 		t.Fatal(err)
 	}
 	if err := n.WaitIdle(ctx); err != nil {

@@ -21,6 +21,7 @@ import (
 var tableOwners = map[string]string{
 	"access_":                  "access",     // operators, sessions, terminals, console tokens (G13)
 	"flow_":                    "node",       // the inter-node flows' state
+	"reconcile_runs":           "node",       // CS 整合性確認 runs (counts only)
 	"identity_info":            "node",       // national's 本人確認情報 (住基法30条の7)
 	"identity_info_history":    "node",       //
 	"gov_":                     "governance", // the security organization's records (G6–G20)

@@ -39,8 +39,7 @@ type fixture struct {
 	key    biometric.NodeKey
 	reader *biometric.SyntheticReader
 	clk    *clock
-	ops    map[string]DemoOperator
-	// governed: the demo's セキュリティ統括責任者 and セキュリティ責任者 are appointed
+	// governed: the fixture's セキュリティ統括責任者 and セキュリティ責任者 are appointed
 	governed bool
 	logs     *bytes.Buffer // the service's log lines (JSON)
 }
@@ -48,7 +47,7 @@ type fixture struct {
 const node = "352063"
 
 func (fx *fixture) as(collationID, operatorID string, a jukinet.Authority) context.Context {
-	return jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: collationID, OperatorID: operatorID, Authority: a, Terminal: DemoTerminal})
+	return jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: collationID, OperatorID: operatorID, Authority: a, Terminal: testTerminal})
 }
 
 func (fx *fixture) admin() context.Context {
@@ -74,9 +73,8 @@ func newFixture(t testing.TB, e store.Engine) *fixture {
 		t.Fatal(err)
 	}
 	reader := biometric.NewSyntheticReader(7, 0.1)
-	ops, err := SeedDemoOperators(context.Background(), db, reader, key)
-	if err != nil {
-		t.Fatalf("SeedDemoOperators: %v", err)
+	if err := seedTestStaff(context.Background(), db, reader, key); err != nil {
+		t.Fatalf("seedTestStaff: %v", err)
 	}
 	ring, _ := NewKeyRing(key)
 	// The clock stands still: the login throttle (TestLoginThrottle) is
@@ -86,15 +84,12 @@ func newFixture(t testing.TB, e store.Engine) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fx := &fixture{e: e, db: db, path: cfg.Path, svc: svc, key: key, reader: reader, clk: clk, ops: map[string]DemoOperator{}, logs: logs}
-	for _, o := range ops {
-		fx.ops[o.CollationID] = o
-	}
+	fx := &fixture{e: e, db: db, path: cfg.Path, svc: svc, key: key, reader: reader, clk: clk, logs: logs}
 	return fx
 }
 
 // decide records the セキュリティ責任者's decision that collationID may hold
-// authority (G13.3), appointing the demo's role holders on first use.
+// authority (G13.3), appointing the fixture's role holders on first use.
 func (fx *fixture) decide(t testing.TB, collationID string, a jukinet.Authority) string {
 	t.Helper()
 	return fx.decision(t, governance.AccessDecision{Kind: governance.DecisionAssign, CollationID: collationID, Authority: a, Reason: "事務分担"})
@@ -106,10 +101,10 @@ func (fx *fixture) decision(t testing.TB, d governance.AccessDecision) string {
 	today := jukinet.Today(fx.clk.Now())
 	if !fx.governed {
 		fx.governed = true
-		if _, err := g.AssignRole(jukinet.WithActor(context.Background(), governance.BootstrapActor), governance.Assignment{Role: governance.RoleGeneralManager, CollationID: "C-DEPUTY-MAYOR", Name: "防府 太郎", From: today.AddDays(-30)}); err != nil {
+		if _, err := g.AssignRole(jukinet.WithActor(context.Background(), governance.BootstrapActor), governance.Assignment{Role: governance.RoleGeneralManager, CollationID: "C-DEPUTY-MAYOR", Name: "試験 DEPUTY-MAYOR", From: today.AddDays(-30)}); err != nil {
 			t.Fatalf("appoint GM: %v", err)
 		}
-		if _, err := g.AssignRole(fx.as("C-DEPUTY-MAYOR", "OP-DEPUTY-MAYOR-governance", jukinet.AuthorityGovernance), governance.Assignment{Role: governance.RoleSecurityManager, CollationID: "C-CITIZEN-HEAD", Name: "三田尻 花子", From: today.AddDays(-30)}); err != nil {
+		if _, err := g.AssignRole(fx.as("C-DEPUTY-MAYOR", "OP-DEPUTY-MAYOR-governance", jukinet.AuthorityGovernance), governance.Assignment{Role: governance.RoleSecurityManager, CollationID: "C-CITIZEN-HEAD", Name: "試験 CITIZEN-HEAD", From: today.AddDays(-30)}); err != nil {
 			t.Fatalf("appoint security manager: %v", err)
 		}
 	}
@@ -176,25 +171,25 @@ func TestLoginGenuine(t *testing.T) {
 			{"single ID chosen implicitly", "C-AUDIT", 0.1, "", jukinet.AuthorityAudit},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				s, err := fx.svc.Login(context.Background(), LoginRequest{Terminal: DemoTerminal, CollationID: tc.person, Reading: fx.reader.Genuine(tc.person, tc.rate), OperatorID: tc.operatorID})
+				s, err := fx.svc.Login(context.Background(), LoginRequest{Terminal: testTerminal, CollationID: tc.person, Reading: fx.reader.Genuine(tc.person, tc.rate), OperatorID: tc.operatorID})
 				if err != nil {
 					t.Fatalf("Login(%s at %.2f): %v", tc.person, tc.rate, err)
 				}
-				a, err := fx.svc.Authenticate(context.Background(), s.Token, DemoTerminal)
+				a, err := fx.svc.Authenticate(context.Background(), s.Token, testTerminal)
 				if err != nil {
 					t.Fatalf("Authenticate: %v", err)
 				}
-				if a.CollationID != tc.person || a.Authority != tc.want || a.Terminal != DemoTerminal {
-					t.Errorf("Authenticate(%s) = %+v, want %s/%s@%s", tc.person, a, tc.person, tc.want, DemoTerminal)
+				if a.CollationID != tc.person || a.Authority != tc.want || a.Terminal != testTerminal {
+					t.Errorf("Authenticate(%s) = %+v, want %s/%s@%s", tc.person, a, tc.person, tc.want, testTerminal)
 				}
 			})
 		}
 		logins := logRecords(t, fx.db, jukinet.OpAccessLogin)
-		if len(logins) != 4 || logins[0].CollationID != "C-CLERK" || logins[0].OperatorID != "OP-CLERK-record" || logins[0].Terminal != DemoTerminal {
+		if len(logins) != 4 || logins[0].CollationID != "C-CLERK" || logins[0].OperatorID != "OP-CLERK-record" || logins[0].Terminal != testTerminal {
 			t.Errorf("access.login records = %+v, want 4, the first by C-CLERK/OP-CLERK-record@T-01", logins)
 		}
 		// The two-step path records the 照合 by the system principal.
-		if _, err := fx.svc.Verify(context.Background(), DemoTerminal, "C-AUDIT", fx.reader.Genuine("C-AUDIT", 0.1)); err != nil {
+		if _, err := fx.svc.Verify(context.Background(), testTerminal, "C-AUDIT", fx.reader.Genuine("C-AUDIT", 0.1)); err != nil {
 			t.Fatal(err)
 		}
 		verified := logRecords(t, fx.db, jukinet.OpAccessVerified)
@@ -218,10 +213,10 @@ func TestLoginRefused(t *testing.T) {
 			reading            biometric.Reading
 			want               jukinet.Kind
 		}{
-			{"impostor", DemoTerminal, "C-CLERK", fx.reader.Impostor("C-ISSUE", 0.1), jukinet.KindUnauthorized},
-			{"random bits", DemoTerminal, "C-CLERK", fx.reader.RandomReading(), jukinet.KindUnauthorized},
-			{"unknown ID", DemoTerminal, "C-NOBODY", fx.reader.Genuine("C-NOBODY", 0.1), jukinet.KindUnauthorized},
-			{"malformed ID", DemoTerminal, "x'; DROP TABLE", fx.reader.Genuine("C-CLERK", 0.1), jukinet.KindUnauthorized},
+			{"impostor", testTerminal, "C-CLERK", fx.reader.Impostor("C-ISSUE", 0.1), jukinet.KindUnauthorized},
+			{"random bits", testTerminal, "C-CLERK", fx.reader.RandomReading(), jukinet.KindUnauthorized},
+			{"unknown ID", testTerminal, "C-NOBODY", fx.reader.Genuine("C-NOBODY", 0.1), jukinet.KindUnauthorized},
+			{"malformed ID", testTerminal, "x'; DROP TABLE", fx.reader.Genuine("C-CLERK", 0.1), jukinet.KindUnauthorized},
 			{"unregistered terminal", "T-99", "C-CLERK", fx.reader.Genuine("C-CLERK", 0.1), jukinet.KindForbidden},
 			{"inactive terminal", "T-OFF", "C-CLERK", fx.reader.Genuine("C-CLERK", 0.1), jukinet.KindForbidden},
 		} {
@@ -231,8 +226,8 @@ func TestLoginRefused(t *testing.T) {
 			})
 		}
 		// An unknown ID and a wrong reading read the same (no enumeration).
-		_, e1 := fx.svc.Verify(ctx, DemoTerminal, "C-NOBODY", fx.reader.RandomReading())
-		_, e2 := fx.svc.Verify(ctx, DemoTerminal, "C-NUMBER", fx.reader.RandomReading())
+		_, e1 := fx.svc.Verify(ctx, testTerminal, "C-NOBODY", fx.reader.RandomReading())
+		_, e2 := fx.svc.Verify(ctx, testTerminal, "C-NUMBER", fx.reader.RandomReading())
 		if e1 == nil || e2 == nil || e1.Error() != e2.Error() {
 			t.Errorf("unknown ID error %v, wrong reading error %v: want the same message", e1, e2)
 		}
@@ -256,15 +251,15 @@ func TestLockoutAndUnlock(t *testing.T) {
 		ctx := context.Background()
 		// No oracle: every failure, the one that locks and the attempts
 		// while locked included, answers as an unknown 照合ID does.
-		_, unknown := fx.svc.Verify(ctx, DemoTerminal, "C-NOBODY", fx.reader.RandomReading())
+		_, unknown := fx.svc.Verify(ctx, testTerminal, "C-NOBODY", fx.reader.RandomReading())
 		for i := 1; i <= 5; i++ {
-			_, err := fx.svc.Verify(ctx, DemoTerminal, "C-CLERK", fx.reader.Impostor("C-AUDIT", 0.1))
+			_, err := fx.svc.Verify(ctx, testTerminal, "C-CLERK", fx.reader.Impostor("C-AUDIT", 0.1))
 			wantKind(t, "failure "+string(rune('0'+i)), err, jukinet.KindUnauthorized)
 			if err == nil || err.Error() != unknown.Error() {
 				t.Errorf("failure %d: %v; want the unknown ID's answer %v", i, err, unknown)
 			}
 		}
-		_, err := fx.svc.Verify(ctx, DemoTerminal, "C-CLERK", fx.reader.Genuine("C-CLERK", 0.1))
+		_, err := fx.svc.Verify(ctx, testTerminal, "C-CLERK", fx.reader.Genuine("C-CLERK", 0.1))
 		wantKind(t, "genuine reading while locked", err, jukinet.KindUnauthorized)
 		if err == nil || err.Error() != unknown.Error() {
 			t.Errorf("genuine reading while locked: %v; want the unknown ID's answer %v", err, unknown)
@@ -290,7 +285,7 @@ func TestLockoutAndUnlock(t *testing.T) {
 		}
 		wantKind(t, "Unlock of an unlocked ID", fx.svc.Unlock(fx.admin(), "C-CLERK"), jukinet.KindConflict)
 		wantKind(t, "Unlock of an unknown ID", fx.svc.Unlock(fx.admin(), "C-NOBODY"), jukinet.KindNotFound)
-		if _, err := fx.svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-CLERK", Reading: fx.reader.Genuine("C-CLERK", 0.1), OperatorID: "OP-CLERK-record"}); err != nil {
+		if _, err := fx.svc.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: "C-CLERK", Reading: fx.reader.Genuine("C-CLERK", 0.1), OperatorID: "OP-CLERK-record"}); err != nil {
 			t.Errorf("Login after unlock: %v", err)
 		}
 		if n := len(logRecords(t, fx.db, jukinet.OpAccessUnlock)); n != 1 {
@@ -298,7 +293,7 @@ func TestLockoutAndUnlock(t *testing.T) {
 		}
 		// A success resets the count: four more failures do not lock.
 		for i := 0; i < 4; i++ {
-			fx.svc.Verify(ctx, DemoTerminal, "C-CLERK", fx.reader.RandomReading())
+			fx.svc.Verify(ctx, testTerminal, "C-CLERK", fx.reader.RandomReading())
 		}
 		if o, _ := fx.svc.Operator(ctx, "C-CLERK"); o.Locked || o.Failures != 4 {
 			t.Errorf("after success and 4 failures: locked %v failures %d, want false 4", o.Locked, o.Failures)
@@ -320,7 +315,7 @@ func TestOperatorIDValidity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := fx.svc.Verify(ctx, DemoTerminal, "C-CLERK", fx.reader.Genuine("C-CLERK", 0.1))
+		c, err := fx.svc.Verify(ctx, testTerminal, "C-CLERK", fx.reader.Genuine("C-CLERK", 0.1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -336,28 +331,28 @@ func TestOperatorIDValidity(t *testing.T) {
 			{"another operator's", "OP-AUDIT-audit", jukinet.KindForbidden},
 			{"none given among two", "", jukinet.KindInvalid},
 		} {
-			_, err := fx.svc.Choose(ctx, c.Token, DemoTerminal, tc.id)
+			_, err := fx.svc.Choose(ctx, c.Token, testTerminal, tc.id)
 			wantKind(t, "Choose "+tc.name, err, tc.want)
 		}
-		s, err := fx.svc.Choose(ctx, c.Token, DemoTerminal, "OP-CLERK-lookup")
+		s, err := fx.svc.Choose(ctx, c.Token, testTerminal, "OP-CLERK-lookup")
 		if err != nil {
 			t.Fatalf("Choose valid: %v", err)
 		}
-		_, err = fx.svc.Choose(ctx, c.Token, DemoTerminal, "OP-CLERK-lookup")
+		_, err = fx.svc.Choose(ctx, c.Token, testTerminal, "OP-CLERK-lookup")
 		wantKind(t, "Choose with a spent challenge", err, jukinet.KindUnauthorized)
 
 		// Withdrawing the 操作者ID ends its session.
 		if err := fx.svc.Withdraw(fx.admin(), "OP-CLERK-lookup", "異動"); err != nil {
 			t.Fatal(err)
 		}
-		_, err = fx.svc.Authenticate(ctx, s.Token, DemoTerminal)
+		_, err = fx.svc.Authenticate(ctx, s.Token, testTerminal)
 		wantKind(t, "Authenticate after withdrawal", err, jukinet.KindUnauthorized)
 
 		// A retired operator is refused even with a genuine reading.
 		if err := fx.svc.ChangeOperator(fx.admin(), "C-ISSUE", StatusRetired, "", "退職"); err != nil {
 			t.Fatal(err)
 		}
-		_, err = fx.svc.Verify(ctx, DemoTerminal, "C-ISSUE", fx.reader.Genuine("C-ISSUE", 0.1))
+		_, err = fx.svc.Verify(ctx, testTerminal, "C-ISSUE", fx.reader.Genuine("C-ISSUE", 0.1))
 		wantKind(t, "Verify retired", err, jukinet.KindUnauthorized)
 		if o, _ := fx.svc.Operator(ctx, "C-ISSUE"); o.TemplateVersion != 0 {
 			t.Errorf("retired operator template version %d, want 0 (deleted)", o.TemplateVersion)
@@ -369,12 +364,12 @@ func TestOperatorIDValidity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err = fx.svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-NUMBER", Reading: fx.reader.Genuine("C-NUMBER", 0.1), OperatorID: short})
+		s, err = fx.svc.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: "C-NUMBER", Reading: fx.reader.Genuine("C-NUMBER", 0.1), OperatorID: short})
 		if err != nil {
 			t.Fatal(err)
 		}
 		fx.clk.Advance(11 * time.Minute)
-		_, err = fx.svc.Authenticate(ctx, s.Token, DemoTerminal)
+		_, err = fx.svc.Authenticate(ctx, s.Token, testTerminal)
 		wantKind(t, "Authenticate after the 操作者ID ran out", err, jukinet.KindExpired)
 	})
 }
@@ -385,20 +380,20 @@ func TestSessionBoundToTerminal(t *testing.T) {
 		if err := fx.svc.RegisterTerminal(fx.admin(), Terminal{ID: "T-02", Name: "統合端末2", Location: "市民課"}); err != nil {
 			t.Fatal(err)
 		}
-		s, err := fx.svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-AUDIT", Reading: fx.reader.Genuine("C-AUDIT", 0.1)})
+		s, err := fx.svc.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: "C-AUDIT", Reading: fx.reader.Genuine("C-AUDIT", 0.1)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, err = fx.svc.Authenticate(ctx, s.Token, "T-02")
 		wantKind(t, "Authenticate on T-02", err, jukinet.KindForbidden)
-		_, err = fx.svc.Authenticate(ctx, s.Token, DemoTerminal)
+		_, err = fx.svc.Authenticate(ctx, s.Token, testTerminal)
 		wantKind(t, "Authenticate on T-01 after the misuse ended it", err, jukinet.KindUnauthorized)
 		ends := logRecords(t, fx.db, jukinet.OpAccessSessionEnd)
 		if len(ends) != 1 || !strings.Contains(ends[0].Detail, "terminal_mismatch:T-02") {
 			t.Errorf("session_end records %+v, want one naming terminal_mismatch:T-02", ends)
 		}
 		for _, tok := range []string{"", "short", strings.Repeat("A", 43), strings.Repeat("!", 43)} {
-			_, err := fx.svc.Authenticate(ctx, tok, DemoTerminal)
+			_, err := fx.svc.Authenticate(ctx, tok, testTerminal)
 			wantKind(t, "Authenticate("+tok+")", err, jukinet.KindUnauthorized)
 		}
 		// Logout ends it.
@@ -421,7 +416,7 @@ func TestIdleTimeoutAndAbsoluteLimit(t *testing.T) {
 	run(t, func(t *testing.T, fx *fixture) {
 		ctx := context.Background()
 		login := func() Session {
-			s, err := fx.svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-AUDIT", Reading: fx.reader.Genuine("C-AUDIT", 0.1)})
+			s, err := fx.svc.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: "C-AUDIT", Reading: fx.reader.Genuine("C-AUDIT", 0.1)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -429,39 +424,39 @@ func TestIdleTimeoutAndAbsoluteLimit(t *testing.T) {
 		}
 		s := login()
 		fx.clk.Advance(14 * time.Minute)
-		if _, err := fx.svc.Authenticate(ctx, s.Token, DemoTerminal); err != nil {
+		if _, err := fx.svc.Authenticate(ctx, s.Token, testTerminal); err != nil {
 			t.Fatalf("after 14 idle minutes: %v", err)
 		}
 		fx.clk.Advance(14 * time.Minute) // 28 min since login, 14 since last use
-		if _, err := fx.svc.Authenticate(ctx, s.Token, DemoTerminal); err != nil {
+		if _, err := fx.svc.Authenticate(ctx, s.Token, testTerminal); err != nil {
 			t.Fatalf("after 14 more idle minutes: %v", err)
 		}
 		fx.clk.Advance(15*time.Minute + time.Second)
-		_, err := fx.svc.Authenticate(ctx, s.Token, DemoTerminal)
+		_, err := fx.svc.Authenticate(ctx, s.Token, testTerminal)
 		wantKind(t, "after 15 min 1 s idle", err, jukinet.KindExpired)
 
 		s = login()
 		for i := 0; i < 8*60/10; i++ {
 			fx.clk.Advance(10 * time.Minute)
-			if _, err := fx.svc.Authenticate(ctx, s.Token, DemoTerminal); err != nil {
+			if _, err := fx.svc.Authenticate(ctx, s.Token, testTerminal); err != nil {
 				t.Fatalf("active use at %d min: %v", (i+1)*10, err)
 			}
 		}
 		fx.clk.Advance(10 * time.Minute)
-		_, err = fx.svc.Authenticate(ctx, s.Token, DemoTerminal)
+		_, err = fx.svc.Authenticate(ctx, s.Token, testTerminal)
 		wantKind(t, "after 8 h 10 min of use", err, jukinet.KindExpired)
 
-		c, err := fx.svc.Verify(ctx, DemoTerminal, "C-AUDIT", fx.reader.Genuine("C-AUDIT", 0.1))
+		c, err := fx.svc.Verify(ctx, testTerminal, "C-AUDIT", fx.reader.Genuine("C-AUDIT", 0.1))
 		if err != nil {
 			t.Fatal(err)
 		}
 		fx.clk.Advance(3 * time.Minute)
-		_, err = fx.svc.Choose(ctx, c.Token, DemoTerminal, "")
+		_, err = fx.svc.Choose(ctx, c.Token, testTerminal, "")
 		wantKind(t, "Choose after 3 min", err, jukinet.KindExpired)
 
 		// Sessions nobody presents again are pruned.
 		login()
-		if _, err := fx.svc.Verify(ctx, DemoTerminal, "C-AUDIT", fx.reader.Genuine("C-AUDIT", 0.1)); err != nil {
+		if _, err := fx.svc.Verify(ctx, testTerminal, "C-AUDIT", fx.reader.Genuine("C-AUDIT", 0.1)); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := fx.svc.PruneSessions(ctx); n != 0 || err != nil {
@@ -477,7 +472,7 @@ func TestIdleTimeoutAndAbsoluteLimit(t *testing.T) {
 func TestRevokeAndReenrol(t *testing.T) {
 	run(t, func(t *testing.T, fx *fixture) {
 		ctx := context.Background()
-		s, err := fx.svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-NUMBER", Reading: fx.reader.Genuine("C-NUMBER", 0.1)})
+		s, err := fx.svc.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: "C-NUMBER", Reading: fx.reader.Genuine("C-NUMBER", 0.1)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -486,14 +481,14 @@ func TestRevokeAndReenrol(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantKind(t, "Revoke twice", fx.svc.Revoke(fx.admin(), "C-NUMBER", "again"), jukinet.KindNotFound)
-		_, err = fx.svc.Authenticate(ctx, s.Token, DemoTerminal)
+		_, err = fx.svc.Authenticate(ctx, s.Token, testTerminal)
 		wantKind(t, "session after revocation", err, jukinet.KindUnauthorized)
-		_, err = fx.svc.Verify(ctx, DemoTerminal, "C-NUMBER", fx.reader.Genuine("C-NUMBER", 0.1))
+		_, err = fx.svc.Verify(ctx, testTerminal, "C-NUMBER", fx.reader.Genuine("C-NUMBER", 0.1))
 		wantKind(t, "login after revocation", err, jukinet.KindUnauthorized)
 		if err := fx.svc.Enroll(fx.admin(), "C-NUMBER", fx.reader.Genuine("C-NUMBER", 0.05)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := fx.svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-NUMBER", Reading: fx.reader.Genuine("C-NUMBER", 0.1)}); err != nil {
+		if _, err := fx.svc.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: "C-NUMBER", Reading: fx.reader.Genuine("C-NUMBER", 0.1)}); err != nil {
 			t.Errorf("login after re-enrolment: %v", err)
 		}
 	})
@@ -523,7 +518,7 @@ func TestOnlyAccessAdminAdministers(t *testing.T) {
 			})
 		}
 		// The clerk's own template is untouched: their genuine reading still works.
-		if _, err := fx.svc.Verify(context.Background(), DemoTerminal, "C-CLERK", fx.reader.Genuine("C-CLERK", 0.1)); err != nil {
+		if _, err := fx.svc.Verify(context.Background(), testTerminal, "C-CLERK", fx.reader.Genuine("C-CLERK", 0.1)); err != nil {
 			t.Errorf("clerk login after refused enrolments: %v", err)
 		}
 	})
@@ -653,7 +648,7 @@ func TestRegistersHistory(t *testing.T) {
 func TestTemplateRevealsNothing(t *testing.T) {
 	run(t, func(t *testing.T, fx *fixture) {
 		login := fx.reader.Genuine("C-CLERK", 0.1)
-		if _, err := fx.svc.Login(context.Background(), LoginRequest{Terminal: DemoTerminal, CollationID: "C-CLERK", Reading: login, OperatorID: "OP-CLERK-record"}); err != nil {
+		if _, err := fx.svc.Login(context.Background(), LoginRequest{Terminal: testTerminal, CollationID: "C-CLERK", Reading: login, OperatorID: "OP-CLERK-record"}); err != nil {
 			t.Fatal(err)
 		}
 		var blobs [][]byte
@@ -702,7 +697,7 @@ func TestKeyRotationRenewsOnLogin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-AUDIT", Reading: fx.reader.Genuine("C-AUDIT", 0.1)}); err != nil {
+		if _, err := svc.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: "C-AUDIT", Reading: fx.reader.Genuine("C-AUDIT", 0.1)}); err != nil {
 			t.Fatalf("login under v1 with v2 current: %v", err)
 		}
 		if o, _ := svc.Operator(ctx, "C-AUDIT"); o.TemplateVersion != 2 {
@@ -715,12 +710,12 @@ func TestKeyRotationRenewsOnLogin(t *testing.T) {
 		// With v1 withdrawn, a v1 template needs a new enrolment.
 		only2, _ := NewKeyRing(k2)
 		svc2, _ := New(fx.db, only2, Options{LoginTerminalBurst: 1000})
-		_, err = svc2.Verify(ctx, DemoTerminal, "C-NUMBER", fx.reader.Genuine("C-NUMBER", 0.1))
+		_, err = svc2.Verify(ctx, testTerminal, "C-NUMBER", fx.reader.Genuine("C-NUMBER", 0.1))
 		wantKind(t, "login with a withdrawn key version", err, jukinet.KindUnauthorized) // no oracle; the record says why
 		if fails := logRecords(t, fx.db, jukinet.OpAccessLoginFailure); !strings.Contains(fails[len(fails)-1].Detail, "reason=key_withdrawn") {
 			t.Errorf("the withdrawn key's failure is recorded as %q, want reason=key_withdrawn", fails[len(fails)-1].Detail)
 		}
-		if _, err := svc2.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-AUDIT", Reading: fx.reader.Genuine("C-AUDIT", 0.1)}); err != nil {
+		if _, err := svc2.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: "C-AUDIT", Reading: fx.reader.Genuine("C-AUDIT", 0.1)}); err != nil {
 			t.Errorf("renewed template under v2 only: %v", err)
 		}
 	})
@@ -795,11 +790,11 @@ func BenchmarkLogin(b *testing.B) {
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				s, err := fx.svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-CLERK", Reading: readings[i%len(readings)], OperatorID: "OP-CLERK-record"})
+				s, err := fx.svc.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: "C-CLERK", Reading: readings[i%len(readings)], OperatorID: "OP-CLERK-record"})
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := fx.svc.Authenticate(ctx, s.Token, DemoTerminal); err != nil {
+				if _, err := fx.svc.Authenticate(ctx, s.Token, testTerminal); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -812,13 +807,13 @@ func BenchmarkAuthenticate(b *testing.B) {
 		b.Run(string(e), func(b *testing.B) {
 			fx := newFixture(b, e)
 			ctx := context.Background()
-			s, err := fx.svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-CLERK", Reading: fx.reader.Genuine("C-CLERK", 0.1), OperatorID: "OP-CLERK-record"})
+			s, err := fx.svc.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: "C-CLERK", Reading: fx.reader.Genuine("C-CLERK", 0.1), OperatorID: "OP-CLERK-record"})
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := fx.svc.Authenticate(ctx, s.Token, DemoTerminal); err != nil {
+				if _, err := fx.svc.Authenticate(ctx, s.Token, testTerminal); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -836,7 +831,7 @@ func BenchmarkMatch(b *testing.B) {
 			r := fx.reader.Genuine("C-CLERK", 0.1)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := fx.svc.match(ctx, "bench", DemoTerminal, "C-CLERK", r); err != nil {
+				if _, err := fx.svc.match(ctx, "bench", testTerminal, "C-CLERK", r); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -866,7 +861,7 @@ func TestOperatorIDScope(t *testing.T) {
 		wholeNode := assign(jukinet.AuthorityIssue, "node:"+node)
 		star := assign(jukinet.AuthorityRecord, ScopeAllTerminals)
 		empty := assign(jukinet.AuthorityNumber, "")
-		// The demo's own 操作者ID (scope node:<this node>) keeps working: OP-AUDIT-audit.
+		// The fixture's own 操作者ID (scope node:<this node>) keeps working: OP-AUDIT-audit.
 		offered := func(terminal string) map[string]bool {
 			t.Helper()
 			ch, err := fx.svc.Verify(ctx, terminal, "C-AUDIT", fx.reader.Genuine("C-AUDIT", 0.05))
@@ -884,7 +879,7 @@ func TestOperatorIDScope(t *testing.T) {
 			want     []string
 			notWant  []string
 		}{
-			{DemoTerminal, []string{wholeNode, star, empty, "OP-AUDIT-audit"}, []string{onlyT02}},
+			{testTerminal, []string{wholeNode, star, empty, "OP-AUDIT-audit"}, []string{onlyT02}},
 			{"T-02", []string{onlyT02, wholeNode, star, empty, "OP-AUDIT-audit"}, nil},
 		} {
 			got := offered(tc.terminal)
@@ -901,16 +896,16 @@ func TestOperatorIDScope(t *testing.T) {
 		}
 
 		// Choose and Login refuse it elsewhere, naming the scope.
-		ch, err := fx.svc.Verify(ctx, DemoTerminal, "C-AUDIT", fx.reader.Genuine("C-AUDIT", 0.05))
+		ch, err := fx.svc.Verify(ctx, testTerminal, "C-AUDIT", fx.reader.Genuine("C-AUDIT", 0.05))
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = fx.svc.Choose(ctx, ch.Token, DemoTerminal, onlyT02)
+		_, err = fx.svc.Choose(ctx, ch.Token, testTerminal, onlyT02)
 		wantKind(t, "Choose(T-02-only ID at T-01)", err, jukinet.KindForbidden)
 		if err == nil || !strings.Contains(err.Error(), `"terminal:T-02"`) || jukinet.ErrorField(err) != "operator_id" {
 			t.Errorf("Choose out of scope: error %v (field %q); want it to name scope \"terminal:T-02\" on field operator_id", err, jukinet.ErrorField(err))
 		}
-		_, err = fx.svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-AUDIT", Reading: fx.reader.Genuine("C-AUDIT", 0.05), OperatorID: onlyT02})
+		_, err = fx.svc.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: "C-AUDIT", Reading: fx.reader.Genuine("C-AUDIT", 0.05), OperatorID: onlyT02})
 		wantKind(t, "Login(T-02-only ID at T-01)", err, jukinet.KindForbidden)
 		fails := logRecords(t, fx.db, jukinet.OpAccessLoginFailure)
 		if n := countDetail(fails, "operator_id_out_of_scope:"+onlyT02); n != 2 {
@@ -1018,7 +1013,7 @@ func TestLoginThrottle(t *testing.T) {
 		var throttled, unauthorized int
 		for i := range 200 {
 			id := []string{"C-CLERK", "C-NOBODY"}[i%2]
-			_, err := svc.Verify(ctx, DemoTerminal, id, fx.reader.RandomReading())
+			_, err := svc.Verify(ctx, testTerminal, id, fx.reader.RandomReading())
 			switch jukinet.ErrorKind(err) {
 			case jukinet.KindRateLimited:
 				throttled++
@@ -1040,10 +1035,10 @@ func TestLoginThrottle(t *testing.T) {
 		}
 		// A minute later the aggregate record counts the throttled attempts.
 		fx.clk.Advance(time.Minute)
-		_, err = svc.Verify(ctx, DemoTerminal, "C-NOBODY", fx.reader.RandomReading())
+		_, err = svc.Verify(ctx, testTerminal, "C-NOBODY", fx.reader.RandomReading())
 		wantKind(t, "a minute later", err, jukinet.KindUnauthorized) // 10 tokens back at one per 6 s
 		for range 12 {
-			svc.Verify(ctx, DemoTerminal, "C-NOBODY", fx.reader.RandomReading())
+			svc.Verify(ctx, testTerminal, "C-NOBODY", fx.reader.RandomReading())
 		}
 		fails = logRecords(t, fx.db, jukinet.OpAccessLoginFailure)[before:]
 		if last := fails[len(fails)-1].Detail; !strings.HasSuffix(last, "reason=throttled key=source:192.0.2.7 attempts=190") {
@@ -1051,7 +1046,7 @@ func TestLoginThrottle(t *testing.T) {
 		}
 		// Another source on the same terminal: the terminal's own bucket
 		// (10 at once) is spent too, so it is throttled as well.
-		_, err = svc.Verify(WithSource(context.Background(), "192.0.2.8"), DemoTerminal, "C-AUDIT", fx.reader.RandomReading())
+		_, err = svc.Verify(WithSource(context.Background(), "192.0.2.8"), testTerminal, "C-AUDIT", fx.reader.RandomReading())
 		wantKind(t, "another source on the flooded terminal", err, jukinet.KindRateLimited)
 	})
 }

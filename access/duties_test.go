@@ -56,7 +56,7 @@ func TestNoOneApprovesThemselves(t *testing.T) {
 		ctx := context.Background()
 		now := fx.clk.Now()
 		week := now.AddDate(0, 0, 7)
-		victim, err := fx.svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-CLERK", Reading: fx.reader.Genuine("C-CLERK", 0.1), OperatorID: "OP-CLERK-record"})
+		victim, err := fx.svc.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: "C-CLERK", Reading: fx.reader.Genuine("C-CLERK", 0.1), OperatorID: "OP-CLERK-record"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func TestNoOneApprovesThemselves(t *testing.T) {
 				return err
 			}, jukinet.KindInvalid, "decision_id"},
 			{"system principal after a セキュリティ責任者 exists", func() error {
-				_, err := fx.svc.Assign(jukinet.WithActor(ctx, jukinet.SystemActor("demo-seed")), Assignment{CollationID: "C-CLERK", Authority: jukinet.AuthorityAudit, Scope: "node", ValidFrom: now, ValidUntil: week})
+				_, err := fx.svc.Assign(jukinet.WithActor(ctx, jukinet.SystemActor("test-seed")), Assignment{CollationID: "C-CLERK", Authority: jukinet.AuthorityAudit, Scope: "node", ValidFrom: now, ValidUntil: week})
 				return err
 			}, jukinet.KindForbidden, "decision_id"},
 			{"the セキュリティ責任者 decides about themself", func() error {
@@ -140,10 +140,10 @@ func TestNoOneApprovesThemselves(t *testing.T) {
 		}
 		// The victim's finger still logs in and their session lives; the
 		// admin's finger does not open the victim's account.
-		if _, err := fx.svc.Authenticate(ctx, victim.Token, DemoTerminal); err != nil {
+		if _, err := fx.svc.Authenticate(ctx, victim.Token, testTerminal); err != nil {
 			t.Errorf("victim's session after refused attempts: %v", err)
 		}
-		_, err = fx.svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-CLERK", Reading: fx.reader.Genuine("C-ADMIN", 0.05), OperatorID: "OP-CLERK-record"})
+		_, err = fx.svc.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: "C-CLERK", Reading: fx.reader.Genuine("C-ADMIN", 0.05), OperatorID: "OP-CLERK-record"})
 		wantKind(t, "login as the victim with the admin's finger", err, jukinet.KindUnauthorized)
 	})
 }
@@ -169,7 +169,7 @@ func TestReenrolment(t *testing.T) {
 		ctx := context.Background()
 		login := func(who string) Session {
 			t.Helper()
-			s, err := fx.svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: who, Reading: fx.reader.Genuine(who, 0.1), OperatorID: "OP-CLERK-record"})
+			s, err := fx.svc.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: who, Reading: fx.reader.Genuine(who, 0.1), OperatorID: "OP-CLERK-record"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +180,7 @@ func TestReenrolment(t *testing.T) {
 		if err := fx.svc.Reenroll(fx.admin(), "C-CLERK", fx.reader.Genuine("C-CLERK", 0.1), fx.reader.Genuine("C-CLERK", 0)); err != nil {
 			t.Fatal(err)
 		}
-		_, err := fx.svc.Authenticate(ctx, s.Token, DemoTerminal)
+		_, err := fx.svc.Authenticate(ctx, s.Token, testTerminal)
 		wantKind(t, "session after re-enrolment", err, jukinet.KindUnauthorized)
 		s = login("C-CLERK")
 
@@ -192,9 +192,9 @@ func TestReenrolment(t *testing.T) {
 		if err := fx.svc.ReplaceLost(fx.admin(), in); err != nil {
 			t.Fatal(err)
 		}
-		_, err = fx.svc.Authenticate(ctx, s.Token, DemoTerminal)
+		_, err = fx.svc.Authenticate(ctx, s.Token, testTerminal)
 		wantKind(t, "session after replacement", err, jukinet.KindUnauthorized)
-		if _, err := fx.svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-CLERK", Reading: fx.reader.Genuine("C-CLERK-left", 0.1), OperatorID: "OP-CLERK-record"}); err != nil {
+		if _, err := fx.svc.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: "C-CLERK", Reading: fx.reader.Genuine("C-CLERK-left", 0.1), OperatorID: "OP-CLERK-record"}); err != nil {
 			t.Errorf("login with the new finger: %v", err)
 		}
 		err = fx.svc.ReplaceLost(fx.admin(), in)
@@ -213,14 +213,14 @@ func TestReenrolment(t *testing.T) {
 func TestWithdrawalEndsSessionsAtOnce(t *testing.T) {
 	run(t, func(t *testing.T, fx *fixture) {
 		ctx := context.Background()
-		s, err := fx.svc.Login(ctx, LoginRequest{Terminal: DemoTerminal, CollationID: "C-CLERK", Reading: fx.reader.Genuine("C-CLERK", 0.1), OperatorID: "OP-CLERK-record"})
+		s, err := fx.svc.Login(ctx, LoginRequest{Terminal: testTerminal, CollationID: "C-CLERK", Reading: fx.reader.Genuine("C-CLERK", 0.1), OperatorID: "OP-CLERK-record"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := fx.svc.Withdraw(fx.admin(), "OP-CLERK-record", "事務分担の変更"); err != nil {
 			t.Fatal(err)
 		}
-		_, err = fx.svc.Authenticate(ctx, s.Token, DemoTerminal)
+		_, err = fx.svc.Authenticate(ctx, s.Token, testTerminal)
 		wantKind(t, "session after withdrawal", err, jukinet.KindUnauthorized)
 		fx.clk.Advance(time.Second)
 	})

@@ -601,3 +601,33 @@ func queryIn(tx *store.Tx, prefix string, vals []any, row func(scan func(...any)
 	}
 	return nil
 }
+
+// AppliedVersions returns the applied version of every ordering key that
+// starts with prefix (e.g. "352063/": one municipality's persons), as the
+// inbox orders them: a sender that resends must continue from these (the
+// CS 整合性確認 reads them at the prefecture).
+func AppliedVersions(tx *store.Tx, prefix string) (map[string]uint64, error) {
+	const op = "network.AppliedVersions"
+	// Every character of prefix matches itself: reject LIKE's wildcards.
+	if strings.ContainsAny(prefix, `%_\`) {
+		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "prefix", "must not contain %%, _ or \\")
+	}
+	rows, err := tx.Query(`SELECT ordering_key, applied FROM inbox_versions WHERE ordering_key LIKE $1`, prefix+"%")
+	if err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	defer rows.Close()
+	out := map[string]uint64{}
+	for rows.Next() {
+		var k string
+		var v int64
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, jukinet.E(op, jukinet.KindInternal, err)
+		}
+		out[k] = uint64(v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, jukinet.E(op, jukinet.KindInternal, err)
+	}
+	return out, nil
+}

@@ -9,6 +9,7 @@ package network
 
 import (
 	"fmt"
+	"slices"
 )
 
 // Kind is the kind of a message: one per flow of docs/domain.md §3. Its numeric
@@ -37,6 +38,8 @@ const (
 	KindCheckpointCosignRequest  Kind = 17 // operation-log checkpoint to cosign, CS → its pref (the witness)
 	KindCheckpointCosignResponse Kind = 18 // the witness's cosignature, pref → CS
 	KindSupportMeasure           Kind = 19 // 支援措置 travelling with a 転出, previous CS → new CS (on its 転入通知)
+	KindReconcileRequest         Kind = 26 // CS 整合性確認: the CS's digests of its identity information per bucket, CS → its pref
+	KindReconcileDigests         Kind = 27 // CS 整合性確認: the pref's per-person digests of the buckets that differ, pref → CS
 )
 
 var kindNames = map[Kind]string{
@@ -59,6 +62,8 @@ var kindNames = map[Kind]string{
 	KindCheckpointCosignRequest:  "checkpoint.cosign.request",
 	KindCheckpointCosignResponse: "checkpoint.cosign.response",
 	KindSupportMeasure:           "support.measure",
+	KindReconcileRequest:         "reconcile.request",
+	KindReconcileDigests:         "reconcile.digests",
 }
 
 // String returns the kind's name, e.g. "identity.notify".
@@ -88,11 +93,11 @@ func ParseKind(name string) (Kind, bool) {
 // Kinds returns every known kind in wire-code order.
 func Kinds() []Kind {
 	ks := make([]Kind, 0, len(kindNames))
-	for k := Kind(1); int(k) <= len(kindNames); k++ {
-		if k.Valid() {
-			ks = append(ks, k)
-		}
+	for k := range kindNames {
+		ks = append(ks, k)
 	}
+	// The codes have gaps (kinds are added in ranges), so sort rather than count.
+	slices.Sort(ks)
 	return ks
 }
 
@@ -156,6 +161,10 @@ var defaultRoutes = []Route{
 	{KindCheckpointCosignRequest, RoleMunicipality, RolePrefecture, true},
 	{KindCheckpointCosignResponse, RolePrefecture, RoleMunicipality, true},
 	{KindSupportMeasure, RoleMunicipality, RoleMunicipality, false},
+	// CS 整合性確認: a CS compares its identity information with its own
+	// prefecture's copy only (docs/operations.md).
+	{KindReconcileRequest, RoleMunicipality, RolePrefecture, true},
+	{KindReconcileDigests, RolePrefecture, RoleMunicipality, true},
 	// The prefectures' logs are witnessed by the national server, the
 	// national server's by a prefecture (docs/oplog.md).
 	{KindCheckpointCosignRequest, RolePrefecture, RoleNational, false},

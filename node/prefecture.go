@@ -47,6 +47,7 @@ func (p *Prefecture) Handlers() Handlers {
 		network.KindIdentityNotify:      p.prefectureIdentityNotify,
 		network.KindMoveOutConfirm:      p.prefectureMoveOutConfirm,
 		network.KindAnnexIdentityNotify: p.prefectureAnnexIdentity,
+		network.KindReconcileRequest:    p.prefectureReconcileRequest,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	osexec "os/exec"
+	ossignal "os/signal"
 	"regexp"
 	"sync"
 	"syscall"
@@ -33,6 +34,10 @@ func runDemoProcesses(ctx context.Context, dir string, residents int, seed uint6
 	for _, r := range seeded {
 		fmt.Fprintf(stdout, "%s (%s): seeded %d residents (%d already there)\n", r.City, r.Code, r.Imported, r.Existing)
 	}
+	// Taken before the first child starts: a SIGHUP must never stop the demo.
+	hup := make(chan os.Signal, 1)
+	ossignal.Notify(hup, syscall.SIGHUP)
+	defer ossignal.Stop(hup)
 	self, err := os.Executable()
 	if err != nil {
 		return jukinet.E("demo", jukinet.KindInternal, err)
@@ -99,6 +104,20 @@ func runDemoProcesses(ctx context.Context, dir string, residents int, seed uint6
 		}()
 	}
 	defer stopAll()
+	signal := func(sig os.Signal) {
+		for _, c := range children {
+			c.cmd.Process.Signal(sig)
+		}
+	}
+	return superviseChildren(ctx, dir, len(nodes), ready, exited, hup, signal, stdout)
+}
+
+// superviseChildren prints each node's line as it comes ready, then runs
+// until ctx ends or a child stops; a SIGHUP to the demo goes on to every
+// node, which reloads its CRL, network.toml and agencies.toml (as
+// `kill -HUP` on one `jukinet serve` does).
+func superviseChildren(ctx context.Context, dir string, nodes int, ready <-chan [3]string, exited <-chan string, hup <-chan os.Signal,
+	signal func(os.Signal), stdout io.Writer) error {
 	for range nodes {
 		select {
 		case r := <-ready:
@@ -112,12 +131,17 @@ func runDemoProcesses(ctx context.Context, dir string, residents int, seed uint6
 		}
 	}
 	fmt.Fprintf(stdout, "network description: %s/network.toml; terminal certificates: %s/<node>/terminals/%s/\n", dir, dir, demo.TerminalID)
-	fmt.Fprintln(stdout, "running; Ctrl-C stops every node")
-	select {
-	case <-ctx.Done():
-		return nil
-	case id := <-exited:
-		return jukinet.Errorf("demo", jukinet.KindUnavailable, "", "node %s stopped; stopping the others", id)
+	fmt.Fprintln(stdout, "running; Ctrl-C stops every node, SIGHUP makes every node reload its CRL and network.toml")
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case id := <-exited:
+			return jukinet.Errorf("demo", jukinet.KindUnavailable, "", "node %s stopped; stopping the others", id)
+		case <-hup:
+			signal(syscall.SIGHUP)
+			fmt.Fprintln(stdout, "SIGHUP passed on to every node")
+		}
 	}
 }
 

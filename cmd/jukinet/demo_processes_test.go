@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"io"
 	"net/http"
@@ -14,15 +16,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/demo"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/pki"
 )
 
 // TestDemoProcesses builds the jukinet binary, runs `jukinet demo
 // --processes`, waits for its "node <ID> terminal <URL> ops <URL>" lines,
 // reaches every node's terminal with that node's terminal certificate and
 // its ops /healthz, waits for the seeded persons to reach the national
-// server across the six processes, then stops it with SIGINT and checks
-// that every child has stopped.
+// server across the six processes, reads every node's /readyz and /metrics,
+// revokes 山口市 (`jukinet pki revoke`, then SIGHUP to the demo, which passes
+// it on) and sees its prefecture and a peer refuse it within seconds, then
+// stops it with SIGINT and checks that every child has stopped.
 func TestDemoProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs six processes")
@@ -123,6 +130,48 @@ func TestDemoProcesses(t *testing.T) {
 	}
 	t.Logf("the 9 seeded persons at the national server %s after the start", time.Since(started).Round(time.Millisecond))
 
+	opsURLs := map[string]string{}
+	for id, u := range nodes {
+		opsURLs[id] = u.ops
+	}
+	checkOps(t, opsURLs, "0")
+
+	// Revoke 山口市 as an operator would: `jukinet pki revoke` writes the
+	// CRL, a SIGHUP to the demo makes every node reload it; its prefecture
+	// and a peer municipality refuse it within seconds, and every node's
+	// /metrics counts the revoked certificate.
+	const revoked = "352012"
+	peers := []string{"350001", "352063"}
+	for _, p := range peers {
+		if err := sendAs(t, data, revoked, p); err != nil {
+			t.Fatalf("before the revocation %s refuses %s: %v", p, revoked, err)
+		}
+	}
+	if code, _, stderr := exec(t, "", "pki", "revoke", "--dir", data, "--node", revoked); code != 0 {
+		t.Fatalf("pki revoke: exit %d: %s", code, stderr)
+	}
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	hup := time.Now()
+	for _, p := range peers {
+		err := sendAs(t, data, revoked, p)
+		for ; err == nil; err = sendAs(t, data, revoked, p) {
+			if time.Since(hup) > 10*time.Second {
+				t.Fatalf("%s still accepts the revoked %s 10 s after the SIGHUP", p, revoked)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if jukinet.ErrorKind(err) != jukinet.KindUnauthorized && !strings.Contains(err.Error(), "tls") {
+			t.Errorf("%s refuses %s with %v, want a refusal of its certificate", p, revoked, err)
+		}
+	}
+	t.Logf("the revoked %s refused by %v %s after the SIGHUP", revoked, peers, time.Since(hup).Round(time.Millisecond))
+	if err := sendAs(t, data, "352063", "350001"); err != nil {
+		t.Errorf("after the revocation of %s, 350001 refuses 352063: %v", revoked, err)
+	}
+	checkOps(t, opsURLs, "1")
+
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -139,8 +188,83 @@ func TestDemoProcesses(t *testing.T) {
 			resp.Body.Close()
 			t.Errorf("node %s still answers on %s after the demo stopped", id, u.ops)
 		}
+		if resp, err := http.Get(u.terminal + "/login"); err == nil {
+			resp.Body.Close()
+			t.Errorf("node %s's terminal still answers after the demo stopped", id)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(data, "352063.toml")); err != nil {
 		t.Errorf("the node configuration an operator would write: %v", err)
 	}
+}
+
+// checkOps reads every node's ops listener: /readyz answers 200 (polled a
+// few seconds: a node is ready once its listeners and database answer) and
+// /metrics 200 with the node's series, the Go runtime's, and revoked
+// certificates counted as the loaded CRL says.
+func checkOps(t *testing.T, ops map[string]string, revoked string) {
+	t.Helper()
+	get := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for id, u := range ops {
+		code, body := get(u + "/readyz")
+		for end := time.Now().Add(10 * time.Second); code != 200 && time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+			code, body = get(u + "/readyz")
+		}
+		if code != 200 {
+			t.Errorf("node %s /readyz: %d %q", id, code, body)
+		}
+		code, body = get(u + "/metrics")
+		if code != 200 {
+			t.Errorf("node %s /metrics: %d", id, code)
+			continue
+		}
+		for _, series := range []string{"\njukinet_db_size_bytes ", "\njukinet_oplog_records ", "\njukinet_ops_read_ok 1\n",
+			"\njukinet_crl_revoked " + revoked + "\n", "\ngo_goroutines "} {
+			if !strings.Contains(body, series) {
+				t.Errorf("node %s /metrics lacks %q", id, strings.TrimSpace(series))
+			}
+		}
+	}
+}
+
+// sendAs posts an empty batch from node from to node to with from's
+// certificate from the demo's directory: nil when to's network listener
+// answers it, an error when it refuses the peer.
+func sendAs(t *testing.T, data, from, to string) error {
+	t.Helper()
+	f, err := os.Open(filepath.Join(data, "network.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := network.LoadDescription(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, ok := d.Node(to)
+	if !ok {
+		t.Fatalf("no node %s in network.toml", to)
+	}
+	creds, err := pki.LoadNode(data, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := network.NewClient(network.ClientConfig{TLS: creds.ClientTLSConfig(to),
+		Keys: func(string) (ed25519.PublicKey, bool) { return nil, false }, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = c.Send(ctx, to, peer.NetworkAddr, &network.Batch{Sender: from})
+	return err
 }

@@ -40,7 +40,7 @@ func commands() []command {
 		{"access", "operators' registers, OS password policy, biometric node keys: access register|password-policy|node-key", runAccess},
 		{"backup", "consistent copy of a running node's SQLite database: backup --db PATH --out FILE", runBackup},
 		{"doctor", "check file permissions and the OS password policy record: doctor --db PATH --keys DIR [--archive DIR]", runDoctor},
-		{"network", "a node's queues and delivery evidence: network status|dead-letters|receipt --db PATH [--id ID --network network.toml]", runNetwork},
+		{"network", "a node's queues and delivery evidence: network status|dead-letters|receipt|reconcile --db PATH [--id ID --network network.toml] [--token T --keys DIR]", runNetwork},
 		{"oplog", "operation history: oplog checkpoint|verify|prove|verify-proof|query|report|seal|verify-seal|purge", runOplog},
 		{"bench", "benchmarks: bench biometric|network|oplog [--engine sqlite|postgres] [--json]", runBench},
 		{"gov", "operation management acts (council, rooms, assets, outsourcing…) from JSON on stdin", runGov},

@@ -13,15 +13,18 @@ import (
 	"github.com/jukinet/jukinet/network"
 )
 
-// runNetwork implements `jukinet network status|dead-letters|receipt`: a
+// runNetwork implements `jukinet network status|dead-letters|receipt|reconcile`: a
 // node's queues and the evidence of its deliveries, read from its database.
 // They read queue metadata only (kinds, IDs, destinations, states, reasons),
 // never a message body, as the terminal's status page does.
 func runNetwork(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageErr("network: give status, dead-letters or receipt")
+		return usageErr("network: give status, dead-letters, receipt or reconcile")
 	}
 	sub, args := args[0], args[1:]
+	if sub == "reconcile" {
+		return runNetworkReconcile(ctx, args, stdout, stderr)
+	}
 	fset := newFlags("network "+sub, stderr)
 	var df dbFlags
 	df.register(fset, "352063")

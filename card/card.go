@@ -91,8 +91,8 @@ func Verify(certDER, challenge, sig []byte, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if now.Before(c.NotBefore) || now.After(c.NotAfter) {
-		return errors.New("the card certificate is not valid at this time (expired)")
+	if err := validAt(c, now); err != nil {
+		return err
 	}
 	digest := signedMessage(challenge)
 	switch k := c.PublicKey.(type) {
@@ -110,4 +110,23 @@ func Verify(certDER, challenge, sig []byte, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// ErrExpired is a card certificate outside its validity.
+var ErrExpired = errors.New("the card certificate is not valid at this time (expired)")
+
+func validAt(c *x509.Certificate, now time.Time) error {
+	if now.Before(c.NotBefore) || now.After(c.NotAfter) {
+		return ErrExpired
+	}
+	return nil
+}
+
+// CheckValidity parses certDER and checks that it is valid at now.
+func CheckValidity(certDER []byte, now time.Time) error {
+	c, err := ParseCertificate(certDER)
+	if err != nil {
+		return err
+	}
+	return validAt(c, now)
 }

@@ -276,10 +276,15 @@ func (m *Municipality) continueCard(tx *store.Tx, op string, code jukinet.Reside
 }
 
 // startCardContinuation runs in every 国内転入's transaction: a card that came
-// with the person's 転出証明書情報 must be presented for 継続利用 within 90 days.
+// with the person's 転出証明書情報 must be presented for 継続利用 within 90
+// days, and the certificate information is used up.
 func startCardContinuation(tx *store.Tx, code jukinet.ResidentCode, moveIn jukinet.Date) error {
 	if _, err := tx.Exec(`UPDATE flow_cards SET continue_due = $1, updated_at = $2 WHERE resident_code = $3 AND card_state = 'issued'
  AND continued_on = '' AND continue_due = ''`, moveIn.AddDays(CardContinuanceDays).String(), tx.NowMicro(), string(code)); err != nil {
+		return internal("municipality.card.continuation", err)
+	}
+	// Once the person lives here, their 転出証明書情報 has served.
+	if _, err := tx.Exec(`UPDATE flow_moveout_certificates SET used_at = $1 WHERE resident_code = $2 AND used_at = 0`, tx.NowMicro(), string(code)); err != nil {
 		return internal("municipality.card.continuation", err)
 	}
 	return nil

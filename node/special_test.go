@@ -43,14 +43,27 @@ func cardInput(t *testing.T, code jukinet.ResidentCode, serial, pin string) Issu
 // the destination on 2026-11-20, delivering the 転出証明書情報.
 func cardHolderMovesOut(t *testing.T, n *testNet, from *Municipality, r *register.Resident, serial, pin string, dest jukinet.LGCode) *card.Synthetic {
 	t.Helper()
-	c := newCard(t, serial, pin)
-	if err := from.IssueCard(as(numbers), IssueCardInput{ResidentCode: r.ResidentCode, Serial: c.Serial(), Certificate: c.Certificate()}); err != nil {
-		t.Fatalf("issue card: %v", err)
-	}
+	c := issueCard(t, from, r, serial, pin)
 	moveOut(t, from, r.ResidentCode, dest)
 	n.run()
 	n.noRejections()
 	return c
+}
+
+func issueCard(t *testing.T, from *Municipality, r *register.Resident, serial, pin string) *card.Synthetic {
+	t.Helper()
+	c := newCard(t, serial, pin)
+	if err := from.IssueCard(as(numbers), IssueCardInput{ResidentCode: r.ResidentCode, Serial: c.Serial(), Certificate: c.Certificate()}); err != nil {
+		t.Fatalf("issue card: %v", err)
+	}
+	return c
+}
+
+func moveOutAndRun(t *testing.T, n *testNet, from *Municipality, r *register.Resident, dest jukinet.LGCode) {
+	t.Helper()
+	moveOut(t, from, r.ResidentCode, dest)
+	n.run()
+	n.noRejections()
 }
 
 func moveOut(t *testing.T, from *Municipality, code jukinet.ResidentCode, dest jukinet.LGCode) {
@@ -276,4 +289,143 @@ func columnNames(t *testing.T, m *Municipality, e store.Engine) []string {
 func decodeStrict(v any, into any) error {
 	b, _ := json.Marshal(v)
 	return Decode(&network.Envelope{Kind: network.KindMoveOutCertificate, Body: b}, into)
+}
+
+// 同一世帯員 (法24条の2): the household moving with the card holder is
+// recorded in the same 特例転入; a person of another household, or of the
+// same household moving on another date, is refused and nothing is written.
+func TestSpecialMoveInHousehold(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			n := newTestNet(t, e, nil)
+			from, to := n.muni[hofu], n.muni[kurume]
+			head := birth(t, from, "世帯\u3000主", "セタイ\u3000ヌシ", "1970-01-01", "")
+			child, err := from.Register().Birth(as(clerk), register.BirthInput{PersonInput: register.PersonInput{
+				Name: jukinet.Name{Kanji: "世帯\u3000子", Kana: "セタイ\u3000コ"}, BirthDate: mustDate(t, "2010-01-01"), Sex: jukinet.SexMale},
+				Household: register.HouseholdChoice{ID: head.HouseholdID, Relationship: "子"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stranger := birth(t, from, "他人\u3000様", "タニン\u3000サマ", "1980-01-01", "")
+			c := issueCard(t, from, head, "CARD0005", "1357")
+			moveOut(t, from, stranger.ResidentCode, kurume) // no card in their household: no certificate
+			moveOut(t, from, child.ResidentCode, kurume)    // before the 世帯主, who leaves last
+			moveOutAndRun(t, n, from, head, kurume)
+			if got := countRows(t, to, `SELECT COUNT(*) FROM flow_moveout_certificates`); got != 2 {
+				t.Fatalf("certificates at 久留米市: %d, want 2 (the holder and the child, not the stranger)", got)
+			}
+			in := SpecialMoveInInput{ResidentCode: head.ResidentCode, Card: c, PIN: "1357", MoveInDate: mustDate(t, "2026-11-21"), AddressText: "福岡県久留米市東町5番"}
+			bad := in
+			bad.Members = []SpecialMember{{ResidentCode: child.ResidentCode}, {ResidentCode: stranger.ResidentCode}}
+			if _, err := to.SpecialMoveIn(as(special), bad); jukinet.ErrorKind(err) != jukinet.KindNotFound || jukinet.ErrorField(err) != "members[1].resident_code" {
+				t.Errorf("a stranger as member: %v, want not found on members[1]", err)
+			}
+			if recs, _ := to.Register().Get(as(looker), child.ResidentCode, "test"); len(recs) != 0 {
+				t.Fatalf("a refused household 特例転入 recorded the child")
+			}
+			in.Members = []SpecialMember{{ResidentCode: child.ResidentCode}}
+			got, err := to.SpecialMoveIn(as(special), in)
+			if err != nil {
+				t.Fatalf("household special move-in: %v", err)
+			}
+			recs, err := to.Register().Get(as(looker), child.ResidentCode, "test")
+			if err != nil || len(recs) != 1 || recs[0].HouseholdID != got.HouseholdID || recs[0].Relationship != "子" || got.Relationship != register.RelationshipHead {
+				t.Fatalf("child after the household 特例転入: %+v (%v); want 子 in the holder's household", recs, err)
+			}
+			if recs[0].CardHolder {
+				t.Errorf("the child is marked a card holder")
+			}
+		})
+	}
+}
+
+// A member whose household moved on another date is refused: they did not
+// move with the holder.
+func TestSpecialMoveInMemberOtherDate(t *testing.T) {
+	n := newTestNet(t, storetest.Engines()[0], nil)
+	from, to := n.muni[hofu], n.muni[kurume]
+	head := birth(t, from, "別日\u3000主", "ベツビ\u3000ヌシ", "1970-01-01", "")
+	child, err := from.Register().Birth(as(clerk), register.BirthInput{PersonInput: register.PersonInput{
+		Name: jukinet.Name{Kanji: "別日\u3000子", Kana: "ベツビ\u3000コ"}, BirthDate: mustDate(t, "2010-01-01"), Sex: jukinet.SexMale},
+		Household: register.HouseholdChoice{ID: head.HouseholdID, Relationship: "子"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := issueCard(t, from, head, "CARD0006", "1357")
+	if _, err := from.Register().MoveOut(as(clerk), register.MoveOutInput{ResidentCode: child.ResidentCode, PlannedDate: mustDate(t, "2026-11-18"),
+		Destination: jukinet.Address{LGCode: kurume, Text: "福岡県久留米市東町9番"}}); err != nil {
+		t.Fatal(err)
+	}
+	moveOutAndRun(t, n, from, head, kurume)
+	in := SpecialMoveInInput{ResidentCode: head.ResidentCode, Card: c, PIN: "1357", MoveInDate: mustDate(t, "2026-11-21"), AddressText: "福岡県久留米市東町5番",
+		Members: []SpecialMember{{ResidentCode: child.ResidentCode}}}
+	if _, err := to.SpecialMoveIn(as(special), in); jukinet.ErrorKind(err) != jukinet.KindInvalid || jukinet.ErrorField(err) != "members[0].resident_code" {
+		t.Errorf("a member who moved on another date: %v, want invalid members[0]", err)
+	}
+}
+
+// The window (法24条の2): past 30 days after the planned move-out the
+// certificate information lapses — marked, though the 特例転入 is refused —
+// and ExpireCards lapses the others; a card not presented for 継続利用 within
+// 90 days of the 転入 lapses (番号法17条2項), and one presented in time is
+// continued.
+func TestSpecialWindowAndContinuanceLapse(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			saved := testNow
+			defer func() { testNow = saved }()
+			n := newTestNet(t, e, nil)
+			from, to := n.muni[hofu], n.muni[kurume]
+			late := birth(t, from, "遅延\u3000太郎", "チエン\u3000タロウ", "1960-01-01", "")
+			lc := cardHolderMovesOut(t, n, from, late, "CARD0007", "1111", kurume)
+			other := birth(t, from, "放置\u3000次郎", "ホウチ\u3000ジロウ", "1960-01-01", "")
+			cardHolderMovesOut(t, n, from, other, "CARD0008", "2222", kurume)
+			a := birth(t, from, "継続\u3000花", "ケイゾク\u3000ハナ", "1960-01-01", "")
+			ac := cardHolderMovesOut(t, n, from, a, "CARD0009", "3333", kurume)
+			b := birth(t, from, "失効\u3000雪", "シッコウ\u3000ユキ", "1960-01-01", "")
+			cardHolderMovesOut(t, n, from, b, "CARD0010", "4444", kurume)
+			// a and b move in the ordinary way (paper 転出証明書): their cards await 継続利用.
+			for _, r := range []*register.Resident{a, b} {
+				if _, err := to.Register().MoveInDomestic(as(clerk), register.MoveInInput{PersonInput: register.PersonInput{Name: r.Name, BirthDate: r.BirthDate, Sex: r.Sex},
+					ResidentCode: r.ResidentCode, CardHolder: true, MoveInDate: mustDate(t, "2026-11-21"), PlannedMoveOut: mustDate(t, "2026-11-20"),
+					PreviousAddress: r.Address, AddressText: "福岡県久留米市東町7番"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := to.ContinueCard(as(numbers), a.ResidentCode, ac, "3333"); err != nil {
+				t.Fatalf("継続利用 in time: %v", err)
+			}
+			testNow = saved.AddDate(0, 0, 25) // 2026-12-21: 31 days after the planned move-out
+			in := SpecialMoveInInput{ResidentCode: late.ResidentCode, Card: lc, PIN: "1111", MoveInDate: mustDate(t, "2026-12-20"), AddressText: "福岡県久留米市東町8番"}
+			if _, err := to.SpecialMoveIn(as(special), in); jukinet.ErrorKind(err) != jukinet.KindExpired {
+				t.Fatalf("特例転入 31 days after the planned move-out: %v, want expired", err)
+			}
+			if got := countRows(t, to, `SELECT COUNT(*) FROM flow_moveout_certificates WHERE lapsed_at <> 0`); got != 1 {
+				t.Errorf("lapsed certificates after the refusal: %d, want 1", got)
+			}
+			testNow = saved.AddDate(0, 0, 90) // 2027-02-24: 95 days after the 転入
+			cards, certs, err := to.ExpireCards(as(numbers))
+			if err != nil || cards != 1 || certs != 1 {
+				t.Fatalf("ExpireCards: %d cards, %d certificates, %v; want 1 (b's), 1 (other's)", cards, certs, err)
+			}
+			var st string
+			to.DB().SQL().QueryRow(`SELECT card_state FROM flow_cards WHERE serial = 'CARD0010'`).Scan(&st)
+			if recs, _ := to.Register().Get(as(looker), b.ResidentCode, "test"); st != CardRevoked || len(recs) != 1 || recs[0].CardHolder {
+				t.Errorf("b's card after 90 days without 継続利用: %s, holder mark %v", st, recs)
+			}
+			to.DB().SQL().QueryRow(`SELECT card_state FROM flow_cards WHERE serial = 'CARD0009'`).Scan(&st)
+			if st != CardIssued {
+				t.Errorf("a's continued card: %s, want issued", st)
+			}
+		})
+	}
+}
+
+func countRows(t *testing.T, m *Municipality, q string) int {
+	t.Helper()
+	var c int
+	if err := m.DB().SQL().QueryRow(q).Scan(&c); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return c
 }

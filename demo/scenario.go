@@ -194,14 +194,18 @@ func (s *scenario) moveIn(ctx context.Context) error {
 // issueCard hands a synthetic card to a resident (交付): the card is made
 // with the holder's PIN, and the CS records its certificate.
 func (s *scenario) issueCard(ctx context.Context, m *node.Municipality, code jukinet.ResidentCode, serial, pin string) (*card.Synthetic, error) {
-	c, err := Cards().Issue(serial, pin)
+	ca, err := card.NewSyntheticCA("demo scenario", m.DB().Now) // on the network's clock
+	if err != nil {
+		return nil, err
+	}
+	c, err := ca.NewCard(serial, pin, 5*365*24*time.Hour)
 	if err != nil {
 		return nil, err
 	}
 	if err := m.IssueCard(with(ctx, scNumber), node.IssueCardInput{ResidentCode: code, Serial: c.Serial(), Certificate: c.Certificate()}); err != nil {
 		return nil, err
 	}
-	return c.(*card.Synthetic), nil
+	return c, nil
 }
 
 // specialMoveIn: a card holder (世帯主) and their child move from 防府市 to

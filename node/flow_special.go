@@ -17,7 +17,7 @@ import (
 // Windows of the 転入届の特例 and of the card's 継続利用.
 const (
 	SpecialMoveInDays   = 14 // 転入 reported within 14 days after moving in (法24条の2, 法22条)
-	SpecialPlannedDays  = 30 // and within 30 days after the planned move-out date (令24条の2?: see docs)
+	SpecialPlannedDays  = 30 // and within 30 days after the planned move-out date (法24条の2; docs/protocol-flows.md)
 	CardContinuanceDays = 90 // 継続利用 within 90 days after the 転入, or the card lapses (番号法17条2項, 番号法施行令14条)
 )
 

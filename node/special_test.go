@@ -409,11 +409,11 @@ func TestSpecialWindowAndContinuanceLapse(t *testing.T) {
 				t.Fatalf("ExpireCards: %d cards, %d certificates, %v; want 1 (b's), 1 (other's)", cards, certs, err)
 			}
 			var st string
-			to.DB().SQL().QueryRow(`SELECT card_state FROM flow_cards WHERE serial = 'CARD0010'`).Scan(&st)
+			to.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT card_state FROM flow_cards WHERE serial = 'CARD0010'`).Scan(&st)
 			if recs, _ := to.Register().Get(as(looker), b.ResidentCode, "test"); st != CardRevoked || len(recs) != 1 || recs[0].CardHolder {
 				t.Errorf("b's card after 90 days without 継続利用: %s, holder mark %v", st, recs)
 			}
-			to.DB().SQL().QueryRow(`SELECT card_state FROM flow_cards WHERE serial = 'CARD0009'`).Scan(&st)
+			to.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT card_state FROM flow_cards WHERE serial = 'CARD0009'`).Scan(&st)
 			if st != CardIssued {
 				t.Errorf("a's continued card: %s, want issued", st)
 			}
@@ -424,7 +424,7 @@ func TestSpecialWindowAndContinuanceLapse(t *testing.T) {
 func countRows(t *testing.T, m *Municipality, q string) int {
 	t.Helper()
 	var c int
-	if err := m.DB().SQL().QueryRow(q).Scan(&c); err != nil {
+	if err := m.DB().Bookkeeping(store.Inspect).QueryRow(q).Scan(&c); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return c

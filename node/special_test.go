@@ -147,7 +147,9 @@ func TestSpecialMoveInCard(t *testing.T) {
 				t.Errorf("the right PIN did not reset the card's counter: %d", c.TriesLeft())
 			}
 			var continued, due string
-			to.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT continued_on, continue_due FROM flow_cards WHERE serial = 'CARD0001'`).Scan(&continued, &due)
+			if err := to.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT continued_on, continue_due FROM flow_cards WHERE serial = 'CARD0001'`).Scan(&continued, &due); err != nil {
+				t.Fatal(err)
+			}
 			if continued != "2026-11-26" || due != "" {
 				t.Errorf("継続利用: continued_on %q, continue_due %q; want 2026-11-26 and none pending", continued, due)
 			}
@@ -409,11 +411,15 @@ func TestSpecialWindowAndContinuanceLapse(t *testing.T) {
 				t.Fatalf("ExpireCards: %d cards, %d certificates, %v; want 1 (b's), 1 (other's)", cards, certs, err)
 			}
 			var st string
-			to.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT card_state FROM flow_cards WHERE serial = 'CARD0010'`).Scan(&st)
+			if err := to.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT card_state FROM flow_cards WHERE serial = 'CARD0010'`).Scan(&st); err != nil {
+				t.Fatal(err)
+			}
 			if recs, _ := to.Register().Get(as(looker), b.ResidentCode, "test"); st != CardRevoked || len(recs) != 1 || recs[0].CardHolder {
 				t.Errorf("b's card after 90 days without 継続利用: %s, holder mark %v", st, recs)
 			}
-			to.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT card_state FROM flow_cards WHERE serial = 'CARD0009'`).Scan(&st)
+			if err := to.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT card_state FROM flow_cards WHERE serial = 'CARD0009'`).Scan(&st); err != nil {
+				t.Fatal(err)
+			}
 			if st != CardIssued {
 				t.Errorf("a's continued card: %s, want issued", st)
 			}

@@ -108,7 +108,7 @@ func TestJapaneseMessage(t *testing.T) {
 		{"required", E("register.MoveOut", KindInvalid, Field("planned_date"), "required"), "入力してください。"},
 		{"wrapped rule", E("web.event", inner), "未来の日付は入力できません。"},
 		{"groups", Errorf("x", KindInvalid, "date", "day 31 does not exist in 2025-02"), "2025年02月に31日はありません。"},
-		{"pin", Errorf("x", KindUnauthorized, "pin", "wrong PIN (2 of 3 tries left)"), "暗証番号が一致しません（あと2回でロックされます）。"},
+		{"pin", Errorf("x", KindUnauthorized, "pin", "wrong PIN (2 of 3 tries left on the card)"), "暗証番号が一致しません（あと2回でロックされます）。"},
 		{"line prefix", Errorf("x", KindInvalid, "", "line 4: %s", "longer than 200 characters"), "4行目: 200文字以内で入力してください。"},
 		{"already Japanese", E("web.form", KindInvalid, Field("sex"), "選択してください。"), "選択してください。"},
 		{"unknown rule", E("x", KindConflict, "the moon is full"), "現在の状態では、この処理はできません。（the moon is full）"},

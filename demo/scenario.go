@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/card"
 	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/register"
 )
@@ -68,7 +69,7 @@ func RunScenario(ctx context.Context, c Cluster) []string {
 		{"rescode.pool (a new 住民票コード comes from the granted pool)", s.pool},
 		{"identity.notify", s.identity},
 		{"movein.notice+moveout.confirm", s.moveIn},
-		{"moveout.certificate+special_move_in", s.specialMoveIn},
+		{"特例転入 of a household with the card holder (moveout.certificate+special_move_in; the card signs, PIN checked on the card)", s.specialMoveIn},
 		{"copy.request+copy.response", s.copy},
 		{"support.measure (支援措置 refuses the 広域交付)", s.supportMeasure},
 		{"annex.notice+annexid.notify (附票 at the 本籍地, own residents too; 附票本人確認情報 at 山口県 and national)", s.annex},
@@ -190,26 +191,56 @@ func (s *scenario) moveIn(ctx context.Context) error {
 	return nil
 }
 
+// issueCard hands a synthetic card to a resident (交付): the card is made
+// with the holder's PIN, and the CS records its certificate.
+func (s *scenario) issueCard(ctx context.Context, m *node.Municipality, code jukinet.ResidentCode, serial, pin string) (*card.Synthetic, error) {
+	ca, err := card.NewSyntheticCA("demo scenario", m.DB().Now) // on the network's clock
+	if err != nil {
+		return nil, err
+	}
+	c, err := ca.NewCard(serial, pin, 5*365*24*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.IssueCard(with(ctx, scNumber), node.IssueCardInput{ResidentCode: code, Serial: c.Serial(), Certificate: c.Certificate()}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// specialMoveIn: a card holder (世帯主) and their child move from 防府市 to
+// 久留米市; the child's 転出証明書情報 travels because they move with the
+// holder. A wrong PIN is refused and counted on the card; the right one
+// records both in one household, the card marked 継続利用 at 久留米市.
 func (s *scenario) specialMoveIn(ctx context.Context) error {
 	r, err := s.person(ctx, s.hofu, "特例", "トクレイ", "")
 	if err != nil {
 		return err
 	}
-	serial := "DEMO" + s.tag + "X"
-	if err := s.hofu.IssueCard(with(ctx, scNumber), node.IssueCardInput{ResidentCode: r.ResidentCode, Serial: serial, PIN: "2580"}); err != nil {
+	child, err := s.hofu.Register().Birth(with(ctx, scClerk), register.BirthInput{PersonInput: register.PersonInput{
+		Name: jukinet.Name{Kanji: "試験\u3000特子" + s.tag, Kana: "シケン\u3000トクコ"}, BirthDate: s.today().AddDays(-1), Sex: jukinet.SexFemale},
+		Household: register.HouseholdChoice{ID: r.HouseholdID, Relationship: "子"}})
+	if err != nil {
+		return err
+	}
+	c, err := s.issueCard(ctx, s.hofu, r.ResidentCode, "DEMO"+s.tag+"X", "2580")
+	if err != nil {
 		return err
 	}
 	today := s.today()
-	if _, err := s.hofu.Register().MoveOut(with(ctx, scClerk), register.MoveOutInput{ResidentCode: r.ResidentCode, PlannedDate: today,
-		Destination: jukinet.Address{LGCode: Kurume.Code, Text: "福岡県久留米市東町1番"}}); err != nil {
-		return err
+	for _, code := range []jukinet.ResidentCode{child.ResidentCode, r.ResidentCode} { // the 世帯主 leaves last
+		if _, err := s.hofu.Register().MoveOut(with(ctx, scClerk), register.MoveOutInput{ResidentCode: code, PlannedDate: today,
+			Destination: jukinet.Address{LGCode: Kurume.Code, Text: "福岡県久留米市東町1番"}}); err != nil {
+			return err
+		}
 	}
 	if err := s.c.WaitIdle(ctx); err != nil {
 		return err
 	}
-	in := node.SpecialMoveInInput{ResidentCode: r.ResidentCode, CardSerial: serial, PIN: "0000", MoveInDate: today, AddressText: "福岡県久留米市東町1番" + s.tag + "号"}
-	if _, err := s.kurume.SpecialMoveIn(with(ctx, scSpecial), in); jukinet.ErrorKind(err) != jukinet.KindUnauthorized {
-		return fmt.Errorf("a wrong PIN gave %v, want unauthorized", err)
+	in := node.SpecialMoveInInput{ResidentCode: r.ResidentCode, Card: c, PIN: "0000", MoveInDate: today, AddressText: "福岡県久留米市東町1番" + s.tag + "号",
+		Members: []node.SpecialMember{{ResidentCode: child.ResidentCode}}}
+	if _, err := s.kurume.SpecialMoveIn(with(ctx, scSpecial), in); jukinet.ErrorKind(err) != jukinet.KindUnauthorized || c.TriesLeft() != card.MaxPINTries-1 {
+		return fmt.Errorf("a wrong PIN gave %v with %d tries left, want unauthorized and %d", err, c.TriesLeft(), card.MaxPINTries-1)
 	}
 	in.PIN = "2580"
 	got, err := s.kurume.SpecialMoveIn(with(ctx, scSpecial), in)
@@ -219,11 +250,18 @@ func (s *scenario) specialMoveIn(ctx context.Context) error {
 	if got.Address.LGCode != Kurume.Code || !got.CardHolder {
 		return fmt.Errorf("久留米市 recorded %+v", got.Address)
 	}
+	recs, err := s.kurume.Register().Get(with(ctx, scLookup), child.ResidentCode, "demo scenario")
+	if err != nil || len(recs) != 1 || recs[0].HouseholdID != got.HouseholdID || recs[0].Relationship != "子" {
+		return fmt.Errorf("the child was not recorded in the holder's household (%v)", err)
+	}
 	if err := s.c.WaitIdle(ctx); err != nil {
 		return err
 	}
 	if _, _, err := s.fPref.Identity(with(ctx, scLookup), Kurume.Code, r.ResidentCode, "demo scenario"); err != nil {
 		return fmt.Errorf("福岡県 has no identity information: %v", err)
+	}
+	if st, err := s.nat.CardStatus(with(ctx, scLookup), r.ResidentCode); err != nil || st.Municipality != Kurume.Code {
+		return fmt.Errorf("national does not see the card's 継続利用 at 久留米市 (%v)", err)
 	}
 	return nil
 }
@@ -415,8 +453,7 @@ func (s *scenario) cardStatus(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	serial := "DEMO" + s.tag + "Y"
-	if err := s.yama.IssueCard(with(ctx, scNumber), node.IssueCardInput{ResidentCode: r.ResidentCode, Serial: serial, PIN: "1357"}); err != nil {
+	if _, err := s.issueCard(ctx, s.yama, r.ResidentCode, "DEMO"+s.tag+"Y", "1357"); err != nil {
 		return err
 	}
 	if err := s.c.WaitIdle(ctx); err != nil {

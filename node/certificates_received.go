@@ -22,7 +22,7 @@ type ReceivedCertificate struct {
 func (m *Municipality) ReceivedCertificates(ctx context.Context) ([]ReceivedCertificate, error) {
 	var out []ReceivedCertificate
 	err := m.db.Update(ctx, store.Op{Operation: jukinet.OpSpecialMoveIn, Purpose: "特例転入の受付", Detail: "list received move-out certificates"}, func(tx *store.Tx) error {
-		rows, err := tx.Query(`SELECT body, received_at FROM flow_moveout_certificates WHERE used_at = 0 ORDER BY received_at DESC LIMIT 200`)
+		rows, err := tx.Query(`SELECT body, received_at FROM flow_moveout_certificates WHERE used_at = 0 AND lapsed_at = 0 ORDER BY received_at DESC LIMIT 200`)
 		if err != nil {
 			return jukinet.E("node.ReceivedCertificates", jukinet.KindInternal, err)
 		}

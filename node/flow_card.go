@@ -55,46 +55,6 @@ func (b CardStatus) Validate() error {
 	return nil
 }
 
-// IssueCardInput records the delivery of a 個人番号カード to a resident.
-type IssueCardInput struct {
-	ResidentCode jukinet.ResidentCode `json:"resident_code"`
-	Serial       string               `json:"serial"`
-	PIN          string               `json:"-"` // the 4-digit PIN the holder set; only its salted hash is kept
-}
-
-// IssueCard records a card delivered to a current resident: the card record
-// (PIN hash), the register's card-holder mark, and a card.status to the
-// national server, in one transaction.
-func (m *Municipality) IssueCard(ctx context.Context, in IssueCardInput) error {
-	const op = "municipality.IssueCard"
-	if !validPIN(in.PIN) {
-		return invalid(op, "pin", "4 digits")
-	}
-	card, err := newCardRecord(in.Serial, in.PIN)
-	if err != nil {
-		return err
-	}
-	st := CardStatus{Municipality: m.cfg.Municipality, ResidentCode: in.ResidentCode, Serial: in.Serial, CardState: CardIssued,
-		CertState: CertValid, Date: jukinet.Today(m.db.Now())}
-	if err := st.Validate(); err != nil {
-		return err
-	}
-	return m.db.Update(ctx, store.Op{Operation: jukinet.OpCardIssue, Subject: string(in.ResidentCode)}, func(tx *store.Tx) error {
-		if err := m.reg.SetCardHolderTx(tx, in.ResidentCode, true); err != nil {
-			return err
-		}
-		_, err := tx.Exec(`INSERT INTO flow_cards (serial, resident_code, pin_salt, pin_hash, failures, card_state, cert_state, updated_at)
- VALUES ($1,$2,$3,$4,0,'issued','valid',$5)`, card.Serial, string(in.ResidentCode), card.PINSalt, card.PINHash, tx.NowMicro())
-		if store.IsUniqueViolation(err) {
-			return jukinet.Errorf(op, jukinet.KindConflict, "serial", "card %s is already recorded", in.Serial)
-		}
-		if err != nil {
-			return internal(op, err)
-		}
-		return Queue(tx, network.KindCardStatus, network.NationalID, "", 0, st)
-	})
-}
-
 // SetCardStatus records a change of a card's or its certificates' status
 // at the CS (e.g. a card reported lost) and reports it to the national server.
 func (m *Municipality) SetCardStatus(ctx context.Context, code jukinet.ResidentCode, serial, cardState, certState string) error {

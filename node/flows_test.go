@@ -122,98 +122,6 @@ func TestMoveInNoticeAndMoveOutConfirmation(t *testing.T) {
 	}
 }
 
-// 転入届の特例: the certificate travels with the card record; PIN, card and
-// limits are checked; a wrong PIN counts even though the move-in is refused.
-func TestSpecialMoveIn(t *testing.T) {
-	for _, e := range storetest.Engines() {
-		t.Run(string(e), func(t *testing.T) {
-			n := newTestNet(t, e, nil)
-			from, to := n.muni[hofu], n.muni[kurume]
-			r := birth(t, from, "末永\u3000誠", "スエナガ\u3000マコト", "1980-05-05", "山口県防府市松崎町1番地")
-			if err := from.IssueCard(as(numbers), IssueCardInput{ResidentCode: r.ResidentCode, Serial: "CARD0001", PIN: "1234"}); err != nil {
-				t.Fatalf("issue card: %v", err)
-			}
-			if _, err := from.Register().MoveOut(as(clerk), register.MoveOutInput{ResidentCode: r.ResidentCode, PlannedDate: mustDate(t, "2026-11-20"),
-				Destination: jukinet.Address{LGCode: kurume, Text: "福岡県久留米市東町1番1号"}}); err != nil {
-				t.Fatal(err)
-			}
-			n.run()
-			n.noRejections()
-			in := SpecialMoveInInput{ResidentCode: r.ResidentCode, CardSerial: "CARD0001", PIN: "1234", MoveInDate: mustDate(t, "2026-11-21"), AddressText: "福岡県久留米市東町1番1号"}
-			cases := []struct {
-				name string
-				mod  func(*SpecialMoveInInput)
-				want jukinet.Kind
-			}{
-				{"pin not 4 digits", func(i *SpecialMoveInInput) { i.PIN = "12a4" }, jukinet.KindInvalid},
-				{"wrong card", func(i *SpecialMoveInInput) { i.CardSerial = "CARD9999" }, jukinet.KindUnauthorized},
-				{"wrong pin", func(i *SpecialMoveInInput) { i.PIN = "0000" }, jukinet.KindUnauthorized},
-				{"more than 14 days after moving in", func(i *SpecialMoveInInput) { i.MoveInDate = mustDate(t, "2026-11-11") }, jukinet.KindExpired},
-				{"unknown person", func(i *SpecialMoveInInput) { i.ResidentCode = codeOf(t, "1234567890") }, jukinet.KindNotFound},
-			}
-			for _, c := range cases {
-				x := in
-				c.mod(&x)
-				if _, err := to.SpecialMoveIn(as(special), x); jukinet.ErrorKind(err) != c.want {
-					t.Errorf("%s: got %v (kind %v), want kind %v", c.name, err, jukinet.ErrorKind(err), c.want)
-				}
-			}
-			var failures int
-			if err := to.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT failures FROM flow_cards WHERE serial = 'CARD0001'`).Scan(&failures); err != nil {
-				t.Fatal(err)
-			}
-			if failures != 1 {
-				t.Errorf("failures after one wrong PIN: %d, want 1", failures)
-			}
-			if _, err := to.SpecialMoveIn(as(clerk), in); jukinet.ErrorKind(err) != jukinet.KindForbidden {
-				t.Errorf("special move-in by a record clerk: %v, want forbidden", err)
-			}
-			got, err := to.SpecialMoveIn(as(special), in)
-			if err != nil {
-				t.Fatalf("special move-in: %v", err)
-			}
-			if got.ResidentCode != r.ResidentCode || !got.CardHolder || got.Domicile != r.Domicile || got.Address.LGCode != kurume {
-				t.Errorf("moved-in record: %+v", got)
-			}
-			if _, err := to.SpecialMoveIn(as(special), in); jukinet.ErrorKind(err) != jukinet.KindNotFound {
-				t.Errorf("second use of the certificate: %v, want not found", err)
-			}
-			n.run()
-			n.noRejections()
-			recs, _ := from.Register().Get(as(looker), r.ResidentCode, "test")
-			if len(recs) != 1 || recs[0].Removal == nil || recs[0].Removal.NoticeDate.IsZero() {
-				t.Errorf("previous CS did not record the move-in notice: %+v", recs)
-			}
-		})
-	}
-}
-
-// The card locks after three wrong PINs.
-func TestSpecialMoveInLocksCard(t *testing.T) {
-	n := newTestNet(t, storetest.Engines()[0], nil)
-	from, to := n.muni[hofu], n.muni[yamaguchi]
-	r := birth(t, from, "守田\u3000修", "モリタ\u3000オサム", "1970-03-03", "")
-	if err := from.IssueCard(as(numbers), IssueCardInput{ResidentCode: r.ResidentCode, Serial: "CARD0002", PIN: "4321"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := from.Register().MoveOut(as(clerk), register.MoveOutInput{ResidentCode: r.ResidentCode, PlannedDate: mustDate(t, "2026-11-20"),
-		Destination: jukinet.Address{LGCode: yamaguchi, Text: "山口県山口市平井1番"}}); err != nil {
-		t.Fatal(err)
-	}
-	n.run()
-	n.noRejections()
-	in := SpecialMoveInInput{ResidentCode: r.ResidentCode, CardSerial: "CARD0002", PIN: "0000", MoveInDate: mustDate(t, "2026-11-21"), AddressText: "山口県山口市平井1番"}
-	for i := range MaxPINFailures {
-		if _, err := to.SpecialMoveIn(as(special), in); jukinet.ErrorKind(err) != jukinet.KindUnauthorized {
-			t.Fatalf("wrong PIN %d: %v, want unauthorized", i+1, err)
-		}
-	}
-	in.PIN = "4321"
-	if _, err := to.SpecialMoveIn(as(special), in); jukinet.ErrorKind(err) != jukinet.KindLocked {
-		t.Errorf("right PIN after %d wrong: %v, want locked", MaxPINFailures, err)
-	}
-}
-
 // 住民票の写しの広域交付 (法12条の4): only the items 法7条 has, data erased once
 // taken; a person who moved in shows the 届出年月日 and 従前の住所 (法7条8号);
 // a 世帯全員の写し carries every current member.
@@ -413,7 +321,7 @@ func TestCardStatus(t *testing.T) {
 			n := newTestNet(t, e, nil)
 			m := n.muni[kurume]
 			r := birth(t, m, "古谷\u3000葵", "フルヤ\u3000アオイ", "1999-09-09", "")
-			if err := m.IssueCard(as(numbers), IssueCardInput{ResidentCode: r.ResidentCode, Serial: "K0001", PIN: "9999"}); err != nil {
+			if err := m.IssueCard(as(numbers), cardInput(t, r.ResidentCode, "K0001", "9999")); err != nil {
 				t.Fatal(err)
 			}
 			n.run()

@@ -144,9 +144,12 @@ func (m *Municipality) onEvent(tx *store.Tx, ev register.Event) error {
 		if err := m.queueMoveInNotice(tx, ev); err != nil {
 			return err
 		}
+		if err := startCardContinuation(tx, r.ResidentCode, ev.Change.Date); err != nil {
+			return err
+		}
 	case jukinet.ReasonMoveOutDomestic:
-		if ev.Previous != nil && ev.Previous.CardHolder {
-			if err := m.queueMoveOutCertificate(tx, r); err != nil {
+		if ev.Previous != nil {
+			if err := m.queueMoveOutCertificate(tx, r, ev.Previous.CardHolder); err != nil {
 				return err
 			}
 		}

@@ -168,3 +168,17 @@ func (g *Register) MoveInReportDateTx(tx *store.Tx, r Resident) (jukinet.Date, e
 	}
 	return jukinet.Today(time.UnixMicro(at)), nil
 }
+
+// HouseholdMovesWithCardHolderTx says whether a 個人番号カード holder of the
+// household id is current or moved out to destination on planned: the
+// 同一世帯員 a 転入届の特例 may cover (法24条の2) are those of such a household.
+func (g *Register) HouseholdMovesWithCardHolderTx(tx *store.Tx, id string, destination jukinet.LGCode, planned jukinet.Date) (bool, error) {
+	var n int
+	err := tx.QueryRow(`SELECT COUNT(*) FROM residents WHERE household_id = $1 AND card_holder = 1
+ AND (status = 'current' OR (status = 'removed' AND removal_reason = $2 AND moveout_dest_lg = $3 AND moveout_planned_date = $4))`,
+		id, int(jukinet.ReasonMoveOutDomestic), string(destination), dateText(planned)).Scan(&n)
+	if err != nil {
+		return false, jukinet.E("register.HouseholdMovesWithCardHolder", jukinet.KindInternal, err)
+	}
+	return n > 0, nil
+}

@@ -353,8 +353,9 @@ func specialMoveInPage(c ReceivedCertificate) formPage {
 		Help:    "本人が個人番号カードを提示し、暗証番号を入力します。転出証明書情報の内容で転入を記録します。",
 		Subject: c.Person.Name.Kanji + "（" + c.Person.Name.Kana + "）　" + c.Person.BirthDate.Wareki() + "生　転出元 " + c.Address.Text + "　転出予定日 " + c.PlannedMoveOut.Wareki(),
 		Fields: []formField{
-			{"card_serial", "個人番号カードのシリアル番号", "text", "カードから読み取り", true, nil},
-			{"pin", "暗証番号", "password", "4桁（本人が入力）", true, nil},
+			{"card_serial", "個人番号カードのシリアル番号", "text", "リーダーのカードから読み取り", true, nil},
+			{"pin", "暗証番号", "password", "4桁（本人がカードに入力。カードが照合し、システムには送られません）", true, nil},
+			{"members", "同一世帯員（共に転入する方）", "text", "住民票コードを空白区切りで（続柄を変える場合は 12345678901:子）", false, nil},
 			{"move_in_date", "転入日", "date", dateHint, true, nil},
 			{"address_text", "新しい住所", "text", "空欄なら転出証明書情報の転出先", false, nil},
 			{"household.id", "世帯番号", "text", "既存の世帯に入る場合", false, nil},
@@ -401,18 +402,15 @@ func (s *server) specialMoveInSubmit(w http.ResponseWriter, r *http.Request) err
 	if err := r.ParseForm(); err != nil {
 		return jukinet.E("web.specialMoveIn", jukinet.KindInvalid, "フォームを読み取れません")
 	}
-	f := r.PostForm
-	md, err := dateOf(f, "move_in_date")
+	in, err := s.specialInput(c.ResidentCode, r.PostForm)
 	if err == nil {
 		var res *register.Resident
-		res, err = s.cfg.Flows.SpecialMoveIn(r.Context(), node.SpecialMoveInInput{ResidentCode: c.ResidentCode,
-			CardSerial: strings.TrimSpace(f.Get("card_serial")), PIN: f.Get("pin"), MoveInDate: md,
-			AddressText: strings.TrimSpace(f.Get("address_text")),
-			Household:   register.HouseholdChoice{ID: strings.TrimSpace(f.Get("household.id")), Relationship: strings.TrimSpace(f.Get("household.relationship"))}})
+		res, err = s.cfg.Flows.SpecialMoveIn(r.Context(), in)
 		if err == nil {
 			http.Redirect(w, r, "/residents/"+string(res.ResidentCode)+"?"+url.Values{"purpose": {"特例転入の記載確認"}, "done": {"special-move-in"}}.Encode(), http.StatusSeeOther)
 			return nil
 		}
+		err = membersField(err)
 	}
 	r.PostForm.Del("pin") // never echo the PIN back
 	return s.formFailed(w, r, p, err)
@@ -572,8 +570,10 @@ func counterMessage(err error) string {
 		return ruleOf(err) + "本人に入力し直してもらってください。"
 	case field == "pin" && kind == jukinet.KindLocked:
 		return "暗証番号の誤りが続いたため、カードがロックされています。特例転入はできません（転出証明書による転入届を受け付けます）。"
-	case field == "card_serial":
-		return "提示されたカードは、転出証明書情報に記録されたカードではありません。"
+	case field == "card_serial" || field == "card" && kind == jukinet.KindUnauthorized:
+		return "提示されたカードは、転出証明書情報に記録されたカードではありません（カードの署名を確認できません）。"
+	case field == "card" && (kind == jukinet.KindForbidden || kind == jukinet.KindExpired):
+		return "このカード（利用者証明用電子証明書）は失効・一時停止されています。特例転入はできません。"
 	case field == "move_in_date" && kind == jukinet.KindExpired:
 		return "届出の期限（転入から14日以内、転出予定日から30日以内）を過ぎています。" + ruleOf(err)
 	case kind == jukinet.KindNotFound && field == "name":

@@ -30,7 +30,7 @@ func DemoTerminals(operators func(id string, ops []demo.Operator)) func(context.
 		switch spec.Role {
 		case network.RoleMunicipality:
 			if m := n.Municipalities[spec.ID]; m != nil {
-				cfg.Counter, cfg.Flows = m.Register(), NewFlows(m)
+				cfg.Counter, cfg.Flows, cfg.Cards = m.Register(), NewFlows(m), demo.Cards()
 			}
 			cfg.Gov = governance.New(n.DBs[spec.ID])
 		case network.RoleNational:

@@ -11,7 +11,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/demo"
-	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/register"
 )
 
@@ -70,12 +69,22 @@ func TestBrowserSpecialMoveInAndCopy(t *testing.T) {
 			break
 		}
 	}
-	numberClerk := jukinet.WithActor(context.Background(), jukinet.Actor{CollationID: "C-NUMBER", OperatorID: "OP-NUMBER-number", Authority: jukinet.AuthorityNumber, Terminal: "T-01"})
-	if err := hofu.IssueCard(numberClerk, node.IssueCardInput{ResidentCode: mover.ResidentCode, Serial: "WEBTEST01", PIN: "2580"}); err != nil {
-		t.Fatalf("IssueCard: %v", err)
-	}
 	today := jukinet.Today(time.Now())
 	hofuURL, kurumeURL := net.TerminalURL(string(demo.Hofu.Code)), net.TerminalURL(string(demo.Kurume.Code))
+
+	// 交付 at the terminal: the holder sets the PIN on the card in the reader.
+	s.login(hofuURL, "C-NUMBER", "OP-NUMBER-number", false)
+	s.do("個人番号カード交付 at 防府市",
+		chromedp.Navigate(hofuURL+"/counter/card-issue"),
+		chromedp.WaitVisible(chromedp.ID("f-resident_code")),
+		chromedp.SendKeys(chromedp.ID("f-resident_code"), string(mover.ResidentCode)),
+		chromedp.SendKeys(chromedp.ID("f-card_serial"), "WEBTEST01"),
+		chromedp.SendKeys(chromedp.ID("f-pin"), "2580"),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	if recs, err := hofu.Register().Get(clerk, mover.ResidentCode, "test"); err != nil || len(recs) != 1 || !recs[0].CardHolder {
+		t.Fatalf("after the 交付 at the terminal, 防府市 does not mark a card holder (%v)", err)
+	}
 
 	s.login(hofuURL, "C-CLERK", "OP-CLERK-record", false)
 	s.do("転出 at 防府市",

@@ -397,6 +397,8 @@ func eventTitle(slug string) string {
 		return "転入届"
 	case "special-move-in":
 		return "特例転入"
+	case "card-issue":
+		return "個人番号カードの交付"
 	case "move-in-abroad":
 		return "国外転入"
 	case "ex-officio-add":

@@ -73,6 +73,8 @@ func terminalRoutes() []route {
 		{"GET /counter/special-move-in", jukinet.OpSpecialMoveIn, "certificates", (*server).certificates},
 		{"GET /counter/special-move-in/{code}", jukinet.OpSpecialMoveIn, "form", (*server).specialMoveInForm},
 		{"POST /counter/special-move-in/{code}", jukinet.OpSpecialMoveIn, "form", (*server).specialMoveInSubmit},
+		{"GET /counter/card-issue", jukinet.OpCardIssue, "form", (*server).cardIssueForm},
+		{"POST /counter/card-issue", jukinet.OpCardIssue, "form", (*server).cardIssueSubmit},
 		{"GET /counter/copy", jukinet.OpCopyRequest, "form", (*server).copyForm},
 		{"POST /counter/copy", jukinet.OpCopyRequest, "form", (*server).copySubmit},
 		{"GET /counter/copy/{id}", jukinet.OpCopyReceive, "copy", (*server).copyPrint},

@@ -360,6 +360,7 @@ func menu() []menuItem {
 		{"/counter/move-in-abroad", "国外転入", "国外からの転入を記録します（以前の住民票コードがあれば引き継ぎます）。", jukinet.OpMoveInFromAbroad},
 		{"/counter/ex-officio-add", "職権記載", "帰化・国籍喪失や実態調査に基づき、住民票を職権で記載します。", jukinet.OpExOfficioAdd},
 		{"/counter/special-move-in", "特例転入", "届いた転出証明書情報と個人番号カードで転入を記録します。", jukinet.OpSpecialMoveIn},
+		{"/counter/card-issue", "個人番号カード交付", "リーダーのカードを本人に交付し、その電子証明書を記録します（暗証番号はカードだけが持ちます）。", jukinet.OpCardIssue},
 		{"/counter/copy", "広域交付", "住所地の市区町村に住民票の写しを請求し、印刷します。", jukinet.OpCopyRequest},
 		{"/counter/annex", "戸籍の附票", "受信した附票記載事項通知を本籍で照会します。", jukinet.OpFlowsRead},
 		{"/counter/movein-overdue", "転入通知未着", "転出したのに転入先から転入通知が届かない方の一覧（追跡調査）。", jukinet.OpResidentSearch},

@@ -16,6 +16,7 @@ import (
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/biometric"
+	"github.com/jukinet/jukinet/card"
 	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
@@ -73,6 +74,7 @@ type Counter interface {
 type Flows interface {
 	Certificates(ctx context.Context) ([]ReceivedCertificate, error)
 	SpecialMoveIn(ctx context.Context, in node.SpecialMoveInInput) (*register.Resident, error)
+	IssueCard(ctx context.Context, in node.IssueCardInput) error
 	RequestCopy(ctx context.Context, in node.CopyRequestInput) (string, error)
 	AwaitCopy(ctx context.Context, id string) (*node.CopyAnswer, error)
 	Annex(ctx context.Context, domicile, purpose string) ([]node.AnnexNotice, error)
@@ -140,7 +142,10 @@ type Config struct {
 	Auth    Auth
 	Counter Counter // nil: the counter screens answer 503
 	Flows   Flows   // nil: the inter-node counter screens answer 503
-	Admin   Admin   // nil: the admin screens answer 503
+	// Cards is the terminal's card reader (個人番号カード); nil: the card
+	// screens answer 503. The demo's is card.SyntheticReader.
+	Cards card.Reader
+	Admin Admin // nil: the admin screens answer 503
 	// Operators is the operator administration; nil: those screens answer 503.
 	Operators OperatorAdmin
 	// National, on the national server's terminal, is its self-disclosure.

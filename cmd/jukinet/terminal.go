@@ -52,6 +52,9 @@ func terminalHandler(w terminalWiring) (http.Handler, error) {
 	case network.RoleMunicipality:
 		if m := w.Assembly.Municipality; m != nil {
 			cfg.Counter, cfg.Flows = m.Register(), web.NewFlows(m)
+			if w.Demo {
+				cfg.Cards = demo.Cards() // the demo's virtual card reader
+			}
 		}
 		cfg.Gov = governance.New(w.DB)
 	case network.RoleNational:

@@ -65,8 +65,6 @@ var tableSQLPending = map[string][]string{
 	// The compliance report (G21) gathers evidence from every concern.
 	"governance": {"access_history", "access_operator_ids", "access_operators", "access_password_policy", "access_templates", "access_terminals",
 		"oplog", "oplog_checkpoint", "oplog_head", "outbox", "outbox_receipts"},
-	// The operation-history report names the watched operators.
-	"oplog": {"access_watch"},
 }
 
 // ownerOf is the package that owns table, or "".

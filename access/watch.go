@@ -57,6 +57,25 @@ type WatchEntry struct {
 	AddedBy string    `json:"added_by"`
 }
 
+// WatchedSubjects is the set of watch-listed subject tokens, for the
+// operation-history report (oplog.Analyse) to flag their records.
+func WatchedSubjects(ctx context.Context, db *store.DB) (map[string]bool, error) {
+	rows, err := db.Bookkeeping(store.Status).QueryContext(ctx, `SELECT subject FROM access_watch`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out[s] = true
+	}
+	return out, rows.Err()
+}
+
 // WatchList returns the watch list (tokens only), oldest first.
 func (s *Service) WatchList(ctx context.Context) ([]WatchEntry, error) {
 	rows, err := s.db.Bookkeeping(store.Status).QueryContext(ctx, `SELECT subject, reason, added_at, added_by FROM access_watch ORDER BY added_at, subject`)

@@ -55,11 +55,11 @@ func operator(ctx context.Context, collationID string, a jukinet.Authority) cont
 // セキュリティ統括責任者 was ever appointed. The database clock must be on today.
 func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (GovernanceSeedResult, error) {
 	var res GovernanceSeedResult
-	var n int
-	if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM gov_roles WHERE role = $1`, string(governance.RoleGeneralManager)).Scan(&n); err != nil {
-		return res, jukinet.E("demo.SeedGovernance", jukinet.KindInternal, err)
+	seeded, err := governance.EverAppointed(ctx, db, governance.RoleGeneralManager)
+	if err != nil {
+		return res, jukinet.E("demo.SeedGovernance", err)
 	}
-	if n > 0 {
+	if seeded {
 		res.Skipped = true
 		return res, nil
 	}
@@ -190,9 +190,12 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 			return s.RecordManualPassage(sys, governance.ManualPassage{Room: governance.RoomMediaStorage, CollationID: DemoSysAdmin, Direction: governance.DirectionIn, At: at(today.AddDays(-3), 14), Reason: "カードリーダー故障のため手動記録"})
 		},
 		func() error {
-			var alertID string
-			if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT id FROM gov_alerts ORDER BY at LIMIT 1`).Scan(&alertID); err != nil {
-				return jukinet.E("demo.SeedGovernance", jukinet.KindInternal, err)
+			alertID, err := governance.FirstAlertID(ctx, db)
+			if err != nil {
+				return jukinet.E("demo.SeedGovernance", err)
+			}
+			if alertID == "" {
+				return jukinet.E("demo.SeedGovernance", jukinet.KindInternal, "no room alert to answer")
 			}
 			return s.AnswerAlert(sys, governance.AlertAnswer{AlertID: alertID, Answer: "保守契約終了後の来訪。入室させず、業者に許可期間を再周知した。"})
 		},
@@ -338,11 +341,11 @@ func SeedGovernance(ctx context.Context, db *store.DB, today jukinet.Date) (Gove
 // セキュリティ統括責任者 was ever appointed (SeedGovernance does more for
 // 防府市).
 func SeedHandlers(ctx context.Context, db *store.DB, today jukinet.Date) error {
-	var n int
-	if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM gov_roles WHERE role = $1`, string(governance.RoleGeneralManager)).Scan(&n); err != nil {
-		return jukinet.E("demo.SeedHandlers", jukinet.KindInternal, err)
+	seeded, err := governance.EverAppointed(ctx, db, governance.RoleGeneralManager)
+	if err != nil {
+		return jukinet.E("demo.SeedHandlers", err)
 	}
-	if n > 0 {
+	if seeded {
 		return nil
 	}
 	s := governance.New(db)

@@ -114,3 +114,13 @@ func (s *Service) RoleHistory(ctx context.Context) ([]RoleHolding, error) {
 	}
 	return out, internal("governance.RoleHistory", rows.Err())
 }
+
+// EverAppointed reports whether anyone was ever appointed to role (the demo
+// seeds a node's governance records only once).
+func EverAppointed(ctx context.Context, db *store.DB, role Role) (bool, error) {
+	var n int
+	if err := db.Bookkeeping(store.Status).QueryRowContext(ctx, `SELECT COUNT(*) FROM gov_roles WHERE role = $1`, string(role)).Scan(&n); err != nil {
+		return false, jukinet.E("governance.EverAppointed", jukinet.KindInternal, err)
+	}
+	return n > 0, nil
+}

@@ -349,3 +349,16 @@ func (s *Service) SubmitRoomReport(ctx context.Context, in RoomReport) (RoomRepo
 	})
 	return out, err
 }
+
+// FirstAlertID is the ID of the earliest room alert ("" when there is none).
+func FirstAlertID(ctx context.Context, db *store.DB) (string, error) {
+	var id string
+	err := db.Bookkeeping(store.Status).QueryRowContext(ctx, `SELECT id FROM gov_alerts ORDER BY at LIMIT 1`).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", jukinet.E("governance.FirstAlertID", jukinet.KindInternal, err)
+	}
+	return id, nil
+}

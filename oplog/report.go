@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/store"
 )
 
@@ -375,20 +376,7 @@ const reportSQL = `SELECT idx, time, run, collation_id, terminal, principal, ope
 
 // loadWatchlist reads the watch-listed subject tokens (access.Watch).
 func loadWatchlist(ctx context.Context, db *store.DB) (map[string]bool, error) {
-	rows, err := db.Bookkeeping(store.LogRead).QueryContext(ctx, `SELECT subject FROM access_watch`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out[s] = true
-	}
-	return out, rows.Err()
+	return access.WatchedSubjects(ctx, db)
 }
 
 // agencyUse is one agency's provisions in the analysed range (法30条の9):

@@ -41,7 +41,6 @@ var tooLongToday = map[string]bool{
 	"cmd/jukinet/network.go runNetwork":     true,
 	"demo/network.go StartNetwork":          true,
 	"web/counter.go moreEvents":             true,
-	"demo/population.go Population":         true,
 	"cmd/jukinet/governance.go govActs":     true,
 }
 

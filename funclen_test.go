@@ -38,7 +38,6 @@ var tooLongToday = map[string]bool{
 	"web/counter_events.go householdEvents": true,
 	"node/runtime.go Start":                 true,
 	"cmd/jukinet/network.go runNetwork":     true,
-	"demo/network.go StartNetwork":          true,
 	"web/counter.go moreEvents":             true,
 	"cmd/jukinet/governance.go govActs":     true,
 }

@@ -37,7 +37,6 @@ var tooLongToday = map[string]bool{
 	"cmd/jukinet/serve.go serveNode":    true,
 	"node/runtime.go Start":             true,
 	"cmd/jukinet/network.go runNetwork": true,
-	"web/counter.go moreEvents":         true,
 	"cmd/jukinet/governance.go govActs": true,
 }
 

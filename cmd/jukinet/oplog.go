@@ -313,7 +313,7 @@ func runOplogExport(ctx context.Context, args []string, _ io.Reader, stdout, std
 	if ok {
 		detail = fmt.Sprintf("export [0, %d)", cp.Size)
 	}
-	if err := db.Update(actx, store.Op{Operation: jukinet.OpOplogExport, Detail: detail}, func(*store.Tx) error { return nil }); err != nil {
+	if err := db.View(actx, store.Op{Operation: jukinet.OpOplogExport, Detail: detail}, nil); err != nil {
 		return err
 	}
 	head, err := oplog.Export(ctx, l, stdout)

@@ -186,8 +186,8 @@ func TestOplogExport(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		db.SQL().Exec(`DROP TRIGGER IF EXISTS oplog_no_update`)
-		if _, err := db.SQL().Exec(q, args...); err != nil {
+		db.Bookkeeping(store.Inspect).Exec(`DROP TRIGGER IF EXISTS oplog_no_update`)
+		if _, err := db.Bookkeeping(store.Inspect).Exec(q, args...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -201,7 +201,7 @@ func TestOplogExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SQL().QueryRow(`SELECT leaf FROM oplog WHERE idx = 5`).Scan(&leaf); err != nil {
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT leaf FROM oplog WHERE idx = 5`).Scan(&leaf); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

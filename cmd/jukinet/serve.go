@@ -121,28 +121,8 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 	// The compliance report's live checks (G2.4, G2.5, G12.1) look at the
 	// running node; the terminal may ask before Start has returned.
 	var running atomic.Pointer[node.Runtime]
-	live := func() governance.LiveFacts {
-		f := governance.LiveFacts{KeyDir: keyDir(rel(nf.Data), self.ID)}
-		if nf.DSN == "" {
-			f.DBPath = rel(nf.DB)
-		}
-		if rt := running.Load(); rt != nil {
-			f.NetworkAddr, f.TerminalAddr = rt.NetworkAddr(), rt.TerminalAddr()
-		}
-		return f
-	}
-	if nf.TerminalAddr != "" {
-		h, err := serveTerminal(ctx, nf, rel(nf.Data), db, desc, self, asm, live, logf)
-		if err != nil {
-			return err
-		}
-		l, err := net.Listen("tcp", nf.TerminalAddr)
-		if err != nil {
-			return jukinet.E("serve", jukinet.KindUnavailable, jukinet.Field("terminal_addr"), err)
-		}
-		// The node's certificate (network CA) serves the terminals, which
-		// present certificates of this node's terminals (G2.5, G12).
-		cfg.Terminal, cfg.TerminalListener, cfg.TerminalTLS = h, l, creds.TerminalServerTLSConfig(nf.Demo)
+	if err := sc.terminal(ctx, &cfg, db, asm, &running, logf); err != nil {
+		return err
 	}
 	rt, err := node.Start(ctx, cfg)
 	if err != nil {
@@ -250,6 +230,37 @@ func loadServeConfig(cfgPath, dbPath, dsn string) (*serveConfig, error) {
 		nf.DB = filepath.Join(rel(nf.Data), nf.Node+".db")
 	}
 	return &serveConfig{nf: nf, rel: rel, desc: desc, self: self, creds: creds, crlPath: crlPath}, nil
+}
+
+// terminal sets up the terminal listener in cfg when node.toml names one:
+// the counter and admin pages, served with the node's certificate (network
+// CA) to terminals presenting certificates of this node's terminals (G2.5,
+// G12). The compliance report's live facts read the running node.
+func (sc *serveConfig) terminal(ctx context.Context, cfg *node.Config, db *store.DB, asm *node.Assembly, running *atomic.Pointer[node.Runtime], logf func(string, ...any)) error {
+	nf, rel := sc.nf, sc.rel
+	if nf.TerminalAddr == "" {
+		return nil
+	}
+	live := func() governance.LiveFacts {
+		f := governance.LiveFacts{KeyDir: keyDir(rel(nf.Data), sc.self.ID)}
+		if nf.DSN == "" {
+			f.DBPath = rel(nf.DB)
+		}
+		if rt := running.Load(); rt != nil {
+			f.NetworkAddr, f.TerminalAddr = rt.NetworkAddr(), rt.TerminalAddr()
+		}
+		return f
+	}
+	h, err := serveTerminal(ctx, nf, rel(nf.Data), db, sc.desc, sc.self, asm, live, logf)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", nf.TerminalAddr)
+	if err != nil {
+		return jukinet.E("serve", jukinet.KindUnavailable, jukinet.Field("terminal_addr"), err)
+	}
+	cfg.Terminal, cfg.TerminalListener, cfg.TerminalTLS = h, l, sc.creds.TerminalServerTLSConfig(nf.Demo)
+	return nil
 }
 
 // newOpsHandler is the node's ops endpoint, which also reports the network

@@ -25,16 +25,8 @@ func TestNoLongFunctions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, l := range long {
-		if tooLongToday[l.file+" "+l.name] {
-			continue
-		}
 		t.Errorf("%s: %s is %d lines (limit %d): split it into named steps or a type with methods", l.file, l.name, l.lines, maxFuncLines)
 	}
-}
-
-// tooLongToday lists the functions still being split; the list only shrinks.
-var tooLongToday = map[string]bool{
-	"cmd/jukinet/governance.go govActs": true,
 }
 
 type longFunc struct {

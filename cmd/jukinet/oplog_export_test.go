@@ -205,7 +205,8 @@ func TestOplogExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	tamper(`UPDATE oplog SET leaf_hash = $1 WHERE idx = 5`, store.LeafHash(leaf))
+	h := store.LeafHash(leaf)
+	tamper(`UPDATE oplog SET leaf_hash = $1 WHERE idx = 5`, h[:])
 	code, out, stderr = exec(t, "", append(append([]string{"oplog", "export"}, auditor()...), base...)...)
 	if code != 1 || !strings.Contains(stderr, "root") || strings.Contains(out, `"tree_size"`) {
 		t.Errorf("export of a record changed with its hash: exit %d, stderr %q; want 1 naming the root and no head", code, stderr)

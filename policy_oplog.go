@@ -5,6 +5,7 @@ package jukinet
 const (
 	OpOplogQuery  Operation = "oplog.query"  // search the log (by operator, resident, …)
 	OpOplogProve  Operation = "oplog.prove"  // export one record with its inclusion proof
+	OpOplogExport Operation = "oplog.export" // export every committed record for an outside auditor
 	OpOplogReport Operation = "oplog.report" // the periodic misuse analysis
 	OpOplogSeal   Operation = "oplog.seal"   // write a monthly sealed archive
 	OpOplogPurge  Operation = "oplog.purge"  // delete sealed months older than 7 years
@@ -13,6 +14,7 @@ const (
 var oplogPolicy = map[Operation][]Authority{
 	OpOplogQuery:  {AuthorityAudit, AuthorityAccessAdmin},
 	OpOplogProve:  {AuthorityAudit, AuthorityAccessAdmin},
+	OpOplogExport: {AuthorityAudit, AuthorityAccessAdmin},
 	OpOplogReport: {AuthorityAudit, AuthorityAccessAdmin, AuthoritySystem},
 	OpOplogSeal:   {AuthorityAudit, AuthoritySystemAdmin, AuthoritySystem},
 	// Only the access administrator may purge, and only what retention allows.

@@ -115,15 +115,7 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 		return r, "", err
 	}
 	defer n.Close()
-	if o.OfferedRate <= 0 {
-		o.OfferedRate = 5000
-	}
-	if o.OpenLoopSeconds <= 0 {
-		o.OpenLoopSeconds = 4
-		if o.Quick {
-			o.OpenLoopSeconds = 1
-		}
-	}
+	o.setOpenLoopDefaults()
 	r.OfferedRate = o.OfferedRate
 	r.OpenLoopUpdates = int(o.OfferedRate * o.OpenLoopSeconds)
 	if o.E2EOnly {
@@ -133,15 +125,63 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 	if err != nil {
 		return r, "", err
 	}
-	infos, openInfos := all[:r.Updates], all[r.Updates:]
-	// End to end: queue at 防府市 in transactions of 500, wait for national.
-	actx := jukinet.WithActor(ctx, jukinet.SystemActor("bench"))
-	cs, nat := n.DBs["352063"], n.DBs[network.NationalID]
+	m := &networkRun{r: &r, n: n, actx: jukinet.WithActor(ctx, jukinet.SystemActor("bench")),
+		cs: n.DBs["352063"], nat: n.DBs[network.NationalID], infos: all[:r.Updates], openInfos: all[r.Updates:]}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	if err := m.endToEnd(ctx, wctx); err != nil {
+		return r, "", err
+	}
+	if o.E2EOnly {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return r, "", nil
+	}
+	for _, step := range []func() error{
+		func() error { return m.openLoop(ctx, wctx) },
+		m.lookups,
+		func() error { return m.baselines(ctx, open) },
+	} {
+		if err := step(); err != nil {
+			return r, "", err
+		}
+	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	return r, r.summary(), nil
+}
+
+// setOpenLoopDefaults fills in the open loop's rate and length left zero.
+func (o *NetworkOptions) setOpenLoopDefaults() {
+	if o.OfferedRate <= 0 {
+		o.OfferedRate = 5000
+	}
+	if o.OpenLoopSeconds <= 0 {
+		o.OpenLoopSeconds = 4
+		if o.Quick {
+			o.OpenLoopSeconds = 1
+		}
+	}
+}
+
+// networkRun is one Network benchmark over a started demo network: each
+// method measures one part into r.
+type networkRun struct {
+	r                *NetworkResult
+	n                *demo.Network
+	actx             context.Context // the bench system actor
+	cs, nat          *store.DB       // 防府市 and national
+	infos, openInfos []jukinet.IdentityInfo
+}
+
+// endToEnd queues the updates at 防府市 in transactions of 500 and waits
+// for national to apply them all.
+func (m *networkRun) endToEnd(ctx, wctx context.Context) error {
 	cpu0 := cpuTime()
 	start := time.Now()
-	for i := 0; i < len(infos); i += 500 {
-		chunk := infos[i:min(i+500, len(infos))]
-		if err := cs.Update(actx, store.Op{Operation: jukinet.OpNetworkSend, Detail: "bench"}, func(tx *store.Tx) error {
+	for i := 0; i < len(m.infos); i += 500 {
+		chunk := m.infos[i:min(i+500, len(m.infos))]
+		if err := m.cs.Update(m.actx, store.Op{Operation: jukinet.OpNetworkSend, Detail: "bench"}, func(tx *store.Tx) error {
 			for _, info := range chunk {
 				if err := node.Queue(tx, network.KindIdentityNotify, "350001", info.OrderingKey(), info.Version, info); err != nil {
 					return err
@@ -149,60 +189,59 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 			}
 			return nil
 		}); err != nil {
-			return r, "", err
+			return err
 		}
 	}
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-	defer cancel()
-	if err := n.WaitNational(wctx, len(infos), 5*time.Millisecond); err != nil {
-		return r, "", err
+	if err := m.n.WaitNational(wctx, len(m.infos), 5*time.Millisecond); err != nil {
+		return err
 	}
 	el := time.Since(start)
-	r.E2ECPUUsPerUpdate = float64((cpuTime() - cpu0).Microseconds()) / float64(len(infos))
-	r.E2EUpdatesPerS = float64(len(infos)) / el.Seconds()
-	lat, err := latencies(ctx, cs, nat, 0)
+	m.r.E2ECPUUsPerUpdate = float64((cpuTime() - cpu0).Microseconds()) / float64(len(m.infos))
+	m.r.E2EUpdatesPerS = float64(len(m.infos)) / el.Seconds()
+	lat, err := latencies(ctx, m.cs, m.nat, 0)
 	if err != nil {
-		return r, "", err
+		return err
 	}
-	r.E2EP50Ms, r.E2EP99Ms = pct(lat, 0.50), pct(lat, 0.99)
-	if o.E2EOnly {
-		logMu.Lock()
-		defer logMu.Unlock()
-		return r, "", nil
-	}
+	m.r.E2EP50Ms, m.r.E2EP99Ms = pct(lat, 0.50), pct(lat, 0.99)
+	return nil
+}
 
-	// Open loop: offer updates at a fixed rate, whatever the pipeline does,
-	// and measure each one's CS commit → national commit.
-	openStart := cs.Now().UnixMicro()
-	if err := offer(actx, cs, openInfos, o.OfferedRate); err != nil {
-		return r, "", err
+// openLoop offers updates at a fixed rate, whatever the pipeline does, and
+// measures each one's CS commit → national commit.
+func (m *networkRun) openLoop(ctx, wctx context.Context) error {
+	openStart := m.cs.Now().UnixMicro()
+	if err := offer(m.actx, m.cs, m.openInfos, m.r.OfferedRate); err != nil {
+		return err
 	}
-	if err := n.WaitNational(wctx, len(infos)+len(openInfos), 2*time.Millisecond); err != nil {
-		return r, "", err
+	if err := m.n.WaitNational(wctx, len(m.infos)+len(m.openInfos), 2*time.Millisecond); err != nil {
+		return err
 	}
-	lat, err = latencies(ctx, cs, nat, openStart)
+	lat, err := latencies(ctx, m.cs, m.nat, openStart)
 	if err != nil {
-		return r, "", err
+		return err
 	}
-	r.OpenLoopP50Ms, r.OpenLoopP99Ms, r.OpenLoopMaxMs = pct(lat, 0.50), pct(lat, 0.99), pct(lat, 1)
+	m.r.OpenLoopP50Ms, m.r.OpenLoopP99Ms, m.r.OpenLoopMaxMs = pct(lat, 0.50), pct(lat, 0.99), pct(lat, 1)
+	return nil
+}
 
-	// Lookups at national.
-	codes := make([]string, len(infos))
-	for i, in := range infos {
+// lookups measures lookups at national, one by one and in batches.
+func (m *networkRun) lookups() error {
+	codes := make([]string, len(m.infos))
+	for i, in := range m.infos {
 		codes[i] = string(in.ResidentCode)
 	}
 	var one []float64
-	m := min(2000, len(codes))
+	k := min(2000, len(codes))
 	t0 := time.Now()
-	for _, c := range codes[:m] {
+	for _, c := range codes[:k] {
 		s := time.Now()
-		if _, err := node.LookupIdentity(actx, nat, c, "bench"); err != nil {
-			return r, "", err
+		if _, err := node.LookupIdentity(m.actx, m.nat, c, "bench"); err != nil {
+			return err
 		}
 		one = append(one, ms(time.Since(s)))
 	}
-	r.LookupOneRecordsPerS = float64(m) / time.Since(t0).Seconds()
-	r.LookupOneP50Ms, r.LookupOneP99Ms = pct(one, 0.5), pct(one, 0.99)
+	m.r.LookupOneRecordsPerS = float64(k) / time.Since(t0).Seconds()
+	m.r.LookupOneP50Ms, m.r.LookupOneP99Ms = pct(one, 0.5), pct(one, 0.99)
 	// Passes over all codes for at least a second: one pass (20 batches,
 	// ~0.1 s) was too short a sample on a shared machine, and its p99 was
 	// its maximum.
@@ -212,44 +251,50 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 	for pass := 0; pass == 0 || time.Since(t0) < time.Second; pass++ {
 		for i := 0; i < len(codes); i += benchBatch {
 			s := time.Now()
-			res, err := node.LookupIdentities(actx, nat, codes[i:min(i+benchBatch, len(codes))], "bench")
+			res, err := node.LookupIdentities(m.actx, m.nat, codes[i:min(i+benchBatch, len(codes))], "bench")
 			if err != nil {
-				return r, "", err
+				return err
 			}
 			got += len(res)
 			batch = append(batch, ms(time.Since(s)))
 		}
 	}
-	r.BatchLookupRecordsPerS = float64(got) / time.Since(t0).Seconds()
-	r.BatchLookupP50Ms, r.BatchLookupP99Ms = pct(batch, 0.5), pct(batch, 0.99)
+	m.r.BatchLookupRecordsPerS = float64(got) / time.Since(t0).Seconds()
+	m.r.BatchLookupP50Ms, m.r.BatchLookupP99Ms = pct(batch, 0.5), pct(batch, 0.99)
+	return nil
+}
 
-	// Baselines on fresh databases of the same engine.
+// baselines measures the baselines on fresh databases of the same engine,
+// and the cost of signing and verifying envelopes.
+func (m *networkRun) baselines(ctx context.Context, open func(context.Context, string) (*store.DB, error)) error {
+	r := m.r
 	var dbs [3]*store.DB
+	var err error
 	for i, id := range []string{"basecs", "basepref", "basenat"} {
 		if dbs[i], err = open(ctx, id); err != nil {
-			return r, "", err
+			return err
 		}
 		defer dbs[i].Close()
 	}
-	if r.BaselineWritesPerS, err = pipelineBaseline(actx, dbs, infos); err != nil {
-		return r, "", err
+	if r.BaselineWritesPerS, err = pipelineBaseline(m.actx, dbs, m.infos); err != nil {
+		return err
 	}
 	r.RatioToBaseline = r.E2EUpdatesPerS / r.BaselineWritesPerS
 	bdb, err := open(ctx, "baseline")
 	if err != nil {
-		return r, "", err
+		return err
 	}
 	defer bdb.Close()
-	if r.OneHopBaselinePerS, err = oneHopBaseline(actx, bdb, infos); err != nil {
-		return r, "", err
+	if r.OneHopBaselinePerS, err = oneHopBaseline(m.actx, bdb, m.infos); err != nil {
+		return err
 	}
 	r.RatioToOneHopBaseline = r.E2EUpdatesPerS / r.OneHopBaselinePerS
-	r.SignUsPerEnvelope, r.VerifyUsPerEnvelope, err = signCost(infos[:min(4000, len(infos))], n.Creds["352063"], n.Description)
-	if err != nil {
-		return r, "", err
-	}
-	logMu.Lock()
-	defer logMu.Unlock()
+	r.SignUsPerEnvelope, r.VerifyUsPerEnvelope, err = signCost(m.infos[:min(4000, len(m.infos))], m.n.Creds["352063"], m.n.Description)
+	return err
+}
+
+// summary is the result as `jukinet bench network` prints it.
+func (r *NetworkResult) summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "network benchmark (%s, %d updates, CS → prefecture → national over loopback mTLS)\n", r.Engine, r.Updates)
 	fmt.Fprintf(&b, "end to end           %10.0f updates/s   p50 %8.1f ms   p99 %8.1f ms\n", r.E2EUpdatesPerS, r.E2EP50Ms, r.E2EP99Ms)
@@ -261,11 +306,11 @@ func Network(ctx context.Context, o NetworkOptions) (NetworkResult, string, erro
 	fmt.Fprintf(&b, "baseline row writes  %10.0f updates/s   (every row the three nodes keep per update, batched, three databases side by side, no network)\n", r.BaselineWritesPerS)
 	fmt.Fprintf(&b, "ratio to baseline    %10.2f\n", r.RatioToBaseline)
 	fmt.Fprintf(&b, "one-hop baseline     %10.0f updates/s   (one hop's outbox+inbox+state rows on one database; ratio %.2f)\n", r.OneHopBaselinePerS, r.RatioToOneHopBaseline)
-	fmt.Fprintf(&b, "sign / verify        %10.2f / %.2f µs per envelope (batches of %d)\n", r.SignUsPerEnvelope, r.VerifyUsPerEnvelope, min(4000, len(infos)))
+	fmt.Fprintf(&b, "sign / verify        %10.2f / %.2f µs per envelope (batches of %d)\n", r.SignUsPerEnvelope, r.VerifyUsPerEnvelope, min(4000, r.Updates))
 	for _, m := range r.NodeMessages {
 		fmt.Fprintf(&b, "node message: %s\n", m)
 	}
-	return r, b.String(), nil
+	return b.String()
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -157,39 +157,9 @@ func Oplog(ctx context.Context, cfg OplogConfig) (OplogFigures, error) {
 	defer db.Close()
 	sys := jukinet.WithActor(ctx, jukinet.SystemActor("bench"))
 	residents := max(1, cfg.Records/20)
-
-	// Durable appends through the one write path, 1,000 records a
-	// transaction: an operator's (a row per record), then a system
-	// principal's (record runs).
-	looker := jukinet.WithActor(ctx, jukinet.Actor{CollationID: "C001", OperatorID: "OP", Authority: jukinet.AuthorityLookup, Terminal: "T01"})
-	start, cpu := time.Now(), cpuTime()
-	n, err := appendOplog(looker, db, cfg.AppendRecords, residents)
-	if err != nil {
+	if err := fillAndTimeAppends(sys, db, cfg, residents, &fig); err != nil {
 		return fig, err
 	}
-	fig.AppendPerS = float64(n) / time.Since(start).Seconds()
-	fig.AppendCPUUs = float64((cpuTime() - cpu).Nanoseconds()) / 1000 / float64(n)
-	start, cpu = time.Now(), cpuTime()
-	k, err := appendOplog(sys, db, cfg.AppendRecords, residents)
-	if err != nil {
-		return fig, err
-	}
-	fig.AppendRunPerS = float64(k) / time.Since(start).Seconds()
-	fig.AppendRunCPUUs = float64((cpuTime() - cpu).Nanoseconds()) / 1000 / float64(k)
-	n += k
-
-	// Fill the rest with bulk inserts.
-	start = time.Now()
-	filled, err := fillOplog(sys, db, n, cfg.Records, residents)
-	if err != nil {
-		return fig, err
-	}
-	n += filled
-	if filled > 0 {
-		fig.FillPerS = float64(filled) / time.Since(start).Seconds()
-	}
-	fig.Records = n
-
 	origin := oplog.Origin("jukinet.example", benchNode)
 	logSigner, logKey, err := benchKey(origin)
 	if err != nil {
@@ -199,18 +169,71 @@ func Oplog(ctx context.Context, cfg OplogConfig) (OplogFigures, error) {
 	if err != nil {
 		return fig, err
 	}
+	l := oplog.NewSQLLog(db)
+	if err := timeCheckpoints(ctx, sys, l, origin, logSigner, logKey, witSigner, &fig); err != nil {
+		return fig, err
+	}
+	if _, fig.VerifyPerS, fig.VerifyCPUUs, err = timeVerify(ctx, l, oplog.Verifier{Origin: origin, Log: logKey, Witnesses: []note.Verifier{witKey}}); err != nil {
+		return fig, err
+	}
+	if err := timeQueryByResident(ctx, db, residents, &fig); err != nil {
+		return fig, err
+	}
+	if err := verifyRuns(ctx, cfg, &fig); err != nil {
+		return fig, err
+	}
+	return fig, nil
+}
+
+// fillAndTimeAppends times durable appends through the one write path,
+// 1,000 records a transaction — an operator's (a row per record), then a
+// system principal's (record runs) — and fills the rest of cfg.Records
+// with bulk inserts.
+func fillAndTimeAppends(sys context.Context, db *store.DB, cfg OplogConfig, residents int, fig *OplogFigures) error {
+	looker := jukinet.WithActor(sys, jukinet.Actor{CollationID: "C001", OperatorID: "OP", Authority: jukinet.AuthorityLookup, Terminal: "T01"})
+	start, cpu := time.Now(), cpuTime()
+	n, err := appendOplog(looker, db, cfg.AppendRecords, residents)
+	if err != nil {
+		return err
+	}
+	fig.AppendPerS = float64(n) / time.Since(start).Seconds()
+	fig.AppendCPUUs = float64((cpuTime() - cpu).Nanoseconds()) / 1000 / float64(n)
+	start, cpu = time.Now(), cpuTime()
+	k, err := appendOplog(sys, db, cfg.AppendRecords, residents)
+	if err != nil {
+		return err
+	}
+	fig.AppendRunPerS = float64(k) / time.Since(start).Seconds()
+	fig.AppendRunCPUUs = float64((cpuTime() - cpu).Nanoseconds()) / 1000 / float64(k)
+	n += k
+	start = time.Now()
+	filled, err := fillOplog(sys, db, n, cfg.Records, residents)
+	if err != nil {
+		return err
+	}
+	n += filled
+	if filled > 0 {
+		fig.FillPerS = float64(filled) / time.Since(start).Seconds()
+	}
+	fig.Records = n
+	return nil
+}
+
+// timeCheckpoints times the first checkpoint over the whole log, then one
+// after 10,000 more records.
+func timeCheckpoints(ctx, sys context.Context, l *oplog.SQLLog, origin string, logSigner note.Signer, logKey note.Verifier, witSigner note.Signer, fig *OplogFigures) error {
+	db := l.DB()
 	w, err := oplog.NewSQLWitness(db, witSigner, map[string]note.Verifier{origin: logKey})
 	if err != nil {
-		return fig, err
+		return err
 	}
-	l := oplog.NewSQLLog(db)
 	cp, err := oplog.NewCheckpointer(l, oplog.CheckpointerConfig{Origin: origin, Signer: logSigner, Witness: w})
 	if err != nil {
-		return fig, err
+		return err
 	}
-	start = time.Now()
+	start := time.Now()
 	if _, err := cp.Checkpoint(ctx); err != nil {
-		return fig, err
+		return err
 	}
 	fig.CheckpointFullS = time.Since(start).Seconds()
 	err = db.Update(sys, store.Op{Operation: jukinet.OpNetworkReceive}, func(tx *store.Tx) error {
@@ -220,35 +243,32 @@ func Oplog(ctx context.Context, cfg OplogConfig) (OplogFigures, error) {
 		return nil
 	})
 	if err != nil {
-		return fig, err
+		return err
 	}
 	start = time.Now()
 	if _, err := cp.Checkpoint(ctx); err != nil {
-		return fig, err
+		return err
 	}
 	fig.CheckpointIncrMS = float64(time.Since(start).Microseconds()) / 1000
+	return nil
+}
 
-	if _, fig.VerifyPerS, fig.VerifyCPUUs, err = timeVerify(ctx, l, oplog.Verifier{Origin: origin, Log: logKey, Witnesses: []note.Verifier{witKey}}); err != nil {
-		return fig, err
-	}
-
+// timeQueryByResident times an auditor's query by resident: the median of 21.
+func timeQueryByResident(ctx context.Context, db *store.DB, residents int, fig *OplogFigures) error {
 	auditor := jukinet.WithActor(ctx, jukinet.Actor{CollationID: "AUD", OperatorID: "AUD", Authority: jukinet.AuthorityAudit, Terminal: "T-AUDIT"})
 	var times []float64
 	for i := range 21 {
 		t0 := time.Now()
 		es, err := oplog.Query(auditor, db, oplog.Filter{Resident: residentCode(i * 7919 % residents)})
 		if err != nil {
-			return fig, err
+			return err
 		}
 		times = append(times, float64(time.Since(t0).Microseconds())/1000)
 		fig.QueryByResidentRows = len(es)
 	}
 	sort.Float64s(times)
 	fig.QueryByResidentMS = times[len(times)/2]
-	if err := verifyRuns(ctx, cfg, &fig); err != nil {
-		return fig, err
-	}
-	return fig, nil
+	return nil
 }
 
 // verifyRuns measures verification of a log written as a network node's

@@ -107,78 +107,105 @@ type AccuracyPoint struct {
 // levels, next to their analytic bounds, and the time of Verify. It returns
 // ctx's error (KindUnavailable) if ctx ends first.
 func MeasureAccuracy(ctx context.Context, cfg AccuracyConfig) (AccuracyReport, error) {
-	const op = "biometric.MeasureAccuracy"
 	cfg.setDefaults()
 	start := time.Now()
-	rep := AccuracyReport{Params: DefaultParams(), KeyBits: outerK * fieldBits, Seed: cfg.Seed}
-	canceled := func() error {
-		if err := ctx.Err(); err != nil {
-			return jukinet.E(op, jukinet.KindUnavailable, "measurement interrupted", err)
+	m := &accuracyRun{ctx: ctx, cfg: cfg, rep: AccuracyReport{Params: DefaultParams(), KeyBits: outerK * fieldBits, Seed: cfg.Seed}}
+	for _, step := range []func() error{m.enroll, m.genuine, m.impostors, m.timings} {
+		if err := step(); err != nil {
+			return m.rep, err
 		}
-		return nil
 	}
+	m.rep.ElapsedMs = float64(time.Since(start).Microseconds()) / 1000
+	return m.rep, nil
+}
 
+// accuracyRun is one MeasureAccuracy: synthetic persons enrolled once,
+// then genuine readings, impostors and timings measured against them.
+type accuracyRun struct {
+	ctx       context.Context
+	cfg       AccuracyConfig
+	rep       AccuracyReport
+	key       NodeKey
+	matcher   *Matcher
+	reader    *SyntheticReader
+	persons   []string
+	templates []Template
+	enrolled  [][innerBlocks]uint8 // each person's inner-code symbols as enrolled
+}
+
+func (m *accuracyRun) canceled() error {
+	if err := m.ctx.Err(); err != nil {
+		return jukinet.E("biometric.MeasureAccuracy", jukinet.KindUnavailable, "measurement interrupted", err)
+	}
+	return nil
+}
+
+// enroll enrolls cfg.Persons synthetic persons, timing each enrolment.
+func (m *accuracyRun) enroll() error {
 	key, err := NewNodeKey(1, rand.Reader)
 	if err != nil {
-		return rep, err
+		return err
 	}
-	matcher := NewMatcher(key)
-	tr := matcher.tr
-	reader := NewSyntheticReader(cfg.Seed, 0)
-	persons := make([]string, cfg.Persons)
-	templates := make([]Template, cfg.Persons)
-	enrollTimes := make([]time.Duration, cfg.Persons)
-	for i := range persons {
-		persons[i] = "person-" + strconv.Itoa(i)
-		r := reader.Template(persons[i])
+	m.key, m.matcher = key, NewMatcher(key)
+	m.reader = NewSyntheticReader(m.cfg.Seed, 0)
+	n := m.cfg.Persons
+	m.persons, m.templates, m.enrolled = make([]string, n), make([]Template, n), make([][innerBlocks]uint8, n)
+	enrollTimes := make([]time.Duration, n)
+	for i := range m.persons {
+		m.persons[i] = "person-" + strconv.Itoa(i)
+		r := m.reader.Template(m.persons[i])
 		t0 := time.Now()
-		t, err := matcher.Enroll(r, rand.Reader)
+		t, err := m.matcher.Enroll(r, rand.Reader)
 		enrollTimes[i] = time.Since(t0)
 		if err != nil {
-			return rep, err
+			return err
 		}
-		templates[i] = t
+		m.templates[i] = t
 	}
-	rep.EnrollMs = medianMs(enrollTimes)
-	enrolled := make([][innerBlocks]uint8, len(persons))
-	for p := range persons {
-		r := reader.Template(persons[p])
-		enrolled[p] = innerSymbols(tr, &templates[p], &r)
+	m.rep.EnrollMs = medianMs(enrollTimes)
+	for p := range m.persons {
+		r := m.reader.Template(m.persons[p])
+		m.enrolled[p] = innerSymbols(m.matcher.tr, &m.templates[p], &r)
 	}
+	return nil
+}
 
-	// trials runs n verifications of readings made by next(i) against person
-	// i mod Persons and returns the number accepted.
-	trials := func(n int, reading func(person int) Reading) (int, error) {
-		accepted := 0
-		for i := range n {
-			if i%256 == 0 {
-				if err := canceled(); err != nil {
-					return 0, err
-				}
-			}
-			p := i % len(persons)
-			r := reading(p)
-			if verifyWith(tr, &templates[p], &r) {
-				accepted++
+// trials runs n verifications of readings made by reading(p) against
+// person p = i mod Persons and returns the number accepted.
+func (m *accuracyRun) trials(n int, reading func(person int) Reading) (int, error) {
+	accepted := 0
+	for i := range n {
+		if i%256 == 0 {
+			if err := m.canceled(); err != nil {
+				return 0, err
 			}
 		}
-		return accepted, nil
+		p := i % len(m.persons)
+		r := reading(p)
+		if verifyWith(m.matcher.tr, &m.templates[p], &r) {
+			accepted++
+		}
 	}
+	return accepted, nil
+}
 
-	acc, err := trials(cfg.GenuineTrials, func(p int) Reading { return reader.Genuine(persons[p], 0.20) })
+// genuine measures false rejection at 20 % bit errors and the acceptance
+// curve over the noise levels, with the bounds beside them.
+func (m *accuracyRun) genuine() error {
+	cfg, rep := m.cfg, &m.rep
+	acc, err := m.trials(cfg.GenuineTrials, func(p int) Reading { return m.reader.Genuine(m.persons[p], 0.20) })
 	if err != nil {
-		return rep, err
+		return err
 	}
 	rep.FRRAt20Trials = cfg.GenuineTrials
 	rep.FRRAt20 = 1 - float64(acc)/float64(cfg.GenuineTrials)
 	rep.FRRAt20Bound = RejectBound(0.20)
 	rep.FARAt40 = AcceptBound(0.40)
 	rep.FARImpostorBound = AcceptBound(0.50)
-
 	for _, level := range cfg.NoiseLevels {
-		acc, err := trials(cfg.CurveTrials, func(p int) Reading { return reader.Genuine(persons[p], level) })
+		acc, err := m.trials(cfg.CurveTrials, func(p int) Reading { return m.reader.Genuine(m.persons[p], level) })
 		if err != nil {
-			return rep, err
+			return err
 		}
 		rate := float64(acc) / float64(cfg.CurveTrials)
 		rep.Curve = append(rep.Curve, AccuracyPoint{
@@ -187,51 +214,55 @@ func MeasureAccuracy(ctx context.Context, cfg AccuracyConfig) (AccuracyReport, e
 			FRRBound: RejectBound(level), FARBound: AcceptBound(level),
 		})
 	}
+	return nil
+}
 
-	// Empirical false acceptance: alternate genuine-person readings at 40 %
-	// with impostors (another person at 20 %, or random bits) until the
-	// budget or the cap is reached.
+// impostors measures false acceptance empirically: it alternates
+// genuine-person readings at 40 % with impostors (another person at 20 %,
+// or random bits) until the budget or the cap is reached.
+func (m *accuracyRun) impostors() error {
+	cfg, rep, tr := m.cfg, &m.rep, m.matcher.tr
 	deadline := time.Now().Add(cfg.ImpostorBudget)
 	far40Accepted, correctBlocks := 0, 0
 	for i := 0; i < cfg.MaxImpostorTrials; i++ {
 		if i%256 == 0 {
-			if err := canceled(); err != nil {
-				return rep, err
+			if err := m.canceled(); err != nil {
+				return err
 			}
 			if time.Now().After(deadline) {
 				break
 			}
 		}
-		p := i % len(persons)
+		p := i % len(m.persons)
 		var r Reading
 		switch i % 3 {
 		case 0:
-			r = reader.Genuine(persons[p], 0.40)
+			r = m.reader.Genuine(m.persons[p], 0.40)
 		case 1:
-			r = reader.Impostor(persons[(p+1)%len(persons)], 0.20)
+			r = m.reader.Impostor(m.persons[(p+1)%len(m.persons)], 0.20)
 		default:
-			r = reader.RandomReading()
+			r = m.reader.RandomReading()
 		}
-		ok := verifyWith(tr, &templates[p], &r)
-		if i%3 == 0 {
-			got := innerSymbols(tr, &templates[p], &r)
-			correct := 0
-			for b := range got {
-				if got[b] == enrolled[p][b] {
-					correct++
-				}
-			}
-			correctBlocks += correct
-			rep.MaxCorrectBlocksAt40 = max(rep.MaxCorrectBlocksAt40, correct)
-			rep.FARAt40Trials++
-			if ok {
-				far40Accepted++
-			}
-		} else {
+		ok := verifyWith(tr, &m.templates[p], &r)
+		if i%3 != 0 {
 			rep.ImpostorTrials++
 			if ok {
 				rep.ImpostorAccepted++
 			}
+			continue
+		}
+		got := innerSymbols(tr, &m.templates[p], &r)
+		correct := 0
+		for b := range got {
+			if got[b] == m.enrolled[p][b] {
+				correct++
+			}
+		}
+		correctBlocks += correct
+		rep.MaxCorrectBlocksAt40 = max(rep.MaxCorrectBlocksAt40, correct)
+		rep.FARAt40Trials++
+		if ok {
+			far40Accepted++
 		}
 	}
 	if rep.FARAt40Trials > 0 {
@@ -241,28 +272,32 @@ func MeasureAccuracy(ctx context.Context, cfg AccuracyConfig) (AccuracyReport, e
 	}
 	rep.BlockCorrectAt40Bound = binomialCDF(innerBits, maxCorrectBitErrors, 0.40)
 	rep.CorrectBlocksNeeded = outerK
+	return nil
+}
 
-	genuine := reader.Genuine(persons[0], 0.20)
-	times := make([]time.Duration, cfg.VerifyTimings)
+// timings measures one verification's median time, through Verify and
+// through the Matcher.
+func (m *accuracyRun) timings() error {
+	genuine := m.reader.Genuine(m.persons[0], 0.20)
+	times := make([]time.Duration, m.cfg.VerifyTimings)
 	for pass, verify := range []func(Template, Reading) (bool, error){
-		func(t Template, r Reading) (bool, error) { return Verify(key, t, r) },
-		matcher.Verify,
+		func(t Template, r Reading) (bool, error) { return Verify(m.key, t, r) },
+		m.matcher.Verify,
 	} {
 		for i := range times {
 			t0 := time.Now()
-			if _, err := verify(templates[0], genuine); err != nil {
-				return rep, err
+			if _, err := verify(m.templates[0], genuine); err != nil {
+				return err
 			}
 			times[i] = time.Since(t0)
 		}
 		if pass == 0 {
-			rep.VerifyMs = medianMs(times)
+			m.rep.VerifyMs = medianMs(times)
 		} else {
-			rep.VerifyMatcherMs = medianMs(times)
+			m.rep.VerifyMatcherMs = medianMs(times)
 		}
 	}
-	rep.ElapsedMs = float64(time.Since(start).Microseconds()) / 1000
-	return rep, nil
+	return nil
 }
 
 // innerSymbols decodes every block of helper ⊕ T(reading) with the template's

@@ -121,6 +121,38 @@ func (rs *reedSolomon) encode(msg []uint8) []uint8 {
 // "miscorrected" into the right key except by landing within the radius.
 func (rs *reedSolomon) decode(received []uint8, erasures []int) ([]uint8, bool) {
 	n, twoT := rs.n, rs.n-rs.k
+	seen, ok := rs.checkInput(received, erasures)
+	if !ok {
+		return nil, false
+	}
+	synd, clean := syndromes(received, twoT)
+	if clean {
+		return append([]uint8(nil), received[twoT:]...), true
+	}
+	s := len(erasures)
+	lambda, l := berlekampMassey(erasureLocator(erasures), synd, s, twoT)
+	deg := len(lambda) - 1
+	if deg != l || 2*(l-s) > twoT-s {
+		return nil, false
+	}
+	corrected, ok := forney(received, lambda, synd, seen, n, twoT)
+	if !ok {
+		return nil, false
+	}
+	for j := range twoT {
+		if gf.evalPoly(corrected, gf.alphaPow(j+1)) != 0 {
+			return nil, false
+		}
+	}
+	copy(received, corrected)
+	return append([]uint8(nil), corrected[twoT:]...), true
+}
+
+// checkInput checks that received is a word of symbols and erasures
+// distinct positions in it, no more than the code can fill, and returns
+// which positions are erased.
+func (rs *reedSolomon) checkInput(received []uint8, erasures []int) (seen []bool, ok bool) {
+	n, twoT := rs.n, rs.n-rs.k
 	if len(received) != n || len(erasures) > twoT {
 		return nil, false
 	}
@@ -129,28 +161,32 @@ func (rs *reedSolomon) decode(received []uint8, erasures []int) ([]uint8, bool) 
 			return nil, false
 		}
 	}
-	seen := make([]bool, n)
+	seen = make([]bool, n)
 	for _, p := range erasures {
 		if p < 0 || p >= n || seen[p] {
 			return nil, false
 		}
 		seen[p] = true
 	}
+	return seen, true
+}
 
-	// Syndromes S_1…S_2t, stored as synd[j] = S_{j+1}.
-	synd := make([]uint8, twoT)
-	clean := true
+// syndromes returns S_1…S_2t, as synd[j] = S_{j+1}; clean when all are zero
+// (received is a codeword).
+func syndromes(received []uint8, twoT int) (synd []uint8, clean bool) {
+	synd = make([]uint8, twoT)
+	clean = true
 	for j := range twoT {
 		synd[j] = gf.evalPoly(received, gf.alphaPow(j+1))
 		if synd[j] != 0 {
 			clean = false
 		}
 	}
-	if clean {
-		return append([]uint8(nil), received[twoT:]...), true
-	}
+	return synd, clean
+}
 
-	// Erasure locator Γ(x) = Π (1 − α^p x).
+// erasureLocator returns Γ(x) = Π (1 − α^p x) over the erased positions p.
+func erasureLocator(erasures []int) []uint8 {
 	gamma := []uint8{1}
 	for _, p := range erasures {
 		xp := gf.alphaPow(p)
@@ -161,12 +197,16 @@ func (rs *reedSolomon) decode(received []uint8, erasures []int) ([]uint8, bool) 
 		}
 		gamma = next
 	}
+	return gamma
+}
 
-	// Berlekamp–Massey initialised with the erasure locator (Blahut).
-	s := len(erasures)
-	lambda := append([]uint8(nil), gamma...)
+// berlekampMassey finds the errata locator Λ(x) from the syndromes,
+// initialised with the erasure locator gamma of s erasures (Blahut), and
+// returns it trimmed with its register length l.
+func berlekampMassey(gamma, synd []uint8, s, twoT int) (lambda []uint8, l int) {
+	lambda = append([]uint8(nil), gamma...)
 	b := append([]uint8(nil), gamma...)
-	l := s
+	l = s
 	for r := s + 1; r <= twoT; r++ {
 		var delta uint8
 		for j := 0; j < len(lambda) && j < r; j++ {
@@ -193,12 +233,15 @@ func (rs *reedSolomon) decode(received []uint8, erasures []int) ([]uint8, bool) 
 		}
 		lambda = t
 	}
-	lambda = trimPoly(lambda)
-	deg := len(lambda) - 1
-	if deg != l || 2*(l-s) > twoT-s {
-		return nil, false
-	}
+	return trimPoly(lambda), l
+}
 
+// forney finds the errata positions by a Chien search over the n used
+// positions and their values by Forney's formula, and returns the corrected
+// word; ok is false when Λ does not have deg Λ roots there or the new
+// errors exceed what the code corrects beside the erasures.
+func forney(received, lambda, synd []uint8, erased []bool, n, twoT int) (corrected []uint8, ok bool) {
+	deg := len(lambda) - 1
 	// Ω(x) = S(x)·Λ(x) mod x^2t.
 	omega := make([]uint8, twoT)
 	for i, c := range lambda {
@@ -211,10 +254,13 @@ func (rs *reedSolomon) decode(received []uint8, erasures []int) ([]uint8, bool) 
 	for i := 1; i <= deg; i += 2 {
 		deriv[i-1] = lambda[i]
 	}
-
-	// Chien search over the n used positions, Forney for the values.
-	corrected := append([]uint8(nil), received...)
-	roots, newErrors := 0, 0
+	corrected = append([]uint8(nil), received...)
+	roots, newErrors, s := 0, 0, 0
+	for _, e := range erased {
+		if e {
+			s++
+		}
+	}
 	for p := range n {
 		xinv := gf.alphaPow(-p)
 		if gf.evalPoly(lambda, xinv) != 0 {
@@ -226,7 +272,7 @@ func (rs *reedSolomon) decode(received []uint8, erasures []int) ([]uint8, bool) 
 			return nil, false
 		}
 		v := gf.div(gf.evalPoly(omega, xinv), den)
-		if v != 0 && !seen[p] {
+		if v != 0 && !erased[p] {
 			newErrors++
 		}
 		corrected[p] ^= v
@@ -234,13 +280,7 @@ func (rs *reedSolomon) decode(received []uint8, erasures []int) ([]uint8, bool) 
 	if roots != deg || 2*newErrors+s > twoT {
 		return nil, false
 	}
-	for j := range twoT {
-		if gf.evalPoly(corrected, gf.alphaPow(j+1)) != 0 {
-			return nil, false
-		}
-	}
-	copy(received, corrected)
-	return append([]uint8(nil), corrected[twoT:]...), true
+	return corrected, true
 }
 
 func trimPoly(p []uint8) []uint8 {

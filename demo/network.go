@@ -116,59 +116,17 @@ func StartNetwork(ctx context.Context, cfg NetworkConfig) (*Network, error) {
 	if n.cfg.CheckpointInterval <= 0 {
 		n.cfg.CheckpointInterval = node.DefaultCheckpointInterval
 	}
-	if _, err := pki.LoadCA(cfg.Dir); errors.Is(err, os.ErrNotExist) || jukinet.ErrorKind(err) == jukinet.KindNotFound {
-		if _, err := pki.Init(cfg.Dir, pki.Options{Name: "jukinet demo network CA"}); err != nil {
-			return nil, err
-		}
-	} else if err != nil {
+	if err := n.credentials(); err != nil {
 		return nil, err
 	}
-	for _, s := range n.Specs {
-		c, err := pki.LoadNode(cfg.Dir, s.ID)
-		if jukinet.ErrorKind(err) == jukinet.KindNotFound {
-			c, err = pki.IssueNodeFiles(cfg.Dir, s.ID, []string{"127.0.0.1", "localhost"}, pki.Options{})
-		}
-		if err != nil {
-			return nil, err
-		}
-		n.Creds[s.ID] = c
-	}
-	if _, err := pki.LoadAgency(cfg.Dir, DemoAgency); jukinet.ErrorKind(err) == jukinet.KindNotFound {
-		if _, err := pki.IssueAgencyFiles(cfg.Dir, DemoAgency, pki.Options{}); err != nil {
-			return nil, err
-		}
-	} else if err != nil {
+	listeners, err := n.listenAndDescribe()
+	if err != nil {
 		return nil, err
 	}
-	listeners := map[string]net.Listener{}
 	closeListeners := func() {
 		for _, l := range listeners {
 			l.Close()
 		}
-	}
-	var desc strings.Builder
-	for _, s := range n.Specs {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			closeListeners()
-			return nil, jukinet.E(op, jukinet.KindUnavailable, err)
-		}
-		listeners[s.ID] = l
-		fmt.Fprintf(&desc, "[[node]]\nid = %q\nkind = %q\nname = %q\n", s.ID, s.Role, s.Name)
-		if s.Prefecture != "" {
-			fmt.Fprintf(&desc, "prefecture = %q\n", s.Prefecture)
-		}
-		fmt.Fprintf(&desc, "network_addr = %q\nsigning_key = %q\n\n", l.Addr().String(), pki.FormatPublicKey(n.Creds[s.ID].SigningPublicKey()))
-	}
-	d, err := network.LoadDescription(strings.NewReader(desc.String()))
-	if err != nil {
-		closeListeners()
-		return nil, jukinet.E(op, err)
-	}
-	n.Description = d
-	if err := os.WriteFile(filepath.Join(cfg.Dir, "network.toml"), []byte(desc.String()), 0o600); err != nil {
-		closeListeners()
-		return nil, jukinet.E(op, jukinet.KindInternal, err)
 	}
 	for _, s := range n.Specs {
 		db, err := cfg.Open(ctx, s.ID)
@@ -192,32 +150,107 @@ func StartNetwork(ctx context.Context, cfg NetworkConfig) (*Network, error) {
 		n.Close()
 		return nil, err
 	}
-	// Each municipality's staff: the demo operators (bootstrapped before any
-	// セキュリティ責任者 exists), then who may handle identity information
-	// (G16-2.1): 防府市's year of governance, the designations elsewhere.
+	if err := n.seedCities(ctx); err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// credentials loads the demo CA and the nodes' and the agency's
+// credentials from the network's directory, issuing those missing.
+func (n *Network) credentials() error {
+	dir := n.cfg.Dir
+	if _, err := pki.LoadCA(dir); errors.Is(err, os.ErrNotExist) || jukinet.ErrorKind(err) == jukinet.KindNotFound {
+		if _, err := pki.Init(dir, pki.Options{Name: "jukinet demo network CA"}); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	for _, s := range n.Specs {
+		c, err := pki.LoadNode(dir, s.ID)
+		if jukinet.ErrorKind(err) == jukinet.KindNotFound {
+			c, err = pki.IssueNodeFiles(dir, s.ID, []string{"127.0.0.1", "localhost"}, pki.Options{})
+		}
+		if err != nil {
+			return err
+		}
+		n.Creds[s.ID] = c
+	}
+	if _, err := pki.LoadAgency(dir, DemoAgency); jukinet.ErrorKind(err) == jukinet.KindNotFound {
+		if _, err := pki.IssueAgencyFiles(dir, DemoAgency, pki.Options{}); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// listenAndDescribe opens each node's network listener on a free loopback
+// port and writes the network description naming them (network.toml);
+// on an error no listener stays open.
+func (n *Network) listenAndDescribe() (map[string]net.Listener, error) {
+	const op = "demo.StartNetwork"
+	listeners := map[string]net.Listener{}
+	fail := func(err error) (map[string]net.Listener, error) {
+		for _, l := range listeners {
+			l.Close()
+		}
+		return nil, err
+	}
+	var desc strings.Builder
+	for _, s := range n.Specs {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fail(jukinet.E(op, jukinet.KindUnavailable, err))
+		}
+		listeners[s.ID] = l
+		fmt.Fprintf(&desc, "[[node]]\nid = %q\nkind = %q\nname = %q\n", s.ID, s.Role, s.Name)
+		if s.Prefecture != "" {
+			fmt.Fprintf(&desc, "prefecture = %q\n", s.Prefecture)
+		}
+		fmt.Fprintf(&desc, "network_addr = %q\nsigning_key = %q\n\n", l.Addr().String(), pki.FormatPublicKey(n.Creds[s.ID].SigningPublicKey()))
+	}
+	d, err := network.LoadDescription(strings.NewReader(desc.String()))
+	if err != nil {
+		return fail(jukinet.E(op, err))
+	}
+	n.Description = d
+	if err := os.WriteFile(filepath.Join(n.cfg.Dir, "network.toml"), []byte(desc.String()), 0o600); err != nil {
+		return fail(jukinet.E(op, jukinet.KindInternal, err))
+	}
+	return listeners, nil
+}
+
+// seedCities seeds each municipality's staff — the demo operators
+// (bootstrapped before any セキュリティ責任者 exists), then who may handle
+// identity information (G16-2.1): 防府市's year of governance, the
+// designations elsewhere — and then, when cfg.Residents > 0, its residents.
+func (n *Network) seedCities(ctx context.Context) error {
 	for _, s := range n.Specs {
 		if s.City == nil {
 			continue
 		}
 		if err := n.seedStaff(ctx, s.ID, s.City.Code == Hofu.Code); err != nil {
-			n.Close()
-			return nil, err
+			return err
 		}
 	}
-	if cfg.Residents > 0 {
-		for _, s := range n.Specs {
-			if s.City == nil {
-				continue
-			}
-			res, err := SeedMunicipality(ctx, n.DBs[s.ID], *s.City, cfg.Residents, cfg.Seed)
-			if err != nil {
-				n.Close()
-				return nil, err
-			}
-			n.Seeded = append(n.Seeded, res)
-		}
+	if n.cfg.Residents <= 0 {
+		return nil
 	}
-	return n, nil
+	for _, s := range n.Specs {
+		if s.City == nil {
+			continue
+		}
+		res, err := SeedMunicipality(ctx, n.DBs[s.ID], *s.City, n.cfg.Residents, n.cfg.Seed)
+		if err != nil {
+			return err
+		}
+		n.Seeded = append(n.Seeded, res)
+	}
+	return nil
 }
 
 // waitCodePools waits (at most a minute) until every municipality holds

@@ -78,10 +78,9 @@ func Population(city City, n int, seed uint64, today jukinet.Date) ([]register.I
 	// The stream is keyed by the city's code: each municipality has its own
 	// people (a key shared by two cities gave them the same residents).
 	r := rand.New(rand.NewPCG(seed, cityStream(city.Code)))
-	codes := randReader{r}
+	p := &populator{r: r, codes: randReader{r}, city: city, today: today,
+		usedCodes: map[jukinet.ResidentCode]bool{}, usedNumbers: map[jukinet.IndividualNumber]bool{}}
 	rows := make([]register.ImportRow, 0, n)
-	usedCodes := map[jukinet.ResidentCode]bool{}
-	usedNumbers := map[jukinet.IndividualNumber]bool{}
 	household := 0
 	for len(rows) < n {
 		household++
@@ -89,92 +88,119 @@ func Population(city City, n int, seed uint64, today jukinet.Date) ([]register.I
 		if size > n-len(rows) {
 			size = n - len(rows)
 		}
-		town := city.Towns[r.IntN(len(city.Towns))]
-		addr := fmt.Sprintf("%s%s%s%d丁目%d番%d号", city.Prefecture, city.Name, town, 1+r.IntN(5), 1+r.IntN(30), 1+r.IntN(25))
-		domicile := fmt.Sprintf("%s%s%s%d番地", city.Prefecture, city.Name, town, 1+r.IntN(900))
-		if r.IntN(4) == 0 {
-			domicile = fmt.Sprintf("%s%s%d番地", []string{"広島県広島市中区", "福岡県福岡市博多区", "東京都千代田区", "大阪府大阪市北区"}[r.IntN(4)],
-				city.Towns[r.IntN(len(city.Towns))], 1+r.IntN(900))
-		}
-		family := surnames[r.IntN(len(surnames))]
-		headAge := 20 + r.IntN(70)
-		if size >= 3 {
-			headAge = 30 + r.IntN(30)
-		}
-		key := "H" + strconv.Itoa(household)
-		members := []struct {
-			rel string
-			age int
-			sex jukinet.Sex
-		}{{register.RelationshipHead, headAge, randomSex(r)}}
-		for i := 1; i < size; i++ {
-			switch {
-			case i == 1 && headAge >= 24:
-				members = append(members, struct {
-					rel string
-					age int
-					sex jukinet.Sex
-				}{spouseTitle(members[0].sex), clamp(headAge+r.IntN(9)-4, 18, 100), 3 - members[0].sex})
-			case headAge >= 60 && r.IntN(3) == 0:
-				members = append(members, struct {
-					rel string
-					age int
-					sex jukinet.Sex
-				}{"子", clamp(headAge-25-r.IntN(10), 0, 80), randomSex(r)})
-			default:
-				members = append(members, struct {
-					rel string
-					age int
-					sex jukinet.Sex
-				}{"子", clamp(headAge-22-r.IntN(20), 0, 60), randomSex(r)})
-			}
-		}
-		headName := ""
-		for _, m := range members {
-			given := maleNames[r.IntN(len(maleNames))]
-			if m.sex == jukinet.SexFemale {
-				given = femaleNames[r.IntN(len(femaleNames))]
-			}
-			birth := today.AddDays(-(m.age*365 + r.IntN(365)))
-			if birth.Year < 1900 {
-				birth = today.AddDays(-(80*365 + r.IntN(365)))
-			}
-			var code jukinet.ResidentCode
-			for code == "" || usedCodes[code] {
-				c, err := jukinet.NewResidentCode(codes)
-				if err != nil {
-					return nil, err
-				}
-				code = c
-			}
-			usedCodes[code] = true
-			var number jukinet.IndividualNumber
-			if r.IntN(100) < 97 {
-				for number == "" || usedNumbers[number] {
-					c, err := jukinet.NewIndividualNumber(codes)
-					if err != nil {
-						return nil, err
-					}
-					number = c
-				}
-				usedNumbers[number] = true
-			}
-			name := jukinet.Name{Kanji: family.kanji + "\u3000" + given.kanji, Kana: family.kana + "\u3000" + given.kana}
-			if m.rel == register.RelationshipHead {
-				headName = name.Kanji
-			}
-			since := birth
-			if m.age > 18 {
-				since = today.AddDays(-r.IntN(max(1, (m.age-18)*365)))
-			}
-			rows = append(rows, register.ImportRow{
-				Line: len(rows) + 2, ResidentCode: code, IndividualNumber: number, Name: name, BirthDate: birth, Sex: m.sex,
-				AddressText: addr, AddressSince: since, ResidentSince: since, HouseholdKey: key, Relationship: m.rel,
-				Domicile: domicile, DomicileHead: headName, CardHolder: number != "" && r.IntN(100) < 78,
-			})
+		var err error
+		if rows, err = p.household(rows, "H"+strconv.Itoa(household), size); err != nil {
+			return nil, err
 		}
 	}
 	return rows, nil
+}
+
+// populator draws a city's households from one random stream; the order
+// of the draws is the population's, so it never changes.
+type populator struct {
+	r           *rand.Rand
+	codes       randReader
+	city        City
+	today       jukinet.Date
+	usedCodes   map[jukinet.ResidentCode]bool
+	usedNumbers map[jukinet.IndividualNumber]bool
+}
+
+// member is one person of a household as drawn.
+type member struct {
+	rel string
+	age int
+	sex jukinet.Sex
+}
+
+// household appends the size members of household key to rows.
+func (p *populator) household(rows []register.ImportRow, key string, size int) ([]register.ImportRow, error) {
+	r, city := p.r, p.city
+	town := city.Towns[r.IntN(len(city.Towns))]
+	addr := fmt.Sprintf("%s%s%s%d丁目%d番%d号", city.Prefecture, city.Name, town, 1+r.IntN(5), 1+r.IntN(30), 1+r.IntN(25))
+	domicile := fmt.Sprintf("%s%s%s%d番地", city.Prefecture, city.Name, town, 1+r.IntN(900))
+	if r.IntN(4) == 0 {
+		domicile = fmt.Sprintf("%s%s%d番地", []string{"広島県広島市中区", "福岡県福岡市博多区", "東京都千代田区", "大阪府大阪市北区"}[r.IntN(4)],
+			city.Towns[r.IntN(len(city.Towns))], 1+r.IntN(900))
+	}
+	family := surnames[r.IntN(len(surnames))]
+	headName := ""
+	for _, m := range p.members(size) {
+		given := maleNames[r.IntN(len(maleNames))]
+		if m.sex == jukinet.SexFemale {
+			given = femaleNames[r.IntN(len(femaleNames))]
+		}
+		birth := p.today.AddDays(-(m.age*365 + r.IntN(365)))
+		if birth.Year < 1900 {
+			birth = p.today.AddDays(-(80*365 + r.IntN(365)))
+		}
+		code, number, err := p.codesFor()
+		if err != nil {
+			return nil, err
+		}
+		name := jukinet.Name{Kanji: family.kanji + "\u3000" + given.kanji, Kana: family.kana + "\u3000" + given.kana}
+		if m.rel == register.RelationshipHead {
+			headName = name.Kanji
+		}
+		since := birth
+		if m.age > 18 {
+			since = p.today.AddDays(-r.IntN(max(1, (m.age-18)*365)))
+		}
+		rows = append(rows, register.ImportRow{
+			Line: len(rows) + 2, ResidentCode: code, IndividualNumber: number, Name: name, BirthDate: birth, Sex: m.sex,
+			AddressText: addr, AddressSince: since, ResidentSince: since, HouseholdKey: key, Relationship: m.rel,
+			Domicile: domicile, DomicileHead: headName, CardHolder: number != "" && r.IntN(100) < 78,
+		})
+	}
+	return rows, nil
+}
+
+// members draws a household of size: its head, then a spouse or children.
+func (p *populator) members(size int) []member {
+	r := p.r
+	headAge := 20 + r.IntN(70)
+	if size >= 3 {
+		headAge = 30 + r.IntN(30)
+	}
+	members := []member{{register.RelationshipHead, headAge, randomSex(r)}}
+	for i := 1; i < size; i++ {
+		switch {
+		case i == 1 && headAge >= 24:
+			members = append(members, member{spouseTitle(members[0].sex), clamp(headAge+r.IntN(9)-4, 18, 100), 3 - members[0].sex})
+		case headAge >= 60 && r.IntN(3) == 0:
+			members = append(members, member{"子", clamp(headAge-25-r.IntN(10), 0, 80), randomSex(r)})
+		default:
+			members = append(members, member{"子", clamp(headAge-22-r.IntN(20), 0, 60), randomSex(r)})
+		}
+	}
+	return members
+}
+
+// codesFor draws a 住民票コード not drawn before and, for 97 % of people, a
+// 個人番号 likewise.
+func (p *populator) codesFor() (jukinet.ResidentCode, jukinet.IndividualNumber, error) {
+	var code jukinet.ResidentCode
+	for code == "" || p.usedCodes[code] {
+		c, err := jukinet.NewResidentCode(p.codes)
+		if err != nil {
+			return "", "", err
+		}
+		code = c
+	}
+	p.usedCodes[code] = true
+	var number jukinet.IndividualNumber
+	if p.r.IntN(100) < 97 {
+		for number == "" || p.usedNumbers[number] {
+			c, err := jukinet.NewIndividualNumber(p.codes)
+			if err != nil {
+				return "", "", err
+			}
+			number = c
+		}
+		p.usedNumbers[number] = true
+	}
+	return code, number, nil
 }
 
 func householdSize(r *rand.Rand) int {

@@ -266,24 +266,64 @@ func (f *finding) status() Status {
 	return StatusEvidenceMissing
 }
 
+// reportBuilder holds what every part of the compliance report reads: the
+// day, the periods it is measured over, the live facts, and the findings
+// each part adds evidence or lacks to. Each method is one area of the
+// guideline.
+type reportBuilder struct {
+	ctx  context.Context
+	q    querier
+	r    *reader
+	eng  store.Engine
+	live LiveFacts
+	f    map[string]*finding
+
+	asOf                             jukinet.Date
+	day, fyStart, fyEnd, yearAgo     string
+	fy                               jukinet.Date
+	endMicro, quarterMicro, netMicro int64
+	holders                          map[Role]string // role → collation ID in office on the day (roleHolders)
+}
+
 func buildReport(ctx context.Context, q querier, eng store.Engine, node string, asOf jukinet.Date, live LiveFacts) (Report, error) {
-	r := &reader{ctx: ctx, q: q}
-	day := asOf.String()
 	fy := FiscalYearStart(asOf)
-	fyStart, fyEnd := fy.String(), jukinet.Date{Year: fy.Year + 1, Month: time.March, Day: 31}.String()
-	yearAgo := asOf.AddDays(-councilPeriodDays).String() // meetings after this day count as "within the past year"
-	endMicro := asOf.AddDays(1).Time().UnixMicro()       // the end of the day (JST)
-	quarterMicro := asOf.AddDays(-quarterDays).Time().UnixMicro()
-	netMicro := asOf.AddDays(-networkDays).Time().UnixMicro()
-	rep := Report{Node: node, AsOf: day, FiscalYear: fyStart + "–" + fyEnd, PolicyVersion: jukinet.PolicyVersion()}
-	f := map[string]*finding{}
+	b := &reportBuilder{ctx: ctx, q: q, r: &reader{ctx: ctx, q: q}, eng: eng, live: live, f: map[string]*finding{}, asOf: asOf, fy: fy,
+		day: asOf.String(), fyStart: fy.String(), fyEnd: jukinet.Date{Year: fy.Year + 1, Month: time.March, Day: 31}.String(),
+		yearAgo:      asOf.AddDays(-councilPeriodDays).String(), // meetings after this day count as "within the past year"
+		endMicro:     asOf.AddDays(1).Time().UnixMicro(),        // the end of the day (JST)
+		quarterMicro: asOf.AddDays(-quarterDays).Time().UnixMicro(),
+		netMicro:     asOf.AddDays(-networkDays).Time().UnixMicro(),
+		holders:      map[Role]string{},
+	}
+	rep := Report{Node: node, AsOf: b.day, FiscalYear: b.fyStart + "–" + b.fyEnd, PolicyVersion: jukinet.PolicyVersion()}
 	rep.Findings = make([]Finding, len(guidelines))
 	for i, g := range guidelines {
 		rep.Findings[i] = Finding{ID: g.id, Title: g.title, Rule: g.rule}
-		f[g.id] = &finding{Finding: &rep.Findings[i]}
+		b.f[g.id] = &finding{Finding: &rep.Findings[i]}
 	}
+	b.network()
+	b.operators()
+	b.filesAndPasswords()
+	b.retention()
+	b.roleHolders()
+	b.council()
+	b.misuse()
+	b.rooms()
+	b.assets()
+	b.outsourcing()
+	if b.r.err != nil {
+		return rep, jukinet.E("governance.BuildReport", jukinet.KindInternal, b.r.err)
+	}
+	for _, g := range guidelines {
+		x := b.f[g.id]
+		x.Status = x.status()
+	}
+	return rep, nil
+}
 
-	// Network (G2.1–G2.4).
+// network checks the links to the other nodes (G2.1–G2.4).
+func (b *reportBuilder) network() {
+	r, f, live, asOf, fy, fyStart, fyEnd, endMicro, netMicro, ctx := b.r, b.f, b.live, b.asOf, b.fy, b.fyStart, b.fyEnd, b.endMicro, b.netMicro, b.ctx
 	if n := r.count(`SELECT COUNT(*) FROM outbox_receipts WHERE received_at >= $1 AND received_at < $2`, netMicro, endMicro); n > 0 {
 		f["G2.1"].ev("%d receipt lists from %d peers since %s", n,
 			r.count(`SELECT COUNT(DISTINCT dest) FROM outbox_receipts WHERE received_at >= $1 AND received_at < $2`, netMicro, endMicro), asOf.AddDays(-networkDays))
@@ -309,8 +349,11 @@ func buildReport(ctx context.Context, q querier, eng store.Engine, node string, 
 	} else {
 		f["G2.4"].ev("the network listener %s refused a connection without a client certificate", live.NetworkAddr)
 	}
+}
 
-	// Terminals, operators and 操作者ID (G2.5–G2.8, G11, G13, G14).
+// operators checks terminals, operators and 操作者ID (G2.5–G2.8, G11, G13, G14).
+func (b *reportBuilder) operators() {
+	r, f, live, asOf, day, endMicro, quarterMicro := b.r, b.f, b.live, b.asOf, b.day, b.endMicro, b.quarterMicro
 	terminals := r.count(`SELECT COUNT(*) FROM access_terminals WHERE active = 1`)
 	if terminals > 0 {
 		f["G2.5"].ev("%d active terminals registered", terminals)
@@ -391,8 +434,11 @@ func buildReport(ctx context.Context, q querier, eng store.Engine, node string, 
 			f[x.id].lack("no rules recorded by the アクセス管理責任者")
 		}
 	}
+}
 
-	// G12: live file modes; the recorded OS password policy.
+// filesAndPasswords checks the live file modes and the recorded OS password policy (G12).
+func (b *reportBuilder) filesAndPasswords() {
+	r, f, live, eng, ctx, q := b.r, b.f, b.live, b.eng, b.ctx, b.q
 	g121 := f["G12.1"]
 	if live.KeyDir == "" {
 		g121.unchecked("not checked: the key directory was not supplied")
@@ -433,8 +479,11 @@ func buildReport(ctx context.Context, q querier, eng store.Engine, node string, 
 				jukinet.DateOf(time.UnixMicro(setAt)), pol.SetBy, pol.MinLength, pol.CharClasses, pol.LockoutThreshold)
 		}
 	}
+}
 
-	// G15: nothing younger than 7 years removed.
+// retention checks that no record younger than 7 years was removed (G15).
+func (b *reportBuilder) retention() {
+	r, f, asOf := b.r, b.f, b.asOf
 	size := r.count(`SELECT size FROM oplog_head WHERE id = 1`)
 	oldestIdx := r.count(`SELECT MIN(idx) FROM oplog`)
 	oldest := r.str(`SELECT CAST(time AS TEXT) FROM oplog ORDER BY idx LIMIT 1`) // times never decrease along idx
@@ -447,8 +496,12 @@ func buildReport(ctx context.Context, q querier, eng store.Engine, node string, 
 	default:
 		f["G15"].ev("operation log: %d records, oldest kept record #%d at %s", size, oldestIdx, microDate(oldest))
 	}
+}
 
-	// Role holders (G3, G4, G5, G11-2, G16.2, G6.6).
+// roleHolders finds who holds each role on the day (G3, G4, G5, G11-2,
+// G16.2, G6.6) and keeps them in b.holders for the checks after it.
+func (b *reportBuilder) roleHolders() {
+	r, f, day, holders := b.r, b.f, b.day, b.holders
 	holder := func(role Role) (id, desc string) {
 		desc = r.str(`SELECT collation_id || ' (' || holder_name || ', since ' || valid_from || ')' FROM gov_roles WHERE role = $1 AND valid_from <= $2 AND (valid_until = '' OR valid_until >= $2) ORDER BY valid_from DESC LIMIT 1`, string(role), day)
 		if desc != "" {
@@ -456,7 +509,6 @@ func buildReport(ctx context.Context, q querier, eng store.Engine, node string, 
 		}
 		return id, desc
 	}
-	holders := map[Role]string{}
 	for _, x := range []struct {
 		id   string
 		role Role
@@ -470,8 +522,11 @@ func buildReport(ctx context.Context, q querier, eng store.Engine, node string, 
 			f[x.id].lack("no %s (%s) in office on %s", x.role.Japanese(), x.role, day)
 		}
 	}
+}
 
-	// Council (G3, G6, G7, G2.11).
+// council checks the council's meetings, agenda and minutes (G3, G6, G7, G2.11).
+func (b *reportBuilder) council() {
+	r, f, asOf, day, yearAgo, holders := b.r, b.f, b.asOf, b.day, b.yearAgo, b.holders
 	inYear := `held_on > $1 AND held_on <= $2`
 	meetings := r.count(`SELECT COUNT(*) FROM gov_meetings WHERE `+inYear, yearAgo, day)
 	if meetings > 0 {
@@ -531,24 +586,34 @@ func buildReport(ctx context.Context, q querier, eng store.Engine, node string, 
 	for _, m := range r.strings(`SELECT held_on FROM gov_meetings WHERE `+inYear+` AND minutes = '' ORDER BY held_on`, yearAgo, day) {
 		f["G6.6"].lack("minutes of the meeting of %s not recorded", m)
 	}
-	instr := func(id, source string, needOne bool) {
-		n := r.count(`SELECT COUNT(*) FROM gov_instructions WHERE source = $1 AND issued_on > $2 AND issued_on <= $3`, source, yearAgo, day)
-		if n > 0 {
-			f[id].ev("%d instructions/requests within the past year, %d answered", n,
-				r.count(`SELECT COUNT(*) FROM gov_instructions WHERE source = $1 AND issued_on > $2 AND issued_on <= $3 AND responded_on <> ''`, source, yearAgo, day))
-		} else if needOne {
-			f[id].lack("no instruction or request since %s", asOf.AddDays(-councilPeriodDays+1))
-		}
-		for _, s := range r.strings(`SELECT addressee_collation_id || ': ' || content || ' (due ' || due_on || ')' FROM gov_instructions WHERE source = $1 AND responded_on = '' AND due_on < $2 ORDER BY due_on`, source, day) {
-			f[id].late("overdue: %s", s)
-		}
-		for _, s := range r.strings(`SELECT addressee_collation_id || ': ' || content || ' (due ' || due_on || ')' FROM gov_instructions WHERE source = $1 AND responded_on = '' AND due_on >= $2 ORDER BY due_on`, source, day) {
-			f[id].due("open: %s", s)
-		}
-	}
-	instr("G7", "council", true)
+	b.instructions("G7", "council", true)
+}
 
-	// Misuse (G8): the periodic analysis looks for it; cases are investigated and answered.
+// instructions reports the instructions and requests from source (the
+// council, or the rooms' entry management): evidence when some were issued
+// within the past year, a lack when needOne and none was, and those
+// overdue or open.
+func (b *reportBuilder) instructions(id, source string, needOne bool) {
+	r, f, asOf, day, yearAgo := b.r, b.f, b.asOf, b.day, b.yearAgo
+	n := r.count(`SELECT COUNT(*) FROM gov_instructions WHERE source = $1 AND issued_on > $2 AND issued_on <= $3`, source, yearAgo, day)
+	if n > 0 {
+		f[id].ev("%d instructions/requests within the past year, %d answered", n,
+			r.count(`SELECT COUNT(*) FROM gov_instructions WHERE source = $1 AND issued_on > $2 AND issued_on <= $3 AND responded_on <> ''`, source, yearAgo, day))
+	} else if needOne {
+		f[id].lack("no instruction or request since %s", asOf.AddDays(-councilPeriodDays+1))
+	}
+	for _, s := range r.strings(`SELECT addressee_collation_id || ': ' || content || ' (due ' || due_on || ')' FROM gov_instructions WHERE source = $1 AND responded_on = '' AND due_on < $2 ORDER BY due_on`, source, day) {
+		f[id].late("overdue: %s", s)
+	}
+	for _, s := range r.strings(`SELECT addressee_collation_id || ': ' || content || ' (due ' || due_on || ')' FROM gov_instructions WHERE source = $1 AND responded_on = '' AND due_on >= $2 ORDER BY due_on`, source, day) {
+		f[id].due("open: %s", s)
+	}
+}
+
+// misuse checks that the periodic analysis looks for misuse and that cases
+// are investigated and answered (G8).
+func (b *reportBuilder) misuse() {
+	r, f, asOf, day, endMicro, quarterMicro := b.r, b.f, b.asOf, b.day, b.endMicro, b.quarterMicro
 	analyses := r.count(`SELECT COUNT(*) FROM oplog WHERE operation = $1 AND time >= $2 AND time < $3 AND result = 'ok'`, string(jukinet.OpOplogReport), quarterMicro, endMicro)
 	for _, id := range []string{"G8.1", "G8.2"} {
 		if analyses > 0 {
@@ -577,8 +642,11 @@ func buildReport(ctx context.Context, q querier, eng store.Engine, node string, 
 	for _, s := range r.strings(`SELECT c.id FROM gov_misuse_cases c WHERE c.judgement = 'infringement' AND NOT EXISTS (SELECT 1 FROM gov_case_entries e WHERE e.case_id = c.id AND e.kind = 'measure') ORDER BY c.opened_on`) {
 		f["G8.2"].lack("case %s judged an infringement has no protective measure", s)
 	}
+}
 
-	// Rooms (G2.10, G2.12, G9, G10).
+// rooms checks room authorizations, passages, alerts and reports (G2.10, G2.12, G9, G10).
+func (b *reportBuilder) rooms() {
+	r, f, asOf, day, endMicro, quarterMicro := b.r, b.f, b.asOf, b.day, b.endMicro, b.quarterMicro
 	authInForce := `FROM gov_room_authorizations WHERE valid_from <= $1 AND valid_until >= $1 AND (revoked_on = '' OR revoked_on > $1)`
 	for _, x := range []struct {
 		id   string
@@ -620,9 +688,12 @@ func buildReport(ctx context.Context, q querier, eng store.Engine, node string, 
 	default:
 		f["G10"].ev("last entry-management report submitted %s", lastReport)
 	}
-	instr("G10", "rooms", false)
+	b.instructions("G10", "rooms", false)
+}
 
-	// Assets, handlers, forms (G2.9, G16).
+// assets checks the asset register, identity handlers and forms (G2.9, G16).
+func (b *reportBuilder) assets() {
+	r, f, day, holders := b.r, b.f, b.day, b.holders
 	kinds := r.strings(`SELECT kind || ': ' || CAST(COUNT(*) AS TEXT) FROM gov_assets GROUP BY kind ORDER BY kind`)
 	if len(kinds) == 0 {
 		f["G16.1"].lack("the information-asset register is empty")
@@ -660,8 +731,11 @@ func buildReport(ctx context.Context, q querier, eng store.Engine, node string, 
 	} else {
 		f["G16-2.2"].lack("no form registered with its management rules")
 	}
+}
 
-	// Outsourcing (G17–G20): every contract active on the day.
+// outsourcing checks every outsourcing contract active on the day (G17–G20).
+func (b *reportBuilder) outsourcing() {
+	r, f, day := b.r, b.f, b.day
 	activeOn := `FROM gov_outsourcing WHERE active_from <> '' AND active_from <= $1 AND active_until >= $1`
 	act := r.count(`SELECT COUNT(*) `+activeOn, day)
 	if act == 0 {
@@ -703,15 +777,6 @@ func buildReport(ctx context.Context, q querier, eng store.Engine, node string, 
 	for _, s := range r.strings(`SELECT title FROM gov_outsourcing WHERE approved_on = '' ORDER BY requested_on`) {
 		f["G18"].due("outsourcing %q awaits the council's opinion or approval", s)
 	}
-
-	if r.err != nil {
-		return rep, jukinet.E("governance.BuildReport", jukinet.KindInternal, r.err)
-	}
-	for _, g := range guidelines {
-		x := f[g.id]
-		x.Status = x.status()
-	}
-	return rep, nil
 }
 
 // probeWithoutCertificate connects to the network listener as anyone who can

@@ -92,111 +92,149 @@ func LoadDescription(r io.Reader) (*Description, error) {
 		k := und[0]
 		return nil, jukinet.Errorf(op, jukinet.KindInvalid, k.String(), "line %d: unknown key %q", lines.find(k), k.String())
 	}
-	d := &Description{byID: make(map[string]int)}
-	fail := func(i int, key, format string, args ...any) error {
-		return jukinet.Errorf(op, jukinet.KindInvalid, fmt.Sprintf("node[%d].%s", i, key),
-			"line %d: %s", lines.nodeKey(i, key), fmt.Sprintf(format, args...))
-	}
-	addrs := make(map[string]string) // address → node ID
+	l := &descLoader{d: &Description{byID: make(map[string]int)}, lines: lines, addrs: map[string]string{}}
 	for i, rn := range raw.Node {
-		n := Node{ID: rn.ID, Role: Role(rn.Kind), Name: rn.Name, Prefecture: rn.Prefecture,
-			NetworkAddr: rn.NetworkAddr, TerminalAddr: rn.TerminalAddr}
-		switch n.Role {
-		case RoleNational:
-			if n.ID != NationalID {
-				return nil, fail(i, "id", "the national node's id must be %q", NationalID)
-			}
-		case RoleMunicipality, RolePrefecture:
-			if !validLGCode(n.ID) {
-				return nil, fail(i, "id", "%q is not a local-government code (6 digits with a correct check digit)", n.ID)
-			}
-			if isPref := n.ID[2:5] == "000"; isPref != (n.Role == RolePrefecture) {
-				return nil, fail(i, "id", "%q is not a %s code (a prefecture's code has 000 in digits 3–5)", n.ID, n.Role)
-			}
-		default:
-			return nil, fail(i, "kind", "%q is not municipality, prefecture or national", rn.Kind)
+		n, err := l.node(i, rn)
+		if err != nil {
+			return nil, err
 		}
-		if _, dup := d.byID[n.ID]; dup {
-			return nil, fail(i, "id", "node %s is listed twice", n.ID)
-		}
-		if strings.TrimSpace(n.Name) == "" {
-			return nil, fail(i, "name", "a node needs a name")
-		}
-		if (n.Role == RoleMunicipality) != (n.Prefecture != "") {
-			return nil, fail(i, "prefecture", "a municipality, and only a municipality, names its prefecture")
-		}
-		if n.NetworkAddr == n.TerminalAddr {
-			return nil, fail(i, "terminal_addr", "the terminal listener must not share the network listener's address")
-		}
-		for _, a := range []struct{ key, addr string }{{"network_addr", n.NetworkAddr}, {"terminal_addr", n.TerminalAddr}} {
-			if a.addr == "" && a.key == "terminal_addr" {
-				continue
-			}
-			if _, port, err := net.SplitHostPort(a.addr); err != nil || port == "" {
-				return nil, fail(i, a.key, "%q is not host:port", a.addr)
-			}
-			if other, dup := addrs[a.addr]; dup {
-				return nil, fail(i, a.key, "address %s is already used by node %s", a.addr, other)
-			}
-			addrs[a.addr] = n.ID
-		}
-		b64, ok := strings.CutPrefix(rn.SigningKey, signingKeyPrefix)
-		key, err := base64.StdEncoding.Strict().DecodeString(b64)
-		if !ok || err != nil || len(key) != ed25519.PublicKeySize {
-			return nil, fail(i, "signing_key", "must be %q followed by the base64 of a 32-byte Ed25519 public key", signingKeyPrefix)
-		}
-		n.SigningKey = key
-		d.byID[n.ID] = len(d.nodes)
-		d.nodes = append(d.nodes, n)
+		l.d.byID[n.ID] = len(l.d.nodes)
+		l.d.nodes = append(l.d.nodes, n)
 	}
 	// Cross-node checks, once every node is known.
-	for i := range d.nodes {
-		n := &d.nodes[i]
-		if n.Role == RoleMunicipality {
-			p, ok := d.Node(n.Prefecture)
-			if !ok || p.Role != RolePrefecture {
-				return nil, fail(i, "prefecture", "%q is not a prefecture in this description", n.Prefecture)
-			}
-			if p.ID[:2] != n.ID[:2] {
-				return nil, fail(i, "prefecture", "municipality %s (prefecture code %s) cannot belong to prefecture %s", n.ID, n.ID[:2], p.ID)
-			}
+	for i := range l.d.nodes {
+		if err := l.prefecture(i); err != nil {
+			return nil, err
 		}
-		for j, ra := range raw.Node[i].Accept {
-			field := fmt.Sprintf("accept[%d]", j)
-			line := lines.acceptLine(i, j)
-			afail := func(key, format string, args ...any) error {
-				return jukinet.Errorf(op, jukinet.KindInvalid, fmt.Sprintf("node[%d].%s.%s", i, field, key),
-					"line %d: %s", line, fmt.Sprintf(format, args...))
-			}
-			fromRole := Role(ra.From)
-			if !fromRole.Valid() {
-				f, ok := d.Node(ra.From)
-				if !ok {
-					return nil, afail("from", "%q is neither a role nor a node in this description", ra.From)
-				}
-				fromRole = f.Role
-			}
-			if len(ra.Kinds) == 0 {
-				return nil, afail("kinds", "an accept rule lists at least one kind")
-			}
-			rule := AcceptRule{From: ra.From}
-			for _, name := range ra.Kinds {
-				k, ok := ParseKind(name)
-				if !ok {
-					return nil, afail("kinds", "unknown message kind %q", name)
-				}
-				if !routeExists(k, fromRole, n.Role) {
-					return nil, afail("kinds", "a %s may never send %s to a %s: a rule can only narrow the default routes", fromRole, name, n.Role)
-				}
-				rule.Kinds = append(rule.Kinds, k)
-			}
-			n.Accept = append(n.Accept, rule)
+		if err := l.acceptRules(i, raw.Node[i].Accept); err != nil {
+			return nil, err
 		}
 	}
-	if len(d.nodes) == 0 {
+	if len(l.d.nodes) == 0 {
 		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "node", "the description lists no nodes")
 	}
-	return d, nil
+	return l.d, nil
+}
+
+// descLoader checks a description's nodes as LoadDescription reads them;
+// every refusal names the node's key and its line.
+type descLoader struct {
+	d     *Description
+	lines *lineIndex
+	addrs map[string]string // address → node ID
+}
+
+func (l *descLoader) fail(i int, key, format string, args ...any) error {
+	return jukinet.Errorf("network.LoadDescription", jukinet.KindInvalid, fmt.Sprintf("node[%d].%s", i, key),
+		"line %d: %s", l.lines.nodeKey(i, key), fmt.Sprintf(format, args...))
+}
+
+// node checks node i on its own and against the nodes before it (ids and
+// addresses used once).
+func (l *descLoader) node(i int, rn rawNode) (Node, error) {
+	n := Node{ID: rn.ID, Role: Role(rn.Kind), Name: rn.Name, Prefecture: rn.Prefecture,
+		NetworkAddr: rn.NetworkAddr, TerminalAddr: rn.TerminalAddr}
+	switch n.Role {
+	case RoleNational:
+		if n.ID != NationalID {
+			return n, l.fail(i, "id", "the national node's id must be %q", NationalID)
+		}
+	case RoleMunicipality, RolePrefecture:
+		if !validLGCode(n.ID) {
+			return n, l.fail(i, "id", "%q is not a local-government code (6 digits with a correct check digit)", n.ID)
+		}
+		if isPref := n.ID[2:5] == "000"; isPref != (n.Role == RolePrefecture) {
+			return n, l.fail(i, "id", "%q is not a %s code (a prefecture's code has 000 in digits 3–5)", n.ID, n.Role)
+		}
+	default:
+		return n, l.fail(i, "kind", "%q is not municipality, prefecture or national", rn.Kind)
+	}
+	if _, dup := l.d.byID[n.ID]; dup {
+		return n, l.fail(i, "id", "node %s is listed twice", n.ID)
+	}
+	if strings.TrimSpace(n.Name) == "" {
+		return n, l.fail(i, "name", "a node needs a name")
+	}
+	if (n.Role == RoleMunicipality) != (n.Prefecture != "") {
+		return n, l.fail(i, "prefecture", "a municipality, and only a municipality, names its prefecture")
+	}
+	if n.NetworkAddr == n.TerminalAddr {
+		return n, l.fail(i, "terminal_addr", "the terminal listener must not share the network listener's address")
+	}
+	for _, a := range []struct{ key, addr string }{{"network_addr", n.NetworkAddr}, {"terminal_addr", n.TerminalAddr}} {
+		if a.addr == "" && a.key == "terminal_addr" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(a.addr); err != nil || port == "" {
+			return n, l.fail(i, a.key, "%q is not host:port", a.addr)
+		}
+		if other, dup := l.addrs[a.addr]; dup {
+			return n, l.fail(i, a.key, "address %s is already used by node %s", a.addr, other)
+		}
+		l.addrs[a.addr] = n.ID
+	}
+	b64, ok := strings.CutPrefix(rn.SigningKey, signingKeyPrefix)
+	key, err := base64.StdEncoding.Strict().DecodeString(b64)
+	if !ok || err != nil || len(key) != ed25519.PublicKeySize {
+		return n, l.fail(i, "signing_key", "must be %q followed by the base64 of a 32-byte Ed25519 public key", signingKeyPrefix)
+	}
+	n.SigningKey = key
+	return n, nil
+}
+
+// prefecture checks that a municipality's prefecture is a prefecture of
+// the description with its prefecture code.
+func (l *descLoader) prefecture(i int) error {
+	n := &l.d.nodes[i]
+	if n.Role != RoleMunicipality {
+		return nil
+	}
+	p, ok := l.d.Node(n.Prefecture)
+	if !ok || p.Role != RolePrefecture {
+		return l.fail(i, "prefecture", "%q is not a prefecture in this description", n.Prefecture)
+	}
+	if p.ID[:2] != n.ID[:2] {
+		return l.fail(i, "prefecture", "municipality %s (prefecture code %s) cannot belong to prefecture %s", n.ID, n.ID[:2], p.ID)
+	}
+	return nil
+}
+
+// acceptRules reads node i's accept rules: each names a role or a node of
+// the description and kinds it may send, only narrowing the default routes.
+func (l *descLoader) acceptRules(i int, rules []rawAccept) error {
+	n := &l.d.nodes[i]
+	for j, ra := range rules {
+		field := fmt.Sprintf("accept[%d]", j)
+		line := l.lines.acceptLine(i, j)
+		afail := func(key, format string, args ...any) error {
+			return jukinet.Errorf("network.LoadDescription", jukinet.KindInvalid, fmt.Sprintf("node[%d].%s.%s", i, field, key),
+				"line %d: %s", line, fmt.Sprintf(format, args...))
+		}
+		fromRole := Role(ra.From)
+		if !fromRole.Valid() {
+			f, ok := l.d.Node(ra.From)
+			if !ok {
+				return afail("from", "%q is neither a role nor a node in this description", ra.From)
+			}
+			fromRole = f.Role
+		}
+		if len(ra.Kinds) == 0 {
+			return afail("kinds", "an accept rule lists at least one kind")
+		}
+		rule := AcceptRule{From: ra.From}
+		for _, name := range ra.Kinds {
+			k, ok := ParseKind(name)
+			if !ok {
+				return afail("kinds", "unknown message kind %q", name)
+			}
+			if !routeExists(k, fromRole, n.Role) {
+				return afail("kinds", "a %s may never send %s to a %s: a rule can only narrow the default routes", fromRole, name, n.Role)
+			}
+			rule.Kinds = append(rule.Kinds, k)
+		}
+		n.Accept = append(n.Accept, rule)
+	}
+	return nil
 }
 
 // Nodes returns the nodes in description order.

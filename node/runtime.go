@@ -84,29 +84,11 @@ type liveDescription struct {
 // (ctx is used only while starting).
 func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	const op = "node.Start"
-	if cfg.DB == nil || cfg.Credentials == nil || cfg.Description == nil {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "", "DB, Credentials and Description are required")
+	self, err := checkConfig(&cfg)
+	if err != nil {
+		return nil, err
 	}
-	id := cfg.DB.Node()
-	if cfg.Credentials.NodeID != id {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "credentials", "credentials of node %s for the database of node %s", cfg.Credentials.NodeID, id)
-	}
-	self, ok := cfg.Description.Node(id)
-	if !ok {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "node", "node %s is not in the network description", id)
-	}
-	if !self.SigningKey.Equal(cfg.Credentials.SigningPublicKey()) {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "signing_key", "the description's signing key of %s is not this node's key", id)
-	}
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
-	}
-	if cfg.RatePerPeer <= 0 {
-		cfg.RatePerPeer = 500
-	}
-	if len(cfg.Handlers) == 0 {
-		return nil, jukinet.Errorf("node.Start", jukinet.KindInvalid, "handlers", "node %s has no message handlers", self.ID)
-	}
+	id := self.ID
 	apply := make(map[network.Kind]network.ApplyFunc, len(cfg.Handlers))
 	for k, h := range cfg.Handlers {
 		apply[k] = network.ApplyFunc(h)
@@ -123,93 +105,19 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	if cfg.ObserveInbox != nil {
 		r.inbox.Observe(cfg.ObserveInbox)
 	}
-	sender, err := network.NewSender(network.SenderConfig{
-		DB: cfg.DB, SigningKey: cfg.Credentials.SigningKey,
-		Addr: func(n string) (string, bool) {
-			nd, ok := r.desc.Load().d.Node(n)
-			return nd.NetworkAddr, ok && nd.NetworkAddr != ""
-		},
-		Client: r.client, Batch: cfg.OutboxBatch, Logf: cfg.Logf, Observe: cfg.ObserveDelivery, Logger: cfg.Logger,
-	})
+	sender, srv, err := r.senderAndServer()
 	if err != nil {
 		return nil, jukinet.E(op, err)
 	}
-	// A batch from a peer ends the sender's wait for that peer (ContactInbox).
-	srv, err := network.NewServer(network.ServerConfig{
-		Self: id, SigningKey: cfg.Credentials.SigningKey, Keys: r.keys,
-		Policy: runtimePolicy{r}, RelayCheck: func(relayer, origin string) error { return r.desc.Load().d.CheckRelay(relayer, origin) },
-		Inbox: network.ContactInbox(r.inbox, sender), PeerID: cfg.Credentials.PeerNodeID, Refusals: r.refusals, // PeerNodeID refuses revoked certificates per request
-		RatePerSecond: cfg.RatePerPeer, Burst: int(2 * cfg.RatePerPeer),
-	})
+	ln, tln, err := listeners(cfg, self)
 	if err != nil {
-		return nil, jukinet.E(op, err)
-	}
-
-	ln := cfg.NetworkListener
-	if ln == nil {
-		if ln, err = net.Listen("tcp", self.NetworkAddr); err != nil {
-			return nil, jukinet.E(op, jukinet.KindUnavailable, jukinet.Field("network_addr"), err)
-		}
-	}
-	var tln net.Listener
-	if cfg.Terminal != nil {
-		tln = cfg.TerminalListener
-		if tln == nil {
-			if tln, err = net.Listen("tcp", self.TerminalAddr); err != nil {
-				ln.Close()
-				return nil, jukinet.E(op, jukinet.KindUnavailable, jukinet.Field("terminal_addr"), err)
-			}
-		}
+		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel = cancel
-	r.netAddr = ln.Addr()
-	// The listener completes each handshake so that a refused one (another
-	// CA, no certificate, not TLS) is recorded like every other refusal.
-	// Threat model (c): a slow or idle client holds a connection for a
-	// bounded time; headers are small. The transport bounds bodies.
-	tlsLn := network.NewTLSListener(ln, cfg.Credentials.ServerTLSConfig(), r.refusals, 10*time.Second)
-	r.server = &http.Server{Handler: srv, TLSConfig: tlsLn.TLSConfig(),
-		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute,
-		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
-		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		BaseContext: func(net.Listener) context.Context { return runCtx }}
-	if cfg.SlowRequest <= 0 {
-		cfg.SlowRequest = 2 * time.Second
-	}
-	r.server.Handler = logSlow(logger, "network", cfg.SlowRequest, srv)
-	r.wg.Add(2)
-	go func() {
-		defer r.wg.Done()
-		r.refusals.Run(runCtx)
-	}()
-	go func() {
-		defer r.wg.Done()
-		if err := r.server.Serve(tlsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			cfg.Logf("node %s: network listener: %v", id, err)
-		}
-	}()
+	r.serveNetwork(runCtx, ln, srv, logger)
 	if tln != nil {
-		r.termAddr = tln.Addr()
-		// The terminal listener's limits are web's (web.ServerLimits, which
-		// node cannot import): the same values.
-		r.terminal = &http.Server{Handler: cfg.Terminal, TLSConfig: cfg.TerminalTLS,
-			ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute,
-			IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
-			BaseContext: func(net.Listener) context.Context { return runCtx }}
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			var err error
-			if cfg.TerminalTLS != nil {
-				err = r.terminal.ServeTLS(tln, "", "")
-			} else {
-				err = r.terminal.Serve(tln)
-			}
-			if err != nil && !errors.Is(err, http.ErrServerClosed) {
-				cfg.Logf("node %s: terminal listener: %v", id, err)
-			}
-		}()
+		r.serveTerminal(runCtx, tln)
 	}
 	r.wg.Add(1)
 	go func() {
@@ -224,6 +132,144 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 		r.retryParked(runCtx)
 	}()
 	return r, nil
+}
+
+// checkConfig checks that cfg's database, credentials and description name
+// one node with one signing key and that it has handlers, fills in the
+// defaults, and returns the node as the description has it.
+func checkConfig(cfg *Config) (network.Node, error) {
+	const op = "node.Start"
+	if cfg.DB == nil || cfg.Credentials == nil || cfg.Description == nil {
+		return network.Node{}, jukinet.Errorf(op, jukinet.KindInvalid, "", "DB, Credentials and Description are required")
+	}
+	id := cfg.DB.Node()
+	if cfg.Credentials.NodeID != id {
+		return network.Node{}, jukinet.Errorf(op, jukinet.KindInvalid, "credentials", "credentials of node %s for the database of node %s", cfg.Credentials.NodeID, id)
+	}
+	self, ok := cfg.Description.Node(id)
+	if !ok {
+		return network.Node{}, jukinet.Errorf(op, jukinet.KindInvalid, "node", "node %s is not in the network description", id)
+	}
+	if !self.SigningKey.Equal(cfg.Credentials.SigningPublicKey()) {
+		return network.Node{}, jukinet.Errorf(op, jukinet.KindInvalid, "signing_key", "the description's signing key of %s is not this node's key", id)
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	if cfg.RatePerPeer <= 0 {
+		cfg.RatePerPeer = 500
+	}
+	if cfg.SlowRequest <= 0 {
+		cfg.SlowRequest = 2 * time.Second
+	}
+	if len(cfg.Handlers) == 0 {
+		return network.Node{}, jukinet.Errorf("node.Start", jukinet.KindInvalid, "handlers", "node %s has no message handlers", self.ID)
+	}
+	return self, nil
+}
+
+// senderAndServer builds the outbox sender, which finds peers through the
+// live description, and the network server in front of the inbox; a batch
+// from a peer ends the sender's wait for that peer (ContactInbox).
+func (r *Runtime) senderAndServer() (*network.Sender, *network.Server, error) {
+	cfg := r.cfg
+	sender, err := network.NewSender(network.SenderConfig{
+		DB: cfg.DB, SigningKey: cfg.Credentials.SigningKey,
+		Addr: func(n string) (string, bool) {
+			nd, ok := r.desc.Load().d.Node(n)
+			return nd.NetworkAddr, ok && nd.NetworkAddr != ""
+		},
+		Client: r.client, Batch: cfg.OutboxBatch, Logf: cfg.Logf, Observe: cfg.ObserveDelivery, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := network.NewServer(network.ServerConfig{
+		Self: r.self.ID, SigningKey: cfg.Credentials.SigningKey, Keys: r.keys,
+		Policy: runtimePolicy{r}, RelayCheck: func(relayer, origin string) error { return r.desc.Load().d.CheckRelay(relayer, origin) },
+		Inbox: network.ContactInbox(r.inbox, sender), PeerID: cfg.Credentials.PeerNodeID, Refusals: r.refusals, // PeerNodeID refuses revoked certificates per request
+		RatePerSecond: cfg.RatePerPeer, Burst: int(2 * cfg.RatePerPeer),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return sender, srv, nil
+}
+
+// listeners returns the network listener and, when the node serves
+// terminals, the terminal listener: those cfg gives, or new ones on the
+// description's addresses.
+func listeners(cfg Config, self network.Node) (ln, tln net.Listener, err error) {
+	const op = "node.Start"
+	ln = cfg.NetworkListener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", self.NetworkAddr); err != nil {
+			return nil, nil, jukinet.E(op, jukinet.KindUnavailable, jukinet.Field("network_addr"), err)
+		}
+	}
+	if cfg.Terminal == nil {
+		return ln, nil, nil
+	}
+	tln = cfg.TerminalListener
+	if tln == nil {
+		if tln, err = net.Listen("tcp", self.TerminalAddr); err != nil {
+			ln.Close()
+			return nil, nil, jukinet.E(op, jukinet.KindUnavailable, jukinet.Field("terminal_addr"), err)
+		}
+	}
+	return ln, tln, nil
+}
+
+// serveNetwork serves the inter-node protocol on ln, and records refusals.
+// The listener completes each handshake so that a refused one (another CA,
+// no certificate, not TLS) is recorded like every other refusal. Threat
+// model (c): a slow or idle client holds a connection for a bounded time;
+// headers are small. The transport bounds bodies.
+func (r *Runtime) serveNetwork(runCtx context.Context, ln net.Listener, srv *network.Server, logger *slog.Logger) {
+	cfg := r.cfg
+	r.netAddr = ln.Addr()
+	tlsLn := network.NewTLSListener(ln, cfg.Credentials.ServerTLSConfig(), r.refusals, 10*time.Second)
+	r.server = &http.Server{Handler: srv, TLSConfig: tlsLn.TLSConfig(),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
+		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return runCtx }}
+	r.server.Handler = logSlow(logger, "network", cfg.SlowRequest, srv)
+	r.wg.Add(2)
+	go func() {
+		defer r.wg.Done()
+		r.refusals.Run(runCtx)
+	}()
+	go func() {
+		defer r.wg.Done()
+		if err := r.server.Serve(tlsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			cfg.Logf("node %s: network listener: %v", r.self.ID, err)
+		}
+	}()
+}
+
+// serveTerminal serves the terminals on tln. Its limits are web's
+// (web.ServerLimits, which node cannot import): the same values.
+func (r *Runtime) serveTerminal(runCtx context.Context, tln net.Listener) {
+	cfg := r.cfg
+	r.termAddr = tln.Addr()
+	r.terminal = &http.Server{Handler: cfg.Terminal, TLSConfig: cfg.TerminalTLS,
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
+		BaseContext: func(net.Listener) context.Context { return runCtx }}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		var err error
+		if cfg.TerminalTLS != nil {
+			err = r.terminal.ServeTLS(tln, "", "")
+		} else {
+			err = r.terminal.Serve(tln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			cfg.Logf("node %s: terminal listener: %v", r.self.ID, err)
+		}
+	}()
 }
 
 // logSlow logs requests slower than limit: listener, path, status and

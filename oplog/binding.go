@@ -320,36 +320,8 @@ func (c *checker) bindFinish() {
 // of them the verified start; the subtree hashes below the bound are
 // checked on the way.
 func (c *checker) purged() {
-	b := c.v.bind
-	type purge struct {
-		before uint64
-		tree   []byte
-	}
-	var purges []purge
-	rows, err := b.log.db.Bookkeeping(store.LogRead).QueryContext(b.ctx, `SELECT before_idx, tree FROM oplog_purge ORDER BY before_idx`)
-	if err != nil {
-		c.err = err
-		return
-	}
-	for rows.Next() {
-		var p purge
-		var bv any
-		if err := rows.Scan(&bv, &p.tree); err != nil {
-			rows.Close()
-			c.err = err
-			return
-		}
-		before, ok := bv.(int64)
-		if !ok || before < 0 {
-			rows.Close()
-			c.failValue(0, "oplog_purge", "before_idx", "a purge bound %v", bv)
-			return
-		}
-		p.before = uint64(before)
-		purges = append(purges, p)
-	}
-	rows.Close()
-	if c.err = rows.Err(); c.err != nil {
+	purges, ok := c.purges()
+	if !ok {
 		return
 	}
 	if len(purges) == 0 {
@@ -363,52 +335,8 @@ func (c *checker) purged() {
 		c.failValue(last.before, "oplog_purge", "before_idx", "the last purge's bound %d is not the size %d of its tree", last.before, c.startSize)
 		return
 	}
-	st := newStackTree(nil)
-	visit := func(n Node) { c.bindNode(n) }
-	hashes, err := b.log.db.Bookkeeping(store.LogRead).QueryContext(b.ctx, `SELECT idx, leaf_hash FROM oplog_purged_hash ORDER BY idx`)
-	if err != nil {
-		c.err = err
-		return
-	}
-	defer hashes.Close()
-	// The rebuilt tree at each purge's bound; the last bound's tree is the
-	// start that the first checkpoint above it proved.
-	roots := make([]Hash, len(purges))
-	p := 0
-	reach := func() {
-		for p < len(purges) && purges[p].before == st.Size() {
-			roots[p] = st.Root()
-			p++
-		}
-	}
-	for hashes.Next() {
-		var iv any
-		var h []byte
-		if err := hashes.Scan(&iv, &h); err != nil {
-			c.err = err
-			return
-		}
-		idx, ok := iv.(int64)
-		if !ok {
-			idx = -1
-		}
-		reach()
-		if idx < 0 || uint64(idx) != st.Size() || st.Size() >= c.startSize {
-			c.failValue(st.Size(), "oplog_purged_hash", "idx", "purged hash at index %d, want %d (one per purged record, below %d)", idx, st.Size(), c.startSize)
-			return
-		}
-		if len(h) != 32 {
-			c.failValue(st.Size(), "oplog_purged_hash", "leaf_hash", "purged hash %d is %d bytes", idx, len(h))
-			return
-		}
-		st.appendNodes(Hash(h), visit)
-	}
-	if c.err = hashes.Err(); c.err != nil {
-		return
-	}
-	reach()
-	if p != len(purges) {
-		c.failValue(purges[p].before, "oplog_purge", "before_idx", "a purge bound %d that the purged hashes do not reach", purges[p].before)
+	roots, ok := c.purgedRoots(purges)
+	if !ok {
 		return
 	}
 	if roots[len(roots)-1] != c.v.Start.Root() {
@@ -425,6 +353,98 @@ func (c *checker) purged() {
 	if c.nodeFault != nil {
 		c.failure = c.nodeFault
 	}
+}
+
+// purgeRow is a row of oplog_purge: the bound and the tree recorded there.
+type purgeRow struct {
+	before uint64
+	tree   []byte
+}
+
+// purges reads oplog_purge in bound order; ok is false after a failure or
+// an error (set on c).
+func (c *checker) purges() (purges []purgeRow, ok bool) {
+	b := c.v.bind
+	rows, err := b.log.db.Bookkeeping(store.LogRead).QueryContext(b.ctx, `SELECT before_idx, tree FROM oplog_purge ORDER BY before_idx`)
+	if err != nil {
+		c.err = err
+		return nil, false
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p purgeRow
+		var bv any
+		if err := rows.Scan(&bv, &p.tree); err != nil {
+			c.err = err
+			return nil, false
+		}
+		before, ok := bv.(int64)
+		if !ok || before < 0 {
+			c.failValue(0, "oplog_purge", "before_idx", "a purge bound %v", bv)
+			return nil, false
+		}
+		p.before = uint64(before)
+		purges = append(purges, p)
+	}
+	if c.err = rows.Err(); c.err != nil {
+		return nil, false
+	}
+	return purges, true
+}
+
+// purgedRoots rebuilds the tree of the purged hashes, one per index from 0,
+// checking the stored subtree hashes on the way, and returns its root at
+// each purge's bound; the last bound's tree is the start that the first
+// checkpoint above it proved. ok is false after a failure or an error.
+func (c *checker) purgedRoots(purges []purgeRow) (roots []Hash, ok bool) {
+	b := c.v.bind
+	st := newStackTree(nil)
+	visit := func(n Node) { c.bindNode(n) }
+	hashes, err := b.log.db.Bookkeeping(store.LogRead).QueryContext(b.ctx, `SELECT idx, leaf_hash FROM oplog_purged_hash ORDER BY idx`)
+	if err != nil {
+		c.err = err
+		return nil, false
+	}
+	defer hashes.Close()
+	roots = make([]Hash, len(purges))
+	p := 0
+	reach := func() {
+		for p < len(purges) && purges[p].before == st.Size() {
+			roots[p] = st.Root()
+			p++
+		}
+	}
+	for hashes.Next() {
+		var iv any
+		var h []byte
+		if err := hashes.Scan(&iv, &h); err != nil {
+			c.err = err
+			return nil, false
+		}
+		idx, ok := iv.(int64)
+		if !ok {
+			idx = -1
+		}
+		reach()
+		if idx < 0 || uint64(idx) != st.Size() || st.Size() >= c.startSize {
+			c.failValue(st.Size(), "oplog_purged_hash", "idx", "purged hash at index %d, want %d (one per purged record, below %d)", idx, st.Size(), c.startSize)
+			return nil, false
+		}
+		if len(h) != 32 {
+			c.failValue(st.Size(), "oplog_purged_hash", "leaf_hash", "purged hash %d is %d bytes", idx, len(h))
+			return nil, false
+		}
+		st.appendNodes(Hash(h), visit)
+	}
+	if c.err = hashes.Err(); c.err != nil {
+		return nil, false
+	}
+	reach()
+	if p != len(purges) {
+		c.failValue(purges[p].before, "oplog_purge", "before_idx", "a purge bound %d that the purged hashes do not reach", purges[p].before)
+		return nil, false
+	}
+	return roots, true
 }
 
 // head checks oplog_head as it is after the rows were read: one row, id 1,

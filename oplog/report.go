@@ -114,6 +114,26 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 	if cfg.From.IsZero() || cfg.To.IsZero() || !cfg.From.Before(cfg.To) {
 		return AnalysisReport{}, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("from"), "a time range with from before to is required")
 	}
+	cfg = cfg.withDefaults()
+	if err := db.View(ctx, store.Op{Operation: jukinet.OpOplogReport,
+		Detail: "report " + cfg.From.In(jukinet.JST).Format(time.RFC3339) + " – " + cfg.To.In(jukinet.JST).Format(time.RFC3339)}, nil); err != nil {
+		return AnalysisReport{}, err
+	}
+	a := newAnalysis(cfg)
+	a.rep = AnalysisReport{From: cfg.From.In(jukinet.JST), To: cfg.To.In(jukinet.JST), Findings: []Finding{}}
+	var err error
+	if a.watch, err = loadWatchlist(ctx, db); err != nil {
+		a.rep.Notes = append(a.rep.Notes, "watch-list check skipped: "+err.Error())
+	}
+	if err := a.read(ctx, db); err != nil {
+		return a.rep, err
+	}
+	a.findings()
+	return a.rep, nil
+}
+
+// withDefaults fills in the thresholds left zero.
+func (cfg ReportConfig) withDefaults() ReportConfig {
 	if cfg.BulkSubjects <= 0 {
 		cfg.BulkSubjects = 30
 	}
@@ -138,233 +158,279 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 	if cfg.AgencyVolumeFactor <= 0 {
 		cfg.AgencyVolumeFactor = 3
 	}
-	if err := db.View(ctx, store.Op{Operation: jukinet.OpOplogReport,
-		Detail: "report " + cfg.From.In(jukinet.JST).Format(time.RFC3339) + " – " + cfg.To.In(jukinet.JST).Format(time.RFC3339)}, nil); err != nil {
-		return AnalysisReport{}, err
-	}
-	rep := AnalysisReport{From: cfg.From.In(jukinet.JST), To: cfg.To.In(jukinet.JST), Findings: []Finding{}}
-	watch, err := loadWatchlist(ctx, db)
-	if err != nil {
-		rep.Notes = append(rep.Notes, "watch-list check skipped: "+err.Error())
-	}
+	return cfg
+}
 
-	// The time range as an idx range on the primary key (no time index;
-	// record times never decrease along idx).
+// analysisKey is a pair: (collation, day), (collation, hour),
+// (collation, subject) or (collation, terminal).
+type analysisKey struct{ a, b string }
+
+// analysis is one run of Analyse: the records are visited once, in index
+// order, into what each rule counts; findings then applies the thresholds.
+type analysis struct {
+	cfg   ReportConfig
+	rep   AnalysisReport
+	watch map[string]bool
+
+	offHours  map[analysisKey][]uint64          // (collation, day) → indices
+	noPurpose map[string][]uint64               // collation → indices
+	watched   map[analysisKey][]uint64          // (collation, subject) → indices
+	bulk      map[analysisKey]map[string]uint64 // (collation, hour) → subject → first index
+	bulkIdx   map[analysisKey][]uint64
+	failures  map[analysisKey][]int64 // (collation, terminal) → times
+	failIdx   map[analysisKey][]uint64
+	sessions  map[string][]*session           // collation → sessions (per terminal, in time order)
+	browse    map[analysisKey]map[string]bool // (collation, day) → subjects shown
+	browseIdx map[analysisKey][]uint64
+	agencies  map[string]*agencyUse // agency → its use
+	order     []analysisKey         // deterministic output
+	seen      map[analysisKey]bool
+}
+
+func newAnalysis(cfg ReportConfig) *analysis {
+	return &analysis{cfg: cfg,
+		offHours: map[analysisKey][]uint64{}, noPurpose: map[string][]uint64{}, watched: map[analysisKey][]uint64{},
+		bulk: map[analysisKey]map[string]uint64{}, bulkIdx: map[analysisKey][]uint64{},
+		failures: map[analysisKey][]int64{}, failIdx: map[analysisKey][]uint64{}, sessions: map[string][]*session{},
+		browse: map[analysisKey]map[string]bool{}, browseIdx: map[analysisKey][]uint64{},
+		agencies: map[string]*agencyUse{}, seen: map[analysisKey]bool{}}
+}
+
+func (a *analysis) note(k analysisKey) {
+	if !a.seen[k] {
+		a.seen[k] = true
+		a.order = append(a.order, k)
+	}
+}
+
+// read visits the records of the time range, taken as an idx range on the
+// primary key (no time index; record times never decrease along idx), one
+// row at a time: a run row's records are decoded from its leaf and taken
+// one by one, as if each had its own row.
+func (a *analysis) read(ctx context.Context, db *store.DB) error {
+	const op = "oplog.Analyse"
 	rowAt := func(q string, args ...any) *sql.Row {
 		return db.Bookkeeping(store.LogRead).QueryRowContext(ctx, q, args...)
 	}
-	first, err := firstIndexAt(rowAt, cfg.From.UnixMicro())
+	first, err := firstIndexAt(rowAt, a.cfg.From.UnixMicro())
 	if err != nil {
-		return rep, err
+		return err
 	}
-	end, err := firstIndexAt(rowAt, cfg.To.UnixMicro())
+	end, err := firstIndexAt(rowAt, a.cfg.To.UnixMicro())
 	if err != nil {
-		return rep, err
+		return err
 	}
 	rows, err := db.Bookkeeping(store.LogRead).QueryContext(ctx, reportSQL, int64(first), int64(end))
 	if err != nil {
-		return rep, jukinet.E(op, jukinet.KindInternal, err)
+		return jukinet.E(op, jukinet.KindInternal, err)
 	}
 	defer rows.Close()
-
-	type key struct{ a, b string }
-	offHours := map[key][]uint64{}      // (collation, day) → indices
-	noPurpose := map[string][]uint64{}  // collation → indices
-	watched := map[key][]uint64{}       // (collation, subject) → indices
-	bulk := map[key]map[string]uint64{} // (collation, hour) → subject → first index
-	bulkIdx := map[key][]uint64{}
-	failures := map[key][]int64{} // (collation, terminal) → times
-	failIdx := map[key][]uint64{}
-	sessions := map[string][]*session{} // collation → sessions (per terminal, in time order)
-	browse := map[key]map[string]bool{} // (collation, day) → subjects shown
-	browseIdx := map[key][]uint64{}
-	agencies := map[string]*agencyUse{} // agency → its use
-	var order []key                     // deterministic output
-	seen := map[key]bool{}
-	note := func(k key) {
-		if !seen[k] {
-			seen[k] = true
-			order = append(order, k)
-		}
-	}
-	// visit takes one record into the rules.
-	visit := func(i uint64, t int64, coll, term, principal, operation, subject, purpose, result string) {
-		rep.Records++
-		at := time.UnixMicro(t).In(jukinet.JST)
-		if strings.HasPrefix(operation, "access.login") && result != "ok" {
-			k := key{coll, term}
-			failures[k] = append(failures[k], t)
-			failIdx[k] = append(failIdx[k], i)
-			note(k)
-			return
-		}
-		if principal == "" && coll != "" && term != "" {
-			ss := sessions[coll]
-			var cur *session
-			for j := len(ss) - 1; j >= 0; j-- {
-				if ss[j].terminal == term {
-					cur = ss[j]
-					break
-				}
-			}
-			if cur == nil || t-cur.last > cfg.SessionGap.Microseconds() {
-				cur = &session{terminal: term, first: t}
-				sessions[coll] = append(sessions[coll], cur)
-			}
-			cur.last = t
-			cur.idx = append(cur.idx, i)
-		}
-		if agency, ok := strings.CutPrefix(principal, agencyPrefix); ok && subject != "" {
-			u := agencies[agency]
-			if u == nil {
-				u = &agencyUse{days: map[string]*agencyDay{}, sweep: map[string][]uint64{}}
-				agencies[agency] = u
-			}
-			u.add(at, i, result == store.ResultNotFound)
-			return
-		}
-		if !isLookup(principal, operation, result) || (result != "ok" && result != store.ResultShown) {
-			return
-		}
-		if !OfficeHours(at) {
-			k := key{coll, at.Format("2006-01-02")}
-			offHours[k] = append(offHours[k], i)
-			note(k)
-		}
-		if strings.TrimSpace(purpose) == "" {
-			noPurpose[coll] = append(noPurpose[coll], i)
-		}
-		if subject != "" {
-			if watch[subject] {
-				k := key{coll, subject}
-				watched[k] = append(watched[k], i)
-				note(k)
-			}
-			// Bulk: residents opened one by one, per hour. Browsing:
-			// every resident shown, lists and search results included,
-			// per day (one search shows up to 50 at once).
-			if result != store.ResultShown {
-				k := key{coll, at.Format("2006-01-02T15")}
-				if bulk[k] == nil {
-					bulk[k] = map[string]uint64{}
-					note(k)
-				}
-				if _, ok := bulk[k][subject]; !ok {
-					bulk[k][subject] = i
-					bulkIdx[k] = append(bulkIdx[k], i)
-				}
-			}
-			k := key{coll, at.Format("2006-01-02")}
-			if browse[k] == nil {
-				browse[k] = map[string]bool{}
-				note(k)
-			}
-			if !browse[k][subject] {
-				browse[k][subject] = true
-				if len(browseIdx[k]) < maxEvidence {
-					browseIdx[k] = append(browseIdx[k], i)
-				}
-			}
-		}
-	}
-	// One row at a time: a run row's records are decoded from its leaf and
-	// taken one by one, as if each had its own row.
 	for rows.Next() {
-		var idx, t, run int64
-		var coll, term, principal, operation, subject, purpose, result string
+		var idx, run int64
+		var r store.LogRecord
 		var leaves, hashes []byte
-		if err := rows.Scan(&idx, &t, &run, &coll, &term, &principal, &operation, &subject, &purpose, &result, &leaves, &hashes); err != nil {
-			return rep, jukinet.E(op, jukinet.KindInternal, err)
+		if err := rows.Scan(&idx, &r.Time, &run, &r.CollationID, &r.Terminal, &r.Principal, &r.Operation, &r.Subject, &r.Purpose, &r.Result, &leaves, &hashes); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
 		}
 		if run <= 1 {
-			visit(uint64(idx), t, coll, term, principal, operation, subject, purpose, result)
+			r.Index = uint64(idx)
+			a.visit(&r)
 			continue
 		}
 		ls, err := runLeaves(uint64(idx), int(run), leaves, hashes)
 		for j := 0; err == nil && j < len(ls); j++ {
-			var r store.LogRecord
 			if r, err = decodeRecord(uint64(idx)+uint64(j), ls[j]); err == nil {
-				visit(r.Index, r.Time, r.CollationID, r.Terminal, r.Principal, r.Operation, r.Subject, r.Purpose, r.Result)
+				a.visit(&r)
 			}
 		}
 		if err != nil {
 			// The analysis goes on without the records that cannot be read,
 			// and says so; verify names the bad index.
-			rep.Notes = append(rep.Notes, fmt.Sprintf("run row at index %d not fully analysed (jukinet oplog verify names the bad record): %v", idx, err))
+			a.rep.Notes = append(a.rep.Notes, fmt.Sprintf("run row at index %d not fully analysed (jukinet oplog verify names the bad record): %v", idx, err))
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return rep, jukinet.E(op, jukinet.KindInternal, err)
+		return jukinet.E(op, jukinet.KindInternal, err)
 	}
+	return nil
+}
 
-	add := func(f Finding) { rep.Findings = append(rep.Findings, f) }
-	for _, k := range order {
-		if ix, ok := offHours[k]; ok {
-			add(Finding{Kind: FindingOffHours, CollationID: k.a, Detail: fmt.Sprintf("%d lookups outside office hours on %s", len(ix), k.b), Indices: ix})
-			delete(offHours, k)
+// visit takes one record into the rules.
+func (a *analysis) visit(r *store.LogRecord) {
+	a.rep.Records++
+	i, t, coll, term := r.Index, r.Time, r.CollationID, r.Terminal
+	at := time.UnixMicro(t).In(jukinet.JST)
+	if strings.HasPrefix(r.Operation, "access.login") && r.Result != "ok" {
+		k := analysisKey{coll, term}
+		a.failures[k] = append(a.failures[k], t)
+		a.failIdx[k] = append(a.failIdx[k], i)
+		a.note(k)
+		return
+	}
+	if r.Principal == "" && coll != "" && term != "" {
+		a.session(coll, term, t, i)
+	}
+	if agency, ok := strings.CutPrefix(r.Principal, agencyPrefix); ok && r.Subject != "" {
+		u := a.agencies[agency]
+		if u == nil {
+			u = &agencyUse{days: map[string]*agencyDay{}, sweep: map[string][]uint64{}}
+			a.agencies[agency] = u
 		}
-		if ix, ok := watched[k]; ok {
-			add(Finding{Kind: FindingWatchlist, CollationID: k.a, Detail: fmt.Sprintf("%d lookups of watch-listed resident %s", len(ix), k.b), Indices: ix})
-			delete(watched, k)
-		}
-		if subs, ok := bulk[k]; ok {
-			if len(subs) > cfg.BulkSubjects {
-				add(Finding{Kind: FindingBulk, CollationID: k.a, Detail: fmt.Sprintf("%d distinct residents in the hour %s:00 (threshold %d)", len(subs), k.b, cfg.BulkSubjects), Indices: bulkIdx[k]})
-			}
-			delete(bulk, k)
-		}
-		if subs, ok := browse[k]; ok {
-			if len(subs) > cfg.BrowsingSubjects {
-				add(Finding{Kind: FindingBrowsing, CollationID: k.a, Detail: fmt.Sprintf("%d distinct residents shown on %s (threshold %d)", len(subs), k.b, cfg.BrowsingSubjects), Indices: browseIdx[k]})
-			}
-			delete(browse, k)
-		}
-		if ts, ok := failures[k]; ok {
-			// Slide a one-hour window over the failures.
-			lo := 0
-			for hi := range ts {
-				for ts[hi]-ts[lo] > time.Hour.Microseconds() {
-					lo++
-				}
-				if hi-lo+1 >= cfg.LoginFailures {
-					add(Finding{Kind: FindingLoginFailures, CollationID: k.a, Terminal: k.b,
-						Detail: fmt.Sprintf("%d failed logins within an hour", len(ts[lo:])), Indices: failIdx[k][lo:]})
-					break
-				}
-			}
-			delete(failures, k)
+		u.add(at, i, r.Result == store.ResultNotFound)
+		return
+	}
+	if !isLookup(r.Principal, r.Operation, r.Result) || (r.Result != "ok" && r.Result != store.ResultShown) {
+		return
+	}
+	if !OfficeHours(at) {
+		k := analysisKey{coll, at.Format("2006-01-02")}
+		a.offHours[k] = append(a.offHours[k], i)
+		a.note(k)
+	}
+	if strings.TrimSpace(r.Purpose) == "" {
+		a.noPurpose[coll] = append(a.noPurpose[coll], i)
+	}
+	if r.Subject != "" {
+		a.residentLookup(r, at)
+	}
+}
+
+// session extends the operator's session on the terminal, or starts one
+// after a gap longer than SessionGap.
+func (a *analysis) session(coll, term string, t int64, i uint64) {
+	ss := a.sessions[coll]
+	var cur *session
+	for j := len(ss) - 1; j >= 0; j-- {
+		if ss[j].terminal == term {
+			cur = ss[j]
+			break
 		}
 	}
-	colls := make([]string, 0, len(noPurpose))
-	for c := range noPurpose {
+	if cur == nil || t-cur.last > a.cfg.SessionGap.Microseconds() {
+		cur = &session{terminal: term, first: t}
+		a.sessions[coll] = append(a.sessions[coll], cur)
+	}
+	cur.last = t
+	cur.idx = append(cur.idx, i)
+}
+
+// residentLookup counts a lookup of a resident for the watch list, bulk
+// (residents opened one by one, per hour) and browsing (every resident
+// shown, lists and search results included, per day: one search shows up
+// to 50 at once).
+func (a *analysis) residentLookup(r *store.LogRecord, at time.Time) {
+	i, coll, subject := r.Index, r.CollationID, r.Subject
+	if a.watch[subject] {
+		k := analysisKey{coll, subject}
+		a.watched[k] = append(a.watched[k], i)
+		a.note(k)
+	}
+	if r.Result != store.ResultShown {
+		k := analysisKey{coll, at.Format("2006-01-02T15")}
+		if a.bulk[k] == nil {
+			a.bulk[k] = map[string]uint64{}
+			a.note(k)
+		}
+		if _, ok := a.bulk[k][subject]; !ok {
+			a.bulk[k][subject] = i
+			a.bulkIdx[k] = append(a.bulkIdx[k], i)
+		}
+	}
+	k := analysisKey{coll, at.Format("2006-01-02")}
+	if a.browse[k] == nil {
+		a.browse[k] = map[string]bool{}
+		a.note(k)
+	}
+	if !a.browse[k][subject] {
+		a.browse[k][subject] = true
+		if len(a.browseIdx[k]) < maxEvidence {
+			a.browseIdx[k] = append(a.browseIdx[k], i)
+		}
+	}
+}
+
+func (a *analysis) add(f Finding) { a.rep.Findings = append(a.rep.Findings, f) }
+
+// findings applies the thresholds to what visit counted.
+func (a *analysis) findings() {
+	for _, k := range a.order {
+		a.keyFindings(k)
+	}
+	colls := make([]string, 0, len(a.noPurpose))
+	for c := range a.noPurpose {
 		colls = append(colls, c)
 	}
 	sort.Strings(colls)
 	for _, c := range colls {
-		add(Finding{Kind: FindingNoPurpose, CollationID: c, Detail: fmt.Sprintf("%d lookups without a case or purpose", len(noPurpose[c])), Indices: noPurpose[c]})
+		a.add(Finding{Kind: FindingNoPurpose, CollationID: c, Detail: fmt.Sprintf("%d lookups without a case or purpose", len(a.noPurpose[c])), Indices: a.noPurpose[c]})
 	}
-	for _, f := range agencyFindings(agencies, cfg) {
-		add(f)
+	for _, f := range agencyFindings(a.agencies, a.cfg) {
+		a.add(f)
 	}
-	colls = colls[:0]
-	for c := range sessions {
+	a.sharedIDs()
+}
+
+// keyFindings gives the findings counted under k, in the order keys were
+// first seen.
+func (a *analysis) keyFindings(k analysisKey) {
+	cfg := a.cfg
+	if ix, ok := a.offHours[k]; ok {
+		a.add(Finding{Kind: FindingOffHours, CollationID: k.a, Detail: fmt.Sprintf("%d lookups outside office hours on %s", len(ix), k.b), Indices: ix})
+		delete(a.offHours, k)
+	}
+	if ix, ok := a.watched[k]; ok {
+		a.add(Finding{Kind: FindingWatchlist, CollationID: k.a, Detail: fmt.Sprintf("%d lookups of watch-listed resident %s", len(ix), k.b), Indices: ix})
+		delete(a.watched, k)
+	}
+	if subs, ok := a.bulk[k]; ok {
+		if len(subs) > cfg.BulkSubjects {
+			a.add(Finding{Kind: FindingBulk, CollationID: k.a, Detail: fmt.Sprintf("%d distinct residents in the hour %s:00 (threshold %d)", len(subs), k.b, cfg.BulkSubjects), Indices: a.bulkIdx[k]})
+		}
+		delete(a.bulk, k)
+	}
+	if subs, ok := a.browse[k]; ok {
+		if len(subs) > cfg.BrowsingSubjects {
+			a.add(Finding{Kind: FindingBrowsing, CollationID: k.a, Detail: fmt.Sprintf("%d distinct residents shown on %s (threshold %d)", len(subs), k.b, cfg.BrowsingSubjects), Indices: a.browseIdx[k]})
+		}
+		delete(a.browse, k)
+	}
+	if ts, ok := a.failures[k]; ok {
+		// Slide a one-hour window over the failures.
+		lo := 0
+		for hi := range ts {
+			for ts[hi]-ts[lo] > time.Hour.Microseconds() {
+				lo++
+			}
+			if hi-lo+1 >= cfg.LoginFailures {
+				a.add(Finding{Kind: FindingLoginFailures, CollationID: k.a, Terminal: k.b,
+					Detail: fmt.Sprintf("%d failed logins within an hour", len(ts[lo:])), Indices: a.failIdx[k][lo:]})
+				break
+			}
+		}
+		delete(a.failures, k)
+	}
+}
+
+// sharedIDs finds one 照合ID active on two terminals in overlapping sessions.
+func (a *analysis) sharedIDs() {
+	colls := make([]string, 0, len(a.sessions))
+	for c := range a.sessions {
 		colls = append(colls, c)
 	}
 	sort.Strings(colls)
 	for _, c := range colls {
-		ss := sessions[c]
+		ss := a.sessions[c]
 		for i := 0; i < len(ss); i++ {
 			for j := i + 1; j < len(ss); j++ {
-				a, b := ss[i], ss[j]
-				if a.terminal != b.terminal && a.first <= b.last && b.first <= a.last {
-					add(Finding{Kind: FindingSharedID, CollationID: c, Terminal: a.terminal + "," + b.terminal,
-						Detail:  fmt.Sprintf("active on %s and %s at overlapping times", a.terminal, b.terminal),
-						Indices: []uint64{a.idx[0], b.idx[0]}})
+				x, y := ss[i], ss[j]
+				if x.terminal != y.terminal && x.first <= y.last && y.first <= x.last {
+					a.add(Finding{Kind: FindingSharedID, CollationID: c, Terminal: x.terminal + "," + y.terminal,
+						Detail:  fmt.Sprintf("active on %s and %s at overlapping times", x.terminal, y.terminal),
+						Indices: []uint64{x.idx[0], y.idx[0]}})
 				}
 			}
 		}
 	}
-	return rep, nil
 }
 
 // reportSQL is the statement Analyse reads the rows of an index range with

@@ -253,26 +253,7 @@ func (v *Verifier) VerifyBatches(ctx context.Context, batches iter.Seq2[RowBatch
 
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Go(func() {
-			var buf []byte
-			for j := range jobs {
-				rows, got := j.b.Rows[j.lo:j.hi], j.b.got[j.lo:j.hi]
-				for i := range rows {
-					if in := rows[i].hashInput; in != nil {
-						got[i] = sha256.Sum256(in)
-					} else {
-						got[i] = LeafHash(rows[i].Leaf)
-					}
-				}
-				if v.bind != nil {
-					// The values stored beside the leaves, on the workers too.
-					v.bind.checkRows(rows, j.b.cols[j.lo:j.hi], j.b.subject[j.lo:j.hi], &buf)
-				}
-				if j.b.pending.Add(-1) == 0 {
-					close(j.b.done)
-				}
-			}
-		})
+		wg.Go(func() { v.hashWorker(jobs) })
 	}
 
 	c := &checker{v: v}
@@ -280,31 +261,7 @@ func (v *Verifier) VerifyBatches(ctx context.Context, batches iter.Seq2[RowBatch
 	checkerDone := make(chan struct{})
 	go func() {
 		defer close(checkerDone)
-		next, stopCheckpoints := iter.Pull2(checkpoints)
-		defer stopCheckpoints()
-		c.nextCheckpoint = next
-		c.start()
-		var checked uint64
-		for b := range ordered {
-			<-b.done
-			if c.failure == nil && c.err == nil {
-				c.process(b)
-				if c.failure != nil || c.err != nil {
-					stop.Store(true)
-				}
-				if checked += uint64(len(b.Rows)); v.Progress != nil {
-					v.Progress(checked)
-				}
-			}
-			release(b)
-			free <- b
-		}
-		if readErr == nil && c.failure == nil && c.err == nil {
-			c.finish()
-		}
-		if readErr == nil && c.failure == nil && c.err == nil && v.bind != nil {
-			c.bindFinish()
-		}
+		c.run(checkpoints, ordered, free, &stop, &readErr)
 	}()
 
 	for batch, err := range batches {
@@ -312,37 +269,17 @@ func (v *Verifier) VerifyBatches(ctx context.Context, batches iter.Seq2[RowBatch
 			readErr = err
 			break
 		}
-		if stop.Load() {
+		if stop.Load() || len(batch.Rows) == 0 {
 			if batch.Release != nil {
 				batch.Release()
 			}
-			break
-		}
-		if len(batch.Rows) == 0 {
-			if batch.Release != nil {
-				batch.Release()
+			if stop.Load() {
+				break
 			}
 			continue
 		}
 		b := <-free
-		b.RowBatch = batch
-		n := len(batch.Rows)
-		if cap(b.got) < n {
-			b.got = make([]Hash, n)
-		}
-		b.got = b.got[:n]
-		if v.bind != nil {
-			if cap(b.cols) < n {
-				b.cols, b.subject = make([]int8, n), make([]resKey, n)
-			}
-			b.cols, b.subject = b.cols[:n], b.subject[:n]
-		}
-		chunks := min(workers, (n+255)/256)
-		b.done = make(chan struct{})
-		b.pending.Store(int32(chunks))
-		for k := range chunks {
-			jobs <- hashJob{b: b, lo: n * k / chunks, hi: n * (k + 1) / chunks}
-		}
+		v.dispatch(b, batch, workers, jobs)
 		ordered <- b
 	}
 	close(ordered)
@@ -357,6 +294,84 @@ func (v *Verifier) VerifyBatches(ctx context.Context, batches iter.Seq2[RowBatch
 		return c.report(), jukinet.E(op, jukinet.KindInternal, "cannot read checkpoints", c.err)
 	}
 	return c.report(), nil
+}
+
+// hashWorker hashes the leaves of the jobs it is given and, when values
+// stored beside the leaves are bound, checks them too; the last job of a
+// batch closes its done channel.
+func (v *Verifier) hashWorker(jobs <-chan hashJob) {
+	var buf []byte
+	for j := range jobs {
+		rows, got := j.b.Rows[j.lo:j.hi], j.b.got[j.lo:j.hi]
+		for i := range rows {
+			if in := rows[i].hashInput; in != nil {
+				got[i] = sha256.Sum256(in)
+			} else {
+				got[i] = LeafHash(rows[i].Leaf)
+			}
+		}
+		if v.bind != nil {
+			// The values stored beside the leaves, on the workers too.
+			v.bind.checkRows(rows, j.b.cols[j.lo:j.hi], j.b.subject[j.lo:j.hi], &buf)
+		}
+		if j.b.pending.Add(-1) == 0 {
+			close(j.b.done)
+		}
+	}
+}
+
+// dispatch takes batch into b and splits it into jobs for the workers.
+func (v *Verifier) dispatch(b *inflight, batch RowBatch, workers int, jobs chan<- hashJob) {
+	b.RowBatch = batch
+	n := len(batch.Rows)
+	if cap(b.got) < n {
+		b.got = make([]Hash, n)
+	}
+	b.got = b.got[:n]
+	if v.bind != nil {
+		if cap(b.cols) < n {
+			b.cols, b.subject = make([]int8, n), make([]resKey, n)
+		}
+		b.cols, b.subject = b.cols[:n], b.subject[:n]
+	}
+	chunks := min(workers, (n+255)/256)
+	b.done = make(chan struct{})
+	b.pending.Store(int32(chunks))
+	for k := range chunks {
+		jobs <- hashJob{b: b, lo: n * k / chunks, hi: n * (k + 1) / chunks}
+	}
+}
+
+// run checks the batches in order as their hashes are ready, against the
+// checkpoints, and hands each batch back to free. It sets stop at the
+// first failure so that no more batches are read; readErr is read only
+// after ordered is closed.
+func (c *checker) run(checkpoints iter.Seq2[[]byte, error], ordered <-chan *inflight, free chan<- *inflight, stop *atomic.Bool, readErr *error) {
+	next, stopCheckpoints := iter.Pull2(checkpoints)
+	defer stopCheckpoints()
+	c.nextCheckpoint = next
+	c.start()
+	var checked uint64
+	for b := range ordered {
+		<-b.done
+		if c.failure == nil && c.err == nil {
+			c.process(b)
+			if c.failure != nil || c.err != nil {
+				stop.Store(true)
+			}
+			if checked += uint64(len(b.Rows)); c.v.Progress != nil {
+				c.v.Progress(checked)
+			}
+		}
+		release(b)
+		free <- b
+	}
+	if *readErr == nil && c.failure == nil && c.err == nil {
+		c.finish()
+	}
+	if *readErr == nil && c.failure == nil && c.err == nil && c.v.bind != nil {
+		c.bindFinish()
+	}
 }
 
 // release hands b's rows back to their source.

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 
@@ -64,5 +66,56 @@ func (db *DB) WALCheckpoints() (copiedAll, writerRuns int64) {
 }
 
 // EncodeRunFull encodes a run in layout 1 (every record's values in full),
-// which readers still read.
-func EncodeRunFull(recs []LogRecord) []byte { return encodeRun(recs, runLayoutFull) }
+// the layout migration 0860 rewrites and readers refuse.
+func EncodeRunFull(recs []LogRecord) []byte {
+	r := &recs[0]
+	b := []byte{runLayoutFull}
+	b = binary.AppendUvarint(b, uint64(r.V))
+	b = binary.AppendVarint(b, r.Time)
+	for _, s := range [...]string{r.Node, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal, r.Operation, r.PolicyVersion} {
+		b = appendString(b, s)
+	}
+	for i := range recs {
+		r := &recs[i]
+		b = appendString(b, r.Subject)
+		b = appendString(b, r.Purpose)
+		b = appendString(b, r.Result)
+		if r.NumberAccessed {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+		b = appendString(b, r.Detail)
+	}
+	return b
+}
+
+// SetLeafAsideGuard replaces the leaf column of the oplog row at idx, the
+// append-only guard set aside for it in one transaction: a row as an older
+// version wrote it, or a tampered one.
+func (db *DB) SetLeafAsideGuard(ctx context.Context, idx uint64, leaf []byte) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := setAppendOnly(ctx, tx, db.engine, false); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE oplog SET leaf = $1 WHERE idx = $2`, leaf, int64(idx)); err != nil {
+		return err
+	}
+	if err := setAppendOnly(ctx, tx, db.engine, true); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Reapply applies the named migration again, as on a database that had
+// not applied it.
+func (db *DB) Reapply(ctx context.Context, name string) error {
+	if _, err := db.sql.ExecContext(ctx, `DELETE FROM schema_migrations WHERE name = $1`, name); err != nil {
+		return err
+	}
+	return db.migrate(ctx)
+}

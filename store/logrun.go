@@ -45,8 +45,8 @@ import (
 // as long as they can be — so a run has one encoding only. Layout 3 is
 // layout 2 with the run's client address (an operator's person records come
 // from one request, so one terminal address) after the policy version; it
-// is written when, and only when, that address is not empty. Layout 1 wrote
-// every record's five values in full; it is still read.
+// is written when, and only when, that address is not empty. Layout 1, each
+// record's values in full, is no longer read: migration 0860 rewrote it.
 //
 // The row's time, principal, operation and policy version repeat the
 // shared values for the indexes; its other columns are empty, and the
@@ -62,7 +62,7 @@ const minRun = 2
 
 // Run layouts: the first byte of a run's leaf column.
 const (
-	runLayoutFull = 1 // each record's values in full
+	runLayoutFull = 1 // each record's values in full: rewritten by migration 0860, refused by readers
 	runLayout     = 2 // each record's values against the previous record's
 	runLayoutAddr = 3 // layout 2 with a client address among the shared values
 )
@@ -143,13 +143,10 @@ func (p *runLeaf) append(b []byte, r *LogRecord) []byte {
 // EncodeRun returns the leaf column of a run holding recs (consecutive
 // indices, every shared value equal: see sameShared).
 func EncodeRun(recs []LogRecord) []byte {
+	layout := byte(runLayout)
 	if recs[0].ClientAddr != "" {
-		return encodeRun(recs, runLayoutAddr)
+		layout = runLayoutAddr
 	}
-	return encodeRun(recs, runLayout)
-}
-
-func encodeRun(recs []LogRecord, layout byte) []byte {
 	size := 64
 	for i := range recs {
 		size += 24 + len(recs[i].Detail)/2
@@ -168,14 +165,6 @@ func encodeRun(recs []LogRecord, layout byte) []byte {
 	prev := &LogRecord{}
 	for i := range recs {
 		r := &recs[i]
-		if layout == runLayoutFull {
-			b = appendString(b, r.Subject)
-			b = appendString(b, r.Purpose)
-			b = appendString(b, r.Result)
-			b = append(b, boolByte(r.NumberAccessed))
-			b = appendString(b, r.Detail)
-			continue
-		}
 		b = appendRecord(b, prev, r)
 		prev = r
 	}
@@ -247,13 +236,6 @@ func isToken(s string) bool {
 	return true
 }
 
-func boolByte(v bool) byte {
-	if v {
-		return 1
-	}
-	return 0
-}
-
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
@@ -307,19 +289,6 @@ func (r *runReader) str() string {
 	s := string(r.b[:n])
 	r.b = r.b[n:]
 	return s
-}
-
-// skipStr passes over a string without keeping it.
-func (r *runReader) skipStr() {
-	n := r.uvarint()
-	if r.err != nil {
-		return
-	}
-	if n > uint64(len(r.b)) {
-		r.err = ErrBadRun
-		return
-	}
-	r.b = r.b[n:]
 }
 
 func (r *runReader) flag() bool {
@@ -442,7 +411,7 @@ func runRecords(first uint64, leaves, hashes []byte, n int, want func(int) bool,
 	var layout byte
 	if leaves != nil {
 		rd = &runReader{b: leaves}
-		if len(rd.b) == 0 || (rd.b[0] != runLayout && rd.b[0] != runLayoutAddr && rd.b[0] != runLayoutFull) {
+		if len(rd.b) == 0 || (rd.b[0] != runLayout && rd.b[0] != runLayoutAddr) {
 			rd.err = ErrBadRun
 		} else {
 			layout = rd.b[0]
@@ -470,28 +439,17 @@ func runRecords(first uint64, leaves, hashes []byte, n int, want func(int) bool,
 	if rd != nil {
 		rl = newRunLeaf(&shared)
 	}
-	// Layout 2 reads each record against the one before it, so every
-	// record is read; layout 1 passes over those not wanted.
+	// Each record is read against the one before it, so every record is
+	// read, and only those wanted are rebuilt.
 	var prev, r LogRecord
 	for i := 0; i < n; i++ {
 		var leaf, hash []byte
 		wanted := want == nil || want(i)
 		switch {
 		case rd == nil || rd.err != nil:
-		case layout == runLayout || layout == runLayoutAddr:
+		default:
 			prev, r = r, shared
 			rd.record(&prev, &r)
-		case !wanted:
-			rd.skipStr()
-			rd.skipStr()
-			rd.skipStr()
-			rd.flag()
-			rd.skipStr()
-		default:
-			r = shared
-			r.Subject, r.Purpose, r.Result = rd.str(), rd.str(), rd.str()
-			r.NumberAccessed = rd.flag()
-			r.Detail = rd.str()
 		}
 		if rd != nil && rd.err != nil && err == nil {
 			err = fmt.Errorf("%w: record %d of %d cannot be read", ErrBadRun, i, n)

@@ -180,17 +180,13 @@ func FuzzRunRecords(f *testing.F) {
 		if err != nil || !valid {
 			return
 		}
-		encode := store.EncodeRun
-		if leaves[0] == 1 {
-			encode = store.EncodeRunFull
-		}
-		if string(encode(got)) != string(leaves) {
-			t.Fatalf("a run read without error does not encode back as stored:\n%x\n%x", leaves, encode(got))
+		if string(store.EncodeRun(got)) != string(leaves) {
+			t.Fatalf("a run read without error does not encode back as stored:\n%x\n%x", leaves, store.EncodeRun(got))
 		}
 	})
 }
 
-// FuzzEncodeRun: any records' run, read back in either layout, gives each
+// FuzzEncodeRun: any records' run, read back, gives each
 // record's canonical bytes exactly (invalid UTF-8 and characters JSON
 // escapes included).
 func FuzzEncodeRun(f *testing.F) {
@@ -212,48 +208,55 @@ func FuzzEncodeRun(f *testing.F) {
 				Operation: operation, Subject: subjects[i%len(subjects)], Purpose: purpose + strings.Repeat("p", i/3), Result: result + strings.Repeat("r", i%2),
 				PolicyVersion: policy, NumberAccessed: number && i != 1, Detail: details[i]}
 		}
-		for _, encode := range []func([]store.LogRecord) []byte{store.EncodeRun, store.EncodeRunFull} {
-			err := store.RunRecords(first, encode(recs), make([]byte, 32*len(recs)), len(recs), func(i int, leaf, _ []byte) bool {
-				if string(leaf) != string(recs[i].Leaf()) {
-					t.Fatalf("record %d read back as %q, want %q", i, leaf, recs[i].Leaf())
-				}
-				return true
-			})
-			if err != nil {
-				t.Fatal(err)
+		err := store.RunRecords(first, store.EncodeRun(recs), make([]byte, 32*len(recs)), len(recs), func(i int, leaf, _ []byte) bool {
+			if string(leaf) != string(recs[i].Leaf()) {
+				t.Fatalf("record %d read back as %q, want %q", i, leaf, recs[i].Leaf())
 			}
+			return true
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 }
 
 // A network batch's run keeps a record in far fewer bytes than its
-// canonical bytes (layout 2: each record against the one before), and a
-// run written in layout 1 (the first run layout, every value in full) still reads
-// back as the same records.
+// canonical bytes (each record against the one before). A run an older
+// version wrote in layout 1 (every value in full) is refused by readers and
+// rewritten by migration 0860 into the current layout, each record's
+// canonical bytes and hash unchanged; a layout-1 row whose records do not
+// match their stored hashes is left as it is, for verify to name.
 func TestRunLayouts(t *testing.T) {
 	storetest.Run(t, "350001", func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
 		var appended []store.LogRecord
 		db.OnLog(func(_ context.Context, recs []store.LogRecord) { appended = append(appended, recs...) })
-		sys := jukinet.WithActor(context.Background(), jukinet.SystemActor("network"))
+		sys := jukinet.WithActor(ctx, jukinet.SystemActor("network"))
 		const n = 2000
-		if err := db.Update(sys, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "batch"}, func(tx *store.Tx) error {
-			for i := 0; i < n; i++ {
-				// Message ids as UUIDv7 of one millisecond: a shared
-				// prefix, a random tail.
-				id := fmt.Sprintf("01a217dd-35f5-7%03x-9%03x-%012x", i%4096, (i*7919)%4096, uint64(i)*0x9e3779b97f4a7c15>>16)
-				tx.Log(jukinet.OpNetworkReceive, fmt.Sprintf("%011d", 40000000000+i*7), "applied", "identity.notify "+id+" from 352063: identity remake_add")
+		batch := func(from string) {
+			if err := db.Update(sys, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "batch"}, func(tx *store.Tx) error {
+				for i := 0; i < n; i++ {
+					// Message ids as UUIDv7 of one millisecond: a shared
+					// prefix, a random tail.
+					id := fmt.Sprintf("01a217dd-35f5-7%03x-9%03x-%012x", i%4096, (i*7919)%4096, uint64(i)*0x9e3779b97f4a7c15>>16)
+					tx.Log(jukinet.OpNetworkReceive, fmt.Sprintf("%011d", 40000000000+i*7), "applied", "identity.notify "+id+" from "+from+": identity remake_add")
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
 			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
 		}
-		var leaves, hashes []byte
-		var run int64
-		if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT run, leaf, leaf_hash FROM oplog WHERE idx = 1`).Scan(&run, &leaves, &hashes); err != nil {
-			t.Fatal(err)
+		batch("352063")
+		batch("352064")
+		stored := func(idx uint64) (run int64, leaves, hashes []byte) {
+			if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT run, leaf, leaf_hash FROM oplog WHERE idx = $1`, int64(idx)).Scan(&run, &leaves, &hashes); err != nil {
+				t.Fatal(err)
+			}
+			return run, leaves, hashes
 		}
+		run, leaves, _ := stored(1)
 		canonical := 0
-		for _, r := range appended[1:] {
+		for _, r := range appended[1 : n+1] {
 			canonical += len(r.Leaf())
 		}
 		if run != n || len(leaves) > 50*n {
@@ -261,29 +264,50 @@ func TestRunLayouts(t *testing.T) {
 				run, len(leaves), len(leaves)/n, canonical/n)
 		}
 		t.Logf("%d records: %d bytes a record (canonical bytes %d)", n, len(leaves)/n, canonical/n)
-		full := store.EncodeRunFull(appended[1:])
+		// Both runs as an older version wrote them; the second one also
+		// tampered (a record's result changed).
+		full := store.EncodeRunFull(appended[1 : n+1])
 		if leaves[0] != 2 || full[0] != 1 || len(full) < 2*len(leaves) {
 			t.Errorf("layouts %d (%d bytes) and %d (%d bytes)", leaves[0], len(leaves), full[0], len(full))
 		}
-		// As the first run layout wrote it (the append-only guard set aside to put it there).
-		drop := `DROP TRIGGER oplog_no_update`
-		if db.Engine() == store.Postgres {
-			drop += ` ON oplog`
-		}
-		if _, err := db.Bookkeeping(store.Inspect).Exec(drop); err != nil {
+		second := n + 2
+		forged := append([]store.LogRecord(nil), appended[second:second+n]...)
+		forged[5].Result = "refused"
+		if err := db.SetLeafAsideGuard(ctx, 1, full); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = $1 WHERE idx = 1`, full); err != nil {
+		if err := db.SetLeafAsideGuard(ctx, uint64(second), store.EncodeRunFull(forged)); err != nil {
 			t.Fatal(err)
 		}
-		stored := storetest.Records(t, db, nil)
-		if len(stored) != len(appended) {
-			t.Fatalf("%d records stored, %d appended", len(stored), len(appended))
+		_, leaves, hashes := stored(1)
+		if err := store.RunRecords(1, leaves, hashes, n, func(int, []byte, []byte) bool { return true }); !errors.Is(err, store.ErrBadRun) {
+			t.Fatalf("a layout-1 run read with error %v, want ErrBadRun", err)
 		}
-		for i := range stored {
-			if a, s := appended[i], stored[i]; string(s.Leaf()) != string(a.Leaf()) || string(s.Hash) != string(a.Hash) {
-				t.Fatalf("record %d reads back from layout 1 as %s, appended %s", i, s.Leaf(), a.Leaf())
+		if err := db.Reapply(ctx, "0860_oplog_run_layout.sql"); err != nil {
+			t.Fatal(err)
+		}
+		if _, leaves, _ := stored(1); leaves[0] != 2 {
+			t.Errorf("the intact layout-1 run is in layout %d after the migration, want 2", leaves[0])
+		}
+		if _, leaves, _ := stored(uint64(second)); leaves[0] != 1 {
+			t.Errorf("the tampered layout-1 run is in layout %d after the migration, want it left as it was (1)", leaves[0])
+		}
+		_, leaves, hashes = stored(1)
+		read := 0
+		err := store.RunRecords(1, leaves, hashes, n, func(i int, leaf, hash []byte) bool {
+			lh := store.LeafHash(leaf)
+			if a := appended[1+i]; string(leaf) != string(a.Leaf()) || string(hash) != string(a.Hash) || string(lh[:]) != string(hash) {
+				t.Fatalf("record %d reads back after the migration as %s, appended %s", 1+i, leaf, a.Leaf())
 			}
+			read++
+			return true
+		})
+		if err != nil || read != n {
+			t.Fatalf("%d records read back after the migration (%v), want %d", read, err, n)
+		}
+		// The append-only guard is back.
+		if _, err := db.Bookkeeping(store.Inspect).Exec(`UPDATE oplog SET leaf = leaf WHERE idx = 1`); err == nil {
+			t.Error("an UPDATE of oplog succeeded after the migration: the append-only guard was not restored")
 		}
 	})
 }

@@ -396,6 +396,11 @@ func (db *DB) applyMigration(ctx context.Context, name, body string) error {
 	if _, err := tx.ExecContext(ctx, body); err != nil {
 		return err
 	}
+	if step := migrationSteps[name]; step != nil {
+		if err := step(ctx, tx, db.engine); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)`, name, db.now().Unix()); err != nil {
 		return err
 	}

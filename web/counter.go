@@ -88,103 +88,125 @@ func moreEvents() []event {
 			Fields: []formField{{"name.kanji", "子の氏名", "text", "姓と名の間は空白", true, nil}, {"name.kana", "ふりがな", "text", "", true, nil},
 				{"birth_date", "生年月日", "date", dateHint, true, nil}, {"sex", "性別", "select", "", true, sexOptions},
 				{"relationship", "続柄", "text", "例: 子、孫", true, nil}},
-			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
-				bd, err := dateOf(f, "birth_date")
-				if err != nil {
-					return err
-				}
-				sx, err := sexOf(f, "sex")
-				if err != nil {
-					return err
-				}
-				_, err = c.Birth(ctx, register.BirthInput{PersonInput: register.PersonInput{Name: nameOf(f), BirthDate: bd, Sex: sx,
-					Domicile: r.Domicile, DomicileHead: r.DomicileHead},
-					Household: register.HouseholdChoice{ID: r.HouseholdID, Relationship: strings.TrimSpace(f.Get("relationship"))}})
-				return err
-			}},
+			Submit: submitBirth},
 		{Slug: "householder", Op: jukinet.OpHouseholderChange, Title: "世帯主変更届", Help: "この住民を世帯主とします。これまでの世帯主の、新しい世帯主からみた続柄を入力します。",
 			Fields: []formField{{"former_relationship", "これまでの世帯主の続柄", "text", "例: 父、夫、妻", true, nil}, {"date", "変更日", "date", dateHint, true, nil}},
-			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
-				d, err := dateOf(f, "date")
-				if err != nil {
-					return err
-				}
-				rel := strings.TrimSpace(f.Get("former_relationship"))
-				if rel == "" {
-					return jukinet.E("web.householder", jukinet.KindInvalid, jukinet.Field("former_relationship"), "入力してください。")
-				}
-				h, err := c.HouseholdOf(ctx, r.HouseholdID, "世帯主変更届の受付")
-				if err != nil {
-					return err
-				}
-				in := register.HouseholderChangeInput{HouseholdID: r.HouseholdID, NewHead: r.ResidentCode, Date: d, Relationships: map[jukinet.ResidentCode]string{}}
-				for _, m := range h.Members {
-					if m.ResidentCode != r.ResidentCode && m.Relationship == "世帯主" {
-						in.Relationships[m.ResidentCode] = rel
-					}
-				}
-				_, err = c.HouseholderChange(ctx, in)
-				return err
-			}},
+			Submit: submitHouseholderChange},
 		{Slug: "correct", Op: jukinet.OpExOfficioCorrect, Title: "職権修正", Help: "調査の結果に基づき、記載事項を職権で修正します。修正する項目だけ入力します。",
 			Fields: correctionFields,
-			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
-				in, err := correction(r, f)
-				if err != nil {
-					return err
-				}
-				_, err = c.ExOfficioCorrect(ctx, in)
-				return err
-			}},
+			Submit: submitExOfficioCorrect},
 		{Slug: "clerical", Op: jukinet.OpClericalCorrection, Title: "誤記修正", Help: "記載の誤りを正します。修正する項目だけ入力します。",
 			Fields: correctionFields,
-			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
-				in, err := correction(r, f)
-				if err != nil {
-					return err
-				}
-				_, err = c.ClericalCorrection(ctx, in)
-				return err
-			}},
+			Submit: submitClericalCorrection},
 		{Slug: "support", Op: jukinet.OpSupportMeasureSet, Title: "支援措置の設定", Help: "DV・ストーカー行為等・児童虐待等の被害者の申出により、第三者への写しの交付・閲覧と広域交付を制限します（期間は1年以内）。",
 			Fields: []formField{{"kind", "支援の種類", "select", "", true, []option{{"dv", "配偶者からの暴力（DV）"}, {"stalking", "ストーカー行為等"}, {"child_abuse", "児童虐待"}, {"similar", "これらに準ずる行為"}}},
 				{"requester", "申出者", "text", "氏名", true, nil},
 				{"start", "開始日", "date", dateHint, true, nil}, {"end", "終了日", "date", "開始日から1年以内", true, nil}},
-			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
-				start, err := dateOf(f, "start")
-				if err != nil {
-					return err
-				}
-				end, err := dateOf(f, "end")
-				if err != nil {
-					return err
-				}
-				_, err = c.SetSupportMeasure(ctx, register.SupportMeasureInput{ResidentCode: r.ResidentCode, Kind: register.SupportKind(f.Get("kind")),
-					Requester: f.Get("requester"), Start: start, End: end})
-				return err
-			}},
+			Submit: submitSupportMeasure},
 		{Slug: "support-lift", Op: jukinet.OpSupportMeasureLift, Title: "支援措置の終了", Help: "申出の取下げなどにより支援措置を終了します。",
 			Fields: []formField{{"reason", "終了の理由", "text", "", true, nil}},
-			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
-				return c.LiftSupportMeasure(ctx, r.ResidentCode, f.Get("reason"))
-			}},
+			Submit: submitSupportLift},
 		{Slug: "number", Op: jukinet.OpIndividualNumberSet, Title: "個人番号の指定請求", Help: "全国サーバに個人番号の生成を求めます。届くと指定されます（状況は住民票の画面に表示）。",
 			Fields: []formField{{"reason", "事由", "select", "", true, []option{{"305", "個人番号の変更請求"}, {"306", "個人番号の職権修正"}, {"307", "個人番号の職権記載"}}},
 				{"date", "請求日", "date", dateHint, true, nil}},
-			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
-				d, err := dateOf(f, "date")
-				if err != nil {
-					return err
-				}
-				// Only the three legal reasons (番号法7条2項, 施行令): anything else
-				// is refused by the register, naming the field, not read as a 変更請求.
-				reason, err := jukinet.ParseChangeReason(f.Get("reason"))
-				if err != nil {
-					return err
-				}
-				return c.RequestIndividualNumber(ctx, r.ResidentCode, reason, d)
-			}},
+			Submit: submitNumberRequest},
 	}
+}
+
+// submitBirth files a 出生届: a child in the resident's household.
+func submitBirth(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	bd, err := dateOf(f, "birth_date")
+	if err != nil {
+		return err
+	}
+	sx, err := sexOf(f, "sex")
+	if err != nil {
+		return err
+	}
+	_, err = c.Birth(ctx, register.BirthInput{PersonInput: register.PersonInput{Name: nameOf(f), BirthDate: bd, Sex: sx,
+		Domicile: r.Domicile, DomicileHead: r.DomicileHead},
+		Household: register.HouseholdChoice{ID: r.HouseholdID, Relationship: strings.TrimSpace(f.Get("relationship"))}})
+	return err
+}
+
+// submitHouseholderChange files a 世帯主変更届: the resident becomes the householder.
+func submitHouseholderChange(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	d, err := dateOf(f, "date")
+	if err != nil {
+		return err
+	}
+	rel := strings.TrimSpace(f.Get("former_relationship"))
+	if rel == "" {
+		return jukinet.E("web.householder", jukinet.KindInvalid, jukinet.Field("former_relationship"), "入力してください。")
+	}
+	h, err := c.HouseholdOf(ctx, r.HouseholdID, "世帯主変更届の受付")
+	if err != nil {
+		return err
+	}
+	in := register.HouseholderChangeInput{HouseholdID: r.HouseholdID, NewHead: r.ResidentCode, Date: d, Relationships: map[jukinet.ResidentCode]string{}}
+	for _, m := range h.Members {
+		if m.ResidentCode != r.ResidentCode && m.Relationship == "世帯主" {
+			in.Relationships[m.ResidentCode] = rel
+		}
+	}
+	_, err = c.HouseholderChange(ctx, in)
+	return err
+}
+
+// submitExOfficioCorrect corrects the record ex officio (職権修正) with the items entered.
+func submitExOfficioCorrect(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	in, err := correction(r, f)
+	if err != nil {
+		return err
+	}
+	_, err = c.ExOfficioCorrect(ctx, in)
+	return err
+}
+
+// submitClericalCorrection corrects a clerical error (誤記修正) with the items entered.
+func submitClericalCorrection(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	in, err := correction(r, f)
+	if err != nil {
+		return err
+	}
+	_, err = c.ClericalCorrection(ctx, in)
+	return err
+}
+
+// submitSupportMeasure sets a 支援措置 on the victim's request (for at most a year).
+func submitSupportMeasure(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	start, err := dateOf(f, "start")
+	if err != nil {
+		return err
+	}
+	end, err := dateOf(f, "end")
+	if err != nil {
+		return err
+	}
+	_, err = c.SetSupportMeasure(ctx, register.SupportMeasureInput{ResidentCode: r.ResidentCode, Kind: register.SupportKind(f.Get("kind")),
+		Requester: f.Get("requester"), Start: start, End: end})
+	return err
+}
+
+// submitSupportLift lifts the resident's 支援措置.
+func submitSupportLift(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	return c.LiftSupportMeasure(ctx, r.ResidentCode, f.Get("reason"))
+}
+
+// submitNumberRequest asks the national server to generate the resident's
+// 個人番号 (指定請求), for one of the legal reasons.
+func submitNumberRequest(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	d, err := dateOf(f, "date")
+	if err != nil {
+		return err
+	}
+	// Only the three legal reasons (番号法7条2項, 施行令): anything else
+	// is refused by the register, naming the field, not read as a 変更請求.
+	reason, err := jukinet.ParseChangeReason(f.Get("reason"))
+	if err != nil {
+		return err
+	}
+	return c.RequestIndividualNumber(ctx, r.ResidentCode, reason, d)
 }
 
 // formPage is a form not tied to one resident (国内転入, 特例転入, 広域交付).

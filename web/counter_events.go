@@ -19,148 +19,169 @@ func householdEvents() []event {
 			Help:   "この住民が同じ住所で新しい世帯の世帯主になります。一緒に移る世帯員を選び、新しい世帯での続柄を入力します。",
 			Fields: []formField{{"date", "分離日", "date", dateHint, true, nil}},
 			More:   memberFields("member", "一緒に移る", "新しい世帯での続柄", false),
-			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
-				d, err := dateOf(f, "date")
-				if err != nil {
-					return err
-				}
-				h, err := c.HouseholdOf(ctx, r.HouseholdID, "世帯分離届の受付")
-				if err != nil {
-					return err
-				}
-				in := register.HouseholdSplitInput{Members: []jukinet.ResidentCode{r.ResidentCode}, NewHead: r.ResidentCode, Date: d,
-					Relationships: map[jukinet.ResidentCode]string{}}
-				for _, m := range others(h, r) {
-					if f.Get("member."+string(m.ResidentCode)) != "on" {
-						continue
-					}
-					rel, err := relationshipOf(f, "relationship."+string(m.ResidentCode))
-					if err != nil {
-						return err
-					}
-					in.Members = append(in.Members, m.ResidentCode)
-					in.Relationships[m.ResidentCode] = rel
-				}
-				_, err = c.HouseholdSplit(ctx, in)
-				return err
-			}},
+			Submit: submitSplit},
 		{Slug: "merge", Op: jukinet.OpHouseholdMerge, Title: "世帯合併届",
 			Help: "この住民の世帯の全員が、同じ住所の別の世帯に入ります。入る世帯の世帯番号と、その世帯主からみた全員の続柄を入力します。",
 			Fields: []formField{{"into", "入る世帯の世帯番号", "text", "同じ住所の世帯（住民票の世帯番号）", true, nil},
 				{"date", "合併日", "date", dateHint, true, nil}},
-			More: memberFields("", "", "合併後の続柄", true),
-			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
-				into := strings.TrimSpace(f.Get("into"))
-				if into == "" {
-					return jukinet.E("web.merge", jukinet.KindInvalid, jukinet.Field("into"), "入力してください。")
-				}
-				d, err := dateOf(f, "date")
-				if err != nil {
-					return err
-				}
-				h, err := c.HouseholdOf(ctx, r.HouseholdID, "世帯合併届の受付")
-				if err != nil {
-					return err
-				}
-				in := register.HouseholdMergeInput{From: r.HouseholdID, Into: into, Date: d, Relationships: map[jukinet.ResidentCode]string{}}
-				for _, m := range h.Members {
-					rel, err := relationshipOf(f, "relationship."+string(m.ResidentCode))
-					if err != nil {
-						return err
-					}
-					in.Relationships[m.ResidentCode] = rel
-				}
-				_, err = c.HouseholdMerge(ctx, in)
-				return intoField(err)
-			}},
+			More:   memberFields("", "", "合併後の続柄", true),
+			Submit: submitMerge},
 		{Slug: "household-change", Op: jukinet.OpHouseholdChange, Title: "世帯変更届",
 			Help: "この住民が、同じ住所の別の世帯に移ります。",
 			Fields: []formField{{"into", "移る世帯の世帯番号", "text", "同じ住所の世帯（住民票の世帯番号）", true, nil},
 				{"relationship", "移る世帯での続柄", "text", "その世帯の世帯主からみた続柄（例: 子、妻）", true, nil},
 				{"date", "変更日", "date", dateHint, true, nil}},
-			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
-				into := strings.TrimSpace(f.Get("into"))
-				if into == "" {
-					return jukinet.E("web.householdChange", jukinet.KindInvalid, jukinet.Field("into"), "入力してください。")
-				}
-				rel, err := relationshipOf(f, "relationship")
-				if err != nil {
-					return err
-				}
-				d, err := dateOf(f, "date")
-				if err != nil {
-					return err
-				}
-				_, err = c.HouseholdChange(ctx, register.HouseholdChangeInput{ResidentCode: r.ResidentCode, Into: into, Relationship: rel, Date: d})
-				return intoField(err)
-			}},
+			Submit: submitHouseholdChange},
 		{Slug: "former-surname", Op: jukinet.OpFormerSurname, Title: "旧氏の記載・変更・削除",
 			Help: "戸籍に記載されている旧氏を記載または変更します。削除する場合は「旧氏を削除」を選びます。",
 			Fields: []formField{{"name.former_surname", "旧氏", "text", "例: 山田", false, nil},
 				{"name.former_surname_kana", "旧氏のふりがな", "text", "例: ヤマダ", false, nil},
 				{"delete", "旧氏を削除", "checkbox", "", false, nil},
 				{"date", "届出日", "date", dateHint, true, nil}},
-			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
-				surname, kana, err := nameItem(f, "name.former_surname", "旧氏")
-				if err != nil {
-					return err
-				}
-				d, err := dateOf(f, "date")
-				if err != nil {
-					return err
-				}
-				_, err = c.SetFormerSurname(ctx, r.ResidentCode, surname, kana, d)
-				return err
-			}},
+			Submit: submitFormerSurname},
 		{Slug: "alias", Op: jukinet.OpAlias, Title: "通称の記載・削除",
 			Help: "外国人住民の通称を記載（変更）します。削除する場合は「通称を削除」を選びます。",
 			Fields: []formField{{"name.alias", "通称", "text", "", false, nil},
 				{"name.alias_kana", "通称のふりがな", "text", "", false, nil},
 				{"delete", "通称を削除", "checkbox", "", false, nil},
 				{"date", "届出日", "date", dateHint, true, nil}},
-			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
-				alias, kana, err := nameItem(f, "name.alias", "通称")
-				if err != nil {
-					return err
-				}
-				d, err := dateOf(f, "date")
-				if err != nil {
-					return err
-				}
-				_, err = c.SetAlias(ctx, r.ResidentCode, alias, kana, d)
-				return err
-			}},
+			Submit: submitAlias},
 		{Slug: "remove", Op: jukinet.OpExOfficioRemove, Title: "職権消除",
 			Help: "実態調査の結果や戸籍の届出（帰化・国籍喪失）に基づき、住民票を職権で消除します。除票として保存されます。",
 			Fields: []formField{{"reason", "事由", "select", "", true, exOfficioRemoveReasons},
 				{"date", "消除日", "date", dateHint, true, nil}},
-			Submit: func(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
-				reason, err := reasonOf(f, exOfficioRemoveReasons)
-				if err != nil {
-					return err
-				}
-				d, err := dateOf(f, "date")
-				if err != nil {
-					return err
-				}
-				_, err = c.ExOfficioRemove(ctx, r.ResidentCode, d, reason)
-				return err
-			}},
+			Submit: submitExOfficioRemove},
 		{Slug: "code-change", Op: jukinet.OpResidentCodeChange, Title: "住民票コードの変更請求",
-			Help:   "本人の請求により、新しい住民票コードを記載します（番号は選べません）。これまでのコードは通知に残ります。",
-			Fields: []formField{{"date", "請求日", "date", dateHint, true, nil}},
-			SubmitTo: func(ctx context.Context, c Counter, r register.Resident, f url.Values) (jukinet.ResidentCode, error) {
-				d, err := dateOf(f, "date")
-				if err != nil {
-					return "", err
-				}
-				res, err := c.ChangeResidentCode(ctx, r.ResidentCode, d)
-				if err != nil {
-					return "", err
-				}
-				return res.ResidentCode, nil
-			}},
+			Help:     "本人の請求により、新しい住民票コードを記載します（番号は選べません）。これまでのコードは通知に残ります。",
+			Fields:   []formField{{"date", "請求日", "date", dateHint, true, nil}},
+			SubmitTo: submitCodeChange},
 	}
+}
+
+// submitSplit files a 世帯分離届: the resident heads a new household at the same address with the members chosen.
+func submitSplit(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	d, err := dateOf(f, "date")
+	if err != nil {
+		return err
+	}
+	h, err := c.HouseholdOf(ctx, r.HouseholdID, "世帯分離届の受付")
+	if err != nil {
+		return err
+	}
+	in := register.HouseholdSplitInput{Members: []jukinet.ResidentCode{r.ResidentCode}, NewHead: r.ResidentCode, Date: d,
+		Relationships: map[jukinet.ResidentCode]string{}}
+	for _, m := range others(h, r) {
+		if f.Get("member."+string(m.ResidentCode)) != "on" {
+			continue
+		}
+		rel, err := relationshipOf(f, "relationship."+string(m.ResidentCode))
+		if err != nil {
+			return err
+		}
+		in.Members = append(in.Members, m.ResidentCode)
+		in.Relationships[m.ResidentCode] = rel
+	}
+	_, err = c.HouseholdSplit(ctx, in)
+	return err
+}
+
+// submitMerge files a 世帯合併届: the resident's whole household joins another at the same address.
+func submitMerge(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	into := strings.TrimSpace(f.Get("into"))
+	if into == "" {
+		return jukinet.E("web.merge", jukinet.KindInvalid, jukinet.Field("into"), "入力してください。")
+	}
+	d, err := dateOf(f, "date")
+	if err != nil {
+		return err
+	}
+	h, err := c.HouseholdOf(ctx, r.HouseholdID, "世帯合併届の受付")
+	if err != nil {
+		return err
+	}
+	in := register.HouseholdMergeInput{From: r.HouseholdID, Into: into, Date: d, Relationships: map[jukinet.ResidentCode]string{}}
+	for _, m := range h.Members {
+		rel, err := relationshipOf(f, "relationship."+string(m.ResidentCode))
+		if err != nil {
+			return err
+		}
+		in.Relationships[m.ResidentCode] = rel
+	}
+	_, err = c.HouseholdMerge(ctx, in)
+	return intoField(err)
+}
+
+// submitHouseholdChange files a 世帯変更届: the resident moves to another household at the same address.
+func submitHouseholdChange(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	into := strings.TrimSpace(f.Get("into"))
+	if into == "" {
+		return jukinet.E("web.householdChange", jukinet.KindInvalid, jukinet.Field("into"), "入力してください。")
+	}
+	rel, err := relationshipOf(f, "relationship")
+	if err != nil {
+		return err
+	}
+	d, err := dateOf(f, "date")
+	if err != nil {
+		return err
+	}
+	_, err = c.HouseholdChange(ctx, register.HouseholdChangeInput{ResidentCode: r.ResidentCode, Into: into, Relationship: rel, Date: d})
+	return intoField(err)
+}
+
+// submitFormerSurname records, changes or deletes the resident's 旧氏.
+func submitFormerSurname(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	surname, kana, err := nameItem(f, "name.former_surname", "旧氏")
+	if err != nil {
+		return err
+	}
+	d, err := dateOf(f, "date")
+	if err != nil {
+		return err
+	}
+	_, err = c.SetFormerSurname(ctx, r.ResidentCode, surname, kana, d)
+	return err
+}
+
+// submitAlias records, changes or deletes a foreign resident's 通称.
+func submitAlias(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	alias, kana, err := nameItem(f, "name.alias", "通称")
+	if err != nil {
+		return err
+	}
+	d, err := dateOf(f, "date")
+	if err != nil {
+		return err
+	}
+	_, err = c.SetAlias(ctx, r.ResidentCode, alias, kana, d)
+	return err
+}
+
+// submitExOfficioRemove removes the resident's record ex officio (職権消除).
+func submitExOfficioRemove(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	reason, err := reasonOf(f, exOfficioRemoveReasons)
+	if err != nil {
+		return err
+	}
+	d, err := dateOf(f, "date")
+	if err != nil {
+		return err
+	}
+	_, err = c.ExOfficioRemove(ctx, r.ResidentCode, d, reason)
+	return err
+}
+
+// submitCodeChange gives the resident a new 住民票コード on request and returns it.
+func submitCodeChange(ctx context.Context, c Counter, r register.Resident, f url.Values) (jukinet.ResidentCode, error) {
+	d, err := dateOf(f, "date")
+	if err != nil {
+		return "", err
+	}
+	res, err := c.ChangeResidentCode(ctx, r.ResidentCode, d)
+	if err != nil {
+		return "", err
+	}
+	return res.ResidentCode, nil
 }
 
 // intoField puts an unknown or dissolved household next to the "into"

@@ -28,6 +28,7 @@ func oplogSubcommands() map[string]runFunc {
 		"checkpoint":   runOplogCheckpoint,
 		"verify":       runOplogVerify,
 		"prove":        runOplogProve,
+		"export":       runOplogExport,
 		"verify-proof": runOplogVerifyProof,
 		"query":        runOplogQuery,
 		"report":       runOplogReport,
@@ -40,7 +41,7 @@ func oplogSubcommands() map[string]runFunc {
 func runOplog(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	subs := oplogSubcommands()
 	if len(args) == 0 {
-		return usageErr("jukinet oplog checkpoint|verify|prove|verify-proof|query|report|seal|verify-seal|purge [flags]")
+		return usageErr("jukinet oplog checkpoint|verify|prove|export|verify-proof|query|report|seal|verify-seal|purge [flags]")
 	}
 	run, ok := subs[args[0]]
 	if !ok {
@@ -283,6 +284,44 @@ func runOplogProve(ctx context.Context, args []string, _ io.Reader, stdout, stde
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(p)
+}
+
+// runOplogExport writes every record the latest cosigned checkpoint
+// commits to as JSON lines, then the tree head (docs/oplog.md "Export"):
+// an auditor recomputes the root with any RFC 6962 implementation. The
+// export is itself a logged act (audit or access_admin).
+func runOplogExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("oplog export", stderr)
+	var df dbFlags
+	var af actorFlags
+	df.register(fs, "")
+	af.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	actx, db, err := openAs(ctx, &af, &df)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	l := oplog.NewSQLLog(db)
+	cp, ok, err := l.LatestCheckpoint(ctx, true)
+	if err != nil {
+		return err
+	}
+	detail := "export: no cosigned checkpoint"
+	if ok {
+		detail = fmt.Sprintf("export [0, %d)", cp.Size)
+	}
+	if err := db.View(actx, store.Op{Operation: jukinet.OpOplogExport, Detail: detail}, nil); err != nil {
+		return err
+	}
+	head, err := oplog.Export(ctx, l, stdout)
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	fmt.Fprintf(stderr, "exported %d records, root %s\n", head.TreeSize, head.Root)
+	return nil
 }
 
 func runOplogVerifyProof(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {

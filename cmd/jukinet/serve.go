@@ -85,56 +85,11 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 	if *cfgPath == "" {
 		return usageErr("--config node.toml is required")
 	}
-	var nf nodeFile
-	md, err := toml.DecodeFile(*cfgPath, &nf)
-	if err != nil {
-		return jukinet.E("serve", jukinet.KindInvalid, jukinet.Field("config"), err)
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		return jukinet.Errorf("serve", jukinet.KindInvalid, und[0].String(), "unknown key in %s", *cfgPath)
-	}
-	if *dbPath != "" || *dsn != "" {
-		nf.DB, nf.DSN = *dbPath, *dsn
-	}
-	if nf.Node == "" || nf.Network == "" || nf.Data == "" {
-		return jukinet.Errorf("serve", jukinet.KindInvalid, "config", "node, network and data are required in %s", *cfgPath)
-	}
-	base := filepath.Dir(*cfgPath)
-	rel := func(p string) string {
-		if p == "" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(base, p)
-	}
-	desc, err := loadDescription(rel(nf.Network))
+	sc, err := loadServeConfig(*cfgPath, *dbPath, *dsn)
 	if err != nil {
 		return err
 	}
-	self, ok := desc.Node(nf.Node)
-	if !ok {
-		return jukinet.Errorf("serve", jukinet.KindInvalid, "node", "node %s is not in %s", nf.Node, nf.Network)
-	}
-	if nf.TerminalAddr == "" {
-		nf.TerminalAddr = self.TerminalAddr
-	}
-	if self.Role != network.RoleNational && (nf.Agencies != "" || nf.AgencyAddr != "") {
-		return jukinet.Errorf("serve", jukinet.KindInvalid, "agency_addr", "agencies and agency_addr are for the national node only (%s is not it)", nf.Node)
-	}
-	if err := distinctAddrs([][2]string{{"network_addr", self.NetworkAddr}, {"terminal_addr", nf.TerminalAddr},
-		{"ops_addr", nf.OpsAddr}, {"agency_addr", nf.AgencyAddr}}); err != nil {
-		return err
-	}
-	creds, err := pki.LoadNode(rel(nf.Data), nf.Node)
-	if err != nil {
-		return err
-	}
-	crlPath := filepath.Join(rel(nf.Data), pki.CRLFile)
-	if _, err := creds.Revocations.LoadFile(crlPath); err != nil {
-		return err
-	}
-	if nf.DB == "" && nf.DSN == "" {
-		nf.DB = filepath.Join(rel(nf.Data), nf.Node+".db")
-	}
+	nf, rel, desc, self, creds := sc.nf, sc.rel, sc.desc, sc.self, sc.creds
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	db, err := store.Open(ctx, store.Config{Path: rel(nf.DB), DSN: nf.DSN, ReadDSN: nf.ReadDSN, Node: nf.Node})
@@ -157,15 +112,7 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 		return err
 	}
 	national := asm.National
-	opsh, err := ops.NewHandler(ops.Config{DB: db, Revocations: creds.Revocations, Refusals: func(ctx context.Context) ([]ops.Refusal, error) {
-		// The network listener's refusal record, written per minute.
-		rc, err := network.Refusals(ctx, db, time.Time{})
-		out := make([]ops.Refusal, len(rc))
-		for i, c := range rc {
-			out[i] = ops.Refusal{Peer: c.Peer, Reason: c.Reason, Count: int64(c.Count)}
-		}
-		return out, err
-	}})
+	opsh, err := newOpsHandler(db, creds)
 	if err != nil {
 		return err
 	}
@@ -174,28 +121,8 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 	// The compliance report's live checks (G2.4, G2.5, G12.1) look at the
 	// running node; the terminal may ask before Start has returned.
 	var running atomic.Pointer[node.Runtime]
-	live := func() governance.LiveFacts {
-		f := governance.LiveFacts{KeyDir: keyDir(rel(nf.Data), self.ID)}
-		if nf.DSN == "" {
-			f.DBPath = rel(nf.DB)
-		}
-		if rt := running.Load(); rt != nil {
-			f.NetworkAddr, f.TerminalAddr = rt.NetworkAddr(), rt.TerminalAddr()
-		}
-		return f
-	}
-	if nf.TerminalAddr != "" {
-		h, err := serveTerminal(ctx, nf, rel(nf.Data), db, desc, self, asm, live, logf)
-		if err != nil {
-			return err
-		}
-		l, err := net.Listen("tcp", nf.TerminalAddr)
-		if err != nil {
-			return jukinet.E("serve", jukinet.KindUnavailable, jukinet.Field("terminal_addr"), err)
-		}
-		// The node's certificate (network CA) serves the terminals, which
-		// present certificates of this node's terminals (G2.5, G12).
-		cfg.Terminal, cfg.TerminalListener, cfg.TerminalTLS = h, l, creds.TerminalServerTLSConfig(nf.Demo)
+	if err := sc.terminal(ctx, &cfg, db, asm, &running, logf); err != nil {
+		return err
 	}
 	rt, err := node.Start(ctx, cfg)
 	if err != nil {
@@ -208,30 +135,10 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 	running.Store(rt)
 	opsh.AddListener("network", rt.NetworkAddr())
 	defer asm.RunCheckpointer(ctx, logf)()
-	fmt.Fprintf(stdout, "node %s (%s) listening on %s\n", rt.ID(), rt.Node().Role, rt.NetworkAddr())
-	n, _ := creds.Revocations.Number()
-	logger.Info("node started", "role", string(rt.Node().Role), "version", version, "policy", jukinet.PolicyVersion(),
-		"crl", fmt.Sprint(n), "revoked", creds.Revocations.Len(), "demo", nf.Demo)
-	logger.Info("listening", "listener", "network", "addr", rt.NetworkAddr())
-	if a := rt.TerminalAddr(); a != "" {
-		mode := "terminal certificates required"
-		if nf.Demo {
-			mode = "DEMO: 仮想リーダー, terminals without a certificate admitted"
-		}
-		opsh.AddListener("terminal", a)
-		logger.Info("listening", "listener", "terminal", "addr", a)
-		fmt.Fprintf(stdout, "terminal https://%s/ (%s)\n", a, mode)
-	}
+	announceStarted(stdout, logger, rt, opsh, creds, nf.Demo)
 	if national != nil && nf.AgencyAddr != "" {
-		// A port of its own: the network listener speaks only the inter-node protocol.
-		l, err := net.Listen("tcp", nf.AgencyAddr)
+		al, err := startAgencyListener(nf.AgencyAddr, national, creds, logf)
 		if err != nil {
-			return jukinet.E("serve", jukinet.KindUnavailable, jukinet.Field("agency_addr"), err)
-		}
-		al, err := node.StartAgencyListener(node.AgencyListenerConfig{
-			AgencyAPIConfig: node.AgencyAPIConfig{National: national, Logf: logf}, Credentials: creds, Listener: l})
-		if err != nil {
-			l.Close()
 			return err
 		}
 		defer al.Close()
@@ -248,21 +155,177 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 		fmt.Fprintf(stdout, "ops http://%s/ (/metrics, /healthz, /readyz)\n", srv.Addr())
 		logger.Info("listening", "listener", "ops", "addr", srv.Addr())
 	}
-	re := &nodeReloader{network: rel(nf.Network), crl: crlPath, creds: creds, rt: rt, national: national}
+	re := &nodeReloader{network: rel(nf.Network), crl: sc.crlPath, creds: creds, rt: rt, national: national}
 	if national != nil && nf.Agencies != "" {
 		re.agencies = rel(nf.Agencies)
 	}
+	re.serve(ctx, hup, logger)
+	return nil
+}
+
+// serveConfig is node.toml read and checked against the network
+// description, with the node's credentials and revocation list loaded.
+type serveConfig struct {
+	nf      nodeFile
+	rel     func(string) string // a path of node.toml, relative to its directory
+	desc    *network.Description
+	self    network.Node
+	creds   *pki.NodeCredentials
+	crlPath string
+}
+
+// loadServeConfig reads node.toml at cfgPath (dbPath and dsn, when given,
+// override its database) and refuses what cannot serve: unknown keys, a
+// node not in the description, agency settings on a node other than
+// national, listeners sharing an address.
+func loadServeConfig(cfgPath, dbPath, dsn string) (*serveConfig, error) {
+	var nf nodeFile
+	md, err := toml.DecodeFile(cfgPath, &nf)
+	if err != nil {
+		return nil, jukinet.E("serve", jukinet.KindInvalid, jukinet.Field("config"), err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, jukinet.Errorf("serve", jukinet.KindInvalid, und[0].String(), "unknown key in %s", cfgPath)
+	}
+	if dbPath != "" || dsn != "" {
+		nf.DB, nf.DSN = dbPath, dsn
+	}
+	if nf.Node == "" || nf.Network == "" || nf.Data == "" {
+		return nil, jukinet.Errorf("serve", jukinet.KindInvalid, "config", "node, network and data are required in %s", cfgPath)
+	}
+	base := filepath.Dir(cfgPath)
+	rel := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(base, p)
+	}
+	desc, err := loadDescription(rel(nf.Network))
+	if err != nil {
+		return nil, err
+	}
+	self, ok := desc.Node(nf.Node)
+	if !ok {
+		return nil, jukinet.Errorf("serve", jukinet.KindInvalid, "node", "node %s is not in %s", nf.Node, nf.Network)
+	}
+	if nf.TerminalAddr == "" {
+		nf.TerminalAddr = self.TerminalAddr
+	}
+	if self.Role != network.RoleNational && (nf.Agencies != "" || nf.AgencyAddr != "") {
+		return nil, jukinet.Errorf("serve", jukinet.KindInvalid, "agency_addr", "agencies and agency_addr are for the national node only (%s is not it)", nf.Node)
+	}
+	if err := distinctAddrs([][2]string{{"network_addr", self.NetworkAddr}, {"terminal_addr", nf.TerminalAddr},
+		{"ops_addr", nf.OpsAddr}, {"agency_addr", nf.AgencyAddr}}); err != nil {
+		return nil, err
+	}
+	creds, err := pki.LoadNode(rel(nf.Data), nf.Node)
+	if err != nil {
+		return nil, err
+	}
+	crlPath := filepath.Join(rel(nf.Data), pki.CRLFile)
+	if _, err := creds.Revocations.LoadFile(crlPath); err != nil {
+		return nil, err
+	}
+	if nf.DB == "" && nf.DSN == "" {
+		nf.DB = filepath.Join(rel(nf.Data), nf.Node+".db")
+	}
+	return &serveConfig{nf: nf, rel: rel, desc: desc, self: self, creds: creds, crlPath: crlPath}, nil
+}
+
+// terminal sets up the terminal listener in cfg when node.toml names one:
+// the counter and admin pages, served with the node's certificate (network
+// CA) to terminals presenting certificates of this node's terminals (G2.5,
+// G12). The compliance report's live facts read the running node.
+func (sc *serveConfig) terminal(ctx context.Context, cfg *node.Config, db *store.DB, asm *node.Assembly, running *atomic.Pointer[node.Runtime], logf func(string, ...any)) error {
+	nf, rel := sc.nf, sc.rel
+	if nf.TerminalAddr == "" {
+		return nil
+	}
+	live := func() governance.LiveFacts {
+		f := governance.LiveFacts{KeyDir: keyDir(rel(nf.Data), sc.self.ID)}
+		if nf.DSN == "" {
+			f.DBPath = rel(nf.DB)
+		}
+		if rt := running.Load(); rt != nil {
+			f.NetworkAddr, f.TerminalAddr = rt.NetworkAddr(), rt.TerminalAddr()
+		}
+		return f
+	}
+	h, err := serveTerminal(ctx, nf, rel(nf.Data), db, sc.desc, sc.self, asm, live, logf)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", nf.TerminalAddr)
+	if err != nil {
+		return jukinet.E("serve", jukinet.KindUnavailable, jukinet.Field("terminal_addr"), err)
+	}
+	cfg.Terminal, cfg.TerminalListener, cfg.TerminalTLS = h, l, sc.creds.TerminalServerTLSConfig(nf.Demo)
+	return nil
+}
+
+// newOpsHandler is the node's ops endpoint, which also reports the network
+// listener's refusal record, written per minute.
+func newOpsHandler(db *store.DB, creds *pki.NodeCredentials) (*ops.Handler, error) {
+	return ops.NewHandler(ops.Config{DB: db, Revocations: creds.Revocations, Refusals: func(ctx context.Context) ([]ops.Refusal, error) {
+		rc, err := network.Refusals(ctx, db, time.Time{})
+		out := make([]ops.Refusal, len(rc))
+		for i, c := range rc {
+			out[i] = ops.Refusal{Peer: c.Peer, Reason: c.Reason, Count: int64(c.Count)}
+		}
+		return out, err
+	}})
+}
+
+// announceStarted says on stdout and in the log that the node runs, and
+// where it listens.
+func announceStarted(stdout io.Writer, logger *slog.Logger, rt *node.Runtime, opsh *ops.Handler, creds *pki.NodeCredentials, demo bool) {
+	fmt.Fprintf(stdout, "node %s (%s) listening on %s\n", rt.ID(), rt.Node().Role, rt.NetworkAddr())
+	n, _ := creds.Revocations.Number()
+	logger.Info("node started", "role", string(rt.Node().Role), "version", version, "policy", jukinet.PolicyVersion(),
+		"crl", fmt.Sprint(n), "revoked", creds.Revocations.Len(), "demo", demo)
+	logger.Info("listening", "listener", "network", "addr", rt.NetworkAddr())
+	if a := rt.TerminalAddr(); a != "" {
+		mode := "terminal certificates required"
+		if demo {
+			mode = "DEMO: 仮想リーダー, terminals without a certificate admitted"
+		}
+		opsh.AddListener("terminal", a)
+		logger.Info("listening", "listener", "terminal", "addr", a)
+		fmt.Fprintf(stdout, "terminal https://%s/ (%s)\n", a, mode)
+	}
+}
+
+// startAgencyListener serves the agencies (法30条の9) on a port of its own:
+// the network listener speaks only the inter-node protocol.
+func startAgencyListener(addr string, national *node.National, creds *pki.NodeCredentials, logf func(string, ...any)) (*node.AgencyListener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, jukinet.E("serve", jukinet.KindUnavailable, jukinet.Field("agency_addr"), err)
+	}
+	al, err := node.StartAgencyListener(node.AgencyListenerConfig{
+		AgencyAPIConfig: node.AgencyAPIConfig{National: national, Logf: logf}, Credentials: creds, Listener: l})
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	return al, nil
+}
+
+// serve reloads the network description, the CRL and the agencies on each
+// SIGHUP until ctx ends; a reload that fails keeps the running
+// configuration.
+func (re *nodeReloader) serve(ctx context.Context, hup <-chan os.Signal, logger *slog.Logger) {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-hup:
 			if err := re.reload(); err != nil {
 				logger.Error("reload refused, the running configuration is kept", "err", err)
 				continue
 			}
-			n, _ := creds.Revocations.Number()
-			logger.Info("reloaded", "network", re.network, "crl", fmt.Sprint(n), "revoked", creds.Revocations.Len(), "agencies", re.agencies)
+			n, _ := re.creds.Revocations.Number()
+			logger.Info("reloaded", "network", re.network, "crl", fmt.Sprint(n), "revoked", re.creds.Revocations.Len(), "agencies", re.agencies)
 		}
 	}
 }

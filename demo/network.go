@@ -339,11 +339,14 @@ func (n *Network) startNode(ctx context.Context, s NodeSpec, l net.Listener) err
 		}
 	}
 	n.Checkpointers[s.ID] = asm.Checkpointer
-	n.stopCheckpointer[s.ID] = asm.RunCheckpointer(ctx, func(f string, a ...any) {
+	logf := func(f string, a ...any) {
 		if n.cfg.Logf != nil {
 			n.cfg.Logf("node "+s.ID+": "+f, a...)
 		}
-	})
+	}
+	stopCheckpointer := asm.RunCheckpointer(ctx, logf)
+	stopMaintenance := asm.RunMaintenance(ctx, node.MaintenanceInterval, logf)
+	n.stopCheckpointer[s.ID] = func() { stopMaintenance(); stopCheckpointer() }
 	if term != nil {
 		n.terminals[s.ID] = term
 	}

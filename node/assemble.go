@@ -128,3 +128,38 @@ func (a *Assembly) RunCheckpointer(ctx context.Context, logf func(format string,
 	}()
 	return func() { cancel(); <-done }
 }
+
+// MaintenanceInterval is how often a running node does its periodic
+// housekeeping (Assembly.RunMaintenance).
+const MaintenanceInterval = time.Hour
+
+// RunMaintenance does the node's periodic housekeeping as it starts and then
+// every interval until ctx ends, reporting errors to logf; the returned
+// function stops it and waits. A municipality lapses the 個人番号カード whose
+// 継続利用 was not done in time and the 転出証明書情報 past its window
+// (ExpireCards, 番号法17条; 住民基本台帳法24条の2): without it a lapsed card
+// would stay usable until someone ran the sweep by hand.
+func (a *Assembly) RunMaintenance(ctx context.Context, interval time.Duration, logf func(format string, args ...any)) (stop func()) {
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if a.Municipality == nil {
+			return
+		}
+		actx := jukinet.WithActor(cctx, jukinet.SystemActor("maintenance"))
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			if _, _, err := a.Municipality.ExpireCards(actx); err != nil && logf != nil && cctx.Err() == nil {
+				logf("maintenance: lapsing overdue cards: %v", err)
+			}
+			select {
+			case <-cctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -434,4 +435,42 @@ func countRows(t *testing.T, m *Municipality, q string) int {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return c
+}
+
+// A running node lapses overdue cards by itself: Assembly.RunMaintenance
+// does the ExpireCards sweep as it starts (and every MaintenanceInterval),
+// so a card not presented for 継続利用 within 90 days (番号法17条2項) is
+// revoked without anyone running the sweep.
+func TestMaintenanceLapsesOverdueCards(t *testing.T) {
+	saved := testNow
+	defer func() { testNow = saved }()
+	n := newTestNet(t, store.SQLite, nil)
+	from, to := n.muni[hofu], n.muni[kurume]
+	b := birth(t, from, "失効\u3000雪", "シッコウ\u3000ユキ", "1960-01-01", "")
+	cardHolderMovesOut(t, n, from, b, "CARD0011", "4444", kurume)
+	if _, err := to.Register().MoveInDomestic(as(clerk), register.MoveInInput{PersonInput: register.PersonInput{Name: b.Name, BirthDate: b.BirthDate, Sex: b.Sex},
+		ResidentCode: b.ResidentCode, CardHolder: true, MoveInDate: mustDate(t, "2026-11-21"), PlannedMoveOut: mustDate(t, "2026-11-20"),
+		PreviousAddress: b.Address, AddressText: "福岡県久留米市東町7番"}); err != nil {
+		t.Fatal(err)
+	}
+	state := func() string {
+		var st string
+		if err := to.DB().Bookkeeping(store.Inspect).QueryRow(`SELECT card_state FROM flow_cards WHERE serial = 'CARD0011'`).Scan(&st); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if st := state(); st == CardRevoked {
+		t.Fatalf("the card is revoked before its 継続利用 is due")
+	}
+	testNow = saved.AddDate(0, 0, 90) // 95 days after the 転入
+	stop := (&Assembly{Municipality: to}).RunMaintenance(context.Background(), time.Hour, func(f string, a ...any) { t.Errorf(f, a...) })
+	deadline := time.Now().Add(10 * time.Second)
+	for state() != CardRevoked && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	if st := state(); st != CardRevoked {
+		t.Errorf("the overdue card after the node's maintenance: %s, want %s", st, CardRevoked)
+	}
 }

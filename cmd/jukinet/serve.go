@@ -135,6 +135,7 @@ func serveNode(ctx context.Context, args []string, stdout, stderr io.Writer, hup
 	running.Store(rt)
 	opsh.AddListener("network", rt.NetworkAddr())
 	defer asm.RunCheckpointer(ctx, logf)()
+	defer asm.RunMaintenance(ctx, node.MaintenanceInterval, logf)()
 	announceStarted(stdout, logger, rt, opsh, creds, nf.Demo)
 	if national != nil && nf.AgencyAddr != "" {
 		al, err := startAgencyListener(nf.AgencyAddr, national, creds, logf)

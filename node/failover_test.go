@@ -101,6 +101,13 @@ func TestNationalFailsOverOnPatroni(t *testing.T) {
 		t.Fatal("national applied nothing after the failover")
 	}
 	t.Logf("failover: promoted after %s, updates applied again after %s", promotedAt.Sub(killedAt).Round(time.Millisecond), resumedAt.Sub(killedAt).Round(time.Millisecond))
+	// A sender that failed during the outage may be in its backoff for a
+	// while after the promotion (checkpoint and cosign messages too): give
+	// every outbox time to drain before the exact checks.
+	waitCount(t, national, total, 120*time.Second, q)
+	for _, db := range n.DBs {
+		waitCount(t, db, 0, 120*time.Second, `SELECT COUNT(*) FROM outbox WHERE state <> 'delivered'`)
+	}
 	checkNational(t, n, infos, versions)
 
 	// After the failover no standby is left: prefer-standby falls back to

@@ -11,9 +11,18 @@ import (
 	"testing"
 )
 
-// eachSource parses every non-test Go file of the module (skipping hidden
-// directories) and calls fn with its slash path and syntax tree.
+// eachSource parses every non-test Go file of the module and calls fn with
+// its slash path and syntax tree.
 func eachSource(t *testing.T, fn func(path string, fset *token.FileSet, f *ast.File)) {
+	t.Helper()
+	eachGoFile(t, false, fn)
+}
+
+// eachGoFile parses every Go file of the module — test files too when
+// tests is set — skipping hidden, testdata and vendor directories, and calls
+// fn with its slash path and syntax tree. The source checks of the root
+// package all walk the tree this one way.
+func eachGoFile(t *testing.T, tests bool, fn func(path string, fset *token.FileSet, f *ast.File)) {
 	t.Helper()
 	fset := token.NewFileSet()
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
@@ -21,12 +30,12 @@ func eachSource(t *testing.T, fn func(path string, fset *token.FileSet, f *ast.F
 			return err
 		}
 		if d.IsDir() {
-			if strings.HasPrefix(d.Name(), ".") && path != "." {
+			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata" || name == "vendor") {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+		if !strings.HasSuffix(path, ".go") || (!tests && strings.HasSuffix(path, "_test.go")) {
 			return nil
 		}
 		f, err := parser.ParseFile(fset, path, nil, 0)

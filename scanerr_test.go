@@ -2,11 +2,7 @@ package jukinet
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"io/fs"
-	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -14,7 +10,6 @@ import (
 // Scan (as a statement, or assigned to _): a test that counts rows after a
 // failed Scan reads a zero and may pass for the wrong reason.
 func TestNoIgnoredScanError(t *testing.T) {
-	fset := token.NewFileSet()
 	isScan := func(e ast.Expr) bool {
 		c, ok := e.(*ast.CallExpr)
 		if !ok {
@@ -23,20 +18,7 @@ func TestNoIgnoredScanError(t *testing.T) {
 		s, ok := c.Fun.(*ast.SelectorExpr)
 		return ok && s.Sel.Name == "Scan"
 	}
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != "." {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			return err
-		}
+	eachGoFile(t, true, func(_ string, fset *token.FileSet, f *ast.File) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch s := n.(type) {
 			case *ast.ExprStmt:
@@ -52,9 +34,5 @@ func TestNoIgnoredScanError(t *testing.T) {
 			}
 			return true
 		})
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }

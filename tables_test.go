@@ -2,9 +2,7 @@ package jukinet
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -117,24 +115,7 @@ func sqlTables(t *testing.T, tables map[string]bool) (map[string]map[string]stri
 	t.Helper()
 	uses := map[string]map[string]string{}
 	var thin []string
-	fset := token.NewFileSet()
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if strings.HasPrefix(d.Name(), ".") && path != "." {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			return err
-		}
+	eachSource(t, func(path string, fset *token.FileSet, f *ast.File) {
 		pkg := filepath.ToSlash(filepath.Dir(path))
 		top := strings.SplitN(pkg, "/", 2)[0]
 		ast.Inspect(f, func(n ast.Node) bool {
@@ -162,11 +143,7 @@ func sqlTables(t *testing.T, tables map[string]bool) (map[string]map[string]stri
 			}
 			return true
 		})
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return uses, thin
 }
 

@@ -99,3 +99,22 @@ func ClientAddrFrom(ctx context.Context) string {
 	a, _ := ctx.Value(clientAddrKey{}).(string)
 	return a
 }
+
+// ValidID reports whether s can be a 照合ID, 操作者ID or terminal ID: 1–32
+// ASCII letters, digits, '-' or '_', starting with a letter or digit. IDs
+// appear in log details and file names, so nothing else is allowed.
+func ValidID(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case (c == '-' || c == '_') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

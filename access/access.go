@@ -208,25 +208,6 @@ func (s *Service) system(ctx context.Context) context.Context {
 	return jukinet.WithActor(ctx, jukinet.SystemActor(s.opt.SystemName))
 }
 
-// ValidID reports whether s can be a 照合ID, 操作者ID or terminal ID: 1–32
-// ASCII letters, digits, '-' or '_', starting with a letter or digit. IDs
-// appear in log details and file names, so nothing else is allowed.
-func ValidID(s string) bool {
-	if len(s) == 0 || len(s) > 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case (c == '-' || c == '_') && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // validText checks a free-text field: valid UTF-8, not blank, no control
 // characters, at most max runes.
 func validText(op, field, s string, max int) error {
@@ -245,7 +226,7 @@ func validText(op, field, s string, max int) error {
 }
 
 func checkID(op, field, id string) error {
-	if !ValidID(id) {
+	if !jukinet.ValidID(id) {
 		return jukinet.Errorf(op, jukinet.KindInvalid, field, "%s must be 1–32 letters, digits, '-' or '_'", field)
 	}
 	return nil
@@ -254,7 +235,7 @@ func checkID(op, field, id string) error {
 // logID renders an ID for a log detail: as is when valid, else a marker
 // (whatever someone typed must not land in the log unchecked).
 func logID(id string) string {
-	if ValidID(id) {
+	if jukinet.ValidID(id) {
 		return id
 	}
 	return "(invalid)"

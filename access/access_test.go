@@ -987,7 +987,7 @@ func FuzzValidateScope(f *testing.F) {
 		}
 		// A valid scope allows either every terminal or exactly the one it names.
 		if id, ok := strings.CutPrefix(scope, "terminal:"); ok {
-			if ScopeAllows(node, scope, terminal) != (terminal == id) || !ValidID(id) {
+			if ScopeAllows(node, scope, terminal) != (terminal == id) || !jukinet.ValidID(id) {
 				t.Fatalf("ScopeAllows(%q, %q) disagrees with the named terminal %q", scope, terminal, id)
 			}
 		} else if !ScopeAllows(node, scope, terminal) {

@@ -215,7 +215,7 @@ func (s *Service) ReplaceLost(ctx context.Context, in Replacement) error {
 	}
 	actor, _ := jukinet.ActorFrom(ctx)
 	refuse := func(err error) error { return s.refuse(ctx, jukinet.OpAccessReenroll, err) }
-	if !ValidID(in.SecondCollationID) {
+	if !jukinet.ValidID(in.SecondCollationID) {
 		return refuse(jukinet.E(op, jukinet.KindInvalid, jukinet.Field("second_collation_id"), "a second operator holding アクセス管理 must give their 照合ID and reading"))
 	}
 	if in.SecondCollationID == actor.CollationID || in.SecondCollationID == in.CollationID {

@@ -119,8 +119,8 @@ func TestValidID(t *testing.T) {
 		{"", false}, {strings.Repeat("x", 33), false}, {"-lead", false}, {"_lead", false}, {"sp ace", false},
 		{"照合", false}, {"a\nb", false}, {"a;b", false},
 	} {
-		if got := ValidID(tc.in); got != tc.want {
-			t.Errorf("ValidID(%q) = %v, want %v", tc.in, got, tc.want)
+		if got := jukinet.ValidID(tc.in); got != tc.want {
+			t.Errorf("jukinet.ValidID(%q) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
 }
@@ -130,7 +130,7 @@ func FuzzValidID(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if !ValidID(s) {
+		if !jukinet.ValidID(s) {
 			return
 		}
 		if len(s) > 32 || strings.ContainsAny(s, " \t\n\r=;,'\"<>&") || logID(s) != s {

@@ -412,7 +412,7 @@ func (s *Service) Logout(ctx context.Context, token, terminal string) error {
 }
 
 func (s *Service) checkTerminal(ctx context.Context, op, terminal string) error {
-	if !ValidID(terminal) {
+	if !jukinet.ValidID(terminal) {
 		return jukinet.E(op, jukinet.KindForbidden, jukinet.Field("terminal"), "not a registered terminal")
 	}
 	var active int64
@@ -428,7 +428,7 @@ func (s *Service) checkTerminal(ctx context.Context, op, terminal string) error 
 
 func (s *Service) loadLoginRow(ctx context.Context, collationID string) (loginRow, error) {
 	var row loginRow
-	if !ValidID(collationID) {
+	if !jukinet.ValidID(collationID) {
 		return row, nil
 	}
 	var status string

@@ -40,7 +40,7 @@ func ValidateScope(nodeID, scope string) error {
 		}
 		return nil
 	case strings.HasPrefix(scope, scopeTerminalPrefix):
-		if id := scope[len(scopeTerminalPrefix):]; !ValidID(id) {
+		if id := scope[len(scopeTerminalPrefix):]; !jukinet.ValidID(id) {
 			return jukinet.Errorf(op, jukinet.KindInvalid, "scope", "scope %q: a terminal ID is 1–32 letters, digits, '-' or '_'", truncateScope(scope))
 		}
 		return nil

@@ -46,7 +46,7 @@ func (s *Service) DecideAccess(ctx context.Context, in AccessDecision) (string, 
 		if err := oneOf(op, "kind", in.Kind, DecisionAssign, DecisionReenrol); err != nil {
 			return err
 		}
-		if !validCollationID(in.CollationID) {
+		if !jukinet.ValidID(in.CollationID) {
 			return jukinet.Errorf(string(op), jukinet.KindInvalid, "collation_id", "collation_id must be a 照合ID (1–32 letters, digits, '-' or '_')")
 		}
 		if in.Kind == DecisionAssign && (!in.Authority.Valid() || in.Authority == jukinet.AuthoritySystem) {
@@ -72,22 +72,6 @@ func (s *Service) DecideAccess(ctx context.Context, in AccessDecision) (string, 
 		return "", err
 	}
 	return id, nil
-}
-
-func validCollationID(s string) bool {
-	if len(s) == 0 || len(s) > 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case (c == '-' || c == '_') && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // SpendDecision checks, inside an access-control transaction, that decision

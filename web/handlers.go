@@ -42,7 +42,7 @@ func (s *server) loginPage(w http.ResponseWriter, r *http.Request) error {
 // agent put in it (docs/reader.md): collation_id and the reading in hex.
 func (s *server) readerReading(w http.ResponseWriter, r *http.Request) error {
 	id := strings.TrimSpace(r.PostFormValue("collation_id"))
-	if !access.ValidID(id) {
+	if !jukinet.ValidID(id) {
 		w.WriteHeader(statusInvalid)
 		return s.render(w, r, "login", loginData{CollationID: id, Error: "照合IDは半角英数字・ハイフン（32文字まで）で入力してください。"})
 	}

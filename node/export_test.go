@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"github.com/jukinet/jukinet/store"
-	"strings"
 	"testing"
 
 	"github.com/jukinet/jukinet"
@@ -30,8 +29,9 @@ func (c *TestCluster) WaitIdle(ctx context.Context) error {
 	return nil
 }
 
-// LookupPlan returns the SQLite plan of the batch lookup, its steps joined by "; ".
-func LookupPlan(t *testing.T, db *store.DB) string {
+// LookupPlan returns the steps of the SQLite plan of the batch lookup.
+func LookupPlan(t *testing.T, db *store.DB) []string {
+	t.Helper()
 	rows, err := db.Bookkeeping(store.Inspect).QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+lookupSQLite, `["12345678903"]`)
 	if err != nil {
 		t.Fatal(err)
@@ -46,5 +46,8 @@ func LookupPlan(t *testing.T, db *store.DB) string {
 		}
 		plan = append(plan, detail)
 	}
-	return strings.Join(plan, "; ")
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }

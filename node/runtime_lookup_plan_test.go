@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -14,23 +13,7 @@ import (
 // scan of the table.
 func TestLookupPlanUsesIndex(t *testing.T) {
 	db := storetest.Open(t, store.SQLite, "national")
-	rows, err := db.Bookkeeping(store.Inspect).QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+lookupSQLite, `["12345678903"]`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	plan := LookupPlan(t, db)
 	got := strings.Join(plan, "; ")
 	if len(plan) != 3 || !strings.HasPrefix(plan[0], "SEARCH flow_identity USING INDEX ") || !strings.HasSuffix(plan[0], " (resident_code=?)") ||
 		!strings.HasPrefix(plan[1], "LIST SUBQUERY") || !strings.HasPrefix(plan[2], "SCAN json_each VIRTUAL TABLE") {

@@ -128,6 +128,10 @@ func (db *DB) Analyze(ctx context.Context, tables ...string) error {
 			stmts = append(stmts, "ANALYZE "+t)
 		}
 	}
+	// ANALYZE writes the statistics tables: on SQLite it queues behind the
+	// other writers (lockWriter) instead of meeting them in SQLite's busy
+	// handler, whose timeout would fail a long bulk load.
+	defer db.lockWriter()()
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return jukinet.E("store.Analyze", jukinet.KindUnavailable, err)

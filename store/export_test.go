@@ -119,3 +119,10 @@ func (db *DB) Reapply(ctx context.Context, name string) error {
 	}
 	return db.migrate(ctx)
 }
+
+// HoldWriter takes db's in-process writer lock, as a write transaction
+// does, and returns its release.
+func HoldWriter(db *DB) func() { return db.lockWriter() }
+
+// RefreshStatistics runs the scheduled statistics refresh once.
+func RefreshStatistics(ctx context.Context, db *DB) error { return db.refreshStatistics(ctx) }

@@ -46,6 +46,10 @@ func (db *DB) keepStatistics(interval time.Duration, stop <-chan struct{}) {
 // SQLite PRAGMA optimize, which does exactly that (within analysis_limit).
 func (db *DB) refreshStatistics(ctx context.Context) error {
 	if db.engine == SQLite {
+		// PRAGMA optimize may ANALYZE, a write: it queues with the writers.
+		// Met in SQLite's busy handler instead, it failed a 30-million-person
+		// load when the schedule fell inside one of its transactions.
+		defer db.lockWriter()()
 		conn, err := db.sql.Conn(ctx)
 		if err != nil {
 			return err

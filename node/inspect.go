@@ -13,7 +13,7 @@ import (
 // Errors: KindInternal.
 func IdentityCount(ctx context.Context, db *store.DB) (int, error) {
 	var n int
-	if err := db.Bookkeeping(store.Status).QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_identity`).Scan(&n); err != nil {
+	if err := db.Bookkeeping(store.Counts).QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_identity`).Scan(&n); err != nil {
 		return 0, jukinet.E("node.IdentityCount", jukinet.KindInternal, err)
 	}
 	return n, nil

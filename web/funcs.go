@@ -82,6 +82,7 @@ var funcs = template.FuncMap{
 		return a.Japanese()
 	},
 	"authorityName": func(a string) string { return jukinet.Authority(a).Japanese() },
+	"opName":        func(op string) string { return jukinet.Operation(op).Japanese() },
 	"seconds":       func(d time.Duration) string { return d.Round(time.Second).String() },
 	"micros": func(us int64) string {
 		if us == 0 {

@@ -62,6 +62,9 @@ func TestOplogSearchPaging(t *testing.T) {
 		if strings.Contains(body, cut) != (pages == 1) {
 			t.Errorf("page %d: the notice %q shown %v", pages, cut, pages != 1)
 		}
+		if !strings.Contains(body, `<option value="resident.search" selected>住民検索</option>`) {
+			t.Errorf("page %d: the operation searched for is not the selected 住民検索", pages)
+		}
 		if pages > 1 && !strings.Contains(body, `id="page-prev"`) {
 			t.Errorf("page %d: no 前へ", pages)
 		}

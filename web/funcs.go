@@ -8,6 +8,7 @@ import (
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/governance"
+	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/oplog"
 )
 
@@ -84,6 +85,7 @@ var funcs = template.FuncMap{
 	"authorityName": func(a string) string { return jukinet.Authority(a).Japanese() },
 	"opName":        func(op string) string { return jukinet.Operation(op).Japanese() },
 	"operations":    operationChoices,
+	"kindName":      network.KindJapanese,
 	"seconds":       func(d time.Duration) string { return d.Round(time.Second).String() },
 	"micros": func(us int64) string {
 		if us == 0 {

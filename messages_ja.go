@@ -465,6 +465,7 @@ const (
 	CodesAsset      = "asset"      // governance.AssetKind
 	CodesSource     = "source"     // where an instruction or a misuse case comes from
 	CodesJudgement  = "judgement"  // a misuse case's judgement
+	CodesResult     = "result"     // an operation-log record's result
 )
 
 // codeJapanese names in Japanese, per set, the codes that other packages
@@ -502,6 +503,9 @@ var codeJapanese = map[string]map[string]string{
 	CodesAsset:      {"information": "情報", "software": "ソフトウェア", "hardware": "ハードウェア", "network": "ネットワーク", "media": "媒体"},
 	CodesSource:     {"council": "協議会の結果", "rooms": "入退室管理の報告", "manual": "職員の申出", "oplog_report": "操作履歴の分析"},
 	CodesJudgement:  {"infringement": "侵害あり", "no_infringement": "侵害なし"},
+	CodesResult: {"ok": "成功", "shown": "表示", "not_found": "該当なし", "forbidden": "権限なし", "unauthorized": "認証なし",
+		"mismatch": "照合不一致", "applied": "適用", "accepted": "受理", "refused": "拒否", "rejected": "相手が拒否",
+		"retry": "再送", "sent": "送信", "duplicate": "重複", "parked": "順序待ち"},
 }
 
 // complianceTitle is the Japanese heading of each requirement of the

@@ -388,38 +388,21 @@ func cpuTime() time.Duration {
 // received_at (its transaction's time) minus the CS outbox row's created_at
 // (the CS transaction's time), in ms. Both clocks are this process's.
 func latencies(ctx context.Context, cs, nat *store.DB, since int64) ([]float64, error) {
-	created := map[string]int64{}
-	rows, err := cs.Bookkeeping(store.Inspect).QueryContext(ctx, `SELECT ordering_key, version, created_at FROM outbox WHERE kind = 'identity.notify' AND created_at >= $1`, since)
+	created, err := network.QueuedAt(ctx, cs, network.KindIdentityNotify, since)
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var key string
-		var version, at int64
-		if err := rows.Scan(&key, &version, &at); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		created[fmt.Sprintf("%s#%d", key, version)] = at
-	}
-	rows.Close()
-	rows, err = nat.Bookkeeping(store.Inspect).QueryContext(ctx, `SELECT municipality, resident_code, version, received_at FROM flow_identity_history`)
+	received, err := node.IdentityReceivedAt(ctx, nat)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []float64
-	for rows.Next() {
-		var m, code string
-		var version, at int64
-		if err := rows.Scan(&m, &code, &version, &at); err != nil {
-			return nil, err
-		}
-		if c, ok := created[fmt.Sprintf("%s/%s#%d", m, code, version)]; ok {
+	for key, at := range received {
+		if c, ok := created[key]; ok {
 			out = append(out, float64(at-c)/1000)
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // oneHopBaseline writes one hop's outbox, inbox and state rows per update,
@@ -429,18 +412,16 @@ func oneHopBaseline(ctx context.Context, db *store.DB, infos []jukinet.IdentityI
 	for i := 0; i < len(infos); i += 1000 {
 		chunk := infos[i:min(i+1000, len(infos))]
 		err := db.Update(ctx, store.Op{Operation: jukinet.OpNetworkSend, Detail: "baseline"}, func(tx *store.Tx) error {
-			var in, st []any
-			for _, info := range chunk {
+			ids, keys, bodies := make([]string, len(chunk)), make([]string, len(chunk)), make([][]byte, len(chunk))
+			for i, info := range chunk {
 				b, _ := json.Marshal(info)
-				id := rand.Text()
+				ids[i], keys[i], bodies[i] = rand.Text(), info.OrderingKey(), b
 				tx.Send(store.Message{Kind: "identity.notify", To: "400009", OrderingKey: info.OrderingKey(), Version: 1, Body: b})
-				in = append(in, id, "identity.notify", "402036", info.OrderingKey(), 1, "applied", "", nil, tx.NowMicro(), tx.NowMicro())
-				st = append(st, string(info.Municipality), string(info.ResidentCode), 1, string(b), tx.NowMicro())
 			}
-			if err := tx.InsertRows(`INSERT INTO inbox (message_id, kind, sender, ordering_key, version, state, reason, envelope, received_at, applied_at) VALUES `, 10, in); err != nil {
+			if err := network.AppliedBaseline(tx, network.KindIdentityNotify, "402036", ids, keys, false); err != nil {
 				return err
 			}
-			return tx.InsertRows(`INSERT INTO flow_identity (municipality, resident_code, version, info, updated_at) VALUES `, 5, st)
+			return node.IdentityBaseline(tx, chunk, bodies, false)
 		})
 		if err != nil {
 			return 0, err
@@ -466,7 +447,6 @@ func pipelineBaseline(ctx context.Context, dbs [3]*store.DB, infos []jukinet.Ide
 	}
 	op := store.Op{Operation: jukinet.OpNetworkSend, Detail: "baseline"}
 	send := func(db *store.DB, kind, to string, lo, hi int) error {
-		var first, last int64
 		if err := db.Update(ctx, op, func(tx *store.Tx) error {
 			for i := lo; i < hi; i++ {
 				tx.Send(store.Message{Kind: kind, To: to, OrderingKey: infos[i].OrderingKey(), Version: 1, Body: bodies[i]})
@@ -475,37 +455,24 @@ func pipelineBaseline(ctx context.Context, dbs [3]*store.DB, infos []jukinet.Ide
 		}); err != nil {
 			return err
 		}
-		if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT MIN(seq), MAX(seq) FROM outbox WHERE state = 'pending'`).Scan(&first, &last); err != nil {
-			return err
-		}
 		return db.Update(ctx, op, func(tx *store.Tx) error {
 			for i := lo; i < hi; i++ {
 				tx.Log(jukinet.OpNetworkDeliveryResult, "", "accepted", kind+" to "+to)
 			}
-			_, err := tx.Exec(`UPDATE outbox SET state = 'delivered', done_at = $1, attempts = attempts + 1 WHERE state = 'pending' AND seq BETWEEN $2 AND $3`, tx.NowMicro(), first, last)
+			_, err := network.SettleBaseline(tx)
 			return err
 		})
 	}
 	receive := func(tx *store.Tx, from string, lo, hi int) error {
-		var in, ver, st []any
+		ids, keys := make([]string, hi-lo), make([]string, hi-lo)
 		for i := lo; i < hi; i++ {
-			info := &infos[i]
-			now := tx.NowMicro()
-			in = append(in, rand.Text(), "identity.notify", from, info.OrderingKey(), 1, "applied", "", nil, now, now)
-			ver = append(ver, info.OrderingKey(), 1)
-			st = append(st, string(info.Municipality), string(info.ResidentCode), 1, string(bodies[i]), now)
-			tx.Log(jukinet.OpNetworkReceive, string(info.ResidentCode), "applied", "identity.notify from "+from)
+			ids[i-lo], keys[i-lo] = rand.Text(), infos[i].OrderingKey()
+			tx.Log(jukinet.OpNetworkReceive, string(infos[i].ResidentCode), "applied", "identity.notify from "+from)
 		}
-		if err := tx.InsertRows(`INSERT INTO inbox (message_id, kind, sender, ordering_key, version, state, reason, envelope, received_at, applied_at) VALUES `, 10, in); err != nil {
+		if err := network.AppliedBaseline(tx, network.KindIdentityNotify, from, ids, keys, true); err != nil {
 			return err
 		}
-		if err := tx.InsertRows(`INSERT INTO inbox_versions (ordering_key, applied) VALUES `, 2, ver, ` ON CONFLICT (ordering_key) DO UPDATE SET applied = excluded.applied`); err != nil {
-			return err
-		}
-		if err := tx.InsertRows(`INSERT INTO flow_identity_history (municipality, resident_code, version, info, received_at) VALUES `, 5, st); err != nil {
-			return err
-		}
-		return tx.InsertRows(`INSERT INTO flow_identity (municipality, resident_code, version, info, updated_at) VALUES `, 5, st)
+		return node.IdentityBaseline(tx, infos[lo:hi], bodies[lo:hi], true)
 	}
 	start := time.Now()
 	var wg sync.WaitGroup

@@ -101,8 +101,8 @@ func appendOplog(actx context.Context, db *store.DB, records, residents int) (in
 }
 
 // fillOplog fills the log of db from size n to at least records with bulk
-// inserts: indices reserved on oplog_head in the same transaction, so the
-// log stays contiguous and verifiable. It returns the records added (each
+// inserts (oplog.Fill: indices reserved on the log's head in the same
+// transaction, so the log stays contiguous and verifiable). It returns the records added (each
 // transaction's own record included).
 func fillOplog(sys context.Context, db *store.DB, n, records, residents int) (int, error) {
 	filled := 0
@@ -111,26 +111,13 @@ func fillOplog(sys context.Context, db *store.DB, n, records, residents int) (in
 	for n < records {
 		k := min(chunk, records-n)
 		err := db.Update(sys, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "bench fill"}, func(tx *store.Tx) error {
-			// Times after every earlier record (one a microsecond), and the
-			// head keeps the newest: record times never decrease along idx.
-			var size, newest int64
-			if err := tx.QueryRow(`UPDATE oplog_head SET size = size + $1, time = CASE WHEN time > $2 THEN time ELSE $2 END + $1 WHERE id = 1 RETURNING size, time`, k, hour).Scan(&size, &newest); err != nil {
-				return err
-			}
-			first := uint64(size) - uint64(k)
-			args := make([]any, 0, k*14)
-			for i := range k {
-				idx := first + uint64(i)
-				r := store.LogRecord{V: 1, Index: idx, Time: newest - int64(k-1-i), Node: benchNode,
+			_, err := oplog.Fill(tx, k, hour, func(idx uint64, _ int64) store.LogRecord {
+				return store.LogRecord{V: 1, Node: benchNode,
 					CollationID: fmt.Sprintf("C%03d", idx%50), OperatorID: "OP", Authority: string(jukinet.AuthorityLookup),
 					Terminal: fmt.Sprintf("T%02d", idx%20), Operation: string(jukinet.OpResidentRead),
 					Subject: db.SubjectToken(residentCode(int(idx) % residents)), Purpose: "case", Result: "ok", PolicyVersion: jukinet.PolicyVersion()}
-				leaf := r.Leaf()
-				lh := store.LeafHash(leaf)
-				args = append(args, int64(idx), r.Time, r.CollationID, r.OperatorID, r.Authority, r.Terminal, r.Principal,
-					r.Operation, r.Subject, r.Purpose, r.Result, r.PolicyVersion, leaf, lh[:])
-			}
-			return tx.InsertRows(`INSERT INTO oplog (idx, time, collation_id, operator_id, authority, terminal, principal, operation, subject, purpose, result, policy_version, leaf, leaf_hash) VALUES `, 14, args)
+			})
+			return err
 		})
 		if err != nil {
 			return filled, err

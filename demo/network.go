@@ -436,9 +436,9 @@ func (n *Network) WaitIdle(ctx context.Context) error {
 	for quiet < 2 {
 		pending := 0
 		for _, db := range n.DBs {
-			var c int
-			if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&c); err != nil {
-				return jukinet.E("demo.Network.WaitIdle", jukinet.KindInternal, err)
+			c, err := network.PendingTotal(ctx, db)
+			if err != nil {
+				return jukinet.E("demo.Network.WaitIdle", err)
 			}
 			pending += c
 		}
@@ -526,9 +526,9 @@ func (n *Network) spec(id string) (NodeSpec, bool) {
 
 // IdentityCount is how many persons' identity information node id holds.
 func (n *Network) IdentityCount(ctx context.Context, id string) (int, error) {
-	var c int
-	if err := n.DBs[id].Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_identity`).Scan(&c); err != nil {
-		return 0, jukinet.E("demo.Network.IdentityCount", jukinet.KindInternal, err)
+	c, err := node.IdentityCount(ctx, n.DBs[id])
+	if err != nil {
+		return 0, jukinet.E("demo.Network.IdentityCount", err)
 	}
 	return c, nil
 }

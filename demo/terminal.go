@@ -114,27 +114,13 @@ func (n *Network) LiveFacts(id string) governance.LiveFacts {
 // seeded on the first run): the bootstrap's own listing for the console,
 // not a read of the 管理簿 by anyone.
 func demoOperatorsOf(ctx context.Context, db *store.DB) ([]Operator, error) {
-	rows, err := db.Bookkeeping(store.Inspect).QueryContext(ctx, `SELECT o.collation_id, o.name, o.department, COALESCE(i.operator_id, ''), COALESCE(i.authority, '')
- FROM access_operators o LEFT JOIN access_operator_ids i ON i.collation_id = o.collation_id AND i.withdrawn_at = 0
- ORDER BY o.collation_id, i.operator_id`)
+	staff, err := access.Staff(ctx, db)
 	if err != nil {
-		return nil, jukinet.E("demo.PrepareTerminal", jukinet.KindInternal, err)
+		return nil, jukinet.E("demo.PrepareTerminal", err)
 	}
-	defer rows.Close()
-	var out []Operator
-	for rows.Next() {
-		var id, name, dept, opID, auth string
-		if err := rows.Scan(&id, &name, &dept, &opID, &auth); err != nil {
-			return nil, jukinet.E("demo.PrepareTerminal", jukinet.KindInternal, err)
-		}
-		if len(out) == 0 || out[len(out)-1].CollationID != id {
-			out = append(out, Operator{CollationID: id, Name: name, Department: dept})
-		}
-		if opID != "" {
-			d := &out[len(out)-1]
-			d.OperatorIDs = append(d.OperatorIDs, opID)
-			d.Authorities = append(d.Authorities, jukinet.Authority(auth))
-		}
+	out := make([]Operator, 0, len(staff))
+	for _, e := range staff {
+		out = append(out, Operator{CollationID: e.CollationID, Name: e.Name, Department: e.Department, OperatorIDs: e.OperatorIDs, Authorities: e.Authorities})
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -66,11 +66,14 @@ const maxEvidence = 1000
 // Finding is one anomaly with the log indices that evidence it (each can be
 // proven with `jukinet oplog prove --index N`).
 type Finding struct {
-	Kind        string   `json:"kind"`
-	CollationID string   `json:"collation_id,omitempty"`
-	Terminal    string   `json:"terminal,omitempty"`
-	Detail      string   `json:"detail"`
-	Indices     []uint64 `json:"indices"`
+	Kind        string `json:"kind"`
+	CollationID string `json:"collation_id,omitempty"`
+	Terminal    string `json:"terminal,omitempty"`
+	Detail      string `json:"detail"`
+	// DetailJA is Detail in Japanese, as the terminal shows it (the
+	// command line and the JSON keep Detail).
+	DetailJA string   `json:"detail_ja"`
+	Indices  []uint64 `json:"indices"`
 }
 
 // AnalysisReport is the outcome of Analyse.
@@ -80,6 +83,7 @@ type AnalysisReport struct {
 	Records  uint64    `json:"records"`
 	Findings []Finding `json:"findings"`
 	Notes    []string  `json:"notes,omitempty"`
+	NotesJA  []string  `json:"notes_ja,omitempty"` // Notes in Japanese, for the terminal
 }
 
 // isLookup tells whether a record is an operator's access to a resident's
@@ -124,6 +128,7 @@ func Analyse(ctx context.Context, db *store.DB, cfg ReportConfig) (AnalysisRepor
 	var err error
 	if a.watch, err = loadWatchlist(ctx, db); err != nil {
 		a.rep.Notes = append(a.rep.Notes, "watch-list check skipped: "+err.Error())
+		a.rep.NotesJA = append(a.rep.NotesJA, "監視対象の住民の確認を行えませんでした（内部エラー）。")
 	}
 	if err := a.read(ctx, db); err != nil {
 		return a.rep, err
@@ -247,6 +252,7 @@ func (a *analysis) read(ctx context.Context, db *store.DB) error {
 			// The analysis goes on without the records that cannot be read,
 			// and says so; verify names the bad index.
 			a.rep.Notes = append(a.rep.Notes, fmt.Sprintf("run row at index %d not fully analysed (jukinet oplog verify names the bad record): %v", idx, err))
+			a.rep.NotesJA = append(a.rep.NotesJA, fmt.Sprintf("番号 %d の一括記録を分析しきれませんでした（jukinet oplog verify で不正な記録を確認してください）。", idx))
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -362,7 +368,8 @@ func (a *analysis) findings() {
 	}
 	sort.Strings(colls)
 	for _, c := range colls {
-		a.add(Finding{Kind: FindingNoPurpose, CollationID: c, Detail: fmt.Sprintf("%d lookups without a case or purpose", len(a.noPurpose[c])), Indices: a.noPurpose[c]})
+		a.add(Finding{Kind: FindingNoPurpose, CollationID: c, Detail: fmt.Sprintf("%d lookups without a case or purpose", len(a.noPurpose[c])),
+			DetailJA: fmt.Sprintf("事案番号・目的のない照会が %d 件", len(a.noPurpose[c])), Indices: a.noPurpose[c]})
 	}
 	for _, f := range agencyFindings(a.agencies, a.cfg) {
 		a.add(f)
@@ -375,22 +382,26 @@ func (a *analysis) findings() {
 func (a *analysis) keyFindings(k analysisKey) {
 	cfg := a.cfg
 	if ix, ok := a.offHours[k]; ok {
-		a.add(Finding{Kind: FindingOffHours, CollationID: k.a, Detail: fmt.Sprintf("%d lookups outside office hours on %s", len(ix), k.b), Indices: ix})
+		a.add(Finding{Kind: FindingOffHours, CollationID: k.a, Detail: fmt.Sprintf("%d lookups outside office hours on %s", len(ix), k.b),
+			DetailJA: fmt.Sprintf("%s の執務時間外の照会が %d 件", k.b, len(ix)), Indices: ix})
 		delete(a.offHours, k)
 	}
 	if ix, ok := a.watched[k]; ok {
-		a.add(Finding{Kind: FindingWatchlist, CollationID: k.a, Detail: fmt.Sprintf("%d lookups of watch-listed resident %s", len(ix), k.b), Indices: ix})
+		a.add(Finding{Kind: FindingWatchlist, CollationID: k.a, Detail: fmt.Sprintf("%d lookups of watch-listed resident %s", len(ix), k.b),
+			DetailJA: fmt.Sprintf("監視対象の住民 %s の照会が %d 件", k.b, len(ix)), Indices: ix})
 		delete(a.watched, k)
 	}
 	if subs, ok := a.bulk[k]; ok {
 		if len(subs) > cfg.BulkSubjects {
-			a.add(Finding{Kind: FindingBulk, CollationID: k.a, Detail: fmt.Sprintf("%d distinct residents in the hour %s:00 (threshold %d)", len(subs), k.b, cfg.BulkSubjects), Indices: a.bulkIdx[k]})
+			a.add(Finding{Kind: FindingBulk, CollationID: k.a, Detail: fmt.Sprintf("%d distinct residents in the hour %s:00 (threshold %d)", len(subs), k.b, cfg.BulkSubjects),
+				DetailJA: fmt.Sprintf("%s時台に %d 人の住民を照会（基準 %d 人）", k.b, len(subs), cfg.BulkSubjects), Indices: a.bulkIdx[k]})
 		}
 		delete(a.bulk, k)
 	}
 	if subs, ok := a.browse[k]; ok {
 		if len(subs) > cfg.BrowsingSubjects {
-			a.add(Finding{Kind: FindingBrowsing, CollationID: k.a, Detail: fmt.Sprintf("%d distinct residents shown on %s (threshold %d)", len(subs), k.b, cfg.BrowsingSubjects), Indices: a.browseIdx[k]})
+			a.add(Finding{Kind: FindingBrowsing, CollationID: k.a, Detail: fmt.Sprintf("%d distinct residents shown on %s (threshold %d)", len(subs), k.b, cfg.BrowsingSubjects),
+				DetailJA: fmt.Sprintf("%s に %d 人の住民を表示（基準 %d 人）", k.b, len(subs), cfg.BrowsingSubjects), Indices: a.browseIdx[k]})
 		}
 		delete(a.browse, k)
 	}
@@ -403,7 +414,8 @@ func (a *analysis) keyFindings(k analysisKey) {
 			}
 			if hi-lo+1 >= cfg.LoginFailures {
 				a.add(Finding{Kind: FindingLoginFailures, CollationID: k.a, Terminal: k.b,
-					Detail: fmt.Sprintf("%d failed logins within an hour", len(ts[lo:])), Indices: a.failIdx[k][lo:]})
+					Detail:   fmt.Sprintf("%d failed logins within an hour", len(ts[lo:])),
+					DetailJA: fmt.Sprintf("1時間以内にログインの失敗が %d 回", len(ts[lo:])), Indices: a.failIdx[k][lo:]})
 				break
 			}
 		}
@@ -425,8 +437,9 @@ func (a *analysis) sharedIDs() {
 				x, y := ss[i], ss[j]
 				if x.terminal != y.terminal && x.first <= y.last && y.first <= x.last {
 					a.add(Finding{Kind: FindingSharedID, CollationID: c, Terminal: x.terminal + "," + y.terminal,
-						Detail:  fmt.Sprintf("active on %s and %s at overlapping times", x.terminal, y.terminal),
-						Indices: []uint64{x.idx[0], y.idx[0]}})
+						Detail:   fmt.Sprintf("active on %s and %s at overlapping times", x.terminal, y.terminal),
+						DetailJA: fmt.Sprintf("端末 %s と %s で同じ時間帯に使用", x.terminal, y.terminal),
+						Indices:  []uint64{x.idx[0], y.idx[0]}})
 				}
 			}
 		}
@@ -496,8 +509,9 @@ func agencyFindings(agencies map[string]*agencyUse, cfg ReportConfig) []Finding 
 		for _, h := range hours {
 			if ix := u.sweep[h]; len(ix) >= cfg.SweepNotFound {
 				out = append(out, Finding{Kind: FindingAgencySweep, Terminal: agencyPrefix + a,
-					Detail:  fmt.Sprintf("agency %s asked for %d codes that match nobody in the hour %s:00 (threshold %d)", a, len(ix), h, cfg.SweepNotFound),
-					Indices: ix[:min(len(ix), maxEvidence)]})
+					Detail:   fmt.Sprintf("agency %s asked for %d codes that match nobody in the hour %s:00 (threshold %d)", a, len(ix), h, cfg.SweepNotFound),
+					DetailJA: fmt.Sprintf("機関 %s が %s時台に該当者のない番号を %d 件照会（基準 %d 件）", a, h, len(ix), cfg.SweepNotFound),
+					Indices:  ix[:min(len(ix), maxEvidence)]})
 			}
 		}
 		days := make([]string, 0, len(u.days))
@@ -509,8 +523,9 @@ func agencyFindings(agencies map[string]*agencyUse, cfg ReportConfig) []Finding 
 			d := u.days[day]
 			if d.asked >= cfg.AgencyMinPersons && float64(d.missed) > cfg.AgencyMissRate*float64(d.asked) {
 				out = append(out, Finding{Kind: FindingAgencyMisses, Terminal: agencyPrefix + a,
-					Detail:  fmt.Sprintf("agency %s: %d of %d codes asked for on %s match nobody (threshold %.0f %%)", a, d.missed, d.asked, day, 100*cfg.AgencyMissRate),
-					Indices: d.idx})
+					Detail:   fmt.Sprintf("agency %s: %d of %d codes asked for on %s match nobody (threshold %.0f %%)", a, d.missed, d.asked, day, 100*cfg.AgencyMissRate),
+					DetailJA: fmt.Sprintf("機関 %s が %s に照会した %d 件のうち %d 件が該当者なし（基準 %.0f %%）", a, day, d.asked, d.missed, 100*cfg.AgencyMissRate),
+					Indices:  d.idx})
 			}
 			var others []int
 			for _, o := range days {
@@ -525,8 +540,9 @@ func agencyFindings(agencies map[string]*agencyUse, cfg ReportConfig) []Finding 
 			usual := others[len(others)/2]
 			if float64(d.asked) > cfg.AgencyVolumeFactor*float64(usual) {
 				out = append(out, Finding{Kind: FindingAgencyVolume, Terminal: agencyPrefix + a,
-					Detail:  fmt.Sprintf("agency %s asked for %d persons on %s; its usual is %d a day (factor %g)", a, d.asked, day, usual, cfg.AgencyVolumeFactor),
-					Indices: d.idx})
+					Detail:   fmt.Sprintf("agency %s asked for %d persons on %s; its usual is %d a day (factor %g)", a, d.asked, day, usual, cfg.AgencyVolumeFactor),
+					DetailJA: fmt.Sprintf("機関 %s が %s に %d 人を照会（通常は1日 %d 人、基準 %g 倍）", a, day, d.asked, usual, cfg.AgencyVolumeFactor),
+					Indices:  d.idx})
 			}
 		}
 	}

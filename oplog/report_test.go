@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"regexp"
 	"testing"
 	"time"
 
@@ -70,6 +71,11 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+var (
+	japaneseProse = regexp.MustCompile(`[\p{Hiragana}\p{Katakana}\p{Han}]`)
+	englishWord   = regexp.MustCompile(`\b(?i:lookups?|residents?|agency|asked|threshold|failed|logins?|active|codes?|match|nobody|persons|usual|factor|outside|hours?|shown|within|watch)\b`)
+)
 
 func TestReportFindsEachAnomaly(t *testing.T) {
 	t2 := operator
@@ -164,6 +170,11 @@ func TestReportFindsEachAnomaly(t *testing.T) {
 						kinds = append(kinds, fd.Kind)
 						if len(fd.Indices) == 0 {
 							t.Errorf("finding %+v has no evidence", fd)
+						}
+						// The terminal shows DetailJA: Japanese prose around
+						// the figures, IDs and dates, no English words.
+						if !japaneseProse.MatchString(fd.DetailJA) || englishWord.MatchString(fd.DetailJA) {
+							t.Errorf("finding %s: DetailJA %q is not Japanese", fd.Kind, fd.DetailJA)
 						}
 					}
 					if tc.want == "" && len(kinds) != 0 || tc.want != "" && (len(kinds) != 1 || kinds[0] != tc.want) {

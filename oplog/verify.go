@@ -68,6 +68,32 @@ var reasonNames = [...]string{
 	ReasonForgedValue:        "stored value disagrees with its leaf",
 }
 
+// reasonJapanese names each reason as the terminal shows it (the command
+// line keeps String's English).
+var reasonJapanese = [...]string{
+	ReasonNone:               "異常なし",
+	ReasonChangedLeaf:        "記録の内容が書き換えられています",
+	ReasonMissingIndex:       "記録が欠けています（削除）",
+	ReasonDuplicateIndex:     "記録番号が重複しています（挿入）",
+	ReasonOutOfOrder:         "記録の順序が入れ替わっています",
+	ReasonRootMismatch:       "チェックポイントの根ハッシュと一致しません",
+	ReasonBadSignature:       "チェックポイントの署名が正しくありません",
+	ReasonMissingCosignature: "チェックポイントに副署名がありません",
+	ReasonMissingSignature:   "チェックポイントに署名がありません",
+	ReasonBadCheckpoint:      "チェックポイントが不正です",
+	ReasonMissingRows:        "チェックポイントの範囲の記録がありません（切り詰め）",
+	ReasonBadLeaf:            "記録の内容が行の値と一致しません",
+	ReasonForgedValue:        "検索に使う値が記録と一致しません",
+}
+
+// Japanese is the reason as the terminal shows it.
+func (r Reason) Japanese() string {
+	if int(r) < len(reasonJapanese) {
+		return reasonJapanese[r]
+	}
+	return fmt.Sprintf("不明な理由（%d）", int(r))
+}
+
 func (r Reason) String() string {
 	if int(r) < len(reasonNames) {
 		return reasonNames[r]

@@ -197,7 +197,7 @@ type Counts struct {
 // Count returns the totals.
 func (g *Register) Count(ctx context.Context) (Counts, error) {
 	var c Counts
-	err := g.db.Bookkeeping(store.Status).QueryRowContext(ctx, `SELECT
+	err := g.db.Bookkeeping(store.Counts).QueryRowContext(ctx, `SELECT
  (SELECT COUNT(*) FROM residents WHERE status = 'current'),
  (SELECT COUNT(*) FROM residents WHERE status = 'removed'),
  (SELECT COUNT(*) FROM households WHERE dissolved_at = 0),

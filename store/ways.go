@@ -19,7 +19,8 @@ import (
 //     (checkpoints, witness state, session touch, node metadata, delivery
 //     state) and reads of rows that hold no resident's data. Every use
 //     names a Purpose, and the purposes, with the reason each may bypass
-//     Update, are listed in one place: bookkeepingReasons below.
+//     Update and the tables it may touch, are listed in one place:
+//     bookkeepingPurposes below.
 
 // View is the audited read: it authorizes op for the actor in ctx as Update
 // does, runs fn, whose reads record each person shown (tx.Shown or
@@ -55,8 +56,8 @@ func (db *DB) RecordRefusal(ctx context.Context, op Op) error {
 // declared here exist.
 type Purpose struct{ name string }
 
-// The purposes of the Bookkeeping path; each one's reason is in
-// bookkeepingReasons.
+// The purposes of the Bookkeeping path; each one's reason and tables are in
+// bookkeepingPurposes.
 var (
 	Checkpoints = Purpose{"checkpoints"}
 	Witness     = Purpose{"witness"}
@@ -66,34 +67,82 @@ var (
 	LogRead     = Purpose{"log-read"}
 	BatchRead   = Purpose{"batch-read"}
 	Status      = Purpose{"status"}
+	Counts      = Purpose{"counts"}
 	Inspect     = Purpose{"inspect"}
 )
 
-// bookkeepingReasons is the one list of the exceptions to Update and View:
-// what each purpose covers and why it needs no operation of its own.
-var bookkeepingReasons = map[Purpose]string{
-	Checkpoints: "the log's tree nodes, checkpoints, cosignatures, seals and purge markers (oplog_node, oplog_checkpoint, oplog_seal, oplog_purge*): " +
-		"derived from the records Update appended and verified against them; logging them would log the log",
-	Witness: "witness_state: the largest checkpoint a witness has seen of each log, its own memory, not a node's business state",
-	Sessions: "access_sessions and the login checks: a session's last_seen moves on every request and the login steps read " +
-		"staff records; the login itself and each refusal are logged by Update and RecordRefusal",
-	NodeMeta: "node_meta: the node's own keys and markers, created once, no personal data",
-	Delivery: "the outbox's and inbox's delivery state (sending, receipts, parked messages): rows Update queued, moved on by the " +
-		"sender and receiver, whose business effects run in Update",
-	LogRead: "reading the operation log for verification, queries, reports and proofs, whose access is itself recorded with View " +
-		"by the caller",
-	BatchRead: "a batch read on several connections at once, recorded by the View that runs beside it (node.runtimeLookup)",
-	Status: "reads of rows that hold no resident's data: counts, status pages, health checks and staff records (gov_*, access_*), " +
-		"whose pages are authorized by their route's operation",
-	Inspect: "tests, the demo and the load generator inspect rows to wait for and report what happened; never a deployed node's path",
+// bookkeepingPurposes is the one list of the exceptions to Update and View:
+// what each purpose covers and why it needs no operation of its own, and
+// the tables it may name in SQL (a name ending in "*" is a prefix). The
+// root test TestBookkeepingPurposeTables holds every call site to its
+// purpose's tables, so a purpose is a boundary, not only a label.
+var bookkeepingPurposes = map[Purpose]purposeRule{
+	Checkpoints: {
+		reason: "the log's tree nodes, checkpoints, cosignatures, seals and purge markers: derived from the records Update " +
+			"appended and verified against them; logging them would log the log",
+		tables: []string{"oplog_node", "oplog_checkpoint", "oplog_seal", "oplog_purge*"},
+	},
+	Witness: {
+		reason: "the largest checkpoint a witness has seen of each log, its own memory, not a node's business state",
+		tables: []string{"witness_state"},
+	},
+	Sessions: {
+		reason: "a session's last_seen moves on every request and the login steps read staff records; the login itself " +
+			"and each refusal are logged by Update and RecordRefusal",
+		tables: []string{"access_sessions", "access_operators", "access_operator_ids", "access_templates", "access_terminals"},
+	},
+	NodeMeta: {
+		reason: "the node's own keys and markers, created once, no personal data",
+		tables: []string{"node_meta"},
+	},
+	Delivery: {
+		reason: "the outbox's and inbox's delivery state (sending, receipts, parked messages): rows Update queued, moved on " +
+			"by the sender and receiver, whose business effects run in Update",
+		tables: []string{"outbox", "outbox_receipts", "inbox", "inbox_versions"},
+	},
+	LogRead: {
+		reason: "reading the operation log for verification, queries, reports and proofs, whose access is itself recorded " +
+			"with View by the caller",
+		tables: []string{"oplog", "oplog_*"},
+	},
+	BatchRead: {
+		reason: "a batch read on several connections at once, recorded by the View that runs beside it (node.runtimeLookup)",
+		tables: []string{"flow_identity"},
+	},
+	Status: {
+		reason: "reads of rows that hold no resident's data: counts, status pages, health checks and staff records, whose " +
+			"pages are authorized by their route's operation",
+		tables: []string{"gov_*", "access_*", "outbox", "inbox", "network_refusals", "flow_code_pool", "flow_provisions",
+			"flow_copy_requests", "reconcile_runs"},
+	},
+	Counts: {
+		reason: "totals of tables that hold residents' data (how many residents, households, persons at national): " +
+			"a count shows no person, so nobody's access is recorded; it may only count",
+		tables:     []string{"residents", "households", "identity_history", "flow_identity"},
+		countsOnly: true,
+	},
+	Inspect: {
+		reason: "tests, the demo and the load generator inspect rows to wait for and report what happened; never a deployed " +
+			"node's path",
+		tables: []string{"flow_identity", "flow_identity_history", "outbox", "oplog"},
+	},
+}
+
+// purposeRule is a Bookkeeping purpose's reason and the tables it may name.
+type purposeRule struct {
+	reason string
+	tables []string
+	// countsOnly: every SELECT under the purpose is COUNT(*) or a subquery of
+	// them (the root test checks it).
+	countsOnly bool
 }
 
 // Bookkeeping is the third way in: the handle for derived or bookkeeping
 // data and for reads of rows without residents' data, used for purpose p,
-// one of those in bookkeepingReasons. It is not a way to change business
+// one of those in bookkeepingPurposes. It is not a way to change business
 // state or to read a person: those are Update and View.
 func (db *DB) Bookkeeping(p Purpose) *sql.DB {
-	if _, ok := bookkeepingReasons[p]; !ok {
+	if _, ok := bookkeepingPurposes[p]; !ok {
 		panic("store: undeclared bookkeeping purpose " + p.name)
 	}
 	return db.sql

@@ -199,7 +199,7 @@ func TestBrowserAdminOplog(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("oplog-results")),
 		shot("08-admin-oplog"))
 	table := s.text("#oplog-results")
-	for _, want := range []string{"resident.search", "C-CLERK", "OP-CLERK-lookup", "forbidden"} {
+	for _, want := range []string{"住民検索", "resident.search", "C-CLERK", "OP-CLERK-lookup", "権限なし"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("oplog for C-CLERK: table lacks %q:\n%s", want, table)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/governance"
+	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/oplog"
 )
 
@@ -82,6 +83,9 @@ var funcs = template.FuncMap{
 		return a.Japanese()
 	},
 	"authorityName": func(a string) string { return jukinet.Authority(a).Japanese() },
+	"opName":        func(op string) string { return jukinet.Operation(op).Japanese() },
+	"operations":    operationChoices,
+	"kindName":      network.KindJapanese,
 	"seconds":       func(d time.Duration) string { return d.Round(time.Second).String() },
 	"micros": func(us int64) string {
 		if us == 0 {
@@ -111,4 +115,18 @@ var findingKinds = map[string]string{
 var itemNames = map[string]string{
 	"name": "氏名", "birth_date": "生年月日", "sex": "性別", "address": "住所", "resident_code": "住民票コード",
 	"change": "異動情報", "individual_number": "個人番号",
+}
+
+// operationChoice is an operation as the log search offers it.
+type operationChoice struct{ Code, Name string }
+
+// operationChoices are the operations of the policy table by Japanese name,
+// in the order of their codes (which groups them by concern).
+func operationChoices() []operationChoice {
+	ops := jukinet.Operations()
+	out := make([]operationChoice, len(ops))
+	for i, op := range ops {
+		out[i] = operationChoice{Code: string(op), Name: op.Japanese()}
+	}
+	return out
 }

@@ -176,7 +176,7 @@ func TestGovPages(t *testing.T) {
 		{"prints for a clerk", clerk, "/admin/gov/prints", 200, []string{`id="act-print"`, `id="gov-prints"`}, nil},
 		{"roles for the auditor: read only", auditor, "/admin/gov/roles", 200, []string{demo.DemoDeputyMayor}, []string{`id="act-assign-role"`}},
 		{"cases refused to the auditor", auditor, "/admin/gov/cases", 403, []string{"権限がありません"}, []string{fx.seed.CaseID}},
-		{"council refused to a clerk", clerk, "/admin/gov/council", 403, []string{"governance.compliance.report"}, []string{"第2回"}},
+		{"council refused to a clerk", clerk, "/admin/gov/council", 403, []string{"この操作（遵守状況の報告）の権限がありません"}, []string{"第2回"}},
 		{"instructions refused to the auditor", auditor, "/admin/gov/instructions", 403, nil, nil},
 		{"no session", fx.client(t), "/admin/gov/roles", 303, nil, nil},
 	}

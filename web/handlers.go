@@ -500,9 +500,55 @@ type oplogData struct {
 	Errors  fieldErrors
 	Message string
 	Ran     bool
+	Size    int    // records a page shows
+	First   int    // the number (1-based, newest first) of the page's first record
+	Last    int    // and of its last
+	More    bool   // more records match than this page and those before it
+	Prev    string // the link to the previous page, if any
+	Next    string // the link to the next page, if any
 }
 
-// oplogSearch is the operation-log search of the admin console (G15).
+// oplogPageSize is how many records one page of the log search shows
+// unless the query asks for another number (limit, at most 1,000).
+const oplogPageSize = 200
+
+// oplogPageLink is the log search's URL at page n (1-based).
+func oplogPageLink(q url.Values, n int) string {
+	v := url.Values{}
+	for k, vs := range q {
+		v[k] = vs
+	}
+	v.Set("page", strconv.Itoa(n))
+	return "/admin/oplog?" + v.Encode()
+}
+
+// oplogFilter reads the log search's conditions from q.
+func oplogFilter(q url.Values) (oplog.Filter, error) {
+	f := oplog.Filter{CollationID: strings.TrimSpace(q.Get("collation_id")), Resident: strings.TrimSpace(q.Get("resident")),
+		Operation: strings.TrimSpace(q.Get("operation")), Terminal: strings.TrimSpace(q.Get("terminal")), Limit: oplogPageSize}
+	for _, b := range []struct {
+		name string
+		to   *time.Time
+		add  int
+	}{{"from", &f.From, 0}, {"to", &f.To, 1}} {
+		if v := strings.TrimSpace(q.Get(b.name)); v != "" {
+			dt, err := jukinet.ParseDate(b.name, v)
+			if err != nil {
+				return f, err
+			}
+			*b.to = dt.AddDays(b.add).Time()
+		}
+	}
+	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 && n <= 1000 {
+		f.Limit = n
+	}
+	return f, nil
+}
+
+// oplogSearch is the operation-log search of the admin console (G15), a
+// page at a time, newest first: a page past the first reads the records
+// before it again (each search is recorded, as any), and when more records
+// match than the page shows, the page says so and links to the next.
 func (s *server) oplogSearch(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Admin == nil {
 		return errUnavailable
@@ -512,26 +558,24 @@ func (s *server) oplogSearch(w http.ResponseWriter, r *http.Request) error {
 	if len(q) == 0 {
 		return s.render(w, r, "oplog", d)
 	}
-	f := oplog.Filter{CollationID: strings.TrimSpace(q.Get("collation_id")), Resident: strings.TrimSpace(q.Get("resident")),
-		Operation: strings.TrimSpace(q.Get("operation")), Terminal: strings.TrimSpace(q.Get("terminal")), Limit: 200}
-	for _, b := range []struct {
-		name string
-		to   *time.Time
-		add  int
-	}{{"from", &f.From, 0}, {"to", &f.To, 1}} {
-		if v := strings.TrimSpace(q.Get(b.name)); v != "" {
-			dt, err := jukinet.ParseDate(b.name, v)
-			if err != nil {
-				d.Errors, _, _ = formError(err)
-				w.WriteHeader(statusInvalid)
-				return s.render(w, r, "oplog", d)
-			}
-			*b.to = dt.AddDays(b.add).Time()
+	f, err := oplogFilter(q)
+	page := 1
+	if err == nil {
+		page, err = searchPageOf(q)
+	}
+	if err == nil && page*f.Limit >= 100000 {
+		err = jukinet.E("web.oplogSearch", jukinet.KindInvalid, jukinet.Field("page"), "ページの指定が正しくありません")
+	}
+	if err != nil {
+		d.Errors, _, _ = formError(err)
+		if msg, ok := d.Errors["page"]; ok {
+			d.Errors, d.Message = nil, msg // no input of its own: above the form
 		}
+		w.WriteHeader(statusInvalid)
+		return s.render(w, r, "oplog", d)
 	}
-	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 && n <= 1000 {
-		f.Limit = n
-	}
+	d.Size = f.Limit
+	f.Limit = page*d.Size + 1 // one more than the pages so far: are there more?
 	entries, err := s.cfg.Admin.QueryLog(r.Context(), f)
 	if err != nil {
 		if fe, msg, ok := formError(err); ok {
@@ -541,7 +585,15 @@ func (s *server) oplogSearch(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	d.Entries, d.Ran = entries, true
+	start := min((page-1)*d.Size, len(entries))
+	d.Entries, d.Ran = entries[start:min(start+d.Size, len(entries))], true
+	d.First, d.Last, d.More = start+1, start+len(d.Entries), len(entries) > page*d.Size
+	if page > 1 {
+		d.Prev = oplogPageLink(q, page-1)
+	}
+	if d.More {
+		d.Next = oplogPageLink(q, page+1)
+	}
 	return s.render(w, r, "oplog", d)
 }
 

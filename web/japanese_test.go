@@ -19,8 +19,9 @@ import (
 )
 
 // englishStatus are the English status words, codes and states a screen
-// must not show (HTTP status texts, error kinds, receipt reasons, states).
-var englishStatus = regexp.MustCompile(`\b(Conflict|Unauthorized|Forbidden|Not Found|not found|Bad Request|Internal Server Error|Unprocessable Entity|Service Unavailable|Too Many Requests|Request Entity Too Large|Method Not Allowed|Locked|Expired|Gone|not-checked|evidence-missing|too_large|bad_signature|forbidden_kind|from_mismatch|invalid_body|stale_version|tls_[a-z_]+|rate_limited|internal error)\b`)
+// must not show (HTTP status texts, error kinds, receipt reasons, states),
+// and the English words of buttons, links and notices.
+var englishStatus = regexp.MustCompile(`\b(Conflict|Unauthorized|Forbidden|Not Found|not found|Bad Request|Internal Server Error|Unprocessable Entity|Service Unavailable|Too Many Requests|Request Entity Too Large|Method Not Allowed|Locked|Expired|Gone|not-checked|evidence-missing|too_large|bad_signature|forbidden_kind|from_mismatch|invalid_body|stale_version|tls_[a-z_]+|rate_limited|internal error|Submit|Error|Cancel|Search|Next|Previous|Back|Save|Delete|Log ?in|Log ?out|Home|Menu|Loading|Success|Failed|Warning|Page|Results|None)\b`)
 
 var (
 	scriptOrStyle = regexp.MustCompile(`(?s)<(script|style)\b.*?</(script|style)>`)

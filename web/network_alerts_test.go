@@ -29,7 +29,7 @@ func TestNetworkStatusAlertsDeadLetters(t *testing.T) {
 		t.Fatalf("network status with a dead letter: %d, no alert:\n%s", got.status, got.body)
 	}
 	alert, _, _ := strings.Cut(got.body[at:], "</div>")
-	for _, want := range []string{id, "movein.notice", "402036", "受信側の記録により拒否（municipality.movein.notice", "未達の通知が 1 件"} {
+	for _, want := range []string{id, "転入通知", "402036", "受信側の記録により拒否（municipality.movein.notice", "未達の通知が 1 件"} {
 		if !strings.Contains(alert, want) {
 			t.Errorf("alert lacks %q:\n%s", want, alert)
 		}

@@ -50,8 +50,12 @@ func TestSearchPaging(t *testing.T) {
 		if code != http.StatusOK {
 			t.Fatalf("GET %s: %d", path, code)
 		}
-		if !strings.Contains(body, "該当 "+strconv.Itoa(all.Total)+" 件のうち") || !strings.Contains(body, `id="results-cut"`) {
+		if !strings.Contains(body, "該当 "+strconv.Itoa(all.Total)+" 件") || !strings.Contains(body, `id="results-cut"`) {
 			t.Errorf("page %d: no notice that the results are cut", pages)
+		}
+		first := "上位" + strconv.Itoa(searchPageSize) + "件を表示しています（該当 " + strconv.Itoa(all.Total) + " 件）。条件を絞り込むか次のページへ"
+		if strings.Contains(body, first) != (pages == 1) {
+			t.Errorf("page %d: the first page's notice %q shown %v", pages, first, !(pages == 1))
 		}
 		if hasPrev := strings.Contains(body, `id="page-prev"`); hasPrev != (pages > 1) {
 			t.Errorf("page %d: 前へ shown %v", pages, hasPrev)

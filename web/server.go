@@ -91,7 +91,18 @@ func New(cfg Config) (http.Handler, error) {
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(http.FileServerFS(static))))
 	mux.HandleFunc("/", s.notFound)
-	return clientAddr(securityHeaders(s.limitBodies(http.NewCrossOriginProtection().Handler(mux)))), nil
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
+	return clientAddr(securityHeaders(s.limitBodies(cop.Handler(mux)))), nil
+}
+
+// crossOrigin answers a request another site's page sent (refused by
+// http.CrossOriginProtection) with the Japanese error page, not the
+// protection's English text.
+func (s *server) crossOrigin(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusForbidden)
+	s.renderPage(w, r, "error", jukinet.Actor{}, errorPage{Title: jukinet.KindTitle(jukinet.KindForbidden),
+		Message: "ほかのサイトの画面から送られた要求は受け付けません。この端末の画面から操作してください。"})
 }
 
 // clientAddr puts the connection's address in the request's context: every
@@ -195,7 +206,7 @@ func (s *server) guard(rt route) http.Handler {
 				}
 				w.WriteHeader(http.StatusForbidden)
 				s.renderPage(w, r, "error", actor, errorPage{Title: "権限がありません",
-					Message: fmt.Sprintf("操作者ID %s（%s）にはこの操作（%s）の権限がありません。", actor.OperatorID, actor.Authority.Japanese(), rt.op)})
+					Message: fmt.Sprintf("操作者ID %s（%s）にはこの操作（%s）の権限がありません。", actor.OperatorID, actor.Authority.Japanese(), rt.op.Japanese())})
 				return
 			}
 			r = r.WithContext(context.WithValue(jukinet.WithActor(r.Context(), actor), ctxKey{}, c.Value))

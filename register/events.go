@@ -151,10 +151,13 @@ type BirthInput struct {
 // KindInvalid naming the field, KindNotFound for an unknown household.
 func (g *Register) Birth(ctx context.Context, in BirthInput) (*Resident, error) {
 	const op = "register.Birth"
-	if err := g.validatePerson(op, in.PersonInput); err != nil {
-		return nil, err
+	var fe jukinet.FieldErrors // every field in error, at once
+	fe.Add(g.validatePerson(op, in.PersonInput))
+	fe.Add(in.Household.validate(op))
+	if in.Household.ID == "" {
+		fe.Add(g.checkAddress(op, "address_text", in.AddressText))
 	}
-	if err := in.Household.validate(op); err != nil {
+	if err := fe.Err(); err != nil {
 		return nil, err
 	}
 	var out *Resident
@@ -236,16 +239,21 @@ func (g *Register) validateMoveInDomestic(op string, in MoveInInput) error {
 // it; otherwise a new one is assigned.
 func (g *Register) MoveInFromAbroad(ctx context.Context, in MoveInInput) (*Resident, error) {
 	const op = "register.MoveInFromAbroad"
+	var fe jukinet.FieldErrors // every field in error, at once
 	if in.ResidentCode != "" {
 		if _, err := jukinet.ParseResidentCode(string(in.ResidentCode)); err != nil {
-			return nil, jukinet.E(op, err)
+			fe.Add(jukinet.E(op, err))
 		}
 	}
 	if strings.TrimSpace(in.PreviousAddress.Text) == "" {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "previous_address.text", "required: the country or address abroad")
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "previous_address.text", "required: the country or address abroad"))
 	}
 	if in.LastRegistered != (jukinet.Address{}) {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "last_registered", "a 国外転入 has no 転出証明書 and sends no 転入通知")
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "last_registered", "a 国外転入 has no 転出証明書 and sends no 転入通知"))
+	}
+	fe.Add(g.validateMoveIn(op, in))
+	if err := fe.Err(); err != nil {
+		return nil, err
 	}
 	in.PreviousAddress.LGCode = ""
 	return g.moveIn(ctx, op, jukinet.OpMoveInFromAbroad, jukinet.ReasonMoveInFromAbroad, in)
@@ -278,6 +286,9 @@ func (g *Register) validateMoveIn(op string, in MoveInInput) error {
 		}
 	}
 	fe.Add(in.Household.validate(op))
+	if in.Household.ID == "" {
+		fe.Add(g.checkAddress(op, "address_text", in.AddressText))
+	}
 	return fe.Err()
 }
 
@@ -334,11 +345,8 @@ func (g *Register) MoveOut(ctx context.Context, in MoveOutInput) (*Resident, err
 	if in.ReportDate.IsZero() {
 		in.ReportDate = g.today()
 	}
-	if err := g.checkDate(op, "report_date", in.ReportDate); err != nil {
+	if err := validateMoveOut(op, g, &in); err != nil {
 		return nil, err
-	}
-	if in.PlannedDate.IsZero() {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "planned_date", "required")
 	}
 	// A 転出届 is due before the move (法24条); one filed more than 14 days
 	// after it is still recorded, as the standard specification does, and
@@ -348,17 +356,6 @@ func (g *Register) MoveOut(ctx context.Context, in MoveOutInput) (*Resident, err
 	reason := jukinet.ReasonMoveOutDomestic
 	if in.Abroad {
 		reason = jukinet.ReasonMoveOutAbroad
-		in.Destination.LGCode = ""
-		if strings.TrimSpace(in.Destination.Text) == "" {
-			return nil, jukinet.Errorf(op, jukinet.KindInvalid, "destination.text", "required: the country or address abroad")
-		}
-	} else {
-		if err := in.Destination.Validate("destination"); err != nil {
-			return nil, jukinet.E(op, err)
-		}
-		if in.Destination.LGCode == g.cfg.Municipality {
-			return nil, jukinet.Errorf(op, jukinet.KindInvalid, "destination.lg_code", "a move within the municipality is a 転居, not a 転出")
-		}
 	}
 	var out *Resident
 	err := g.update(ctx, jukinet.OpMoveOut, in.ResidentCode, "", func(tx *store.Tx) error {
@@ -384,6 +381,27 @@ func (g *Register) MoveOut(ctx context.Context, in MoveOutInput) (*Resident, err
 	return out, err
 }
 
+// validateMoveOut finds every rule a 転出 breaks (a form shows them all at
+// once); a 国外転出 has no destination LG code, so it is cleared.
+func validateMoveOut(op string, g *Register, in *MoveOutInput) error {
+	var fe jukinet.FieldErrors
+	fe.Add(g.checkDate(op, "report_date", in.ReportDate))
+	if in.PlannedDate.IsZero() {
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "planned_date", "required"))
+	}
+	if in.Abroad {
+		in.Destination.LGCode = ""
+		if strings.TrimSpace(in.Destination.Text) == "" {
+			fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "destination.text", "required: the country or address abroad"))
+		}
+	} else if err := in.Destination.Validate("destination"); err != nil {
+		fe.Add(jukinet.E(op, err))
+	} else if in.Destination.LGCode == g.cfg.Municipality {
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "destination.lg_code", "a move within the municipality is a 転居, not a 転出"))
+	}
+	return fe.Err()
+}
+
 // MoveWithinInput records a 転居: the household of ResidentCode moves to a new
 // address in the municipality.
 type MoveWithinInput struct {
@@ -396,13 +414,14 @@ type MoveWithinInput struct {
 func (g *Register) MoveWithin(ctx context.Context, in MoveWithinInput) ([]*Resident, error) {
 	const op = "register.MoveWithin"
 	addr := jukinet.Address{LGCode: g.cfg.Municipality, Text: in.AddressText}
+	var fe jukinet.FieldErrors // every field in error, at once
 	if err := addr.Validate("address"); err != nil {
-		return nil, jukinet.E(op, err)
+		fe.Add(jukinet.E(op, err))
+	} else {
+		fe.Add(g.checkAddress(op, "address_text", in.AddressText))
 	}
-	if err := g.checkAddress(op, "address_text", in.AddressText); err != nil {
-		return nil, err
-	}
-	if err := g.checkDate(op, "date", in.Date); err != nil {
+	fe.Add(g.checkDate(op, "date", in.Date))
+	if err := fe.Err(); err != nil {
 		return nil, err
 	}
 	var out []*Resident
@@ -494,8 +513,15 @@ type ChangeInput struct {
 // NameChange records a change of 氏名 (e.g. by marriage).
 func (g *Register) NameChange(ctx context.Context, code jukinet.ResidentCode, name jukinet.Name, date jukinet.Date) (*Resident, error) {
 	const op = "register.NameChange"
+	var fe jukinet.FieldErrors // every field in error, at once
 	if err := name.Validate(); err != nil {
-		return nil, jukinet.E(op, err)
+		fe.Add(jukinet.E(op, err))
+	}
+	if !date.IsZero() {
+		fe.Add(g.checkDate(op, "date", date))
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
 	}
 	return g.change(ctx, op, jukinet.OpNameChange, jukinet.ReasonNameChange, ChangeInput{ResidentCode: code, Date: date}, func(r *Resident) (jukinet.ChangeReason, error) {
 		if r.Name.Kanji == name.Kanji && r.Name.Kana == name.Kana {
@@ -512,11 +538,15 @@ func (g *Register) SetFormerSurname(ctx context.Context, code jukinet.ResidentCo
 	return g.change(ctx, op, jukinet.OpFormerSurname, 0, ChangeInput{ResidentCode: code, Date: date}, func(r *Resident) (jukinet.ChangeReason, error) {
 		n := r.Name
 		n.FormerSurname, n.FormerSurnameKana = surname, kana
+		var fe jukinet.FieldErrors // every field in error, at once
 		if err := n.Validate(); err != nil {
-			return 0, jukinet.E(op, err)
+			fe.Add(jukinet.E(op, err))
 		}
 		if surname != "" && kana == "" {
-			return 0, jukinet.Errorf(op, jukinet.KindInvalid, "name.former_surname_kana", "required with a former surname")
+			fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "name.former_surname_kana", "required with a former surname"))
+		}
+		if err := fe.Err(); err != nil {
+			return 0, err
 		}
 		switch {
 		case surname == "" && r.Name.FormerSurname == "":
@@ -590,25 +620,25 @@ func (g *Register) change(ctx context.Context, op string, operation jukinet.Oper
 }
 
 // applyCorrections applies the set fields of in to r, validating each.
+// Every item in error is reported at once (a form shows them all).
 func (g *Register) applyCorrections(op string, r *Resident, in ChangeInput) error {
 	changed := false
+	var fe jukinet.FieldErrors
 	if in.Name != nil {
 		if err := in.Name.Validate(); err != nil {
-			return jukinet.E(op, err)
+			fe.Add(jukinet.E(op, err))
 		}
 		r.Name = *in.Name
 		changed = true
 	}
 	if in.BirthDate != nil {
-		if err := g.checkDate(op, "birth_date", *in.BirthDate); err != nil {
-			return err
-		}
+		fe.Add(g.checkDate(op, "birth_date", *in.BirthDate))
 		r.BirthDate = *in.BirthDate
 		changed = true
 	}
 	if in.Sex != nil {
 		if *in.Sex != jukinet.SexMale && *in.Sex != jukinet.SexFemale {
-			return jukinet.Errorf(op, jukinet.KindInvalid, "sex", "must be male or female")
+			fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "sex", "must be male or female"))
 		}
 		r.Sex = *in.Sex
 		changed = true
@@ -616,13 +646,15 @@ func (g *Register) applyCorrections(op string, r *Resident, in ChangeInput) erro
 	if in.AddressText != nil {
 		a := jukinet.Address{LGCode: r.Address.LGCode, Text: *in.AddressText}
 		if err := a.Validate("address"); err != nil {
-			return jukinet.E(op, err)
-		}
-		if err := g.checkAddress(op, "address_text", *in.AddressText); err != nil {
-			return err
+			fe.Add(jukinet.E(op, err))
+		} else {
+			fe.Add(g.checkAddress(op, "address_text", *in.AddressText))
 		}
 		r.Address = a
 		changed = true
+	}
+	if err := fe.Err(); err != nil {
+		return err
 	}
 	if in.Domicile != nil {
 		r.Domicile = *in.Domicile
@@ -667,13 +699,18 @@ func (g *Register) ExOfficioAdd(ctx context.Context, in ExOfficioAddInput) (*Res
 	if reason == 0 {
 		reason = jukinet.ReasonExOfficioAdd
 	}
+	var fe jukinet.FieldErrors // every field in error, at once
 	if !reason.Valid() || reason.Class() != jukinet.ClassAdd || reason == jukinet.ReasonBirth || reason == jukinet.ReasonMoveInDomestic || reason == jukinet.ReasonMoveInFromAbroad {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "reason", "%s is not an ex-officio addition reason", reason)
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "reason", "%s is not an ex-officio addition reason", reason))
 	}
 	if in.ResidentCode != "" {
 		if _, err := jukinet.ParseResidentCode(string(in.ResidentCode)); err != nil {
-			return nil, jukinet.E(op, err)
+			fe.Add(jukinet.E(op, err))
 		}
+	}
+	fe.Add(g.validateMoveIn(op, in.MoveInInput))
+	if err := fe.Err(); err != nil {
+		return nil, err
 	}
 	return g.moveIn(ctx, op, jukinet.OpExOfficioAdd, reason, in.MoveInInput)
 }
@@ -684,10 +721,12 @@ func (g *Register) ExOfficioRemove(ctx context.Context, code jukinet.ResidentCod
 	if reason == 0 {
 		reason = jukinet.ReasonExOfficioRemove
 	}
+	var fe jukinet.FieldErrors // every field in error, at once
 	if !reason.Valid() || reason.Class() != jukinet.ClassRemove || reason == jukinet.ReasonDeath || reason == jukinet.ReasonMoveOutDomestic || reason == jukinet.ReasonMoveOutAbroad {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "reason", "%s is not an ex-officio removal reason", reason)
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "reason", "%s is not an ex-officio removal reason", reason))
 	}
-	if err := g.checkDate(op, "date", date); err != nil {
+	fe.Add(g.checkDate(op, "date", date))
+	if err := fe.Err(); err != nil {
 		return nil, err
 	}
 	return g.remove(ctx, op, jukinet.OpExOfficioRemove, code, reason, date, true)

@@ -19,13 +19,15 @@ type HouseholdSplitInput struct {
 // HouseholdSplit records a 世帯分離.
 func (g *Register) HouseholdSplit(ctx context.Context, in HouseholdSplitInput) ([]*Resident, error) {
 	const op = "register.HouseholdSplit"
+	var fe jukinet.FieldErrors // every field in error, at once
 	if len(in.Members) == 0 {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "members", "required")
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "members", "required"))
 	}
 	if !containsCode(in.Members, in.NewHead) {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "new_head", "must be one of the members")
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "new_head", "must be one of the members"))
 	}
-	if err := g.checkDate(op, "date", in.Date); err != nil {
+	fe.Add(g.checkDate(op, "date", in.Date))
+	if err := fe.Err(); err != nil {
 		return nil, err
 	}
 	var out []*Resident
@@ -87,10 +89,12 @@ type HouseholdMergeInput struct {
 // HouseholdMerge records a 世帯合併 (both households at the same address).
 func (g *Register) HouseholdMerge(ctx context.Context, in HouseholdMergeInput) ([]*Resident, error) {
 	const op = "register.HouseholdMerge"
+	var fe jukinet.FieldErrors // every field in error, at once
 	if in.From == "" || in.Into == "" || in.From == in.Into {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "into", "give two different households")
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "into", "give two different households"))
 	}
-	if err := g.checkDate(op, "date", in.Date); err != nil {
+	fe.Add(g.checkDate(op, "date", in.Date))
+	if err := fe.Err(); err != nil {
 		return nil, err
 	}
 	var out []*Resident
@@ -142,8 +146,15 @@ type HouseholdChangeInput struct {
 // HouseholdChange records a 世帯変更.
 func (g *Register) HouseholdChange(ctx context.Context, in HouseholdChangeInput) (*Resident, error) {
 	const op = "register.HouseholdChange"
+	var fe jukinet.FieldErrors // every field in error, at once
 	if in.Relationship == "" || in.Relationship == RelationshipHead {
-		return nil, jukinet.Errorf(op, jukinet.KindInvalid, "relationship", "a 続柄 other than 世帯主 is required")
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "relationship", "a 続柄 other than 世帯主 is required"))
+	}
+	if !in.Date.IsZero() {
+		fe.Add(g.checkDate(op, "date", in.Date))
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
 	}
 	return g.change(ctx, op, jukinet.OpHouseholdChange, jukinet.ReasonHouseholdChange, ChangeInput{ResidentCode: in.ResidentCode, Date: in.Date}, func(r *Resident) (jukinet.ChangeReason, error) {
 		return 0, nil

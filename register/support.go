@@ -70,22 +70,28 @@ type SupportMeasureInput struct {
 }
 
 // Validate checks every field (KindInvalid naming it).
+// All of them at once: a form shows every field in error.
 func (in SupportMeasureInput) Validate(op string) error {
-	switch {
-	case !jukinet.ValidResidentCode(string(in.ResidentCode)):
-		return jukinet.Errorf(op, jukinet.KindInvalid, "resident_code", "not a resident code")
-	case !in.Kind.Valid():
-		return jukinet.Errorf(op, jukinet.KindInvalid, "kind", "must be dv, stalking, child_abuse or similar")
-	case strings.TrimSpace(in.Requester) == "" || utf8.RuneCountInString(in.Requester) > 100:
-		return jukinet.Errorf(op, jukinet.KindInvalid, "requester", "required, at most 100 characters")
-	case in.Start.IsZero():
-		return jukinet.Errorf(op, jukinet.KindInvalid, "start", "required")
-	case in.End.IsZero() || in.End.Before(in.Start):
-		return jukinet.Errorf(op, jukinet.KindInvalid, "end", "required, not before the start")
-	case in.End.After(in.Start.AddDays(MaxSupportPeriod)):
-		return jukinet.Errorf(op, jukinet.KindInvalid, "end", "a measure lasts at most a year; renew it with a new request")
+	var fe jukinet.FieldErrors
+	if !jukinet.ValidResidentCode(string(in.ResidentCode)) {
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "resident_code", "not a resident code"))
 	}
-	return nil
+	if !in.Kind.Valid() {
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "kind", "must be dv, stalking, child_abuse or similar"))
+	}
+	if strings.TrimSpace(in.Requester) == "" || utf8.RuneCountInString(in.Requester) > 100 {
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "requester", "required, at most 100 characters"))
+	}
+	if in.Start.IsZero() {
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "start", "required"))
+	}
+	switch {
+	case in.End.IsZero() || (!in.Start.IsZero() && in.End.Before(in.Start)):
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "end", "required, not before the start"))
+	case !in.Start.IsZero() && in.End.After(in.Start.AddDays(MaxSupportPeriod)):
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "end", "a measure lasts at most a year; renew it with a new request"))
+	}
+	return fe.Err()
 }
 
 // SetSupportMeasure records a 支援措置 for a current resident; it replaces a

@@ -145,4 +145,3 @@ func FuzzSupportMeasureValidate(f *testing.F) {
 		}
 	})
 }
-

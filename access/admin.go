@@ -20,13 +20,11 @@ import (
 // KindConflict when the 照合ID exists, KindForbidden, KindUnauthorized.
 func (s *Service) CreateOperator(ctx context.Context, o Operator) error {
 	const op = "access.CreateOperator"
-	if err := checkID(op, "collation_id", o.CollationID); err != nil {
-		return err
-	}
-	if err := validText(op, "name", o.Name, 64); err != nil {
-		return err
-	}
-	if err := validText(op, "department", o.Department, 64); err != nil {
+	var fe jukinet.FieldErrors // every field in error, at once
+	fe.Add(checkID(op, "collation_id", o.CollationID))
+	fe.Add(validText(op, "name", o.Name, 64))
+	fe.Add(validText(op, "department", o.Department, 64))
+	if err := fe.Err(); err != nil {
 		return err
 	}
 	return s.db.Update(ctx, store.Op{Operation: jukinet.OpAccessOperatorCreate, Detail: "collation_id=" + o.CollationID}, func(tx *store.Tx) error {
@@ -374,10 +372,10 @@ func (s *Service) template(ctx context.Context, collationID string) (biometric.T
 // there is no template, KindInvalid, KindForbidden.
 func (s *Service) Revoke(ctx context.Context, collationID, reason string) error {
 	const op = "access.Revoke"
-	if err := checkID(op, "collation_id", collationID); err != nil {
-		return err
-	}
-	if err := validText(op, "reason", reason, 200); err != nil {
+	var fe jukinet.FieldErrors // every field in error, at once
+	fe.Add(checkID(op, "collation_id", collationID))
+	fe.Add(validText(op, "reason", reason, 200))
+	if err := fe.Err(); err != nil {
 		return err
 	}
 	return s.act(ctx, jukinet.OpAccessRevoke, "collation_id="+collationID, func(tx *store.Tx) error {
@@ -410,10 +408,10 @@ func (s *Service) Assign(ctx context.Context, a Assignment) (string, error) {
 		}
 		a.OperatorID = "OP-" + strings.ToUpper(hex.EncodeToString(b[:]))
 	}
-	if err := checkID(op, "operator_id", a.OperatorID); err != nil {
-		return "", err
-	}
-	if err := checkID(op, "collation_id", a.CollationID); err != nil {
+	var fe jukinet.FieldErrors // every field in error, at once
+	fe.Add(checkID(op, "operator_id", a.OperatorID))
+	fe.Add(checkID(op, "collation_id", a.CollationID))
+	if err := fe.Err(); err != nil {
 		return "", err
 	}
 	if !a.Authority.Valid() || a.Authority == jukinet.AuthoritySystem {
@@ -480,10 +478,10 @@ func (s *Service) Assign(ctx context.Context, a Assignment) (string, error) {
 // (no such ID in force), KindInvalid, KindForbidden.
 func (s *Service) Withdraw(ctx context.Context, operatorID, reason string) error {
 	const op = "access.Withdraw"
-	if err := checkID(op, "operator_id", operatorID); err != nil {
-		return err
-	}
-	if err := validText(op, "reason", reason, 200); err != nil {
+	var fe jukinet.FieldErrors // every field in error, at once
+	fe.Add(checkID(op, "operator_id", operatorID))
+	fe.Add(validText(op, "reason", reason, 200))
+	if err := fe.Err(); err != nil {
 		return err
 	}
 	return s.act(ctx, jukinet.OpAccessWithdraw, "operator_id="+operatorID, func(tx *store.Tx) error {
@@ -503,13 +501,11 @@ func (s *Service) Withdraw(ctx context.Context, operatorID, reason string) error
 // KindConflict (ID taken), KindForbidden.
 func (s *Service) RegisterTerminal(ctx context.Context, t Terminal) error {
 	const op = "access.RegisterTerminal"
-	if err := checkID(op, "terminal", t.ID); err != nil {
-		return err
-	}
-	if err := validText(op, "name", t.Name, 64); err != nil {
-		return err
-	}
-	if err := validText(op, "location", t.Location, 100); err != nil {
+	var fe jukinet.FieldErrors // every field in error, at once
+	fe.Add(checkID(op, "terminal", t.ID))
+	fe.Add(validText(op, "name", t.Name, 64))
+	fe.Add(validText(op, "location", t.Location, 100))
+	if err := fe.Err(); err != nil {
 		return err
 	}
 	return s.db.Update(ctx, store.Op{Operation: jukinet.OpAccessTerminal, Detail: "terminal=" + t.ID + " registered"}, func(tx *store.Tx) error {

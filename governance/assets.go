@@ -48,16 +48,12 @@ func (s *Service) RegisterAsset(ctx context.Context, in Asset) (string, error) {
 	const op = jukinet.OpGovAssetRegister
 	id := newID()
 	err := s.act(ctx, op, "asset="+id, func(tx *store.Tx, today jukinet.Date) error {
-		if err := oneOf(op, "kind", in.Kind, AssetInformation, AssetSoftware, AssetHardware, AssetNetwork, AssetMedia); err != nil {
-			return err
-		}
-		if err := required(op, "name", in.Name); err != nil {
-			return err
-		}
-		if err := required(op, "management_rules", in.ManagementRules); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "registered_on", in.RegisteredOn); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(oneOf(op, "kind", in.Kind, AssetInformation, AssetSoftware, AssetHardware, AssetNetwork, AssetMedia))
+		fe.Add(required(op, "name", in.Name))
+		fe.Add(required(op, "management_rules", in.ManagementRules))
+		fe.Add(requiredDate(op, "registered_on", in.RegisteredOn))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireRole(tx, op, today, in.ManagerRole()); err != nil {
@@ -89,15 +85,13 @@ func (s *Service) DesignateHandler(ctx context.Context, in HandlerDesignation) (
 	const op = jukinet.OpGovHandlerDesignate
 	id := newID()
 	err := s.act(ctx, op, "designation="+id, func(tx *store.Tx, today jukinet.Date) error {
-		for f, v := range map[string]string{"collation_id": in.CollationID, "name": in.Name, "scope": in.Scope} {
-			if err := required(op, f, v); err != nil {
-				return err
-			}
-		}
-		if err := requiredDate(op, "from", in.From); err != nil {
-			return err
-		}
-		if err := notBefore(op, "until", in.Until, "from", in.From); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(required(op, "collation_id", in.CollationID))
+		fe.Add(required(op, "name", in.Name))
+		fe.Add(required(op, "scope", in.Scope))
+		fe.Add(requiredDate(op, "from", in.From))
+		fe.Add(notBefore(op, "until", in.Until, "from", in.From))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireRole(tx, op, today, RoleIdentityInfoManager); err != nil {
@@ -176,10 +170,12 @@ func (s *Service) RegisterForm(ctx context.Context, in Form) (string, error) {
 	const op = jukinet.OpGovFormRegister
 	id := newID()
 	err := s.act(ctx, op, "form="+id, func(tx *store.Tx, today jukinet.Date) error {
-		for f, v := range map[string]string{"name": in.Name, "rules": in.Rules, "retention": in.Retention} {
-			if err := required(op, f, v); err != nil {
-				return err
-			}
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(required(op, "name", in.Name))
+		fe.Add(required(op, "rules", in.Rules))
+		fe.Add(required(op, "retention", in.Retention))
+		if err := fe.Err(); err != nil {
+			return err
 		}
 		if err := requireRole(tx, op, today, RoleIdentityInfoManager); err != nil {
 			return err
@@ -215,17 +211,17 @@ func (s *Service) RecordPrint(ctx context.Context, in Print) (string, error) {
 	const op = jukinet.OpGovFormPrint
 	id := newID()
 	err := s.act(ctx, op, "print="+id, func(tx *store.Tx, today jukinet.Date) error {
+		var fe jukinet.FieldErrors // every field in error, at once
 		if in.Copies < 1 || in.Copies > 10000 {
-			return jukinet.Errorf(string(op), jukinet.KindInvalid, "copies", "copies %d is not between 1 and 10000", in.Copies)
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, "copies", "copies %d is not between 1 and 10000", in.Copies))
 		}
-		if err := required(op, "purpose", in.Purpose); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "printed_on", in.PrintedOn); err != nil {
-			return err
-		}
+		fe.Add(required(op, "purpose", in.Purpose))
+		fe.Add(requiredDate(op, "printed_on", in.PrintedOn))
 		if in.PrintedOn.After(today) {
-			return jukinet.Errorf(string(op), jukinet.KindInvalid, "printed_on", "printed_on %s is in the future", in.PrintedOn)
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, "printed_on", "printed_on %s is in the future", in.PrintedOn))
+		}
+		if err := fe.Err(); err != nil {
+			return err
 		}
 		var n int
 		if err := tx.QueryRow(`SELECT COUNT(*) FROM gov_forms WHERE id = $1`, in.FormID).Scan(&n); err != nil {
@@ -262,10 +258,10 @@ type Disposal struct {
 func (s *Service) RecordDisposal(ctx context.Context, in Disposal) error {
 	const op = jukinet.OpGovFormDispose
 	return s.act(ctx, op, "print="+in.PrintID, func(tx *store.Tx, today jukinet.Date) error {
-		if err := required(op, "method", in.Method); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "disposed_on", in.DisposedOn); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(required(op, "method", in.Method))
+		fe.Add(requiredDate(op, "disposed_on", in.DisposedOn))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		var printer, printed, disposed string

@@ -193,10 +193,10 @@ type BoardOpinion struct {
 func (s *Service) RecordBoardOpinion(ctx context.Context, in BoardOpinion) error {
 	const op = jukinet.OpGovBoardOpinion
 	return s.act(ctx, op, "item="+in.ItemID, func(tx *store.Tx, today jukinet.Date) error {
-		if err := required(op, "opinion", in.Opinion); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "received_on", in.ReceivedOn); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(required(op, "opinion", in.Opinion))
+		fe.Add(requiredDate(op, "received_on", in.ReceivedOn))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireRole(tx, op, today, RoleGeneralManager); err != nil {
@@ -227,10 +227,10 @@ type Decision struct {
 func (s *Service) DecideItem(ctx context.Context, in Decision) error {
 	const op = jukinet.OpGovItemDecide
 	return s.act(ctx, op, "item="+in.ItemID, func(tx *store.Tx, today jukinet.Date) error {
-		if err := required(op, "decision", in.Decision); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "decided_on", in.DecidedOn); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(required(op, "decision", in.Decision))
+		fe.Add(requiredDate(op, "decided_on", in.DecidedOn))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireRole(tx, op, today, RoleGeneralManager); err != nil {
@@ -273,10 +273,10 @@ type Minutes struct {
 func (s *Service) RecordMinutes(ctx context.Context, in Minutes) error {
 	const op = jukinet.OpGovMinutesRecord
 	return s.act(ctx, op, "meeting="+in.MeetingID, func(tx *store.Tx, today jukinet.Date) error {
-		if err := required(op, "text", in.Text); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "recorded_on", in.RecordedOn); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(required(op, "text", in.Text))
+		fe.Add(requiredDate(op, "recorded_on", in.RecordedOn))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireRole(tx, op, today, RoleCouncilSecretariat); err != nil {
@@ -331,21 +331,14 @@ func (s *Service) IssueInstruction(ctx context.Context, in Instruction) (string,
 	const op = jukinet.OpGovInstructionIssue
 	id := newID()
 	err := s.act(ctx, op, "instruction="+id, func(tx *store.Tx, today jukinet.Date) error {
-		if err := oneOf(op, "kind", in.Kind, KindInstruction, KindRequest); err != nil {
-			return err
-		}
-		for f, v := range map[string]string{"addressee_collation_id": in.AddresseeCollationID, "content": in.Content} {
-			if err := required(op, f, v); err != nil {
-				return err
-			}
-		}
-		if err := requiredDate(op, "issued_on", in.IssuedOn); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "due_on", in.DueOn); err != nil {
-			return err
-		}
-		if err := notBefore(op, "due_on", in.DueOn, "issued_on", in.IssuedOn); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(oneOf(op, "kind", in.Kind, KindInstruction, KindRequest))
+		fe.Add(required(op, "addressee_collation_id", in.AddresseeCollationID))
+		fe.Add(required(op, "content", in.Content))
+		fe.Add(requiredDate(op, "issued_on", in.IssuedOn))
+		fe.Add(requiredDate(op, "due_on", in.DueOn))
+		fe.Add(notBefore(op, "due_on", in.DueOn, "issued_on", in.IssuedOn))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireRole(tx, op, today, RoleGeneralManager); err != nil {
@@ -399,10 +392,10 @@ type Response struct {
 func (s *Service) RespondInstruction(ctx context.Context, in Response) error {
 	const op = jukinet.OpGovInstructionRespond
 	return s.act(ctx, op, "instruction="+in.InstructionID, func(tx *store.Tx, today jukinet.Date) error {
-		if err := required(op, "response", in.Response); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "responded_on", in.RespondedOn); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(required(op, "response", in.Response))
+		fe.Add(requiredDate(op, "responded_on", in.RespondedOn))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		var addressee, issued, responded string

@@ -43,19 +43,19 @@ func (s *Service) DecideAccess(ctx context.Context, in AccessDecision) (string, 
 	const op = jukinet.OpGovAccessDecide
 	id := newID()
 	err := s.act(ctx, op, "decision="+id+" kind="+string(in.Kind), func(tx *store.Tx, today jukinet.Date) error {
-		if err := oneOf(op, "kind", in.Kind, DecisionAssign, DecisionReenrol); err != nil {
-			return err
-		}
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(oneOf(op, "kind", in.Kind, DecisionAssign, DecisionReenrol))
 		if !jukinet.ValidID(in.CollationID) {
-			return jukinet.Errorf(string(op), jukinet.KindInvalid, "collation_id", "collation_id must be a 照合ID (1–32 letters, digits, '-' or '_')")
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, "collation_id", "collation_id must be a 照合ID (1–32 letters, digits, '-' or '_')"))
 		}
 		if in.Kind == DecisionAssign && (!in.Authority.Valid() || in.Authority == jukinet.AuthoritySystem) {
-			return jukinet.Errorf(string(op), jukinet.KindInvalid, "authority", "authority %q is not an operator authority", in.Authority)
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, "authority", "authority %q is not an operator authority", in.Authority))
 		}
 		if in.Kind == DecisionReenrol && in.Authority != "" {
-			return jukinet.Errorf(string(op), jukinet.KindInvalid, "authority", "a re-enrolment decision names no authority")
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, "authority", "a re-enrolment decision names no authority"))
 		}
-		if err := required(op, "reason", in.Reason); err != nil {
+		fe.Add(required(op, "reason", in.Reason))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireRole(tx, op, today, RoleSecurityManager); err != nil {

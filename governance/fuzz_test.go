@@ -8,8 +8,9 @@ import (
 	"github.com/jukinet/jukinet/governance"
 )
 
-// FuzzCheckClauses: the G19 check never panics, and accepts exactly the
-// inputs with each of the five clause types once, each with a reference.
+// FuzzCheckClauses: the G19 check never panics, accepts exactly the inputs
+// with each of the five clause types once, each with a reference, and names
+// every missing clause.
 func FuzzCheckClauses(f *testing.F) {
 	good, _ := json.Marshal(allClauses())
 	f.Add(good)
@@ -40,6 +41,16 @@ func FuzzCheckClauses(f *testing.F) {
 		}
 		if err != nil && jukinet.ErrorField(err) == "" {
 			t.Errorf("CheckClauses(%s): %v names no field", data, err)
+		}
+		// Every missing clause is named at once, not only the first.
+		named := map[string]bool{}
+		for _, e := range jukinet.AllFieldErrors(err) {
+			named[e.Field] = true
+		}
+		for _, c := range governance.RequiredClauses() {
+			if seen[c] == 0 && !named["clauses."+string(c)] {
+				t.Errorf("CheckClauses(%s): missing clause %s not named in %v", data, c, err)
+			}
 		}
 	})
 }

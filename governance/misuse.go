@@ -31,19 +31,15 @@ func (s *Service) OpenCase(ctx context.Context, in CaseOpening) (string, error) 
 	const op = jukinet.OpGovCaseOpen
 	id := newID()
 	err := s.act(ctx, op, "case="+id, func(tx *store.Tx, today jukinet.Date) error {
-		if err := requiredDate(op, "opened_on", in.OpenedOn); err != nil {
-			return err
-		}
-		if err := oneOf(op, "source", in.Source, "manual", "oplog_report"); err != nil {
-			return err
-		}
-		if err := required(op, "summary", in.Summary); err != nil {
-			return err
-		}
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(requiredDate(op, "opened_on", in.OpenedOn))
+		fe.Add(oneOf(op, "source", in.Source, "manual", "oplog_report"))
+		fe.Add(required(op, "summary", in.Summary))
 		if in.Source == "oplog_report" && len(in.Evidence) == 0 {
-			return jukinet.Errorf(string(op), jukinet.KindInvalid, "evidence", "a case from an oplog report names the log indices of the finding")
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, "evidence", "a case from an oplog report names the log indices of the finding"))
 		}
-		if err := checkEvidence(op, in.Evidence); err != nil {
+		fe.Add(checkEvidence(op, in.Evidence))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireRole(tx, op, today, RoleGeneralManager); err != nil {
@@ -60,24 +56,26 @@ func (s *Service) OpenCase(ctx context.Context, in CaseOpening) (string, error) 
 	return id, nil
 }
 
+// checkEvidence names every piece of evidence in error, at once.
 func checkEvidence(op jukinet.Operation, ev []LogEvidence) error {
+	var fe jukinet.FieldErrors
 	seen := map[uint64]bool{}
 	for i, e := range ev {
-		if seen[e.Index] {
-			return jukinet.Errorf(string(op), jukinet.KindInvalid, fmt.Sprintf("evidence[%d].index", i), "log index %d given twice", e.Index)
+		switch {
+		case seen[e.Index]:
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, fmt.Sprintf("evidence[%d].index", i), "log index %d given twice", e.Index))
+		case e.Index > 1<<62:
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, fmt.Sprintf("evidence[%d].index", i), "log index %d is out of range", e.Index))
 		}
 		seen[e.Index] = true
-		if e.Index > 1<<62 {
-			return jukinet.Errorf(string(op), jukinet.KindInvalid, fmt.Sprintf("evidence[%d].index", i), "log index %d is out of range", e.Index)
-		}
-		if len(e.Proof) > 0 && !json.Valid(e.Proof) {
-			return jukinet.Errorf(string(op), jukinet.KindInvalid, fmt.Sprintf("evidence[%d].proof", i), "the proof is not valid JSON")
-		}
-		if len(e.Proof) > 64<<10 {
-			return jukinet.Errorf(string(op), jukinet.KindTooLarge, fmt.Sprintf("evidence[%d].proof", i), "the proof is larger than 64 KiB")
+		switch {
+		case len(e.Proof) > 64<<10:
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindTooLarge, fmt.Sprintf("evidence[%d].proof", i), "the proof is larger than 64 KiB"))
+		case len(e.Proof) > 0 && !json.Valid(e.Proof):
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, fmt.Sprintf("evidence[%d].proof", i), "the proof is not valid JSON"))
 		}
 	}
-	return nil
+	return fe.Err()
 }
 
 func insertEvidence(tx *store.Tx, op jukinet.Operation, caseID string, ev []LogEvidence) error {
@@ -150,19 +148,13 @@ func (s *Service) RequestReport(ctx context.Context, in ReportRequest) (string, 
 	const op = jukinet.OpGovReportRequest
 	id := newID()
 	err := s.act(ctx, op, "case="+in.CaseID, func(tx *store.Tx, today jukinet.Date) error {
-		if err := oneOf(op, "addressee_kind", in.AddresseeKind, "state", "local_government", "organization", "other"); err != nil {
-			return err
-		}
-		if err := required(op, "addressee", in.Addressee); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "requested_on", in.RequestedOn); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "due_on", in.DueOn); err != nil {
-			return err
-		}
-		if err := notBefore(op, "due_on", in.DueOn, "requested_on", in.RequestedOn); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(oneOf(op, "addressee_kind", in.AddresseeKind, "state", "local_government", "organization", "other"))
+		fe.Add(required(op, "addressee", in.Addressee))
+		fe.Add(requiredDate(op, "requested_on", in.RequestedOn))
+		fe.Add(requiredDate(op, "due_on", in.DueOn))
+		fe.Add(notBefore(op, "due_on", in.DueOn, "requested_on", in.RequestedOn))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireRole(tx, op, today, RoleGeneralManager); err != nil {
@@ -196,10 +188,10 @@ type ReportAnswer struct {
 func (s *Service) RecordReportAnswer(ctx context.Context, in ReportAnswer) error {
 	const op = jukinet.OpGovReportAnswer
 	return s.act(ctx, op, "request="+in.RequestID, func(tx *store.Tx, today jukinet.Date) error {
-		if err := required(op, "answer", in.Answer); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "answered_on", in.AnsweredOn); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(required(op, "answer", in.Answer))
+		fe.Add(requiredDate(op, "answered_on", in.AnsweredOn))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireRole(tx, op, today, RoleGeneralManager); err != nil {
@@ -239,13 +231,11 @@ type CaseEntry struct {
 func (s *Service) AddCaseEntry(ctx context.Context, in CaseEntry) error {
 	const op = jukinet.OpGovCaseEntry
 	return s.act(ctx, op, "case="+in.CaseID, func(tx *store.Tx, today jukinet.Date) error {
-		if err := oneOf(op, "kind", in.Kind, "note", "measure"); err != nil {
-			return err
-		}
-		if err := required(op, "body", in.Body); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "on", in.On); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(oneOf(op, "kind", in.Kind, "note", "measure"))
+		fe.Add(required(op, "body", in.Body))
+		fe.Add(requiredDate(op, "on", in.On))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireRole(tx, op, today, RoleGeneralManager); err != nil {
@@ -276,10 +266,10 @@ type Judgement struct {
 func (s *Service) Judge(ctx context.Context, in Judgement) error {
 	const op = jukinet.OpGovCaseJudge
 	return s.act(ctx, op, "case="+in.CaseID, func(tx *store.Tx, today jukinet.Date) error {
-		if err := required(op, "reason", in.Reason); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "judged_on", in.JudgedOn); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(required(op, "reason", in.Reason))
+		fe.Add(requiredDate(op, "judged_on", in.JudgedOn))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireRole(tx, op, today, RoleGeneralManager); err != nil {

@@ -35,32 +35,35 @@ type Clause struct {
 }
 
 // CheckClauses checks that clauses contain each of the five of G19 with a
-// reference, and no unknown or repeated type. The error names the first
-// missing clause (field "clauses.<type>").
+// reference, and no unknown or repeated type. The error names every clause
+// in error and every missing one (field "clauses.<type>"), at once.
 func CheckClauses(clauses []Clause) error {
 	const op = "governance.CheckClauses"
+	var fe jukinet.FieldErrors
 	seen := map[ClauseType]bool{}
 	for i, c := range clauses {
 		if err := oneOf(op, fmt.Sprintf("clauses[%d].type", i), c.Type, RequiredClauses()...); err != nil {
-			return err
+			fe.Add(err)
+			continue
 		}
 		if seen[c.Type] {
-			return jukinet.Errorf(op, jukinet.KindInvalid, fmt.Sprintf("clauses[%d].type", i), "clause %s given twice", c.Type)
+			fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, fmt.Sprintf("clauses[%d].type", i), "clause %s given twice", c.Type))
+			continue
 		}
-		if strings.TrimSpace(c.Reference) == "" {
-			return jukinet.Errorf(op, jukinet.KindInvalid, fmt.Sprintf("clauses[%d].reference", i), "clause %s has no reference to the contract text", c.Type)
-		}
-		if len(c.Reference) > 2000 {
-			return jukinet.Errorf(op, jukinet.KindTooLarge, fmt.Sprintf("clauses[%d].reference", i), "reference is longer than 2000 bytes")
+		switch {
+		case strings.TrimSpace(c.Reference) == "":
+			fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, fmt.Sprintf("clauses[%d].reference", i), "clause %s has no reference to the contract text", c.Type))
+		case len(c.Reference) > 2000:
+			fe.Add(jukinet.Errorf(op, jukinet.KindTooLarge, fmt.Sprintf("clauses[%d].reference", i), "reference is longer than 2000 bytes"))
 		}
 		seen[c.Type] = true
 	}
 	for i, t := range RequiredClauses() {
 		if !seen[t] {
-			return jukinet.Errorf(op, jukinet.KindInvalid, "clauses."+string(t), "the contract lacks clause (%d) %s required by G19", i+1, t)
+			fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "clauses."+string(t), "the contract lacks clause (%d) %s required by G19", i+1, t))
 		}
 	}
-	return nil
+	return fe.Err()
 }
 
 // OutsourcingRequest is a request to outsource work (G17–18).
@@ -80,12 +83,14 @@ func (s *Service) RequestOutsourcing(ctx context.Context, in OutsourcingRequest)
 	const op = jukinet.OpGovOutsourcingRequest
 	id := newID()
 	err := s.act(ctx, op, "outsourcing="+id, func(tx *store.Tx, today jukinet.Date) error {
-		for _, f := range []struct{ name, v string }{{"title", in.Title}, {"contractor", in.Contractor}, {"content", in.Content}, {"reason", in.Reason}, {"protection_terms", in.ProtectionTerms}} {
-			if err := required(op, f.name, f.v); err != nil {
-				return err
-			}
-		}
-		if err := requiredDate(op, "requested_on", in.RequestedOn); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(required(op, "title", in.Title))
+		fe.Add(required(op, "contractor", in.Contractor))
+		fe.Add(required(op, "content", in.Content))
+		fe.Add(required(op, "reason", in.Reason))
+		fe.Add(required(op, "protection_terms", in.ProtectionTerms))
+		fe.Add(requiredDate(op, "requested_on", in.RequestedOn))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireAnyRole(tx, op, today); err != nil {
@@ -163,11 +168,11 @@ type ContractCheck struct {
 func (s *Service) CheckContract(ctx context.Context, in ContractCheck) error {
 	const op = jukinet.OpGovContractCheck
 	return s.act(ctx, op, "outsourcing="+in.OutsourcingID, func(tx *store.Tx, today jukinet.Date) error {
-		if err := requiredDate(op, "checked_on", in.CheckedOn); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(requiredDate(op, "checked_on", in.CheckedOn))
+		fe.Add(CheckClauses(in.Clauses))
+		if err := fe.Err(); err != nil {
 			return err
-		}
-		if err := CheckClauses(in.Clauses); err != nil {
-			return jukinet.E(string(op), err)
 		}
 		if err := requireAnyRole(tx, op, today); err != nil {
 			return err
@@ -208,15 +213,13 @@ type Activation struct {
 func (s *Service) ActivateContract(ctx context.Context, in Activation) error {
 	const op = jukinet.OpGovContractActivate
 	return s.act(ctx, op, "outsourcing="+in.OutsourcingID, func(tx *store.Tx, today jukinet.Date) error {
-		for f, d := range map[string]jukinet.Date{"active_from": in.ActiveFrom, "active_until": in.ActiveUntil, "first_inspection_due": in.FirstInspectionDue} {
-			if err := requiredDate(op, f, d); err != nil {
-				return err
-			}
-		}
-		if err := notBefore(op, "active_until", in.ActiveUntil, "active_from", in.ActiveFrom); err != nil {
-			return err
-		}
-		if err := notBefore(op, "first_inspection_due", in.FirstInspectionDue, "active_from", in.ActiveFrom); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(requiredDate(op, "active_from", in.ActiveFrom))
+		fe.Add(requiredDate(op, "active_until", in.ActiveUntil))
+		fe.Add(requiredDate(op, "first_inspection_due", in.FirstInspectionDue))
+		fe.Add(notBefore(op, "active_until", in.ActiveUntil, "active_from", in.ActiveFrom))
+		fe.Add(notBefore(op, "first_inspection_due", in.FirstInspectionDue, "active_from", in.ActiveFrom))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireAnyRole(tx, op, today); err != nil {
@@ -263,24 +266,16 @@ func (s *Service) RecordInspection(ctx context.Context, in Inspection) (string, 
 	const op = jukinet.OpGovInspectionRecord
 	id := newID()
 	err := s.act(ctx, op, "inspection="+id, func(tx *store.Tx, today jukinet.Date) error {
-		if err := requiredDate(op, "inspected_on", in.InspectedOn); err != nil {
-			return err
-		}
-		if err := required(op, "inspector", in.Inspector); err != nil {
-			return err
-		}
-		if err := required(op, "findings", in.Findings); err != nil {
-			return err
-		}
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(requiredDate(op, "inspected_on", in.InspectedOn))
+		fe.Add(required(op, "inspector", in.Inspector))
+		fe.Add(required(op, "findings", in.Findings))
 		if in.FollowUp != "" {
-			if err := requiredDate(op, "follow_up_due", in.FollowUpDue); err != nil {
-				return err
-			}
+			fe.Add(requiredDate(op, "follow_up_due", in.FollowUpDue))
 		}
-		if err := notBefore(op, "follow_up_due", in.FollowUpDue, "inspected_on", in.InspectedOn); err != nil {
-			return err
-		}
-		if err := notBefore(op, "next_due", in.NextDue, "inspected_on", in.InspectedOn); err != nil {
+		fe.Add(notBefore(op, "follow_up_due", in.FollowUpDue, "inspected_on", in.InspectedOn))
+		fe.Add(notBefore(op, "next_due", in.NextDue, "inspected_on", in.InspectedOn))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireAnyRole(tx, op, today); err != nil {

@@ -39,19 +39,15 @@ func (s *Service) AssignRole(ctx context.Context, in Assignment) (RoleHolding, e
 	const op = jukinet.OpGovRoleAssign
 	var out RoleHolding
 	err := s.act(ctx, op, "role="+string(in.Role), func(tx *store.Tx, today jukinet.Date) error {
+		var fe jukinet.FieldErrors // every field in error, at once
 		if !in.Role.Valid() {
-			return oneOf(op, "role", in.Role, Roles()...)
+			fe.Add(oneOf(op, "role", in.Role, Roles()...))
 		}
-		if err := required(op, "collation_id", in.CollationID); err != nil {
-			return err
-		}
-		if err := required(op, "name", in.Name); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "from", in.From); err != nil {
-			return err
-		}
-		if err := notBefore(op, "until", in.Until, "from", in.From); err != nil {
+		fe.Add(required(op, "collation_id", in.CollationID))
+		fe.Add(required(op, "name", in.Name))
+		fe.Add(requiredDate(op, "from", in.From))
+		fe.Add(notBefore(op, "until", in.Until, "from", in.From))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		a := tx.Actor()

@@ -50,21 +50,15 @@ func (s *Service) AuthorizeRoom(ctx context.Context, in RoomAuthorization) (stri
 	const op = jukinet.OpGovRoomAuthorize
 	id := newID()
 	err := s.act(ctx, op, "authorization="+id, func(tx *store.Tx, today jukinet.Date) error {
-		if err := oneOf(op, "room", in.Room, RoomComputer, RoomMediaStorage); err != nil {
-			return err
-		}
-		for f, v := range map[string]string{"collation_id": in.CollationID, "name": in.Name, "purpose": in.Purpose} {
-			if err := required(op, f, v); err != nil {
-				return err
-			}
-		}
-		if err := requiredDate(op, "from", in.From); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "until", in.Until); err != nil {
-			return err
-		}
-		if err := notBefore(op, "until", in.Until, "from", in.From); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(oneOf(op, "room", in.Room, RoomComputer, RoomMediaStorage))
+		fe.Add(required(op, "collation_id", in.CollationID))
+		fe.Add(required(op, "name", in.Name))
+		fe.Add(required(op, "purpose", in.Purpose))
+		fe.Add(requiredDate(op, "from", in.From))
+		fe.Add(requiredDate(op, "until", in.Until))
+		fe.Add(notBefore(op, "until", in.Until, "from", in.From))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireRole(tx, op, today, RoleSystemAdministrator); err != nil {
@@ -163,13 +157,11 @@ func recordPassage(tx *store.Tx, op jukinet.Operation, room Room, holder string,
 // are recorded (G9.1–2).
 func (s *Service) RecordBadge(ctx context.Context, room Room, badgeHolder string, direction Direction, at time.Time) error {
 	const op = jukinet.OpGovRoomBadge
-	if err := oneOf(op, "room", room, RoomComputer, RoomMediaStorage); err != nil {
-		return err
-	}
-	if err := oneOf(op, "direction", direction, DirectionIn, DirectionOut); err != nil {
-		return err
-	}
-	if err := required(op, "badge_holder", badgeHolder); err != nil {
+	var fe jukinet.FieldErrors // every field in error, at once
+	fe.Add(oneOf(op, "room", room, RoomComputer, RoomMediaStorage))
+	fe.Add(oneOf(op, "direction", direction, DirectionIn, DirectionOut))
+	fe.Add(required(op, "badge_holder", badgeHolder))
+	if err := fe.Err(); err != nil {
 		return err
 	}
 	var refusal error
@@ -237,23 +229,18 @@ func (s *Service) RecordManualPassage(ctx context.Context, in ManualPassage) err
 	const op = jukinet.OpGovRoomManualEntry
 	var refusal error
 	err := s.act(ctx, op, "", func(tx *store.Tx, today jukinet.Date) error {
-		if err := oneOf(op, "room", in.Room, RoomComputer, RoomMediaStorage); err != nil {
-			return err
-		}
-		if err := oneOf(op, "direction", in.Direction, DirectionIn, DirectionOut); err != nil {
-			return err
-		}
-		if err := required(op, "collation_id", in.CollationID); err != nil {
-			return err
-		}
-		if err := required(op, "reason", in.Reason); err != nil {
-			return err
-		}
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(oneOf(op, "room", in.Room, RoomComputer, RoomMediaStorage))
+		fe.Add(oneOf(op, "direction", in.Direction, DirectionIn, DirectionOut))
+		fe.Add(required(op, "collation_id", in.CollationID))
+		fe.Add(required(op, "reason", in.Reason))
 		if in.At.IsZero() {
-			return jukinet.Errorf(string(op), jukinet.KindInvalid, "at", "at (RFC 3339 time of the passage) is required")
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, "at", "at (RFC 3339 time of the passage) is required"))
+		} else if in.At.After(time.UnixMicro(tx.NowMicro()).Add(5 * time.Minute)) {
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, "at", "at %s is in the future", in.At.Format(time.RFC3339)))
 		}
-		if in.At.After(time.UnixMicro(tx.NowMicro()).Add(5 * time.Minute)) {
-			return jukinet.Errorf(string(op), jukinet.KindInvalid, "at", "at %s is in the future", in.At.Format(time.RFC3339))
+		if err := fe.Err(); err != nil {
+			return err
 		}
 		if err := requireRole(tx, op, today, RoleSystemAdministrator); err != nil {
 			return err
@@ -318,18 +305,14 @@ func (s *Service) SubmitRoomReport(ctx context.Context, in RoomReport) (RoomRepo
 	const op = jukinet.OpGovRoomReport
 	out := RoomReportRecord{ID: newID()}
 	err := s.act(ctx, op, "report="+out.ID, func(tx *store.Tx, today jukinet.Date) error {
-		for f, d := range map[string]jukinet.Date{"period_from": in.PeriodFrom, "period_until": in.PeriodUntil, "submitted_on": in.SubmittedOn} {
-			if err := requiredDate(op, f, d); err != nil {
-				return err
-			}
-		}
-		if err := notBefore(op, "period_until", in.PeriodUntil, "period_from", in.PeriodFrom); err != nil {
-			return err
-		}
-		if err := notBefore(op, "submitted_on", in.SubmittedOn, "period_until", in.PeriodUntil); err != nil {
-			return err
-		}
-		if err := required(op, "summary", in.Summary); err != nil {
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(requiredDate(op, "period_from", in.PeriodFrom))
+		fe.Add(requiredDate(op, "period_until", in.PeriodUntil))
+		fe.Add(requiredDate(op, "submitted_on", in.SubmittedOn))
+		fe.Add(notBefore(op, "period_until", in.PeriodUntil, "period_from", in.PeriodFrom))
+		fe.Add(notBefore(op, "submitted_on", in.SubmittedOn, "period_until", in.PeriodUntil))
+		fe.Add(required(op, "summary", in.Summary))
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		if err := requireRole(tx, op, today, RoleSystemAdministrator); err != nil {

@@ -31,17 +31,15 @@ func (s *Service) SetRules(ctx context.Context, in Rules) (string, error) {
 	const op = jukinet.OpGovRulesSet
 	id := newID()
 	err := s.act(ctx, op, "rules="+string(in.Article), func(tx *store.Tx, today jukinet.Date) error {
-		if err := oneOf(op, "article", in.Article, RulesIDs, RulesTemplates); err != nil {
-			return err
-		}
-		if err := required(op, "body", in.Body); err != nil {
-			return err
-		}
-		if err := requiredDate(op, "set_on", in.SetOn); err != nil {
-			return err
-		}
+		var fe jukinet.FieldErrors // every field in error, at once
+		fe.Add(oneOf(op, "article", in.Article, RulesIDs, RulesTemplates))
+		fe.Add(required(op, "body", in.Body))
+		fe.Add(requiredDate(op, "set_on", in.SetOn))
 		if in.SetOn.After(today) {
-			return jukinet.Errorf(string(op), jukinet.KindInvalid, "set_on", "set_on %s is after today %s", in.SetOn, today)
+			fe.Add(jukinet.Errorf(string(op), jukinet.KindInvalid, "set_on", "set_on %s is after today %s", in.SetOn, today))
+		}
+		if err := fe.Err(); err != nil {
+			return err
 		}
 		if err := requireRole(tx, op, today, RoleAccessControlManager); err != nil {
 			return err

@@ -142,3 +142,38 @@ func TestCounterFormShowsEveryFieldError(t *testing.T) {
 		})
 	}
 }
+
+// The contract check (G19) shows every missing clause at once, each next to
+// its input, and writes nothing; the refusal names them all.
+func TestContractFormShowsEveryMissingClause(t *testing.T) {
+	fx := newGovFixture(t)
+	gm := fx.login(t, demo.DemoDeputyMayor, opDeputyMayor)
+	form := url.Values{"outsourcing_id": {fx.seed.OutsourcingID}, "checked_on": {jukinet.Today(fx.db.Now()).String()},
+		"clauses.subcontracting": {"第8条"}, "clauses.other_use": {"第10条"}, "clauses.confidentiality": {"第11条"}}
+	before := fx.count(t, "gov_contract_clauses")
+	refusals := len(storetest.Records(t, fx.db, nil))
+	got := fx.post(t, gm, "/admin/gov/outsourcing/check-contract", form)
+	if got.status != http.StatusBadRequest {
+		t.Fatalf("POST check-contract without two clauses: %d, want 400\n%s", got.status, got.body)
+	}
+	for _, id := range []string{"g-check-contract-clauses-materials-error", "g-check-contract-clauses-accident-report-error"} {
+		if !strings.Contains(got.body, `id="`+id+`"`) {
+			t.Errorf("no message next to the input (want id %q)", id)
+		}
+	}
+	if after := fx.count(t, "gov_contract_clauses"); after != before {
+		t.Errorf("gov_contract_clauses %d → %d, want unchanged", before, after)
+	}
+	n := 0
+	for _, r := range storetest.Records(t, fx.db, nil)[refusals:] {
+		if r.Operation == string(jukinet.OpGovRefused) {
+			n++
+			if !strings.Contains(r.Detail, "field=clauses.materials,clauses.accident_report") {
+				t.Errorf("refusal record detail %q, want both clauses", r.Detail)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d governance.refused records, want 1", n)
+	}
+}

@@ -19,20 +19,23 @@ type PasswordPolicy struct {
 }
 
 // Validate checks that the numbers are possible at all (not that they are
-// strict enough: Deviations says that).
+// strict enough: Deviations says that), every number in error at once.
 func (p PasswordPolicy) Validate() error {
 	const op = "access.PasswordPolicy"
-	switch {
-	case p.MinLength < 1 || p.MinLength > 256:
-		return E(op, KindInvalid, Field("min_length"), "min_length must be 1–256")
-	case p.CharClasses < 1 || p.CharClasses > 4:
-		return E(op, KindInvalid, Field("char_classes"), "char_classes must be 1–4")
-	case p.RotationDays < 0 || p.RotationDays > 3650:
-		return E(op, KindInvalid, Field("rotation_days"), "rotation_days must be 0–3650")
-	case p.LockoutThreshold < 0 || p.LockoutThreshold > 1000:
-		return E(op, KindInvalid, Field("lockout_threshold"), "lockout_threshold must be 0–1000")
+	var fe FieldErrors
+	if p.MinLength < 1 || p.MinLength > 256 {
+		fe.Add(E(op, KindInvalid, Field("min_length"), "min_length must be 1–256"))
 	}
-	return nil
+	if p.CharClasses < 1 || p.CharClasses > 4 {
+		fe.Add(E(op, KindInvalid, Field("char_classes"), "char_classes must be 1–4"))
+	}
+	if p.RotationDays < 0 || p.RotationDays > 3650 {
+		fe.Add(E(op, KindInvalid, Field("rotation_days"), "rotation_days must be 0–3650"))
+	}
+	if p.LockoutThreshold < 0 || p.LockoutThreshold > 1000 {
+		fe.Add(E(op, KindInvalid, Field("lockout_threshold"), "lockout_threshold must be 0–1000"))
+	}
+	return fe.Err()
 }
 
 // Deviations lists where p is weaker than jukinet's baseline: at least 12

@@ -46,18 +46,16 @@ func (s *Service) CreateOperator(ctx context.Context, o Operator) error {
 // Errors: KindInvalid, KindNotFound, KindForbidden, KindUnauthorized.
 func (s *Service) ChangeOperator(ctx context.Context, collationID string, status Status, department, reason string) error {
 	const op = "access.ChangeOperator"
-	if err := checkID(op, "collation_id", collationID); err != nil {
-		return err
-	}
+	var fe jukinet.FieldErrors // every field in error, at once
+	fe.Add(checkID(op, "collation_id", collationID))
 	if !status.Valid() {
-		return jukinet.Errorf(op, jukinet.KindInvalid, "status", "status must be active, retired or transferred, not %q", status)
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "status", "status must be active, retired or transferred, not %q", status))
 	}
 	if department != "" {
-		if err := validText(op, "department", department, 64); err != nil {
-			return err
-		}
+		fe.Add(validText(op, "department", department, 64))
 	}
-	if err := validText(op, "reason", reason, 200); err != nil {
+	fe.Add(validText(op, "reason", reason, 200))
+	if err := fe.Err(); err != nil {
 		return err
 	}
 	detail := fmt.Sprintf("collation_id=%s status=%s", collationID, status)
@@ -408,24 +406,9 @@ func (s *Service) Assign(ctx context.Context, a Assignment) (string, error) {
 		}
 		a.OperatorID = "OP-" + strings.ToUpper(hex.EncodeToString(b[:]))
 	}
-	var fe jukinet.FieldErrors // every field in error, at once
-	fe.Add(checkID(op, "operator_id", a.OperatorID))
-	fe.Add(checkID(op, "collation_id", a.CollationID))
-	if err := fe.Err(); err != nil {
-		return "", err
-	}
-	if !a.Authority.Valid() || a.Authority == jukinet.AuthoritySystem {
-		return "", jukinet.Errorf(op, jukinet.KindInvalid, "authority", "%q is not an operator authority", a.Authority)
-	}
-	if err := ValidateScope(s.db.Node(), a.Scope); err != nil {
-		return "", jukinet.E(op, err)
-	}
-	if a.ValidFrom.IsZero() || a.ValidUntil.IsZero() || !a.ValidUntil.After(a.ValidFrom) {
-		return "", jukinet.E(op, jukinet.KindInvalid, jukinet.Field("valid_until"), "a validity period with valid_from before valid_until is required")
-	}
 	a.DecisionID = strings.TrimSpace(a.DecisionID)
-	if a.DecisionID != "" && len(a.DecisionID) > 64 {
-		return "", jukinet.E(op, jukinet.KindInvalid, jukinet.Field("decision_id"), "decision_id is the ID of a recorded decision")
+	if err := s.validateAssignment(op, a); err != nil {
+		return "", err
 	}
 	detail := fmt.Sprintf("operator_id=%s collation_id=%s authority=%s decision=%s", a.OperatorID, a.CollationID, a.Authority, logText(a.DecisionID))
 	err := s.act(ctx, jukinet.OpAccessAssign, detail, func(tx *store.Tx) error {
@@ -472,6 +455,27 @@ func (s *Service) Assign(ctx context.Context, a Assignment) (string, error) {
 		return "", err
 	}
 	return a.OperatorID, nil
+}
+
+// validateAssignment finds every field of a in error, at once (a form
+// shows them all).
+func (s *Service) validateAssignment(op string, a Assignment) error {
+	var fe jukinet.FieldErrors
+	fe.Add(checkID(op, "operator_id", a.OperatorID))
+	fe.Add(checkID(op, "collation_id", a.CollationID))
+	if !a.Authority.Valid() || a.Authority == jukinet.AuthoritySystem {
+		fe.Add(jukinet.Errorf(op, jukinet.KindInvalid, "authority", "%q is not an operator authority", a.Authority))
+	}
+	if err := ValidateScope(s.db.Node(), a.Scope); err != nil {
+		fe.Add(jukinet.E(op, err))
+	}
+	if a.ValidFrom.IsZero() || a.ValidUntil.IsZero() || !a.ValidUntil.After(a.ValidFrom) {
+		fe.Add(jukinet.E(op, jukinet.KindInvalid, jukinet.Field("valid_until"), "a validity period with valid_from before valid_until is required"))
+	}
+	if len(a.DecisionID) > 64 {
+		fe.Add(jukinet.E(op, jukinet.KindInvalid, jukinet.Field("decision_id"), "decision_id is the ID of a recorded decision"))
+	}
+	return fe.Err()
 }
 
 // Withdraw ends a 操作者ID now; sessions under it end. Errors: KindNotFound

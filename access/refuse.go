@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/store"
@@ -57,7 +58,15 @@ func (s *Service) refuse(ctx context.Context, operation jukinet.Operation, err e
 }
 
 func (s *Service) logRefusal(ctx context.Context, operation jukinet.Operation, err error) {
-	msg := fmt.Sprintf("refused %s: field=%s: %s", operation, jukinet.ErrorField(err), jukinet.UserMessage(err))
+	fields := jukinet.ErrorField(err)
+	if all := jukinet.AllFieldErrors(err); len(all) > 1 {
+		names := make([]string, len(all))
+		for i, e := range all {
+			names[i] = e.Field
+		}
+		fields = strings.Join(names, ",") // every field the refusal concerns
+	}
+	msg := fmt.Sprintf("refused %s: field=%s: %s", operation, fields, jukinet.UserMessage(err))
 	if len(msg) > 500 {
 		msg = msg[:500]
 	}

@@ -166,19 +166,21 @@ func (s *server) readingOf(_ string, f url.Values, field string) (biometric.Read
 func (s *server) assign(r *http.Request, id string, f url.Values) error {
 	a := access.Assignment{CollationID: id, Authority: jukinet.Authority(strings.TrimSpace(f.Get("authority"))),
 		Scope: strings.TrimSpace(f.Get("scope")), DecisionID: strings.TrimSpace(f.Get("decision_id")), ValidFrom: s.cfg.Now()}
+	var bad jukinet.FieldErrors // every input in error, at once
 	if !a.Authority.Valid() || a.Authority == jukinet.AuthoritySystem {
-		return jukinet.E("web.assign", jukinet.KindInvalid, jukinet.Field("authority"), "権限の種類を選択してください。")
+		bad.Add(jukinet.E("web.assign", jukinet.KindInvalid, jukinet.Field("authority"), "権限の種類を選択してください。"))
 	}
 	for _, req := range []struct{ field, value, msg string }{
 		{"scope", a.Scope, "適用範囲を入力してください（例: node）。"},
 		{"decision_id", a.DecisionID, "セキュリティ責任者が記録した決定の番号を入力してください（G13.3）。"},
 	} {
 		if req.value == "" {
-			return jukinet.E("web.assign", jukinet.KindInvalid, jukinet.Field(req.field), req.msg)
+			bad.Add(jukinet.E("web.assign", jukinet.KindInvalid, jukinet.Field(req.field), req.msg))
 		}
 	}
 	until, err := dateOf(f, "valid_until")
-	if err != nil {
+	bad.Add(err)
+	if err := bad.Err(); err != nil {
 		return err
 	}
 	a.ValidUntil = until.AddDays(1).Time()

@@ -177,3 +177,27 @@ func TestContractFormShowsEveryMissingClause(t *testing.T) {
 		t.Errorf("%d governance.refused records, want 1", n)
 	}
 }
+
+// The console's 操作者ID grant shows every input in error at once (no
+// authority, no scope, no decision, no end date), each next to its input,
+// and grants nothing.
+func TestAssignFormShowsEveryFieldError(t *testing.T) {
+	fx := newGovFixture(t)
+	admin := fx.login(t, demo.DemoAccessAdmin, demo.OperatorID(demo.DemoAccessAdmin, jukinet.AuthorityAccessAdmin))
+	before := fx.count(t, "access_operator_ids")
+	got := fx.post(t, admin, "/admin/operators/"+demo.DemoClerk+"/assign", url.Values{"authority": {""}, "scope": {""}, "decision_id": {""}, "valid_until": {"来月"}})
+	if got.status != http.StatusBadRequest {
+		t.Fatalf("POST assign with four bad inputs: %d, want 400\n%s", got.status, got.body)
+	}
+	for _, msg := range []string{"権限の種類を選択してください", "適用範囲を入力してください", "決定の番号を入力してください"} {
+		if !strings.Contains(got.body, msg) {
+			t.Errorf("the message %q is not shown", msg)
+		}
+	}
+	if n := strings.Count(got.body, `role="alert"`); n < 4 {
+		t.Errorf("%d messages shown, want the 4 of the 4 inputs", n)
+	}
+	if after := fx.count(t, "access_operator_ids"); after != before {
+		t.Errorf("access_operator_ids %d → %d, want unchanged", before, after)
+	}
+}

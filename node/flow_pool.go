@@ -68,6 +68,14 @@ type poolCodes struct{ m *Municipality }
 // pool is KindUnavailable (the request is then made with RequestCodePool).
 func (p poolCodes) NextResidentCode(tx *store.Tx) (jukinet.ResidentCode, error) {
 	const op = "municipality.NextResidentCode"
+	// A restored backup's pool may hold codes issued after the backup:
+	// none is drawn before EnsureCodePool has discarded them.
+	if taken, err := tx.Meta(store.BackupTakenKey); err != nil {
+		return "", internal(op, err)
+	} else if taken != "" {
+		return "", jukinet.E(op, jukinet.KindUnavailable, jukinet.Field("resident_code"),
+			"this database was restored from a backup: the node discards its unused resident codes and requests new ones when it starts")
+	}
 	var code string
 	if err := tx.QueryRow(`SELECT code FROM flow_code_pool ORDER BY random() LIMIT 1`).Scan(&code); err != nil {
 		if noRows(err) {
@@ -113,8 +121,12 @@ func (m *Municipality) RequestCodePool(ctx context.Context) error {
 
 // EnsureCodePool asks the national server for codes when the pool is below
 // its low mark and no request is pending; a node calls it when it starts, so
-// that a new municipality has codes before its first birth.
+// that a new municipality has codes before its first birth. On a database
+// restored from a backup it first discards the pool (discardRestoredPool).
 func (m *Municipality) EnsureCodePool(ctx context.Context) error {
+	if err := m.discardRestoredPool(ctx); err != nil {
+		return err
+	}
 	n, err := m.PoolSize(ctx)
 	if err != nil {
 		return internal("municipality.EnsureCodePool", err)
@@ -123,6 +135,41 @@ func (m *Municipality) EnsureCodePool(ctx context.Context) error {
 		return nil
 	}
 	return m.db.Update(ctx, store.Op{Operation: jukinet.OpCodePoolRequest}, func(tx *store.Tx) error { return m.requestPool(tx, false) })
+}
+
+// discardRestoredPool: a database restored from a backup (store.BackupTakenKey)
+// holds the pool as it was when the backup was taken, and the codes drawn
+// since then are in it again, though the national server and the
+// prefecture hold them as some person's code. The national server never
+// grants a code twice, so the node drops every unused code, forgets any
+// pending request and asks for a fresh grant, in one operation that removes
+// the marker. Nothing else is lost: only unused codes go, and what the
+// register held at the backup stays as the backup has it.
+func (m *Municipality) discardRestoredPool(ctx context.Context) error {
+	const op = "municipality.discardRestoredPool"
+	taken, err := m.db.Meta(ctx, store.BackupTakenKey)
+	if err != nil {
+		return internal(op, err)
+	}
+	if taken == "" {
+		return nil
+	}
+	detail := "restored from a backup taken at " + taken
+	return m.db.Update(ctx, store.Op{Operation: jukinet.OpCodePoolRequest, Detail: detail}, func(tx *store.Tx) error {
+		res, err := tx.Exec(`DELETE FROM flow_code_pool`)
+		if err != nil {
+			return internal(op, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return internal(op, err)
+		}
+		if err := tx.DeleteMeta(store.BackupTakenKey); err != nil {
+			return internal(op, err)
+		}
+		tx.Note("", strconv.FormatInt(n, 10)+" unused resident codes discarded")
+		return m.requestPool(tx, true)
+	})
 }
 
 // PoolSize is the number of unused codes in the pool.

@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io/fs"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/jukinet/jukinet"
 )
@@ -39,7 +42,32 @@ func (db *DB) Backup(ctx context.Context, out string) error {
 		os.Remove(out)
 		return jukinet.E(op, jukinet.KindInternal, "copying the database", err)
 	}
+	if err := markBackup(ctx, out, db.now()); err != nil {
+		os.Remove(out)
+		return jukinet.E(op, jukinet.KindInternal, "marking the copy as a backup", err)
+	}
 	return nil
+}
+
+// BackupTakenKey is the node_meta key a backup copy carries: when it was
+// taken (RFC 3339, UTC). The live database never has it, so a node that
+// finds it runs on a restored backup: the unused 住民票コード in its pool may
+// have been issued after the backup, and it discards them before it issues
+// another code (法30条の2: a code is never given to two persons). The node
+// removes the key once it has done so.
+const BackupTakenKey = "backup_taken_at"
+
+// markBackup records in the copy at path that it is a backup taken at at.
+func markBackup(ctx context.Context, path string, at time.Time) error {
+	dsn := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	conn, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, `INSERT INTO node_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+		BackupTakenKey, at.UTC().Format(time.RFC3339Nano))
+	return err
 }
 
 // Size is the database's size in bytes: SQLite's pages in use times the page

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/store"
@@ -65,6 +66,16 @@ func TestBackupAndSize(t *testing.T) {
 		}
 		if got != want || got < 200 {
 			t.Errorf("copy holds %d log rows, the database %d (want equal, ≥ 200)", got, want)
+		}
+		// The copy says it is a backup, and when it was taken; the live
+		// database does not.
+		if v, err := cp.Meta(ctx, store.BackupTakenKey); err != nil || v == "" {
+			t.Errorf("copy's %s = %q, %v; want the time of the backup", store.BackupTakenKey, v, err)
+		} else if _, err := time.Parse(time.RFC3339Nano, v); err != nil {
+			t.Errorf("copy's %s = %q: %v", store.BackupTakenKey, v, err)
+		}
+		if v, err := db.Meta(ctx, store.BackupTakenKey); err != nil || v != "" {
+			t.Errorf("live database's %s = %q, %v; want none", store.BackupTakenKey, v, err)
 		}
 		if err := db.Backup(ctx, out); !jukinet.IsKind(err, jukinet.KindConflict) {
 			t.Errorf("Backup over an existing file: %v, want KindConflict", err)

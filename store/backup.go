@@ -57,6 +57,20 @@ func (db *DB) Backup(ctx context.Context, out string) error {
 // removes the key once it has done so.
 const BackupTakenKey = "backup_taken_at"
 
+// MarkRestored records that db was restored from a backup that Backup did
+// not make (pg_restore, a file-system snapshot): the node then handles it as
+// a restored copy (BackupTakenKey), the time of the backup unknown. The
+// operator states it; the node's start records what it discards.
+// Errors: KindInternal.
+func (db *DB) MarkRestored(ctx context.Context) error {
+	v := "unknown (marked restored at " + db.now().UTC().Format(time.RFC3339) + ")"
+	if _, err := db.sql.ExecContext(ctx, `INSERT INTO node_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+		BackupTakenKey, v); err != nil {
+		return jukinet.E("store.MarkRestored", jukinet.KindInternal, err)
+	}
+	return nil
+}
+
 // markBackup records in the copy at path that it is a backup taken at at.
 func markBackup(ctx context.Context, path string, at time.Time) error {
 	dsn := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)

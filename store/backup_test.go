@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +80,23 @@ func TestBackupAndSize(t *testing.T) {
 		}
 		if err := db.Backup(ctx, out); !jukinet.IsKind(err, jukinet.KindConflict) {
 			t.Errorf("Backup over an existing file: %v, want KindConflict", err)
+		}
+	})
+}
+
+// MarkRestored sets the backup marker on either engine (a PostgreSQL node
+// restored with pg_restore), which the live database otherwise never has.
+func TestMarkRestored(t *testing.T) {
+	storetest.Run(t, "352063", func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if v, err := db.Meta(ctx, store.BackupTakenKey); err != nil || v != "" {
+			t.Fatalf("fresh database's %s = %q, %v; want none", store.BackupTakenKey, v, err)
+		}
+		if err := db.MarkRestored(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := db.Meta(ctx, store.BackupTakenKey); err != nil || !strings.HasPrefix(v, "unknown (marked restored at ") {
+			t.Errorf("%s after MarkRestored = %q, %v", store.BackupTakenKey, v, err)
 		}
 	})
 }

@@ -16,8 +16,12 @@ func runBackup(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	var df dbFlags
 	df.register(fs, "")
 	out := fs.String("out", "", "the copy to write (must not exist; created 0600)")
+	restored := fs.Bool("mark-restored", false, "record that the database was restored from a backup made by other means (pg_restore, a snapshot): the node discards its unused resident codes when it starts")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *restored {
+		return markRestored(ctx, df, stdout)
 	}
 	if df.dsn != "" {
 		return usageErr("backup copies a SQLite node database; back up PostgreSQL with pg_dump or pg_basebackup (docs/operations.md)")
@@ -42,5 +46,30 @@ func runBackup(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return err
 	}
 	fmt.Fprintf(stdout, "backed up %s to %s (%d bytes, %.1fs)\n", df.path, *out, info.Size(), time.Since(start).Seconds())
+	return nil
+}
+
+// markRestored: jukinet backup --mark-restored --db PATH|--dsn URL — the
+// operator states that the database was restored from a backup that
+// `jukinet backup` did not write; the node's next start discards the unused
+// resident codes of its pool (store.BackupTakenKey).
+func markRestored(ctx context.Context, df dbFlags, stdout io.Writer) error {
+	if df.path == "" && df.dsn == "" {
+		return usageErr("--mark-restored needs --db PATH or --dsn URL")
+	}
+	if df.path != "" {
+		if _, err := os.Stat(df.path); err != nil {
+			return usageErr("--db %s: %v", df.path, err)
+		}
+	}
+	db, err := df.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.MarkRestored(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "marked as restored from a backup: the node discards its unused resident codes and requests new ones when it starts")
 	return nil
 }

@@ -78,3 +78,30 @@ func TestBackupWhileWriting(t *testing.T) {
 		t.Error("a second backup over the copy succeeded")
 	}
 }
+
+// backup --mark-restored records on a database restored by other means
+// that it is a restored backup (store.BackupTakenKey), for the node's start.
+func TestBackupMarkRestored(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "352063.db")
+	db, err := store.Open(ctx, store.Config{Path: path, Node: "352063"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, stdout, stderr := exec(t, "", "backup", "--mark-restored", "--db", path)
+	if code != 0 || !strings.HasPrefix(stdout, "marked as restored") {
+		t.Fatalf("backup --mark-restored: exit %d, %q %q", code, stdout, stderr)
+	}
+	db, err = store.Open(ctx, store.Config{Path: path, Node: "352063"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, err := db.Meta(ctx, store.BackupTakenKey); err != nil || !strings.HasPrefix(v, "unknown (marked restored at ") {
+		t.Errorf("%s = %q, %v; want the mark", store.BackupTakenKey, v, err)
+	}
+	if code, _, _ := exec(t, "", "backup", "--mark-restored"); code != 2 {
+		t.Errorf("--mark-restored without a database: exit %d, want 2", code)
+	}
+}

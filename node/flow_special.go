@@ -84,23 +84,24 @@ type SpecialMoveInInput struct {
 }
 
 func (in SpecialMoveInInput) validate(op string) error {
+	var fe jukinet.FieldErrors // every field in error, at once
 	if !jukinet.ValidResidentCode(string(in.ResidentCode)) {
-		return invalid(op, "resident_code", "not a resident code")
+		fe.Add(invalid(op, "resident_code", "not a resident code"))
 	}
 	if in.Card == nil {
-		return invalid(op, "card_serial", "no card in the reader")
+		fe.Add(invalid(op, "card_serial", "no card in the reader"))
 	}
 	if in.MoveInDate.IsZero() {
-		return invalid(op, "move_in_date", "required")
+		fe.Add(invalid(op, "move_in_date", "required"))
 	}
 	seen := map[jukinet.ResidentCode]bool{in.ResidentCode: true}
 	for i, mb := range in.Members {
 		if !jukinet.ValidResidentCode(string(mb.ResidentCode)) || seen[mb.ResidentCode] {
-			return invalid(op, fmt.Sprintf("members[%d].resident_code", i), "not a resident code, or named twice")
+			fe.Add(invalid(op, fmt.Sprintf("members[%d].resident_code", i), "not a resident code, or named twice"))
 		}
 		seen[mb.ResidentCode] = true
 	}
-	return nil
+	return fe.Err()
 }
 
 // receivedCertificate is a stored, unused 転出証明書情報.

@@ -68,6 +68,7 @@ func submitSplit(ctx context.Context, c Counter, r register.Resident, f url.Valu
 	if err != nil {
 		return err
 	}
+	var bad jukinet.FieldErrors // every member's 続柄 in error, at once
 	in := register.HouseholdSplitInput{Members: []jukinet.ResidentCode{r.ResidentCode}, NewHead: r.ResidentCode, Date: d,
 		Relationships: map[jukinet.ResidentCode]string{}}
 	for _, m := range others(h, r) {
@@ -75,11 +76,12 @@ func submitSplit(ctx context.Context, c Counter, r register.Resident, f url.Valu
 			continue
 		}
 		rel, err := relationshipOf(f, "relationship."+string(m.ResidentCode))
-		if err != nil {
-			return err
-		}
+		bad.Add(err)
 		in.Members = append(in.Members, m.ResidentCode)
 		in.Relationships[m.ResidentCode] = rel
+	}
+	if err := bad.Err(); err != nil {
+		return err
 	}
 	_, err = c.HouseholdSplit(ctx, in)
 	return err
@@ -87,13 +89,15 @@ func submitSplit(ctx context.Context, c Counter, r register.Resident, f url.Valu
 
 // submitMerge files a 世帯合併届: the resident's whole household joins another at the same address.
 func submitMerge(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	var bad jukinet.FieldErrors // every input in error, at once
 	into := strings.TrimSpace(f.Get("into"))
 	if into == "" {
-		return jukinet.E("web.merge", jukinet.KindInvalid, jukinet.Field("into"), "入力してください。")
+		bad.Add(jukinet.E("web.merge", jukinet.KindInvalid, jukinet.Field("into"), "入力してください。"))
 	}
 	d, err := dateOf(f, "date")
-	if err != nil {
-		return err
+	bad.Add(err)
+	if err := bad.Err(); err != nil {
+		return err // the household is read (and the read recorded) only for a form that can be filed
 	}
 	h, err := c.HouseholdOf(ctx, r.HouseholdID, "世帯合併届の受付")
 	if err != nil {
@@ -102,10 +106,11 @@ func submitMerge(ctx context.Context, c Counter, r register.Resident, f url.Valu
 	in := register.HouseholdMergeInput{From: r.HouseholdID, Into: into, Date: d, Relationships: map[jukinet.ResidentCode]string{}}
 	for _, m := range h.Members {
 		rel, err := relationshipOf(f, "relationship."+string(m.ResidentCode))
-		if err != nil {
-			return err
-		}
+		bad.Add(err)
 		in.Relationships[m.ResidentCode] = rel
+	}
+	if err := bad.Err(); err != nil {
+		return err
 	}
 	_, err = c.HouseholdMerge(ctx, in)
 	return intoField(err)
@@ -113,16 +118,16 @@ func submitMerge(ctx context.Context, c Counter, r register.Resident, f url.Valu
 
 // submitHouseholdChange files a 世帯変更届: the resident moves to another household at the same address.
 func submitHouseholdChange(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	var bad jukinet.FieldErrors // every input in error, at once
 	into := strings.TrimSpace(f.Get("into"))
 	if into == "" {
-		return jukinet.E("web.householdChange", jukinet.KindInvalid, jukinet.Field("into"), "入力してください。")
+		bad.Add(jukinet.E("web.householdChange", jukinet.KindInvalid, jukinet.Field("into"), "入力してください。"))
 	}
 	rel, err := relationshipOf(f, "relationship")
-	if err != nil {
-		return err
-	}
+	bad.Add(err)
 	d, err := dateOf(f, "date")
-	if err != nil {
+	bad.Add(err)
+	if err := bad.Err(); err != nil {
 		return err
 	}
 	_, err = c.HouseholdChange(ctx, register.HouseholdChangeInput{ResidentCode: r.ResidentCode, Into: into, Relationship: rel, Date: d})
@@ -131,12 +136,12 @@ func submitHouseholdChange(ctx context.Context, c Counter, r register.Resident, 
 
 // submitFormerSurname records, changes or deletes the resident's 旧氏.
 func submitFormerSurname(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	var bad jukinet.FieldErrors // every input in error, at once
 	surname, kana, err := nameItem(f, "name.former_surname", "旧氏")
-	if err != nil {
-		return err
-	}
+	bad.Add(err)
 	d, err := dateOf(f, "date")
-	if err != nil {
+	bad.Add(err)
+	if err := bad.Err(); err != nil {
 		return err
 	}
 	_, err = c.SetFormerSurname(ctx, r.ResidentCode, surname, kana, d)
@@ -145,12 +150,12 @@ func submitFormerSurname(ctx context.Context, c Counter, r register.Resident, f 
 
 // submitAlias records, changes or deletes a foreign resident's 通称.
 func submitAlias(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	var bad jukinet.FieldErrors // every input in error, at once
 	alias, kana, err := nameItem(f, "name.alias", "通称")
-	if err != nil {
-		return err
-	}
+	bad.Add(err)
 	d, err := dateOf(f, "date")
-	if err != nil {
+	bad.Add(err)
+	if err := bad.Err(); err != nil {
 		return err
 	}
 	_, err = c.SetAlias(ctx, r.ResidentCode, alias, kana, d)
@@ -159,12 +164,12 @@ func submitAlias(ctx context.Context, c Counter, r register.Resident, f url.Valu
 
 // submitExOfficioRemove removes the resident's record ex officio (職権消除).
 func submitExOfficioRemove(ctx context.Context, c Counter, r register.Resident, f url.Values) error {
+	var bad jukinet.FieldErrors // every input in error, at once
 	reason, err := reasonOf(f, exOfficioRemoveReasons)
-	if err != nil {
-		return err
-	}
+	bad.Add(err)
 	d, err := dateOf(f, "date")
-	if err != nil {
+	bad.Add(err)
+	if err := bad.Err(); err != nil {
 		return err
 	}
 	_, err = c.ExOfficioRemove(ctx, r.ResidentCode, d, reason)

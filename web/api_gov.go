@@ -81,6 +81,14 @@ type apiError struct {
 	Kind    string `json:"kind"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
+	// Fields is every field in error with its rule, when there are more
+	// than one (jukinet.FieldErrors); Field is the first of them.
+	Fields []apiFieldError `json:"fields,omitempty"`
+}
+
+type apiFieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
 
 func apiErrorOf(err error) (int, apiError) {
@@ -94,6 +102,11 @@ func apiErrorOf(err error) (int, apiError) {
 		body.Kind = jukinet.KindInternal.String()
 	} else {
 		body.Message = ruleOf(err)
+		if all := jukinet.AllFieldErrors(err); len(all) > 1 {
+			for _, e := range all {
+				body.Fields = append(body.Fields, apiFieldError{Field: e.Field, Message: ruleOf(e)})
+			}
+		}
 	}
 	return kind.HTTPStatus(), body
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -199,5 +200,33 @@ func TestAssignFormShowsEveryFieldError(t *testing.T) {
 	}
 	if after := fx.count(t, "access_operator_ids"); after != before {
 		t.Errorf("access_operator_ids %d → %d, want unchanged", before, after)
+	}
+}
+
+// The JSON API names every field in error too: "fields" lists each with
+// its rule, "field" is the first.
+func TestAPIRefusalListsEveryField(t *testing.T) {
+	fx := newGovFixture(t)
+	sys := fx.login(t, demo.DemoSysAdmin, demo.OperatorID(demo.DemoSysAdmin, jukinet.AuthorityGovernance))
+	got := fx.postJSON(t, sys, "/api/gov/outsource", `{"title":"委託","contractor":" "}`)
+	if got.status != http.StatusBadRequest {
+		t.Fatalf("POST /api/gov/outsource with five missing fields: %d %s", got.status, got.body)
+	}
+	var body struct {
+		Field  string `json:"field"`
+		Fields []struct{ Field, Message string }
+	}
+	if err := json.Unmarshal([]byte(got.body), &body); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range body.Fields {
+		names = append(names, f.Field)
+		if f.Message == "" {
+			t.Errorf("field %s without its rule", f.Field)
+		}
+	}
+	if want := "contractor,content,reason,protection_terms,requested_on"; strings.Join(names, ",") != want || body.Field != "contractor" {
+		t.Errorf("field %q, fields %v; want contractor and %s", body.Field, names, want)
 	}
 }

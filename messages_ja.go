@@ -215,6 +215,7 @@ var japaneseRules = func() []japaneseRule {
 		{`already designated to another current resident$`, "その個人番号は他の住民に指定されています。"},
 		{`is not a current resident \(removed record only\)`, "この住民は住民票に記載されていません（消除された除票だけがあります）。"},
 		{`the resident-code pool is empty`, "住民票コードの在庫がありません。全国サーバに補充を求めてください。"},
+		{`this database was restored from a backup`, "バックアップから復元したデータベースです。未使用の住民票コードを破棄して補充を求めるまで、住民票コードを付番できません。ノードを起動してください。"},
 		{`^this register has no resident-code pool`, "この登録簿には住民票コードの在庫がありません。新しい住民票コードはノードを通じて全国サーバから受け取ります。"},
 		{`^a prefecture has no resident register$`, "都道府県には住民基本台帳がありません。"},
 		{`^cannot read the header line$`, "CSVの見出し行を読み取れません。"},

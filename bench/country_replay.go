@@ -65,7 +65,7 @@ func (c *countryRun) replay(ctx context.Context) error {
 	events := make(chan countryEvent, 1024)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	t0 := time.Now()
+	t0, cpu0 := time.Now(), cpuTime()
 	c.replayAt = t0.UnixMicro()
 	for w := 0; w < c.o.Workers; w++ {
 		wg.Add(1)
@@ -99,6 +99,8 @@ func (c *countryRun) replay(ctx context.Context) error {
 		return err
 	}
 	c.r.WallS = time.Since(t0).Seconds()
+	c.r.ReplayCPUS = (cpuTime() - cpu0).Seconds()
+	c.r.CPUMsPerEvent = c.r.ReplayCPUS * 1000 / float64(max(1, c.r.Events))
 	after, err := c.nationalHistory(ctx)
 	if err != nil {
 		return err
@@ -264,6 +266,7 @@ func (r *CountryResult) summary() string {
 	fmt.Fprintf(&b, "month            %d moves, %d births, %d deaths → %d register events (%d failed)\n", r.Moves, r.Births, r.Deaths, r.Events, r.Failed)
 	fmt.Fprintf(&b, "start / seed     %.1f s / %.1f s (%d residents)\n", r.StartS, r.SeedS, r.Residents)
 	fmt.Fprintf(&b, "replay           %.1f s committed, %.1f s until national held everything\n", r.ReplayS, r.WallS)
+	fmt.Fprintf(&b, "CPU              %.1f s (all nodes), %.2f ms per register event\n", r.ReplayCPUS, r.CPUMsPerEvent)
 	fmt.Fprintf(&b, "national         %d identity versions applied, %.0f/s\n", r.NationalApplied, r.NationalAppliedPerS)
 	fmt.Fprintf(&b, "lost             %d of %d identity notices committed at municipalities; %d messages refused\n", r.Lost, r.IdentityUpdates, r.Rejected)
 	fmt.Fprintf(&b, "slowest pref.    %s: max %.2f s, p99 %.2f s (CS commit → national commit)\n", r.SlowestPrefecture, r.SlowestPrefectureLagS, r.SlowestPrefectureP99S)

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -16,9 +14,7 @@ import (
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/network"
-	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/pki"
-	"github.com/jukinet/jukinet/store"
 )
 
 // CountryOptions configure Country.
@@ -29,8 +25,13 @@ type CountryOptions struct {
 	Dir            string
 	Quick          bool
 	Workers        int // replaying goroutines; default 8
-	Seed           uint64
-	Progress       io.Writer // a line per phase, if set
+	// Processes the nodes run in (each a shard of whole prefectures; the
+	// parent drives them): default one per 500 nodes, 2 with Quick. One
+	// process cannot hold a country's files: 1,789 SQLite databases and
+	// their TLS connections need more than the usual 20,000 descriptors.
+	Processes int
+	Seed      uint64
+	Progress  io.Writer // a line per phase, if set
 }
 
 // CountryResult is the figures of Country.
@@ -68,7 +69,10 @@ type CountryResult struct {
 	ReplayCPUS    float64 `json:"replay_cpu_s"`
 	CPUMsPerEvent float64 `json:"cpu_ms_per_event"`
 	Rejected      int     `json:"rejected"` // messages their receiver refused (dead letters), all nodes
-	MaxRSSMB      float64 `json:"max_rss_mb"`
+	// MaxRSSMB is the sum of each process's peak resident set (an upper
+	// bound of the peak in all: the peaks need not coincide).
+	MaxRSSMB  float64 `json:"max_rss_mb"`
+	Processes int     `json:"processes"`
 	// Per idle node (started, code pools granted, nothing seeded): resident
 	// memory, open files and goroutines the process gained, divided by nodes.
 	IdleNodeMB         float64 `json:"idle_node_mb"`
@@ -93,7 +97,7 @@ type CountryResult struct {
 // process over loopback mutual TLS — and counts what reached national.
 func Country(ctx context.Context, o CountryOptions) (CountryResult, string, error) {
 	o.defaults()
-	c := &countryRun{o: o, dbs: map[string]*store.DB{}, creds: map[string]*pki.NodeCredentials{}}
+	c := &countryRun{o: o, creds: map[string]*pki.NodeCredentials{}}
 	c.r.LoadAverageStart = loadAverage()
 	c.r.OpenFilesLimit = raiseFileLimit(1 << 20)
 	defer c.close()
@@ -114,12 +118,12 @@ func Country(ctx context.Context, o CountryOptions) (CountryResult, string, erro
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return c.r, "", err
 	}
-	for _, step := range []func(context.Context) error{c.build, c.start, c.seed, c.replay, c.audit} {
+	for _, step := range []func(context.Context) error{c.build, c.spawn, c.start, c.seed, c.replay, c.stop, c.audit} {
 		if err := step(ctx); err != nil {
 			return c.r, "", err
 		}
 	}
-	c.r.MaxRSSMB = maxRSSMB()
+	c.r.MaxRSSMB += maxRSSMB()
 	c.r.LoadAverageEnd = loadAverage()
 	c.logMu.Lock()
 	defer c.logMu.Unlock()
@@ -145,6 +149,9 @@ func (o *CountryOptions) defaults() {
 	if o.Prefectures == 0 {
 		o.Prefectures = len(countryPrefectures)
 	}
+	if o.Processes <= 0 && o.Quick {
+		o.Processes = 2 // else one per 500 nodes, once the country is drawn
+	}
 	if o.Workers <= 0 {
 		o.Workers = 8
 	}
@@ -153,7 +160,9 @@ func (o *CountryOptions) defaults() {
 	}
 }
 
-// countryRun is one run of Country.
+// countryRun is one run of Country: the parent process, which draws the
+// country and the month, starts the shard processes that run the nodes and
+// drives the replay through them.
 type countryRun struct {
 	o         CountryOptions
 	r         CountryResult
@@ -162,11 +171,9 @@ type countryRun struct {
 	plan      *countryPlan
 	today     jukinet.Date
 	creds     map[string]*pki.NodeCredentials
-	desc      *network.Description
-	dbs       map[string]*store.DB
-	munis     []*node.Municipality // by topology index
-	runtimes  []*node.Runtime
-	listeners map[string]net.Listener
+	listeners []net.Listener // by topology index, until the shards inherit them
+	shardOf   []int          // by topology index
+	shards    []*shardClient
 	replayAt  int64 // when the replay began (µs)
 	logMu     sync.Mutex
 }
@@ -174,15 +181,6 @@ type countryRun struct {
 func (c *countryRun) progress(format string, args ...any) {
 	if c.o.Progress != nil {
 		fmt.Fprintf(c.o.Progress, "%s country: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
-	}
-}
-
-// logf keeps the first node diagnostics (a stall has its cause there).
-func (c *countryRun) logf(format string, args ...any) {
-	c.logMu.Lock()
-	defer c.logMu.Unlock()
-	if len(c.r.NodeMessages) < 20 {
-		c.r.NodeMessages = append(c.r.NodeMessages, time.Now().Format("15:04:05.000 ")+fmt.Sprintf(format, args...))
 	}
 }
 
@@ -206,7 +204,6 @@ func (c *countryRun) build(ctx context.Context) error {
 		return err
 	}
 	addrs := map[string]string{}
-	c.listeners = map[string]net.Listener{}
 	for _, n := range c.topo.Nodes {
 		if c.creds[n.ID], err = pki.IssueNodeFiles(c.dir, n.ID, []string{"127.0.0.1", "localhost"}, pki.Options{}); err != nil {
 			return err
@@ -215,119 +212,33 @@ func (c *countryRun) build(ctx context.Context) error {
 		if err != nil {
 			return jukinet.E("bench.Country", jukinet.KindUnavailable, err)
 		}
-		c.listeners[n.ID] = l
+		c.listeners = append(c.listeners, l)
 		addrs[n.ID] = l.Addr().String()
 	}
 	text, err := c.topo.description(addrs, c.creds)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(c.dir, "network.toml"), []byte(text), 0o600); err != nil {
+	if _, err := network.LoadDescription(strings.NewReader(text)); err != nil {
 		return err
 	}
-	if c.desc, err = network.LoadDescription(strings.NewReader(text)); err != nil {
+	if err := os.WriteFile(filepath.Join(c.dir, "network.toml"), []byte(text), 0o600); err != nil {
 		return err
 	}
 	c.r.StartS = time.Since(t0).Seconds()
 	return ctx.Err()
 }
 
-// start opens every node's database and starts its runtime, then waits
-// until every municipality holds resident codes and nothing is pending,
-// and measures what an idle node costs.
-func (c *countryRun) start(ctx context.Context) error {
-	t0 := time.Now()
-	rss0, files0, g0 := residentBytes(), openFiles(), runtime.NumGoroutine()
-	c.munis = make([]*node.Municipality, len(c.topo.Munis))
-	for i, n := range c.topo.Nodes {
-		if i%200 == 0 {
-			c.progress("starting node %d of %d", i+1, len(c.topo.Nodes))
-		}
-		if err := c.startNode(ctx, n); err != nil {
-			return fmt.Errorf("node %s: %w", n.ID, err)
-		}
-	}
-	c.progress("waiting for the code pools")
-	if err := c.waitIdle(ctx, 10*time.Minute); err != nil {
-		return err
-	}
-	for i, m := range c.munis {
-		if n, err := m.PoolSize(ctx); err != nil || n == 0 {
-			return fmt.Errorf("municipality %s has no resident codes (%d): %v", c.topo.Munis[i].ID, n, err)
-		}
-	}
-	nodes := float64(len(c.topo.Nodes))
-	c.r.IdleNodeMB = float64(residentBytes()-rss0) / nodes / (1 << 20)
-	c.r.IdleNodeFiles = float64(openFiles()-files0) / nodes
-	c.r.IdleNodeGoroutines = float64(runtime.NumGoroutine()-g0) / nodes
-	c.r.StartS += time.Since(t0).Seconds()
-	return nil
-}
-
-// startNode opens node n's database, assembles it and starts its runtime on
-// its listener. No terminal, agency listener, checkpointer or maintenance
-// runs: the replay measures the register and the network.
-func (c *countryRun) startNode(ctx context.Context, n countryNode) error {
-	cfg := store.Config{Path: filepath.Join(c.dir, n.ID+".db"), Node: n.ID}
-	if n.Role == network.RoleMunicipality {
-		cfg.Conns, cfg.CacheKiB = countryMuniConns, countryMuniCacheKiB
-	}
-	db, err := store.Open(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	c.dbs[n.ID] = db
-	asm, err := node.Assemble(ctx, node.AssemblyConfig{DB: db, Description: c.desc, SigningKey: c.creds[n.ID].SigningKey})
-	if err != nil {
-		return err
-	}
-	l := c.listeners[n.ID]
-	delete(c.listeners, n.ID)
-	rt, err := node.Start(ctx, node.Config{DB: db, Credentials: c.creds[n.ID], Description: c.desc, Handlers: asm.Handlers,
-		NetworkListener: l, Logf: func(f string, a ...any) { c.logf("node "+n.ID+": "+f, a...) },
-		Logger: slog.New(slog.NewTextHandler(logWriter{c, n.ID}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	if err != nil {
-		l.Close()
-		return err
-	}
-	c.runtimes = append(c.runtimes, rt)
-	if asm.Municipality != nil {
-		c.munis[n.Index] = asm.Municipality
-	}
-	return nil
-}
-
-// A municipality's database in the country: two connections (a write and
-// a read beside it) and a 2 MiB page cache each — its register is a few
-// thousand rows — instead of four of up to 64 MiB; the prefectures and
-// national keep the defaults.
-const (
-	countryMuniConns    = 2
-	countryMuniCacheKiB = 2 << 10
-)
-
-// logWriter takes a node's structured log lines (slow requests, refusals)
-// into the run's node messages instead of stderr.
-type logWriter struct {
-	c  *countryRun
-	id string
-}
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.c.logf("node %s: %s", w.id, strings.TrimSpace(string(p)))
-	return len(p), nil
-}
-
-// close stops every runtime and closes every database and listener.
+// close ends the shard processes still running and the listeners not
+// handed over.
 func (c *countryRun) close() {
-	for _, rt := range c.runtimes {
-		rt.Close()
-	}
-	for _, db := range c.dbs {
-		db.Close()
+	for _, s := range c.shards {
+		s.kill()
 	}
 	for _, l := range c.listeners {
-		l.Close()
+		if l != nil {
+			l.Close()
+		}
 	}
 }
 
@@ -336,9 +247,13 @@ func (c *countryRun) close() {
 func (c *countryRun) waitIdle(ctx context.Context, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for quiet := 0; quiet < 2; {
-		pending, err := c.pending(ctx)
-		if err != nil {
-			return err
+		pending := 0
+		for _, s := range c.shards {
+			var n int
+			if err := s.callJSON(ctx, &n, "pending"); err != nil {
+				return err
+			}
+			pending += n
 		}
 		if pending == 0 {
 			quiet++
@@ -355,17 +270,4 @@ func (c *countryRun) waitIdle(ctx context.Context, limit time.Duration) error {
 		}
 	}
 	return nil
-}
-
-// pending counts the pending outbox messages of every node.
-func (c *countryRun) pending(ctx context.Context) (int, error) {
-	total := 0
-	for id, db := range c.dbs {
-		var n int
-		if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&n); err != nil {
-			return 0, fmt.Errorf("node %s: %w", id, err)
-		}
-		total += n
-	}
-	return total, nil
 }

@@ -3,7 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -11,7 +11,6 @@ import (
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/network"
-	"github.com/jukinet/jukinet/register"
 	"github.com/jukinet/jukinet/store"
 )
 
@@ -21,28 +20,27 @@ import (
 var countryClerk = jukinet.Actor{CollationID: demo.DemoClerk, OperatorID: demo.OperatorID(demo.DemoClerk, jukinet.AuthorityRecord),
 	Authority: jukinet.AuthorityRecord, Terminal: demo.TerminalID}
 
-// seed designates each municipality's counter staff and imports its
-// population (register.Import: each resident's identity notice is queued
-// with them), then waits until national holds them all.
+// seed has every shard designate its municipalities' counter staff and
+// import their populations, then waits until national holds them all.
 func (c *countryRun) seed(ctx context.Context) error {
 	t0 := time.Now()
-	sctx := jukinet.WithActor(ctx, demo.SeedActor)
-	for i, m := range c.munis {
-		if i%200 == 0 {
-			c.progress("seeding municipality %d of %d", i+1, len(c.munis))
+	c.progress("seeding %d residents", planResidents(c.plan))
+	var wg sync.WaitGroup
+	errs := make([]error, len(c.shards))
+	counts := make([]int, len(c.shards))
+	for i, s := range c.shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.callJSON(ctx, &counts[i], "seed")
+		}()
+	}
+	wg.Wait()
+	for i := range c.shards {
+		if errs[i] != nil {
+			return errs[i]
 		}
-		if err := demo.SeedHandlers(ctx, m.DB(), c.today); err != nil {
-			return fmt.Errorf("municipality %s: %w", m.Code(), err)
-		}
-		rows := c.plan.pop[i]
-		if len(rows) == 0 {
-			continue
-		}
-		res, err := m.Register().Import(sctx, rows, register.ImportOptions{})
-		if err != nil {
-			return fmt.Errorf("municipality %s: %w", m.Code(), err)
-		}
-		c.r.Residents += res.Imported
+		c.r.Residents += counts[i]
 	}
 	c.progress("%d residents imported; waiting for national", c.r.Residents)
 	if err := c.waitIdle(ctx, time.Hour); err != nil {
@@ -52,27 +50,38 @@ func (c *countryRun) seed(ctx context.Context) error {
 	return nil
 }
 
+func planResidents(p *countryPlan) int {
+	n := 0
+	for _, rows := range p.pop {
+		n += len(rows)
+	}
+	return n
+}
+
 // replay commits the month's events with o.Workers goroutines, in the
 // plan's order, as fast as the municipalities take them, and waits until
 // nothing is pending anywhere.
 func (c *countryRun) replay(ctx context.Context) error {
-	before, err := c.nationalHistory(ctx)
+	before, err := c.nationalHistoryNow(ctx)
 	if err != nil {
 		return err
 	}
 	c.progress("replaying %d events with %d workers", len(c.plan.events), c.o.Workers)
-	actx := jukinet.WithActor(ctx, countryClerk)
 	events := make(chan countryEvent, 1024)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	t0, cpu0 := time.Now(), cpuTime()
+	cpu0, err := c.cpu(ctx)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
 	c.replayAt = t0.UnixMicro()
 	for w := 0; w < c.o.Workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for e := range events {
-				n, err := c.apply(actx, e)
+				n, err := c.apply(ctx, e)
 				mu.Lock()
 				c.r.Events += n
 				if err != nil {
@@ -99,79 +108,81 @@ func (c *countryRun) replay(ctx context.Context) error {
 		return err
 	}
 	c.r.WallS = time.Since(t0).Seconds()
-	c.r.ReplayCPUS = (cpuTime() - cpu0).Seconds()
+	return c.afterReplay(ctx, before, cpu0)
+}
+
+// afterReplay takes the CPU, national's applied count and the open files
+// once the replay drained.
+func (c *countryRun) afterReplay(ctx context.Context, before int, cpu0 float64) error {
+	cpu1, err := c.cpu(ctx)
+	if err != nil {
+		return err
+	}
+	c.r.ReplayCPUS = cpu1 - cpu0
 	c.r.CPUMsPerEvent = c.r.ReplayCPUS * 1000 / float64(max(1, c.r.Events))
-	after, err := c.nationalHistory(ctx)
+	after, err := c.nationalHistoryNow(ctx)
 	if err != nil {
 		return err
 	}
 	c.r.NationalApplied = after - before
 	c.r.NationalAppliedPerS = float64(c.r.NationalApplied) / c.r.WallS
+	for _, s := range c.shards {
+		var st struct{ Now, Base shardStats }
+		if err := s.callJSON(ctx, &st, "stats"); err != nil {
+			return err
+		}
+		c.r.PeakOpenFiles = max(c.r.PeakOpenFiles, st.Now.Files)
+	}
 	return nil
 }
 
-// apply commits one event: a move is the 転出 at the municipality moved
-// out of, then the 転入 (with the resident code, the 個人番号 and the
-// person's data of the 転出証明書) at the one moved into. It returns the
-// register events committed.
+// apply commits one event through the shards: a move is the 転出 at the
+// municipality moved out of, then the 転入 at the one moved into. It
+// returns the register events committed.
 func (c *countryRun) apply(ctx context.Context, e countryEvent) (int, error) {
-	from := c.munis[e.from]
+	from := c.shards[c.shardOf[c.topo.Munis[e.from].nodeIndex()]]
 	switch e.kind {
 	case eventBirth:
-		return c.birth(ctx, e)
+		_, err := from.call(ctx, "birth", e.from)
+		return boolInt(err == nil), err
 	case eventDeath:
-		p := c.plan.pop[e.from][e.person]
-		if _, err := from.Register().Death(ctx, register.DeathInput{ResidentCode: p.ResidentCode, Date: c.today}); err != nil {
-			return 0, fmt.Errorf("死亡 at %s: %w", from.Code(), err)
-		}
-		return 1, nil
+		_, err := from.call(ctx, "death", e.from, e.person)
+		return boolInt(err == nil), err
 	}
-	p := c.plan.pop[e.from][e.person]
-	to := c.munis[e.to]
-	toPlace := c.topo.Munis[e.to].Place
-	r := rand.New(rand.NewPCG(uint64(e.from), uint64(e.person)))
-	dest := jukinet.Address{LGCode: to.Code(), Text: countryAddress(toPlace, r)}
-	out, err := from.Register().MoveOut(ctx, register.MoveOutInput{ResidentCode: p.ResidentCode, PlannedDate: c.today, ReportDate: c.today, Destination: dest})
-	if err != nil {
-		return 0, fmt.Errorf("転出 at %s: %w", from.Code(), err)
+	if _, err := from.call(ctx, "out", e.from, e.person, e.to); err != nil {
+		return 0, err
 	}
-	_, err = to.Register().MoveInDomestic(ctx, register.MoveInInput{
-		PersonInput:  register.PersonInput{Name: p.Name, BirthDate: p.BirthDate, Sex: p.Sex, Domicile: p.Domicile, DomicileHead: p.DomicileHead},
-		ResidentCode: p.ResidentCode, IndividualNumber: p.IndividualNumber, MoveInDate: c.today, PlannedMoveOut: c.today,
-		PreviousAddress: out.Address, AddressText: dest.Text})
-	if err != nil {
-		return 1, fmt.Errorf("転入 at %s: %w", to.Code(), err)
+	to := c.shards[c.shardOf[c.topo.Munis[e.to].nodeIndex()]]
+	if _, err := to.call(ctx, "in", e.from, e.person, e.to); err != nil {
+		return 1, err
 	}
 	return 2, nil
 }
 
-// birth records a birth in a new household (codes from the municipality's
-// pool, which national refills; a momentarily empty pool is waited for).
-func (c *countryRun) birth(ctx context.Context, e countryEvent) (int, error) {
-	m := c.munis[e.from]
-	place := c.topo.Munis[e.from].Place
-	r := rand.New(rand.NewPCG(uint64(e.from), uint64(time.Now().UnixNano())))
-	name := countryName(r)
-	in := register.BirthInput{PersonInput: register.PersonInput{Name: name, BirthDate: c.today, Sex: jukinet.Sex(1 + r.IntN(2)),
-		Domicile: place + "本町1番地", DomicileHead: name.Kanji}, AddressText: countryAddress(place, r)}
-	var err error
-	for try := 0; try < 100; try++ {
-		if _, err = m.Register().Birth(ctx, in); err == nil {
-			return 1, nil
-		}
-		if !jukinet.IsKind(err, jukinet.KindUnavailable) && !jukinet.IsKind(err, jukinet.KindConflict) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
+func boolInt(b bool) int {
+	if b {
+		return 1
 	}
-	return 0, fmt.Errorf("出生 at %s: %w", m.Code(), err)
+	return 0
 }
 
-// nationalHistory counts the identity versions national holds.
-func (c *countryRun) nationalHistory(ctx context.Context) (int, error) {
+// nationalHistoryNow counts the identity versions national holds, reading
+// its database beside the running national server (WAL: a reader does not
+// stop the writer).
+func (c *countryRun) nationalHistoryNow(ctx context.Context) (int, error) {
+	db, err := c.openNode(ctx, network.NationalID)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
 	var n int
-	err := c.dbs[network.NationalID].Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_identity_history`).Scan(&n)
+	err = db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_identity_history`).Scan(&n)
 	return n, err
+}
+
+// openNode opens node id's database from the parent (small pool and cache).
+func (c *countryRun) openNode(ctx context.Context, id string) (*store.DB, error) {
+	return store.Open(ctx, store.Config{Path: filepath.Join(c.dir, id+".db"), Node: id, Conns: countryMuniConns, CacheKiB: countryMuniCacheKiB})
 }
 
 // audit compares, municipality by municipality, every identity notice it
@@ -179,14 +190,23 @@ func (c *countryRun) nationalHistory(ctx context.Context) (int, error) {
 // replayed update's CS commit → national commit per prefecture, and
 // counts the messages refused anywhere.
 func (c *countryRun) audit(ctx context.Context) error {
-	nat := c.dbs[network.NationalID]
+	nat, err := c.openNode(ctx, network.NationalID)
+	if err != nil {
+		return err
+	}
+	defer nat.Close()
 	lags := map[string][]float64{}
-	for i, m := range c.munis {
-		committed, err := committedNotices(ctx, m.DB())
+	for i, m := range c.topo.Munis {
+		db, err := c.openNode(ctx, m.ID)
 		if err != nil {
 			return err
 		}
-		held, err := nationalHolds(ctx, nat, string(m.Code()))
+		committed, err := committedNotices(ctx, db)
+		db.Close()
+		if err != nil {
+			return err
+		}
+		held, err := nationalHolds(ctx, nat, m.ID)
 		if err != nil {
 			return err
 		}
@@ -208,14 +228,19 @@ func (c *countryRun) audit(ctx context.Context) error {
 			c.r.SlowestPrefecture, c.r.SlowestPrefectureLagS, c.r.SlowestPrefectureP99S = pref, mx, pct(l, 0.99)
 		}
 	}
-	for id, db := range c.dbs {
-		var n int
-		if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE state <> 'delivered' AND state <> 'pending'`).Scan(&n); err != nil {
-			return fmt.Errorf("node %s: %w", id, err)
+	for _, n := range c.topo.Nodes {
+		db, err := c.openNode(ctx, n.ID)
+		if err != nil {
+			return err
 		}
-		c.r.Rejected += n
+		var k int
+		err = db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE state <> 'delivered' AND state <> 'pending'`).Scan(&k)
+		db.Close()
+		if err != nil {
+			return fmt.Errorf("node %s: %w", n.ID, err)
+		}
+		c.r.Rejected += k
 	}
-	c.r.PeakOpenFiles = openFiles()
 	return nil
 }
 
@@ -262,7 +287,7 @@ func nationalHolds(ctx context.Context, nat *store.DB, m string) (map[string]int
 // summary is the result as `jukinet bench country` prints it.
 func (r *CountryResult) summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "country: %d nodes (national, %d prefectures, %d municipalities), one process, loopback mTLS, SQLite\n", r.Nodes, r.Prefectures, r.Municipalities)
+	fmt.Fprintf(&b, "country: %d nodes (national, %d prefectures, %d municipalities) in %d processes, loopback mTLS, SQLite\n", r.Nodes, r.Prefectures, r.Municipalities, r.Processes)
 	fmt.Fprintf(&b, "month            %d moves, %d births, %d deaths → %d register events (%d failed)\n", r.Moves, r.Births, r.Deaths, r.Events, r.Failed)
 	fmt.Fprintf(&b, "start / seed     %.1f s / %.1f s (%d residents)\n", r.StartS, r.SeedS, r.Residents)
 	fmt.Fprintf(&b, "replay           %.1f s committed, %.1f s until national held everything\n", r.ReplayS, r.WallS)
@@ -270,7 +295,7 @@ func (r *CountryResult) summary() string {
 	fmt.Fprintf(&b, "national         %d identity versions applied, %.0f/s\n", r.NationalApplied, r.NationalAppliedPerS)
 	fmt.Fprintf(&b, "lost             %d of %d identity notices committed at municipalities; %d messages refused\n", r.Lost, r.IdentityUpdates, r.Rejected)
 	fmt.Fprintf(&b, "slowest pref.    %s: max %.2f s, p99 %.2f s (CS commit → national commit)\n", r.SlowestPrefecture, r.SlowestPrefectureLagS, r.SlowestPrefectureP99S)
-	fmt.Fprintf(&b, "memory           max RSS %.0f MB; idle node %.2f MB, %.1f open files, %.1f goroutines (limit %d files)\n",
+	fmt.Fprintf(&b, "memory           max RSS %.0f MB (sum of the processes' peaks); idle node %.2f MB, %.1f open files, %.1f goroutines (limit %d files)\n",
 		r.MaxRSSMB, r.IdleNodeMB, r.IdleNodeFiles, r.IdleNodeGoroutines, r.OpenFilesLimit)
 	fmt.Fprintf(&b, "load average     %s → %s\n", r.LoadAverageStart, r.LoadAverageEnd)
 	for _, e := range r.Errors {

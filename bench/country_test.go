@@ -9,9 +9,10 @@ import (
 )
 
 // TestCountryQuick replays a small country (3 prefectures, 6
-// municipalities, 300 moves with their births and deaths) and checks that
-// every event committed and that national holds every identity notice the
-// municipalities committed: lost is counted against national's history.
+// municipalities in 2 processes, 300 moves with their births and deaths)
+// and checks that every event committed and that national holds every
+// identity notice the municipalities committed: lost is counted against
+// national's history.
 func TestCountryQuick(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -19,8 +20,8 @@ func TestCountryQuick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Nodes != 10 || r.Prefectures != 3 || r.Municipalities != 6 {
-		t.Fatalf("topology: %d nodes, %d prefectures, %d municipalities; want 10, 3, 6", r.Nodes, r.Prefectures, r.Municipalities)
+	if r.Nodes != 10 || r.Prefectures != 3 || r.Municipalities != 6 || r.Processes != 2 {
+		t.Fatalf("topology: %d nodes, %d prefectures, %d municipalities, %d processes; want 10, 3, 6, 2", r.Nodes, r.Prefectures, r.Municipalities, r.Processes)
 	}
 	wantEvents := 2*r.Moves + r.Births + r.Deaths
 	if r.Moves != 300 || r.Births != scaled(300, countryMonthBirths) || r.Deaths != scaled(300, countryMonthDeaths) || r.Births == 0 || r.Deaths == 0 {

@@ -36,7 +36,10 @@ type countryNode struct {
 	Prefecture string // a municipality's prefecture node
 	Place      string // a municipality's "prefecture + city" address prefix
 	Index      int    // a municipality's index in countryTopology.Munis
+	Node       int    // the node's index in countryTopology.Nodes
 }
+
+func (n countryNode) nodeIndex() int { return n.Node }
 
 // countryTopology is the national server, the prefectures and their
 // municipalities, and which municipalities people move between.
@@ -125,7 +128,7 @@ func newCountryTopology(prefs, munis int, seed uint64) (*countryTopology, error)
 				return nil, err
 			}
 			name := fmt.Sprintf("第%d市", i+1)
-			m := countryNode{ID: id, Role: network.RoleMunicipality, Name: name, Prefecture: pid, Place: pname + name, Index: len(t.Munis)}
+			m := countryNode{ID: id, Role: network.RoleMunicipality, Name: name, Prefecture: pid, Place: pname + name, Index: len(t.Munis), Node: len(t.Nodes)}
 			t.Nodes = append(t.Nodes, m)
 			t.Munis = append(t.Munis, m)
 			prefOf = append(prefOf, p)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -79,8 +80,10 @@ func (s *shardClient) read(r io.Reader) {
 		if len(f) < 3 {
 			continue
 		}
-		var id int
-		fmt.Sscan(f[0], &id)
+		id, err := strconv.Atoi(f[0])
+		if err != nil {
+			continue
+		}
 		s.mu.Lock()
 		ch := s.waiting[id]
 		delete(s.waiting, id)

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"github.com/jukinet/jukinet/node"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -170,14 +171,19 @@ func boolInt(b bool) int {
 // its database beside the running national server (WAL: a reader does not
 // stop the writer).
 func (c *countryRun) nationalHistoryNow(ctx context.Context) (int, error) {
+	held, err := c.nationalHeld(ctx)
+	return len(held), err
+}
+
+// nationalHeld is every identity version national holds:
+// "municipality/resident code#version" → national's commit time (µs).
+func (c *countryRun) nationalHeld(ctx context.Context) (map[string]int64, error) {
 	db, err := c.openNode(ctx, network.NationalID)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer db.Close()
-	var n int
-	err = db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_identity_history`).Scan(&n)
-	return n, err
+	return node.IdentityReceivedAt(ctx, db)
 }
 
 // openNode opens node id's database from the parent (small pool and cache).
@@ -186,40 +192,40 @@ func (c *countryRun) openNode(ctx context.Context, id string) (*store.DB, error)
 }
 
 // audit compares, municipality by municipality, every identity notice it
-// committed with the versions national holds (Lost), measures each
-// replayed update's CS commit → national commit per prefecture, and
-// counts the messages refused anywhere.
+// committed (its outbox) with the versions national holds (Lost), measures
+// each replayed update's CS commit → national commit per prefecture, and
+// counts the messages refused anywhere (dead letters).
 func (c *countryRun) audit(ctx context.Context) error {
-	nat, err := c.openNode(ctx, network.NationalID)
+	held, err := c.nationalHeld(ctx)
 	if err != nil {
 		return err
 	}
-	defer nat.Close()
 	lags := map[string][]float64{}
-	for i, m := range c.topo.Munis {
-		db, err := c.openNode(ctx, m.ID)
+	for _, n := range c.topo.Nodes {
+		db, err := c.openNode(ctx, n.ID)
 		if err != nil {
 			return err
 		}
-		committed, err := committedNotices(ctx, db)
+		var committed map[string]int64
+		if n.Role == network.RoleMunicipality {
+			committed, err = network.QueuedAt(ctx, db, network.KindIdentityNotify, 0)
+		}
+		var dead []network.ReceiptRow
+		if err == nil {
+			dead, err = network.DeadLetters(ctx, db, 1000)
+		}
 		db.Close()
 		if err != nil {
-			return err
+			return fmt.Errorf("node %s: %w", n.ID, err)
 		}
-		held, err := nationalHolds(ctx, nat, m.ID)
-		if err != nil {
-			return err
-		}
-		pref := c.topo.Munis[i].Prefecture
+		c.r.Rejected += len(dead)
 		for key, created := range committed {
 			c.r.IdentityUpdates++
 			at, ok := held[key]
 			if !ok {
 				c.r.Lost++
-				continue
-			}
-			if created >= c.replayAt {
-				lags[pref] = append(lags[pref], float64(at-created)/1e6)
+			} else if created >= c.replayAt {
+				lags[n.Prefecture] = append(lags[n.Prefecture], float64(at-created)/1e6)
 			}
 		}
 	}
@@ -228,60 +234,7 @@ func (c *countryRun) audit(ctx context.Context) error {
 			c.r.SlowestPrefecture, c.r.SlowestPrefectureLagS, c.r.SlowestPrefectureP99S = pref, mx, pct(l, 0.99)
 		}
 	}
-	for _, n := range c.topo.Nodes {
-		db, err := c.openNode(ctx, n.ID)
-		if err != nil {
-			return err
-		}
-		var k int
-		err = db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE state <> 'delivered' AND state <> 'pending'`).Scan(&k)
-		db.Close()
-		if err != nil {
-			return fmt.Errorf("node %s: %w", n.ID, err)
-		}
-		c.r.Rejected += k
-	}
 	return nil
-}
-
-// committedNotices is every identity notice a municipality committed:
-// "resident code#version" → the commit's time (µs).
-func committedNotices(ctx context.Context, db *store.DB) (map[string]int64, error) {
-	rows, err := db.Bookkeeping(store.Inspect).QueryContext(ctx, `SELECT ordering_key, version, created_at FROM outbox WHERE kind = $1`, network.KindIdentityNotify.String())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var key string
-		var version, at int64
-		if err := rows.Scan(&key, &version, &at); err != nil {
-			return nil, err
-		}
-		out[fmt.Sprintf("%s#%d", key[strings.LastIndexByte(key, '/')+1:], version)] = at
-	}
-	return out, rows.Err()
-}
-
-// nationalHolds is every identity version national holds of municipality
-// m: "resident code#version" → national's commit time (µs).
-func nationalHolds(ctx context.Context, nat *store.DB, m string) (map[string]int64, error) {
-	rows, err := nat.Bookkeeping(store.Inspect).QueryContext(ctx, `SELECT resident_code, version, received_at FROM flow_identity_history WHERE municipality = $1`, m)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var code string
-		var version, at int64
-		if err := rows.Scan(&code, &version, &at); err != nil {
-			return nil, err
-		}
-		out[fmt.Sprintf("%s#%d", code, version)] = at
-	}
-	return out, rows.Err()
 }
 
 // summary is the result as `jukinet bench country` prints it.

@@ -318,8 +318,8 @@ func (s *countryShard) do(ctx context.Context, cmd string, args []string) (any, 
 func (s *countryShard) pending(ctx context.Context) (int, error) {
 	total := 0
 	for id, db := range s.dbs {
-		var n int
-		if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&n); err != nil {
+		n, err := network.PendingTotal(ctx, db)
+		if err != nil {
 			return 0, fmt.Errorf("node %s: %w", id, err)
 		}
 		total += n

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,23 @@ import (
 // starts its own executable with it and hands it the shard's network
 // listeners as inherited files (fd 3, 4, …, in topology order).
 const CountryShardEnv = "JUKINET_COUNTRY_SHARD"
+
+// CountryProfileEnv, when it names a directory, makes each shard write a
+// CPU profile of its whole run there (shardN.cpu, for go tool pprof).
+const CountryProfileEnv = "JUKINET_COUNTRY_CPUPROFILE"
+
+// profileCPU starts a CPU profile into path; stop ends and writes it.
+func profileCPU(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
 
 // shardSpec is what a shard process needs to rebuild the same country and
 // month as its parent (both are drawn from the seed).
@@ -117,6 +135,13 @@ func CountryShard(ctx context.Context, spec string, in io.Reader, out io.Writer)
 		return fmt.Errorf("%s: %w", CountryShardEnv, err)
 	}
 	raiseFileLimit(1 << 20)
+	if dir := os.Getenv(CountryProfileEnv); dir != "" {
+		stop, err := profileCPU(filepath.Join(dir, fmt.Sprintf("shard%d.cpu", s.spec.Shard)))
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	defer s.close()
 	if err := s.startNodes(ctx); err != nil {
 		return err

@@ -68,6 +68,14 @@ type Config struct {
 	Node string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// SQLite only: Conns is the pool's connections (0 means 4; at least 2:
+	// a transaction prepares a shared statement on a second one) and CacheKiB
+	// each connection's page cache (0 means 64 MiB, 512 MiB at national). A
+	// node among thousands in one process (jukinet bench country) keeps them
+	// small: every connection holds its own cache and prepared statements,
+	// and two files open.
+	Conns    int
+	CacheKiB int
 }
 
 //go:embed migrations
@@ -159,6 +167,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if (cfg.Path == "") == (cfg.DSN == "") {
 		return nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("db"), "give exactly one of --db PATH (SQLite) or --dsn URL (PostgreSQL)")
 	}
+	if cfg.Conns == 1 || cfg.Conns < 0 {
+		return nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("conns"), "at least 2 connections (0 means the default, 4)")
+	}
 	db := &DB{node: cfg.Node, now: cfg.Now, wake: make(chan struct{})}
 	if db.now == nil {
 		db.now = time.Now
@@ -167,7 +178,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	var dsn string
 	if cfg.Path != "" {
 		db.engine = SQLite
-		db.sql, dsn, err = openSQLite(cfg.Path, cfg.Node)
+		db.sql, dsn, err = openSQLite(cfg)
 	} else {
 		db.engine = Postgres
 		db.sql, err = sql.Open("pgx", cfg.DSN)
@@ -220,7 +231,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 // same run; docs/performance.md).
 const nationalCacheKiB = 512 << 10
 
-func openSQLite(path, node string) (*sql.DB, string, error) {
+func openSQLite(cfg Config) (*sql.DB, string, error) {
+	path := cfg.Path
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, "", err
@@ -235,8 +247,11 @@ func openSQLite(path, node string) (*sql.DB, string, error) {
 	f.Close()
 	q := url.Values{}
 	cache := 64 << 10
-	if node == "national" {
+	if cfg.Node == "national" {
 		cache = nationalCacheKiB
+	}
+	if cfg.CacheKiB > 0 {
+		cache = cfg.CacheKiB
 	}
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)",
 		fmt.Sprintf("cache_size(-%d)", cache), "temp_store(MEMORY)",
@@ -255,8 +270,12 @@ func openSQLite(path, node string) (*sql.DB, string, error) {
 	}
 	// One writer at a time is SQLite's nature; a few connections let reads
 	// run beside it in WAL mode.
-	db.SetMaxOpenConns(4)
-	db.SetMaxIdleConns(4)
+	conns := 4
+	if cfg.Conns > 0 {
+		conns = cfg.Conns
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(0)
 	return db, dsn, nil
 }

@@ -230,3 +230,37 @@ func leafHash(leaf []byte) string {
 	h := store.LeafHash(leaf)
 	return string(h[:])
 }
+
+// A node among thousands in one process opens its SQLite database with a
+// small pool and page cache (store.Config.Conns, CacheKiB); the cache is
+// the one asked for, and the database works with two connections; one is
+// refused (a transaction prepares a shared statement on a second).
+func TestOpenSmallPoolAndCache(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := store.Open(context.Background(), store.Config{Path: filepath.Join(dir, "352063.db"), Node: "352063", Conns: 1}); jukinet.ErrorField(err) != "conns" {
+		t.Fatalf("one connection: got %v, want an error naming conns", err)
+	}
+	db, err := store.Open(context.Background(), store.Config{Path: filepath.Join(dir, "352063.db"), Node: "352063", Conns: 2, CacheKiB: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var cache int
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`PRAGMA cache_size`).Scan(&cache); err != nil {
+		t.Fatal(err)
+	}
+	if cache != -1024 {
+		t.Errorf("cache_size %d, want -1024 (1 MiB)", cache)
+	}
+	ctx := jukinet.WithActor(context.Background(), jukinet.SystemActor("test"))
+	if err := db.Update(ctx, store.Op{Operation: jukinet.OpNetworkSend, Detail: "probe"}, func(tx *store.Tx) error {
+		tx.Send(store.Message{Kind: "identity.notify", To: "350001", Body: []byte(`{}`)})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.Bookkeeping(store.Inspect).QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("outbox holds %d rows (%v), want 1", n, err)
+	}
+}

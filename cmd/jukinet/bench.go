@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,6 +24,10 @@ type benchOptions struct {
 	residents int    // bench import: residents per engine
 	sizes     string // bench scale: populations, comma-separated
 	dir       string // bench scale: where the SQLite files go
+	moves     int    // bench country: moves in the month
+	prefs     int    // bench country: prefectures
+	munis     int    // bench country: municipalities
+	processes int    // bench country: processes the nodes run in
 	stderr    io.Writer
 }
 
@@ -37,11 +42,17 @@ func benchmarks() map[string]benchmark {
 		"oplog":     benchOplog,
 		"scale":     benchScale,
 		"import":    benchImport,
+		"country":   benchCountry,
 	}
 }
 
 // runBench: jukinet bench NAME [--engine sqlite|postgres] [--dsn URL] [--json]
 func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "country" && os.Getenv(bench.CountryShardEnv) != "" {
+		// A shard process that `jukinet bench country` started: it runs
+		// its nodes and answers its parent on stdin and stdout.
+		return bench.CountryShard(ctx, os.Getenv(bench.CountryShardEnv), stdin, stdout)
+	}
 	all := benchmarks()
 	names := make([]string, 0, len(all))
 	for n := range all {
@@ -63,7 +74,11 @@ func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs.IntVar(&o.records, "records", 0, "bench oplog: log size (default 10,000,000; 30,000 with --quick)")
 	fs.IntVar(&o.residents, "residents", 0, "bench import: residents per engine (default 200,000; 2,000 with --quick)")
 	fs.StringVar(&o.sizes, "sizes", "", "bench scale: populations, comma-separated (default 1000000,10000000)")
-	fs.StringVar(&o.dir, "dir", "", "bench scale: directory for the SQLite files (default a temporary one)")
+	fs.StringVar(&o.dir, "dir", "", "bench scale, country: directory for the SQLite files (default a temporary one)")
+	fs.IntVar(&o.moves, "moves", 0, "bench country: moves (転出/転入 pairs) in the month, births and deaths in proportion (default 965,000; 300 with --quick)")
+	fs.IntVar(&o.prefs, "prefectures", 0, "bench country: prefectures, the first N by code (default 47; 3 with --quick)")
+	fs.IntVar(&o.munis, "municipalities", 0, "bench country: municipalities, spread over the prefectures in the real proportions (default the real 1,741 for 47; 6 with --quick)")
+	fs.IntVar(&o.processes, "processes", 0, "bench country: processes the nodes run in, whole prefectures each (default one per 500 nodes; 2 with --quick)")
 	asJSON := fs.Bool("json", false, "print one JSON object of figures")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -137,6 +152,16 @@ func benchScale(ctx context.Context, o benchOptions) (any, string, error) {
 		so.Sizes = append(so.Sizes, n)
 	}
 	return bench.Scale(ctx, so)
+}
+
+// benchCountry replays a month through the whole country (bench.Country),
+// reporting each phase on stderr.
+func benchCountry(ctx context.Context, o benchOptions) (any, string, error) {
+	if o.engine != "sqlite" {
+		return nil, "", usageErr("bench country runs on SQLite only (one database file per node)")
+	}
+	return bench.Country(ctx, bench.CountryOptions{Moves: o.moves, Prefectures: o.prefs, Municipalities: o.munis, Dir: o.dir,
+		Quick: o.quick, Processes: o.processes, Progress: o.stderr})
 }
 
 // jsonLines are figures printed as one JSON object per line.

@@ -510,7 +510,7 @@ var codeJapanese = map[string]map[string]string{
 }
 
 // complianceTitle is the Japanese heading of each requirement of the
-// compliance report (governance.GuidelineIDs), as the screen shows it.
+// compliance report (compliance.GuidelineIDs), as the report and the screen show it.
 var complianceTitle = map[string]string{
 	"G2.1": "ネットワークとノード", "G2.2": "セキュリティ（正確性・機密性・継続性）", "G2.3": "CS が交換する情報",
 	"G2.4": "ファイアウォール", "G2.5": "統合端末", "G2.6": "照合情報認証（不可逆な生体情報）",

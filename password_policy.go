@@ -42,16 +42,32 @@ func (p PasswordPolicy) Validate() error {
 // characters of 3 classes, and a lockout after at most 10 failures. Forced
 // rotation is not required (current guidance advises against it) but is
 // recorded.
-func (p PasswordPolicy) Deviations() []string {
+func (p PasswordPolicy) Deviations() []string { return p.deviations(false) }
+
+// DeviationsJapanese is Deviations as the compliance report shows them to
+// staff.
+func (p PasswordPolicy) DeviationsJapanese() []string { return p.deviations(true) }
+
+func (p PasswordPolicy) deviations(ja bool) []string {
 	var out []string
+	add := func(en, jp string) {
+		if ja {
+			out = append(out, jp)
+		} else {
+			out = append(out, en)
+		}
+	}
 	if p.MinLength < 12 {
-		out = append(out, fmt.Sprintf("OS password minimum length %d is below 12", p.MinLength))
+		add(fmt.Sprintf("OS password minimum length %d is below 12", p.MinLength),
+			fmt.Sprintf("OS のパスワードの最小文字数 %d が基準の12を下回る", p.MinLength))
 	}
 	if p.CharClasses < 3 {
-		out = append(out, fmt.Sprintf("OS passwords need only %d character classes (baseline 3)", p.CharClasses))
+		add(fmt.Sprintf("OS passwords need only %d character classes (baseline 3)", p.CharClasses),
+			fmt.Sprintf("OS のパスワードに求める文字種が %d 種類だけ（基準は3種類）", p.CharClasses))
 	}
 	if p.LockoutThreshold == 0 || p.LockoutThreshold > 10 {
-		out = append(out, fmt.Sprintf("OS account lockout threshold %d is not between 1 and 10", p.LockoutThreshold))
+		add(fmt.Sprintf("OS account lockout threshold %d is not between 1 and 10", p.LockoutThreshold),
+			fmt.Sprintf("OS アカウントの締出しまでの失敗回数 %d が1〜10の範囲にない", p.LockoutThreshold))
 	}
 	return out
 }

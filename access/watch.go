@@ -2,8 +2,6 @@ package access
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -119,15 +117,5 @@ func SetPasswordPolicy(ctx context.Context, db *store.DB, p PasswordPolicy) erro
 
 // GetPasswordPolicy returns the recorded policy; ok is false when none is.
 func GetPasswordPolicy(ctx context.Context, db *store.DB) (p PasswordPolicy, ok bool, err error) {
-	var at int64
-	err = db.Bookkeeping(store.Status).QueryRowContext(ctx, `SELECT min_length, char_classes, rotation_days, lockout_threshold, set_at, set_by FROM access_password_policy WHERE id = 1`).
-		Scan(&p.MinLength, &p.CharClasses, &p.RotationDays, &p.LockoutThreshold, &at, &p.SetBy)
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, false, nil
-	}
-	if err != nil {
-		return p, false, jukinet.E("access.GetPasswordPolicy", jukinet.KindInternal, err)
-	}
-	p.SetAt = fromMicro(at)
-	return p, true, nil
+	return PasswordPolicyIn(ctx, db.Bookkeeping(store.Status))
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
-	"github.com/jukinet/jukinet/governance"
+	"github.com/jukinet/jukinet/compliance"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/pki"
@@ -65,14 +65,14 @@ func TestNetworkConverges(t *testing.T) {
 	// key directory and database closed to others); without a terminal
 	// listener G2.5 cannot be checked.
 	hofu := n.DBs["352063"]
-	rep, err := governance.BuildReport(ctx, hofu, jukinet.Today(hofu.Now()), n.LiveFacts("352063"))
+	rep, err := compliance.Build(ctx, hofu, jukinet.Today(hofu.Now()), n.LiveFacts("352063"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]governance.Status{"G2.1": governance.StatusMet, "G2.3": governance.StatusMet, "G2.4": governance.StatusMet,
-		"G12.1": governance.StatusMet, "G2.5": governance.StatusNotChecked}
+	want := map[string]compliance.Status{"G2.1": compliance.StatusMet, "G2.3": compliance.StatusMet, "G2.4": compliance.StatusMet,
+		"G12.1": compliance.StatusMet, "G2.5": compliance.StatusNotChecked}
 	for _, f := range rep.Findings {
-		if w, ok := want[f.ID]; ok && f.Status != w && !(f.ID == "G2.5" && f.Status == governance.StatusEvidenceMissing) {
+		if w, ok := want[f.ID]; ok && f.Status != w && !(f.ID == "G2.5" && f.Status == compliance.StatusEvidenceMissing) {
 			t.Errorf("compliance %s on the running CS: %s (evidence %q, due %q), want %s", f.ID, f.Status, f.Evidence, f.Due, w)
 		}
 	}

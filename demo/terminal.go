@@ -11,7 +11,7 @@ import (
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/biometric"
-	"github.com/jukinet/jukinet/governance"
+	"github.com/jukinet/jukinet/compliance"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/oplog"
@@ -100,10 +100,10 @@ func PrepareNodeTerminal(ctx context.Context, db *store.DB, desc *network.Descri
 }
 
 // LiveFacts are what the compliance report's live checks need of node id
-// (governance.LiveFacts): its key directory, its SQLite file and its
+// (compliance.LiveFacts): its key directory, its SQLite file and its
 // listeners as they run now (empty while the node is stopped).
-func (n *Network) LiveFacts(id string) governance.LiveFacts {
-	f := governance.LiveFacts{KeyDir: filepath.Join(n.cfg.Dir, id), DBPath: filepath.Join(n.cfg.Dir, id+".db")}
+func (n *Network) LiveFacts(id string) compliance.LiveFacts {
+	f := compliance.LiveFacts{KeyDir: filepath.Join(n.cfg.Dir, id), DBPath: filepath.Join(n.cfg.Dir, id+".db")}
 	if rt := n.Runtimes[id]; rt != nil {
 		f.NetworkAddr, f.TerminalAddr = rt.NetworkAddr(), rt.TerminalAddr()
 	}

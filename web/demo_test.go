@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/jukinet/jukinet/compliance"
 	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
@@ -26,7 +27,7 @@ func DemoTerminals(operators func(id string, ops []demo.Operator)) func(context.
 			return nil, err
 		}
 		cfg := Config{Terminal: demo.TerminalID, Title: spec.Name, Auth: ts.Auth, Demo: true,
-			Operators: ts.Auth, Admin: NewAdminLive(n.DBs[spec.ID], ts.Log, func() governance.LiveFacts { return n.LiveFacts(spec.ID) }), Logf: n.Logf()}
+			Operators: ts.Auth, Admin: NewAdminLive(n.DBs[spec.ID], ts.Log, func() compliance.LiveFacts { return n.LiveFacts(spec.ID) }), Logf: n.Logf()}
 		switch spec.Role {
 		case network.RoleMunicipality:
 			if m := n.Municipalities[spec.ID]; m != nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/biometric"
-	"github.com/jukinet/jukinet/governance"
+	"github.com/jukinet/jukinet/compliance"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/oplog"
 	"github.com/jukinet/jukinet/register"
@@ -654,5 +654,5 @@ func (s *server) compliance(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, "compliance", struct{ Report governance.Report }{rep})
+	return s.render(w, r, "compliance", struct{ Report compliance.Report }{rep})
 }

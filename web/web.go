@@ -17,6 +17,7 @@ import (
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/biometric"
 	"github.com/jukinet/jukinet/card"
+	"github.com/jukinet/jukinet/compliance"
 	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
@@ -120,7 +121,7 @@ type Admin interface {
 	// NetworkRefusals is what the network listener refused since since, by
 	// peer and reason (G2.4).
 	NetworkRefusals(ctx context.Context, since time.Time) ([]network.RefusalCount, error)
-	Compliance(ctx context.Context, asOf jukinet.Date) (governance.Report, error)
+	Compliance(ctx context.Context, asOf jukinet.Date) (compliance.Report, error)
 	// LogStatus verifies the whole operation log (when the log's keys are
 	// known) and reports its size and latest checkpoint.
 	LogStatus(ctx context.Context) (LogStatus, error)

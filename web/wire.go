@@ -7,7 +7,7 @@ import (
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
-	"github.com/jukinet/jukinet/governance"
+	"github.com/jukinet/jukinet/compliance"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/oplog"
@@ -31,26 +31,25 @@ var (
 
 // NewAdmin returns the admin console's backend over a node's database: the
 // operation log (oplog.Query), the 管理簿 (access.Registers), the queues
-// (network.QueueStatus) and the compliance report (governance).
-func NewAdmin(db *store.DB) Admin { return dbAdmin{db: db, gov: governance.New(db)} }
+// (network.QueueStatus) and the compliance report (compliance).
+func NewAdmin(db *store.DB) Admin { return dbAdmin{db: db} }
 
 // NewAdminVerified is NewAdmin with the log's keys: LogStatus then
 // recomputes the whole log (oplog.SQLLog.Verify) against them.
 func NewAdminVerified(db *store.DB, v oplog.Verifier) Admin {
-	return dbAdmin{db: db, gov: governance.New(db), verifier: &v}
+	return dbAdmin{db: db, verifier: &v}
 }
 
 // NewAdminLive is NewAdminVerified whose compliance report also runs the
 // live checks (G2.4, G2.5, G12.1) on the facts live returns at report time.
-func NewAdminLive(db *store.DB, v oplog.Verifier, live func() governance.LiveFacts) Admin {
-	return dbAdmin{db: db, gov: governance.New(db), verifier: &v, live: live}
+func NewAdminLive(db *store.DB, v oplog.Verifier, live func() compliance.LiveFacts) Admin {
+	return dbAdmin{db: db, verifier: &v, live: live}
 }
 
 type dbAdmin struct {
 	db       *store.DB
-	gov      *governance.Service
 	verifier *oplog.Verifier
-	live     func() governance.LiveFacts // nil: the live checks are not-checked
+	live     func() compliance.LiveFacts // nil: the live checks are not-checked
 }
 
 // LogStatus is the operation log's state: its size, the latest checkpoint
@@ -142,9 +141,6 @@ func (a dbAdmin) NetworkStatus(ctx context.Context) (network.StatusReport, error
 	return network.QueueStatus(ctx, a.db)
 }
 
-// Compliance builds the report from the records; the admin screen does not
-// know the node's key directory or listeners, so the live checks (G2.4,
-// G2.5, G12.1) show not-checked: `jukinet compliance report` runs them.
 // NetworkRefusals reads the refusal counts; the route checks OpNetworkStatusView.
 func (a dbAdmin) NetworkRefusals(ctx context.Context, since time.Time) ([]network.RefusalCount, error) {
 	actor, _ := jukinet.ActorFrom(ctx)
@@ -154,6 +150,14 @@ func (a dbAdmin) NetworkRefusals(ctx context.Context, since time.Time) ([]networ
 	return network.Refusals(ctx, a.db, since)
 }
 
-func (a dbAdmin) Compliance(ctx context.Context, asOf jukinet.Date) (governance.Report, error) {
-	return a.gov.ComplianceReport(ctx, asOf, governance.LiveFacts{})
+// Compliance builds the report from the records, and runs the live checks
+// (G2.4, G2.5, G12.1) on the node's facts when the console knows them
+// (NewAdminLive); otherwise they show not-checked and `jukinet compliance
+// report` runs them.
+func (a dbAdmin) Compliance(ctx context.Context, asOf jukinet.Date) (compliance.Report, error) {
+	var live compliance.LiveFacts
+	if a.live != nil {
+		live = a.live()
+	}
+	return compliance.Generate(ctx, a.db, asOf, live)
 }

@@ -7,7 +7,7 @@ import (
 	"io"
 
 	"github.com/jukinet/jukinet"
-	"github.com/jukinet/jukinet/governance"
+	"github.com/jukinet/jukinet/compliance"
 )
 
 // runCompliance: jukinet compliance report --db PATH [--json] [--as-of DATE] [--format text|json|html]
@@ -26,7 +26,7 @@ func runCompliance(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	asJSON := fs.Bool("json", false, "print JSON (same as --format json)")
 	format := fs.String("format", "text", "text, json or html (printable, for the council)")
 	asOfText := fs.String("as-of", "", "report date (default: today, JST)")
-	var live governance.LiveFacts
+	var live compliance.LiveFacts
 	fs.StringVar(&live.NetworkAddr, "listen", "", "the node's network listener host:port (G2.4: probed without a client certificate; G2.5)")
 	fs.StringVar(&live.TerminalAddr, "terminal-listen", "", "the terminal listener host:port (G2.5: apart from the network listener)")
 	if err := parseFlags(fs, args[1:]); err != nil {
@@ -55,7 +55,7 @@ func runCompliance(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	}
 	defer db.Close()
 	live.DBPath = dbf.path
-	rep, err := governance.New(db).ComplianceReport(actx, asOf, live)
+	rep, err := compliance.Generate(actx, db, asOf, live)
 	if err != nil {
 		return err
 	}

@@ -18,8 +18,8 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/compliance"
 	"github.com/jukinet/jukinet/demo"
-	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/ops"
@@ -242,8 +242,8 @@ func (sc *serveConfig) terminal(ctx context.Context, cfg *node.Config, db *store
 	if nf.TerminalAddr == "" {
 		return nil
 	}
-	live := func() governance.LiveFacts {
-		f := governance.LiveFacts{KeyDir: keyDir(rel(nf.Data), sc.self.ID)}
+	live := func() compliance.LiveFacts {
+		f := compliance.LiveFacts{KeyDir: keyDir(rel(nf.Data), sc.self.ID)}
 		if nf.DSN == "" {
 			f.DBPath = rel(nf.DB)
 		}
@@ -380,7 +380,7 @@ func (re *nodeReloader) reload() error {
 // 仮想リーダー and admits a terminal without a certificate as
 // demo.TerminalID.
 func serveTerminal(ctx context.Context, nf nodeFile, data string, db *store.DB, desc *network.Description, self network.Node,
-	asm *node.Assembly, live func() governance.LiveFacts, logf func(string, ...any)) (http.Handler, error) {
+	asm *node.Assembly, live func() compliance.LiveFacts, logf func(string, ...any)) (http.Handler, error) {
 	w := terminalWiring{DB: db, Self: self, Assembly: asm, Demo: nf.Demo, Logf: logf, Live: live,
 		TerminalOf: web.TerminalFromCert(self.ID, "")}
 	if nf.Demo {

@@ -11,6 +11,7 @@ import (
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/biometric"
+	"github.com/jukinet/jukinet/compliance"
 	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
@@ -33,7 +34,7 @@ type terminalWiring struct {
 	TerminalOf func(*http.Request) string
 	// Live gives the compliance report's live checks the node's facts
 	// (key directory, database file, listeners); nil: not checked.
-	Live   func() governance.LiveFacts
+	Live   func() compliance.LiveFacts
 	Demo   bool
 	Reader *biometric.SyntheticReader // demo only: the 仮想リーダー
 	Logf   func(string, ...any)
@@ -112,7 +113,7 @@ func demoTerminals(operators func(id string, ops []demo.Operator)) func(context.
 		asm := &node.Assembly{Municipality: n.Municipalities[spec.ID], National: n.NationalNode}
 		h, err := terminalHandler(terminalWiring{DB: n.DBs[spec.ID], Self: self, Assembly: asm, Auth: ts.Auth, Log: ts.Log,
 			TerminalOf: func(*http.Request) string { return demo.TerminalID }, Demo: true, Reader: ts.Reader, Logf: n.Logf(),
-			Live: func() governance.LiveFacts { return n.LiveFacts(spec.ID) }})
+			Live: func() compliance.LiveFacts { return n.LiveFacts(spec.ID) }})
 		if err != nil {
 			ts.Close()
 			return nil, err

@@ -1,4 +1,4 @@
-package governance_test
+package compliance_test
 
 import (
 	"context"
@@ -15,22 +15,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/access"
 	"github.com/jukinet/jukinet/biometric"
+	"github.com/jukinet/jukinet/compliance"
 	"github.com/jukinet/jukinet/demo"
-	"github.com/jukinet/jukinet/governance"
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/pki"
 	"github.com/jukinet/jukinet/store"
 	"github.com/jukinet/jukinet/store/storetest"
 )
 
+var today = jukinet.Date{Year: 2026, Month: time.November, Day: 20}
+
 // complianceNode is a node with every record the report looks for, and the
 // live facts that make its checks pass.
 type complianceNode struct {
 	db     *store.DB
 	path   string // SQLite file ("" on PostgreSQL)
-	live   governance.LiveFacts
+	live   compliance.LiveFacts
 	openTo string // a TLS listener that answers without a client certificate
 }
 
@@ -125,13 +128,13 @@ func seededNode(t *testing.T, e store.Engine) complianceNode {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { terminal.Close() })
-	return complianceNode{db: db, path: path, openTo: serveTLS(t, open), live: governance.LiveFacts{
+	return complianceNode{db: db, path: path, openTo: serveTLS(t, open), live: compliance.LiveFacts{
 		KeyDir: keys, DBPath: path, NetworkAddr: serveTLS(t, creds.ServerTLSConfig()), TerminalAddr: terminal.Addr().String(),
 	}}
 }
 
-func byID(rep governance.Report) map[string]governance.Finding {
-	m := map[string]governance.Finding{}
+func byID(rep compliance.Report) map[string]compliance.Finding {
+	m := map[string]compliance.Finding{}
 	for _, f := range rep.Findings {
 		m[f.ID] = f
 	}
@@ -144,15 +147,16 @@ func TestComplianceEmptyNodeMeetsNothing(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
 			db, _ := openNode(t, e)
-			rep, err := governance.BuildReport(context.Background(), db, today, governance.LiveFacts{})
+			rep, err := compliance.Build(context.Background(), db, today, compliance.LiveFacts{})
 			if err != nil {
 				t.Fatal(err)
 			}
+			checkJapanese(t, rep)
 			got := byID(rep)
-			for _, id := range governance.GuidelineIDs() {
-				want := governance.StatusEvidenceMissing
+			for _, id := range compliance.GuidelineIDs() {
+				want := compliance.StatusEvidenceMissing
 				if id == "G2.4" || id == "G12.1" {
-					want = governance.StatusNotChecked
+					want = compliance.StatusNotChecked
 				}
 				if f := got[id]; f.Status != want || len(f.Evidence) != 0 || f.Rule == "" {
 					t.Errorf("%s on an empty node: status %s, evidence %q, rule %q; want %s, no evidence, a rule", id, f.Status, f.Evidence, f.Rule, want)
@@ -202,7 +206,7 @@ type ruleCase struct {
 	id, what string
 	sql      []string
 	guarded  []string
-	live     func(n complianceNode, l *governance.LiveFacts)
+	live     func(n complianceNode, l *compliance.LiveFacts)
 	sqlite   bool // only where the engine has a database file
 }
 
@@ -210,11 +214,11 @@ var ruleCases = []ruleCase{
 	{id: "G2.1", what: "the receipt from the peer", guarded: []string{"outbox_receipts"}, sql: []string{`DELETE FROM outbox_receipts`}},
 	{id: "G2.2", what: "the cosigned checkpoint", sql: []string{`DELETE FROM oplog_checkpoint`}},
 	{id: "G2.3", what: "the delivered message", sql: []string{`DELETE FROM outbox`}},
-	{id: "G2.4", what: "a network listener that takes no client certificate", live: func(n complianceNode, l *governance.LiveFacts) { l.NetworkAddr = n.openTo }},
-	{id: "G2.4", what: "the network listener's address", live: func(_ complianceNode, l *governance.LiveFacts) { l.NetworkAddr = "" }},
+	{id: "G2.4", what: "a network listener that takes no client certificate", live: func(n complianceNode, l *compliance.LiveFacts) { l.NetworkAddr = n.openTo }},
+	{id: "G2.4", what: "the network listener's address", live: func(_ complianceNode, l *compliance.LiveFacts) { l.NetworkAddr = "" }},
 	{id: "G2.5", what: "the active terminal", sql: []string{`UPDATE access_terminals SET active = 0`}},
-	{id: "G2.5", what: "separate listeners", live: func(_ complianceNode, l *governance.LiveFacts) { l.TerminalAddr = l.NetworkAddr }},
-	{id: "G2.5", what: "the terminal listener's address", live: func(_ complianceNode, l *governance.LiveFacts) { l.TerminalAddr = "" }},
+	{id: "G2.5", what: "separate listeners", live: func(_ complianceNode, l *compliance.LiveFacts) { l.TerminalAddr = l.NetworkAddr }},
+	{id: "G2.5", what: "the terminal listener's address", live: func(_ complianceNode, l *compliance.LiveFacts) { l.TerminalAddr = "" }},
 	{id: "G2.6", what: "one operator's template", sql: []string{`DELETE FROM access_templates WHERE collation_id = 'C-CLERK'`}},
 	{id: "G2.7", what: "the active operators", sql: []string{`UPDATE access_operators SET status = 'retired'`}},
 	{id: "G2.8", what: "the 操作者ID in force", sql: []string{`UPDATE access_operator_ids SET withdrawn_at = 1`}},
@@ -245,12 +249,12 @@ var ruleCases = []ruleCase{
 	{id: "G11.2", what: "the biometric login", guarded: []string{"oplog"}, sql: []string{`DELETE FROM oplog WHERE operation = 'access.login'`}},
 	{id: "G11.2", what: "one operator's template", sql: []string{`DELETE FROM access_templates WHERE collation_id = 'C-AUDIT'`}},
 	{id: "G11-2", what: "the アクセス管理責任者", sql: []string{`DELETE FROM gov_roles WHERE role = 'access_control_manager'`}},
-	{id: "G12.1", what: "a private key closed to others", live: func(n complianceNode, _ *governance.LiveFacts) {
+	{id: "G12.1", what: "a private key closed to others", live: func(n complianceNode, _ *compliance.LiveFacts) {
 		os.Chmod(filepath.Join(n.live.KeyDir, "352063", "node.key"), 0o644)
 	}},
-	{id: "G12.1", what: "the key directory", live: func(_ complianceNode, l *governance.LiveFacts) { l.KeyDir = "" }},
-	{id: "G12.1", what: "a database file closed to others", sqlite: true, live: func(n complianceNode, _ *governance.LiveFacts) { os.Chmod(n.path, 0o644) }},
-	{id: "G12.1", what: "the database file", sqlite: true, live: func(_ complianceNode, l *governance.LiveFacts) { l.DBPath = "" }},
+	{id: "G12.1", what: "the key directory", live: func(_ complianceNode, l *compliance.LiveFacts) { l.KeyDir = "" }},
+	{id: "G12.1", what: "a database file closed to others", sqlite: true, live: func(n complianceNode, _ *compliance.LiveFacts) { os.Chmod(n.path, 0o644) }},
+	{id: "G12.1", what: "the database file", sqlite: true, live: func(_ complianceNode, l *compliance.LiveFacts) { l.DBPath = "" }},
 	{id: "G12.2", what: "the OS password policy", sql: []string{`DELETE FROM access_password_policy`}},
 	{id: "G12.2", what: "a policy as strict as the baseline", sql: []string{`UPDATE access_password_policy SET min_length = 8`}},
 	{id: "G13.1", what: "the rules for 照合ID and 操作者ID", sql: []string{`DELETE FROM gov_rules WHERE article = 'G13.1'`}},
@@ -281,7 +285,7 @@ func TestComplianceEachRuleNeedsItsRecord(t *testing.T) {
 	for _, c := range ruleCases {
 		covered[c.id] = true
 	}
-	for _, id := range governance.GuidelineIDs() {
+	for _, id := range compliance.GuidelineIDs() {
 		if !covered[id] {
 			t.Errorf("no case removes the evidence of %s", id)
 		}
@@ -290,15 +294,16 @@ func TestComplianceEachRuleNeedsItsRecord(t *testing.T) {
 		t.Run(string(e), func(t *testing.T) {
 			n := seededNode(t, e)
 			ctx := context.Background()
-			rep, err := governance.BuildReport(ctx, n.db, today, n.live)
+			rep, err := compliance.Build(ctx, n.db, today, n.live)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, f := range rep.Findings {
-				if f.Status != governance.StatusMet {
+				if f.Status != compliance.StatusMet {
 					t.Errorf("seeded node, %s: %s (due %q), want met", f.ID, f.Status, f.Due)
 				}
 			}
+			checkJapanese(t, rep)
 			for _, c := range ruleCases {
 				if c.sqlite && e != store.SQLite {
 					continue
@@ -329,13 +334,14 @@ func TestComplianceEachRuleNeedsItsRecord(t *testing.T) {
 							t.Fatalf("%s: %v", q, err)
 						}
 					}
-					got, err := governance.BuildReportInTx(ctx, tx, e, n.db.Node(), today, live)
+					got, err := compliance.BuildInTx(ctx, tx, e, n.db.Node(), today, live)
 					if err != nil {
 						t.Fatal(err)
 					}
-					if f := byID(got)[c.id]; f.Status == governance.StatusMet || len(f.Due) == 0 {
+					if f := byID(got)[c.id]; f.Status == compliance.StatusMet || len(f.Due) == 0 {
 						t.Errorf("%s without %s: status %s, due %q; want not met, with the shortfall named", c.id, c.what, f.Status, f.Due)
 					}
+					checkJapanese(t, got)
 				})
 			}
 		})

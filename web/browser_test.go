@@ -283,7 +283,7 @@ func TestBrowserAdminCompliance(t *testing.T) {
 	s.do("compliance",
 		chromedp.Navigate(srv.URL+"/admin/compliance"),
 		chromedp.WaitVisible(chromedp.CSS("table.results")),
-		shot("11-admin-compliance"))
+		shot("27-admin-compliance"))
 	table := s.text("table.results")
 	for _, want := range []string{"充足の条件", "G2.1", "過去31日以内に隣接ノードの署名付き受領証を保存", "稼働中の統合端末 1 台を登録", "根拠なし", "未確認：鍵ディレクトリが与えられていない"} {
 		if !strings.Contains(table, want) {

@@ -67,15 +67,18 @@ func runCompliance(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	case "html":
 		return rep.WriteHTML(stdout)
 	}
-	fmt.Fprintf(stdout, "compliance report of node %s as of %s (fiscal year %s, policy %s)\n", rep.Node, rep.AsOf, rep.FiscalYear, rep.PolicyVersion)
+	// The report is for the municipality's staff: Japanese, with the status
+	// code beside its Japanese name for scripts that grep the text.
+	fmt.Fprintf(stdout, "遵守状況報告　団体 %s　基準日 %s　年度 %s　ポリシー %s\n", rep.Node, rep.AsOf, rep.FiscalYear, rep.PolicyVersion)
 	for _, f := range rep.Findings {
-		fmt.Fprintf(stdout, "%-8s %-17s %s\n", f.ID, f.Status, f.Title)
-		fmt.Fprintf(stdout, "           met when: %s\n", f.Rule)
+		ja, _ := jukinet.CodeJapanese(jukinet.CodesCompliance, string(f.Status))
+		fmt.Fprintf(stdout, "%-8s %s (%s)　%s\n", f.ID, ja, f.Status, f.Title)
+		fmt.Fprintf(stdout, "         充足の条件：%s\n", f.Rule)
 		for _, e := range f.Evidence {
-			fmt.Fprintf(stdout, "           evidence: %s\n", e)
+			fmt.Fprintf(stdout, "         根拠：%s\n", e)
 		}
 		for _, d := range f.Due {
-			fmt.Fprintf(stdout, "           due:      %s\n", d)
+			fmt.Fprintf(stdout, "         期限・未了：%s\n", d)
 		}
 	}
 	return nil

@@ -40,6 +40,9 @@ func TestGovAndComplianceCommands(t *testing.T) {
 		{"unknown act", ``, []string{"gov", "dance", "--db", db}, 2, "unknown act"},
 		{"bad format", ``, []string{"compliance", "report", "--db", db, "--format", "pdf"}, 2, "--format"},
 		{"html", ``, []string{"compliance", "report", "--db", db, "--format", "html"}, 0, "<td>G20</td>"},
+		{"text in Japanese", ``, []string{"compliance", "report", "--db", db, "--as-of", "2026-06-01"}, 0,
+			"G4       充足 (met)　システム管理者（デジタル推進課長）\n         充足の条件：基準日に在任者がいる (gov_roles)\n         根拠：システム管理者：C-SYSADM"},
+		{"html in Japanese", ``, []string{"compliance", "report", "--db", db, "--format", "html", "--as-of", "2026-06-01"}, 0, "<td>G4</td><td>システム管理者（デジタル推進課長）</td><td>基準日に在任者がいる (gov_roles)</td><td>充足</td>"},
 	}
 	for _, s := range steps {
 		code, stdout, stderr := exec(t, s.stdin, s.args...)

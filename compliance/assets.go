@@ -11,7 +11,7 @@ import (
 // rooms checks room authorizations, passages, alerts and reports (G2.10, G2.12, G9, G10).
 func (b *reportBuilder) rooms() {
 	f, day := b.f, b.asOf
-	r, err := governance.Rooms(b.ctx, b.q, day, day.AddDays(expiryDays), b.quarterStart, b.end)
+	r, err := governance.Rooms(b.ctx, b.in.status, day, day.AddDays(expiryDays), b.quarterStart, b.end)
 	if !b.ok(err) {
 		return
 	}
@@ -63,7 +63,7 @@ func (b *reportBuilder) rooms() {
 // assets checks the asset register, identity handlers and forms (G2.9, G16).
 func (b *reportBuilder) assets() {
 	f, day := b.f, b.asOf
-	a, err := governance.Assets(b.ctx, b.q, day)
+	a, err := governance.Assets(b.ctx, b.in.status, day)
 	if !b.ok(err) {
 		return
 	}
@@ -114,7 +114,7 @@ func (b *reportBuilder) assets() {
 // outsourcing checks every outsourcing contract active on the day (G17–G20).
 func (b *reportBuilder) outsourcing() {
 	f, day := b.f, b.asOf
-	o, err := governance.Outsourcing(b.ctx, b.q, day)
+	o, err := governance.Outsourcing(b.ctx, b.in.status, day)
 	if !b.ok(err) {
 		return
 	}

@@ -20,7 +20,7 @@ import (
 // reads its facts through the owner's API.
 type reportBuilder struct {
 	ctx  context.Context
-	q    store.Reader
+	in   readers
 	eng  store.Engine
 	live LiveFacts
 	f    map[string]*finding
@@ -34,6 +34,14 @@ type reportBuilder struct {
 	networkSince                jukinet.Date
 }
 
+// readers are the handles the report reads each owner's evidence through,
+// one per Bookkeeping purpose whose tables the owner's functions name
+// (store/ways.go): Status for access_* and gov_*, LogRead for the operation
+// log and its checkpoints, Delivery for the outbox and its receipts. A test
+// passes one transaction as all three, to read one snapshot it then rolls
+// back.
+type readers struct{ status, log, delivery store.Reader }
+
 // ok keeps the first error of the owners' reads; a part stops at it.
 func (b *reportBuilder) ok(err error) bool {
 	if err != nil && b.err == nil {
@@ -42,9 +50,9 @@ func (b *reportBuilder) ok(err error) bool {
 	return b.err == nil
 }
 
-func build(ctx context.Context, q store.Reader, eng store.Engine, node string, asOf jukinet.Date, live LiveFacts) (Report, error) {
+func build(ctx context.Context, in readers, eng store.Engine, node string, asOf jukinet.Date, live LiveFacts) (Report, error) {
 	fy := FiscalYearStart(asOf)
-	b := &reportBuilder{ctx: ctx, q: q, eng: eng, live: live, f: map[string]*finding{}, asOf: asOf, fy: fy,
+	b := &reportBuilder{ctx: ctx, in: in, eng: eng, live: live, f: map[string]*finding{}, asOf: asOf, fy: fy,
 		yearAgo:      asOf.AddDays(-councilPeriodDays),
 		end:          asOf.AddDays(1).Time(),
 		quarterStart: asOf.AddDays(-quarterDays).Time(),
@@ -80,7 +88,7 @@ func build(ctx context.Context, q store.Reader, eng store.Engine, node string, a
 // network checks the links to the other nodes (G2.1–G2.4).
 func (b *reportBuilder) network() {
 	f, live := b.f, b.live
-	rc, err := network.ReceiptsBetween(b.ctx, b.q, b.netStart, b.end)
+	rc, err := network.ReceiptsBetween(b.ctx, b.in.delivery, b.netStart, b.end)
 	if !b.ok(err) {
 		return
 	}
@@ -89,7 +97,7 @@ func (b *reportBuilder) network() {
 	} else {
 		f["G2.1"].lack("%s 以降、隣接ノードからの署名付き受領証がない", b.networkSince)
 	}
-	cp, err := oplog.CosignedCheckpoints(b.ctx, b.q, b.netStart, b.end)
+	cp, err := oplog.CosignedCheckpoints(b.ctx, b.in.log, b.netStart, b.end)
 	if !b.ok(err) {
 		return
 	}
@@ -98,7 +106,7 @@ func (b *reportBuilder) network() {
 	} else {
 		f["G2.2"].lack("%s 以降、都道府県が連署した操作履歴のチェックポイントがない", b.networkSince)
 	}
-	kinds, err := network.DeliveredBetween(b.ctx, b.q, b.fy.Time(), b.end)
+	kinds, err := network.DeliveredBetween(b.ctx, b.in.delivery, b.fy.Time(), b.end)
 	if !b.ok(err) {
 		return
 	}
@@ -127,7 +135,7 @@ func (b *reportBuilder) fiscalYear() string {
 // operators checks terminals, operators and 操作者ID (G2.5–G2.8, G11, G13, G14).
 func (b *reportBuilder) operators() {
 	f, live := b.f, b.live
-	terminals, err := access.ActiveTerminals(b.ctx, b.q)
+	terminals, err := access.ActiveTerminals(b.ctx, b.in.status)
 	if !b.ok(err) {
 		return
 	}
@@ -146,7 +154,7 @@ func (b *reportBuilder) operators() {
 	default:
 		f["G2.5"].ev("端末受信口 %s はネットワーク受信口 %s と別のアドレス", live.TerminalAddr, live.NetworkAddr)
 	}
-	o, err := access.Operators(b.ctx, b.q, b.end)
+	o, err := access.Operators(b.ctx, b.in.status, b.end)
 	if !b.ok(err) {
 		return
 	}
@@ -166,7 +174,7 @@ func (b *reportBuilder) operators() {
 		f["G2.7"].lack("照合ID管理簿に在職中の操作者がいない")
 	}
 	b.operatorIDs(o)
-	logins, err := oplog.BiometricLogins(b.ctx, b.q, b.quarterStart, b.end)
+	logins, err := oplog.BiometricLogins(b.ctx, b.in.log, b.quarterStart, b.end)
 	if !b.ok(err) {
 		return
 	}
@@ -215,7 +223,7 @@ func (b *reportBuilder) rules() {
 		id      string
 		article governance.RuleArticle
 	}{{"G13.1", governance.RulesIDs}, {"G13.2", governance.RulesTemplates}} {
-		s, ok, err := governance.RulesInForce(b.ctx, b.q, x.article, b.asOf)
+		s, ok, err := governance.RulesInForce(b.ctx, b.in.status, x.article, b.asOf)
 		if !b.ok(err) {
 			return
 		}
@@ -250,7 +258,7 @@ func (b *reportBuilder) filesAndPasswords() {
 			g121.ev("データベースファイル %s は 0600", live.DBPath)
 		}
 	}
-	pol, ok, err := access.PasswordPolicyIn(b.ctx, b.q)
+	pol, ok, err := access.PasswordPolicyIn(b.ctx, b.in.status)
 	switch {
 	case !b.ok(err):
 	case !ok:
@@ -267,7 +275,7 @@ func (b *reportBuilder) filesAndPasswords() {
 
 // retention checks that no record younger than 7 years was removed (G15).
 func (b *reportBuilder) retention() {
-	k, err := oplog.RecordsKept(b.ctx, b.q)
+	k, err := oplog.RecordsKept(b.ctx, b.in.log)
 	if !b.ok(err) {
 		return
 	}

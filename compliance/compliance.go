@@ -162,10 +162,14 @@ func Generate(ctx context.Context, db *store.DB, asOf jukinet.Date, live LiveFac
 }
 
 // Build reads the evidence per guideline ID without logging (used by
-// Generate and by tests). It reads status rows only, through
-// Bookkeeping(store.Status).
+// Generate and by tests): staff and governance records through
+// Bookkeeping(store.Status), the operation log's counts and checkpoints
+// through Bookkeeping(store.LogRead) (Generate records the access with
+// View), the deliveries and receipts through Bookkeeping(store.Delivery).
+// It reads no resident's data.
 func Build(ctx context.Context, db *store.DB, asOf jukinet.Date, live LiveFacts) (Report, error) {
-	return build(ctx, db.Bookkeeping(store.Status), db.Engine(), db.Node(), asOf, live)
+	in := readers{status: db.Bookkeeping(store.Status), log: db.Bookkeeping(store.LogRead), delivery: db.Bookkeeping(store.Delivery)}
+	return build(ctx, in, db.Engine(), db.Node(), asOf, live)
 }
 
 // finding accumulates one ID's evidence and shortfalls.

@@ -40,7 +40,7 @@ func (b *reportBuilder) roleHolders() {
 	}{{"G3", governance.RoleGeneralManager}, {"G4", governance.RoleSystemAdministrator}, {"G5", governance.RoleSecurityManager},
 		{"G11-2", governance.RoleAccessControlManager}, {"G16.2", governance.RoleIdentityInfoManager}, {"G16.2", governance.RoleAssetManager},
 		{"G6.6", governance.RoleCouncilSecretariat}} {
-		h, ok, err := governance.HolderOn(b.ctx, b.q, x.role, b.asOf)
+		h, ok, err := governance.HolderOn(b.ctx, b.in.status, x.role, b.asOf)
 		if !b.ok(err) {
 			return
 		}
@@ -56,7 +56,7 @@ func (b *reportBuilder) roleHolders() {
 // council checks the council's meetings, agenda and minutes (G3, G6, G7, G2.11).
 func (b *reportBuilder) council() {
 	f, since := b.f, b.councilSince
-	c, err := governance.Council(b.ctx, b.q, b.yearAgo, b.asOf)
+	c, err := governance.Council(b.ctx, b.in.status, b.yearAgo, b.asOf)
 	if !b.ok(err) {
 		return
 	}
@@ -137,7 +137,7 @@ func (b *reportBuilder) minutes(c governance.CouncilFacts) {
 // within the past year, a lack when needOne and none was, and those
 // overdue or open.
 func (b *reportBuilder) instructions(id, source string, needOne bool) {
-	in, err := governance.Instructions(b.ctx, b.q, source, b.yearAgo, b.asOf)
+	in, err := governance.Instructions(b.ctx, b.in.status, source, b.yearAgo, b.asOf)
 	if !b.ok(err) {
 		return
 	}
@@ -159,7 +159,7 @@ func (b *reportBuilder) instructions(id, source string, needOne bool) {
 // are investigated and answered (G8).
 func (b *reportBuilder) misuse() {
 	f := b.f
-	analyses, err := oplog.MisuseAnalyses(b.ctx, b.q, b.quarterStart, b.end)
+	analyses, err := oplog.MisuseAnalyses(b.ctx, b.in.log, b.quarterStart, b.end)
 	if !b.ok(err) {
 		return
 	}
@@ -170,7 +170,7 @@ func (b *reportBuilder) misuse() {
 			f[id].lack("%s 以降、定期の不正利用分析（操作履歴の分析 oplog.report）を実施していない", b.quarterSince)
 		}
 	}
-	m, err := governance.Misuse(b.ctx, b.q, b.asOf)
+	m, err := governance.Misuse(b.ctx, b.in.status, b.asOf)
 	if !b.ok(err) {
 		return
 	}

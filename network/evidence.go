@@ -11,8 +11,8 @@ import (
 
 // The evidence of the links to the other nodes that the compliance report
 // judges (G2.1, G2.3): facts, never sentences. Each function reads through
-// q, the Bookkeeping(store.Status) handle or a transaction on it, so that
-// the report reads every owner's facts from one snapshot.
+// q, the Bookkeeping(store.Delivery) handle or a transaction on it, so that
+// a test can read every owner's facts from one snapshot.
 
 // Receipts are the signed receipt lists kept from peers in a period (G2.1).
 type Receipts struct {

@@ -17,7 +17,7 @@ import (
 func TestEvidenceOfTheLinks(t *testing.T) {
 	storetest.Run(t, hofu, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		q := db.Bookkeeping(store.Status)
+		q := db.Bookkeeping(store.Delivery)
 		t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 		hour := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
 		if r, err := ReceiptsBetween(ctx, q, hour(-24), hour(24)); r != (Receipts{}) || err != nil {

@@ -12,9 +12,10 @@ import (
 
 // The evidence of the operation log that the compliance report judges
 // (G2.2, G8, G11.2, G14, G15): facts, never sentences. Each function reads
-// through q, the Bookkeeping(store.Status) handle or a transaction on it,
-// so that the report reads every owner's facts from one snapshot. They read
-// counts, indexes and times, never a leaf.
+// through q, the Bookkeeping(store.LogRead) handle (the caller records its
+// access with View, as the report does) or a transaction on it, so that a
+// test can read every owner's facts from one snapshot. They read counts,
+// indexes and times, never a leaf.
 
 // Kept is what the log holds (G15).
 type Kept struct {

@@ -27,7 +27,7 @@ func TestEvidenceOfTheLog(t *testing.T) {
 		t.Run(string(e), func(t *testing.T) {
 			ctx := context.Background()
 			f := newFixture(t, e)
-			q := f.db.Bookkeeping(store.Status)
+			q := f.db.Bookkeeping(store.LogRead)
 			start := f.clock.now()
 			day := func(d int) time.Time { return start.AddDate(0, 0, d) }
 			if k, err := oplog.RecordsKept(ctx, q); k != (oplog.Kept{}) || err != nil {

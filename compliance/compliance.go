@@ -1,6 +1,6 @@
 // Package compliance builds the compliance report (遵守状況報告): per
 // guideline ID the rule that makes it met, the evidence found on this node
-// and what is missing, falls due or is overdue (G21). It owns no table: it
+// and what is missing, falls due or is overdue. It owns no table: it
 // reads each owner's evidence through the owner's Go API (access, oplog,
 // network, governance) and runs the live checks on the facts the caller
 // knows (key directory, database file, listeners). The report is shown to

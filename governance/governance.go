@@ -1,8 +1,8 @@
 // Package governance keeps operation management (運用管理) as software: the
 // role holders of the guideline, the security council and its instructions,
 // misuse cases, the computer and media rooms, information assets and forms,
-// outsourcing, and the compliance report that shows the evidence per
-// guideline ID (G3–G10, G12.2, G16–G20).
+// outsourcing (G3–G10, G12.2, G16–G20), and the evidence of those records
+// that package compliance reads for its report (evidence.go).
 //
 // Every act is one store.DB.Update by the actor in the context. The policy
 // table admits the authority of the actor's 操作者ID; the Service then checks

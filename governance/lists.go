@@ -10,7 +10,7 @@ import (
 )
 
 // The console's lists of governance records. They read the gov_* tables
-// directly, like RoleHistory and BuildReport: the
+// directly, like RoleHistory and the compliance evidence (evidence.go): the
 // records hold staff 照合IDs and dates, never residents' data, so reading
 // them is not logged; the route's operation decides who may see them.
 

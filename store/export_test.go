@@ -126,3 +126,10 @@ func HoldWriter(db *DB) func() { return db.lockWriter() }
 
 // RefreshStatistics runs the scheduled statistics refresh once.
 func RefreshStatistics(ctx context.Context, db *DB) error { return db.refreshStatistics(ctx) }
+
+// The SQLite page caches (KiB) of the national server's writing connections
+// and of the reader pool.
+const (
+	NationalCacheKiB = nationalCacheKiB
+	ReaderCacheKiB   = readerCacheKiB
+)

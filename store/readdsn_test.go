@@ -49,3 +49,37 @@ func TestReadDSNReachesTheNodesOwnDatabase(t *testing.T) {
 		}
 	}
 }
+
+// On SQLite ReadConn gives a connection of the reader pool: read-only, with
+// the small page cache of a connection whose cache lives for one read
+// (readerCacheKiB), while the writing connections keep their large one.
+func TestSQLiteReadConnIsAReaderWithASmallCache(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Config{Path: filepath.Join(t.TempDir(), "n.db"), Node: "national"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.ReadConn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var cache, writerCache int64
+	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&writerCache); err != nil {
+		t.Fatal(err)
+	}
+	if cache != -store.ReaderCacheKiB || writerCache != -store.NationalCacheKiB {
+		t.Errorf("cache_size: reader %d, writer %d; want -%d and -%d (KiB)", cache, writerCache, store.ReaderCacheKiB, store.NationalCacheKiB)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE reader_wrote (x INTEGER)`); err == nil {
+		t.Error("a reader-pool connection wrote to the database, want a query_only refusal")
+	}
+	var n int
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE name = 'reader_wrote'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("reader_wrote tables: %d, %v; want none", n, err)
+	}
+}

@@ -84,7 +84,7 @@ var migrationFS embed.FS
 // DB is one node's database.
 type DB struct {
 	sql    *sql.DB
-	read   *sql.DB // ReadDSN's pool, or nil
+	read   *sql.DB // ReadDSN's pool, the SQLite reader pool, or nil
 	engine Engine
 	node   string
 	now    func() time.Time
@@ -213,7 +213,12 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		}
 	}
 	if db.engine == SQLite {
+		if db.read, err = openSQLiteReaders(cfg.Path); err != nil {
+			db.sql.Close()
+			return nil, jukinet.E(op, jukinet.KindUnavailable, err)
+		}
 		if err := db.startCheckpointer(ctx, dsn, cfg.Path); err != nil {
+			db.read.Close()
 			db.sql.Close()
 			return nil, jukinet.E(op, jukinet.KindUnavailable, err)
 		}
@@ -223,13 +228,44 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	return db, nil
 }
 
-// nationalCacheKiB is the page cache of each connection of the national
-// server's SQLite database (64 MiB elsewhere): it holds the whole country,
-// and a batch lookup that misses the cache spends half its time in pread
-// (docs/scale.md). The file is not memory-mapped: mapping it halved batch
-// lookups at 20,000 persons (111,000–117,000 against 214,000 records/s,
-// same run; docs/performance.md).
+// nationalCacheKiB is the page cache of each writing connection of the
+// national server's SQLite database (64 MiB elsewhere), for the lookups and
+// updates that run in a write transaction. The file is not memory-mapped:
+// mapping it halved batch lookups at 20,000 persons (111,000–117,000 against
+// 214,000 records/s, same run; docs/performance.md), and SQLite unmaps it at
+// every read transaction that follows another connection's commit.
 const nationalCacheKiB = 512 << 10
+
+// readerCacheKiB is the page cache of each connection of the reader pool
+// (ReadConn on SQLite). In WAL mode a connection empties its whole page
+// cache when it starts a read after another connection's commit, and every
+// batch lookup commits its log record: a reader's cache lives for one read.
+// A large one only made each read allocate, then free, every page it read
+// (malloc and truncate were 45 % of a batch's CPU at 1 M persons); a small
+// one recycles its pages (−40 % CPU per record at 1 M persons, same run;
+// docs/scale.md).
+const readerCacheKiB = 1 << 10
+
+// sqliteReaders is the connections of the reader pool: lookupReaders
+// (node) for each of a few concurrent batches.
+const sqliteReaders = 8
+
+// sqliteDSN is the URI of the SQLite file at path, with every connection's
+// pragmas: a page cache of cacheKiB, and extra.
+func sqliteDSN(path string, cacheKiB int, extra ...string) string {
+	q := url.Values{}
+	for _, p := range append([]string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)",
+		fmt.Sprintf("cache_size(-%d)", cacheKiB), "temp_store(MEMORY)",
+		// No checkpoint inside a writer's commit: the DB's checkpointer
+		// copies the WAL in the background (checkpoint.go).
+		"wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit(4096))}, extra...) {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	// A URI: '#' would end the path and '?' start the parameters (a test's
+	// directory "Test…#01" opened a shared file beside it), so escape them.
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) + "?" + q.Encode()
+}
 
 func openSQLite(cfg Config) (*sql.DB, string, error) {
 	path := cfg.Path
@@ -245,7 +281,6 @@ func openSQLite(cfg Config) (*sql.DB, string, error) {
 		return nil, "", err
 	}
 	f.Close()
-	q := url.Values{}
 	cache := 64 << 10
 	if cfg.Node == "national" {
 		cache = nationalCacheKiB
@@ -253,17 +288,7 @@ func openSQLite(cfg Config) (*sql.DB, string, error) {
 	if cfg.CacheKiB > 0 {
 		cache = cfg.CacheKiB
 	}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)",
-		fmt.Sprintf("cache_size(-%d)", cache), "temp_store(MEMORY)",
-		// No checkpoint inside a writer's commit: the DB's checkpointer
-		// copies the WAL in the background (checkpoint.go).
-		"wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit(4096))} {
-		q.Add("_pragma", p)
-	}
-	q.Set("_txlock", "immediate")
-	// A URI: '#' would end the path and '?' start the parameters (a test's
-	// directory "Test…#01" opened a shared file beside it), so escape them.
-	dsn := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) + "?" + q.Encode()
+	dsn := sqliteDSN(path, cache)
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, "", err
@@ -278,6 +303,20 @@ func openSQLite(cfg Config) (*sql.DB, string, error) {
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(0)
 	return db, dsn, nil
+}
+
+// openSQLiteReaders opens the reader pool of the SQLite file at path: the
+// connections ReadConn gives out, read-only, each with a small page cache
+// (readerCacheKiB).
+func openSQLiteReaders(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", sqliteDSN(path, readerCacheKiB, "query_only(1)"))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(sqliteReaders)
+	db.SetMaxIdleConns(sqliteReaders)
+	db.SetConnMaxIdleTime(0)
+	return db, nil
 }
 
 // Close closes the database.
@@ -347,8 +386,10 @@ func (db *DB) openReadPool(ctx context.Context, dsn string) error {
 }
 
 // ReadConn is a connection for a read that may lag the primary by the
-// replication delay: on the read pool when ReadDSN is set, else on the
-// database itself. Nothing is written through it.
+// replication delay: on PostgreSQL on the read pool when ReadDSN is set,
+// else on the database itself; on SQLite on the reader pool, read-only
+// connections with a small page cache (readerCacheKiB) beside the writing
+// ones. Nothing is written through it.
 func (db *DB) ReadConn(ctx context.Context) (*sql.Conn, error) {
 	if db.read != nil {
 		return db.read.Conn(ctx)

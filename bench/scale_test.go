@@ -1,0 +1,93 @@
+package bench
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/node"
+	"github.com/jukinet/jukinet/store"
+)
+
+// BenchmarkScaleBatchLookup looks up batches of 1,000 random persons of a
+// national store of JUKINET_BENCH_SCALE_PERSONS persons (default 100,000),
+// as bench scale does, reporting records/s and the CPU per record. With
+// JUKINET_BENCH_SCALE_DB=FILE the SQLite store is kept in FILE and reused
+// by later runs of the same size (loading 1 M persons takes a while).
+func BenchmarkScaleBatchLookup(b *testing.B) {
+	n := 100_000
+	if v := os.Getenv("JUKINET_BENCH_SCALE_PERSONS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < benchBatch {
+			b.Fatalf("JUKINET_BENCH_SCALE_PERSONS=%q: want a number ≥ %d", v, benchBatch)
+		}
+	}
+	ctx := jukinet.WithActor(context.Background(), jukinet.SystemActor("bench"))
+	gen, err := newScalePeople(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := scaleBenchDB(b, ctx, gen)
+	r := rand.New(rand.NewPCG(7, 11))
+	pool := make([]string, 256*benchBatch)
+	for k := range pool {
+		pool[k] = gen.code(r.IntN(gen.n))
+	}
+	// Warm the page cache as bench scale does before it measures.
+	for k := range 256 {
+		if _, err := node.LookupIdentities(ctx, db, pool[k*benchBatch:(k+1)*benchBatch], "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	i, got := 0, 0
+	cpu0 := cpuTime()
+	for b.Loop() {
+		k := i % 256
+		res, err := node.LookupIdentities(ctx, db, pool[k*benchBatch:(k+1)*benchBatch], "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res) == 0 {
+			b.Fatal("a batch found none of its loaded persons")
+		}
+		got += len(res)
+		i++
+	}
+	b.ReportMetric(float64(got)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(got), "cpu-µs/record")
+}
+
+// scaleBenchDB opens the national SQLite store of gen's persons: the file
+// named by JUKINET_BENCH_SCALE_DB if it exists, else a new one, loaded.
+func scaleBenchDB(b *testing.B, ctx context.Context, gen *scalePeople) *store.DB {
+	path := os.Getenv("JUKINET_BENCH_SCALE_DB")
+	keep := path != ""
+	if !keep {
+		path = b.TempDir() + "/national.db"
+	}
+	_, statErr := os.Stat(path)
+	db, err := store.Open(ctx, store.Config{Path: path, Node: network.NationalID})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if keep && statErr == nil {
+		return db
+	}
+	i := 0
+	if _, err := node.LoadIdentities(ctx, db, func() (jukinet.IdentityInfo, bool) {
+		if i == gen.n {
+			return jukinet.IdentityInfo{}, false
+		}
+		i++
+		return gen.person(i-1, 1), true
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return db
+}

@@ -2,13 +2,17 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jukinet/jukinet"
@@ -37,7 +41,11 @@ type ScaleSize struct {
 	LookupP50Ms            float64 `json:"lookup_p50_ms"`
 	LookupP99Ms            float64 `json:"lookup_p99_ms"`
 	BatchLookupRecordsPerS float64 `json:"batch_lookup_records_per_s"`
-	UpdatesAppliedPerS     float64 `json:"updates_applied_per_s"`
+	// BatchClients is how many clients sent batches at once (GOMAXPROCS).
+	BatchClients int `json:"batch_clients"`
+	// BatchCPUMicrosPerRecord is the process's CPU per batch record.
+	BatchCPUMicrosPerRecord float64 `json:"batch_cpu_us_per_record"`
+	UpdatesAppliedPerS      float64 `json:"updates_applied_per_s"`
 }
 
 // ScaleResult is the figures of Scale.
@@ -189,44 +197,60 @@ func scaleLookups(ctx context.Context, o ScaleOptions, db *store.DB, gen *scaleP
 		}
 	}
 	s.LookupP50Ms, s.LookupP99Ms = pct(one, 0.5), pct(one, 0.99)
+	return scaleBatches(ctx, o, db, gen, r, s, batchTime)
+}
+
+// scaleBatches measures batch lookups of benchBatch random codes, from
+// GOMAXPROCS clients at once (a national server answers many agencies;
+// docs/scale.md), for batchTime after a warm-up as long.
+func scaleBatches(ctx context.Context, o ScaleOptions, db *store.DB, gen *scalePeople, r *rand.Rand, s *ScaleSize, batchTime time.Duration) error {
 	// Random codes drawn beforehand: drawing is not part of a lookup.
-	pool := make([]string, 256*benchBatch)
+	const batches = 256
+	pool := make([]string, batches*benchBatch)
 	for k := range pool {
 		pool[k] = gen.code(r.IntN(gen.n))
 	}
-	next := 0
-	batch := func() (int, error) {
-		codes := pool[next*benchBatch : (next+1)*benchBatch]
-		next = (next + 1) % 256
-		res, err := node.LookupIdentities(ctx, db, codes, "bench")
-		if err == nil && len(res) == 0 {
-			err = fmt.Errorf("a batch lookup found none of %d loaded persons", len(codes))
+	s.BatchClients = runtime.GOMAXPROCS(0)
+	run := func(d time.Duration) (int64, error) {
+		var got atomic.Int64
+		errs := make([]error, s.BatchClients)
+		var wg sync.WaitGroup
+		for c := range s.BatchClients {
+			wg.Go(func() {
+				// Each client its own sequence of batches.
+				for k, t0 := c*batches/s.BatchClients, time.Now(); time.Since(t0) < d; k = (k + 1) % batches {
+					res, err := node.LookupIdentities(ctx, db, pool[k*benchBatch:(k+1)*benchBatch], "bench")
+					if err == nil && len(res) == 0 {
+						err = fmt.Errorf("a batch lookup found none of %d loaded persons", benchBatch)
+					}
+					if err != nil {
+						errs[c] = err
+						return
+					}
+					got.Add(int64(len(res)))
+				}
+			})
 		}
-		return len(res), err
+		wg.Wait()
+		return got.Load(), errors.Join(errs...)
 	}
-	// Warm-up, then the measured batches, each for batchTime.
-	for t0 := time.Now(); time.Since(t0) < batchTime; {
-		if _, err := batch(); err != nil {
-			return err
-		}
+	if _, err := run(batchTime); err != nil { // warm-up
+		return err
 	}
-	got := 0
 	t0, c0 := time.Now(), cpuTime()
-	for time.Since(t0) < batchTime {
-		k, err := batch()
-		if err != nil {
-			return err
-		}
-		got += k
+	got, err := run(batchTime)
+	if err != nil {
+		return err
 	}
 	spent, cpu := time.Since(t0), cpuTime()-c0
-	if o.Progress != nil {
-		// On a shared machine the wall-clock rate moves with the others'
-		// load; the CPU this process spent per record does much less.
-		fmt.Fprintf(o.Progress, "%s %s %d: batch lookups %.0f records/s wall, %.1f µs CPU per record\n", time.Now().Format("15:04:05"),
-			s.Engine, s.Persons, float64(got)/spent.Seconds(), float64(cpu.Microseconds())/float64(got))
-	}
 	s.BatchLookupRecordsPerS = float64(got) / spent.Seconds()
+	// On a shared machine the wall-clock rate moves with the others' load;
+	// the CPU this process spent per record does much less.
+	s.BatchCPUMicrosPerRecord = float64(cpu.Microseconds()) / float64(got)
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "%s %s %d: batch lookups %.0f records/s wall (%d clients), %.1f µs CPU per record\n", time.Now().Format("15:04:05"),
+			s.Engine, s.Persons, s.BatchLookupRecordsPerS, s.BatchClients, s.BatchCPUMicrosPerRecord)
+	}
 	return nil
 }
 

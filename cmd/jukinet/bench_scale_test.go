@@ -24,7 +24,7 @@ func TestBenchScale(t *testing.T) {
 	if len(sizes) != 2*len(engines) {
 		t.Fatalf("%d sizes; want %d", len(sizes), 2*len(engines))
 	}
-	want := []string{"batch_lookup_records_per_s", "bytes_per_person", "engine", "load_per_s", "lookup_p50_ms", "lookup_p99_ms", "persons", "updates_applied_per_s"}
+	want := []string{"batch_clients", "batch_cpu_us_per_record", "batch_lookup_records_per_s", "bytes_per_person", "engine", "load_per_s", "lookup_p50_ms", "lookup_p99_ms", "persons", "updates_applied_per_s"}
 	for i, s := range sizes {
 		m := s.(map[string]any)
 		var keys []string

@@ -2,9 +2,12 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jukinet/jukinet"
@@ -43,23 +46,40 @@ func BenchmarkScaleBatchLookup(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	// JUKINET_BENCH_SCALE_CLIENTS clients send batches at once (default 1),
+	// as bench scale's GOMAXPROCS clients do.
+	clients := 1
+	if v := os.Getenv("JUKINET_BENCH_SCALE_CLIENTS"); v != "" {
+		if clients, err = strconv.Atoi(v); err != nil || clients < 1 {
+			b.Fatalf("JUKINET_BENCH_SCALE_CLIENTS=%q: want a number ≥ 1", v)
+		}
+	}
 	b.ResetTimer()
-	i, got := 0, 0
+	i := 0
+	var got atomic.Int64
 	cpu0 := cpuTime()
 	for b.Loop() {
-		k := i % 256
-		res, err := node.LookupIdentities(ctx, db, pool[k*benchBatch:(k+1)*benchBatch], "bench")
-		if err != nil {
+		errs := make([]error, clients)
+		var wg sync.WaitGroup
+		for c := range clients {
+			wg.Go(func() {
+				k := (i*clients + c) % 256
+				res, err := node.LookupIdentities(ctx, db, pool[k*benchBatch:(k+1)*benchBatch], "bench")
+				if err == nil && len(res) == 0 {
+					err = errors.New("a batch found none of its loaded persons")
+				}
+				errs[c] = err
+				got.Add(int64(len(res)))
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
 			b.Fatal(err)
 		}
-		if len(res) == 0 {
-			b.Fatal("a batch found none of its loaded persons")
-		}
-		got += len(res)
 		i++
 	}
-	b.ReportMetric(float64(got)/b.Elapsed().Seconds(), "records/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(got), "cpu-µs/record")
+	b.ReportMetric(float64(got.Load())/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(got.Load()), "cpu-µs/record")
 }
 
 // scaleBenchDB opens the national SQLite store of gen's persons: the file

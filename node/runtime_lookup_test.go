@@ -173,6 +173,33 @@ func TestLookupBatchMatchesOneByOne(t *testing.T) {
 				t.Fatalf("LookupIdentities: %s = %+v, want %+v", code, got[code], w)
 			}
 		}
+		// With the writer busy the batch reads beside it (on SQLite; its
+		// record then waits for the writer): the same answer.
+		inside, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+		go func() {
+			done <- db.Update(ctx, store.Op{Operation: jukinet.OpIdentityLookup, Purpose: "test"}, func(*store.Tx) error {
+				close(inside)
+				<-release
+				return nil
+			})
+		}()
+		<-inside
+		beside := make(chan map[string]jukinet.IdentityInfo, 1)
+		go func() {
+			got, err := node.LookupIdentities(ctx, db, codes, "test")
+			if err != nil {
+				t.Error(err)
+			}
+			beside <- got
+		}()
+		time.Sleep(100 * time.Millisecond) // the batch finds the writer busy
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if got := <-beside; !reflect.DeepEqual(got, want) {
+			t.Errorf("LookupIdentities beside a busy writer: %d records, want %d, the same as when idle", len(got), len(want))
+		}
 		for _, c := range append(held[:200:200], absent...) {
 			one, err := node.LookupIdentity(ctx, db, c, "test")
 			w, ok := want[c]

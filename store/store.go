@@ -134,6 +134,19 @@ func (db *DB) lockWriter() func() {
 	}
 }
 
+// tryLockWriter is lockWriter if the writer lock is free at once (SQLite).
+func (db *DB) tryLockWriter() (func(), bool) {
+	if db.engine != SQLite || !db.writeMu.TryLock() {
+		return nil, false
+	}
+	return func() {
+		if db.ckpt != nil {
+			db.ckpt.afterWrite()
+		}
+		db.writeMu.Unlock()
+	}, true
+}
+
 // maxCachedStatements bounds the statement cache: generated statements
 // (bulk inserts of varying length) must not grow it without end.
 const maxCachedStatements = 512

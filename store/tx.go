@@ -400,28 +400,45 @@ func (db *DB) record(ctx context.Context, a jukinet.Actor, op Op, result string,
 // logged. Errors: KindUnauthorized (no actor), KindForbidden, whatever fn
 // returns, KindInternal.
 func (db *DB) Update(ctx context.Context, op Op, fn func(tx *Tx) error) error {
+	actor, err := db.authorize(ctx, op)
+	if err != nil {
+		return err
+	}
+	recs, sent, err := db.update(ctx, actor, op, fn, db.lockWriter())
+	if err != nil {
+		return err
+	}
+	db.afterUpdate(ctx, recs, sent)
+	return nil
+}
+
+// authorize checks that the actor in ctx may perform op, as Update does,
+// and records a refusal.
+func (db *DB) authorize(ctx context.Context, op Op) (jukinet.Actor, error) {
 	actor, ok := jukinet.ActorFrom(ctx)
 	if !ok {
 		db.logRefusal(ctx, jukinet.Actor{}, op, "unauthorized")
-		return jukinet.E(string(op.Operation), jukinet.KindUnauthorized, "no authenticated operator")
+		return actor, jukinet.E(string(op.Operation), jukinet.KindUnauthorized, "no authenticated operator")
 	}
 	if err := jukinet.Authorize(op.Operation, actor); err != nil {
 		db.logRefusal(ctx, actor, op, "forbidden")
-		return jukinet.E(string(op.Operation), err)
+		return actor, jukinet.E(string(op.Operation), err)
 	}
 	if g := db.guard.Load(); g != nil && *g != nil {
 		if err := (*g)(ctx, actor, op.Operation); err != nil {
 			db.logRefusal(ctx, actor, op, "forbidden")
-			return jukinet.E(string(op.Operation), jukinet.KindForbidden, err)
+			return actor, jukinet.E(string(op.Operation), jukinet.KindForbidden, err)
 		}
 	}
 	if op.Operation == jukinet.OpResidentRead && strings.TrimSpace(op.Purpose) == "" {
-		return jukinet.E(string(op.Operation), jukinet.KindInvalid, jukinet.Field("purpose"), "reading a person's data requires a purpose or case number")
+		return actor, jukinet.E(string(op.Operation), jukinet.KindInvalid, jukinet.Field("purpose"), "reading a person's data requires a purpose or case number")
 	}
-	recs, sent, err := db.update(ctx, actor, op, fn)
-	if err != nil {
-		return err
-	}
+	return actor, nil
+}
+
+// afterUpdate wakes the senders if the transaction queued messages and
+// runs the log hooks.
+func (db *DB) afterUpdate(ctx context.Context, recs []LogRecord, sent bool) {
 	if sent {
 		db.signalWake()
 	}
@@ -431,11 +448,12 @@ func (db *DB) Update(ctx context.Context, op Op, fn func(tx *Tx) error) error {
 	for _, h := range hooks {
 		h(ctx, recs)
 	}
-	return nil
 }
 
-func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx *Tx) error) ([]LogRecord, bool, error) {
-	defer db.lockWriter()()
+// update runs one write transaction; unlock releases the writer lock
+// taken for it.
+func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx *Tx) error, unlock func()) ([]LogRecord, bool, error) {
+	defer unlock()
 	sqlTx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, false, jukinet.E(string(op.Operation), jukinet.KindUnavailable, err)

@@ -42,6 +42,42 @@ func (db *DB) View(ctx context.Context, op Op, fn func(tx *Tx) error) error {
 	})
 }
 
+// ViewIfIdle is View on the writer's connection, run only if no write
+// transaction is running (SQLite; on PostgreSQL it never runs): it reports
+// whether it ran. On SQLite only the writer's connection keeps its page
+// cache from one transaction to the next — a connection that reads after
+// another one's commit starts with an empty cache —, so a read that may
+// wait for nobody reads there, warm, and a caller whose read is refused
+// here reads beside the writer instead (node.LookupIdentities). An actor
+// op is refused to is refused and recorded as by View.
+func (db *DB) ViewIfIdle(ctx context.Context, op Op, fn func(tx *Tx) error) (bool, error) {
+	if db.engine != SQLite {
+		return false, nil
+	}
+	actor, err := db.authorize(ctx, op)
+	if err != nil {
+		return false, err
+	}
+	unlock, ok := db.tryLockWriter()
+	if !ok {
+		return false, nil
+	}
+	recs, _, err := db.update(ctx, actor, op, func(tx *Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if len(tx.msgs) > 0 {
+			return jukinet.E(string(op.Operation), jukinet.KindInternal, "a read queued a message: use Update")
+		}
+		return nil
+	}, unlock)
+	if err != nil {
+		return true, err
+	}
+	db.afterUpdate(ctx, recs, false)
+	return true, nil
+}
+
 // RecordRefusal records that op was refused (or, for an operation that
 // names a refusal, such as OpGovRefused, that the refusal happened): the
 // one helper for refusals a caller decides itself (docs/design.md §1.3:

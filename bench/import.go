@@ -1,15 +1,20 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/demo"
 	"github.com/jukinet/jukinet/register"
+	"github.com/jukinet/jukinet/store"
 )
 
 // ImportOptions configure Import.
@@ -25,6 +30,13 @@ type ImportFigures struct {
 	Engine        string  `json:"engine"`
 	Residents     int     `json:"residents"`
 	ResidentsPerS float64 `json:"residents_per_s"`
+	// CPUPer1000 is the CPU seconds (user and system) per 1,000 residents
+	// of this process and, on PostgreSQL, of the server's backends that
+	// served it (ServerCPUPer1000, when the server runs on this machine):
+	// on a shared machine the rate follows the other processes' load,
+	// the CPU time much less.
+	CPUPer1000       float64 `json:"cpu_s_per_1000"`
+	ServerCPUPer1000 float64 `json:"server_cpu_s_per_1000,omitempty"`
 }
 
 // Import measures the bulk import of a municipality's residents
@@ -52,7 +64,8 @@ func Import(ctx context.Context, o ImportOptions) ([]ImportFigures, string, erro
 	}
 	var b strings.Builder
 	for _, f := range out {
-		fmt.Fprintf(&b, "%-8s %10d residents %10.0f residents/s\n", f.Engine, f.Residents, f.ResidentsPerS)
+		fmt.Fprintf(&b, "%-8s %10d residents %10.0f residents/s %8.3f CPU s per 1,000 (server %.3f)\n", f.Engine, f.Residents,
+			f.ResidentsPerS, f.CPUPer1000, f.ServerCPUPer1000)
 	}
 	return out, b.String(), nil
 }
@@ -64,7 +77,11 @@ func importOne(ctx context.Context, o ImportOptions, engine string, rows []regis
 		return f, err
 	}
 	defer os.RemoveAll(dir)
-	open, cleanup, err := opener(ctx, engine, o.DSN, dir)
+	dsn, app, err := withAppName(o.DSN, engine)
+	if err != nil {
+		return f, err
+	}
+	open, cleanup, err := opener(ctx, engine, dsn, dir)
 	if err != nil {
 		return f, err
 	}
@@ -78,7 +95,8 @@ func importOne(ctx context.Context, o ImportOptions, engine string, rows []regis
 	if err != nil {
 		return f, err
 	}
-	start := time.Now()
+	server0 := backendCPU(ctx, db, app)
+	cpu0, start := cpuTime(), time.Now()
 	res, err := g.Import(jukinet.WithActor(ctx, demo.SeedActor), rows, register.ImportOptions{})
 	if err != nil {
 		return f, err
@@ -87,5 +105,92 @@ func importOne(ctx context.Context, o ImportOptions, engine string, rows []regis
 		return f, fmt.Errorf("imported %d of %d residents", res.Imported, len(rows))
 	}
 	f.ResidentsPerS = float64(res.Imported) / time.Since(start).Seconds()
+	thousands := float64(res.Imported) / 1000
+	f.CPUPer1000 = (cpuTime() - cpu0).Seconds() / thousands
+	if server1 := backendCPU(ctx, db, app); server1 != nil {
+		var d time.Duration
+		for pid, t := range server1 {
+			d += t - server0[pid] // a backend started during the import counts from zero
+		}
+		f.ServerCPUPer1000 = d.Seconds() / thousands
+		f.CPUPer1000 += f.ServerCPUPer1000
+	}
 	return f, nil
+}
+
+// withAppName gives PostgreSQL connections an application name of their
+// own, by which backendCPU finds the backends serving this run.
+func withAppName(dsn, engine string) (string, string, error) {
+	if engine != "postgres" {
+		return dsn, "", nil
+	}
+	if dsn == "" {
+		dsn = os.Getenv("JUKINET_TEST_POSTGRES")
+	}
+	if dsn == "" {
+		return "", "", nil // opener explains
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", "", err
+	}
+	app := "jukinet-bench-import-" + strings.ToLower(rand.Text()[:8])
+	q := u.Query()
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	return u.String(), app, nil
+}
+
+// backendCPU returns the CPU time so far of each PostgreSQL backend serving
+// connections named app, read from /proc: nil on SQLite, or when the
+// server runs elsewhere (its processes are not here to read).
+func backendCPU(ctx context.Context, db *store.DB, app string) map[int]time.Duration {
+	if app == "" {
+		return nil
+	}
+	rows, err := db.Bookkeeping(store.Inspect).QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, app)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	out := map[int]time.Duration{}
+	for rows.Next() {
+		var pid int
+		if err := rows.Scan(&pid); err != nil {
+			return nil
+		}
+		t, ok := procCPU(pid)
+		if !ok {
+			return nil
+		}
+		out[pid] = t
+	}
+	if rows.Err() != nil || len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// procCPU reads a process's user and system time from /proc/PID/stat
+// (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+func procCPU(pid int) (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(ut+st) * 10 * time.Millisecond, true
 }

@@ -214,6 +214,7 @@ func LeafHash(leaf []byte) [32]byte {
 type Tx struct {
 	ctx   context.Context
 	tx    *sql.Tx
+	conn  *sql.Conn // PostgreSQL: the connection holding tx, for CopyRows; nil on SQLite
 	db    *DB
 	actor jukinet.Actor
 	op    Op
@@ -454,12 +455,15 @@ func (db *DB) afterUpdate(ctx context.Context, recs []LogRecord, sent bool) {
 // taken for it.
 func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx *Tx) error, unlock func()) ([]LogRecord, bool, error) {
 	defer unlock()
-	sqlTx, err := db.sql.BeginTx(ctx, nil)
+	sqlTx, conn, err := db.begin(ctx)
 	if err != nil {
 		return nil, false, jukinet.E(string(op.Operation), jukinet.KindUnavailable, err)
 	}
+	if conn != nil {
+		defer conn.Close() // after the rollback below (deferred calls run last first)
+	}
 	defer sqlTx.Rollback()
-	tx := &Tx{ctx: ctx, tx: sqlTx, db: db, actor: actor, op: op, now: db.now().UnixMicro()}
+	tx := &Tx{ctx: ctx, tx: sqlTx, conn: conn, db: db, actor: actor, op: op, now: db.now().UnixMicro()}
 	if err := fn(tx); err != nil {
 		return nil, false, err
 	}
@@ -544,8 +548,14 @@ func (tx *Tx) writeOutbox() error {
 		}
 		args = append(args, m.ID, m.Kind, m.To, m.OrderingKey, int64(m.Version), body, env, tx.now)
 	}
+	if tx.conn != nil && len(tx.msgs) >= copyMin {
+		// A bulk operation's notices (an import's, one per resident).
+		return tx.CopyRows("outbox", outboxColumns, args)
+	}
 	return tx.InsertRows(`INSERT INTO outbox (id, kind, dest, ordering_key, version, body, envelope, created_at) VALUES `, 8, args)
 }
+
+var outboxColumns = []string{"id", "kind", "dest", "ordering_key", "version", "body", "envelope", "created_at"}
 
 // appendLog assigns the next contiguous indices (the head row serializes
 // concurrent writers on PostgreSQL, so indices follow commit order without

@@ -9,8 +9,9 @@ import (
 	"github.com/jukinet/jukinet/store/storetest"
 )
 
-// bench import prints one JSON object per engine: engine, residents and a
-// positive residents_per_s.
+// bench import prints one JSON object per engine: engine, residents, a
+// positive residents_per_s and CPU seconds per 1,000 residents (on
+// PostgreSQL including the server's, which runs on the test machine).
 func TestBenchImport(t *testing.T) {
 	engine, engines := "sqlite", []string{"sqlite"}
 	if os.Getenv(storetest.EnvPostgres) != "" {
@@ -29,11 +30,17 @@ func TestBenchImport(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &f); err != nil {
 			t.Fatalf("line %d %q: %v", i, l, err)
 		}
-		if len(f) != 3 || f["engine"] != engines[i] || f["residents"] != float64(300) {
-			t.Errorf("line %d = %v; want engine %s, residents 300 and residents_per_s only", i, f, engines[i])
+		if f["engine"] != engines[i] || f["residents"] != float64(300) {
+			t.Errorf("line %d = %v; want engine %s and residents 300", i, f, engines[i])
 		}
-		if r, _ := f["residents_per_s"].(float64); r <= 0 {
-			t.Errorf("line %d residents_per_s = %v; want positive", i, f["residents_per_s"])
+		for _, k := range []string{"residents_per_s", "cpu_s_per_1000"} {
+			if r, _ := f[k].(float64); r <= 0 {
+				t.Errorf("line %d %s = %v; want positive", i, k, f[k])
+			}
+		}
+		server, hasServer := f["server_cpu_s_per_1000"].(float64)
+		if engines[i] == "sqlite" && hasServer || hasServer && server > f["cpu_s_per_1000"].(float64) {
+			t.Errorf("line %d server CPU %v of a total %v; want none on SQLite, a part of the total on PostgreSQL", i, f["server_cpu_s_per_1000"], f["cpu_s_per_1000"])
 		}
 	}
 }

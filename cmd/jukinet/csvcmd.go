@@ -48,9 +48,6 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	if len(bad) > 0 && !*skip {
-		return &register.ImportError{Rows: bad}
-	}
 	actx, db, err := openAs(ctx, &af, &dbf)
 	if err != nil {
 		return err
@@ -59,6 +56,15 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	g, err := register.New(db, register.Config{Municipality: jukinet.LGCode(db.Node())})
 	if err != nil {
 		return err
+	}
+	if len(bad) > 0 {
+		// Rows the CSV reader refused are refused imports too: recorded.
+		if err := g.RecordImportRefusal(actx, bad, *skip); err != nil {
+			return err
+		}
+		if !*skip {
+			return &register.ImportError{Rows: bad}
+		}
 	}
 	bar := newProgress(stderr, "import")
 	res, err := g.Import(actx, rows, register.ImportOptions{SkipInvalid: *skip, Progress: bar.update})

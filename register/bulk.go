@@ -92,29 +92,36 @@ func (g *Register) Import(ctx context.Context, rows []ImportRow, opt ImportOptio
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = defaultImportBatch
 	}
-	// Keep households whole inside a batch: cut only between households.
-	for start := 0; start < len(valid); {
-		end := min(start+opt.BatchSize, len(valid))
-		for end < len(valid) && valid[end].HouseholdKey == valid[end-1].HouseholdKey {
-			end++
+	// The next batch is prepared (its rows sorted, IDs drawn, values and
+	// notices built) while the current one is written: on two cores the
+	// Go work and the database's overlap.
+	done := make(chan struct{})
+	defer close(done)
+	prepared := make(chan *importBatch, 1)
+	go func() {
+		defer close(prepared)
+		for _, b := range cutBatches(valid, opt.BatchSize) {
+			select {
+			case prepared <- g.prepareImportBatch(b):
+			case <-done:
+				return
+			}
 		}
-		batch := valid[start:end]
-		var hh int
-		err := g.db.Update(ctx, store.Op{Operation: jukinet.OpResidentImport, Detail: fmt.Sprintf("rows %d-%d", batch[0].Line, batch[len(batch)-1].Line)},
-			func(tx *store.Tx) error {
-				var err error
-				hh, err = g.importBatch(tx, batch)
-				return err
-			})
+	}()
+	for b := range prepared {
+		if b.err != nil {
+			return res, jukinet.E(op, b.err)
+		}
+		err := g.db.Update(ctx, store.Op{Operation: jukinet.OpResidentImport, Detail: fmt.Sprintf("rows %d-%d", b.firstLine, b.lastLine)},
+			func(tx *store.Tx) error { return g.writeImportBatch(tx, b) })
 		if err != nil {
 			return res, jukinet.E(op, err)
 		}
-		res.Imported += len(batch)
-		res.Households += hh
+		res.Imported += len(b.rows)
+		res.Households += b.households
 		if opt.Progress != nil {
 			opt.Progress(res.Imported, len(valid))
 		}
-		start = end
 	}
 	// A bulk load leaves the planner statistics behind (PostgreSQL would
 	// plan reads of the new rows as whole-table scans): refresh them, of
@@ -268,80 +275,144 @@ func (g *Register) validateImportRow(r ImportRow) error {
 	return nil
 }
 
-// importBatch writes one batch with multi-row statements: the hot path of an
-// import must not run a statement per row (docs/design.md §5).
-func (g *Register) importBatch(tx *store.Tx, rows []ImportRow) (int, error) {
-	// Refuse codes already known here (current or removed).
-	codes := make([]any, len(rows))
-	for i, r := range rows {
-		codes[i] = string(r.ResidentCode)
-	}
-	for start := 0; start < len(codes); start += 500 {
-		end := min(start+500, len(codes))
-		var n int
-		if err := tx.QueryRow(`SELECT COUNT(*) FROM person_versions WHERE resident_code IN (`+placeholders(1, end-start)+`)`, codes[start:end]...).Scan(&n); err != nil {
-			return 0, jukinet.E("import", jukinet.KindInternal, err)
+// cutBatches cuts rows into batches of about size rows, only between
+// households: a household is written whole, in one transaction.
+func cutBatches(rows []ImportRow, size int) [][]ImportRow {
+	var out [][]ImportRow
+	for start := 0; start < len(rows); {
+		end := min(start+size, len(rows))
+		for end < len(rows) && rows[end].HouseholdKey == rows[end-1].HouseholdKey {
+			end++
 		}
-		if n > 0 {
-			return 0, jukinet.Errorf("import", jukinet.KindConflict, "resident_code", "%d resident code(s) in rows %d-%d are already registered here", n, rows[start].Line, rows[end-1].Line)
-		}
+		out = append(out, rows[start:end])
+		start = end
 	}
+	return out
+}
+
+// importBatch is one batch's rows ready to write: the values of each
+// table's rows and the identity notices, built outside the transaction.
+// The transaction's time goes into the columns at the *Time positions when
+// it is written (writeImportBatch).
+type importBatch struct {
+	rows                      []ImportRow // in resident-code order
+	firstLine, lastLine       int
+	households                int
+	hhArgs, resArgs, verArgs  []any
+	histArgs                  []any
+	notices                   []store.Message
+	hhTime, resTime, histTime int // column of the time in each row
+	hhCols, resCols, histCols int
+	err                       error
+}
+
+var (
+	householdColumns = []string{"id", "head_code", "address_lg", "address_text", "created_at"}
+	historyColumns   = []string{"resident_code", "version", "reason", "change_date", "info", "recorded_at"}
+)
+
+// prepareImportBatch builds a batch's rows and notices (docs/design.md §5:
+// the hot path of an import runs no statement per row; this part runs
+// none at all).
+func (g *Register) prepareImportBatch(batch []ImportRow) *importBatch {
+	b := &importBatch{firstLine: batch[0].Line, lastLine: batch[len(batch)-1].Line,
+		hhCols: len(householdColumns), resCols: len(importColumns), histCols: len(historyColumns),
+		hhTime: 4, resTime: len(importColumns) - 1, histTime: 5}
 	// In resident-code order: the code's indexes (two on residents, the
 	// keys of person_versions, identity_versions and identity_history) then
 	// take the batch's rows leaf page after leaf page instead of at random,
 	// and the record and household IDs (UUIDv7) rise along them.
-	rows = slices.Clone(rows)
+	rows := slices.Clone(batch)
 	slices.SortFunc(rows, func(a, b ImportRow) int { return strings.Compare(string(a.ResidentCode), string(b.ResidentCode)) })
+	b.rows = rows
 	hhID := map[string]string{}
 	hhAt := map[string]int{} // index of the household's first column in hhArgs
-	var hhArgs, resArgs, verArgs, histArgs []any
-	now := tx.NowMicro()
+	today := jukinet.Today(g.db.Now())
+	b.resArgs = make([]any, 0, len(rows)*b.resCols)
+	b.histArgs = make([]any, 0, len(rows)*b.histCols)
+	b.verArgs = make([]any, 0, len(rows)*2)
+	b.notices = make([]store.Message, 0, len(rows))
 	for _, r := range rows {
 		id, ok := hhID[r.HouseholdKey]
 		if !ok {
 			id = newID()
 			hhID[r.HouseholdKey] = id
-			hhAt[r.HouseholdKey] = len(hhArgs)
-			hhArgs = append(hhArgs, id, "", string(g.cfg.Municipality), r.AddressText, now)
+			hhAt[r.HouseholdKey] = len(b.hhArgs)
+			b.hhArgs = append(b.hhArgs, id, "", string(g.cfg.Municipality), r.AddressText, int64(0))
 		}
 		res := &Resident{ResidentCode: r.ResidentCode, IndividualNumber: r.IndividualNumber, Name: r.Name, BirthDate: r.BirthDate,
 			Sex: r.Sex, Address: jukinet.Address{LGCode: g.cfg.Municipality, Text: r.AddressText}, AddressSince: r.AddressSince,
 			ResidentSince: r.ResidentSince, HouseholdID: id, Relationship: r.Relationship, Domicile: r.Domicile,
 			DomicileHead: r.DomicileHead, CardHolder: r.CardHolder, Status: StatusCurrent, Version: 1, RecordID: newID()}
 		if r.Relationship == RelationshipHead {
-			hhArgs[hhAt[r.HouseholdKey]+1] = string(r.ResidentCode) // head_code
+			b.hhArgs[hhAt[r.HouseholdKey]+1] = string(r.ResidentCode) // head_code
 		}
-		resArgs = append(resArgs, residentArgs(res, now)...)
-		verArgs = append(verArgs, string(r.ResidentCode), 1)
-		info := res.Identity(jukinet.ChangeInfo{Reason: jukinet.ReasonRemakeAdd, Date: jukinet.Today(g.db.Now())})
+		b.resArgs = append(b.resArgs, residentArgs(res, 0)...)
+		b.verArgs = append(b.verArgs, string(r.ResidentCode), 1)
+		info := res.Identity(jukinet.ChangeInfo{Reason: jukinet.ReasonRemakeAdd, Date: today})
 		info.Municipality = g.cfg.Municipality
 		body, err := json.Marshal(info)
 		if err != nil {
-			return 0, jukinet.E("import", jukinet.KindInternal, err)
+			b.err = jukinet.E("import", jukinet.KindInternal, err)
+			return b
 		}
-		histArgs = append(histArgs, string(r.ResidentCode), 1, int(info.Change.Reason), info.Change.Date.String(), string(body), now)
+		b.histArgs = append(b.histArgs, string(r.ResidentCode), 1, int(info.Change.Reason), info.Change.Date.String(), string(body), int64(0))
 		info.Version = 1
-		g.sendNotice(tx, info, body)
+		m := g.notice(info, body)
+		m.ID = newID() // drawn here, off the transaction's path
+		b.notices = append(b.notices, m)
 	}
-	if err := tx.CopyRows("households", []string{"id", "head_code", "address_lg", "address_text", "created_at"}, hhArgs); err != nil {
-		return 0, err
+	b.households = len(hhID)
+	return b
+}
+
+// writeImportBatch writes a prepared batch in tx: it refuses codes already
+// registered here, stamps the rows with the transaction's time, and writes
+// each table's rows in one COPY or a few multi-row statements.
+func (g *Register) writeImportBatch(tx *store.Tx, b *importBatch) error {
+	// Refuse codes already known here (current or removed).
+	codes := make([]any, len(b.rows))
+	for i, r := range b.rows {
+		codes[i] = string(r.ResidentCode)
 	}
-	if err := tx.CopyRows("residents", importColumns, resArgs); err != nil {
-		if store.IsUniqueViolation(err) {
-			return 0, jukinet.E("import", jukinet.KindConflict, jukinet.Field("individual_number"), "an individual number or resident code is already designated to a current resident", err)
+	for start := 0; start < len(codes); start += 500 {
+		end := min(start+500, len(codes))
+		var n int
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM person_versions WHERE resident_code IN (`+placeholders(1, end-start)+`)`, codes[start:end]...).Scan(&n); err != nil {
+			return jukinet.E("import", jukinet.KindInternal, err)
 		}
-		return 0, err
+		if n > 0 {
+			return jukinet.Errorf("import", jukinet.KindConflict, "resident_code", "%d resident code(s) among rows %d-%d are already registered here", n, b.firstLine, b.lastLine)
+		}
 	}
-	if err := tx.CopyRows("person_versions", versionColumns, verArgs); err != nil {
-		return 0, err
+	now := any(tx.NowMicro()) // boxed once, shared by every row
+	for _, t := range []struct {
+		args      []any
+		cols, col int
+	}{{b.hhArgs, b.hhCols, b.hhTime}, {b.resArgs, b.resCols, b.resTime}, {b.histArgs, b.histCols, b.histTime}} {
+		for i := t.col; i < len(t.args); i += t.cols {
+			t.args[i] = now
+		}
 	}
-	if err := tx.CopyRows("identity_versions", versionColumns, verArgs); err != nil {
-		return 0, err
+	for _, m := range b.notices {
+		tx.Send(m)
 	}
-	if err := tx.CopyRows("identity_history", []string{"resident_code", "version", "reason", "change_date", "info", "recorded_at"}, histArgs); err != nil {
-		return 0, err
+	if err := tx.CopyRows("households", householdColumns, b.hhArgs); err != nil {
+		return err
 	}
-	return len(hhID), nil
+	if err := tx.CopyRows("residents", importColumns, b.resArgs); err != nil {
+		if store.IsUniqueViolation(err) {
+			return jukinet.E("import", jukinet.KindConflict, jukinet.Field("individual_number"), "an individual number or resident code is already designated to a current resident", err)
+		}
+		return err
+	}
+	if err := tx.CopyRows("person_versions", versionColumns, b.verArgs); err != nil {
+		return err
+	}
+	if err := tx.CopyRows("identity_versions", versionColumns, b.verArgs); err != nil {
+		return err
+	}
+	return tx.CopyRows("identity_history", historyColumns, b.histArgs)
 }
 
 // importTables are the tables an import writes, whose statistics it

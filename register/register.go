@@ -136,7 +136,12 @@ func (g *Register) QueueNotice(tx *store.Tx, ev Event) error {
 
 // sendNotice queues an identity notice to the prefecture.
 func (g *Register) sendNotice(tx *store.Tx, info jukinet.IdentityInfo, body []byte) {
-	tx.Send(store.Message{Kind: network.KindIdentityNotify.String(), To: g.cfg.Prefecture, OrderingKey: info.OrderingKey(), Version: info.Version, Body: body})
+	tx.Send(g.notice(info, body))
+}
+
+// notice is the outbox message of an identity notice to the prefecture.
+func (g *Register) notice(info jukinet.IdentityInfo, body []byte) store.Message {
+	return store.Message{Kind: network.KindIdentityNotify.String(), To: g.cfg.Prefecture, OrderingKey: info.OrderingKey(), Version: info.Version, Body: body}
 }
 
 // Config configures a Register.

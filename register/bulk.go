@@ -382,7 +382,7 @@ func (g *Register) writeImportBatch(tx *store.Tx, b *importBatch) error {
 			return jukinet.E("import", jukinet.KindInternal, err)
 		}
 		if n > 0 {
-			return jukinet.Errorf("import", jukinet.KindConflict, "resident_code", "%d resident code(s) among rows %d-%d are already registered here", n, b.firstLine, b.lastLine)
+			return jukinet.Errorf("import", jukinet.KindConflict, "resident_code", "%d resident code(s) in rows %d-%d are already registered here", n, b.firstLine, b.lastLine)
 		}
 	}
 	now := any(tx.NowMicro()) // boxed once, shared by every row

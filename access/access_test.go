@@ -136,7 +136,7 @@ func wantKind(t *testing.T, what string, err error, want jukinet.Kind) {
 // are logged too, with result "forbidden").
 func logRecords(t *testing.T, db *store.DB, operation jukinet.Operation) []store.LogRecord {
 	t.Helper()
-	rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT leaf FROM oplog WHERE operation = $1 AND result = 'ok' ORDER BY idx`, string(operation))
+	rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT leaf FROM oplog WHERE operation = $1 AND result IN ('ok', 'refused') ORDER BY idx`, string(operation))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/store"
+	"github.com/jukinet/jukinet/store/storetest"
 )
 
 // ANALYZE writes the statistics tables, so on SQLite it must queue behind a
@@ -42,5 +44,31 @@ func TestStatisticsQueueBehindWriters(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatalf("%s did not run once the writer released the lock", name)
 		}
+	}
+}
+
+// A refusal the caller decided is recorded with result "refused", so that
+// an auditor filtering the log by result finds it; an operation that ran is
+// "ok".
+func TestRecordRefusalResult(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Config{Path: filepath.Join(t.TempDir(), "n.db"), Node: "352063"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	actx := jukinet.WithActor(ctx, jukinet.SystemActor("test"))
+	if err := db.RecordRefusal(actx, store.Op{Operation: jukinet.OpGovRefused, Detail: "refused: field date"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(actx, store.Op{Operation: jukinet.OpGovRefused, Detail: "ran"}, func(*store.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range storetest.Records(t, db, func(r store.LogRecord) bool { return r.Operation == string(jukinet.OpGovRefused) }) {
+		got[r.Detail] = r.Result
+	}
+	if got["refused: field date"] != store.ResultRefused || got["ran"] != "ok" {
+		t.Fatalf("results %v, want the refusal %q and the operation ok", got, store.ResultRefused)
 	}
 }

@@ -30,6 +30,8 @@ type Op struct {
 	Detail string
 	// NumberAccessed records that a 個人番号 was shown or used.
 	NumberAccessed bool
+
+	result string // the record's result when not "ok" (RecordRefusal)
 }
 
 // Message is a row of the transactional outbox: a message to another node,
@@ -358,6 +360,11 @@ func (tx *Tx) Log(op jukinet.Operation, subject, result, detail string) {
 // answer showed (G11.2).
 const ResultShown = "shown"
 
+// ResultRefused is the result of a record of a refusal the caller decided
+// (RecordRefusal): an auditor filtering the log by result finds it beside
+// the "forbidden" records of refused authorizations.
+const ResultRefused = "refused"
+
 // ResultNotFound is the result of a person record for a code asked for
 // that matched nobody (an agency's request).
 const ResultNotFound = "not_found"
@@ -487,7 +494,11 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 			tx.op.Detail = strings.TrimSpace(tx.op.Detail + " " + note)
 		}
 	}
-	recs := append([]LogRecord{db.record(ctx, actor, tx.op, "ok", tx.now)}, tx.logs...)
+	result := "ok"
+	if tx.op.result != "" {
+		result = tx.op.result
+	}
+	recs := append([]LogRecord{db.record(ctx, actor, tx.op, result, tx.now)}, tx.logs...)
 	if err := appendLog(tx, recs); err != nil {
 		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "oplog", err)
 	}

@@ -83,8 +83,9 @@ func (db *DB) ViewIfIdle(ctx context.Context, op Op, fn func(tx *Tx) error) (boo
 // one helper for refusals a caller decides itself (docs/design.md §1.3:
 // refusals are evidence too). It authorizes op as Update does, so an
 // actor who may not perform op is recorded as forbidden; nothing but the
-// log record is written.
+// log record, with result "refused" (ResultRefused), is written.
 func (db *DB) RecordRefusal(ctx context.Context, op Op) error {
+	op.result = ResultRefused
 	return db.Update(ctx, op, func(*Tx) error { return nil })
 }
 

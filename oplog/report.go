@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -239,6 +241,12 @@ func (a *analysis) read(ctx context.Context, db *store.DB) error {
 		}
 		if run <= 1 {
 			r.Index = uint64(idx)
+			if leaves != nil {
+				// A refused login: what it names is in its detail.
+				if full, err := decodeRecord(r.Index, leaves); err == nil {
+					r.Detail = full.Detail
+				}
+			}
 			a.visit(&r)
 			continue
 		}
@@ -266,10 +274,15 @@ func (a *analysis) visit(r *store.LogRecord) {
 	a.rep.Records++
 	i, t, coll, term := r.Index, r.Time, r.CollationID, r.Terminal
 	at := time.UnixMicro(t).In(jukinet.JST)
-	if strings.HasPrefix(r.Operation, "access.login") && r.Result != "ok" {
-		k := analysisKey{coll, term}
-		a.failures[k] = append(a.failures[k], t)
-		a.failIdx[k] = append(a.failIdx[k], i)
+	if r.Operation == string(jukinet.OpAccessLoginFailure) || strings.HasPrefix(r.Operation, "access.login") && r.Result != "ok" {
+		k, n := analysisKey{coll, term}, 1
+		if r.Operation == string(jukinet.OpAccessLoginFailure) {
+			k.a, k.b, n = loginFailure(r.Detail)
+		}
+		for range n {
+			a.failures[k] = append(a.failures[k], t)
+			a.failIdx[k] = append(a.failIdx[k], i)
+		}
 		a.note(k)
 		return
 	}
@@ -415,7 +428,7 @@ func (a *analysis) keyFindings(k analysisKey) {
 			if hi-lo+1 >= cfg.LoginFailures {
 				a.add(Finding{Kind: FindingLoginFailures, CollationID: k.a, Terminal: k.b,
 					Detail:   fmt.Sprintf("%d failed logins within an hour", len(ts[lo:])),
-					DetailJA: fmt.Sprintf("1時間以内にログインの失敗が %d 回", len(ts[lo:])), Indices: a.failIdx[k][lo:]})
+					DetailJA: fmt.Sprintf("1時間以内にログインの失敗が %d 回", len(ts[lo:])), Indices: slices.Compact(slices.Clone(a.failIdx[k][lo:]))})
 				break
 			}
 		}
@@ -448,9 +461,10 @@ func (a *analysis) sharedIDs() {
 
 // reportSQL is the statement Analyse reads the rows of an index range with
 // (tests EXPLAIN it through export_test.go): the columns of plain rows, and the leaf
-// and leaf hashes of run rows only.
+// and leaf hashes of run rows only — and the leaf of a refused login, whose
+// detail names the 照合ID and terminal attempted (loginFailure).
 const reportSQL = `SELECT idx, time, run, collation_id, terminal, principal, operation, subject, purpose, result,
-	CASE WHEN run > 1 THEN leaf END, CASE WHEN run > 1 THEN leaf_hash END
+	CASE WHEN run > 1 OR operation = 'access.login_failure' THEN leaf END, CASE WHEN run > 1 THEN leaf_hash END
 	FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`
 
 // loadWatchlist reads the watch-listed subject tokens (access.Watch).
@@ -547,4 +561,31 @@ func agencyFindings(agencies map[string]*agencyUse, cfg ReportConfig) []Finding 
 		}
 	}
 	return out
+}
+
+// maxAttemptsPerRecord bounds what one throttle record counts for: far
+// above any threshold, it keeps a forged count from costing memory.
+const maxAttemptsPerRecord = 10_000
+
+// loginFailure reads a refused login's record (G8, G14): the 照合ID and
+// terminal the attempt named and how many attempts it stands for (a
+// throttled burst is one record with attempts=N). The record is written by
+// the access service as the system, so its actor fields are empty and the
+// detail is what names them: "collation_id=… terminal=… reason=…".
+func loginFailure(detail string) (collationID, terminal string, attempts int) {
+	attempts = 1
+	for _, f := range strings.Fields(detail) {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "collation_id":
+			collationID = v
+		case "terminal":
+			terminal = v
+		case "attempts":
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				attempts = min(n, maxAttemptsPerRecord)
+			}
+		}
+	}
+	return collationID, terminal, attempts
 }

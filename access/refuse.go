@@ -67,9 +67,7 @@ func (s *Service) logRefusal(ctx context.Context, operation jukinet.Operation, e
 		fields = strings.Join(names, ",") // every field the refusal concerns
 	}
 	msg := fmt.Sprintf("refused %s: field=%s: %s", operation, fields, jukinet.UserMessage(err))
-	if len(msg) > 500 {
-		msg = msg[:500]
-	}
+	msg = jukinet.Clip(msg, 500)
 	// The refusal stands even if logging fails; the caller's error says why.
 	_ = s.db.RecordRefusal(ctx, store.Op{Operation: jukinet.OpAccessRefused, Detail: msg})
 }

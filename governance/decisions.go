@@ -89,7 +89,7 @@ func SpendDecision(tx *store.Tx, id string, kind DecisionKind, collationID strin
 	err := tx.QueryRow(`SELECT id, kind, collation_id, authority, reason, decided_by, decided_on, used_by, used_at FROM gov_access_decisions WHERE id = $1`, id).
 		Scan(&d.ID, &kindS, &d.CollationID, &authorityS, &d.Reason, &d.DecidedBy, &d.DecidedOn, &d.UsedBy, &usedAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return d, jukinet.Errorf(op, jukinet.KindNotFound, "decision_id", "no セキュリティ責任者 decision %q is recorded (G13.3)", truncate(id, 40))
+		return d, jukinet.Errorf(op, jukinet.KindNotFound, "decision_id", "no セキュリティ責任者 decision %q is recorded (G13.3)", jukinet.Clip(id, 40))
 	}
 	if err != nil {
 		return d, jukinet.E(op, jukinet.KindInternal, err)

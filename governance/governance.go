@@ -111,7 +111,7 @@ func (s *Service) act(ctx context.Context, op jukinet.Operation, detail string, 
 	})
 	if err != nil && ran && isRefusal(err) {
 		msg := fmt.Sprintf("refused %s: field=%s: %s", op, refusedFields(err), jukinet.UserMessage(err))
-		_ = s.db.RecordRefusal(ctx, store.Op{Operation: jukinet.OpGovRefused, Detail: truncate(msg, 500)})
+		_ = s.db.RecordRefusal(ctx, store.Op{Operation: jukinet.OpGovRefused, Detail: jukinet.Clip(msg, 500)})
 	}
 	return err
 }
@@ -128,13 +128,6 @@ func refusedFields(err error) string {
 		names[i] = e.Field
 	}
 	return strings.Join(names, ",")
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 func newID() string {

@@ -619,10 +619,7 @@ func StoredReceipt(ctx context.Context, db *store.DB, id string) (*Receipt, erro
 // recordFailure notes a failed attempt on the batch's rows (attempts,
 // last_error, next_attempt_at) for the status page; the rows stay pending.
 func (s *Sender) recordFailure(ctx context.Context, dest string, batch []outRow, cause error, wait time.Duration) {
-	msg := cause.Error()
-	if len(msg) > 500 {
-		msg = msg[:500]
-	}
+	msg := jukinet.Clip(cause.Error(), 500)
 	next := s.cfg.Now().Add(wait).UnixMicro()
 	err := s.cfg.DB.Update(NetworkContext(ctx), store.Op{Operation: jukinet.OpNetworkDeliveryResult,
 		Detail: fmt.Sprintf("%d messages to %s not delivered: %s", len(batch), dest, jukinet.ErrorKind(cause))}, func(tx *store.Tx) error {

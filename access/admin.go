@@ -351,7 +351,7 @@ func requireActive(tx *store.Tx, op, collationID string) error {
 // template reads an operator's stored template (ok false when none).
 func (s *Service) template(ctx context.Context, collationID string) (biometric.Template, bool, error) {
 	var b []byte
-	err := s.db.Bookkeeping(store.Status).QueryRowContext(ctx, `SELECT template FROM access_templates WHERE collation_id = $1`, collationID).Scan(&b)
+	err := s.db.Bookkeeping(store.Sessions).QueryRowContext(ctx, `SELECT template FROM access_templates WHERE collation_id = $1`, collationID).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return biometric.Template{}, false, nil
 	}

@@ -43,8 +43,10 @@ func TestReadCSVRefusesWrongHeader(t *testing.T) {
 	}
 }
 
-// An import that conflicts with the register (a code already registered)
-// writes nothing, not even the batches before the conflict's.
+// An import whose row conflicts with the register (a code already
+// registered) is refused on that field and writes nothing of its batch. The
+// import commits batch by batch (Import), so batches before the conflicting
+// one would stay; this import is one batch.
 func TestImportConflictWritesNothing(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jukinet/jukinet"
@@ -605,4 +607,32 @@ func (s *Service) PruneSessions(ctx context.Context) (int64, error) {
 		return nil
 	})
 	return n, err
+}
+
+// maxAttemptsPerRecord bounds what one throttle record counts for: far
+// above any threshold, it keeps a forged count from costing memory.
+const maxAttemptsPerRecord = 10_000
+
+// LoginFailureNamed reads a refused login's record (G8, G14), for the
+// misuse analysis: the 照合ID and terminal the attempt named and how many
+// attempts it stands for (a throttled burst is one record with attempts=N). The record is written as
+// the system (logFailure, throttled), so its actor fields are empty and the
+// detail, whose format this package owns, names them:
+// "collation_id=… terminal=… reason=…".
+func LoginFailureNamed(detail string) (collationID, terminal string, attempts int) {
+	attempts = 1
+	for _, f := range strings.Fields(detail) {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "collation_id":
+			collationID = v
+		case "terminal":
+			terminal = v
+		case "attempts":
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				attempts = min(n, maxAttemptsPerRecord)
+			}
+		}
+	}
+	return collationID, terminal, attempts
 }

@@ -284,21 +284,7 @@ func TestAgencyListener(t *testing.T) {
 				}
 			})
 			t.Run("refusals in the operation log", func(t *testing.T) {
-				rows, err := n.national.DB().Bookkeeping(store.Inspect).Query(`SELECT leaf FROM oplog WHERE operation = $1`, string(jukinet.OpNationalProvide))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer rows.Close()
-				c := 0
-				for rows.Next() {
-					var leaf []byte
-					if err := rows.Scan(&leaf); err != nil {
-						t.Fatal(err)
-					}
-					if bytes.Contains(leaf, []byte(`"detail":"refused:`)) {
-						c++
-					}
-				}
+				c := refusalsLogged(t, n.national.DB(), jukinet.OpNationalProvide)
 				// every refusal of an authenticated agency except the method one
 				if want := len(refusals); c != want {
 					t.Errorf("refusal records in the operation log = %d; want %d", c, want)

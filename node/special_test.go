@@ -75,9 +75,11 @@ func moveOut(t *testing.T, from *Municipality, code jukinet.ResidentCode, dest j
 	}
 }
 
-func refusalsLogged(t *testing.T, m *Municipality, op jukinet.Operation) int {
+// refusalsLogged counts the records of op in db's log whose detail says it
+// was refused.
+func refusalsLogged(t *testing.T, db *store.DB, op jukinet.Operation) int {
 	t.Helper()
-	rows, err := m.DB().Bookkeeping(store.Inspect).Query(`SELECT leaf FROM oplog WHERE operation = $1`, string(op))
+	rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT leaf FROM oplog WHERE operation = $1`, string(op))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +93,9 @@ func refusalsLogged(t *testing.T, m *Municipality, op jukinet.Operation) int {
 		if bytes.Contains(leaf, []byte(`"detail":"refused:`)) {
 			c++
 		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return c
 }
@@ -128,7 +133,7 @@ func TestSpecialMoveInCard(t *testing.T) {
 					t.Errorf("tries left on the card after one wrong PIN: %d, want %d", c.TriesLeft(), card.MaxPINTries-1)
 				}
 			}
-			if got := refusalsLogged(t, to, jukinet.OpSpecialMoveIn); got != len(cases) {
+			if got := refusalsLogged(t, to.DB(), jukinet.OpSpecialMoveIn); got != len(cases) {
 				t.Errorf("refusals in the operation log: %d, want %d", got, len(cases))
 			}
 			if recs, _ := to.Register().Get(as(looker), r.ResidentCode, "test"); len(recs) != 0 {
@@ -189,7 +194,7 @@ func TestSpecialMoveInLockedCard(t *testing.T) {
 			if _, err := to.SpecialMoveIn(as(special), in); jukinet.ErrorKind(err) != jukinet.KindLocked {
 				t.Errorf("right PIN after %d wrong: %v, want locked", card.MaxPINTries, err)
 			}
-			if got := refusalsLogged(t, to, jukinet.OpSpecialMoveIn); got != card.MaxPINTries+1 {
+			if got := refusalsLogged(t, to.DB(), jukinet.OpSpecialMoveIn); got != card.MaxPINTries+1 {
 				t.Errorf("refusals logged: %d, want %d", got, card.MaxPINTries+1)
 			}
 			if recs, _ := to.Register().Get(as(looker), r.ResidentCode, "test"); len(recs) != 0 {
@@ -214,7 +219,7 @@ func TestSpecialMoveInRevokedCard(t *testing.T) {
 			if _, err := to.SpecialMoveIn(as(special), in); jukinet.ErrorKind(err) != jukinet.KindForbidden {
 				t.Errorf("revoked card: %v, want forbidden", err)
 			}
-			if refusalsLogged(t, to, jukinet.OpSpecialMoveIn) != 1 {
+			if refusalsLogged(t, to.DB(), jukinet.OpSpecialMoveIn) != 1 {
 				t.Errorf("the refusal was not logged")
 			}
 		})

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -35,9 +34,10 @@ type ReportConfig struct {
 	// BulkSubjects: more distinct residents than this per operator within
 	// one clock hour is a finding (default 30).
 	BulkSubjects int
-	// LoginFailures: this many failed logins (operation prefix
-	// "access.login", result other than "ok") by one 照合ID or terminal
-	// within an hour is a finding (default 3).
+	// LoginFailures: this many failed logins (the access service's
+	// access.login_failure records, or another access.login record whose
+	// result is not "ok") naming one 照合ID and terminal within an hour is a
+	// finding (default 3).
 	LoginFailures int
 	// SessionGap ends an activity session (default 30 min): two sessions of
 	// one 照合ID on different terminals that overlap are a finding.
@@ -277,7 +277,7 @@ func (a *analysis) visit(r *store.LogRecord) {
 	if r.Operation == string(jukinet.OpAccessLoginFailure) || strings.HasPrefix(r.Operation, "access.login") && r.Result != "ok" {
 		k, n := analysisKey{coll, term}, 1
 		if r.Operation == string(jukinet.OpAccessLoginFailure) {
-			k.a, k.b, n = loginFailure(r.Detail)
+			k.a, k.b, n = access.LoginFailureNamed(r.Detail)
 		}
 		for range n {
 			a.failures[k] = append(a.failures[k], t)
@@ -462,7 +462,7 @@ func (a *analysis) sharedIDs() {
 // reportSQL is the statement Analyse reads the rows of an index range with
 // (tests EXPLAIN it through export_test.go): the columns of plain rows, and the leaf
 // and leaf hashes of run rows only — and the leaf of a refused login, whose
-// detail names the 照合ID and terminal attempted (loginFailure).
+// detail names the 照合ID and terminal attempted (access.LoginFailureNamed).
 const reportSQL = `SELECT idx, time, run, collation_id, terminal, principal, operation, subject, purpose, result,
 	CASE WHEN run > 1 OR operation = 'access.login_failure' THEN leaf END, CASE WHEN run > 1 THEN leaf_hash END
 	FROM oplog WHERE idx >= $1 AND idx < $2 ORDER BY idx`
@@ -561,31 +561,4 @@ func agencyFindings(agencies map[string]*agencyUse, cfg ReportConfig) []Finding 
 		}
 	}
 	return out
-}
-
-// maxAttemptsPerRecord bounds what one throttle record counts for: far
-// above any threshold, it keeps a forged count from costing memory.
-const maxAttemptsPerRecord = 10_000
-
-// loginFailure reads a refused login's record (G8, G14): the 照合ID and
-// terminal the attempt named and how many attempts it stands for (a
-// throttled burst is one record with attempts=N). The record is written by
-// the access service as the system, so its actor fields are empty and the
-// detail is what names them: "collation_id=… terminal=… reason=…".
-func loginFailure(detail string) (collationID, terminal string, attempts int) {
-	attempts = 1
-	for _, f := range strings.Fields(detail) {
-		k, v, _ := strings.Cut(f, "=")
-		switch k {
-		case "collation_id":
-			collationID = v
-		case "terminal":
-			terminal = v
-		case "attempts":
-			if n, err := strconv.Atoi(v); err == nil && n > 0 {
-				attempts = min(n, maxAttemptsPerRecord)
-			}
-		}
-	}
-	return collationID, terminal, attempts
 }

@@ -55,7 +55,7 @@ func TestIdentityLayoutPostgres(t *testing.T) {
 	}
 	for table, want := range map[string]string{"flow_identity": "fillfactor=85", "flow_identity_holders": "fillfactor=90"} {
 		var opts string
-		if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT array_to_string(reloptions, ',') FROM pg_class
+		if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COALESCE(array_to_string(reloptions, ','), '') FROM pg_class
  WHERE relnamespace = current_schema()::regnamespace AND relname = $1`, table).Scan(&opts); err != nil {
 			t.Fatal(err)
 		}

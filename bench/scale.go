@@ -46,6 +46,16 @@ type ScaleSize struct {
 	// BatchCPUMicrosPerRecord is the process's CPU per batch record.
 	BatchCPUMicrosPerRecord float64 `json:"batch_cpu_us_per_record"`
 	UpdatesAppliedPerS      float64 `json:"updates_applied_per_s"`
+	// The process's CPU per update applied; on PostgreSQL with the server on
+	// this machine the CPU of the server's backends that served this run,
+	// read from /proc (the server, not the client, spends most of a lookup),
+	// per batch record and per update; on PostgreSQL the share of the
+	// updates of flow_identity's rows that were HOT (heap-only: no new index
+	// entry; pg_stat_user_tables).
+	BatchServerCPUMicrosPerRecord float64 `json:"batch_server_cpu_us_per_record,omitempty"`
+	UpdateCPUMicros               float64 `json:"update_cpu_us"`
+	UpdateServerCPUMicros         float64 `json:"update_server_cpu_us,omitempty"`
+	HOTUpdateShare                float64 `json:"hot_update_share,omitempty"`
 }
 
 // ScaleResult is the figures of Scale.
@@ -93,7 +103,7 @@ func scaleOne(ctx context.Context, o ScaleOptions, engine string, n int) (ScaleS
 			fmt.Fprintf(o.Progress, "%s %s %d: %s\n", time.Now().Format("15:04:05"), engine, n, fmt.Sprintf(format, args...))
 		}
 	}
-	db, cleanup, err := scaleDB(ctx, o, engine)
+	db, app, cleanup, err := scaleDB(ctx, o, engine)
 	if err != nil {
 		return s, err
 	}
@@ -130,22 +140,22 @@ func scaleOne(ctx context.Context, o ScaleOptions, engine string, n int) (ScaleS
 	}
 	s.BytesPerPerson = float64(size) / float64(n)
 	progress("loaded at %.0f persons/s, %.0f bytes/person; lookups", s.LoadPerS, s.BytesPerPerson)
-	if err := scaleLookups(actx, o, db, gen, &s); err != nil {
+	if err := scaleLookups(actx, o, db, app, gen, &s); err != nil {
 		return s, err
 	}
 	progress("updates")
-	s.UpdatesAppliedPerS, err = scaleUpdates(actx, o, db, gen)
-	return s, err
+	return s, scaleUpdates(actx, o, db, app, gen, &s)
 }
 
-// scaleDB opens a fresh national database of engine.
-func scaleDB(ctx context.Context, o ScaleOptions, engine string) (*store.DB, func(), error) {
+// scaleDB opens a fresh national database of engine and returns, on
+// PostgreSQL, the application name of its connections (backendCPU).
+func scaleDB(ctx context.Context, o ScaleOptions, engine string) (*store.DB, string, func(), error) {
 	dir := o.Dir
 	rm := func() {}
 	if dir == "" || engine == "postgres" {
 		d, err := os.MkdirTemp(o.Dir, "jukinet-scale-")
 		if err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 		dir, rm = d, func() { os.RemoveAll(d) }
 	}
@@ -154,32 +164,37 @@ func scaleDB(ctx context.Context, o ScaleOptions, engine string) (*store.DB, fun
 		db, err := store.Open(ctx, store.Config{Path: path, Node: network.NationalID})
 		if err != nil {
 			rm()
-			return nil, nil, err
+			return nil, "", nil, err
 		}
-		return db, func() {
+		return db, "", func() {
 			for _, f := range []string{path, path + "-wal", path + "-shm"} {
 				os.Remove(f)
 			}
 			rm()
 		}, nil
 	}
-	open, cleanup, err := opener(ctx, engine, o.DSN, dir)
+	dsn, app, err := withAppName(o.DSN, engine)
 	if err != nil {
 		rm()
-		return nil, nil, err
+		return nil, "", nil, err
+	}
+	open, cleanup, err := opener(ctx, engine, dsn, dir)
+	if err != nil {
+		rm()
+		return nil, "", nil, err
 	}
 	db, err := open(ctx, network.NationalID)
 	if err != nil {
 		cleanup()
 		rm()
-		return nil, nil, err
+		return nil, "", nil, err
 	}
-	return db, func() { cleanup(); rm() }, nil
+	return db, app, func() { cleanup(); rm() }, nil
 }
 
 // scaleLookups measures single and batch lookups of random persons, each
 // after a warm-up of the same kind (the figures are those of a warm cache).
-func scaleLookups(ctx context.Context, o ScaleOptions, db *store.DB, gen *scalePeople, s *ScaleSize) error {
+func scaleLookups(ctx context.Context, o ScaleOptions, db *store.DB, app string, gen *scalePeople, s *ScaleSize) error {
 	singles, batchTime := 2000, 3*time.Second
 	if o.Quick {
 		singles, batchTime = 50, 100*time.Millisecond
@@ -197,13 +212,13 @@ func scaleLookups(ctx context.Context, o ScaleOptions, db *store.DB, gen *scaleP
 		}
 	}
 	s.LookupP50Ms, s.LookupP99Ms = pct(one, 0.5), pct(one, 0.99)
-	return scaleBatches(ctx, o, db, gen, r, s, batchTime)
+	return scaleBatches(ctx, o, db, app, gen, r, s, batchTime)
 }
 
 // scaleBatches measures batch lookups of benchBatch random codes, from
 // GOMAXPROCS clients at once (a national server answers many agencies;
 // docs/scale.md), for batchTime after a warm-up as long.
-func scaleBatches(ctx context.Context, o ScaleOptions, db *store.DB, gen *scalePeople, r *rand.Rand, s *ScaleSize, batchTime time.Duration) error {
+func scaleBatches(ctx context.Context, o ScaleOptions, db *store.DB, app string, gen *scalePeople, r *rand.Rand, s *ScaleSize, batchTime time.Duration) error {
 	// Random codes drawn beforehand: drawing is not part of a lookup.
 	const batches = 256
 	pool := make([]string, batches*benchBatch)
@@ -237,29 +252,32 @@ func scaleBatches(ctx context.Context, o ScaleOptions, db *store.DB, gen *scaleP
 	if _, err := run(batchTime); err != nil { // warm-up
 		return err
 	}
+	server := serverCPU(ctx, db, app)
 	t0, c0 := time.Now(), cpuTime()
 	got, err := run(batchTime)
 	if err != nil {
 		return err
 	}
 	spent, cpu := time.Since(t0), cpuTime()-c0
+	s.BatchServerCPUMicrosPerRecord = float64(server().Microseconds()) / float64(got)
 	s.BatchLookupRecordsPerS = float64(got) / spent.Seconds()
 	// On a shared machine the wall-clock rate moves with the others' load;
 	// the CPU this process spent per record does much less.
 	s.BatchCPUMicrosPerRecord = float64(cpu.Microseconds()) / float64(got)
 	if o.Progress != nil {
-		fmt.Fprintf(o.Progress, "%s %s %d: batch lookups %.0f records/s wall (%d clients), %.1f µs CPU per record\n", time.Now().Format("15:04:05"),
-			s.Engine, s.Persons, s.BatchLookupRecordsPerS, s.BatchClients, s.BatchCPUMicrosPerRecord)
+		fmt.Fprintf(o.Progress, "%s %s %d: batch lookups %.0f records/s wall (%d clients), %.1f µs CPU per record (server %.1f)\n",
+			time.Now().Format("15:04:05"), s.Engine, s.Persons, s.BatchLookupRecordsPerS, s.BatchClients, s.BatchCPUMicrosPerRecord,
+			s.BatchServerCPUMicrosPerRecord)
 	}
 	return nil
 }
 
 // scaleUpdates applies version 2 of random persons through the national
 // server's identity.relay handler, 500 per transaction (the inbox's batch),
-// and returns updates/s. The envelopes carry a signature of the right shape
-// only: the transport verifies signatures before any handler runs, and this
-// measures what follows.
-func scaleUpdates(ctx context.Context, o ScaleOptions, db *store.DB, gen *scalePeople) (float64, error) {
+// and records updates/s and their CPU. The envelopes carry a signature of the
+// right shape only: the transport verifies signatures before any handler
+// runs, and this measures what follows.
+func scaleUpdates(ctx context.Context, o ScaleOptions, db *store.DB, app string, gen *scalePeople, s *ScaleSize) error {
 	count := 20000
 	if o.Quick {
 		count = 500
@@ -267,17 +285,18 @@ func scaleUpdates(ctx context.Context, o ScaleOptions, db *store.DB, gen *scaleP
 	count = min(count, gen.n)
 	nat, err := node.NewNational(ctx, db, node.NationalConfig{})
 	if err != nil {
-		return 0, err
+		return err
 	}
 	apply := nat.Handlers()[network.KindIdentityRelay]
 	envs := make([]*network.Envelope, count)
 	perm := rand.New(rand.NewPCG(3, 5)).Perm(gen.n)[:count]
 	for k, i := range perm {
 		if envs[k], err = gen.relayed(gen.person(i, 2)); err != nil {
-			return 0, err
+			return err
 		}
 	}
 	const batch = 500
+	server, c0 := serverCPU(ctx, db, app), cpuTime()
 	start := time.Now()
 	for lo := 0; lo < count; lo += batch {
 		err := db.Update(ctx, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "bench scale"}, func(tx *store.Tx) error {
@@ -289,8 +308,49 @@ func scaleUpdates(ctx context.Context, o ScaleOptions, db *store.DB, gen *scaleP
 			return nil
 		})
 		if err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return float64(count) / time.Since(start).Seconds(), nil
+	s.UpdatesAppliedPerS = float64(count) / time.Since(start).Seconds()
+	s.UpdateCPUMicros = float64((cpuTime() - c0).Microseconds()) / float64(count)
+	s.UpdateServerCPUMicros = float64(server().Microseconds()) / float64(count)
+	s.HOTUpdateShare = hotShare(ctx, db, app, count)
+	return nil
+}
+
+// serverCPU starts counting the CPU of the PostgreSQL backends serving
+// connections named app and returns what they spent since (0 when it
+// cannot be read: SQLite, a server elsewhere).
+func serverCPU(ctx context.Context, db *store.DB, app string) func() time.Duration {
+	before := backendCPU(ctx, db, app)
+	return func() time.Duration {
+		var d time.Duration
+		for pid, t := range backendCPU(ctx, db, app) {
+			d += t - before[pid] // a backend started meanwhile counts from zero
+		}
+		return d
+	}
+}
+
+// hotShare returns the share of flow_identity's updated rows that were
+// heap-only (HOT) updates, once the server's statistics show the count
+// updates (backends report them when idle, within about 10 s); 0 on SQLite.
+func hotShare(ctx context.Context, db *store.DB, app string, count int) float64 {
+	if app == "" {
+		return 0
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		var upd, hot int64
+		err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+ WHERE schemaname = current_schema() AND relname = 'flow_identity'`).Scan(&upd, &hot)
+		if err != nil || upd == 0 {
+			if err != nil || time.Now().After(deadline) {
+				return 0
+			}
+			continue
+		}
+		if upd >= int64(count) || time.Now().After(deadline) {
+			return float64(hot) / float64(upd)
+		}
+	}
 }

@@ -230,6 +230,14 @@ type Tx struct {
 	// deferred rows not yet written (Defer), and the error of writing them.
 	deferred []*deferredRows
 	flushErr error
+	// dropped is the indexes DropIndexes took away, still to recreate;
+	// written counts the messages WriteOutbox already wrote.
+	dropped []Index
+	written int
+	// private: the transaction holds locks that a statement prepared on
+	// another connection would wait for (DropIndexes on PostgreSQL), so it
+	// prepares its statements on its own connection.
+	private bool
 }
 
 // Context is the context of the transaction.
@@ -275,6 +283,9 @@ func (tx *Tx) ExecUncached(query string, args ...any) (sql.Result, error) {
 func (tx *Tx) stmt(query string) *sql.Stmt {
 	if st, ok := tx.stmts[query]; ok {
 		return st
+	}
+	if tx.private {
+		return nil
 	}
 	st := tx.db.prepared(tx.ctx, query)
 	if st == nil {
@@ -480,8 +491,11 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 	if err := db.fail("state"); err != nil {
 		return nil, false, err
 	}
-	if err := tx.writeOutbox(); err != nil {
+	if err := tx.WriteOutbox(); err != nil {
 		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "outbox", err)
+	}
+	if err := tx.RebuildIndexes(); err != nil {
+		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "indexes", err)
 	}
 	if err := db.fail("outbox"); err != nil {
 		return nil, false, err
@@ -511,7 +525,7 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 	if err := sqlTx.Commit(); err != nil {
 		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "commit", err)
 	}
-	return recs, len(tx.msgs) > 0, nil
+	return recs, tx.written > 0, nil
 }
 
 // fail is where a test may fail Update at a step (testHooks).

@@ -264,7 +264,7 @@ func (g *Register) validateImport(rows []ImportRow) ([]ImportRow, []RowError) {
 	seenNumber := map[jukinet.IndividualNumber]int{}
 	heads := map[string]int{}
 	addr := map[string]string{}
-	var ok []ImportRow
+	ok := make([]ImportRow, 0, len(rows))
 	for _, r := range rows {
 		if err := g.validateImportRow(r); err != nil {
 			fail(r, err)
@@ -290,7 +290,7 @@ func (g *Register) validateImport(rows []ImportRow) ([]ImportRow, []RowError) {
 		}
 		ok = append(ok, r)
 	}
-	var out []ImportRow
+	out := ok[:0] // in place: ok is read ahead of out
 	for _, r := range ok {
 		if heads[r.HouseholdKey] != 1 {
 			fail(r, jukinet.Errorf("import", jukinet.KindInvalid, "relationship", "household %s must have exactly one 世帯主 (has %d)", r.HouseholdKey, heads[r.HouseholdKey]))
@@ -298,23 +298,34 @@ func (g *Register) validateImport(rows []ImportRow) ([]ImportRow, []RowError) {
 		}
 		out = append(out, r)
 	}
-	// Group by household, keeping the order of first appearance.
+	return groupHouseholds(out), bad
+}
+
+// groupHouseholds orders rows by household, keeping the order of first
+// appearance; rows whose households are contiguous already (the usual
+// export of a former system) are returned as they are, without copying.
+func groupHouseholds(rows []ImportRow) []ImportRow {
 	order := map[string]int{}
-	groups := [][]ImportRow{}
-	for _, r := range out {
-		i, ok := order[r.HouseholdKey]
-		if !ok {
-			i = len(groups)
-			order[r.HouseholdKey] = i
-			groups = append(groups, nil)
+	grouped := true
+	for i, r := range rows {
+		if _, seen := order[r.HouseholdKey]; !seen {
+			order[r.HouseholdKey] = len(order)
+		} else if rows[i-1].HouseholdKey != r.HouseholdKey {
+			grouped = false
 		}
-		groups[i] = append(groups[i], r)
 	}
-	out = out[:0]
+	if grouped {
+		return rows
+	}
+	groups := make([][]ImportRow, len(order))
+	for _, r := range rows {
+		groups[order[r.HouseholdKey]] = append(groups[order[r.HouseholdKey]], r)
+	}
+	out := make([]ImportRow, 0, len(rows))
 	for _, grp := range groups {
 		out = append(out, grp...)
 	}
-	return out, bad
+	return out
 }
 
 func messageOf(err error) string {
@@ -418,7 +429,8 @@ func (g *Register) prepareImportBatch(batch []ImportRow) *importBatch {
 	slices.SortFunc(rows, func(a, b ImportRow) int { return strings.Compare(string(a.ResidentCode), string(b.ResidentCode)) })
 	b.rows = rows
 	hhID := map[string]string{}
-	hhAt := map[string]int{} // index of the household's first column in hhArgs
+	hhAt := map[string]int{}        // index of the household's first column in hhArgs
+	addrKeys := map[string]string{} // address → its search key, once per household
 	today := jukinet.Today(g.db.Now())
 	b.resArgs = make([]any, 0, len(rows)*b.resCols)
 	b.histArgs = make([]any, 0, len(rows)*b.histCols)
@@ -439,7 +451,12 @@ func (g *Register) prepareImportBatch(batch []ImportRow) *importBatch {
 		if r.Relationship == RelationshipHead {
 			b.hhArgs[hhAt[r.HouseholdKey]+1] = string(r.ResidentCode) // head_code
 		}
-		b.resArgs = append(b.resArgs, residentArgs(res, 0)...)
+		addrKey, ok := addrKeys[r.AddressText]
+		if !ok {
+			addrKey = jukinet.SearchKey(r.AddressText)
+			addrKeys[r.AddressText] = addrKey
+		}
+		b.resArgs = append(b.resArgs, residentArgsKeyed(res, 0, addrKey)...)
 		b.verArgs = append(b.verArgs, string(r.ResidentCode), 1)
 		info := res.Identity(jukinet.ChangeInfo{Reason: jukinet.ReasonRemakeAdd, Date: today})
 		info.Municipality = g.cfg.Municipality

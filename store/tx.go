@@ -573,8 +573,10 @@ func (tx *Tx) writeOutbox() error {
 		}
 		args = append(args, m.ID, m.Kind, m.To, m.OrderingKey, int64(m.Version), body, env, tx.now)
 	}
-	if tx.conn != nil && len(tx.msgs) >= copyMin {
-		// A bulk operation's notices (an import's, one per resident).
+	if len(tx.msgs) >= copyMin {
+		// A bulk operation's notices (an import's, one per resident): COPY
+		// on PostgreSQL; on SQLite the kind, destination, time… they share
+		// are bound once per statement.
 		return tx.CopyRows("outbox", outboxColumns, args)
 	}
 	return tx.InsertRows(`INSERT INTO outbox (id, kind, dest, ordering_key, version, body, envelope, created_at) VALUES `, 8, args)

@@ -44,7 +44,7 @@ type ImportOptions struct {
 	// SkipInvalid imports the valid rows and reports the others; without it
 	// one bad row refuses the whole import and nothing is written.
 	SkipInvalid bool
-	BatchSize   int                   // rows per transaction; default 2000
+	BatchSize   int                   // rows per batch (per transaction, but for a first load); default 10,000
 	Progress    func(done, total int) // called after each batch
 }
 
@@ -71,10 +71,12 @@ func (e *ImportError) Error() string {
 	return b.String()
 }
 
-// Import loads residents into the register in batches (one transaction per
-// batch), as the 改製 (re-creation of the register in a new system) of each
-// person: every imported person gets version 1 and an identity notice.
-// Rows are validated first, all of them, before anything is written.
+// Import loads residents into the register, as the 改製 (re-creation of the
+// register in a new system) of each person: every imported person gets
+// version 1 and an identity notice. Rows are validated first, all of them,
+// before anything is written. Into an empty register the load is one
+// transaction that builds the indexes after the rows (firstLoad); into one
+// that holds residents, one transaction per batch.
 func (g *Register) Import(ctx context.Context, rows []ImportRow, opt ImportOptions) (ImportResult, error) {
 	const op = "register.Import"
 	var res ImportResult
@@ -204,7 +206,7 @@ func (g *Register) firstLoad(ctx context.Context, valid []ImportRow, opt ImportO
 		}
 		if err := tx.RebuildIndexes(); err != nil {
 			if store.IsUniqueViolation(err) {
-				return jukinet.E("import", jukinet.KindConflict, jukinet.Field("individual_number"), "an individual number or resident code is designated twice", err)
+				return jukinet.E("import", jukinet.KindConflict, jukinet.Field("individual_number"), "an individual number or resident code is already designated to a current resident", err)
 			}
 			return jukinet.E("import", jukinet.KindInternal, err)
 		}

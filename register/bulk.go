@@ -177,7 +177,7 @@ func (g *Register) firstLoad(ctx context.Context, valid []ImportRow, opt ImportO
 		if empty, err := registerEmpty(tx); err != nil || !empty {
 			return cmp.Or(err, errNotEmpty)
 		}
-		if err := tx.DropIndexes(importTables[:len(importTables)-1]...); err != nil {
+		if err := tx.DropIndexes(registerTables...); err != nil {
 			return jukinet.E("import", jukinet.KindInternal, err)
 		}
 		// Again under the tables' locks (PostgreSQL): a concurrent first
@@ -538,7 +538,11 @@ func refuseKnown(tx *store.Tx, b *importBatch) error {
 
 // importTables are the tables an import writes, whose statistics it
 // refreshes (the operation log's few records change none that matter).
-var importTables = []string{"households", "residents", "person_versions", "identity_versions", "identity_history", "outbox"}
+var importTables = append(slices.Clone(registerTables), "outbox")
+
+// registerTables are the register's tables an import writes (a first load
+// drops and rebuilds their indexes; the store does the outbox's).
+var registerTables = []string{"households", "residents", "person_versions", "identity_versions", "identity_history"}
 
 var versionColumns = []string{"resident_code", "version"}
 

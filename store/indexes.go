@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"strconv"
 )
 
 // Index is one index of a table as the schema holds it: its name and the
@@ -75,6 +76,16 @@ func (tx *Tx) DropIndexes(tables ...string) error {
 		return err
 	}
 	tx.private = tx.db.engine == Postgres
+	if tx.db.engine == SQLite && tx.cacheSize == 0 {
+		// The rebuild scans each table once per index: a page cache that
+		// holds the load reads it from memory, not back from the WAL.
+		if err := tx.tx.QueryRowContext(tx.ctx, `PRAGMA cache_size`).Scan(&tx.cacheSize); err != nil {
+			return err
+		}
+		if _, err := tx.tx.ExecContext(tx.ctx, `PRAGMA cache_size = -`+strconv.Itoa(loadCacheKiB)); err != nil {
+			return err
+		}
+	}
 	list, err := tx.db.indexes(tx.ctx, tx.tx, append(slices.Clone(tables), "outbox"))
 	if err != nil {
 		return err
@@ -86,6 +97,18 @@ func (tx *Tx) DropIndexes(tables ...string) error {
 	}
 	tx.dropped = append(tx.dropped, list...)
 	return nil
+}
+
+// loadCacheKiB is the page cache of the connection of a transaction that
+// dropped indexes (SQLite), until it ends.
+const loadCacheKiB = 1 << 20
+
+// restoreCache gives the connection its own page cache back.
+func (tx *Tx) restoreCache() {
+	if tx.cacheSize != 0 {
+		tx.tx.ExecContext(tx.ctx, `PRAGMA cache_size = `+strconv.Itoa(tx.cacheSize))
+		tx.cacheSize = 0
+	}
 }
 
 // RebuildIndexes writes the messages queued so far to the outbox, then
@@ -107,6 +130,7 @@ func (tx *Tx) RebuildIndexes() error {
 		}
 		tx.dropped = tx.dropped[1:]
 	}
+	tx.restoreCache()
 	return nil
 }
 

@@ -57,3 +57,36 @@ func TestDroppedIndexesComeBackWhateverTheUpdateDoes(t *testing.T) {
 		}
 	})
 }
+
+// On SQLite a transaction that dropped indexes has a larger page cache
+// until it rebuilds them, then its connection's own again.
+func TestDropIndexesRaisesThePageCacheUntilTheRebuild(t *testing.T) {
+	db := storetest.Open(t, store.SQLite, "352063")
+	ctx := jukinet.WithActor(context.Background(), recorder)
+	err := db.Update(ctx, store.Op{Operation: jukinet.OpMoveWithin}, func(tx *store.Tx) error {
+		cache := func() int {
+			var n int
+			if err := tx.QueryRow(`PRAGMA cache_size`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		own := cache()
+		if err := tx.DropIndexes("residents"); err != nil {
+			return err
+		}
+		if c := cache(); c >= own || c != -store.LoadCacheKiB {
+			t.Errorf("page cache while loading: %d, want -%d (own %d)", c, store.LoadCacheKiB, own)
+		}
+		if err := tx.RebuildIndexes(); err != nil {
+			return err
+		}
+		if c := cache(); c != own {
+			t.Errorf("page cache after the rebuild: %d, want the connection's own %d", c, own)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -238,6 +238,9 @@ type Tx struct {
 	// another connection would wait for (DropIndexes on PostgreSQL), so it
 	// prepares its statements on its own connection.
 	private bool
+	// cacheSize is the connection's page cache to restore (PRAGMA
+	// cache_size) when a bulk load raised it; 0 when not raised.
+	cacheSize int
 }
 
 // Context is the context of the transaction.
@@ -482,6 +485,7 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 	}
 	defer sqlTx.Rollback()
 	tx := &Tx{ctx: ctx, tx: sqlTx, conn: conn, db: db, actor: actor, op: op, now: db.now().UnixMicro()}
+	defer tx.restoreCache() // before the rollback, on the same connection
 	if err := fn(tx); err != nil {
 		return nil, false, err
 	}

@@ -103,7 +103,10 @@ func (tx *Tx) DropIndexes(tables ...string) error {
 // dropped indexes (SQLite), until it ends.
 const loadCacheKiB = 1 << 20
 
-// restoreCache gives the connection its own page cache back.
+// restoreCache gives the connection its own page cache back. A transaction
+// that database/sql already rolled back (its context ended) cannot reach
+// its connection any more: that one keeps the larger limit, whose pages are
+// taken only as it reads, until the pool closes it.
 func (tx *Tx) restoreCache() {
 	if tx.cacheSize != 0 {
 		tx.tx.ExecContext(tx.ctx, `PRAGMA cache_size = `+strconv.Itoa(tx.cacheSize))

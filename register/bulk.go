@@ -1,8 +1,10 @@
 package register
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -42,7 +44,7 @@ type ImportOptions struct {
 	// SkipInvalid imports the valid rows and reports the others; without it
 	// one bad row refuses the whole import and nothing is written.
 	SkipInvalid bool
-	BatchSize   int                   // rows per transaction; default 2000
+	BatchSize   int                   // rows per batch (per transaction, but for a first load); default 10,000
 	Progress    func(done, total int) // called after each batch
 }
 
@@ -69,10 +71,12 @@ func (e *ImportError) Error() string {
 	return b.String()
 }
 
-// Import loads residents into the register in batches (one transaction per
-// batch), as the 改製 (re-creation of the register in a new system) of each
-// person: every imported person gets version 1 and an identity notice.
-// Rows are validated first, all of them, before anything is written.
+// Import loads residents into the register, as the 改製 (re-creation of the
+// register in a new system) of each person: every imported person gets
+// version 1 and an identity notice. Rows are validated first, all of them,
+// before anything is written. Into an empty register the load is one
+// transaction that builds the indexes after the rows (firstLoad); into one
+// that holds residents, one transaction per batch.
 func (g *Register) Import(ctx context.Context, rows []ImportRow, opt ImportOptions) (ImportResult, error) {
 	const op = "register.Import"
 	var res ImportResult
@@ -92,35 +96,13 @@ func (g *Register) Import(ctx context.Context, rows []ImportRow, opt ImportOptio
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = defaultImportBatch
 	}
-	// The next batch is prepared (its rows sorted, IDs drawn, values and
-	// notices built) while the current one is written: on two cores the
-	// Go work and the database's overlap.
-	done := make(chan struct{})
-	defer close(done)
-	prepared := make(chan *importBatch, 1)
-	go func() {
-		defer close(prepared)
-		for _, b := range cutBatches(valid, opt.BatchSize) {
-			select {
-			case prepared <- g.prepareImportBatch(b):
-			case <-done:
-				return
-			}
+	if len(valid) > 0 {
+		err := g.firstLoad(ctx, valid, opt, &res)
+		if errors.Is(err, errNotEmpty) {
+			err = g.importBatches(ctx, valid, opt, &res)
 		}
-	}()
-	for b := range prepared {
-		if b.err != nil {
-			return res, jukinet.E(op, b.err)
-		}
-		err := g.db.Update(ctx, store.Op{Operation: jukinet.OpResidentImport, Detail: fmt.Sprintf("rows %d-%d", b.firstLine, b.lastLine)},
-			func(tx *store.Tx) error { return g.writeImportBatch(tx, b) })
 		if err != nil {
 			return res, jukinet.E(op, err)
-		}
-		res.Imported += len(b.rows)
-		res.Households += b.households
-		if opt.Progress != nil {
-			opt.Progress(res.Imported, len(valid))
 		}
 	}
 	// A bulk load leaves the planner statistics behind (PostgreSQL would
@@ -131,6 +113,118 @@ func (g *Register) Import(ctx context.Context, rows []ImportRow, opt ImportOptio
 		return res, jukinet.E(op, err)
 	}
 	return res, nil
+}
+
+// prepareBatches cuts rows into batches and prepares them (rows sorted,
+// IDs drawn, values and notices built) on a goroutine of their own, while
+// the caller writes the one before: on two cores the Go work and the
+// database's overlap. stop ends the goroutine.
+func (g *Register) prepareBatches(rows []ImportRow, size int) (batches <-chan *importBatch, stop func()) {
+	done := make(chan struct{})
+	prepared := make(chan *importBatch, 1)
+	go func() {
+		defer close(prepared)
+		for _, b := range cutBatches(rows, size) {
+			select {
+			case prepared <- g.prepareImportBatch(b):
+			case <-done:
+				return
+			}
+		}
+	}()
+	return prepared, func() { close(done) }
+}
+
+// importBatches writes the batches into a register that holds residents
+// already, one transaction each: a batch holding a code registered here is
+// refused with the batches after it, and the ones before stay written.
+func (g *Register) importBatches(ctx context.Context, valid []ImportRow, opt ImportOptions, res *ImportResult) error {
+	prepared, stop := g.prepareBatches(valid, opt.BatchSize)
+	defer stop()
+	for b := range prepared {
+		if b.err != nil {
+			return b.err
+		}
+		err := g.db.Update(ctx, store.Op{Operation: jukinet.OpResidentImport, Detail: fmt.Sprintf("rows %d-%d", b.firstLine, b.lastLine)},
+			func(tx *store.Tx) error { return g.writeImportBatch(tx, b, true) })
+		if err != nil {
+			return err
+		}
+		res.Imported += len(b.rows)
+		res.Households += b.households
+		if opt.Progress != nil {
+			opt.Progress(res.Imported, len(valid))
+		}
+	}
+	return nil
+}
+
+// errNotEmpty stops a first load: the register holds residents.
+var errNotEmpty = errors.New("the register is not empty")
+
+// firstLoad writes all the rows into an empty register (the municipality's
+// migration from its former system) in ONE transaction that drops the
+// tables' secondary indexes, writes every batch, and builds the indexes
+// again from the rows (one sort each instead of an insert per row and
+// index), before its log record and commit: a refused row or a crash
+// leaves nothing written. It holds the writer (on PostgreSQL the tables'
+// locks too) for its whole duration, which an empty register with nobody
+// to serve can afford. errNotEmpty, with nothing written, when the
+// register holds anyone (current or removed).
+func (g *Register) firstLoad(ctx context.Context, valid []ImportRow, opt ImportOptions, res *ImportResult) error {
+	var got ImportResult
+	err := g.db.Update(ctx, store.Op{Operation: jukinet.OpResidentImport}, func(tx *store.Tx) error {
+		if empty, err := registerEmpty(tx); err != nil || !empty {
+			return cmp.Or(err, errNotEmpty)
+		}
+		if err := tx.DropIndexes(registerTables...); err != nil {
+			return jukinet.E("import", jukinet.KindInternal, err)
+		}
+		// Again under the tables' locks (PostgreSQL): a concurrent first
+		// load may have committed in between.
+		if empty, err := registerEmpty(tx); err != nil || !empty {
+			return cmp.Or(err, errNotEmpty)
+		}
+		prepared, stop := g.prepareBatches(valid, opt.BatchSize)
+		defer stop()
+		for b := range prepared {
+			if b.err != nil {
+				return b.err
+			}
+			if err := g.writeImportBatch(tx, b, false); err != nil {
+				return err
+			}
+			// The batch's notices now: the transaction need not hold them all.
+			if err := tx.WriteOutbox(); err != nil {
+				return jukinet.E("import", jukinet.KindInternal, err)
+			}
+			got.Imported += len(b.rows)
+			got.Households += b.households
+			if opt.Progress != nil {
+				opt.Progress(got.Imported, len(valid))
+			}
+		}
+		if err := tx.RebuildIndexes(); err != nil {
+			if store.IsUniqueViolation(err) {
+				return jukinet.E("import", jukinet.KindConflict, jukinet.Field("individual_number"), "an individual number or resident code is already designated to a current resident", err)
+			}
+			return jukinet.E("import", jukinet.KindInternal, err)
+		}
+		tx.SetDetail(fmt.Sprintf("first load: rows %d-%d", valid[0].Line, valid[len(valid)-1].Line))
+		return nil
+	})
+	if err == nil {
+		res.Imported, res.Households = got.Imported, got.Households
+	}
+	return err
+}
+
+// registerEmpty reports whether no resident was ever registered here
+// (person_versions keeps the removed ones' counters too).
+func registerEmpty(tx *store.Tx) (bool, error) {
+	var n int
+	err := tx.QueryRow(`SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM person_versions LIMIT 1) p) + (SELECT COUNT(*) FROM (SELECT 1 FROM residents LIMIT 1) r)`).Scan(&n)
+	return n == 0, err
 }
 
 // defaultImportBatch is the rows of one import transaction: fewer, larger
@@ -172,7 +266,7 @@ func (g *Register) validateImport(rows []ImportRow) ([]ImportRow, []RowError) {
 	seenNumber := map[jukinet.IndividualNumber]int{}
 	heads := map[string]int{}
 	addr := map[string]string{}
-	var ok []ImportRow
+	ok := make([]ImportRow, 0, len(rows))
 	for _, r := range rows {
 		if err := g.validateImportRow(r); err != nil {
 			fail(r, err)
@@ -198,7 +292,7 @@ func (g *Register) validateImport(rows []ImportRow) ([]ImportRow, []RowError) {
 		}
 		ok = append(ok, r)
 	}
-	var out []ImportRow
+	out := ok[:0] // in place: ok is read ahead of out
 	for _, r := range ok {
 		if heads[r.HouseholdKey] != 1 {
 			fail(r, jukinet.Errorf("import", jukinet.KindInvalid, "relationship", "household %s must have exactly one 世帯主 (has %d)", r.HouseholdKey, heads[r.HouseholdKey]))
@@ -206,23 +300,34 @@ func (g *Register) validateImport(rows []ImportRow) ([]ImportRow, []RowError) {
 		}
 		out = append(out, r)
 	}
-	// Group by household, keeping the order of first appearance.
+	return groupHouseholds(out), bad
+}
+
+// groupHouseholds orders rows by household, keeping the order of first
+// appearance; rows whose households are contiguous already (the usual
+// export of a former system) are returned as they are, without copying.
+func groupHouseholds(rows []ImportRow) []ImportRow {
 	order := map[string]int{}
-	groups := [][]ImportRow{}
-	for _, r := range out {
-		i, ok := order[r.HouseholdKey]
-		if !ok {
-			i = len(groups)
-			order[r.HouseholdKey] = i
-			groups = append(groups, nil)
+	grouped := true
+	for i, r := range rows {
+		if _, seen := order[r.HouseholdKey]; !seen {
+			order[r.HouseholdKey] = len(order)
+		} else if rows[i-1].HouseholdKey != r.HouseholdKey {
+			grouped = false
 		}
-		groups[i] = append(groups[i], r)
 	}
-	out = out[:0]
+	if grouped {
+		return rows
+	}
+	groups := make([][]ImportRow, len(order))
+	for _, r := range rows {
+		groups[order[r.HouseholdKey]] = append(groups[order[r.HouseholdKey]], r)
+	}
+	out := make([]ImportRow, 0, len(rows))
 	for _, grp := range groups {
 		out = append(out, grp...)
 	}
-	return out, bad
+	return out
 }
 
 func messageOf(err error) string {
@@ -326,7 +431,8 @@ func (g *Register) prepareImportBatch(batch []ImportRow) *importBatch {
 	slices.SortFunc(rows, func(a, b ImportRow) int { return strings.Compare(string(a.ResidentCode), string(b.ResidentCode)) })
 	b.rows = rows
 	hhID := map[string]string{}
-	hhAt := map[string]int{} // index of the household's first column in hhArgs
+	hhAt := map[string]int{}        // index of the household's first column in hhArgs
+	addrKeys := map[string]string{} // address → its search key, once per household
 	today := jukinet.Today(g.db.Now())
 	b.resArgs = make([]any, 0, len(rows)*b.resCols)
 	b.histArgs = make([]any, 0, len(rows)*b.histCols)
@@ -347,7 +453,12 @@ func (g *Register) prepareImportBatch(batch []ImportRow) *importBatch {
 		if r.Relationship == RelationshipHead {
 			b.hhArgs[hhAt[r.HouseholdKey]+1] = string(r.ResidentCode) // head_code
 		}
-		b.resArgs = append(b.resArgs, residentArgs(res, 0)...)
+		addrKey, ok := addrKeys[r.AddressText]
+		if !ok {
+			addrKey = jukinet.SearchKey(r.AddressText)
+			addrKeys[r.AddressText] = addrKey
+		}
+		b.resArgs = append(b.resArgs, residentArgsKeyed(res, 0, addrKey)...)
 		b.verArgs = append(b.verArgs, string(r.ResidentCode), 1)
 		info := res.Identity(jukinet.ChangeInfo{Reason: jukinet.ReasonRemakeAdd, Date: today})
 		info.Municipality = g.cfg.Municipality
@@ -369,20 +480,10 @@ func (g *Register) prepareImportBatch(batch []ImportRow) *importBatch {
 // writeImportBatch writes a prepared batch in tx: it refuses codes already
 // registered here, stamps the rows with the transaction's time, and writes
 // each table's rows in one COPY or a few multi-row statements.
-func (g *Register) writeImportBatch(tx *store.Tx, b *importBatch) error {
-	// Refuse codes already known here (current or removed).
-	codes := make([]any, len(b.rows))
-	for i, r := range b.rows {
-		codes[i] = string(r.ResidentCode)
-	}
-	for start := 0; start < len(codes); start += 500 {
-		end := min(start+500, len(codes))
-		var n int
-		if err := tx.QueryRow(`SELECT COUNT(*) FROM person_versions WHERE resident_code IN (`+placeholders(1, end-start)+`)`, codes[start:end]...).Scan(&n); err != nil {
-			return jukinet.E("import", jukinet.KindInternal, err)
-		}
-		if n > 0 {
-			return jukinet.Errorf("import", jukinet.KindConflict, "resident_code", "%d resident code(s) in rows %d-%d are already registered here", n, b.firstLine, b.lastLine)
+func (g *Register) writeImportBatch(tx *store.Tx, b *importBatch, checkKnown bool) error {
+	if checkKnown {
+		if err := refuseKnown(tx, b); err != nil {
+			return err
 		}
 	}
 	now := any(tx.NowMicro()) // boxed once, shared by every row
@@ -415,9 +516,33 @@ func (g *Register) writeImportBatch(tx *store.Tx, b *importBatch) error {
 	return tx.CopyRows("identity_history", historyColumns, b.histArgs)
 }
 
+// refuseKnown refuses a batch holding codes already known here (current
+// or removed).
+func refuseKnown(tx *store.Tx, b *importBatch) error {
+	codes := make([]any, len(b.rows))
+	for i, r := range b.rows {
+		codes[i] = string(r.ResidentCode)
+	}
+	for start := 0; start < len(codes); start += 500 {
+		end := min(start+500, len(codes))
+		var n int
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM person_versions WHERE resident_code IN (`+placeholders(1, end-start)+`)`, codes[start:end]...).Scan(&n); err != nil {
+			return jukinet.E("import", jukinet.KindInternal, err)
+		}
+		if n > 0 {
+			return jukinet.Errorf("import", jukinet.KindConflict, "resident_code", "%d resident code(s) in rows %d-%d are already registered here", n, b.firstLine, b.lastLine)
+		}
+	}
+	return nil
+}
+
 // importTables are the tables an import writes, whose statistics it
 // refreshes (the operation log's few records change none that matter).
-var importTables = []string{"households", "residents", "person_versions", "identity_versions", "identity_history", "outbox"}
+var importTables = append(slices.Clone(registerTables), "outbox")
+
+// registerTables are the register's tables an import writes (a first load
+// drops and rebuilds their indexes; the store does the outbox's).
+var registerTables = []string{"households", "residents", "person_versions", "identity_versions", "identity_history"}
 
 var versionColumns = []string{"resident_code", "version"}
 

@@ -305,6 +305,12 @@ func insertResident(tx *store.Tx, r *Resident) error {
 }
 
 func residentArgs(r *Resident, now int64) []any {
+	return residentArgsKeyed(r, now, jukinet.SearchKey(r.Address.Text))
+}
+
+// residentArgsKeyed is residentArgs with the address's search key given
+// (an import computes it once per household).
+func residentArgsKeyed(r *Resident, now int64, addressKey string) []any {
 	var rem Removal
 	if r.Removal != nil {
 		rem = *r.Removal
@@ -315,7 +321,7 @@ func residentArgs(r *Resident, now int64) []any {
 		r.DomicileHead, string(r.PreviousAddress.LGCode), r.PreviousAddress.Text, boolInt(r.CardHolder), string(r.Status),
 		int(rem.Reason), dateText(rem.Date), dateText(rem.PlannedDate), string(rem.Destination.LGCode), rem.Destination.Text,
 		dateText(rem.NoticeDate), string(rem.ConfirmedDestination.LGCode), rem.ConfirmedDestination.Text, dateText(rem.ConfirmedDate),
-		int64(r.Version), r.Name.KanjiKey(), r.Name.KanaKey(), jukinet.SearchKey(r.Address.Text), now}
+		int64(r.Version), r.Name.KanjiKey(), r.Name.KanaKey(), addressKey, now}
 }
 
 func updateResident(tx *store.Tx, r *Resident) error {

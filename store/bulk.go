@@ -68,7 +68,7 @@ func (tx *Tx) prepareRows(prefix, tail string, cols, rows int) (*sql.Stmt, error
 	db := tx.db
 	db.stmtMu.Lock()
 	shared, ok := db.bulk[key]
-	if !ok && len(db.bulk) < maxBulkStatements {
+	if !ok && len(db.bulk) < maxBulkStatements && !tx.private {
 		var err error
 		if shared, err = db.sql.PrepareContext(tx.ctx, tx.rowsSQL(prefix, tail, cols, rows)); err == nil {
 			if db.bulk == nil {

@@ -133,3 +133,6 @@ const (
 	NationalCacheKiB = nationalCacheKiB
 	ReaderCacheKiB   = readerCacheKiB
 )
+
+// LoadCacheKiB is the page cache of a load, for the tests.
+const LoadCacheKiB = loadCacheKiB

@@ -230,6 +230,17 @@ type Tx struct {
 	// deferred rows not yet written (Defer), and the error of writing them.
 	deferred []*deferredRows
 	flushErr error
+	// dropped is the indexes DropIndexes took away, still to recreate;
+	// written counts the messages WriteOutbox already wrote.
+	dropped []Index
+	written int
+	// private: the transaction holds locks that a statement prepared on
+	// another connection would wait for (DropIndexes on PostgreSQL), so it
+	// prepares its statements on its own connection.
+	private bool
+	// cacheSize is the connection's page cache to restore (PRAGMA
+	// cache_size) when a bulk load raised it; 0 when not raised.
+	cacheSize int
 }
 
 // Context is the context of the transaction.
@@ -275,6 +286,9 @@ func (tx *Tx) ExecUncached(query string, args ...any) (sql.Result, error) {
 func (tx *Tx) stmt(query string) *sql.Stmt {
 	if st, ok := tx.stmts[query]; ok {
 		return st
+	}
+	if tx.private {
+		return nil
 	}
 	st := tx.db.prepared(tx.ctx, query)
 	if st == nil {
@@ -471,6 +485,7 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 	}
 	defer sqlTx.Rollback()
 	tx := &Tx{ctx: ctx, tx: sqlTx, conn: conn, db: db, actor: actor, op: op, now: db.now().UnixMicro()}
+	defer tx.restoreCache() // before the rollback, on the same connection
 	if err := fn(tx); err != nil {
 		return nil, false, err
 	}
@@ -480,8 +495,11 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 	if err := db.fail("state"); err != nil {
 		return nil, false, err
 	}
-	if err := tx.writeOutbox(); err != nil {
+	if err := tx.WriteOutbox(); err != nil {
 		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "outbox", err)
+	}
+	if err := tx.RebuildIndexes(); err != nil {
+		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "indexes", err)
 	}
 	if err := db.fail("outbox"); err != nil {
 		return nil, false, err
@@ -511,7 +529,7 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 	if err := sqlTx.Commit(); err != nil {
 		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "commit", err)
 	}
-	return recs, len(tx.msgs) > 0, nil
+	return recs, tx.written > 0, nil
 }
 
 // fail is where a test may fail Update at a step (testHooks).
@@ -559,8 +577,10 @@ func (tx *Tx) writeOutbox() error {
 		}
 		args = append(args, m.ID, m.Kind, m.To, m.OrderingKey, int64(m.Version), body, env, tx.now)
 	}
-	if tx.conn != nil && len(tx.msgs) >= copyMin {
-		// A bulk operation's notices (an import's, one per resident).
+	if len(tx.msgs) >= copyMin {
+		// A bulk operation's notices (an import's, one per resident): COPY
+		// on PostgreSQL; on SQLite the kind, destination, time… they share
+		// are bound once per statement.
 		return tx.CopyRows("outbox", outboxColumns, args)
 	}
 	return tx.InsertRows(`INSERT INTO outbox (id, kind, dest, ordering_key, version, body, envelope, created_at) VALUES `, 8, args)

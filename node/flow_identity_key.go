@@ -9,7 +9,7 @@ import "github.com/jukinet/jukinet/store"
 // reads one leaf page, and an update writes one random page instead of two
 // (an autoindex beside the table). The largest key, 10^17−1, fits in 63 bits.
 // PostgreSQL keeps its (resident_code, municipality) primary key
-// (docs/decisions/0011-sqlite-identity-rowid.md).
+// (docs/decisions/0009-identity-rowid-key.md).
 const (
 	identityCodeDigits = 11
 	identityMuniDigits = 6

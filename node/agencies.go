@@ -279,12 +279,15 @@ func (n *National) ProvidedSince(ctx context.Context, agency string, t time.Time
 	return c, nil
 }
 
+// readCurrentIdentitySQL reads the current row of the person of code $1.
+var readCurrentIdentitySQL = byCode("i", "$1").wrap(`SELECT i.info FROM flow_identity i WHERE `, currentFirst)
+
 // readCurrentIdentity is readIdentity without the history, which a provision
 // does not give out.
 func readCurrentIdentity(tx *store.Tx, code jukinet.ResidentCode) (*jukinet.IdentityInfo, error) {
 	const op = "node.readCurrentIdentity"
 	var raw string
-	err := tx.QueryRow(`SELECT i.info FROM flow_identity i WHERE i.resident_code = $1`+currentFirst, string(code)).Scan(&raw)
+	err := tx.QueryRow(readCurrentIdentitySQL.of(tx.Engine()), string(code)).Scan(&raw)
 	if noRows(err) {
 		return nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no identity information for this resident code")
 	}

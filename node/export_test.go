@@ -32,22 +32,23 @@ func (c *TestCluster) WaitIdle(ctx context.Context) error {
 // LookupPlan returns the steps of the SQLite plan of the batch lookup.
 func LookupPlan(t *testing.T, db *store.DB) []string {
 	t.Helper()
-	rows, err := db.Bookkeeping(store.Inspect).QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+lookupSQLite, `["12345678903"]`)
-	if err != nil {
-		t.Fatal(err)
+	return queryPlan(t, db, lookupSQLite, `[12345678903000000]`)
+}
+
+// InsertIdentityRows writes flow_identity rows given as (municipality,
+// resident code, version, info, updated_at) values, five per row, with
+// their row_key on SQLite.
+func InsertIdentityRows(tx *store.Tx, args []any) error {
+	if tx.Engine() != store.SQLite {
+		return tx.InsertRows(`INSERT INTO flow_identity (municipality, resident_code, version, info, updated_at) VALUES `, 5, args)
 	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
+	keyed := make([]any, 0, len(args)/5*6)
+	for i := 0; i+5 <= len(args); i += 5 {
+		k, err := identityRowKey(args[i+1].(string), args[i].(string))
+		if err != nil {
+			return err
 		}
-		plan = append(plan, detail)
+		keyed = append(append(keyed, k), args[i:i+5]...)
 	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return plan
+	return tx.InsertRows(`INSERT INTO flow_identity (row_key, municipality, resident_code, version, info, updated_at) VALUES `, 6, keyed)
 }

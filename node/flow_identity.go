@@ -65,6 +65,11 @@ var (
 	identityCurrentUpsert = store.NewDeferred(`INSERT INTO flow_identity (municipality, resident_code, version, info, updated_at) VALUES `, 5,
 		` ON CONFLICT (resident_code, municipality) DO UPDATE SET version = excluded.version, info = excluded.info, updated_at = excluded.updated_at
  WHERE flow_identity.version < excluded.version`)
+	// identityCurrentUpsertKeyed is identityCurrentUpsert on SQLite, where
+	// the row's key is row_key (flow_identity_key.go).
+	identityCurrentUpsertKeyed = store.NewDeferred(`INSERT INTO flow_identity (row_key, municipality, resident_code, version, info, updated_at) VALUES `, 6,
+		` ON CONFLICT (row_key) DO UPDATE SET version = excluded.version, info = excluded.info, updated_at = excluded.updated_at
+ WHERE flow_identity.version < excluded.version`)
 )
 
 // storeIdentity keeps info in the history and, if newer, as the current
@@ -89,7 +94,15 @@ func storeIdentityJSON(tx *store.Tx, info jukinet.IdentityInfo, body []byte) err
 	m, code := string(info.Municipality), string(info.ResidentCode)
 	key := m + "/" + code
 	tx.Defer(identityHistoryInsert, key+"#"+strconv.FormatUint(info.Version, 10), m, code, int64(info.Version), string(body), tx.NowMicro())
-	tx.Defer(identityCurrentUpsert, key, m, code, int64(info.Version), string(body), tx.NowMicro())
+	if tx.Engine() == store.SQLite {
+		k, err := identityRowKey(code, m)
+		if err != nil {
+			return jukinet.E(op, err)
+		}
+		tx.Defer(identityCurrentUpsertKeyed, key, k, m, code, int64(info.Version), string(body), tx.NowMicro())
+	} else {
+		tx.Defer(identityCurrentUpsert, key, m, code, int64(info.Version), string(body), tx.NowMicro())
+	}
 	if prev := info.Change.PreviousResidentCode; prev != "" {
 		if _, err := tx.Exec(`INSERT INTO flow_code_links (previous_code, new_code, municipality, change_date) VALUES ($1,$2,$3,$4)
  ON CONFLICT (previous_code, new_code) DO NOTHING`, string(prev), code, m, info.Change.Date.String()); err != nil {
@@ -184,14 +197,17 @@ func (n *National) nationalIdentityRelay(tx *store.Tx, env *network.Envelope) er
 const currentFirst = ` ORDER BY CASE WHEN i.municipality = (SELECT h.municipality FROM flow_identity_holders h WHERE h.resident_code = i.resident_code) THEN 0 ELSE 1 END,
  i.updated_at DESC, i.version DESC LIMIT 1`
 
+// readIdentitySQL reads a person's current row at a municipality ($2), or
+// the holder's when $2 is empty.
+var readIdentitySQL = byCode("i", "$1").wrap(`SELECT i.info, i.municipality FROM flow_identity i WHERE `, ` AND ($2 = '' OR i.municipality = $2)`+currentFirst)
+
 // readIdentity returns the current identity information of a person at a
 // municipality (or, with municipality "", the one of the municipality that
 // holds the person) and its history, oldest first.
 func readIdentity(tx *store.Tx, municipality jukinet.LGCode, code jukinet.ResidentCode) (*jukinet.IdentityInfo, []jukinet.IdentityInfo, error) {
 	const op = "node.readIdentity"
 	var raw, m string
-	q := `SELECT i.info, i.municipality FROM flow_identity i WHERE i.resident_code = $1 AND ($2 = '' OR i.municipality = $2)` + currentFirst
-	err := tx.QueryRow(q, string(code), string(municipality)).Scan(&raw, &m)
+	err := tx.QueryRow(readIdentitySQL.of(tx.Engine()), string(code), string(municipality)).Scan(&raw, &m)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, jukinet.Errorf(op, jukinet.KindNotFound, "resident_code", "no identity information for this resident code")
 	}

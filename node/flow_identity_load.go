@@ -31,14 +31,14 @@ func LoadIdentities(ctx context.Context, db *store.DB, next func() (jukinet.Iden
 	_, err := db.BulkLoad(ctx, store.Op{Operation: jukinet.OpIdentityLoad, Detail: "identity information"}, identityTables, func(l *store.Loader) error {
 		now := db.Now().UnixMicro()
 		for {
-			cur, hist, holders, err := identityChunk(next, now)
+			cur, hist, holders, err := identityChunk(next, now, db.Engine() == store.SQLite)
 			if err != nil {
 				return err
 			}
 			if len(cur) == 0 {
 				return nil
 			}
-			if err := l.Rows("flow_identity", []string{"municipality", "resident_code", "version", "info", "updated_at"}, cur); err != nil {
+			if err := l.Rows("flow_identity", identityColumns(db.Engine()), cur); err != nil {
 				return err
 			}
 			if err := l.Rows("flow_identity_history", []string{"municipality", "resident_code", "version", "info", "received_at"}, hist); err != nil {
@@ -56,9 +56,20 @@ func LoadIdentities(ctx context.Context, db *store.DB, next func() (jukinet.Iden
 	return n, nil
 }
 
+// identityColumns are the columns of flow_identity a load writes: on
+// SQLite its row_key first (flow_identity_key.go).
+func identityColumns(e store.Engine) []string {
+	cols := []string{"municipality", "resident_code", "version", "info", "updated_at"}
+	if e == store.SQLite {
+		return append([]string{"row_key"}, cols...)
+	}
+	return cols
+}
+
 // identityChunk takes up to identityLoadChunk persons from next and returns
-// their rows of the three tables.
-func identityChunk(next func() (jukinet.IdentityInfo, bool), now int64) (cur, hist, holders [][]any, err error) {
+// their rows of the three tables; with keyed, the current rows start with
+// their row_key.
+func identityChunk(next func() (jukinet.IdentityInfo, bool), now int64, keyed bool) (cur, hist, holders [][]any, err error) {
 	for len(cur) < identityLoadChunk {
 		info, ok := next()
 		if !ok {
@@ -72,7 +83,15 @@ func identityChunk(next func() (jukinet.IdentityInfo, bool), now int64) (cur, hi
 			return nil, nil, nil, internal("node.LoadIdentities", err)
 		}
 		m, code, v, s := string(info.Municipality), string(info.ResidentCode), int64(info.Version), string(b)
-		cur = append(cur, []any{m, code, v, s, now})
+		if keyed {
+			k, err := identityRowKey(code, m)
+			if err != nil {
+				return nil, nil, nil, jukinet.E("node.LoadIdentities", err)
+			}
+			cur = append(cur, []any{k, m, code, v, s, now})
+		} else {
+			cur = append(cur, []any{m, code, v, s, now})
+		}
 		hist = append(hist, []any{m, code, v, s, now})
 		holders = append(holders, []any{code, m, "", now})
 	}

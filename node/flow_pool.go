@@ -19,6 +19,10 @@ const MaxPoolGrant = 1000
 
 const poolRequestedKey = "flows_pool_requested"
 
+// codeUsedSQL counts the uses of resident code $1: granted to a
+// municipality, or held as identity information.
+var codeUsedSQL = byCode("f", "$1").wrap(`SELECT (SELECT COUNT(*) FROM flow_codes_granted WHERE code = $1) + (SELECT COUNT(*) FROM flow_identity f WHERE `, `)`)
+
 // CodePoolRequest is the body of rescode.pool.request (CS → national).
 type CodePoolRequest struct {
 	Municipality jukinet.LGCode `json:"municipality"`
@@ -232,8 +236,7 @@ func (n *National) nationalCodePoolRequest(tx *store.Tx, env *network.Envelope) 
 			return internal(op, err)
 		}
 		var used int
-		if err := tx.QueryRow(`SELECT (SELECT COUNT(*) FROM flow_codes_granted WHERE code = $1) + (SELECT COUNT(*) FROM flow_identity WHERE resident_code = $1)`,
-			string(c)).Scan(&used); err != nil {
+		if err := tx.QueryRow(codeUsedSQL.of(tx.Engine()), string(c)).Scan(&used); err != nil {
 			return internal(op, err)
 		}
 		if used > 0 {

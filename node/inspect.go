@@ -63,5 +63,17 @@ func IdentityBaseline(tx *store.Tx, infos []jukinet.IdentityInfo, bodies [][]byt
 			return err
 		}
 	}
-	return tx.InsertRows(`INSERT INTO flow_identity (municipality, resident_code, version, info, updated_at) VALUES `, 5, st)
+	if tx.Engine() != store.SQLite {
+		return tx.InsertRows(`INSERT INTO flow_identity (municipality, resident_code, version, info, updated_at) VALUES `, 5, st)
+	}
+	keyed := make([]any, 0, 6*len(infos))
+	for i := range infos {
+		k, err := identityRowKey(string(infos[i].ResidentCode), string(infos[i].Municipality))
+		if err != nil {
+			return jukinet.E("node.IdentityBaseline", err)
+		}
+		keyed = append(keyed, k)
+		keyed = append(keyed, st[5*i:5*i+5]...)
+	}
+	return tx.InsertRows(`INSERT INTO flow_identity (row_key, municipality, resident_code, version, info, updated_at) VALUES `, 6, keyed)
 }

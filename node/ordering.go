@@ -177,13 +177,16 @@ func storeReport(tx *store.Tx, info jukinet.IdentityInfo, body []byte, sees func
 		"%s does not hold this person (%s does): another municipality's report is taken only after its 転入 and the holder's 転出確定", m, h.municipality)
 }
 
+// holderRowSQL reads the row of person $1 at municipality $2.
+var holderRowSQL = byCodeAndMunicipality("f", "$1", "$2").wrap(`SELECT f.info FROM flow_identity f WHERE `, ``)
+
 // released reports whether the holder h has let the person go to m.
 func released(tx *store.Tx, h holder, m, code string, sees func(jukinet.LGCode) bool) (bool, error) {
 	if h.releasedTo == m || h.releasedTo != "" && sees != nil && !sees(jukinet.LGCode(h.releasedTo)) {
 		return true, nil
 	}
 	var raw string
-	err := tx.QueryRow(`SELECT info FROM flow_identity WHERE resident_code = $1 AND municipality = $2`, code, h.municipality).Scan(&raw)
+	err := tx.QueryRow(holderRowSQL.of(tx.Engine()), code, h.municipality).Scan(&raw)
 	if noRows(err) {
 		return false, nil
 	}
@@ -272,6 +275,15 @@ func transfer(tx *store.Tx, code, m string, info *jukinet.IdentityInfo, body []b
 	return nil
 }
 
+// destNewerSQL counts person $1's rows at destination $3 updated no
+// earlier than the one at holder $2.
+var destNewerSQL = identitySQL{
+	sqlite: `SELECT COUNT(*) FROM flow_identity d JOIN flow_identity h ON ` + byCodeAndMunicipality("h", "$1", "$2").sqlite +
+		` WHERE ` + byCodeAndMunicipality("d", "$1", "$3").sqlite + ` AND d.updated_at >= h.updated_at`,
+	postgres: `SELECT COUNT(*) FROM flow_identity d JOIN flow_identity h ON h.resident_code = d.resident_code AND h.municipality = $2
+ WHERE d.resident_code = $1 AND d.municipality = $3 AND d.updated_at >= h.updated_at`,
+}
+
 // releaseOnConfirm moves responsibility for the person of the holder's
 // 転出確定 c to its confirmed destination: at once if the destination has
 // reported the person since the holder last did (its reports are held, or
@@ -290,8 +302,7 @@ func releaseOnConfirm(tx *store.Tx, c MoveOutConfirm) error {
 	}
 	if !waiting {
 		var n int
-		if err := tx.QueryRow(`SELECT COUNT(*) FROM flow_identity d JOIN flow_identity h ON h.resident_code = d.resident_code AND h.municipality = $2
- WHERE d.resident_code = $1 AND d.municipality = $3 AND d.updated_at >= h.updated_at`, code, h.municipality, dest).Scan(&n); err != nil {
+		if err := tx.QueryRow(destNewerSQL.of(tx.Engine()), code, h.municipality, dest).Scan(&n); err != nil {
 			return internal("node.releaseOnConfirm", err)
 		}
 		waiting = n > 0

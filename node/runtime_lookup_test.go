@@ -46,7 +46,7 @@ func lookupDB(tb testing.TB, n int) (*store.DB, []string) {
 	}
 	actx := jukinet.WithActor(ctx, jukinet.SystemActor("bench"))
 	if err := db.Update(actx, store.Op{Operation: jukinet.OpNetworkReceive}, func(tx *store.Tx) error {
-		return tx.InsertRows(`INSERT INTO flow_identity (municipality, resident_code, version, info, updated_at) VALUES `, 5, args)
+		return node.InsertIdentityRows(tx, args)
 	}); err != nil {
 		tb.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func heldIdentities(t *testing.T, db *store.DB, n int) ([]string, map[string]juk
 	}
 	actx := jukinet.WithActor(context.Background(), jukinet.SystemActor("test"))
 	if err := db.Update(actx, store.Op{Operation: jukinet.OpNetworkReceive}, func(tx *store.Tx) error {
-		return tx.InsertRows(`INSERT INTO flow_identity (municipality, resident_code, version, info, updated_at) VALUES `, 5, args)
+		return node.InsertIdentityRows(tx, args)
 	}); err != nil {
 		t.Fatal(err)
 	}

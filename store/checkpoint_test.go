@@ -95,6 +95,14 @@ func TestWALCheckpointedInBackground(t *testing.T) {
 	if _, writerRuns := db.WALCheckpoints(); writerRuns != 0 {
 		t.Errorf("the writer checkpointed %d times itself, want 0", writerRuns)
 	}
+	// Idle, the ticks find the WAL as the last pass left it and run no
+	// checkpoint (an asynchronous event: waited for, not timed).
+	idle := db.WALIdleTicks()
+	for deadline := time.Now().Add(30 * time.Second); db.WALIdleTicks() < idle+2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("every tick of an idle database ran a checkpoint")
+		}
+	}
 }
 
 // Under a continuous stream of writes the WAL is still started over: its

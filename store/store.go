@@ -686,6 +686,7 @@ type testHooks interface {
 	failStep(step string) error // Update's steps: "state", "outbox", "oplog", "commit"
 	walCopiedAll()              // a background pass left the WAL wholly copied
 	walWriterRun()              // a writer had to checkpoint itself
+	walIdleTick()               // a tick found the WAL as a pass left it wholly copied: no pass
 }
 
 // activeHooks returns the hooks the tests set, or nil.

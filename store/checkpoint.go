@@ -55,7 +55,9 @@ var (
 
 type walCheckpointer struct {
 	db       *DB
-	conn     *sql.DB // one connection of its own
+	conn     *sql.DB // one connection of its own, or the DB's pool (shared)
+	shared   bool
+	dsn      string // for the last checkpoint when the pool is shared
 	walPath  string
 	restart  int64 // frames
 	hard     int64 // bytes of WAL file
@@ -92,21 +94,30 @@ func (c *walCheckpointer) walStat() walStat {
 func walSizeLimit(pageSize int64) int64 { return walRestartPages * (pageSize + 24) }
 
 // startCheckpointer opens the checkpointer's connection and starts it.
-func (db *DB) startCheckpointer(ctx context.Context, dsn, path string) error {
-	conn, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return err
+// With shared, a small database's (two connections: jukinet bench country's
+// municipalities), it checkpoints on a connection of the DB's pool instead:
+// a connection holds its own parse of the schema and cache, ≈ 400 KB
+// measured, and a checkpoint is short enough to borrow one.
+func (db *DB) startCheckpointer(ctx context.Context, dsn, path string, shared bool) error {
+	conn := db.sql
+	if !shared {
+		var err error
+		if conn, err = sql.Open("sqlite", dsn); err != nil {
+			return err
+		}
+		conn.SetMaxOpenConns(1)
+		conn.SetMaxIdleConns(1)
+		conn.SetConnMaxIdleTime(0)
 	}
-	conn.SetMaxOpenConns(1)
-	conn.SetMaxIdleConns(1)
-	conn.SetConnMaxIdleTime(0)
 	var pageSize int64
 	if err := conn.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize); err != nil {
-		conn.Close()
+		if !shared {
+			conn.Close()
+		}
 		return err
 	}
 	c := &walCheckpointer{
-		db: db, conn: conn, walPath: path + "-wal",
+		db: db, conn: conn, shared: shared, dsn: dsn, walPath: path + "-wal",
 		restart: walRestartPages,
 		hard:    walHardFactor * walSizeLimit(pageSize),
 		kick:    make(chan struct{}, 1),
@@ -204,6 +215,16 @@ func (c *walCheckpointer) close() error {
 	c.once.Do(func() {
 		close(c.quit)
 		<-c.done
+		if c.shared {
+			// The pool is closed by now: a connection for the last copy.
+			conn, oerr := sql.Open("sqlite", c.dsn)
+			if oerr != nil {
+				err = oerr
+				return
+			}
+			conn.SetMaxOpenConns(1)
+			c.conn = conn
+		}
 		// Copy what can be copied without waiting; then, never waiting
 		// (another process may use the database: a waiting TRUNCATE would
 		// hold its writers back), empty the WAL file. Closing the last

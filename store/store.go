@@ -232,7 +232,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			db.sql.Close()
 			return nil, jukinet.E(op, jukinet.KindUnavailable, err)
 		}
-		if err := db.startCheckpointer(ctx, dsn, cfg.Path); err != nil {
+		if err := db.startCheckpointer(ctx, dsn, cfg.Path, cfg.Conns == 2); err != nil {
 			db.read.Close()
 			db.sql.Close()
 			return nil, jukinet.E(op, jukinet.KindUnavailable, err)

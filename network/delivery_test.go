@@ -321,10 +321,10 @@ func TestSenderProbesADownPeer(t *testing.T) {
 	if longest <= ProbeInterval {
 		t.Errorf("longest backoff of a reachable peer %v: want it to grow past %v (the probe bound applies only while down)", longest, ProbeInterval)
 	}
-	contact, unregister := s.contactChan(yamaPref)
-	defer unregister()
+	r := &destRun{wake: make(chan struct{}, 1), contact: make(chan struct{}, 1)}
+	s.dests[yamaPref] = r
 	go s.Contact(yamaPref)
-	if !waitContact(context.Background(), time.Hour, contact) {
+	if !waitContact(context.Background(), time.Hour, r.contact) {
 		t.Error("waitContact: Contact from the peer did not end the wait")
 	}
 }

@@ -69,9 +69,22 @@ type Sender struct {
 	cfg  SenderConfig
 	self string
 
-	mu      sync.Mutex
-	contact map[string]chan struct{} // per destination goroutine: the peer was heard from
-	rndMu   sync.Mutex               // cfg.Rand is shared by the destinations' goroutines
+	mu    sync.Mutex
+	dests map[string]*destRun // the running destination goroutines
+	run   context.Context     // Run's context while it runs, else nil
+	wg    sync.WaitGroup      // the destination goroutines
+	rndMu sync.Mutex          // cfg.Rand is shared by the destinations' goroutines
+	// loaded, if set (tests), is called before each load of dest's queue.
+	loaded func(dest string)
+	// load is loadQuery prepared while Run runs (nil: unprepared): a load
+	// per message at a country's rates spent half its time parsing.
+	load *sql.Stmt
+}
+
+// destRun is what reaches one destination's goroutine.
+type destRun struct {
+	wake    chan struct{} // a commit queued rows for the destination
+	contact chan struct{} // the peer was heard from
 }
 
 // backoff is Backoff over the sender's random source. While probing (the
@@ -112,36 +125,71 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 	if cfg.MaxRetries <= 0 {
 		cfg.MaxRetries = MaxMessageRetries
 	}
-	return &Sender{cfg: cfg, self: cfg.DB.Node(), contact: map[string]chan struct{}{}}, nil
+	return &Sender{cfg: cfg, self: cfg.DB.Node(), dests: map[string]*destRun{}}, nil
 }
 
 // Contact tells the sender that peer was just heard from (it sent this node
 // a batch): a backoff towards it is cut short and the next attempt is at once.
 func (s *Sender) Contact(peer string) {
 	s.mu.Lock()
-	c := s.contact[peer]
+	r := s.dests[peer]
 	s.mu.Unlock()
-	if c != nil {
-		select {
-		case c <- struct{}{}:
-		default:
+	if r != nil {
+		signal(r.contact)
+	}
+}
+
+// signal makes a pending signal on c (buffered, 1) without blocking.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// queued is told by the store where a commit's new rows go: it wakes those
+// destinations' goroutines, or starts them, and no other.
+func (s *Sender) queued(dests []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range dests {
+		if r := s.dests[d]; r != nil {
+			signal(r.wake)
+		} else {
+			s.startLocked(d)
 		}
 	}
 }
 
-// contactChan registers the contact channel of dest's goroutine.
-func (s *Sender) contactChan(dest string) (chan struct{}, func()) {
-	c := make(chan struct{}, 1)
-	s.mu.Lock()
-	s.contact[dest] = c
-	s.mu.Unlock()
-	return c, func() {
-		s.mu.Lock()
-		if s.contact[dest] == c {
-			delete(s.contact, dest)
-		}
-		s.mu.Unlock()
+// startLocked starts dest's goroutine unless it runs (s.mu held).
+func (s *Sender) startLocked(dest string) {
+	if s.run == nil || s.run.Err() != nil || s.dests[dest] != nil {
+		return
 	}
+	r := &destRun{wake: make(chan struct{}, 1), contact: make(chan struct{}, 1)}
+	s.dests[dest] = r
+	s.wg.Add(1)
+	go func(ctx context.Context) {
+		defer s.wg.Done()
+		s.runDest(ctx, dest, r)
+	}(s.run)
+}
+
+// leave ends dest's goroutine unless a commit queued rows for it since it
+// last looked (it reports whether it may leave): checked under s.mu, as
+// queued signals, so a commit either wakes this goroutine or starts another.
+func (s *Sender) leave(dest string, r *destRun) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-r.wake:
+		return false
+	default:
+	}
+	if s.dests[dest] == r {
+		delete(s.dests, dest)
+	}
+	return true
 }
 
 // ContactInbox returns in with every delivery from a peer reported to s
@@ -160,13 +208,30 @@ func (c contactInbox) Deliver(ctx context.Context, from string, envs []*Envelope
 
 // Run delivers until ctx is done, then waits for its per-destination
 // goroutines and returns nil (or the error that stopped it).
+//
+// A commit that queues rows wakes the goroutine of their destination only
+// (DB.OnQueue), or starts it; the queues are listed at the start and every
+// 5 s, for rows that wait for a retry time or were queued by another
+// process.
 func (s *Sender) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	running := map[string]bool{}
-	var mu sync.Mutex
+	if st, err := s.cfg.DB.Bookkeeping(store.Delivery).PrepareContext(ctx, loadQuery); err == nil {
+		s.load = st
+		defer st.Close() // after wg.Wait below: no load runs any more
+	}
+	s.mu.Lock()
+	s.run = ctx
+	s.mu.Unlock()
+	remove := s.cfg.DB.OnQueue(s.queued)
+	defer func() {
+		remove()
+		s.mu.Lock()
+		s.run = nil // no goroutine starts after this: wg.Wait may begin
+		s.mu.Unlock()
+		s.wg.Wait()
+	}()
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
 	for {
-		wake := s.cfg.DB.Wake()
 		dests, err := s.pendingDestinations(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -174,26 +239,15 @@ func (s *Sender) Run(ctx context.Context) error {
 			}
 			s.cfg.Logf("outbox: listing destinations: %v", err)
 		}
+		s.mu.Lock()
 		for _, d := range dests {
-			mu.Lock()
-			if !running[d] {
-				running[d] = true
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					s.runDest(ctx, d)
-					mu.Lock()
-					delete(running, d)
-					mu.Unlock()
-				}()
-			}
-			mu.Unlock()
+			s.startLocked(d)
 		}
+		s.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-wake:
-		case <-time.After(5 * time.Second): // also covers a destination goroutine that gave up
+		case <-t.C:
 		}
 	}
 }
@@ -229,7 +283,8 @@ type outRow struct {
 	retries  int64 // times the receiver failed to apply it
 }
 
-// runDest delivers dest's queue until it is empty (and stays so) or ctx ends.
+// runDest delivers dest's queue until it is empty or ctx ends; a commit
+// that queues rows for dest wakes it (r.wake), or starts it again.
 //
 // The receipts of one batch are recorded while the next batch is sent: the
 // receiver applies batch k+1 while the sender writes batch k's receipts,
@@ -237,81 +292,52 @@ type outRow struct {
 // batch k was accepted by the receiver — and a batch whose recording fails
 // stays pending and is sent again (the receiver answers "duplicate").
 //
+// The queue is loaded again only when rows may be there that it has not
+// seen: a full batch was loaded, a commit queued rows since the last load,
+// a recording failed or a retry time came (at a country's rates a batch is
+// one message, and a load per message and commit was most of the sender).
+//
 // While dest is unreachable (or answers 5xx) the sender probes it with one
 // message at most every ProbeInterval; the full batches resume after the
 // first answer. A delivery from dest (Contact) ends a wait at once.
-func (s *Sender) runDest(ctx context.Context, dest string) {
-	contact, unregister := s.contactChan(dest)
-	defer unregister()
-	attempt := 0
-	idle := 0
-	probing := false
-	var after int64          // rows up to this seq are being recorded: not loaded again
-	var recording chan error // the recording in progress, nil if none
-	finish := func() error { // waits for the recording in progress
-		if recording == nil {
-			return nil
-		}
-		err := <-recording
-		recording, after = nil, 0
-		return err
-	}
-	defer finish()
-	retry := func(err error, batch []outRow) {
-		probing = jukinet.ErrorKind(err) == jukinet.KindUnavailable
-		wait := s.backoff(attempt, probing)
-		attempt++
-		if s.cfg.Logger != nil {
-			s.cfg.Logger.Warn("delivery failed", "peer", dest, "reason", ReasonOf(err).String(), "kind", jukinet.ErrorKind(err).String(),
-				"attempt", attempt, "retry_in", wait.Round(time.Millisecond).String(), "err", err)
-		} else {
-			s.cfg.Logf("outbox %s: %v (retry in %s)", dest, err, wait.Round(time.Millisecond))
-		}
-		if batch != nil {
-			s.recordFailure(ctx, dest, batch, err, wait)
-		}
-		if waitContact(ctx, wait, contact) {
-			attempt = 0
-		}
-	}
+func (s *Sender) runDest(ctx context.Context, dest string, r *destRun) {
+	st := destState{s: s, dest: dest, r: r, more: true}
+	defer st.finish()
 	for ctx.Err() == nil {
-		wake := s.cfg.DB.Wake()
+		select {
+		case <-r.wake:
+			st.more = true
+		default:
+		}
+		if !st.more {
+			if st.idle(ctx) {
+				return
+			}
+			continue
+		}
 		limit := s.cfg.Batch
-		if probing {
+		if st.probing {
 			limit = 1
 		}
-		batch, loadedAt, err := s.loadPending(ctx, dest, after, limit)
+		if s.loaded != nil {
+			s.loaded(dest)
+		}
+		batch, loadedAt, err := s.loadPending(ctx, dest, st.after, limit)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.cfg.Logf("outbox %s: loading: %v", dest, err)
-				sleep(ctx, s.backoff(attempt, false))
-				attempt++
+				sleep(ctx, s.backoff(st.attempt, false))
+				st.attempt++
 			}
 			continue
 		}
+		st.more = len(batch) == limit
 		if len(batch) == 0 {
-			if recording != nil {
-				if err := finish(); err != nil && ctx.Err() == nil {
-					retry(err, nil)
-				}
-				continue
-			}
-			// Linger a little for the next commit, then leave: Run restarts
-			// this goroutine when rows appear.
-			if idle++; idle > 3 {
-				return
-			}
-			select {
-			case <-ctx.Done():
-			case <-wake:
-			case <-time.After(time.Second):
-			}
 			continue
 		}
-		idle = 0
 		start := time.Now()
 		sent, err := s.send(ctx, dest, batch, loadedAt)
-		if rerr := finish(); rerr != nil && err == nil && ctx.Err() == nil {
+		if rerr := st.finish(); rerr != nil && err == nil && ctx.Err() == nil {
 			// The previous batch was delivered but not recorded: its rows
 			// are pending again; this batch is recorded below and the other
 			// one sent again after it (a duplicate to the receiver).
@@ -321,12 +347,13 @@ func (s *Sender) runDest(ctx context.Context, dest string) {
 			if ctx.Err() != nil {
 				return
 			}
-			retry(err, batch)
+			st.more = true
+			st.retry(ctx, err, batch)
 			continue
 		}
-		attempt, probing = 0, false
+		st.attempt, st.probing = 0, false
 		done := make(chan error, 1)
-		recording, after = done, batch[len(batch)-1].seq
+		st.recording, st.sent, st.after = done, sent, batch[len(batch)-1].seq
 		go func() {
 			err := s.record(ctx, sent)
 			if err == nil && s.cfg.Observe != nil {
@@ -334,6 +361,89 @@ func (s *Sender) runDest(ctx context.Context, dest string) {
 			}
 			done <- err
 		}()
+	}
+}
+
+// destState is a destination goroutine's state between loads.
+type destState struct {
+	s       *Sender
+	dest    string
+	r       *destRun
+	attempt int
+	probing bool
+	more    bool  // rows may be pending after seq after that were not loaded
+	after   int64 // rows up to this seq are being recorded: not loaded again
+	retryAt int64 // the earliest retry time a recording set (unix µs), 0 if none
+	// recording is the recording in progress (of sent), nil if none.
+	recording chan error
+	sent      *sentBatch
+}
+
+// recorded takes the end of the recording in progress.
+func (st *destState) recorded(err error) error {
+	if err != nil {
+		st.more = true // its rows are pending again
+	} else if t := st.sent.retryAt; t > 0 && (st.retryAt == 0 || t < st.retryAt) {
+		st.retryAt = t
+	}
+	st.recording, st.sent, st.after = nil, nil, 0
+	return err
+}
+
+// finish waits for the recording in progress.
+func (st *destState) finish() error {
+	if st.recording == nil {
+		return nil
+	}
+	return st.recorded(<-st.recording)
+}
+
+// idle waits, with nothing known to load, for the recording in progress, a
+// commit for the destination or a retry time; it reports that the
+// goroutine may end (nothing of these is left).
+func (st *destState) idle(ctx context.Context) bool {
+	var timer <-chan time.Time
+	switch {
+	case st.recording != nil:
+	case st.retryAt > 0:
+		t := time.NewTimer(time.Duration(st.retryAt-st.s.cfg.Now().UnixMicro()) * time.Microsecond)
+		defer t.Stop()
+		timer = t.C
+	default:
+		return st.s.leave(st.dest, st.r)
+	}
+	select {
+	case <-ctx.Done():
+	case <-st.r.wake:
+		st.more = true
+	case err := <-st.recording:
+		if st.recorded(err) != nil && ctx.Err() == nil {
+			st.retry(ctx, err, nil)
+		}
+	case <-timer:
+		st.retryAt, st.more = 0, true
+	}
+	return false
+}
+
+// retry logs a failed attempt, notes it on the batch's rows (if any) and
+// waits the backoff, or less if the peer is heard from.
+func (st *destState) retry(ctx context.Context, err error, batch []outRow) {
+	s := st.s
+	st.probing = jukinet.ErrorKind(err) == jukinet.KindUnavailable
+	wait := s.backoff(st.attempt, st.probing)
+	st.attempt++
+	if s.cfg.Logger != nil {
+		s.cfg.Logger.Warn("delivery failed", "peer", st.dest, "reason", ReasonOf(err).String(), "kind", jukinet.ErrorKind(err).String(),
+			"attempt", st.attempt, "retry_in", wait.Round(time.Millisecond).String(), "err", err)
+	} else {
+		s.cfg.Logf("outbox %s: %v (retry in %s)", st.dest, err, wait.Round(time.Millisecond))
+	}
+	if batch != nil {
+		s.recordFailure(ctx, st.dest, batch, err, wait)
+	}
+	if waitContact(ctx, wait, st.r.contact) {
+		st.attempt = 0
 	}
 }
 
@@ -359,13 +469,21 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
+const loadQuery = `SELECT seq, id, kind, ordering_key, version, body, envelope, created_at, attempts, retries
+	FROM outbox WHERE dest = $1 AND state = 'pending' AND seq > $2 AND retry_at <= $3 ORDER BY seq LIMIT $4`
+
 // loadPending returns up to limit first pending rows of dest after seq
 // after, leaving out the messages waiting for their retry time (retry_at
 // after now, which it returns).
 func (s *Sender) loadPending(ctx context.Context, dest string, after int64, limit int) ([]outRow, int64, error) {
 	now := s.cfg.Now().UnixMicro()
-	rows, err := s.cfg.DB.Bookkeeping(store.Delivery).QueryContext(ctx, `SELECT seq, id, kind, ordering_key, version, body, envelope, created_at, attempts, retries
-		FROM outbox WHERE dest = $1 AND state = 'pending' AND seq > $2 AND retry_at <= $3 ORDER BY seq LIMIT $4`, dest, after, now, limit)
+	var rows *sql.Rows
+	var err error
+	if s.load != nil {
+		rows, err = s.load.QueryContext(ctx, dest, after, now, limit)
+	} else {
+		rows, err = s.cfg.DB.Bookkeeping(store.Delivery).QueryContext(ctx, loadQuery, dest, after, now, limit)
+	}
 	if err != nil {
 		return nil, 0, err
 	}
@@ -414,6 +532,7 @@ type sentBatch struct {
 	sendRows []outRow // the rows sent, in order
 	receipts []*Receipt
 	evidence []byte // the receipt list as the receiver answered
+	retryAt  int64  // the earliest retry time record set on a row (unix µs), 0 if none
 }
 
 // send signs and sends batch to dest and returns its receipts (nothing is
@@ -459,7 +578,7 @@ func (s *Sender) record(ctx context.Context, sb *sentBatch) error {
 	var delivered, rejected int
 	err := s.cfg.DB.Update(NetworkContext(ctx), store.Op{Operation: jukinet.OpNetworkDeliveryResult,
 		Detail: fmt.Sprintf("batch of %d to %s", len(sb.batch), sb.dest)}, func(tx *store.Tx) error {
-		delivered, rejected = 0, 0
+		delivered, rejected, sb.retryAt = 0, 0, 0
 		tx.ExpectLogs(len(sb.batch)) // a record per message
 		now := tx.NowMicro()
 		for _, i := range sb.bad {
@@ -487,12 +606,15 @@ func (s *Sender) record(ctx context.Context, sb *sentBatch) error {
 				tx.Log(jukinet.OpNetworkDeliveryResult, "", rc.Status.String(), sb.sendRows[i].kind+" "+sb.sendRows[i].id+" to "+sb.dest)
 				continue
 			}
-			dead, err := s.settleRefused(tx, sb.dest, &sb.sendRows[i], rc, now)
+			dead, at, err := s.settleRefused(tx, sb.dest, &sb.sendRows[i], rc, now)
 			if err != nil {
 				return err
 			}
 			if dead {
 				rejected++
+			}
+			if at > 0 && (sb.retryAt == 0 || at < sb.retryAt) {
+				sb.retryAt = at
 			}
 		}
 		return settleDelivered(tx, sb.dest, first, last, sb.loadedAt, delivered, now)
@@ -509,8 +631,9 @@ func (s *Sender) record(ctx context.Context, sb *sentBatch) error {
 // settleRefused settles a row whose receipt is a rejection: a dead letter
 // keeping its receipt, unless the receiver only failed to apply it
 // ("internal, retry later") and it has retries left — then it waits for its
-// retry time alone, the rows after it go on. It reports a dead letter.
-func (s *Sender) settleRefused(tx *store.Tx, dest string, r *outRow, rc *Receipt, now int64) (bool, error) {
+// retry time alone, the rows after it go on. It reports a dead letter, or
+// the retry time.
+func (s *Sender) settleRefused(tx *store.Tx, dest string, r *outRow, rc *Receipt, now int64) (dead bool, retryAt int64, err error) {
 	lastErr := rc.Reason.String()
 	if rc.Detail != "" {
 		lastErr += ": " + rc.Detail
@@ -520,26 +643,27 @@ func (s *Sender) settleRefused(tx *store.Tx, dest string, r *outRow, rc *Receipt
 		// Backoff, at least 100 ms: a retry time after the batch's load
 		// time keeps settleDelivered's count exact.
 		wait := max(s.backoff(int(r.retries), false), 100*time.Millisecond)
+		at := now + wait.Microseconds()
 		if _, err := tx.Exec(`UPDATE outbox SET retries = retries + 1, retry_at = $1, last_error = $2, attempts = attempts + 1 WHERE seq = $3`,
-			now+wait.Microseconds(), lastErr, r.seq); err != nil {
-			return false, err
+			at, lastErr, r.seq); err != nil {
+			return false, 0, err
 		}
 		tx.Log(jukinet.OpNetworkDeliveryResult, "", "retry", fmt.Sprintf("%s: the receiver failed to apply it (retry %d of %d)", d, r.retries+1, s.cfg.MaxRetries-1))
-		return false, nil
+		return false, at, nil
 	}
 	if rc.Reason == ReasonInternal {
 		lastErr += fmt.Sprintf(" (given up after %d attempts)", s.cfg.MaxRetries)
 	}
 	ev, err := EncodeReceipt(rc)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	if _, err := tx.Exec(`UPDATE outbox SET state = 'rejected', last_error = $1, done_at = $2, receipt = $3, attempts = attempts + 1 WHERE seq = $4`,
 		lastErr, now, ev, r.seq); err != nil {
-		return false, err
+		return false, 0, err
 	}
 	tx.Log(jukinet.OpNetworkDeliveryResult, "", rc.Status.String(), d+" "+rc.Reason.String())
-	return true, nil
+	return true, 0, nil
 }
 
 // settleDelivered marks the batch's accepted rows delivered in one statement

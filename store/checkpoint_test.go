@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -51,9 +52,18 @@ func walSize(t *testing.T, dbPath string) int64 {
 // background checkpointer copies the WAL into the database file by itself,
 // and the next writer then starts the WAL over (the file is cut back to
 // journal_size_limit) — without the writer's own fallback checkpoint.
+// A small database (two connections) checkpoints on its pool's
+// connections, as a larger one does on its own.
 func TestWALCheckpointedInBackground(t *testing.T) {
+	for _, conns := range []int{0, 2} {
+		t.Run(fmt.Sprintf("conns=%d", conns), func(t *testing.T) { walCheckpointedInBackground(t, conns) })
+	}
+}
+
+func walCheckpointedInBackground(t *testing.T, conns int) {
 	defer store.SetWALLimits(64, 1000)() // no fallback below ~260 MB
 	cfg := storetest.Config(t, store.SQLite, "352063")
+	cfg.Conns = conns
 	db, err := store.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +104,14 @@ func TestWALCheckpointedInBackground(t *testing.T) {
 	}
 	if _, writerRuns := db.WALCheckpoints(); writerRuns != 0 {
 		t.Errorf("the writer checkpointed %d times itself, want 0", writerRuns)
+	}
+	// Idle, the ticks find the WAL as the last pass left it and run no
+	// checkpoint (an asynchronous event: waited for, not timed).
+	idle := db.WALIdleTicks()
+	for deadline := time.Now().Add(30 * time.Second); db.WALIdleTicks() < idle+2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("every tick of an idle database ran a checkpoint")
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 type hooks struct {
 	failAt                atomic.Value // of string
 	copiedAll, writerRuns atomic.Int64
+	idleTicks             atomic.Int64
 }
 
 func (h *hooks) failStep(step string) error {
@@ -25,6 +26,11 @@ func (h *hooks) failStep(step string) error {
 
 func (h *hooks) walCopiedAll() { h.copiedAll.Add(1) }
 func (h *hooks) walWriterRun() { h.writerRuns.Add(1) }
+func (h *hooks) walIdleTick()  { h.idleTicks.Add(1) }
+
+// WALIdleTicks is how many of the checkpointer's ticks found nothing to
+// copy and ran no checkpoint.
+func (db *DB) WALIdleTicks() int64 { return testHooksOf(db).idleTicks.Load() }
 
 var hooksMu sync.Mutex
 

@@ -148,6 +148,30 @@ func (tx *Tx) WriteOutbox() error {
 		return err
 	}
 	tx.written += len(tx.msgs)
+	for i := range tx.msgs {
+		tx.noteDest(tx.msgs[i].To)
+	}
 	tx.msgs = tx.msgs[:0]
 	return nil
+}
+
+// noteDest adds dest to the destinations the transaction queued for.
+func (tx *Tx) noteDest(dest string) {
+	switch {
+	case tx.queuedSeen != nil:
+		if !tx.queuedSeen[dest] {
+			tx.queuedSeen[dest] = true
+			tx.queuedTo = append(tx.queuedTo, dest)
+		}
+	case slices.Contains(tx.queuedTo, dest):
+	case len(tx.queuedTo) < 32: // linear: a transaction's messages go to a few destinations
+		tx.queuedTo = append(tx.queuedTo, dest)
+	default: // a bulk operation's
+		tx.queuedSeen = make(map[string]bool, 2*len(tx.queuedTo))
+		for _, d := range tx.queuedTo {
+			tx.queuedSeen[d] = true
+		}
+		tx.queuedSeen[dest] = true
+		tx.queuedTo = append(tx.queuedTo, dest)
+	}
 }

@@ -94,10 +94,12 @@ type DB struct {
 	subjectKey []byte
 	subjectMAC sync.Pool // of hash.Hash: HMAC-SHA256 keyed with subjectKey
 
-	// wake is signalled after a commit that appended outbox rows, so senders
-	// need not poll (docs/design.md §4: immediate wake-up on new rows).
-	wakeMu  sync.Mutex
-	wake    chan struct{}
+	// onQueue is told after a commit that appended outbox rows which
+	// destinations they go to, so senders need not poll (docs/design.md §4:
+	// immediate wake-up on new rows) and wake only for their destination.
+	queueMu sync.Mutex
+	onQueue map[int]func(dests []string)
+	queueID int
 	hooks   atomic.Value // of testHooks; never set in production (export_test.go sets it)
 	onLog   []func(ctx context.Context, recs []LogRecord)
 	onLogMu sync.Mutex
@@ -183,7 +185,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if cfg.Conns == 1 || cfg.Conns < 0 {
 		return nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("conns"), "at least 2 connections (0 means the default, 4)")
 	}
-	db := &DB{node: cfg.Node, now: cfg.Now, wake: make(chan struct{})}
+	db := &DB{node: cfg.Node, now: cfg.Now}
 	if db.now == nil {
 		db.now = time.Now
 	}
@@ -230,7 +232,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			db.sql.Close()
 			return nil, jukinet.E(op, jukinet.KindUnavailable, err)
 		}
-		if err := db.startCheckpointer(ctx, dsn, cfg.Path); err != nil {
+		if err := db.startCheckpointer(ctx, dsn, cfg.Path, cfg.Conns == 2); err != nil {
 			db.read.Close()
 			db.sql.Close()
 			return nil, jukinet.E(op, jukinet.KindUnavailable, err)
@@ -569,18 +571,36 @@ func (db *DB) SubjectToken(residentCode string) string {
 	return string(out[:])
 }
 
-// Wake returns a channel closed at the next commit that appends outbox rows.
-func (db *DB) Wake() <-chan struct{} {
-	db.wakeMu.Lock()
-	defer db.wakeMu.Unlock()
-	return db.wake
+// OnQueue registers f, called after each commit that appended outbox rows
+// with the destinations of those rows (each once), and returns the function
+// that removes it. f runs on the committing goroutine: it must not block.
+func (db *DB) OnQueue(f func(dests []string)) (remove func()) {
+	db.queueMu.Lock()
+	defer db.queueMu.Unlock()
+	if db.onQueue == nil {
+		db.onQueue = map[int]func([]string){}
+	}
+	db.queueID++
+	id := db.queueID
+	db.onQueue[id] = f
+	return func() {
+		db.queueMu.Lock()
+		delete(db.onQueue, id)
+		db.queueMu.Unlock()
+	}
 }
 
-func (db *DB) signalWake() {
-	db.wakeMu.Lock()
-	close(db.wake)
-	db.wake = make(chan struct{})
-	db.wakeMu.Unlock()
+// queued tells the OnQueue functions where a commit's messages go.
+func (db *DB) queued(dests []string) {
+	db.queueMu.Lock()
+	hooks := make([]func([]string), 0, len(db.onQueue))
+	for _, f := range db.onQueue {
+		hooks = append(hooks, f)
+	}
+	db.queueMu.Unlock()
+	for _, f := range hooks {
+		f(dests)
+	}
 }
 
 // OnLog registers a function called after each commit with the log records it
@@ -666,6 +686,7 @@ type testHooks interface {
 	failStep(step string) error // Update's steps: "state", "outbox", "oplog", "commit"
 	walCopiedAll()              // a background pass left the WAL wholly copied
 	walWriterRun()              // a writer had to checkpoint itself
+	walIdleTick()               // a tick found the WAL as a pass left it wholly copied: no pass
 }
 
 // activeHooks returns the hooks the tests set, or nil.

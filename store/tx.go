@@ -234,6 +234,10 @@ type Tx struct {
 	// written counts the messages WriteOutbox already wrote.
 	dropped []Index
 	written int
+	// queuedTo is the destinations of the messages written, each once
+	// (queuedSeen holds them too once they are many): the senders to wake.
+	queuedTo   []string
+	queuedSeen map[string]bool
 	// private: the transaction holds locks that a statement prepared on
 	// another connection would wait for (DropIndexes on PostgreSQL), so it
 	// prepares its statements on its own connection.
@@ -458,11 +462,11 @@ func (db *DB) authorize(ctx context.Context, op Op) (jukinet.Actor, error) {
 	return actor, nil
 }
 
-// afterUpdate wakes the senders if the transaction queued messages and
-// runs the log hooks.
-func (db *DB) afterUpdate(ctx context.Context, recs []LogRecord, sent bool) {
-	if sent {
-		db.signalWake()
+// afterUpdate tells the senders where the messages the transaction queued
+// go, and runs the log hooks.
+func (db *DB) afterUpdate(ctx context.Context, recs []LogRecord, dests []string) {
+	if len(dests) > 0 {
+		db.queued(dests)
 	}
 	db.onLogMu.Lock()
 	hooks := db.onLog
@@ -474,11 +478,13 @@ func (db *DB) afterUpdate(ctx context.Context, recs []LogRecord, sent bool) {
 
 // update runs one write transaction; unlock releases the writer lock
 // taken for it.
-func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx *Tx) error, unlock func()) ([]LogRecord, bool, error) {
+// It returns the log records and the destinations of the messages it
+// queued.
+func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx *Tx) error, unlock func()) ([]LogRecord, []string, error) {
 	defer unlock()
 	sqlTx, conn, err := db.begin(ctx)
 	if err != nil {
-		return nil, false, jukinet.E(string(op.Operation), jukinet.KindUnavailable, err)
+		return nil, nil, jukinet.E(string(op.Operation), jukinet.KindUnavailable, err)
 	}
 	if conn != nil {
 		defer conn.Close() // after the rollback below (deferred calls run last first)
@@ -487,22 +493,22 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 	tx := &Tx{ctx: ctx, tx: sqlTx, conn: conn, db: db, actor: actor, op: op, now: db.now().UnixMicro()}
 	defer tx.restoreCache() // before the rollback, on the same connection
 	if err := fn(tx); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	if err := tx.flush(); err != nil {
-		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "deferred rows", err)
+		return nil, nil, jukinet.E(string(op.Operation), jukinet.KindInternal, "deferred rows", err)
 	}
 	if err := db.fail("state"); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	if err := tx.WriteOutbox(); err != nil {
-		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "outbox", err)
+		return nil, nil, jukinet.E(string(op.Operation), jukinet.KindInternal, "outbox", err)
 	}
 	if err := tx.RebuildIndexes(); err != nil {
-		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "indexes", err)
+		return nil, nil, jukinet.E(string(op.Operation), jukinet.KindInternal, "indexes", err)
 	}
 	if err := db.fail("outbox"); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	if subject, note := tx.TakeNote(); subject != "" || note != "" {
 		if tx.op.Subject == "" {
@@ -518,18 +524,18 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 	}
 	recs := append([]LogRecord{db.record(ctx, actor, tx.op, result, tx.now)}, tx.logs...)
 	if err := appendLog(tx, recs); err != nil {
-		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "oplog", err)
+		return nil, nil, jukinet.E(string(op.Operation), jukinet.KindInternal, "oplog", err)
 	}
 	if err := db.fail("oplog"); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	if err := db.fail("commit"); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return nil, false, jukinet.E(string(op.Operation), jukinet.KindInternal, "commit", err)
+		return nil, nil, jukinet.E(string(op.Operation), jukinet.KindInternal, "commit", err)
 	}
-	return recs, tx.written > 0, nil
+	return recs, tx.queuedTo, nil
 }
 
 // fail is where a test may fail Update at a step (testHooks).

@@ -74,7 +74,7 @@ func (db *DB) ViewIfIdle(ctx context.Context, op Op, fn func(tx *Tx) error) (boo
 	if err != nil {
 		return true, err
 	}
-	db.afterUpdate(ctx, recs, false)
+	db.afterUpdate(ctx, recs, nil)
 	return true, nil
 }
 

@@ -147,13 +147,16 @@ func (tx *Tx) WriteOutbox() error {
 	if err := tx.writeOutbox(); err != nil {
 		return err
 	}
-	tx.written += len(tx.msgs)
 	for i := range tx.msgs {
 		tx.noteDest(tx.msgs[i].To)
 	}
 	tx.msgs = tx.msgs[:0]
 	return nil
 }
+
+// queuedAny reports whether the transaction queued a message, written to
+// the outbox already (WriteOutbox notes its destination) or not yet.
+func (tx *Tx) queuedAny() bool { return len(tx.msgs) > 0 || len(tx.queuedTo) > 0 }
 
 // noteDest adds dest to the destinations the transaction queued for.
 func (tx *Tx) noteDest(dest string) {

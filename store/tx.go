@@ -230,10 +230,8 @@ type Tx struct {
 	// deferred rows not yet written (Defer), and the error of writing them.
 	deferred []*deferredRows
 	flushErr error
-	// dropped is the indexes DropIndexes took away, still to recreate;
-	// written counts the messages WriteOutbox already wrote.
+	// dropped is the indexes DropIndexes took away, still to recreate.
 	dropped []Index
-	written int
 	// queuedTo is the destinations of the messages written, each once
 	// (queuedSeen holds them too once they are many): the senders to wake.
 	queuedTo   []string

@@ -35,7 +35,7 @@ func (db *DB) View(ctx context.Context, op Op, fn func(tx *Tx) error) error {
 				return err
 			}
 		}
-		if len(tx.msgs)+tx.written > 0 {
+		if tx.queuedAny() {
 			return jukinet.E(string(op.Operation), jukinet.KindInternal, "a read queued a message: use Update")
 		}
 		return nil
@@ -66,7 +66,7 @@ func (db *DB) ViewIfIdle(ctx context.Context, op Op, fn func(tx *Tx) error) (boo
 		if err := fn(tx); err != nil {
 			return err
 		}
-		if len(tx.msgs)+tx.written > 0 {
+		if tx.queuedAny() {
 			return jukinet.E(string(op.Operation), jukinet.KindInternal, "a read queued a message: use Update")
 		}
 		return nil

@@ -57,21 +57,6 @@ func digitsValue(s string, n int) (int64, bool) {
 	return v, true
 }
 
-// padDigits writes v in n digits with leading zeros (more if v needs them).
-func padDigits(v int64, n int) string {
-	b := make([]byte, 0, n+8)
-	for ; v > 0; v /= 10 {
-		b = append(b, byte('0'+v%10))
-	}
-	for len(b) < n {
-		b = append(b, '0')
-	}
-	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
-		b[i], b[j] = b[j], b[i]
-	}
-	return string(b)
-}
-
 // identitySQL is a statement on flow_identity in each engine's form.
 type identitySQL struct{ sqlite, postgres string }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ import (
 // rowKeyParts splits a row_key into the resident code and municipality it
 // encodes.
 func rowKeyParts(k int64) (code, municipality string) {
-	return padDigits(k/identityMuniSpan, identityCodeDigits), padDigits(k%identityMuniSpan, identityMuniDigits)
+	return fmt.Sprintf("%0*d", identityCodeDigits, k/identityMuniSpan), fmt.Sprintf("%0*d", identityMuniDigits, k%identityMuniSpan)
 }
 
 // A row_key gives back the code and municipality it was made of, falls in

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/store"
@@ -262,13 +265,15 @@ func (g *Register) validateImport(rows []ImportRow) ([]ImportRow, []RowError) {
 	fail := func(r ImportRow, err error) {
 		bad = append(bad, RowError{Line: r.Line, Field: jukinet.ErrorField(err), Err: messageOf(err)})
 	}
-	seen := map[jukinet.ResidentCode]int{}
-	seenNumber := map[jukinet.IndividualNumber]int{}
-	heads := map[string]int{}
-	addr := map[string]string{}
+	// Sized for every row: growing them rehashed each several times.
+	seen := make(map[jukinet.ResidentCode]int, len(rows))
+	seenNumber := make(map[jukinet.IndividualNumber]int, len(rows))
+	heads := make(map[string]int, len(rows)/2)
+	addr := make(map[string]string, len(rows)/2)
 	ok := make([]ImportRow, 0, len(rows))
-	for _, r := range rows {
-		if err := g.validateImportRow(r); err != nil {
+	rowErrs := g.validateImportRows(rows)
+	for i, r := range rows {
+		if err := rowErrs[i]; err != nil {
 			fail(r, err)
 			continue
 		}
@@ -343,6 +348,35 @@ func messageOf(err error) string {
 	}
 	return err.Error()
 }
+
+// validateImportRows checks each row alone (validateImportRow), the
+// rows spread over one goroutine per core: the checks of one row need no
+// other, and the import writes nothing before all of them are done.
+func (g *Register) validateImportRows(rows []ImportRow) []error {
+	errs := make([]error, len(rows))
+	workers := min(runtime.GOMAXPROCS(0), len(rows)/validateChunk+1)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				end := int(next.Add(validateChunk))
+				start := end - validateChunk
+				if start >= len(rows) {
+					return
+				}
+				for i := start; i < min(end, len(rows)); i++ {
+					errs[i] = g.validateImportRow(rows[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errs
+}
+
+// validateChunk is the rows a validating goroutine takes at a time.
+const validateChunk = 1024
 
 func (g *Register) validateImportRow(r ImportRow) error {
 	const op = "import"

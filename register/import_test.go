@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -225,4 +226,54 @@ func testKey(t *testing.T, name string) (note.Signer, note.Verifier) {
 		t.Fatal(err)
 	}
 	return s, v
+}
+
+// Rows are checked on several goroutines, a chunk of rows each: bad rows
+// in different chunks are all reported, in line order, each naming its
+// line and field, and nothing is written.
+func TestImportReportsBadRowsOfEveryChunk(t *testing.T) {
+	rows, err := demo.Population(demo.Hofu, 3000, 19, jukinet.DateOf(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults := []struct {
+		at    int
+		field string
+		spoil func(*register.ImportRow)
+	}{
+		{5, "resident_code", func(r *register.ImportRow) { r.ResidentCode = "12345678901" }},
+		{1500, "birth_date", func(r *register.ImportRow) { r.BirthDate = jukinet.DateOf(now).AddDays(3) }},
+		{2900, "name.kanji", func(r *register.ImportRow) { r.Name.Kanji = "" }},
+	}
+	var want []register.RowError
+	for _, f := range faults {
+		at := f.at
+		for rows[at].Relationship == register.RelationshipHead { // a head's fault would refuse its household too
+			at++
+		}
+		f.spoil(&rows[at])
+		want = append(want, register.RowError{Line: rows[at].Line, Field: f.field})
+	}
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			f := setup(t, e)
+			before := f.totals(t)
+			ctx := jukinet.WithActor(context.Background(), jukinet.SystemActor("import"))
+			_, err := f.g.Import(ctx, rows, register.ImportOptions{})
+			var ie *register.ImportError
+			if !errors.As(err, &ie) {
+				t.Fatalf("got %v, want an ImportError", err)
+			}
+			var got []register.RowError
+			for _, r := range ie.Rows {
+				got = append(got, register.RowError{Line: r.Line, Field: r.Field})
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("refused rows %v, want %v", got, want)
+			}
+			if after := f.totals(t); after != before {
+				t.Errorf("a refused import wrote rows: %v → %v", before, after)
+			}
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -132,6 +133,26 @@ func (db *DB) Analyze(ctx context.Context, tables ...string) error {
 	// other writers (lockWriter) instead of meeting them in SQLite's busy
 	// handler, whose timeout would fail a long bulk load.
 	defer db.lockWriter()()
+	if db.engine == Postgres && len(stmts) > 1 {
+		// Each table's sample is read and sorted by one backend: two
+		// sessions keep two cores busy (after an import of 200,000
+		// residents the six tables took a second and more).
+		half := (len(stmts) + 1) / 2
+		var other error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			other = db.analyzeOn(ctx, stmts[half:])
+		}()
+		err := db.analyzeOn(ctx, stmts[:half])
+		<-done
+		return cmp.Or(err, other)
+	}
+	return db.analyzeOn(ctx, stmts)
+}
+
+// analyzeOn runs stmts on one connection of the pool.
+func (db *DB) analyzeOn(ctx context.Context, stmts []string) error {
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return jukinet.E("store.Analyze", jukinet.KindUnavailable, err)

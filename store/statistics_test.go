@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -70,5 +71,52 @@ func TestRecordRefusalResult(t *testing.T) {
 	}
 	if got["refused: field date"] != store.ResultRefused || got["ran"] != "ok" {
 		t.Fatalf("results %v, want the refusal %q and the operation ok", got, store.ResultRefused)
+	}
+}
+
+// Analyze of several tables analyzes every one of them (on PostgreSQL
+// they are split over two sessions), and only them.
+func TestAnalyzeEveryNamedTable(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		if e != store.Postgres {
+			continue // SQLite keeps no time of its last ANALYZE per table
+		}
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			db := storetest.Open(t, e, "352063")
+			analyzed := func() map[string]bool {
+				rows, err := db.Bookkeeping(store.Inspect).QueryContext(ctx, `SELECT relname FROM pg_stat_user_tables
+					WHERE schemaname = current_schema() AND last_analyze IS NOT NULL`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				out := map[string]bool{}
+				for rows.Next() {
+					var n string
+					if err := rows.Scan(&n); err != nil {
+						t.Fatal(err)
+					}
+					out[n] = true
+				}
+				return out
+			}
+			before := analyzed()
+			tables := []string{"outbox", "inbox", "oplog", "node_meta", "schema_migrations"}
+			if err := db.Analyze(ctx, tables...); err != nil {
+				t.Fatal(err)
+			}
+			after := analyzed()
+			for _, tb := range tables {
+				if !after[tb] {
+					t.Errorf("%s was not analyzed", tb)
+				}
+			}
+			for tb := range after {
+				if !before[tb] && !slices.Contains(tables, tb) {
+					t.Errorf("%s was analyzed, but not named", tb)
+				}
+			}
+		})
 	}
 }

@@ -461,8 +461,19 @@ func (g *Register) prepareImportBatch(batch []ImportRow) *importBatch {
 	// keys of person_versions, identity_versions and identity_history) then
 	// take the batch's rows leaf page after leaf page instead of at random,
 	// and the record and household IDs (UUIDv7) rise along them.
-	rows := slices.Clone(batch)
-	slices.SortFunc(rows, func(a, b ImportRow) int { return strings.Compare(string(a.ResidentCode), string(b.ResidentCode)) })
+	// The positions are sorted, not the rows: a swap of two rows moved
+	// their every field.
+	order := make([]int32, len(batch))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		return strings.Compare(string(batch[a].ResidentCode), string(batch[b].ResidentCode))
+	})
+	rows := make([]ImportRow, len(batch))
+	for i, at := range order {
+		rows[i] = batch[at]
+	}
 	b.rows = rows
 	hhID := map[string]string{}
 	hhAt := map[string]int{}        // index of the household's first column in hhArgs

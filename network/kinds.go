@@ -40,6 +40,8 @@ const (
 	KindSupportMeasure           Kind = 19 // 支援措置 travelling with a 転出, previous CS → new CS (on its 転入通知)
 	KindReconcileRequest         Kind = 26 // CS 整合性確認: the CS's digests of its identity information per bucket, CS → its pref
 	KindReconcileDigests         Kind = 27 // CS 整合性確認: the pref's per-person digests of the buckets that differ, pref → CS
+	KindResidentCodeReportAsk    Kind = 30 // a restored national server asks each CS for the 住民票コード it holds, national → CS
+	KindResidentCodeReport       Kind = 31 // the CS's answer: its unused pool and every code it notified, CS → national
 )
 
 var kindNames = map[Kind]string{
@@ -64,6 +66,8 @@ var kindNames = map[Kind]string{
 	KindSupportMeasure:           "support.measure",
 	KindReconcileRequest:         "reconcile.request",
 	KindReconcileDigests:         "reconcile.digests",
+	KindResidentCodeReportAsk:    "rescode.report.request",
+	KindResidentCodeReport:       "rescode.report",
 }
 
 // String returns the kind's name, e.g. "identity.notify".
@@ -165,6 +169,10 @@ var defaultRoutes = []Route{
 	// prefecture's copy only (docs/operations.md).
 	{KindReconcileRequest, RoleMunicipality, RolePrefecture, true},
 	{KindReconcileDigests, RolePrefecture, RoleMunicipality, true},
+	// A restored national server learns the codes granted before the
+	// restore from every CS before it grants again (docs/operations.md).
+	{KindResidentCodeReportAsk, RoleNational, RoleMunicipality, false},
+	{KindResidentCodeReport, RoleMunicipality, RoleNational, false},
 	// The prefectures' logs are witnessed by the national server, the
 	// national server's by a prefecture (docs/oplog.md).
 	{KindCheckpointCosignRequest, RolePrefecture, RoleNational, false},

@@ -24,6 +24,8 @@ var kindJapanese = map[Kind]string{
 	KindSupportMeasure:           "支援措置の通知",
 	KindReconcileRequest:         "整合性確認の要求",
 	KindReconcileDigests:         "整合性確認の要約",
+	KindResidentCodeReportAsk:    "保有住民票コードの報告依頼",
+	KindResidentCodeReport:       "保有住民票コードの報告",
 }
 
 // Japanese is the kind's Japanese name, or its code when it has none.

@@ -86,6 +86,17 @@ func Assemble(ctx context.Context, cfg AssemblyConfig) (*Assembly, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A restored national server learns the codes granted after its
+		// backup from every municipality before it grants again.
+		var munis []jukinet.LGCode
+		for _, nd := range cfg.Description.Nodes() {
+			if nd.Role == network.RoleMunicipality {
+				munis = append(munis, jukinet.LGCode(nd.ID))
+			}
+		}
+		if err := nat.RecoverGrantedCodes(jukinet.WithActor(ctx, jukinet.SystemActor("node-start")), munis); err != nil {
+			return nil, err
+		}
 		a.National, own = nat, nat.Handlers()
 	default:
 		return nil, invalid(op, "role", "unknown role %q", self.Role)

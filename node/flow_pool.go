@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"crypto/rand"
 	"strconv"
 
 	"github.com/jukinet/jukinet"
@@ -83,7 +82,7 @@ func (p poolCodes) NextResidentCode(tx *store.Tx) (jukinet.ResidentCode, error) 
 	var code string
 	if err := tx.QueryRow(`SELECT code FROM flow_code_pool ORDER BY random() LIMIT 1`).Scan(&code); err != nil {
 		if noRows(err) {
-			return "", jukinet.E(op, jukinet.KindUnavailable, jukinet.Field("resident_code"), "the resident-code pool is empty: request more codes from the national server")
+			return "", emptyPool(tx, op)
 		}
 		return "", internal(op, err)
 	}
@@ -100,6 +99,21 @@ func (p poolCodes) NextResidentCode(tx *store.Tx) (jukinet.ResidentCode, error) 
 		}
 	}
 	return jukinet.ResidentCode(code), nil
+}
+
+// emptyPool is the error for an empty pool, naming the cause when the
+// national server said it was restored and grants no codes for now.
+func emptyPool(tx *store.Tx, op string) error {
+	restored, err := tx.Meta(nationalRestoredKey)
+	if err != nil {
+		return internal(op, err)
+	}
+	if restored != "" {
+		return jukinet.E(op, jukinet.KindUnavailable, jukinet.Field("resident_code"),
+			"the resident-code pool is empty: the national server was restored from a backup taken at "+restored+
+				" and grants no codes until every municipality has reported the codes it holds; the pending request is granted then")
+	}
+	return jukinet.E(op, jukinet.KindUnavailable, jukinet.Field("resident_code"), "the resident-code pool is empty: request more codes from the national server")
 }
 
 // requestPool queues a pool request unless one is pending (or force).
@@ -204,8 +218,10 @@ func (m *Municipality) municipalityCodePoolGrant(tx *store.Tx, env *network.Enve
 			return internal(op, err)
 		}
 	}
-	if err := tx.DeleteMeta(poolRequestedKey); err != nil {
-		return internal(op, err)
+	for _, k := range []string{poolRequestedKey, nationalRestoredKey} {
+		if err := tx.DeleteMeta(k); err != nil {
+			return internal(op, err)
+		}
 	}
 	tx.Note("", strconv.Itoa(len(b.Codes))+" resident codes received")
 	return nil
@@ -226,30 +242,49 @@ func (n *National) nationalCodePoolRequest(tx *store.Tx, env *network.Envelope) 
 	if string(b.Municipality) != env.From {
 		return invalid(op, "municipality", "%s requested by %s", b.Municipality, env.From)
 	}
-	grant := CodePoolGrant{Municipality: b.Municipality}
-	for tries := 0; len(grant.Codes) < b.Count; tries++ {
-		if tries > 20*b.Count {
-			return jukinet.E(op, jukinet.KindInternal, "could not find unused resident codes")
+	// A restored server grants nothing before it has learnt the codes
+	// granted after its backup (flow_pool_restore.go).
+	if why, err := codesRecovering(tx); err != nil {
+		return internal(op, err)
+	} else if why != "" {
+		return deferGrant(tx, b.Municipality, b.Count, why)
+	}
+	granted, err := n.grantCodes(tx, b.Municipality, b.Count)
+	if err != nil {
+		return err
+	}
+	tx.Note("", strconv.Itoa(granted)+" resident codes granted to "+env.From)
+	return nil
+}
+
+// grantCodes grants count fresh codes to m: random, checked against every
+// code granted or learnt before and every code the server has seen in
+// identity information, and recorded so it is never granted again.
+func (n *National) grantCodes(tx *store.Tx, m jukinet.LGCode, count int) (int, error) {
+	const op = "national.grantCodes"
+	grant := CodePoolGrant{Municipality: m}
+	for tries := 0; len(grant.Codes) < count; tries++ {
+		if tries > 20*count {
+			return 0, jukinet.E(op, jukinet.KindInternal, "could not find unused resident codes")
 		}
-		c, err := jukinet.NewResidentCode(rand.Reader)
+		c, err := jukinet.NewResidentCode(n.codeRand)
 		if err != nil {
-			return internal(op, err)
+			return 0, internal(op, err)
 		}
 		var used int
 		if err := tx.QueryRow(codeUsedSQL.of(tx.Engine()), string(c)).Scan(&used); err != nil {
-			return internal(op, err)
+			return 0, internal(op, err)
 		}
 		if used > 0 {
 			continue
 		}
-		if _, err := tx.Exec(`INSERT INTO flow_codes_granted (code, municipality, granted_at) VALUES ($1,$2,$3)`, string(c), env.From, tx.NowMicro()); err != nil {
+		if _, err := tx.Exec(`INSERT INTO flow_codes_granted (code, municipality, granted_at) VALUES ($1,$2,$3)`, string(c), string(m), tx.NowMicro()); err != nil {
 			if store.IsUniqueViolation(err) {
 				continue
 			}
-			return internal(op, err)
+			return 0, internal(op, err)
 		}
 		grant.Codes = append(grant.Codes, c)
 	}
-	tx.Note("", strconv.Itoa(len(grant.Codes))+" resident codes granted to "+env.From)
-	return Queue(tx, network.KindResidentCodePoolGrant, env.From, "", 0, grant)
+	return len(grant.Codes), Queue(tx, network.KindResidentCodePoolGrant, string(m), "", 0, grant)
 }

@@ -111,6 +111,7 @@ func (m *Municipality) Handlers() Handlers {
 		network.KindLinkCodeResponse:      m.municipalityLinkCodeResponse,
 		network.KindCardStatus:            m.municipalityCardStatus,
 		network.KindResidentCodePoolGrant: m.municipalityCodePoolGrant,
+		network.KindResidentCodeReportAsk: m.municipalityCodeReportAsk,
 		network.KindSupportMeasure:        m.municipalitySupportMeasure,
 		network.KindReconcileDigests:      m.municipalityReconcileDigests,
 	}

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"io"
 	"sync/atomic"
 
 	"github.com/jukinet/jukinet"
@@ -18,6 +19,10 @@ type NationalConfig struct {
 	// Agencies are the agencies the server may provide identity information
 	// to (法30条の9, 別表); nil means none.
 	Agencies *Agencies
+	// CodeRand is the source of the random 住民票コード it grants; nil is
+	// crypto/rand. Tests replay a seeded one, as a restored server whose
+	// draws repeat would.
+	CodeRand io.Reader
 }
 
 // National is the national server: identity information of every resident
@@ -25,6 +30,7 @@ type NationalConfig struct {
 // status, the resident-code pool, and provision to agencies.
 type National struct {
 	db       *store.DB
+	codeRand io.Reader
 	agencies atomic.Pointer[Agencies] // SetAgencies swaps it (SIGHUP)
 	numberKey,
 	linkKey []byte
@@ -34,7 +40,10 @@ type National struct {
 // 個人番号 permutation and the linking codes) are created on first use and
 // kept in node_meta. Errors: KindInternal.
 func NewNational(ctx context.Context, db *store.DB, cfg NationalConfig) (*National, error) {
-	n := &National{db: db}
+	n := &National{db: db, codeRand: cfg.CodeRand}
+	if n.codeRand == nil {
+		n.codeRand = rand.Reader
+	}
 	n.SetAgencies(cfg.Agencies)
 	var err error
 	if n.numberKey, err = nodeKey(ctx, db, "flows_number_key"); err != nil {
@@ -82,6 +91,7 @@ func (n *National) Handlers() Handlers {
 		network.KindLinkCodeRequest:         n.nationalLinkCodeRequest,
 		network.KindCardStatus:              n.nationalCardStatus,
 		network.KindResidentCodePoolRequest: n.nationalCodePoolRequest,
+		network.KindResidentCodeReport:      n.nationalCodeReport,
 	}
 }
 

@@ -120,3 +120,29 @@ func (g *Register) Renotify(tx *store.Tx, code jukinet.ResidentCode, above uint6
 	tx.Send(store.Message{Kind: network.KindIdentityNotify.String(), To: g.cfg.Prefecture, OrderingKey: info.OrderingKey(), Version: info.Version, Body: body})
 	return info.Version, nil
 }
+
+// NotifiedCodes calls fn with every resident code this register has sent a
+// notice of 本人確認情報 for, removed persons' included, in code order: the
+// codes it has issued or holds, which a restored national server asks for
+// (node: rescode.report).
+func NotifiedCodes(tx *store.Tx, fn func(jukinet.ResidentCode) error) error {
+	const op = "register.NotifiedCodes"
+	rows, err := tx.Query(`SELECT resident_code FROM identity_versions ORDER BY resident_code`)
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code string
+		if err := rows.Scan(&code); err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		if err := fn(jukinet.ResidentCode(code)); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	return nil
+}

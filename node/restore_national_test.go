@@ -1,0 +1,232 @@
+package node
+
+import (
+	"context"
+	"database/sql"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/register"
+	"github.com/jukinet/jukinet/store"
+	"github.com/jukinet/jukinet/store/storetest"
+)
+
+// A national server restored from a backup forgets the codes it granted
+// after the backup. Its draws here repeat (the same seeded source before and
+// after the restore), so the codes it granted after the backup are the very
+// ones it would draw again: without the recovery it grants them to the next
+// municipality that asks. With it, pool requests are deferred (a refusal in
+// the log) until every municipality has reported the codes it holds, and
+// then no code granted before the restore is granted again. SQLite is
+// restored from `jukinet backup`, PostgreSQL with pg_dump / pg_restore and
+// --mark-restored.
+func TestRestoredNationalGrantsNoCodeTwice(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			n := newTestNetEmptyPools(t, e, func(c *MunicipalityConfig) { c.PoolLow, c.PoolBatch = 2, 6 })
+			const seed = 7
+			cfg := storetest.Config(t, e, network.NationalID)
+			cfg.Now = func() time.Time { return testNow }
+			natDB := openNational(t, n, cfg, seed)
+			n.fillPools()
+			restore := backupNode(t, e, natDB, cfg)
+
+			// After the backup: 防府市 issues codes and is granted more.
+			for i := range 8 {
+				birth(t, n.muni[hofu], "子\u3000"+string(rune('あ'+i)), "コ\u3000"+string(rune('ア'+i)), "2026-11-01", "")
+				n.run()
+			}
+			n.noRejections()
+			before := grantedCodes(t, natDB, "")
+			if len(grantedCodes(t, natDB, string(hofu))) <= 6 {
+				t.Fatal("防府市 was granted no codes after the backup; the test needs some")
+			}
+
+			restored := restore()
+			natDB = openNational(t, n, store.Config{Path: restored.Path, DSN: restored.DSN, Node: network.NationalID, Now: cfg.Now}, seed)
+			if err := n.national.RecoverGrantedCodes(as(jukinet.SystemActor("node-start")), []jukinet.LGCode{hofu, yamaguchi, kurume}); err != nil {
+				t.Fatal(err)
+			}
+			if v, err := natDB.Meta(t.Context(), store.BackupTakenKey); err != nil || v != "" {
+				t.Errorf("the restore mark after the start: %q, %v", v, err)
+			}
+			var startSeq int64
+			if err := natDB.Bookkeeping(store.Inspect).QueryRow(`SELECT COALESCE(MAX(seq), 0) FROM outbox`).Scan(&startSeq); err != nil {
+				t.Fatal(err)
+			}
+
+			// 山口市 and 防府市 ask for codes before the reports arrive.
+			emptyPoolOf(t, n.nodes[string(yamaguchi)].db)
+			for _, m := range []jukinet.LGCode{yamaguchi, hofu} {
+				if err := n.muni[m].RequestCodePool(as(jukinet.SystemActor("test"))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			n.runHolding(func(kind, _ string) bool { return kind == network.KindResidentCodeReport.String() })
+			n.noRejections()
+			if got := grantsSince(t, natDB, startSeq); len(got) != 0 {
+				t.Fatalf("granted %d codes before every municipality reported", len(got))
+			}
+			refusals := storetest.Records(t, natDB, func(r store.LogRecord) bool {
+				return r.Operation == string(jukinet.OpCodePoolRequest) && r.Result == store.ResultRefused && strings.Contains(r.Detail, "deferred")
+			})
+			if len(refusals) != 2 {
+				t.Errorf("deferred grants in the national log: %d, want 2 (山口市, 防府市)", len(refusals))
+			}
+			_, err := n.muni[yamaguchi].Register().Birth(as(clerk), register.BirthInput{PersonInput: register.PersonInput{Name: jukinet.Name{Kanji: "待\u3000まつ", Kana: "マチ\u3000マツ"},
+				BirthDate: mustDate(t, "2026-11-01"), Sex: jukinet.SexMale}, AddressText: townOf(yamaguchi) + "1番1号"})
+			if jukinet.ErrorKind(err) != jukinet.KindUnavailable || !strings.Contains(err.Error(), "restored from a backup") {
+				t.Errorf("birth while the national server recovers: %v, want unavailable naming the restore", err)
+			}
+
+			n.run()
+			n.noRejections()
+			again := grantsSince(t, natDB, startSeq)
+			for _, m := range []jukinet.LGCode{yamaguchi, hofu} {
+				if len(again[m]) == 0 {
+					t.Errorf("%s was granted nothing after the reports", m)
+				}
+			}
+			for m, codes := range again {
+				for _, c := range codes {
+					if before[c] != "" {
+						t.Errorf("code %s granted to %s after the restore was granted to %s before it", c, m, before[c])
+					}
+				}
+			}
+			if v, err := natDB.Meta(t.Context(), codesRecoveryKey); err != nil || v != "" {
+				t.Errorf("recovery still in progress after every report: %q, %v", v, err)
+			}
+		})
+	}
+}
+
+// openNational opens the national server on cfg with a seeded code source
+// and puts it in the test network.
+func openNational(t *testing.T, n *testNet, cfg store.Config, seed uint64) *store.DB {
+	t.Helper()
+	db, err := store.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	var s [32]byte
+	s[0] = byte(seed)
+	if n.national, err = NewNational(context.Background(), db, NationalConfig{CodeRand: rand.NewChaCha8(s)}); err != nil {
+		t.Fatal(err)
+	}
+	n.nodes[network.NationalID].db, n.nodes[network.NationalID].handlers = db, n.national.Handlers()
+	return db
+}
+
+// backupNode backs up db as an operator would; restore closes db, puts the
+// backup in its place, marked restored, and returns where it is.
+func backupNode(t *testing.T, e store.Engine, db *store.DB, cfg store.Config) (restore func() store.Config) {
+	t.Helper()
+	if e == store.SQLite {
+		out := filepath.Join(t.TempDir(), "national-backup.db")
+		if err := db.Backup(t.Context(), out); err != nil {
+			t.Fatal(err)
+		}
+		return func() store.Config { db.Close(); return store.Config{Path: out} }
+	}
+	for _, tool := range []string{"pg_dump", "pg_restore"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skip(tool + " is not installed")
+		}
+	}
+	u, err := url.Parse(cfg.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := u.Query().Get("search_path")
+	base := os.Getenv(storetest.EnvPostgres)
+	dump := filepath.Join(t.TempDir(), "national.dump")
+	if b, err := exec.Command("pg_dump", "--format=custom", "--schema="+schema, "--file="+dump, "--dbname="+base).CombinedOutput(); err != nil {
+		t.Fatalf("pg_dump: %v: %s", err, b)
+	}
+	return func() store.Config {
+		db.Close()
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close()
+		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := exec.Command("pg_restore", "--dbname="+base, dump).CombinedOutput(); err != nil {
+			t.Fatalf("pg_restore: %v: %s", err, b)
+		}
+		restored, err := store.Open(t.Context(), store.Config{DSN: cfg.DSN, Node: network.NationalID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer restored.Close()
+		if err := restored.MarkRestored(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return store.Config{DSN: cfg.DSN}
+	}
+}
+
+// grantedCodes maps each code in the national's flow_codes_granted to its
+// municipality (only those of m when m is not "").
+func grantedCodes(t *testing.T, db *store.DB, m string) map[jukinet.ResidentCode]string {
+	t.Helper()
+	rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT code, municipality FROM flow_codes_granted`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[jukinet.ResidentCode]string{}
+	for rows.Next() {
+		var c, muni string
+		if err := rows.Scan(&c, &muni); err != nil {
+			t.Fatal(err)
+		}
+		if m == "" || muni == m {
+			out[jukinet.ResidentCode(c)] = muni
+		}
+	}
+	return out
+}
+
+// grantsSince are the codes of the grants the national queued after seq.
+func grantsSince(t *testing.T, db *store.DB, seq int64) map[jukinet.LGCode][]jukinet.ResidentCode {
+	t.Helper()
+	rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT COALESCE(envelope, body) FROM outbox WHERE kind = $1 AND seq > $2`, network.KindResidentCodePoolGrant.String(), seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[jukinet.LGCode][]jukinet.ResidentCode{}
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			t.Fatal(err)
+		}
+		var g CodePoolGrant
+		if err := Decode(&network.Envelope{Body: body}, &g); err != nil {
+			t.Fatal(err)
+		}
+		out[g.Municipality] = append(out[g.Municipality], g.Codes...)
+	}
+	return out
+}
+
+// emptyPoolOf drops a municipality's unused codes, as if it had issued them.
+func emptyPoolOf(t *testing.T, db *store.DB) {
+	t.Helper()
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`DELETE FROM flow_code_pool`); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -214,6 +214,7 @@ var japaneseRules = func() []japaneseRule {
 		{`individual number or resident code is already designated to a current resident`, "個人番号または住民票コードが、既に他の住民に記載されています。"},
 		{`already designated to another current resident$`, "その個人番号は他の住民に指定されています。"},
 		{`is not a current resident \(removed record only\)`, "この住民は住民票に記載されていません（消除された除票だけがあります）。"},
+		{`the resident-code pool is empty: the national server was restored`, "住民票コードの在庫がありません。全国サーバがバックアップから復元され、すべての市区町村から保有する住民票コードの報告が揃うまで払出しを止めています。揃い次第、要求中の払出しが届きます。"},
 		{`the resident-code pool is empty`, "住民票コードの在庫がありません。全国サーバに補充を求めてください。"},
 		{`this database was restored from a backup`, "バックアップから復元したデータベースです。未使用の住民票コードを破棄して補充を求めるまで、住民票コードを付番できません。ノードを起動してください。"},
 		{`^this register has no resident-code pool`, "この登録簿には住民票コードの在庫がありません。新しい住民票コードはノードを通じて全国サーバから受け取ります。"},

@@ -55,7 +55,7 @@ type CodeReportRequest struct {
 // Validate checks every field (KindInvalid naming it).
 func (b CodeReportRequest) Validate() error {
 	if _, err := uuid.Parse(b.Run); err != nil {
-		return invalid("node.CodeReportRequest", "run", "not a UUID")
+		return invalid("node.CodeReportRequest", "run", "a UUID")
 	}
 	if b.Restored == "" || len(b.Restored) > 200 {
 		return invalid("node.CodeReportRequest", "restored", "1 to 200 bytes")
@@ -77,7 +77,7 @@ type CodeReport struct {
 func (b CodeReport) Validate() error {
 	const op = "node.CodeReport"
 	if _, err := uuid.Parse(b.Run); err != nil {
-		return invalid(op, "run", "not a UUID")
+		return invalid(op, "run", "a UUID")
 	}
 	if !jukinet.ValidLGCode(string(b.Municipality)) || b.Municipality.IsPrefecture() {
 		return invalid(op, "municipality", "not a municipality's code")
@@ -86,10 +86,10 @@ func (b CodeReport) Validate() error {
 		return invalid(op, "parts", "1 to %d", maxCodeReportParts)
 	}
 	if b.Part < 1 || b.Part > b.Parts {
-		return invalid(op, "part", "1 to parts (%d)", b.Parts)
+		return invalid(op, "part", "%d to %d", 1, b.Parts)
 	}
 	if len(b.Codes) > MaxCodeReport {
-		return invalid(op, "codes", "at most %d codes", MaxCodeReport)
+		return invalid(op, "codes", "at most %d", MaxCodeReport)
 	}
 	seen := make(map[jukinet.ResidentCode]bool, len(b.Codes))
 	for i, c := range b.Codes {
@@ -289,7 +289,7 @@ func (m *Municipality) municipalityCodeReportAsk(tx *store.Tx, env *network.Enve
 		return err
 	}
 	if env.From != network.NationalID {
-		return invalid(op, "from", "asked by %s, not the national server", env.From)
+		return invalid(op, "from", "sent by %s, not the national server", env.From)
 	}
 	held := map[jukinet.ResidentCode]bool{}
 	err := eachRow(tx, `SELECT code FROM flow_code_pool`, func(scan func(...any) error) error {

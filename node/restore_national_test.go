@@ -230,3 +230,61 @@ func emptyPoolOf(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 }
+
+func TestCodeReportBodiesValidate(t *testing.T) {
+	run := "0195f3a1-7c2e-7b3d-8a4f-1234567890ab"
+	good := codeOf(t, "1234567890")
+	bad := good[:10] + jukinet.ResidentCode(rune('0'+(good[10]-'0'+1)%10))
+	for _, tc := range []struct {
+		name  string
+		err   error
+		field string
+	}{
+		{"request without run", CodeReportRequest{Restored: "x"}.Validate(), "run"},
+		{"request without time", CodeReportRequest{Run: run}.Validate(), "restored"},
+		{"report without run", CodeReport{Municipality: hofu, Part: 1, Parts: 1}.Validate(), "run"},
+		{"report of a prefecture", CodeReport{Run: run, Municipality: "350001", Part: 1, Parts: 1}.Validate(), "municipality"},
+		{"report without parts", CodeReport{Run: run, Municipality: hofu, Part: 1}.Validate(), "parts"},
+		{"report part after parts", CodeReport{Run: run, Municipality: hofu, Part: 3, Parts: 2}.Validate(), "part"},
+		{"report with a bad code", CodeReport{Run: run, Municipality: hofu, Part: 1, Parts: 1, Codes: []jukinet.ResidentCode{bad}}.Validate(), "codes[0]"},
+		{"report with a code twice", CodeReport{Run: run, Municipality: hofu, Part: 1, Parts: 1, Codes: []jukinet.ResidentCode{good, good}}.Validate(), "codes[1]"},
+		{"report too long", CodeReport{Run: run, Municipality: hofu, Part: 1, Parts: 1, Codes: make([]jukinet.ResidentCode, MaxCodeReport+1)}.Validate(), "codes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if jukinet.ErrorKind(tc.err) != jukinet.KindInvalid || jukinet.ErrorField(tc.err) != tc.field {
+				t.Errorf("Validate = %v (field %q); want invalid %s", tc.err, jukinet.ErrorField(tc.err), tc.field)
+			}
+		})
+	}
+	if err := (CodeReport{Run: run, Municipality: hofu, Part: 1, Parts: 1, Codes: []jukinet.ResidentCode{good}}).Validate(); err != nil {
+		t.Errorf("Validate(valid report) = %v, want nil", err)
+	}
+	if err := (CodeReport{Run: run, Municipality: hofu, Part: 1, Parts: 1}).Validate(); err != nil {
+		t.Errorf("Validate(empty report) = %v, want nil", err)
+	}
+}
+
+func FuzzCodeReportDecode(f *testing.F) {
+	f.Add([]byte(`{"run":"0195f3a1-7c2e-7b3d-8a4f-1234567890ab","municipality":"352063","part":1,"parts":1,"codes":["12345678901"]}`))
+	f.Add([]byte(`{"run":"0195f3a1-7c2e-7b3d-8a4f-1234567890ab","restored":"2026-12-01T00:00:00Z"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		env := &network.Envelope{Kind: network.KindResidentCodeReport, From: "352063", Body: body}
+		var r CodeReport
+		if Decode(env, &r) == nil && r.Validate() == nil {
+			seen := map[jukinet.ResidentCode]bool{}
+			for _, c := range r.Codes {
+				if !jukinet.ValidResidentCode(string(c)) || seen[c] {
+					t.Fatalf("a report with code %q (repeated: %v) validated", c, seen[c])
+				}
+				seen[c] = true
+			}
+			if r.Part < 1 || r.Part > r.Parts || len(r.Codes) > MaxCodeReport {
+				t.Fatalf("a report part %d of %d with %d codes validated", r.Part, r.Parts, len(r.Codes))
+			}
+		}
+		var q CodeReportRequest
+		if Decode(env, &q) == nil && q.Validate() == nil && (q.Run == "" || q.Restored == "") {
+			t.Fatalf("a request without run or time validated: %+v", q)
+		}
+	})
+}

@@ -2,7 +2,11 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
+	crand "crypto/rand"
 	"database/sql"
+	"encoding/base64"
+	"fmt"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -287,4 +291,80 @@ func FuzzCodeReportDecode(f *testing.F) {
 			t.Fatalf("a request without run or time validated: %+v", q)
 		}
 	})
+}
+
+// TestAssembleRestoredNationalAsksEveryMunicipality: a node assembled as the
+// national server on a marked database asks every municipality of the
+// network description for its codes, and only then; an unmarked one asks
+// nobody.
+func TestAssembleRestoredNationalAsksEveryMunicipality(t *testing.T) {
+	var b strings.Builder
+	var nationalKey ed25519.PrivateKey
+	for i, x := range []struct{ id, kind, pref string }{
+		{network.NationalID, "national", ""}, {"350001", "prefecture", ""}, {string(hofu), "municipality", "350001"},
+		{string(yamaguchi), "municipality", "350001"}, {"400009", "prefecture", ""}, {string(kurume), "municipality", "400009"},
+	} {
+		pub, priv, err := ed25519.GenerateKey(crand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.id == network.NationalID {
+			nationalKey = priv
+		}
+		fmt.Fprintf(&b, "[[node]]\nid = %q\nkind = %q\nname = \"n%d\"\n", x.id, x.kind, i)
+		if x.pref != "" {
+			fmt.Fprintf(&b, "prefecture = %q\n", x.pref)
+		}
+		fmt.Fprintf(&b, "network_addr = \"127.0.0.1:%d\"\nsigning_key = \"ed25519:%s\"\n\n", 7000+i, base64.StdEncoding.EncodeToString(pub))
+	}
+	desc, err := network.LoadDescription(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			db := openNode(t, e, network.NationalID)
+			asked := func() []string {
+				t.Helper()
+				var to []string
+				rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT dest FROM outbox WHERE kind = $1 ORDER BY dest`, network.KindResidentCodeReportAsk.String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var d string
+					if err := rows.Scan(&d); err != nil {
+						t.Fatal(err)
+					}
+					to = append(to, d)
+				}
+				return to
+			}
+			assemble := func() {
+				t.Helper()
+				if _, err := Assemble(t.Context(), AssemblyConfig{DB: db, Description: desc, SigningKey: nationalKey}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			assemble()
+			if got := asked(); len(got) != 0 {
+				t.Fatalf("an unmarked national server asked %v", got)
+			}
+			if err := db.MarkRestored(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			assemble()
+			if got, want := strings.Join(asked(), " "), strings.Join([]string{string(yamaguchi), string(hofu), string(kurume)}, " "); got != want {
+				t.Errorf("asked %q, want %q", got, want)
+			}
+			if run, err := db.Meta(t.Context(), codesRecoveryKey); err != nil || run == "" {
+				t.Errorf("no recovery in progress after the start: %q, %v", run, err)
+			}
+			assemble() // a second start asks nobody again
+			if got := asked(); len(got) != 3 {
+				t.Errorf("after a second start %d requests, want the 3 of the first", len(got))
+			}
+		})
+	}
 }

@@ -19,9 +19,9 @@ type NationalConfig struct {
 	// Agencies are the agencies the server may provide identity information
 	// to (法30条の9, 別表); nil means none.
 	Agencies *Agencies
-	// CodeRand is the source of the random 住民票コード it grants; nil is
-	// crypto/rand. Tests replay a seeded one, as a restored server whose
-	// draws repeat would.
+	// CodeRand is the source of the random 住民票コード it grants, safe for
+	// concurrent use; nil is crypto/rand. Tests replay a seeded one (one
+	// handler at a time), as a restored server whose draws repeat would.
 	CodeRand io.Reader
 }
 

@@ -20,7 +20,11 @@ import (
 // national store of JUKINET_BENCH_SCALE_PERSONS persons (default 100,000),
 // as bench scale does, reporting records/s and the CPU per record. With
 // JUKINET_BENCH_SCALE_DB=FILE the SQLite store is kept in FILE and reused
-// by later runs of the same size (loading 1 M persons takes a while).
+// by later runs of the same size (loading 1 M persons takes a while). With
+// JUKINET_BENCH_SCALE_DSN=postgres://… the store is the PostgreSQL schema
+// that DSN's search_path names, created and loaded if empty and kept, and
+// the CPU its server backends spent per record is reported too (the server
+// on this machine).
 func BenchmarkScaleBatchLookup(b *testing.B) {
 	n := 100_000
 	if v := os.Getenv("JUKINET_BENCH_SCALE_PERSONS"); v != "" {
@@ -34,7 +38,7 @@ func BenchmarkScaleBatchLookup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	db := scaleBenchDB(b, ctx, gen)
+	db, app := scaleBenchDB(b, ctx, gen)
 	r := rand.New(rand.NewPCG(7, 11))
 	pool := make([]string, 256*benchBatch)
 	for k := range pool {
@@ -57,7 +61,7 @@ func BenchmarkScaleBatchLookup(b *testing.B) {
 	b.ResetTimer()
 	i := 0
 	var got atomic.Int64
-	cpu0 := cpuTime()
+	cpu0, server := cpuTime(), serverCPU(ctx, db, app)
 	for b.Loop() {
 		errs := make([]error, clients)
 		var wg sync.WaitGroup
@@ -80,24 +84,49 @@ func BenchmarkScaleBatchLookup(b *testing.B) {
 	}
 	b.ReportMetric(float64(got.Load())/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(got.Load()), "cpu-µs/record")
+	if app != "" {
+		b.ReportMetric(float64(server().Microseconds())/float64(got.Load()), "server-cpu-µs/record")
+	}
 }
 
-// scaleBenchDB opens the national SQLite store of gen's persons: the file
-// named by JUKINET_BENCH_SCALE_DB if it exists, else a new one, loaded.
-func scaleBenchDB(b *testing.B, ctx context.Context, gen *scalePeople) *store.DB {
-	path := os.Getenv("JUKINET_BENCH_SCALE_DB")
-	keep := path != ""
-	if !keep {
-		path = b.TempDir() + "/national.db"
-	}
-	_, statErr := os.Stat(path)
-	db, err := store.Open(ctx, store.Config{Path: path, Node: network.NationalID})
-	if err != nil {
-		b.Fatal(err)
+// scaleBenchDB opens the national store of gen's persons: the SQLite file
+// named by JUKINET_BENCH_SCALE_DB if it exists, the PostgreSQL schema of
+// JUKINET_BENCH_SCALE_DSN if it holds them, else a new one, loaded. It
+// returns the application name of the PostgreSQL connections (serverCPU).
+func scaleBenchDB(b *testing.B, ctx context.Context, gen *scalePeople) (*store.DB, string) {
+	var db *store.DB
+	var app string
+	loaded := false
+	if dsn := os.Getenv("JUKINET_BENCH_SCALE_DSN"); dsn != "" {
+		dsn, a, err := withAppName(dsn, "postgres")
+		if err != nil {
+			b.Fatal(err)
+		}
+		app = a
+		if db, err = store.Open(ctx, store.Config{DSN: dsn, Node: network.NationalID}); err != nil {
+			b.Fatal(err)
+		}
+		var n int
+		if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT count(*) FROM flow_identity`).Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		loaded = n == gen.n
+	} else {
+		path := os.Getenv("JUKINET_BENCH_SCALE_DB")
+		keep := path != ""
+		if !keep {
+			path = b.TempDir() + "/national.db"
+		}
+		_, statErr := os.Stat(path)
+		var err error
+		if db, err = store.Open(ctx, store.Config{Path: path, Node: network.NationalID}); err != nil {
+			b.Fatal(err)
+		}
+		loaded = keep && statErr == nil
 	}
 	b.Cleanup(func() { db.Close() })
-	if keep && statErr == nil {
-		return db
+	if loaded {
+		return db, app
 	}
 	i := 0
 	if _, err := node.LoadIdentities(ctx, db, func() (jukinet.IdentityInfo, bool) {
@@ -109,5 +138,5 @@ func scaleBenchDB(b *testing.B, ctx context.Context, gen *scalePeople) *store.DB
 	}); err != nil {
 		b.Fatal(err)
 	}
-	return db
+	return db, app
 }

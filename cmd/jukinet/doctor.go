@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/jukinet/jukinet/access"
+	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/pki"
 )
 
@@ -49,6 +50,7 @@ func runDoctor(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if dbOK {
 		findings = append(findings, doctorPasswordPolicy(ctx, &db)...)
 		findings = append(findings, doctorStatistics(ctx, &db, *analyze)...)
+		findings = append(findings, doctorBufferPool(ctx, &db)...)
 	}
 	for _, f := range findings {
 		fmt.Fprintln(stdout, "finding:", f)
@@ -150,4 +152,36 @@ func doctorStatistics(ctx context.Context, db *dbFlags, analyze bool) []string {
 		return []string{"planner statistics: " + err.Error()}
 	}
 	return out
+}
+
+// doctorBufferPool reports a PostgreSQL server whose shared_buffers are
+// smaller than the identity store's hot set (a prefecture or national
+// server; a municipality's is empty): its lookups then copy nearly every
+// page they read from the OS cache (docs/scale.md).
+func doctorBufferPool(ctx context.Context, db *dbFlags) []string {
+	d, err := db.open(ctx)
+	if err != nil {
+		return []string{"database: " + err.Error()}
+	}
+	defer d.Close()
+	have, hot, err := node.IdentityHotSet(ctx, d)
+	if err != nil {
+		return []string{"buffer pool: " + err.Error()}
+	}
+	if have == 0 || have >= hot {
+		return nil
+	}
+	return []string{fmt.Sprintf("PostgreSQL shared_buffers is %s, smaller than the identity store's hot set "+
+		"(flow_identity and flow_identity_holders with their indexes, flow_identity_history's indexes: %s): "+
+		"nearly every person looked up costs a copy of a page from the OS cache; set shared_buffers to at least %s "+
+		"(postgresql.conf, then restart; docs/scale.md)", megabytes(have), megabytes(hot), megabytes(hot))}
+}
+
+// megabytes writes n bytes as postgresql.conf counts them (1 MB = 2^20
+// bytes, 1 GB = 2^30), rounded up: in MB under 10 GB, else in GB.
+func megabytes(n int64) string {
+	if n >= 10<<30 {
+		return fmt.Sprintf("%dGB", (n+1<<30-1)>>30)
+	}
+	return fmt.Sprintf("%dMB", (n+1<<20-1)>>20)
 }

@@ -121,9 +121,11 @@ func TestLoadIdentitiesKeepsLookupPlan(t *testing.T) {
 	}
 }
 
-// On PostgreSQL a bulk load leaves its tables vacuumed: every page
-// all-visible (its rows' hint bits set), so the first lookups of each page
-// do not dirty it (docs/scale.md). ANALYZE alone counts no page all-visible.
+// On PostgreSQL a bulk load vacuums the tables it wrote, which sets their
+// rows' hint bits in one pass, so the first lookups of each page do not
+// dirty it (docs/scale.md). (Whether VACUUM may also mark the pages
+// all-visible depends on the transactions other sessions of the server hold
+// open, so the test reads the server's count of vacuums instead.)
 func TestLoadIdentitiesVacuumsPostgres(t *testing.T) {
 	db := storetest.Open(t, store.Postgres, "national")
 	ctx := jukinet.WithActor(context.Background(), jukinet.SystemActor("loader"))
@@ -131,14 +133,14 @@ func TestLoadIdentitiesVacuumsPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, table := range []string{"flow_identity", "flow_identity_history", "flow_identity_holders"} {
-		var pages, visible int
-		err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT relpages, relallvisible FROM pg_class
- WHERE oid = to_regclass($1)`, table).Scan(&pages, &visible)
+		var vacuums int
+		err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT vacuum_count FROM pg_stat_user_tables
+ WHERE relid = to_regclass($1)`, table).Scan(&vacuums)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if pages == 0 || visible != pages {
-			t.Errorf("%s after a load: %d of %d pages all-visible; want all (VACUUM after the load)", table, visible, pages)
+		if vacuums != 1 {
+			t.Errorf("%s after a load: vacuumed %d times; want once (VACUUM after the load)", table, vacuums)
 		}
 	}
 }

@@ -59,9 +59,9 @@ func (l *Loader) Rows(table string, cols []string, rows [][]any) error {
 // rows (it sets their hint bits) and written back when evicted, so until
 // every page had been read once a lookup cost several times its CPU (28
 // against 8 µs of server CPU per record at 1 M persons, docs/scale.md).
-// VACUUM sets them in one sequential pass and marks the pages all-visible.
-// Errors: the authorization errors of Update (nothing is
-// written), KindInternal.
+// VACUUM sets them in one sequential pass, and marks the pages all-visible
+// unless an older transaction is open on the server. Errors: the
+// authorization errors of Update (nothing is written), KindInternal.
 func (db *DB) BulkLoad(ctx context.Context, op Op, tables []string, load func(l *Loader) error) (int64, error) {
 	actor, ok := jukinet.ActorFrom(ctx)
 	if !ok || jukinet.Authorize(op.Operation, actor) != nil {

@@ -95,8 +95,7 @@ func importOne(ctx context.Context, o ImportOptions, engine string, rows []regis
 	if err != nil {
 		return f, err
 	}
-	server0 := backendCPU(ctx, db, app)
-	cpu0, start := cpuTime(), time.Now()
+	server, cpu0, start := serverCPU(ctx, db, app), cpuTime(), time.Now()
 	res, err := g.Import(jukinet.WithActor(ctx, demo.SeedActor), rows, register.ImportOptions{})
 	if err != nil {
 		return f, err
@@ -107,11 +106,7 @@ func importOne(ctx context.Context, o ImportOptions, engine string, rows []regis
 	f.ResidentsPerS = float64(res.Imported) / time.Since(start).Seconds()
 	thousands := float64(res.Imported) / 1000
 	f.CPUPer1000 = (cpuTime() - cpu0).Seconds() / thousands
-	if server1 := backendCPU(ctx, db, app); server1 != nil {
-		var d time.Duration
-		for pid, t := range server1 {
-			d += t - server0[pid] // a backend started during the import counts from zero
-		}
+	if d := server(); d > 0 {
 		f.ServerCPUPer1000 = d.Seconds() / thousands
 		f.CPUPer1000 += f.ServerCPUPer1000
 	}
@@ -142,13 +137,16 @@ func withAppName(dsn, engine string) (string, string, error) {
 }
 
 // backendCPU returns the CPU time so far of each PostgreSQL backend serving
-// connections named app, read from /proc: nil on SQLite, or when the
-// server runs elsewhere (its processes are not here to read).
+// connections named app, and of the parallel workers those backends lead
+// (an index build's), read from /proc: nil on SQLite, or when the server
+// runs elsewhere (its processes are not here to read). A process that
+// exited between the query and the read is left out.
 func backendCPU(ctx context.Context, db *store.DB, app string) map[int]time.Duration {
 	if app == "" {
 		return nil
 	}
-	rows, err := db.Bookkeeping(store.Inspect).QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, app)
+	rows, err := db.Bookkeeping(store.Inspect).QueryContext(ctx, `SELECT pid FROM pg_stat_activity
+ WHERE application_name = $1 OR leader_pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = $1)`, app)
 	if err != nil {
 		return nil
 	}
@@ -159,11 +157,9 @@ func backendCPU(ctx context.Context, db *store.DB, app string) map[int]time.Dura
 		if err := rows.Scan(&pid); err != nil {
 			return nil
 		}
-		t, ok := procCPU(pid)
-		if !ok {
-			return nil
+		if t, ok := procCPU(pid); ok {
+			out[pid] = t
 		}
-		out[pid] = t
 	}
 	if rows.Err() != nil || len(out) == 0 {
 		return nil

@@ -320,17 +320,57 @@ func scaleUpdates(ctx context.Context, o ScaleOptions, db *store.DB, app string,
 
 // serverCPU starts counting the CPU of the PostgreSQL backends serving
 // connections named app and returns what they spent since (0 when it
-// cannot be read: SQLite, a server elsewhere).
+// cannot be read: SQLite, a server elsewhere). The backends are read again
+// every serverSample meanwhile, so that a parallel worker which exits
+// before the end (an index build's) still counts up to its last reading.
 func serverCPU(ctx context.Context, db *store.DB, app string) func() time.Duration {
+	if app == "" {
+		return func() time.Duration { return 0 }
+	}
 	before := backendCPU(ctx, db, app)
-	return func() time.Duration {
-		var d time.Duration
-		for pid, t := range backendCPU(ctx, db, app) {
-			d += t - before[pid] // a backend started meanwhile counts from zero
+	last := map[int]time.Duration{}
+	var mu sync.Mutex
+	read := func() {
+		now := backendCPU(ctx, db, app)
+		mu.Lock()
+		defer mu.Unlock()
+		for pid, t := range now {
+			last[pid] = t
 		}
-		return d
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(serverSample)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				read()
+			}
+		}
+	}()
+	var once sync.Once
+	var total time.Duration
+	return func() time.Duration {
+		once.Do(func() {
+			close(stop)
+			<-done
+			read()
+			for pid, t := range last {
+				total += t - before[pid] // a backend started meanwhile counts from zero
+			}
+		})
+		return total
 	}
 }
+
+// serverSample is how often serverCPU reads the backends during a run:
+// often enough to see a parallel index build's workers, rarely enough that
+// its own query costs the server nothing measurable.
+const serverSample = 100 * time.Millisecond
 
 // hotShare returns the share of flow_identity's updated rows that were
 // heap-only (HOT) updates, once the server's statistics show the count

@@ -96,7 +96,7 @@ func LookupIdentities(ctx context.Context, db *store.DB, codes []string, purpose
 	var rows []heldRow
 	ran, err := db.ViewIfIdle(ctx, record, func(tx *store.Tx) error {
 		var err error
-		if rows, err = readChunk(tx.Query, db.Engine(), codes, true); err != nil {
+		if rows, err = readYielding(tx, codes); err != nil {
 			return jukinet.E(op, jukinet.KindInternal, err)
 		}
 		return nil
@@ -265,8 +265,12 @@ func readChunk(query func(q string, args ...any) (*sql.Rows, error), engine stor
 	if err != nil {
 		return nil, err
 	}
+	return scanHeld(rows, make([]heldRow, 0, len(codes)))
+}
+
+// scanHeld appends the rows of a lookup statement to out and closes them.
+func scanHeld(rows *sql.Rows, out []heldRow) ([]heldRow, error) {
 	defer rows.Close()
-	out := make([]heldRow, 0, len(codes))
 	for rows.Next() {
 		out = append(out, heldRow{})
 		r := &out[len(out)-1]
@@ -277,10 +281,43 @@ func readChunk(query func(q string, args ...any) (*sql.Rows, error), engine stor
 	return out, rows.Close()
 }
 
+// yieldEvery is how many codes the writer's connection reads between two
+// chances for the log records waiting for it to commit (store.Tx.Yield):
+// about a millisecond of reading.
+const yieldEvery = 128
+
+// readYielding reads the records held for codes on the writer's connection
+// (SQLite, store.DB.ViewIfIdle) in parts of yieldEvery codes, in key order,
+// letting the log records of the batches read beside it commit between
+// two parts: they wait for one part, not for the whole batch.
+func readYielding(tx *store.Tx, codes []string) ([]heldRow, error) {
+	keys := codeKeys(codes)
+	out := make([]heldRow, 0, len(codes))
+	for lo := 0; lo < len(keys); lo += yieldEvery {
+		if lo > 0 {
+			if err := tx.Yield(); err != nil {
+				return nil, err
+			}
+		}
+		rows, err := tx.Query(lookupSQLite, keysJSON(keys[lo:min(lo+yieldEvery, len(keys))]))
+		if err != nil {
+			return nil, err
+		}
+		if out, err = scanHeld(rows, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // codeKeysJSON returns the JSON array of the first row_key of each code,
 // ascending and each once. A code that is not 11 ASCII digits has no row
 // and is left out.
-func codeKeysJSON(codes []string) string {
+func codeKeysJSON(codes []string) string { return keysJSON(codeKeys(codes)) }
+
+// codeKeys returns the first row_key of each code, ascending and each
+// once, leaving out a code that is not 11 ASCII digits.
+func codeKeys(codes []string) []int64 {
 	keys := make([]int64, 0, len(codes))
 	for _, c := range codes {
 		if lo, _, ok := identityCodeRange(c); ok {
@@ -288,7 +325,11 @@ func codeKeysJSON(codes []string) string {
 		}
 	}
 	slices.Sort(keys)
-	keys = slices.Compact(keys)
+	return slices.Compact(keys)
+}
+
+// keysJSON returns keys as a JSON array.
+func keysJSON(keys []int64) string {
 	b := make([]byte, 0, len(keys)*18+2)
 	b = append(b, '[')
 	for i, k := range keys {

@@ -172,10 +172,10 @@ func (c *walCheckpointer) run() {
 			// copy with no writer running, so the next writer finds the
 			// WAL wholly copied and starts it over.
 			c.checkpoint("PASSIVE")
-			c.db.writeMu.Lock()
+			c.db.writer <- struct{}{}
 			c.checkpoint("PASSIVE")
 			c.lockKick = false
-			c.db.writeMu.Unlock()
+			<-c.db.writer
 		}
 		// Let writes gather: a page written by several transactions is
 		// then copied once.

@@ -114,11 +114,17 @@ type DB struct {
 	// statsStop ends keepStatistics (statistics.go).
 	statsStop chan struct{}
 
-	// writeMu serializes write transactions on SQLite, which allows one
+	// writer serializes write transactions on SQLite, which allows one
 	// writer at a time: waiting here is queueing, where waiting inside
 	// SQLite is its busy handler sleeping in steps of up to 100 ms
-	// (measured in docs/performance.md). Unused on PostgreSQL.
-	writeMu sync.Mutex
+	// (measured in docs/performance.md). A channel of one, not a mutex, so
+	// that a View waiting for it also sees its record committed by the
+	// holder (group.go). On PostgreSQL it leads the log-only groups only.
+	writer chan struct{}
+	// group is the log-only records waiting to commit (group.go).
+	groupMu sync.Mutex
+	group   []*logOnly
+	waiting atomic.Int32 // len(group), read without the lock
 }
 
 // lockWriter takes the in-process writer lock on SQLite; the returned
@@ -127,26 +133,29 @@ func (db *DB) lockWriter() func() {
 	if db.engine != SQLite {
 		return func() {}
 	}
-	db.writeMu.Lock()
-	return func() {
-		if db.ckpt != nil {
-			db.ckpt.afterWrite()
-		}
-		db.writeMu.Unlock()
-	}
+	db.writer <- struct{}{}
+	return db.unlockWriter
 }
 
 // tryLockWriter is lockWriter if the writer lock is free at once (SQLite).
 func (db *DB) tryLockWriter() (func(), bool) {
-	if db.engine != SQLite || !db.writeMu.TryLock() {
+	if db.engine != SQLite {
 		return nil, false
 	}
-	return func() {
-		if db.ckpt != nil {
-			db.ckpt.afterWrite()
-		}
-		db.writeMu.Unlock()
-	}, true
+	select {
+	case db.writer <- struct{}{}:
+		return db.unlockWriter, true
+	default:
+		return nil, false
+	}
+}
+
+// unlockWriter releases the writer lock taken by lockWriter.
+func (db *DB) unlockWriter() {
+	if db.engine == SQLite && db.ckpt != nil {
+		db.ckpt.afterWrite()
+	}
+	<-db.writer
 }
 
 // maxCachedStatements bounds the statement cache: generated statements
@@ -185,7 +194,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if cfg.Conns == 1 || cfg.Conns < 0 {
 		return nil, jukinet.E(op, jukinet.KindInvalid, jukinet.Field("conns"), "at least 2 connections (0 means the default, 4)")
 	}
-	db := &DB{node: cfg.Node, now: cfg.Now}
+	db := &DB{node: cfg.Node, now: cfg.Now, writer: make(chan struct{}, 1)}
 	if db.now == nil {
 		db.now = time.Now
 	}

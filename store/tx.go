@@ -217,6 +217,7 @@ type Tx struct {
 	ctx   context.Context
 	tx    *sql.Tx
 	conn  *sql.Conn // PostgreSQL: the connection holding tx, for CopyRows; nil on SQLite
+	own   *sql.Conn // ViewIfIdle's connection, on which Yield begins tx again; nil elsewhere
 	db    *DB
 	actor jukinet.Actor
 	op    Op
@@ -479,17 +480,34 @@ func (db *DB) afterUpdate(ctx context.Context, recs []LogRecord, dests []string)
 // It returns the log records and the destinations of the messages it
 // queued.
 func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx *Tx) error, unlock func()) ([]LogRecord, []string, error) {
+	return db.updateOn(ctx, actor, op, fn, unlock, false)
+}
+
+// updateOn is update; yield: the transaction runs on a connection of its
+// own, and Tx.Yield may commit the waiting log-only records between its
+// reads (ViewIfIdle).
+func (db *DB) updateOn(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx *Tx) error, unlock func(), yield bool) ([]LogRecord, []string, error) {
 	defer unlock()
-	sqlTx, conn, err := db.begin(ctx)
+	var sqlTx *sql.Tx
+	var conn, own *sql.Conn
+	var err error
+	if yield {
+		if own, err = db.sql.Conn(ctx); err == nil {
+			defer own.Close() // after the rollback below (deferred calls run last first)
+			sqlTx, err = own.BeginTx(ctx, nil)
+		}
+	} else {
+		sqlTx, conn, err = db.begin(ctx)
+	}
 	if err != nil {
 		return nil, nil, jukinet.E(string(op.Operation), jukinet.KindUnavailable, err)
 	}
 	if conn != nil {
 		defer conn.Close() // after the rollback below (deferred calls run last first)
 	}
-	defer sqlTx.Rollback()
-	tx := &Tx{ctx: ctx, tx: sqlTx, conn: conn, db: db, actor: actor, op: op, now: db.now().UnixMicro()}
-	defer tx.restoreCache() // before the rollback, on the same connection
+	tx := &Tx{ctx: ctx, tx: sqlTx, conn: conn, own: own, db: db, actor: actor, op: op, now: db.now().UnixMicro()}
+	defer func() { tx.tx.Rollback() }() // the transaction Yield left open last
+	defer tx.restoreCache()             // before the rollback, on the same connection
 	if err := fn(tx); err != nil {
 		return nil, nil, err
 	}
@@ -530,7 +548,7 @@ func (db *DB) update(ctx context.Context, actor jukinet.Actor, op Op, fn func(tx
 	if err := db.fail("commit"); err != nil {
 		return nil, nil, err
 	}
-	if err := sqlTx.Commit(); err != nil {
+	if err := tx.tx.Commit(); err != nil {
 		return nil, nil, jukinet.E(string(op.Operation), jukinet.KindInternal, "commit", err)
 	}
 	return recs, tx.queuedTo, nil

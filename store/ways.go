@@ -29,6 +29,9 @@ import (
 // proof built from the log): the record is then the access itself. A View
 // sends no message: one queued is an internal error and nothing is written.
 func (db *DB) View(ctx context.Context, op Op, fn func(tx *Tx) error) error {
+	if fn == nil {
+		return db.viewLogOnly(ctx, op)
+	}
 	return db.Update(ctx, op, func(tx *Tx) error {
 		if fn != nil {
 			if err := fn(tx); err != nil {
@@ -62,7 +65,7 @@ func (db *DB) ViewIfIdle(ctx context.Context, op Op, fn func(tx *Tx) error) (boo
 	if !ok {
 		return false, nil
 	}
-	recs, _, err := db.update(ctx, actor, op, func(tx *Tx) error {
+	recs, _, err := db.updateOn(ctx, actor, op, func(tx *Tx) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -70,7 +73,7 @@ func (db *DB) ViewIfIdle(ctx context.Context, op Op, fn func(tx *Tx) error) (boo
 			return jukinet.E(string(op.Operation), jukinet.KindInternal, "a read queued a message: use Update")
 		}
 		return nil
-	}, unlock)
+	}, unlock, true)
 	if err != nil {
 		return true, err
 	}

@@ -15,6 +15,8 @@ type hooks struct {
 	failAt                atomic.Value // of string
 	copiedAll, writerRuns atomic.Int64
 	idleTicks             atomic.Int64
+	groupsMu              sync.Mutex
+	groups                []int
 }
 
 func (h *hooks) failStep(step string) error {
@@ -27,6 +29,31 @@ func (h *hooks) failStep(step string) error {
 func (h *hooks) walCopiedAll() { h.copiedAll.Add(1) }
 func (h *hooks) walWriterRun() { h.writerRuns.Add(1) }
 func (h *hooks) walIdleTick()  { h.idleTicks.Add(1) }
+
+func (h *hooks) logGroup(n int) {
+	h.groupsMu.Lock()
+	h.groups = append(h.groups, n)
+	h.groupsMu.Unlock()
+}
+
+// LogGroups is the sizes of the groups of log-only records committed since
+// the hooks were installed (CountCheckpoints, FailAt, LogGroups).
+func (db *DB) LogGroups() []int {
+	h := testHooksOf(db)
+	h.groupsMu.Lock()
+	defer h.groupsMu.Unlock()
+	return append([]int(nil), h.groups...)
+}
+
+// WaitingLogOnly is how many log-only records wait for the writer.
+func (db *DB) WaitingLogOnly() int { return int(db.waiting.Load()) }
+
+// HoldWriter takes the lock that leads the log-only groups (SQLite: the
+// writer lock) until release.
+func (db *DB) HoldWriter() (release func()) {
+	db.writer <- struct{}{}
+	return func() { <-db.writer }
+}
 
 // WALIdleTicks is how many of the checkpointer's ticks found nothing to
 // copy and ran no checkpoint.

@@ -69,6 +69,9 @@ func (db *DB) commitGroup(ctx context.Context, conn *sql.Conn) error {
 		return nil
 	}
 	err := db.appendGroup(context.WithoutCancel(ctx), conn, group)
+	if h := db.activeHooks(); h != nil && err == nil {
+		h.logGroup(len(group))
+	}
 	for _, p := range group {
 		p.done <- err
 	}

@@ -254,11 +254,19 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 
 // nationalCacheKiB is the page cache of each writing connection of the
 // national server's SQLite database (64 MiB elsewhere), for the lookups and
-// updates that run in a write transaction. The file is not memory-mapped:
-// mapping it halved batch lookups at 20,000 persons (111,000–117,000 against
-// 214,000 records/s, same run; docs/performance.md), and SQLite unmaps it at
-// every read transaction that follows another connection's commit.
+// updates that run in a write transaction.
 const nationalCacheKiB = 512 << 10
+
+// nationalMmapBytes is how much of the national server's file its writing
+// connections map (SQLite's compiled maximum, 2 GiB less 64 KiB). SQLite
+// unmaps a connection's file whenever it empties its cache — at a read
+// after another connection's commit — so only the writer's connection,
+// which commits and is never emptied, keeps its mapping: a batch read
+// there takes its pages from the mapping, with no pread and no page of the
+// cache (−20–25 % CPU per record with two clients at 1 M persons, same
+// run; docs/scale.md). The reader pool is not mapped: there every read
+// would map and fault again.
+const nationalMmapBytes = 0x7fff0000
 
 // readerCacheKiB is the page cache of each connection of the reader pool
 // (ReadConn on SQLite). In WAL mode a connection empties its whole page
@@ -306,13 +314,15 @@ func openSQLite(cfg Config) (*sql.DB, string, error) {
 	}
 	f.Close()
 	cache := 64 << 10
+	var extra []string
 	if cfg.Node == "national" {
 		cache = nationalCacheKiB
+		extra = append(extra, fmt.Sprintf("mmap_size(%d)", nationalMmapBytes))
 	}
 	if cfg.CacheKiB > 0 {
 		cache = cfg.CacheKiB
 	}
-	dsn := sqliteDSN(path, cache)
+	dsn := sqliteDSN(path, cache, extra...)
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, "", err
@@ -696,6 +706,7 @@ type testHooks interface {
 	walCopiedAll()              // a background pass left the WAL wholly copied
 	walWriterRun()              // a writer had to checkpoint itself
 	walIdleTick()               // a tick found the WAL as a pass left it wholly copied: no pass
+	logGroup(n int)             // a group of n log-only records committed in one transaction
 }
 
 // activeHooks returns the hooks the tests set, or nil.

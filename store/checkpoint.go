@@ -164,6 +164,9 @@ func (c *walCheckpointer) run() {
 		}
 		before := c.walStat()
 		log, copied, err := c.checkpoint("PASSIVE")
+		if h := c.db.activeHooks(); h != nil {
+			h.walPass()
+		}
 		c.copiedAll = walStat{}
 		if err == nil && copied == log {
 			c.copiedAll = before // a write since the stat changes the file: the next tick copies it

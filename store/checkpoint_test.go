@@ -182,3 +182,37 @@ func TestCloseCheckpointsWAL(t *testing.T) {
 		t.Errorf("the database file has %d probe rows (%v), want 1000", n, err)
 	}
 }
+
+// A database that commits small transactions a few times a second (a node
+// of a country's network) runs a background pass at most once a second,
+// not one after each commit: each pass fsyncs the WAL and the database file
+// for a transaction's pages. The bound is taken from the time the writes
+// really took, so a slow machine only loosens it.
+func TestSparseWritesCheckpointedOnceASecond(t *testing.T) {
+	cfg := storetest.Config(t, store.SQLite, "352063")
+	cfg.Conns = 2
+	db, err := store.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`CREATE TABLE probe (k INTEGER PRIMARY KEY, v BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	db.CountCheckpoints()
+	const writes = 30
+	start := time.Now()
+	for range writes {
+		writeRandomRows(t, db, 1)
+		time.Sleep(50 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	passes := db.WALPasses()
+	bound := int64(elapsed/time.Second) + 2
+	if passes > bound {
+		t.Errorf("%d background passes for %d small commits over %v, want at most %d (one a second)", passes, writes, elapsed, bound)
+	}
+	if passes == 0 {
+		t.Error("no background pass ran during the writes")
+	}
+}

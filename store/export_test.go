@@ -14,7 +14,7 @@ import (
 type hooks struct {
 	failAt                atomic.Value // of string
 	copiedAll, writerRuns atomic.Int64
-	idleTicks             atomic.Int64
+	idleTicks, passes     atomic.Int64
 	groupsMu              sync.Mutex
 	groups                []int
 }
@@ -29,6 +29,10 @@ func (h *hooks) failStep(step string) error {
 func (h *hooks) walCopiedAll() { h.copiedAll.Add(1) }
 func (h *hooks) walWriterRun() { h.writerRuns.Add(1) }
 func (h *hooks) walIdleTick()  { h.idleTicks.Add(1) }
+func (h *hooks) walPass()      { h.passes.Add(1) }
+
+// WALPasses is how many background checkpoint passes ran.
+func (db *DB) WALPasses() int64 { return testHooksOf(db).passes.Load() }
 
 func (h *hooks) logGroup(n int) {
 	h.groupsMu.Lock()

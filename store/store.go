@@ -707,6 +707,7 @@ type testHooks interface {
 	walWriterRun()              // a writer had to checkpoint itself
 	walIdleTick()               // a tick found the WAL as a pass left it wholly copied: no pass
 	logGroup(n int)             // a group of n log-only records committed in one transaction
+	walPass()                   // a background pass ran a checkpoint
 }
 
 // activeHooks returns the hooks the tests set, or nil.

@@ -407,6 +407,12 @@ var japaneseRules = func() []japaneseRule {
 		{`has no open follow-up$`, "未完了の改善措置はありません。"},
 		{`^at \(RFC 3339`, "日時を入力してください。"},
 		{`^witness state of \S+ changed meanwhile$`, "処理中に状態が変わりました。やり直してください。"},
+		// A restored national server's re-sent identity information (identity.resync).
+		{`^\S+ answered by \S+$`, "応答した市区町村が本文の市区町村と一致しません。"},
+		{`^not the municipality of the answer$`, "応答した市区町村以外の本人確認情報が含まれています。"},
+		{`^repeated$`, "同じ住民の本人確認情報が重複しています。"},
+		{`^empty or an RFC 3339 time$`, "日時の形式が正しくありません。"},
+		{`^invalid identity information$`, "本人確認情報が正しくありません。"},
 
 		// Generic rules, last.
 		{`holds version \d+$|^two node keys have version`, "鍵ファイルの版が正しくありません。"},

@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -630,4 +631,36 @@ func AppliedVersions(tx *store.Tx, prefix string) (map[string]uint64, error) {
 		return nil, jukinet.E(op, jukinet.KindInternal, err)
 	}
 	return out, nil
+}
+
+// AppliedVersion returns the applied version of ordering key key (0 when
+// none was applied).
+func AppliedVersion(tx *store.Tx, key string) (uint64, error) {
+	var v int64
+	err := tx.QueryRow(`SELECT applied FROM inbox_versions WHERE ordering_key = $1`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, jukinet.E("network.AppliedVersion", jukinet.KindInternal, err)
+	}
+	return uint64(v), nil
+}
+
+// AdvanceApplied records that the receiver's handler applied the state of
+// version v of key by other means than the key's own messages (a restored
+// national server's catch-up, node: identity.resync): the key's applied
+// version becomes v unless it is already past it, and its parked envelopes
+// at or below v become history, as they would had they arrived now. The
+// parked successor of v is applied by RetryParked.
+func AdvanceApplied(tx *store.Tx, key string, v uint64) error {
+	const op = "network.AdvanceApplied"
+	if _, err := tx.Exec(`INSERT INTO inbox_versions (ordering_key, applied) VALUES ($1, $2)
+ ON CONFLICT (ordering_key) DO UPDATE SET applied = excluded.applied WHERE inbox_versions.applied < excluded.applied`, key, int64(v)); err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	if _, err := tx.Exec(`UPDATE inbox SET state = 'history', envelope = NULL WHERE state = 'parked' AND ordering_key = $1 AND version <= $2`, key, int64(v)); err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	return nil
 }

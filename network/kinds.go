@@ -42,6 +42,8 @@ const (
 	KindReconcileDigests         Kind = 27 // CS 整合性確認: the pref's per-person digests of the buckets that differ, pref → CS
 	KindResidentCodeReportAsk    Kind = 30 // a restored national server asks each CS for the 住民票コード it holds, national → CS
 	KindResidentCodeReport       Kind = 31 // the CS's answer: its unused pool and every code it notified, CS → national
+	KindIdentityResyncAsk        Kind = 32 // a restored national server asks each CS for its current 本人確認情報 changed since the backup, national → CS
+	KindIdentityResync           Kind = 33 // the CS's answer: the current notice of each such person, CS → national
 )
 
 var kindNames = map[Kind]string{
@@ -68,6 +70,8 @@ var kindNames = map[Kind]string{
 	KindReconcileDigests:         "reconcile.digests",
 	KindResidentCodeReportAsk:    "rescode.report.request",
 	KindResidentCodeReport:       "rescode.report",
+	KindIdentityResyncAsk:        "identity.resync.request",
+	KindIdentityResync:           "identity.resync",
 }
 
 // String returns the kind's name, e.g. "identity.notify".
@@ -173,6 +177,9 @@ var defaultRoutes = []Route{
 	// restore from every CS before it grants again (docs/operations.md).
 	{KindResidentCodeReportAsk, RoleNational, RoleMunicipality, false},
 	{KindResidentCodeReport, RoleMunicipality, RoleNational, false},
+	// … and the identity information it received after the backup.
+	{KindIdentityResyncAsk, RoleNational, RoleMunicipality, false},
+	{KindIdentityResync, RoleMunicipality, RoleNational, false},
 	// The prefectures' logs are witnessed by the national server, the
 	// national server's by a prefecture (docs/oplog.md).
 	{KindCheckpointCosignRequest, RolePrefecture, RoleNational, false},

@@ -26,6 +26,8 @@ var kindJapanese = map[Kind]string{
 	KindReconcileDigests:         "整合性確認の要約",
 	KindResidentCodeReportAsk:    "保有住民票コードの報告依頼",
 	KindResidentCodeReport:       "保有住民票コードの報告",
+	KindIdentityResyncAsk:        "本人確認情報の再送依頼",
+	KindIdentityResync:           "本人確認情報の再送",
 }
 
 // Japanese is the kind's Japanese name, or its code when it has none.

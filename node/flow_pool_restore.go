@@ -105,7 +105,8 @@ func (b CodeReport) Validate() error {
 // restore, when the national server's database is marked as a backup
 // (store.BackupTakenKey: `jukinet backup`, or `--mark-restored`): in one
 // operation it records a run expecting a report from each of
-// municipalities, queues a rescode.report.request to each and removes the
+// municipalities, queues a rescode.report.request and an
+// identity.resync.request (flow_identity_resync.go) to each and removes the
 // mark. A node calls it when it starts; without the mark it does nothing.
 // Errors: KindInternal.
 func (n *National) RecoverGrantedCodes(ctx context.Context, municipalities []jukinet.LGCode) error {
@@ -134,10 +135,14 @@ func (n *National) RecoverGrantedCodes(ctx context.Context, municipalities []juk
 				return err
 			}
 		}
+		whose, err := queueIdentityResync(tx, run, taken, municipalities)
+		if err != nil {
+			return err
+		}
 		if err := tx.DeleteMeta(store.BackupTakenKey); err != nil {
 			return internal(op, err)
 		}
-		tx.Note("", "recovery "+run+": "+strconv.Itoa(len(municipalities))+" municipalities asked for the resident codes they hold")
+		tx.Note("", "recovery "+run+": "+strconv.Itoa(len(municipalities))+" municipalities asked for the resident codes they hold and the identity information of "+whose)
 		if len(municipalities) == 0 {
 			return n.grantDeferred(tx)
 		}

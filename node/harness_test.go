@@ -51,6 +51,9 @@ type testNet struct {
 	pref     map[jukinet.LGCode]*Prefecture
 	national *National
 	rejected []string // "kind from→to: error" of messages a handler refused
+	// inboxes delivers through each node's network.StoreInbox (dedup,
+	// per-person ordering, parking) instead of straight to the handler.
+	inboxes bool
 }
 
 func openNode(t *testing.T, e store.Engine, id string) *store.DB {
@@ -197,6 +200,10 @@ func (n *testNet) deliver(src *testNode, r outRow) {
 		n.t.Fatalf("node %s has no handler for %s (from %s)", r.dest, r.kind, src.id)
 	}
 	env := n.envelope(src, kind, r.dest, r.orderingKey, uint64(r.version), r.body)
+	if n.inboxes {
+		n.deliverToInbox(src, dst, env)
+		return
+	}
 	err := dst.db.Update(as(jukinet.SystemActor("network")), store.Op{Operation: jukinet.OpNetworkReceive, Detail: r.kind}, func(tx *store.Tx) error {
 		return h(tx, env)
 	})

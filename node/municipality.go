@@ -112,6 +112,7 @@ func (m *Municipality) Handlers() Handlers {
 		network.KindCardStatus:            m.municipalityCardStatus,
 		network.KindResidentCodePoolGrant: m.municipalityCodePoolGrant,
 		network.KindResidentCodeReportAsk: m.municipalityCodeReportAsk,
+		network.KindIdentityResyncAsk:     m.municipalityIdentityResyncAsk,
 		network.KindSupportMeasure:        m.municipalitySupportMeasure,
 		network.KindReconcileDigests:      m.municipalityReconcileDigests,
 	}

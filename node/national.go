@@ -92,6 +92,7 @@ func (n *National) Handlers() Handlers {
 		network.KindCardStatus:              n.nationalCardStatus,
 		network.KindResidentCodePoolRequest: n.nationalCodePoolRequest,
 		network.KindResidentCodeReport:      n.nationalCodeReport,
+		network.KindIdentityResync:          n.nationalIdentityResync,
 	}
 }
 

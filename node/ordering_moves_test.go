@@ -51,6 +51,7 @@ func (n *testNet) runHolding(held func(kind, from string) bool) {
 				moved++
 			}
 		}
+		moved += n.retryParked()
 		if moved == 0 {
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/network"
@@ -27,9 +28,20 @@ type Notice struct {
 // (the current 本人確認情報 as the prefecture should hold it), in
 // resident-code order. An error of fn stops the scan and is returned.
 func CurrentNotices(tx *store.Tx, fn func(Notice) error) error {
+	return CurrentNoticesSince(tx, time.Time{}, fn)
+}
+
+// CurrentNoticesSince is CurrentNotices for the persons whose newest
+// notice was recorded at or after since (a zero since: every person): those
+// a restored national server may have lost (node: identity.resync).
+func CurrentNoticesSince(tx *store.Tx, since time.Time, fn func(Notice) error) error {
 	const op = "register.CurrentNotices"
+	var from int64
+	if !since.IsZero() {
+		from = since.UnixMicro()
+	}
 	rows, err := tx.Query(`SELECT h.resident_code, h.version, h.info FROM identity_history h
- JOIN identity_versions v ON v.resident_code = h.resident_code AND v.version = h.version ORDER BY h.resident_code`)
+ JOIN identity_versions v ON v.resident_code = h.resident_code AND v.version = h.version WHERE h.recorded_at >= $1 ORDER BY h.resident_code`, from)
 	if err != nil {
 		return jukinet.E(op, jukinet.KindInternal, err)
 	}

@@ -413,6 +413,9 @@ var japaneseRules = func() []japaneseRule {
 		{`^repeated$`, "同じ住民の本人確認情報が重複しています。"},
 		{`^empty or an RFC 3339 time$`, "日時の形式が正しくありません。"},
 		{`^invalid identity information$`, "本人確認情報が正しくありません。"},
+		{`^invalid move-out confirmation$`, "転出確定通知が正しくありません。"},
+		{`^not the identity resync this server asked for$`, "この全国サーバが依頼した本人確認情報の再送ではありません。"},
+		{`^at most \d+ with the confirms$`, "一度に送る件数が上限を超えています。"},
 
 		// Generic rules, last.
 		{`holds version \d+$|^two node keys have version`, "鍵ファイルの版が正しくありません。"},

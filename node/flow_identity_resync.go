@@ -32,6 +32,11 @@ import (
 // days) was lost by the restore too.
 const identityResyncMargin = 7 * 24 * time.Hour
 
+// identityResyncKey holds, at the national server, the run of the last
+// identity.resync.request: only its answers are applied, so that no CS can
+// move a person's version forward past the prefecture unasked.
+const identityResyncKey = "flows_identity_resync"
+
 // MaxIdentityResync is the most records one identity.resync part carries;
 // a part also stays under maxIdentityResyncBytes of JSON.
 const MaxIdentityResync = 1000
@@ -74,6 +79,9 @@ type IdentityResync struct {
 	Part         int                    `json:"part"`    // 1..Parts
 	Parts        int                    `json:"parts"`   // how many parts the answer has
 	Records      []jukinet.IdentityInfo `json:"records"` // may be empty (nothing changed)
+	// Confirms are the CS's 転出確定 of the persons it released since then,
+	// without which a destination's 記載 would wait for them for good.
+	Confirms []MoveOutConfirm `json:"confirms,omitempty"`
 }
 
 // Validate checks every field (KindInvalid naming it); a record's field is
@@ -92,8 +100,17 @@ func (b IdentityResync) Validate() error {
 	if b.Part < 1 || b.Part > b.Parts {
 		return invalid(op, "part", "%d to %d", 1, b.Parts)
 	}
-	if len(b.Records) > MaxIdentityResync {
-		return invalid(op, "records", "at most %d", MaxIdentityResync)
+	if len(b.Records)+len(b.Confirms) > MaxIdentityResync {
+		return invalid(op, "records", "at most %d with the confirms", MaxIdentityResync)
+	}
+	for i, c := range b.Confirms {
+		field := "confirms[" + strconv.Itoa(i) + "]"
+		if err := c.Validate(); err != nil {
+			return invalid(op, field+"."+jukinet.ErrorField(err), "invalid move-out confirmation")
+		}
+		if c.Municipality != b.Municipality {
+			return invalid(op, field+".municipality", "not the municipality of the answer")
+		}
 	}
 	seen := make(map[jukinet.ResidentCode]bool, len(b.Records))
 	for i, r := range b.Records {
@@ -125,6 +142,9 @@ func queueIdentityResync(tx *store.Tx, run, taken string, municipalities []jukin
 			return "", err
 		}
 	}
+	if err := tx.SetMeta(identityResyncKey, run); err != nil {
+		return "", internal("national.queueIdentityResync", err)
+	}
 	if req.Since == "" {
 		return "every person", nil
 	}
@@ -148,32 +168,76 @@ func (m *Municipality) municipalityIdentityResyncAsk(tx *store.Tx, env *network.
 		return invalid(op, "from", "sent by %s, not the national server", env.From)
 	}
 	since, _ := b.since()
-	var parts [][]jukinet.IdentityInfo
-	var cur []jukinet.IdentityInfo
-	size, total := 0, 0
+	var records []jukinet.IdentityInfo
 	err := register.CurrentNoticesSince(tx, since, func(n register.Notice) error {
 		var info jukinet.IdentityInfo
 		if err := json.Unmarshal(n.Body, &info); err != nil {
 			return internal(op, err)
 		}
-		if len(cur) == MaxIdentityResync || len(cur) > 0 && size+len(n.Body) > maxIdentityResyncBytes {
-			parts, cur, size = append(parts, cur), nil, 0
-		}
-		cur, size, total = append(cur, info), size+len(n.Body)+1, total+1
+		records = append(records, info)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	parts = append(parts, cur) // the last part, or the one empty part
-	for i, p := range parts {
-		if err := Queue(tx, network.KindIdentityResync, network.NationalID, "", 0,
-			IdentityResync{Run: b.Run, Municipality: m.cfg.Municipality, Part: i + 1, Parts: len(parts), Records: p}); err != nil {
+	var confirms []MoveOutConfirm
+	err = register.ConfirmedMoveOutsSince(tx, since, func(r *register.Resident) error {
+		rem := r.Removal
+		confirms = append(confirms, MoveOutConfirm{Municipality: m.cfg.Municipality, ResidentCode: r.ResidentCode, PlannedDate: rem.PlannedDate,
+			ConfirmedDate: rem.ConfirmedDate, ConfirmedDestination: rem.ConfirmedDestination, NoticeDate: rem.NoticeDate})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	parts, err := splitResync(IdentityResync{Run: b.Run, Municipality: m.cfg.Municipality}, records, confirms)
+	if err != nil {
+		return internal(op, err)
+	}
+	for _, p := range parts {
+		if err := Queue(tx, network.KindIdentityResync, network.NationalID, "", 0, p); err != nil {
 			return err
 		}
 	}
-	tx.Note("", strconv.Itoa(total)+" persons' identity information re-sent to the restored national server in "+strconv.Itoa(len(parts))+" parts")
+	total := len(records)
+	tx.Note("", strconv.Itoa(total)+" persons' identity information and "+strconv.Itoa(len(confirms))+
+		" move-out confirmations re-sent to the restored national server in "+strconv.Itoa(len(parts))+" parts")
 	return nil
+}
+
+// splitResync puts records, then confirms, into parts of head's run and
+// municipality, each within MaxIdentityResync items and
+// maxIdentityResyncBytes of JSON; there is always at least one part.
+func splitResync(head IdentityResync, records []jukinet.IdentityInfo, confirms []MoveOutConfirm) ([]IdentityResync, error) {
+	var parts []IdentityResync
+	cur, size := head, 0
+	add := func(v any, put func(*IdentityResync)) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if n := len(cur.Records) + len(cur.Confirms); n == MaxIdentityResync || n > 0 && size+len(b) > maxIdentityResyncBytes {
+			parts, cur, size = append(parts, cur), head, 0
+		}
+		put(&cur)
+		size += len(b) + 1
+		return nil
+	}
+	for _, r := range records {
+		if err := add(r, func(p *IdentityResync) { p.Records = append(p.Records, r) }); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range confirms {
+		if err := add(c, func(p *IdentityResync) { p.Confirms = append(p.Confirms, c) }); err != nil {
+			return nil, err
+		}
+	}
+	parts = append(parts, cur)
+	for i := range parts {
+		parts[i].Part, parts[i].Parts = i+1, len(parts)
+	}
+	return parts, nil
 }
 
 // nationalIdentityResync applies a municipality's re-sent notices, each as
@@ -191,6 +255,11 @@ func (n *National) nationalIdentityResync(tx *store.Tx, env *network.Envelope) e
 	if string(b.Municipality) != env.From {
 		return invalid(op, "municipality", "%s answered by %s", b.Municipality, env.From)
 	}
+	if run, err := tx.Meta(identityResyncKey); err != nil {
+		return internal(op, err)
+	} else if run != b.Run {
+		return jukinet.Errorf(op, jukinet.KindConflict, "run", "not the identity resync this server asked for")
+	}
 	applied, held, refused := 0, 0, 0
 	from := "identity.resync from " + env.From + ": "
 	for _, info := range b.Records {
@@ -203,8 +272,12 @@ func (n *National) nationalIdentityResync(tx *store.Tx, env *network.Envelope) e
 			held++
 			continue
 		}
-		if err := storeReport(tx, info, nil, nil); jukinet.ErrorKind(err) == jukinet.KindConflict {
-			// Another municipality holds the person here: its own notices decide.
+		err = storeReport(tx, info, nil, nil)
+		if jukinet.ErrorKind(err) == jukinet.KindConflict && jukinet.ErrorField(err) == "municipality" {
+			err = storeResynced(tx, info)
+		}
+		if jukinet.ErrorKind(err) == jukinet.KindConflict {
+			// The previous code of a code change is another municipality's.
 			refused++
 			tx.TakeNote()
 			tx.Log(jukinet.OpNetworkReceive, code, store.ResultRefused, from+"version "+strconv.FormatUint(info.Version, 10)+" not applied: "+err.Error())
@@ -219,7 +292,41 @@ func (n *National) nationalIdentityResync(tx *store.Tx, env *network.Envelope) e
 		_, said := tx.TakeNote()
 		tx.Log(jukinet.OpNetworkReceive, code, "applied", from+"version "+strconv.FormatUint(info.Version, 10)+" (was "+strconv.FormatUint(have, 10)+"): "+said)
 	}
+	for _, c := range b.Confirms {
+		// As relayed (nationalIdentityRelay): kept once, and the person
+		// released to the destination or moved to it.
+		if err := storeMoveOutConfirm(tx, c); err != nil {
+			return err
+		}
+		if err := releaseOnConfirm(tx, c); err != nil {
+			return err
+		}
+		_, said := tx.TakeNote()
+		tx.Log(jukinet.OpNetworkReceive, string(c.ResidentCode), "applied", from+"move-out confirmation to "+string(c.ConfirmedDestination.LGCode)+": "+said)
+	}
 	tx.Note("", "part "+strconv.Itoa(b.Part)+" of "+strconv.Itoa(b.Parts)+" of recovery "+b.Run+": "+strconv.Itoa(applied)+" applied, "+
-		strconv.Itoa(held)+" already held, "+strconv.Itoa(refused)+" held by another municipality")
+		strconv.Itoa(held)+" already held, "+strconv.Itoa(refused)+" refused, "+strconv.Itoa(len(b.Confirms))+" move-out confirmations")
 	return nil
+}
+
+// storeResynced stores a re-sent record of a person another municipality
+// holds here. The newest notice of a person who moved in after the backup
+// need not be the 転入's 記載, so, unlike storeReport, it does not wait on the
+// reason: the person moves to the sender if the holder has released it
+// there (its 転出確定, perhaps from the same catch-up), else the record is
+// held until that 転出確定 comes, as a 転入 would be.
+func storeResynced(tx *store.Tx, info jukinet.IdentityInfo) error {
+	code, m := string(info.ResidentCode), string(info.Municipality)
+	h, _, err := readHolder(tx, code)
+	if err != nil {
+		return err
+	}
+	free, err := released(tx, h, m, code, nil)
+	if err != nil {
+		return err
+	}
+	if free {
+		return transfer(tx, code, m, &info, nil)
+	}
+	return hold(tx, info, nil, h.municipality)
 }

@@ -29,121 +29,184 @@ import (
 // backup's time is known: persons changed since shortly before it are
 // re-sent), PostgreSQL with pg_restore and --mark-restored (unknown: every
 // person is).
+// The answers are applied in either order: the mover's former municipality
+// first (its 転出確定 releases the person, the destination's record then
+// takes it), or the destination first (its record is held until the
+// 転出確定).
 func TestRestoredNationalCatchesUpIdentities(t *testing.T) {
 	for _, e := range storetest.Engines() {
-		t.Run(string(e), func(t *testing.T) {
-			n := newTestNetEmptyPools(t, e, nil)
-			n.inboxes = true
-			cfg := storetest.Config(t, e, network.NationalID)
-			cfg.Now = func() time.Time { return testNow }
-			natDB := openNational(t, n, cfg, 1)
-			n.fillPools()
-			var hofuP, kurumeP []jukinet.ResidentCode
-			for i := range 4 {
-				hofuP = append(hofuP, birth(t, n.muni[hofu], "前\u3000"+string(rune('あ'+i)), "マエ\u3000"+string(rune('ア'+i)), "2000-01-01", "").ResidentCode)
+		for _, destFirst := range []bool{false, true} {
+			name := string(e) + "/source-first"
+			if destFirst {
+				name = string(e) + "/destination-first"
 			}
-			kurumeP = append(kurumeP, birth(t, n.muni[kurume], "久\u3000いち", "ヒサ\u3000イチ", "2000-01-01", "").ResidentCode)
-			n.run()
-			n.noRejections()
-			atBackup := map[jukinet.ResidentCode]uint64{}
-			for _, c := range append(append([]jukinet.ResidentCode(nil), hofuP...), kurumeP...) {
-				got, _, err := n.national.Identity(as(looker), c, "test")
-				if err != nil {
-					t.Fatal(err)
-				}
-				atBackup[c] = got.Version
-			}
-			restore := backupNode(t, e, natDB, cfg)
-
-			// After the backup: 転居 of two 防府市 and one 久留米市 persons, a
-			// birth in each.
-			moveWithin(t, n, hofu, hofuP[0], "2番2号")
-			moveWithin(t, n, hofu, hofuP[1], "3番3号")
-			moveWithin(t, n, kurume, kurumeP[0], "4番4号")
-			hofuP = append(hofuP, birth(t, n.muni[hofu], "後\u3000はな", "ノチ\u3000ハナ", "2026-11-01", "").ResidentCode)
-			kurumeP = append(kurumeP, birth(t, n.muni[kurume], "久\u3000に", "ヒサ\u3000ニ", "2026-11-01", "").ResidentCode)
-			n.run()
-			n.noRejections()
-			everyone := append(append([]jukinet.ResidentCode(nil), hofuP...), kurumeP...)
-			changed := []jukinet.ResidentCode{hofuP[0], hofuP[1], hofuP[4], kurumeP[0], kurumeP[1]}
-			sameAtNational(t, n, everyone)
-
-			restored := restore()
-			natDB = openNational(t, n, store.Config{Path: restored.Path, DSN: restored.DSN, Node: network.NationalID, Now: cfg.Now}, 1)
-			// Before the catch-up: the restored server holds the backup's
-			// versions, and the next notice of a changed person is parked.
-			moveWithin(t, n, hofu, hofuP[0], "5番5号")
-			n.run()
-			n.noRejections()
-			for _, c := range []jukinet.ResidentCode{hofuP[0], hofuP[1], kurumeP[0]} {
-				if got, _, err := n.national.Identity(as(looker), c, "test"); err != nil || got.Version != atBackup[c] {
-					t.Fatalf("restored national server before the catch-up: %v, %v; want the backup's version %d", got.Version, err, atBackup[c])
-				}
-			}
-			for _, c := range []jukinet.ResidentCode{hofuP[4], kurumeP[1]} {
-				if _, _, err := n.national.Identity(as(looker), c, "test"); jukinet.ErrorKind(err) != jukinet.KindNotFound {
-					t.Fatalf("a person born after the backup at the restored national server: %v, want not found", err)
-				}
-			}
-			key := string(hofu) + "/" + string(hofuP[0])
-			if got := rowCount(t, natDB, `SELECT COUNT(*) FROM inbox WHERE state = 'parked' AND ordering_key = $1`, key); got != 1 {
-				t.Fatalf("parked notices of the person updated after the restore: %d, want 1 (behind the lost version)", got)
-			}
-
-			if err := n.national.RecoverGrantedCodes(as(jukinet.SystemActor("node-start")), []jukinet.LGCode{hofu, yamaguchi, kurume}); err != nil {
-				t.Fatal(err)
-			}
-			n.run()
-			n.noRejections()
-			sameAtNational(t, n, everyone)
-			if got := rowCount(t, natDB, `SELECT COUNT(*) FROM inbox WHERE state = 'parked'`); got != 0 {
-				t.Errorf("parked notices after the catch-up: %d, want 0", got)
-			}
-			applied := storetest.Records(t, natDB, func(r store.LogRecord) bool {
-				return r.Operation == string(jukinet.OpNetworkReceive) && r.Result == "applied" && strings.HasPrefix(r.Detail, "identity.resync from ")
-			})
-			// Once each (log subjects are pseudonyms): the persons changed
-			// after the backup, none of those it held.
-			subjects := map[string]bool{}
-			for _, r := range applied {
-				subjects[r.Subject] = true
-			}
-			if len(applied) != len(changed) || len(subjects) != len(changed) {
-				t.Errorf("re-sent notices applied: %d records of %d persons; want one each of the %d persons changed after the backup",
-					len(applied), len(subjects), len(changed))
-			}
-
-			// Later notices apply at once, and lookups answer them.
-			moveWithin(t, n, hofu, hofuP[0], "6番6号")
-			moveWithin(t, n, hofu, hofuP[4], "7番7号")
-			moveWithin(t, n, kurume, kurumeP[1], "8番8号")
-			n.run()
-			n.noRejections()
-			sameAtNational(t, n, everyone)
-			got, err := LookupIdentities(as(looker), natDB, codesText(everyone), "test")
-			if err != nil || len(got) != len(everyone) {
-				t.Fatalf("batch lookup: %d of %d, %v", len(got), len(everyone), err)
-			}
-			if a := got[string(hofuP[0])].Address.Text; !strings.HasSuffix(a, "6番6号") {
-				t.Errorf("batch lookup of the person moved last: address %q, want …6番6号", a)
-			}
-			verifyNationalLog(t, natDB)
-		})
+			t.Run(name, func(t *testing.T) { catchUpScenario(t, e, destFirst) })
+		}
 	}
+}
+
+func catchUpScenario(t *testing.T, e store.Engine, destFirst bool) {
+	n := newTestNetEmptyPools(t, e, nil)
+	n.inboxes = true
+	cfg := storetest.Config(t, e, network.NationalID)
+	cfg.Now = func() time.Time { return testNow }
+	natDB := openNational(t, n, cfg, 1)
+	n.fillPools()
+	var hofuP, kurumeP []jukinet.ResidentCode
+	for i := range 4 {
+		hofuP = append(hofuP, birth(t, n.muni[hofu], "前\u3000"+string(rune('あ'+i)), "マエ\u3000"+string(rune('ア'+i)), "2000-01-01", "").ResidentCode)
+	}
+	kurumeP = append(kurumeP, birth(t, n.muni[kurume], "久\u3000いち", "ヒサ\u3000イチ", "2000-01-01", "").ResidentCode)
+	n.run()
+	n.noRejections()
+	atBackup := map[jukinet.ResidentCode]uint64{}
+	for _, c := range append(append([]jukinet.ResidentCode(nil), hofuP...), kurumeP...) {
+		got, _, err := n.national.Identity(as(looker), c, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		atBackup[c] = got.Version
+	}
+	restore := backupNode(t, e, natDB, cfg)
+
+	// After the backup: 転居 of two 防府市 and one 久留米市 persons, a
+	// birth in each …
+	moveWithin(t, n, hofu, hofuP[0], "2番2号")
+	moveWithin(t, n, hofu, hofuP[1], "3番3号")
+	moveWithin(t, n, kurume, kurumeP[0], "4番4号")
+	// and a 転出 from 防府市 to 久留米市 (its 転出確定 too is lost).
+	mover := hofuP[2]
+	moveToKurume(t, n, mover)
+	hofuP = append(hofuP, birth(t, n.muni[hofu], "後\u3000はな", "ノチ\u3000ハナ", "2026-11-01", "").ResidentCode)
+	kurumeP = append(kurumeP, birth(t, n.muni[kurume], "久\u3000に", "ヒサ\u3000ニ", "2026-11-01", "").ResidentCode)
+	n.run()
+	n.noRejections()
+	everyone := append(append([]jukinet.ResidentCode(nil), hofuP...), kurumeP...)
+	changed := []jukinet.ResidentCode{hofuP[0], hofuP[1], hofuP[4], kurumeP[0], kurumeP[1], mover}
+	sameAtNational(t, n, everyone)
+
+	restored := restore()
+	natDB = openNational(t, n, store.Config{Path: restored.Path, DSN: restored.DSN, Node: network.NationalID, Now: cfg.Now}, 1)
+	// Before the catch-up: the restored server holds the backup's
+	// versions, and the next notice of a changed person is parked.
+	moveWithin(t, n, hofu, hofuP[0], "5番5号")
+	n.run()
+	n.noRejections()
+	for _, c := range []jukinet.ResidentCode{hofuP[0], hofuP[1], kurumeP[0]} {
+		if got, _, err := n.national.Identity(as(looker), c, "test"); err != nil || got.Version != atBackup[c] {
+			t.Fatalf("restored national server before the catch-up: %v, %v; want the backup's version %d", got.Version, err, atBackup[c])
+		}
+	}
+	for _, c := range []jukinet.ResidentCode{hofuP[4], kurumeP[1]} {
+		if _, _, err := n.national.Identity(as(looker), c, "test"); jukinet.ErrorKind(err) != jukinet.KindNotFound {
+			t.Fatalf("a person born after the backup at the restored national server: %v, want not found", err)
+		}
+	}
+	key := string(hofu) + "/" + string(hofuP[0])
+	if got := rowCount(t, natDB, `SELECT COUNT(*) FROM inbox WHERE state = 'parked' AND ordering_key = $1`, key); got != 1 {
+		t.Fatalf("parked notices of the person updated after the restore: %d, want 1 (behind the lost version)", got)
+	}
+
+	if err := n.national.RecoverGrantedCodes(as(jukinet.SystemActor("node-start")), []jukinet.LGCode{hofu, yamaguchi, kurume}); err != nil {
+		t.Fatal(err)
+	}
+	if destFirst {
+		n.runHolding(func(kind, from string) bool {
+			return kind == network.KindIdentityResync.String() && from == string(hofu)
+		})
+		if m, _ := holderOf(t, natDB, hofuP[2]); m != string(hofu) {
+			t.Fatalf("the mover's holder before the 転出確定 is re-sent: %s, want %s", m, hofu)
+		}
+	}
+	n.run()
+	n.noRejections()
+	sameAtNational(t, n, everyone)
+	if got := rowCount(t, natDB, `SELECT COUNT(*) FROM inbox WHERE state = 'parked'`); got != 0 {
+		t.Errorf("parked notices after the catch-up: %d, want 0", got)
+	}
+	applied := storetest.Records(t, natDB, func(r store.LogRecord) bool {
+		return r.Operation == string(jukinet.OpNetworkReceive) && r.Result == "applied" && strings.HasPrefix(r.Detail, "identity.resync from ")
+	})
+	// Once each (log subjects are pseudonyms): the notices of the
+	// persons changed after the backup (the mover's at both
+	// municipalities) and the mover's 転出確定; none of those it held.
+	subjects, confirms := map[string]bool{}, 0
+	for _, r := range applied {
+		subjects[r.Subject] = true
+		if strings.Contains(r.Detail, "move-out confirmation") {
+			confirms++
+		}
+	}
+	if len(applied) != len(changed)+2 || len(subjects) != len(changed) || confirms != 1 {
+		t.Errorf("re-sent records applied: %d (%d 転出確定) of %d persons; want %d of the %d persons changed after the backup, 1 転出確定",
+			len(applied), confirms, len(subjects), len(changed)+2, len(changed))
+	}
+	if m, _ := holderOf(t, natDB, mover); m != string(kurume) {
+		t.Errorf("the mover's holder at the national server: %s, want %s", m, kurume)
+	}
+
+	// Later notices apply at once, and lookups answer them.
+	moveWithin(t, n, hofu, hofuP[0], "6番6号")
+	moveWithin(t, n, hofu, hofuP[4], "7番7号")
+	moveWithin(t, n, kurume, kurumeP[1], "8番8号")
+	moveWithin(t, n, kurume, mover, "9番9号")
+	n.run()
+	n.noRejections()
+	sameAtNational(t, n, everyone)
+	got, err := LookupIdentities(as(looker), natDB, codesText(everyone), "test")
+	if err != nil || len(got) != len(everyone) {
+		t.Fatalf("batch lookup: %d of %d, %v", len(got), len(everyone), err)
+	}
+	if a := got[string(hofuP[0])].Address.Text; !strings.HasSuffix(a, "6番6号") {
+		t.Errorf("batch lookup of the person moved last: address %q, want …6番6号", a)
+	}
+	// An answer nobody asked for (another run) is refused.
+	body, err := json.Marshal(IdentityResync{Run: "0195f3a1-7c2e-7b3d-8a4f-1234567890ab", Municipality: hofu, Part: 1, Parts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unasked := &network.Envelope{Kind: network.KindIdentityResync, From: string(hofu), To: network.NationalID, Body: body}
+	err = natDB.Update(as(jukinet.SystemActor("network")), store.Op{Operation: jukinet.OpNetworkReceive}, func(tx *store.Tx) error {
+		return n.national.nationalIdentityResync(tx, unasked)
+	})
+	if jukinet.ErrorKind(err) != jukinet.KindConflict || jukinet.ErrorField(err) != "run" {
+		t.Errorf("an identity.resync of a run not asked for: %v, want a conflict on run", err)
+	}
+	verifyNationalLog(t, natDB)
 }
 
 // moveWithin records a 転居 of code at m to the town's address suffix.
 func moveWithin(t *testing.T, n *testNet, m jukinet.LGCode, code jukinet.ResidentCode, suffix string) {
 	t.Helper()
 	if _, err := n.muni[m].Register().MoveWithin(as(clerk), register.MoveWithinInput{ResidentCode: code,
-		AddressText: townOf(m) + suffix, Date: mustDate(t, "2026-11-20")}); err != nil {
+		AddressText: townOf(m) + suffix, Date: mustDate(t, "2026-11-25")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// moveToKurume records code's 転出 from 防府市 and 転入 at 久留米市, and
+// delivers the 転入通知 (and so the 転出確定).
+func moveToKurume(t *testing.T, n *testNet, code jukinet.ResidentCode) {
+	t.Helper()
+	recs, err := n.muni[hofu].Register().Get(as(looker), code, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := recs[len(recs)-1]
+	dest := jukinet.Address{LGCode: kurume, Text: townOf(kurume) + "1番1号"}
+	if _, err := n.muni[hofu].Register().MoveOut(as(clerk), register.MoveOutInput{ResidentCode: code, PlannedDate: mustDate(t, "2026-11-20"), Destination: dest}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.muni[kurume].Register().MoveInDomestic(as(clerk), register.MoveInInput{PersonInput: register.PersonInput{Name: r.Name, BirthDate: r.BirthDate, Sex: r.Sex},
+		ResidentCode: code, MoveInDate: mustDate(t, "2026-11-22"), PlannedMoveOut: mustDate(t, "2026-11-20"),
+		PreviousAddress: r.Address, AddressText: dest.Text}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // sameAtNational fails unless the national server's current identity
 // information of each person is the newest notice of the municipality
-// holding it.
+// the person lives in (of the one that removed it, if none).
 func sameAtNational(t *testing.T, n *testNet, codes []jukinet.ResidentCode) {
 	t.Helper()
 	for _, c := range codes {
@@ -158,9 +221,12 @@ func sameAtNational(t *testing.T, n *testNet, codes []jukinet.ResidentCode) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want = new(jukinet.IdentityInfo)
-			if err := json.Unmarshal([]byte(raw), want); err != nil {
+			var info jukinet.IdentityInfo
+			if err := json.Unmarshal([]byte(raw), &info); err != nil {
 				t.Fatal(err)
+			}
+			if want == nil || info.Change.Reason.Class() != jukinet.ClassRemove {
+				want = &info // the municipality the person lives in, if any
 			}
 		}
 		got, _, err := n.national.Identity(as(looker), c, "test")

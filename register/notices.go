@@ -182,3 +182,35 @@ func (g *Register) HouseholdMovesWithCardHolderTx(tx *store.Tx, id string, desti
 	}
 	return n > 0, nil
 }
+
+// ConfirmedMoveOutsSince calls fn with every record removed here by a
+// domestic 転出 whose 転入通知 was recorded (its 転出確定 sent) and which
+// changed at or after since (a zero since: every such record): the
+// confirmations a restored national server may have lost (node:
+// identity.resync). An error of fn stops the scan and is returned.
+func ConfirmedMoveOutsSince(tx *store.Tx, since time.Time, fn func(*Resident) error) error {
+	const op = "register.ConfirmedMoveOutsSince"
+	var from int64
+	if !since.IsZero() {
+		from = since.UnixMicro()
+	}
+	rows, err := tx.Query(`SELECT `+residentColumns+` FROM residents WHERE status = 'removed' AND removal_reason = $1
+ AND movein_notice_date <> '' AND updated_at >= $2 ORDER BY resident_code, record_id`, int(jukinet.ReasonMoveOutDomestic), from)
+	if err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanResident(rows)
+		if err != nil {
+			return jukinet.E(op, jukinet.KindInternal, err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return jukinet.E(op, jukinet.KindInternal, err)
+	}
+	return nil
+}

@@ -16,7 +16,7 @@ func runBackup(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	var df dbFlags
 	df.register(fs, "")
 	out := fs.String("out", "", "the copy to write (must not exist; created 0600)")
-	restored := fs.Bool("mark-restored", false, "record that the database was restored from a backup made by other means (pg_restore, a snapshot): when it starts, a CS discards its unused resident codes and a national server learns every municipality's codes before it grants any")
+	restored := fs.Bool("mark-restored", false, "record that the database was restored from a backup made by other means (pg_restore, a snapshot): when it starts, a CS discards its unused resident codes and a national server learns every municipality's codes before it grants any and has them re-send the identity information it lost")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -53,7 +53,8 @@ func runBackup(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 // operator states that the database was restored from a backup that
 // `jukinet backup` did not write; at its next start a CS discards the unused
 // resident codes of its pool and a national server learns every
-// municipality's codes before it grants again (store.BackupTakenKey).
+// municipality's codes before it grants again and has them re-send the
+// identity information changed since (store.BackupTakenKey).
 func markRestored(ctx context.Context, df dbFlags, stdout io.Writer) error {
 	if df.path == "" && df.dsn == "" {
 		return usageErr("--mark-restored needs --db PATH or --dsn URL")
@@ -71,6 +72,6 @@ func markRestored(ctx context.Context, df dbFlags, stdout io.Writer) error {
 	if err := db.MarkRestored(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "marked as restored from a backup: when it starts, a CS discards its unused resident codes and requests new ones; a national server asks every municipality for the codes it holds and grants none before all have answered")
+	fmt.Fprintln(stdout, "marked as restored from a backup: when it starts, a CS discards its unused resident codes and requests new ones; a national server asks every municipality for the codes it holds and grants none before all have answered, and has each re-send the identity information of every person (the backup's time being unknown)")
 	return nil
 }

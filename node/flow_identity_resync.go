@@ -88,17 +88,8 @@ type IdentityResync struct {
 // named records[i].field, never by the person's resident code.
 func (b IdentityResync) Validate() error {
 	const op = "node.IdentityResync"
-	if _, err := uuid.Parse(b.Run); err != nil {
-		return invalid(op, "run", "a UUID")
-	}
-	if !jukinet.ValidLGCode(string(b.Municipality)) || b.Municipality.IsPrefecture() {
-		return invalid(op, "municipality", "not a municipality's code")
-	}
-	if b.Parts < 1 || b.Parts > maxCodeReportParts {
-		return invalid(op, "parts", "1 to %d", maxCodeReportParts)
-	}
-	if b.Part < 1 || b.Part > b.Parts {
-		return invalid(op, "part", "%d to %d", 1, b.Parts)
+	if err := validateAnswerPart(op, b.Run, b.Municipality, b.Part, b.Parts); err != nil {
+		return err
 	}
 	if len(b.Records)+len(b.Confirms) > MaxIdentityResync {
 		return invalid(op, "records", "at most %d with the confirms", MaxIdentityResync)

@@ -63,6 +63,26 @@ func (b CodeReportRequest) Validate() error {
 	return nil
 }
 
+// validateAnswerPart checks the fields every part of a municipality's answer
+// to a restored national server has (rescode.report, identity.resync): the
+// recovery run, the municipality, and the part among at most
+// maxCodeReportParts. Errors: KindInvalid naming the field, under op.
+func validateAnswerPart(op, run string, m jukinet.LGCode, part, parts int) error {
+	if _, err := uuid.Parse(run); err != nil {
+		return invalid(op, "run", "a UUID")
+	}
+	if !jukinet.ValidLGCode(string(m)) || m.IsPrefecture() {
+		return invalid(op, "municipality", "not a municipality's code")
+	}
+	if parts < 1 || parts > maxCodeReportParts {
+		return invalid(op, "parts", "1 to %d", maxCodeReportParts)
+	}
+	if part < 1 || part > parts {
+		return invalid(op, "part", "%d to %d", 1, parts)
+	}
+	return nil
+}
+
 // CodeReport is the body of rescode.report (CS → national): one part of the
 // codes the municipality holds.
 type CodeReport struct {
@@ -76,17 +96,8 @@ type CodeReport struct {
 // Validate checks every field (KindInvalid naming it).
 func (b CodeReport) Validate() error {
 	const op = "node.CodeReport"
-	if _, err := uuid.Parse(b.Run); err != nil {
-		return invalid(op, "run", "a UUID")
-	}
-	if !jukinet.ValidLGCode(string(b.Municipality)) || b.Municipality.IsPrefecture() {
-		return invalid(op, "municipality", "not a municipality's code")
-	}
-	if b.Parts < 1 || b.Parts > maxCodeReportParts {
-		return invalid(op, "parts", "1 to %d", maxCodeReportParts)
-	}
-	if b.Part < 1 || b.Part > b.Parts {
-		return invalid(op, "part", "%d to %d", 1, b.Parts)
+	if err := validateAnswerPart(op, b.Run, b.Municipality, b.Part, b.Parts); err != nil {
+		return err
 	}
 	if len(b.Codes) > MaxCodeReport {
 		return invalid(op, "codes", "at most %d", MaxCodeReport)

@@ -32,17 +32,21 @@ func (db *DB) View(ctx context.Context, op Op, fn func(tx *Tx) error) error {
 	if fn == nil {
 		return db.viewLogOnly(ctx, op)
 	}
-	return db.Update(ctx, op, func(tx *Tx) error {
-		if fn != nil {
-			if err := fn(tx); err != nil {
-				return err
-			}
+	return db.Update(ctx, op, readOnly(op, fn))
+}
+
+// readOnly is fn refused if it queued a message: a read sends nothing
+// (View, ViewIfIdle).
+func readOnly(op Op, fn func(tx *Tx) error) func(tx *Tx) error {
+	return func(tx *Tx) error {
+		if err := fn(tx); err != nil {
+			return err
 		}
 		if tx.queuedAny() {
 			return jukinet.E(string(op.Operation), jukinet.KindInternal, "a read queued a message: use Update")
 		}
 		return nil
-	})
+	}
 }
 
 // ViewIfIdle is View on the writer's connection, run only if no write
@@ -65,15 +69,7 @@ func (db *DB) ViewIfIdle(ctx context.Context, op Op, fn func(tx *Tx) error) (boo
 	if !ok {
 		return false, nil
 	}
-	recs, _, err := db.updateOn(ctx, actor, op, func(tx *Tx) error {
-		if err := fn(tx); err != nil {
-			return err
-		}
-		if tx.queuedAny() {
-			return jukinet.E(string(op.Operation), jukinet.KindInternal, "a read queued a message: use Update")
-		}
-		return nil
-	}, unlock, true)
+	recs, _, err := db.updateOn(ctx, actor, op, readOnly(op, fn), unlock, true)
 	if err != nil {
 		return true, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -148,32 +149,43 @@ func (db *DB) analyze(ctx context.Context, verb string, tables []string) error {
 	// other writers (lockWriter) instead of meeting them in SQLite's busy
 	// handler, whose timeout would fail a long bulk load.
 	defer db.lockWriter()()
+	var next atomic.Int32
+	take := func() (string, bool) {
+		i := int(next.Add(1)) - 1
+		if i >= len(stmts) {
+			return "", false
+		}
+		return stmts[i], true
+	}
 	if db.engine == Postgres && len(stmts) > 1 {
 		// Each table's sample is read and sorted by one backend: two
 		// sessions keep two cores busy (after an import of 200,000
-		// residents the six tables took a second and more).
-		half := (len(stmts) + 1) / 2
+		// residents the six tables took a second and more). They take the
+		// statements from one queue in the order given, so a caller that
+		// names its largest table first has it analyzed beside all the
+		// others, not beside half of them (residents alone took as long
+		// as the other five).
 		var other error
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			other = db.analyzeOn(ctx, stmts[half:])
+			other = db.analyzeOn(ctx, take)
 		}()
-		err := db.analyzeOn(ctx, stmts[:half])
+		err := db.analyzeOn(ctx, take)
 		<-done
 		return cmp.Or(err, other)
 	}
-	return db.analyzeOn(ctx, stmts)
+	return db.analyzeOn(ctx, take)
 }
 
-// analyzeOn runs stmts on one connection of the pool.
-func (db *DB) analyzeOn(ctx context.Context, stmts []string) error {
+// analyzeOn runs the statements next yields on one connection of the pool.
+func (db *DB) analyzeOn(ctx context.Context, next func() (string, bool)) error {
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return jukinet.E("store.Analyze", jukinet.KindUnavailable, err)
 	}
 	defer conn.Close()
-	for _, s := range stmts {
+	for s, ok := next(); ok; s, ok = next() {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
 			return jukinet.E("store.Analyze", jukinet.KindInternal, err)
 		}

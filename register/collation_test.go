@@ -12,15 +12,16 @@ import (
 	"github.com/jukinet/jukinet/store/storetest"
 )
 
-// registerKeyColumns are the register's columns that compare byte by byte on
-// PostgreSQL (migration 0847): codes, IDs and dates, never a name.
+// registerKeyColumns are the columns an import writes that compare byte by
+// byte on PostgreSQL (migrations 0847, 0848): codes, IDs and dates, never a
+// name.
 var registerKeyColumns = []string{
 	"households.head_code", "households.id",
-	"identity_history.resident_code", "identity_versions.resident_code", "person_versions.resident_code",
+	"identity_history.resident_code", "identity_versions.resident_code", "outbox.dest", "outbox.id", "person_versions.resident_code",
 	"residents.birth_date", "residents.household_id", "residents.individual_number", "residents.record_id", "residents.resident_code",
 }
 
-// On PostgreSQL the register's key columns, and the indexes a first load
+// On PostgreSQL the register's and the outbox's key columns, and the indexes a first load
 // builds on them again, have collation "C" (their sorts compare bytes, not
 // strcoll); the search keys keep the database's collation, whose order a
 // search lists its results in.
@@ -38,7 +39,7 @@ func TestRegisterKeysCompareByteByBytePostgres(t *testing.T) {
 	q, err := db.Bookkeeping(store.Inspect).QueryContext(ctx, `SELECT c.relname || '.' || a.attname, COALESCE(k.collname, '')
  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid LEFT JOIN pg_collation k ON k.oid = a.attcollation
  WHERE c.relnamespace = current_schema()::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
- AND c.relname IN ('households', 'residents', 'person_versions', 'identity_versions', 'identity_history', 'residents_current_code', 'residents_household')
+ AND c.relname IN ('households', 'outbox', 'residents', 'person_versions', 'identity_versions', 'identity_history', 'residents_current_code', 'residents_household')
  ORDER BY 1`)
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,13 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jukinet/jukinet"
@@ -67,4 +71,86 @@ func TestCopyRowsIsPartOfTheUpdate(t *testing.T) {
 			t.Errorf("after the update: %d rows, outbox %d, oplog %d; want %d, %d, 1", probes(), ob, ol, rows, rows)
 		}
 	})
+}
+
+// CopyRows on PostgreSQL writes its rows as a binary COPY stream of its own
+// for text, bytea, integer and boolean columns, and leaves other values to
+// pgx: every value reads back as it was given — NULL apart from an empty
+// bytea, the extremes of each integer width, text beyond ASCII.
+func TestCopyRowsKeepsEveryValuePostgres(t *testing.T) {
+	db := storetest.Open(t, store.Postgres, "352063")
+	ctx := jukinet.WithActor(context.Background(), recorder)
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`CREATE TABLE probe (k TEXT PRIMARY KEY, v VARCHAR(20), b BYTEA, n BIGINT,
+ i INTEGER, s SMALLINT, f BOOLEAN, r DOUBLE PRECISION)`); err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		k string
+		v *string
+		b []byte
+		n int64
+		i int32
+		s int16
+		f bool
+		r *float64
+	}
+	half := 0.5
+	want := make([]row, 0, 2*store.CopyMin)
+	for j := 0; len(want) < 2*store.CopyMin; j++ {
+		v := fmt.Sprintf("防府市%d", j)
+		want = append(want,
+			row{k: fmt.Sprintf("a%03d", j), v: &v, b: []byte{0, 0xff, byte(j)}, n: math.MaxInt64 - int64(j), i: math.MinInt32, s: math.MaxInt16, f: true},
+			row{k: fmt.Sprintf("b%03d", j), b: []byte{}, n: math.MinInt64, i: int32(j), s: -int16(j)})
+		if j%2 == 1 {
+			want[len(want)-1].b = nil // NULL
+		}
+	}
+	write := func(withFloat bool) error {
+		return db.Update(ctx, store.Op{Operation: jukinet.OpMoveWithin}, func(tx *store.Tx) error {
+			args := make([]any, 0, 8*len(want))
+			for _, r := range want {
+				var v, f any
+				if r.v != nil {
+					v = *r.v
+				}
+				if withFloat && r.f {
+					f = half
+				}
+				args = append(args, r.k, v, r.b, r.n, int(r.i), int64(r.s), r.f, f)
+			}
+			if _, err := tx.Exec(`DELETE FROM probe`); err != nil {
+				return err
+			}
+			return tx.CopyRows("probe", []string{"k", "v", "b", "n", "i", "s", "f", "r"}, args)
+		})
+	}
+	for _, withFloat := range []bool{false, true} { // true: the rows go by pgx
+		if err := write(withFloat); err != nil {
+			t.Fatalf("CopyRows (a float: %v): %v", withFloat, err)
+		}
+		rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT k, v, b, n, i, s, f, r FROM probe ORDER BY k`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.k, &r.v, &r.b, &r.n, &r.i, &r.s, &r.f, &r.r); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, r)
+		}
+		rows.Close()
+		if len(got) != len(want) {
+			t.Fatalf("a float %v: %d rows read back; want %d", withFloat, len(got), len(want))
+		}
+		slices.SortFunc(want, func(a, b row) int { return strings.Compare(a.k, b.k) })
+		for j, g := range got {
+			w := want[j]
+			if g.k != w.k || (g.v == nil) != (w.v == nil) || (g.v != nil && *g.v != *w.v) || (g.b == nil) != (w.b == nil) || !bytes.Equal(g.b, w.b) ||
+				g.n != w.n || g.i != w.i || g.s != w.s || g.f != w.f || (g.r != nil) != (withFloat && w.f) {
+				t.Fatalf("a float %v: row %d read back as %+v; want %+v", withFloat, j, g, w)
+			}
+		}
+	}
 }

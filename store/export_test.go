@@ -173,3 +173,6 @@ const (
 
 // LoadCacheKiB is the page cache of a load, for the tests.
 const LoadCacheKiB = loadCacheKiB
+
+// CopyMin is the fewest rows CopyRows sends by COPY.
+const CopyMin = copyMin

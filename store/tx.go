@@ -244,6 +244,9 @@ type Tx struct {
 	// cacheSize is the connection's page cache to restore (PRAGMA
 	// cache_size) when a bulk load raised it; 0 when not raised.
 	cacheSize int
+	// copyTypes is the type OIDs of the columns CopyRows wrote, per table
+	// and column list (PostgreSQL), asked for once per transaction.
+	copyTypes map[string][]uint32
 }
 
 // Context is the context of the transaction.

@@ -33,3 +33,7 @@ func (c RandomCodes) NextResidentCode(tx *store.Tx) (jukinet.ResidentCode, error
 	}
 	return "", jukinet.E("register.NextResidentCode", jukinet.KindInternal, "no unused resident code found")
 }
+
+// ImportTables are the tables whose statistics an import refreshes, in
+// the order Analyze takes them.
+var ImportTables = importTables

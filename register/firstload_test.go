@@ -124,3 +124,14 @@ func TestFirstLoadRebuildsTheIndexesAndASecondImportGoesByBatch(t *testing.T) {
 		})
 	}
 }
+
+// An import refreshes the statistics of every table a first load rebuilds
+// the indexes of, the outbox's included, each once, residents first (the
+// longest: Analyze's other session takes the rest meanwhile).
+func TestImportAnalyzesEveryTableItWrites(t *testing.T) {
+	got := slices.Sorted(slices.Values(register.ImportTables))
+	want := slices.Sorted(slices.Values(registerTables))
+	if !slices.Equal(got, want) || register.ImportTables[0] != "residents" {
+		t.Errorf("tables analyzed after an import %v; want %v, residents first", register.ImportTables, want)
+	}
+}

@@ -125,6 +125,16 @@ type DB struct {
 	groupMu sync.Mutex
 	group   []*logOnly
 	waiting atomic.Int32 // len(group), read without the lock
+
+	// dataGen counts the releases of the writer lock after anything but
+	// log-only records (unlockWriter); the warm readers keep a snapshot
+	// while it is unchanged (warm.go).
+	dataGen  atomic.Uint64
+	warmDSN  string // SQLite: the warm readers' DSN
+	warmOnce sync.Once
+	warmErr  error
+	warmPool *sql.DB
+	warm     chan *warmReader // the free warm readers; nil until opened
 }
 
 // lockWriter takes the in-process writer lock on SQLite; the returned
@@ -144,14 +154,26 @@ func (db *DB) tryLockWriter() (func(), bool) {
 	}
 	select {
 	case db.writer <- struct{}{}:
-		return db.unlockWriter, true
+		// Only ViewIfIdle tries: a read, whose transaction appends its log
+		// record only.
+		return db.unlockWriterLogOnly, true
 	default:
 		return nil, false
 	}
 }
 
-// unlockWriter releases the writer lock taken by lockWriter.
+// unlockWriter releases the writer lock taken by lockWriter, after a
+// transaction that may have changed data: a warm reader's snapshot begun
+// before it is out of date (warm.go).
 func (db *DB) unlockWriter() {
+	db.dataGen.Add(1)
+	db.unlockWriterLogOnly()
+}
+
+// unlockWriterLogOnly releases the writer lock after a transaction that
+// appended log records only (group.go, ViewIfIdle): the warm readers' data
+// is unchanged.
+func (db *DB) unlockWriterLogOnly() {
 	if db.engine == SQLite && db.ckpt != nil {
 		db.ckpt.afterWrite()
 	}
@@ -237,6 +259,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		}
 	}
 	if db.engine == SQLite {
+		// Warm readers map and cache as the writing connections do; they
+		// are opened at their first read (warm.go).
+		cache, _ := writerCache(cfg)
+		db.warmDSN = sqliteDSN(cfg.Path, min(cache, warmCacheKiB), "query_only(1)")
 		if db.read, err = openSQLiteReaders(cfg.Path); err != nil {
 			db.sql.Close()
 			return nil, jukinet.E(op, jukinet.KindUnavailable, err)
@@ -313,15 +339,7 @@ func openSQLite(cfg Config) (*sql.DB, string, error) {
 		return nil, "", err
 	}
 	f.Close()
-	cache := 64 << 10
-	var extra []string
-	if cfg.Node == "national" {
-		cache = nationalCacheKiB
-		extra = append(extra, fmt.Sprintf("mmap_size(%d)", nationalMmapBytes))
-	}
-	if cfg.CacheKiB > 0 {
-		cache = cfg.CacheKiB
-	}
+	cache, extra := writerCache(cfg)
 	dsn := sqliteDSN(path, cache, extra...)
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -337,6 +355,21 @@ func openSQLite(cfg Config) (*sql.DB, string, error) {
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(0)
 	return db, dsn, nil
+}
+
+// writerCache is the page cache of each writing connection of the SQLite
+// database cfg opens, and the pragmas that map its file.
+func writerCache(cfg Config) (int, []string) {
+	cache := 64 << 10
+	var extra []string
+	if cfg.Node == "national" {
+		cache = nationalCacheKiB
+		extra = append(extra, fmt.Sprintf("mmap_size(%d)", nationalMmapBytes))
+	}
+	if cfg.CacheKiB > 0 {
+		cache = cfg.CacheKiB
+	}
+	return cache, extra
 }
 
 // openSQLiteReaders opens the reader pool of the SQLite file at path: the
@@ -368,7 +401,10 @@ func (db *DB) Close() error {
 		close(db.statsStop)
 		db.statsStop = nil
 	}
-	err := db.sql.Close()
+	err := db.closeWarmReaders()
+	if serr := db.sql.Close(); err == nil {
+		err = serr
+	}
 	if db.read != nil {
 		if rerr := db.read.Close(); err == nil {
 			err = rerr
@@ -708,6 +744,7 @@ type testHooks interface {
 	walIdleTick()               // a tick found the WAL as a pass left it wholly copied: no pass
 	logGroup(n int)             // a group of n log-only records committed in one transaction
 	walPass()                   // a background pass ran a checkpoint
+	warmRead(fresh bool)        // a read on a warm reader; fresh: on a snapshot begun for it
 }
 
 // activeHooks returns the hooks the tests set, or nil.

@@ -115,7 +115,7 @@ func LookupIdentities(ctx context.Context, db *store.DB, codes []string, purpose
 		})
 		return nil, err
 	}
-	chunks, err := readBeside(ctx, db, codes)
+	chunks, err := readIdentities(ctx, db, codes)
 	if err != nil {
 		return nil, jukinet.E(op, jukinet.KindInternal, err)
 	}
@@ -176,27 +176,6 @@ const (
 	// lookupParallel is the smallest batch read by more than one reader.
 	lookupParallel = 64
 )
-
-// readBeside reads the records held for codes beside the writer: on
-// SQLite on a warm reader if one is free, whose snapshot, page cache and
-// mapping of the file outlive the log records committed meanwhile, else
-// with readIdentities.
-func readBeside(ctx context.Context, db *store.DB, codes []string) ([][]heldRow, error) {
-	var rows []heldRow
-	ran, err := db.ReadWarm(ctx, func(query func(q string, args ...any) (*sql.Rows, error)) error {
-		var err error
-		rows, err = readChunk(query, db.Engine(), codes, true)
-		return err
-	})
-	if !ran {
-		return readIdentities(ctx, db, codes)
-	}
-	if err != nil {
-		return nil, err
-	}
-	decodeRows(rows)
-	return [][]heldRow{rows}, nil
-}
 
 // readIdentities reads the records held for codes: on each of up to
 // lookupReaders connections, a contiguous part of codes; one result per part,

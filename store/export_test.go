@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/jukinet/jukinet"
 )
@@ -16,7 +15,6 @@ type hooks struct {
 	failAt                atomic.Value // of string
 	copiedAll, writerRuns atomic.Int64
 	idleTicks, passes     atomic.Int64
-	warmReads, warmFresh  atomic.Int64
 	groupsMu              sync.Mutex
 	groups                []int
 }
@@ -32,29 +30,6 @@ func (h *hooks) walCopiedAll() { h.copiedAll.Add(1) }
 func (h *hooks) walWriterRun() { h.writerRuns.Add(1) }
 func (h *hooks) walIdleTick()  { h.idleTicks.Add(1) }
 func (h *hooks) walPass()      { h.passes.Add(1) }
-
-func (h *hooks) warmRead(fresh bool) {
-	h.warmReads.Add(1)
-	if fresh {
-		h.warmFresh.Add(1)
-	}
-}
-
-// WarmReads is how many reads ran on a warm reader (ReadWarm), and how
-// many of them on a snapshot begun for them, since the hooks were
-// installed.
-func (db *DB) WarmReads() (reads, fresh int64) {
-	h := testHooksOf(db)
-	return h.warmReads.Load(), h.warmFresh.Load()
-}
-
-// SetWarmSnapshotAge sets how long a warm reader keeps a snapshot until
-// the test ends.
-func SetWarmSnapshotAge(t interface{ Cleanup(func()) }, d time.Duration) {
-	old := warmSnapshotAge
-	warmSnapshotAge = d
-	t.Cleanup(func() { warmSnapshotAge = old })
-}
 
 // WALPasses is how many background checkpoint passes ran.
 func (db *DB) WALPasses() int64 { return testHooksOf(db).passes.Load() }

@@ -47,7 +47,7 @@ func (db *DB) viewLogOnly(ctx context.Context, op Op) error {
 			db.commitGroup(ctx, nil)
 			err = <-p.done
 		}
-		db.unlockWriterLogOnly()
+		db.unlockWriter()
 	}
 	if err != nil {
 		return err

@@ -125,16 +125,6 @@ type DB struct {
 	groupMu sync.Mutex
 	group   []*logOnly
 	waiting atomic.Int32 // len(group), read without the lock
-
-	// dataGen counts the releases of the writer lock after anything but
-	// log-only records (unlockWriter); the warm readers keep a snapshot
-	// while it is unchanged (warm.go).
-	dataGen  atomic.Uint64
-	warmDSN  string // SQLite: the warm readers' DSN
-	warmOnce sync.Once
-	warmErr  error
-	warmPool *sql.DB
-	warm     chan *warmReader // the free warm readers; nil until opened
 }
 
 // lockWriter takes the in-process writer lock on SQLite; the returned
@@ -154,26 +144,14 @@ func (db *DB) tryLockWriter() (func(), bool) {
 	}
 	select {
 	case db.writer <- struct{}{}:
-		// Only ViewIfIdle tries: a read, whose transaction appends its log
-		// record only.
-		return db.unlockWriterLogOnly, true
+		return db.unlockWriter, true
 	default:
 		return nil, false
 	}
 }
 
-// unlockWriter releases the writer lock taken by lockWriter, after a
-// transaction that may have changed data: a warm reader's snapshot begun
-// before it is out of date (warm.go).
+// unlockWriter releases the writer lock taken by lockWriter.
 func (db *DB) unlockWriter() {
-	db.dataGen.Add(1)
-	db.unlockWriterLogOnly()
-}
-
-// unlockWriterLogOnly releases the writer lock after a transaction that
-// appended log records only (group.go, ViewIfIdle): the warm readers' data
-// is unchanged.
-func (db *DB) unlockWriterLogOnly() {
 	if db.engine == SQLite && db.ckpt != nil {
 		db.ckpt.afterWrite()
 	}
@@ -259,10 +237,6 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		}
 	}
 	if db.engine == SQLite {
-		// Warm readers map and cache as the writing connections do; they
-		// are opened at their first read (warm.go).
-		cache, _ := writerCache(cfg)
-		db.warmDSN = sqliteDSN(cfg.Path, min(cache, warmCacheKiB), "query_only(1)")
 		if db.read, err = openSQLiteReaders(cfg.Path); err != nil {
 			db.sql.Close()
 			return nil, jukinet.E(op, jukinet.KindUnavailable, err)
@@ -339,7 +313,15 @@ func openSQLite(cfg Config) (*sql.DB, string, error) {
 		return nil, "", err
 	}
 	f.Close()
-	cache, extra := writerCache(cfg)
+	cache := 64 << 10
+	var extra []string
+	if cfg.Node == "national" {
+		cache = nationalCacheKiB
+		extra = append(extra, fmt.Sprintf("mmap_size(%d)", nationalMmapBytes))
+	}
+	if cfg.CacheKiB > 0 {
+		cache = cfg.CacheKiB
+	}
 	dsn := sqliteDSN(path, cache, extra...)
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -355,21 +337,6 @@ func openSQLite(cfg Config) (*sql.DB, string, error) {
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(0)
 	return db, dsn, nil
-}
-
-// writerCache is the page cache of each writing connection of the SQLite
-// database cfg opens, and the pragmas that map its file.
-func writerCache(cfg Config) (int, []string) {
-	cache := 64 << 10
-	var extra []string
-	if cfg.Node == "national" {
-		cache = nationalCacheKiB
-		extra = append(extra, fmt.Sprintf("mmap_size(%d)", nationalMmapBytes))
-	}
-	if cfg.CacheKiB > 0 {
-		cache = cfg.CacheKiB
-	}
-	return cache, extra
 }
 
 // openSQLiteReaders opens the reader pool of the SQLite file at path: the
@@ -401,10 +368,7 @@ func (db *DB) Close() error {
 		close(db.statsStop)
 		db.statsStop = nil
 	}
-	err := db.closeWarmReaders()
-	if serr := db.sql.Close(); err == nil {
-		err = serr
-	}
+	err := db.sql.Close()
 	if db.read != nil {
 		if rerr := db.read.Close(); err == nil {
 			err = rerr
@@ -744,7 +708,6 @@ type testHooks interface {
 	walIdleTick()               // a tick found the WAL as a pass left it wholly copied: no pass
 	logGroup(n int)             // a group of n log-only records committed in one transaction
 	walPass()                   // a background pass ran a checkpoint
-	warmRead(fresh bool)        // a read on a warm reader; fresh: on a snapshot begun for it
 }
 
 // activeHooks returns the hooks the tests set, or nil.

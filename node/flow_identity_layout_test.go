@@ -2,7 +2,6 @@ package node_test
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 	"strings"
 	"testing"
@@ -66,11 +65,9 @@ func TestIdentityLayoutPostgres(t *testing.T) {
 	}
 }
 
-// With the "C" key columns the batch lookup reads the index of
-// flow_identity that holds the records (migration 0837: an index-only
-// scan; the long records' index is searched only if it holds any, never by
-// a scan of the table), and the holder-first order reads the holder by its
-// key.
+// With the "C" key columns the batch lookup still searches the primary key of
+// flow_identity (an index scan, or a bitmap of it for few codes), and the
+// holder-first order reads the holder by its key.
 func TestIdentityLookupPlanPostgres(t *testing.T) {
 	db := storetest.Open(t, store.Postgres, "national")
 	ctx := jukinet.WithActor(context.Background(), jukinet.SystemActor("loader"))
@@ -81,7 +78,7 @@ func TestIdentityLookupPlanPostgres(t *testing.T) {
 	codes := []string{string(people[3].ResidentCode), string(people[1500].ResidentCode)}
 	slices.Sort(codes)
 	plans := map[string]string{
-		node.LookupPostgres: "Index Only Scan using flow_identity_lookup on flow_identity ",
+		node.LookupPostgres: "flow_identity_pkey",
 		`SELECT i.info FROM flow_identity i WHERE i.resident_code = $1` + node.CurrentFirst: " using flow_identity_holders_pkey on flow_identity_holders",
 	}
 	args := map[string]any{node.LookupPostgres: codes}
@@ -117,71 +114,4 @@ func explain(t *testing.T, db *store.DB, q string, arg any) string {
 		t.Fatal(err)
 	}
 	return strings.Join(lines, "\n")
-}
-
-// longIdentity is an identity record whose JSON is longer than a B-tree
-// entry may be (2,704 bytes): every part of the name and the address at
-// their longest, in characters of four bytes (外字 outside the BMP).
-func longIdentity(p jukinet.IdentityInfo) jukinet.IdentityInfo {
-	wide := func(n int) string { return strings.Repeat("\U000F0041", n) }
-	kana := strings.Repeat("ア", 100)
-	p.Name = jukinet.Name{Kanji: wide(100), Kana: kana, FormerSurname: wide(100), FormerSurnameKana: kana,
-		Alias: wide(100), AliasKana: kana}
-	p.Address.Text = wide(200)
-	return p
-}
-
-// On a national store that holds records already, migration 0837 adds the
-// indexes that carry them: the batch lookup then reads the records of short
-// JSON from the index alone (an index-only scan: no heap page where VACUUM
-// has marked it all-visible), and a record too long for any index entry is
-// stored and found all the same, from the index of the long ones.
-func TestIdentityLookupCoveringPostgres(t *testing.T) {
-	cfg := storetest.Config(t, store.Postgres, "national")
-	ctx := jukinet.WithActor(context.Background(), jukinet.SystemActor("loader"))
-	db, err := store.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	people := loadPeople(t, 20000)
-	people[500] = longIdentity(people[500])
-	if _, err := node.LoadIdentities(ctx, db, feed(people)); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	// The store as it was before the migration, then opened again.
-	raw, err := sql.Open("pgx", cfg.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{`DROP INDEX flow_identity_lookup`, `DROP INDEX flow_identity_lookup_long`,
-		`DELETE FROM schema_migrations WHERE name LIKE '0837_%'`} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	raw.Close()
-	if db, err = store.Open(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	codes := make([]string, len(people))
-	for i, p := range people {
-		codes[i] = string(p.ResidentCode)
-	}
-	got, err := node.LookupIdentities(ctx, db, codes[:1000], "test")
-	if err != nil || len(got) != 1000 {
-		t.Fatalf("lookup: %d found, %v; want 1000", len(got), err)
-	}
-	if long := got[codes[500]]; long != people[500] {
-		t.Errorf("the long record looked up: %+v; want %+v", long, people[500])
-	}
-	sorted := slices.Sorted(slices.Values(codes[495:505]))
-	plan := explain(t, db, `(ANALYZE, COSTS OFF, TIMING OFF) `+node.LookupPostgres, sorted)
-	for _, want := range []string{"Index Only Scan using flow_identity_lookup on flow_identity (actual rows=9 ",
-		" on flow_identity_lookup_long (actual rows=1 "} {
-		if !strings.Contains(plan, want) {
-			t.Errorf("plan of the lookup:\n%s\nwant %q", plan, want)
-		}
-	}
 }

@@ -232,20 +232,8 @@ const lookupSQLite = `SELECT f.resident_code, f.info, f.updated_at FROM json_eac
 // lookupOneSQLite is lookupSQLite for one code: its range of row_key.
 const lookupOneSQLite = `SELECT resident_code, info, updated_at FROM flow_identity WHERE row_key BETWEEN ? AND ?`
 
-// lookupPostgres is lookupSQLite on PostgreSQL: the codes as a text array,
-// read by index-only scans of the two indexes that hold the records
-// (migration 0837), the short ones and the long ones: a person is one
-// B-tree page, not a key leaf and a heap page (docs/scale.md). The
-// conditions on octet_length are those of the indexes, so that the
-// planner may use them; the long ones are searched only if there are any
-// (the subquery is evaluated once per statement: one page, where a search
-// for each code would cost a descent each). It is ordered by the index's
-// key so that it is read from that index, never by a scan of the table:
-// the planner has no statistics of octet_length, and drops the order of
-// an EXISTS.
-const lookupPostgres = `SELECT resident_code, info, updated_at FROM flow_identity WHERE resident_code = ANY($1::text[]) AND octet_length(info) <= 2000
- UNION ALL SELECT resident_code, info, updated_at FROM flow_identity WHERE resident_code = ANY($1::text[]) AND octet_length(info) > 2000
- AND (SELECT resident_code FROM flow_identity WHERE octet_length(info) > 2000 ORDER BY resident_code LIMIT 1) IS NOT NULL`
+// lookupPostgres is lookupSQLite on PostgreSQL: the codes as a text array.
+const lookupPostgres = `SELECT resident_code, info, updated_at FROM flow_identity WHERE resident_code = ANY($1::text[])`
 
 // readChunk reads the records held for codes in one statement: on SQLite
 // with the codes as one JSON array (lookupSQLite) if asArray or more than

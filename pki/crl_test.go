@@ -213,3 +213,75 @@ func TestRevokedTerminalRefusedAtHandshake(t *testing.T) {
 		t.Errorf("another terminal: server %v, client %v", got.serverErr, got.clientErr)
 	}
 }
+
+// onResumed wraps cfg's VerifyConnection to count the handshakes it judged
+// on a resumed session (the refusal below must come from such a one).
+func onResumed(cfg *tls.Config, resumed *int) *tls.Config {
+	cfg = cfg.Clone()
+	verify := cfg.VerifyConnection
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if cs.DidResume {
+			*resumed++
+		}
+		return verify(cs)
+	}
+	return cfg
+}
+
+// A node resumes its session with a peer it met before (no certificate
+// chain verified again, the hybrid post-quantum key exchange kept), and a
+// revocation loaded since the session was issued refuses the resumed
+// handshake on both sides: the server refuses a revoked client, the client a
+// revoked server.
+func TestRevokedPeerRefusedOnResumedSession(t *testing.T) {
+	ca := testCA(t, "network CA")
+	server := testNode(t, ca, "350001")
+	client := testNode(t, ca, "352063")
+	var serverResumed, clientResumed int
+	serverCfg := onResumed(server.ServerTLSConfig(), &serverResumed)
+	clientCfg := onResumed(client.ClientTLSConfig("350001"), &clientResumed)
+
+	first := handshake(t, serverCfg, clientCfg)
+	if first.serverErr != nil || first.clientErr != nil || first.resumed {
+		t.Fatalf("first handshake: server %v, client %v, resumed %v; want a full handshake", first.serverErr, first.clientErr, first.resumed)
+	}
+	again := handshake(t, serverCfg, clientCfg)
+	if again.serverErr != nil || again.clientErr != nil || !again.resumed || again.serverPeer != "352063" {
+		t.Fatalf("second handshake: server %v, client %v, resumed %v, peer %q; want a resumed session with 352063",
+			again.serverErr, again.clientErr, again.resumed, again.serverPeer)
+	}
+	if again.curve != tls.X25519MLKEM768 {
+		t.Errorf("resumed key exchange %v, want %v", again.curve, tls.X25519MLKEM768)
+	}
+
+	revoke(t, ca, server.Revocations, 1, client.Leaf().SerialNumber)
+	before := serverResumed
+	got := handshake(t, serverCfg, clientCfg)
+	if got.serverErr == nil || !strings.Contains(got.serverErr.Error(), "revoked") {
+		t.Errorf("revoked client on a resumed session: server error %v, want a revocation", got.serverErr)
+	}
+	if got.clientErr == nil {
+		t.Error("revoked client on a resumed session: the client's first read succeeded")
+	}
+	if serverResumed == before {
+		t.Error("the server judged no resumed handshake: the refusal was not of a resumed session")
+	}
+
+	// The client refuses a server revoked since its session was issued.
+	other := testNode(t, ca, "402036")
+	otherCfg := onResumed(other.ClientTLSConfig("350001"), &clientResumed)
+	if got := handshake(t, serverCfg, otherCfg); got.clientErr != nil || got.serverErr != nil {
+		t.Fatalf("402036's first handshake: server %v, client %v", got.serverErr, got.clientErr)
+	}
+	if got := handshake(t, serverCfg, otherCfg); !got.resumed || got.clientErr != nil || got.serverErr != nil {
+		t.Fatalf("402036's second handshake: resumed %v, server %v, client %v; want a resumed session", got.resumed, got.serverErr, got.clientErr)
+	}
+	revoke(t, ca, other.Revocations, 1, server.Leaf().SerialNumber)
+	before = clientResumed
+	if got := handshake(t, serverCfg, otherCfg); got.clientErr == nil || !strings.Contains(got.clientErr.Error(), "revoked") {
+		t.Errorf("revoked server on a resumed session: client error %v, want a revocation", got.clientErr)
+	}
+	if clientResumed == before {
+		t.Error("the client judged no resumed handshake: the refusal was not of a resumed session")
+	}
+}

@@ -244,6 +244,7 @@ func LoadNode(dir, nodeID string) (*NodeCredentials, error) {
 		CA:          caCert,
 		CAPool:      pool,
 		Revocations: NewRevocations(caCert),
+		Sessions:    tls.NewLRUClientSessionCache(SessionCacheCapacity),
 	}, nil
 }
 

@@ -110,7 +110,20 @@ type NodeCredentials struct {
 	// configurations below and by the per-request peer checks; nil revokes
 	// nothing. LoadNode and IssueNode set an empty list.
 	Revocations *Revocations
+	// Sessions keeps the TLS sessions the node's peers issued, one per peer
+	// (keyed by the server name ClientTLSConfig sets), so that a connection
+	// to a peer met before resumes without verifying certificate chains
+	// again; ClientTLSConfig's revocation check still runs on a resumed
+	// handshake. nil resumes nothing. LoadNode and IssueNode set one of
+	// SessionCacheCapacity.
+	Sessions tls.ClientSessionCache
 }
+
+// SessionCacheCapacity is how many peers' TLS sessions a node keeps: every
+// other node of the whole country (1,789 nodes), so that no peer's session
+// is evicted by another's. An entry is a ticket and the peer's
+// certificate, and only peers the node has called have one.
+const SessionCacheCapacity = 2048
 
 // Leaf returns the node's parsed TLS certificate.
 func (c *NodeCredentials) Leaf() *x509.Certificate { return c.Certificate.Leaf }
@@ -182,6 +195,7 @@ func (ca *CA) IssueNode(nodeID string, hosts []string, now time.Time, validity t
 		CA:          ca.Cert,
 		CAPool:      ca.Pool(),
 		Revocations: NewRevocations(ca.Cert),
+		Sessions:    tls.NewLRUClientSessionCache(SessionCacheCapacity),
 	}, nil
 }
 

@@ -27,13 +27,18 @@ func (c *NodeCredentials) ServerTLSConfig() *tls.Config {
 // only, presenting this node's certificate, trusting only the network CA, and
 // requiring the server certificate to name peerNodeID. The server name is
 // "<peer>.node.jukinet", so the address dialled does not need to appear in
-// the certificate and http.Transport keeps the name.
+// the certificate and http.Transport keeps the name. A peer met before is
+// resumed from c.Sessions (no certificate chain verified or signed again;
+// the key exchange, hybrid post-quantum, runs as on a first handshake), and
+// VerifyConnection runs on a resumed handshake too: a peer revoked since the
+// session was issued is refused.
 func (c *NodeCredentials) ClientTLSConfig(peerNodeID string) *tls.Config {
 	return &tls.Config{
-		MinVersion:   tls.VersionTLS13,
-		Certificates: []tls.Certificate{c.Certificate},
-		RootCAs:      c.CAPool,
-		ServerName:   NodeDNSName(peerNodeID),
+		MinVersion:         tls.VersionTLS13,
+		Certificates:       []tls.Certificate{c.Certificate},
+		RootCAs:            c.CAPool,
+		ServerName:         NodeDNSName(peerNodeID),
+		ClientSessionCache: c.Sessions,
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			const op = "pki.ClientTLSConfig"
 			if len(cs.PeerCertificates) == 0 {

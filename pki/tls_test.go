@@ -38,6 +38,8 @@ type handshakeResult struct {
 	serverPeer string // PeerNodeID seen by the server
 	serverErr  error
 	clientErr  error
+	resumed    bool        // the client's connection resumed a session
+	curve      tls.CurveID // the key exchange the client's connection used
 }
 
 // handshake runs one TLS connection over loopback. The server writes "ok"
@@ -84,6 +86,8 @@ func handshakeWith(t *testing.T, serverCfg, clientCfg *tls.Config, peerID func(*
 	}()
 
 	dialer := tls.Dialer{Config: clientCfg}
+	var resumed bool
+	var curve tls.CurveID
 	conn, err := dialer.DialContext(ctx, "tcp", ln.Addr().String())
 	if err == nil {
 		if dl, ok := ctx.Deadline(); ok {
@@ -94,11 +98,13 @@ func handshakeWith(t *testing.T, serverCfg, clientCfg *tls.Config, peerID func(*
 		if err == nil && string(buf) != "ok" {
 			err = errors.New("unexpected reply " + string(buf))
 		}
+		cs := conn.(*tls.Conn).ConnectionState()
+		resumed, curve = cs.DidResume, cs.CurveID
 		conn.Close()
 	}
 	ln.Close() // unblocks Accept if the client never connected
 	s := <-done
-	return handshakeResult{serverPeer: s.peer, serverErr: s.err, clientErr: err}
+	return handshakeResult{serverPeer: s.peer, serverErr: s.err, clientErr: err, resumed: resumed, curve: curve}
 }
 
 func TestMutualTLS(t *testing.T) {

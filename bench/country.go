@@ -69,6 +69,13 @@ type CountryResult struct {
 	ReplayCPUS    float64 `json:"replay_cpu_s"`
 	CPUMsPerEvent float64 `json:"cpu_ms_per_event"`
 	Rejected      int     `json:"rejected"` // messages their receiver refused (dead letters), all nodes
+	// TLSHandshakes and TLSResumed are the TLS handshakes the nodes'
+	// listeners completed over the whole run (start and seed included):
+	// full ones (a pair of nodes meeting for the first time, certificate
+	// chains verified) and resumed ones. A short replay pays most of its
+	// pairs' first handshakes; a month pays them once.
+	TLSHandshakes int64 `json:"tls_handshakes"`
+	TLSResumed    int64 `json:"tls_resumed"`
 	// MaxRSSMB is the sum of each process's peak resident set (an upper
 	// bound of the peak in all: the peaks need not coincide).
 	MaxRSSMB  float64 `json:"max_rss_mb"`

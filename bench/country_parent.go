@@ -238,6 +238,8 @@ func (c *countryRun) stop(ctx context.Context) error {
 			return err
 		}
 		c.r.MaxRSSMB += st.MaxRSSMB
+		c.r.TLSHandshakes += st.TLSFull
+		c.r.TLSResumed += st.TLSResumed
 		c.r.PeakOpenFiles = max(c.r.PeakOpenFiles, st.Files)
 		c.r.NodeMessages = append(c.r.NodeMessages, st.Messages...)
 		s.kill()

@@ -245,6 +245,7 @@ func (r *CountryResult) summary() string {
 	fmt.Fprintf(&b, "start / seed     %.1f s / %.1f s (%d residents)\n", r.StartS, r.SeedS, r.Residents)
 	fmt.Fprintf(&b, "replay           %.1f s committed, %.1f s until national held everything\n", r.ReplayS, r.WallS)
 	fmt.Fprintf(&b, "CPU              %.1f s (all nodes), %.2f ms per register event\n", r.ReplayCPUS, r.CPUMsPerEvent)
+	fmt.Fprintf(&b, "TLS handshakes   %d full, %d resumed (all listeners, the whole run)\n", r.TLSHandshakes, r.TLSResumed)
 	fmt.Fprintf(&b, "national         %d identity versions applied, %.0f/s\n", r.NationalApplied, r.NationalAppliedPerS)
 	fmt.Fprintf(&b, "lost             %d of %d identity notices committed at municipalities; %d messages refused\n", r.Lost, r.IdentityUpdates, r.Rejected)
 	fmt.Fprintf(&b, "slowest pref.    %s: max %.2f s, p99 %.2f s (CS commit → national commit)\n", r.SlowestPrefecture, r.SlowestPrefectureLagS, r.SlowestPrefectureP99S)

@@ -102,28 +102,39 @@ type countryShard struct {
 	runtimes []*node.Runtime
 	nodes    int
 	base     shardStats // before any node started
-	outMu    sync.Mutex
-	out      *bufio.Writer
-	logMu    sync.Mutex
-	messages []string
+	// the handshakes of the runtimes closed (stats adds the running ones')
+	tlsFull, tlsResumed int64
+	outMu               sync.Mutex
+	out                 *bufio.Writer
+	logMu               sync.Mutex
+	messages            []string
 }
 
 // shardStats is what a shard reports of itself.
 type shardStats struct {
-	Nodes      int      `json:"nodes"`
-	RSS        int64    `json:"rss"`
-	Files      int      `json:"files"`
-	Goroutines int      `json:"goroutines"`
-	MaxRSSMB   float64  `json:"max_rss_mb"`
-	CPUS       float64  `json:"cpu_s"`
+	Nodes      int     `json:"nodes"`
+	RSS        int64   `json:"rss"`
+	Files      int     `json:"files"`
+	Goroutines int     `json:"goroutines"`
+	MaxRSSMB   float64 `json:"max_rss_mb"`
+	CPUS       float64 `json:"cpu_s"`
+	// TLSFull and TLSResumed are the handshakes the shard's listeners
+	// completed since the start, full and resumed.
+	TLSFull    int64    `json:"tls_full"`
+	TLSResumed int64    `json:"tls_resumed"`
 	Messages   []string `json:"messages,omitempty"`
 }
 
 func (s *countryShard) stats() shardStats {
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
+	full, resumed := s.tlsFull, s.tlsResumed
+	for _, rt := range s.runtimes {
+		f, r := rt.Handshakes()
+		full, resumed = full+f, resumed+r
+	}
 	return shardStats{Nodes: s.nodes, RSS: residentBytes(), Files: openFiles(), Goroutines: runtime.NumGoroutine(), MaxRSSMB: maxRSSMB(),
-		CPUS: cpuTime().Seconds(), Messages: append([]string(nil), s.messages...)}
+		CPUS: cpuTime().Seconds(), TLSFull: full, TLSResumed: resumed, Messages: append([]string(nil), s.messages...)}
 }
 
 // CountryShard runs a shard process of `jukinet bench country` described
@@ -296,6 +307,8 @@ func (w logWriter) Write(p []byte) (int, error) {
 func (s *countryShard) close() {
 	for _, rt := range s.runtimes {
 		rt.Close()
+		f, r := rt.Handshakes()
+		s.tlsFull, s.tlsResumed = s.tlsFull+f, s.tlsResumed+r
 	}
 	s.runtimes = nil
 	for id, db := range s.dbs {

@@ -44,6 +44,11 @@ func TestCountryQuick(t *testing.T) {
 	if r.MaxRSSMB <= 0 || r.IdleNodeFiles <= 0 || r.SlowestPrefecture == "" {
 		t.Fatalf("figures missing: %+v", r)
 	}
+	// Every node's listener accepted at least its own prefecture's or
+	// municipalities' first connection, each a full handshake.
+	if r.TLSHandshakes < int64(r.Nodes-1) {
+		t.Fatalf("%d full TLS handshakes counted for %d nodes", r.TLSHandshakes, r.Nodes)
+	}
 }
 
 // TestPrefectureCounts: the real counts add up to the 1,741 municipalities,

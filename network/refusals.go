@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -311,6 +312,8 @@ type TLSListener struct {
 	once     sync.Once
 	err      error
 	wg       sync.WaitGroup
+	full     atomic.Int64 // handshakes that verified certificate chains
+	resumed  atomic.Int64 // handshakes that resumed a session
 }
 
 // NewTLSListener starts accepting on inner. cfg must require client
@@ -329,6 +332,10 @@ func NewTLSListener(inner net.Listener, cfg *tls.Config, refusals *RefusalLog, t
 	go l.accept()
 	return l
 }
+
+// Handshakes is how many handshakes the listener completed: full ones
+// (certificate chains verified, signatures made) and resumed ones.
+func (l *TLSListener) Handshakes() (full, resumed int64) { return l.full.Load(), l.resumed.Load() }
 
 // TLSConfig is the configuration the listener handshakes with.
 func (l *TLSListener) TLSConfig() *tls.Config { return l.cfg }
@@ -364,6 +371,11 @@ func (l *TLSListener) handshake(c net.Conn) {
 		l.refusals.Refused(peer, reason, handshakeDetail(err))
 		tc.Close()
 		return
+	}
+	if tc.ConnectionState().DidResume {
+		l.resumed.Add(1)
+	} else {
+		l.full.Add(1)
 	}
 	select {
 	case l.conns <- tc:

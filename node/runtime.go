@@ -65,6 +65,7 @@ type Runtime struct {
 	termAddr net.Addr
 	inbox    *network.StoreInbox
 	refusals *network.RefusalLog
+	tlsLn    *network.TLSListener
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	clientMu sync.Mutex
@@ -229,6 +230,7 @@ func (r *Runtime) serveNetwork(runCtx context.Context, ln net.Listener, srv *net
 	cfg := r.cfg
 	r.netAddr = ln.Addr()
 	tlsLn := network.NewTLSListener(ln, cfg.Credentials.ServerTLSConfig(), r.refusals, 10*time.Second)
+	r.tlsLn = tlsLn
 	r.server = &http.Server{Handler: srv, TLSConfig: tlsLn.TLSConfig(),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute,
 		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
@@ -375,6 +377,10 @@ func (r *Runtime) client(peer string) (*network.Client, error) {
 
 // ID is the node's ID.
 func (r *Runtime) ID() string { return r.self.ID }
+
+// Handshakes is how many TLS handshakes the network listener completed
+// since the start: full ones and resumed ones (pki.NodeCredentials.Sessions).
+func (r *Runtime) Handshakes() (full, resumed int64) { return r.tlsLn.Handshakes() }
 
 // Refusals is the record of refusals at the network listener; its Counts
 // are the figures by peer and reason since the start.

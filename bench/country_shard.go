@@ -102,6 +102,7 @@ type countryShard struct {
 	runtimes []*node.Runtime
 	nodes    int
 	base     shardStats // before any node started
+	domicile map[string]jukinet.LGCode
 	// the handshakes of the runtimes closed (stats adds the running ones')
 	tlsFull, tlsResumed int64
 	outMu               sync.Mutex
@@ -216,6 +217,8 @@ func (s *countryShard) startNodes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// One map of 本籍 to municipality for all the shard's municipalities.
+	s.domicile = node.DomicileCodesOf(desc)
 	s.base = s.stats()
 	fd := 3
 	for i, sh := range assignShards(s.topo, s.spec.Shards) {
@@ -253,7 +256,7 @@ func (s *countryShard) startNode(ctx context.Context, n countryNode, desc *netwo
 		return err
 	}
 	s.dbs[n.ID] = db
-	asm, err := node.Assemble(ctx, node.AssemblyConfig{DB: db, Description: desc, SigningKey: creds.SigningKey})
+	asm, err := node.Assemble(ctx, node.AssemblyConfig{DB: db, Description: desc, SigningKey: creds.SigningKey, DomicileCodes: s.domicile})
 	if err != nil {
 		return err
 	}

@@ -182,3 +182,17 @@ func FuzzLoadDescription(f *testing.F) {
 		}
 	})
 }
+
+// The policy is built once per description and shared: the runtimes of a
+// process hosting many nodes of one description hold one map of its nodes,
+// not one each.
+func TestPolicyBuiltOnce(t *testing.T) {
+	d := loadTestDescription(t, newTestKeys(), "")
+	p := d.Policy()
+	if q := d.Policy(); q != p {
+		t.Fatal("Policy built a second policy for the same description")
+	}
+	if err := p.Allow(hofu, yamaPref, KindIdentityNotify); err != nil {
+		t.Errorf("the shared policy refuses a municipality's identity notice to its prefecture: %v", err)
+	}
+}

@@ -24,6 +24,12 @@ type AssemblyConfig struct {
 	CheckpointEvery    uint64
 	CheckpointInterval time.Duration
 	Logger             *slog.Logger // checkpoint events; nil discards
+	// DomicileCodes is a municipality's map of 本籍 to municipality; nil
+	// means DomicileCodesOf(Description). A process hosting many nodes of
+	// one description (jukinet bench country) computes it once and gives
+	// it to each: it is read only, and a map per node is one entry per
+	// municipality of the country at every municipality.
+	DomicileCodes map[string]jukinet.LGCode
 }
 
 // The operation-log checkpointer's default pace: a signed, witnessed
@@ -64,8 +70,12 @@ func Assemble(ctx context.Context, cfg AssemblyConfig) (*Assembly, error) {
 	var own Handlers
 	switch self.Role {
 	case network.RoleMunicipality:
+		domicile := cfg.DomicileCodes
+		if domicile == nil {
+			domicile = DomicileCodesOf(cfg.Description)
+		}
 		m, err := NewMunicipality(cfg.DB, MunicipalityConfig{Municipality: jukinet.LGCode(id), Prefecture: self.Prefecture,
-			DomicileCodes: DomicileCodesOf(cfg.Description)})
+			DomicileCodes: domicile})
 		if err != nil {
 			return nil, err
 		}

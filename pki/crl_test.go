@@ -250,6 +250,10 @@ func TestRevokedPeerRefusedOnResumedSession(t *testing.T) {
 		t.Fatalf("second handshake: server %v, client %v, resumed %v, peer %q; want a resumed session with 352063",
 			again.serverErr, again.clientErr, again.resumed, again.serverPeer)
 	}
+	// network.Client names the server of each answer by its verified chain.
+	if again.clientPeer != "350001" {
+		t.Errorf("resumed session: the client's PeerNodeID is %q, want 350001", again.clientPeer)
+	}
 	if again.curve != tls.X25519MLKEM768 {
 		t.Errorf("resumed key exchange %v, want %v", again.curve, tls.X25519MLKEM768)
 	}

@@ -38,6 +38,7 @@ type handshakeResult struct {
 	serverPeer string // PeerNodeID seen by the server
 	serverErr  error
 	clientErr  error
+	clientPeer string      // PeerNodeID of the client's connection state
 	resumed    bool        // the client's connection resumed a session
 	curve      tls.CurveID // the key exchange the client's connection used
 }
@@ -88,6 +89,7 @@ func handshakeWith(t *testing.T, serverCfg, clientCfg *tls.Config, peerID func(*
 	dialer := tls.Dialer{Config: clientCfg}
 	var resumed bool
 	var curve tls.CurveID
+	var clientPeer string
 	conn, err := dialer.DialContext(ctx, "tcp", ln.Addr().String())
 	if err == nil {
 		if dl, ok := ctx.Deadline(); ok {
@@ -100,11 +102,12 @@ func handshakeWith(t *testing.T, serverCfg, clientCfg *tls.Config, peerID func(*
 		}
 		cs := conn.(*tls.Conn).ConnectionState()
 		resumed, curve = cs.DidResume, cs.CurveID
+		clientPeer, _ = PeerNodeID(&cs)
 		conn.Close()
 	}
 	ln.Close() // unblocks Accept if the client never connected
 	s := <-done
-	return handshakeResult{serverPeer: s.peer, serverErr: s.err, clientErr: err, resumed: resumed, curve: curve}
+	return handshakeResult{serverPeer: s.peer, serverErr: s.err, clientErr: err, clientPeer: clientPeer, resumed: resumed, curve: curve}
 }
 
 func TestMutualTLS(t *testing.T) {

@@ -44,6 +44,9 @@ const (
 	KindResidentCodeReport       Kind = 31 // the CS's answer: its unused pool and every code it notified, CS → national
 	KindIdentityResyncAsk        Kind = 32 // a restored national server asks each CS for its current 本人確認情報 changed since the backup, national → CS
 	KindIdentityResync           Kind = 33 // the CS's answer: the current notice of each such person, CS → national
+	KindResidentCodeTally        Kind = 34 // how many 住民票コード grants the CS holds, CS → national (at its start, or asked)
+	KindResidentCodeTallyAnswer  Kind = 35 // how many grants the national server made to the CS, national → CS
+	KindResidentCodeTallyAsk     Kind = 36 // the national server asks each CS for its tally as it starts, national → CS
 )
 
 var kindNames = map[Kind]string{
@@ -72,6 +75,9 @@ var kindNames = map[Kind]string{
 	KindResidentCodeReport:       "rescode.report",
 	KindIdentityResyncAsk:        "identity.resync.request",
 	KindIdentityResync:           "identity.resync",
+	KindResidentCodeTally:        "rescode.tally",
+	KindResidentCodeTallyAnswer:  "rescode.tally.answer",
+	KindResidentCodeTallyAsk:     "rescode.tally.request",
 }
 
 // String returns the kind's name, e.g. "identity.notify".
@@ -180,6 +186,11 @@ var defaultRoutes = []Route{
 	// … and the identity information it received after the backup.
 	{KindIdentityResyncAsk, RoleNational, RoleMunicipality, false},
 	{KindIdentityResync, RoleMunicipality, RoleNational, false},
+	// Each side compares the grants it holds with the other's, at every
+	// start, so that a restore nobody marked is found (docs/operations.md).
+	{KindResidentCodeTally, RoleMunicipality, RoleNational, false},
+	{KindResidentCodeTallyAnswer, RoleNational, RoleMunicipality, false},
+	{KindResidentCodeTallyAsk, RoleNational, RoleMunicipality, false},
 	// The prefectures' logs are witnessed by the national server, the
 	// national server's by a prefecture (docs/oplog.md).
 	{KindCheckpointCosignRequest, RolePrefecture, RoleNational, false},

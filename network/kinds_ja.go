@@ -28,6 +28,9 @@ var kindJapanese = map[Kind]string{
 	KindResidentCodeReport:       "保有住民票コードの報告",
 	KindIdentityResyncAsk:        "本人確認情報の再送依頼",
 	KindIdentityResync:           "本人確認情報の再送",
+	KindResidentCodeTally:        "住民票コード払出し回数の照合",
+	KindResidentCodeTallyAnswer:  "住民票コード払出し回数の回答",
+	KindResidentCodeTallyAsk:     "住民票コード払出し回数の照会",
 }
 
 // Japanese is the kind's Japanese name, or its code when it has none.

@@ -84,6 +84,11 @@ func Assemble(ctx context.Context, cfg AssemblyConfig) (*Assembly, error) {
 		if err := m.EnsureCodePool(jukinet.WithActor(ctx, jukinet.SystemActor("node-start"))); err != nil {
 			return nil, err
 		}
+		// … and, before it draws one, checks with the national server that
+		// its database holds every grant (a restore nobody marked).
+		if err := m.CheckCodePool(jukinet.WithActor(ctx, jukinet.SystemActor("node-start"))); err != nil {
+			return nil, err
+		}
 		a.Municipality, own = m, m.Handlers()
 	case network.RolePrefecture:
 		p, err := NewPrefecture(cfg.DB, PrefectureConfig{ID: jukinet.LGCode(id)})
@@ -105,6 +110,11 @@ func Assemble(ctx context.Context, cfg AssemblyConfig) (*Assembly, error) {
 			}
 		}
 		if err := nat.RecoverGrantedCodes(jukinet.WithActor(ctx, jukinet.SystemActor("node-start")), munis); err != nil {
+			return nil, err
+		}
+		// Unmarked, it may still be restored: every municipality's count of
+		// grants tells, before any code is granted.
+		if err := nat.CheckGrantCounts(jukinet.WithActor(ctx, jukinet.SystemActor("node-start")), munis); err != nil {
 			return nil, err
 		}
 		a.National, own = nat, nat.Handlers()

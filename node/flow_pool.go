@@ -26,6 +26,9 @@ var codeUsedSQL = byCode("f", "$1").wrap(`SELECT (SELECT COUNT(*) FROM flow_code
 type CodePoolRequest struct {
 	Municipality jukinet.LGCode `json:"municipality"`
 	Count        int            `json:"count"`
+	// Grants is how many grants the CS holds (flow_pool_tally.go): more
+	// than the server made tells it that it was restored.
+	Grants int64 `json:"grants,omitempty"`
 }
 
 // Validate checks every field (KindInvalid naming it).
@@ -36,6 +39,9 @@ func (b CodePoolRequest) Validate() error {
 	if b.Count < 1 || b.Count > MaxPoolGrant {
 		return invalid("node.CodePoolRequest", "count", "1 to %d", MaxPoolGrant)
 	}
+	if b.Grants < 0 || b.Grants > maxGrants {
+		return invalid("node.CodePoolRequest", "grants", "0 to %d", maxGrants)
+	}
 	return nil
 }
 
@@ -43,6 +49,9 @@ func (b CodePoolRequest) Validate() error {
 type CodePoolGrant struct {
 	Municipality jukinet.LGCode         `json:"municipality"`
 	Codes        []jukinet.ResidentCode `json:"codes"`
+	// Grants is how many grants the server has made to the municipality,
+	// this one included (flow_pool_tally.go).
+	Grants int64 `json:"grants,omitempty"`
 }
 
 // Validate checks every field (KindInvalid naming it).
@@ -52,6 +61,9 @@ func (b CodePoolGrant) Validate() error {
 	}
 	if len(b.Codes) < 1 || len(b.Codes) > MaxPoolGrant {
 		return invalid("node.CodePoolGrant", "codes", "1 to %d codes", MaxPoolGrant)
+	}
+	if b.Grants < 0 || b.Grants > maxGrants {
+		return invalid("node.CodePoolGrant", "grants", "0 to %d", maxGrants)
 	}
 	seen := make(map[jukinet.ResidentCode]bool, len(b.Codes))
 	for i, c := range b.Codes {
@@ -78,6 +90,14 @@ func (p poolCodes) NextResidentCode(tx *store.Tx) (jukinet.ResidentCode, error) 
 	} else if taken != "" {
 		return "", jukinet.E(op, jukinet.KindUnavailable, jukinet.Field("resident_code"),
 			"this database was restored from a backup: the node discards its unused resident codes and requests new ones when it starts")
+	}
+	// Nor before the national server has confirmed, since the start, that
+	// this database holds every grant it made (flow_pool_tally.go).
+	if check, err := tx.Meta(codesCheckKey); err != nil {
+		return "", internal(op, err)
+	} else if check != "" {
+		return "", jukinet.E(op, jukinet.KindUnavailable, jukinet.Field("resident_code"),
+			"waiting for the national server to confirm the resident-code pool, as at every start (a restored database must not issue a code twice)")
 	}
 	var code string
 	if err := tx.QueryRow(`SELECT code FROM flow_code_pool ORDER BY random() LIMIT 1`).Scan(&code); err != nil {
@@ -129,7 +149,11 @@ func (m *Municipality) requestPool(tx *store.Tx, force bool) error {
 	if err := tx.SetMeta(poolRequestedKey, strconv.FormatInt(tx.NowMicro(), 10)); err != nil {
 		return internal(op, err)
 	}
-	return Queue(tx, network.KindResidentCodePoolRequest, network.NationalID, "", 0, CodePoolRequest{Municipality: m.cfg.Municipality, Count: m.cfg.PoolBatch})
+	grants, err := heldGrants(tx)
+	if err != nil {
+		return err
+	}
+	return Queue(tx, network.KindResidentCodePoolRequest, network.NationalID, "", 0, CodePoolRequest{Municipality: m.cfg.Municipality, Count: m.cfg.PoolBatch, Grants: grants})
 }
 
 // RequestCodePool asks the national server for more resident codes now.
@@ -174,20 +198,31 @@ func (m *Municipality) discardRestoredPool(ctx context.Context) error {
 	}
 	detail := "restored from a backup taken at " + taken
 	return m.db.Update(ctx, store.Op{Operation: jukinet.OpCodePoolRequest, Detail: detail}, func(tx *store.Tx) error {
-		res, err := tx.Exec(`DELETE FROM flow_code_pool`)
+		n, err := m.discardPool(tx)
 		if err != nil {
-			return internal(op, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return internal(op, err)
+			return err
 		}
 		if err := tx.DeleteMeta(store.BackupTakenKey); err != nil {
 			return internal(op, err)
 		}
 		tx.Note("", strconv.FormatInt(n, 10)+" unused resident codes discarded")
-		return m.requestPool(tx, true)
+		return nil
 	})
+}
+
+// discardPool drops every unused code and asks for a fresh grant, in tx:
+// the recovery of a restored CS. It returns how many codes it dropped.
+func (m *Municipality) discardPool(tx *store.Tx) (int64, error) {
+	const op = "municipality.discardPool"
+	res, err := tx.Exec(`DELETE FROM flow_code_pool`)
+	if err != nil {
+		return 0, internal(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, internal(op, err)
+	}
+	return n, m.requestPool(tx, true)
 }
 
 // PoolSize is the number of unused codes in the pool.
@@ -223,6 +258,9 @@ func (m *Municipality) municipalityCodePoolGrant(tx *store.Tx, env *network.Enve
 			return internal(op, err)
 		}
 	}
+	if err := holdGrants(tx, b.Grants); err != nil {
+		return err
+	}
 	tx.Note("", strconv.Itoa(len(b.Codes))+" resident codes received")
 	return nil
 }
@@ -241,6 +279,11 @@ func (n *National) nationalCodePoolRequest(tx *store.Tx, env *network.Envelope) 
 	}
 	if string(b.Municipality) != env.From {
 		return invalid(op, "municipality", "%s requested by %s", b.Municipality, env.From)
+	}
+	// A CS holding more grants than made here finds a restore nobody
+	// marked: the recovery begins and the request is deferred below.
+	if _, err := n.compareGrants(tx, b.Municipality, b.Grants); err != nil {
+		return err
 	}
 	// A restored server grants nothing before it has learnt the codes
 	// granted after its backup (flow_pool_restore.go).
@@ -263,6 +306,10 @@ func (n *National) nationalCodePoolRequest(tx *store.Tx, env *network.Envelope) 
 func (n *National) grantCodes(tx *store.Tx, m jukinet.LGCode, count int) (int, error) {
 	const op = "national.grantCodes"
 	grant := CodePoolGrant{Municipality: m}
+	var err error
+	if grant.Grants, err = countGrant(tx, m); err != nil {
+		return 0, err
+	}
 	for tries := 0; len(grant.Codes) < count; tries++ {
 		if tries > 20*count {
 			return 0, jukinet.E(op, jukinet.KindInternal, "could not find unused resident codes")

@@ -91,6 +91,10 @@ type CodeReport struct {
 	Part         int                    `json:"part"`  // 1..Parts
 	Parts        int                    `json:"parts"` // how many parts the report has
 	Codes        []jukinet.ResidentCode `json:"codes"` // may be empty (a municipality that holds none)
+	// Grants is how many grants the municipality holds (flow_pool_tally.go):
+	// the server's count is raised to it, so that the recovery ends the
+	// difference that found the restore.
+	Grants int64 `json:"grants,omitempty"`
 }
 
 // Validate checks every field (KindInvalid naming it).
@@ -101,6 +105,9 @@ func (b CodeReport) Validate() error {
 	}
 	if len(b.Codes) > MaxCodeReport {
 		return invalid(op, "codes", "at most %d", MaxCodeReport)
+	}
+	if b.Grants < 0 || b.Grants > maxGrants {
+		return invalid(op, "grants", "0 to %d", maxGrants)
 	}
 	seen := make(map[jukinet.ResidentCode]bool, len(b.Codes))
 	for i, c := range b.Codes {
@@ -129,36 +136,53 @@ func (n *National) RecoverGrantedCodes(ctx context.Context, municipalities []juk
 	if taken == "" {
 		return nil
 	}
-	run := uuid.NewString()
+	n.setMunicipalities(municipalities)
 	detail := "restored from a backup taken at " + taken + ": no resident code is granted until every municipality has reported the codes it holds"
 	return n.db.Update(ctx, store.Op{Operation: jukinet.OpCodePoolRequest, Detail: detail}, func(tx *store.Tx) error {
-		// A recovery cut short by this restore starts again, whole.
-		for _, q := range []string{`DELETE FROM flow_codes_recovery`, `DELETE FROM flow_codes_report_parts`} {
-			if _, err := tx.Exec(q); err != nil {
-				return internal(op, err)
-			}
-		}
-		for _, m := range municipalities {
-			if _, err := tx.Exec(`INSERT INTO flow_codes_recovery (run, municipality) VALUES ($1, $2) ON CONFLICT DO NOTHING`, run, string(m)); err != nil {
-				return internal(op, err)
-			}
-			if err := Queue(tx, network.KindResidentCodeReportAsk, string(m), "", 0, CodeReportRequest{Run: run, Restored: taken}); err != nil {
-				return err
-			}
-		}
-		whose, err := queueIdentityResync(tx, run, taken, municipalities)
-		if err != nil {
+		if err := n.beginRecovery(tx, taken, municipalities); err != nil {
 			return err
 		}
 		if err := tx.DeleteMeta(store.BackupTakenKey); err != nil {
+			return internal("national.RecoverGrantedCodes", err)
+		}
+		return nil
+	})
+}
+
+// beginRecovery records a recovery run expecting a report from each of
+// municipalities and queues a rescode.report.request and an
+// identity.resync.request to each, in tx; taken is when the restored backup
+// was taken, as far as the server knows. A start check of the grant counts
+// in progress ends: the recovery asks every municipality for more.
+func (n *National) beginRecovery(tx *store.Tx, taken string, municipalities []jukinet.LGCode) error {
+	const op = "national.beginRecovery"
+	run := uuid.NewString()
+	// A recovery cut short by this restore starts again, whole.
+	for _, q := range []string{`DELETE FROM flow_codes_recovery`, `DELETE FROM flow_codes_report_parts`} {
+		if _, err := tx.Exec(q); err != nil {
 			return internal(op, err)
 		}
-		tx.Note("", "recovery "+run+": "+strconv.Itoa(len(municipalities))+" municipalities asked for the resident codes they hold and the identity information of "+whose)
-		if len(municipalities) == 0 {
-			return n.grantDeferred(tx)
+	}
+	for _, m := range municipalities {
+		if _, err := tx.Exec(`INSERT INTO flow_codes_recovery (run, municipality) VALUES ($1, $2) ON CONFLICT DO NOTHING`, run, string(m)); err != nil {
+			return internal(op, err)
 		}
-		return tx.SetMeta(codesRecoveryKey, run)
-	})
+		if err := Queue(tx, network.KindResidentCodeReportAsk, string(m), "", 0, CodeReportRequest{Run: run, Restored: taken}); err != nil {
+			return err
+		}
+	}
+	whose, err := queueIdentityResync(tx, run, taken, municipalities)
+	if err != nil {
+		return err
+	}
+	if err := tx.DeleteMeta(codesTallyKey); err != nil {
+		return internal(op, err)
+	}
+	tx.Note("", "recovery "+run+": "+strconv.Itoa(len(municipalities))+" municipalities asked for the resident codes they hold and the identity information of "+whose)
+	if len(municipalities) == 0 {
+		return n.grantDeferred(tx)
+	}
+	return tx.SetMeta(codesRecoveryKey, run)
 }
 
 // codesRecovering reports why the national server may not grant codes now
@@ -168,6 +192,10 @@ func codesRecovering(tx *store.Tx) (string, error) {
 	run, err := tx.Meta(codesRecoveryKey)
 	if err != nil || run != "" {
 		return "recovery " + run + " waits for the resident codes municipalities hold", err
+	}
+	tally, err := tx.Meta(codesTallyKey)
+	if err != nil || tally != "" {
+		return "check " + tally + " at the start waits for every municipality's count of grants", err
 	}
 	taken, err := tx.Meta(store.BackupTakenKey)
 	if err != nil || taken != "" {
@@ -237,6 +265,9 @@ func (n *National) nationalCodeReport(tx *store.Tx, env *network.Envelope) error
 	args := make([]any, 0, 2*len(b.Codes))
 	for _, c := range b.Codes {
 		args = append(args, string(c), env.From)
+	}
+	if err := raiseGrantCount(tx, b.Municipality, b.Grants); err != nil {
+		return err
 	}
 	if len(args) > 0 {
 		// The code's first holder stays: a reported code only adds what was lost.
@@ -327,11 +358,15 @@ func (m *Municipality) municipalityCodeReportAsk(tx *store.Tx, env *network.Enve
 		codes = append(codes, c)
 	}
 	sort.Slice(codes, func(i, j int) bool { return codes[i] < codes[j] })
+	grants, err := heldGrants(tx)
+	if err != nil {
+		return err
+	}
 	parts := max(1, (len(codes)+MaxCodeReport-1)/MaxCodeReport)
 	for p := range parts {
 		part := codes[p*MaxCodeReport : min(len(codes), (p+1)*MaxCodeReport)]
 		if err := Queue(tx, network.KindResidentCodeReport, network.NationalID, "", 0,
-			CodeReport{Run: b.Run, Municipality: m.cfg.Municipality, Part: p + 1, Parts: parts, Codes: part}); err != nil {
+			CodeReport{Run: b.Run, Municipality: m.cfg.Municipality, Part: p + 1, Parts: parts, Codes: part, Grants: grants}); err != nil {
 			return err
 		}
 	}

@@ -102,19 +102,21 @@ func (m *Municipality) Code() jukinet.LGCode { return m.cfg.Municipality }
 // Handlers are the kinds a CS accepts.
 func (m *Municipality) Handlers() Handlers {
 	return Handlers{
-		network.KindMoveInNotice:          m.municipalityMoveInNotice,
-		network.KindMoveOutCertificate:    m.municipalityMoveOutCertificate,
-		network.KindCopyRequest:           m.municipalityCopyRequest,
-		network.KindCopyResponse:          m.municipalityCopyResponse,
-		network.KindAnnexNotice:           m.municipalityAnnexNotice,
-		network.KindMyNumberResponse:      m.municipalityMyNumberResponse,
-		network.KindLinkCodeResponse:      m.municipalityLinkCodeResponse,
-		network.KindCardStatus:            m.municipalityCardStatus,
-		network.KindResidentCodePoolGrant: m.municipalityCodePoolGrant,
-		network.KindResidentCodeReportAsk: m.municipalityCodeReportAsk,
-		network.KindIdentityResyncAsk:     m.municipalityIdentityResyncAsk,
-		network.KindSupportMeasure:        m.municipalitySupportMeasure,
-		network.KindReconcileDigests:      m.municipalityReconcileDigests,
+		network.KindMoveInNotice:            m.municipalityMoveInNotice,
+		network.KindMoveOutCertificate:      m.municipalityMoveOutCertificate,
+		network.KindCopyRequest:             m.municipalityCopyRequest,
+		network.KindCopyResponse:            m.municipalityCopyResponse,
+		network.KindAnnexNotice:             m.municipalityAnnexNotice,
+		network.KindMyNumberResponse:        m.municipalityMyNumberResponse,
+		network.KindLinkCodeResponse:        m.municipalityLinkCodeResponse,
+		network.KindCardStatus:              m.municipalityCardStatus,
+		network.KindResidentCodePoolGrant:   m.municipalityCodePoolGrant,
+		network.KindResidentCodeReportAsk:   m.municipalityCodeReportAsk,
+		network.KindIdentityResyncAsk:       m.municipalityIdentityResyncAsk,
+		network.KindResidentCodeTallyAsk:    m.municipalityCodeTallyAsk,
+		network.KindResidentCodeTallyAnswer: m.municipalityCodeTallyAnswer,
+		network.KindSupportMeasure:          m.municipalitySupportMeasure,
+		network.KindReconcileDigests:        m.municipalityReconcileDigests,
 	}
 }
 

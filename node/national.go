@@ -34,6 +34,10 @@ type National struct {
 	agencies atomic.Pointer[Agencies] // SetAgencies swaps it (SIGHUP)
 	numberKey,
 	linkKey []byte
+	// municipalities are the network description's, given at start
+	// (CheckGrantCounts, RecoverGrantedCodes): a restore found later asks
+	// every one of them.
+	municipalities atomic.Pointer[[]jukinet.LGCode]
 }
 
 // NewNational returns the national server on db. Its secret keys (for the
@@ -93,6 +97,7 @@ func (n *National) Handlers() Handlers {
 		network.KindResidentCodePoolRequest: n.nationalCodePoolRequest,
 		network.KindResidentCodeReport:      n.nationalCodeReport,
 		network.KindIdentityResync:          n.nationalIdentityResync,
+		network.KindResidentCodeTally:       n.nationalCodeTally,
 	}
 }
 

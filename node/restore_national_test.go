@@ -134,11 +134,24 @@ func openNational(t *testing.T, n *testNet, cfg store.Config, seed uint64) *stor
 // backupNode backs up db as an operator would; restore closes db, puts the
 // backup in its place, marked restored, and returns where it is.
 func backupNode(t *testing.T, e store.Engine, db *store.DB, cfg store.Config) (restore func() store.Config) {
+	return backupNodeMarked(t, e, db, cfg, true)
+}
+
+// backupNodeMarked is backupNode; unmarked, the restored database carries
+// no mark (SQLite: the mark of `jukinet backup` removed; PostgreSQL:
+// pg_restore without `--mark-restored`), as after a restore nobody marked.
+func backupNodeMarked(t *testing.T, e store.Engine, db *store.DB, cfg store.Config, mark bool) (restore func() store.Config) {
 	t.Helper()
+	if cfg.Node == "" {
+		cfg.Node = network.NationalID
+	}
 	if e == store.SQLite {
-		out := filepath.Join(t.TempDir(), "national-backup.db")
+		out := filepath.Join(t.TempDir(), cfg.Node+"-backup.db")
 		if err := db.Backup(t.Context(), out); err != nil {
 			t.Fatal(err)
+		}
+		if !mark {
+			unmark(t, store.Config{Path: out, Node: cfg.Node})
 		}
 		return func() store.Config { db.Close(); return store.Config{Path: out} }
 	}
@@ -170,7 +183,10 @@ func backupNode(t *testing.T, e store.Engine, db *store.DB, cfg store.Config) (r
 		if b, err := exec.Command("pg_restore", "--dbname="+base, dump).CombinedOutput(); err != nil {
 			t.Fatalf("pg_restore: %v: %s", err, b)
 		}
-		restored, err := store.Open(t.Context(), store.Config{DSN: cfg.DSN, Node: network.NationalID})
+		if !mark {
+			return store.Config{DSN: cfg.DSN}
+		}
+		restored, err := store.Open(t.Context(), store.Config{DSN: cfg.DSN, Node: cfg.Node})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -312,7 +312,7 @@ func FuzzCodeReportDecode(f *testing.F) {
 // TestAssembleRestoredNationalAsksEveryMunicipality: a node assembled as the
 // national server on a marked database asks every municipality of the
 // network description for its codes, and only then; an unmarked one asks
-// nobody.
+// nobody for its codes, but every municipality for its count of grants.
 func TestAssembleRestoredNationalAsksEveryMunicipality(t *testing.T) {
 	var b strings.Builder
 	var nationalKey ed25519.PrivateKey
@@ -340,10 +340,10 @@ func TestAssembleRestoredNationalAsksEveryMunicipality(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
 			db := openNode(t, e, network.NationalID)
-			asked := func() []string {
+			askedOf := func(kind network.Kind) []string {
 				t.Helper()
 				var to []string
-				rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT dest FROM outbox WHERE kind = $1 ORDER BY dest`, network.KindResidentCodeReportAsk.String())
+				rows, err := db.Bookkeeping(store.Inspect).Query(`SELECT dest FROM outbox WHERE kind = $1 ORDER BY dest`, kind.String())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -357,6 +357,7 @@ func TestAssembleRestoredNationalAsksEveryMunicipality(t *testing.T) {
 				}
 				return to
 			}
+			asked := func() []string { return askedOf(network.KindResidentCodeReportAsk) }
 			assemble := func() {
 				t.Helper()
 				if _, err := Assemble(t.Context(), AssemblyConfig{DB: db, Description: desc, SigningKey: nationalKey}); err != nil {
@@ -366,6 +367,14 @@ func TestAssembleRestoredNationalAsksEveryMunicipality(t *testing.T) {
 			assemble()
 			if got := asked(); len(got) != 0 {
 				t.Fatalf("an unmarked national server asked %v", got)
+			}
+			// Unmarked, it asks every municipality for its count of grants
+			// and grants nothing before the answers.
+			if got := askedOf(network.KindResidentCodeTallyAsk); len(got) != 3 {
+				t.Errorf("an unmarked national server asked %v for their grants, want the 3 municipalities", got)
+			}
+			if run, err := db.Meta(t.Context(), codesTallyKey); err != nil || run == "" {
+				t.Errorf("no check of the grants in progress after the start: %q, %v", run, err)
 			}
 			if err := db.MarkRestored(t.Context()); err != nil {
 				t.Fatal(err)

@@ -49,12 +49,15 @@ const codesCheckKey = "flows_codes_check"
 const codesTallyKey = "flows_codes_tally"
 
 // CodeTally is the body of rescode.tally (CS → national: the grants the CS
-// holds) and of rescode.tally.answer (national → CS: the grants the server
-// made to it).
+// holds and its unused codes) and of rescode.tally.answer (national → CS:
+// the grants the server made to it, and which of those codes it holds
+// identity information for).
 type CodeTally struct {
-	Run          string         `json:"run"` // the check (a UUID) the tally belongs to
-	Municipality jukinet.LGCode `json:"municipality"`
-	Grants       int64          `json:"grants"`
+	Run          string                 `json:"run"` // the check (a UUID) the tally belongs to
+	Municipality jukinet.LGCode         `json:"municipality"`
+	Grants       int64                  `json:"grants"`
+	Pool         []jukinet.ResidentCode `json:"pool,omitempty"`   // rescode.tally: the CS's unused codes (at most MaxCodeReport)
+	Issued       []jukinet.ResidentCode `json:"issued,omitempty"` // rescode.tally.answer: codes of Pool that are a person's
 }
 
 // Validate checks every field (KindInvalid naming it).
@@ -68,6 +71,22 @@ func (b CodeTally) Validate() error {
 	}
 	if b.Grants < 0 || b.Grants > maxGrants {
 		return invalid(op, "grants", "0 to %d", maxGrants)
+	}
+	for _, f := range []struct {
+		name  string
+		codes []jukinet.ResidentCode
+	}{{"pool", b.Pool}, {"issued", b.Issued}} {
+		name, codes := f.name, f.codes
+		if len(codes) > MaxCodeReport {
+			return invalid(op, name, "at most %d", MaxCodeReport)
+		}
+		seen := make(map[jukinet.ResidentCode]bool, len(codes))
+		for i, c := range codes {
+			if !jukinet.ValidResidentCode(string(c)) || seen[c] {
+				return invalid(op, name+"["+strconv.Itoa(i)+"]", "not a resident code, or repeated")
+			}
+			seen[c] = true
+		}
 	}
 	return nil
 }
@@ -119,6 +138,29 @@ func internalOrNil(op string, err error) error {
 	return internal(op, err)
 }
 
+// tally is this CS's rescode.tally for run: the grants it holds and its
+// unused codes (the first MaxCodeReport, in order).
+func (m *Municipality) tally(tx *store.Tx, run string) (CodeTally, error) {
+	const op = "municipality.tally"
+	b := CodeTally{Run: run, Municipality: m.cfg.Municipality}
+	var err error
+	if b.Grants, err = heldGrants(tx); err != nil {
+		return b, err
+	}
+	err = eachRow(tx, `SELECT code FROM flow_code_pool ORDER BY code LIMIT `+strconv.Itoa(MaxCodeReport), func(scan func(...any) error) error {
+		var c string
+		if err := scan(&c); err != nil {
+			return err
+		}
+		b.Pool = append(b.Pool, jukinet.ResidentCode(c))
+		return nil
+	})
+	if err != nil {
+		return b, internal(op, err)
+	}
+	return b, nil
+}
+
 // CheckCodePool asks the national server how many grants of resident codes
 // it made to this municipality, and draws no code before the answer; a
 // node calls it when it starts (after EnsureCodePool). Errors: KindInternal.
@@ -126,15 +168,15 @@ func (m *Municipality) CheckCodePool(ctx context.Context) error {
 	const op = "municipality.CheckCodePool"
 	run := uuid.NewString()
 	return m.db.Update(ctx, store.Op{Operation: jukinet.OpCodePoolRequest, Detail: "start: check " + run + " of the grants of resident codes"}, func(tx *store.Tx) error {
-		grants, err := heldGrants(tx)
+		b, err := m.tally(tx, run)
 		if err != nil {
 			return err
 		}
 		if err := tx.SetMeta(codesCheckKey, run); err != nil {
 			return internal(op, err)
 		}
-		tx.Note("", "this database holds "+strconv.FormatInt(grants, 10)+" grants; no resident code is drawn before the national server answers")
-		return Queue(tx, network.KindResidentCodeTally, network.NationalID, "", 0, CodeTally{Run: run, Municipality: m.cfg.Municipality, Grants: grants})
+		tx.Note("", "this database holds "+strconv.FormatInt(b.Grants, 10)+" grants and "+strconv.Itoa(len(b.Pool))+" unused codes; no resident code is drawn before the national server answers")
+		return Queue(tx, network.KindResidentCodeTally, network.NationalID, "", 0, b)
 	})
 }
 
@@ -152,17 +194,19 @@ func (m *Municipality) municipalityCodeTallyAsk(tx *store.Tx, env *network.Envel
 	if env.From != network.NationalID {
 		return invalid(op, "from", "sent by %s, not the national server", env.From)
 	}
-	grants, err := heldGrants(tx)
+	t, err := m.tally(tx, b.Run)
 	if err != nil {
 		return err
 	}
-	tx.Note("", "the national server's check "+b.Run+": this database holds "+strconv.FormatInt(grants, 10)+" grants of resident codes")
-	return Queue(tx, network.KindResidentCodeTally, network.NationalID, "", 0, CodeTally{Run: b.Run, Municipality: m.cfg.Municipality, Grants: grants})
+	tx.Note("", "the national server's check "+b.Run+": this database holds "+strconv.FormatInt(t.Grants, 10)+" grants of resident codes")
+	return Queue(tx, network.KindResidentCodeTally, network.NationalID, "", 0, t)
 }
 
 // municipalityCodeTallyAnswer compares the grants the national server made
-// to this CS with those it holds. Fewer held: this database was restored
-// and nobody marked it, so the CS runs the recovery of a marked restore
+// to this CS with those it holds. Fewer held, or an unused code of its pool
+// that the server holds as a person's (a code issued after the backup, from
+// a grant the backup already held): this database was restored and nobody
+// marked it, so the CS runs the recovery of a marked restore
 // (discardRestoredPool) in this transaction. The answer of the start's
 // check lets codes be drawn again. The national server answers after every
 // grant it queued before, over the same link in order, so a grant still on
@@ -192,7 +236,10 @@ func (m *Municipality) municipalityCodeTallyAnswer(tx *store.Tx, env *network.En
 	}
 	counts := "the national server made " + strconv.FormatInt(b.Grants, 10) + " grants of resident codes to this municipality, this database holds " + strconv.FormatInt(held, 10)
 	switch {
-	case b.Grants > held:
+	case b.Grants > held || len(b.Issued) > 0:
+		if len(b.Issued) > 0 {
+			counts += "; " + strconv.Itoa(len(b.Issued)) + " of its unused resident codes are persons' codes at the national server"
+		}
 		n, err := m.discardPool(tx)
 		if err != nil {
 			return err
@@ -352,7 +399,11 @@ func (n *National) nationalCodeTally(tx *store.Tx, env *network.Envelope) error 
 	if err != nil {
 		return err
 	}
-	if err := Queue(tx, network.KindResidentCodeTallyAnswer, env.From, "", 0, CodeTally{Run: b.Run, Municipality: b.Municipality, Grants: made}); err != nil {
+	issued, err := identityCodes(tx, b.Pool)
+	if err != nil {
+		return err
+	}
+	if err := Queue(tx, network.KindResidentCodeTallyAnswer, env.From, "", 0, CodeTally{Run: b.Run, Municipality: b.Municipality, Grants: made, Issued: issued}); err != nil {
 		return err
 	}
 	what := env.From + " holds " + strconv.FormatInt(b.Grants, 10) + " grants of resident codes, this server made " + strconv.FormatInt(made, 10)
@@ -380,4 +431,24 @@ func (n *National) nationalCodeTally(tx *store.Tx, env *network.Envelope) error 
 	}
 	tx.Note("", what+"; check "+run+" complete: resident codes are granted again")
 	return n.grantDeferred(tx)
+}
+
+// identityCodeSQL counts the identity information held for code $1.
+var identityCodeSQL = byCode("f", "$1").wrap(`SELECT COUNT(*) FROM flow_identity f WHERE `, ``)
+
+// identityCodes are the codes of codes the server holds identity
+// information for: persons' codes, which no pool may hold unused.
+func identityCodes(tx *store.Tx, codes []jukinet.ResidentCode) ([]jukinet.ResidentCode, error) {
+	var out []jukinet.ResidentCode
+	q := identityCodeSQL.of(tx.Engine())
+	for _, c := range codes {
+		var k int
+		if err := tx.QueryRow(q, string(c)).Scan(&k); err != nil {
+			return nil, internal("national.identityCodes", err)
+		}
+		if k > 0 {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

@@ -56,72 +56,88 @@ func nthChild(t *testing.T, m *Municipality, i int) jukinet.ResidentCode {
 // A CS restored from a backup nobody marked (the mark of `jukinet backup`
 // removed on SQLite; pg_restore alone on PostgreSQL) holds the pool of the
 // backup, with the codes it issued since back in it, and fewer grants than
-// the national server made to it. Without the check its next births draw
+// the national server made to it if it was granted more since. Without the check its next births draw
 // those codes again; with it, the start's check draws nothing before the
 // national server answers, the answer finds the restore, the stale codes
 // are discarded and no code is issued twice.
 func TestUnmarkedRestoredCSIssuesNoCodeTwice(t *testing.T) {
-	mcfg := func(c *MunicipalityConfig) { c.PoolLow, c.PoolBatch = 2, 6 }
 	for _, e := range storetest.Engines() {
-		t.Run(string(e), func(t *testing.T) {
-			n := newTestNetEmptyPools(t, e, mcfg)
-			cfg := storetest.Config(t, e, string(hofu))
-			cfg.Now = func() time.Time { return testNow }
-			live := openMunicipality(t, n, cfg, true, mcfg)
-			n.fillPools()
-			issued := map[jukinet.ResidentCode]bool{nthChild(t, n.muni[hofu], 0): true}
-			n.run()
-			restore := backupNodeMarked(t, e, live, cfg, false)
-			var afterBackup []jukinet.ResidentCode
-			for i := 1; i <= 8; i++ {
-				c := nthChild(t, n.muni[hofu], i)
-				issued[c], afterBackup = true, append(afterBackup, c)
-				n.run()
-			}
-			n.noRejections()
+		for _, tc := range []struct {
+			name   string
+			batch  int
+			births int
+		}{
+			{"across a grant", 6, 8},  // the backup holds fewer grants than the national server made
+			{"within a grant", 20, 3}, // as many grants: the pool's issued codes tell
+		} {
+			t.Run(string(e)+"/"+tc.name, func(t *testing.T) {
+				unmarkedRestoredCS(t, e, tc.batch, tc.births)
+			})
+		}
+	}
+}
 
-			rc := restore()
-			db := openMunicipality(t, n, store.Config{Path: rc.Path, DSN: rc.DSN, Node: string(hofu), Now: cfg.Now}, false, mcfg)
-			if v, err := db.Meta(t.Context(), store.BackupTakenKey); err != nil || v != "" {
-				t.Fatalf("the restored database is marked: %q, %v; the test needs it unmarked", v, err)
-			}
-			if stalePool(t, db, afterBackup) == 0 {
-				t.Fatal("the backup's pool holds none of the codes issued after it; the test needs some")
-			}
-			m := n.muni[hofu]
-			// The start, as Assemble makes it.
-			if err := m.EnsureCodePool(as(jukinet.SystemActor("node-start"))); err != nil {
-				t.Fatal(err)
-			}
-			if err := m.CheckCodePool(as(jukinet.SystemActor("node-start"))); err != nil {
-				t.Fatal(err)
-			}
-			_, err := m.Register().Birth(as(clerk), register.BirthInput{PersonInput: register.PersonInput{Name: jukinet.Name{Kanji: "早\u3000すぎ", Kana: "ハヤ\u3000スギ"},
-				BirthDate: mustDate(t, "2026-11-01"), Sex: jukinet.SexMale}, AddressText: townOf(hofu) + "1番1号"})
-			if jukinet.ErrorKind(err) != jukinet.KindUnavailable {
-				t.Fatalf("birth before the national server answered the start's check: %v, want unavailable", err)
-			}
-			n.run()
-			n.noRejections()
-			for i := 9; i < 9+15; i++ {
-				c := nthChild(t, m, i)
-				if issued[c] {
-					t.Fatalf("code %s issued a second time after the restore", c)
-				}
-				issued[c] = true
-				n.run()
-			}
-			n.noRejections()
-			if k := stalePool(t, db, afterBackup); k != 0 {
-				t.Errorf("%d codes issued after the backup are still in the pool", k)
-			}
-			if got := restoreDetected(t, db); len(got) != 1 {
-				t.Errorf("records of the restore found at the CS: %d, want 1", len(got))
-			}
-			if got := restoreDetected(t, n.nodes[network.NationalID].db); len(got) != 0 {
-				t.Errorf("the national server took the CS's restore for its own: %v", got[0].Detail)
-			}
-		})
+// unmarkedRestoredCS runs TestUnmarkedRestoredCSIssuesNoCodeTwice on engine
+// e: pools of batch codes, births after the backup.
+func unmarkedRestoredCS(t *testing.T, e store.Engine, batch, births int) {
+	t.Helper()
+	mcfg := func(c *MunicipalityConfig) { c.PoolLow, c.PoolBatch = 2, batch }
+	n := newTestNetEmptyPools(t, e, mcfg)
+	cfg := storetest.Config(t, e, string(hofu))
+	cfg.Now = func() time.Time { return testNow }
+	live := openMunicipality(t, n, cfg, true, mcfg)
+	n.fillPools()
+	issued := map[jukinet.ResidentCode]bool{nthChild(t, n.muni[hofu], 0): true}
+	n.run()
+	restore := backupNodeMarked(t, e, live, cfg, false)
+	var afterBackup []jukinet.ResidentCode
+	for i := 1; i <= births; i++ {
+		c := nthChild(t, n.muni[hofu], i)
+		issued[c], afterBackup = true, append(afterBackup, c)
+		n.run()
+	}
+	n.noRejections()
+
+	rc := restore()
+	db := openMunicipality(t, n, store.Config{Path: rc.Path, DSN: rc.DSN, Node: string(hofu), Now: cfg.Now}, false, mcfg)
+	if v, err := db.Meta(t.Context(), store.BackupTakenKey); err != nil || v != "" {
+		t.Fatalf("the restored database is marked: %q, %v; the test needs it unmarked", v, err)
+	}
+	if stalePool(t, db, afterBackup) == 0 {
+		t.Fatal("the backup's pool holds none of the codes issued after it; the test needs some")
+	}
+	m := n.muni[hofu]
+	// The start, as Assemble makes it.
+	if err := m.EnsureCodePool(as(jukinet.SystemActor("node-start"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.CheckCodePool(as(jukinet.SystemActor("node-start"))); err != nil {
+		t.Fatal(err)
+	}
+	_, err := m.Register().Birth(as(clerk), register.BirthInput{PersonInput: register.PersonInput{Name: jukinet.Name{Kanji: "早\u3000すぎ", Kana: "ハヤ\u3000スギ"},
+		BirthDate: mustDate(t, "2026-11-01"), Sex: jukinet.SexMale}, AddressText: townOf(hofu) + "1番1号"})
+	if jukinet.ErrorKind(err) != jukinet.KindUnavailable {
+		t.Fatalf("birth before the national server answered the start's check: %v, want unavailable", err)
+	}
+	n.run()
+	n.noRejections()
+	for i := 9; i < 9+15; i++ {
+		c := nthChild(t, m, i)
+		if issued[c] {
+			t.Fatalf("code %s issued a second time after the restore", c)
+		}
+		issued[c] = true
+		n.run()
+	}
+	n.noRejections()
+	if k := stalePool(t, db, afterBackup); k != 0 {
+		t.Errorf("%d codes issued after the backup are still in the pool", k)
+	}
+	if got := restoreDetected(t, db); len(got) != 1 {
+		t.Errorf("records of the restore found at the CS: %d, want 1", len(got))
+	}
+	if got := restoreDetected(t, n.nodes[network.NationalID].db); len(got) != 0 {
+		t.Errorf("the national server took the CS's restore for its own: %v", got[0].Detail)
 	}
 }
 

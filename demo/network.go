@@ -254,8 +254,9 @@ func (n *Network) seedCities(ctx context.Context) error {
 }
 
 // waitCodePools waits (at most a minute) until every municipality holds
-// resident codes granted by the national server, so that the first birth at
-// a fresh demo node does not find an empty pool.
+// resident codes granted by the national server and the national server has
+// answered its start's check, so that the first birth at a demo node finds
+// neither an empty pool nor a pending check.
 func (n *Network) waitCodePools(ctx context.Context) error {
 	deadline := time.Now().Add(time.Minute)
 	for id, m := range n.Municipalities {
@@ -264,7 +265,11 @@ func (n *Network) waitCodePools(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if size > 0 {
+			checked, err := m.CodesChecked(ctx)
+			if err != nil {
+				return err
+			}
+			if size > 0 && checked {
 				break
 			}
 			if time.Now().After(deadline) {

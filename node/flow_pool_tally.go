@@ -180,6 +180,13 @@ func (m *Municipality) CheckCodePool(ctx context.Context) error {
 	})
 }
 
+// CodesChecked reports whether the national server has answered this CS's
+// check of its start (codes may be drawn), or none is pending.
+func (m *Municipality) CodesChecked(ctx context.Context) (bool, error) {
+	run, err := m.db.Meta(ctx, codesCheckKey)
+	return run == "", err
+}
+
 // municipalityCodeTallyAsk answers the national server's check at its
 // start with the grants this CS holds.
 func (m *Municipality) municipalityCodeTallyAsk(tx *store.Tx, env *network.Envelope) error {

@@ -240,9 +240,11 @@ func TestUnmarkedRestoredNationalGrantsNoCodeTwice(t *testing.T) {
 	}
 }
 
-// Every node restarts in a running network, one CS's pool request and the
-// grant answering it crossing its start's check: nothing is taken for a
-// restore, no pool is discarded, and codes are drawn and granted again.
+// Every node restarts in a running network — the municipalities first, one
+// CS's pool request and the grant answering it crossing its start's check,
+// then the national server with a pool request waiting for the answers:
+// nothing is taken for a restore, no pool is discarded, and codes are drawn
+// and granted again.
 func TestGrantCountsNoFalseAlarm(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
@@ -252,9 +254,6 @@ func TestGrantCountsNoFalseAlarm(t *testing.T) {
 				n.run()
 			}
 			munis := []jukinet.LGCode{hofu, yamaguchi, kurume}
-			if err := n.national.CheckGrantCounts(as(jukinet.SystemActor("node-start")), munis); err != nil {
-				t.Fatal(err)
-			}
 			sizes := map[jukinet.LGCode]int{}
 			for _, id := range munis {
 				m := n.muni[id]
@@ -267,6 +266,15 @@ func TestGrantCountsNoFalseAlarm(t *testing.T) {
 					t.Fatal(err)
 				}
 				sizes[id], _ = m.PoolSize(t.Context())
+			}
+			n.run()
+			// … then the national server, with a pool request waiting for
+			// every municipality's answer.
+			if err := n.national.CheckGrantCounts(as(jukinet.SystemActor("node-start")), munis); err != nil {
+				t.Fatal(err)
+			}
+			if err := n.muni[yamaguchi].RequestCodePool(as(jukinet.SystemActor("test"))); err != nil {
+				t.Fatal(err)
 			}
 			n.run()
 			n.noRejections()

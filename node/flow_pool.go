@@ -244,6 +244,9 @@ func (m *Municipality) municipalityCodePoolGrant(tx *store.Tx, env *network.Enve
 	if env.From != network.NationalID || b.Municipality != m.cfg.Municipality {
 		return invalid(op, "municipality", "grant for %s from %s", b.Municipality, env.From)
 	}
+	if err := m.grantsSkipped(tx, b.Grants); err != nil {
+		return err
+	}
 	args := make([]any, 0, 2*len(b.Codes))
 	for _, c := range b.Codes {
 		args = append(args, string(c), tx.NowMicro())

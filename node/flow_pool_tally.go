@@ -254,9 +254,7 @@ func (m *Municipality) municipalityCodeTallyAnswer(tx *store.Tx, env *network.En
 		if err := holdGrants(tx, b.Grants); err != nil {
 			return err
 		}
-		tx.Log(jukinet.OpCodePoolRequest, "", store.ResultRefused, "restore detected: "+counts+
-			": this database was restored from a backup and nobody marked it; "+strconv.FormatInt(n, 10)+
-			" unused resident codes discarded and new ones requested; run `jukinet network reconcile`")
+		logRestoreDetected(tx, counts, n, "new ones requested")
 	case b.Grants < held:
 		tx.Note("", counts+": the national server was restored from a backup and recovers the codes it granted")
 	default:
@@ -458,4 +456,36 @@ func identityCodes(tx *store.Tx, codes []jukinet.ResidentCode) ([]jukinet.Reside
 		}
 	}
 	return out, nil
+}
+
+// logRestoreDetected records, with result refused, that this CS found its
+// database restored without a mark, and what it did.
+func logRestoreDetected(tx *store.Tx, counts string, discarded int64, then string) {
+	tx.Log(jukinet.OpCodePoolRequest, "", store.ResultRefused, "restore detected: "+counts+
+		": this database was restored from a backup and nobody marked it; "+strconv.FormatInt(discarded, 10)+
+		" unused resident codes discarded, "+then+"; run `jukinet network reconcile`")
+}
+
+// grantsSkipped checks a grant's count before its codes enter the pool:
+// grants to this CS come over one link in order, each counting one more, so
+// a count beyond the next one follows grants this database never received
+// — it was restored, whatever a start's check found (a pool request queued
+// before the check brings the count up to date). The stale pool goes; the
+// grant's codes are fresh.
+func (m *Municipality) grantsSkipped(tx *store.Tx, grants int64) error {
+	held, err := heldGrants(tx)
+	if err != nil || grants <= held+1 {
+		return err
+	}
+	res, err := tx.Exec(`DELETE FROM flow_code_pool`)
+	if err != nil {
+		return internal("municipality.grantsSkipped", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return internal("municipality.grantsSkipped", err)
+	}
+	logRestoreDetected(tx, "this grant brings the national server's grants of resident codes to this municipality to "+
+		strconv.FormatInt(grants, 10)+", this database holds "+strconv.FormatInt(held, 10), n, "the grant's codes kept")
+	return nil
 }

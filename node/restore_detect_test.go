@@ -1,6 +1,7 @@
 package node
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -299,6 +300,44 @@ func TestGrantCountsNoFalseAlarm(t *testing.T) {
 				n.run()
 			}
 			n.noRejections()
+		})
+	}
+}
+
+// A grant whose count skips grants this CS never received finds the
+// restore even when no start's check did (a pool request queued before the
+// check brought the count up to date): the stale pool goes, the grant's
+// codes stay. The next grant in order finds nothing.
+func TestGrantSkippingCountsFindsRestore(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			n := newTestNet(t, e, nil)
+			db, m := n.nodes[string(hofu)].db, n.muni[hofu]
+			grant := func(grants int64, first10 string) {
+				t.Helper()
+				body, err := json.Marshal(CodePoolGrant{Municipality: hofu, Codes: []jukinet.ResidentCode{codeOf(t, first10)}, Grants: grants})
+				if err != nil {
+					t.Fatal(err)
+				}
+				env := n.envelope(n.nodes[network.NationalID], network.KindResidentCodePoolGrant, string(hofu), "", 0, body)
+				if err := db.Update(as(jukinet.SystemActor("network")), store.Op{Operation: jukinet.OpNetworkReceive}, func(tx *store.Tx) error {
+					return m.municipalityCodePoolGrant(tx, env)
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			grant(2, "9999999990") // the next grant after fillPools' first: in order
+			if got := restoreDetected(t, db); len(got) != 0 {
+				t.Fatalf("a grant in order found a restore: %s", got[0].Detail)
+			}
+			before, _ := m.PoolSize(t.Context())
+			grant(4, "9999999980") // grant 3 never arrived here
+			if got := restoreDetected(t, db); len(got) != 1 {
+				t.Fatalf("records of the restore after a grant that skips one: %d, want 1", len(got))
+			}
+			if after, _ := m.PoolSize(t.Context()); before < 2 || after != 1 {
+				t.Errorf("pool %d before, %d after the grant that skips one; want the grant's 1 code only", before, after)
+			}
 		})
 	}
 }

@@ -253,12 +253,14 @@ func (n *Network) seedCities(ctx context.Context) error {
 	return nil
 }
 
-// waitCodePools waits (at most a minute) until every municipality holds
-// resident codes granted by the national server and the national server has
-// answered its start's check, so that the first birth at a demo node finds
-// neither an empty pool nor a pending check.
+// waitCodePools waits until every municipality holds resident codes granted
+// by the national server and the national server has answered its start's
+// check, so that the first birth at a demo node finds neither an empty pool
+// nor a pending check. It waits at most two minutes: the national server's
+// own start check adds a round trip to every municipality before its first
+// grant, and a loaded machine has needed more than one.
 func (n *Network) waitCodePools(ctx context.Context) error {
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(2 * time.Minute)
 	for id, m := range n.Municipalities {
 		for {
 			size, err := m.PoolSize(ctx)
@@ -273,7 +275,7 @@ func (n *Network) waitCodePools(ctx context.Context) error {
 				break
 			}
 			if time.Now().After(deadline) {
-				return jukinet.Errorf("demo.StartNetwork", jukinet.KindUnavailable, "resident_code", "municipality %s received no resident codes from the national server within a minute", id)
+				return jukinet.Errorf("demo.StartNetwork", jukinet.KindUnavailable, "resident_code", "municipality %s received no resident codes from the national server, or no answer to its start's check, within two minutes", id)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}

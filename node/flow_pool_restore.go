@@ -277,6 +277,9 @@ func (n *National) nationalCodeReport(tx *store.Tx, env *network.Envelope) error
 		}
 	}
 	what := strconv.Itoa(len(b.Codes)) + " resident codes learnt from " + env.From + " (part " + strconv.Itoa(b.Part) + " of " + strconv.Itoa(b.Parts) + ")"
+	if err := lockRun(tx, "flow_codes_recovery", b.Run); err != nil {
+		return internal(op, err)
+	}
 	run, err := tx.Meta(codesRecoveryKey)
 	if err != nil {
 		return internal(op, err)

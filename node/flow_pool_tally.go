@@ -412,6 +412,9 @@ func (n *National) nationalCodeTally(tx *store.Tx, env *network.Envelope) error 
 		return err
 	}
 	what := env.From + " holds " + strconv.FormatInt(b.Grants, 10) + " grants of resident codes, this server made " + strconv.FormatInt(made, 10)
+	if err := lockRun(tx, "flow_codes_tally", b.Run); err != nil {
+		return internal(op, err)
+	}
 	run, err := tx.Meta(codesTallyKey)
 	if err != nil {
 		return internal(op, err)
@@ -488,4 +491,26 @@ func (m *Municipality) grantsSkipped(tx *store.Tx, grants int64) error {
 	logRestoreDetected(tx, "this grant brings the national server's grants of resident codes to this municipality to "+
 		strconv.FormatInt(grants, 10)+", this database holds "+strconv.FormatInt(held, 10), n, "the grant's codes kept")
 	return nil
+}
+
+// lockRun takes, on PostgreSQL, the row locks of run's rows of table (one of
+// the national server's per-municipality tables of a check or a recovery)
+// before the caller reads the run and counts the answers left. Two answers
+// applied at once by separate inbox transactions (READ COMMITTED) would
+// otherwise each count the other's answer as missing, and neither would end
+// the run: the server would grant no code again. The second transaction
+// waits here for the first to commit, and its following statements see it.
+// SQLite has one writer at a time: nothing to take.
+func lockRun(tx *store.Tx, table, run string) error {
+	if tx.Engine() != store.Postgres {
+		return nil
+	}
+	rows, err := tx.Query(`SELECT municipality FROM `+table+` WHERE run = $1 ORDER BY municipality FOR UPDATE`, run)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
 }

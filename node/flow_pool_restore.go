@@ -300,19 +300,8 @@ func (n *National) nationalCodeReport(tx *store.Tx, env *network.Envelope) error
 			return internal(op, err)
 		}
 	}
-	var left int
-	if err := tx.QueryRow(`SELECT COUNT(*) FROM flow_codes_recovery WHERE run = $1 AND (parts = 0 OR received < parts)`, run).Scan(&left); err != nil {
-		return internal(op, err)
-	}
-	if left > 0 {
-		tx.Note("", what+"; "+strconv.Itoa(left)+" municipalities still to report")
-		return nil
-	}
-	if err := tx.DeleteMeta(codesRecoveryKey); err != nil {
-		return internal(op, err)
-	}
-	tx.Note("", what+"; recovery "+run+" complete: resident codes are granted again")
-	return n.grantDeferred(tx)
+	return n.endRunWhenAllIn(tx, op, `SELECT COUNT(*) FROM flow_codes_recovery WHERE run = $1 AND (parts = 0 OR received < parts)`, run,
+		codesRecoveryKey, what, "report", "recovery")
 }
 
 // withTime interleaves at after every pair of args: (code, municipality, at).

@@ -426,18 +426,26 @@ func (n *National) nationalCodeTally(tx *store.Tx, env *network.Envelope) error 
 	if _, err := tx.Exec(`UPDATE flow_codes_tally SET answered = 1 WHERE run = $1 AND municipality = $2`, run, env.From); err != nil {
 		return internal(op, err)
 	}
+	return n.endRunWhenAllIn(tx, op, `SELECT COUNT(*) FROM flow_codes_tally WHERE run = $1 AND answered = 0`, run, codesTallyKey,
+		what, "answer", "check")
+}
+
+// endRunWhenAllIn ends run (a start check or a recovery, held under key) once
+// countLeft counts no municipality left, and grants the requests deferred
+// meanwhile; until then it notes how many are still to come.
+func (n *National) endRunWhenAllIn(tx *store.Tx, op, countLeft, run, key, what, awaited, kind string) error {
 	var left int
-	if err := tx.QueryRow(`SELECT COUNT(*) FROM flow_codes_tally WHERE run = $1 AND answered = 0`, run).Scan(&left); err != nil {
+	if err := tx.QueryRow(countLeft, run).Scan(&left); err != nil {
 		return internal(op, err)
 	}
 	if left > 0 {
-		tx.Note("", what+"; "+strconv.Itoa(left)+" municipalities still to answer")
+		tx.Note("", what+"; "+strconv.Itoa(left)+" municipalities still to "+awaited)
 		return nil
 	}
-	if err := tx.DeleteMeta(codesTallyKey); err != nil {
+	if err := tx.DeleteMeta(key); err != nil {
 		return internal(op, err)
 	}
-	tx.Note("", what+"; check "+run+" complete: resident codes are granted again")
+	tx.Note("", what+"; "+kind+" "+run+" complete: resident codes are granted again")
 	return n.grantDeferred(tx)
 }
 

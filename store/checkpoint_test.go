@@ -216,3 +216,62 @@ func TestSparseWritesCheckpointedOnceASecond(t *testing.T) {
 		t.Error("no background pass ran during the writes")
 	}
 }
+
+// A bulk load (a transaction that dropped indexes: a register's first
+// load) leaves the copy of its WAL to the background pass, even past the
+// hard bound, instead of holding the writer lock to copy it; an ordinary
+// transaction as large still copies it itself.
+func TestBulkLoadLeavesItsWALToTheBackground(t *testing.T) {
+	defer store.SetWALLimits(64, 1)() // hard bound: 64 pages
+	cfg := storetest.Config(t, store.SQLite, "352063")
+	db, err := store.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`CREATE TABLE probe (k INTEGER PRIMARY KEY, v BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Bookkeeping(store.Inspect).Exec(`CREATE INDEX probe_v ON probe (v)`); err != nil {
+		t.Fatal(err)
+	}
+	db.CountCheckpoints()
+	ctx := jukinet.WithActor(context.Background(), recorder)
+	err = db.Update(ctx, store.Op{Operation: jukinet.OpMoveWithin}, func(tx *store.Tx) error {
+		if err := tx.DropIndexes("probe"); err != nil {
+			return err
+		}
+		args := make([]any, 0, 2*2000)
+		for i := range 2000 {
+			v := make([]byte, 500)
+			rand.Read(v)
+			args = append(args, int64(i), v)
+		}
+		if err := tx.InsertRows(`INSERT INTO probe (k, v) VALUES `, 2, args); err != nil {
+			return err
+		}
+		return tx.RebuildIndexes()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size := walSize(t, cfg.Path); size <= db.WALHardBytes() {
+		t.Fatalf("WAL %d bytes after the load, not past the hard bound %d: the test proves nothing", size, db.WALHardBytes())
+	}
+	if _, writerRuns := db.WALCheckpoints(); writerRuns != 0 {
+		t.Errorf("the bulk load's writer checkpointed %d times itself, want 0", writerRuns)
+	}
+	// The background copies it (an asynchronous event: waited for).
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if copiedAll, _ := db.WALCheckpoints(); copiedAll > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no background pass copied the bulk load's WAL")
+		}
+	}
+	writeRandomRows(t, db, 2000)
+	if _, writerRuns := db.WALCheckpoints(); writerRuns == 0 {
+		t.Error("an ordinary transaction past the hard bound left its copy to the background")
+	}
+}

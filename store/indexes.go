@@ -76,6 +76,9 @@ func (tx *Tx) DropIndexes(tables ...string) error {
 		return err
 	}
 	tx.private = tx.db.engine == Postgres
+	if tx.db.ckpt != nil {
+		tx.db.ckpt.bulkLoad = true // under the writer lock, which the transaction holds
+	}
 	if tx.db.engine == SQLite && tx.cacheSize == 0 {
 		// The rebuild scans each table once per index: a page cache that
 		// holds the load reads it from memory, not back from the WAL.

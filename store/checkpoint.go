@@ -236,7 +236,7 @@ func (c *walCheckpointer) afterWrite() {
 	// A bulk load (DropIndexes: a register's first load) is one
 	// transaction of the whole register, ≈ 350 MB of WAL for 200,000
 	// residents. Copied here it held the load's return and the writer
-	// lock (0.9 of 7 s of the writing goroutine's CPU, docs/scale.md)
+	// lock (0.9 s of a 10.75 s CPU profile of the load, docs/scale.md)
 	// while the second core idled: the background pass the kick below
 	// starts copies it instead. A writer that finds the WAL still past
 	// the bound after it copies it itself, as before.

@@ -469,8 +469,13 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
+// loadQuery reads dest's pending rows by the index outbox_pending. The
+// unary plus keeps "seq > after" off the primary key: on statistics taken
+// while one destination had all the pending rows (a seed), SQLite chose
+// the key's range and stepped through every row sent since the batch being
+// recorded — with after 0 most of the time, the whole outbox at each load.
 const loadQuery = `SELECT seq, id, kind, ordering_key, version, body, envelope, created_at, attempts, retries
-	FROM outbox WHERE dest = $1 AND state = 'pending' AND seq > $2 AND retry_at <= $3 ORDER BY seq LIMIT $4`
+	FROM outbox WHERE dest = $1 AND state = 'pending' AND +seq > $2 AND retry_at <= $3 ORDER BY seq LIMIT $4`
 
 // loadPending returns up to limit first pending rows of dest after seq
 // after, leaving out the messages waiting for their retry time (retry_at

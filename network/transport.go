@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -335,13 +336,38 @@ type ClientConfig struct {
 	// then checks it is the peer it meant to reach.
 	PeerID  func(*tls.ConnectionState) (string, error)
 	Timeout time.Duration // per request; default 30 s
+	// FirstDials, if set, paces the first connections of a node's clients:
+	// a client's requests hold a slot until one of them is answered (its
+	// connection is up), so a node that writes to many peers at once (the
+	// national server's start asks every CS) has at most
+	// cap(FirstDials) TLS handshakes in progress instead of hundreds, each
+	// of which would then take longer than its timeout. One per node,
+	// shared by its clients (NewDialLimit).
+	FirstDials DialLimit
+}
+
+// DialLimit bounds the first connections in progress of the clients that
+// share it (ClientConfig.FirstDials).
+type DialLimit chan struct{}
+
+// DefaultFirstDials is how many first connections a node opens at once.
+const DefaultFirstDials = 16
+
+// NewDialLimit returns a DialLimit of n slots (DefaultFirstDials if n ≤ 0).
+func NewDialLimit(n int) DialLimit {
+	if n <= 0 {
+		n = DefaultFirstDials
+	}
+	return make(DialLimit, n)
 }
 
 // Client sends batches to other nodes, reusing connections (HTTP/2).
 type Client struct {
-	http   *http.Client
-	keys   KeyLookup
-	peerID func(*tls.ConnectionState) (string, error)
+	http      *http.Client
+	keys      KeyLookup
+	peerID    func(*tls.ConnectionState) (string, error)
+	dials     DialLimit
+	connected atomic.Bool // a request was answered: the connection is up
 }
 
 // NewClient returns a Client. Call CloseIdleConnections when done.
@@ -359,7 +385,26 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
 	}
-	return &Client{http: &http.Client{Transport: tr, Timeout: cfg.Timeout}, keys: cfg.Keys, peerID: cfg.PeerID}, nil
+	return &Client{http: &http.Client{Transport: tr, Timeout: cfg.Timeout}, keys: cfg.Keys, peerID: cfg.PeerID, dials: cfg.FirstDials}, nil
+}
+
+// do sends req; until one of the client's requests was answered it waits
+// for a slot of the node's first connections (ClientConfig.FirstDials).
+func (c *Client) do(req *http.Request) (*http.Response, error) {
+	if c.dials == nil || c.connected.Load() {
+		return c.http.Do(req)
+	}
+	select {
+	case c.dials <- struct{}{}:
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
+	defer func() { <-c.dials }()
+	resp, err := c.http.Do(req)
+	if err == nil {
+		c.connected.Store(true)
+	}
+	return resp, err
 }
 
 // CloseIdleConnections closes the client's idle connections.
@@ -399,7 +444,7 @@ func (c *Client) SendBatch(ctx context.Context, peerID, addr string, batch *Batc
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set(ReceiptBatchHeader, "1")
-	resp, err := c.http.Do(req)
+	resp, err := c.do(req)
 	if err != nil {
 		return nil, nil, jukinet.E(op, jukinet.KindUnavailable, fmt.Sprintf("cannot reach %s at %s", peerID, addr), err)
 	}

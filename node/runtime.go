@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,6 +71,7 @@ type Runtime struct {
 	wg       sync.WaitGroup
 	clientMu sync.Mutex
 	clients  map[string]*network.Client
+	dials    network.DialLimit // the clients' first connections in progress
 	closed   sync.Once
 	desc     atomic.Pointer[liveDescription] // SetDescription swaps it
 }
@@ -94,7 +96,7 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	for k, h := range cfg.Handlers {
 		apply[k] = network.ApplyFunc(h)
 	}
-	r := &Runtime{cfg: cfg, self: self, clients: map[string]*network.Client{}}
+	r := &Runtime{cfg: cfg, self: self, clients: map[string]*network.Client{}, dials: network.NewDialLimit(0)}
 	r.desc.Store(&liveDescription{d: cfg.Description, policy: cfg.Description.Policy()})
 	r.inbox = network.NewStoreInbox(cfg.DB, apply)
 	r.inbox.AuthorizeKey = KeyAuthorizer(cfg.Description, id)
@@ -123,9 +125,14 @@ func Start(ctx context.Context, cfg Config) (*Runtime, error) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		if err := sender.Run(runCtx); err != nil {
-			cfg.Logf("node %s: outbox sender: %v", id, err)
-		}
+		// The label goes to every goroutine the sender starts (its
+		// destinations', their recordings, the client connections they
+		// dial): a CPU profile splits delivery into sending and receiving.
+		pprof.Do(runCtx, pprof.Labels("delivery", "send"), func(ctx context.Context) {
+			if err := sender.Run(ctx); err != nil {
+				cfg.Logf("node %s: outbox sender: %v", id, err)
+			}
+		})
 	}()
 	r.wg.Add(1)
 	go func() {
@@ -244,9 +251,12 @@ func (r *Runtime) serveNetwork(runCtx context.Context, ln net.Listener, srv *net
 	}()
 	go func() {
 		defer r.wg.Done()
-		if err := r.server.Serve(tlsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			cfg.Logf("node %s: network listener: %v", r.self.ID, err)
-		}
+		// Inherited by each connection's goroutines: handshake, requests, inbox.
+		pprof.Do(runCtx, pprof.Labels("delivery", "receive"), func(context.Context) {
+			if err := r.server.Serve(tlsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				cfg.Logf("node %s: network listener: %v", r.self.ID, err)
+			}
+		})
 	}()
 }
 
@@ -367,7 +377,7 @@ func (r *Runtime) client(peer string) (*network.Client, error) {
 		return c, nil
 	}
 	c, err := network.NewClient(network.ClientConfig{TLS: r.cfg.Credentials.ClientTLSConfig(peer),
-		Keys: r.keys, PeerID: r.cfg.Credentials.PeerNodeID, Timeout: 30 * time.Second})
+		Keys: r.keys, PeerID: r.cfg.Credentials.PeerNodeID, Timeout: 30 * time.Second, FirstDials: r.dials})
 	if err != nil {
 		return nil, err
 	}

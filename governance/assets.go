@@ -150,8 +150,13 @@ func MayHandleIdentityInfo(ctx context.Context, db *store.DB, collationID string
 	if collationID == "" || on.IsZero() {
 		return false
 	}
+	return designated(db.Bookkeeping(store.Status).QueryRowContext(ctx, handlerQuery, collationID, on.String()))
+}
+
+// designated reads handlerQuery's answer; an error answers false.
+func designated(row *sql.Row) bool {
 	var n int
-	if err := db.Bookkeeping(store.Status).QueryRowContext(ctx, handlerQuery, collationID, on.String()).Scan(&n); err != nil {
+	if err := row.Scan(&n); err != nil {
 		return false
 	}
 	return n > 0

@@ -156,12 +156,26 @@ func (s *Service) AccessDecisions(ctx context.Context) ([]AccessDecision, error)
 // logs each refusal. System principals (network receipt, setup) are not
 // operators and pass.
 func GuardIdentityInfo(db *store.DB) {
+	// Prepared once: the guard runs before every register event, and
+	// parsing the query was most of its cost (nil: it runs unprepared).
+	st, err := db.Bookkeeping(store.Status).Prepare(handlerQuery)
+	if err != nil {
+		st = nil
+	}
 	db.SetGuard(func(ctx context.Context, a jukinet.Actor, op jukinet.Operation) error {
 		if !jukinet.HandlesIdentityInfo(op) || a.IsSystem() {
 			return nil
 		}
 		day := jukinet.DateOf(db.Now())
-		if a.IsConsole() || !MayHandleIdentityInfo(ctx, db, a.CollationID, day) {
+		may := false
+		switch {
+		case a.IsConsole():
+		case st == nil:
+			may = MayHandleIdentityInfo(ctx, db, a.CollationID, day)
+		case a.CollationID != "" && !day.IsZero():
+			may = designated(st.QueryRowContext(ctx, a.CollationID, day.String()))
+		}
+		if !may {
 			return jukinet.Errorf("authorize", jukinet.KindForbidden, "actor", "%s is not designated by the 本人確認情報管理責任者 to handle identity information on %s (G16-2.1)", a, day)
 		}
 		return nil

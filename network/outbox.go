@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -171,6 +172,8 @@ func (s *Sender) startLocked(dest string) {
 	s.wg.Add(1)
 	go func(ctx context.Context) {
 		defer s.wg.Done()
+		// Run's profile labels, not those of the commit that started it.
+		pprof.SetGoroutineLabels(ctx)
 		s.runDest(ctx, dest, r)
 	}(s.run)
 }

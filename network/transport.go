@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -337,9 +338,9 @@ type ClientConfig struct {
 	PeerID  func(*tls.ConnectionState) (string, error)
 	Timeout time.Duration // per request; default 30 s
 	// FirstDials, if set, paces the first connections of a node's clients:
-	// a client's requests hold a slot until one of them is answered (its
-	// connection is up), so a node that writes to many peers at once (the
-	// national server's start asks every CS) has at most
+	// until a client has had a connection, its request holds a slot while
+	// it dials and shakes hands, so a node that writes to many peers at
+	// once (the national server's start asks every CS) has at most
 	// cap(FirstDials) TLS handshakes in progress instead of hundreds, each
 	// of which would then take longer than its timeout. One per node,
 	// shared by its clients (NewDialLimit).
@@ -388,8 +389,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	return &Client{http: &http.Client{Transport: tr, Timeout: cfg.Timeout}, keys: cfg.Keys, peerID: cfg.PeerID, dials: cfg.FirstDials}, nil
 }
 
-// do sends req; until one of the client's requests was answered it waits
-// for a slot of the node's first connections (ClientConfig.FirstDials).
+// do sends req; until the client has had a connection it waits for a slot
+// of the node's first connections (ClientConfig.FirstDials), held until
+// the connection is up (its handshake done) or the attempt failed — not
+// while the peer applies the request.
 func (c *Client) do(req *http.Request) (*http.Response, error) {
 	if c.dials == nil || c.connected.Load() {
 		return c.http.Do(req)
@@ -399,12 +402,15 @@ func (c *Client) do(req *http.Request) (*http.Response, error) {
 	case <-req.Context().Done():
 		return nil, req.Context().Err()
 	}
-	defer func() { <-c.dials }()
-	resp, err := c.http.Do(req)
-	if err == nil {
-		c.connected.Store(true)
-	}
-	return resp, err
+	var once sync.Once
+	release := func() { once.Do(func() { <-c.dials }) }
+	defer release()
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) {
+			c.connected.Store(true)
+			release()
+		}}))
+	return c.http.Do(req)
 }
 
 // CloseIdleConnections closes the client's idle connections.

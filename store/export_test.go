@@ -176,3 +176,10 @@ const LoadCacheKiB = loadCacheKiB
 
 // CopyMin is the fewest rows CopyRows sends by COPY.
 const CopyMin = copyMin
+
+// SQLiteDSN is the DSN of a writing connection to the SQLite file at path
+// whose pages, if the file is new, are pageSize bytes.
+func SQLiteDSN(path string, pageSize int) string { return sqliteDSN(path, 1024, pageSize) }
+
+// SQLitePageSize is the page size of a new SQLite database.
+const SQLitePageSize = sqlitePageSize

@@ -268,6 +268,16 @@ const nationalCacheKiB = 512 << 10
 // would map and fault again.
 const nationalMmapBytes = 0x7fff0000
 
+// sqlitePageSize is the page size of a new SQLite database, the national
+// server's included. A file keeps the page size it was created with. 8 and
+// 16 KiB pages were measured on the national store (docs/scale.md): a batch
+// read beside the writer reads a whole page from the file per person, so
+// two batch clients at 1 M persons spent 1.2–1.3× (8 KiB) and 1.5–1.6×
+// (16 KiB) the CPU per record of 4 KiB pages; the interior level they take
+// away gained nothing that showed on the writer's connection, whose
+// interior pages stay cached.
+const sqlitePageSize = 4096
+
 // readerCacheKiB is the page cache of each connection of the reader pool
 // (ReadConn on SQLite). In WAL mode a connection empties its whole page
 // cache when it starts a read after another connection's commit, and every
@@ -283,14 +293,21 @@ const readerCacheKiB = 1 << 10
 const sqliteReaders = 8
 
 // sqliteDSN is the URI of the SQLite file at path, with every connection's
-// pragmas: a page cache of cacheKiB, and extra.
-func sqliteDSN(path string, cacheKiB int, extra ...string) string {
+// pragmas: a page cache of cacheKiB, pages of pageSize bytes if the file is
+// new (its WAL cut back to walRestartPages of them), and extra.
+func sqliteDSN(path string, cacheKiB, pageSize int, extra ...string) string {
 	q := url.Values{}
-	for _, p := range append([]string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)",
+	// WAL through the driver's _journal_mode, which it applies after every
+	// _pragma (those it runs in name order): switching a new file to WAL
+	// writes its first page and so fixes its page size, and page_size sorts
+	// after journal_mode.
+	q.Set("_journal_mode", "WAL")
+	for _, p := range append([]string{"busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)",
 		fmt.Sprintf("cache_size(-%d)", cacheKiB), "temp_store(MEMORY)",
 		// No checkpoint inside a writer's commit: the DB's checkpointer
 		// copies the WAL in the background (checkpoint.go).
-		"wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit(4096))}, extra...) {
+		"wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit(int64(pageSize))),
+		fmt.Sprintf("page_size(%d)", pageSize)}, extra...) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -322,7 +339,7 @@ func openSQLite(cfg Config) (*sql.DB, string, error) {
 	if cfg.CacheKiB > 0 {
 		cache = cfg.CacheKiB
 	}
-	dsn := sqliteDSN(path, cache, extra...)
+	dsn := sqliteDSN(path, cache, sqlitePageSize, extra...)
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, "", err
@@ -343,7 +360,8 @@ func openSQLite(cfg Config) (*sql.DB, string, error) {
 // connections ReadConn gives out, read-only, each with a small page cache
 // (readerCacheKiB).
 func openSQLiteReaders(path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", sqliteDSN(path, readerCacheKiB, "query_only(1)"))
+	// The file exists by now (migrated): the page size given is moot.
+	db, err := sql.Open("sqlite", sqliteDSN(path, readerCacheKiB, sqlitePageSize, "query_only(1)"))
 	if err != nil {
 		return nil, err
 	}

@@ -80,6 +80,11 @@ type CountryResult struct {
 	// bound of the peak in all: the peaks need not coincide).
 	MaxRSSMB  float64 `json:"max_rss_mb"`
 	Processes int     `json:"processes"`
+	// ParentMaxRSSMB is the parent's own peak (in MaxRSSMB): the plan of the
+	// month and the audit's maps. ShardMemory is each shard's resident set
+	// split when it quits, after the drain, its nodes still open.
+	ParentMaxRSSMB float64       `json:"parent_max_rss_mb"`
+	ShardMemory    []ShardMemory `json:"shard_memory"`
 	// Per idle node (started, code pools granted, nothing seeded): resident
 	// memory, open files and goroutines the process gained, divided by nodes.
 	IdleNodeMB         float64 `json:"idle_node_mb"`
@@ -130,7 +135,8 @@ func Country(ctx context.Context, o CountryOptions) (CountryResult, string, erro
 			return c.r, "", err
 		}
 	}
-	c.r.MaxRSSMB += maxRSSMB()
+	c.r.ParentMaxRSSMB = maxRSSMB()
+	c.r.MaxRSSMB += c.r.ParentMaxRSSMB
 	c.r.LoadAverageEnd = loadAverage()
 	c.logMu.Lock()
 	defer c.logMu.Unlock()

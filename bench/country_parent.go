@@ -238,6 +238,7 @@ func (c *countryRun) stop(ctx context.Context) error {
 			return err
 		}
 		c.r.MaxRSSMB += st.MaxRSSMB
+		c.r.ShardMemory = append(c.r.ShardMemory, st.Memory)
 		c.r.TLSHandshakes += st.TLSFull
 		c.r.TLSResumed += st.TLSResumed
 		c.r.PeakOpenFiles = max(c.r.PeakOpenFiles, st.Files)

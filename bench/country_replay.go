@@ -25,7 +25,7 @@ var countryClerk = jukinet.Actor{CollationID: demo.DemoClerk, OperatorID: demo.O
 // import their populations, then waits until national holds them all.
 func (c *countryRun) seed(ctx context.Context) error {
 	t0 := time.Now()
-	c.progress("seeding %d residents", planResidents(c.plan))
+	c.progress("seeding %d residents", c.plan.residents())
 	var wg sync.WaitGroup
 	errs := make([]error, len(c.shards))
 	counts := make([]int, len(c.shards))
@@ -49,14 +49,6 @@ func (c *countryRun) seed(ctx context.Context) error {
 	}
 	c.r.SeedS = time.Since(t0).Seconds()
 	return nil
-}
-
-func planResidents(p *countryPlan) int {
-	n := 0
-	for _, rows := range p.pop {
-		n += len(rows)
-	}
-	return n
 }
 
 // replay commits the month's events with o.Workers goroutines, in the
@@ -171,19 +163,12 @@ func boolInt(b bool) int {
 // its database beside the running national server (WAL: a reader does not
 // stop the writer).
 func (c *countryRun) nationalHistoryNow(ctx context.Context) (int, error) {
-	held, err := c.nationalHeld(ctx)
-	return len(held), err
-}
-
-// nationalHeld is every identity version national holds:
-// "municipality/resident code#version" → national's commit time (µs).
-func (c *countryRun) nationalHeld(ctx context.Context) (map[string]int64, error) {
 	db, err := c.openNode(ctx, network.NationalID)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	defer db.Close()
-	return node.IdentityReceivedAt(ctx, db)
+	return node.IdentityVersions(ctx, db)
 }
 
 // openNode opens node id's database from the parent (small pool and cache).
@@ -192,46 +177,61 @@ func (c *countryRun) openNode(ctx context.Context, id string) (*store.DB, error)
 }
 
 // audit compares, municipality by municipality, every identity notice it
-// committed (its outbox) with the versions national holds (Lost), measures
-// each replayed update's CS commit → national commit per prefecture, and
-// counts the messages refused anywhere (dead letters).
+// committed (its outbox) with the versions national holds of it (Lost),
+// measures each replayed update's CS commit → national commit per
+// prefecture, and counts the messages refused anywhere (dead letters). It
+// holds one municipality's keys at a time: the month's are millions.
 func (c *countryRun) audit(ctx context.Context) error {
-	held, err := c.nationalHeld(ctx)
+	nat, err := c.openNode(ctx, network.NationalID)
 	if err != nil {
 		return err
 	}
+	defer nat.Close()
 	lags := map[string][]float64{}
 	for _, n := range c.topo.Nodes {
-		db, err := c.openNode(ctx, n.ID)
-		if err != nil {
-			return err
-		}
-		var committed map[string]int64
-		if n.Role == network.RoleMunicipality {
-			committed, err = network.QueuedAt(ctx, db, network.KindIdentityNotify, 0)
-		}
-		var dead []network.ReceiptRow
-		if err == nil {
-			dead, err = network.DeadLetters(ctx, db, 1000)
-		}
-		db.Close()
-		if err != nil {
+		if err := c.auditNode(ctx, nat, n, lags); err != nil {
 			return fmt.Errorf("node %s: %w", n.ID, err)
-		}
-		c.r.Rejected += len(dead)
-		for key, created := range committed {
-			c.r.IdentityUpdates++
-			at, ok := held[key]
-			if !ok {
-				c.r.Lost++
-			} else if created >= c.replayAt {
-				lags[n.Prefecture] = append(lags[n.Prefecture], float64(at-created)/1e6)
-			}
 		}
 	}
 	for pref, l := range lags {
 		if mx := pct(l, 1); mx > c.r.SlowestPrefectureLagS {
 			c.r.SlowestPrefecture, c.r.SlowestPrefectureLagS, c.r.SlowestPrefectureP99S = pref, mx, pct(l, 0.99)
+		}
+	}
+	return nil
+}
+
+// auditNode counts node n's dead letters and, at a municipality, its
+// identity notices national lacks, and appends the replay's lags.
+func (c *countryRun) auditNode(ctx context.Context, nat *store.DB, n countryNode, lags map[string][]float64) error {
+	db, err := c.openNode(ctx, n.ID)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	dead, err := network.DeadLetters(ctx, db, 1000)
+	if err != nil {
+		return err
+	}
+	c.r.Rejected += len(dead)
+	if n.Role != network.RoleMunicipality {
+		return nil
+	}
+	committed, err := network.QueuedAt(ctx, db, network.KindIdentityNotify, 0)
+	if err != nil {
+		return err
+	}
+	held, err := node.IdentityReceivedAt(ctx, nat, jukinet.LGCode(n.ID))
+	if err != nil {
+		return err
+	}
+	for key, created := range committed {
+		c.r.IdentityUpdates++
+		at, ok := held[key]
+		if !ok {
+			c.r.Lost++
+		} else if created >= c.replayAt {
+			lags[n.Prefecture] = append(lags[n.Prefecture], float64(at-created)/1e6)
 		}
 	}
 	return nil
@@ -251,6 +251,11 @@ func (r *CountryResult) summary() string {
 	fmt.Fprintf(&b, "slowest pref.    %s: max %.2f s, p99 %.2f s (CS commit → national commit)\n", r.SlowestPrefecture, r.SlowestPrefectureLagS, r.SlowestPrefectureP99S)
 	fmt.Fprintf(&b, "memory           max RSS %.0f MB (sum of the processes' peaks); idle node %.2f MB, %.1f open files, %.1f goroutines (limit %d files)\n",
 		r.MaxRSSMB, r.IdleNodeMB, r.IdleNodeFiles, r.IdleNodeGoroutines, r.OpenFilesLimit)
+	fmt.Fprintf(&b, "                 parent's peak %.0f MB\n", r.ParentMaxRSSMB)
+	for i, m := range r.ShardMemory {
+		fmt.Fprintf(&b, "shard %d at end   %.0f MB resident: Go heap %.0f, stacks %.0f, other Go %.0f, outside Go %.0f (mapped databases %.0f)\n",
+			i, m.RSSMB, m.GoHeapMB, m.GoStacksMB, m.GoOtherMB, m.OutsideMB, m.MappedDBMB)
+	}
 	fmt.Fprintf(&b, "load average     %s → %s\n", r.LoadAverageStart, r.LoadAverageEnd)
 	for _, e := range r.Errors {
 		fmt.Fprintf(&b, "error: %s\n", e)

@@ -37,6 +37,11 @@ const CountryShardEnv = "JUKINET_COUNTRY_SHARD"
 // CPU profile of its whole run there (shardN.cpu, for go tool pprof).
 const CountryProfileEnv = "JUKINET_COUNTRY_CPUPROFILE"
 
+// CountryHeapProfileEnv, when it names a directory, makes each shard write
+// a heap profile there once the replay drained, before it stops its nodes
+// (shardN.heap: what the Go heap holds at the end of the month).
+const CountryHeapProfileEnv = "JUKINET_COUNTRY_HEAPPROFILE"
+
 // profileCPU starts a CPU profile into path; stop ends and writes it.
 func profileCPU(path string) (stop func(), err error) {
 	f, err := os.Create(path)
@@ -124,6 +129,35 @@ type shardStats struct {
 	TLSFull    int64    `json:"tls_full"`
 	TLSResumed int64    `json:"tls_resumed"`
 	Messages   []string `json:"messages,omitempty"`
+	// Memory is where the resident set is when the shard quits, its nodes
+	// still open.
+	Memory ShardMemory `json:"memory"`
+}
+
+// ShardMemory splits a shard process's resident set: the Go heap in use,
+// the goroutine stacks, the rest of what the Go runtime holds, and what is
+// outside it (SQLite's memory — the pure-Go SQLite allocates its C heap
+// apart from Go's —, mapped files, the binary).
+type ShardMemory struct {
+	RSSMB      float64 `json:"rss_mb"`
+	GoHeapMB   float64 `json:"go_heap_mb"`
+	GoStacksMB float64 `json:"go_stacks_mb"`
+	GoOtherMB  float64 `json:"go_other_mb"`
+	OutsideMB  float64 `json:"outside_go_mb"`
+	// MappedDBMB is the part of OutsideMB that is database files mapped
+	// (national's mmap_size, every database's WAL index).
+	MappedDBMB float64 `json:"mapped_db_mb"`
+}
+
+// memoryNow is the process's ShardMemory after a garbage collection.
+func memoryNow() ShardMemory {
+	rss := float64(residentBytes()) / (1 << 20)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mb := func(b uint64) float64 { return float64(b) / (1 << 20) }
+	held := mb(ms.Sys - ms.HeapReleased)
+	return ShardMemory{RSSMB: rss, GoHeapMB: mb(ms.HeapInuse), GoStacksMB: mb(ms.StackInuse),
+		GoOtherMB: held - mb(ms.HeapInuse) - mb(ms.StackInuse), OutsideMB: rss - held, MappedDBMB: float64(mappedDatabasesBytes()) / (1 << 20)}
 }
 
 func (s *countryShard) stats() shardStats {
@@ -169,8 +203,14 @@ func CountryShard(ctx context.Context, spec string, in io.Reader, out io.Writer)
 		}
 		if f[1] == "quit" {
 			wg.Wait()
+			mem, err := s.endMemory()
+			if err != nil {
+				return err
+			}
 			s.close()
-			s.reply(f[0], nil, s.stats())
+			st := s.stats()
+			st.Memory = mem
+			s.reply(f[0], nil, st)
 			return nil
 		}
 		wg.Add(1)
@@ -181,6 +221,23 @@ func CountryShard(ctx context.Context, spec string, in io.Reader, out io.Writer)
 		}()
 	}
 	return sc.Err()
+}
+
+// endMemory measures the shard's memory with its nodes still open, and
+// writes the heap profile CountryHeapProfileEnv asks for.
+func (s *countryShard) endMemory() (ShardMemory, error) {
+	mem := memoryNow()
+	if dir := os.Getenv(CountryHeapProfileEnv); dir != "" {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("shard%d.heap", s.spec.Shard)))
+		if err != nil {
+			return mem, err
+		}
+		defer f.Close()
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			return mem, err
+		}
+	}
+	return mem, nil
 }
 
 // reply writes the answer to command id.
@@ -209,6 +266,8 @@ func (s *countryShard) startNodes(ctx context.Context) error {
 	if s.plan, err = newCountryPlan(s.topo, s.spec.Moves, s.spec.Seed, s.today); err != nil {
 		return err
 	}
+	s.plan.events = nil // the parent replays them; a shard draws residents
+
 	text, err := os.ReadFile(filepath.Join(s.spec.Dir, "network.toml"))
 	if err != nil {
 		return err
@@ -260,6 +319,9 @@ func (s *countryShard) startNode(ctx context.Context, n countryNode, desc *netwo
 	if err != nil {
 		return err
 	}
+	// No operation-log checkpoints run here: the checkpointer must not keep
+	// every record's hash for one (up to 65,536 of them, megabytes, per node).
+	asm.Checkpointer.Detach()
 	rt, err := node.Start(ctx, node.Config{DB: db, Credentials: creds, Description: desc, Handlers: asm.Handlers,
 		NetworkListener: l, Logf: func(f string, a ...any) { s.logf("node "+n.ID+": "+f, a...) },
 		Logger: slog.New(slog.NewTextHandler(logWriter{s, n.ID}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
@@ -388,7 +450,7 @@ func (s *countryShard) seed(ctx context.Context) (int, error) {
 		if err := demo.SeedHandlers(ctx, m.DB(), s.today); err != nil {
 			return imported, fmt.Errorf("municipality %s: %w", m.Code(), err)
 		}
-		if rows := s.plan.pop[i]; len(rows) > 0 {
+		if rows := s.plan.population(i); len(rows) > 0 {
 			res, err := m.Register().Import(sctx, rows, register.ImportOptions{})
 			if err != nil {
 				return imported, fmt.Errorf("municipality %s: %w", m.Code(), err)
@@ -420,7 +482,7 @@ func (s *countryShard) moveOut(ctx context.Context, from, person, to int) error 
 	if err != nil {
 		return err
 	}
-	p := s.plan.pop[from][person]
+	p := s.plan.resident(from, person)
 	_, err = m.Register().MoveOut(ctx, register.MoveOutInput{ResidentCode: p.ResidentCode, PlannedDate: s.today, ReportDate: s.today,
 		Destination: s.destination(from, person, to)})
 	if err != nil {
@@ -436,7 +498,7 @@ func (s *countryShard) moveIn(ctx context.Context, from, person, to int) error {
 	if err != nil {
 		return err
 	}
-	p := s.plan.pop[from][person]
+	p := s.plan.resident(from, person)
 	_, err = m.Register().MoveInDomestic(ctx, register.MoveInInput{
 		PersonInput:  register.PersonInput{Name: p.Name, BirthDate: p.BirthDate, Sex: p.Sex, Domicile: p.Domicile, DomicileHead: p.DomicileHead},
 		ResidentCode: p.ResidentCode, IndividualNumber: p.IndividualNumber, MoveInDate: s.today, PlannedMoveOut: s.today,
@@ -454,7 +516,7 @@ func (s *countryShard) death(ctx context.Context, at, person int) error {
 	if err != nil {
 		return err
 	}
-	p := s.plan.pop[at][person]
+	p := s.plan.resident(at, person)
 	if _, err := m.Register().Death(ctx, register.DeathInput{ResidentCode: p.ResidentCode, Date: s.today}); err != nil {
 		return fmt.Errorf("死亡 at %s: %w", m.Code(), err)
 	}

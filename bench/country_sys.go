@@ -48,6 +48,33 @@ func residentBytes() int64 {
 	return pages * int64(os.Getpagesize())
 }
 
+// mappedDatabasesBytes is the resident part of the process's mappings of
+// SQLite files (a database mapped with mmap_size, the WAL index "-shm"):
+// file pages, counted in the resident set, that the kernel may drop.
+func mappedDatabasesBytes() int64 {
+	b, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		return 0
+	}
+	var total int64
+	inDB := false
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 5 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":"):
+			path := ""
+			if len(f) >= 6 {
+				path = f[5]
+			}
+			inDB = strings.HasSuffix(path, ".db") || strings.HasSuffix(path, ".db-shm")
+		case inDB && len(f) == 3 && f[0] == "Rss:":
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			total += kb << 10
+		}
+	}
+	return total
+}
+
 // openFiles is how many file descriptors the process holds.
 func openFiles() int {
 	es, err := os.ReadDir("/proc/self/fd")

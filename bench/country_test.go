@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -115,6 +116,62 @@ func TestCountryTopologyCodes(t *testing.T) {
 			if topo.Munis[j].Prefecture == topo.Munis[i].Prefecture {
 				t.Fatalf("far partner %d of %d is in its prefecture", j, i)
 			}
+		}
+	}
+}
+
+// TestCountryPlanHoldsNoResidents: the month's plan holds its events and a
+// few integers per municipality, not the population (the month's 1.1 M
+// residents were ≈ 0.5 GB in every process); the residents drawn again
+// are the same in every process, valid, and unique across the country.
+func TestCountryPlanHoldsNoResidents(t *testing.T) {
+	topo, err := newCountryTopology(47, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := jukinet.DateOf(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	p, err := newCountryPlan(topo, 200_000, 1, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perEvent := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(len(p.events))
+	if perEvent > 24 {
+		t.Fatalf("the plan holds %.0f bytes per event, want at most 24 (its events, not its residents)", perEvent)
+	}
+	runtime.KeepAlive(p)
+
+	small, err := newCountryPlan(topo, 20_000, 1, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := newCountryPlan(topo, 20_000, 1, today)
+	codes, numbers := map[jukinet.ResidentCode]bool{}, map[jukinet.IndividualNumber]bool{}
+	for i, k := range small.used {
+		for j := 0; j < k; j++ {
+			r := small.resident(i, j)
+			if r != again.resident(i, j) {
+				t.Fatalf("resident %d of municipality %d drawn twice differs", j, i)
+			}
+			if !jukinet.ValidResidentCode(string(r.ResidentCode)) || !jukinet.ValidIndividualNumber(string(r.IndividualNumber)) {
+				t.Fatalf("resident %d of municipality %d: invalid code or number", j, i)
+			}
+			if codes[r.ResidentCode] || numbers[r.IndividualNumber] {
+				t.Fatalf("resident %d of municipality %d: code or number drawn twice", j, i)
+			}
+			codes[r.ResidentCode], numbers[r.IndividualNumber] = true, true
+		}
+	}
+	if len(codes) != small.residents() || len(codes) < 20_000 {
+		t.Fatalf("%d residents drawn, the plan counts %d", len(codes), small.residents())
+	}
+	for _, e := range small.events {
+		if e.kind != eventBirth && int(e.person) >= small.used[e.from] {
+			t.Fatalf("event %+v names a resident beyond the %d of its municipality", e, small.used[e.from])
 		}
 	}
 }

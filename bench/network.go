@@ -392,7 +392,7 @@ func latencies(ctx context.Context, cs, nat *store.DB, since int64) ([]float64, 
 	if err != nil {
 		return nil, err
 	}
-	received, err := node.IdentityReceivedAt(ctx, nat)
+	received, err := node.IdentityReceivedAt(ctx, nat, "")
 	if err != nil {
 		return nil, err
 	}

@@ -19,15 +19,31 @@ func IdentityCount(ctx context.Context, db *store.DB) (int, error) {
 	return n, nil
 }
 
+// IdentityVersions counts the versions of identity information the store
+// of db received (its history's rows). Errors: KindInternal.
+func IdentityVersions(ctx context.Context, db *store.DB) (int, error) {
+	var n int
+	if err := db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT COUNT(*) FROM flow_identity_history`).Scan(&n); err != nil {
+		return 0, jukinet.E("node.IdentityVersions", jukinet.KindInternal, err)
+	}
+	return n, nil
+}
+
 // IdentityReceivedAt maps each version of identity information the store of
 // db received to the time its transaction stored it, keyed as the message's
 // ordering key and version ("municipality/resident code#version", the key
 // network.QueuedAt uses): the load generator's end of a latency. It reads
 // no identity information, only the keys and times; never a deployed
-// node's path. Errors: KindInternal.
-func IdentityReceivedAt(ctx context.Context, db *store.DB) (map[string]int64, error) {
+// node's path. A municipality other than "" keeps that municipality's
+// versions only (a country's audit holds one municipality's at a time).
+// Errors: KindInternal.
+func IdentityReceivedAt(ctx context.Context, db *store.DB, municipality jukinet.LGCode) (map[string]int64, error) {
 	const op = "node.IdentityReceivedAt"
-	rows, err := db.Bookkeeping(store.Inspect).QueryContext(ctx, `SELECT municipality, resident_code, version, received_at FROM flow_identity_history`)
+	q, args := `SELECT municipality, resident_code, version, received_at FROM flow_identity_history`, []any{}
+	if municipality != "" {
+		q, args = q+` WHERE municipality = $1`, append(args, string(municipality))
+	}
+	rows, err := db.Bookkeeping(store.Inspect).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, jukinet.E(op, jukinet.KindInternal, err)
 	}

@@ -13,11 +13,13 @@ import (
 )
 
 // TestIdentityInspect: IdentityBaseline writes current rows (and history
-// rows when asked), IdentityCount counts the current rows, and
-// IdentityReceivedAt keys each history row as network.VersionKey keys the
-// message that carried it.
+// rows when asked), IdentityCount counts the current rows, IdentityVersions
+// the history's, and IdentityReceivedAt keys each history row as
+// network.VersionKey keys the message that carried it, of every
+// municipality or of one.
 func TestIdentityInspect(t *testing.T) {
 	people := loadPeople(t, 5)
+	people[2].Municipality = "352012" // another municipality's resident
 	bodies := make([][]byte, len(people))
 	for i, p := range people {
 		bodies[i], _ = json.Marshal(p)
@@ -39,7 +41,10 @@ func TestIdentityInspect(t *testing.T) {
 		if n, err := node.IdentityCount(ctx, db); err != nil || n != 5 {
 			t.Errorf("IdentityCount = %d, %v; want 5", n, err)
 		}
-		at, err := node.IdentityReceivedAt(ctx, db)
+		if n, err := node.IdentityVersions(ctx, db); err != nil || n != 3 {
+			t.Errorf("IdentityVersions = %d, %v; want the 3 written with history", n, err)
+		}
+		at, err := node.IdentityReceivedAt(ctx, db, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,6 +55,27 @@ func TestIdentityInspect(t *testing.T) {
 			if at[network.VersionKey(p.OrderingKey(), 1)] == 0 {
 				t.Errorf("no receive time for %s", network.VersionKey(p.OrderingKey(), 1))
 			}
+		}
+		// One municipality's versions: those of its residents only.
+		m := people[0].Municipality
+		of, err := node.IdentityReceivedAt(ctx, db, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, p := range people[:3] {
+			if p.Municipality == m {
+				want++
+				if of[network.VersionKey(p.OrderingKey(), 1)] == 0 {
+					t.Errorf("no receive time for %s among %s's", network.VersionKey(p.OrderingKey(), 1), m)
+				}
+			}
+		}
+		if len(of) != want {
+			t.Errorf("IdentityReceivedAt of %s has %d entries, want %d", m, len(of), want)
+		}
+		if none, err := node.IdentityReceivedAt(ctx, db, "011002"); err != nil || len(none) != 0 {
+			t.Errorf("IdentityReceivedAt of a municipality with no residents: %d entries, %v", len(none), err)
 		}
 	})
 }

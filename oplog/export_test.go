@@ -16,3 +16,10 @@ const (
 	HoldingRowSQL = holdingRowSQL
 	ReportSQL     = reportSQL
 )
+
+// FedLen is how many handed-over hashes c keeps for its next checkpoint.
+func FedLen(c *Checkpointer) int {
+	c.fedMu.Lock()
+	defer c.fedMu.Unlock()
+	return c.fedLen
+}

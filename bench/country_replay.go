@@ -255,6 +255,12 @@ func (r *CountryResult) summary() string {
 	for i, m := range r.ShardMemory {
 		fmt.Fprintf(&b, "shard %d at end   %.0f MB resident: Go heap %.0f, stacks %.0f, other Go %.0f, outside Go %.0f (mapped databases %.0f)\n",
 			i, m.RSSMB, m.GoHeapMB, m.GoStacksMB, m.GoOtherMB, m.OutsideMB, m.MappedDBMB)
+		for _, role := range []string{"municipality", "prefecture", "national"} {
+			if q, ok := m.SQLite[role]; ok {
+				fmt.Fprintf(&b, "                 SQLite of the %s nodes: %d connections, cache %.0f MB, schema %.0f MB, statements %.0f MB\n",
+					role, q.Conns, float64(q.Cache)/(1<<20), float64(q.Schema)/(1<<20), float64(q.Stmts)/(1<<20))
+			}
+		}
 	}
 	fmt.Fprintf(&b, "load average     %s → %s\n", r.LoadAverageStart, r.LoadAverageEnd)
 	for _, e := range r.Errors {

@@ -147,6 +147,9 @@ type ShardMemory struct {
 	// MappedDBMB is the part of OutsideMB that is database files mapped
 	// (national's mmap_size, every database's WAL index).
 	MappedDBMB float64 `json:"mapped_db_mb"`
+	// SQLite is SQLite's own count (store.DB.SQLiteMemory) by role:
+	// municipality, prefecture, national.
+	SQLite map[string]store.SQLiteMemory `json:"sqlite"`
 }
 
 // memoryNow is the process's ShardMemory after a garbage collection.
@@ -203,7 +206,7 @@ func CountryShard(ctx context.Context, spec string, in io.Reader, out io.Writer)
 		}
 		if f[1] == "quit" {
 			wg.Wait()
-			mem, err := s.endMemory()
+			mem, err := s.endMemory(ctx)
 			if err != nil {
 				return err
 			}
@@ -225,8 +228,22 @@ func CountryShard(ctx context.Context, spec string, in io.Reader, out io.Writer)
 
 // endMemory measures the shard's memory with its nodes still open, and
 // writes the heap profile CountryHeapProfileEnv asks for.
-func (s *countryShard) endMemory() (ShardMemory, error) {
+func (s *countryShard) endMemory(ctx context.Context) (ShardMemory, error) {
 	mem := memoryNow()
+	mem.SQLite = map[string]store.SQLiteMemory{}
+	for i, n := range s.topo.Nodes {
+		db, ok := s.dbs[n.ID]
+		if !ok {
+			continue
+		}
+		m, err := db.SQLiteMemory(ctx)
+		if err != nil {
+			return mem, fmt.Errorf("node %d: %w", i, err)
+		}
+		sum := mem.SQLite[string(n.Role)]
+		sum.Add(m)
+		mem.SQLite[string(n.Role)] = sum
+	}
 	if dir := os.Getenv(CountryHeapProfileEnv); dir != "" {
 		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("shard%d.heap", s.spec.Shard)))
 		if err != nil {
@@ -307,8 +324,13 @@ func (s *countryShard) startNode(ctx context.Context, n countryNode, desc *netwo
 		return err
 	}
 	cfg := store.Config{Path: filepath.Join(s.spec.Dir, n.ID+".db"), Node: n.ID}
-	if n.Role == network.RoleMunicipality {
+	switch n.Role {
+	case network.RoleMunicipality:
 		cfg.Conns, cfg.CacheKiB = countryMuniConns, countryMuniCacheKiB
+	case network.RolePrefecture:
+		cfg.CacheKiB, cfg.MmapBytes = countryPrefectureCacheKiB, -1
+	default:
+		cfg.CacheKiB, cfg.MmapBytes = countryNationalCacheKiB, -1
 	}
 	db, err := store.Open(ctx, cfg)
 	if err != nil {
@@ -342,9 +364,18 @@ func (s *countryShard) startNode(ctx context.Context, n countryNode, desc *netwo
 // Each connection caches up to the whole file (≈ 0.8 MB when empty): a
 // database of 100 opened with a 2 MiB cache took 2.3 MB of memory, with
 // 128 KiB 1.0 MB.
+//
+// The prefectures' and national's databases grow with every event of the
+// month (each relays or keeps every identity notice): with the defaults —
+// four connections of up to 64 MiB of cache at a prefecture, 512 MiB and
+// a 2 GiB mapping of the file at national — their memory grew with the
+// events towards 47 × 256 MiB + 4 GiB. Here their caches are bounded and
+// national maps nothing: a page missed is a read from the OS's cache.
 const (
-	countryMuniConns    = 2
-	countryMuniCacheKiB = 256
+	countryMuniConns          = 2
+	countryMuniCacheKiB       = 256
+	countryPrefectureCacheKiB = 4 << 10
+	countryNationalCacheKiB   = 32 << 10
 )
 
 // logf keeps the first node diagnostics (a stall has its cause there).
@@ -457,6 +488,9 @@ func (s *countryShard) seed(ctx context.Context) (int, error) {
 			}
 			imported += res.Imported
 		}
+		// The import's multi-row inserts are most of a municipality's
+		// prepared statements' memory, and the replay does not run them.
+		m.DB().ReleaseStatements()
 	}
 	return imported, nil
 }

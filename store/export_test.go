@@ -171,6 +171,9 @@ const (
 	ReaderCacheKiB   = readerCacheKiB
 )
 
+// NationalMmapBytes is how much of its file national maps by default.
+const NationalMmapBytes = nationalMmapBytes
+
 // LoadCacheKiB is the page cache of a load, for the tests.
 const LoadCacheKiB = loadCacheKiB
 

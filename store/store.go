@@ -76,6 +76,12 @@ type Config struct {
 	// and two files open.
 	Conns    int
 	CacheKiB int
+	// SQLite only: MmapBytes is how much of the file the pool's connections
+	// map: 0 means the default (nationalMmapBytes at national, none
+	// elsewhere), negative none. The mapped pages a connection touched are
+	// in the process's resident set, per connection: a country of nodes in
+	// one process maps nothing.
+	MmapBytes int64
 }
 
 //go:embed migrations
@@ -332,9 +338,15 @@ func openSQLite(cfg Config) (*sql.DB, string, error) {
 	f.Close()
 	cache := 64 << 10
 	var extra []string
+	mmap := cfg.MmapBytes
 	if cfg.Node == "national" {
 		cache = nationalCacheKiB
-		extra = append(extra, fmt.Sprintf("mmap_size(%d)", nationalMmapBytes))
+		if mmap == 0 {
+			mmap = nationalMmapBytes
+		}
+	}
+	if mmap > 0 {
+		extra = append(extra, fmt.Sprintf("mmap_size(%d)", mmap))
 	}
 	if cfg.CacheKiB > 0 {
 		cache = cfg.CacheKiB
@@ -371,9 +383,15 @@ func openSQLiteReaders(path string) (*sql.DB, error) {
 	return db, nil
 }
 
-// Close closes the database.
-func (db *DB) Close() error {
+// ReleaseStatements closes the statements the database keeps prepared on
+// its connections; the ones still in use are prepared again when next
+// run. SQLite holds each statement's program on every connection that ran
+// it: after a one-off bulk load (an import's multi-row inserts of
+// thousands of parameters) they are most of a small database's memory.
+// Transactions still running keep theirs until they end.
+func (db *DB) ReleaseStatements() {
 	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
 	for _, st := range db.stmts {
 		st.Close()
 	}
@@ -381,7 +399,11 @@ func (db *DB) Close() error {
 		st.Close()
 	}
 	db.stmts, db.bulk = nil, nil
-	db.stmtMu.Unlock()
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	db.ReleaseStatements()
 	if db.statsStop != nil {
 		close(db.statsStop)
 		db.statsStop = nil

@@ -171,9 +171,12 @@ func (c *countryRun) nationalHistoryNow(ctx context.Context) (int, error) {
 	return node.IdentityVersions(ctx, db)
 }
 
-// openNode opens node id's database from the parent (small pool and cache).
+// openNode opens node id's database from the parent (small pool and cache,
+// no mapping: national's file, mapped by default, is the month's largest,
+// and a read of all its history would put it in the parent's resident set).
 func (c *countryRun) openNode(ctx context.Context, id string) (*store.DB, error) {
-	return store.Open(ctx, store.Config{Path: filepath.Join(c.dir, id+".db"), Node: id, Conns: countryMuniConns, CacheKiB: countryMuniCacheKiB})
+	return store.Open(ctx, store.Config{Path: filepath.Join(c.dir, id+".db"), Node: id, Conns: countryMuniConns, CacheKiB: countryMuniCacheKiB,
+		MmapBytes: -1})
 }
 
 // audit compares, municipality by municipality, every identity notice it

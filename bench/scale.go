@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,10 @@ type ScaleOptions struct {
 	Sizes   []int    // persons; default 1,000,000 and 10,000,000
 	Dir     string   // where the SQLite files go; default a temporary directory
 	Quick   bool     // few samples (tests)
+	// Server is "own" for a private PostgreSQL cluster started for the run
+	// with a national deployment's settings (startOwnServer), its pool
+	// sized for the largest size; else the server of DSN.
+	Server string
 	// Progress, if set, receives a line per phase.
 	Progress io.Writer
 }
@@ -56,11 +61,20 @@ type ScaleSize struct {
 	UpdateCPUMicros               float64 `json:"update_cpu_us"`
 	UpdateServerCPUMicros         float64 `json:"update_server_cpu_us,omitempty"`
 	HOTUpdateShare                float64 `json:"hot_update_share,omitempty"`
+	// PrewarmedMB is the hot set read into the own server's pool after the
+	// load (node.PrewarmIdentityHotSet), before anything is measured.
+	PrewarmedMB float64 `json:"prewarmed_mb,omitempty"`
 }
 
 // ScaleResult is the figures of Scale.
 type ScaleResult struct {
 	Sizes []ScaleSize `json:"sizes"`
+	// On PostgreSQL: "own" (the run's own cluster, Server) or "dsn", and
+	// the server's shared_buffers and the settings docs/scale.md names,
+	// as the server reports them.
+	Server                string            `json:"server,omitempty"`
+	ServerSharedBuffersMB int64             `json:"server_shared_buffers_mb,omitempty"`
+	ServerSettings        map[string]string `json:"server_settings,omitempty"`
 }
 
 // Scale fills the national server's identity store at each size, engine by
@@ -76,6 +90,13 @@ func Scale(ctx context.Context, o ScaleOptions) (ScaleResult, string, error) {
 	}
 	if len(o.Sizes) == 0 {
 		o.Sizes = []int{1_000_000, 10_000_000}
+	}
+	if slices.Contains(o.Engines, "postgres") {
+		stop, err := scaleServer(ctx, &o, &r)
+		if err != nil {
+			return r, "", err
+		}
+		defer stop()
 	}
 	for _, e := range o.Engines {
 		for _, n := range o.Sizes {
@@ -140,6 +161,14 @@ func scaleOne(ctx context.Context, o ScaleOptions, engine string, n int) (ScaleS
 	}
 	s.BytesPerPerson = float64(size) / float64(n)
 	progress("loaded at %.0f persons/s, %.0f bytes/person; lookups", s.LoadPerS, s.BytesPerPerson)
+	if engine == "postgres" && o.Server == "own" {
+		pages, err := node.PrewarmIdentityHotSet(ctx, db)
+		if err != nil {
+			return s, err
+		}
+		s.PrewarmedMB = float64(pages) * 8192 / (1 << 20)
+		progress("%.0f MB of the hot set read into the pool", s.PrewarmedMB)
+	}
 	if err := scaleLookups(actx, o, db, app, gen, &s); err != nil {
 		return s, err
 	}

@@ -17,3 +17,9 @@ import (
 func IdentityHotSet(ctx context.Context, db *store.DB) (sharedBuffers, hot int64, err error) {
 	return db.BufferPool(ctx, []string{"flow_identity", "flow_identity_holders"}, []string{"flow_identity_history"})
 }
+
+// PrewarmIdentityHotSet reads the hot set IdentityHotSet counts into
+// shared_buffers (store.DB.Prewarm) and returns the pages read.
+func PrewarmIdentityHotSet(ctx context.Context, db *store.DB) (int64, error) {
+	return db.Prewarm(ctx, []string{"flow_identity", "flow_identity_holders"}, []string{"flow_identity_history"})
+}

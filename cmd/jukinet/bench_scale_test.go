@@ -18,8 +18,19 @@ func TestBenchScale(t *testing.T) {
 		engine, engines = "both", []string{"sqlite", "postgres"}
 	}
 	r := benchJSON(t, "scale", "--quick", "--sizes", "300,600", "--engine", engine, "--dir", t.TempDir())
-	if len(r) != 1 {
-		t.Fatalf("keys %v; want only sizes", reflect.ValueOf(r).MapKeys())
+	// With PostgreSQL the run says which server it measured and how that
+	// server is configured.
+	wantTop := 1
+	if engine == "both" {
+		wantTop = 4
+		settings, _ := r["server_settings"].(map[string]any)
+		if r["server"] != "dsn" || r["server_shared_buffers_mb"] == nil || r["server_shared_buffers_mb"].(float64) <= 0 || settings["shared_buffers"] == nil {
+			t.Errorf("server %v, server_shared_buffers_mb %v, server_settings %v; want dsn, a positive size, the settings",
+				r["server"], r["server_shared_buffers_mb"], settings)
+		}
+	}
+	if len(r) != wantTop {
+		t.Fatalf("keys %v; want %d (sizes, and the server's on PostgreSQL)", reflect.ValueOf(r).MapKeys(), wantTop)
 	}
 	sizes, _ := r["sizes"].([]any)
 	if len(sizes) != 2*len(engines) {

@@ -69,6 +69,12 @@ func LookupIdentities(ctx context.Context, db *store.DB, codes []string, purpose
 	}
 	record := store.Op{Operation: jukinet.OpIdentityLookup, Subject: subject, Purpose: purpose,
 		Detail: strconv.Itoa(len(codes)) + " resident codes"}
+	// Each code read once, in order: on PostgreSQL each reader walks the
+	// key in order over a range of its own, and a code has several rows
+	// only for a person who moved (newest).
+	codes = slices.Clone(codes)
+	slices.Sort(codes)
+	codes = slices.Compact(codes)
 	if len(codes) < lookupParallel {
 		// A small lookup reads in its own logging transaction, on the
 		// writer's connection (statements prepared once, pages cached: a
@@ -133,7 +139,27 @@ func LookupIdentities(ctx context.Context, db *store.DB, codes []string, purpose
 // newest returns each code's newest record: of the rows in the order one
 // query per chunk returns them, chunks in order, the first with the greatest
 // updated_at. Errors: KindInternal if a returned record does not decode.
+// The codes were read once each (LookupIdentities), so a code has several
+// rows only for a person with records from several municipalities (a
+// move): the answer is built straight from the rows, and only a batch that
+// holds such a person compares them (newestOfSeveral).
 func newest(chunks [][]heldRow, n int) (map[string]jukinet.IdentityInfo, error) {
+	out := make(map[string]jukinet.IdentityInfo, n)
+	for _, chunk := range chunks {
+		for i := range chunk {
+			r := &chunk[i]
+			if _, seen := out[r.code]; seen || r.err != nil {
+				// An undecodable row fails only if it is the newest.
+				return newestOfSeveral(chunks, n)
+			}
+			out[r.code] = r.info
+		}
+	}
+	return out, nil
+}
+
+// newestOfSeveral is newest for rows of which several share a code.
+func newestOfSeveral(chunks [][]heldRow, n int) (map[string]jukinet.IdentityInfo, error) {
 	best := make(map[string]*heldRow, n)
 	for _, chunk := range chunks {
 		for i := range chunk {
@@ -249,12 +275,10 @@ func readChunk(query func(q string, args ...any) (*sql.Rows, error), engine stor
 		lo, hi, _ := identityCodeRange(codes[0])
 		rows, err = query(lookupOneSQLite, lo, hi)
 	} else if asArray {
-		// PostgreSQL: the codes as one sorted array, so that the index is
-		// walked in order (neighbouring codes share pages), and one plan
-		// for every batch size.
-		sorted := slices.Clone(codes)
-		slices.Sort(sorted)
-		rows, err = query(lookupPostgres, sorted)
+		// PostgreSQL: the codes (sorted by LookupIdentities) as one array,
+		// so that the index is walked in order (neighbouring codes share
+		// pages), and one plan for every batch size.
+		rows, err = query(lookupPostgres, codes)
 	} else {
 		args := make([]any, len(codes))
 		for i, c := range codes {

@@ -228,7 +228,12 @@ func readIdentities(ctx context.Context, db *store.DB, codes []string) ([][]held
 		defer conn.Close()
 		query := func(q string, args ...any) (*sql.Rows, error) { return conn.QueryContext(ctx, q, args...) }
 		for c := w; c < len(chunks) && errs[w] == nil; c += readers {
-			chunks[c], errs[w] = readChunk(query, db.Engine(), codes[c*size:min((c+1)*size, len(codes))], true)
+			part := codes[c*size : min((c+1)*size, len(codes))]
+			if db.Engine() == store.Postgres {
+				chunks[c], errs[w] = readChunkText(ctx, db, conn, part)
+			} else {
+				chunks[c], errs[w] = readChunk(query, db.Engine(), part, true)
+			}
 			decodeRows(chunks[c])
 		}
 	}
@@ -290,6 +295,21 @@ func readChunk(query func(q string, args ...any) (*sql.Rows, error), engine stor
 		return nil, err
 	}
 	return scanHeld(rows, make([]heldRow, 0, len(codes)))
+}
+
+// readChunkText is readChunk's array lookup on PostgreSQL, reading the
+// rows' text straight from the driver (store.DB.QueryText).
+func readChunkText(ctx context.Context, db *store.DB, conn *sql.Conn, codes []string) ([]heldRow, error) {
+	out := make([]heldRow, 0, len(codes))
+	err := db.QueryText(ctx, conn, lookupPostgres, []any{codes}, func(cols [][]byte) error {
+		updated, err := strconv.ParseInt(string(cols[2]), 10, 64)
+		if err != nil || cols[0] == nil || cols[1] == nil {
+			return fmt.Errorf("an identity row of %d columns, updated_at %q: %v", len(cols), cols[2], err)
+		}
+		out = append(out, heldRow{code: string(cols[0]), raw: string(cols[1]), updated: updated})
+		return nil
+	})
+	return out, err
 }
 
 // scanHeld appends the rows of a lookup statement to out and closes them.

@@ -7,15 +7,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/jukinet/jukinet/store/pglocal"
 )
 
 // ownServer is a private PostgreSQL cluster that bench scale starts with
@@ -87,32 +87,14 @@ func memTotal() (int64, error) {
 	return 0, errors.New("no MemTotal in /proc/meminfo")
 }
 
-// postgresBinDir returns the newest installed PostgreSQL's binary directory
-// (Debian: /usr/lib/postgresql/N/bin).
-func postgresBinDir() (string, error) {
-	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres")
-	if len(found) == 0 {
-		return "", errors.New("--server own needs PostgreSQL's server binaries (/usr/lib/postgresql/N/bin; Debian package postgresql)")
-	}
-	// The newest by major version, not by the glob's text order (9 > 15).
-	best, bestV := "", -1
-	for _, p := range found {
-		v, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(p))))
-		if v > bestV {
-			best, bestV = p, v
-		}
-	}
-	return filepath.Dir(best), nil
-}
-
 // startOwnServer creates a cluster under parent (a temporary directory when
 // empty) and starts it with settings. PostgreSQL refuses to run as root, so
 // a root process runs it as the postgres user. The server is stopped if
 // this process dies (the parent-death signal), and by stop.
 func startOwnServer(ctx context.Context, parent string, settings []string) (*ownServer, error) {
-	bin, err := postgresBinDir()
+	bin, err := pglocal.BinDir()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--server own: %w", err)
 	}
 	dir, err := os.MkdirTemp(parent, "jukinet-pg-")
 	if err != nil {
@@ -132,7 +114,7 @@ func startOwnServer(ctx context.Context, parent string, settings []string) (*own
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("initdb in %s (as the postgres user when root; every directory above it must let that user in): %w\n%s", dir, err, tail(out))
 	}
-	if s.port, err = freeLoopbackPort(); err != nil {
+	if s.port, err = pglocal.FreeLoopbackPort(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -168,15 +150,13 @@ func startOwnServer(ctx context.Context, parent string, settings []string) (*own
 // owner returns the credential the cluster runs as (nil: this process's
 // own) and gives it the directory.
 func (s *ownServer) owner() (*syscall.Credential, error) {
-	if os.Geteuid() != 0 {
+	if !pglocal.AsRoot() {
 		return nil, nil
 	}
-	u, err := user.Lookup("postgres")
+	uid, gid, err := pglocal.PostgresUser()
 	if err != nil {
-		return nil, fmt.Errorf("--server own as root runs PostgreSQL as the postgres user: %w", err)
+		return nil, fmt.Errorf("--server own: %w", err)
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
 	if err := os.Chown(s.dir, uid, gid); err != nil {
 		return nil, err
 	}
@@ -258,13 +238,4 @@ func tail(b []byte) string {
 		b = b[len(b)-2000:]
 	}
 	return string(b)
-}
-
-func freeLoopbackPort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

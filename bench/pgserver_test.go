@@ -14,6 +14,7 @@ import (
 	"github.com/jukinet/jukinet/network"
 	"github.com/jukinet/jukinet/node"
 	"github.com/jukinet/jukinet/store"
+	"github.com/jukinet/jukinet/store/pglocal"
 )
 
 // The own server's pool is the hot set of the largest size and a quarter
@@ -45,7 +46,7 @@ func TestOwnSharedBuffersMB(t *testing.T) {
 // small pool, or skips when the machine has no PostgreSQL binaries.
 func ownServerOrSkip(t *testing.T, ctx context.Context, parent string) *ownServer {
 	t.Helper()
-	if _, err := postgresBinDir(); err != nil {
+	if _, err := pglocal.BinDir(); err != nil {
 		t.Skip(err)
 	}
 	srv, err := startOwnServer(ctx, parent, ownServerSettings(256, 4<<30))
@@ -103,7 +104,7 @@ func TestOwnServerStartsWithSettingsAndStopRemovesIt(t *testing.T) {
 // A run interrupted while it loads (the context canceled, as an interrupt
 // at the terminal does) stops and deletes its own server.
 func TestScaleInterruptedStopsTheOwnServer(t *testing.T) {
-	if _, err := postgresBinDir(); err != nil {
+	if _, err := pglocal.BinDir(); err != nil {
 		t.Skip(err)
 	}
 	parent := reachableDir(t)

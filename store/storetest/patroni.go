@@ -5,17 +5,17 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jukinet/jukinet/store/pglocal"
 )
 
 // PatroniEnv turns the replicated-PostgreSQL tests on: when it is set, the
@@ -85,20 +85,19 @@ func StartPatroni(t testing.TB) *Patroni {
 }
 
 func postgresBin(t testing.TB) string {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres")
-	if len(dirs) == 0 {
-		t.Fatalf("%s is set but no PostgreSQL server binaries are installed", PatroniEnv)
+	bin, err := pglocal.BinDir()
+	if err != nil {
+		t.Fatalf("%s is set: %v", PatroniEnv, err)
 	}
-	return filepath.Dir(dirs[len(dirs)-1])
+	return bin
 }
 
 func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := pglocal.FreeLoopbackPort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // writeConfig writes member i's patroni.yml: trust on loopback (like the
@@ -156,20 +155,14 @@ postgresql:
 	}
 }
 
-// asRoot: PostgreSQL refuses to run as root, so the cluster runs as the
-// postgres user when the test runs as root.
-func asRoot() bool { return os.Geteuid() == 0 }
-
 func (p *Patroni) chownToPostgres() {
-	if !asRoot() {
+	if !pglocal.AsRoot() {
 		return
 	}
-	u, err := user.Lookup("postgres")
+	uid, gid, err := pglocal.PostgresUser()
 	if err != nil {
-		p.t.Fatalf("running as root needs the postgres user: %v", err)
+		p.t.Fatal(err)
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
 	err = filepath.Walk(p.dir, func(path string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -184,7 +177,7 @@ func (p *Patroni) chownToPostgres() {
 // start runs a command of the cluster in its own process group, its output
 // in the cluster directory.
 func (p *Patroni) start(logName, name string, args ...string) *exec.Cmd {
-	if asRoot() {
+	if pglocal.AsRoot() {
 		args = append([]string{"-u", "postgres", "--", name}, args...)
 		name = "runuser"
 	}

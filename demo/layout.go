@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/jukinet/jukinet"
 	"github.com/jukinet/jukinet/network"
+	"github.com/jukinet/jukinet/network/loopback"
 	"github.com/jukinet/jukinet/pki"
 )
 
@@ -63,7 +63,7 @@ func LayOut(ctx context.Context, dir string, residents int, seed uint64) ([]Node
 		} else if err != nil {
 			return nil, nil, err
 		}
-		addr, err := freeLoopbackAddr()
+		addr, err := loopback.FreeAddr()
 		if err != nil {
 			return nil, nil, jukinet.E(op, jukinet.KindUnavailable, err)
 		}
@@ -117,15 +117,4 @@ func LayOut(ctx context.Context, dir string, residents int, seed uint64) ([]Node
 		seeded = append(seeded, res)
 	}
 	return out, seeded, nil
-}
-
-// freeLoopbackAddr is a loopback port free a moment ago, for a network
-// listener whose address the other nodes must know before it starts.
-func freeLoopbackAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }

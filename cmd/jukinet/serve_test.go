@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,19 +13,20 @@ import (
 	"time"
 
 	"github.com/jukinet/jukinet"
+	"github.com/jukinet/jukinet/network/loopback"
 	"github.com/jukinet/jukinet/pki"
 	_ "modernc.org/sqlite"
 )
 
-// freePort reserves a loopback port for a node's network address.
+// freePort picks a loopback address for a node's network listener, which
+// the serve process binds later (outside the ephemeral range, so no
+// connection made meanwhile takes it).
 func freePort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := loopback.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
 	return addr
 }
 

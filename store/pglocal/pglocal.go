@@ -7,11 +7,12 @@ package pglocal
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
+
+	"github.com/jukinet/jukinet/network/loopback"
 )
 
 // BinDir returns the newest installed PostgreSQL's binary directory
@@ -32,15 +33,9 @@ func BinDir() (string, error) {
 	return filepath.Dir(best), nil
 }
 
-// FreeLoopbackPort returns a TCP port on 127.0.0.1 that nothing listens on.
-func FreeLoopbackPort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// FreeLoopbackPort returns a TCP port on 127.0.0.1 that nothing listens on,
+// for a server started next (loopback.FreePort: outside the ephemeral range).
+func FreeLoopbackPort() (int, error) { return loopback.FreePort() }
 
 // AsRoot tells whether the cluster must run as another user.
 func AsRoot() bool { return os.Geteuid() == 0 }

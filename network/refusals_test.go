@@ -317,3 +317,48 @@ func BenchmarkRefusalLogRefused(b *testing.B) {
 		l.Refused("352012", "malformed", "envelopes[0]: truncated")
 	}
 }
+
+// failingInbox fails every delivery as a receiver's database would, with a
+// message quoting a resident code (synthetic).
+type failingInbox struct{}
+
+func (failingInbox) Deliver(context.Context, string, []*Envelope) ([]Outcome, error) {
+	return nil, jukinet.Errorf("node.deliverTest", jukinet.KindUnavailable, "", "disk full while storing resident 12345678901")
+}
+
+// A request the receiver fails to process is recorded at the receiver with
+// where it failed and how — the operation and the error kind, never the
+// message's text — while the sender is told only to retry.
+func TestReceiverFailureRecordsItsCause(t *testing.T) {
+	keys := newTestKeys()
+	envs := signedEnvelopes(t, keys, KindIdentityNotify, hofu, yamaPref, 1)
+	n := startRefusalNode(t, storetest.Open(t, store.SQLite, yamaPref), yamaPref, func(c *ServerConfig) { c.Inbox = failingInbox{} })
+	good, err := EncodeBatch(&Batch{Sender: hofu, Envelopes: envs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := n.client(t, hofu, n.ca).http.Post("https://"+n.addr+BatchPath, contentType, bytes.NewReader(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || resp.Header.Get(ReasonHeader) != "internal" || strings.Contains(string(body), "node.deliverTest") {
+		t.Errorf("sender got %d %q %q, want 500 internal without the cause", resp.StatusCode, resp.Header.Get(ReasonHeader), body)
+	}
+	if err := n.refusals.Flush(t.Context(), true); err != nil {
+		t.Fatal(err)
+	}
+	var detail string
+	if err := n.db.Bookkeeping(store.Inspect).QueryRow(`SELECT detail FROM network_refusals WHERE peer = $1 AND reason = 'internal'`, hofu).Scan(&detail); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(detail, "node.deliverTest failed (unavailable)") {
+		t.Errorf("refusal detail %q does not name the failed operation and its kind", detail)
+	}
+	for _, got := range []string{detail, n.logs.String()} {
+		if strings.Contains(got, "12345678901") || strings.Contains(got, "disk full") {
+			t.Errorf("the receiver's record quotes the error's text: %q", got)
+		}
+	}
+}

@@ -118,6 +118,20 @@ func (s *Server) allowRate(peer string, now time.Time) bool {
 // certificate's node ID once known, else the client's address.
 func (s *Server) refuse(w http.ResponseWriter, peer string, status int, reason Reason, msg string) {
 	s.cfg.Refusals.Refused(peer, reason.String(), msg)
+	reply(w, status, reason, msg)
+}
+
+// refuseInternal refuses a request the receiver failed to process: which
+// operation failed and how (failureSummary, never the message's text) goes
+// to the receiver's own refusal log, where its operator looks; the sender
+// learns only to retry.
+func (s *Server) refuseInternal(w http.ResponseWriter, peer string, err error) {
+	s.cfg.Refusals.Refused(peer, ReasonInternal.String(), "the receiver failed: "+failureSummary(err))
+	reply(w, http.StatusInternalServerError, ReasonInternal, "the receiver failed; retry later")
+}
+
+// reply writes a refusal's status, reason header and text.
+func reply(w http.ResponseWriter, status int, reason Reason, msg string) {
 	w.Header().Set(ReasonHeader, reason.String())
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
@@ -182,8 +196,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	receipts, err := s.process(r.Context(), peer, batch, now)
 	if err != nil {
-		// The cause is for the receiver's log; the sender only learns to retry.
-		s.refuse(w, peer, http.StatusInternalServerError, ReasonInternal, "the receiver failed; retry later")
+		s.refuseInternal(w, peer, err)
 		return
 	}
 	var out []byte
@@ -193,7 +206,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out, err = EncodeReceipts(receipts)
 	}
 	if err != nil {
-		s.refuse(w, peer, http.StatusInternalServerError, ReasonInternal, "the receiver failed; retry later")
+		s.refuseInternal(w, peer, err)
 		return
 	}
 	w.Header().Set("Content-Type", contentType)

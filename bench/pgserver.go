@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +29,7 @@ import (
 type ownServer struct {
 	dir      string // removed by stop
 	port     int
+	password string // the postgres user's, drawn for the run
 	cmd      *exec.Cmd
 	exited   chan struct{}
 	settings []string // name=value, as given to postgres
@@ -106,14 +110,11 @@ func startOwnServer(ctx context.Context, parent string, settings []string) (*own
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	data := filepath.Join(dir, "data")
-	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust",
-		"--encoding=UTF8", "--locale=C.UTF-8", "--no-sync")
-	initdb.Dir, initdb.SysProcAttr = dir, &syscall.SysProcAttr{Credential: cred}
-	if out, err := initdb.CombinedOutput(); err != nil {
+	if err := s.initdb(ctx, bin, cred); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("initdb in %s (as the postgres user when root; every directory above it must let that user in): %w\n%s", dir, err, tail(out))
+		return nil, err
 	}
+	data := filepath.Join(dir, "data")
 	if s.port, err = pglocal.FreeLoopbackPort(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -145,6 +146,34 @@ func startOwnServer(ctx context.Context, parent string, settings []string) (*own
 		return nil, err
 	}
 	return s, nil
+}
+
+// initdb creates the cluster. Its postgres user has a password drawn for
+// the run and every connection must give it (scram-sha-256): the server
+// listens on loopback of a machine others may share.
+func (s *ownServer) initdb(ctx context.Context, bin string, cred *syscall.Credential) error {
+	pw := make([]byte, 24)
+	if _, err := rand.Read(pw); err != nil {
+		return err
+	}
+	s.password = hex.EncodeToString(pw)
+	pwfile := filepath.Join(s.dir, "pwfile")
+	if err := os.WriteFile(pwfile, []byte(s.password+"\n"), 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(pwfile)
+	if cred != nil {
+		if err := os.Chown(pwfile, int(cred.Uid), int(cred.Gid)); err != nil {
+			return err
+		}
+	}
+	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", filepath.Join(s.dir, "data"), "-U", "postgres",
+		"--auth=scram-sha-256", "--pwfile="+pwfile, "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync")
+	initdb.Dir, initdb.SysProcAttr = s.dir, &syscall.SysProcAttr{Credential: cred}
+	if out, err := initdb.CombinedOutput(); err != nil {
+		return fmt.Errorf("initdb in %s (as the postgres user when root; every directory above it must let that user in): %w\n%s", s.dir, err, tail(out))
+	}
+	return nil
 }
 
 // owner returns the credential the cluster runs as (nil: this process's
@@ -202,7 +231,9 @@ func (s *ownServer) waitReady(ctx context.Context, limit time.Duration) error {
 }
 
 func (s *ownServer) dsn(database string) string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.port, database)
+	u := url.URL{Scheme: "postgres", User: url.UserPassword("postgres", s.password), Host: "127.0.0.1:" + strconv.Itoa(s.port),
+		Path: "/" + database, RawQuery: "sslmode=disable"}
+	return u.String()
 }
 
 // DSN is the benchmark's database on the server.

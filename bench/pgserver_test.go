@@ -87,6 +87,17 @@ func TestOwnServerStartsWithSettingsAndStopRemovesIt(t *testing.T) {
 		t.Errorf("pg_prewarm installed: %d, %v; want 1", ext, err)
 	}
 	db.Close()
+	// Other users of the machine reach the port too: no password, no way in.
+	for _, dsn := range []string{strings.Replace(srv.DSN(), ":"+srv.password+"@", "@", 1), strings.Replace(srv.DSN(), srv.password, "wrong", 1)} {
+		if dsn == srv.DSN() {
+			t.Fatalf("the DSN %q holds no password to take out", dsn)
+		}
+		other, _ := sql.Open("pgx", dsn)
+		if err := other.PingContext(ctx); err == nil || !strings.Contains(err.Error(), "password") {
+			t.Errorf("a connection without the run's password: %v; want a password authentication failure", err)
+		}
+		other.Close()
+	}
 	prewarmReadsTheHotSet(t, ctx, srv.DSN())
 	pid := srv.cmd.Process.Pid
 	if err := srv.stop(); err != nil {

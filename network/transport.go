@@ -29,6 +29,18 @@ const ReasonHeader = "Jukinet-Reason"
 // contentType is the media type of batches and receipt lists.
 const contentType = "application/vnd.jukinet.batch"
 
+// MaxFrameBytes is the largest HTTP/2 frame a node's listener reads (and so
+// the largest a client writes to it): the protocol's minimum. Each end of a
+// connection keeps a buffer as large as the largest frame it carried for as
+// long as the connection is open, and at HTTP/2's default of 1 MiB one batch
+// of a few hundred envelopes left ≈ 0.6 MB at each end. A TLS record holds
+// 16 KiB, so larger frames save nothing on the wire.
+const MaxFrameBytes = 16 << 10
+
+// ServerHTTP2 is the HTTP/2 configuration of a node's network listener
+// (http.Server.HTTP2).
+func ServerHTTP2() *http.HTTP2Config { return &http.HTTP2Config{MaxReadFrameSize: MaxFrameBytes} }
+
 // Inbox takes the envelopes that passed the transport's checks. The store
 // deduplicates by message ID and applies them in one transaction, answering
 // one Outcome per envelope in order. An error means nothing was applied
@@ -398,6 +410,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		MaxIdleConnsPerHost: 4,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
+		HTTP2:               &http.HTTP2Config{MaxReadFrameSize: MaxFrameBytes},
 	}
 	return &Client{http: &http.Client{Transport: tr, Timeout: cfg.Timeout}, keys: cfg.Keys, peerID: cfg.PeerID, dials: cfg.FirstDials}, nil
 }

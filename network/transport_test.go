@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/tls"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -76,6 +78,7 @@ func startNode(t *testing.T, self string, change func(*ServerConfig)) *testNet {
 	}
 	ts := httptest.NewUnstartedServer(srv)
 	ts.EnableHTTP2 = true
+	ts.Config.HTTP2 = ServerHTTP2()
 	ts.TLS = &tls.Config{MinVersion: tls.VersionTLS13, ClientAuth: tls.RequireAndVerifyClientCert,
 		ClientCAs: n.ca.pool, Certificates: []tls.Certificate{n.ca.nodeCert(t, self)}}
 	ts.StartTLS()
@@ -297,4 +300,62 @@ func TestBackoff(t *testing.T) {
 			t.Errorf("Backoff(%d): largest of 200 draws %v, want jitter over [0, %v]", attempt, maxSeen, ceiling)
 		}
 	}
+}
+
+// discardInbox accepts every envelope and keeps none, so that what stays on
+// the heap after a request is the connections'.
+type discardInbox struct{}
+
+func (discardInbox) Deliver(_ context.Context, _ string, envs []*Envelope) ([]Outcome, error) {
+	out := make([]Outcome, len(envs))
+	for i := range out {
+		out[i] = Outcome{Status: StatusAccepted}
+	}
+	return out, nil
+}
+
+// A connection keeps buffers as large as the largest frame it carried; with
+// the listener's frames at MaxFrameBytes a large batch leaves tens of
+// kilobytes on each connection, not the batch's size at each end.
+func TestLargeBatchLeavesSmallBuffers(t *testing.T) {
+	n := startNode(t, yamaPref, func(c *ServerConfig) { c.Inbox = discardInbox{} })
+	small := &Batch{Sender: hofu, Envelopes: signedEnvelopes(t, n.keys, KindIdentityNotify, hofu, yamaPref, 1)}
+	envs := make([]*Envelope, 100)
+	for i := range envs {
+		e, err := NewEnvelope(KindIdentityNotify, hofu, yamaPref, testTime+int64(i), bytes.Repeat([]byte{'x'}, 6000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.OrderingKey, e.Version = fmt.Sprintf("%s/%011d", hofu, i), 1
+		envs[i] = e
+	}
+	if err := SignBatch(n.keys[hofu], hofu, envs); err != nil {
+		t.Fatal(err)
+	}
+	large := &Batch{Sender: hofu, Envelopes: envs} // ≈ 0.6 MB
+	const conns = 8
+	clients := make([]*Client, conns)
+	for i := range clients {
+		clients[i] = n.client(t, hofu, n.ca) // a client per connection, as a node has per peer
+		if _, err := clients[i].Send(t.Context(), yamaPref, n.addr, small); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := heapInUse()
+	for _, c := range clients {
+		if _, err := c.Send(t.Context(), yamaPref, n.addr, large); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grown := (int64(heapInUse()) - int64(before)) / conns
+	if grown > 200<<10 {
+		t.Errorf("a large batch left %d KB on each connection, want at most 200 KB", grown>>10)
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

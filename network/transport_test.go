@@ -353,6 +353,45 @@ func TestLargeBatchLeavesSmallBuffers(t *testing.T) {
 	}
 }
 
+// Each request's content-length differs, and with HPACK's default 4 KiB
+// tables every value stayed in four tables of each connection; with
+// HeaderTableBytes they hold a few entries.
+func TestManyRequestsLeaveSmallHeaderTables(t *testing.T) {
+	n := startNode(t, yamaPref, func(c *ServerConfig) { c.Inbox, c.RatePerSecond, c.Burst = discardInbox{}, 1e6, 1e6 })
+	const requests, conns = 80, 8
+	batches := make([]*Batch, requests)
+	for i := range batches {
+		e, err := NewEnvelope(KindIdentityNotify, hofu, yamaPref, testTime, bytes.Repeat([]byte{'x'}, 100+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.OrderingKey, e.Version = hofu+"/00000000001", 1
+		if err := SignBatch(n.keys[hofu], hofu, []*Envelope{e}); err != nil {
+			t.Fatal(err)
+		}
+		batches[i] = &Batch{Sender: hofu, Envelopes: []*Envelope{e}}
+	}
+	clients := make([]*Client, conns)
+	for i := range clients {
+		clients[i] = n.client(t, hofu, n.ca)
+		if _, err := clients[i].Send(t.Context(), yamaPref, n.addr, batches[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := heapInUse()
+	for _, c := range clients {
+		for _, b := range batches {
+			if _, err := c.Send(t.Context(), yamaPref, n.addr, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	grown := (int64(heapInUse()) - int64(before)) / conns
+	if grown > 12<<10 {
+		t.Errorf("%d requests left %d KB on each connection, want at most 12 KB", requests, grown>>10)
+	}
+}
+
 func heapInUse() uint64 {
 	runtime.GC()
 	var m runtime.MemStats

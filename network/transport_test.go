@@ -348,6 +348,7 @@ func TestLargeBatchLeavesSmallBuffers(t *testing.T) {
 		}
 	}
 	grown := (int64(heapInUse()) - int64(before)) / conns
+	t.Logf("a large batch: %d bytes a connection", grown)
 	if grown > 200<<10 {
 		t.Errorf("a large batch left %d KB on each connection, want at most 200 KB", grown>>10)
 	}
@@ -387,6 +388,7 @@ func TestManyRequestsLeaveSmallHeaderTables(t *testing.T) {
 		}
 	}
 	grown := (int64(heapInUse()) - int64(before)) / conns
+	t.Logf("%d requests: %d bytes a connection", requests, grown)
 	if grown > 12<<10 {
 		t.Errorf("%d requests left %d KB on each connection, want at most 12 KB", requests, grown>>10)
 	}

@@ -69,3 +69,19 @@ func (db *DB) Prewarm(ctx context.Context, whole, indexed []string) (int64, erro
 	}
 	return pages, nil
 }
+
+// HugePages returns, on PostgreSQL, the server's huge_pages setting, and
+// whether it runs its shared memory in huge pages: "on" or "off" where the
+// server says (huge_pages_status, PostgreSQL 17 and later), "" where it
+// cannot. On SQLite all are "". Errors: KindInternal.
+func (db *DB) HugePages(ctx context.Context) (setting, status string, err error) {
+	const op = "store.HugePages"
+	if db.engine != Postgres {
+		return "", "", nil
+	}
+	err = db.sql.QueryRowContext(ctx, `SELECT current_setting('huge_pages'), COALESCE(current_setting('huge_pages_status', true), '')`).Scan(&setting, &status)
+	if err != nil {
+		return "", "", jukinet.E(op, jukinet.KindInternal, err)
+	}
+	return setting, status, nil
+}

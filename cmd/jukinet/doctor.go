@@ -157,7 +157,8 @@ func doctorStatistics(ctx context.Context, db *dbFlags, analyze bool) []string {
 // doctorBufferPool reports a PostgreSQL server whose shared_buffers are
 // smaller than the identity store's hot set (a prefecture or national
 // server; a municipality's is empty): its lookups then copy nearly every
-// page they read from the OS cache (docs/scale.md).
+// page they read from the OS cache (docs/scale.md); and a large pool that
+// may run without huge pages.
 func doctorBufferPool(ctx context.Context, db *dbFlags) []string {
 	d, err := db.open(ctx)
 	if err != nil {
@@ -168,13 +169,45 @@ func doctorBufferPool(ctx context.Context, db *dbFlags) []string {
 	if err != nil {
 		return []string{"buffer pool: " + err.Error()}
 	}
-	if have == 0 || have >= hot {
-		return nil
+	setting, status, err := d.HugePages(ctx)
+	if err != nil {
+		return []string{"buffer pool: " + err.Error()}
 	}
-	return []string{fmt.Sprintf("PostgreSQL shared_buffers is %s, smaller than the identity store's hot set "+
+	var findings []string
+	if f := hugePagesFinding(have, setting, status); f != "" {
+		findings = append(findings, f)
+	}
+	if have == 0 || have >= hot {
+		return findings
+	}
+	return append(findings, fmt.Sprintf("PostgreSQL shared_buffers is %s, smaller than the identity store's hot set "+
 		"(flow_identity and flow_identity_holders with their indexes, flow_identity_history's indexes: %s): "+
 		"nearly every person looked up costs a copy of a page from the OS cache; set shared_buffers to at least %s "+
-		"(postgresql.conf, then restart; docs/scale.md)", megabytes(have), megabytes(hot), megabytes(hot))}
+		"(postgresql.conf, then restart; docs/scale.md)", megabytes(have), megabytes(hot), megabytes(hot)))
+}
+
+// hugePagesPool is the shared_buffers from which a server needs huge
+// pages: each backend maps the pool in 4 KiB pages otherwise, and faults
+// in a page-table entry for every pool page it touches first — at 10 M
+// persons on an 8 GB pool the server's CPU per looked-up person was 16×
+// that with huge pages (docs/scale.md).
+const hugePagesPool = 2 << 30
+
+// hugePagesFinding reports a pool of hugePagesPool or more that may run in
+// 4 KiB pages: the server says it does (status "off"), or cannot say
+// (before PostgreSQL 17) and huge_pages is not "on", which would refuse to
+// start without them.
+func hugePagesFinding(sharedBuffers int64, setting, status string) string {
+	if sharedBuffers < hugePagesPool || status == "on" || status == "" && setting == "on" {
+		return ""
+	}
+	why := "the server runs it in 4 KiB pages (huge_pages_status = off)"
+	if status == "" {
+		why = "huge_pages is " + setting + " and the server does not say whether it got them"
+	}
+	return fmt.Sprintf("PostgreSQL shared_buffers is %s and %s: every backend faults in each pool page it touches; "+
+		"reserve huge pages (vm.nr_hugepages) and set huge_pages = on (postgresql.conf, then restart; docs/scale.md)",
+		megabytes(sharedBuffers), why)
 }
 
 // megabytes writes n bytes as postgresql.conf counts them (1 MB = 2^20

@@ -77,3 +77,26 @@ func TestMegabytes(t *testing.T) {
 		}
 	}
 }
+
+// A pool of 2 GB or more that may run in 4 KiB pages is a finding naming
+// huge_pages; a smaller pool, or one the server says runs in huge pages,
+// or huge_pages = on (the server would not start without them), is not.
+func TestHugePagesFinding(t *testing.T) {
+	for _, c := range []struct {
+		pool            int64
+		setting, status string
+		want            string // "" for no finding
+	}{
+		{1 << 30, "try", "", ""},
+		{8 << 30, "try", "", "huge_pages is try and the server does not say"},
+		{8 << 30, "off", "", "huge_pages is off"},
+		{8 << 30, "on", "", ""},
+		{8 << 30, "try", "on", ""},
+		{8 << 30, "try", "off", "huge_pages_status = off"},
+	} {
+		got := hugePagesFinding(c.pool, c.setting, c.status)
+		if c.want == "" && got != "" || c.want != "" && (!strings.Contains(got, c.want) || !strings.Contains(got, "set huge_pages = on")) {
+			t.Errorf("hugePagesFinding(%d, %q, %q) = %q; want %q", c.pool, c.setting, c.status, got, c.want)
+		}
+	}
+}

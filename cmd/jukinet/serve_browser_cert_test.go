@@ -7,7 +7,9 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,6 +54,7 @@ func browserPresentingCertificate(t *testing.T, data, node, term, url string) st
 		}
 	}
 	os.Remove(p12)
+	removeStalePolicies(t)
 	policy := filepath.Join(chromiumPolicyDir, fmt.Sprintf("jukinet-test-%d.json", os.Getpid()))
 	body := fmt.Sprintf(`{"AutoSelectCertificateForUrls": [%q]}`, fmt.Sprintf(`{"pattern":%q,"filter":{}}`, url))
 	if err := os.WriteFile(policy, []byte(body), 0o644); err != nil {
@@ -59,6 +62,24 @@ func browserPresentingCertificate(t *testing.T, data, node, term, url string) st
 	}
 	t.Cleanup(func() { os.Remove(policy) })
 	return home
+}
+
+// removeStalePolicies removes the policy files of test processes that
+// ended without cleaning up (killed): Chromium takes one of several
+// AutoSelectCertificateForUrls lists, and a stale one names another URL,
+// so the browser would wait at a certificate dialog no one answers.
+func removeStalePolicies(t *testing.T) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(chromiumPolicyDir, "jukinet-test-*.json"))
+	for _, f := range files {
+		pid, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "jukinet-test-"), ".json"))
+		if err != nil || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue // a running test's, or not ours
+		}
+		if err := os.Remove(f); err != nil {
+			t.Logf("a stale Chromium policy %s stays: %v", f, err)
+		}
+	}
 }
 
 // browserMissing skips a browser test outside CI and fails it in CI, where

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jukinet/jukinet/network/loopback"
 	"github.com/jukinet/jukinet/store/pglocal"
 )
 
@@ -115,7 +116,7 @@ func startOwnServer(ctx context.Context, parent string, settings []string) (*own
 		return nil, err
 	}
 	data := filepath.Join(dir, "data")
-	if s.port, err = pglocal.FreeLoopbackPort(); err != nil {
+	if s.port, err = loopback.FreePort(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}

@@ -45,15 +45,12 @@ const MaxFrameBytes = 16 << 10
 // request's headers are sent literally, ≈ 150 bytes.
 const HeaderTableBytes = 256
 
-// http2Config is the HTTP/2 configuration of both ends of a connection.
-func http2Config() *http.HTTP2Config {
+// HTTP2Config is the HTTP/2 configuration of both ends of a connection:
+// the client's transport and the node's listener (http.Server.HTTP2).
+func HTTP2Config() *http.HTTP2Config {
 	return &http.HTTP2Config{MaxReadFrameSize: MaxFrameBytes,
 		MaxDecoderHeaderTableSize: HeaderTableBytes, MaxEncoderHeaderTableSize: HeaderTableBytes}
 }
-
-// ServerHTTP2 is the HTTP/2 configuration of a node's network listener
-// (http.Server.HTTP2).
-func ServerHTTP2() *http.HTTP2Config { return http2Config() }
 
 // Inbox takes the envelopes that passed the transport's checks. The store
 // deduplicates by message ID and applies them in one transaction, answering
@@ -424,7 +421,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		MaxIdleConnsPerHost: 4,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
-		HTTP2:               http2Config(),
+		HTTP2:               HTTP2Config(),
 	}
 	return &Client{http: &http.Client{Transport: tr, Timeout: cfg.Timeout}, keys: cfg.Keys, peerID: cfg.PeerID, dials: cfg.FirstDials}, nil
 }

@@ -78,7 +78,7 @@ func startNode(t *testing.T, self string, change func(*ServerConfig)) *testNet {
 	}
 	ts := httptest.NewUnstartedServer(srv)
 	ts.EnableHTTP2 = true
-	ts.Config.HTTP2 = ServerHTTP2()
+	ts.Config.HTTP2 = HTTP2Config()
 	ts.TLS = &tls.Config{MinVersion: tls.VersionTLS13, ClientAuth: tls.RequireAndVerifyClientCert,
 		ClientCAs: n.ca.pool, Certificates: []tls.Certificate{n.ca.nodeCert(t, self)}}
 	ts.StartTLS()

@@ -240,7 +240,7 @@ func (r *Runtime) serveNetwork(runCtx context.Context, ln net.Listener, srv *net
 	r.tlsLn = tlsLn
 	r.server = &http.Server{Handler: srv, TLSConfig: tlsLn.TLSConfig(),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute,
-		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10, HTTP2: network.ServerHTTP2(),
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10, HTTP2: network.HTTP2Config(),
 		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return runCtx }}
 	r.server.Handler = logSlow(logger, "network", cfg.SlowRequest, srv)

@@ -33,8 +33,9 @@ var (
 )
 
 // FreePort returns a port on 127.0.0.1 that nothing listened on when it
-// was checked, outside the kernel's ephemeral port range, and not returned
-// before by this process.
+// was checked, outside the kernel's ephemeral port range (unless that range
+// leaves fewer than 1,000 ports above 10000: then from the default span),
+// and not returned before by this process.
 func FreePort() (int, error) {
 	low, high := outsideEphemeral(ephemeralRange())
 	return scan(low, high, low+rand.IntN(high-low+1))

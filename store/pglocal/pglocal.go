@@ -1,7 +1,8 @@
 // Package pglocal finds and prepares what a PostgreSQL cluster of the
-// process's own needs on this machine: the installed server binaries, a
-// free loopback port, and the user it runs as (PostgreSQL refuses to run as
-// root). The benchmark's own server and the tests' Patroni cluster use it.
+// process's own needs on this machine: the installed server binaries and the
+// user it runs as (PostgreSQL refuses to run as root). The benchmark's own
+// server and the tests' Patroni cluster use it; their ports come from
+// network/loopback.
 package pglocal
 
 import (
@@ -11,8 +12,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-
-	"github.com/jukinet/jukinet/network/loopback"
 )
 
 // BinDir returns the newest installed PostgreSQL's binary directory
@@ -32,10 +31,6 @@ func BinDir() (string, error) {
 	}
 	return filepath.Dir(best), nil
 }
-
-// FreeLoopbackPort returns a TCP port on 127.0.0.1 that nothing listens on,
-// for a server started next (loopback.FreePort: outside the ephemeral range).
-func FreeLoopbackPort() (int, error) { return loopback.FreePort() }
 
 // AsRoot tells whether the cluster must run as another user.
 func AsRoot() bool { return os.Geteuid() == 0 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jukinet/jukinet/network/loopback"
 	"github.com/jukinet/jukinet/store/pglocal"
 )
 
@@ -93,7 +94,7 @@ func postgresBin(t testing.TB) string {
 }
 
 func freePort(t testing.TB) int {
-	port, err := pglocal.FreeLoopbackPort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

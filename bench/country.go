@@ -85,6 +85,11 @@ type CountryResult struct {
 	// split when it quits, after the drain, its nodes still open.
 	ParentMaxRSSMB float64       `json:"parent_max_rss_mb"`
 	ShardMemory    []ShardMemory `json:"shard_memory"`
+	// MemoryOverReplay is the processes' resident sets summed at the
+	// replay's start, after each tenth of its events was offered and once
+	// it drained: whether memory levels off within one run, which peaks
+	// alone cannot tell.
+	MemoryOverReplay []MemorySample `json:"memory_over_replay"`
 	// Per idle node (started, code pools granted, nothing seeded): resident
 	// memory, open files and goroutines the process gained, divided by nodes.
 	IdleNodeMB         float64 `json:"idle_node_mb"`
@@ -101,6 +106,14 @@ type CountryResult struct {
 	LoadAverageEnd        string   `json:"load_average_end"`
 	NodeMessages          []string `json:"node_messages,omitempty"`
 	Errors                []string `json:"errors,omitempty"` // the first failed events
+}
+
+// MemorySample is the resident memory of all the replay's processes at one
+// point of it.
+type MemorySample struct {
+	EventsOffered int     `json:"events_offered"` // planned events handed to the workers so far
+	S             float64 `json:"s"`              // since the replay's first event
+	RSSMB         float64 `json:"rss_mb"`         // the shards' and the parent's resident sets, summed
 }
 
 // Country replays a month of moves, births and deaths through a whole

@@ -69,6 +69,9 @@ func (c *countryRun) replay(ctx context.Context) error {
 	}
 	t0 := time.Now()
 	c.replayAt = t0.UnixMicro()
+	if err := c.sampleMemory(ctx, 0, t0); err != nil {
+		return err
+	}
 	for w := 0; w < c.o.Workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -87,9 +90,12 @@ func (c *countryRun) replay(ctx context.Context) error {
 			}
 		}()
 	}
+	tenth := max(1, len(c.plan.events)/10)
 	for i, e := range c.plan.events {
-		if i > 0 && i%50000 == 0 {
-			c.progress("%d events offered, %.0f s", i, time.Since(t0).Seconds())
+		if i > 0 && i%tenth == 0 {
+			if err := c.sampleMemory(ctx, i, t0); err != nil {
+				return err
+			}
 		}
 		events <- e
 	}
@@ -101,7 +107,29 @@ func (c *countryRun) replay(ctx context.Context) error {
 		return err
 	}
 	c.r.WallS = time.Since(t0).Seconds()
+	if err := c.sampleMemory(ctx, len(c.plan.events), t0); err != nil {
+		return err
+	}
 	return c.afterReplay(ctx, before, cpu0)
+}
+
+// sampleMemory adds the processes' resident sets, summed, to the result's
+// memory over the replay, offered events having been handed to the
+// workers. Each shard collects its garbage first (as for every figure of
+// its stats), a cost counted in the replay's CPU: a dozen collections a run.
+func (c *countryRun) sampleMemory(ctx context.Context, offered int, t0 time.Time) error {
+	rss := residentBytes()
+	for _, s := range c.shards {
+		var st struct{ Now, Base shardStats }
+		if err := s.callJSON(ctx, &st, "stats"); err != nil {
+			return err
+		}
+		rss += st.Now.RSS
+	}
+	m := MemorySample{EventsOffered: offered, S: time.Since(t0).Seconds(), RSSMB: float64(rss) / (1 << 20)}
+	c.r.MemoryOverReplay = append(c.r.MemoryOverReplay, m)
+	c.progress("%d of %d events offered, %.0f s, %.0f MB resident in all", offered, len(c.plan.events), m.S, m.RSSMB)
+	return nil
 }
 
 // afterReplay takes the CPU, national's applied count and the open files
@@ -255,6 +283,9 @@ func (r *CountryResult) summary() string {
 	fmt.Fprintf(&b, "memory           max RSS %.0f MB (sum of the processes' peaks); idle node %.2f MB, %.1f open files, %.1f goroutines (limit %d files)\n",
 		r.MaxRSSMB, r.IdleNodeMB, r.IdleNodeFiles, r.IdleNodeGoroutines, r.OpenFilesLimit)
 	fmt.Fprintf(&b, "                 parent's peak %.0f MB\n", r.ParentMaxRSSMB)
+	for _, m := range r.MemoryOverReplay {
+		fmt.Fprintf(&b, "over the replay  %7d events offered, %6.0f s: %.0f MB resident in all\n", m.EventsOffered, m.S, m.RSSMB)
+	}
 	for i, m := range r.ShardMemory {
 		fmt.Fprintf(&b, "shard %d at end   %.0f MB resident: Go heap %.0f, stacks %.0f, other Go %.0f, outside Go %.0f (mapped databases %.0f)\n",
 			i, m.RSSMB, m.GoHeapMB, m.GoStacksMB, m.GoOtherMB, m.OutsideMB, m.MappedDBMB)

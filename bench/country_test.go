@@ -45,6 +45,17 @@ func TestCountryQuick(t *testing.T) {
 	if r.MaxRSSMB <= 0 || r.IdleNodeFiles <= 0 || r.SlowestPrefecture == "" {
 		t.Fatalf("figures missing: %+v", r)
 	}
+	// The memory over the replay: its start, each tenth, the drain.
+	planned := r.Moves + r.Births + r.Deaths
+	ms := r.MemoryOverReplay
+	if len(ms) < 11 || len(ms) > 12 || ms[0].EventsOffered != 0 || ms[len(ms)-1].EventsOffered != planned {
+		t.Fatalf("memory over the replay: %+v; want the start, each tenth and the drain of %d events", ms, planned)
+	}
+	for i, m := range ms {
+		if m.RSSMB <= 0 || (i > 0 && (m.EventsOffered <= ms[i-1].EventsOffered || m.S < ms[i-1].S)) {
+			t.Fatalf("memory sample %d of %+v", i, ms)
+		}
+	}
 	// Every node's listener accepted at least its own prefecture's or
 	// municipalities' first connection, each a full handshake.
 	if r.TLSHandshakes < int64(r.Nodes-1) {

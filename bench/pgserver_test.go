@@ -72,7 +72,7 @@ func TestOwnServerStartsWithSettingsAndStopRemovesIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string]string{"shared_buffers": "256MB", "autovacuum": "on", "wal_compression": "pglz",
+	for name, want := range map[string]string{"shared_buffers": "256MB", "autovacuum": "on", "wal_compression": "lz4",
 		"checkpoint_timeout": "15min", "max_wal_size": "8GB", "listen_addresses": "127.0.0.1"} {
 		var got string
 		if err := db.QueryRowContext(ctx, `SELECT current_setting($1)`, name).Scan(&got); err != nil {

@@ -61,6 +61,13 @@ type ScaleSize struct {
 	UpdateCPUMicros               float64 `json:"update_cpu_us"`
 	UpdateServerCPUMicros         float64 `json:"update_server_cpu_us,omitempty"`
 	HOTUpdateShare                float64 `json:"hot_update_share,omitempty"`
+	// On PostgreSQL 14 and later, the WAL the server wrote during the
+	// updates, per update: its full-page images (a page's first change
+	// after a checkpoint writes the whole page) and its bytes
+	// (pg_stat_wal; the whole server's, so on a shared one other
+	// sessions' too).
+	UpdateWALFullPages *float64 `json:"update_wal_fpi,omitempty"`
+	UpdateWALBytes     float64  `json:"update_wal_bytes,omitempty"`
 	// PrewarmedMB is the hot set read into the own server's pool after the
 	// load (node.PrewarmIdentityHotSet), before anything is measured.
 	PrewarmedMB float64 `json:"prewarmed_mb,omitempty"`
@@ -325,6 +332,7 @@ func scaleUpdates(ctx context.Context, o ScaleOptions, db *store.DB, app string,
 		}
 	}
 	const batch = 500
+	wal := walSince(ctx, db, app)
 	server, c0 := serverCPU(ctx, db, app), cpuTime()
 	start := time.Now()
 	for lo := 0; lo < count; lo += batch {
@@ -344,7 +352,35 @@ func scaleUpdates(ctx context.Context, o ScaleOptions, db *store.DB, app string,
 	s.UpdateCPUMicros = float64((cpuTime() - c0).Microseconds()) / float64(count)
 	s.UpdateServerCPUMicros = float64(server().Microseconds()) / float64(count)
 	s.HOTUpdateShare = hotShare(ctx, db, app, count)
+	// After hotShare: the backend has flushed its statistics, the WAL's
+	// with the table's.
+	if fpi, bytes, ok := wal(); ok {
+		perUpdate := float64(fpi) / float64(count)
+		s.UpdateWALFullPages, s.UpdateWALBytes = &perUpdate, float64(bytes)/float64(count)
+	}
 	return nil
+}
+
+// walSince reads the server's WAL counters (pg_stat_wal, PostgreSQL 14 and
+// later) and returns a function giving the full-page images and bytes
+// written since; ok is false where they cannot be read (SQLite, an older
+// server).
+func walSince(ctx context.Context, db *store.DB, app string) func() (fpi, bytes int64, ok bool) {
+	read := func() (fpi, bytes int64, err error) {
+		err = db.Bookkeeping(store.Inspect).QueryRowContext(ctx, `SELECT wal_fpi, wal_bytes::bigint FROM pg_stat_wal`).Scan(&fpi, &bytes)
+		return fpi, bytes, err
+	}
+	if app == "" {
+		return func() (int64, int64, bool) { return 0, 0, false }
+	}
+	fpi0, bytes0, err0 := read()
+	return func() (int64, int64, bool) {
+		fpi, bytes, err := read()
+		if err0 != nil || err != nil {
+			return 0, 0, false
+		}
+		return fpi - fpi0, bytes - bytes0, true
+	}
 }
 
 // serverCPU starts counting the CPU of the PostgreSQL backends serving

@@ -41,16 +41,23 @@ func TestBenchScale(t *testing.T) {
 	for i, s := range sizes {
 		m := s.(map[string]any)
 		if m["engine"] == "postgres" {
-			if _, ok := m["hot_update_share"]; !ok {
-				t.Errorf("sizes[%d] has no hot_update_share", i)
+			// The WAL per update: its bytes, and its full-page images (none
+			// when every page changed was new since the last checkpoint).
+			for _, k := range []string{"hot_update_share", "update_wal_bytes", "update_wal_fpi"} {
+				if _, ok := m[k]; !ok {
+					t.Errorf("sizes[%d] has no %s", i, k)
+				}
 			}
 		}
 		var keys []string
 		for k, v := range m {
-			if m["engine"] != "postgres" || !server[k] && k != "hot_update_share" {
+			postgresOnly := server[k] || k == "hot_update_share" || k == "update_wal_bytes" || k == "update_wal_fpi"
+			if m["engine"] != "postgres" || !postgresOnly {
 				keys = append(keys, k)
 			}
-			if f, ok := v.(float64); k != "engine" && (!ok || f <= 0) {
+			if f, ok := v.(float64); k == "update_wal_fpi" && (!ok || f < 0) {
+				t.Errorf("sizes[%d].%s = %v; want a number ≥ 0", i, k, v)
+			} else if k != "engine" && k != "update_wal_fpi" && (!ok || f <= 0) {
 				t.Errorf("sizes[%d].%s = %v; want a positive number", i, k, v)
 			}
 		}

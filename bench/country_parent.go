@@ -197,16 +197,16 @@ func (c *countryRun) start(ctx context.Context) error {
 	if err := c.waitIdle(ctx, 10*time.Minute); err != nil {
 		return err
 	}
+	now, base, err := c.shardStats(ctx)
+	if err != nil {
+		return err
+	}
 	var rss int64
 	var files, goroutines int
-	for _, s := range c.shards {
-		var st struct{ Now, Base shardStats }
-		if err := s.callJSON(ctx, &st, "stats"); err != nil {
-			return err
-		}
-		rss += st.Now.RSS - st.Base.RSS
-		files += st.Now.Files - st.Base.Files
-		goroutines += st.Now.Goroutines - st.Base.Goroutines
+	for i := range now {
+		rss += now[i].RSS - base[i].RSS
+		files += now[i].Files - base[i].Files
+		goroutines += now[i].Goroutines - base[i].Goroutines
 	}
 	nodes := float64(len(c.topo.Nodes))
 	c.r.IdleNodeMB = float64(rss) / nodes / (1 << 20)
@@ -216,17 +216,26 @@ func (c *countryRun) start(ctx context.Context) error {
 	return nil
 }
 
-// cpu is the CPU time of every shard so far.
-func (c *countryRun) cpu(ctx context.Context) (float64, error) {
-	total := 0.0
+// shardStats asks every shard for its stats now and as they were before
+// its nodes started, in shard order.
+func (c *countryRun) shardStats(ctx context.Context) (now, base []shardStats, err error) {
 	for _, s := range c.shards {
 		var st struct{ Now, Base shardStats }
 		if err := s.callJSON(ctx, &st, "stats"); err != nil {
-			return 0, err
+			return nil, nil, err
 		}
-		total += st.Now.CPUS
+		now, base = append(now, st.Now), append(base, st.Base)
 	}
-	return total, nil
+	return now, base, nil
+}
+
+// totalCPU is the CPU time the shards of stats had spent.
+func totalCPU(stats []shardStats) float64 {
+	total := 0.0
+	for _, st := range stats {
+		total += st.CPUS
+	}
+	return total
 }
 
 // stop asks every shard to stop its nodes and close its databases, and

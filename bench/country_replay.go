@@ -63,15 +63,13 @@ func (c *countryRun) replay(ctx context.Context) error {
 	events := make(chan countryEvent, 1024)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	cpu0, err := c.cpu(ctx)
+	t0 := time.Now()
+	c.replayAt = t0.UnixMicro()
+	start, err := c.sampleMemory(ctx, 0, t0)
 	if err != nil {
 		return err
 	}
-	t0 := time.Now()
-	c.replayAt = t0.UnixMicro()
-	if err := c.sampleMemory(ctx, 0, t0); err != nil {
-		return err
-	}
+	cpu0 := totalCPU(start)
 	for w := 0; w < c.o.Workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -93,7 +91,7 @@ func (c *countryRun) replay(ctx context.Context) error {
 	tenth := max(1, len(c.plan.events)/10)
 	for i, e := range c.plan.events {
 		if i > 0 && i%tenth == 0 {
-			if err := c.sampleMemory(ctx, i, t0); err != nil {
+			if _, err := c.sampleMemory(ctx, i, t0); err != nil {
 				return err
 			}
 		}
@@ -107,39 +105,37 @@ func (c *countryRun) replay(ctx context.Context) error {
 		return err
 	}
 	c.r.WallS = time.Since(t0).Seconds()
-	if err := c.sampleMemory(ctx, len(c.plan.events), t0); err != nil {
+	drained, err := c.sampleMemory(ctx, len(c.plan.events), t0)
+	if err != nil {
 		return err
 	}
-	return c.afterReplay(ctx, before, cpu0)
+	return c.afterReplay(ctx, before, cpu0, drained)
 }
 
 // sampleMemory adds the processes' resident sets, summed, to the result's
 // memory over the replay, offered events having been handed to the
-// workers. Each shard collects its garbage first (as for every figure of
-// its stats), a cost counted in the replay's CPU: a dozen collections a run.
-func (c *countryRun) sampleMemory(ctx context.Context, offered int, t0 time.Time) error {
+// workers, and returns the shards' stats it read them from. Each shard
+// collects its garbage first (as for every figure of its stats), a cost
+// counted in the replay's CPU: about ten collections a run.
+func (c *countryRun) sampleMemory(ctx context.Context, offered int, t0 time.Time) ([]shardStats, error) {
+	now, _, err := c.shardStats(ctx)
+	if err != nil {
+		return nil, err
+	}
 	rss := residentBytes()
-	for _, s := range c.shards {
-		var st struct{ Now, Base shardStats }
-		if err := s.callJSON(ctx, &st, "stats"); err != nil {
-			return err
-		}
-		rss += st.Now.RSS
+	for _, st := range now {
+		rss += st.RSS
 	}
 	m := MemorySample{EventsOffered: offered, S: time.Since(t0).Seconds(), RSSMB: float64(rss) / (1 << 20)}
 	c.r.MemoryOverReplay = append(c.r.MemoryOverReplay, m)
 	c.progress("%d of %d events offered, %.0f s, %.0f MB resident in all", offered, len(c.plan.events), m.S, m.RSSMB)
-	return nil
+	return now, nil
 }
 
 // afterReplay takes the CPU, national's applied count and the open files
-// once the replay drained.
-func (c *countryRun) afterReplay(ctx context.Context, before int, cpu0 float64) error {
-	cpu1, err := c.cpu(ctx)
-	if err != nil {
-		return err
-	}
-	c.r.ReplayCPUS = cpu1 - cpu0
+// from the shards' stats once the replay drained.
+func (c *countryRun) afterReplay(ctx context.Context, before int, cpu0 float64, drained []shardStats) error {
+	c.r.ReplayCPUS = totalCPU(drained) - cpu0
 	c.r.CPUMsPerEvent = c.r.ReplayCPUS * 1000 / float64(max(1, c.r.Events))
 	after, err := c.nationalHistoryNow(ctx)
 	if err != nil {
@@ -147,12 +143,8 @@ func (c *countryRun) afterReplay(ctx context.Context, before int, cpu0 float64) 
 	}
 	c.r.NationalApplied = after - before
 	c.r.NationalAppliedPerS = float64(c.r.NationalApplied) / c.r.WallS
-	for _, s := range c.shards {
-		var st struct{ Now, Base shardStats }
-		if err := s.callJSON(ctx, &st, "stats"); err != nil {
-			return err
-		}
-		c.r.PeakOpenFiles = max(c.r.PeakOpenFiles, st.Now.Files)
+	for _, st := range drained {
+		c.r.PeakOpenFiles = max(c.r.PeakOpenFiles, st.Files)
 	}
 	return nil
 }

@@ -50,7 +50,11 @@ type ScaleSize struct {
 	BatchClients int `json:"batch_clients"`
 	// BatchCPUMicrosPerRecord is the process's CPU per batch record.
 	BatchCPUMicrosPerRecord float64 `json:"batch_cpu_us_per_record"`
-	UpdatesAppliedPerS      float64 `json:"updates_applied_per_s"`
+	// UpdatesAppliedPerS is the median of UpdateRoundsPerS: rounds of
+	// updates of distinct persons, each started from a checkpoint
+	// (scaleUpdates).
+	UpdatesAppliedPerS float64   `json:"updates_applied_per_s"`
+	UpdateRoundsPerS   []float64 `json:"update_rounds_per_s"`
 	// The process's CPU per update applied; on PostgreSQL with the server on
 	// this machine the CPU of the server's backends that served this run,
 	// read from /proc (the server, not the client, spends most of a lookup),
@@ -310,15 +314,25 @@ func scaleBatches(ctx context.Context, o ScaleOptions, db *store.DB, app string,
 
 // scaleUpdates applies version 2 of random persons through the national
 // server's identity.relay handler, 500 per transaction (the inbox's batch),
-// and records updates/s and their CPU. The envelopes carry a signature of the
-// right shape only: the transport verifies signatures before any handler
-// runs, and this measures what follows.
+// in updateRounds rounds of distinct persons, and records the median
+// round's updates/s and the CPU per update of them all. The envelopes carry
+// a signature of the right shape only: the transport verifies signatures
+// before any handler runs, and this measures what follows.
+//
+// Each round starts from a checkpoint, so that every size is measured in
+// the state a deployed server is in between its timed checkpoints: after
+// one, a page's first change writes the whole page to the log (PostgreSQL's
+// full-page images; SQLite appends to a WAL restarted from its start).
+// Without it the sizes were measured in whatever state their loads left
+// (a small load set off no checkpoint, a large one did), which is not a
+// property of the size.
 func scaleUpdates(ctx context.Context, o ScaleOptions, db *store.DB, app string, gen *scalePeople, s *ScaleSize) error {
-	count := 20000
+	perRound := 20000
 	if o.Quick {
-		count = 500
+		perRound = 500
 	}
-	count = min(count, gen.n)
+	perRound = min(perRound, gen.n/updateRounds)
+	count := perRound * updateRounds
 	nat, err := node.NewNational(ctx, db, node.NationalConfig{})
 	if err != nil {
 		return err
@@ -333,23 +347,34 @@ func scaleUpdates(ctx context.Context, o ScaleOptions, db *store.DB, app string,
 	}
 	const batch = 500
 	wal := walSince(ctx, db, app)
-	server, c0 := serverCPU(ctx, db, app), cpuTime()
-	start := time.Now()
-	for lo := 0; lo < count; lo += batch {
-		err := db.Update(ctx, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "bench scale"}, func(tx *store.Tx) error {
-			for _, env := range envs[lo:min(lo+batch, count)] {
-				if err := apply(tx, env); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+	server, cpu := serverCPU(ctx, db, app), time.Duration(0)
+	s.UpdateRoundsPerS = make([]float64, updateRounds)
+	for r := range updateRounds {
+		if err := checkpoint(ctx, db, app); err != nil {
 			return err
 		}
+		c0, start := cpuTime(), time.Now()
+		round := envs[r*perRound : (r+1)*perRound]
+		for lo := 0; lo < len(round); lo += batch {
+			err := db.Update(ctx, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "bench scale"}, func(tx *store.Tx) error {
+				for _, env := range round[lo:min(lo+batch, len(round))] {
+					if err := apply(tx, env); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		s.UpdateRoundsPerS[r] = float64(perRound) / time.Since(start).Seconds()
+		cpu += cpuTime() - c0
 	}
-	s.UpdatesAppliedPerS = float64(count) / time.Since(start).Seconds()
-	s.UpdateCPUMicros = float64((cpuTime() - c0).Microseconds()) / float64(count)
+	s.UpdatesAppliedPerS = pct(s.UpdateRoundsPerS, 0.5) // the middle of three
+	s.UpdateCPUMicros = float64(cpu.Microseconds()) / float64(count)
+	// The server's CPU includes the checkpoints' (their backend's; the
+	// checkpointer's own writes are another process's and not counted).
 	s.UpdateServerCPUMicros = float64(server().Microseconds()) / float64(count)
 	s.HOTUpdateShare = hotShare(ctx, db, app, count)
 	// After hotShare: the backend has flushed its statistics, the WAL's
@@ -357,6 +382,25 @@ func scaleUpdates(ctx context.Context, o ScaleOptions, db *store.DB, app string,
 	if fpi, bytes, ok := wal(); ok {
 		perUpdate := float64(fpi) / float64(count)
 		s.UpdateWALFullPages, s.UpdateWALBytes = &perUpdate, float64(bytes)/float64(count)
+	}
+	return nil
+}
+
+// updateRounds is how many rounds of updates bench scale measures: the
+// median of three is steadier than one round of a few seconds on a shared
+// machine.
+const updateRounds = 3
+
+// checkpoint writes every changed page to the database file and restarts
+// the log: CHECKPOINT on PostgreSQL (a superuser's or pg_checkpoint's
+// right), a truncating WAL checkpoint on SQLite.
+func checkpoint(ctx context.Context, db *store.DB, app string) error {
+	q := `PRAGMA wal_checkpoint(TRUNCATE)`
+	if app != "" {
+		q = `CHECKPOINT`
+	}
+	if _, err := db.Bookkeeping(store.Inspect).ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("bench scale: %s before the updates (on PostgreSQL a superuser's or pg_checkpoint's right): %w", q, err)
 	}
 	return nil
 }

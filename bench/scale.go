@@ -35,6 +35,19 @@ type ScaleOptions struct {
 	Server string
 	// Progress, if set, receives a line per phase.
 	Progress io.Writer
+	// ProfileDir, if set, receives a CPU profile of each size's measured
+	// batch lookups and updates (ENGINE-PERSONS-batches.cpu, …-updates.cpu,
+	// for go tool pprof): where the CPU of a figure went.
+	ProfileDir string
+}
+
+// profile starts a CPU profile of phase at size s if o asks for one; stop
+// ends and writes it.
+func (o ScaleOptions) profile(s *ScaleSize, phase string) (stop func(), err error) {
+	if o.ProfileDir == "" {
+		return func() {}, nil
+	}
+	return profileCPU(filepath.Join(o.ProfileDir, fmt.Sprintf("%s-%d-%s.cpu", s.Engine, s.Persons, phase)))
 }
 
 // ScaleSize is the figures of one engine at one population.
@@ -292,9 +305,14 @@ func scaleBatches(ctx context.Context, o ScaleOptions, db *store.DB, app string,
 	if _, err := run(batchTime); err != nil { // warm-up
 		return err
 	}
+	stop, err := o.profile(s, "batches")
+	if err != nil {
+		return err
+	}
 	server := serverCPU(ctx, db, app)
 	t0, c0 := time.Now(), cpuTime()
 	got, err := run(batchTime)
+	stop()
 	if err != nil {
 		return err
 	}
@@ -314,10 +332,12 @@ func scaleBatches(ctx context.Context, o ScaleOptions, db *store.DB, app string,
 
 // scaleUpdates applies version 2 of random persons through the national
 // server's identity.relay handler, 500 per transaction (the inbox's batch),
-// in updateRounds rounds of distinct persons, and records the median
-// round's updates/s and the CPU per update of them all. The envelopes carry
-// a signature of the right shape only: the transport verifies signatures
-// before any handler runs, and this measures what follows.
+// in a warm-up round and then updateRounds measured rounds, each of distinct
+// persons, and records the median round's updates/s and the CPU per update
+// of the measured ones (the lookups are measured after a warm-up too). The
+// envelopes carry a signature of the right shape only: the transport
+// verifies signatures before any handler runs, and this measures what
+// follows.
 //
 // Each round starts from a checkpoint, so that every size is measured in
 // the state a deployed server is in between its timed checkpoints: after
@@ -331,57 +351,76 @@ func scaleUpdates(ctx context.Context, o ScaleOptions, db *store.DB, app string,
 	if o.Quick {
 		perRound = 500
 	}
-	perRound = min(perRound, gen.n/updateRounds)
-	count := perRound * updateRounds
+	perRound = min(perRound, gen.n/(1+updateRounds))
 	nat, err := node.NewNational(ctx, db, node.NationalConfig{})
 	if err != nil {
 		return err
 	}
 	apply := nat.Handlers()[network.KindIdentityRelay]
-	envs := make([]*network.Envelope, count)
-	perm := rand.New(rand.NewPCG(3, 5)).Perm(gen.n)[:count]
+	envs := make([]*network.Envelope, perRound*(1+updateRounds))
+	perm := rand.New(rand.NewPCG(3, 5)).Perm(gen.n)[:len(envs)]
 	for k, i := range perm {
 		if envs[k], err = gen.relayed(gen.person(i, 2)); err != nil {
 			return err
 		}
 	}
-	const batch = 500
-	wal := walSince(ctx, db, app)
-	server, cpu := serverCPU(ctx, db, app), time.Duration(0)
-	s.UpdateRoundsPerS = make([]float64, updateRounds)
-	for r := range updateRounds {
+	round := func(r int) error {
 		if err := checkpoint(ctx, db, app); err != nil {
 			return err
 		}
+		return applyUpdates(ctx, db, apply, envs[r*perRound:(r+1)*perRound])
+	}
+	if err := round(0); err != nil { // warm-up
+		return err
+	}
+	wal := walSince(ctx, db, app)
+	server, cpu := serverCPU(ctx, db, app), time.Duration(0)
+	s.UpdateRoundsPerS = make([]float64, updateRounds)
+	stop, err := o.profile(s, "updates")
+	if err != nil {
+		return err
+	}
+	defer stop()
+	for r := range updateRounds {
 		c0, start := cpuTime(), time.Now()
-		round := envs[r*perRound : (r+1)*perRound]
-		for lo := 0; lo < len(round); lo += batch {
-			err := db.Update(ctx, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "bench scale"}, func(tx *store.Tx) error {
-				for _, env := range round[lo:min(lo+batch, len(round))] {
-					if err := apply(tx, env); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
+		if err := round(1 + r); err != nil {
+			return err
 		}
 		s.UpdateRoundsPerS[r] = float64(perRound) / time.Since(start).Seconds()
 		cpu += cpuTime() - c0
 	}
+	count := perRound * updateRounds
 	s.UpdatesAppliedPerS = pct(s.UpdateRoundsPerS, 0.5) // the middle of three
 	s.UpdateCPUMicros = float64(cpu.Microseconds()) / float64(count)
 	// The server's CPU includes the checkpoints' (their backend's; the
 	// checkpointer's own writes are another process's and not counted).
 	s.UpdateServerCPUMicros = float64(server().Microseconds()) / float64(count)
-	s.HOTUpdateShare = hotShare(ctx, db, app, count)
+	s.HOTUpdateShare = hotShare(ctx, db, app, len(envs))
 	// After hotShare: the backend has flushed its statistics, the WAL's
 	// with the table's.
 	if fpi, bytes, ok := wal(); ok {
 		perUpdate := float64(fpi) / float64(count)
 		s.UpdateWALFullPages, s.UpdateWALBytes = &perUpdate, float64(bytes)/float64(count)
+	}
+	return nil
+}
+
+// applyUpdates applies envs with the national server's handler, 500 per
+// transaction (the inbox's batch).
+func applyUpdates(ctx context.Context, db *store.DB, apply node.Handler, envs []*network.Envelope) error {
+	const batch = 500
+	for lo := 0; lo < len(envs); lo += batch {
+		err := db.Update(ctx, store.Op{Operation: jukinet.OpNetworkReceive, Detail: "bench scale"}, func(tx *store.Tx) error {
+			for _, env := range envs[lo:min(lo+batch, len(envs))] {
+				if err := apply(tx, env); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

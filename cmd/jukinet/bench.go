@@ -17,19 +17,20 @@ import (
 
 // benchOptions are the flags every benchmark shares.
 type benchOptions struct {
-	engine    string // sqlite or postgres
-	dsn       string // PostgreSQL base DSN when engine is postgres
-	quick     bool   // a short run (tests use it)
-	records   int    // operation-log size for bench oplog
-	residents int    // bench import: residents per engine
-	sizes     string // bench scale: populations, comma-separated
-	dir       string // bench scale: where the SQLite files go
-	server    string // bench scale: own or dsn
-	moves     int    // bench country: moves in the month
-	prefs     int    // bench country: prefectures
-	munis     int    // bench country: municipalities
-	processes int    // bench country: processes the nodes run in
-	stderr    io.Writer
+	engine     string // sqlite or postgres
+	dsn        string // PostgreSQL base DSN when engine is postgres
+	quick      bool   // a short run (tests use it)
+	records    int    // operation-log size for bench oplog
+	residents  int    // bench import: residents per engine
+	sizes      string // bench scale: populations, comma-separated
+	dir        string // bench scale: where the SQLite files go
+	server     string // bench scale: own or dsn
+	profileDir string // bench scale: where CPU profiles go
+	moves      int    // bench country: moves in the month
+	prefs      int    // bench country: prefectures
+	munis      int    // bench country: municipalities
+	processes  int    // bench country: processes the nodes run in
+	stderr     io.Writer
 }
 
 // benchmark runs one named benchmark and returns its figures (printed as
@@ -76,6 +77,7 @@ func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs.IntVar(&o.residents, "residents", 0, "bench import: residents per engine (default 200,000; 2,000 with --quick)")
 	fs.StringVar(&o.sizes, "sizes", "", "bench scale: populations, comma-separated (default 1000000,10000000)")
 	fs.StringVar(&o.server, "server", "dsn", "bench scale on PostgreSQL: dsn (the server of --dsn) or own (a private cluster started in --dir with a national deployment's settings, docs/scale.md; deleted at the end)")
+	fs.StringVar(&o.profileDir, "cpuprofile", "", "bench scale: directory for CPU profiles of each size's batch lookups and updates")
 	fs.StringVar(&o.dir, "dir", "", "bench scale, country: directory for the SQLite files (default a temporary one)")
 	fs.IntVar(&o.moves, "moves", 0, "bench country: moves (転出/転入 pairs) in the month, births and deaths in proportion (default 965,000; 300 with --quick)")
 	fs.IntVar(&o.prefs, "prefectures", 0, "bench country: prefectures, the first N by code (default 47; 3 with --quick)")
@@ -139,7 +141,7 @@ func benchNetwork(ctx context.Context, o benchOptions) (any, string, error) {
 }
 
 func benchScale(ctx context.Context, o benchOptions) (any, string, error) {
-	so := bench.ScaleOptions{Engines: []string{o.engine}, DSN: o.dsn, Dir: o.dir, Quick: o.quick, Progress: o.stderr, Server: o.server}
+	so := bench.ScaleOptions{Engines: []string{o.engine}, DSN: o.dsn, Dir: o.dir, Quick: o.quick, Progress: o.stderr, Server: o.server, ProfileDir: o.profileDir}
 	if o.engine == "both" {
 		so.Engines = []string{"sqlite", "postgres"}
 	}

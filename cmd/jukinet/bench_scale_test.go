@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"testing"
@@ -17,7 +18,18 @@ func TestBenchScale(t *testing.T) {
 	if os.Getenv(storetest.EnvPostgres) != "" {
 		engine, engines = "both", []string{"sqlite", "postgres"}
 	}
-	r := benchJSON(t, "scale", "--quick", "--sizes", "300,600", "--engine", engine, "--dir", t.TempDir())
+	profiles := t.TempDir()
+	r := benchJSON(t, "scale", "--quick", "--sizes", "300,600", "--engine", engine, "--dir", t.TempDir(), "--cpuprofile", profiles)
+	// A CPU profile of each size's batch lookups and updates.
+	for _, e := range engines {
+		for _, n := range []string{"300", "600"} {
+			for _, phase := range []string{"batches", "updates"} {
+				if fi, err := os.Stat(filepath.Join(profiles, e+"-"+n+"-"+phase+".cpu")); err != nil || fi.Size() == 0 {
+					t.Errorf("profile of %s %s %s: %v; want a file with the profile", e, n, phase, err)
+				}
+			}
+		}
+	}
 	// With PostgreSQL the run says which server it measured and how that
 	// server is configured.
 	wantTop := 1

@@ -36,8 +36,9 @@ type ScaleOptions struct {
 	// Progress, if set, receives a line per phase.
 	Progress io.Writer
 	// ProfileDir, if set, receives a CPU profile of each size's measured
-	// batch lookups and updates (ENGINE-PERSONS-batches.cpu, …-updates.cpu,
-	// for go tool pprof): where the CPU of a figure went.
+	// batch lookups and of each measured round of updates
+	// (ENGINE-PERSONS-batches.cpu, …-updates1.cpu to …-updates3.cpu, for go
+	// tool pprof, which merges several): where the CPU of a figure went.
 	ProfileDir string
 }
 
@@ -68,6 +69,9 @@ type ScaleSize struct {
 	// (scaleUpdates).
 	UpdatesAppliedPerS float64   `json:"updates_applied_per_s"`
 	UpdateRoundsPerS   []float64 `json:"update_rounds_per_s"`
+	// UpdateCheckpointS is the time the checkpoints before the measured
+	// rounds took (each writes the round before back): not in the rates.
+	UpdateCheckpointS float64 `json:"update_checkpoint_s"`
 	// The process's CPU per update applied; on PostgreSQL with the server on
 	// this machine the CPU of the server's backends that served this run,
 	// read from /proc (the server, not the client, spends most of a lookup),
@@ -364,37 +368,48 @@ func scaleUpdates(ctx context.Context, o ScaleOptions, db *store.DB, app string,
 			return err
 		}
 	}
-	round := func(r int) error {
+	if err := checkpoint(ctx, db, app); err != nil {
+		return err
+	}
+	if err := applyUpdates(ctx, db, apply, envs[:perRound]); err != nil { // warm-up
+		return err
+	}
+	// The WAL counters from here, once the warm-up's have arrived (a
+	// backend reports its statistics when it idles; hotShare waits for
+	// them). They include the checkpoints' own records, a few hundred
+	// bytes each.
+	hotShare(ctx, db, app, perRound)
+	wal := walSince(ctx, db, app)
+	s.UpdateRoundsPerS = make([]float64, updateRounds)
+	var cpu, server, checkpoints time.Duration
+	for r := range updateRounds {
+		// The checkpoint writes the previous round's pages back; it is
+		// timed apart (update_checkpoint_s), not as part of the round.
+		t0 := time.Now()
 		if err := checkpoint(ctx, db, app); err != nil {
 			return err
 		}
-		return applyUpdates(ctx, db, apply, envs[r*perRound:(r+1)*perRound])
-	}
-	if err := round(0); err != nil { // warm-up
-		return err
-	}
-	wal := walSince(ctx, db, app)
-	server, cpu := serverCPU(ctx, db, app), time.Duration(0)
-	s.UpdateRoundsPerS = make([]float64, updateRounds)
-	stop, err := o.profile(s, "updates")
-	if err != nil {
-		return err
-	}
-	defer stop()
-	for r := range updateRounds {
-		c0, start := cpuTime(), time.Now()
-		if err := round(1 + r); err != nil {
+		checkpoints += time.Since(t0)
+		serverSince := serverCPU(ctx, db, app)
+		stop, err := o.profile(s, fmt.Sprintf("updates%d", r+1))
+		if err != nil {
 			return err
 		}
+		c0, start := cpuTime(), time.Now()
+		err = applyUpdates(ctx, db, apply, envs[(1+r)*perRound:(2+r)*perRound])
 		s.UpdateRoundsPerS[r] = float64(perRound) / time.Since(start).Seconds()
 		cpu += cpuTime() - c0
+		stop()
+		server += serverSince()
+		if err != nil {
+			return err
+		}
 	}
 	count := perRound * updateRounds
 	s.UpdatesAppliedPerS = pct(s.UpdateRoundsPerS, 0.5) // the middle of three
 	s.UpdateCPUMicros = float64(cpu.Microseconds()) / float64(count)
-	// The server's CPU includes the checkpoints' (their backend's; the
-	// checkpointer's own writes are another process's and not counted).
-	s.UpdateServerCPUMicros = float64(server().Microseconds()) / float64(count)
+	s.UpdateServerCPUMicros = float64(server.Microseconds()) / float64(count)
+	s.UpdateCheckpointS = checkpoints.Seconds()
 	s.HOTUpdateShare = hotShare(ctx, db, app, len(envs))
 	// After hotShare: the backend has flushed its statistics, the WAL's
 	// with the table's.

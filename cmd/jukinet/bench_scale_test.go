@@ -20,10 +20,11 @@ func TestBenchScale(t *testing.T) {
 	}
 	profiles := t.TempDir()
 	r := benchJSON(t, "scale", "--quick", "--sizes", "300,600", "--engine", engine, "--dir", t.TempDir(), "--cpuprofile", profiles)
-	// A CPU profile of each size's batch lookups and updates.
+	// A CPU profile of each size's batch lookups and of each measured
+	// round of updates.
 	for _, e := range engines {
 		for _, n := range []string{"300", "600"} {
-			for _, phase := range []string{"batches", "updates"} {
+			for _, phase := range []string{"batches", "updates1", "updates2", "updates3"} {
 				if fi, err := os.Stat(filepath.Join(profiles, e+"-"+n+"-"+phase+".cpu")); err != nil || fi.Size() == 0 {
 					t.Errorf("profile of %s %s %s: %v; want a file with the profile", e, n, phase, err)
 				}
@@ -48,7 +49,7 @@ func TestBenchScale(t *testing.T) {
 	if len(sizes) != 2*len(engines) {
 		t.Fatalf("%d sizes; want %d", len(sizes), 2*len(engines))
 	}
-	want := []string{"batch_clients", "batch_cpu_us_per_record", "batch_lookup_records_per_s", "bytes_per_person", "engine", "load_per_s", "lookup_p50_ms", "lookup_p99_ms", "persons", "update_cpu_us", "update_rounds_per_s", "updates_applied_per_s"}
+	want := []string{"batch_clients", "batch_cpu_us_per_record", "batch_lookup_records_per_s", "bytes_per_person", "engine", "load_per_s", "lookup_p50_ms", "lookup_p99_ms", "persons", "update_checkpoint_s", "update_cpu_us", "update_rounds_per_s", "updates_applied_per_s"}
 	// Figures only PostgreSQL gives: the server's CPU (when the server runs
 	// here), the HOT share and the WAL per update (its bytes, and its
 	// full-page images: every round of updates starts from a checkpoint,

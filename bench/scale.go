@@ -48,6 +48,9 @@ func (o ScaleOptions) profile(s *ScaleSize, phase string) (stop func(), err erro
 	if o.ProfileDir == "" {
 		return func() {}, nil
 	}
+	if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
+		return nil, err
+	}
 	return profileCPU(filepath.Join(o.ProfileDir, fmt.Sprintf("%s-%d-%s.cpu", s.Engine, s.Persons, phase)))
 }
 

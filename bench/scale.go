@@ -182,7 +182,7 @@ func scaleOne(ctx context.Context, o ScaleOptions, engine string, n int) (ScaleS
 	s.LoadPerS = float64(loaded) / time.Since(start).Seconds()
 	if engine == "sqlite" {
 		// The bytes on disk once the log is copied into the database file.
-		if _, err := db.Bookkeeping(store.Inspect).ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		if err := checkpoint(ctx, db, app); err != nil {
 			return s, err
 		}
 	}
@@ -457,7 +457,7 @@ func checkpoint(ctx context.Context, db *store.DB, app string) error {
 		q = `CHECKPOINT`
 	}
 	if _, err := db.Bookkeeping(store.Inspect).ExecContext(ctx, q); err != nil {
-		return fmt.Errorf("bench scale: %s before the updates (on PostgreSQL a superuser's or pg_checkpoint's right): %w", q, err)
+		return fmt.Errorf("bench scale: %s (on PostgreSQL a superuser's or pg_checkpoint's right): %w", q, err)
 	}
 	return nil
 }
